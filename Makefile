@@ -1,0 +1,142 @@
+# Makefile - builds redtap: the eBPF objects and skeletons (bpf/), the
+# daemon (user/), the LD_PRELOAD shim (preload/), and the tests.
+#
+#   make            build everything into $(OUTPUT) (default: build/)
+#   make run        build, then run the agent in the foreground (as root)
+#   make test       unit tests (CMocka, also under ASan/UBSan) + end-to-end tests
+#   make install    install under $(DESTDIR)$(prefix)
+#   make V=1        show the commands
+#   make SANITIZER=address|undefined   build everything sanitized
+
+OUTPUT ?= build
+prefix ?= /usr/local
+bindir ?= $(prefix)/bin
+libdir ?= $(prefix)/lib
+datadir ?= $(prefix)/share
+mandir ?= $(datadir)/man
+sysconfdir ?= /etc
+DESTDIR ?=
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool 2>/dev/null || echo /usr/sbin/bpftool)
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wvla -fno-common
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) \
+	  -DREDTAP_VERSION='"$(VERSION)"' -DREDTAP_GIT_REV='"$(GIT_REV)"' -MMD -MP
+ifneq ($(SANITIZER),)
+CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=$(SANITIZER)
+endif
+LIBS := -lbpf -lelf -lz -lmicrohttpd -lyaml -lpthread -lm
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) \
+	      -Wall -Werror -Wno-unused-function -mcpu=v3
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# Everything but main.o goes into a static library the unit tests link.
+CORE_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all clean run test unit e2e install format lint bench deps
+.DELETE_ON_ERROR:
+
+all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
+
+include preload/preload.mk
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/preload:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/vmlinux.h: | $(OUTPUT)
+	@test -r $(VMLINUX_BTF) || { echo "error: kernel BTF not found at $(VMLINUX_BTF);" \
+		"redtap needs a kernel built with CONFIG_DEBUG_INFO_BTF=y, or set VMLINUX_BTF=<path>" >&2; exit 1; }
+	@test -x $(BPFTOOL) || { echo "error: bpftool not found; run scripts/install-deps.sh" >&2; exit 1; }
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $@
+
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+# User objects may include any skeleton.
+$(USER_OBJS): | $(SKELS)
+
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/libredtap-core.a: $(CORE_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(OUTPUT)/redtap: $(OUTPUT)/user/main.o $(OUTPUT)/libredtap-core.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/tests
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(OUTPUT)/libredtap-core.a $(LIBS) -lcmocka -o $@
+
+run: all
+	./$(OUTPUT)/redtap $(ARGS)
+
+unit: $(UNIT_BINS)
+	@scripts/run-unit.sh $(UNIT_BINS)
+
+e2e: all
+	@tests/e2e/run.sh
+
+test: all
+	@scripts/run-tests.sh
+
+bench: all
+	@bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/redtap $(DESTDIR)$(mandir)/man8 \
+		$(DESTDIR)$(datadir)/redtap/dashboards $(DESTDIR)$(datadir)/redtap/rules \
+		$(DESTDIR)$(sysconfdir)/redtap
+	install -m 0755 $(OUTPUT)/redtap $(DESTDIR)$(bindir)/redtap
+	install -m 0755 $(OUTPUT)/libredtap.so $(DESTDIR)$(libdir)/redtap/libredtap.so
+	install -m 0644 docs/redtap.8 $(DESTDIR)$(mandir)/man8/redtap.8
+	install -m 0644 deploy/redtap.yaml $(DESTDIR)$(sysconfdir)/redtap/redtap.yaml.example
+	for f in dashboards/*.json; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(datadir)/redtap/dashboards/; done; true
+	for f in rules/*.yml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(datadir)/redtap/rules/; done; true
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+lint:
+	clang-format --dry-run --Werror $$(git ls-files 'user/*.c' 'user/*.h' 'preload/*.c' 'preload/*.h' 'include/*.h')
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
+		-Iinclude -Iuser user preload
+
+clean:
+	rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/preload/*.d)

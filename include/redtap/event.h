@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * event.h - records the kernel side (bpf/capture.bpf.c) writes into the
+ * BPF ring buffer and the daemon (user/capture.c) reads back.
+ *
+ * API: every record starts with struct rt_event_hdr {type, version, len,
+ * ts}. len is the length of the whole record including the header, so a
+ * reader can skip records of types it does not know. Records are
+ * variable-size: a data record carries only the bytes it captured.
+ *
+ * Rules for this file: types only, no functions, no libc includes; only
+ * __u8 ... __u64 and fixed arrays; largest fields first; padding spelled
+ * out as named fields; a _Static_assert on every size, so that the BPF and
+ * user-space compilers can never disagree on a layout.
+ */
+#ifndef REDTAP_EVENT_H
+#define REDTAP_EVENT_H
+
+#ifdef __BPF__
+/* vmlinux.h already provides the __uN types. */
+#else
+#include <linux/types.h>
+#endif
+
+#define RT_EVENT_VERSION 1
+
+/* Hard upper bound of the bytes copied from one syscall buffer. The
+ * default (256) is set at load time through a const volatile global. */
+#define RT_CAPTURE_MAX 8192
+#define RT_CAPTURE_DEFAULT 256
+
+/* At most this many iovec entries are looked at per readv/writev/msghdr. */
+#define RT_IOV_MAX 8
+
+enum rt_event_type {
+	RT_EV_DATA = 1,       /* bytes read from or written to a socket */
+	RT_EV_CONN_OPEN = 2,  /* socket first seen: endpoints, role hint */
+	RT_EV_CONN_CLOSE = 3, /* close(2) of a tracked socket */
+	RT_EV_PROC_EXEC = 4,  /* a process exec'd: (re)evaluate selection */
+	RT_EV_PROC_EXIT = 5,  /* a process (thread group) exited */
+	RT_EV_SHIM = 6,       /* a record from the LD_PRELOAD shim (ioctl) */
+	RT_EV_TYPE_MAX,
+};
+
+/* Where the bytes of a data record went. */
+enum rt_direction {
+	RT_DIR_INGRESS = 0, /* read by the process from the socket */
+	RT_DIR_EGRESS = 1,  /* written by the process to the socket */
+};
+
+/* What the kernel knows of who opened the connection. The daemon decides
+ * the final role from the protocol (who sent the first request). */
+enum rt_role {
+	RT_ROLE_UNKNOWN = 0, /* socket existed before we saw accept/connect */
+	RT_ROLE_SERVER = 1,  /* returned by accept/accept4 */
+	RT_ROLE_CLIENT = 2,  /* passed to connect */
+};
+
+/* Reasons the kernel side dropped something; index of the per-CPU
+ * counter array "drops". Exported as redtap_kernel_events_dropped_total. */
+enum rt_drop_reason {
+	RT_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_output failed */
+	RT_DROP_STASH_FULL = 1,   /* sys_enter args could not be stashed */
+	RT_DROP_CONN_FULL = 2,    /* connection table update failed */
+	RT_DROP_READ_FAULT = 3,   /* user memory could not be read */
+	RT_DROP_MAX,
+};
+
+/* Common header of every record. */
+struct rt_event_hdr {
+	__u64 ts;      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 pid_tgid; /* tgid << 32 | tid, as bpf_get_current_pid_tgid() */
+	__u32 len;     /* bytes of the whole record, header included */
+	__u16 type;    /* enum rt_event_type */
+	__u8 version;  /* RT_EVENT_VERSION */
+	__u8 cpu;      /* CPU that wrote the record (low 8 bits) */
+};
+_Static_assert(sizeof(struct rt_event_hdr) == 24, "rt_event_hdr layout");
+
+/* Identity of one connection: (tgid, fd) and a generation number that
+ * changes whenever the fd is reused for another socket. */
+struct rt_conn_id {
+	__u64 gen;
+	__u32 tgid;
+	__u32 fd;
+};
+_Static_assert(sizeof(struct rt_conn_id) == 16, "rt_conn_id layout");
+
+/* An IPv4 address is stored as ::ffff:a.b.c.d (IPv4-mapped IPv6). */
+struct rt_endpoint {
+	__u8 addr[16];
+	__u16 port; /* host byte order */
+	__u16 pad0;
+	__u32 pad1;
+};
+_Static_assert(sizeof(struct rt_endpoint) == 24, "rt_endpoint layout");
+
+struct rt_data_event {
+	struct rt_event_hdr hdr;
+	struct rt_conn_id conn;
+	__u64 len;     /* bytes the syscall moved (its return value) */
+	__u32 cap_len; /* bytes of data[] that follow (<= len) */
+	__u8 dir;      /* enum rt_direction */
+	__u8 pad0[3];
+	__u8 data[];   /* cap_len bytes, the record ends here */
+};
+_Static_assert(sizeof(struct rt_data_event) == 56, "rt_data_event layout");
+
+struct rt_conn_event {
+	struct rt_event_hdr hdr;
+	struct rt_conn_id conn;
+	struct rt_endpoint local;
+	struct rt_endpoint remote;
+	__u16 family; /* AF_INET or AF_INET6 of the socket */
+	__u8 role;    /* enum rt_role */
+	__u8 pad0[5];
+};
+_Static_assert(sizeof(struct rt_conn_event) == 96, "rt_conn_event layout");
+
+/* RT_EV_PROC_EXEC and RT_EV_PROC_EXIT: the header's pid_tgid says who;
+ * ppid is the parent's tgid for exec, 0 for exit. */
+struct rt_proc_event {
+	struct rt_event_hdr hdr;
+	__u32 ppid;
+	__u32 pad0;
+};
+_Static_assert(sizeof(struct rt_proc_event) == 32, "rt_proc_event layout");
+
+#endif /* REDTAP_EVENT_H */
