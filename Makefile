@@ -41,10 +41,10 @@ ifneq ($(SANITIZER),)
 CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
-LIBS := -lbpf -lelf -lz -lmicrohttpd -lyaml -lpthread -lm
+LIBS := -lbpf -lelf -lz -lmicrohttpd -lyaml -lpg_query -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) \
-	      -Wall -Werror -Wno-unused-function -mcpu=v3
+	      -Wall -Werror -Wno-unused-function -Wno-gnu-variable-sized-type-not-at-end -mcpu=v3
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
@@ -64,6 +64,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
 
 include preload/preload.mk
+-include tests/shim/shim.mk
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/preload:
 	$(Q)mkdir -p $@

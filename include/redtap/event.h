@@ -126,4 +126,51 @@ struct rt_proc_event {
 };
 _Static_assert(sizeof(struct rt_proc_event) == 32, "rt_proc_event layout");
 
+/*
+ * The LD_PRELOAD shim reaches the kernel side with a syscall that does
+ * nothing: ioctl(RT_SHIM_IOCTL_FD, RT_SHIM_IOCTL_CMD, struct rt_shim_msg *)
+ * on an fd that cannot exist, so it fails with EBADF. sys_enter_ioctl sees
+ * it and copies msg->data[0..len) into an RT_EV_SHIM record. The bytes in
+ * data[] are the shim's own records (include/redtap/shim.h).
+ *
+ * Acknowledgement: BPF programs of this kind cannot write user memory on
+ * this platform (bpf_probe_write_user is refused for tracepoints), so the
+ * daemon acknowledges from user space: a shim "hello" record carries the
+ * address of a struct rt_shim_ack inside the shim, and the daemon writes
+ * it with process_vm_writev(2), refreshing expires_ns every few seconds.
+ * The shim uses the ioctl channel only while now < expires_ns
+ * (CLOCK_MONOTONIC), so with no agent it costs nothing, and it stops by
+ * itself when the agent goes away.
+ */
+#define RT_SHIM_IOCTL_FD (-1000)
+#define RT_SHIM_IOCTL_CMD 0x52544150u /* "RTAP" */
+#define RT_SHIM_MAGIC 0x72746170u     /* "rtap" */
+#define RT_SHIM_ACK 0x61636b21u       /* "ack!" */
+#define RT_SHIM_MSG_MAX 2048          /* bytes of data[] the kernel copies */
+
+struct rt_shim_ack {
+	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = not acknowledged */
+	__u32 magic;      /* RT_SHIM_ACK once written by the daemon */
+	__u32 pad0;
+};
+_Static_assert(sizeof(struct rt_shim_ack) == 16, "rt_shim_ack layout");
+
+struct rt_shim_msg {
+	__u32 magic; /* RT_SHIM_MAGIC */
+	__u32 len;   /* bytes of data[] */
+	__u32 pad1;  /* reserved, 0 */
+	__u32 pad0;
+	__u8 data[];
+};
+_Static_assert(sizeof(struct rt_shim_msg) == 16, "rt_shim_msg layout");
+
+/* RT_EV_SHIM: the header's pid_tgid and ts are those of the ioctl. */
+struct rt_shim_event {
+	struct rt_event_hdr hdr;
+	__u32 len; /* bytes of data[] */
+	__u32 pad0;
+	__u8 data[];
+};
+_Static_assert(sizeof(struct rt_shim_event) == 32, "rt_shim_event layout");
+
 #endif /* REDTAP_EVENT_H */

@@ -1,0 +1,476 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * capture.bpf.c - the kernel side of redtap: tracepoint programs that copy
+ * a bounded prefix of every socket read and write of selected processes
+ * into a BPF ring buffer, with connection open/close and process
+ * exec/exit records, and the shim's ioctl channel.
+ *
+ * Tracepoints and raw tracepoints only (no kprobes, no fentry). Arguments
+ * are stashed at sys_enter_* keyed by pid_tgid and the data is read at
+ * sys_exit_* with the return value. Every drop is counted in "drops".
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "redtap/event.h"
+#include "capture.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+enum stash_kind {
+	STASH_BUF = 0,  /* one user buffer */
+	STASH_IOV = 1,  /* an iovec array */
+	STASH_NONE = 2, /* bytes moved without a user buffer (sendfile) */
+	STASH_CONNECT = 3,
+};
+
+struct stash {
+	__u64 ptr; /* buffer or struct iovec * */
+	__u64 gen;
+	__u32 fd;
+	__u32 iovcnt;
+	__u8 kind;
+	__u8 dir;
+	__u8 pad0[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct stash);
+} stash SEC(".maps");
+
+/* Per-CPU scratch record: data events are built here, then copied into the
+ * ring buffer with exactly the captured length. Twice the maximum so that
+ * the verifier can prove offset + length stays inside. */
+struct data_scratch {
+	struct rt_data_event ev;
+	__u8 data[2 * RT_CAPTURE_MAX];
+};
+
+struct shim_scratch {
+	struct rt_shim_event ev;
+	__u8 data[RT_SHIM_MSG_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct data_scratch);
+} data_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shim_scratch);
+} shim_scratch SEC(".maps");
+
+/* Re-proves to the verifier, right before use, that a length or offset is
+ * below 2 * RT_CAPTURE_MAX (clang may spill the value and lose its bounds;
+ * callers already keep it <= RT_CAPTURE_MAX, so the mask changes nothing). */
+static __always_inline __u32 bounded(__u32 v)
+{
+	asm volatile("%[v] &= %[m]" : [v] "+r"(v) : [m] "i"(2 * RT_CAPTURE_MAX - 1));
+	return v;
+}
+
+static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind, __u8 dir)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct conn_info *ci;
+	struct stash st = {};
+
+	if (!selected_tgid(id >> 32))
+		return 0;
+	ci = conn_get(id >> 32, fd, RT_ROLE_UNKNOWN);
+	if (!ci)
+		return 0;
+	st.ptr = ptr;
+	st.gen = ci->gen;
+	st.fd = fd;
+	st.iovcnt = iovcnt;
+	st.kind = kind;
+	st.dir = dir;
+	if (bpf_map_update_elem(&stash, &id, &st, BPF_ANY))
+		count_drop(RT_DROP_STASH_FULL);
+	return 0;
+}
+
+/* Copies up to "want" bytes from the iovec array into data[]. */
+static __always_inline __u32 copy_iov(__u8 *data, const struct iovec *vec, __u32 iovcnt, __u32 want)
+{
+	__u32 off = 0;
+
+	for (int i = 0; i < RT_IOV_MAX; i++) {
+		struct iovec iov;
+		__u64 take;
+
+		if (i >= iovcnt || off >= want)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), &vec[i]))
+			break;
+		take = iov.iov_len;
+		if (take > want - off)
+			take = want - off;
+		if (take > RT_CAPTURE_MAX)
+			take = RT_CAPTURE_MAX;
+		if (off > RT_CAPTURE_MAX)
+			break;
+		if (bpf_probe_read_user(data + bounded(off), bounded(take), iov.iov_base))
+			break;
+		off += take;
+	}
+	return off;
+}
+
+static __always_inline int exit_data(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash *sp = bpf_map_lookup_elem(&stash, &id);
+	struct data_scratch *sc;
+	struct stash st;
+	__u32 zero = 0, want, n = 0;
+
+	if (!sp)
+		return 0;
+	st = *sp;
+	bpf_map_delete_elem(&stash, &id);
+	if (ret <= 0)
+		return 0;
+	sc = bpf_map_lookup_elem(&data_scratch, &zero);
+	if (!sc)
+		return 0;
+
+	want = capture_bytes;
+	if (want > RT_CAPTURE_MAX)
+		want = RT_CAPTURE_MAX;
+	if ((__u64)ret < want)
+		want = ret;
+	if (st.kind == STASH_BUF) {
+		if (bpf_probe_read_user(sc->data, bounded(want), (void *)st.ptr) == 0)
+			n = want;
+		else
+			count_drop(RT_DROP_READ_FAULT);
+	} else if (st.kind == STASH_IOV) {
+		n = copy_iov(sc->data, (const struct iovec *)st.ptr, st.iovcnt, want);
+	}
+	if (n > RT_CAPTURE_MAX)
+		n = RT_CAPTURE_MAX;
+
+	sc->ev.conn.tgid = id >> 32;
+	sc->ev.conn.fd = st.fd;
+	sc->ev.conn.gen = st.gen;
+	sc->ev.len = ret;
+	sc->ev.cap_len = n;
+	sc->ev.dir = st.dir;
+	fill_hdr(&sc->ev.hdr, RT_EV_DATA, sizeof(sc->ev) + n);
+	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + bounded(n), rb_flags()))
+		count_drop(RT_DROP_RINGBUF_FULL);
+	return 0;
+}
+
+/* read/write-like syscalls: (fd, buf, count) */
+SEC("tracepoint/syscalls/sys_enter_read")
+int enter_read(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, RT_DIR_INGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_read")
+int exit_read(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvfrom")
+int enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, RT_DIR_INGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvfrom")
+int exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_write")
+int enter_write(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, RT_DIR_EGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_write")
+int exit_write(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int enter_sendto(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, RT_DIR_EGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int exit_sendto(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+/* iovec syscalls: (fd, vec, vlen) */
+SEC("tracepoint/syscalls/sys_enter_readv")
+int enter_readv(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], STASH_IOV, RT_DIR_INGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_readv")
+int exit_readv(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_writev")
+int enter_writev(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], STASH_IOV, RT_DIR_EGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_writev")
+int exit_writev(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+/* msghdr syscalls: (fd, struct user_msghdr *, flags) */
+static __always_inline int enter_msg(__u32 fd, const struct user_msghdr *umsg, __u8 dir)
+{
+	struct user_msghdr m;
+
+	if (!selected_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (bpf_probe_read_user(&m, sizeof(m), umsg)) {
+		count_drop(RT_DROP_READ_FAULT);
+		return 0;
+	}
+	return enter_data(fd, (__u64)m.msg_iov, m.msg_iovlen, STASH_IOV, dir);
+}
+
+SEC("tracepoint/syscalls/sys_enter_recvmsg")
+int enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_msg(ctx->args[0], (const struct user_msghdr *)ctx->args[1], RT_DIR_INGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_recvmsg")
+int exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_msg(ctx->args[0], (const struct user_msghdr *)ctx->args[1], RT_DIR_EGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int exit_sendmsg(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+/* sendfile(out_fd, in_fd, offset, count): bytes on the socket, none seen. */
+SEC("tracepoint/syscalls/sys_enter_sendfile64")
+int enter_sendfile(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_data(ctx->args[0], 0, 0, STASH_NONE, RT_DIR_EGRESS);
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendfile64")
+int exit_sendfile(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_data(ctx->ret);
+}
+
+/* accept/accept4 return the server side of a new connection. */
+static __always_inline int exit_accept(long ret)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (ret < 0 || !selected_tgid(tgid))
+		return 0;
+	conn_get(tgid, ret, RT_ROLE_SERVER);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept_plain(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash st = { .fd = ctx->args[0], .kind = STASH_CONNECT };
+
+	if (!selected_tgid(id >> 32))
+		return 0;
+	if (bpf_map_update_elem(&stash, &id, &st, BPF_ANY))
+		count_drop(RT_DROP_STASH_FULL);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash *sp = bpf_map_lookup_elem(&stash, &id);
+	__u32 fd;
+
+	if (!sp)
+		return 0;
+	fd = sp->fd;
+	bpf_map_delete_elem(&stash, &id);
+	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
+		conn_get(id >> 32, fd, RT_ROLE_CLIENT);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct conn_key key = { .tgid = id >> 32, .fd = ctx->args[0] };
+	struct conn_info *ci;
+	struct {
+		struct rt_event_hdr hdr;
+		struct rt_conn_id conn;
+	} ev = {};
+
+	if (!selected_tgid(key.tgid))
+		return 0;
+	ci = bpf_map_lookup_elem(&conns, &key);
+	if (!ci)
+		return 0;
+	if (ci->is_sock) {
+		fill_hdr(&ev.hdr, RT_EV_CONN_CLOSE, sizeof(ev));
+		ev.conn.tgid = key.tgid;
+		ev.conn.fd = key.fd;
+		ev.conn.gen = ci->gen;
+		if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+			count_drop(RT_DROP_RINGBUF_FULL);
+	}
+	bpf_map_delete_elem(&conns, &key);
+	return 0;
+}
+
+/* The shim's channel: ioctl(RT_SHIM_IOCTL_FD, RT_SHIM_IOCTL_CMD, msg). */
+SEC("tracepoint/syscalls/sys_enter_ioctl")
+int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
+{
+	struct rt_shim_msg *umsg = (struct rt_shim_msg *)ctx->args[2];
+	struct rt_shim_msg m;
+	struct shim_scratch *sc;
+	__u32 zero = 0, len;
+
+	if ((int)ctx->args[0] != RT_SHIM_IOCTL_FD || (__u32)ctx->args[1] != RT_SHIM_IOCTL_CMD)
+		return 0;
+	if (bpf_probe_read_user(&m, sizeof(m), umsg) || m.magic != RT_SHIM_MAGIC)
+		return 0;
+	sc = bpf_map_lookup_elem(&shim_scratch, &zero);
+	if (!sc)
+		return 0;
+	len = m.len;
+	if (len > RT_SHIM_MSG_MAX)
+		len = RT_SHIM_MSG_MAX;
+	if (bpf_probe_read_user(sc->data, len, umsg->data)) {
+		count_drop(RT_DROP_READ_FAULT);
+		return 0;
+	}
+	sc->ev.len = len;
+	fill_hdr(&sc->ev.hdr, RT_EV_SHIM, sizeof(sc->ev) + len);
+	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + len, rb_flags()))
+		count_drop(RT_DROP_RINGBUF_FULL);
+	return 0;
+}
+
+/* Listening ports, for the role of sockets opened before we started. */
+SEC("tracepoint/sock/inet_sock_set_state")
+int sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	__u16 port = ctx->sport;
+	__u8 one = 1;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (ctx->newstate == TCP_LISTEN)
+		bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
+	else if (ctx->oldstate == TCP_LISTEN)
+		bpf_map_delete_elem(&listen_ports, &port);
+	return 0;
+}
+
+static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 ppid)
+{
+	struct rt_proc_event ev = {};
+
+	fill_hdr(&ev.hdr, type, sizeof(ev));
+	ev.hdr.pid_tgid = (__u64)tgid << 32 | tgid;
+	ev.ppid = ppid;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+		count_drop(RT_DROP_RINGBUF_FULL);
+}
+
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(proc_exec, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (tgid == agent_tgid)
+		return 0;
+	emit_proc(RT_EV_PROC_EXEC, tgid, BPF_CORE_READ(p, real_parent, tgid));
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(proc_exit, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+
+	if (BPF_CORE_READ(p, pid) != tgid || tgid == agent_tgid)
+		return 0;
+	if (filter_enabled && bpf_map_delete_elem(&selected, &tgid) != 0)
+		return 0; /* was not selected: nobody cares */
+	emit_proc(RT_EV_PROC_EXIT, tgid, 0);
+	return 0;
+}
+
+/* A selected process's children are selected too (nginx workers). */
+SEC("raw_tp/sched_process_fork")
+int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u8 one = 1;
+
+	if (!filter_enabled || ctgid == ptgid || BPF_CORE_READ(child, pid) != ctgid)
+		return 0;
+	if (bpf_map_lookup_elem(&selected, &ptgid))
+		bpf_map_update_elem(&selected, &ctgid, &one, BPF_ANY);
+	return 0;
+}

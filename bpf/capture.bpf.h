@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * capture.bpf.h - BPF-only helpers of capture.bpf.c: the maps, the load-time
+ * configuration, process selection, drop counting, and the walk from an fd
+ * to its socket (task->files->fdt->fd[fd]->private_data->sk) with CO-RE.
+ *
+ * API: selected_tgid() is the first check of every program; conn_get()
+ * returns the cached identity of a TCP socket fd (creating it and emitting
+ * RT_EV_CONN_OPEN when the fd is new or was reused), or NULL for anything
+ * that is not an inet stream socket; count_drop() bumps a per-CPU counter.
+ */
+#ifndef REDTAP_CAPTURE_BPF_H
+#define REDTAP_CAPTURE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+
+#include "redtap/event.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_STREAM 1
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define EINPROGRESS 115
+#define IPPROTO_TCP 6
+#define TCP_LISTEN 10
+
+/* Load-time configuration, set by user/capture.c between open and load. */
+const volatile __u32 agent_tgid = 0;
+const volatile __u32 capture_bytes = RT_CAPTURE_DEFAULT;
+const volatile bool filter_enabled = false; /* true: only tgids in "selected" */
+const volatile __u64 wakeup_bytes = 65536;  /* wake the reader past this backlog */
+
+/* Generation counter: makes (tgid, fd) reuse visible to the daemon. */
+__u64 conn_gen_seq = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* resized by the loader */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_DROP_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Processes to instrument when filter_enabled; value unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} selected SEC(".maps");
+
+/* Local TCP ports in LISTEN state: a socket seen without accept/connect
+ * whose local port listens is the server side of its connection. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u16);
+	__type(value, __u8);
+} listen_ports SEC(".maps");
+
+struct conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct conn_info {
+	__u64 file; /* struct file * the fd pointed to: detects fd reuse */
+	__u64 gen;
+	__u8 is_sock;
+	__u8 role;
+	__u16 family;
+	__u32 pad0;
+};
+
+/* Every fd of selected processes that did socket I/O, sockets or not (a
+ * negative entry makes the next look-up of a file fd cheap). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct conn_key);
+	__type(value, struct conn_info);
+} conns SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *v = bpf_map_lookup_elem(&drops, &reason);
+
+	if (v)
+		*v += 1; /* per-CPU slot: no atomic needed */
+}
+
+static __always_inline bool selected_tgid(__u32 tgid)
+{
+	if (tgid == agent_tgid)
+		return false;
+	if (!filter_enabled)
+		return true;
+	return bpf_map_lookup_elem(&selected, &tgid) != NULL;
+}
+
+/* Flags for bpf_ringbuf_output: wake the reader only past a backlog; it
+ * also polls on a short timeout, so nothing waits for long. */
+static __always_inline __u64 rb_flags(void)
+{
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+		       BPF_RB_FORCE_WAKEUP :
+		       BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 len)
+{
+	h->ts = bpf_ktime_get_ns();
+	h->pid_tgid = bpf_get_current_pid_tgid();
+	h->len = len;
+	h->type = type;
+	h->version = RT_EVENT_VERSION;
+	h->cpu = (__u8)bpf_get_smp_processor_id();
+}
+
+static __always_inline struct file *fd_to_file(__u32 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+		return NULL;
+	return file;
+}
+
+static __always_inline void read_endpoints(struct sock *sk, __u16 family, struct rt_conn_event *ev)
+{
+	ev->local.port = BPF_CORE_READ(sk, __sk_common.skc_num);
+	ev->remote.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&ev->local.addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&ev->remote.addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		return;
+	}
+	/* IPv4-mapped IPv6: ::ffff:a.b.c.d */
+	ev->local.addr[10] = ev->local.addr[11] = 0xff;
+	ev->remote.addr[10] = ev->remote.addr[11] = 0xff;
+	BPF_CORE_READ_INTO((__u32 *)&ev->local.addr[12], sk, __sk_common.skc_rcv_saddr);
+	BPF_CORE_READ_INTO((__u32 *)&ev->remote.addr[12], sk, __sk_common.skc_daddr);
+}
+
+static __always_inline void emit_conn_open(struct conn_key *key, struct conn_info *ci, struct sock *sk)
+{
+	struct rt_conn_event ev = {};
+
+	fill_hdr(&ev.hdr, RT_EV_CONN_OPEN, sizeof(ev));
+	ev.conn.tgid = key->tgid;
+	ev.conn.fd = key->fd;
+	ev.conn.gen = ci->gen;
+	ev.family = ci->family;
+	ev.role = ci->role;
+	read_endpoints(sk, ci->family, &ev);
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+		count_drop(RT_DROP_RINGBUF_FULL);
+}
+
+/*
+ * Returns the connection state of (tgid, fd) when fd is an inet stream
+ * socket, NULL otherwise. A new or reused fd gets a new generation and, if
+ * it is a socket, an RT_EV_CONN_OPEN record. role_hint (from accept or
+ * connect) forces a fresh entry with that role.
+ */
+static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 role_hint)
+{
+	struct conn_key key = { .tgid = tgid, .fd = fd };
+	struct conn_info ci = {}, *cur;
+	struct file *file = fd_to_file(fd);
+	struct socket *sock;
+	struct sock *sk;
+	__u16 port;
+
+	if (!file)
+		return NULL;
+	cur = bpf_map_lookup_elem(&conns, &key);
+	if (cur && cur->file == (__u64)file && role_hint == RT_ROLE_UNKNOWN)
+		return cur->is_sock ? cur : NULL;
+
+	ci.file = (__u64)file;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFSOCK) {
+		sock = BPF_CORE_READ(file, private_data);
+		sk = BPF_CORE_READ(sock, sk);
+		ci.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+		if (sk && (ci.family == AF_INET || ci.family == AF_INET6) &&
+		    BPF_CORE_READ(sk, sk_type) == SOCK_STREAM)
+			ci.is_sock = 1;
+	}
+	if (ci.is_sock) {
+		ci.gen = __sync_fetch_and_add(&conn_gen_seq, 1) + 1;
+		ci.role = role_hint;
+		if (ci.role == RT_ROLE_UNKNOWN) {
+			port = BPF_CORE_READ(sk, __sk_common.skc_num);
+			ci.role = bpf_map_lookup_elem(&listen_ports, &port) ? RT_ROLE_SERVER :
+									      RT_ROLE_UNKNOWN;
+		}
+	}
+	if (bpf_map_update_elem(&conns, &key, &ci, BPF_ANY)) {
+		count_drop(RT_DROP_CONN_FULL);
+		return NULL;
+	}
+	if (!ci.is_sock)
+		return NULL;
+	emit_conn_open(&key, &ci, sk);
+	return bpf_map_lookup_elem(&conns, &key);
+}
+
+#endif /* REDTAP_CAPTURE_BPF_H */

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * capture.c - loads bpf/capture.bpf.c through its bpftool skeleton: checks
+ * the platform, mounts tracefs when missing, sets the load-time
+ * configuration, seeds the listening-port map from /proc/net/tcp*, attaches
+ * every program and reads the ring buffer. See capture.h.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "capture.h"
+#include "capture.skel.h"
+#include "log.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+
+struct capture {
+	struct capture_bpf *skel;
+	struct ring_buffer *rb;
+	capture_record_fn fn;
+	void *ctx;
+	int ncpus;
+};
+
+static const char *const drop_names[RT_DROP_MAX] = {
+	[RT_DROP_RINGBUF_FULL] = "ringbuf_full",
+	[RT_DROP_STASH_FULL] = "stash_full",
+	[RT_DROP_CONN_FULL] = "conn_table_full",
+	[RT_DROP_READ_FAULT] = "read_fault",
+};
+
+const char *capture_drop_reason_name(unsigned reason)
+{
+	return reason < RT_DROP_MAX ? drop_names[reason] : "unknown";
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	enum log_level l = level == LIBBPF_WARN ? LOG_LVL_WARN : LOG_LVL_DEBUG;
+
+	/* libbpf warns about things the caller handles; keep them at debug
+	 * unless the user asked for them. */
+	if (level == LIBBPF_WARN && log_current_level < LOG_LVL_DEBUG)
+		l = LOG_LVL_DEBUG;
+	if (l > log_current_level)
+		return 0;
+	/* Verifier logs are long and preformatted: pass them through whole. */
+	if (strstr(fmt, "PROG LOAD LOG") || strlen(fmt) <= 3)
+		return vfprintf(stderr, fmt, ap);
+	log_vmsg(l, fmt, ap);
+	return 0;
+}
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* tracepoint attachment reads event ids from tracefs; mount it if needed. */
+static int ensure_tracefs(char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(TRACEFS "/events", &st) == 0 || stat("/sys/kernel/debug/tracing/events", &st) == 0)
+		return 0;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0) {
+		rt_info("mounted tracefs on %s", TRACEFS);
+		return 0;
+	}
+	seterr(err, errlen,
+	       "tracefs is not mounted and mounting it on " TRACEFS
+	       " failed (%s); mount it with: mount -t tracefs nodev " TRACEFS,
+	       strerror(errno));
+	return -errno;
+}
+
+int capture_preflight(char *err, size_t errlen)
+{
+	if (geteuid() != 0) {
+		seterr(err, errlen,
+		       "loading eBPF programs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN): "
+		       "run the agent with sudo, or use --no-bpf for shim-only mode");
+		return -EPERM;
+	}
+	if (access(VMLINUX_BTF, R_OK) != 0) {
+		seterr(err, errlen,
+		       "kernel BTF is missing (" VMLINUX_BTF "): redtap needs a kernel built "
+		       "with CONFIG_DEBUG_INFO_BTF=y; use --no-bpf for shim-only mode");
+		return -ENOENT;
+	}
+	return ensure_tracefs(err, errlen);
+}
+
+/* Marks every TCP port in LISTEN state in /proc/net/tcp{,6}. */
+static void seed_listen_ports(struct capture *c)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	int fd = bpf_map__fd(c->skel->maps.listen_ports);
+	__u8 one = 1;
+	char line[512];
+
+	for (size_t i = 0; i < 2; i++) {
+		FILE *f = fopen(files[i], "re");
+
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			unsigned port, state;
+			__u16 p;
+
+			/* "  0: 0100007F:1F90 00000000:0000 0A ..." */
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x", &port,
+				   &state) != 2 ||
+			    state != 0x0A)
+				continue;
+			p = (__u16)port;
+			bpf_map_update_elem(fd, &p, &one, BPF_ANY);
+		}
+		fclose(f);
+	}
+}
+
+static int on_record(void *ctx, void *data, size_t len)
+{
+	struct capture *c = ctx;
+
+	return c->fn(c->ctx, data, len);
+}
+
+static const char *load_hint(int e)
+{
+	if (e == EPERM || e == EACCES)
+		return "the kernel refused the eBPF programs: check kernel.unprivileged_bpf_disabled, "
+		       "lockdown mode (/sys/kernel/security/lockdown) or the container's seccomp "
+		       "and capability policy";
+	if (e == ENOENT || e == ESRCH)
+		return "a tracepoint this kernel should have is missing";
+	return "run with -v to see the verifier log";
+}
+
+struct capture *capture_open(const struct capture_opts *opts, capture_record_fn fn, void *ctx,
+			     char *err, size_t errlen)
+{
+	struct capture *c;
+	int e;
+
+	libbpf_set_print(libbpf_print);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		seterr(err, errlen, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	c->fn = fn;
+	c->ctx = ctx;
+	c->ncpus = libbpf_num_possible_cpus();
+
+	c->skel = capture_bpf__open();
+	if (!c->skel) {
+		e = errno;
+		seterr(err, errlen, "cannot open the eBPF object: %s", strerror(e));
+		goto err_free;
+	}
+	c->skel->rodata->agent_tgid = (__u32)getpid();
+	c->skel->rodata->capture_bytes = opts->capture_bytes;
+	c->skel->rodata->filter_enabled = opts->filter;
+	if (opts->ringbuf_bytes)
+		bpf_map__set_max_entries(c->skel->maps.events, opts->ringbuf_bytes);
+	/* Wake the reader at a quarter of the ring; it also polls. */
+	c->skel->rodata->wakeup_bytes = bpf_map__max_entries(c->skel->maps.events) / 4;
+
+	e = capture_bpf__load(c->skel);
+	if (e) {
+		e = -e;
+		seterr(err, errlen, "cannot load the eBPF programs (%s): %s", strerror(e),
+		       load_hint(e));
+		goto err_destroy;
+	}
+	seed_listen_ports(c);
+	e = capture_bpf__attach(c->skel);
+	if (e) {
+		e = -e;
+		seterr(err, errlen, "cannot attach the eBPF programs (%s): %s", strerror(e),
+		       load_hint(e));
+		goto err_destroy;
+	}
+	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
+	if (!c->rb) {
+		e = errno;
+		seterr(err, errlen, "cannot map the ring buffer: %s", strerror(e));
+		goto err_destroy;
+	}
+	return c;
+
+err_destroy:
+	capture_bpf__destroy(c->skel);
+err_free:
+	free(c);
+	errno = e;
+	return NULL;
+}
+
+int capture_poll(struct capture *c, int timeout_ms)
+{
+	int n, m;
+
+	/* Producers wake us only past a backlog, so poll with a timeout
+	 * and then consume whatever is there. */
+	n = ring_buffer__poll(c->rb, timeout_ms);
+	if (n < 0)
+		return n;
+	m = ring_buffer__consume(c->rb);
+	if (m < 0)
+		return m;
+	return n + m;
+}
+
+int capture_select(struct capture *c, uint32_t tgid, bool on)
+{
+	int fd = bpf_map__fd(c->skel->maps.selected);
+	__u8 one = 1;
+
+	if (on)
+		return bpf_map_update_elem(fd, &tgid, &one, BPF_ANY) ? -errno : 0;
+	if (bpf_map_delete_elem(fd, &tgid) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX])
+{
+	int fd = bpf_map__fd(c->skel->maps.drops);
+	__u64 *vals;
+
+	vals = calloc((size_t)c->ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (__u32 r = 0; r < RT_DROP_MAX; r++) {
+		out[r] = 0;
+		if (bpf_map_lookup_elem(fd, &r, vals))
+			continue;
+		for (int cpu = 0; cpu < c->ncpus; cpu++)
+			out[r] += vals[cpu];
+	}
+	free(vals);
+	return 0;
+}
+
+void capture_close(struct capture *c)
+{
+	if (!c)
+		return;
+	ring_buffer__free(c->rb);
+	capture_bpf__destroy(c->skel);
+	free(c);
+}

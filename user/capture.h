@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * capture.h - loads, attaches and reads the kernel side (bpf/capture.bpf.c).
+ *
+ * API: capture_preflight() says in one sentence why eBPF cannot work here
+ * (not root, no BTF, no tracefs). capture_open() loads the programs with
+ * the given options and attaches them; capture_poll() waits for records
+ * and hands each one to the callback (records are only valid during the
+ * call). The selected-process map is updated with capture_select().
+ * capture_close() detaches everything and accepts NULL. Single-threaded:
+ * call everything from the event loop.
+ */
+#ifndef REDTAP_CAPTURE_H
+#define REDTAP_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redtap/event.h"
+
+struct capture;
+
+struct capture_opts {
+	uint32_t capture_bytes; /* bytes copied per syscall, <= RT_CAPTURE_MAX */
+	uint32_t ringbuf_bytes; /* ring buffer size, a power of two */
+	bool filter;            /* only processes added with capture_select() */
+};
+
+/* Called for every record; returns 0 (a non-zero value stops the poll). */
+typedef int (*capture_record_fn)(void *ctx, const void *data, size_t len);
+
+/* 0 when eBPF capture can be tried; else -errno and a sentence in err. */
+int capture_preflight(char *err, size_t errlen);
+
+/* NULL and errno on failure, with a sentence in err. */
+struct capture *capture_open(const struct capture_opts *opts, capture_record_fn fn, void *ctx,
+			     char *err, size_t errlen);
+
+/* Waits up to timeout_ms, then consumes all pending records. Returns the
+ * number of records handled or -errno (-EINTR on a signal is normal). */
+int capture_poll(struct capture *c, int timeout_ms);
+
+/* Adds (on) or removes a process from the selection. 0 or -errno. */
+int capture_select(struct capture *c, uint32_t tgid, bool on);
+
+/* Sums the per-CPU drop counters into out[RT_DROP_MAX]. 0 or -errno. */
+int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX]);
+
+/* Name of a drop reason for the redtap_kernel_events_dropped_total label. */
+const char *capture_drop_reason_name(unsigned reason);
+
+void capture_close(struct capture *c);
+
+#endif /* REDTAP_CAPTURE_H */
