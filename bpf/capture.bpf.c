@@ -432,6 +432,7 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 ppid)
 	fill_hdr(&ev.hdr, type, sizeof(ev));
 	ev.hdr.pid_tgid = (__u64)tgid << 32 | tgid;
 	ev.ppid = ppid;
+	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
 		count_drop(RT_DROP_RINGBUF_FULL);
 }

@@ -118,13 +118,16 @@ struct rt_conn_event {
 _Static_assert(sizeof(struct rt_conn_event) == 96, "rt_conn_event layout");
 
 /* RT_EV_PROC_EXEC and RT_EV_PROC_EXIT: the header's pid_tgid says who;
- * ppid is the parent's tgid for exec, 0 for exit. */
+ * ppid is the parent's tgid for exec, 0 for exit. comm is the task name
+ * after exec: the service name of last resort for processes that are gone
+ * before the daemon can read /proc. */
 struct rt_proc_event {
 	struct rt_event_hdr hdr;
 	__u32 ppid;
 	__u32 pad0;
+	char comm[16];
 };
-_Static_assert(sizeof(struct rt_proc_event) == 32, "rt_proc_event layout");
+_Static_assert(sizeof(struct rt_proc_event) == 48, "rt_proc_event layout");
 
 /*
  * The LD_PRELOAD shim reaches the kernel side with a syscall that does

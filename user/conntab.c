@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * conntab.c - a chained hash table of connections keyed by (tgid, fd),
+ * with generation checks for fd reuse and a bound on its size. See
+ * conntab.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "conntab.h"
+
+struct conntab {
+	struct conn **buckets;
+	size_t nbuckets; /* power of two */
+	size_t count;
+	size_t max;
+	uint64_t full_misses;
+	conntab_close_fn on_close;
+	void *ctx;
+};
+
+static size_t hash_key(uint32_t tgid, uint32_t fd, size_t nbuckets)
+{
+	uint64_t k = ((uint64_t)tgid << 32 | fd) * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(k >> 32) & (nbuckets - 1);
+}
+
+struct conntab *conntab_new(size_t max_conns, conntab_close_fn on_close, void *ctx)
+{
+	struct conntab *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->nbuckets = 1024;
+	while (t->nbuckets < max_conns && t->nbuckets < (1u << 20))
+		t->nbuckets <<= 1;
+	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
+	if (!t->buckets) {
+		free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	t->max = max_conns;
+	t->on_close = on_close;
+	t->ctx = ctx;
+	return t;
+}
+
+static void unlink_conn(struct conntab *t, struct conn **pp, uint64_t ts)
+{
+	struct conn *c = *pp;
+
+	*pp = c->hnext;
+	t->count--;
+	if (t->on_close)
+		t->on_close(t->ctx, c, ts);
+	free(c);
+}
+
+void conntab_free(struct conntab *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->nbuckets; i++)
+		while (t->buckets[i])
+			unlink_conn(t, &t->buckets[i], 0);
+	free(t->buckets);
+	free(t);
+}
+
+static struct conn **find(struct conntab *t, uint32_t tgid, uint32_t fd)
+{
+	struct conn **pp = &t->buckets[hash_key(tgid, fd, t->nbuckets)];
+
+	while (*pp && ((*pp)->tgid != tgid || (*pp)->fd != fd))
+		pp = &(*pp)->hnext;
+	return pp;
+}
+
+struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool create)
+{
+	struct conn **pp = find(t, id->tgid, id->fd);
+	struct conn *c = *pp;
+
+	if (c && c->gen == id->gen)
+		return c;
+	if (c && c->gen > id->gen)
+		return NULL; /* a late record of a connection already replaced */
+	if (!create)
+		return NULL;
+	if (c)
+		unlink_conn(t, pp, 0); /* fd reused: the old connection is over */
+	if (t->count >= t->max) {
+		t->full_misses++;
+		return NULL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		t->full_misses++;
+		return NULL;
+	}
+	c->tgid = id->tgid;
+	c->fd = id->fd;
+	c->gen = id->gen;
+	pp = &t->buckets[hash_key(id->tgid, id->fd, t->nbuckets)];
+	c->hnext = *pp;
+	*pp = c;
+	t->count++;
+	return c;
+}
+
+void conntab_close(struct conntab *t, const struct rt_conn_id *id, uint64_t ts)
+{
+	struct conn **pp = find(t, id->tgid, id->fd);
+
+	if (*pp && (*pp)->gen <= id->gen)
+		unlink_conn(t, pp, ts);
+}
+
+void conntab_close_if(struct conntab *t, bool (*pred)(void *ctx, const struct conn *c), void *ctx,
+		      uint64_t ts)
+{
+	for (size_t i = 0; i < t->nbuckets && t->count; i++) {
+		struct conn **pp = &t->buckets[i];
+
+		while (*pp) {
+			if (pred(ctx, *pp))
+				unlink_conn(t, pp, ts);
+			else
+				pp = &(*pp)->hnext;
+		}
+	}
+}
+
+static bool same_tgid(void *ctx, const struct conn *c)
+{
+	return c->tgid == *(const uint32_t *)ctx;
+}
+
+void conntab_close_tgid(struct conntab *t, uint32_t tgid, uint64_t ts)
+{
+	conntab_close_if(t, same_tgid, &tgid, ts);
+}
+
+void conntab_for_each(struct conntab *t, void (*fn)(void *ctx, struct conn *c), void *ctx)
+{
+	for (size_t i = 0; i < t->nbuckets; i++)
+		for (struct conn *c = t->buckets[i]; c; c = c->hnext)
+			fn(ctx, c);
+}
+
+size_t conntab_count(const struct conntab *t)
+{
+	return t->count;
+}
+
+uint64_t conntab_full_misses(const struct conntab *t)
+{
+	return t->full_misses;
+}

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * conntab.h - the daemon's table of live connections, keyed by (tgid, fd).
+ *
+ * API: conntab_get() finds the connection for a record's rt_conn_id; a
+ * record with a newer generation than the stored one means the fd was
+ * reused, so the old connection is closed first (through the on_close
+ * hook) and a fresh one is returned. Each connection carries an opaque
+ * protocol state pointer owned by whoever set it (freed in on_close).
+ * The table is bounded: when full, conntab_get() returns NULL and counts
+ * the miss. Not thread-safe: the event loop owns it.
+ */
+#ifndef REDTAP_CONNTAB_H
+#define REDTAP_CONNTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "redtap/event.h"
+
+enum conn_proto {
+	CONN_PROTO_UNKNOWN = 0, /* not classified yet */
+	CONN_PROTO_HTTP1 = 1,
+	CONN_PROTO_OPAQUE = 2, /* not a protocol we parse: ignore its data */
+};
+
+struct conn {
+	uint64_t gen;
+	uint32_t tgid;
+	uint32_t fd;
+	uint64_t last_ts;     /* ts of the last record seen */
+	uint64_t opened_ts;
+	struct rt_endpoint local;
+	struct rt_endpoint remote;
+	uint16_t family;
+	uint8_t role_hint;    /* enum rt_role from the kernel */
+	uint8_t proto;        /* enum conn_proto */
+	uint8_t has_endpoints;
+	uint8_t sniff_tries;  /* chunks looked at without classifying */
+	void *proto_state;    /* owned by the protocol tracker */
+	struct conn *hnext;   /* hash chain */
+};
+
+struct conntab;
+
+/* Called before a connection is removed (close, reuse, process exit). */
+typedef void (*conntab_close_fn)(void *ctx, struct conn *c, uint64_t ts);
+
+/* NULL and errno on failure. max_conns bounds the memory. */
+struct conntab *conntab_new(size_t max_conns, conntab_close_fn on_close, void *ctx);
+void conntab_free(struct conntab *t); /* closes every connection; NULL ok */
+
+/* Returns the connection for id, creating it (create == true) when absent
+ * or when id->gen is newer than the stored generation. Returns NULL when
+ * absent and !create, when the record is older than the stored
+ * connection, or when the table is full. */
+struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool create);
+
+/* Closes and removes the connection with this id (any older generation
+ * too). No-op when absent. */
+void conntab_close(struct conntab *t, const struct rt_conn_id *id, uint64_t ts);
+
+/* Closes and removes every connection of a process. */
+void conntab_close_tgid(struct conntab *t, uint32_t tgid, uint64_t ts);
+
+/* Closes and removes, in one pass, every connection for which pred()
+ * returns true. */
+void conntab_close_if(struct conntab *t, bool (*pred)(void *ctx, const struct conn *c), void *ctx,
+		      uint64_t ts);
+
+/* Calls fn for each connection (no insertion or removal from fn). */
+void conntab_for_each(struct conntab *t, void (*fn)(void *ctx, struct conn *c), void *ctx);
+
+size_t conntab_count(const struct conntab *t);
+uint64_t conntab_full_misses(const struct conntab *t);
+
+#endif /* REDTAP_CONNTAB_H */

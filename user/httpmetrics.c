@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * httpmetrics.c - records HTTP exchanges into the semconv RED histograms
+ * and the in-flight gauge. See httpmetrics.h.
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "httpmetrics.h"
+
+/* OTel semconv advice for http.*.request.duration, in seconds. */
+static const double http_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				       0.5,   0.75, 1,     2.5,  5,     7.5, 10 };
+
+static const char *const server_labels[] = { "service_name", "http_request_method",
+					     "http_response_status_code", "http_route",
+					     "error_type" };
+static const char *const client_labels[] = { "service_name", "http_request_method",
+					     "http_response_status_code", "http_route",
+					     "error_type", "server_address", "server_port" };
+static const char *const active_labels[] = { "service_name", "http_request_method" };
+
+struct httpmetrics {
+	struct metric_family *server;
+	struct metric_family *client;
+	struct metric_family *active;
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series)
+{
+	struct httpmetrics *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->server = metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds",
+				      "Duration of HTTP server requests.", "seconds", server_labels,
+				      NELEM(server_labels), http_buckets, NELEM(http_buckets),
+				      max_series);
+	m->client = metric_family_new(r, METRIC_HISTOGRAM, "http_client_request_duration_seconds",
+				      "Duration of HTTP client requests.", "seconds", client_labels,
+				      NELEM(client_labels), http_buckets, NELEM(http_buckets),
+				      max_series);
+	m->active = metric_family_new(r, METRIC_GAUGE, "http_server_active_requests",
+				      "Number of active HTTP server requests.", NULL, active_labels,
+				      NELEM(active_labels), NULL, 0, max_series);
+	if (!m->server || !m->client || !m->active) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void httpmetrics_free(struct httpmetrics *m)
+{
+	free(m);
+}
+
+void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t outlen)
+{
+	const uint8_t *a = x->conn ? x->conn->remote.addr : NULL;
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	const char *h = x->host;
+	size_t n;
+
+	if (h[0]) {
+		/* Host: name[:port] or [v6]:port */
+		if (h[0] == '[') {
+			const char *close = strchr(h, ']');
+
+			n = close ? (size_t)(close - h - 1) : strlen(h + 1);
+			snprintf(out, outlen, "%.*s", (int)n, h + 1);
+			return;
+		}
+		n = strcspn(h, ":");
+		snprintf(out, outlen, "%.*s", (int)n, h);
+		return;
+	}
+	if (!a) {
+		snprintf(out, outlen, "%s", "");
+		return;
+	}
+	if (memcmp(a, v4mapped, 12) == 0)
+		inet_ntop(AF_INET, a + 12, out, (socklen_t)outlen);
+	else
+		inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
+}
+
+void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service)
+{
+	const char *labels[] = { service, http1_method_name(x->method) };
+	struct metric_series *s = metric_series_get(m->active, labels);
+
+	if (s)
+		metric_gauge_add(s, 1);
+}
+
+void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service)
+{
+	char status[8] = "", addr[HTTP1_HOST_MAX], port[8] = "";
+	const char *method = http1_method_name(x->method);
+	const char *err = x->error_type ? x->error_type : "";
+	double secs = (double)(x->end_ns - x->start_ns) / 1e9;
+	struct metric_series *s;
+
+	if (x->status)
+		snprintf(status, sizeof(status), "%d", x->status);
+	if (x->server) {
+		const char *labels[] = { service, method, status, x->route, err };
+		const char *alabels[] = { service, method };
+
+		s = metric_series_get(m->server, labels);
+		if (s)
+			metric_histogram_observe(s, secs);
+		s = metric_series_get(m->active, alabels);
+		if (s)
+			metric_gauge_add(s, -1);
+		return;
+	}
+	httpmetrics_server_address(x, addr, sizeof(addr));
+	if (x->conn && x->conn->remote.port)
+		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
+	{
+		const char *labels[] = { service, method, status, x->route, err, addr, port };
+
+		s = metric_series_get(m->client, labels);
+		if (s)
+			metric_histogram_observe(s, secs);
+	}
+}
+
+size_t httpmetrics_families(const struct httpmetrics *m, const struct metric_family **out,
+			    size_t max)
+{
+	const struct metric_family *all[] = { m->server, m->client, m->active };
+	size_t n = 0;
+
+	for (; n < NELEM(all) && n < max; n++)
+		out[n] = all[n];
+	return n;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * httpmetrics.h - the HTTP RED metrics of OpenTelemetry's semantic
+ * conventions, fed with finished exchanges from httptrack:
+ *   http_server_request_duration_seconds  (http.server.request.duration)
+ *   http_client_request_duration_seconds  (http.client.request.duration)
+ *   http_server_active_requests           (http.server.active_requests)
+ *
+ * API: httpmetrics_new() registers the families in a registry (which owns
+ * them); httpmetrics_start()/httpmetrics_done() take the httptrack
+ * callbacks' exchanges plus the service name. Thread-safe as the registry.
+ */
+#ifndef REDTAP_HTTPMETRICS_H
+#define REDTAP_HTTPMETRICS_H
+
+#include <stddef.h>
+
+#include "httptrack.h"
+#include "metrics.h"
+
+struct httpmetrics;
+
+struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series);
+void httpmetrics_free(struct httpmetrics *m); /* NULL ok; families stay in the registry */
+
+void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service);
+void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service);
+
+/* The families it records into (for per-metric self-metrics): fills up
+ * to max pointers, returns how many. */
+size_t httpmetrics_families(const struct httpmetrics *m, const struct metric_family **out,
+			    size_t max);
+
+/* Writes server.address for a client exchange: the Host header's host, or
+ * the peer's IP address. Exposed for tests. */
+void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t outlen);
+
+#endif /* REDTAP_HTTPMETRICS_H */

@@ -1,0 +1,400 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * procs.c - process selection (pid, executable glob, listening port) and
+ * service names read from /proc. See procs.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "procs.h"
+
+#define NBUCKETS 4096
+#define SERVICE_MAX 128
+#define MAX_PROCS 65536
+
+struct proc {
+	uint32_t tgid;
+	bool selected;
+	bool named;
+	char comm[16]; /* from the exec event; fallback name */
+	char service[SERVICE_MAX];
+	struct proc *next;
+};
+
+struct procs {
+	pid_t *pids;
+	size_t npids;
+	char **globs;
+	size_t nglobs;
+	uint16_t *ports;
+	size_t nports;
+	uint32_t self;
+	size_t nprocs;
+	size_t nselected;
+	struct proc *buckets[NBUCKETS];
+};
+
+static struct proc **find(struct procs *p, uint32_t tgid)
+{
+	struct proc **pp = &p->buckets[(tgid * 2654435761u) % NBUCKETS];
+
+	while (*pp && (*pp)->tgid != tgid)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+static struct proc *get(struct procs *p, uint32_t tgid)
+{
+	struct proc **pp = find(p, tgid);
+
+	if (*pp || p->nprocs >= MAX_PROCS)
+		return *pp;
+	*pp = calloc(1, sizeof(**pp));
+	if (*pp) {
+		(*pp)->tgid = tgid;
+		p->nprocs++;
+	}
+	return *pp;
+}
+
+struct procs *procs_new(const struct procs_selectors *sel, uint32_t self_tgid)
+{
+	struct procs *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->self = self_tgid;
+	if (sel->npids) {
+		p->pids = malloc(sel->npids * sizeof(*p->pids));
+		if (!p->pids)
+			goto err;
+		memcpy(p->pids, sel->pids, sel->npids * sizeof(*p->pids));
+		p->npids = sel->npids;
+	}
+	if (sel->nports) {
+		p->ports = malloc(sel->nports * sizeof(*p->ports));
+		if (!p->ports)
+			goto err;
+		memcpy(p->ports, sel->ports, sel->nports * sizeof(*p->ports));
+		p->nports = sel->nports;
+	}
+	if (sel->nexe_globs) {
+		p->globs = calloc(sel->nexe_globs, sizeof(*p->globs));
+		if (!p->globs)
+			goto err;
+		for (size_t i = 0; i < sel->nexe_globs; i++) {
+			p->globs[i] = strdup(sel->exe_globs[i]);
+			if (!p->globs[i])
+				goto err;
+			p->nglobs++;
+		}
+	}
+	return p;
+err:
+	procs_free(p);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void procs_free(struct procs *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < NBUCKETS; i++) {
+		while (p->buckets[i]) {
+			struct proc *n = p->buckets[i]->next;
+
+			free(p->buckets[i]);
+			p->buckets[i] = n;
+		}
+	}
+	for (size_t i = 0; i < p->nglobs; i++)
+		free(p->globs[i]);
+	free(p->globs);
+	free(p->pids);
+	free(p->ports);
+	free(p);
+}
+
+bool procs_filtering(const struct procs *p)
+{
+	return p->npids || p->nglobs || p->nports;
+}
+
+static void load_name(struct proc *pr);
+
+static bool exe_matches(const struct procs *p, uint32_t tgid)
+{
+	char link[64], path[4096];
+	const char *base;
+	ssize_t n;
+
+	if (!p->nglobs)
+		return false;
+	snprintf(link, sizeof(link), "/proc/%u/exe", tgid);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return false;
+	path[n] = '\0';
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	for (size_t i = 0; i < p->nglobs; i++) {
+		const char *subject = strchr(p->globs[i], '/') ? path : base;
+
+		if (fnmatch(p->globs[i], subject, 0) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Socket inodes of TCP sockets listening on one of the selected ports. */
+static size_t listening_inodes(const struct procs *p, unsigned long *out, size_t max)
+{
+	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	char line[512];
+	size_t n = 0;
+
+	for (size_t f = 0; f < 2; f++) {
+		FILE *fp = fopen(files[f], "re");
+
+		if (!fp)
+			continue;
+		while (n < max && fgets(line, sizeof(line), fp)) {
+			unsigned port, state;
+			unsigned long inode;
+
+			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*s %*s %*s %*s %*s %lu",
+				   &port, &state, &inode) != 3 ||
+			    state != 0x0A)
+				continue;
+			for (size_t i = 0; i < p->nports; i++)
+				if (p->ports[i] == port)
+					out[n++] = inode;
+		}
+		fclose(fp);
+	}
+	return n;
+}
+
+static bool owns_inode(uint32_t tgid, const unsigned long *inodes, size_t ninodes)
+{
+	char dirpath[64], link[320], target[64];
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	snprintf(dirpath, sizeof(dirpath), "/proc/%u/fd", tgid);
+	d = opendir(dirpath);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d))) {
+		unsigned long inode;
+		ssize_t n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(link, sizeof(link), "%s/%s", dirpath, de->d_name);
+		n = readlink(link, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (sscanf(target, "socket:[%lu]", &inode) != 1)
+			continue;
+		for (size_t i = 0; i < ninodes; i++)
+			if (inodes[i] == inode)
+				found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+static bool wanted(const struct procs *p, uint32_t tgid, const unsigned long *inodes,
+		   size_t ninodes)
+{
+	if (tgid == p->self)
+		return false;
+	for (size_t i = 0; i < p->npids; i++)
+		if ((uint32_t)p->pids[i] == tgid)
+			return true;
+	if (exe_matches(p, tgid))
+		return true;
+	return ninodes && owns_inode(tgid, inodes, ninodes);
+}
+
+static void set_selected(struct procs *p, uint32_t tgid, bool on, procs_select_fn fn, void *ctx)
+{
+	struct proc *pr = on ? get(p, tgid) : *find(p, tgid);
+
+	if (!pr || pr->selected == on)
+		return;
+	pr->selected = on;
+	if (on)
+		p->nselected++;
+	else
+		p->nselected--;
+	fn(ctx, tgid, on);
+}
+
+void procs_scan(struct procs *p, procs_select_fn fn, void *ctx)
+{
+	unsigned long inodes[256];
+	size_t ninodes = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (!procs_filtering(p))
+		return;
+	if (p->nports)
+		ninodes = listening_inodes(p, inodes, 256);
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long tgid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !tgid)
+			continue;
+		if (wanted(p, (uint32_t)tgid, inodes, ninodes))
+			set_selected(p, (uint32_t)tgid, true, fn, ctx);
+		/* A process that stops listening stays selected until it exits:
+		 * its open connections still matter. */
+	}
+	closedir(d);
+}
+
+void procs_exec(struct procs *p, uint32_t tgid, const char *comm, procs_select_fn fn, void *ctx)
+{
+	struct proc *pr = *find(p, tgid);
+
+	if (pr)
+		pr->named = false; /* a new program may have a new name */
+	if (comm && comm[0]) {
+		/* Resolve the name now, while the process most likely lives. */
+		pr = get(p, tgid);
+		if (pr) {
+			snprintf(pr->comm, sizeof(pr->comm), "%.15s", comm);
+			load_name(pr);
+		}
+	}
+	if (!procs_filtering(p))
+		return;
+	if (wanted(p, tgid, NULL, 0))
+		set_selected(p, tgid, true, fn, ctx);
+	else if (pr && pr->selected && p->nglobs && !p->npids && !p->nports)
+		set_selected(p, tgid, false, fn, ctx); /* exec'd into something else */
+}
+
+void procs_exit(struct procs *p, uint32_t tgid)
+{
+	struct proc **pp = find(p, tgid), *pr = *pp;
+
+	if (!pr)
+		return;
+	if (pr->selected)
+		p->nselected--;
+	*pp = pr->next;
+	free(pr);
+	p->nprocs--;
+}
+
+bool procs_service_from_environ(const char *env, size_t len, char *out, size_t outlen)
+{
+	const char *end = env + len, *s;
+	bool found = false;
+
+	for (s = env; s < end; s += strnlen(s, (size_t)(end - s)) + 1) {
+		size_t n = strnlen(s, (size_t)(end - s));
+
+		if (n > 18 && strncmp(s, "OTEL_SERVICE_NAME=", 18) == 0) {
+			snprintf(out, outlen, "%.*s", (int)(n - 18), s + 18);
+			return true; /* OTEL_SERVICE_NAME wins (OTel SDK rule) */
+		}
+		if (!found && n > 25 && strncmp(s, "OTEL_RESOURCE_ATTRIBUTES=", 25) == 0) {
+			const char *a = s + 25, *e = s + n;
+
+			while (a < e) {
+				const char *comma = memchr(a, ',', (size_t)(e - a));
+				const char *stop = comma ? comma : e;
+
+				while (a < stop && *a == ' ')
+					a++;
+				if (stop - a > 13 && strncmp(a, "service.name=", 13) == 0) {
+					snprintf(out, outlen, "%.*s", (int)(stop - a - 13), a + 13);
+					found = true;
+					break;
+				}
+				a = stop + 1;
+			}
+		}
+	}
+	return found;
+}
+
+static void load_name(struct proc *pr)
+{
+	char path[64], buf[32768];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/environ", pr->tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf));
+		close(fd);
+	}
+	if (n > 0 && procs_service_from_environ(buf, (size_t)n, pr->service, sizeof(pr->service)))
+		goto done;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pr->tgid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	if (n > 0) {
+		const char *base;
+
+		buf[n] = '\0';
+		/* A replaced binary reads "/path (deleted)". */
+		if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
+			buf[n - 10] = '\0';
+		base = strrchr(buf, '/');
+		snprintf(pr->service, sizeof(pr->service), "%.*s", SERVICE_MAX - 1, base ? base + 1 : buf);
+		goto done;
+	}
+	if (pr->comm[0]) {
+		snprintf(pr->service, sizeof(pr->service), "%s", pr->comm);
+		goto done;
+	}
+	snprintf(path, sizeof(path), "/proc/%u/comm", pr->tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, pr->service, sizeof(pr->service) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		pr->service[n] = '\0';
+		pr->service[strcspn(pr->service, "\n")] = '\0';
+	} else {
+		snprintf(pr->service, sizeof(pr->service), "unknown_service");
+	}
+done:
+	pr->named = true;
+}
+
+const char *procs_service_name(struct procs *p, uint32_t tgid)
+{
+	struct proc *pr = get(p, tgid);
+
+	if (!pr)
+		return "unknown_service";
+	if (!pr->named)
+		load_name(pr);
+	return pr->service;
+}
+
+size_t procs_instrumented(const struct procs *p)
+{
+	return procs_filtering(p) ? p->nselected : p->nprocs;
+}

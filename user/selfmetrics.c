@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * selfmetrics.c - registers and refreshes the redtap_* self-metrics: build
+ * info, records received, kernel drops by reason, parse errors, series and
+ * overflow per metric, instrumented processes. See selfmetrics.h.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "capture.h"
+#include "selfmetrics.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const char *const event_type_names[RT_EV_TYPE_MAX] = {
+	[0] = "invalid",		  [RT_EV_DATA] = "data",
+	[RT_EV_CONN_OPEN] = "conn_open",  [RT_EV_CONN_CLOSE] = "conn_close",
+	[RT_EV_PROC_EXEC] = "proc_exec",  [RT_EV_PROC_EXIT] = "proc_exit",
+	[RT_EV_SHIM] = "shim",
+};
+
+/* Counters are exported as running totals; keep what was already added. */
+struct counter {
+	struct metric_series *s;
+	uint64_t last;
+};
+
+struct selfmetrics {
+	struct metric_family *series, *overflow;
+	struct metric_series *instrumented;
+	struct counter events[RT_EV_TYPE_MAX];
+	struct counter drops[RT_DROP_MAX];
+	struct counter http_errors, db_errors, conn_full, shim_dropped;
+	struct {
+		struct counter c;
+		const struct metric_family *f;
+	} ovf[8];
+};
+
+static void counter_to(struct counter *c, uint64_t now)
+{
+	if (c->s && now > c->last) {
+		metric_counter_add(c->s, (double)(now - c->last));
+		c->last = now;
+	}
+}
+
+static struct metric_series *one(struct metric_family *f, const char *v)
+{
+	const char *vals[] = { v };
+
+	return f ? metric_series_get(f, vals) : NULL;
+}
+
+struct selfmetrics *selfmetrics_new(struct metric_registry *r)
+{
+	static const char *const version_labels[] = { "version", "revision" };
+	static const char *const type_l[] = { "type" }, *const reason_l[] = { "reason" };
+	static const char *const proto_l[] = { "protocol" }, *const metric_l[] = { "metric" };
+	const char *build[] = { REDTAP_VERSION, REDTAP_GIT_REV };
+	struct selfmetrics *s = calloc(1, sizeof(*s));
+	struct metric_family *f;
+
+	if (!s)
+		return NULL;
+	f = metric_family_new(r, METRIC_GAUGE, "redtap_build_info",
+			      "redtap build information; the value is 1.", NULL, version_labels, 2,
+			      NULL, 0, 0);
+	if (f)
+		metric_gauge_set(metric_series_get(f, build), 1);
+	f = metric_family_new(r, METRIC_COUNTER, "redtap_events_received",
+			      "Records received from the kernel ring buffer, by type.", NULL,
+			      type_l, 1, NULL, 0, 0);
+	for (unsigned t = RT_EV_DATA; t < RT_EV_TYPE_MAX && f; t++)
+		s->events[t].s = one(f, event_type_names[t]);
+	f = metric_family_new(r, METRIC_COUNTER, "redtap_kernel_events_dropped",
+			      "Events the kernel side could not deliver, by reason.", NULL, reason_l,
+			      1, NULL, 0, 0);
+	for (unsigned d = 0; d < RT_DROP_MAX && f; d++)
+		s->drops[d].s = one(f, capture_drop_reason_name(d));
+	f = metric_family_new(r, METRIC_COUNTER, "redtap_parse_errors",
+			      "Messages that could not be parsed, by protocol.", NULL, proto_l, 1,
+			      NULL, 0, 0);
+	s->http_errors.s = one(f, "http");
+	s->db_errors.s = one(f, "shim");
+	f = metric_family_new(r, METRIC_COUNTER, "redtap_connections_untracked",
+			      "Connections not tracked because the connection table was full.",
+			      NULL, NULL, 0, NULL, 0, 0);
+	s->conn_full.s = f ? metric_series_get(f, NULL) : NULL;
+	f = metric_family_new(r, METRIC_COUNTER, "redtap_shim_events_dropped",
+			      "Shim events lost on the way to the agent.", NULL, NULL, 0, NULL, 0,
+			      0);
+	s->shim_dropped.s = f ? metric_series_get(f, NULL) : NULL;
+	f = metric_family_new(r, METRIC_GAUGE, "redtap_instrumented_processes",
+			      "Processes selected for instrumentation (or seen with traffic when "
+			      "every process is instrumented).",
+			      NULL, NULL, 0, NULL, 0, 0);
+	s->instrumented = f ? metric_series_get(f, NULL) : NULL;
+	s->series = metric_family_new(r, METRIC_GAUGE, "redtap_metric_series",
+				      "Active series per metric, the overflow series excluded.", NULL,
+				      metric_l, 1, NULL, 0, 0);
+	s->overflow = metric_family_new(r, METRIC_COUNTER, "redtap_metric_series_overflow",
+					"Observations folded into the overflow series because "
+					"the metric reached its series cap.",
+					NULL, metric_l, 1, NULL, 0, 0);
+	return s;
+}
+
+void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
+{
+	for (unsigned t = 0; t < RT_EV_TYPE_MAX; t++)
+		counter_to(&s->events[t], snap->events[t]);
+	for (unsigned d = 0; d < RT_DROP_MAX; d++)
+		counter_to(&s->drops[d], snap->kernel_drops[d]);
+	counter_to(&s->http_errors, snap->http_parse_errors);
+	counter_to(&s->db_errors, snap->db_parse_errors);
+	counter_to(&s->conn_full, snap->conn_table_full);
+	counter_to(&s->shim_dropped, snap->shim_dropped);
+	if (s->instrumented)
+		metric_gauge_set(s->instrumented, (double)snap->instrumented);
+	for (size_t i = 0; i < snap->nfamilies && i < NELEM(s->ovf); i++) {
+		const struct metric_family *f = snap->families[i];
+		struct metric_series *ser = one(s->series, metric_family_name(f));
+
+		if (ser)
+			metric_gauge_set(ser, (double)metric_family_series_count(f));
+		if (s->ovf[i].f != f) {
+			s->ovf[i].f = f;
+			s->ovf[i].c.s = one(s->overflow, metric_family_name(f));
+			s->ovf[i].c.last = 0;
+		}
+		counter_to(&s->ovf[i].c, metric_family_overflow_total(f));
+	}
+}
+
+void selfmetrics_free(struct selfmetrics *s)
+{
+	free(s);
+}

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * selfmetrics.h - redtap's own health metrics (redtap_* families).
+ *
+ * API: selfmetrics_new() registers the families; selfmetrics_update() is
+ * called from the registry's prerender hook with a snapshot of the
+ * agent's counters and turns them into counter increments and gauges.
+ * Thread-safe as the registry; the snapshot is the caller's.
+ */
+#ifndef REDTAP_SELFMETRICS_H
+#define REDTAP_SELFMETRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+#include "redtap/event.h"
+
+struct self_snapshot {
+	uint64_t events[RT_EV_TYPE_MAX]; /* records received, by type */
+	uint64_t kernel_drops[RT_DROP_MAX];
+	uint64_t http_parse_errors;
+	uint64_t db_parse_errors;
+	uint64_t conn_table_full;
+	uint64_t shim_dropped;
+	uint64_t instrumented;
+	const struct metric_family *families[8]; /* data families, for series counts */
+	size_t nfamilies;
+};
+
+struct selfmetrics;
+
+struct selfmetrics *selfmetrics_new(struct metric_registry *r);
+void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap);
+void selfmetrics_free(struct selfmetrics *s); /* NULL ok */
+
+#endif /* REDTAP_SELFMETRICS_H */
