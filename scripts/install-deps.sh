@@ -1,0 +1,44 @@
+#!/bin/sh
+# scripts/install-deps.sh - installs the Debian 12 packages redtap needs to
+# build (default) and, with --test, to run its test suite. Only missing
+# packages are installed; nothing happens when everything is there.
+# Usage: scripts/install-deps.sh [--test] [--bench]
+set -eu
+
+BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+libmicrohttpd-dev libyaml-dev libpg-query-dev libcurl4-openssl-dev
+libprotobuf-c-dev protobuf-c-compiler"
+TEST="libcmocka-dev curl python3 python3-yaml python3-psycopg2 nginx-light
+postgresql redis-server libpq-dev libhiredis-dev webdis prometheus wrk
+iproute2 procps util-linux binutils nodejs npm"
+BENCH="wrk postgresql-contrib redis-tools hyperfine"
+
+want="$BUILD"
+for arg in "$@"; do
+	case "$arg" in
+	--test) want="$want $TEST" ;;
+	--bench) want="$want $TEST $BENCH" ;;
+	*) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "redtap: these packages are missing:$missing; run this script as root to install them" >&2
+	exit 1
+fi
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# Services must not start on their own: tests start what they need on their ports.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
+trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,33 @@
+#!/bin/sh
+# scripts/run-tests.sh - runs every test suite (dependencies must be
+# installed: see scripts/test.sh) and prints one closing line
+# "N passed, N failed" counting suites.
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+failures=""
+
+suite() {
+	name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		failures="$failures $name"
+	fi
+}
+
+suite unit make -s unit
+suite unit-asan make -s OUTPUT=build-asan SANITIZER=address,undefined unit
+suite e2e tests/e2e/run.sh
+[ -x tests/shim/run.sh ] && suite shim tests/shim/run.sh
+[ -x tests/rules/run.sh ] && suite rules tests/rules/run.sh
+[ -x tests/dashboards/run.sh ] && suite dashboards tests/dashboards/run.sh
+
+echo
+[ -n "$failures" ] && echo "failed suites:$failures"
+echo "suites: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

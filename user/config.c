@@ -1,0 +1,1414 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * config.c - the agent's settings from the command line, the YAML file and
+ * the environment, plus the --help and --version texts. See config.h.
+ *
+ * One table (settings[]) describes every setting once: its option, its
+ * environment variable, its YAML key, its setter and its help. The three
+ * sources and the help text are all driven from it, so they cannot drift.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "log.h"
+#include "redtap/event.h"
+
+#ifndef REDTAP_VERSION
+#define REDTAP_VERSION "0.0.0"
+#endif
+#ifndef REDTAP_GIT_REV
+#define REDTAP_GIT_REV "unknown"
+#endif
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+#define CAPTURE_MIN 16
+#define RINGBUF_MIN (64u << 10)
+#define RINGBUF_MAX (1u << 30)
+#define MAX_SERIES_MAX 1000000
+#define PID_MAX 4194303 /* PID_MAX_LIMIT - 1 on 64-bit kernels */
+#define HELP_INDENT 12
+#define HELP_WIDTH 80
+
+/* Where a value came from, for error messages, and the layer it belongs to. */
+struct src {
+	const char *what; /* "--capture-bytes", "REDTAP_CAPTURE_BYTES", "f.yaml:3: capture.bytes" */
+	char *errbuf;
+	size_t errlen;
+	unsigned int *replaced; /* bit per list already replaced on this layer */
+};
+
+enum kind { K_VALUE, K_FLAG, K_CONFIG, K_HELP, K_VERSION };
+enum list { LIST_NONE, LIST_PIDS, LIST_EXES, LIST_PORTS, LIST_ROUTES };
+
+/* Long-only options. */
+enum {
+	OPT_PORT = 256,
+	OPT_MAX_SERIES,
+	OPT_CAPTURE,
+	OPT_RINGBUF,
+	OPT_SHIM,
+	OPT_NO_BPF,
+	OPT_LOG_LEVEL,
+	OPT_LOG_FORMAT
+};
+
+typedef int (*setter_fn)(struct redtap_config *c, const char *v, const struct src *s);
+
+struct setting {
+	const char *name; /* long option without "--"; NULL: environment only */
+	int val;	  /* short option letter or OPT_*; env-only entries share their option's */
+	enum kind kind;
+	const char *arg;  /* metavariable in --help; NULL when the option takes no value */
+	const char *env;  /* environment variable, or NULL */
+	const char *key;  /* YAML key "section.name" or "name", or NULL */
+	const char *def;  /* default as --help shows it, or NULL */
+	const char *help; /* lines of at most 68 columns */
+	bool run;	  /* listed in `redtap run --help` too */
+	enum list list;
+	setter_fn set;
+};
+
+static void errf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void errf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+/* Writes "WHAT: message" and returns -EINVAL. */
+static int fail(const struct src *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(const struct src *s, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!s->errbuf || !s->errlen)
+		return -EINVAL;
+	n = snprintf(s->errbuf, s->errlen, "%s: ", s->what);
+	if (n >= 0 && (size_t)n < s->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(s->errbuf + n, s->errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static int fail_nomem(const struct src *s)
+{
+	errf(s->errbuf, s->errlen, "%s: out of memory", s->what);
+	return -ENOMEM;
+}
+
+/* ---- value syntax ------------------------------------------------------------------------ */
+
+/* Reads the decimal digits at s into *v; returns the first non-digit. */
+static const char *scan_digits(const char *s, uint64_t *v, bool *overflow)
+{
+	*v = 0;
+	*overflow = false;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned int d = (unsigned int)(*s - '0');
+
+		if (*v > (UINT64_MAX - d) / 10)
+			*overflow = true;
+		else
+			*v = *v * 10 + d;
+	}
+	return s;
+}
+
+/* Strict decimal: digits only, no sign or space. Returns 0, -EINVAL or -ERANGE. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+	bool overflow;
+	const char *end = scan_digits(s, out, &overflow);
+
+	if (end == s || *end)
+		return -EINVAL;
+	return overflow ? -ERANGE : 0;
+}
+
+int config_parse_size(const char *s, uint64_t *out)
+{
+	unsigned int shift = 0;
+	bool overflow;
+	uint64_t v;
+	const char *suffix = scan_digits(s, &v, &overflow);
+
+	if (suffix == s)
+		return -EINVAL;
+	switch (tolower((unsigned char)*suffix)) {
+	case '\0':
+		break;
+	case 'k':
+		shift = 10;
+		break;
+	case 'm':
+		shift = 20;
+		break;
+	case 'g':
+		shift = 30;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*suffix && suffix[1] && strcasecmp(suffix + 1, "b") && strcasecmp(suffix + 1, "ib"))
+		return -EINVAL;
+	if (overflow || v > (UINT64_MAX >> shift))
+		return -ERANGE;
+	*out = v << shift;
+	return 0;
+}
+
+/* An IPv4 or IPv6 address (no brackets) or a plausible DNS name. */
+static bool host_ok(const char *h)
+{
+	unsigned char addr[16];
+	size_t len = strlen(h);
+
+	if (inet_pton(AF_INET, h, addr) == 1 || inet_pton(AF_INET6, h, addr) == 1)
+		return true;
+	if (len == 0 || len > 253 || h[0] == '-' || h[0] == '.')
+		return false;
+	if (!h[strspn(h, "0123456789.")]) /* looks numeric but is no IPv4 address */
+		return false;
+	for (; *h; h++) {
+		if (!isalnum((unsigned char)*h) && !strchr("-._", *h))
+			return false;
+	}
+	return true;
+}
+
+static int parse_port(const char *s, uint16_t *port)
+{
+	uint64_t v;
+
+	if (parse_u64(s, &v) || v < 1 || v > 65535)
+		return -EINVAL;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* config_parse_listen() with the reason of a failure, NULL on success. */
+static const char *listen_split(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *h = s, *colon;
+	bool bracketed = s[0] == '[';
+	size_t hlen;
+
+	if (bracketed) {
+		const char *end = strchr(s, ']');
+
+		if (!end)
+			return "has an unclosed '['";
+		if (end[1] != ':')
+			return "needs a port after the ']', as [::1]:9464";
+		h = s + 1;
+		hlen = (size_t)(end - h);
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return "needs a port, as HOST:PORT, :PORT or [IPv6]:PORT";
+		if (memchr(s, ':', (size_t)(colon - s)))
+			return "needs brackets around an IPv6 address, as [::1]:9464";
+		hlen = (size_t)(colon - s);
+	}
+	if (hlen >= hostlen)
+		return "has a host name that is too long";
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if ((bracketed || hlen) && !host_ok(host))
+		return "has an invalid host";
+	if (bracketed && !strchr(host, ':'))
+		return "has brackets around something that is no IPv6 address";
+	if (parse_port(colon + 1, port))
+		return "has an invalid port (1..65535)";
+	return NULL;
+}
+
+int config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	char tmp[256];
+	uint16_t p;
+
+	if (listen_split(s, tmp, sizeof(tmp), &p) || strlen(tmp) >= hostlen)
+		return -EINVAL;
+	strcpy(host, tmp);
+	*port = p;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
+			*out = !strcasecmp(v, yes[i]);
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ---- lists ------------------------------------------------------------------------------- */
+
+static void free_strings(char ***list, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*list)[i]);
+	free(*list);
+	*list = NULL;
+	*n = 0;
+}
+
+static void list_clear(struct redtap_config *c, enum list l)
+{
+	switch (l) {
+	case LIST_PIDS:
+		free(c->pids);
+		c->pids = NULL;
+		c->npids = 0;
+		break;
+	case LIST_EXES:
+		free_strings(&c->exe_globs, &c->nexe_globs);
+		break;
+	case LIST_PORTS:
+		free(c->ports);
+		c->ports = NULL;
+		c->nports = 0;
+		break;
+	case LIST_ROUTES:
+		free_strings(&c->routes, &c->nroutes);
+		break;
+	case LIST_NONE:
+		break;
+	}
+}
+
+/* The first value a layer gives for a list replaces the lower layers' list. */
+static void list_begin(struct redtap_config *c, enum list l, const struct src *s)
+{
+	if (l == LIST_NONE || (*s->replaced & (1u << l)))
+		return;
+	*s->replaced |= 1u << l;
+	list_clear(c, l);
+}
+
+static int add_string(char ***list, size_t *n, const char *v, const struct src *s)
+{
+	char **grown, *copy;
+
+	for (size_t i = 0; i < *n; i++) {
+		if (!strcmp((*list)[i], v))
+			return 0;
+	}
+	copy = strdup(v);
+	grown = copy ? reallocarray(*list, *n + 1, sizeof(**list)) : NULL;
+	if (!grown) {
+		free(copy);
+		return fail_nomem(s);
+	}
+	grown[(*n)++] = copy;
+	*list = grown;
+	return 0;
+}
+
+/* Calls add() on each item of the comma list v, spaces around items ignored. */
+static int each_item(struct redtap_config *c, const char *v, const struct src *s, setter_fn add)
+{
+	char item[32];
+	int err;
+
+	do {
+		size_t len = strcspn(v, ",");
+		const char *start = v, *end = v + len;
+
+		while (start < end && isspace((unsigned char)*start))
+			start++;
+		while (end > start && isspace((unsigned char)end[-1]))
+			end--;
+		if (start == end)
+			return fail(s, "empty item in the list");
+		if ((size_t)(end - start) >= sizeof(item))
+			return fail(s, "'%.*s' is not a number", (int)(end - start), start);
+		memcpy(item, start, (size_t)(end - start));
+		item[end - start] = '\0';
+		err = add(c, item, s);
+		if (err)
+			return err;
+		v += len;
+	} while (*v++ == ',');
+	return 0;
+}
+
+/* ---- setters ----------------------------------------------------------------------------- */
+
+static int get_number(const char *v, uint64_t lo, uint64_t hi, uint64_t *out, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = parse_u64(v, &n);
+
+	if (err == -EINVAL)
+		return fail(s, "'%s' is not a number", v);
+	if (err || n < lo || n > hi)
+		return fail(s, "%s is out of range %" PRIu64 "..%" PRIu64, v, lo, hi);
+	*out = n;
+	return 0;
+}
+
+static int set_listen(struct redtap_config *c, const char *v, const struct src *s)
+{
+	char host[sizeof(c->listen_host)];
+	const char *why = listen_split(v, host, sizeof(host), &c->listen_port);
+
+	if (why)
+		return fail(s, "'%s' %s", v, why);
+	if (host[0])
+		strcpy(c->listen_host, host);
+	return 0;
+}
+
+static int set_host(struct redtap_config *c, const char *v, const struct src *s)
+{
+	size_t len = strlen(v);
+
+	if (len >= 2 && v[0] == '[' && v[len - 1] == ']') {
+		v++;
+		len -= 2;
+	}
+	if (len >= sizeof(c->listen_host))
+		return fail(s, "the host name is too long");
+	memcpy(c->listen_host, v, len);
+	c->listen_host[len] = '\0';
+	if (!host_ok(c->listen_host))
+		return fail(s, "'%s' is not a valid host", c->listen_host);
+	return 0;
+}
+
+static int set_port(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_number(v, 1, 65535, &n, s);
+
+	if (!err)
+		c->listen_port = (uint16_t)n;
+	return err;
+}
+
+static int add_pid(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	pid_t *grown;
+	int err = get_number(v, 1, PID_MAX, &n, s);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < c->npids; i++) {
+		if (c->pids[i] == (pid_t)n)
+			return 0;
+	}
+	grown = reallocarray(c->pids, c->npids + 1, sizeof(*grown));
+	if (!grown)
+		return fail_nomem(s);
+	grown[c->npids++] = (pid_t)n;
+	c->pids = grown;
+	return 0;
+}
+
+static int add_pids(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return each_item(c, v, s, add_pid);
+}
+
+static int add_port(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	uint16_t *grown;
+	int err = get_number(v, 1, 65535, &n, s);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < c->nports; i++) {
+		if (c->ports[i] == n)
+			return 0;
+	}
+	grown = reallocarray(c->ports, c->nports + 1, sizeof(*grown));
+	if (!grown)
+		return fail_nomem(s);
+	grown[c->nports++] = (uint16_t)n;
+	c->ports = grown;
+	return 0;
+}
+
+static int add_ports(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return each_item(c, v, s, add_port);
+}
+
+static int add_exe(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (!*v)
+		return fail(s, "the pattern is empty");
+	/* A pattern that starts with a plain name can never match an absolute path. */
+	if (!strchr("/*?[", v[0]))
+		return fail(s,
+			    "'%s' never matches: patterns match the whole executable path, "
+			    "as '*/%s'",
+			    v, v);
+	return add_string(&c->exe_globs, &c->nexe_globs, v, s);
+}
+
+static int add_route(struct redtap_config *c, const char *v, const struct src *s)
+{
+	const char *p;
+
+	if (v[0] != '/')
+		return fail(s, "'%s' must start with '/'", v);
+	for (p = v; *p; p++) {
+		if (isspace((unsigned char)*p) || iscntrl((unsigned char)*p))
+			return fail(s, "'%s' contains a space or control character", v);
+		if (*p == '}')
+			return fail(s, "'%s' has a '}' without '{'", v);
+		if (*p == '{') {
+			size_t n = strspn(p + 1, "abcdefghijklmnopqrstuvwxyz"
+						 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.");
+			if (p[1 + n] != '}')
+				return fail(s, "'%s' has an unclosed or invalid '{name}'", v);
+			if (n == 0)
+				return fail(s, "'%s' has an empty '{}'", v);
+			p += n + 1;
+		}
+	}
+	return add_string(&c->routes, &c->nroutes, v, s);
+}
+
+static int set_max_series(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_number(v, 1, MAX_SERIES_MAX, &n, s);
+
+	if (!err)
+		c->max_series = (uint32_t)n;
+	return err;
+}
+
+static int set_capture(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_number(v, CAPTURE_MIN, RT_CAPTURE_MAX, &n, s);
+
+	if (!err)
+		c->capture_bytes = (uint32_t)n;
+	return err;
+}
+
+static int set_ringbuf(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = config_parse_size(v, &n);
+
+	if (err == -EINVAL)
+		return fail(s, "'%s' is not a size (a number with an optional K, M or G)", v);
+	if (err || n < RINGBUF_MIN || n > RINGBUF_MAX)
+		return fail(s, "%s is out of range 64K..1G", v);
+	if (n & (n - 1))
+		return fail(s, "%s is not a power of two", v);
+	c->ringbuf_bytes = (uint32_t)n;
+	return 0;
+}
+
+static int set_shim(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (!*v)
+		return fail(s, "the path is empty");
+	if (strlen(v) >= sizeof(c->shim_path))
+		return fail(s, "the path is too long");
+	if (v[strcspn(v, ": \t\n")])
+		return fail(s, "'%s' contains ':' or a space, which LD_PRELOAD cannot carry", v);
+	strcpy(c->shim_path, v);
+	return 0;
+}
+
+static int set_no_bpf(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (parse_bool(v, &c->no_bpf))
+		return fail(s, "'%s' is not true or false", v);
+	return 0;
+}
+
+static int set_log_level(struct redtap_config *c, const char *v, const struct src *s)
+{
+	enum log_level lvl;
+
+	if (v[0] >= '0' && v[0] <= '3' && !v[1]) {
+		c->log_level = v[0] - '0';
+		return 0;
+	}
+	if (log_level_parse(v, &lvl))
+		return fail(s, "'%s' is not one of error, warn, info, debug", v);
+	c->log_level = (int)lvl;
+	return 0;
+}
+
+static int set_log_format(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (strcmp(v, "text") && strcmp(v, "json"))
+		return fail(s, "'%s' is not one of text, json", v);
+	c->log_json = !strcmp(v, "json");
+	return 0;
+}
+
+static int set_verbose(struct redtap_config *c, const char *v, const struct src *s)
+{
+	(void)v;
+	(void)s;
+	c->log_level = LOG_LVL_DEBUG;
+	return 0;
+}
+
+/* ---- the table --------------------------------------------------------------------------- */
+
+/* clang-format off */
+static const struct setting settings[] = {
+	{ .name = "config", .val = 'c', .kind = K_CONFIG, .arg = "FILE", .env = "REDTAP_CONFIG",
+	  .def = "none", .run = true,
+	  .help = "Read settings from the YAML file FILE." },
+	{ .name = "listen", .val = 'l', .arg = "HOST:PORT", .key = "prometheus.listen",
+	  .def = REDTAP_DEFAULT_LISTEN_HOST ":" XSTR(REDTAP_DEFAULT_LISTEN_PORT), .run = true,
+	  .set = set_listen,
+	  .help = "Serve Prometheus metrics at http://HOST:PORT/metrics. :PORT\n"
+		  "changes only the port. Write IPv6 in brackets, as [::1]:9464;\n"
+		  "0.0.0.0:PORT or [::]:PORT listens on all interfaces." },
+	{ .val = 'l', .env = "OTEL_EXPORTER_PROMETHEUS_HOST", .set = set_host,
+	  .help = "the HOST of --listen; IPv6 as ::1 or [::1]" },
+	{ .val = 'l', .env = "OTEL_EXPORTER_PROMETHEUS_PORT", .set = set_port,
+	  .help = "the PORT of --listen" },
+	{ .name = "pid", .val = 'p', .arg = "PID[,PID...]", .key = "select.pids",
+	  .def = "none", .list = LIST_PIDS, .set = add_pids,
+	  .help = "Measure process PID. Repeatable." },
+	{ .name = "exe", .val = 'e', .arg = "GLOB", .key = "select.executables", .def = "none",
+	  .list = LIST_EXES, .set = add_exe,
+	  .help = "Measure the processes whose executable path matches the\n"
+		  "fnmatch(3) pattern GLOB, as '/usr/sbin/nginx' or '*/python3*'.\n"
+		  "Repeatable." },
+	{ .name = "port", .val = OPT_PORT, .arg = "PORT[,PORT...]", .key = "select.ports",
+	  .def = "none", .list = LIST_PORTS, .set = add_ports,
+	  .help = "Measure the processes that listen on TCP port PORT. Repeatable." },
+	{ .name = "route", .val = 'r', .arg = "PATTERN", .key = "routes", .def = "none",
+	  .list = LIST_ROUTES, .set = add_route,
+	  .help = "Report paths that match PATTERN, as '/users/{id}', with PATTERN\n"
+		  "as their http.route; {name} stands for one path segment.\n"
+		  "Repeatable. Other paths get an automatically normalised route." },
+	{ .name = "max-series", .val = OPT_MAX_SERIES, .arg = "N", .env = "REDTAP_MAX_SERIES",
+	  .key = "limits.max_series", .def = XSTR(REDTAP_DEFAULT_MAX_SERIES),
+	  .set = set_max_series,
+	  .help = "Most label sets kept per metric; further ones are counted in\n"
+		  "one overflow series. 1.." XSTR(MAX_SERIES_MAX) "." },
+	{ .name = "capture-bytes", .val = OPT_CAPTURE, .arg = "N", .env = "REDTAP_CAPTURE_BYTES",
+	  .key = "capture.bytes", .def = XSTR(RT_CAPTURE_DEFAULT), .set = set_capture,
+	  .help = "Bytes of each read or written buffer that the kernel copies for\n"
+		  "parsing (request line, headers, queries). " XSTR(CAPTURE_MIN) ".." XSTR(
+			  RT_CAPTURE_MAX) "." },
+	{ .name = "ringbuf-size", .val = OPT_RINGBUF, .arg = "SIZE", .key = "capture.ringbuf_size",
+	  .def = "8M", .set = set_ringbuf,
+	  .help = "Size of the eBPF ring buffer: a power of two from 64K to 1G,\n"
+		  "with an optional suffix K, M or G (powers of 1024)." },
+	{ .name = "shim", .val = OPT_SHIM, .arg = "PATH", .key = "shim.path",
+	  .def = REDTAP_SHIM_DEFAULT_PATH, .run = true, .set = set_shim,
+	  .help = "The LD_PRELOAD library that 'redtap run' injects." },
+	{ .name = "no-bpf", .val = OPT_NO_BPF, .kind = K_FLAG, .key = "shim.no_bpf", .def = "off",
+	  .run = true, .set = set_no_bpf,
+	  .help = "Shim-only mode: load no eBPF programs and need no root. Only\n"
+		  "programs started by 'redtap run' (or with LD_PRELOAD) are seen." },
+	{ .name = "log-level", .val = OPT_LOG_LEVEL, .arg = "LEVEL", .env = "REDTAP_LOG_LEVEL",
+	  .key = "log.level", .def = "info", .run = true, .set = set_log_level,
+	  .help = "Log threshold: error, warn, info or debug (or 0..3)." },
+	{ .name = "log-format", .val = OPT_LOG_FORMAT, .arg = "FORMAT", .key = "log.format",
+	  .def = "text", .run = true, .set = set_log_format,
+	  .help = "Log lines as text, or as json: one JSON object per line." },
+	{ .name = "verbose", .val = 'v', .kind = K_FLAG, .run = true, .set = set_verbose,
+	  .help = "Log at debug level; the same as --log-level debug." },
+	{ .name = "help", .val = 'h', .kind = K_HELP, .run = true,
+	  .help = "Print this help and exit." },
+	{ .name = "version", .val = 'V', .kind = K_VERSION, .run = true,
+	  .help = "Print the version and exit." },
+};
+/* clang-format on */
+
+/* The command-line entry for a getopt value (env-only entries share it). */
+static const struct setting *setting_by_val(int val)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		if (settings[i].name && settings[i].val == val)
+			return &settings[i];
+	}
+	return NULL;
+}
+
+static const struct setting *setting_by_key(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		if (settings[i].key && !strcmp(settings[i].key, key))
+			return &settings[i];
+	}
+	return NULL;
+}
+
+/* Does some key live in section name ("capture" for "capture.bytes")? */
+static bool is_section(const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		const char *k = settings[i].key;
+
+		if (k && !strncmp(k, name, len) && k[len] == '.')
+			return true;
+	}
+	return false;
+}
+
+static int apply(struct redtap_config *c, const struct setting *st, const char *v,
+		 const struct src *s)
+{
+	list_begin(c, st->list, s);
+	return st->set(c, v ? v : "true", s);
+}
+
+/* ---- YAML file --------------------------------------------------------------------------- */
+
+struct yaml_ctx {
+	struct redtap_config *c;
+	yaml_document_t *doc;
+	const char *path;
+	char *errbuf;
+	size_t errlen;
+	unsigned int replaced;
+};
+
+static int yfail(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int yfail(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	if (!y->errbuf || !y->errlen)
+		return -EINVAL;
+	len = snprintf(y->errbuf, y->errlen, "%s:%zu: ", y->path, n->start_mark.line + 1);
+	if (len >= 0 && (size_t)len < y->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(y->errbuf + len, y->errlen - (size_t)len, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return (const char *)n->data.scalar.value;
+}
+
+static bool is_null(const yaml_node_t *n)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+
+	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(nulls); i++) {
+		if (!strcmp(scalar(n), nulls[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Applies one scalar node n to st, naming "FILE:LINE: key" in errors. */
+static int yaml_apply(struct yaml_ctx *y, const struct setting *st, const yaml_node_t *n)
+{
+	char what[4400];
+	struct src s = { what, y->errbuf, y->errlen, &y->replaced };
+
+	if (n->type != YAML_SCALAR_NODE)
+		return yfail(y, n, "%s: expected a single value", st->key);
+	snprintf(what, sizeof(what), "%s:%zu: %s", y->path, n->start_mark.line + 1, st->key);
+	return apply(y->c, st, scalar(n), &s);
+}
+
+static int yaml_value(struct yaml_ctx *y, const struct setting *st, yaml_node_t *v)
+{
+	struct src s = { st->key, y->errbuf, y->errlen, &y->replaced };
+
+	if (st->list == LIST_NONE) {
+		if (is_null(v))
+			return yfail(y, v, "%s: missing value", st->key);
+		return yaml_apply(y, st, v);
+	}
+	list_begin(y->c, st->list, &s);
+	if (is_null(v))
+		return 0; /* an empty list */
+	if (v->type != YAML_SEQUENCE_NODE)
+		return yaml_apply(y, st, v);
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	     it++) {
+		int err = yaml_apply(y, st, yaml_document_get_node(y->doc, *it));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Lists the keys of section (or the top-level names when section is NULL) into buf. */
+static void known_keys(const char *section, char *buf, size_t len)
+{
+	size_t off = 0, slen = section ? strlen(section) : 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(settings) && off < len; i++) {
+		const char *k = settings[i].key, *dot;
+		size_t klen;
+
+		if (!k || (section && (strncmp(k, section, slen) || k[slen] != '.')))
+			continue;
+		if (section)
+			k += slen + 1;
+		dot = strchr(k, '.');
+		klen = dot ? (size_t)(dot - k) : strlen(k);
+		/* sections appear once, at their first key */
+		if (!section && i > 0 && settings[i - 1].key &&
+		    !strncmp(settings[i - 1].key, k, klen) && settings[i - 1].key[klen] == '.')
+			continue;
+		off += (size_t)snprintf(buf + off, len - off, "%s%.*s", off ? ", " : "", (int)klen,
+					k);
+	}
+}
+
+static int yaml_mapping(struct yaml_ctx *y, const char *section, yaml_node_t *map);
+
+static int yaml_pair(struct yaml_ctx *y, const char *section, yaml_node_t *k, yaml_node_t *v)
+{
+	char name[128], known[256];
+	const struct setting *st;
+
+	if (k->type != YAML_SCALAR_NODE)
+		return yfail(y, k, "keys must be plain names");
+	snprintf(name, sizeof(name), "%s%s%s", section ? section : "", section ? "." : "",
+		 scalar(k));
+	st = setting_by_key(name);
+	if (st)
+		return yaml_value(y, st, v);
+	if (!section && is_section(name)) {
+		if (is_null(v))
+			return 0;
+		if (v->type != YAML_MAPPING_NODE)
+			return yfail(y, v, "'%s' must be a mapping of keys, as '%s: { ... }'", name,
+				     name);
+		return yaml_mapping(y, name, v);
+	}
+	known_keys(section, known, sizeof(known));
+	return yfail(y, k, "unknown key '%s' (%s%s%s)", name, section ? section : "known keys",
+		     section ? " has: " : ": ", known);
+}
+
+static int yaml_mapping(struct yaml_ctx *y, const char *section, yaml_node_t *map)
+{
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+	     p++) {
+		int err = yaml_pair(y, section, yaml_document_get_node(y->doc, p->key),
+				    yaml_document_get_node(y->doc, p->value));
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int yaml_syntax_error(const yaml_parser_t *p, const char *path, char *errbuf, size_t errlen)
+{
+	if (p->error == YAML_MEMORY_ERROR) {
+		errf(errbuf, errlen, "%s: out of memory", path);
+		return -ENOMEM;
+	}
+	if (p->error == YAML_READER_ERROR) {
+		errf(errbuf, errlen, "%s: invalid YAML: %s at byte %zu", path,
+		     p->problem ? p->problem : "unreadable", p->problem_offset);
+		return -EINVAL;
+	}
+	errf(errbuf, errlen, "%s:%zu:%zu: invalid YAML: %s%s%s%s", path, p->problem_mark.line + 1,
+	     p->problem_mark.column + 1, p->problem ? p->problem : "syntax error",
+	     p->context ? " (" : "", p->context ? p->context : "", p->context ? ")" : "");
+	return -EINVAL;
+}
+
+int config_load_file(struct redtap_config *c, const char *path, char *errbuf, size_t errlen)
+{
+	struct yaml_ctx y = { .c = c, .path = path, .errbuf = errbuf, .errlen = errlen };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	struct stat sb;
+	FILE *f;
+	int err = 0;
+
+	if (strlen(path) >= sizeof(c->config_path)) {
+		errf(errbuf, errlen, "%.64s...: the path is too long", path);
+		return -ENAMETOOLONG;
+	}
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		errf(errbuf, errlen, "%s: cannot open the config file: %s", path, strerror(errno));
+		return err;
+	}
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		errf(errbuf, errlen, "%s: is a directory, not a config file", path);
+		err = -EISDIR;
+		goto out_close;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		errf(errbuf, errlen, "%s: out of memory", path);
+		err = -ENOMEM;
+		goto out_close;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		err = yaml_syntax_error(&parser, path, errbuf, errlen);
+		goto out_parser;
+	}
+	y.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (root && !is_null(root)) {
+		if (root->type != YAML_MAPPING_NODE)
+			err = yfail(&y, root,
+				    "the top level must be a mapping of keys, "
+				    "as 'capture: { bytes: 256 }'");
+		else
+			err = yaml_mapping(&y, NULL, root);
+	}
+	yaml_document_delete(&doc);
+	if (!err)
+		strcpy(c->config_path, path);
+out_parser:
+	yaml_parser_delete(&parser);
+out_close:
+	fclose(f);
+	return err;
+}
+
+/* ---- command line ------------------------------------------------------------------------ */
+
+void config_init(struct redtap_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	strcpy(c->listen_host, REDTAP_DEFAULT_LISTEN_HOST);
+	c->listen_port = REDTAP_DEFAULT_LISTEN_PORT;
+	c->max_series = REDTAP_DEFAULT_MAX_SERIES;
+	c->capture_bytes = RT_CAPTURE_DEFAULT;
+	c->ringbuf_bytes = REDTAP_DEFAULT_RINGBUF_BYTES;
+	snprintf(c->shim_path, sizeof(c->shim_path), "%s", REDTAP_SHIM_DEFAULT_PATH);
+	c->log_level = LOG_LVL_INFO;
+	c->help_cmd = CMD_AGENT;
+}
+
+void config_release(struct redtap_config *c)
+{
+	list_clear(c, LIST_PIDS);
+	list_clear(c, LIST_EXES);
+	list_clear(c, LIST_PORTS);
+	list_clear(c, LIST_ROUTES);
+	c->run_argv = NULL;
+}
+
+struct cli_item {
+	const struct setting *st;
+	const char *val;
+};
+
+static void build_getopt(struct option *lopts, char *sopts)
+{
+	size_t nl = 0, ns = 0;
+
+	sopts[ns++] = '+'; /* stop at the first non-option: it is PROGRAM for `run` */
+	sopts[ns++] = ':'; /* report a missing value as ':' and print nothing */
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		const struct setting *st = &settings[i];
+
+		if (!st->name)
+			continue;
+		lopts[nl++] = (struct option){ st->name, st->arg ? required_argument : no_argument,
+					       NULL, st->val };
+		if (st->val < 256) {
+			sopts[ns++] = (char)st->val;
+			if (st->arg)
+				sopts[ns++] = ':';
+		}
+	}
+	lopts[nl] = (struct option){ 0 };
+	sopts[ns] = '\0';
+}
+
+/* Explains getopt's '?' (unknown option, ambiguous prefix, value on a flag). */
+static void bad_option(char **argv, int ind, int opt, char *errbuf, size_t errlen)
+{
+	const struct setting *st = opt ? setting_by_val(opt) : NULL;
+	const char *arg = ind > 0 ? argv[ind - 1] : "";
+	size_t len, matches = 0;
+
+	if (st) {
+		errf(errbuf, errlen, "--%s takes no value", st->name);
+		return;
+	}
+	if (opt || strncmp(arg, "--", 2)) {
+		errf(errbuf, errlen, "unknown option '-%c' (see 'redtap --help')", opt ? opt : '?');
+		return;
+	}
+	arg += 2;
+	len = strcspn(arg, "=");
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
+		matches += settings[i].name && !strncmp(settings[i].name, arg, len);
+	errf(errbuf, errlen, "%s option '--%.*s' (see 'redtap --help')",
+	     matches > 1 ? "ambiguous" : "unknown", (int)len, arg);
+}
+
+static int command_by_name(const char *name, enum redtap_command *cmd)
+{
+	static const struct {
+		const char *name;
+		enum redtap_command cmd;
+	} cmds[] = { { "agent", CMD_AGENT },
+		     { "run", CMD_RUN },
+		     { "version", CMD_VERSION },
+		     { "help", CMD_HELP } };
+
+	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
+		if (!strcmp(name, cmds[i].name)) {
+			*cmd = cmds[i].cmd;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/*
+ * Picks the command from argv[1]. Returns 1 when it was consumed, 0 when
+ * argv[1] is an option (or absent) and the command is `agent`, -EINVAL.
+ */
+static int parse_command(struct redtap_config *c, int argc, char **argv, enum redtap_command *cmd,
+			 char *errbuf, size_t errlen)
+{
+	enum redtap_command topic;
+
+	*cmd = CMD_AGENT;
+	if (argc < 2 || argv[1][0] == '-')
+		return 0;
+	if (command_by_name(argv[1], cmd)) {
+		errf(errbuf, errlen, "unknown command '%s' (commands: agent, run, version, help)",
+		     argv[1]);
+		return -EINVAL;
+	}
+	if (*cmd == CMD_VERSION && argc > 2) {
+		errf(errbuf, errlen, "version takes no arguments");
+		return -EINVAL;
+	}
+	if (*cmd == CMD_HELP) {
+		if (argc > 3) {
+			errf(errbuf, errlen, "help takes at most one command");
+			return -EINVAL;
+		}
+		if (argc == 3) {
+			if (command_by_name(argv[2], &topic)) {
+				errf(errbuf, errlen, "help: unknown command '%s'", argv[2]);
+				return -EINVAL;
+			}
+			c->help_cmd = topic == CMD_RUN ? CMD_RUN : CMD_AGENT;
+		}
+	}
+	return 1;
+}
+
+/* Reads the options of sub_argv into items; handles --help/--version itself. */
+static int scan_options(struct redtap_config *c, int sub_argc, char **sub_argv,
+			enum redtap_command *cmd, struct cli_item *items, size_t *nitems,
+			char *errbuf, size_t errlen)
+{
+	struct option lopts[ARRAY_SIZE(settings) + 1];
+	char sopts[2 * ARRAY_SIZE(settings) + 3];
+	int opt;
+
+	build_getopt(lopts, sopts);
+	optind = 0; /* glibc: full re-initialisation, so that config_parse can run again */
+	opterr = 0;
+	while ((opt = getopt_long(sub_argc, sub_argv, sopts, lopts, NULL)) != -1) {
+		const struct setting *st;
+
+		if (opt == '?') {
+			bad_option(sub_argv, optind, optopt, errbuf, errlen);
+			return -EINVAL;
+		}
+		st = setting_by_val(opt == ':' ? optopt : opt);
+		if (opt == ':') {
+			errf(errbuf, errlen, "--%s needs a value (%s)", st ? st->name : "?",
+			     st ? st->arg : "");
+			return -EINVAL;
+		}
+		if (st->kind == K_HELP || st->kind == K_VERSION) {
+			c->help_cmd = *cmd == CMD_RUN ? CMD_RUN : CMD_AGENT;
+			*cmd = st->kind == K_HELP ? CMD_HELP : CMD_VERSION;
+			return 1;
+		}
+		items[(*nitems)++] = (struct cli_item){ st, optarg };
+	}
+	return 0;
+}
+
+/* Checks what follows the options: PROGRAM for `run`, nothing otherwise. */
+static int take_rest(struct redtap_config *c, char **rest, int nrest, enum redtap_command cmd,
+		     bool explicit_cmd, char *errbuf, size_t errlen)
+{
+	enum redtap_command other;
+
+	if (cmd == CMD_RUN) {
+		if (nrest < 1) {
+			errf(errbuf, errlen,
+			     "run: missing PROGRAM (usage: redtap run [OPTIONS] [--] PROGRAM "
+			     "[ARGS...])");
+			return -EINVAL;
+		}
+		c->run_argv = rest;
+		return 0;
+	}
+	if (nrest < 1)
+		return 0;
+	if (!explicit_cmd && !command_by_name(rest[0], &other))
+		errf(errbuf, errlen, "the command '%s' must come before the options", rest[0]);
+	else
+		errf(errbuf, errlen, "unexpected argument '%s' (see 'redtap --help')", rest[0]);
+	return -EINVAL;
+}
+
+static int apply_env(struct redtap_config *c, char *errbuf, size_t errlen)
+{
+	unsigned int replaced = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		const struct setting *st = &settings[i];
+		struct src s = { st->env, errbuf, errlen, &replaced };
+		const char *v = st->env && st->set ? getenv(st->env) : NULL;
+		int err;
+
+		if (!v || !*v) /* empty means unset, as in OpenTelemetry */
+			continue;
+		err = apply(c, st, v, &s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int apply_cli(struct redtap_config *c, const struct cli_item *items, size_t n, char *errbuf,
+		     size_t errlen)
+{
+	unsigned int replaced = 0;
+	char what[64];
+
+	for (size_t i = 0; i < n; i++) {
+		struct src s = { what, errbuf, errlen, &replaced };
+		int err;
+
+		if (items[i].st->kind == K_CONFIG)
+			continue;
+		snprintf(what, sizeof(what), "--%s", items[i].st->name);
+		err = apply(c, items[i].st, items[i].val, &s);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_command *cmd,
+		 char *errbuf, size_t errlen)
+{
+	struct cli_item *items;
+	const char *path = NULL;
+	size_t nitems = 0;
+	int skip, err;
+
+	errf(errbuf, errlen, "%s", "");
+	skip = parse_command(c, argc, argv, cmd, errbuf, errlen);
+	if (skip < 0)
+		return skip;
+	if (*cmd == CMD_HELP || *cmd == CMD_VERSION)
+		return 0;
+	items = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*items));
+	if (!items) {
+		errf(errbuf, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	/* With a command word, argv[1] plays getopt's argv[0]. */
+	err = argc < 1 ? 0
+		       : scan_options(c, argc - skip, argv + skip, cmd, items, &nitems, errbuf,
+				      errlen);
+	if (err)
+		goto out_free;
+	err = argc < 1 ? 0
+		       : take_rest(c, argv + skip + optind, argc - skip - optind, *cmd, skip,
+				   errbuf, errlen);
+	if (err)
+		goto out_free;
+
+	for (size_t i = 0; i < nitems; i++) {
+		if (items[i].st->kind == K_CONFIG)
+			path = items[i].val;
+	}
+	if (!path && getenv("REDTAP_CONFIG") && *getenv("REDTAP_CONFIG"))
+		path = getenv("REDTAP_CONFIG");
+	if (path && !*path) {
+		errf(errbuf, errlen, "--config: the path is empty");
+		err = -EINVAL;
+		goto out_free;
+	}
+	err = path ? config_load_file(c, path, errbuf, errlen) : 0;
+	if (!err)
+		err = apply_env(c, errbuf, errlen);
+	if (!err)
+		err = apply_cli(c, items, nitems, errbuf, errlen);
+out_free:
+	free(items);
+	return err < 0 ? err : 0;
+}
+
+/* ---- help and version -------------------------------------------------------------------- */
+
+static void print_indented(FILE *out, const char *text, int indent)
+{
+	while (*text) {
+		size_t len = strcspn(text, "\n");
+
+		fprintf(out, "%*s%.*s\n", indent, "", (int)len, text);
+		text += len + (text[len] == '\n');
+	}
+}
+
+/* "Default: 256.  Env: REDTAP_CAPTURE_BYTES.  File: capture.bytes." on one line when it fits. */
+static void print_facts(FILE *out, const struct setting *st)
+{
+	char facts[4][160], line[640] = "";
+	size_t n = 0, off = 0;
+
+	if (st->def)
+		snprintf(facts[n++], sizeof(facts[0]), "Default: %s.", st->def);
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		if (settings[i].val == st->val && settings[i].env) {
+			if (off == 0)
+				off = (size_t)snprintf(facts[n], sizeof(facts[0]), "Env: %s",
+						       settings[i].env);
+			else
+				off += (size_t)snprintf(facts[n] + off, sizeof(facts[0]) - off,
+							", %s", settings[i].env);
+		}
+	}
+	if (off)
+		snprintf(facts[n++] + off, sizeof(facts[0]) - off, ".");
+	if (st->key)
+		snprintf(facts[n++], sizeof(facts[0]), "File: %s.", st->key);
+	for (size_t i = 0, len = 0; i < n; i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? "  " : "",
+					facts[i]);
+	if (strlen(line) + HELP_INDENT <= HELP_WIDTH) {
+		if (n)
+			fprintf(out, "%*s%s\n", HELP_INDENT, "", line);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%*s%s\n", HELP_INDENT, "", facts[i]);
+}
+
+static void print_options(FILE *out, bool run_only)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		const struct setting *st = &settings[i];
+
+		if (!st->name || (run_only && !st->run))
+			continue;
+		if (st->val < 256)
+			fprintf(out, "    -%c, --%s", st->val, st->name);
+		else
+			fprintf(out, "    --%s", st->name);
+		fprintf(out, "%s%s\n", st->arg ? " " : "", st->arg ? st->arg : "");
+		print_indented(out, st->help, HELP_INDENT);
+		print_facts(out, st);
+		fputc('\n', out);
+	}
+}
+
+static void print_environment(FILE *out)
+{
+	fputs("ENVIRONMENT\n"
+	      "    Environment variables override the config file; options override\n"
+	      "    both. An empty variable counts as unset.\n",
+	      out);
+	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
+		const struct setting *st = &settings[i];
+
+		if (!st->env)
+			continue;
+		if (st->name)
+			fprintf(out, "    %-31sthe same as --%s\n", st->env, st->name);
+		else
+			fprintf(out, "    %-31s%s\n", st->env, st->help);
+	}
+	fputc('\n', out);
+}
+
+static void print_run_help(FILE *out)
+{
+	fputs("redtap run - start a program with the redtap shim preloaded\n"
+	      "\n"
+	      "USAGE\n"
+	      "    redtap run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+	      "\n"
+	      "DESCRIPTION\n"
+	      "    Runs PROGRAM with LD_PRELOAD set to the redtap shim, which times every\n"
+	      "    libpq (PostgreSQL) and hiredis (Redis) call with its statement and\n"
+	      "    error, so that database and cache spans become children of the HTTP\n"
+	      "    request the same thread serves. The options end at the first argument\n"
+	      "    that is not an option, or at \"--\"; PROGRAM and ARGS are passed on\n"
+	      "    unchanged. Every agent option is accepted; see 'redtap --help'.\n"
+	      "\n"
+	      "OPTIONS\n",
+	      out);
+	print_options(out, true);
+	fputs("EXAMPLES\n"
+	      "    Wrap a legacy binary; its database calls become child spans:\n"
+	      "        sudo redtap run -- ./legacy-app --port 8080\n"
+	      "\n"
+	      "    Without root and without eBPF, shim only:\n"
+	      "        redtap run --no-bpf python3 app.py\n"
+	      "\n"
+	      "EXIT STATUS\n"
+	      "    The exit status of PROGRAM, or 128+N when a signal N killed it;\n"
+	      "    126 when PROGRAM cannot be executed, 127 when it is not found,\n"
+	      "    2 for invalid options or configuration.\n",
+	      out);
+}
+
+static void print_agent_help(FILE *out)
+{
+	fprintf(out, "redtap - zero-code RED metrics and traces for HTTP, PostgreSQL and Redis\n"
+		     "\n"
+		     "USAGE\n"
+		     "    redtap [agent] [OPTIONS]\n"
+		     "    redtap run [OPTIONS] [--] PROGRAM [ARGS...]\n"
+		     "    redtap version | -V | --version\n"
+		     "    redtap help [run] | -h | --help\n"
+		     "\n"
+		     "DESCRIPTION\n"
+		     "    The agent (the default command) loads eBPF tracepoint programs and\n"
+		     "    measures the rate, errors and duration of every HTTP/1.x exchange and\n"
+		     "    PostgreSQL and Redis call of the selected processes, with no change to\n"
+		     "    them. Without -p, -e and --port it measures every process on the node;\n"
+		     "    with them, the processes that match any of them. It needs root\n"
+		     "    unless --no-bpf is given.\n"
+		     "\n"
+		     "    'redtap run' starts PROGRAM with the LD_PRELOAD shim, which adds exact\n"
+		     "    libpq and hiredis timings; see 'redtap help run'.\n"
+		     "\n"
+		     "OPTIONS\n"
+		     "    Settings come from, lowest first: the defaults, the config file, the\n"
+		     "    environment, the command line.\n"
+		     "\n");
+	print_options(out, false);
+	fprintf(out,
+		"CONFIGURATION FILE\n"
+		"    YAML, given by --config or REDTAP_CONFIG; no file is read otherwise.\n"
+		"    Every key is optional, and unknown keys are errors. A list given on a\n"
+		"    higher layer replaces the lower layer's list. The defaults:\n"
+		"\n"
+		"        prometheus: { listen: \"%s:%d\" }\n"
+		"        select: { pids: [], executables: [], ports: [] }\n"
+		"        routes: []\n"
+		"        limits: { max_series: %d }\n"
+		"        capture: { bytes: %d, ringbuf_size: 8M }\n"
+		"        shim: { path: %s, no_bpf: false }\n"
+		"        log: { level: info, format: text }\n"
+		"\n",
+		REDTAP_DEFAULT_LISTEN_HOST, REDTAP_DEFAULT_LISTEN_PORT, REDTAP_DEFAULT_MAX_SERIES,
+		RT_CAPTURE_DEFAULT, REDTAP_SHIM_DEFAULT_PATH);
+	print_environment(out);
+	fprintf(out,
+		"METRICS\n"
+		"    Prometheus scrapes http://HOST:PORT/metrics, by default\n"
+		"    http://%s:%d/metrics: http_server_request_duration_seconds,\n"
+		"    http_client_request_duration_seconds, http_server_active_requests and\n"
+		"    db_client_operation_duration_seconds, named after the OpenTelemetry\n"
+		"    semantic conventions.\n"
+		"\n",
+		REDTAP_DEFAULT_LISTEN_HOST, REDTAP_DEFAULT_LISTEN_PORT);
+	fputs("EXAMPLES\n"
+	      "    Measure nginx and serve the metrics on all interfaces:\n"
+	      "        sudo redtap --exe '*/nginx' --listen 0.0.0.0:9464\n"
+	      "\n"
+	      "    Measure the server on port 8080 and name its routes:\n"
+	      "        sudo redtap --port 8080 -r '/users/{id}' -r '/orders/{id}/items'\n"
+	      "\n"
+	      "    Wrap a legacy binary; its database calls become child spans:\n"
+	      "        sudo redtap run -- ./legacy-app --port 8080\n"
+	      "\n"
+	      "    Read the metrics:\n"
+	      "        curl -s http://127.0.0.1:9464/metrics\n"
+	      "\n"
+	      "EXIT STATUS\n"
+	      "    0   success; the agent stopped on SIGINT or SIGTERM\n"
+	      "    1   run-time failure, such as eBPF programs that cannot be loaded\n"
+	      "    2   invalid command line, environment or config file\n"
+	      "    'redtap run' exits with the status of PROGRAM (see 'redtap help run').\n"
+	      "\n"
+	      "FILES\n"
+	      "    /etc/redtap/redtap.yaml.example\n"
+	      "            An annotated config file with every key at its default.\n",
+	      out);
+	fprintf(out,
+		"    %s\n"
+		"            The LD_PRELOAD shim (--shim).\n"
+		"    /sys/kernel/btf/vmlinux\n"
+		"            Kernel BTF, which the eBPF programs need.\n"
+		"    /sys/kernel/tracing\n"
+		"            tracefs; the agent mounts it when it is missing.\n"
+		"\n"
+		"SEE ALSO\n"
+		"    redtap(8), fnmatch(3), ld.so(8)\n",
+		REDTAP_SHIM_DEFAULT_PATH);
+}
+
+void config_print_help(FILE *out, enum redtap_command cmd)
+{
+	if (cmd == CMD_RUN)
+		print_run_help(out);
+	else
+		print_agent_help(out);
+}
+
+void config_print_version(FILE *out)
+{
+	fprintf(out, "redtap %s (git %s)\n", REDTAP_VERSION, REDTAP_GIT_REV);
+}

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * config.h - the agent's settings: command line, YAML file, environment,
+ * --help and --version.
+ *
+ * API: config_init() fills a struct redtap_config with the defaults.
+ * config_parse() then layers, lowest first, the YAML file (-c FILE, else
+ * $REDTAP_CONFIG), the environment and the command line on top of it, and
+ * says which command to run. config_release() frees what the parse
+ * allocated. config_print_help() and config_print_version() print the texts
+ * of `redtap help` and `redtap version`.
+ *
+ * Ownership: the lists (pids, exe_globs, ports, routes) and their strings
+ * belong to the struct and are freed by config_release(). run_argv points
+ * into the argv given to config_parse() and is not owned.
+ *
+ * Invariants after a successful config_parse() or config_load_file(): every
+ * value is within the range its comment gives; listen_host is a bare IPv4
+ * or IPv6 address or a host name (IPv6 without brackets); lists hold no
+ * duplicates; a list set on a higher layer replaces, not extends, the list
+ * of a lower one. After an error the struct holds a mix of layers and must
+ * only be released.
+ *
+ * Thread-safety: config_parse() uses getopt_long()'s global state and
+ * getenv(): call it from one thread, at start-up. The print functions are
+ * thread-safe.
+ */
+#ifndef REDTAP_CONFIG_H
+#define REDTAP_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifndef REDTAP_SHIM_DEFAULT_PATH
+#define REDTAP_SHIM_DEFAULT_PATH "/usr/local/lib/redtap/libredtap.so"
+#endif
+
+#define REDTAP_DEFAULT_LISTEN_HOST "127.0.0.1"
+#define REDTAP_DEFAULT_LISTEN_PORT 9464
+#define REDTAP_DEFAULT_MAX_SERIES 2000
+#define REDTAP_DEFAULT_RINGBUF_BYTES (8u << 20)
+
+/* Exit statuses documented in --help and redtap(8). */
+enum redtap_exit {
+	REDTAP_EXIT_OK = 0,
+	REDTAP_EXIT_FAILURE = 1,    /* run-time failure, e.g. eBPF could not be loaded */
+	REDTAP_EXIT_USAGE = 2,	    /* bad command line, environment or config file */
+	REDTAP_EXIT_NOEXEC = 126,   /* redtap run: PROGRAM found but not executable */
+	REDTAP_EXIT_NOTFOUND = 127, /* redtap run: PROGRAM not found */
+};
+
+enum redtap_command { CMD_AGENT, CMD_RUN, CMD_VERSION, CMD_HELP };
+
+struct redtap_config {
+	/* Prometheus endpoint */
+	char listen_host[256]; /* default "127.0.0.1"; stored without IPv6 brackets */
+	uint16_t listen_port;  /* default 9464, 1..65535 */
+	/* process selection: empty lists = every process on the node; a process
+	 * is selected when it matches any entry of any list */
+	pid_t *pids;
+	size_t npids;
+	char **exe_globs; /* fnmatch(3) patterns on the executable path */
+	size_t nexe_globs;
+	uint16_t *ports; /* processes listening on these TCP ports */
+	size_t nports;
+	/* routes and cardinality */
+	char **routes; /* user route patterns like "/users/{id}" */
+	size_t nroutes;
+	uint32_t max_series; /* per metric, default 2000, 1..1000000 */
+	/* kernel capture */
+	uint32_t capture_bytes; /* default 256, 16..8192 */
+	uint32_t ringbuf_bytes; /* default 8 MiB; power of two, 64 KiB .. 1 GiB */
+	/* shim */
+	char shim_path[4096]; /* default REDTAP_SHIM_DEFAULT_PATH */
+	bool no_bpf;	      /* shim-only mode: no eBPF, no root needed */
+	/* logging */
+	int log_level; /* enum log_level: 0 error, 1 warn, 2 info (default), 3 debug */
+	bool log_json;
+	/* the program for `redtap run` (points into argv, NULL-terminated; not owned) */
+	char **run_argv;
+	char config_path[4096]; /* the YAML file that was loaded, "" if none */
+	/* with CMD_HELP: whose help was asked for (CMD_AGENT or CMD_RUN) */
+	enum redtap_command help_cmd;
+};
+
+/* Fills c with the defaults; c needs no prior state. */
+void config_init(struct redtap_config *c);
+
+/* Frees the lists and forgets run_argv; the scalars keep their values. Safe
+ * to call twice. */
+void config_release(struct redtap_config *c);
+
+/*
+ * Parses argv (argv[argc] must be NULL) on top of c, which config_init()
+ * prepared: defaults < config file (-c/--config FILE, else $REDTAP_CONFIG)
+ * < environment < command line. Sets *cmd. For help and version nothing
+ * else is read, so a broken config file cannot hide --help. Never exits
+ * and prints nothing. Returns 0; -EINVAL (or -errno of a file that cannot
+ * be read, -ENOMEM) with one sentence in errbuf, such as
+ * "--capture-bytes: 99999 is out of range 16..8192".
+ */
+int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_command *cmd,
+		 char *errbuf, size_t errlen);
+
+/*
+ * Loads the YAML file path into c, as one layer: values it names override
+ * c's, lists it names replace c's. Records path in c->config_path.
+ * Returns 0; -EINVAL for malformed YAML, unknown keys and bad values,
+ * -errno when the file cannot be read; errbuf then names the file, the line
+ * and the key.
+ */
+int config_load_file(struct redtap_config *c, const char *path, char *errbuf, size_t errlen);
+
+/*
+ * Splits "HOST:PORT", ":PORT" or "[IPv6]:PORT". host gets the bare host
+ * ("" for ":PORT"), *port the port (1..65535). Returns 0 or -EINVAL.
+ */
+int config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *port);
+
+/*
+ * Parses a byte count with an optional binary suffix: "65536", "64K",
+ * "8M", "1G" (case-insensitive, "KiB"/"KB" also accepted). Returns 0,
+ * -EINVAL for a malformed string, -ERANGE when it does not fit 64 bits.
+ */
+int config_parse_size(const char *s, uint64_t *out);
+
+/* The man-page-like text of `redtap --help` (any cmd but CMD_RUN) or of
+ * `redtap run --help` (CMD_RUN). */
+void config_print_help(FILE *out, enum redtap_command cmd);
+
+/* "redtap VERSION (git REV)", from the REDTAP_VERSION and REDTAP_GIT_REV macros. */
+void config_print_version(FILE *out);
+
+#endif /* REDTAP_CONFIG_H */

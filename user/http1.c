@@ -1,0 +1,1122 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * http1.c - incremental HTTP/1.x parser. Heads, chunk-size lines and trailers
+ * go through a byte-level state machine that keeps no line buffer: the values
+ * that matter (path, Host, traceparent, tracestate, framing headers) are
+ * extracted as the bytes pass. Bodies are skipped in bulk, and the unseen
+ * tail of each chunk (the capture gap) is accounted for where the framing
+ * allows it. See http1.h for the contract.
+ */
+#include <string.h>
+
+#include "http1.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define TP_LEN 55 /* "00-<32 hex>-<16 hex>-01" */
+
+enum {
+	ST_IDLE,
+	/* head: byte by byte */
+	ST_METHOD,
+	ST_TARGET,
+	ST_REQ_VER,
+	ST_REQ_VER_END,
+	ST_RESP_VER,
+	ST_STATUS,
+	ST_STATUS_END,
+	ST_REASON, /* skipped to LF */
+	ST_START_LF,
+	ST_HDR_START,
+	ST_HDR_NAME,
+	ST_HDR_VALUE,
+	ST_HDR_SKIP, /* skipped to LF */
+	ST_HDR_END_LF,
+	/* chunked framing: byte by byte */
+	ST_CHUNK_SIZE,
+	ST_CHUNK_EXT, /* skipped to LF */
+	ST_CHUNK_SIZE_LF,
+	ST_CHUNK_DATA_CR,
+	ST_CHUNK_DATA_LF,
+	ST_TRAILER_START,
+	ST_TRAILER_LINE, /* skipped to LF */
+	ST_TRAILER_END_LF,
+	/* bulk */
+	ST_CHUNK_DATA,
+	ST_BODY_CL,
+	ST_BODY_EOF,
+	ST_UNKNOWN, /* a message with unknown framing */
+	ST_LOST,    /* between messages, but the next start line was unseen */
+	ST_CALLBACK,
+	ST_ERROR,
+	ST_OPAQUE,
+};
+
+/* struct http1_msg_state.flags */
+enum {
+	MF_PATH_TRUNC = 1u << 0,
+	MF_HAS_CL = 1u << 1,
+	MF_TE = 1u << 2,
+	MF_CHUNKED = 1u << 3,
+	MF_CLOSE = 1u << 4,
+	MF_KEEPALIVE = 1u << 5,
+	MF_EXPECT = 1u << 6,
+	MF_UPGRADE = 1u << 7,
+	MF_TP_SEEN = 1u << 8,
+	MF_TP_OK = 1u << 9,
+	MF_INTERIM = 1u << 10, /* unknown framing of a 1xx head: nothing to end */
+};
+
+/* struct http1_msg_state.vflags: the header value being parsed */
+enum {
+	VF_STARTED = 1u << 0, /* leading whitespace skipped */
+	VF_OVER = 1u << 1,    /* a non-blank byte did not fit */
+	VF_PARAMS = 1u << 2,  /* in ";param" of a list element */
+	VF_DIGITS = 1u << 3,  /* Content-Length: digits in this element */
+	VF_NUM_END = 1u << 4, /* Content-Length: blank after the digits */
+	VF_NUM_ANY = 1u << 5, /* Content-Length: some element seen */
+};
+
+/* Headers the parser extracts; the others are skipped. */
+enum { H_OTHER, H_HOST, H_TRACEPARENT, H_TRACESTATE, H_CONTENT_LENGTH,
+       H_TRANSFER_ENCODING, H_CONNECTION, H_EXPECT, H_UPGRADE };
+
+#define NAME(s, h) { s, sizeof(s) - 1, h }
+static const struct {
+	const char *name;
+	uint8_t len;
+	uint8_t hdr;
+} header_names[] = {
+	NAME("host", H_HOST),
+	NAME("traceparent", H_TRACEPARENT),
+	NAME("tracestate", H_TRACESTATE),
+	NAME("content-length", H_CONTENT_LENGTH),
+	NAME("transfer-encoding", H_TRANSFER_ENCODING),
+	NAME("connection", H_CONNECTION),
+	NAME("expect", H_EXPECT),
+	NAME("upgrade", H_UPGRADE),
+};
+
+static const char *const method_names[] = {
+	[HTTP1_M_OTHER] = "_OTHER",   [HTTP1_M_GET] = "GET",
+	[HTTP1_M_HEAD] = "HEAD",      [HTTP1_M_POST] = "POST",
+	[HTTP1_M_PUT] = "PUT",	      [HTTP1_M_DELETE] = "DELETE",
+	[HTTP1_M_CONNECT] = "CONNECT", [HTTP1_M_OPTIONS] = "OPTIONS",
+	[HTTP1_M_TRACE] = "TRACE",    [HTTP1_M_PATCH] = "PATCH",
+};
+
+#define METHOD_MAX 20 /* longest unknown method token accepted */
+
+static const struct http1_callbacks no_callbacks;
+
+const char *http1_method_name(enum http1_method m)
+{
+	if ((unsigned)m >= ARRAY_SIZE(method_names))
+		return method_names[HTTP1_M_OTHER];
+	return method_names[m];
+}
+
+static uint8_t lower(uint8_t c)
+{
+	return c >= 'A' && c <= 'Z' ? c | 0x20 : c;
+}
+
+static bool is_digit(uint8_t c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool is_alnum(uint8_t c)
+{
+	return is_digit(c) || (lower(c) >= 'a' && lower(c) <= 'z');
+}
+
+static bool is_blank(uint8_t c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+static bool is_method_char(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
+}
+
+/* A byte of a request-target or a header name: visible ASCII or obs-text. */
+static bool is_visible(uint8_t c)
+{
+	return c > ' ' && c != 0x7f;
+}
+
+static int hex_value(uint8_t c)
+{
+	if (is_digit(c))
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static enum http1_method method_lookup(const void *tok, size_t len)
+{
+	for (size_t i = 1; i < ARRAY_SIZE(method_names); i++)
+		if (strlen(method_names[i]) == len && !memcmp(method_names[i], tok, len))
+			return (enum http1_method)i;
+	return HTTP1_M_OTHER;
+}
+
+static bool is_state_head(uint8_t st)
+{
+	return st >= ST_METHOD && st <= ST_HDR_END_LF;
+}
+
+/* States parsed byte by byte, or by skipping to the end of the line. */
+static bool is_state_line(uint8_t st)
+{
+	return st >= ST_METHOD && st <= ST_TRAILER_END_LF;
+}
+
+static bool is_state_skip(uint8_t st)
+{
+	return st == ST_REASON || st == ST_HDR_SKIP || st == ST_CHUNK_EXT || st == ST_TRAILER_LINE;
+}
+
+void http1_stream_init(struct http1_stream *s, enum http1_kind kind,
+		       const struct http1_callbacks *cb, void *ctx)
+{
+	memset(s, 0, offsetof(struct http1_stream, arena));
+	s->cb = cb ? cb : &no_callbacks;
+	s->ctx = ctx;
+	s->kind = (uint8_t)kind;
+	s->state = ST_IDLE;
+}
+
+static void fail(struct http1_stream *s, const char *reason)
+{
+	s->state = ST_ERROR;
+	if (s->cb->on_error)
+		s->cb->on_error(s->ctx, reason);
+}
+
+static void end_message(struct http1_stream *s)
+{
+	s->state = ST_IDLE;
+	if (s->cb->on_end)
+		s->cb->on_end(s->ctx);
+}
+
+static void end_then_opaque(struct http1_stream *s)
+{
+	s->state = ST_OPAQUE;
+	if (s->cb->on_end)
+		s->cb->on_end(s->ctx);
+}
+
+static void begin_message(struct http1_stream *s)
+{
+	memset(&s->m, 0, sizeof(s->m));
+	s->m.version_minor = 1;
+	s->state = s->kind == HTTP1_REQUESTS ? ST_METHOD : ST_RESP_VER;
+}
+
+/* Validates a W3C trace-context traceparent of version-format 00 shape. */
+static bool traceparent_valid(const char *v)
+{
+	bool tid_zero = true, pid_zero = true;
+
+	for (int i = 0; i < TP_LEN; i++) {
+		uint8_t c = (uint8_t)v[i];
+
+		if (i == 2 || i == 35 || i == 52) {
+			if (c != '-')
+				return false;
+			continue;
+		}
+		if (!is_digit(c) && !(c >= 'a' && c <= 'f'))
+			return false;
+		if (c != '0' && i > 2 && i < 35)
+			tid_zero = false;
+		if (c != '0' && i > 35 && i < 52)
+			pid_zero = false;
+	}
+	return !(v[0] == 'f' && v[1] == 'f') && !tid_zero && !pid_zero;
+}
+
+/* Builds the head on the stack and hands it to on_head; returns its flags. */
+static unsigned deliver_head(struct http1_stream *s, bool truncated)
+{
+	const struct http1_msg_state *m = &s->m;
+	struct http1_head h;
+
+	memset(&h, 0, sizeof(h));
+	h.is_request = s->kind == HTTP1_REQUESTS;
+	h.method = (enum http1_method)m->method;
+	memcpy(h.path, s->arena, m->path_len);
+	h.path_truncated = m->flags & MF_PATH_TRUNC;
+	h.status = m->status;
+	h.version_minor = m->version_minor;
+	memcpy(h.host, s->arena + m->host_off, m->host_len);
+	if (m->flags & MF_TP_OK)
+		memcpy(h.traceparent, s->traceparent, TP_LEN);
+	memcpy(h.tracestate, s->arena + m->ts_off, m->ts_len);
+	h.content_length = m->content_length;
+	h.has_content_length = m->flags & MF_HAS_CL;
+	h.chunked = m->flags & MF_CHUNKED;
+	if (m->version_minor == 0)
+		h.conn_close = (m->flags & MF_CLOSE) || !(m->flags & MF_KEEPALIVE);
+	else
+		h.conn_close = m->flags & MF_CLOSE;
+	h.expect_continue = m->flags & MF_EXPECT;
+	h.upgrade = m->flags & MF_UPGRADE;
+	h.truncated = truncated;
+
+	s->state = ST_CALLBACK;
+	return s->cb->on_head ? s->cb->on_head(s->ctx, &h) : 0;
+}
+
+static bool is_interim(const struct http1_stream *s)
+{
+	return s->kind == HTTP1_RESPONSES && s->m.status < 200 && s->m.status != 101;
+}
+
+static void start_chunk_size(struct http1_stream *s)
+{
+	s->m.remaining = 0;
+	s->m.pos = 0;
+	s->m.hlen = 0;
+	s->state = ST_CHUNK_SIZE;
+}
+
+/* The blank line ending the head was parsed: report it and pick the framing. */
+static void head_complete(struct http1_stream *s)
+{
+	struct http1_msg_state *m = &s->m;
+	bool request = s->kind == HTTP1_REQUESTS;
+	unsigned f;
+
+	if (is_interim(s)) {
+		s->state = ST_IDLE; /* 100, 102, 103: consumed silently */
+		return;
+	}
+	f = deliver_head(s, false);
+	if (s->state != ST_CALLBACK)
+		return; /* the callback made the stream opaque */
+	if ((f & HTTP1_F_TUNNEL) || m->status == 101) {
+		end_then_opaque(s);
+	} else if ((f & HTTP1_F_NO_BODY) || m->status == 204 || m->status == 304) {
+		end_message(s);
+	} else if (m->flags & MF_CHUNKED) {
+		start_chunk_size(s);
+	} else if (m->flags & MF_TE) {
+		/* RFC 9112 6.3: a request must end its codings with chunked. */
+		if (request)
+			fail(s, "bad transfer-encoding");
+		else
+			s->state = ST_BODY_EOF;
+	} else if ((m->flags & MF_HAS_CL) && m->content_length) {
+		m->remaining = m->content_length;
+		s->state = ST_BODY_CL;
+	} else if (request || (m->flags & MF_HAS_CL)) {
+		end_message(s);
+	} else {
+		s->state = ST_BODY_EOF;
+	}
+}
+
+/* A gap hit the head after a usable start line: report what was seen. */
+static void head_truncated(struct http1_stream *s)
+{
+	unsigned f;
+
+	if (s->state == ST_TARGET)
+		s->m.flags |= MF_PATH_TRUNC;
+	if (is_interim(s)) {
+		s->m.flags |= MF_INTERIM;
+		s->state = ST_UNKNOWN;
+		return;
+	}
+	f = deliver_head(s, true);
+	if (s->state != ST_CALLBACK)
+		return;
+	if ((f & HTTP1_F_TUNNEL) || s->m.status == 101)
+		end_then_opaque(s);
+	else
+		s->state = ST_UNKNOWN;
+}
+
+/* Matches one byte of "HTTP/1.<digit>"; returns false on a mismatch. */
+static bool version_byte(struct http1_msg_state *m, uint8_t c)
+{
+	static const char lit[] = "HTTP/1.";
+
+	if (m->pos < sizeof(lit) - 1) {
+		if (c != (uint8_t)lit[m->pos])
+			return false;
+	} else {
+		if (!is_digit(c))
+			return false;
+		m->version_minor = c != '0'; /* 1.2+ are read as 1.1 */
+	}
+	m->pos++;
+	return true;
+}
+
+static void start_line_byte(struct http1_stream *s, uint8_t c)
+{
+	struct http1_msg_state *m = &s->m;
+
+	switch (s->state) {
+	case ST_METHOD:
+		if (c == ' ' && m->tok_len) {
+			m->method = method_lookup(s->tok, m->tok_len);
+			s->state = ST_TARGET;
+		} else if (is_method_char(c) && m->tok_len < METHOD_MAX) {
+			s->tok[m->tok_len++] = (char)c;
+		} else {
+			fail(s, "bad request line");
+		}
+		break;
+	case ST_TARGET:
+		if (c == ' ' && m->path_len) {
+			m->pos = 0;
+			s->state = ST_REQ_VER;
+		} else if (!is_visible(c)) {
+			fail(s, "bad request line");
+		} else if (m->path_len < HTTP1_PATH_MAX - 1) {
+			s->arena[m->path_len++] = (char)c;
+			m->arena_len = m->path_len;
+		} else {
+			m->flags |= MF_PATH_TRUNC;
+		}
+		break;
+	case ST_REQ_VER:
+		if (!version_byte(m, c))
+			fail(s, "bad request line");
+		else if (m->pos == 8)
+			s->state = ST_REQ_VER_END;
+		break;
+	case ST_RESP_VER:
+		if (m->pos == 8 && c == ' ') {
+			m->pos = 0;
+			s->state = ST_STATUS;
+		} else if (m->pos == 8 || !version_byte(m, c))
+			fail(s, "bad status line");
+		break;
+	case ST_STATUS:
+		if (!is_digit(c)) {
+			fail(s, "bad status line");
+			break;
+		}
+		m->status = (uint16_t)(m->status * 10 + (c - '0'));
+		if (++m->pos < 3)
+			break;
+		if (m->status < 100 || m->status > 599)
+			fail(s, "bad status code");
+		else
+			s->state = ST_STATUS_END;
+		break;
+	case ST_STATUS_END:
+	case ST_REQ_VER_END:
+		if (c == ' ' && s->state == ST_STATUS_END)
+			s->state = ST_REASON;
+		else if (c == '\r')
+			s->state = ST_START_LF;
+		else if (c == '\n')
+			s->state = ST_HDR_START;
+		else
+			fail(s, s->kind == HTTP1_REQUESTS ? "bad request line" : "bad status line");
+		break;
+	case ST_START_LF:
+		if (c == '\n')
+			s->state = ST_HDR_START;
+		else
+			fail(s, "bad start line");
+		break;
+	}
+}
+
+/* Copies one value byte into dst[0..cap), dropping leading and trailing blanks. */
+static void value_copy(struct http1_msg_state *m, char *dst, size_t cap, uint8_t c)
+{
+	if (!(m->vflags & VF_STARTED)) {
+		if (is_blank(c))
+			return;
+		m->vflags |= VF_STARTED;
+	}
+	if (m->val_len < cap) {
+		dst[m->val_len++] = (char)c;
+		if (!is_blank(c))
+			m->val_trim = m->val_len;
+	} else if (!is_blank(c)) {
+		m->vflags |= VF_OVER;
+	}
+}
+
+static size_t arena_room(const struct http1_stream *s, size_t field_cap)
+{
+	size_t room = HTTP1_ARENA_SIZE - s->m.arena_len;
+
+	return room < field_cap ? room : field_cap;
+}
+
+/* Ends one element of a Content-Length list ("42" or "42, 42"). */
+static void cl_element_end(struct http1_stream *s)
+{
+	struct http1_msg_state *m = &s->m;
+
+	if (m->vflags & VF_DIGITS) {
+		if ((m->flags & MF_HAS_CL) && m->content_length != m->num) {
+			fail(s, "conflicting content-length");
+			return;
+		}
+		m->content_length = m->num;
+		m->flags |= MF_HAS_CL;
+		m->vflags |= VF_NUM_ANY;
+	}
+	m->vflags &= ~(VF_DIGITS | VF_NUM_END);
+	m->num = 0;
+}
+
+static void cl_byte(struct http1_stream *s, uint8_t c)
+{
+	struct http1_msg_state *m = &s->m;
+
+	if (is_digit(c)) {
+		if ((m->vflags & VF_NUM_END) || m->num > (UINT64_MAX - (c - '0')) / 10) {
+			fail(s, "bad content-length");
+			return;
+		}
+		m->num = m->num * 10 + (c - '0');
+		m->vflags |= VF_DIGITS;
+	} else if (is_blank(c)) {
+		if (m->vflags & VF_DIGITS)
+			m->vflags |= VF_NUM_END;
+	} else if (c == ',') {
+		cl_element_end(s);
+	} else {
+		fail(s, "bad content-length");
+	}
+}
+
+static bool tok_is(const struct http1_stream *s, const char *lit, size_t len)
+{
+	return s->m.tok_len == len && !memcmp(s->tok, lit, len);
+}
+
+#define TOK_IS(s, lit) tok_is(s, lit, sizeof(lit) - 1)
+
+/* One token of a list-valued header is complete (lowercase in s->tok). */
+static void token_end(struct http1_stream *s)
+{
+	struct http1_msg_state *m = &s->m;
+
+	if (!m->tok_len)
+		return;
+	switch (m->hdr) {
+	case H_CONNECTION:
+		if (TOK_IS(s, "close"))
+			m->flags |= MF_CLOSE;
+		else if (TOK_IS(s, "keep-alive"))
+			m->flags |= MF_KEEPALIVE;
+		break;
+	case H_TRANSFER_ENCODING:
+		m->flags |= MF_TE;
+		if (TOK_IS(s, "chunked"))
+			m->flags |= MF_CHUNKED;
+		else
+			m->flags &= ~MF_CHUNKED;
+		break;
+	case H_EXPECT:
+		if (TOK_IS(s, "100-continue"))
+			m->flags |= MF_EXPECT;
+		break;
+	case H_UPGRADE:
+		m->flags |= MF_UPGRADE;
+		break;
+	}
+	m->tok_len = 0;
+}
+
+static void token_byte(struct http1_stream *s, uint8_t c)
+{
+	struct http1_msg_state *m = &s->m;
+
+	if (c == ',') {
+		token_end(s);
+		m->vflags &= ~VF_PARAMS;
+	} else if (m->vflags & VF_PARAMS) {
+		return;
+	} else if (c == ';') {
+		token_end(s);
+		m->vflags |= VF_PARAMS;
+	} else if (is_blank(c)) {
+		token_end(s);
+	} else if (m->tok_len < sizeof(s->tok)) {
+		s->tok[m->tok_len++] = (char)lower(c);
+	} else {
+		m->tok_len = UINT8_MAX; /* too long: matches nothing */
+	}
+}
+
+static void value_byte(struct http1_stream *s, uint8_t c)
+{
+	struct http1_msg_state *m = &s->m;
+
+	switch (m->hdr) {
+	case H_HOST:
+		value_copy(m, s->arena + m->arena_len, arena_room(s, HTTP1_HOST_MAX - 1), c);
+		break;
+	case H_TRACEPARENT:
+		value_copy(m, s->traceparent, TP_LEN, c);
+		break;
+	case H_TRACESTATE:
+		value_copy(m, s->arena + m->arena_len,
+			   arena_room(s, HTTP1_TRACESTATE_MAX - 1 - m->ts_len), c);
+		break;
+	case H_CONTENT_LENGTH:
+		cl_byte(s, c);
+		break;
+	default:
+		token_byte(s, c);
+		break;
+	}
+}
+
+/* The header name ended with ':': decide what to extract from the value. */
+static void begin_value(struct http1_stream *s)
+{
+	struct http1_msg_state *m = &s->m;
+
+	m->hdr = H_OTHER;
+	for (size_t i = 0; i < ARRAY_SIZE(header_names); i++)
+		if (tok_is(s, header_names[i].name, header_names[i].len))
+			m->hdr = header_names[i].hdr;
+	m->tok_len = 0;
+	m->vflags = 0;
+	m->val_len = 0;
+	m->val_trim = 0;
+	m->num = 0;
+
+	switch (m->hdr) {
+	case H_HOST:
+		if (m->host_len)
+			m->hdr = H_OTHER; /* the first Host wins */
+		break;
+	case H_TRACEPARENT:
+		if (m->flags & MF_TP_SEEN) {
+			m->flags &= ~MF_TP_OK; /* ambiguous: drop it */
+			m->hdr = H_OTHER;
+		}
+		m->flags |= MF_TP_SEEN;
+		break;
+	case H_TRACESTATE:
+		/* Repeated tracestate headers are one list; join them if adjacent. */
+		if (!m->ts_len)
+			break;
+		if (m->ts_off + m->ts_len == m->arena_len && arena_room(s, 1) &&
+		    m->ts_len < HTTP1_TRACESTATE_MAX - 1) {
+			s->arena[m->arena_len] = ',';
+			m->val_len = m->val_trim = 1;
+		} else {
+			m->hdr = H_OTHER;
+		}
+		break;
+	}
+	s->state = m->hdr == H_OTHER ? ST_HDR_SKIP : ST_HDR_VALUE;
+}
+
+/* The value of an extracted header ended with LF: commit it. */
+static void end_value(struct http1_stream *s)
+{
+	struct http1_msg_state *m = &s->m;
+
+	switch (m->hdr) {
+	case H_HOST:
+		m->host_off = m->arena_len;
+		m->host_len = m->val_trim;
+		m->arena_len += m->val_trim;
+		break;
+	case H_TRACEPARENT:
+		if (!(m->vflags & VF_OVER) && m->val_trim == TP_LEN &&
+		    traceparent_valid(s->traceparent))
+			m->flags |= MF_TP_OK;
+		break;
+	case H_TRACESTATE:
+		if (!m->ts_len)
+			m->ts_off = m->arena_len;
+		else if (m->val_trim <= 1)
+			break; /* only the joining comma */
+		m->ts_len += m->val_trim;
+		m->arena_len += m->val_trim;
+		break;
+	case H_CONTENT_LENGTH:
+		cl_element_end(s);
+		if (s->state == ST_ERROR)
+			return;
+		if (!(m->vflags & VF_NUM_ANY)) {
+			fail(s, "bad content-length");
+			return;
+		}
+		break;
+	default:
+		token_end(s);
+		break;
+	}
+	s->state = ST_HDR_START;
+}
+
+static void header_byte(struct http1_stream *s, uint8_t c)
+{
+	struct http1_msg_state *m = &s->m;
+
+	switch (s->state) {
+	case ST_HDR_START:
+		if (c == '\r') {
+			s->state = ST_HDR_END_LF;
+		} else if (c == '\n') {
+			head_complete(s);
+		} else if (c == ' ' || c == '\t') {
+			m->hdr = H_OTHER; /* obs-fold: ignore the continuation */
+			s->state = ST_HDR_SKIP;
+		} else if (is_visible(c) && c != ':') {
+			s->tok[0] = (char)lower(c);
+			m->tok_len = 1;
+			s->state = ST_HDR_NAME;
+		} else {
+			fail(s, "bad header");
+		}
+		break;
+	case ST_HDR_NAME:
+		if (c == ':') {
+			begin_value(s);
+		} else if (!is_visible(c)) {
+			fail(s, "bad header");
+		} else if (m->tok_len < sizeof(s->tok)) {
+			s->tok[m->tok_len++] = (char)lower(c);
+		} else {
+			m->tok_len = UINT8_MAX; /* longer than any name we extract */
+		}
+		break;
+	case ST_HDR_VALUE:
+		if (c == '\n')
+			end_value(s);
+		else
+			value_byte(s, c);
+		break;
+	case ST_HDR_END_LF:
+		if (c == '\n')
+			head_complete(s);
+		else
+			fail(s, "bad header");
+		break;
+	}
+}
+
+static void chunk_size_done(struct http1_stream *s)
+{
+	if (s->m.remaining) {
+		s->state = ST_CHUNK_DATA;
+	} else {
+		s->m.hlen = 0; /* the trailers get their own budget */
+		s->state = ST_TRAILER_START;
+	}
+}
+
+static void chunk_byte(struct http1_stream *s, uint8_t c)
+{
+	struct http1_msg_state *m = &s->m;
+	int v;
+
+	switch (s->state) {
+	case ST_CHUNK_SIZE:
+		v = hex_value(c);
+		if (v >= 0) {
+			if (m->remaining >> 60) {
+				fail(s, "bad chunk size");
+				break;
+			}
+			m->remaining = m->remaining << 4 | (unsigned)v;
+			m->pos = 1;
+		} else if (!m->pos) {
+			fail(s, "bad chunk size");
+		} else if (c == ';' || c == ' ' || c == '\t') {
+			s->state = ST_CHUNK_EXT;
+		} else if (c == '\r') {
+			s->state = ST_CHUNK_SIZE_LF;
+		} else if (c == '\n') {
+			chunk_size_done(s);
+		} else {
+			fail(s, "bad chunk size");
+		}
+		break;
+	case ST_CHUNK_SIZE_LF:
+		if (c == '\n')
+			chunk_size_done(s);
+		else
+			fail(s, "bad chunk size");
+		break;
+	case ST_CHUNK_DATA_CR:
+		if (c == '\r')
+			s->state = ST_CHUNK_DATA_LF;
+		else if (c == '\n')
+			start_chunk_size(s);
+		else
+			fail(s, "bad chunk end");
+		break;
+	case ST_CHUNK_DATA_LF:
+		if (c == '\n')
+			start_chunk_size(s);
+		else
+			fail(s, "bad chunk end");
+		break;
+	case ST_TRAILER_START:
+		if (c == '\r')
+			s->state = ST_TRAILER_END_LF;
+		else if (c == '\n')
+			end_message(s);
+		else
+			s->state = ST_TRAILER_LINE;
+		break;
+	case ST_TRAILER_END_LF:
+		if (c == '\n')
+			end_message(s);
+		else
+			fail(s, "bad trailer");
+		break;
+	}
+}
+
+static const char *too_large(uint8_t st)
+{
+	return is_state_head(st) ? "head too large" : "chunk metadata too large";
+}
+
+/* Skips to the end of the line in one of the is_state_skip() states. */
+static size_t skip_line(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	const uint8_t *lf = memchr(p, '\n', n);
+	size_t k = lf ? (size_t)(lf - p) + 1 : n;
+
+	if (k > HTTP1_HEAD_LIMIT - s->m.hlen) {
+		fail(s, too_large(s->state));
+		return n;
+	}
+	s->m.hlen += (uint32_t)k;
+	if (!lf)
+		return k;
+	switch (s->state) {
+	case ST_REASON:
+	case ST_HDR_SKIP:
+		s->state = ST_HDR_START;
+		break;
+	case ST_CHUNK_EXT:
+		chunk_size_done(s);
+		break;
+	case ST_TRAILER_LINE:
+		s->state = ST_TRAILER_START;
+		break;
+	}
+	return k;
+}
+
+/* Parses line-structured input (heads, chunk-size lines, trailers). */
+static size_t parse_lines(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t st = s->state;
+
+		if (st == ST_IDLE) {
+			if (p[i] == '\r' || p[i] == '\n') {
+				i++; /* RFC 9112 2.2: tolerate blank lines before a message */
+				continue;
+			}
+			begin_message(s);
+			continue;
+		}
+		if (!is_state_line(st))
+			break;
+		if (is_state_skip(st)) {
+			i += skip_line(s, p + i, n - i);
+			continue;
+		}
+		if (++s->m.hlen > HTTP1_HEAD_LIMIT) {
+			fail(s, too_large(st));
+			break;
+		}
+		if (st <= ST_START_LF)
+			start_line_byte(s, p[i]);
+		else if (st <= ST_HDR_END_LF)
+			header_byte(s, p[i]);
+		else
+			chunk_byte(s, p[i]);
+		i++;
+	}
+	return i;
+}
+
+/* Consumes some of p[0..n) in the current state; returns how much (> 0). */
+static size_t step(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	struct http1_msg_state *m = &s->m;
+	size_t k;
+
+	switch (s->state) {
+	case ST_BODY_CL:
+	case ST_CHUNK_DATA:
+		k = n < m->remaining ? n : (size_t)m->remaining;
+		m->remaining -= k;
+		if (m->remaining)
+			return k;
+		if (s->state == ST_BODY_CL)
+			end_message(s);
+		else
+			s->state = ST_CHUNK_DATA_CR;
+		return k;
+	case ST_IDLE:
+		return parse_lines(s, p, n);
+	default:
+		if (is_state_line(s->state))
+			return parse_lines(s, p, n);
+		return n; /* read-until-close body, unknown framing, lost, error, opaque */
+	}
+}
+
+/* Accounts for gap bytes that moved unseen after the captured ones. */
+static void apply_gap(struct http1_stream *s, uint64_t gap)
+{
+	struct http1_msg_state *m = &s->m;
+	bool over;
+
+	switch (s->state) {
+	case ST_IDLE:
+		s->state = ST_LOST; /* a message started in the gap */
+		break;
+	case ST_METHOD:
+		fail(s, "gap in request line");
+		break;
+	case ST_TARGET:
+		if (m->path_len)
+			head_truncated(s);
+		else
+			fail(s, "gap in request line");
+		break;
+	case ST_RESP_VER:
+	case ST_STATUS:
+		fail(s, "gap in status line");
+		break;
+	case ST_BODY_CL:
+		if (gap < m->remaining) {
+			m->remaining -= gap;
+			break;
+		}
+		over = gap > m->remaining;
+		m->remaining = 0;
+		end_message(s);
+		if (over && s->state == ST_IDLE)
+			s->state = ST_LOST;
+		break;
+	case ST_CHUNK_DATA:
+		if (gap > m->remaining) {
+			s->state = ST_UNKNOWN;
+			break;
+		}
+		m->remaining -= gap;
+		if (!m->remaining)
+			s->state = ST_CHUNK_DATA_CR;
+		break;
+	default:
+		if (is_state_head(s->state))
+			head_truncated(s);
+		else if (is_state_line(s->state))
+			s->state = ST_UNKNOWN; /* chunk-size line, chunk end or trailers */
+		break;
+	}
+}
+
+/*
+ * Whether a chunk arriving in unknown framing starts a new message. Blank
+ * lines before it are skipped (some clients send CRLF after a body).
+ */
+static bool is_resync_point(const struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	while (n && (*p == '\r' || *p == '\n')) {
+		p++;
+		n--;
+	}
+	if (s->kind == HTTP1_RESPONSES)
+		return n >= 7 && !memcmp(p, "HTTP/1.", 7);
+	return http1_detect(p, n) == HTTP1_DETECT_REQUEST;
+}
+
+static bool is_stopped(const struct http1_stream *s)
+{
+	return s->state == ST_ERROR || s->state == ST_OPAQUE;
+}
+
+void http1_stream_feed(struct http1_stream *s, const uint8_t *data, size_t cap_len,
+		       uint64_t total_len)
+{
+	size_t i = 0;
+
+	if (!data)
+		cap_len = 0;
+	if (total_len < cap_len)
+		total_len = cap_len;
+	if (is_stopped(s))
+		return;
+	if ((s->state == ST_UNKNOWN || s->state == ST_LOST) && cap_len &&
+	    is_resync_point(s, data, cap_len)) {
+		if (s->state == ST_UNKNOWN && !(s->m.flags & MF_INTERIM))
+			end_message(s);
+		else
+			s->state = ST_IDLE;
+	}
+	while (i < cap_len && !is_stopped(s)) {
+		size_t k = step(s, data + i, cap_len - i);
+
+		if (!k)
+			break; /* cannot happen: every state consumes input */
+		i += k;
+	}
+	if (total_len > cap_len && !is_stopped(s))
+		apply_gap(s, total_len - cap_len);
+}
+
+enum http1_close_result http1_stream_close(struct http1_stream *s)
+{
+	enum http1_close_result r;
+
+	switch (s->state) {
+	case ST_IDLE:
+	case ST_LOST:
+	case ST_ERROR:
+	case ST_OPAQUE:
+	case ST_CALLBACK:
+		r = HTTP1_CLOSE_IDLE;
+		s->state = ST_IDLE;
+		break;
+	case ST_UNKNOWN:
+		if (s->m.flags & MF_INTERIM) {
+			r = HTTP1_CLOSE_IDLE;
+			s->state = ST_IDLE;
+			break;
+		}
+		/* fall through */
+	case ST_BODY_EOF:
+		r = HTTP1_CLOSE_COMPLETE;
+		end_message(s);
+		break;
+	default:
+		r = HTTP1_CLOSE_INCOMPLETE;
+		s->state = ST_IDLE;
+		break;
+	}
+	return r;
+}
+
+bool http1_stream_framing_unknown(const struct http1_stream *s)
+{
+	return s->state == ST_UNKNOWN;
+}
+
+void http1_stream_end_unknown(struct http1_stream *s)
+{
+	if (s->state != ST_UNKNOWN)
+		return;
+	if (s->m.flags & MF_INTERIM)
+		s->state = ST_IDLE;
+	else
+		end_message(s);
+}
+
+bool http1_stream_busy(const struct http1_stream *s)
+{
+	switch (s->state) {
+	case ST_IDLE:
+	case ST_LOST:
+	case ST_ERROR:
+	case ST_OPAQUE:
+		return false;
+	case ST_UNKNOWN:
+		return !(s->m.flags & MF_INTERIM);
+	default:
+		return true;
+	}
+}
+
+void http1_stream_set_opaque(struct http1_stream *s)
+{
+	s->state = ST_OPAQUE;
+}
+
+static enum http1_detect detect_response(const uint8_t *d, size_t n)
+{
+	static const char pat[] = "HTTP/1.d nnn"; /* d, n: digits */
+	size_t len = sizeof(pat) - 1;
+	int status;
+
+	for (size_t i = 0; i < len && i < n; i++) {
+		bool ok = pat[i] == 'd' || pat[i] == 'n' ? is_digit(d[i]) : d[i] == (uint8_t)pat[i];
+
+		if (!ok)
+			return HTTP1_DETECT_NONE;
+	}
+	if (n < len)
+		return HTTP1_DETECT_MORE;
+	status = (d[9] - '0') * 100 + (d[10] - '0') * 10 + (d[11] - '0');
+	if (status < 100 || status > 599)
+		return HTTP1_DETECT_NONE;
+	if (n > len && d[len] != ' ' && d[len] != '\r' && d[len] != '\n')
+		return HTTP1_DETECT_NONE;
+	return HTTP1_DETECT_RESPONSE;
+}
+
+static enum http1_detect detect_request(const uint8_t *d, size_t n)
+{
+	static const char ver[] = "HTTP/1.d";
+	enum http1_detect out_of_data;
+	size_t i = 0, v;
+
+	while (i < n && i <= METHOD_MAX && is_method_char(d[i]))
+		i++;
+	if (i == n)
+		return i <= METHOD_MAX ? HTTP1_DETECT_MORE : HTTP1_DETECT_NONE;
+	if (!i || i > METHOD_MAX || d[i] != ' ')
+		return HTTP1_DETECT_NONE;
+	/* A known method and a target prefix are enough; others need the version. */
+	out_of_data = method_lookup(d, i) != HTTP1_M_OTHER ? HTTP1_DETECT_REQUEST :
+							     HTTP1_DETECT_MORE;
+	if (++i == n)
+		return HTTP1_DETECT_MORE;
+	/* origin-form, asterisk-form, absolute-form or authority-form */
+	if (d[i] != '/' && d[i] != '*' && !is_alnum(d[i]))
+		return HTTP1_DETECT_NONE;
+	while (i < n && is_visible(d[i]))
+		i++;
+	if (i == n)
+		return out_of_data;
+	if (d[i++] != ' ')
+		return HTTP1_DETECT_NONE;
+	for (v = 0; v < sizeof(ver) - 1; v++, i++) {
+		if (i == n)
+			return out_of_data;
+		if (ver[v] == 'd' ? !is_digit(d[i]) : d[i] != (uint8_t)ver[v])
+			return HTTP1_DETECT_NONE;
+	}
+	if (i < n && d[i] != '\r' && d[i] != '\n')
+		return HTTP1_DETECT_NONE;
+	return i < n ? HTTP1_DETECT_REQUEST : out_of_data;
+}
+
+enum http1_detect http1_detect(const uint8_t *data, size_t len)
+{
+	enum http1_detect r;
+
+	if (!data || !len)
+		return HTTP1_DETECT_MORE;
+	r = detect_response(data, len);
+	if (r != HTTP1_DETECT_NONE)
+		return r;
+	return detect_request(data, len);
+}

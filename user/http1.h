@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * http1.h - incremental HTTP/1.x parser for one direction of a TCP connection.
+ *
+ * The eBPF side delivers, per connection and direction, one chunk per syscall:
+ * data[0..cap_len) was captured, and total_len - cap_len more bytes moved
+ * unseen (a "gap"). One struct http1_stream parses one direction, either
+ * requests or responses, and reports each message through callbacks: on_head
+ * when the head is parsed, on_end when head and body are complete, on_error
+ * once if the input is not HTTP/1.x (the stream then ignores all input).
+ *
+ * API:
+ * - Embed a struct http1_stream anywhere (it is about 640 bytes, owns no
+ *   memory and needs no release), then http1_stream_init() it. The callbacks
+ *   table and ctx are borrowed: they must outlive the stream (a static const
+ *   table is the usual choice). Any callback may be NULL.
+ * - http1_stream_feed() runs the callbacks synchronously, possibly several
+ *   times per chunk (pipelining). Callbacks may call http1_stream_set_opaque()
+ *   on the stream that called them and anything on other streams; they must
+ *   not feed, close or re-init the stream that called them.
+ * - The struct http1_head passed to on_head lives on the parser's stack for
+ *   the duration of the call: copy what you keep.
+ * - Framing is exact as long as gaps fall in bodies of known length. A gap in
+ *   a head or in chunk-size lines leaves the message in "unknown framing":
+ *   it ends when a later chunk begins with a start line, when the connection
+ *   closes, or when the caller calls http1_stream_end_unknown().
+ * - Not thread-safe: one thread feeds a stream at a time. Work is O(n) in the
+ *   input; there is no allocation.
+ */
+#ifndef REDTAP_HTTP1_H
+#define REDTAP_HTTP1_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum http1_method {
+	HTTP1_M_OTHER = 0,
+	HTTP1_M_GET,
+	HTTP1_M_HEAD,
+	HTTP1_M_POST,
+	HTTP1_M_PUT,
+	HTTP1_M_DELETE,
+	HTTP1_M_CONNECT,
+	HTTP1_M_OPTIONS,
+	HTTP1_M_TRACE,
+	HTTP1_M_PATCH,
+};
+
+/* "GET", ...; "_OTHER" for HTTP1_M_OTHER and out-of-range values (OTel's rule). */
+const char *http1_method_name(enum http1_method m);
+
+#define HTTP1_PATH_MAX 256
+#define HTTP1_HOST_MAX 128
+#define HTTP1_TRACEPARENT_MAX 64
+#define HTTP1_TRACESTATE_MAX 256
+
+/* Largest head (start line + headers), chunk-size line or trailer block accepted. */
+#define HTTP1_HEAD_LIMIT (64u * 1024u)
+
+/*
+ * Bytes a stream keeps for the path and the Host and tracestate values of the
+ * head being parsed, in order of arrival. The path and Host always fit
+ * (255 + 127 bytes); tracestate gets what is left and is truncated beyond.
+ */
+#define HTTP1_ARENA_SIZE 480
+
+struct http1_head {
+	bool is_request;
+	enum http1_method method;		 /* requests */
+	char path[HTTP1_PATH_MAX];		 /* request-target as sent, NUL-terminated */
+	bool path_truncated;
+	int status;				 /* responses: 100..599 */
+	int version_minor;			 /* 0 or 1 (HTTP/1.0 or HTTP/1.1) */
+	char host[HTTP1_HOST_MAX];		 /* Host header, "" if absent */
+	char traceparent[HTTP1_TRACEPARENT_MAX]; /* W3C traceparent, "" if absent or invalid */
+	char tracestate[HTTP1_TRACESTATE_MAX];	 /* "" if absent; truncated if longer */
+	uint64_t content_length;
+	bool has_content_length;
+	bool chunked;	      /* Transfer-Encoding ends with chunked */
+	bool conn_close;      /* Connection: close (or HTTP/1.0 without keep-alive) */
+	bool expect_continue; /* Expect: 100-continue */
+	bool upgrade;	      /* Upgrade header present */
+	bool truncated;	      /* head not seen completely (capture gap): framing unknown */
+};
+
+enum http1_kind { HTTP1_REQUESTS, HTTP1_RESPONSES };
+
+/* Flags returned by on_head to tell the parser about the message's body. */
+#define HTTP1_F_NO_BODY 1u /* response to HEAD (or otherwise known to have no body) */
+#define HTTP1_F_TUNNEL 2u  /* after this message the stream becomes opaque (CONNECT 2xx) */
+
+struct http1_callbacks {
+	/* A message head was parsed (for a truncated head: as much as was seen). */
+	unsigned (*on_head)(void *ctx, const struct http1_head *h);
+	/* The message (head + body) is complete. */
+	void (*on_end)(void *ctx);
+	/* Not HTTP/1.x or broken beyond repair; reason is a short static string. */
+	void (*on_error)(void *ctx, const char *reason);
+};
+
+/* Per-message parser state. Private. */
+struct http1_msg_state {
+	uint64_t remaining;	 /* body or chunk-data bytes still expected */
+	uint64_t content_length; /* committed Content-Length */
+	uint64_t num;		 /* Content-Length list element being parsed */
+	uint32_t flags;		 /* MF_* in http1.c */
+	uint32_t hlen;		 /* bytes of this head, chunk-size line or trailer block */
+	uint16_t status;
+	uint16_t arena_len; /* committed bytes of arena[] */
+	uint16_t path_len;  /* the path is arena[0..path_len) */
+	uint16_t host_off, host_len;
+	uint16_t ts_off, ts_len;
+	uint16_t val_len;  /* bytes of the header value being copied */
+	uint16_t val_trim; /* val_len without trailing whitespace */
+	uint8_t method, version_minor, hdr, pos, tok_len, vflags;
+};
+
+/* One direction of one connection. Fields are private: use the functions below. */
+struct http1_stream {
+	const struct http1_callbacks *cb;
+	void *ctx;
+	struct http1_msg_state m;
+	uint8_t kind, state;
+	char tok[20];	    /* method, header name, or the token of a list value */
+	char traceparent[55]; /* candidate traceparent value */
+	char arena[HTTP1_ARENA_SIZE];
+};
+
+/* Prepares s to parse messages of the given kind. cb and ctx are borrowed. */
+void http1_stream_init(struct http1_stream *s, enum http1_kind kind,
+		       const struct http1_callbacks *cb, void *ctx);
+
+/*
+ * Feeds one chunk: data[0..cap_len) seen, then (total_len - cap_len) unseen
+ * bytes (total_len < cap_len is treated as total_len == cap_len). Calls the
+ * callbacks synchronously, possibly several times (pipelining).
+ */
+void http1_stream_feed(struct http1_stream *s, const uint8_t *data, size_t cap_len,
+		       uint64_t total_len);
+
+enum http1_close_result { HTTP1_CLOSE_IDLE, HTTP1_CLOSE_COMPLETE, HTTP1_CLOSE_INCOMPLETE };
+
+/*
+ * The connection closed. IDLE: no message in progress. COMPLETE: the message
+ * in progress was delimited by the close (response without length, or unknown
+ * framing) and on_end was called. INCOMPLETE: a message was cut short (on_end
+ * not called). The stream is then idle again (also after an error or opaque).
+ */
+enum http1_close_result http1_stream_close(struct http1_stream *s);
+
+/* True while a message is in progress with unknown framing (truncated head, or
+ * sync lost in a chunked body). */
+bool http1_stream_framing_unknown(const struct http1_stream *s);
+
+/* The caller decided the current unknown-framing message has ended (e.g. the
+ * peer started a new request): calls on_end and waits for a new head. No-op
+ * otherwise. */
+void http1_stream_end_unknown(struct http1_stream *s);
+
+/* True when a message has started (its first byte was seen) and not ended. */
+bool http1_stream_busy(const struct http1_stream *s);
+
+/* After an upgrade (101) or a tunnel: ignore all further input. */
+void http1_stream_set_opaque(struct http1_stream *s);
+
+/* Protocol sniffing on the first bytes of a connection direction. */
+enum http1_detect {
+	HTTP1_DETECT_NONE,
+	HTTP1_DETECT_REQUEST,
+	HTTP1_DETECT_RESPONSE,
+	HTTP1_DETECT_MORE, /* too few bytes to tell */
+};
+
+/*
+ * REQUEST: a method token, SP, and a target (for an unknown method, the whole
+ * line up to " HTTP/1.x" must be visible). RESPONSE: "HTTP/1.x NNN" with NNN
+ * in 100..599. MORE: data is a strict prefix of one of these.
+ */
+enum http1_detect http1_detect(const uint8_t *data, size_t len);
+
+#endif /* REDTAP_HTTP1_H */
