@@ -241,6 +241,37 @@ static void set_selected(struct procs *p, uint32_t tgid, bool on, procs_select_f
 	fn(ctx, tgid, on);
 }
 
+/* The parent's tgid from /proc/PID/stat, 0 when unknown. */
+static uint32_t parent_of(uint32_t tgid)
+{
+	char path[64], buf[512], *rp;
+	unsigned ppid = 0;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
+	rp = strrchr(buf, ')');
+	if (!rp || sscanf(rp + 1, " %*c %u", &ppid) != 1)
+		return 0;
+	return ppid;
+}
+
+static bool is_selected(struct procs *p, uint32_t tgid)
+{
+	struct proc *pr = *find(p, tgid);
+
+	return pr && pr->selected;
+}
+
 void procs_scan(struct procs *p, procs_select_fn fn, void *ctx)
 {
 	unsigned long inodes[256];
@@ -261,7 +292,13 @@ void procs_scan(struct procs *p, procs_select_fn fn, void *ctx)
 
 		if (*end || !tgid)
 			continue;
-		if (wanted(p, (uint32_t)tgid, inodes, ninodes))
+		if (is_selected(p, (uint32_t)tgid))
+			continue;
+		/* Children of selected processes (pre-forked workers) are
+		 * selected too; the kernel does it for forks it sees after
+		 * the parent was selected, this catches the earlier ones. */
+		if (wanted(p, (uint32_t)tgid, inodes, ninodes) ||
+		    (tgid != p->self && is_selected(p, parent_of((uint32_t)tgid))))
 			set_selected(p, (uint32_t)tgid, true, fn, ctx);
 		/* A process that stops listening stays selected until it exits:
 		 * its open connections still matter. */
@@ -285,9 +322,11 @@ void procs_exec(struct procs *p, uint32_t tgid, const char *comm, procs_select_f
 	}
 	if (!procs_filtering(p))
 		return;
-	if (wanted(p, tgid, NULL, 0))
+	if (wanted(p, tgid, NULL, 0)) {
 		set_selected(p, tgid, true, fn, ctx);
-	else if (pr && pr->selected && p->nglobs && !p->npids && !p->nports)
+		/* It may have forked before we got here: find its children. */
+		procs_scan(p, fn, ctx);
+	} else if (pr && pr->selected && p->nglobs && !p->npids && !p->nports)
 		set_selected(p, tgid, false, fn, ctx); /* exec'd into something else */
 }
 

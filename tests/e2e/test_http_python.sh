@@ -9,7 +9,7 @@ APP=21080
 AGENT=21464
 
 start_agent $AGENT
-OTEL_SERVICE_NAME=shop-api python3 "$E2E_ROOT/tests/e2e/apps/http_app.py" $APP &
+OTEL_SERVICE_NAME=shop-api python3 "$E2E_ROOT/tests/e2e/apps/http_app.py" $APP 2>>"$E2E_TMP/app.log" &
 bg_track $!
 wait_port $APP
 
