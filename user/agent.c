@@ -24,6 +24,7 @@
 #include "promserver.h"
 #include "route.h"
 #include "selfmetrics.h"
+#include "version.h"
 
 #define MAX_CONNS 65536
 #define POLL_MS 100
@@ -384,7 +385,7 @@ int agent_run(const struct redtap_config *cfg)
 		fprintf(stderr, "redtap: %s\n", err);
 		goto out;
 	}
-	rt_info("redtap %s running: metrics on http://%s%s%s:%u/metrics, %s", REDTAP_VERSION,
+	rt_info("redtap %s running: metrics on http://%s%s%s:%u/metrics, %s", redtap_version,
 		strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
 		strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port,
 		cfg->no_bpf ? "shim-only mode (no eBPF)" :

@@ -21,13 +21,8 @@
 #include "config.h"
 #include "log.h"
 #include "redtap/event.h"
+#include "version.h"
 
-#ifndef REDTAP_VERSION
-#define REDTAP_VERSION "0.0.0"
-#endif
-#ifndef REDTAP_GIT_REV
-#define REDTAP_GIT_REV "unknown"
-#endif
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define STR(x) #x
@@ -1410,5 +1405,5 @@ void config_print_help(FILE *out, enum redtap_command cmd)
 
 void config_print_version(FILE *out)
 {
-	fprintf(out, "redtap %s (git %s)\n", REDTAP_VERSION, REDTAP_GIT_REV);
+	fprintf(out, "redtap %s (git %s)\n", redtap_version, redtap_git_rev);
 }

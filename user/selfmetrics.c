@@ -9,6 +9,7 @@
 
 #include "capture.h"
 #include "selfmetrics.h"
+#include "version.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -57,7 +58,7 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 	static const char *const version_labels[] = { "version", "revision" };
 	static const char *const type_l[] = { "type" }, *const reason_l[] = { "reason" };
 	static const char *const proto_l[] = { "protocol" }, *const metric_l[] = { "metric" };
-	const char *build[] = { REDTAP_VERSION, REDTAP_GIT_REV };
+	const char *build[] = { redtap_version, redtap_git_rev };
 	struct selfmetrics *s = calloc(1, sizeof(*s));
 	struct metric_family *f;
 

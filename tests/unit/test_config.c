@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "version.h"
 
 #define MAX_ARGS 32
 
@@ -906,8 +907,8 @@ static void test_help_text(void **ts)
 	assert_lines_fit(run);
 
 	assert_non_null(strstr(version, "redtap "));
-	assert_non_null(strstr(version, REDTAP_VERSION));
-	assert_non_null(strstr(version, REDTAP_GIT_REV));
+	assert_non_null(strstr(version, redtap_version));
+	assert_non_null(strstr(version, redtap_git_rev));
 	assert_int_equal(version[strlen(version) - 1], '\n');
 	free(agent);
 	free(run);
