@@ -1,0 +1,835 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_metrics.c - unit tests for the metric registry (user/metrics.c):
+ * argument validation, series lookup, the series cap and overflow series,
+ * updates, exemplars, the walk, concurrency with rendering, speed and
+ * memory per series.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "metrics.h"
+#include "prom.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const double http_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				       0.5,   0.75, 1,	   2.5,	 5,	7.5, 10 };
+static const char *const six_labels[] = {
+	"http_request_method", "http_route",  "http_response_status_code",
+	"server_address",      "server_port", "error_type"
+};
+
+/* Collects what a walk shows, for assertions. */
+struct seen {
+	size_t families;
+	size_t points;
+	char text[4096]; /* one line per point: family{name=value,...} value|count/sum */
+	size_t len;
+};
+
+static int seen_family(void *ctx, const struct metric_family *f)
+{
+	struct seen *s = ctx;
+
+	(void)f;
+	s->families++;
+	return 0;
+}
+
+static int seen_point(void *ctx, const struct metric_point *p)
+{
+	struct seen *s = ctx;
+
+	s->points++;
+	s->len += (size_t)snprintf(s->text + s->len, sizeof(s->text) - s->len, "%s{",
+				   metric_family_name(p->family));
+	for (size_t i = 0; i < p->nlabels; i++)
+		s->len += (size_t)snprintf(s->text + s->len, sizeof(s->text) - s->len, "%s%s=%s",
+					   i ? "," : "", p->label_names[i], p->label_values[i]);
+	if (metric_family_type(p->family) == METRIC_HISTOGRAM)
+		s->len += (size_t)snprintf(s->text + s->len, sizeof(s->text) - s->len,
+					   "} %llu/%g\n", (unsigned long long)p->count, p->sum);
+	else
+		s->len += (size_t)snprintf(s->text + s->len, sizeof(s->text) - s->len, "} %g\n",
+					   p->value);
+	return 0;
+}
+
+static void walk_into(struct metric_registry *r, struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(metric_registry_walk(r, seen_family, seen_point, s), 0);
+}
+
+static void expect_einval(struct metric_family *f)
+{
+	assert_null(f);
+	assert_int_equal(errno, EINVAL);
+}
+
+static void test_family_validation(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const char *const dup[] = { "a", "a" };
+	const char *const le[] = { "le" };
+	const char *const reserved[] = { "__name" };
+	const char *const overflow[] = { METRIC_OVERFLOW_LABEL };
+	const char *const dash[] = { "a-b" };
+	const char *const digit[] = { "1a" };
+	const double unsorted[] = { 1, 0.5 };
+	const double equal[] = { 1, 1 };
+	const double nan_b[] = { NAN };
+	const double inf_b[] = { 1, INFINITY };
+	const double one[] = { 1 };
+
+	(void)state;
+	assert_non_null(r);
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "", NULL, NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, NULL, NULL, NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "1abc", NULL, NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "a-b", NULL, NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "a b", NULL, NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(
+		metric_family_new(r, (enum metric_type)7, "x", NULL, NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(metric_family_new(NULL, METRIC_GAUGE, "x", NULL, NULL, NULL, 0, NULL, 0, 0));
+	/* counters are named without _total */
+	expect_einval(
+		metric_family_new(r, METRIC_COUNTER, "req_total", NULL, NULL, NULL, 0, NULL, 0, 0));
+	/* the unit must be the name's suffix */
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "latency", NULL, "seconds", NULL, 0, NULL,
+					0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "seconds", NULL, "seconds", NULL, 0, NULL,
+					0, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_GAUGE, "x_seconds", NULL, "", NULL, 0, NULL, 0, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_GAUGE, "x_sec-s", NULL, "sec-s", NULL, 0, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "xseconds", NULL, "seconds", NULL, 0, NULL,
+					0, 0));
+	/* labels */
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "x", NULL, NULL, dup, 2, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_HISTOGRAM, "x", NULL, NULL, le, 1, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "x", NULL, NULL, reserved, 1, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "x", NULL, NULL, overflow, 1, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "x", NULL, NULL, dash, 1, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "x", NULL, NULL, digit, 1, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "x", NULL, NULL, NULL, 1, NULL, 0, 0));
+	/* buckets */
+	expect_einval(
+		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, unsorted, 2, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, equal, 2, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, nan_b, 1, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, inf_b, 2, 0));
+	expect_einval(metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, NULL, 1, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "g", NULL, NULL, NULL, 0, one, 1, 0));
+
+	/* none of the rejected ones was registered */
+	assert_int_equal(metric_registry_series_count(r), 0);
+	{
+		struct seen s;
+
+		walk_into(r, &s);
+		assert_int_equal(s.families, 0);
+	}
+
+	/* valid: "le" is only reserved in histograms; colons are allowed in names */
+	assert_non_null(metric_family_new(r, METRIC_GAUGE, "ns:x_seconds", NULL, "seconds", le, 1,
+					  NULL, 0, 0));
+	assert_non_null(
+		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, NULL, 0, 0));
+	metric_registry_free(r);
+	metric_registry_free(NULL);
+}
+
+static void test_name_collisions(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(
+		metric_family_new(r, METRIC_COUNTER, "req", "h", NULL, NULL, 0, NULL, 0, 0));
+	assert_non_null(
+		metric_family_new(r, METRIC_HISTOGRAM, "lat", "h", NULL, NULL, 0, NULL, 0, 0));
+	/* same family name */
+	expect_einval(metric_family_new(r, METRIC_COUNTER, "req", "h", NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_GAUGE, "req", "h", NULL, NULL, 0, NULL, 0, 0));
+	/* names the existing families' samples use */
+	expect_einval(
+		metric_family_new(r, METRIC_GAUGE, "req_total", "h", NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_GAUGE, "req_created", "h", NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_GAUGE, "lat_bucket", "h", NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_GAUGE, "lat_count", "h", NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(
+		metric_family_new(r, METRIC_COUNTER, "lat_sum", "h", NULL, NULL, 0, NULL, 0, 0));
+	/* and the other way round: a new family whose samples hit an existing name */
+	assert_non_null(
+		metric_family_new(r, METRIC_GAUGE, "x_count", "h", NULL, NULL, 0, NULL, 0, 0));
+	expect_einval(metric_family_new(r, METRIC_HISTOGRAM, "x", "h", NULL, NULL, 0, NULL, 0, 0));
+	/* near misses are fine */
+	assert_non_null(
+		metric_family_new(r, METRIC_GAUGE, "req_totals", "h", NULL, NULL, 0, NULL, 0, 0));
+	assert_non_null(metric_family_new(r, METRIC_GAUGE, "re", "h", NULL, NULL, 0, NULL, 0, 0));
+	metric_registry_free(r);
+}
+
+static void test_series_lookup(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const char *const names[] = { "method", "route" };
+	const char *const a[] = { "GET", "/a" }, *const a2[] = { "GET", "/a" };
+	const char *const b[] = { "GET", "/b" }, *const swapped[] = { "/a", "GET" };
+	const char *const empty[] = { "", "" }, *const nulls[] = { NULL, NULL };
+	const char *const joined1[] = { "ab", "c" }, *const joined2[] = { "a", "bc" };
+	struct metric_family *f;
+	struct metric_series *sa, *sb;
+	char buf[32];
+
+	(void)state;
+	assert_non_null(r);
+	f = metric_family_new(r, METRIC_COUNTER, "req", "Requests.", NULL, names, 2, NULL, 0, 0);
+	assert_non_null(f);
+	assert_string_equal(metric_family_name(f), "req");
+	assert_int_equal(metric_family_type(f), METRIC_COUNTER);
+	assert_string_equal(metric_family_help(f), "Requests.");
+	assert_null(metric_family_unit(f));
+
+	sa = metric_series_get(f, a);
+	sb = metric_series_get(f, b);
+	assert_non_null(sa);
+	assert_non_null(sb);
+	assert_ptr_not_equal(sa, sb);
+	assert_ptr_equal(metric_series_get(f, a2), sa); /* by value, not by pointer */
+	assert_ptr_not_equal(metric_series_get(f, swapped), sa);
+	assert_ptr_equal(metric_series_get(f, nulls), metric_series_get(f, empty));
+	assert_ptr_equal(metric_series_get(f, NULL), metric_series_get(f, empty));
+	assert_ptr_not_equal(metric_series_get(f, joined1), metric_series_get(f, joined2));
+	assert_int_equal(metric_family_series_count(f), 6);
+
+	/* label values are copied */
+	strcpy(buf, "GET");
+	{
+		const char *const v[] = { buf, "/c" };
+		struct metric_series *sc = metric_series_get(f, v);
+
+		strcpy(buf, "PUT");
+		assert_ptr_not_equal(metric_series_get(f, v), sc);
+		strcpy(buf, "GET");
+		assert_ptr_equal(metric_series_get(f, v), sc);
+	}
+	assert_null(metric_series_get(NULL, a));
+	assert_int_equal(errno, EINVAL);
+	metric_registry_free(r);
+}
+
+/* Thousands of series: the table grows and every lookup still finds its own series. */
+static void test_many_series(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const char *const names[] = { "id" };
+	struct metric_series **s = calloc(20000, sizeof(*s));
+	struct metric_family *f;
+	char v[16];
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(s);
+	f = metric_family_new(r, METRIC_GAUGE, "g", NULL, NULL, names, 1, NULL, 0, 0);
+	assert_non_null(f);
+	for (int i = 0; i < 20000; i++) {
+		const char *const lv[] = { v };
+
+		snprintf(v, sizeof(v), "%d", i);
+		s[i] = metric_series_get(f, lv);
+		assert_non_null(s[i]);
+		metric_gauge_set(s[i], i);
+	}
+	for (int i = 0; i < 20000; i++) {
+		const char *const lv[] = { v };
+
+		snprintf(v, sizeof(v), "%d", i);
+		assert_ptr_equal(metric_series_get(f, lv), s[i]);
+	}
+	assert_int_equal(metric_family_series_count(f), 20000);
+	assert_int_equal(metric_registry_series_count(r), 20000);
+	assert_int_equal(metric_family_overflow_total(f), 0);
+	free(s);
+	metric_registry_free(r);
+}
+
+static void test_overflow(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const char *const names[] = { "route", "code" };
+	const char *const v1[] = { "/a", "200" }, *const v2[] = { "/b", "200" };
+	const char *const v3[] = { "/c", "200" }, *const v4[] = { "/d", "500" };
+	struct metric_family *f, *g;
+	struct metric_series *s1, *s2, *o;
+	struct seen seen;
+
+	(void)state;
+	assert_non_null(r);
+	f = metric_family_new(r, METRIC_COUNTER, "req", "h", NULL, names, 2, NULL, 0, 2);
+	g = metric_family_new(r, METRIC_GAUGE, "other", "h", NULL, names, 2, NULL, 0, 0);
+	assert_non_null(f);
+	assert_non_null(g);
+	s1 = metric_series_get(f, v1);
+	s2 = metric_series_get(f, v2);
+	metric_counter_add(s1, 1);
+	metric_counter_add(s2, 2);
+	assert_int_equal(metric_family_overflow_total(f), 0);
+
+	/* past the cap: one shared overflow series, counted per fold */
+	o = metric_series_get(f, v3);
+	assert_non_null(o);
+	assert_ptr_not_equal(o, s1);
+	assert_ptr_not_equal(o, s2);
+	metric_counter_add(o, 4);
+	assert_ptr_equal(metric_series_get(f, v4), o);
+	metric_counter_add(o, 8);
+	assert_ptr_equal(metric_series_get(f, v3), o);
+	metric_counter_add(o, 16);
+	assert_int_equal(metric_family_overflow_total(f), 3);
+	assert_int_equal(metric_family_series_count(f), 2);
+
+	/* existing label sets keep their own series */
+	assert_ptr_equal(metric_series_get(f, v1), s1);
+	assert_int_equal(metric_family_overflow_total(f), 3);
+
+	/* other families are not capped by this one */
+	metric_gauge_set(metric_series_get(g, v3), 5);
+	assert_int_equal(metric_registry_series_count(r), 3);
+
+	walk_into(r, &seen);
+	assert_int_equal(seen.families, 2);
+	assert_string_equal(seen.text, "req{route=/a,code=200} 1\n"
+				       "req{route=/b,code=200} 2\n"
+				       "req{otel_metric_overflow=true} 28\n"
+				       "other{route=/c,code=200} 5\n");
+	metric_registry_free(r);
+}
+
+static void test_updates(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const double b[] = { 0.1, 1, 10 };
+	struct metric_family *c, *g, *h;
+	struct metric_series *sc, *sg, *sh;
+	struct seen seen;
+
+	(void)state;
+	assert_non_null(r);
+	c = metric_family_new(r, METRIC_COUNTER, "c", NULL, NULL, NULL, 0, NULL, 0, 0);
+	g = metric_family_new(r, METRIC_GAUGE, "g", NULL, NULL, NULL, 0, NULL, 0, 0);
+	h = metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, b, 3, 0);
+	sc = metric_series_get(c, NULL);
+	sg = metric_series_get(g, NULL);
+	sh = metric_series_get(h, NULL);
+	assert_non_null(sc);
+	assert_non_null(sg);
+	assert_non_null(sh);
+
+	metric_counter_add(sc, 1.5);
+	metric_counter_add(sc, -1);  /* ignored: counters only go up */
+	metric_counter_add(sc, NAN); /* ignored */
+	metric_counter_add(sc, 0);
+	metric_gauge_add(sc, 100); /* wrong type: ignored */
+	metric_histogram_observe(sc, 1);
+
+	metric_gauge_set(sg, 10);
+	metric_gauge_add(sg, -12.5);
+	metric_counter_add(sg, 100); /* wrong type: ignored */
+
+	metric_histogram_observe(sh, 0.1); /* le is inclusive: bucket 0.1 */
+	metric_histogram_observe(sh, 0.10000000000000002);
+	metric_histogram_observe(sh, 10);
+	metric_histogram_observe(sh, 11);  /* +Inf */
+	metric_histogram_observe(sh, -3);  /* below everything: first bucket */
+	metric_histogram_observe(sh, NAN); /* ignored */
+	metric_histogram_observe(sh, INFINITY);
+	metric_gauge_set(sh, 1); /* wrong type: ignored */
+
+	metric_counter_add(NULL, 1);
+	metric_gauge_set(NULL, 1);
+	metric_histogram_observe(NULL, 1);
+	metric_histogram_observe_exemplar(NULL, 1, NULL, NULL, 0);
+
+	walk_into(r, &seen);
+	assert_string_equal(seen.text, "c{} 1.5\ng{} -2.5\nh{} 6/inf\n");
+	metric_registry_free(r);
+}
+
+/* Copies the first histogram point's bucket counts and exemplars. */
+struct hist_copy {
+	uint64_t counts[8];
+	struct metric_exemplar ex[8];
+	bool has_ex;
+	size_t nbounds;
+};
+
+static int copy_hist(void *ctx, const struct metric_point *p)
+{
+	struct hist_copy *h = ctx;
+
+	if (metric_family_type(p->family) != METRIC_HISTOGRAM)
+		return 0;
+	h->nbounds = p->nbounds;
+	memcpy(h->counts, p->bucket_counts, (p->nbounds + 1) * sizeof(uint64_t));
+	h->has_ex = p->exemplars != NULL;
+	if (p->exemplars)
+		memcpy(h->ex, p->exemplars, (p->nbounds + 1) * sizeof(*p->exemplars));
+	return 1; /* stop: the walk returns it */
+}
+
+static void test_histogram_buckets(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const double b[] = { 0.1, 1, 10 };
+	struct metric_family *h;
+	struct metric_series *s;
+	struct hist_copy hc;
+
+	(void)state;
+	assert_non_null(r);
+	h = metric_family_new(r, METRIC_HISTOGRAM, "h_seconds", "x", "seconds", NULL, 0, b, 3, 0);
+	assert_non_null(h);
+	s = metric_series_get(h, NULL);
+	metric_histogram_observe(s, 0.1);
+	metric_histogram_observe(s, 0.10000000000000002);
+	metric_histogram_observe(s, 1);
+	metric_histogram_observe(s, 10);
+	metric_histogram_observe(s, 11);
+	metric_histogram_observe(s, -3);
+	metric_histogram_observe(s, NAN);
+
+	memset(&hc, 0, sizeof(hc));
+	assert_int_equal(metric_registry_walk(r, NULL, copy_hist, &hc), 1);
+	assert_int_equal(hc.nbounds, 3);
+	assert_int_equal(hc.counts[0], 2);
+	assert_int_equal(hc.counts[1], 2);
+	assert_int_equal(hc.counts[2], 1);
+	assert_int_equal(hc.counts[3], 1);
+	assert_false(hc.has_ex);
+	metric_registry_free(r);
+}
+
+static void test_exemplars(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const double b[] = { 0.1, 1 };
+	const char *tid = "4bf92f3577b34da6a3ce929d0e0e4736", *sid = "00f067aa0ba902b7";
+	struct metric_family *h;
+	struct metric_series *s;
+	struct hist_copy hc;
+
+	(void)state;
+	assert_non_null(r);
+	h = metric_family_new(r, METRIC_HISTOGRAM, "h", "x", NULL, NULL, 0, b, 2, 0);
+	s = metric_series_get(h, NULL);
+
+	/* malformed ids: counted, no exemplar */
+	metric_histogram_observe_exemplar(s, 0.5, "4bf92f3577b34da6a3ce929d0e0e473", sid, 1);
+	metric_histogram_observe_exemplar(s, 0.5, "4bf92f3577b34da6a3ce929d0e0e47366", sid, 1);
+	metric_histogram_observe_exemplar(s, 0.5, "4bf92f3577b34da6a3ce929d0e0e473g", sid, 1);
+	metric_histogram_observe_exemplar(s, 0.5, "00000000000000000000000000000000", sid, 1);
+	metric_histogram_observe_exemplar(s, 0.5, tid, "0000000000000000", 1);
+	metric_histogram_observe_exemplar(s, 0.5, tid, NULL, 1);
+	metric_histogram_observe_exemplar(s, 0.5, NULL, sid, 1);
+	memset(&hc, 0, sizeof(hc));
+	metric_registry_walk(r, NULL, copy_hist, &hc);
+	assert_int_equal(hc.counts[1], 7);
+	assert_false(hc.has_ex);
+
+	metric_histogram_observe_exemplar(s, 0.5, tid, sid, 1700000000.25);
+	metric_histogram_observe_exemplar(s, 0.7, "4BF92F3577B34DA6A3CE929D0E0E4737", sid,
+					  1700000001);
+	metric_histogram_observe_exemplar(s, 5, tid, sid, 1700000002);
+	metric_histogram_observe(s, 0.05);
+	memset(&hc, 0, sizeof(hc));
+	metric_registry_walk(r, NULL, copy_hist, &hc);
+	assert_true(hc.has_ex);
+	assert_int_equal(hc.counts[0], 1);
+	assert_int_equal(hc.counts[1], 9);
+	assert_int_equal(hc.counts[2], 1);
+	assert_false(metric_exemplar_present(&hc.ex[0]));
+	/* the latest exemplar of the bucket wins */
+	assert_true(metric_exemplar_present(&hc.ex[1]));
+	assert_int_equal(hc.ex[1].trace_id[0], 0x4b);
+	assert_int_equal(hc.ex[1].trace_id[15], 0x37);
+	assert_int_equal(hc.ex[1].span_id[0], 0x00);
+	assert_int_equal(hc.ex[1].span_id[7], 0xb7);
+	assert_true(hc.ex[1].value == 0.7);
+	assert_true(hc.ex[1].timestamp == 1700000001);
+	assert_true(metric_exemplar_present(&hc.ex[2]));
+	assert_true(hc.ex[2].value == 5);
+	assert_int_equal(hc.ex[2].trace_id[15], 0x36);
+	metric_registry_free(r);
+}
+
+static int stop_after_first(void *ctx, const struct metric_family *f)
+{
+	int *n = ctx;
+
+	(void)f;
+	return ++*n == 1 ? -42 : 0;
+}
+
+struct prerender_ctx {
+	struct metric_series *s;
+	int calls;
+};
+
+static void prerender(void *ctx)
+{
+	struct prerender_ctx *p = ctx;
+
+	/* runs without the registry lock: updating metrics here must not deadlock */
+	metric_gauge_set(p->s, ++p->calls);
+}
+
+static void count_points(void *ctx, const struct metric_point *p)
+{
+	(void)p;
+	++*(int *)ctx;
+}
+
+static void test_walk_and_prerender(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	struct metric_family *g, *empty;
+	struct prerender_ctx pc = { 0 };
+	struct seen seen;
+	int n = 0;
+	char *out;
+
+	(void)state;
+	assert_non_null(r);
+	g = metric_family_new(r, METRIC_GAUGE, "self_renders", "h", NULL, NULL, 0, NULL, 0, 0);
+	empty = metric_family_new(r, METRIC_GAUGE, "empty", "h", NULL, NULL, 0, NULL, 0, 0);
+	assert_non_null(g);
+	assert_non_null(empty);
+	pc.s = metric_series_get(g, NULL);
+	metric_registry_set_prerender(r, prerender, &pc);
+
+	walk_into(r, &seen);
+	assert_int_equal(seen.families, 2); /* families without series are walked too */
+	assert_int_equal(seen.points, 1);
+	assert_string_equal(seen.text, "self_renders{} 1\n");
+	metric_registry_visit(r, count_points, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(pc.calls, 2);
+	assert_int_equal(prom_render(r, PROM_FMT_TEXT, &out, NULL), 0);
+	assert_non_null(strstr(out, "self_renders 3\n"));
+	free(out);
+
+	n = 0;
+	assert_int_equal(metric_registry_walk(r, stop_after_first, NULL, &n), -42);
+	assert_int_equal(n, 1);
+
+	metric_registry_set_prerender(r, NULL, NULL);
+	walk_into(r, &seen);
+	assert_string_equal(seen.text, "self_renders{} 4\n");
+	metric_registry_free(r);
+}
+
+static int seen_point_relock(void *ctx, const struct metric_point *p)
+{
+	/* no lock is held during a snapshot walk: calling back into the registry is fine */
+	assert_true(metric_family_series_count(p->family) > 0);
+	return seen_point(ctx, p);
+}
+
+static void test_snapshot(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const char *const names[] = { "k" };
+	const char *const a[] = { "a" }, *const b[] = { "b" };
+	const double bounds[] = { 1 };
+	struct metric_family *c, *h;
+	struct metric_snapshot *snap;
+	struct hist_copy hc;
+	struct seen live, snapped;
+
+	(void)state;
+	assert_non_null(r);
+	c = metric_family_new(r, METRIC_COUNTER, "c", NULL, NULL, names, 1, NULL, 0, 1);
+	h = metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, bounds, 1, 0);
+	assert_non_null(c);
+	assert_non_null(h);
+	metric_counter_add(metric_series_get(c, a), 1);
+	metric_counter_add(metric_series_get(c, b), 2); /* overflow */
+	metric_histogram_observe_exemplar(metric_series_get(h, NULL), 0.5,
+					  "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
+					  1);
+	walk_into(r, &live);
+
+	snap = metric_registry_snapshot(r);
+	assert_non_null(snap);
+	/* later updates do not show in the snapshot */
+	metric_counter_add(metric_series_get(c, a), 10);
+	metric_histogram_observe(metric_series_get(h, NULL), 0.25);
+	assert_non_null(
+		metric_family_new(r, METRIC_GAUGE, "late", NULL, NULL, NULL, 0, NULL, 0, 0));
+
+	memset(&snapped, 0, sizeof(snapped));
+	assert_int_equal(metric_snapshot_walk(snap, seen_family, seen_point_relock, &snapped), 0);
+	assert_int_equal(snapped.families, 2);
+	assert_string_equal(snapped.text, live.text);
+	assert_string_equal(snapped.text, "c{k=a} 1\nc{otel_metric_overflow=true} 2\nh{} 1/0.5\n");
+	memset(&hc, 0, sizeof(hc));
+	assert_int_equal(metric_snapshot_walk(snap, NULL, copy_hist, &hc), 1);
+	assert_int_equal(hc.counts[0], 1);
+	assert_true(hc.has_ex);
+	assert_true(hc.ex[0].value == 0.5);
+
+	walk_into(r, &live);
+	assert_int_equal(live.families, 3);
+	assert_string_equal(live.text, "c{k=a} 11\nc{otel_metric_overflow=true} 2\nh{} 2/0.75\n");
+	metric_snapshot_free(snap);
+	metric_snapshot_free(NULL);
+	metric_registry_free(r);
+}
+
+/* ---- concurrency ---- */
+
+#define THREADS	       4
+#define OBS_PER_THREAD 200000
+
+struct worker {
+	struct metric_family *hist, *ctr;
+	int id;
+};
+
+static void *observe_loop(void *arg)
+{
+	struct worker *w = arg;
+	char own[16];
+	const char *const shared_v[] = { "shared" }, *const own_v[] = { own };
+
+	snprintf(own, sizeof(own), "t%d", w->id);
+	for (int i = 0; i < OBS_PER_THREAD; i++) {
+		metric_histogram_observe(metric_series_get(w->hist, (i & 1) ? shared_v : own_v),
+					 (i % 100) / 1000.0);
+		metric_counter_add(metric_series_get(w->ctr, own_v), 1);
+		if (i % 1000 == 0) {
+			/* new label sets keep appearing; past the cap they fold */
+			char v[24];
+			const char *const lv[] = { v };
+
+			snprintf(v, sizeof(v), "t%d-%d", w->id, i);
+			metric_counter_add(metric_series_get(w->ctr, lv), 1);
+		}
+	}
+	return NULL;
+}
+
+struct totals {
+	uint64_t hist_count;
+	uint64_t bucket_sum;
+	double ctr_sum;
+};
+
+static void add_totals(void *ctx, const struct metric_point *p)
+{
+	struct totals *t = ctx;
+
+	if (metric_family_type(p->family) == METRIC_HISTOGRAM) {
+		t->hist_count += p->count;
+		for (size_t i = 0; i <= p->nbounds; i++)
+			t->bucket_sum += p->bucket_counts[i];
+	} else {
+		t->ctr_sum += p->value;
+	}
+}
+
+static void test_threads_observe_while_rendering(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const char *const names[] = { "who" };
+	struct worker w[THREADS];
+	pthread_t tid[THREADS];
+	struct totals t = { 0 };
+	int renders = 0;
+
+	(void)state;
+	assert_non_null(r);
+	for (int i = 0; i < THREADS; i++) {
+		w[i].hist =
+			i ? w[0].hist
+			  : metric_family_new(r, METRIC_HISTOGRAM, "lat_seconds", "h", "seconds",
+					      names, 1, http_buckets, NELEM(http_buckets), 0);
+		w[i].ctr = i ? w[0].ctr
+			     : metric_family_new(r, METRIC_COUNTER, "ops", "h", NULL, names, 1,
+						 NULL, 0, 50);
+		w[i].id = i;
+		assert_non_null(w[i].hist);
+		assert_non_null(w[i].ctr);
+	}
+	/* each thread's own counter series exists before the cap can fill */
+	for (int i = 0; i < THREADS; i++) {
+		char own[16];
+		const char *const own_v[] = { own };
+
+		snprintf(own, sizeof(own), "t%d", i);
+		assert_non_null(metric_series_get(w[0].ctr, own_v));
+	}
+	for (int i = 0; i < THREADS; i++)
+		assert_int_equal(pthread_create(&tid[i], NULL, observe_loop, &w[i]), 0);
+	for (int done = 0; !done; renders++) {
+		char *out;
+		size_t len;
+
+		assert_int_equal(prom_render(r, renders & 1 ? PROM_FMT_OPENMETRICS : PROM_FMT_TEXT,
+					     &out, &len),
+				 0);
+		assert_int_equal(strlen(out), len);
+		free(out);
+		done = metric_family_overflow_total(w[0].ctr) > 0 &&
+		       metric_registry_series_count(r) > 0 && renders > 20;
+		if (done)
+			for (int i = 0; i < THREADS; i++)
+				pthread_join(tid[i], NULL);
+	}
+	metric_registry_visit(r, add_totals, &t);
+	assert_int_equal(t.hist_count, (uint64_t)THREADS * OBS_PER_THREAD);
+	assert_int_equal(t.bucket_sum, (uint64_t)THREADS * OBS_PER_THREAD);
+	assert_true(t.ctr_sum == (double)THREADS * (OBS_PER_THREAD + OBS_PER_THREAD / 1000));
+	assert_int_equal(metric_family_series_count(w[0].ctr), 50);
+	assert_int_equal(metric_family_series_count(w[0].hist), THREADS + 1);
+	assert_int_equal(metric_family_overflow_total(w[0].ctr),
+			 (uint64_t)THREADS * (OBS_PER_THREAD / 1000) - (50 - THREADS));
+	metric_registry_free(r);
+}
+
+/* ---- cost ---- */
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_observe_speed(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	struct metric_family *f;
+	char vals[64][6][48];
+	const int n = 1000000;
+	double t0, ns;
+
+	(void)state;
+	assert_non_null(r);
+	f = metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds", "h",
+			      "seconds", six_labels, 6, http_buckets, NELEM(http_buckets), 0);
+	assert_non_null(f);
+	for (int i = 0; i < 64; i++) {
+		snprintf(vals[i][0], 48, "%s", i & 1 ? "GET" : "POST");
+		snprintf(vals[i][1], 48, "/api/v1/items/{id}/part%d", i);
+		snprintf(vals[i][2], 48, "%d", 200 + i % 5);
+		snprintf(vals[i][3], 48, "backend-%d.local", i % 3);
+		snprintf(vals[i][4], 48, "8080");
+		snprintf(vals[i][5], 48, "%s", i % 7 ? "" : "timeout");
+	}
+	t0 = now_s();
+	for (int i = 0; i < n; i++) {
+		const char *const lv[] = { vals[i & 63][0], vals[i & 63][1], vals[i & 63][2],
+					   vals[i & 63][3], vals[i & 63][4], vals[i & 63][5] };
+
+		metric_histogram_observe(metric_series_get(f, lv), (i % 1000) / 1000.0);
+	}
+	ns = (now_s() - t0) / n * 1e9;
+	print_message("get + observe with 6 labels: %.0f ns\n", ns);
+	assert_int_equal(metric_family_series_count(f), 64);
+	if (!SANITIZED)
+		assert_true(ns < 1000);
+	metric_registry_free(r);
+}
+
+static void test_memory_per_series(void **state)
+{
+	struct metric_registry *r;
+	struct metric_family *f;
+	struct mallinfo2 before, after;
+	size_t used;
+
+	(void)state;
+	if (SANITIZED) {
+		skip();
+		return;
+	}
+	before = mallinfo2();
+	r = metric_registry_new();
+	assert_non_null(r);
+	f = metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds", "h",
+			      "seconds", six_labels, 6, http_buckets, NELEM(http_buckets), 0);
+	assert_non_null(f);
+	for (int i = 0; i < 10000; i++) {
+		char route[48], code[8];
+		const char *const lv[] = { "GET",  route, code, "api.internal.example.com",
+					   "8443", "" };
+
+		snprintf(route, sizeof(route), "/api/v1/customers/{id}/orders/%d", i);
+		snprintf(code, sizeof(code), "%d", 200 + i % 300);
+		/* worst case: every bucket holds an exemplar */
+		for (size_t b = 0; b <= NELEM(http_buckets); b++)
+			metric_histogram_observe_exemplar(
+				metric_series_get(f, lv),
+				b < NELEM(http_buckets) ? http_buckets[b] : 99,
+				"4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", 1700000000);
+	}
+	after = mallinfo2();
+	used = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
+	print_message("10000 histogram series with exemplars: %.1f MiB (%zu bytes/series)\n",
+		      used / 1048576.0, used / 10000);
+	assert_int_equal(metric_family_series_count(f), 10000);
+	assert_true(used < 16u << 20);
+	metric_registry_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_family_validation),
+		cmocka_unit_test(test_name_collisions),
+		cmocka_unit_test(test_series_lookup),
+		cmocka_unit_test(test_many_series),
+		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_updates),
+		cmocka_unit_test(test_histogram_buckets),
+		cmocka_unit_test(test_exemplars),
+		cmocka_unit_test(test_walk_and_prerender),
+		cmocka_unit_test(test_snapshot),
+		cmocka_unit_test(test_threads_observe_while_rendering),
+		cmocka_unit_test(test_observe_speed),
+		cmocka_unit_test(test_memory_per_series),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,875 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * metrics.c - the metric registry: families, label-set hash tables, the
+ * series cap with its overflow series, and the walk exporters use. See
+ * metrics.h.
+ *
+ * Every family keeps its series twice: on a creation-ordered list (the
+ * exposition order) and in a chained hash table keyed by the label values,
+ * so an observation on an existing series is one hash and a few string
+ * compares, without allocation. A series is one allocation holding its
+ * bucket counts, its label value pointers and the label strings; histogram
+ * exemplars are allocated on first use because most series never get one.
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define TABLE_INITIAL 16
+
+struct metric_series {
+	struct metric_series *hash_next;
+	struct metric_series *next; /* creation order */
+	struct metric_family *family;
+	uint64_t hash;
+	const char *const *values;	   /* family->nlabels strings, inside this allocation */
+	struct metric_exemplar *exemplars; /* histograms: nbounds + 1, or NULL */
+	double value;			   /* counter/gauge */
+	double sum;			   /* histogram */
+	uint64_t count;			   /* histogram */
+	bool overflow;
+	uint64_t buckets[]; /* histograms: nbounds + 1, not cumulative */
+};
+
+struct metric_family {
+	struct metric_registry *reg;
+	struct metric_family *next;
+	enum metric_type type;
+	char *name;
+	char *help;
+	char *unit;
+	char **label_names;
+	size_t nlabels;
+	double *bounds;
+	size_t nbounds;
+	size_t max_series;
+	size_t nseries;
+	struct metric_series *first;
+	struct metric_series *last;
+	struct metric_series **table;
+	size_t table_size; /* a power of two */
+	struct metric_series *overflow;
+	uint64_t overflow_total;
+};
+
+struct metric_registry {
+	pthread_mutex_t lock;
+	struct metric_family *first;
+	struct metric_family *last;
+	void (*prerender)(void *ctx);
+	void *prerender_ctx;
+};
+
+static const char *const overflow_names[] = { METRIC_OVERFLOW_LABEL };
+static const char *const overflow_values[] = { "true" };
+
+struct metric_registry *metric_registry_new(void)
+{
+	struct metric_registry *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	if (pthread_mutex_init(&r->lock, NULL)) {
+		free(r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return r;
+}
+
+static void family_free(struct metric_family *f)
+{
+	struct metric_series *s, *next;
+
+	if (!f)
+		return;
+	for (s = f->first; s; s = next) {
+		next = s->next;
+		free(s->exemplars);
+		free(s);
+	}
+	if (f->overflow) {
+		free(f->overflow->exemplars);
+		free(f->overflow);
+	}
+	for (size_t i = 0; f->label_names && i < f->nlabels; i++)
+		free(f->label_names[i]);
+	free(f->label_names);
+	free(f->table);
+	free(f->bounds);
+	free(f->unit);
+	free(f->help);
+	free(f->name);
+	free(f);
+}
+
+void metric_registry_free(struct metric_registry *r)
+{
+	struct metric_family *f, *next;
+
+	if (!r)
+		return;
+	for (f = r->first; f; f = next) {
+		next = f->next;
+		family_free(f);
+	}
+	pthread_mutex_destroy(&r->lock);
+	free(r);
+}
+
+/* ---- validation ---- */
+
+static bool is_alpha_(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool valid_metric_name(const char *s)
+{
+	if (!s || !(is_alpha_(*s) || *s == ':'))
+		return false;
+	for (s++; *s; s++)
+		if (!is_alpha_(*s) && !is_digit(*s) && *s != ':')
+			return false;
+	return true;
+}
+
+static bool valid_label_name(const char *s)
+{
+	if (!s || !is_alpha_(*s) || strncmp(s, "__", 2) == 0)
+		return false;
+	for (s++; *s; s++)
+		if (!is_alpha_(*s) && !is_digit(*s))
+			return false;
+	return true;
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+
+	return ls >= lx && strcmp(s + ls - lx, suffix) == 0;
+}
+
+/* The unit must be metric-name characters and "_<unit>" must end the name. */
+static bool valid_unit(const char *name, const char *unit)
+{
+	size_t ln = strlen(name), lu = strlen(unit);
+
+	if (lu == 0 || ln < lu + 2)
+		return false;
+	for (const char *c = unit; *c; c++)
+		if (!is_alpha_(*c) && !is_digit(*c) && *c != ':')
+			return false;
+	return name[ln - lu - 1] == '_' && strcmp(name + ln - lu, unit) == 0;
+}
+
+static bool valid_labels(enum metric_type type, const char *const *names, size_t n)
+{
+	if (n && !names)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!valid_label_name(names[i]) || strcmp(names[i], METRIC_OVERFLOW_LABEL) == 0)
+			return false;
+		if (type == METRIC_HISTOGRAM && strcmp(names[i], "le") == 0)
+			return false;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(names[i], names[j]) == 0)
+				return false;
+	}
+	return true;
+}
+
+static bool valid_buckets(enum metric_type type, const double *b, size_t n)
+{
+	if (n == 0)
+		return true;
+	if (type != METRIC_HISTOGRAM || !b)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!isfinite(b[i]) || (i > 0 && !(b[i] > b[i - 1])))
+			return false;
+	}
+	return true;
+}
+
+/* The sample and metadata names a family of this type occupies in either format. */
+static const char *const *type_suffixes(enum metric_type type)
+{
+	static const char *const counter[] = { "", "_total", "_created", NULL };
+	static const char *const gauge[] = { "", NULL };
+	static const char *const histogram[] = {
+		"", "_bucket", "_sum", "_count", "_created", NULL
+	};
+
+	switch (type) {
+	case METRIC_COUNTER:
+		return counter;
+	case METRIC_GAUGE:
+		return gauge;
+	default:
+		return histogram;
+	}
+}
+
+/* Whether a1 a2 (concatenated) equals b1 b2. */
+static bool concat_eq(const char *a1, const char *a2, const char *b1, const char *b2)
+{
+	if (strlen(a1) + strlen(a2) != strlen(b1) + strlen(b2))
+		return false;
+	while (*a1 || *a2) {
+		const char **a = *a1 ? &a1 : &a2, **b = *b1 ? &b1 : &b2;
+
+		if (**a != **b)
+			return false;
+		(*a)++;
+		(*b)++;
+	}
+	return true;
+}
+
+static bool names_collide(const struct metric_family *f, enum metric_type type, const char *name)
+{
+	for (const char *const *x = type_suffixes(f->type); *x; x++)
+		for (const char *const *y = type_suffixes(type); *y; y++)
+			if (concat_eq(f->name, *x, name, *y))
+				return true;
+	return false;
+}
+
+/* ---- families ---- */
+
+static char *dup_or_null(const char *s, bool *failed)
+{
+	char *d;
+
+	if (!s)
+		return NULL;
+	d = strdup(s);
+	if (!d)
+		*failed = true;
+	return d;
+}
+
+static struct metric_family *family_alloc(enum metric_type type, const char *name, const char *help,
+					  const char *unit, const char *const *label_names,
+					  size_t nlabels, const double *buckets, size_t nbuckets)
+{
+	struct metric_family *f = calloc(1, sizeof(*f));
+	bool failed = false;
+
+	if (!f)
+		return NULL;
+	f->type = type;
+	f->name = dup_or_null(name, &failed);
+	f->help = dup_or_null(help ? help : "", &failed);
+	f->unit = dup_or_null(unit, &failed);
+	f->table_size = TABLE_INITIAL;
+	f->table = calloc(f->table_size, sizeof(*f->table));
+	if (nlabels) {
+		f->label_names = calloc(nlabels, sizeof(*f->label_names));
+		if (f->label_names) {
+			f->nlabels = nlabels;
+			for (size_t i = 0; i < nlabels; i++)
+				f->label_names[i] = dup_or_null(label_names[i], &failed);
+		}
+	}
+	if (nbuckets) {
+		f->bounds = malloc(nbuckets * sizeof(*f->bounds));
+		if (f->bounds) {
+			memcpy(f->bounds, buckets, nbuckets * sizeof(*f->bounds));
+			f->nbounds = nbuckets;
+		}
+	}
+	if (failed || !f->table || (nlabels && !f->label_names) || (nbuckets && !f->bounds)) {
+		family_free(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return f;
+}
+
+struct metric_family *metric_family_new(struct metric_registry *r, enum metric_type type,
+					const char *name, const char *help, const char *unit,
+					const char *const *label_names, size_t nlabels,
+					const double *buckets, size_t nbuckets, size_t max_series)
+{
+	struct metric_family *f, *it;
+
+	if (!r || type < METRIC_COUNTER || type > METRIC_HISTOGRAM || !valid_metric_name(name) ||
+	    (type == METRIC_COUNTER && has_suffix(name, "_total")) ||
+	    (unit && !valid_unit(name, unit)) || !valid_labels(type, label_names, nlabels) ||
+	    !valid_buckets(type, buckets, nbuckets)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	f = family_alloc(type, name, help, unit, label_names, nlabels, buckets, nbuckets);
+	if (!f)
+		return NULL;
+	f->reg = r;
+	f->max_series = max_series;
+
+	pthread_mutex_lock(&r->lock);
+	for (it = r->first; it; it = it->next) {
+		if (names_collide(it, type, name)) {
+			pthread_mutex_unlock(&r->lock);
+			family_free(f);
+			errno = EINVAL;
+			return NULL;
+		}
+	}
+	if (r->last)
+		r->last->next = f;
+	else
+		r->first = f;
+	r->last = f;
+	pthread_mutex_unlock(&r->lock);
+	return f;
+}
+
+/* ---- series lookup ---- */
+
+/* FNV-1a over the values with a separator byte, then a final mix so the low
+ * bits used as the table index depend on every input byte. */
+static uint64_t hash_values(const char *const *values, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++) {
+		const unsigned char *p =
+			(const unsigned char *)(values && values[i] ? values[i] : "");
+
+		for (; *p; p++)
+			h = (h ^ *p) * 0x100000001b3ULL;
+		h = (h ^ 0xff) * 0x100000001b3ULL;
+	}
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static bool values_equal(const struct metric_series *s, const char *const *values, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *v = values && values[i] ? values[i] : "";
+
+		if (strcmp(s->values[i], v) != 0)
+			return false;
+	}
+	return true;
+}
+
+static size_t series_buckets(const struct metric_family *f)
+{
+	return f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
+}
+
+/* One allocation: header, bucket counts, value pointers, value strings. */
+static struct metric_series *series_alloc(struct metric_family *f, const char *const *values,
+					  uint64_t hash)
+{
+	size_t nb = series_buckets(f), size, i;
+	struct metric_series *s;
+	const char **ptrs;
+	char *str;
+
+	size = sizeof(*s) + nb * sizeof(uint64_t) + f->nlabels * sizeof(char *);
+	for (i = 0; i < f->nlabels; i++)
+		size += strlen(values && values[i] ? values[i] : "") + 1;
+	s = calloc(1, size);
+	if (!s)
+		return NULL;
+	s->family = f;
+	s->hash = hash;
+	ptrs = (const char **)(s->buckets + nb);
+	str = (char *)(ptrs + f->nlabels);
+	for (i = 0; i < f->nlabels; i++) {
+		const char *v = values && values[i] ? values[i] : "";
+		size_t len = strlen(v) + 1;
+
+		memcpy(str, v, len);
+		ptrs[i] = str;
+		str += len;
+	}
+	s->values = ptrs;
+	return s;
+}
+
+static struct metric_series *overflow_series(struct metric_family *f)
+{
+	if (!f->overflow) {
+		size_t size = sizeof(*f->overflow) + series_buckets(f) * sizeof(uint64_t);
+
+		f->overflow = calloc(1, size);
+		if (!f->overflow)
+			return NULL;
+		f->overflow->family = f;
+		f->overflow->values = overflow_values;
+		f->overflow->overflow = true;
+	}
+	f->overflow_total++;
+	return f->overflow;
+}
+
+/* Doubles the table; on ENOMEM the old one stays (chains just get longer). */
+static void table_grow(struct metric_family *f)
+{
+	size_t size = f->table_size * 2;
+	struct metric_series **t = calloc(size, sizeof(*t));
+
+	if (!t)
+		return;
+	for (struct metric_series *s = f->first; s; s = s->next) {
+		s->hash_next = t[s->hash & (size - 1)];
+		t[s->hash & (size - 1)] = s;
+	}
+	free(f->table);
+	f->table = t;
+	f->table_size = size;
+}
+
+struct metric_series *metric_series_get(struct metric_family *f, const char *const *label_values)
+{
+	struct metric_series *s, **slot;
+	uint64_t h;
+
+	if (!f) {
+		errno = EINVAL;
+		return NULL;
+	}
+	h = hash_values(label_values, f->nlabels);
+	pthread_mutex_lock(&f->reg->lock);
+	slot = &f->table[h & (f->table_size - 1)];
+	for (s = *slot; s; s = s->hash_next)
+		if (s->hash == h && values_equal(s, label_values, f->nlabels))
+			goto out_unlock;
+
+	if (f->max_series && f->nseries >= f->max_series) {
+		s = overflow_series(f);
+		goto out_unlock;
+	}
+	s = series_alloc(f, label_values, h);
+	if (!s)
+		goto out_unlock;
+	s->hash_next = *slot;
+	*slot = s;
+	if (f->last)
+		f->last->next = s;
+	else
+		f->first = s;
+	f->last = s;
+	if (++f->nseries > f->table_size)
+		table_grow(f);
+out_unlock:
+	pthread_mutex_unlock(&f->reg->lock);
+	if (!s)
+		errno = ENOMEM;
+	return s;
+}
+
+/* ---- updates ---- */
+
+static bool series_is(const struct metric_series *s, enum metric_type type)
+{
+	return s && s->family->type == type;
+}
+
+void metric_counter_add(struct metric_series *s, double v)
+{
+	if (!series_is(s, METRIC_COUNTER) || !(v >= 0))
+		return;
+	pthread_mutex_lock(&s->family->reg->lock);
+	s->value += v;
+	pthread_mutex_unlock(&s->family->reg->lock);
+}
+
+void metric_gauge_set(struct metric_series *s, double v)
+{
+	if (!series_is(s, METRIC_GAUGE))
+		return;
+	pthread_mutex_lock(&s->family->reg->lock);
+	s->value = v;
+	pthread_mutex_unlock(&s->family->reg->lock);
+}
+
+void metric_gauge_add(struct metric_series *s, double v)
+{
+	if (!series_is(s, METRIC_GAUGE))
+		return;
+	pthread_mutex_lock(&s->family->reg->lock);
+	s->value += v;
+	pthread_mutex_unlock(&s->family->reg->lock);
+}
+
+/* Index of the first bound >= v (le semantics), nbounds for the +Inf bucket. */
+static size_t bucket_index(const double *bounds, size_t n, double v)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v <= bounds[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Parses exactly 2*n hex digits into out; false if malformed or all zero. */
+static bool parse_hex_id(const char *s, uint8_t *out, size_t n)
+{
+	uint8_t any = 0;
+
+	if (!s)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hex_nibble(s[2 * i]), lo;
+
+		if (hi < 0)
+			return false;
+		lo = hex_nibble(s[2 * i + 1]);
+		if (lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+		any |= out[i];
+	}
+	return s[2 * n] == '\0' && any;
+}
+
+static void histogram_observe(struct metric_series *s, double v, const struct metric_exemplar *ex)
+{
+	struct metric_family *f;
+	size_t i;
+
+	if (!series_is(s, METRIC_HISTOGRAM) || isnan(v))
+		return;
+	f = s->family;
+	i = bucket_index(f->bounds, f->nbounds, v);
+	pthread_mutex_lock(&f->reg->lock);
+	s->buckets[i]++;
+	s->count++;
+	s->sum += v;
+	if (ex && !s->exemplars)
+		s->exemplars = calloc(f->nbounds + 1, sizeof(*s->exemplars));
+	if (ex && s->exemplars)
+		s->exemplars[i] = *ex;
+	pthread_mutex_unlock(&f->reg->lock);
+}
+
+void metric_histogram_observe(struct metric_series *s, double v)
+{
+	histogram_observe(s, v, NULL);
+}
+
+void metric_histogram_observe_exemplar(struct metric_series *s, double v, const char *trace_id,
+				       const char *span_id, double unix_ts)
+{
+	struct metric_exemplar ex = { .value = v, .timestamp = unix_ts };
+	bool ok = parse_hex_id(trace_id, ex.trace_id, sizeof(ex.trace_id)) &&
+		  parse_hex_id(span_id, ex.span_id, sizeof(ex.span_id));
+
+	histogram_observe(s, v, ok ? &ex : NULL);
+}
+
+/* ---- queries ---- */
+
+size_t metric_family_series_count(const struct metric_family *f)
+{
+	size_t n;
+
+	pthread_mutex_lock(&f->reg->lock);
+	n = f->nseries;
+	pthread_mutex_unlock(&f->reg->lock);
+	return n;
+}
+
+uint64_t metric_family_overflow_total(const struct metric_family *f)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&f->reg->lock);
+	n = f->overflow_total;
+	pthread_mutex_unlock(&f->reg->lock);
+	return n;
+}
+
+size_t metric_registry_series_count(const struct metric_registry *r)
+{
+	struct metric_registry *rw = (struct metric_registry *)r; /* the lock is not state */
+	size_t n = 0;
+
+	pthread_mutex_lock(&rw->lock);
+	for (const struct metric_family *f = r->first; f; f = f->next)
+		n += f->nseries;
+	pthread_mutex_unlock(&rw->lock);
+	return n;
+}
+
+void metric_registry_set_prerender(struct metric_registry *r, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_mutex_lock(&r->lock);
+	r->prerender = fn;
+	r->prerender_ctx = ctx;
+	pthread_mutex_unlock(&r->lock);
+}
+
+const char *metric_family_name(const struct metric_family *f)
+{
+	return f->name;
+}
+
+enum metric_type metric_family_type(const struct metric_family *f)
+{
+	return f->type;
+}
+
+const char *metric_family_help(const struct metric_family *f)
+{
+	return f->help;
+}
+
+const char *metric_family_unit(const struct metric_family *f)
+{
+	return f->unit;
+}
+
+const char *const *metric_family_label_names(const struct metric_family *f, size_t *nlabels)
+{
+	if (nlabels)
+		*nlabels = f->nlabels;
+	return (const char *const *)f->label_names;
+}
+
+const double *metric_family_bounds(const struct metric_family *f, size_t *nbounds)
+{
+	if (nbounds)
+		*nbounds = f->nbounds;
+	return f->bounds;
+}
+
+/* ---- walking ---- */
+
+/* The series after s in exposition order (creation order, overflow last); s = NULL: the first. */
+static const struct metric_series *series_next(const struct metric_family *f,
+					       const struct metric_series *s)
+{
+	if (!s)
+		return f->first ? f->first : f->overflow;
+	if (s->overflow)
+		return NULL;
+	return s->next ? s->next : f->overflow;
+}
+
+static void point_fill(struct metric_point *p, const struct metric_family *f,
+		       const struct metric_series *s)
+{
+	memset(p, 0, sizeof(*p));
+	p->family = f;
+	p->overflow = s->overflow;
+	p->label_names = s->overflow ? overflow_names : (const char *const *)f->label_names;
+	p->label_values = s->values;
+	p->nlabels = s->overflow ? 1 : f->nlabels;
+	p->value = s->value;
+	if (f->type == METRIC_HISTOGRAM) {
+		p->bounds = f->bounds;
+		p->nbounds = f->nbounds;
+		p->bucket_counts = s->buckets;
+		p->exemplars = s->exemplars;
+		p->count = s->count;
+		p->sum = s->sum;
+	}
+}
+
+/* Runs the prerender hook without holding the lock. */
+static void run_prerender(struct metric_registry *r)
+{
+	void (*hook)(void *ctx);
+	void *hook_ctx;
+
+	pthread_mutex_lock(&r->lock);
+	hook = r->prerender;
+	hook_ctx = r->prerender_ctx;
+	pthread_mutex_unlock(&r->lock);
+	if (hook)
+		hook(hook_ctx);
+}
+
+int metric_registry_walk(struct metric_registry *r,
+			 int (*family_fn)(void *ctx, const struct metric_family *f),
+			 int (*series_fn)(void *ctx, const struct metric_point *p), void *ctx)
+{
+	struct metric_point p;
+	int err = 0;
+
+	run_prerender(r);
+	pthread_mutex_lock(&r->lock);
+	for (const struct metric_family *f = r->first; f && !err; f = f->next) {
+		if (family_fn)
+			err = family_fn(ctx, f);
+		for (const struct metric_series *s = series_next(f, NULL); s && series_fn && !err;
+		     s = series_next(f, s)) {
+			point_fill(&p, f, s);
+			err = series_fn(ctx, &p);
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	return err;
+}
+
+/* ---- snapshots ---- */
+
+struct snapshot_family {
+	const struct metric_family *family;
+	size_t first; /* index of its first point */
+	size_t npoints;
+};
+
+struct metric_snapshot {
+	struct snapshot_family *families;
+	size_t nfamilies;
+	struct metric_point *points;
+	size_t npoints;
+	uint64_t *counts;		   /* all points' bucket counts */
+	struct metric_exemplar *exemplars; /* the exemplar arrays of the points that have one */
+};
+
+void metric_snapshot_free(struct metric_snapshot *snap)
+{
+	if (!snap)
+		return;
+	free(snap->exemplars);
+	free(snap->counts);
+	free(snap->points);
+	free(snap->families);
+	free(snap);
+}
+
+/* Sizes the arrays for the registry as it is now; called with the lock held. */
+static int snapshot_alloc(struct metric_snapshot *snap, const struct metric_registry *r)
+{
+	size_t nfam = 0, npoints = 0, ncounts = 0, nex = 0;
+
+	for (const struct metric_family *f = r->first; f; f = f->next) {
+		nfam++;
+		for (const struct metric_series *s = series_next(f, NULL); s;
+		     s = series_next(f, s)) {
+			npoints++;
+			ncounts += series_buckets(f);
+			nex += s->exemplars ? f->nbounds + 1 : 0;
+		}
+	}
+	/* calloc(0) may return NULL: allocate at least one element */
+	snap->families = calloc(nfam + 1, sizeof(*snap->families));
+	snap->points = calloc(npoints + 1, sizeof(*snap->points));
+	snap->counts = calloc(ncounts + 1, sizeof(*snap->counts));
+	snap->exemplars = calloc(nex + 1, sizeof(*snap->exemplars));
+	if (!snap->families || !snap->points || !snap->counts || !snap->exemplars)
+		return -ENOMEM;
+	return 0;
+}
+
+struct metric_snapshot *metric_registry_snapshot(struct metric_registry *r)
+{
+	struct metric_snapshot *snap = calloc(1, sizeof(*snap));
+	size_t ncounts = 0, nex = 0;
+
+	if (!snap)
+		return NULL;
+	run_prerender(r);
+	pthread_mutex_lock(&r->lock);
+	if (snapshot_alloc(snap, r)) {
+		pthread_mutex_unlock(&r->lock);
+		metric_snapshot_free(snap);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (const struct metric_family *f = r->first; f; f = f->next) {
+		struct snapshot_family *sf = &snap->families[snap->nfamilies++];
+		size_t nb = series_buckets(f);
+
+		sf->family = f;
+		sf->first = snap->npoints;
+		for (const struct metric_series *s = series_next(f, NULL); s;
+		     s = series_next(f, s)) {
+			struct metric_point *p = &snap->points[snap->npoints++];
+
+			point_fill(p, f, s);
+			if (nb) {
+				memcpy(&snap->counts[ncounts], s->buckets, nb * sizeof(uint64_t));
+				p->bucket_counts = &snap->counts[ncounts];
+				ncounts += nb;
+			}
+			if (s->exemplars) {
+				memcpy(&snap->exemplars[nex], s->exemplars,
+				       nb * sizeof(*s->exemplars));
+				p->exemplars = &snap->exemplars[nex];
+				nex += nb;
+			}
+		}
+		sf->npoints = snap->npoints - sf->first;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return snap;
+}
+
+int metric_snapshot_walk(const struct metric_snapshot *snap,
+			 int (*family_fn)(void *ctx, const struct metric_family *f),
+			 int (*series_fn)(void *ctx, const struct metric_point *p), void *ctx)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < snap->nfamilies && !err; i++) {
+		const struct snapshot_family *sf = &snap->families[i];
+
+		if (family_fn)
+			err = family_fn(ctx, sf->family);
+		for (size_t j = 0; j < sf->npoints && series_fn && !err; j++)
+			err = series_fn(ctx, &snap->points[sf->first + j]);
+	}
+	return err;
+}
+
+struct visit_ctx {
+	void (*fn)(void *ctx, const struct metric_point *p);
+	void *ctx;
+};
+
+static int visit_one(void *ctx, const struct metric_point *p)
+{
+	struct visit_ctx *v = ctx;
+
+	v->fn(v->ctx, p);
+	return 0;
+}
+
+void metric_registry_visit(struct metric_registry *r,
+			   void (*fn)(void *ctx, const struct metric_point *p), void *ctx)
+{
+	struct visit_ctx v = { .fn = fn, .ctx = ctx };
+
+	if (fn)
+		metric_registry_walk(r, NULL, visit_one, &v);
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * metrics.h - the daemon's metric registry: counters, gauges and histograms
+ * with labels, and a cap on distinct label sets per family.
+ *
+ * API: metric_registry_new() makes an empty registry; metric_family_new()
+ * declares a family (name, help, unit, label names, histogram bounds, series
+ * cap); metric_series_get() finds or creates the series for a set of label
+ * values, then metric_counter_add() / metric_gauge_*() /
+ * metric_histogram_observe*() update it. Exporters read everything back with
+ * metric_registry_walk() / metric_registry_visit() (under the lock), or take
+ * a metric_registry_snapshot() and walk it without the lock; prom.h renders
+ * from a snapshot.
+ *
+ * Ownership: the registry owns its families and series; every string and
+ * array passed in is copied. Family and series pointers stay valid until
+ * metric_registry_free(): series are never removed.
+ *
+ * Cardinality: when a family already holds max_series series, any new label
+ * set is folded into one overflow series whose only label is
+ * otel_metric_overflow="true" (the OpenTelemetry convention), and the fold is
+ * counted in metric_family_overflow_total().
+ *
+ * Thread-safety: one mutex per registry; every function may be called from
+ * any thread. Walk and visit callbacks run under that mutex, so they must not
+ * call back into the registry (snapshot walks hold no lock). The prerender
+ * hook runs before the mutex is taken, so it may update metrics.
+ */
+#ifndef REDTAP_METRICS_H
+#define REDTAP_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
+
+struct metric_registry;
+struct metric_family;
+struct metric_series;
+
+/* The label OpenTelemetry puts on the series that absorbs label sets past the cap. */
+#define METRIC_OVERFLOW_LABEL "otel_metric_overflow"
+
+/* NULL and errno (ENOMEM) on failure. */
+struct metric_registry *metric_registry_new(void);
+
+/* Frees the registry with all its families and series. NULL is ok. */
+void metric_registry_free(struct metric_registry *r);
+
+/*
+ * Declares a family. name is a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*);
+ * counters are named WITHOUT the _total suffix (rendered as name_total).
+ * help may be NULL. unit is the OpenMetrics unit ("seconds", "bytes") or NULL;
+ * the name must then end with "_<unit>". label_names ([a-zA-Z_][a-zA-Z0-9_]*,
+ * not "__*", not otel_metric_overflow, not "le" for histograms, no duplicates)
+ * are copied. buckets (histograms only: finite, strictly increasing upper
+ * bounds; +Inf is implicit) are copied. max_series caps distinct label sets
+ * (0 = unlimited).
+ * Returns NULL and errno: EINVAL for a bad name, label, unit or bucket list, or
+ * a name whose samples would collide with an existing family's; ENOMEM.
+ */
+struct metric_family *metric_family_new(struct metric_registry *r, enum metric_type type,
+					const char *name, const char *help, const char *unit,
+					const char *const *label_names, size_t nlabels,
+					const double *buckets, size_t nbuckets, size_t max_series);
+
+/*
+ * The series for these label values (one per label name, in declaration order;
+ * a NULL value, or a NULL array, means ""), created on first use. Finding an
+ * existing series allocates nothing. Past the cap, returns the overflow series
+ * and counts one fold. Returns NULL and errno = ENOMEM only.
+ */
+struct metric_series *metric_series_get(struct metric_family *f, const char *const *label_values);
+
+/*
+ * Updates. Each one is ignored when the series is NULL or of another type.
+ * Counters ignore negative and NaN increments; histograms ignore NaN.
+ */
+void metric_counter_add(struct metric_series *s, double v);
+void metric_gauge_set(struct metric_series *s, double v);
+void metric_gauge_add(struct metric_series *s, double v);
+void metric_histogram_observe(struct metric_series *s, double v);
+
+/*
+ * Observes v and keeps (trace_id, span_id, v, unix_ts) as the exemplar of the
+ * bucket v falls in, replacing the previous one. trace_id is 32 hex digits and
+ * span_id 16, neither all zero (W3C trace context); otherwise the observation
+ * is still counted but no exemplar is kept.
+ */
+void metric_histogram_observe_exemplar(struct metric_series *s, double v, const char *trace_id,
+				       const char *span_id, double unix_ts);
+
+/* Series of the family, not counting the overflow series. */
+size_t metric_family_series_count(const struct metric_family *f);
+
+/* How many times metric_series_get() folded a label set into the overflow
+ * series (one per observation in the usual get-then-update pattern). */
+uint64_t metric_family_overflow_total(const struct metric_family *f);
+
+/* Sum of metric_family_series_count() over all families. */
+size_t metric_registry_series_count(const struct metric_registry *r);
+
+/*
+ * fn(ctx) is called at the start of every walk, visit, snapshot and render, before the
+ * registry mutex is taken, so the owner can refresh gauges (self-metrics).
+ * fn = NULL removes the hook.
+ */
+void metric_registry_set_prerender(struct metric_registry *r, void (*fn)(void *ctx), void *ctx);
+
+/* Immutable properties of a family; safe without the lock. */
+const char *metric_family_name(const struct metric_family *f);
+enum metric_type metric_family_type(const struct metric_family *f);
+const char *metric_family_help(const struct metric_family *f); /* never NULL; may be "" */
+const char *metric_family_unit(const struct metric_family *f); /* NULL when none */
+const char *const *metric_family_label_names(const struct metric_family *f, size_t *nlabels);
+const double *metric_family_bounds(const struct metric_family *f, size_t *nbounds);
+
+/* The exemplar kept for one histogram bucket. Ids are binary (big-endian, as in
+ * W3C trace context and OTLP); an exemplar is present iff trace_id is not all zero. */
+struct metric_exemplar {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	double value;
+	double timestamp; /* unix seconds */
+};
+
+static inline bool metric_exemplar_present(const struct metric_exemplar *e)
+{
+	for (int i = 0; i < 16; i++)
+		if (e->trace_id[i])
+			return true;
+	return false;
+}
+
+/*
+ * A read-only view of one series, valid only during the callback. For the
+ * overflow series the labels are {"otel_metric_overflow"} = {"true"}.
+ * Histogram fields are zero for counters and gauges.
+ */
+struct metric_point {
+	const struct metric_family *family;
+	const char *const *label_names;
+	const char *const *label_values; /* never NULL items */
+	size_t nlabels;
+	bool overflow;	      /* this is the overflow series */
+	double value;	      /* counter/gauge */
+	const double *bounds; /* histogram upper bounds (without +Inf) */
+	size_t nbounds;
+	const uint64_t *bucket_counts;		 /* nbounds + 1, NOT cumulative */
+	const struct metric_exemplar *exemplars; /* nbounds + 1, or NULL if none was ever kept */
+	uint64_t count;
+	double sum;
+};
+
+/*
+ * Runs the prerender hook, takes the lock, then for each family in creation
+ * order calls family_fn (also for families without series), then series_fn for
+ * each of its series in creation order, the overflow series last. Either
+ * callback may be NULL. A callback returning non-zero stops the walk and that
+ * value is returned; otherwise 0.
+ */
+int metric_registry_walk(struct metric_registry *r,
+			 int (*family_fn)(void *ctx, const struct metric_family *f),
+			 int (*series_fn)(void *ctx, const struct metric_point *p), void *ctx);
+
+/*
+ * A consistent copy of every series' values, taken under the lock in one
+ * short pass (after the prerender hook), so that slow consumers (rendering,
+ * encoding) run without holding the lock. Label strings, names and bounds are
+ * shared with the registry, not copied: a snapshot must be freed before its
+ * registry. Returns NULL and errno = ENOMEM.
+ */
+struct metric_snapshot;
+struct metric_snapshot *metric_registry_snapshot(struct metric_registry *r);
+void metric_snapshot_free(struct metric_snapshot *snap); /* NULL ok */
+
+/* The walk of metric_registry_walk() over a snapshot, without any lock. */
+int metric_snapshot_walk(const struct metric_snapshot *snap,
+			 int (*family_fn)(void *ctx, const struct metric_family *f),
+			 int (*series_fn)(void *ctx, const struct metric_point *p), void *ctx);
+
+/* The same walk with only a per-series callback (for OTLP and other exporters). */
+void metric_registry_visit(struct metric_registry *r,
+			   void (*fn)(void *ctx, const struct metric_point *p), void *ctx);
+
+#endif /* REDTAP_METRICS_H */
