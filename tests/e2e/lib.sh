@@ -60,6 +60,9 @@ expect_eq() {
 	fi
 }
 
+# contains TEXT PATTERN: TEXT has a line matching the grep PATTERN.
+contains() { printf '%s\n' "$1" | grep -q -- "$2"; }
+
 e2e_finish() {
 	[ "$E2E_CHECKS" -gt 0 ] || { echo "  FAIL no checks ran"; exit 1; }
 	if [ "$E2E_FAILED" -ne 0 ] && [ -f "$E2E_TMP/agent.log" ]; then

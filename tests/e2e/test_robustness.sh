@@ -34,15 +34,19 @@ check "metrics still valid" sh -c "curl -sf http://127.0.0.1:$AGENT/metrics | pr
 
 out=$("$REDTAP" --listen 127.0.0.1:$AGENT 2>&1); rc=$?
 expect_eq "busy port: exit status 1" "$rc" 1
-check "busy port: one clear sentence" sh -c "echo '$out' | grep -q 'cannot listen on 127.0.0.1:$AGENT'"
+check "busy port: one clear sentence" contains "$out" "cannot listen on 127.0.0.1:$AGENT"
 stop_agent
 
 out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$REDTAP" --listen 127.0.0.1:$AGENT 2>&1); rc=$?
 expect_eq "not root: exit status 1" "$rc" 1
-check "not root: says what to do" sh -c "echo '$out' | grep -q 'needs root'"
+check "not root: says what to do" contains "$out" 'needs root' 
+# root inside a user namespace: no CAP_BPF in the initial namespace
+out=$(unshare -U -r "$REDTAP" --listen 127.0.0.1:$AGENT 2>&1); rc=$?
+expect_eq "eBPF not permitted: exit status 1" "$rc" 1
+check "eBPF not permitted: says why" contains "$out" 'refused the eBPF programs' 
 out=$("$REDTAP" --capture-bytes 99999 2>&1); rc=$?
 expect_eq "bad flag value: exit status 2" "$rc" 2
-check "bad flag value: names the flag" sh -c "echo '$out' | grep -q -- '--capture-bytes'"
+check "bad flag value: names the flag" contains "$out" '--capture-bytes' 
 check "--help reads like a man page" sh -c "'$REDTAP' --help | grep -q 'EXAMPLES'"
 check "--version" sh -c "'$REDTAP' --version | grep -q '^redtap '"
 e2e_finish
