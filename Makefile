@@ -65,6 +65,8 @@ all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
 
 include preload/preload.mk
 -include tests/shim/shim.mk
+-include proto/proto.mk
+-include bench/bench.mk
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/preload:
 	$(Q)mkdir -p $@
