@@ -139,7 +139,7 @@ install: all
 	install -m 0644 docs/redtap.8 $(DESTDIR)$(mandir)/man8/redtap.8
 	install -m 0644 deploy/redtap.yaml $(DESTDIR)$(sysconfdir)/redtap/redtap.yaml.example
 	for f in dashboards/*.json; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(datadir)/redtap/dashboards/; done; true
-	for f in rules/*.yml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(datadir)/redtap/rules/; done; true
+	for f in rules/redtap-*.yml rules/slos.yaml; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(datadir)/redtap/rules/; done; true
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

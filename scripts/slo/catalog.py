@@ -6,7 +6,8 @@ uses it to validate thresholds against bucket bounds, and the dashboard and
 rule checks use it to reject queries that name a metric or label the agent
 does not export (a typo there would otherwise show up only as "No data").
 
-Keep it in step with the agent's exporter (user/) and DESIGN.md.
+Keep it in step with the agent's exporter (user/httpmetrics.c, user/dbmetrics.c,
+user/selfmetrics.c) and DESIGN.md.
 """
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
@@ -41,6 +42,7 @@ METRICS = {
     "redtap_metric_series_overflow_total": ("counter", ("metric",), None),
     "redtap_instrumented_processes": ("gauge", (), None),
     "redtap_shim_events_dropped_total": ("counter", (), None),
+    "redtap_connections_untracked_total": ("counter", (), None),
     "redtap_otlp_export_errors_total": ("counter", ("signal",), None),
     "redtap_otlp_dropped_total": ("counter", ("signal",), None),
 }
