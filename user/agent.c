@@ -83,7 +83,7 @@ static uint64_t peek(const uint64_t *v)
 
 /* --- HTTP exchanges into metrics --- */
 
-static void http_started(void *ctx, const struct http_exchange *x)
+static void http_started(void *ctx, struct http_exchange *x)
 {
 	struct agent *a = ctx;
 

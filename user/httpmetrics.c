@@ -61,7 +61,7 @@ void httpmetrics_free(struct httpmetrics *m)
 
 void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t outlen)
 {
-	const uint8_t *a = x->conn ? x->conn->remote.addr : NULL;
+	const uint8_t *a = x->conn && x->conn->has_endpoints ? x->conn->remote.addr : NULL;
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	const char *h = x->host;
 	size_t n;
@@ -92,8 +92,11 @@ void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t
 void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service)
 {
 	const char *labels[] = { service, http1_method_name(x->method) };
-	struct metric_series *s = metric_series_get(m->active, labels);
+	struct metric_series *s;
 
+	if (!x->server)
+		return;
+	s = metric_series_get(m->active, labels);
 	if (s)
 		metric_gauge_add(s, 1);
 }
@@ -121,7 +124,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 		return;
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));
-	if (x->conn && x->conn->remote.port)
+	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
 		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
 	{
 		const char *labels[] = { service, method, status, x->route, err, addr, port };

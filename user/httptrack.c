@@ -33,6 +33,8 @@ struct http_conn {
 	uint64_t cur_ts;   /* ts of the chunk being fed */
 	uint32_t cur_tid;
 	uint64_t resp_end_ts; /* ts to stamp on a response that ends now */
+	uint64_t req_start_ts; /* ts of the first bytes of the next request head */
+	uint32_t req_start_tid;
 	uint64_t last_ts[2];  /* per direction */
 	uint8_t head, count;  /* FIFO of pending requests */
 	struct pending fifo[FIFO_MAX];
@@ -145,20 +147,31 @@ static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 	hc->count++;
 	p->x.server = hc->server;
 	p->x.tgid = hc->c->tgid;
-	p->x.tid = hc->cur_tid;
-	p->x.start_ns = hc->cur_ts;
+	p->x.tid = hc->req_start_tid;
+	p->x.start_ns = hc->req_start_ts;
+	hc->req_start_ts = hc->cur_ts; /* a next request in this chunk starts here */
+	hc->req_start_tid = hc->cur_tid;
 	p->x.method = hd->method;
 	p->tunnel_ok = hd->method == HTTP1_M_CONNECT;
 	memcpy(p->x.path, hd->path, sizeof(p->x.path));
 	memcpy(p->x.host, hd->host, sizeof(p->x.host));
 	memcpy(p->x.traceparent, hd->traceparent, sizeof(p->x.traceparent));
+	memcpy(p->x.tracestate, hd->tracestate, sizeof(p->x.tracestate));
 	/* CONNECT's target is an authority, not a route. */
 	if (hd->method != HTTP1_M_CONNECT)
 		route_normalize(h->routes, hd->path, p->x.route, sizeof(p->x.route));
 	p->x.conn = hc->c;
-	if (hc->server && h->cb->on_start)
+	if (h->cb->on_start)
 		h->cb->on_start(h->ctx, &p->x);
 	return 0;
+}
+
+static void req_on_end(void *ctx)
+{
+	struct http_conn *hc = ctx;
+
+	hc->req_start_ts = hc->cur_ts;
+	hc->req_start_tid = hc->cur_tid;
 }
 
 static void req_on_error(void *ctx, const char *reason)
@@ -169,6 +182,7 @@ static void req_on_error(void *ctx, const char *reason)
 
 static const struct http1_callbacks req_cbs = {
 	.on_head = req_on_head,
+	.on_end = req_on_end,
 	.on_error = req_on_error,
 };
 
@@ -180,6 +194,7 @@ static unsigned resp_on_head(void *ctx, const struct http1_head *hd)
 	struct pending *p = fifo_front(hc);
 	unsigned flags = 0;
 
+	hc->resp_end_ts = hc->cur_ts;
 	hc->orphan_resp = p == NULL;
 	if (!p) {
 		hc->h->parse_errors++;
@@ -259,6 +274,7 @@ void httptrack_data(struct httptrack *h, struct conn *c, const struct rt_data_ev
 {
 	struct http_conn *hc = c->proto_state;
 	uint8_t dir = ev->dir & 1;
+	uint64_t prev_ts;
 
 	if (c->proto == CONN_PROTO_OPAQUE)
 		return;
@@ -272,11 +288,16 @@ void httptrack_data(struct httptrack *h, struct conn *c, const struct rt_data_ev
 	hc->c = c;
 	hc->cur_ts = ev->hdr.ts;
 	hc->cur_tid = (uint32_t)ev->hdr.pid_tgid;
+	prev_ts = hc->last_ts[dir];
 	hc->last_ts[dir] = ev->hdr.ts;
 	if (dir == hc->req_dir) {
+		if (!http1_stream_busy(&hc->req)) {
+			hc->req_start_ts = ev->hdr.ts;
+			hc->req_start_tid = hc->cur_tid;
+		}
 		http1_stream_feed(&hc->req, ev->data, ev->cap_len, ev->len);
 	} else {
-		hc->resp_end_ts = ev->hdr.ts;
+		hc->resp_end_ts = http1_stream_framing_unknown(&hc->resp) ? prev_ts : ev->hdr.ts;
 		http1_stream_feed(&hc->resp, ev->data, ev->cap_len, ev->len);
 	}
 }

@@ -7,9 +7,9 @@
  * classifies the connection on its first bytes (who sends the first
  * request is the client, so the role never depends on the kernel's hint),
  * keeps a FIFO of pending requests for pipelining and keep-alive, and
- * reports each finished exchange through the on_done callback, and each
- * server request that starts through on_start (for the in-flight gauge;
- * every on_start is matched by exactly one on_done). httptrack_close()
+ * reports each exchange that starts through on_start (which may fill
+ * x->trace; the in-flight gauge counts server ones) and each finished one
+ * through on_done; every on_start is matched by exactly one on_done. httptrack_close()
  * ends a connection: a response delimited by the close completes, pending
  * requests finish with error_type "connection_closed". httptrack_sweep()
  * ends responses of unknown framing that went quiet. Not thread-safe.
@@ -26,6 +26,16 @@
 
 #define HTTP_ROUTE_MAX 128
 
+/* Trace context of an exchange, filled by the on_start callback. */
+struct trace_ctx {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_id[8]; /* zero: a root span */
+	bool valid;
+	bool sampled;         /* head-sampling decision */
+	bool remote_parent;   /* parent came from a traceparent header or a peer process */
+};
+
 struct http_exchange {
 	bool server;          /* this process served the request (else: client) */
 	uint32_t tgid;
@@ -40,11 +50,13 @@ struct http_exchange {
 	char path[HTTP1_PATH_MAX];
 	char host[HTTP1_HOST_MAX];
 	char traceparent[HTTP1_TRACEPARENT_MAX];
+	char tracestate[HTTP1_TRACESTATE_MAX];
+	struct trace_ctx trace;
 	const struct conn *conn; /* endpoints; valid during the callback only */
 };
 
 struct httptrack_callbacks {
-	void (*on_start)(void *ctx, const struct http_exchange *x); /* server side */
+	void (*on_start)(void *ctx, struct http_exchange *x);
 	void (*on_done)(void *ctx, const struct http_exchange *x);
 };
 

@@ -343,6 +343,39 @@ void procs_exit(struct procs *p, uint32_t tgid)
 	p->nprocs--;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)(c | 0x20);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Writes [s, e) percent-decoded to out; invalid escapes are kept as they are. */
+static void pct_decode(const char *s, const char *e, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	while (s < e && n + 1 < outlen) {
+		if (*s == '%' && e - s >= 3 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			out[n++] = (char)(hexval(s[1]) << 4 | hexval(s[2]));
+			s += 3;
+		} else {
+			out[n++] = *s++;
+		}
+	}
+	if (outlen)
+		out[n] = '\0';
+}
+
+static void ows_trim(const char **s, const char **e)
+{
+	while (*s < *e && (**s == ' ' || **s == '\t'))
+		(*s)++;
+	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
+		(*e)--;
+}
+
 bool procs_service_from_environ(const char *env, size_t len, char *out, size_t outlen)
 {
 	const char *end = env + len, *s;
@@ -361,13 +394,18 @@ bool procs_service_from_environ(const char *env, size_t len, char *out, size_t o
 			while (a < e) {
 				const char *comma = memchr(a, ',', (size_t)(e - a));
 				const char *stop = comma ? comma : e;
+				const char *eq = memchr(a, '=', (size_t)(stop - a));
 
-				while (a < stop && *a == ' ')
-					a++;
-				if (stop - a > 13 && strncmp(a, "service.name=", 13) == 0) {
-					snprintf(out, outlen, "%.*s", (int)(stop - a - 13), a + 13);
-					found = true;
-					break;
+				if (eq) {
+					const char *ks = a, *ke = eq, *vs = eq + 1, *ve = stop;
+
+					ows_trim(&ks, &ke);
+					ows_trim(&vs, &ve);
+					if (ke - ks == 12 && !strncmp(ks, "service.name", 12) && ve > vs) {
+						pct_decode(vs, ve, out, outlen);
+						found = true;
+						break;
+					}
 				}
 				a = stop + 1;
 			}

@@ -33,9 +33,9 @@ enum span_status {
 	SPAN_STATUS_ERROR = 2,
 };
 
-#define SPAN_ATTRS_MAX 24
+#define SPAN_ATTRS_MAX 20
 #define SPAN_ATTR_KEY_MAX 48
-#define SPAN_ATTR_VAL_MAX 256
+#define SPAN_ATTR_VAL_MAX 160
 
 struct span_attr {
 	char key[SPAN_ATTR_KEY_MAX];
@@ -70,8 +70,8 @@ static inline void span_attr_str(struct span *s, const char *key, const char *va
 	if (s->nattrs >= SPAN_ATTRS_MAX || !val)
 		return;
 	a = &s->attrs[s->nattrs++];
-	snprintf(a->key, sizeof(a->key), "%s", key);
-	snprintf(a->str, sizeof(a->str), "%s", val);
+	snprintf(a->key, sizeof(a->key), "%.*s", (int)sizeof(a->key) - 1, key);
+	snprintf(a->str, sizeof(a->str), "%.*s", (int)sizeof(a->str) - 1, val);
 	a->is_int = false;
 }
 
@@ -82,7 +82,7 @@ static inline void span_attr_int(struct span *s, const char *key, int64_t val)
 	if (s->nattrs >= SPAN_ATTRS_MAX)
 		return;
 	a = &s->attrs[s->nattrs++];
-	snprintf(a->key, sizeof(a->key), "%s", key);
+	snprintf(a->key, sizeof(a->key), "%.*s", (int)sizeof(a->key) - 1, key);
 	a->str[0] = '\0';
 	a->i = val;
 	a->is_int = true;

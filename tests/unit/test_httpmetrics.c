@@ -1,0 +1,622 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_httpmetrics.c - unit tests for the HTTP RED metrics (user/httpmetrics.c)
+ * recorded into a real registry (user/metrics.c) and read back from the
+ * Prometheus text that user/prom.c renders: family metadata, buckets, counts
+ * and sums, the in-flight gauge, label values, the error.type rules applied
+ * end to end through httptrack, server.address from the Host header or the
+ * peer address, and the series cap.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "conntab.h"
+#include "httpmetrics.h"
+#include "httptrack.h"
+#include "metrics.h"
+#include "prom.h"
+
+#define SERVER "http_server_request_duration_seconds"
+#define CLIENT "http_client_request_duration_seconds"
+#define ACTIVE "http_server_active_requests"
+#define MS     1000000ull
+
+struct fx {
+	struct metric_registry *r;
+	struct httpmetrics *m;
+	char *text; /* last render */
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	f->r = metric_registry_new();
+	assert_non_null(f->r);
+	f->m = httpmetrics_new(f->r, 100);
+	assert_non_null(f->m);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	httpmetrics_free(f->m);
+	httpmetrics_free(NULL);
+	metric_registry_free(f->r);
+	free(f->text);
+	free(f);
+	return 0;
+}
+
+static const char *render_fmt(struct fx *f, enum prom_format fmt)
+{
+	size_t len = 0;
+
+	free(f->text);
+	f->text = NULL;
+	assert_int_equal(prom_render(f->r, fmt, &f->text, &len), 0);
+	assert_non_null(f->text);
+	assert_int_equal(strlen(f->text), len);
+	return f->text;
+}
+
+static const char *render(struct fx *f)
+{
+	return render_fmt(f, PROM_FMT_TEXT);
+}
+
+/* The value of the sample whose name{labels} is exactly series; NAN when absent. */
+static double value_of(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+	const char *line = text;
+
+	while (line && *line) {
+		if (!strncmp(line, series, n) && line[n] == ' ')
+			return strtod(line + n + 1, NULL);
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return NAN;
+}
+
+static char series_buf[1024];
+
+static const char *server_series(const char *suffix, const char *service, const char *method,
+				 const char *status, const char *route, const char *err,
+				 const char *le)
+{
+	int n =
+	    snprintf(series_buf, sizeof(series_buf),
+		     SERVER "%s{service_name=\"%s\",http_request_method=\"%s\","
+			    "http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\"",
+		     suffix, service, method, status, route, err);
+
+	snprintf(series_buf + n, sizeof(series_buf) - (size_t)n, le ? ",le=\"%s\"}" : "}", le);
+	return series_buf;
+}
+
+static const char *client_series(const char *suffix, const char *service, const char *method,
+				 const char *status, const char *route, const char *err,
+				 const char *addr, const char *port)
+{
+	snprintf(series_buf, sizeof(series_buf),
+		 CLIENT "%s{service_name=\"%s\",http_request_method=\"%s\","
+			"http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\","
+			"server_address=\"%s\",server_port=\"%s\"}",
+		 suffix, service, method, status, route, err, addr, port);
+	return series_buf;
+}
+
+static const char *active_series(const char *service, const char *method)
+{
+	snprintf(series_buf, sizeof(series_buf),
+		 ACTIVE "{service_name=\"%s\",http_request_method=\"%s\"}", service, method);
+	return series_buf;
+}
+
+static struct http_exchange server_x(enum http1_method method, int status, const char *route,
+				     uint64_t dur_ns)
+{
+	struct http_exchange x;
+
+	memset(&x, 0, sizeof(x));
+	x.server = true;
+	x.method = method;
+	x.status = status;
+	x.start_ns = 5 * 1000 * MS;
+	x.end_ns = x.start_ns + dur_ns;
+	snprintf(x.route, sizeof(x.route), "%s", route);
+	return x;
+}
+
+static void set_v4(struct conn *c, const char *ip, uint16_t port)
+{
+	memset(c->remote.addr, 0, 16);
+	c->remote.addr[10] = c->remote.addr[11] = 0xff;
+	assert_int_equal(inet_pton(AF_INET, ip, c->remote.addr + 12), 1);
+	c->remote.port = port;
+	c->family = AF_INET;
+	c->has_endpoints = 1;
+}
+
+static void set_v6(struct conn *c, const char *ip, uint16_t port)
+{
+	assert_int_equal(inet_pton(AF_INET6, ip, c->remote.addr), 1);
+	c->remote.port = port;
+	c->family = AF_INET6;
+	c->has_endpoints = 1;
+}
+
+/* ---- families ---- */
+
+static void test_families_and_metadata(void **state)
+{
+	struct fx *f = *state;
+	const struct metric_family *fam[4];
+	static const double want[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10};
+	const double *bounds;
+	size_t nb, nl;
+	const char *text;
+
+	assert_int_equal(httpmetrics_families(f->m, fam, 4), 3);
+	assert_string_equal(metric_family_name(fam[0]), SERVER);
+	assert_string_equal(metric_family_name(fam[1]), CLIENT);
+	assert_string_equal(metric_family_name(fam[2]), ACTIVE);
+	assert_int_equal(metric_family_type(fam[0]), METRIC_HISTOGRAM);
+	assert_int_equal(metric_family_type(fam[2]), METRIC_GAUGE);
+	assert_string_equal(metric_family_unit(fam[0]), "seconds");
+	bounds = metric_family_bounds(fam[1], &nb);
+	assert_int_equal(nb, 14);
+	for (size_t i = 0; i < nb; i++)
+		assert_true(bounds[i] == want[i]);
+	metric_family_label_names(fam[1], &nl);
+	assert_int_equal(nl, 7);
+	assert_int_equal(httpmetrics_families(f->m, fam, 2), 2);
+	assert_int_equal(httpmetrics_families(f->m, fam, 0), 0);
+
+	/* Nothing observed: metadata only. */
+	text = render(f);
+	assert_non_null(strstr(text, "# TYPE " SERVER " histogram\n"));
+	assert_non_null(strstr(text, "# TYPE " CLIENT " histogram\n"));
+	assert_non_null(strstr(text, "# TYPE " ACTIVE " gauge\n"));
+	assert_null(strstr(text, "_bucket{"));
+
+	/* A second set on the same registry collides. */
+	assert_null(httpmetrics_new(f->r, 10));
+}
+
+/* ---- server histogram and gauge ---- */
+
+static void test_server_exchange_buckets(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange x = server_x(HTTP1_M_GET, 200, "/users/{id}", 30 * MS);
+	const char *text;
+
+	httpmetrics_start(f->m, &x, "shop");
+	text = render(f);
+	assert_true(value_of(text, active_series("shop", "GET")) == 1);
+	assert_true(isnan(value_of(
+	    text, server_series("_count", "shop", "GET", "200", "/users/{id}", "", NULL))));
+	httpmetrics_done(f->m, &x, "shop");
+	text = render(f);
+	assert_true(value_of(text, active_series("shop", "GET")) == 0);
+	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
+						 "0.025")) == 0);
+	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
+						 "0.05")) == 1);
+	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
+						 "+Inf")) == 1);
+	assert_true(value_of(text, server_series("_count", "shop", "GET", "200", "/users/{id}", "",
+						 NULL)) == 1);
+	assert_true(fabs(value_of(text, server_series("_sum", "shop", "GET", "200", "/users/{id}",
+						      "", NULL)) -
+			 0.03) < 1e-12);
+
+	/* Three more of 2 s, and one of 20 s (past the last bound). */
+	x = server_x(HTTP1_M_GET, 200, "/users/{id}", 2000 * MS);
+	for (int i = 0; i < 3; i++) {
+		httpmetrics_start(f->m, &x, "shop");
+		httpmetrics_done(f->m, &x, "shop");
+	}
+	x = server_x(HTTP1_M_GET, 200, "/users/{id}", 20000 * MS);
+	httpmetrics_start(f->m, &x, "shop");
+	httpmetrics_done(f->m, &x, "shop");
+	text = render(f);
+	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
+						 "1")) == 1);
+	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
+						 "2.5")) == 4);
+	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
+						 "10")) == 4);
+	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
+						 "+Inf")) == 5);
+	assert_true(value_of(text, server_series("_count", "shop", "GET", "200", "/users/{id}", "",
+						 NULL)) == 5);
+	assert_true(fabs(value_of(text, server_series("_sum", "shop", "GET", "200", "/users/{id}",
+						      "", NULL)) -
+			 26.03) < 1e-9);
+	assert_true(value_of(text, active_series("shop", "GET")) == 0);
+	/* Nothing went into the client family. */
+	assert_null(strstr(text, CLIENT "_bucket{"));
+}
+
+static void test_gauge_per_service_and_method(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange get = server_x(HTTP1_M_GET, 200, "/", MS);
+	struct http_exchange post = server_x(HTTP1_M_POST, 201, "/", MS);
+	struct http_exchange other = server_x(HTTP1_M_OTHER, 200, "/", MS);
+	const char *text;
+
+	httpmetrics_start(f->m, &get, "a");
+	httpmetrics_start(f->m, &get, "a");
+	httpmetrics_start(f->m, &post, "a");
+	httpmetrics_start(f->m, &get, "b");
+	httpmetrics_start(f->m, &other, "b");
+	text = render(f);
+	assert_true(value_of(text, active_series("a", "GET")) == 2);
+	assert_true(value_of(text, active_series("a", "POST")) == 1);
+	assert_true(value_of(text, active_series("b", "GET")) == 1);
+	assert_true(value_of(text, active_series("b", "_OTHER")) == 1);
+	httpmetrics_done(f->m, &get, "a");
+	httpmetrics_done(f->m, &other, "b");
+	text = render(f);
+	assert_true(value_of(text, active_series("a", "GET")) == 1);
+	assert_true(value_of(text, active_series("b", "_OTHER")) == 0);
+	assert_true(value_of(text, server_series("_count", "b", "_OTHER", "200", "/", "", NULL)) ==
+		    1);
+}
+
+/* ---- server.address ---- */
+
+static void addr_of(const char *host, const struct conn *c, char *out, size_t outlen)
+{
+	struct http_exchange x;
+
+	memset(&x, 0, sizeof(x));
+	snprintf(x.host, sizeof(x.host), "%s", host);
+	x.conn = c;
+	httpmetrics_server_address(&x, out, outlen);
+}
+
+static void test_server_address_from_host(void **state)
+{
+	struct conn c;
+	char out[HTTP1_HOST_MAX], small[5];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	set_v4(&c, "10.9.8.7", 3128); /* e.g. a proxy: the Host header wins */
+	addr_of("api.example.com:8080", &c, out, sizeof(out));
+	assert_string_equal(out, "api.example.com");
+	addr_of("api.example.com", &c, out, sizeof(out));
+	assert_string_equal(out, "api.example.com");
+	addr_of("192.168.1.5:80", &c, out, sizeof(out));
+	assert_string_equal(out, "192.168.1.5");
+	addr_of("[2001:db8::1]:8443", &c, out, sizeof(out));
+	assert_string_equal(out, "2001:db8::1");
+	addr_of("[::1]", &c, out, sizeof(out));
+	assert_string_equal(out, "::1");
+	addr_of("[fe80::1", &c, out, sizeof(out)); /* unbalanced: no overread */
+	assert_string_equal(out, "fe80::1");
+	addr_of("api.example.com:8080", NULL, out, sizeof(out));
+	assert_string_equal(out, "api.example.com");
+	/* Truncated to the buffer, always terminated. */
+	memset(small, 'X', sizeof(small));
+	addr_of("api.example.com", &c, small, sizeof(small));
+	assert_string_equal(small, "api.");
+	addr_of("[2001:db8::1]:8443", &c, small, sizeof(small));
+	assert_string_equal(small, "2001");
+}
+
+static void test_server_address_from_peer(void **state)
+{
+	struct conn c;
+	char out[HTTP1_HOST_MAX];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	set_v4(&c, "10.1.2.3", 8080);
+	addr_of("", &c, out, sizeof(out));
+	assert_string_equal(out, "10.1.2.3");
+	set_v6(&c, "2001:db8::5", 443);
+	addr_of("", &c, out, sizeof(out));
+	assert_string_equal(out, "2001:db8::5");
+	set_v6(&c, "::1", 443);
+	addr_of("", &c, out, sizeof(out));
+	assert_string_equal(out, "::1");
+	addr_of("", NULL, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
+/*
+ * A connection whose endpoints were never learnt (a socket older than the
+ * agent) must not report the all-zero address "::" as its server.
+ */
+static void test_server_address_unknown_endpoints(void **state)
+{
+	struct conn c;
+	char out[HTTP1_HOST_MAX];
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_false(c.has_endpoints);
+	addr_of("", &c, out, sizeof(out));
+	assert_string_equal(out, "");
+}
+
+static void test_client_labels_rendered(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange x;
+	struct conn c;
+	const char *text;
+
+	memset(&c, 0, sizeof(c));
+	set_v4(&c, "10.1.2.3", 8080);
+	memset(&x, 0, sizeof(x));
+	x.method = HTTP1_M_PUT;
+	x.status = 204;
+	x.start_ns = 1000 * MS;
+	x.end_ns = 1000 * MS + 7 * MS;
+	snprintf(x.route, sizeof(x.route), "/v1/items/{id}");
+	x.conn = &c;
+	httpmetrics_done(f->m, &x, "svc");
+	set_v6(&c, "2001:db8::7", 9000);
+	snprintf(x.host, sizeof(x.host), "[2001:db8::7]:9000");
+	httpmetrics_done(f->m, &x, "svc");
+	httpmetrics_done(f->m, &x, "svc");
+	text = render(f);
+	assert_true(value_of(text, client_series("_count", "svc", "PUT", "204", "/v1/items/{id}",
+						 "", "10.1.2.3", "8080")) == 1);
+	assert_true(value_of(text, client_series("_count", "svc", "PUT", "204", "/v1/items/{id}",
+						 "", "2001:db8::7", "9000")) == 2);
+	/* A client exchange does not touch the server's in-flight gauge. */
+	assert_null(strstr(text, ACTIVE "{"));
+	assert_null(strstr(text, SERVER "_count{"));
+}
+
+static void test_label_escaping(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange x;
+	const char *text;
+
+	memset(&x, 0, sizeof(x));
+	x.method = HTTP1_M_GET;
+	x.status = 200;
+	snprintf(x.host, sizeof(x.host), "we\"ird\\host");
+	snprintf(x.route, sizeof(x.route), "/");
+	httpmetrics_done(f->m, &x, "s\"v\nc");
+	text = render(f);
+	assert_non_null(strstr(text, "service_name=\"s\\\"v\\nc\""));
+	assert_non_null(strstr(text, "server_address=\"we\\\"ird\\\\host\""));
+}
+
+static void test_series_cap(void **state)
+{
+	struct fx *f = *state;
+	struct metric_registry *r = metric_registry_new();
+	struct httpmetrics *m = httpmetrics_new(r, 2);
+	const struct metric_family *fam[3];
+	static const char *const routes[] = {"/a", "/b", "/c", "/d"};
+	char *text = NULL;
+	size_t len;
+
+	(void)f;
+	assert_non_null(m);
+	for (int i = 0; i < 4; i++) {
+		struct http_exchange x = server_x(HTTP1_M_GET, 200, routes[i], MS);
+
+		httpmetrics_done(m, &x, "svc");
+	}
+	httpmetrics_families(m, fam, 3);
+	assert_int_equal(metric_family_series_count(fam[0]), 2);
+	assert_int_equal(metric_family_overflow_total(fam[0]), 2);
+	assert_int_equal(prom_render(r, PROM_FMT_TEXT, &text, &len), 0);
+	assert_true(value_of(text, server_series("_count", "svc", "GET", "200", "/a", "", NULL)) ==
+		    1);
+	assert_true(value_of(text, SERVER "_count{otel_metric_overflow=\"true\"}") == 2);
+	assert_true(
+	    isnan(value_of(text, server_series("_count", "svc", "GET", "200", "/c", "", NULL))));
+	free(text);
+	httpmetrics_free(m);
+	metric_registry_free(r);
+}
+
+static void test_openmetrics_render(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange x = server_x(HTTP1_M_DELETE, 500, "/x", 80 * MS);
+	const char *text;
+	size_t n;
+
+	x.error_type = "500";
+	httpmetrics_start(f->m, &x, "om");
+	httpmetrics_done(f->m, &x, "om");
+	text = render_fmt(f, PROM_FMT_OPENMETRICS);
+	assert_non_null(strstr(text, "# UNIT " SERVER " seconds\n"));
+	assert_true(value_of(text, server_series("_bucket", "om", "DELETE", "500", "/x", "500",
+						 "0.1")) == 1);
+	assert_true(value_of(text, server_series("_bucket", "om", "DELETE", "500", "/x", "500",
+						 "1.0")) == 1);
+	assert_true(value_of(text, server_series("_bucket", "om", "DELETE", "500", "/x", "500",
+						 "0.075")) == 0);
+	n = strlen(text);
+	assert_true(n > 6 && !strcmp(text + n - 6, "# EOF\n"));
+}
+
+/* ---- error.type end to end: httptrack -> httpmetrics -> prom ---- */
+
+struct e2e {
+	struct fx *f;
+	struct httptrack *h;
+	struct conntab *tab;
+	struct rt_conn_id id;
+};
+
+static void e2e_start(void *ctx, struct http_exchange *x)
+{
+	struct e2e *e = ctx;
+
+	httpmetrics_start(e->f->m, x, "shop");
+}
+
+static void e2e_done(void *ctx, const struct http_exchange *x)
+{
+	struct e2e *e = ctx;
+
+	httpmetrics_done(e->f->m, x, "shop");
+}
+
+static const struct httptrack_callbacks e2e_cbs = {.on_start = e2e_start, .on_done = e2e_done};
+
+static void e2e_close(void *ctx, struct conn *c, uint64_t ts)
+{
+	struct e2e *e = ctx;
+
+	httptrack_close(e->h, c, ts);
+}
+
+static struct conn *e2e_feed(struct e2e *e, uint8_t dir, uint64_t ts, const char *s)
+{
+	size_t n = strlen(s);
+	struct rt_data_event *ev = calloc(1, sizeof(*ev) + n);
+	struct conn *c;
+
+	assert_non_null(ev);
+	ev->hdr.ts = ts;
+	ev->hdr.pid_tgid = (uint64_t)e->id.tgid << 32 | (e->id.tgid + 1);
+	ev->hdr.len = (uint32_t)(sizeof(*ev) + n);
+	ev->hdr.type = RT_EV_DATA;
+	ev->hdr.version = RT_EVENT_VERSION;
+	ev->conn = e->id;
+	ev->len = n;
+	ev->cap_len = (uint32_t)n;
+	ev->dir = dir;
+	memcpy(ev->data, s, n);
+	c = conntab_get(e->tab, &e->id, true);
+	assert_non_null(c);
+	httptrack_data(e->h, c, ev);
+	free(ev);
+	return c;
+}
+
+static void exchange(struct e2e *e, uint8_t req_dir, uint64_t ts, const char *method, int status)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%s /orders/123 HTTP/1.1\r\nHost: api.internal:8080\r\n\r\n",
+		 method);
+	e2e_feed(e, req_dir, ts, buf);
+	snprintf(buf, sizeof(buf), "HTTP/1.1 %d X\r\nContent-Length: 0\r\n\r\n", status);
+	e2e_feed(e, !req_dir, ts + 20 * MS, buf);
+}
+
+static void test_error_type_rules_end_to_end(void **state)
+{
+	struct fx *f = *state;
+	struct e2e e = {.f = f, .id = {.gen = 1, .tgid = 300, .fd = 4}};
+	const char *text;
+	struct conn *c;
+
+	e.h = httptrack_new(NULL, &e2e_cbs, &e);
+	e.tab = conntab_new(8, e2e_close, &e);
+	assert_non_null(e.h);
+	assert_non_null(e.tab);
+
+	/* Server side: 5xx is an error, 4xx is not; a request cut by the close is. */
+	exchange(&e, RT_DIR_INGRESS, 1000 * MS, "GET", 200);
+	exchange(&e, RT_DIR_INGRESS, 2000 * MS, "GET", 404);
+	exchange(&e, RT_DIR_INGRESS, 3000 * MS, "GET", 503);
+	exchange(&e, RT_DIR_INGRESS, 3500 * MS, "GET", 503);
+	e2e_feed(&e, RT_DIR_INGRESS, 4000 * MS,
+		 "POST /orders HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+	text = render(f);
+	assert_true(value_of(text, active_series("shop", "POST")) == 1);
+	conntab_close(e.tab, &e.id, 4500 * MS);
+
+	/* Client side: 4xx is an error too. */
+	e.id.fd = 5;
+	c = e2e_feed(&e, RT_DIR_EGRESS, 5000 * MS, "GET /ping HTTP/1.1\r\n\r\n");
+	set_v4(c, "10.0.0.9", 8080);
+	e2e_feed(&e, RT_DIR_INGRESS, 5001 * MS, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+	exchange(&e, RT_DIR_EGRESS, 6000 * MS, "PUT", 404);
+	exchange(&e, RT_DIR_EGRESS, 7000 * MS, "PUT", 500);
+	exchange(&e, RT_DIR_EGRESS, 8000 * MS, "PUT", 302);
+	e2e_feed(&e, RT_DIR_EGRESS, 9000 * MS,
+		 "PUT /orders/9 HTTP/1.1\r\nHost: api.internal\r\n\r\n");
+	conntab_close(e.tab, &e.id, 9100 * MS);
+
+	text = render(f);
+	assert_true(value_of(text, server_series("_count", "shop", "GET", "200", "/orders/{id}", "",
+						 NULL)) == 1);
+	assert_true(value_of(text, server_series("_count", "shop", "GET", "404", "/orders/{id}", "",
+						 NULL)) == 1);
+	assert_true(value_of(text, server_series("_count", "shop", "GET", "503", "/orders/{id}",
+						 "503", NULL)) == 2);
+	assert_true(value_of(text, server_series("_count", "shop", "POST", "", "/orders",
+						 "connection_closed", NULL)) == 1);
+	assert_true(fabs(value_of(text, server_series("_sum", "shop", "POST", "", "/orders",
+						      "connection_closed", NULL)) -
+			 0.5) < 1e-9);
+	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "503", "/orders/{id}",
+						 "503", "0.025")) == 2);
+	/* Every started request ended. */
+	assert_true(value_of(text, active_series("shop", "GET")) == 0);
+	assert_true(value_of(text, active_series("shop", "POST")) == 0);
+
+	/* Client series: no Host -> the peer's IP; Host -> its host part. */
+	assert_true(value_of(text, client_series("_count", "shop", "GET", "200", "/ping", "",
+						 "10.0.0.9", "8080")) == 1);
+	assert_true(value_of(text, client_series("_count", "shop", "PUT", "404", "/orders/{id}",
+						 "404", "api.internal", "8080")) == 1);
+	assert_true(value_of(text, client_series("_count", "shop", "PUT", "500", "/orders/{id}",
+						 "500", "api.internal", "8080")) == 1);
+	assert_true(value_of(text, client_series("_count", "shop", "PUT", "302", "/orders/{id}", "",
+						 "api.internal", "8080")) == 1);
+	assert_true(value_of(text, client_series("_count", "shop", "PUT", "", "/orders/{id}",
+						 "connection_closed", "api.internal", "8080")) ==
+		    1);
+	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"PUT\"}"));
+
+	conntab_free(e.tab);
+	httptrack_free(e.h);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_families_and_metadata),
+	    T(test_server_exchange_buckets),
+	    T(test_gauge_per_service_and_method),
+	    T(test_server_address_from_host),
+	    T(test_server_address_from_peer),
+	    T(test_server_address_unknown_endpoints),
+	    T(test_client_labels_rendered),
+	    T(test_label_escaping),
+	    T(test_series_cap),
+	    T(test_openmetrics_render),
+	    T(test_error_type_rules_end_to_end),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,681 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tracer.c - spans from exchanges and DB operations: W3C trace context,
+ * parenting by serving thread and by connection between two local
+ * processes, head sampling, and tail decisions when the local root ends.
+ * See tracer.h.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "httpmetrics.h"
+#include "tracer.h"
+
+#define THREADS 16384  /* serving-thread table (direct mapped by tid) */
+#define LINKS 16384    /* client connections of local processes */
+#define POOL 2048      /* spans held while their trace is undecided */
+#define PENDING 1024   /* undecided traces */
+#define DECIDED 8192   /* recent decisions (direct mapped by trace id) */
+#define STALE_NS (30ull * 1000000000ull)
+
+struct active {
+	uint32_t tid;
+	bool used;
+	bool sampled;
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+};
+
+struct link {
+	bool used;
+	bool sampled;
+	uint8_t key[36];
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+};
+
+struct pending {
+	bool used;
+	bool error;
+	bool head;
+	uint8_t trace_id[16];
+	int first; /* pool index of the first held span, -1 for none */
+	uint32_t n;
+	uint64_t first_ns;
+};
+
+struct decided {
+	bool used;
+	bool keep;
+	uint8_t trace_id[16];
+};
+
+struct tracer {
+	struct sampler sampler;
+	uint64_t slow_ns;
+	char **critical;
+	size_t ncritical;
+	tracer_emit_fn emit;
+	void *ctx;
+	uint64_t rng;
+	int64_t mono_to_unix;
+	struct tracer_stats stats;
+	struct active threads[THREADS];
+	struct link links[LINKS];
+	struct pending pending[PENDING];
+	struct decided decided[DECIDED];
+	struct span *pool;
+	int *pool_next;
+	int pool_free;
+};
+
+/* Facts about a finished span that the tail decision needs. */
+struct finish {
+	bool local_root;
+	bool error;
+	bool keep_anyway; /* slow or critical root */
+	bool head;
+};
+
+/* --- ids and clocks --- */
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void random_id(struct tracer *t, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t v = splitmix(&t->rng);
+
+		memcpy(out + i, &v, n - i < 8 ? n - i : 8);
+	}
+	out[0] |= 1; /* never all zero */
+}
+
+static bool is_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void refresh_clock(struct tracer *t)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	t->mono_to_unix = ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000ll +
+			  ((int64_t)real.tv_nsec - mono.tv_nsec);
+}
+
+static uint64_t to_unix(const struct tracer *t, uint64_t mono)
+{
+	return (uint64_t)((int64_t)mono + t->mono_to_unix);
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+static bool unhex(const char *s, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+bool tracer_parse_traceparent(const char *tp, uint8_t trace_id[16], uint8_t span_id[8],
+			      bool *sampled)
+{
+	uint8_t version, flags;
+
+	/* version "-" trace-id "-" parent-id "-" flags: 2+1+32+1+16+1+2 */
+	if (strlen(tp) < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-')
+		return false;
+	if (!unhex(tp, &version, 1) || version == 0xff || (version == 0 && tp[55] != '\0'))
+		return false;
+	if (!unhex(tp + 3, trace_id, 16) || !unhex(tp + 36, span_id, 8) || !unhex(tp + 53, &flags, 1))
+		return false;
+	if (is_zero(trace_id, 16) || is_zero(span_id, 8))
+		return false;
+	*sampled = flags & 1;
+	return true;
+}
+
+/* --- tables --- */
+
+static size_t id_hash(const uint8_t trace_id[16], size_t size)
+{
+	uint64_t v;
+
+	memcpy(&v, trace_id + 8, 8);
+	return (size_t)(v * 0x9e3779b97f4a7c15ull >> 20) % size;
+}
+
+static void link_key(uint8_t key[36], const struct rt_endpoint *client,
+		     const struct rt_endpoint *server)
+{
+	memcpy(key, client->addr, 16);
+	memcpy(key + 16, &client->port, 2);
+	memcpy(key + 18, server->addr, 16);
+	memcpy(key + 34, &server->port, 2);
+}
+
+static struct link *link_slot(struct tracer *t, const uint8_t key[36])
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (int i = 0; i < 36; i++)
+		h = (h ^ key[i]) * 1099511628211ull;
+	return &t->links[h % LINKS];
+}
+
+static struct decided *decided_find(struct tracer *t, const uint8_t trace_id[16])
+{
+	struct decided *d = &t->decided[id_hash(trace_id, DECIDED)];
+
+	return d->used && memcmp(d->trace_id, trace_id, 16) == 0 ? d : NULL;
+}
+
+static void decided_put(struct tracer *t, const uint8_t trace_id[16], bool keep)
+{
+	struct decided *d = &t->decided[id_hash(trace_id, DECIDED)];
+
+	d->used = true;
+	d->keep = keep;
+	memcpy(d->trace_id, trace_id, 16);
+}
+
+static struct pending *pending_find(struct tracer *t, const uint8_t trace_id[16], bool create)
+{
+	size_t h = id_hash(trace_id, PENDING);
+
+	for (size_t i = 0; i < PENDING; i++) {
+		struct pending *p = &t->pending[(h + i) % PENDING];
+
+		if (p->used && memcmp(p->trace_id, trace_id, 16) == 0)
+			return p;
+		if (!p->used) {
+			if (!create)
+				return NULL;
+			memset(p, 0, sizeof(*p));
+			p->used = true;
+			p->first = -1;
+			memcpy(p->trace_id, trace_id, 16);
+			return p;
+		}
+	}
+	return NULL;
+}
+
+/* Removes p and re-inserts the entries of its probe cluster after it. */
+static void pending_remove(struct tracer *t, struct pending *p)
+{
+	size_t i = (size_t)(p - t->pending);
+
+	p->used = false;
+	for (size_t j = (i + 1) % PENDING; t->pending[j].used; j = (j + 1) % PENDING) {
+		struct pending moved = t->pending[j], *dst;
+
+		t->pending[j].used = false;
+		dst = pending_find(t, moved.trace_id, true);
+		*dst = moved;
+	}
+}
+
+static void emit(struct tracer *t, const struct span *s)
+{
+	t->stats.spans_emitted++;
+	t->emit(t->ctx, s);
+}
+
+/* Emits or frees every span held for p, records the decision. */
+static void decide(struct tracer *t, struct pending *p, bool keep)
+{
+	int i = p->first;
+
+	while (i >= 0) {
+		int next = t->pool_next[i];
+
+		if (keep)
+			emit(t, &t->pool[i]);
+		t->pool_next[i] = t->pool_free;
+		t->pool_free = i;
+		i = next;
+	}
+	decided_put(t, p->trace_id, keep);
+	if (keep)
+		t->stats.traces_kept++;
+	else
+		t->stats.traces_dropped++;
+	pending_remove(t, p);
+}
+
+static struct pending *oldest_pending(struct tracer *t)
+{
+	struct pending *old = NULL;
+
+	for (size_t i = 0; i < PENDING; i++)
+		if (t->pending[i].used && (!old || t->pending[i].first_ns < old->first_ns))
+			old = &t->pending[i];
+	return old;
+}
+
+/* Holds s until its trace is decided. False when it cannot be held. */
+static bool hold(struct tracer *t, const struct span *s, bool error, bool head, uint64_t now)
+{
+	struct pending *p = pending_find(t, s->trace_id, true);
+	int slot;
+
+	if (!p) {
+		struct pending *old = oldest_pending(t);
+
+		t->stats.early_decisions++;
+		decide(t, old, old->head || old->error);
+		p = pending_find(t, s->trace_id, true);
+	}
+	if (t->pool_free < 0) {
+		struct pending *old = oldest_pending(t);
+
+		t->stats.early_decisions++;
+		if (old == p) {
+			/* This trace alone fills the pool: decide it now. */
+			bool keep = p->head || p->error || error;
+
+			decide(t, p, keep);
+			if (keep)
+				emit(t, s);
+			return true;
+		}
+		decide(t, old, old->head || old->error);
+	}
+	if (!p->n)
+		p->first_ns = now;
+	slot = t->pool_free;
+	t->pool_free = t->pool_next[slot];
+	t->pool[slot] = *s;
+	t->pool_next[slot] = p->first;
+	p->first = slot;
+	p->n++;
+	p->error |= error;
+	p->head |= head;
+	return true;
+}
+
+/* Routes a finished span through the tail decision. True when kept (or,
+ * for a span whose trace is still open, when it is head-sampled). */
+static bool finish(struct tracer *t, const struct span *s, const struct finish *f, uint64_t now)
+{
+	struct decided *d = decided_find(t, s->trace_id);
+	struct pending *p;
+	bool keep;
+
+	if (d) {
+		if (d->keep)
+			emit(t, s);
+		return d->keep;
+	}
+	if (!f->local_root) {
+		hold(t, s, f->error, f->head, now);
+		return f->head;
+	}
+	p = pending_find(t, s->trace_id, false);
+	keep = f->head || f->error || f->keep_anyway || (p && (p->head || p->error));
+	if (p)
+		decide(t, p, keep);
+	else
+		decided_put(t, s->trace_id, keep);
+	if (!p) {
+		if (keep)
+			t->stats.traces_kept++;
+		else
+			t->stats.traces_dropped++;
+	}
+	if (keep)
+		emit(t, s);
+	return keep;
+}
+
+/* --- life cycle --- */
+
+struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, void *ctx)
+{
+	struct tracer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->pool = calloc(POOL, sizeof(*t->pool));
+	t->pool_next = calloc(POOL, sizeof(*t->pool_next));
+	t->critical = calloc(o->ncritical + 1, sizeof(*t->critical));
+	if (!t->pool || !t->pool_next || !t->critical)
+		goto err;
+	for (size_t i = 0; i < o->ncritical; i++) {
+		t->critical[i] = strdup(o->critical_routes[i]);
+		if (!t->critical[i])
+			goto err;
+		t->ncritical++;
+	}
+	for (int i = 0; i < POOL; i++)
+		t->pool_next[i] = i + 1 < POOL ? i + 1 : -1;
+	t->pool_free = 0;
+	t->sampler = o->sampler;
+	t->slow_ns = o->slow_ns;
+	t->emit = emit_fn;
+	t->ctx = ctx;
+	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng))
+		t->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
+	refresh_clock(t);
+	return t;
+err:
+	tracer_free(t);
+	errno = ENOMEM;
+	return NULL;
+}
+
+void tracer_free(struct tracer *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->ncritical; i++)
+		free(t->critical[i]);
+	free(t->critical);
+	free(t->pool);
+	free(t->pool_next);
+	free(t);
+}
+
+void tracer_stats(const struct tracer *t, struct tracer_stats *out)
+{
+	*out = t->stats;
+}
+
+void tracer_sweep(struct tracer *t, uint64_t now)
+{
+	refresh_clock(t);
+	for (size_t i = 0; i < PENDING; i++) {
+		struct pending *p = &t->pending[i];
+
+		if (p->used && now > p->first_ns && now - p->first_ns > STALE_NS) {
+			decide(t, p, p->head || p->error);
+			i--; /* the cluster may have shifted into this slot */
+		}
+	}
+}
+
+/* --- trace context at start --- */
+
+static void new_trace(struct tracer *t, struct trace_ctx *c)
+{
+	random_id(t, c->trace_id, 16);
+	memset(c->parent_id, 0, 8);
+	c->remote_parent = false;
+	c->sampled = sampler_decide(&t->sampler, c->trace_id, false, false);
+}
+
+static void start_server(struct tracer *t, struct http_exchange *x)
+{
+	struct trace_ctx *c = &x->trace;
+	const struct conn *cn = x->conn;
+	struct active *a;
+	bool sampled;
+
+	if (tracer_parse_traceparent(x->traceparent, c->trace_id, c->parent_id, &sampled)) {
+		c->remote_parent = true;
+		c->sampled = sampler_decide(&t->sampler, c->trace_id, true, sampled);
+	} else {
+		uint8_t key[36];
+		struct link *l = NULL;
+
+		if (cn && cn->has_endpoints) {
+			/* the client's local endpoint is our remote one */
+			link_key(key, &cn->remote, &cn->local);
+			l = link_slot(t, key);
+			if (!l->used || memcmp(l->key, key, 36) != 0)
+				l = NULL;
+		}
+		if (l) {
+			memcpy(c->trace_id, l->trace_id, 16);
+			memcpy(c->parent_id, l->span_id, 8);
+			c->remote_parent = false;
+			c->sampled = l->sampled;
+		} else {
+			new_trace(t, c);
+		}
+	}
+	a = &t->threads[x->tid % THREADS];
+	a->used = true;
+	a->tid = x->tid;
+	a->sampled = c->sampled;
+	memcpy(a->trace_id, c->trace_id, 16);
+	memcpy(a->span_id, c->span_id, 8);
+}
+
+/* Parent of work done by thread tid: the request it serves, if any. */
+static bool parent_of_thread(struct tracer *t, uint32_t tid, struct trace_ctx *c)
+{
+	struct active *a = &t->threads[tid % THREADS];
+
+	if (!a->used || a->tid != tid)
+		return false;
+	memcpy(c->trace_id, a->trace_id, 16);
+	memcpy(c->parent_id, a->span_id, 8);
+	c->remote_parent = false;
+	c->sampled = a->sampled;
+	return true;
+}
+
+static void start_client(struct tracer *t, struct http_exchange *x)
+{
+	struct trace_ctx *c = &x->trace;
+	const struct conn *cn = x->conn;
+	bool sampled;
+
+	if (!parent_of_thread(t, x->tid, c)) {
+		/* An instrumented caller may send its own traceparent. */
+		if (tracer_parse_traceparent(x->traceparent, c->trace_id, c->parent_id, &sampled)) {
+			c->remote_parent = true;
+			c->sampled = sampler_decide(&t->sampler, c->trace_id, true, sampled);
+		} else {
+			new_trace(t, c);
+		}
+	}
+	if (cn && cn->has_endpoints) {
+		uint8_t key[36];
+		struct link *l;
+
+		link_key(key, &cn->local, &cn->remote);
+		l = link_slot(t, key);
+		l->used = true;
+		l->sampled = c->sampled;
+		memcpy(l->key, key, 36);
+		memcpy(l->trace_id, c->trace_id, 16);
+		memcpy(l->span_id, c->span_id, 8);
+	}
+}
+
+void tracer_http_start(struct tracer *t, struct http_exchange *x)
+{
+	memset(&x->trace, 0, sizeof(x->trace));
+	random_id(t, x->trace.span_id, 8);
+	if (x->server)
+		start_server(t, x);
+	else
+		start_client(t, x);
+	x->trace.valid = true;
+}
+
+/* --- spans --- */
+
+static void span_common(struct tracer *t, struct span *s, const struct trace_ctx *c,
+			uint64_t start, uint64_t end, uint32_t pid, const char *service,
+			const char *exe)
+{
+	memset(s, 0, offsetof(struct span, attrs));
+	memcpy(s->trace_id, c->trace_id, 16);
+	memcpy(s->span_id, c->span_id, 8);
+	memcpy(s->parent_span_id, c->parent_id, 8);
+	s->start_unix_ns = to_unix(t, start);
+	s->end_unix_ns = to_unix(t, end > start ? end : start);
+	s->pid = pid;
+	s->sampled = c->sampled;
+	snprintf(s->service_name, sizeof(s->service_name), "%s", service);
+	snprintf(s->exe_name, sizeof(s->exe_name), "%s", exe ? exe : "");
+}
+
+static void ip_string(const struct rt_endpoint *e, char *out, size_t outlen)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (memcmp(e->addr, v4mapped, 12) == 0)
+		inet_ntop(AF_INET, e->addr + 12, out, (socklen_t)outlen);
+	else
+		inet_ntop(AF_INET6, e->addr, out, (socklen_t)outlen);
+}
+
+static bool critical_route(const struct tracer *t, const char *route)
+{
+	for (size_t i = 0; i < t->ncritical; i++)
+		if (strcmp(t->critical[i], route) == 0)
+			return true;
+	return false;
+}
+
+bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const char *service,
+		      const char *exe)
+{
+	const char *method = http1_method_name(x->method);
+	const struct conn *cn = x->conn;
+	struct finish f = { 0 };
+	char ip[INET6_ADDRSTRLEN] = "", addr[HTTP1_HOST_MAX];
+	size_t pathlen = strcspn(x->path, "?#");
+	struct span s;
+	bool failed;
+
+	if (!x->trace.valid)
+		return false;
+	span_common(t, &s, &x->trace, x->start_ns, x->end_ns, x->tgid, service, exe);
+	s.kind = x->server ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT;
+	if (x->method == HTTP1_M_OTHER)
+		snprintf(s.name, sizeof(s.name), "HTTP");
+	else if (x->server && x->route[0])
+		snprintf(s.name, sizeof(s.name), "%s %s", method, x->route);
+	else
+		snprintf(s.name, sizeof(s.name), "%s", method);
+	snprintf(s.tracestate, sizeof(s.tracestate), "%s", x->tracestate);
+	span_attr_str(&s, "http.request.method", method);
+	if (cn && cn->has_endpoints)
+		ip_string(&cn->remote, ip, sizeof(ip));
+	if (x->server) {
+		char path[HTTP1_PATH_MAX];
+
+		snprintf(path, sizeof(path), "%.*s", (int)pathlen, x->path);
+		span_attr_str(&s, "url.path", path);
+		if (x->route[0])
+			span_attr_str(&s, "http.route", x->route);
+		if (x->host[0]) {
+			httpmetrics_server_address(x, addr, sizeof(addr));
+			span_attr_str(&s, "server.address", addr);
+		}
+		if (cn && cn->has_endpoints) {
+			span_attr_int(&s, "server.port", cn->local.port);
+			span_attr_str(&s, "client.address", ip);
+		}
+	} else {
+		httpmetrics_server_address(x, addr, sizeof(addr));
+		span_attr_str(&s, "server.address", addr);
+		if (cn && cn->has_endpoints)
+			span_attr_int(&s, "server.port", cn->remote.port);
+		if (x->route[0])
+			span_attr_str(&s, "url.template", x->route);
+	}
+	if (ip[0]) {
+		span_attr_str(&s, "network.peer.address", ip);
+		span_attr_int(&s, "network.peer.port", cn->remote.port);
+	}
+	span_attr_str(&s, "network.protocol.name", "http");
+	if (x->status)
+		span_attr_int(&s, "http.response.status_code", x->status);
+	failed = x->error_type != NULL;
+	if (failed) {
+		span_attr_str(&s, "error.type", x->error_type);
+		s.status = SPAN_STATUS_ERROR;
+	}
+
+	if (x->server) {
+		struct active *a = &t->threads[x->tid % THREADS];
+
+		if (a->used && a->tid == x->tid && memcmp(a->span_id, x->trace.span_id, 8) == 0)
+			a->used = false;
+	}
+	f.local_root = is_zero(x->trace.parent_id, 8) || x->trace.remote_parent;
+	f.error = failed;
+	f.head = x->trace.sampled;
+	f.keep_anyway = (t->slow_ns && x->end_ns - x->start_ns >= t->slow_ns) ||
+			(x->server && critical_route(t, x->route));
+	return finish(t, &s, &f, x->end_ns);
+}
+
+bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service, const char *exe)
+{
+	struct trace_ctx c = { 0 };
+	struct finish f = { 0 };
+	struct span s;
+
+	random_id(t, c.span_id, 8);
+	if (!parent_of_thread(t, op->tid, &c))
+		new_trace(t, &c);
+	span_common(t, &s, &c, op->start_ns, op->end_ns, op->pid, service, exe);
+	s.kind = SPAN_KIND_CLIENT;
+	snprintf(s.name, sizeof(s.name), "%s",
+		 op->query_summary[0] ? op->query_summary :
+		 op->operation[0]     ? op->operation :
+					op->system);
+	span_attr_str(&s, "db.system.name", op->system);
+	if (op->namespace_[0])
+		span_attr_str(&s, "db.namespace", op->namespace_);
+	if (op->operation[0])
+		span_attr_str(&s, "db.operation.name", op->operation);
+	if (op->query_summary[0])
+		span_attr_str(&s, "db.query.summary", op->query_summary);
+	if (op->query_text[0])
+		span_attr_str(&s, "db.query.text", op->query_text);
+	if (op->server_address[0])
+		span_attr_str(&s, "server.address", op->server_address);
+	if (op->server_port)
+		span_attr_int(&s, "server.port", op->server_port);
+	if (op->status_code[0])
+		span_attr_str(&s, "db.response.status_code", op->status_code);
+	if (op->error_type[0]) {
+		span_attr_str(&s, "error.type", op->error_type);
+		s.status = SPAN_STATUS_ERROR;
+	}
+	f.local_root = is_zero(c.parent_id, 8);
+	f.error = op->error_type[0] != '\0';
+	f.head = c.sampled;
+	f.keep_anyway = t->slow_ns && op->end_ns - op->start_ns >= t->slow_ns;
+	return finish(t, &s, &f, op->end_ns);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * tracer.h - builds spans from HTTP exchanges and shim DB/cache operations,
+ * parents them, samples them, and hands kept spans to an emit callback
+ * (the OTLP exporter).
+ *
+ * Parenting, in order of precedence, for a span that starts:
+ *  - a server request with a valid W3C traceparent continues that trace
+ *    (remote parent; tracestate is kept);
+ *  - a server request on a connection whose client side is a process on
+ *    this node becomes the child of that client span (local link);
+ *  - a client request or DB/cache operation made by a thread while that
+ *    thread serves a request becomes that request's child;
+ *  - anything else starts a new trace.
+ * Sampling: the head decision (OTEL_TRACES_SAMPLER, parent-based by
+ * default) is taken when a trace starts here. Spans are held until the
+ * trace's local root ends; the trace is then kept if head-sampled, or if
+ * any span failed, or the root was slower than slow_ns, or its route is
+ * critical. Spans ending after that follow the decision. Memory is
+ * bounded: when the buffer is full the oldest trace is decided early.
+ * Not thread-safe: the event loop owns it.
+ */
+#ifndef REDTAP_TRACER_H
+#define REDTAP_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "httptrack.h"
+#include "sampler.h"
+#include "shim_decode.h"
+#include "span.h"
+
+struct tracer_opts {
+	struct sampler sampler;
+	uint64_t slow_ns;              /* keep traces whose root is slower; 0: off */
+	char *const *critical_routes;  /* keep traces of these routes (copied) */
+	size_t ncritical;
+};
+
+struct tracer_stats {
+	uint64_t spans_emitted;
+	uint64_t traces_kept;
+	uint64_t traces_dropped;
+	uint64_t early_decisions; /* buffer full: decided before the root ended */
+};
+
+typedef void (*tracer_emit_fn)(void *ctx, const struct span *s);
+struct tracer;
+
+struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit, void *ctx);
+void tracer_free(struct tracer *t); /* NULL ok; buffered spans are dropped */
+
+/* Fills x->trace when an exchange starts. */
+void tracer_http_start(struct tracer *t, struct http_exchange *x);
+/* Builds the span of a finished exchange. Returns true when the span will
+ * be exported (its ids may then serve as an exemplar). */
+bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const char *service,
+		      const char *exe);
+bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service, const char *exe);
+
+/* Decides traces whose root never ended (older than 30 s). */
+void tracer_sweep(struct tracer *t, uint64_t now_mono_ns);
+void tracer_stats(const struct tracer *t, struct tracer_stats *out);
+
+/* Parses a W3C traceparent value. Exposed for tests. */
+bool tracer_parse_traceparent(const char *tp, uint8_t trace_id[16], uint8_t span_id[8],
+			      bool *sampled);
+
+#endif /* REDTAP_TRACER_H */
