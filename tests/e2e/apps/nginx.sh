@@ -1,4 +1,5 @@
-# tests/e2e/apps/nginx.sh - sourced: start_nginx PORT starts nginx in the
+# tests/e2e/apps/nginx.sh - sourced: start_nginx PORT starts nginx (as
+# $NGX_DIR/nginx-e2e, service_name "nginx-e2e") in the
 # foreground on 127.0.0.1:PORT with a config of its own under $E2E_TMP:
 #   /static/big.bin  100 KiB file sent with sendfile(2)
 #   /api/...         200 "ok" (keep-alive)
@@ -36,7 +37,11 @@ http {
 	}
 }
 NGX
-	nginx -c "$NGX_DIR/nginx.conf" -p "$NGX_DIR" -g 'daemon off;' &
+	# A copy with a name of its own, so that selecting it by executable
+	# never picks up another nginx on the machine.
+	NGX_BIN="$NGX_DIR/nginx-e2e"
+	cp "$(command -v nginx || echo /usr/sbin/nginx)" "$NGX_BIN"
+	"$NGX_BIN" -c "$NGX_DIR/nginx.conf" -p "$NGX_DIR" -g 'daemon off;' &
 	NGX_PID=$!
 	bg_track $NGX_PID
 	wait_port "$NGX_PORT"
