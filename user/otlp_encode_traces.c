@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * otlp_encode_traces.c - a batch of spans as an OTLP
+ * ExportTraceServiceRequest, and the partial_success of its response.
+ * See otlp_encode.h.
+ *
+ * Every message lives in one arena freed after packing; strings point
+ * into the spans (repaired into the arena when not valid UTF-8).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "otlp_build.h"
+#include "otlp_encode.h"
+#include "proto/otlp_trace.pb-c.h"
+
+struct group {
+	const struct span *first; /* pid, service_name and exe_name of the group */
+	size_t n, filled;
+	Otlpb__Span **spans;
+};
+
+static bool id_zero(const uint8_t *id, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (id[i])
+			return false;
+	return true;
+}
+
+static Otlpb__Span *span_build(struct otlp_arena *a, const struct span *s)
+{
+	Otlpb__Span *o = otlp_arena_alloc(a, sizeof(*o));
+	size_t nattrs = s->nattrs < SPAN_ATTRS_MAX ? s->nattrs : SPAN_ATTRS_MAX;
+
+	if (!o)
+		return NULL;
+	otlpb__span__init(o);
+	o->has_trace_id = o->has_span_id = true;
+	o->trace_id.data = (uint8_t *)s->trace_id;
+	o->trace_id.len = sizeof(s->trace_id);
+	o->span_id.data = (uint8_t *)s->span_id;
+	o->span_id.len = sizeof(s->span_id);
+	if (!id_zero(s->parent_span_id, sizeof(s->parent_span_id))) {
+		o->has_parent_span_id = true;
+		o->parent_span_id.data = (uint8_t *)s->parent_span_id;
+		o->parent_span_id.len = sizeof(s->parent_span_id);
+	}
+	if (s->tracestate[0])
+		o->trace_state = (char *)otlp_utf8(a, s->tracestate);
+	o->name = (char *)otlp_utf8(a, s->name);
+	o->has_kind = true;
+	o->kind = (Otlpb__Span__SpanKind)s->kind;
+	o->has_start_time_unix_nano = o->has_end_time_unix_nano = true;
+	o->start_time_unix_nano = s->start_unix_ns;
+	o->end_time_unix_nano = s->end_unix_ns;
+	/* W3C trace flags: the sampled bit */
+	o->has_flags = true;
+	o->flags = s->sampled ? 1 : 0;
+	if (!o->name || (s->tracestate[0] && !o->trace_state))
+		return NULL;
+
+	if (nattrs) {
+		o->attributes = otlp_arena_calloc(a, nattrs, sizeof(*o->attributes));
+		if (!o->attributes)
+			return NULL;
+		for (size_t i = 0; i < nattrs; i++) {
+			const struct span_attr *at = &s->attrs[i];
+
+			o->attributes[i] = at->is_int ? otlp_kv_int(a, at->key, at->i)
+						      : otlp_kv_str(a, at->key, at->str);
+			if (!o->attributes[i])
+				return NULL;
+		}
+		o->n_attributes = nattrs;
+	}
+
+	if (s->status != SPAN_STATUS_UNSET) {
+		o->status = otlp_arena_alloc(a, sizeof(*o->status));
+		if (!o->status)
+			return NULL;
+		otlpb__status__init(o->status);
+		o->status->has_code = true;
+		o->status->code = (Otlpb__Status__StatusCode)s->status;
+		/* the description is only meaningful for errors */
+		if (s->status == SPAN_STATUS_ERROR && s->status_message[0]) {
+			o->status->message = (char *)otlp_utf8(a, s->status_message);
+			if (!o->status->message)
+				return NULL;
+		}
+	}
+	return o;
+}
+
+static Otlpb__ResourceSpans *group_build(struct otlp_arena *a, struct otlp_resource_ctx *r,
+					 struct group *g)
+{
+	Otlpb__ResourceSpans *rs = otlp_arena_alloc(a, sizeof(*rs));
+	Otlpb__ScopeSpans *ss = otlp_arena_alloc(a, sizeof(*ss));
+	Otlpb__ScopeSpans **ssv = otlp_arena_alloc(a, sizeof(*ssv));
+
+	if (!rs || !ss || !ssv)
+		return NULL;
+	otlpb__resource_spans__init(rs);
+	otlpb__scope_spans__init(ss);
+	rs->resource =
+	    otlp_resource_process(a, r, g->first->pid, g->first->service_name, g->first->exe_name);
+	ss->scope = otlp_scope(a);
+	if (!rs->resource || !ss->scope)
+		return NULL;
+	ss->spans = g->spans;
+	ss->n_spans = g->n;
+	ssv[0] = ss;
+	rs->scope_spans = ssv;
+	rs->n_scope_spans = 1;
+	return rs;
+}
+
+static bool same_group(const struct span *a, const struct span *b)
+{
+	return a->pid == b->pid && !strcmp(a->service_name, b->service_name);
+}
+
+int otlp_encode_traces(struct otlp_resource_ctx *r, const struct span *const *spans, size_t n,
+		       uint8_t **out, size_t *outlen)
+{
+	Otlpb__ExportTraceServiceRequest req = OTLPB__EXPORT_TRACE_SERVICE_REQUEST__INIT;
+	struct otlp_arena a;
+	struct group *groups;
+	size_t *gi, ng = 0, len;
+	int err = -ENOMEM;
+	uint8_t *buf;
+
+	otlp_arena_init(&a);
+	groups = otlp_arena_calloc(&a, n ? n : 1, sizeof(*groups));
+	gi = otlp_arena_calloc(&a, n ? n : 1, sizeof(*gi));
+	if (!groups || !gi)
+		goto out_release;
+
+	/* pass 1: the group of each span (linear search: a batch has few processes) */
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+
+		while (g < ng && !same_group(groups[g].first, spans[i]))
+			g++;
+		if (g == ng)
+			groups[ng++].first = spans[i];
+		groups[g].n++;
+		gi[i] = g;
+	}
+	/* pass 2: the spans, in batch order within each group */
+	for (size_t g = 0; g < ng; g++) {
+		groups[g].spans = otlp_arena_calloc(&a, groups[g].n, sizeof(*groups[g].spans));
+		if (!groups[g].spans)
+			goto out_release;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct group *g = &groups[gi[i]];
+		Otlpb__Span *s = span_build(&a, spans[i]);
+
+		if (!s)
+			goto out_release;
+		g->spans[g->filled++] = s;
+	}
+	req.resource_spans = otlp_arena_calloc(&a, ng ? ng : 1, sizeof(*req.resource_spans));
+	if (!req.resource_spans)
+		goto out_release;
+	for (size_t g = 0; g < ng; g++) {
+		req.resource_spans[g] = group_build(&a, r, &groups[g]);
+		if (!req.resource_spans[g])
+			goto out_release;
+	}
+	req.n_resource_spans = ng;
+
+	len = otlpb__export_trace_service_request__get_packed_size(&req);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		goto out_release;
+	*outlen = otlpb__export_trace_service_request__pack(&req, buf);
+	*out = buf;
+	err = 0;
+out_release:
+	otlp_arena_release(&a);
+	return err;
+}
+
+int otlp_traces_partial(const uint8_t *body, size_t len, int64_t *rejected, char *msg,
+			size_t msglen)
+{
+	Otlpb__ExportTraceServiceResponse *resp;
+
+	*rejected = 0;
+	if (msglen)
+		msg[0] = '\0';
+	if (!len)
+		return 0;
+	resp = otlpb__export_trace_service_response__unpack(NULL, len, body);
+	if (!resp)
+		return -EINVAL;
+	if (resp->partial_success) {
+		*rejected = resp->partial_success->rejected_spans;
+		if (resp->partial_success->error_message && msglen)
+			snprintf(msg, msglen, "%s", resp->partial_success->error_message);
+	}
+	otlpb__export_trace_service_response__free_unpacked(resp, NULL);
+	return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * otlp_queue.h - the bounded FIFO of spans waiting for export. When it is
+ * full, pushing drops (frees) the OLDEST span, so memory stays bounded
+ * however long the collector is away, and the newest data survives.
+ *
+ * Spans are stored as compact copies (otlp_span_dup): only the attributes
+ * in use are allocated, and only those may be read from a copy.
+ *
+ * API: not thread-safe; the exporter holds its lock around every call.
+ * The queue owns the spans it holds; otlp_queue_pop() hands them over.
+ */
+#ifndef REDTAP_OTLP_QUEUE_H
+#define REDTAP_OTLP_QUEUE_H
+
+#include <stddef.h>
+
+#include "span.h"
+
+struct otlp_queue;
+
+/* A queue for at most cap spans (cap >= 1). NULL and errno = ENOMEM. */
+struct otlp_queue *otlp_queue_new(size_t cap);
+/* Frees the queue and the spans it still holds. NULL ok. */
+void otlp_queue_free(struct otlp_queue *q);
+
+/* A malloc()ed copy of s holding only its s->nattrs attributes (free() it); NULL on ENOMEM. */
+struct span *otlp_span_dup(const struct span *s);
+
+/* Appends s (ownership moves to the queue). Returns how many spans were dropped (0 or 1). */
+size_t otlp_queue_push(struct otlp_queue *q, struct span *s);
+
+/* Moves up to max of the oldest spans into out, oldest first; returns how many. */
+size_t otlp_queue_pop(struct otlp_queue *q, struct span **out, size_t max);
+
+size_t otlp_queue_len(const struct otlp_queue *q);
+
+#endif /* REDTAP_OTLP_QUEUE_H */

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * otlp_resource.c - OTLP resource attributes for processes and services.
+ * See otlp_resource.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "otlp_env.h"
+#include "otlp_resource.h"
+#include "version.h"
+
+#define MAX_RESOURCE_ATTRS 64
+
+struct extra_ctx {
+	struct otlp_resource_ctx *r;
+	int err;
+};
+
+static int extra_add(void *ctx, const char *key, const char *val)
+{
+	struct extra_ctx *x = ctx;
+	struct otlp_resource_attr *n;
+
+	if (x->r->nextra >= MAX_RESOURCE_ATTRS - 8)
+		return 0;
+	n = realloc(x->r->extra, (x->r->nextra + 1) * sizeof(*n));
+	if (!n)
+		return x->err = -ENOMEM;
+	x->r->extra = n;
+	n = &n[x->r->nextra];
+	n->key = strdup(key);
+	n->val = strdup(val);
+	if (!n->key || !n->val) {
+		free(n->key);
+		free(n->val);
+		return x->err = -ENOMEM;
+	}
+	x->r->nextra++;
+	return 0;
+}
+
+int otlp_resource_ctx_init(struct otlp_resource_ctx *r, const char *resource_attrs)
+{
+	struct extra_ctx x = {.r = r};
+
+	memset(r, 0, sizeof(*r));
+	if (gethostname(r->host, sizeof(r->host) - 1) || !r->host[0])
+		snprintf(r->host, sizeof(r->host), "localhost");
+	snprintf(r->agent_instance, sizeof(r->agent_instance), "%s-%d-%llu", r->host, (int)getpid(),
+		 (unsigned long long)otlp_process_start(r, (uint32_t)getpid()));
+	if (resource_attrs && *resource_attrs)
+		otlp_kv_parse(resource_attrs, true, extra_add, &x);
+	if (x.err) {
+		otlp_resource_ctx_release(r);
+		return x.err;
+	}
+	return 0;
+}
+
+void otlp_resource_ctx_release(struct otlp_resource_ctx *r)
+{
+	for (size_t i = 0; i < r->nextra; i++) {
+		free(r->extra[i].key);
+		free(r->extra[i].val);
+	}
+	free(r->extra);
+	r->extra = NULL;
+	r->nextra = 0;
+}
+
+/* Field 22 (starttime) of /proc/<pid>/stat, or 0. */
+static uint64_t read_start(uint32_t pid)
+{
+	char path[48], buf[1024];
+	unsigned long long start = 0;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* the command name may hold anything, so count fields after its last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	/* ") S ppid ..." : field 3 (state) starts at p + 2; starttime is field 22 */
+	p += 2;
+	for (int field = 3; field < 22 && p; field++) {
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	if (!p || sscanf(p, "%llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+uint64_t otlp_process_start(struct otlp_resource_ctx *r, uint32_t pid)
+{
+	uint64_t start = read_start(pid);
+	size_t slot = pid % OTLP_PID_CACHE;
+
+	if (start) {
+		r->starts[slot].pid = pid;
+		r->starts[slot].start = start;
+		return start;
+	}
+	return r->starts[slot].pid == pid ? r->starts[slot].start : 0;
+}
+
+struct attrs {
+	Otlpb__KeyValue *kv[MAX_RESOURCE_ATTRS];
+	size_t n;
+	bool oom;
+};
+
+static void add(struct attrs *at, Otlpb__KeyValue *kv)
+{
+	if (!kv)
+		at->oom = true;
+	else if (at->n < MAX_RESOURCE_ATTRS)
+		at->kv[at->n++] = kv;
+}
+
+static bool has_key(const struct attrs *at, const char *key)
+{
+	for (size_t i = 0; i < at->n; i++)
+		if (!strcmp(at->kv[i]->key, key))
+			return true;
+	return false;
+}
+
+static Otlpb__Resource *finish(struct otlp_arena *a, struct otlp_resource_ctx *r, struct attrs *at)
+{
+	Otlpb__Resource *res = otlp_arena_alloc(a, sizeof(*res));
+
+	add(at, otlp_kv_str(a, "host.name", r->host));
+	add(at, otlp_kv_str(a, "telemetry.sdk.name", "redtap"));
+	add(at, otlp_kv_str(a, "telemetry.sdk.language", "cpp"));
+	add(at, otlp_kv_str(a, "telemetry.sdk.version", redtap_version));
+	for (size_t i = 0; i < r->nextra; i++)
+		if (!has_key(at, r->extra[i].key))
+			add(at, otlp_kv_str(a, r->extra[i].key, r->extra[i].val));
+	if (!res || at->oom)
+		return NULL;
+	otlpb__resource__init(res);
+	res->attributes = otlp_arena_calloc(a, at->n, sizeof(*res->attributes));
+	if (!res->attributes)
+		return NULL;
+	memcpy(res->attributes, at->kv, at->n * sizeof(*at->kv));
+	res->n_attributes = at->n;
+	return res;
+}
+
+Otlpb__Resource *otlp_resource_process(struct otlp_arena *a, struct otlp_resource_ctx *r,
+				       uint32_t pid, const char *service, const char *exe)
+{
+	struct attrs at = {.n = 0};
+	char buf[320];
+	uint64_t start = otlp_process_start(r, pid);
+
+	if (service && *service) {
+		add(&at, otlp_kv_str(a, "service.name", service));
+	} else {
+		snprintf(buf, sizeof(buf), "unknown_service%s%s", exe && *exe ? ":" : "",
+			 exe ? exe : "");
+		add(&at, otlp_kv_str(a, "service.name", otlp_arena_strdup(a, buf)));
+	}
+	if (start)
+		snprintf(buf, sizeof(buf), "%s-%u-%llu", r->host, pid, (unsigned long long)start);
+	else
+		snprintf(buf, sizeof(buf), "%s-%u", r->host, pid);
+	add(&at, otlp_kv_str(a, "service.instance.id", otlp_arena_strdup(a, buf)));
+	add(&at, otlp_kv_int(a, "process.pid", pid));
+	if (exe && *exe)
+		add(&at, otlp_kv_str(a, "process.executable.name", exe));
+	return finish(a, r, &at);
+}
+
+Otlpb__Resource *otlp_resource_agent(struct otlp_arena *a, struct otlp_resource_ctx *r,
+				     const char *service)
+{
+	struct attrs at = {.n = 0};
+
+	add(&at, otlp_kv_str(a, "service.name", service && *service ? service : "unknown_service"));
+	add(&at, otlp_kv_str(a, "service.instance.id", r->agent_instance));
+	return finish(a, r, &at);
+}
