@@ -20,10 +20,17 @@
 #include "httptrack.h"
 #include "log.h"
 #include "metrics.h"
+#include "dbmetrics.h"
+#include "otlp.h"
 #include "procs.h"
 #include "promserver.h"
 #include "route.h"
+#include "sampler.h"
 #include "selfmetrics.h"
+#include "shim_decode.h"
+#include "shimack.h"
+#include "shm_ring.h"
+#include "tracer.h"
 #include "version.h"
 
 #define MAX_CONNS 65536
@@ -31,6 +38,9 @@
 #define SWEEP_NS 1000000000ull
 #define SCAN_NS 2000000000ull
 #define EXITED_MAX 4096
+#define SHM_RING_BYTES (4u << 20)
+#define OTLP_FLUSH_MS 3000
+#define DEFAULT_SLOW_MS 1000
 
 static volatile sig_atomic_t stop_requested;
 
@@ -45,7 +55,15 @@ struct agent {
 	struct selfmetrics *self;
 	struct procs *procs;
 	struct promserver *srv;
+	struct dbmetrics *db;
+	struct otlp_exporter *otlp;
+	struct tracer *tracer;
+	struct shimack *acks;
+	struct shm_ring *ring; /* shim-only mode */
 	/* written by the event loop, read by the /metrics thread */
+	uint64_t shim_ops;
+	uint64_t shim_bad;
+	uint64_t shim_reported_drops;
 	uint64_t events[RT_EV_TYPE_MAX];
 	uint64_t bad_records;
 	uint64_t http_errors;
@@ -87,14 +105,64 @@ static void http_started(void *ctx, struct http_exchange *x)
 {
 	struct agent *a = ctx;
 
+	if (a->tracer)
+		tracer_http_start(a->tracer, x);
 	httpmetrics_start(a->hm, x, procs_service_name(a->procs, x->tgid));
 }
 
 static void http_done(void *ctx, const struct http_exchange *x)
 {
 	struct agent *a = ctx;
+	const char *service = procs_service_name(a->procs, x->tgid);
+	bool exported = false;
 
-	httpmetrics_done(a->hm, x, procs_service_name(a->procs, x->tgid));
+	if (a->tracer)
+		exported = tracer_http_done(a->tracer, x, service, procs_exe_name(a->procs, x->tgid));
+	httpmetrics_done(a->hm, x, service, exported);
+}
+
+static void emit_span(void *ctx, const struct span *s)
+{
+	struct agent *a = ctx;
+
+	otlp_export_span(a->otlp, s);
+}
+
+/* --- shim records (ioctl channel or shared-memory ring) --- */
+
+/* host_pid_tgid: the ioctl's pid_tgid as the kernel saw it (0 for the
+ * ring), which is right even when the shim runs in another pid namespace. */
+static void on_shim_record(struct agent *a, const void *rec, size_t len, uint64_t host_pid_tgid)
+{
+	const char *service;
+	struct db_op op;
+
+	if (shim_decode(rec, len, &op)) {
+		bump(&a->shim_bad, 1);
+		return;
+	}
+	if (host_pid_tgid) {
+		op.pid = (uint32_t)(host_pid_tgid >> 32);
+		op.tid = (uint32_t)host_pid_tgid;
+	}
+	if (op.is_hello) {
+		if (host_pid_tgid && op.shim_ack_addr)
+			shimack_hello(a->acks, op.pid, op.shim_ack_addr, now_ns());
+		if (op.shim_dropped + op.shim_untracked > a->shim_reported_drops)
+			bump(&a->shim_reported_drops,
+			     op.shim_dropped + op.shim_untracked - a->shim_reported_drops);
+		return;
+	}
+	bump(&a->shim_ops, 1);
+	service = procs_service_name(a->procs, op.pid);
+	dbmetrics_record(a->db, &op, service);
+	if (a->tracer)
+		tracer_db_op(a->tracer, &op, service, procs_exe_name(a->procs, op.pid));
+}
+
+static void on_ring_record(void *ctx, const void *rec, size_t len)
+{
+	on_shim_record(ctx, rec, len, 0);
 }
 
 static const struct httptrack_callbacks http_cbs = {
@@ -189,6 +257,15 @@ static int on_record(void *ctx, const void *data, size_t len)
 		if (a->nexited < EXITED_MAX)
 			a->exited[a->nexited++] = (uint32_t)(h->pid_tgid >> 32);
 		break;
+	case RT_EV_SHIM: {
+		const struct rt_shim_event *se = data;
+
+		if (len >= sizeof(*se) && sizeof(*se) + se->len <= len)
+			on_shim_record(a, se->data, se->len, h->pid_tgid);
+		else
+			bump(&a->shim_bad, 1);
+		break;
+	}
 	default:
 		break;
 	}
@@ -226,6 +303,11 @@ static void sweep(struct agent *a)
 		a->nexited = 0;
 	}
 	conntab_for_each(a->conns, sweep_one, a);
+	if (a->tracer)
+		tracer_sweep(a->tracer, now);
+	shimack_refresh(a->acks, now);
+	if (a->ring)
+		shm_ring_heartbeat(a->ring);
 	__atomic_store_n(&a->instrumented, procs_instrumented(a->procs), __ATOMIC_RELAXED);
 }
 
@@ -239,9 +321,22 @@ static void prerender(void *ctx)
 	if (a->cap)
 		capture_drops(a->cap, snap.kernel_drops);
 	snap.http_parse_errors = peek(&a->http_errors) + peek(&a->bad_records);
+	snap.db_parse_errors = peek(&a->shim_bad);
 	snap.conn_table_full = peek(&a->conn_full);
 	snap.instrumented = peek(&a->instrumented);
-	snap.nfamilies = httpmetrics_families(a->hm, snap.families, 8);
+	snap.shim_dropped = peek(&a->shim_reported_drops) + (a->ring ? shm_ring_dropped(a->ring) : 0);
+	snap.nfamilies = httpmetrics_families(a->hm, snap.families, 7);
+	snap.families[snap.nfamilies++] = dbmetrics_family(a->db);
+	if (a->otlp) {
+		struct otlp_stats st;
+
+		otlp_exporter_stats(a->otlp, &st);
+		snap.otlp_enabled = true;
+		snap.otlp_errors[0] = st.export_errors[0];
+		snap.otlp_errors[1] = st.export_errors[1];
+		snap.otlp_dropped_spans = st.spans_dropped;
+		snap.otlp_exported_spans = st.spans_exported;
+	}
 	selfmetrics_update(a->self, &snap);
 }
 
@@ -264,10 +359,12 @@ static int setup_metrics(struct agent *a)
 		}
 	}
 	a->hm = httpmetrics_new(a->reg, cfg->max_series);
+	a->db = dbmetrics_new(a->reg, cfg->max_series);
+	a->acks = shimack_new();
 	a->self = selfmetrics_new(a->reg);
 	a->http = httptrack_new(a->routes, &http_cbs, a);
 	a->conns = conntab_new(MAX_CONNS, conn_closed, a);
-	if (!a->hm || !a->self || !a->http || !a->conns)
+	if (!a->hm || !a->db || !a->acks || !a->self || !a->http || !a->conns)
 		return -ENOMEM;
 	metric_registry_set_prerender(a->reg, prerender, a);
 	return 0;
@@ -311,10 +408,71 @@ static int setup_capture(struct agent *a)
 	return 0;
 }
 
+/* OTLP export and traces, configured by the standard OTEL_* variables. */
+static int setup_export(struct agent *a)
+{
+	struct otlp_config oc;
+	struct tracer_opts to = { 0 };
+	const char *slow = getenv("REDTAP_TRACES_SLOW_MS");
+	const char *crit = getenv("REDTAP_TRACES_CRITICAL_ROUTES");
+	char err[512], *routes = NULL, *save = NULL, *tok, *list[64];
+	int rc = 0;
+
+	otlp_config_init(&oc);
+	if (otlp_config_from_env(&oc, err, sizeof(err)) ||
+	    sampler_parse(&to.sampler, getenv("OTEL_TRACES_SAMPLER"),
+			  getenv("OTEL_TRACES_SAMPLER_ARG"), err, sizeof(err))) {
+		fprintf(stderr, "redtap: %s\n", err);
+		return -EINVAL;
+	}
+	if (!oc.traces_url[0] && !oc.metrics_url[0])
+		return 0;
+	a->otlp = otlp_exporter_new(&oc, oc.metrics_url[0] ? a->reg : NULL);
+	if (!a->otlp) {
+		fprintf(stderr, "redtap: cannot start the OTLP exporter: %s\n", strerror(errno));
+		return -errno;
+	}
+	if (!oc.traces_url[0])
+		return 0;
+	to.slow_ns = (uint64_t)(slow && *slow ? atof(slow) : DEFAULT_SLOW_MS) * 1000000ull;
+	if (crit && *crit) {
+		routes = strdup(crit);
+		for (tok = strtok_r(routes, ",", &save); tok && to.ncritical < 64;
+		     tok = strtok_r(NULL, ",", &save))
+			list[to.ncritical++] = tok;
+		to.critical_routes = list;
+	}
+	a->tracer = tracer_new(&to, emit_span, a);
+	if (!a->tracer)
+		rc = -ENOMEM;
+	free(routes);
+	rt_info("OTLP export: traces %s, metrics %s", oc.traces_url[0] ? oc.traces_url : "off",
+		oc.metrics_url[0] ? oc.metrics_url : "off");
+	return rc;
+}
+
+/* Shim-only mode: shims deliver through a shared-memory ring. */
+static int setup_ring(struct agent *a)
+{
+	a->ring = shm_ring_create(shm_ring_default_path(), SHM_RING_BYTES);
+	if (!a->ring) {
+		fprintf(stderr, "redtap: cannot create the shim ring %s: %s\n",
+			shm_ring_default_path(), strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static void teardown(struct agent *a)
 {
 	promserver_stop(a->srv);
 	capture_close(a->cap);
+	/* after capture: no more spans can come in */
+	tracer_free(a->tracer);
+	otlp_exporter_free(a->otlp, OTLP_FLUSH_MS);
+	shm_ring_destroy(a->ring);
+	shimack_free(a->acks);
+	dbmetrics_free(a->db);
 	conntab_free(a->conns);
 	httptrack_free(a->http);
 	httpmetrics_free(a->hm);
@@ -343,6 +501,8 @@ static int event_loop(struct agent *a)
 		int n = a->cap ? capture_poll(a->cap, POLL_MS) : (usleep(POLL_MS * 1000), 0);
 		uint64_t now = now_ns();
 
+		if (a->ring)
+			shm_ring_drain(a->ring, on_ring_record, a);
 		if (n < 0 && n != -EINTR) {
 			rt_err("reading the ring buffer failed: %s", strerror(-n));
 			return REDTAP_EXIT_FAILURE;
@@ -378,7 +538,11 @@ int agent_run(const struct redtap_config *cfg)
 	}
 	if (setup_procs(a))
 		goto out;
-	if (!cfg->no_bpf && setup_capture(a))
+	if (setup_export(a)) {
+		rc = REDTAP_EXIT_USAGE;
+		goto out;
+	}
+	if (cfg->no_bpf ? setup_ring(a) : setup_capture(a))
 		goto out;
 	a->srv = promserver_start(cfg->listen_host, cfg->listen_port, a->reg, err, sizeof(err));
 	if (!a->srv) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "httpmetrics.h"
 
@@ -101,7 +102,29 @@ void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, con
 		metric_gauge_add(s, 1);
 }
 
-void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service)
+static void observe(struct metric_series *s, const struct http_exchange *x, double secs,
+		    bool exemplar)
+{
+	char trace[33], span[17];
+	struct timespec now;
+
+	if (!s)
+		return;
+	if (!exemplar || !x->trace.valid) {
+		metric_histogram_observe(s, secs);
+		return;
+	}
+	for (int i = 0; i < 16; i++)
+		snprintf(trace + 2 * i, 3, "%02x", x->trace.trace_id[i]);
+	for (int i = 0; i < 8; i++)
+		snprintf(span + 2 * i, 3, "%02x", x->trace.span_id[i]);
+	clock_gettime(CLOCK_REALTIME, &now);
+	metric_histogram_observe_exemplar(s, secs, trace, span,
+					  (double)now.tv_sec + (double)now.tv_nsec / 1e9);
+}
+
+void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service,
+		      bool exemplar)
 {
 	char status[8] = "", addr[HTTP1_HOST_MAX], port[8] = "";
 	const char *method = http1_method_name(x->method);
@@ -115,9 +138,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 		const char *labels[] = { service, method, status, x->route, err };
 		const char *alabels[] = { service, method };
 
-		s = metric_series_get(m->server, labels);
-		if (s)
-			metric_histogram_observe(s, secs);
+		observe(metric_series_get(m->server, labels), x, secs, exemplar);
 		s = metric_series_get(m->active, alabels);
 		if (s)
 			metric_gauge_add(s, -1);
@@ -129,9 +150,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	{
 		const char *labels[] = { service, method, status, x->route, err, addr, port };
 
-		s = metric_series_get(m->client, labels);
-		if (s)
-			metric_histogram_observe(s, secs);
+		observe(metric_series_get(m->client, labels), x, secs, exemplar);
 	}
 }
 

@@ -13,6 +13,7 @@
 #ifndef REDTAP_HTTPMETRICS_H
 #define REDTAP_HTTPMETRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "httptrack.h"
@@ -24,7 +25,10 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 void httpmetrics_free(struct httpmetrics *m); /* NULL ok; families stay in the registry */
 
 void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service);
-void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service);
+/* exemplar: the exchange's span is exported, so its trace and span ids
+ * are attached to the histogram bucket as an exemplar. */
+void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service,
+		      bool exemplar);
 
 /* The families it records into (for per-metric self-metrics): fills up
  * to max pointers, returns how many. */

@@ -23,6 +23,7 @@ struct proc {
 	bool selected;
 	bool named;
 	char comm[16]; /* from the exec event; fallback name */
+	char exe[64];  /* base name of the executable */
 	char service[SERVICE_MAX];
 	struct proc *next;
 };
@@ -426,8 +427,9 @@ static void load_name(struct proc *pr)
 		n = read(fd, buf, sizeof(buf));
 		close(fd);
 	}
-	if (n > 0 && procs_service_from_environ(buf, (size_t)n, pr->service, sizeof(pr->service)))
-		goto done;
+	pr->service[0] = '\0';
+	if (n > 0)
+		procs_service_from_environ(buf, (size_t)n, pr->service, sizeof(pr->service));
 	snprintf(path, sizeof(path), "/proc/%u/exe", pr->tgid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
@@ -438,7 +440,15 @@ static void load_name(struct proc *pr)
 		if (n > 10 && strcmp(buf + n - 10, " (deleted)") == 0)
 			buf[n - 10] = '\0';
 		base = strrchr(buf, '/');
-		snprintf(pr->service, sizeof(pr->service), "%.*s", SERVICE_MAX - 1, base ? base + 1 : buf);
+		snprintf(pr->exe, sizeof(pr->exe), "%.*s", (int)sizeof(pr->exe) - 1,
+			 base ? base + 1 : buf);
+	} else {
+		snprintf(pr->exe, sizeof(pr->exe), "%s", pr->comm);
+	}
+	if (pr->service[0])
+		goto done;
+	if (pr->exe[0]) {
+		snprintf(pr->service, sizeof(pr->service), "%s", pr->exe);
 		goto done;
 	}
 	if (pr->comm[0]) {
@@ -469,6 +479,17 @@ const char *procs_service_name(struct procs *p, uint32_t tgid)
 	if (!pr->named)
 		load_name(pr);
 	return pr->service;
+}
+
+const char *procs_exe_name(struct procs *p, uint32_t tgid)
+{
+	struct proc *pr = get(p, tgid);
+
+	if (!pr)
+		return "";
+	if (!pr->named)
+		load_name(pr);
+	return pr->exe;
 }
 
 size_t procs_instrumented(const struct procs *p)

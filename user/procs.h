@@ -46,6 +46,9 @@ void procs_exit(struct procs *p, uint32_t tgid);
 /* Never NULL; the string lives until procs_exit(tgid) or procs_free(). */
 const char *procs_service_name(struct procs *p, uint32_t tgid);
 
+/* The executable's base name ("" when unknown); same lifetime. */
+const char *procs_exe_name(struct procs *p, uint32_t tgid);
+
 /* Processes selected (filtering) or seen with traffic (not filtering). */
 size_t procs_instrumented(const struct procs *p);
 

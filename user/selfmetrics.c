@@ -32,6 +32,7 @@ struct selfmetrics {
 	struct counter events[RT_EV_TYPE_MAX];
 	struct counter drops[RT_DROP_MAX];
 	struct counter http_errors, db_errors, conn_full, shim_dropped;
+	struct counter otlp_errors[2], otlp_dropped, otlp_exported;
 	struct {
 		struct counter c;
 		const struct metric_family *f;
@@ -58,6 +59,7 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 	static const char *const version_labels[] = { "version", "revision" };
 	static const char *const type_l[] = { "type" }, *const reason_l[] = { "reason" };
 	static const char *const proto_l[] = { "protocol" }, *const metric_l[] = { "metric" };
+	static const char *const signal_l[] = { "signal" };
 	const char *build[] = { redtap_version, redtap_git_rev };
 	struct selfmetrics *s = calloc(1, sizeof(*s));
 	struct metric_family *f;
@@ -97,6 +99,19 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 			      "every process is instrumented).",
 			      NULL, NULL, 0, NULL, 0, 0);
 	s->instrumented = f ? metric_series_get(f, NULL) : NULL;
+	f = metric_family_new(r, METRIC_COUNTER, "redtap_otlp_export_errors",
+			      "OTLP export requests that failed for good, by signal.", NULL,
+			      signal_l, 1, NULL, 0, 0);
+	s->otlp_errors[0].s = one(f, "traces");
+	s->otlp_errors[1].s = one(f, "metrics");
+	f = metric_family_new(r, METRIC_COUNTER, "redtap_otlp_dropped",
+			      "Spans dropped before export (queue full or delivery failed).", NULL,
+			      signal_l, 1, NULL, 0, 0);
+	s->otlp_dropped.s = one(f, "traces");
+	f = metric_family_new(r, METRIC_COUNTER, "redtap_otlp_exported",
+			      "Spans accepted by the OTLP endpoint.", NULL, signal_l, 1, NULL, 0,
+			      0);
+	s->otlp_exported.s = one(f, "traces");
 	s->series = metric_family_new(r, METRIC_GAUGE, "redtap_metric_series",
 				      "Active series per metric, the overflow series excluded.", NULL,
 				      metric_l, 1, NULL, 0, 0);
@@ -117,6 +132,10 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 	counter_to(&s->db_errors, snap->db_parse_errors);
 	counter_to(&s->conn_full, snap->conn_table_full);
 	counter_to(&s->shim_dropped, snap->shim_dropped);
+	counter_to(&s->otlp_errors[0], snap->otlp_errors[0]);
+	counter_to(&s->otlp_errors[1], snap->otlp_errors[1]);
+	counter_to(&s->otlp_dropped, snap->otlp_dropped_spans);
+	counter_to(&s->otlp_exported, snap->otlp_exported_spans);
 	if (s->instrumented)
 		metric_gauge_set(s->instrumented, (double)snap->instrumented);
 	for (size_t i = 0; i < snap->nfamilies && i < NELEM(s->ovf); i++) {

@@ -10,6 +10,7 @@
 #ifndef REDTAP_SELFMETRICS_H
 #define REDTAP_SELFMETRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,10 @@ struct self_snapshot {
 	uint64_t conn_table_full;
 	uint64_t shim_dropped;
 	uint64_t instrumented;
+	bool otlp_enabled;
+	uint64_t otlp_errors[2]; /* traces, metrics */
+	uint64_t otlp_dropped_spans;
+	uint64_t otlp_exported_spans;
 	const struct metric_family *families[8]; /* data families, for series counts */
 	size_t nfamilies;
 };

@@ -213,7 +213,7 @@ static void test_server_exchange_buckets(void **state)
 	assert_true(value_of(text, active_series("shop", "GET")) == 1);
 	assert_true(isnan(value_of(
 	    text, server_series("_count", "shop", "GET", "200", "/users/{id}", "", NULL))));
-	httpmetrics_done(f->m, &x, "shop");
+	httpmetrics_done(f->m, &x, "shop", false);
 	text = render(f);
 	assert_true(value_of(text, active_series("shop", "GET")) == 0);
 	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
@@ -232,11 +232,11 @@ static void test_server_exchange_buckets(void **state)
 	x = server_x(HTTP1_M_GET, 200, "/users/{id}", 2000 * MS);
 	for (int i = 0; i < 3; i++) {
 		httpmetrics_start(f->m, &x, "shop");
-		httpmetrics_done(f->m, &x, "shop");
+		httpmetrics_done(f->m, &x, "shop", false);
 	}
 	x = server_x(HTTP1_M_GET, 200, "/users/{id}", 20000 * MS);
 	httpmetrics_start(f->m, &x, "shop");
-	httpmetrics_done(f->m, &x, "shop");
+	httpmetrics_done(f->m, &x, "shop", false);
 	text = render(f);
 	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
 						 "1")) == 1);
@@ -274,8 +274,8 @@ static void test_gauge_per_service_and_method(void **state)
 	assert_true(value_of(text, active_series("a", "POST")) == 1);
 	assert_true(value_of(text, active_series("b", "GET")) == 1);
 	assert_true(value_of(text, active_series("b", "_OTHER")) == 1);
-	httpmetrics_done(f->m, &get, "a");
-	httpmetrics_done(f->m, &other, "b");
+	httpmetrics_done(f->m, &get, "a", false);
+	httpmetrics_done(f->m, &other, "b", false);
 	text = render(f);
 	assert_true(value_of(text, active_series("a", "GET")) == 1);
 	assert_true(value_of(text, active_series("b", "_OTHER")) == 0);
@@ -377,11 +377,11 @@ static void test_client_labels_rendered(void **state)
 	x.end_ns = 1000 * MS + 7 * MS;
 	snprintf(x.route, sizeof(x.route), "/v1/items/{id}");
 	x.conn = &c;
-	httpmetrics_done(f->m, &x, "svc");
+	httpmetrics_done(f->m, &x, "svc", false);
 	set_v6(&c, "2001:db8::7", 9000);
 	snprintf(x.host, sizeof(x.host), "[2001:db8::7]:9000");
-	httpmetrics_done(f->m, &x, "svc");
-	httpmetrics_done(f->m, &x, "svc");
+	httpmetrics_done(f->m, &x, "svc", false);
+	httpmetrics_done(f->m, &x, "svc", false);
 	text = render(f);
 	assert_true(value_of(text, client_series("_count", "svc", "PUT", "204", "/v1/items/{id}",
 						 "", "10.1.2.3", "8080")) == 1);
@@ -403,7 +403,7 @@ static void test_label_escaping(void **state)
 	x.status = 200;
 	snprintf(x.host, sizeof(x.host), "we\"ird\\host");
 	snprintf(x.route, sizeof(x.route), "/");
-	httpmetrics_done(f->m, &x, "s\"v\nc");
+	httpmetrics_done(f->m, &x, "s\"v\nc", false);
 	text = render(f);
 	assert_non_null(strstr(text, "service_name=\"s\\\"v\\nc\""));
 	assert_non_null(strstr(text, "server_address=\"we\\\"ird\\\\host\""));
@@ -424,7 +424,7 @@ static void test_series_cap(void **state)
 	for (int i = 0; i < 4; i++) {
 		struct http_exchange x = server_x(HTTP1_M_GET, 200, routes[i], MS);
 
-		httpmetrics_done(m, &x, "svc");
+		httpmetrics_done(m, &x, "svc", false);
 	}
 	httpmetrics_families(m, fam, 3);
 	assert_int_equal(metric_family_series_count(fam[0]), 2);
@@ -449,7 +449,7 @@ static void test_openmetrics_render(void **state)
 
 	x.error_type = "500";
 	httpmetrics_start(f->m, &x, "om");
-	httpmetrics_done(f->m, &x, "om");
+	httpmetrics_done(f->m, &x, "om", false);
 	text = render_fmt(f, PROM_FMT_OPENMETRICS);
 	assert_non_null(strstr(text, "# UNIT " SERVER " seconds\n"));
 	assert_true(value_of(text, server_series("_bucket", "om", "DELETE", "500", "/x", "500",
@@ -482,7 +482,7 @@ static void e2e_done(void *ctx, const struct http_exchange *x)
 {
 	struct e2e *e = ctx;
 
-	httpmetrics_done(e->f->m, x, "shop");
+	httpmetrics_done(e->f->m, x, "shop", false);
 }
 
 static const struct httptrack_callbacks e2e_cbs = {.on_start = e2e_start, .on_done = e2e_done};
