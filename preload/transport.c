@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * transport.c - delivers shim records: the ioctl channel while an agent acks,
+ * otherwise the shared-memory ring while its daemon's heartbeat is fresh,
+ * otherwise nothing (and a probe at most every TRANSPORT_PROBE_NS).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ring_write.h"
+#include "transport.h"
+
+#define TP_MAX_MAPS 8
+#define TP_MAX_RING (1ull << 30)
+
+enum tp_mode { TP_AUTO, TP_IOCTL, TP_RING, TP_OFF };
+
+struct tp_map {
+	struct rt_shim_ring_hdr *h;
+	uint64_t data_size; /* validated once at map time */
+	uint64_t dev, ino;
+};
+
+struct hello_wire {
+	uint32_t msg[4]; /* struct rt_shim_msg */
+	struct rt_shim_hello hello;
+};
+
+static int tp_mode;
+static char tp_path[256];
+static struct rt_shim_ack tp_ack __attribute__((aligned(16))); /* written by the daemon */
+static int tp_probing;
+static uint64_t tp_next_probe;
+static uint64_t tp_next_hello;
+static struct tp_map tp_maps[TP_MAX_MAPS];
+static int tp_nmaps;
+static struct tp_map *tp_ring;
+static uint64_t tp_sent, tp_dropped;
+
+_Static_assert(sizeof(struct rt_shim_msg) == 16, "the wire header mirrors rt_shim_msg");
+_Static_assert(offsetof(struct shim_wire, u) == sizeof(struct rt_shim_msg), "wire layout");
+_Static_assert(offsetof(struct hello_wire, hello) == sizeof(struct rt_shim_msg), "wire layout");
+
+void transport_init(const char *ring_path, const char *mode)
+{
+	if (!mode || !*mode || !strcmp(mode, "auto"))
+		tp_mode = TP_AUTO;
+	else if (!strcmp(mode, "ioctl"))
+		tp_mode = TP_IOCTL;
+	else if (!strcmp(mode, "ring"))
+		tp_mode = TP_RING;
+	else
+		tp_mode = TP_OFF;
+	if (ring_path && *ring_path) {
+		shim_strlcpy((uint8_t *)tp_path, sizeof(tp_path), ring_path);
+	} else {
+		shim_strlcpy((uint8_t *)tp_path, sizeof(tp_path), "/dev/shm/redtap-shim-");
+		shim_append_uint(tp_path, sizeof(tp_path), (unsigned)getuid());
+	}
+}
+
+void transport_after_fork(void)
+{
+	__atomic_store_n(&tp_probing, 0, __ATOMIC_RELAXED);
+}
+
+uint64_t transport_ack_addr(void)
+{
+	return (uint64_t)(uintptr_t)&tp_ack;
+}
+
+/* The agent acknowledged a hello and its acknowledgement has not expired. */
+static bool ioctl_acked(uint64_t now)
+{
+	return tp_mode != TP_RING && tp_mode != TP_OFF &&
+	       __atomic_load_n(&tp_ack.magic, __ATOMIC_ACQUIRE) == RT_SHIM_ACK &&
+	       now < __atomic_load_n(&tp_ack.expires_ns, __ATOMIC_ACQUIRE);
+}
+
+void transport_stats(struct transport_stats *st)
+{
+	st->sent = __atomic_load_n(&tp_sent, __ATOMIC_RELAXED);
+	st->dropped = __atomic_load_n(&tp_dropped, __ATOMIC_RELAXED);
+}
+
+/* wire: a struct rt_shim_msg header followed by len bytes of record. The
+ * syscall fails with EBADF; the agent's eBPF program has read it by then. */
+static void ioctl_send(void *wire, uint32_t len)
+{
+	uint32_t *msg = wire;
+
+	msg[0] = RT_SHIM_MAGIC;
+	msg[1] = len;
+	msg[2] = 0;
+	msg[3] = 0;
+	ioctl(RT_SHIM_IOCTL_FD, RT_SHIM_IOCTL_CMD, wire);
+}
+
+static bool ring_fresh(const struct tp_map *m, uint64_t now)
+{
+	uint64_t hb = __atomic_load_n(&m->h->heartbeat_ns, __ATOMIC_ACQUIRE);
+
+	return hb && (int64_t)(now - hb) < (int64_t)RT_SHIM_RING_STALE_NS &&
+	       (int64_t)(hb - now) < (int64_t)RT_SHIM_RING_STALE_NS;
+}
+
+static bool ring_file_ok(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode) || (st->st_mode & S_IWOTH))
+		return false;
+	if (st->st_uid != geteuid() && st->st_uid != 0)
+		return false;
+	return st->st_size >= RT_SHIM_RING_HDR_SIZE + 4096 &&
+	       (uint64_t)st->st_size <= RT_SHIM_RING_HDR_SIZE + TP_MAX_RING;
+}
+
+static bool ring_hdr_ok(const struct rt_shim_ring_hdr *h, uint64_t file_size)
+{
+	uint64_t size = h->data_size;
+
+	return h->magic == RT_SHIM_RING_MAGIC && h->version == RT_SHIM_RING_VERSION &&
+	       size >= 4096 && !(size & (size - 1)) && RT_SHIM_RING_HDR_SIZE + size <= file_size;
+}
+
+/* Maps the ring at tp_path (or finds it mapped already). Only the prober runs this. */
+static struct tp_map *ring_attach(void)
+{
+	struct tp_map *m = NULL;
+	struct stat st;
+	void *p;
+	int fd, i;
+
+	fd = open(tp_path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || !ring_file_ok(&st))
+		goto out_close;
+	for (i = 0; i < tp_nmaps; i++)
+		if (tp_maps[i].dev == (uint64_t)st.st_dev &&
+		    tp_maps[i].ino == (uint64_t)st.st_ino) {
+			m = &tp_maps[i];
+			goto out_close;
+		}
+	if (tp_nmaps == TP_MAX_MAPS)
+		goto out_close;
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		goto out_close;
+	if (!ring_hdr_ok(p, (uint64_t)st.st_size)) {
+		munmap(p, (size_t)st.st_size);
+		goto out_close;
+	}
+	m = &tp_maps[tp_nmaps];
+	m->h = p;
+	m->data_size = ((struct rt_shim_ring_hdr *)p)->data_size;
+	m->dev = (uint64_t)st.st_dev;
+	m->ino = (uint64_t)st.st_ino;
+	__atomic_store_n(&tp_nmaps, tp_nmaps + 1, __ATOMIC_RELEASE);
+out_close:
+	close(fd);
+	return m;
+}
+
+static bool ring_send(struct tp_map *m, const void *rec, uint32_t len)
+{
+	if (shim_ring_write(m->h, m->data_size, rec, len) == 0) {
+		__atomic_add_fetch(&tp_sent, 1, __ATOMIC_RELAXED);
+		return true;
+	}
+	__atomic_add_fetch(&tp_dropped, 1, __ATOMIC_RELAXED);
+	return false;
+}
+
+void transport_probe(uint64_t now)
+{
+	struct hello_wire hw;
+	struct tp_map *m;
+	int expected = 0;
+	int saved = errno;
+
+	if (tp_mode == TP_OFF)
+		return;
+	if (!__atomic_compare_exchange_n(&tp_probing, &expected, 1, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&tp_next_probe, now + TRANSPORT_PROBE_NS, __ATOMIC_RELAXED);
+	__atomic_store_n(&tp_next_hello, now + TRANSPORT_HELLO_NS, __ATOMIC_RELAXED);
+	if (tp_mode != TP_RING && !ioctl_acked(now)) {
+		/* an agent answers asynchronously, by writing tp_ack */
+		shim_hello_fill(&hw.hello, RT_SHIM_FEAT_IOCTL);
+		ioctl_send(&hw, sizeof(hw.hello));
+	}
+	if (tp_mode != TP_IOCTL && !__atomic_load_n(&tp_ring, __ATOMIC_ACQUIRE)) {
+		m = ring_attach();
+		if (m && ring_fresh(m, now)) {
+			__atomic_store_n(&tp_ring, m, __ATOMIC_RELEASE);
+			shim_hello_fill(&hw.hello, RT_SHIM_FEAT_RING);
+			ring_send(m, &hw.hello, sizeof(hw.hello));
+		}
+	}
+	__atomic_store_n(&tp_probing, 0, __ATOMIC_RELEASE);
+	errno = saved;
+}
+
+/* The ring in use, if its daemon is alive; forgets a dead one. */
+static struct tp_map *ring_live(uint64_t now)
+{
+	struct tp_map *m = __atomic_load_n(&tp_ring, __ATOMIC_ACQUIRE);
+
+	if (!m || ring_fresh(m, now))
+		return m;
+	__atomic_compare_exchange_n(&tp_ring, &m, NULL, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+bool transport_ready(uint64_t now)
+{
+	uint64_t next;
+
+	if (ioctl_acked(now) || ring_live(now))
+		return true;
+	next = __atomic_load_n(&tp_next_probe, __ATOMIC_RELAXED);
+	if (now < next ||
+	    !__atomic_compare_exchange_n(&tp_next_probe, &next, now + TRANSPORT_PROBE_NS, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return false;
+	transport_probe(now);
+	return ioctl_acked(now) || ring_live(now);
+}
+
+/* Sends a keepalive hello on the channel in use, at most every TRANSPORT_HELLO_NS. */
+static void maybe_hello(uint64_t now, struct tp_map *m)
+{
+	uint64_t next = __atomic_load_n(&tp_next_hello, __ATOMIC_RELAXED);
+	struct hello_wire hw;
+
+	if (now < next ||
+	    !__atomic_compare_exchange_n(&tp_next_hello, &next, now + TRANSPORT_HELLO_NS, false,
+					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		return;
+	shim_hello_fill(&hw.hello, m ? RT_SHIM_FEAT_RING : RT_SHIM_FEAT_IOCTL);
+	if (m) {
+		ring_send(m, &hw.hello, sizeof(hw.hello));
+	} else {
+		ioctl_send(&hw, sizeof(hw.hello));
+		__atomic_add_fetch(&tp_sent, 1, __ATOMIC_RELAXED);
+	}
+}
+
+void transport_send(struct shim_wire *w, uint64_t now)
+{
+	uint32_t len = w->u.hdr.len;
+	struct tp_map *m;
+
+	if (ioctl_acked(now)) {
+		ioctl_send(w, len);
+		__atomic_add_fetch(&tp_sent, 1, __ATOMIC_RELAXED);
+		maybe_hello(now, NULL);
+		return;
+	}
+	m = ring_live(now);
+	if (m) {
+		ring_send(m, &w->u, len);
+		maybe_hello(now, m);
+	}
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * dbmetrics.c - db_client_operation_duration_seconds from shim operations.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "dbmetrics.h"
+
+struct dbmetrics {
+	struct metric_family *fam;
+};
+
+static const char *const labels[] = {
+    "service_name",   "db_system_name", "db_operation_name", "db_namespace",
+    "server_address", "server_port",	"error_type",	     "db_response_status_code",
+};
+
+/* OpenTelemetry semantic conventions: advice for db.client.operation.duration. */
+static const double buckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+
+struct dbmetrics *dbmetrics_new(struct metric_registry *r, size_t max_series)
+{
+	struct dbmetrics *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->fam = metric_family_new(r, METRIC_HISTOGRAM, DBMETRICS_NAME,
+				   "Duration of database client operations.", "seconds", labels,
+				   sizeof(labels) / sizeof(labels[0]), buckets,
+				   sizeof(buckets) / sizeof(buckets[0]), max_series);
+	if (!m->fam) {
+		int err = errno;
+
+		free(m);
+		errno = err;
+		return NULL;
+	}
+	return m;
+}
+
+void dbmetrics_record(struct dbmetrics *m, const struct db_op *op, const char *service_name)
+{
+	const char *values[sizeof(labels) / sizeof(labels[0])];
+	char port[8] = "";
+	struct metric_series *s;
+
+	if (!m || !op || op->is_hello)
+		return;
+	if (op->server_port)
+		snprintf(port, sizeof(port), "%u", op->server_port);
+	values[0] = service_name ? service_name : "";
+	values[1] = op->system ? op->system : "";
+	values[2] = op->operation;
+	values[3] = op->namespace_;
+	values[4] = op->server_address;
+	values[5] = port;
+	values[6] = op->error_type;
+	values[7] = op->status_code;
+	s = metric_series_get(m->fam, values);
+	if (s)
+		metric_histogram_observe(
+		    s, op->end_ns > op->start_ns ? (double)(op->end_ns - op->start_ns) / 1e9 : 0.0);
+}
+
+void dbmetrics_free(struct dbmetrics *m)
+{
+	free(m);
+}
+
+struct metric_family *dbmetrics_family(const struct dbmetrics *m)
+{
+	return m->fam;
+}

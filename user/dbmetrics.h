@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * dbmetrics.h - records database and cache operations (struct db_op from
+ * shim_decode.h) into the histogram db_client_operation_duration_seconds
+ * (OpenTelemetry db.client.operation.duration, unit s, with the
+ * semantic conventions' advised buckets 0.001 ... 10 s), labelled
+ * service_name, db_system_name, db_operation_name, db_namespace,
+ * server_address, server_port, error_type, db_response_status_code.
+ *
+ * API: dbmetrics_new() declares the family in a registry (user/metrics.h)
+ * with a cap of max_series label sets (past it the registry folds new ones
+ * into its overflow series); dbmetrics_record() observes one operation
+ * (hello records are ignored); dbmetrics_free() frees only this handle: the
+ * family belongs to the registry.
+ *
+ * Thread-safety: as the registry: any thread.
+ */
+#ifndef REDTAP_DBMETRICS_H
+#define REDTAP_DBMETRICS_H
+
+#include <stddef.h>
+
+#include "metrics.h"
+#include "shim_decode.h"
+
+#define DBMETRICS_NAME "db_client_operation_duration_seconds"
+
+struct dbmetrics;
+
+/* NULL and errno on failure (EINVAL if the name is taken, ENOMEM). */
+struct dbmetrics *dbmetrics_new(struct metric_registry *r, size_t max_series);
+void dbmetrics_record(struct dbmetrics *m, const struct db_op *op, const char *service_name);
+/* NULL is ok. */
+void dbmetrics_free(struct dbmetrics *m);
+
+/* The family, for tests and exporters. */
+struct metric_family *dbmetrics_family(const struct dbmetrics *m);
+
+#endif /* REDTAP_DBMETRICS_H */
