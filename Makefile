@@ -67,6 +67,7 @@ include preload/preload.mk
 -include tests/shim/shim.mk
 -include proto/proto.mk
 -include bench/bench.mk
+include tests/e2e/apps/apps.mk
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/preload:
 	$(Q)mkdir -p $@

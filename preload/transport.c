@@ -3,6 +3,12 @@
  * transport.c - delivers shim records: the ioctl channel while an agent acks,
  * otherwise the shared-memory ring while its daemon's heartbeat is fresh,
  * otherwise nothing (and a probe at most every TRANSPORT_PROBE_NS).
+ *
+ * Probation: for TRANSPORT_PROBATION_NS after start-up, before any ack can
+ * have arrived, records go by ioctl anyway (when no ring is live), so the
+ * first operations of short-lived programs (psql, pgbench) reach an agent.
+ * Without an agent that costs one failing syscall per operation, and only
+ * during that window.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,12 +16,14 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ring_write.h"
 #include "transport.h"
 
 #define TP_MAX_MAPS 8
+#define TRANSPORT_PROBATION_NS 2000000000ull
 #define TP_MAX_RING (1ull << 30)
 
 enum tp_mode { TP_AUTO, TP_IOCTL, TP_RING, TP_OFF };
@@ -41,6 +49,7 @@ static struct tp_map tp_maps[TP_MAX_MAPS];
 static int tp_nmaps;
 static struct tp_map *tp_ring;
 static uint64_t tp_sent, tp_dropped;
+static uint64_t tp_probation_until; /* CLOCK_MONOTONIC */
 
 _Static_assert(sizeof(struct rt_shim_msg) == 16, "the wire header mirrors rt_shim_msg");
 _Static_assert(offsetof(struct shim_wire, u) == sizeof(struct rt_shim_msg), "wire layout");
@@ -48,6 +57,11 @@ _Static_assert(offsetof(struct hello_wire, hello) == sizeof(struct rt_shim_msg),
 
 void transport_init(const char *ring_path, const char *mode)
 {
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == 0)
+		tp_probation_until = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec +
+				     TRANSPORT_PROBATION_NS;
 	if (!mode || !*mode || !strcmp(mode, "auto"))
 		tp_mode = TP_AUTO;
 	else if (!strcmp(mode, "ioctl"))
@@ -80,6 +94,12 @@ static bool ioctl_acked(uint64_t now)
 	return tp_mode != TP_RING && tp_mode != TP_OFF &&
 	       __atomic_load_n(&tp_ack.magic, __ATOMIC_ACQUIRE) == RT_SHIM_ACK &&
 	       now < __atomic_load_n(&tp_ack.expires_ns, __ATOMIC_ACQUIRE);
+}
+
+/* Early after start-up an agent may listen without having acked yet. */
+static bool ioctl_probation(uint64_t now)
+{
+	return tp_mode != TP_RING && tp_mode != TP_OFF && now < tp_probation_until;
 }
 
 void transport_stats(struct transport_stats *st)
@@ -225,12 +245,11 @@ bool transport_ready(uint64_t now)
 	if (ioctl_acked(now) || ring_live(now))
 		return true;
 	next = __atomic_load_n(&tp_next_probe, __ATOMIC_RELAXED);
-	if (now < next ||
-	    !__atomic_compare_exchange_n(&tp_next_probe, &next, now + TRANSPORT_PROBE_NS, false,
-					 __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-		return false;
-	transport_probe(now);
-	return ioctl_acked(now) || ring_live(now);
+	if (now >= next &&
+	    __atomic_compare_exchange_n(&tp_next_probe, &next, now + TRANSPORT_PROBE_NS, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+		transport_probe(now);
+	return ioctl_acked(now) || ring_live(now) || ioctl_probation(now);
 }
 
 /* Sends a keepalive hello on the channel in use, at most every TRANSPORT_HELLO_NS. */
@@ -267,5 +286,10 @@ void transport_send(struct shim_wire *w, uint64_t now)
 	if (m) {
 		ring_send(m, &w->u, len);
 		maybe_hello(now, m);
+		return;
+	}
+	if (ioctl_probation(now)) {
+		ioctl_send(w, len);
+		__atomic_add_fetch(&tp_sent, 1, __ATOMIC_RELAXED);
 	}
 }

@@ -146,11 +146,12 @@ static void on_shim_record(struct agent *a, const void *rec, size_t len, uint64_
 		op.tid = (uint32_t)host_pid_tgid;
 	}
 	if (op.is_hello) {
-		if (host_pid_tgid && op.shim_ack_addr)
-			shimack_hello(a->acks, op.pid, op.shim_ack_addr, now_ns());
-		if (op.shim_dropped + op.shim_untracked > a->shim_reported_drops)
-			bump(&a->shim_reported_drops,
-			     op.shim_dropped + op.shim_untracked - a->shim_reported_drops);
+		uint64_t lost;
+
+		/* Only the ioctl channel needs an ack; ring hellos are counted. */
+		shimack_hello(a->acks, op.pid, host_pid_tgid ? op.shim_ack_addr : 0,
+			      op.shim_dropped + op.shim_untracked, &lost, now_ns());
+		bump(&a->shim_reported_drops, lost);
 		return;
 	}
 	bump(&a->shim_ops, 1);

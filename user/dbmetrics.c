@@ -15,6 +15,7 @@ struct dbmetrics {
 static const char *const labels[] = {
     "service_name",   "db_system_name", "db_operation_name", "db_namespace",
     "server_address", "server_port",	"error_type",	     "db_response_status_code",
+    "db_query_summary",
 };
 
 /* OpenTelemetry semantic conventions: advice for db.client.operation.duration. */
@@ -58,6 +59,8 @@ void dbmetrics_record(struct dbmetrics *m, const struct db_op *op, const char *s
 	values[5] = port;
 	values[6] = op->error_type;
 	values[7] = op->status_code;
+	/* low cardinality by construction: operation + main table */
+	values[8] = op->query_summary;
 	s = metric_series_get(m->fam, values);
 	if (s)
 		metric_histogram_observe(

@@ -4,10 +4,24 @@
  * agent, `redtap run`, or prints help or the version.
  */
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "config.h"
 #include "log.h"
+#include "run.h"
+
+/* The shim to preload: --shim when it exists, else next to this binary or
+ * in ../lib/redtap/ from it (so a build tree and an install both work). */
+static const char *find_shim(const struct redtap_config *cfg, char *buf, size_t len)
+{
+	if (access(cfg->shim_path, R_OK) == 0)
+		return cfg->shim_path;
+	if (run_find_shim(buf, len) == 0)
+		return buf;
+	return cfg->shim_path;
+}
 
 int main(int argc, char **argv)
 {
@@ -32,10 +46,12 @@ int main(int argc, char **argv)
 		config_print_version(stdout);
 		rc = REDTAP_EXIT_OK;
 		break;
-	case CMD_RUN:
-		fprintf(stderr, "redtap: 'redtap run' is not available in this build\n");
-		rc = REDTAP_EXIT_FAILURE;
+	case CMD_RUN: {
+		char shim[4096];
+
+		rc = run_program(find_shim(&cfg, shim, sizeof(shim)), cfg.run_argv);
 		break;
+	}
 	case CMD_AGENT:
 	default:
 		rc = agent_run(&cfg);

@@ -20,6 +20,7 @@ struct shim_entry {
 	uint32_t pid;
 	uint64_t addr;
 	uint64_t written_ns;
+	uint64_t dropped; /* the shim's loss counter at its last hello */
 };
 
 struct shimack {
@@ -53,31 +54,36 @@ static int write_ack(uint32_t pid, uint64_t addr, uint64_t now)
 	return 0;
 }
 
-int shimack_hello(struct shimack *s, uint32_t pid, uint64_t addr, uint64_t now)
+int shimack_hello(struct shimack *s, uint32_t pid, uint64_t addr, uint64_t dropped,
+		  uint64_t *new_drops, uint64_t now)
 {
 	struct shim_entry *e = NULL;
-	int rc;
+	int rc = 0;
 
-	if (!addr || (addr & 7))
+	*new_drops = 0;
+	if (addr & 7)
 		return -EINVAL;
 	for (size_t i = 0; i < s->n; i++)
 		if (s->e[i].pid == pid)
 			e = &s->e[i];
-	rc = write_ack(pid, addr, now);
-	if (rc) {
-		rt_debug("cannot acknowledge the shim in process %u: %s", pid, strerror(-rc));
-		return rc;
-	}
 	if (!e) {
 		if (s->n == MAX_SHIMS)
 			return -ENOSPC;
 		e = &s->e[s->n++];
-		rt_debug("shim in process %u acknowledged", pid);
+		memset(e, 0, sizeof(*e));
+		e->pid = pid;
 	}
-	e->pid = pid;
-	e->addr = addr;
+	if (dropped > e->dropped)
+		*new_drops = dropped - e->dropped;
+	e->dropped = dropped;
 	e->written_ns = now;
-	return 0;
+	if (!addr)
+		return 0;
+	e->addr = addr;
+	rc = write_ack(pid, addr, now);
+	if (rc)
+		rt_debug("cannot acknowledge the shim in process %u: %s", pid, strerror(-rc));
+	return rc;
 }
 
 void shimack_refresh(struct shimack *s, uint64_t now)
@@ -89,7 +95,7 @@ void shimack_refresh(struct shimack *s, uint64_t now)
 			i++;
 			continue;
 		}
-		if (write_ack(e->pid, e->addr, now) == 0) {
+		if (e->addr && write_ack(e->pid, e->addr, now) == 0) {
 			e->written_ns = now;
 			i++;
 			continue;

@@ -22,8 +22,12 @@ struct shimack;
 struct shimack *shimack_new(void);
 void shimack_free(struct shimack *s); /* NULL ok */
 
-/* pid in the agent's pid namespace; addr in that process. 0 or -errno. */
-int shimack_hello(struct shimack *s, uint32_t pid, uint64_t addr, uint64_t now_ns);
+/* pid in the agent's pid namespace; addr in that process (0: nothing to
+ * acknowledge, e.g. a hello that came through the ring). dropped is the
+ * shim's cumulative loss counter; *new_drops gets what it lost since its
+ * previous hello. 0 or -errno. */
+int shimack_hello(struct shimack *s, uint32_t pid, uint64_t addr, uint64_t dropped,
+		  uint64_t *new_drops, uint64_t now_ns);
 void shimack_refresh(struct shimack *s, uint64_t now_ns);
 size_t shimack_count(const struct shimack *s);
 

@@ -488,21 +488,21 @@ static bool parent_of_thread(struct tracer *t, uint32_t tid, struct trace_ctx *c
 	return true;
 }
 
-static void start_client(struct tracer *t, struct http_exchange *x)
+/* Returns false when the exchange gets no span of ours. */
+static bool start_client(struct tracer *t, struct http_exchange *x)
 {
 	struct trace_ctx *c = &x->trace;
 	const struct conn *cn = x->conn;
+	uint8_t tid[16], pid[8];
 	bool sampled;
 
-	if (!parent_of_thread(t, x->tid, c)) {
-		/* An instrumented caller may send its own traceparent. */
-		if (tracer_parse_traceparent(x->traceparent, c->trace_id, c->parent_id, &sampled)) {
-			c->remote_parent = true;
-			c->sampled = sampler_decide(&t->sampler, c->trace_id, true, sampled);
-		} else {
-			new_trace(t, c);
-		}
-	}
+	/* A client that sends its own traceparent is instrumented: its span
+	 * already exists (the header's parent id), and the server side will
+	 * continue from it. A second span of ours would duplicate it. */
+	if (tracer_parse_traceparent(x->traceparent, tid, pid, &sampled))
+		return false;
+	if (!parent_of_thread(t, x->tid, c))
+		new_trace(t, c);
 	if (cn && cn->has_endpoints) {
 		uint8_t key[36];
 		struct link *l;
@@ -515,6 +515,7 @@ static void start_client(struct tracer *t, struct http_exchange *x)
 		memcpy(l->trace_id, c->trace_id, 16);
 		memcpy(l->span_id, c->span_id, 8);
 	}
+	return true;
 }
 
 void tracer_http_start(struct tracer *t, struct http_exchange *x)
@@ -523,8 +524,8 @@ void tracer_http_start(struct tracer *t, struct http_exchange *x)
 	random_id(t, x->trace.span_id, 8);
 	if (x->server)
 		start_server(t, x);
-	else
-		start_client(t, x);
+	else if (!start_client(t, x))
+		return;
 	x->trace.valid = true;
 }
 

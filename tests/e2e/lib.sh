@@ -10,6 +10,7 @@ set -u
 E2E_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 REDTAP="$E2E_ROOT/build/redtap"
 E2E_TMP=$(mktemp -d /tmp/redtap-e2e.XXXXXX)
+chmod 755 "$E2E_TMP" # servers run as other users (postgres, nobody)
 E2E_PIDS=""
 E2E_FAILED=0
 E2E_CHECKS=0

@@ -6,6 +6,7 @@
 # installs the cleanup trap), pg_start / redis_start as needed, then `check`
 # lines, then shim_finish (prints the tally, exits non-zero on any failure).
 
+. "$(dirname "${BASH_SOURCE[0]:-$0}")/../lib/servers.sh"
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
@@ -21,11 +22,7 @@ REDIS_PID=
 PG_USER=postgres
 
 shim_cleanup() {
-	if [ -n "$PG_DIR" ] && [ -f "$PG_DIR/data/postmaster.pid" ]; then
-		runuser -u $PG_USER -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop \
-			>/dev/null 2>&1
-	fi
-	[ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null && wait "$REDIS_PID" 2>/dev/null
+	srv_stop
 	[ -n "$TMP" ] && rm -rf "$TMP"
 	return 0
 }
@@ -60,30 +57,16 @@ shim_finish() {
 }
 
 pg_start() {
-	PG_DIR=$TMP/pg
-	mkdir -p "$PG_DIR"
-	chown $PG_USER "$PG_DIR"
-	runuser -u $PG_USER -- "$PG_BIN/initdb" -D "$PG_DIR/data" -U postgres -A trust \
-		-E UTF8 --locale=C >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log"; return 1; }
-	runuser -u $PG_USER -- "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-		-o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off" start \
-		>/dev/null || { cat "$PG_DIR/log"; return 1; }
+	srv_pg_start "$TMP/pg" "$PG_PORT" || return 1
+	PG_DIR=$SRV_PG_DIR
 	PGCONN="host=127.0.0.1 port=$PG_PORT dbname=shimtest user=postgres"
 	psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE DATABASE shimtest" \
 		>/dev/null
 }
 
 redis_start() {
-	redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-		--unixsocket "$TMP/redis.sock" --unixsocketperm 777 --daemonize no \
-		>"$TMP/redis.log" 2>&1 &
-	REDIS_PID=$!
-	for _ in $(seq 50); do
-		redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	cat "$TMP/redis.log"
-	return 1
+	srv_redis_start "$TMP" "$REDIS_PORT" || return 1
+	REDIS_PID=$SRV_REDIS_PID
 }
 
 # ring_run OUT CMD...: runs CMD with the shim under ring_dump; records in OUT.

@@ -1,0 +1,64 @@
+#!/bin/bash
+# tests/e2e/test_db_agent.sh - PostgreSQL and Redis calls of an
+# uninstrumented Python server, wrapped with `redtap run`, reach the
+# agent through the shim's ioctl channel: db_client_operation_duration
+# histograms with system, operation, namespace, endpoint and SQLSTATE;
+# and spans: one SERVER span per request with the DB and cache spans as
+# its children, in the caller's trace when a traceparent was sent.
+# pgbench -S through `redtap run` is counted exactly.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/apps/receiver.sh"
+. "$E2E_ROOT/tests/lib/servers.sh"
+APP=28080
+PG=28432
+RD=28379
+AGENT=28464
+SPANS="python3 $E2E_ROOT/tests/e2e/apps/spans.py"
+trap 'srv_stop; e2e_cleanup' EXIT
+
+make -s -C "$E2E_ROOT" build/tests/librediswrap.so >/dev/null || { echo "  FAIL build"; exit 1; }
+srv_pg_start "$E2E_TMP/pg" $PG || exit 1
+srv_redis_start "$E2E_TMP" $RD || exit 1
+psql -q -h 127.0.0.1 -p $PG -U postgres -c "CREATE DATABASE redtap" >/dev/null
+psql -q -h 127.0.0.1 -p $PG -U postgres -d redtap \
+	-c "CREATE TABLE orders (id int primary key, item text); INSERT INTO orders SELECT g, 'item' || g FROM generate_series(1, 100) g" >/dev/null
+
+start_receiver db
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200
+start_agent $AGENT
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY
+OTEL_SERVICE_NAME=shop "$REDTAP" run -- /usr/bin/python3 "$E2E_ROOT/tests/e2e/apps/shop_app.py" $APP $PG $RD \
+	"$E2E_ROOT/build/tests/librediswrap.so" 2>>"$E2E_TMP/app.log" &
+bg_track $!
+wait_port $APP
+TP=00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+for i in 1 2 3; do curl -s -o /dev/null http://127.0.0.1:$APP/order/$i; done
+curl -s -o /dev/null -H "traceparent: $TP" http://127.0.0.1:$APP/order/42
+curl -s -o /dev/null http://127.0.0.1:$APP/broken
+sleep 3
+
+D=db_client_operation_duration_seconds_count
+expect_eq "SELECTs on orders" "$(metric_sum $D service_name=shop db_system_name=postgresql db_operation_name=SELECT db_namespace=redtap server_address=127.0.0.1 server_port=$PG error_type=)" 4
+expect_eq "Redis INCR" "$(metric_sum $D service_name=shop db_system_name=redis db_operation_name=INCR server_port=$RD)" 4
+expect_eq "SQL error with its SQLSTATE" "$(metric_sum $D service_name=shop db_system_name=postgresql db_response_status_code=42P01)" 1
+check "SQL error has an error_type" test "$(metric_sum $D service_name=shop db_response_status_code=42P01 error_type=)" = 0
+
+F=$RX_OUT
+srv=$($SPANS $F get span service=shop kind=SERVER trace=4bf92f3577b34da6a3ce929d0e0e4736)
+expect_eq "server span continues the caller's trace" "$($SPANS $F get parent span=$srv)" 00f067aa0ba902b7
+expect_eq "the SELECT is its child" "$($SPANS $F count parent=$srv kind=CLIENT attr.db.system.name=postgresql attr.db.operation.name=SELECT attr.db.namespace=redtap)" 1
+expect_eq "the INCR is its child" "$($SPANS $F count parent=$srv kind=CLIENT attr.db.system.name=redis attr.db.operation.name=INCR)" 1
+expect_eq "psycopg2's implicit BEGIN is its child too" "$($SPANS $F count parent=$srv attr.db.operation.name=BEGIN)" 1
+expect_eq "nothing else in the caller's trace (curl sent its own traceparent: no duplicate span)" "$($SPANS $F count trace=4bf92f3577b34da6a3ce929d0e0e4736)" 4
+bad=$($SPANS $F get span service=shop kind=SERVER attr.http.route=/broken)
+expect_eq "failed query span under the failing request" "$($SPANS $F count parent=$bad status=ERROR attr.db.response.status_code=42P01)" 1
+
+# pgbench -S through redtap run: every statement counted
+runuser -u postgres -- pgbench -q -i -s 1 -h 127.0.0.1 -p $PG redtap >/dev/null 2>&1
+Q="db_query_summary=SELECT pgbench_accounts"
+before=$(metric_sum $D service_name=pgbench "$Q")
+OTEL_SERVICE_NAME=pgbench "$REDTAP" run -- runuser -u postgres -- pgbench -n -S -t 200 -h 127.0.0.1 -p $PG redtap >/dev/null 2>&1
+settle
+after=$(metric_sum $D service_name=pgbench "$Q")
+expect_eq "pgbench -S: 200 SELECTs" "$((after - before))" 200
+e2e_finish
