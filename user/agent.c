@@ -148,6 +148,7 @@ static void on_shim_record(struct agent *a, const void *rec, size_t len, uint64_
 	if (op.is_hello) {
 		uint64_t lost;
 
+		procs_hint(a->procs, op.pid, op.service_name, op.comm);
 		/* Only the ioctl channel needs an ack; ring hellos are counted. */
 		shimack_hello(a->acks, op.pid, host_pid_tgid ? op.shim_ack_addr : 0,
 			      op.shim_dropped + op.shim_untracked, &lost, now_ns());

@@ -22,7 +22,8 @@ struct proc {
 	uint32_t tgid;
 	bool selected;
 	bool named;
-	char comm[16]; /* from the exec event; fallback name */
+	char comm[16]; /* from the exec event or a hello; fallback name */
+	char hinted[SERVICE_MAX]; /* OTEL_SERVICE_NAME from a shim hello */
 	char exe[64];  /* base name of the executable */
 	char service[SERVICE_MAX];
 	struct proc *next;
@@ -430,6 +431,8 @@ static void load_name(struct proc *pr)
 	pr->service[0] = '\0';
 	if (n > 0)
 		procs_service_from_environ(buf, (size_t)n, pr->service, sizeof(pr->service));
+	if (!pr->service[0] && pr->hinted[0])
+		snprintf(pr->service, sizeof(pr->service), "%s", pr->hinted);
 	snprintf(path, sizeof(path), "/proc/%u/exe", pr->tgid);
 	n = readlink(path, buf, sizeof(buf) - 1);
 	if (n > 0) {
@@ -479,6 +482,18 @@ const char *procs_service_name(struct procs *p, uint32_t tgid)
 	if (!pr->named)
 		load_name(pr);
 	return pr->service;
+}
+
+void procs_hint(struct procs *p, uint32_t tgid, const char *service, const char *comm)
+{
+	struct proc *pr = get(p, tgid);
+
+	if (!pr)
+		return;
+	snprintf(pr->hinted, sizeof(pr->hinted), "%s", service ? service : "");
+	if (comm && comm[0])
+		snprintf(pr->comm, sizeof(pr->comm), "%.15s", comm);
+	load_name(pr);
 }
 
 const char *procs_exe_name(struct procs *p, uint32_t tgid)

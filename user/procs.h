@@ -46,6 +46,11 @@ void procs_exit(struct procs *p, uint32_t tgid);
 /* Never NULL; the string lives until procs_exit(tgid) or procs_free(). */
 const char *procs_service_name(struct procs *p, uint32_t tgid);
 
+/* What a process said of itself (a shim hello): its OTEL_SERVICE_NAME
+ * (may be "") and comm. Used when /proc cannot tell any more: the process
+ * is gone or belongs to another user. */
+void procs_hint(struct procs *p, uint32_t tgid, const char *service, const char *comm);
+
 /* The executable's base name ("" when unknown); same lifetime. */
 const char *procs_exe_name(struct procs *p, uint32_t tgid);
 
