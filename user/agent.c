@@ -134,6 +134,7 @@ static void emit_span(void *ctx, const struct span *s)
  * ring), which is right even when the shim runs in another pid namespace. */
 static void on_shim_record(struct agent *a, const void *rec, size_t len, uint64_t host_pid_tgid)
 {
+	uint8_t trace_id[16], span_id[8];
 	const char *service;
 	struct db_op op;
 
@@ -157,9 +158,16 @@ static void on_shim_record(struct agent *a, const void *rec, size_t len, uint64_
 	}
 	bump(&a->shim_ops, 1);
 	service = procs_service_name(a->procs, op.pid);
+	if (a->tracer && tracer_db_op(a->tracer, &op, service, procs_exe_name(a->procs, op.pid),
+				      trace_id, span_id)) {
+		char trace[33], span[17];
+
+		span_hex(trace_id, 16, trace);
+		span_hex(span_id, 8, span);
+		dbmetrics_record_ex(a->db, &op, service, trace, span);
+		return;
+	}
 	dbmetrics_record(a->db, &op, service);
-	if (a->tracer)
-		tracer_db_op(a->tracer, &op, service, procs_exe_name(a->procs, op.pid));
 }
 
 static void on_ring_record(void *ctx, const void *rec, size_t len)

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 
 #include "dbmetrics.h"
@@ -43,6 +44,13 @@ struct dbmetrics *dbmetrics_new(struct metric_registry *r, size_t max_series)
 
 void dbmetrics_record(struct dbmetrics *m, const struct db_op *op, const char *service_name)
 {
+	dbmetrics_record_ex(m, op, service_name, NULL, NULL);
+}
+
+void dbmetrics_record_ex(struct dbmetrics *m, const struct db_op *op, const char *service_name,
+			 const char *trace_id, const char *span_id)
+{
+	double secs;
 	const char *values[sizeof(labels) / sizeof(labels[0])];
 	char port[8] = "";
 	struct metric_series *s;
@@ -62,9 +70,18 @@ void dbmetrics_record(struct dbmetrics *m, const struct db_op *op, const char *s
 	/* low cardinality by construction: operation + main table */
 	values[8] = op->query_summary;
 	s = metric_series_get(m->fam, values);
-	if (s)
-		metric_histogram_observe(
-		    s, op->end_ns > op->start_ns ? (double)(op->end_ns - op->start_ns) / 1e9 : 0.0);
+	if (!s)
+		return;
+	secs = op->end_ns > op->start_ns ? (double)(op->end_ns - op->start_ns) / 1e9 : 0.0;
+	if (trace_id && span_id) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		metric_histogram_observe_exemplar(s, secs, trace_id, span_id,
+						  (double)now.tv_sec + (double)now.tv_nsec / 1e9);
+	} else {
+		metric_histogram_observe(s, secs);
+	}
 }
 
 void dbmetrics_free(struct dbmetrics *m)

@@ -30,6 +30,10 @@ struct dbmetrics;
 /* NULL and errno on failure (EINVAL if the name is taken, ENOMEM). */
 struct dbmetrics *dbmetrics_new(struct metric_registry *r, size_t max_series);
 void dbmetrics_record(struct dbmetrics *m, const struct db_op *op, const char *service_name);
+/* The same, with the exported span's ids (32 and 16 hex digits) attached to
+ * the bucket as an exemplar; NULL ids record none. */
+void dbmetrics_record_ex(struct dbmetrics *m, const struct db_op *op, const char *service_name,
+			 const char *trace_id, const char *span_id);
 /* NULL is ok. */
 void dbmetrics_free(struct dbmetrics *m);
 

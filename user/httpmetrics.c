@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "httpmetrics.h"
+#include "span.h"
 
 /* OTel semconv advice for http.*.request.duration, in seconds. */
 static const double http_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
@@ -114,10 +115,8 @@ static void observe(struct metric_series *s, const struct http_exchange *x, doub
 		metric_histogram_observe(s, secs);
 		return;
 	}
-	for (int i = 0; i < 16; i++)
-		snprintf(trace + 2 * i, 3, "%02x", x->trace.trace_id[i]);
-	for (int i = 0; i < 8; i++)
-		snprintf(span + 2 * i, 3, "%02x", x->trace.span_id[i]);
+	span_hex(x->trace.trace_id, 16, trace);
+	span_hex(x->trace.span_id, 8, span);
 	clock_gettime(CLOCK_REALTIME, &now);
 	metric_histogram_observe_exemplar(s, secs, trace, span,
 					  (double)now.tv_sec + (double)now.tv_nsec / 1e9);

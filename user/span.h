@@ -88,4 +88,16 @@ static inline void span_attr_int(struct span *s, const char *key, int64_t val)
 	a->is_int = true;
 }
 
+/* Lower-case hex of an id of n bytes into out (2n + 1 bytes). */
+static inline void span_hex(const uint8_t *id, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[id[i] >> 4];
+		out[2 * i + 1] = digits[id[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
 #endif /* REDTAP_SPAN_H */

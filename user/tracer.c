@@ -640,7 +640,8 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	return finish(t, &s, &f, x->end_ns);
 }
 
-bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service, const char *exe)
+bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service, const char *exe,
+		  uint8_t trace_id[16], uint8_t span_id[8])
 {
 	struct trace_ctx c = { 0 };
 	struct finish f = { 0 };
@@ -678,5 +679,9 @@ bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service,
 	f.error = op->error_type[0] != '\0';
 	f.head = c.sampled;
 	f.keep_anyway = t->slow_ns && op->end_ns - op->start_ns >= t->slow_ns;
+	if (trace_id)
+		memcpy(trace_id, c.trace_id, 16);
+	if (span_id)
+		memcpy(span_id, c.span_id, 8);
 	return finish(t, &s, &f, op->end_ns);
 }

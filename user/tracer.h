@@ -58,7 +58,9 @@ void tracer_http_start(struct tracer *t, struct http_exchange *x);
  * be exported (its ids may then serve as an exemplar). */
 bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const char *service,
 		      const char *exe);
-bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service, const char *exe);
+/* ids (may be NULL) receive the operation's trace and span ids. */
+bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service, const char *exe,
+		  uint8_t trace_id[16], uint8_t span_id[8]);
 
 /* Decides traces whose root never ended (older than 30 s). */
 void tracer_sweep(struct tracer *t, uint64_t now_mono_ns);

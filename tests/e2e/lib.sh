@@ -19,7 +19,13 @@ bg_track() { E2E_PIDS="$E2E_PIDS $1"; }
 
 e2e_cleanup() {
 	for p in $E2E_PIDS; do kill -TERM "$p" 2>/dev/null; done
-	sleep 0.3
+	# up to 5 s for a clean exit (the agent flushes OTLP), then KILL
+	for _ in $(seq 50); do
+		alive=0
+		for p in $E2E_PIDS; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.1
+	done
 	for p in $E2E_PIDS; do kill -KILL "$p" 2>/dev/null; done
 	[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_TMP"
 }

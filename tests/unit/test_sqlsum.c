@@ -228,6 +228,8 @@ static void test_long_and_cached(void **state)
 	struct sql_summary a, b;
 
 	(void)state;
+	if (!q)
+		abort(); /* also tells the compiler q is valid below */
 	strcpy(q, "SELECT '");
 	memset(q + 8, 'x', big);
 	strcpy(q + 8 + big, "' FROM bigtable");

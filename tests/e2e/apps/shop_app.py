@@ -3,11 +3,13 @@
 each request, queries PostgreSQL with psycopg2 (libpq) and Redis through
 hiredis (build/tests/librediswrap.so, loaded with ctypes). Nothing in it
 knows about redtap.
-  GET /order/<id>   SELECT from orders, INCR in Redis, 200
+  GET /order/<id>   SELECT from orders, INCR in Redis, and (when
+                    INVENTORY_PORT is given) GET /items/<id> from it; 200
   GET /broken       SELECT from a missing table (SQLSTATE 42P01), 500
-Usage: shop_app.py PORT PG_PORT REDIS_PORT WRAP_SO
+Usage: shop_app.py PORT PG_PORT REDIS_PORT WRAP_SO [INVENTORY_PORT]
 """
 import ctypes
+import http.client
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,7 +19,17 @@ PORT, PG_PORT, REDIS_PORT, WRAP = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]
 redis = ctypes.CDLL(WRAP)
 redis.rw_incr.restype = ctypes.c_longlong
 redis.rw_incr.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+INVENTORY = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 DSN = "host=127.0.0.1 port=%s dbname=redtap user=postgres" % PG_PORT
+
+
+def inventory(item):
+    c = http.client.HTTPConnection("127.0.0.1", INVENTORY, timeout=5)
+    try:
+        c.request("GET", "/items/%d" % item)
+        return c.getresponse().read()
+    finally:
+        c.close()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -40,6 +52,8 @@ class Handler(BaseHTTPRequestHandler):
                 cur.execute("SELECT id, item FROM orders WHERE id = %s", (int(self.path[7:]),))
                 row = cur.fetchone()
                 hits = redis.rw_incr(b"127.0.0.1", REDIS_PORT, b"hits")
+                if INVENTORY:
+                    inventory(int(self.path[7:]))
                 self.reply(200, b"%r %d\n" % (row, hits))
             elif self.path == "/broken":
                 try:
