@@ -20,8 +20,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 enum stash_kind {
-	STASH_BUF = 0,  /* one user buffer */
-	STASH_IOV = 1,  /* an iovec array */
+	STASH_BUF = 0,	/* one user buffer */
+	STASH_IOV = 1,	/* an iovec array */
 	STASH_NONE = 2, /* bytes moved without a user buffer (sendfile) */
 	STASH_CONNECT = 3,
 };
@@ -326,7 +326,7 @@ SEC("tracepoint/syscalls/sys_enter_connect")
 int enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct stash st = { .fd = ctx->args[0], .kind = STASH_CONNECT };
+	struct stash st = {.fd = ctx->args[0], .kind = STASH_CONNECT};
 
 	if (!selected_tgid(id >> 32))
 		return 0;
@@ -355,7 +355,7 @@ SEC("tracepoint/syscalls/sys_enter_close")
 int enter_close(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct conn_key key = { .tgid = id >> 32, .fd = ctx->args[0] };
+	struct conn_key key = {.tgid = id >> 32, .fd = ctx->args[0]};
 	struct conn_info *ci;
 	struct {
 		struct rt_event_hdr hdr;

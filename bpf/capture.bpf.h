@@ -19,14 +19,14 @@
 
 #include "redtap/event.h"
 
-#define AF_INET 2
-#define AF_INET6 10
+#define AF_INET	    2
+#define AF_INET6    10
 #define SOCK_STREAM 1
-#define S_IFMT 00170000
-#define S_IFSOCK 0140000
+#define S_IFMT	    00170000
+#define S_IFSOCK    0140000
 #define EINPROGRESS 115
 #define IPPROTO_TCP 6
-#define TCP_LISTEN 10
+#define TCP_LISTEN  10
 
 /* Load-time configuration, set by user/capture.c between open and load. */
 const volatile __u32 agent_tgid = 0;
@@ -110,9 +110,8 @@ static __always_inline bool selected_tgid(__u32 tgid)
  * also polls on a short timeout, so nothing waits for long. */
 static __always_inline __u64 rb_flags(void)
 {
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
-		       BPF_RB_FORCE_WAKEUP :
-		       BPF_RB_NO_WAKEUP;
+	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+									     : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 len)
@@ -145,7 +144,8 @@ static __always_inline void read_endpoints(struct sock *sk, __u16 family, struct
 	ev->local.port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	ev->remote.port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == AF_INET6) {
-		BPF_CORE_READ_INTO(&ev->local.addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&ev->local.addr, sk,
+				   __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
 		BPF_CORE_READ_INTO(&ev->remote.addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
 		return;
 	}
@@ -156,7 +156,8 @@ static __always_inline void read_endpoints(struct sock *sk, __u16 family, struct
 	BPF_CORE_READ_INTO((__u32 *)&ev->remote.addr[12], sk, __sk_common.skc_daddr);
 }
 
-static __always_inline void emit_conn_open(struct conn_key *key, struct conn_info *ci, struct sock *sk)
+static __always_inline void emit_conn_open(struct conn_key *key, struct conn_info *ci,
+					   struct sock *sk)
 {
 	struct rt_conn_event ev = {};
 
@@ -179,7 +180,7 @@ static __always_inline void emit_conn_open(struct conn_key *key, struct conn_inf
  */
 static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 role_hint)
 {
-	struct conn_key key = { .tgid = tgid, .fd = fd };
+	struct conn_key key = {.tgid = tgid, .fd = fd};
 	struct conn_info ci = {}, *cur;
 	struct file *file = fd_to_file(fd);
 	struct socket *sock;
@@ -206,8 +207,8 @@ static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 rol
 		ci.role = role_hint;
 		if (ci.role == RT_ROLE_UNKNOWN) {
 			port = BPF_CORE_READ(sk, __sk_common.skc_num);
-			ci.role = bpf_map_lookup_elem(&listen_ports, &port) ? RT_ROLE_SERVER :
-									      RT_ROLE_UNKNOWN;
+			ci.role = bpf_map_lookup_elem(&listen_ports, &port) ? RT_ROLE_SERVER
+									    : RT_ROLE_UNKNOWN;
 		}
 	}
 	if (bpf_map_update_elem(&conns, &key, &ci, BPF_ANY)) {

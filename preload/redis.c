@@ -105,7 +105,7 @@ void redis_op_end(const struct redis_op *op, const void *reply, int errno_after,
 		  uint8_t fallback_err)
 {
 	struct conn *c = conn_get(op->ctx, RT_SHIM_SYS_REDIS);
-	struct endpoint scratch = { .known = 0 }, *ep = c ? &c->ep : &scratch;
+	struct endpoint scratch = {.known = 0}, *ep = c ? &c->ep : &scratch;
 	struct shim_wire w;
 	char status[16] = "";
 	uint8_t err = RT_SHIM_ERR_NONE;

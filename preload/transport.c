@@ -22,9 +22,9 @@
 #include "ring_write.h"
 #include "transport.h"
 
-#define TP_MAX_MAPS 8
+#define TP_MAX_MAPS	       8
 #define TRANSPORT_PROBATION_NS 2000000000ull
-#define TP_MAX_RING (1ull << 30)
+#define TP_MAX_RING	       (1ull << 30)
 
 enum tp_mode { TP_AUTO, TP_IOCTL, TP_RING, TP_OFF };
 

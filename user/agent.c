@@ -33,13 +33,13 @@
 #include "tracer.h"
 #include "version.h"
 
-#define MAX_CONNS 65536
-#define POLL_MS 100
-#define SWEEP_NS 1000000000ull
-#define SCAN_NS 2000000000ull
-#define EXITED_MAX 4096
-#define SHM_RING_BYTES (4u << 20)
-#define OTLP_FLUSH_MS 3000
+#define MAX_CONNS	65536
+#define POLL_MS		100
+#define SWEEP_NS	1000000000ull
+#define SCAN_NS		2000000000ull
+#define EXITED_MAX	4096
+#define SHM_RING_BYTES	(4u << 20)
+#define OTLP_FLUSH_MS	3000
 #define DEFAULT_SLOW_MS 1000
 
 static volatile sig_atomic_t stop_requested;
@@ -117,7 +117,8 @@ static void http_done(void *ctx, const struct http_exchange *x)
 	bool exported = false;
 
 	if (a->tracer)
-		exported = tracer_http_done(a->tracer, x, service, procs_exe_name(a->procs, x->tgid));
+		exported =
+		    tracer_http_done(a->tracer, x, service, procs_exe_name(a->procs, x->tgid));
 	httpmetrics_done(a->hm, x, service, exported);
 }
 
@@ -176,8 +177,8 @@ static void on_ring_record(void *ctx, const void *rec, size_t len)
 }
 
 static const struct httptrack_callbacks http_cbs = {
-	.on_start = http_started,
-	.on_done = http_done,
+    .on_start = http_started,
+    .on_done = http_done,
 };
 
 static void conn_closed(void *ctx, struct conn *c, uint64_t ts)
@@ -228,7 +229,8 @@ static void on_select(void *ctx, uint32_t tgid, bool on)
 	int rc = a->cap ? capture_select(a->cap, tgid, on) : 0;
 
 	if (rc)
-		rt_warn("cannot %s process %u: %s", on ? "select" : "deselect", tgid, strerror(-rc));
+		rt_warn("cannot %s process %u: %s", on ? "select" : "deselect", tgid,
+			strerror(-rc));
 	else
 		rt_debug("%s process %u (%s)", on ? "selected" : "deselected", tgid,
 			 procs_service_name(a->procs, tgid));
@@ -324,7 +326,7 @@ static void sweep(struct agent *a)
 static void prerender(void *ctx)
 {
 	struct agent *a = ctx;
-	struct self_snapshot snap = { 0 };
+	struct self_snapshot snap = {0};
 
 	for (unsigned t = 0; t < RT_EV_TYPE_MAX; t++)
 		snap.events[t] = peek(&a->events[t]);
@@ -334,7 +336,8 @@ static void prerender(void *ctx)
 	snap.db_parse_errors = peek(&a->shim_bad);
 	snap.conn_table_full = peek(&a->conn_full);
 	snap.instrumented = peek(&a->instrumented);
-	snap.shim_dropped = peek(&a->shim_reported_drops) + (a->ring ? shm_ring_dropped(a->ring) : 0);
+	snap.shim_dropped =
+	    peek(&a->shim_reported_drops) + (a->ring ? shm_ring_dropped(a->ring) : 0);
 	snap.nfamilies = httpmetrics_families(a->hm, snap.families, 7);
 	snap.families[snap.nfamilies++] = dbmetrics_family(a->db);
 	if (a->otlp) {
@@ -362,8 +365,9 @@ static int setup_metrics(struct agent *a)
 		return -ENOMEM;
 	for (size_t i = 0; i < cfg->nroutes; i++) {
 		if (route_table_add(a->routes, cfg->routes[i])) {
-			fprintf(stderr, "redtap: invalid route pattern \"%s\": it must start with '/', "
-					"use {name} for a segment and '*' only as the last one\n",
+			fprintf(stderr,
+				"redtap: invalid route pattern \"%s\": it must start with '/', "
+				"use {name} for a segment and '*' only as the last one\n",
 				cfg->routes[i]);
 			return -EINVAL;
 		}
@@ -384,12 +388,12 @@ static int setup_procs(struct agent *a)
 {
 	const struct redtap_config *cfg = a->cfg;
 	struct procs_selectors sel = {
-		.pids = cfg->pids,
-		.npids = cfg->npids,
-		.exe_globs = cfg->exe_globs,
-		.nexe_globs = cfg->nexe_globs,
-		.ports = cfg->ports,
-		.nports = cfg->nports,
+	    .pids = cfg->pids,
+	    .npids = cfg->npids,
+	    .exe_globs = cfg->exe_globs,
+	    .nexe_globs = cfg->nexe_globs,
+	    .ports = cfg->ports,
+	    .nports = cfg->nports,
 	};
 
 	a->procs = procs_new(&sel, (uint32_t)getpid());
@@ -399,9 +403,9 @@ static int setup_procs(struct agent *a)
 static int setup_capture(struct agent *a)
 {
 	struct capture_opts opts = {
-		.capture_bytes = a->cfg->capture_bytes,
-		.ringbuf_bytes = a->cfg->ringbuf_bytes,
-		.filter = procs_filtering(a->procs),
+	    .capture_bytes = a->cfg->capture_bytes,
+	    .ringbuf_bytes = a->cfg->ringbuf_bytes,
+	    .filter = procs_filtering(a->procs),
 	};
 	char err[512];
 
@@ -422,7 +426,7 @@ static int setup_capture(struct agent *a)
 static int setup_export(struct agent *a)
 {
 	struct otlp_config oc;
-	struct tracer_opts to = { 0 };
+	struct tracer_opts to = {0};
 	const char *slow = getenv("REDTAP_TRACES_SLOW_MS");
 	const char *crit = getenv("REDTAP_TRACES_CRITICAL_ROUTES");
 	char err[512], *routes = NULL, *save = NULL, *tok, *list[64];
@@ -494,7 +498,7 @@ static void teardown(struct agent *a)
 
 static void install_signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 
 	sigemptyset(&sa.sa_mask);
 	/* no SA_RESTART: epoll_wait must return so the loop sees the flag */
@@ -562,8 +566,9 @@ int agent_run(const struct redtap_config *cfg)
 	rt_info("redtap %s running: metrics on http://%s%s%s:%u/metrics, %s", redtap_version,
 		strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
 		strchr(cfg->listen_host, ':') ? "]" : "", cfg->listen_port,
-		cfg->no_bpf ? "shim-only mode (no eBPF)" :
-		procs_filtering(a->procs) ? "selected processes" : "every process on the node");
+		cfg->no_bpf		    ? "shim-only mode (no eBPF)"
+		: procs_filtering(a->procs) ? "selected processes"
+					    : "every process on the node");
 	rc = event_loop(a);
 	rt_info("stopping: detaching probes");
 out:

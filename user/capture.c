@@ -21,7 +21,7 @@
 #include "capture.skel.h"
 #include "log.h"
 
-#define TRACEFS "/sys/kernel/tracing"
+#define TRACEFS	    "/sys/kernel/tracing"
 #define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
 
 struct capture {
@@ -33,10 +33,10 @@ struct capture {
 };
 
 static const char *const drop_names[RT_DROP_MAX] = {
-	[RT_DROP_RINGBUF_FULL] = "ringbuf_full",
-	[RT_DROP_STASH_FULL] = "stash_full",
-	[RT_DROP_CONN_FULL] = "conn_table_full",
-	[RT_DROP_READ_FAULT] = "read_fault",
+    [RT_DROP_RINGBUF_FULL] = "ringbuf_full",
+    [RT_DROP_STASH_FULL] = "stash_full",
+    [RT_DROP_CONN_FULL] = "conn_table_full",
+    [RT_DROP_READ_FAULT] = "read_fault",
 };
 
 const char *capture_drop_reason_name(unsigned reason)
@@ -62,7 +62,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -111,7 +111,7 @@ int capture_preflight(char *err, size_t errlen)
 /* Marks every TCP port in LISTEN state in /proc/net/tcp{,6}. */
 static void seed_listen_ports(struct capture *c)
 {
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
 	int fd = bpf_map__fd(c->skel->maps.listen_ports);
 	__u8 one = 1;
 	char line[512];
@@ -147,7 +147,8 @@ static int on_record(void *ctx, void *data, size_t len)
 static const char *load_hint(int e)
 {
 	if (e == EPERM || e == EACCES)
-		return "the kernel refused the eBPF programs: check kernel.unprivileged_bpf_disabled, "
+		return "the kernel refused the eBPF programs: check "
+		       "kernel.unprivileged_bpf_disabled, "
 		       "lockdown mode (/sys/kernel/security/lockdown) or the container's seccomp "
 		       "and capability policy";
 	if (e == ENOENT || e == ESRCH)

@@ -24,7 +24,7 @@ struct capture;
 struct capture_opts {
 	uint32_t capture_bytes; /* bytes copied per syscall, <= RT_CAPTURE_MAX */
 	uint32_t ringbuf_bytes; /* ring buffer size, a power of two */
-	bool filter;            /* only processes added with capture_select() */
+	bool filter;		/* only processes added with capture_select() */
 };
 
 /* Called for every record; returns 0 (a non-zero value stops the poll). */

@@ -23,18 +23,17 @@
 #include "redtap/event.h"
 #include "version.h"
 
-
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define STR(x) #x
-#define XSTR(x) STR(x)
+#define STR(x)	      #x
+#define XSTR(x)	      STR(x)
 
-#define CAPTURE_MIN 16
-#define RINGBUF_MIN (64u << 10)
-#define RINGBUF_MAX (1u << 30)
+#define CAPTURE_MIN    16
+#define RINGBUF_MIN    (64u << 10)
+#define RINGBUF_MAX    (1u << 30)
 #define MAX_SERIES_MAX 1000000
-#define PID_MAX 4194303 /* PID_MAX_LIMIT - 1 on 64-bit kernels */
-#define HELP_INDENT 12
-#define HELP_WIDTH 80
+#define PID_MAX	       4194303 /* PID_MAX_LIMIT - 1 on 64-bit kernels */
+#define HELP_INDENT    12
+#define HELP_WIDTH     80
 
 /* Where a value came from, for error messages, and the layer it belongs to. */
 struct src {
@@ -253,8 +252,8 @@ int config_parse_listen(const char *s, char *host, size_t hostlen, uint16_t *por
 
 static int parse_bool(const char *v, bool *out)
 {
-	static const char *const yes[] = { "true", "yes", "on", "1" };
-	static const char *const no[] = { "false", "no", "off", "0" };
+	static const char *const yes[] = {"true", "yes", "on", "1"};
+	static const char *const no[] = {"false", "no", "off", "0"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (!strcasecmp(v, yes[i]) || !strcasecmp(v, no[i])) {
@@ -702,7 +701,7 @@ struct yaml_ctx {
 };
 
 static int yfail(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int yfail(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...)
 {
 	va_list ap;
@@ -726,7 +725,7 @@ static const char *scalar(const yaml_node_t *n)
 
 static bool is_null(const yaml_node_t *n)
 {
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
+	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
 
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
 		return false;
@@ -741,7 +740,7 @@ static bool is_null(const yaml_node_t *n)
 static int yaml_apply(struct yaml_ctx *y, const struct setting *st, const yaml_node_t *n)
 {
 	char what[4400];
-	struct src s = { what, y->errbuf, y->errlen, &y->replaced };
+	struct src s = {what, y->errbuf, y->errlen, &y->replaced};
 
 	if (n->type != YAML_SCALAR_NODE)
 		return yfail(y, n, "%s: expected a single value", st->key);
@@ -751,7 +750,7 @@ static int yaml_apply(struct yaml_ctx *y, const struct setting *st, const yaml_n
 
 static int yaml_value(struct yaml_ctx *y, const struct setting *st, yaml_node_t *v)
 {
-	struct src s = { st->key, y->errbuf, y->errlen, &y->replaced };
+	struct src s = {st->key, y->errbuf, y->errlen, &y->replaced};
 
 	if (st->list == LIST_NONE) {
 		if (is_null(v))
@@ -793,8 +792,8 @@ static void known_keys(const char *section, char *buf, size_t len)
 		if (!section && i > 0 && settings[i - 1].key &&
 		    !strncmp(settings[i - 1].key, k, klen) && settings[i - 1].key[klen] == '.')
 			continue;
-		off += (size_t)snprintf(buf + off, len - off, "%s%.*s", off ? ", " : "", (int)klen,
-					k);
+		off +=
+		    (size_t)snprintf(buf + off, len - off, "%s%.*s", off ? ", " : "", (int)klen, k);
 	}
 }
 
@@ -857,7 +856,7 @@ static int yaml_syntax_error(const yaml_parser_t *p, const char *path, char *err
 
 int config_load_file(struct redtap_config *c, const char *path, char *errbuf, size_t errlen)
 {
-	struct yaml_ctx y = { .c = c, .path = path, .errbuf = errbuf, .errlen = errlen };
+	struct yaml_ctx y = {.c = c, .path = path, .errbuf = errbuf, .errlen = errlen};
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
@@ -950,15 +949,15 @@ static void build_getopt(struct option *lopts, char *sopts)
 
 		if (!st->name)
 			continue;
-		lopts[nl++] = (struct option){ st->name, st->arg ? required_argument : no_argument,
-					       NULL, st->val };
+		lopts[nl++] = (struct option){st->name, st->arg ? required_argument : no_argument,
+					      NULL, st->val};
 		if (st->val < 256) {
 			sopts[ns++] = (char)st->val;
 			if (st->arg)
 				sopts[ns++] = ':';
 		}
 	}
-	lopts[nl] = (struct option){ 0 };
+	lopts[nl] = (struct option){0};
 	sopts[ns] = '\0';
 }
 
@@ -990,10 +989,8 @@ static int command_by_name(const char *name, enum redtap_command *cmd)
 	static const struct {
 		const char *name;
 		enum redtap_command cmd;
-	} cmds[] = { { "agent", CMD_AGENT },
-		     { "run", CMD_RUN },
-		     { "version", CMD_VERSION },
-		     { "help", CMD_HELP } };
+	} cmds[] = {
+	    {"agent", CMD_AGENT}, {"run", CMD_RUN}, {"version", CMD_VERSION}, {"help", CMD_HELP}};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cmds); i++) {
 		if (!strcmp(name, cmds[i].name)) {
@@ -1071,7 +1068,7 @@ static int scan_options(struct redtap_config *c, int sub_argc, char **sub_argv,
 			*cmd = st->kind == K_HELP ? CMD_HELP : CMD_VERSION;
 			return 1;
 		}
-		items[(*nitems)++] = (struct cli_item){ st, optarg };
+		items[(*nitems)++] = (struct cli_item){st, optarg};
 	}
 	return 0;
 }
@@ -1107,7 +1104,7 @@ static int apply_env(struct redtap_config *c, char *errbuf, size_t errlen)
 
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		const struct setting *st = &settings[i];
-		struct src s = { st->env, errbuf, errlen, &replaced };
+		struct src s = {st->env, errbuf, errlen, &replaced};
 		const char *v = st->env && st->set ? getenv(st->env) : NULL;
 		int err;
 
@@ -1127,7 +1124,7 @@ static int apply_cli(struct redtap_config *c, const struct cli_item *items, size
 	char what[64];
 
 	for (size_t i = 0; i < n; i++) {
-		struct src s = { what, errbuf, errlen, &replaced };
+		struct src s = {what, errbuf, errlen, &replaced};
 		int err;
 
 		if (items[i].st->kind == K_CONFIG)
@@ -1160,9 +1157,9 @@ int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_com
 		return -ENOMEM;
 	}
 	/* With a command word, argv[1] plays getopt's argv[0]. */
-	err = argc < 1 ? 0
-		       : scan_options(c, argc - skip, argv + skip, cmd, items, &nitems, errbuf,
-				      errlen);
+	err = argc < 1
+		  ? 0
+		  : scan_options(c, argc - skip, argv + skip, cmd, items, &nitems, errbuf, errlen);
 	if (err)
 		goto out_free;
 	err = argc < 1 ? 0

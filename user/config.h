@@ -38,9 +38,9 @@
 #define REDTAP_SHIM_DEFAULT_PATH "/usr/local/lib/redtap/libredtap.so"
 #endif
 
-#define REDTAP_DEFAULT_LISTEN_HOST "127.0.0.1"
-#define REDTAP_DEFAULT_LISTEN_PORT 9464
-#define REDTAP_DEFAULT_MAX_SERIES 2000
+#define REDTAP_DEFAULT_LISTEN_HOST   "127.0.0.1"
+#define REDTAP_DEFAULT_LISTEN_PORT   9464
+#define REDTAP_DEFAULT_MAX_SERIES    2000
 #define REDTAP_DEFAULT_RINGBUF_BYTES (8u << 20)
 
 /* Exit statuses documented in --help and redtap(8). */

@@ -29,17 +29,17 @@ struct conn {
 	uint64_t gen;
 	uint32_t tgid;
 	uint32_t fd;
-	uint64_t last_ts;     /* ts of the last record seen */
+	uint64_t last_ts; /* ts of the last record seen */
 	uint64_t opened_ts;
 	struct rt_endpoint local;
 	struct rt_endpoint remote;
 	uint16_t family;
-	uint8_t role_hint;    /* enum rt_role from the kernel */
-	uint8_t proto;        /* enum conn_proto */
+	uint8_t role_hint; /* enum rt_role from the kernel */
+	uint8_t proto;	   /* enum conn_proto */
 	uint8_t has_endpoints;
-	uint8_t sniff_tries;  /* chunks looked at without classifying */
-	void *proto_state;    /* owned by the protocol tracker */
-	struct conn *hnext;   /* hash chain */
+	uint8_t sniff_tries; /* chunks looked at without classifying */
+	void *proto_state;   /* owned by the protocol tracker */
+	struct conn *hnext;  /* hash chain */
 };
 
 struct conntab;

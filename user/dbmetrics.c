@@ -14,9 +14,9 @@ struct dbmetrics {
 };
 
 static const char *const labels[] = {
-    "service_name",   "db_system_name", "db_operation_name", "db_namespace",
-    "server_address", "server_port",	"error_type",	     "db_response_status_code",
-    "db_query_summary",
+    "service_name", "db_system_name",	       "db_operation_name",
+    "db_namespace", "server_address",	       "server_port",
+    "error_type",   "db_response_status_code", "db_query_summary",
 };
 
 /* OpenTelemetry semantic conventions: advice for db.client.operation.duration. */

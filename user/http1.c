@@ -12,7 +12,7 @@
 #include "http1.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define TP_LEN 55 /* "00-<32 hex>-<16 hex>-01" */
+#define TP_LEN	      55 /* "00-<32 hex>-<16 hex>-01" */
 
 enum {
 	ST_IDLE,
@@ -77,31 +77,42 @@ enum {
 };
 
 /* Headers the parser extracts; the others are skipped. */
-enum { H_OTHER, H_HOST, H_TRACEPARENT, H_TRACESTATE, H_CONTENT_LENGTH,
-       H_TRANSFER_ENCODING, H_CONNECTION, H_EXPECT, H_UPGRADE };
+enum {
+	H_OTHER,
+	H_HOST,
+	H_TRACEPARENT,
+	H_TRACESTATE,
+	H_CONTENT_LENGTH,
+	H_TRANSFER_ENCODING,
+	H_CONNECTION,
+	H_EXPECT,
+	H_UPGRADE
+};
 
-#define NAME(s, h) { s, sizeof(s) - 1, h }
+#define NAME(s, h)                                                                                 \
+	{                                                                                          \
+		s, sizeof(s) - 1, h                                                                \
+	}
 static const struct {
 	const char *name;
 	uint8_t len;
 	uint8_t hdr;
 } header_names[] = {
-	NAME("host", H_HOST),
-	NAME("traceparent", H_TRACEPARENT),
-	NAME("tracestate", H_TRACESTATE),
-	NAME("content-length", H_CONTENT_LENGTH),
-	NAME("transfer-encoding", H_TRANSFER_ENCODING),
-	NAME("connection", H_CONNECTION),
-	NAME("expect", H_EXPECT),
-	NAME("upgrade", H_UPGRADE),
+    NAME("host", H_HOST),
+    NAME("traceparent", H_TRACEPARENT),
+    NAME("tracestate", H_TRACESTATE),
+    NAME("content-length", H_CONTENT_LENGTH),
+    NAME("transfer-encoding", H_TRANSFER_ENCODING),
+    NAME("connection", H_CONNECTION),
+    NAME("expect", H_EXPECT),
+    NAME("upgrade", H_UPGRADE),
 };
 
 static const char *const method_names[] = {
-	[HTTP1_M_OTHER] = "_OTHER",   [HTTP1_M_GET] = "GET",
-	[HTTP1_M_HEAD] = "HEAD",      [HTTP1_M_POST] = "POST",
-	[HTTP1_M_PUT] = "PUT",	      [HTTP1_M_DELETE] = "DELETE",
-	[HTTP1_M_CONNECT] = "CONNECT", [HTTP1_M_OPTIONS] = "OPTIONS",
-	[HTTP1_M_TRACE] = "TRACE",    [HTTP1_M_PATCH] = "PATCH",
+    [HTTP1_M_OTHER] = "_OTHER",	   [HTTP1_M_GET] = "GET",	  [HTTP1_M_HEAD] = "HEAD",
+    [HTTP1_M_POST] = "POST",	   [HTTP1_M_PUT] = "PUT",	  [HTTP1_M_DELETE] = "DELETE",
+    [HTTP1_M_CONNECT] = "CONNECT", [HTTP1_M_OPTIONS] = "OPTIONS", [HTTP1_M_TRACE] = "TRACE",
+    [HTTP1_M_PATCH] = "PATCH",
 };
 
 #define METHOD_MAX 20 /* longest unknown method token accepted */
@@ -1085,8 +1096,8 @@ static enum http1_detect detect_request(const uint8_t *d, size_t n)
 	if (!i || i > METHOD_MAX || d[i] != ' ')
 		return HTTP1_DETECT_NONE;
 	/* A known method and a target prefix are enough; others need the version. */
-	out_of_data = method_lookup(d, i) != HTTP1_M_OTHER ? HTTP1_DETECT_REQUEST :
-							     HTTP1_DETECT_MORE;
+	out_of_data =
+	    method_lookup(d, i) != HTTP1_M_OTHER ? HTTP1_DETECT_REQUEST : HTTP1_DETECT_MORE;
 	if (++i == n)
 		return HTTP1_DETECT_MORE;
 	/* origin-form, asterisk-form, absolute-form or authority-form */

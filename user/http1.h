@@ -50,10 +50,10 @@ enum http1_method {
 /* "GET", ...; "_OTHER" for HTTP1_M_OTHER and out-of-range values (OTel's rule). */
 const char *http1_method_name(enum http1_method m);
 
-#define HTTP1_PATH_MAX 256
-#define HTTP1_HOST_MAX 128
+#define HTTP1_PATH_MAX	      256
+#define HTTP1_HOST_MAX	      128
 #define HTTP1_TRACEPARENT_MAX 64
-#define HTTP1_TRACESTATE_MAX 256
+#define HTTP1_TRACESTATE_MAX  256
 
 /* Largest head (start line + headers), chunk-size line or trailer block accepted. */
 #define HTTP1_HEAD_LIMIT (64u * 1024u)
@@ -67,8 +67,8 @@ const char *http1_method_name(enum http1_method m);
 
 struct http1_head {
 	bool is_request;
-	enum http1_method method;		 /* requests */
-	char path[HTTP1_PATH_MAX];		 /* request-target as sent, NUL-terminated */
+	enum http1_method method;  /* requests */
+	char path[HTTP1_PATH_MAX]; /* request-target as sent, NUL-terminated */
 	bool path_truncated;
 	int status;				 /* responses: 100..599 */
 	int version_minor;			 /* 0 or 1 (HTTP/1.0 or HTTP/1.1) */
@@ -88,7 +88,7 @@ enum http1_kind { HTTP1_REQUESTS, HTTP1_RESPONSES };
 
 /* Flags returned by on_head to tell the parser about the message's body. */
 #define HTTP1_F_NO_BODY 1u /* response to HEAD (or otherwise known to have no body) */
-#define HTTP1_F_TUNNEL 2u  /* after this message the stream becomes opaque (CONNECT 2xx) */
+#define HTTP1_F_TUNNEL	2u /* after this message the stream becomes opaque (CONNECT 2xx) */
 
 struct http1_callbacks {
 	/* A message head was parsed (for a truncated head: as much as was seen). */
@@ -122,7 +122,7 @@ struct http1_stream {
 	void *ctx;
 	struct http1_msg_state m;
 	uint8_t kind, state;
-	char tok[20];	    /* method, header name, or the token of a list value */
+	char tok[20];	      /* method, header name, or the token of a list value */
 	char traceparent[55]; /* candidate traceparent value */
 	char arena[HTTP1_ARENA_SIZE];
 };

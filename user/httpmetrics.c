@@ -13,16 +13,16 @@
 #include "span.h"
 
 /* OTel semconv advice for http.*.request.duration, in seconds. */
-static const double http_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-				       0.5,   0.75, 1,     2.5,  5,     7.5, 10 };
+static const double http_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10};
 
-static const char *const server_labels[] = { "service_name", "http_request_method",
-					     "http_response_status_code", "http_route",
-					     "error_type" };
-static const char *const client_labels[] = { "service_name", "http_request_method",
-					     "http_response_status_code", "http_route",
-					     "error_type", "server_address", "server_port" };
-static const char *const active_labels[] = { "service_name", "http_request_method" };
+static const char *const server_labels[] = {
+    "service_name", "http_request_method", "http_response_status_code", "http_route", "error_type"};
+static const char *const client_labels[] = {
+    "service_name", "http_request_method", "http_response_status_code",
+    "http_route",   "error_type",	   "server_address",
+    "server_port"};
+static const char *const active_labels[] = {"service_name", "http_request_method"};
 
 struct httpmetrics {
 	struct metric_family *server;
@@ -38,14 +38,14 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 
 	if (!m)
 		return NULL;
-	m->server = metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds",
-				      "Duration of HTTP server requests.", "seconds", server_labels,
-				      NELEM(server_labels), http_buckets, NELEM(http_buckets),
-				      max_series);
-	m->client = metric_family_new(r, METRIC_HISTOGRAM, "http_client_request_duration_seconds",
-				      "Duration of HTTP client requests.", "seconds", client_labels,
-				      NELEM(client_labels), http_buckets, NELEM(http_buckets),
-				      max_series);
+	m->server =
+	    metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds",
+			      "Duration of HTTP server requests.", "seconds", server_labels,
+			      NELEM(server_labels), http_buckets, NELEM(http_buckets), max_series);
+	m->client =
+	    metric_family_new(r, METRIC_HISTOGRAM, "http_client_request_duration_seconds",
+			      "Duration of HTTP client requests.", "seconds", client_labels,
+			      NELEM(client_labels), http_buckets, NELEM(http_buckets), max_series);
 	m->active = metric_family_new(r, METRIC_GAUGE, "http_server_active_requests",
 				      "Number of active HTTP server requests.", NULL, active_labels,
 				      NELEM(active_labels), NULL, 0, max_series);
@@ -64,7 +64,7 @@ void httpmetrics_free(struct httpmetrics *m)
 void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t outlen)
 {
 	const uint8_t *a = x->conn && x->conn->has_endpoints ? x->conn->remote.addr : NULL;
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	const char *h = x->host;
 	size_t n;
 
@@ -93,7 +93,7 @@ void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t
 
 void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service)
 {
-	const char *labels[] = { service, http1_method_name(x->method) };
+	const char *labels[] = {service, http1_method_name(x->method)};
 	struct metric_series *s;
 
 	if (!x->server)
@@ -134,8 +134,8 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	if (x->status)
 		snprintf(status, sizeof(status), "%d", x->status);
 	if (x->server) {
-		const char *labels[] = { service, method, status, x->route, err };
-		const char *alabels[] = { service, method };
+		const char *labels[] = {service, method, status, x->route, err};
+		const char *alabels[] = {service, method};
 
 		observe(metric_series_get(m->server, labels), x, secs, exemplar);
 		s = metric_series_get(m->active, alabels);
@@ -147,7 +147,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
 		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
 	{
-		const char *labels[] = { service, method, status, x->route, err, addr, port };
+		const char *labels[] = {service, method, status, x->route, err, addr, port};
 
 		observe(metric_series_get(m->client, labels), x, secs, exemplar);
 	}
@@ -156,7 +156,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 size_t httpmetrics_families(const struct httpmetrics *m, const struct metric_family **out,
 			    size_t max)
 {
-	const struct metric_family *all[] = { m->server, m->client, m->active };
+	const struct metric_family *all[] = {m->server, m->client, m->active};
 	size_t n = 0;
 
 	for (; n < NELEM(all) && n < max; n++)

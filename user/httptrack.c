@@ -13,8 +13,8 @@
 #include "httptrack.h"
 #include "route.h"
 
-#define FIFO_MAX 16           /* pipelined requests kept per connection */
-#define SNIFF_MAX 8           /* chunks looked at before giving up on a connection */
+#define FIFO_MAX	 16	       /* pipelined requests kept per connection */
+#define SNIFF_MAX	 8	       /* chunks looked at before giving up on a connection */
 #define UNKNOWN_QUIET_NS 1000000000ull /* unknown-framing response ends after 1 s of quiet */
 
 struct pending {
@@ -28,15 +28,15 @@ struct http_conn {
 	struct http1_stream req;
 	struct http1_stream resp;
 	bool server;
-	bool orphan_resp;  /* current response has no request to pair with */
-	uint8_t req_dir;   /* direction requests travel in */
-	uint64_t cur_ts;   /* ts of the chunk being fed */
+	bool orphan_resp; /* current response has no request to pair with */
+	uint8_t req_dir;  /* direction requests travel in */
+	uint64_t cur_ts;  /* ts of the chunk being fed */
 	uint32_t cur_tid;
-	uint64_t resp_end_ts; /* ts to stamp on a response that ends now */
+	uint64_t resp_end_ts;  /* ts to stamp on a response that ends now */
 	uint64_t req_start_ts; /* ts of the first bytes of the next request head */
 	uint32_t req_start_tid;
-	uint64_t last_ts[2];  /* per direction */
-	uint8_t head, count;  /* FIFO of pending requests */
+	uint64_t last_ts[2]; /* per direction */
+	uint8_t head, count; /* FIFO of pending requests */
 	struct pending fifo[FIFO_MAX];
 };
 
@@ -181,9 +181,9 @@ static void req_on_error(void *ctx, const char *reason)
 }
 
 static const struct http1_callbacks req_cbs = {
-	.on_head = req_on_head,
-	.on_end = req_on_end,
-	.on_error = req_on_error,
+    .on_head = req_on_head,
+    .on_end = req_on_end,
+    .on_error = req_on_error,
 };
 
 /* --- response stream callbacks --- */
@@ -224,9 +224,9 @@ static void resp_on_end(void *ctx)
 }
 
 static const struct http1_callbacks resp_cbs = {
-	.on_head = resp_on_head,
-	.on_end = resp_on_end,
-	.on_error = req_on_error,
+    .on_head = resp_on_head,
+    .on_end = resp_on_end,
+    .on_error = req_on_error,
 };
 
 static struct http_conn *http_conn_new(struct httptrack *h, struct conn *c, bool server,

@@ -32,20 +32,20 @@ struct trace_ctx {
 	uint8_t span_id[8];
 	uint8_t parent_id[8]; /* zero: a root span */
 	bool valid;
-	bool sampled;         /* head-sampling decision */
-	bool remote_parent;   /* parent came from a traceparent header or a peer process */
+	bool sampled;	    /* head-sampling decision */
+	bool remote_parent; /* parent came from a traceparent header or a peer process */
 };
 
 struct http_exchange {
-	bool server;          /* this process served the request (else: client) */
+	bool server; /* this process served the request (else: client) */
 	uint32_t tgid;
-	uint32_t tid;         /* thread that read (server) or wrote (client) it */
-	uint64_t start_ns;    /* CLOCK_MONOTONIC: first request bytes */
-	uint64_t end_ns;      /* last response bytes; 0 in on_start */
+	uint32_t tid;	   /* thread that read (server) or wrote (client) it */
+	uint64_t start_ns; /* CLOCK_MONOTONIC: first request bytes */
+	uint64_t end_ns;   /* last response bytes; 0 in on_start */
 	enum http1_method method;
-	int status;           /* 0 when no response was seen */
+	int status;		/* 0 when no response was seen */
 	const char *error_type; /* NULL when the exchange is not an error */
-	char error_buf[8];    /* storage for a status code used as error_type */
+	char error_buf[8];	/* storage for a status code used as error_type */
 	char route[HTTP_ROUTE_MAX];
 	char path[HTTP1_PATH_MAX];
 	char host[HTTP1_HOST_MAX];

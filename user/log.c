@@ -13,7 +13,7 @@
 enum log_level log_current_level = LOG_LVL_INFO;
 static bool log_json;
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
 void log_init(enum log_level level, bool json)
 {
@@ -77,15 +77,15 @@ void log_vmsg(enum log_level level, const char *fmt, va_list ap)
 				       "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\","
 				       "\"level\":\"%s\",\"msg\":\"",
 				       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-				       tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
+				       tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000,
+				       level_names[level]);
 		off = json_escape(line, off, sizeof(line), msg);
 		off += (size_t)snprintf(line + off, sizeof(line) - off, "\"}\n");
 	} else {
-		off = (size_t)snprintf(line, sizeof(line),
-				       "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s redtap: %s\n",
-				       tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-				       tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level],
-				       msg);
+		off = (size_t)snprintf(
+		    line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s redtap: %s\n",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		    ts.tv_nsec / 1000000, level_names[level], msg);
 	}
 	if (off > sizeof(line))
 		off = sizeof(line);

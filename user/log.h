@@ -31,7 +31,7 @@ int log_level_parse(const char *s, enum log_level *out);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vmsg(enum log_level level, const char *fmt, va_list ap);
 
-#define rt_err(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define rt_err(...)  log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define rt_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define rt_info(...)                                                                               \
 	do {                                                                                       \

@@ -64,8 +64,8 @@ struct metric_registry {
 	void *prerender_ctx;
 };
 
-static const char *const overflow_names[] = { METRIC_OVERFLOW_LABEL };
-static const char *const overflow_values[] = { "true" };
+static const char *const overflow_names[] = {METRIC_OVERFLOW_LABEL};
+static const char *const overflow_values[] = {"true"};
 
 struct metric_registry *metric_registry_new(void)
 {
@@ -205,11 +205,9 @@ static bool valid_buckets(enum metric_type type, const double *b, size_t n)
 /* The sample and metadata names a family of this type occupies in either format. */
 static const char *const *type_suffixes(enum metric_type type)
 {
-	static const char *const counter[] = { "", "_total", "_created", NULL };
-	static const char *const gauge[] = { "", NULL };
-	static const char *const histogram[] = {
-		"", "_bucket", "_sum", "_count", "_created", NULL
-	};
+	static const char *const counter[] = {"", "_total", "_created", NULL};
+	static const char *const gauge[] = {"", NULL};
+	static const char *const histogram[] = {"", "_bucket", "_sum", "_count", "_created", NULL};
 
 	switch (type) {
 	case METRIC_COUNTER:
@@ -346,7 +344,7 @@ static uint64_t hash_values(const char *const *values, size_t n)
 
 	for (size_t i = 0; i < n; i++) {
 		const unsigned char *p =
-			(const unsigned char *)(values && values[i] ? values[i] : "");
+		    (const unsigned char *)(values && values[i] ? values[i] : "");
 
 		for (; *p; p++)
 			h = (h ^ *p) * 0x100000001b3ULL;
@@ -587,7 +585,7 @@ void metric_histogram_observe(struct metric_series *s, double v)
 void metric_histogram_observe_exemplar(struct metric_series *s, double v, const char *trace_id,
 				       const char *span_id, double unix_ts)
 {
-	struct metric_exemplar ex = { .value = v, .timestamp = unix_ts };
+	struct metric_exemplar ex = {.value = v, .timestamp = unix_ts};
 	bool ok = parse_hex_id(trace_id, ex.trace_id, sizeof(ex.trace_id)) &&
 		  parse_hex_id(span_id, ex.span_id, sizeof(ex.span_id));
 
@@ -868,7 +866,7 @@ static int visit_one(void *ctx, const struct metric_point *p)
 void metric_registry_visit(struct metric_registry *r,
 			   void (*fn)(void *ctx, const struct metric_point *p), void *ctx)
 {
-	struct visit_ctx v = { .fn = fn, .ctx = ctx };
+	struct visit_ctx v = {.fn = fn, .ctx = ctx};
 
 	if (fn)
 		metric_registry_walk(r, NULL, visit_one, &v);

@@ -14,17 +14,17 @@
 
 #include "procs.h"
 
-#define NBUCKETS 4096
+#define NBUCKETS    4096
 #define SERVICE_MAX 128
-#define MAX_PROCS 65536
+#define MAX_PROCS   65536
 
 struct proc {
 	uint32_t tgid;
 	bool selected;
 	bool named;
-	char comm[16]; /* from the exec event or a hello; fallback name */
+	char comm[16];		  /* from the exec event or a hello; fallback name */
 	char hinted[SERVICE_MAX]; /* OTEL_SERVICE_NAME from a shim hello */
-	char exe[64];  /* base name of the executable */
+	char exe[64];		  /* base name of the executable */
 	char service[SERVICE_MAX];
 	struct proc *next;
 };
@@ -158,7 +158,7 @@ static bool exe_matches(const struct procs *p, uint32_t tgid)
 /* Socket inodes of TCP sockets listening on one of the selected ports. */
 static size_t listening_inodes(const struct procs *p, unsigned long *out, size_t max)
 {
-	static const char *const files[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	static const char *const files[] = {"/proc/net/tcp", "/proc/net/tcp6"};
 	char line[512];
 	size_t n = 0;
 
@@ -171,7 +171,9 @@ static size_t listening_inodes(const struct procs *p, unsigned long *out, size_t
 			unsigned port, state;
 			unsigned long inode;
 
-			if (sscanf(line, " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*s %*s %*s %*s %*s %lu",
+			if (sscanf(line,
+				   " %*d: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %x %*s %*s %*s %*s "
+				   "%*s %lu",
 				   &port, &state, &inode) != 3 ||
 			    state != 0x0A)
 				continue;
@@ -403,7 +405,8 @@ bool procs_service_from_environ(const char *env, size_t len, char *out, size_t o
 
 					ows_trim(&ks, &ke);
 					ows_trim(&vs, &ve);
-					if (ke - ks == 12 && !strncmp(ks, "service.name", 12) && ve > vs) {
+					if (ke - ks == 12 && !strncmp(ks, "service.name", 12) &&
+					    ve > vs) {
 						pct_decode(vs, ve, out, outlen);
 						found = true;
 						break;

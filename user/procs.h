@@ -26,7 +26,7 @@ struct procs_selectors {
 	size_t npids;
 	char *const *exe_globs; /* fnmatch(3); a glob without '/' matches the base name */
 	size_t nexe_globs;
-	const uint16_t *ports;  /* TCP ports the process listens on */
+	const uint16_t *ports; /* TCP ports the process listens on */
 	size_t nports;
 };
 

@@ -235,8 +235,8 @@ static size_t utf8_len(const unsigned char *p)
 		unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
 
 		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80
-			       ? 4
-			       : 0;
+			   ? 4
+			   : 0;
 	}
 	return 0;
 }
@@ -467,7 +467,7 @@ static int render_series(void *ctx, const struct metric_point *p)
 
 int prom_render(struct metric_registry *r, enum prom_format f, char **out, size_t *out_len)
 {
-	struct render rd = { .fmt = f };
+	struct render rd = {.fmt = f};
 	struct metric_snapshot *snap;
 	int err;
 
@@ -601,8 +601,8 @@ static void q_max(double *q, double v)
 
 enum prom_format prom_negotiate(const char *accept)
 {
-	static const char *const om_versions[] = { "1.0.0", "0.0.1", NULL };
-	static const char *const text_versions[] = { "0.0.4", NULL };
+	static const char *const om_versions[] = {"1.0.0", "0.0.1", NULL};
+	static const char *const text_versions[] = {"0.0.4", NULL};
 	double q_om = -1, q_plain = -1, q_text_any = -1, q_any = -1, q_text;
 	const char *s = accept;
 

@@ -33,7 +33,7 @@ static const char index_page[] = "redtap: zero-code RED metrics for HTTP, Postgr
 /* gzip-compresses in[0..len) into a malloc'd buffer. 0 or -errno. */
 static int gzip_buf(const char *in, size_t len, char **out, size_t *out_len)
 {
-	z_stream zs = { 0 };
+	z_stream zs = {0};
 	uLong cap = compressBound((uLong)len) + 32;
 	char *buf = malloc(cap);
 	int rc;
@@ -142,7 +142,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
 static int listen_socket(const char *host, uint16_t port, char *err, size_t errlen)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE };
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
 	struct addrinfo *res = NULL;
 	char portstr[8];
 	int fd, one = 1, rc, e;
@@ -190,8 +190,8 @@ struct promserver *promserver_start(const char *host, uint16_t port, struct metr
 		free(s);
 		return NULL;
 	}
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				  handler, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
+				  NULL, handler, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
 	if (!s->mhd) {

@@ -430,7 +430,7 @@ size_t route_normalize(const struct route_table *t, const char *target, char *ou
 {
 	const char *path = target ? target : "";
 	size_t n = strcspn(path, "?#"), skip;
-	struct route_buf b = { .len = 0 };
+	struct route_buf b = {.len = 0};
 	const unsigned char *s, *e;
 
 	if (n == 1 && path[0] == '*')

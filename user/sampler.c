@@ -19,12 +19,12 @@ int sampler_parse(struct sampler *s, const char *name, const char *arg, char *er
 		enum sampler_kind root;
 		bool parent_based;
 	} table[] = {
-		{ "always_on", SAMPLER_ALWAYS_ON, false },
-		{ "always_off", SAMPLER_ALWAYS_OFF, false },
-		{ "traceidratio", SAMPLER_RATIO, false },
-		{ "parentbased_always_on", SAMPLER_ALWAYS_ON, true },
-		{ "parentbased_always_off", SAMPLER_ALWAYS_OFF, true },
-		{ "parentbased_traceidratio", SAMPLER_RATIO, true },
+	    {"always_on", SAMPLER_ALWAYS_ON, false},
+	    {"always_off", SAMPLER_ALWAYS_OFF, false},
+	    {"traceidratio", SAMPLER_RATIO, false},
+	    {"parentbased_always_on", SAMPLER_ALWAYS_ON, true},
+	    {"parentbased_always_off", SAMPLER_ALWAYS_OFF, true},
+	    {"parentbased_traceidratio", SAMPLER_RATIO, true},
 	};
 	char *end;
 
@@ -43,7 +43,8 @@ int sampler_parse(struct sampler *s, const char *name, const char *arg, char *er
 		s->ratio = strtod(arg, &end);
 		if (*end || s->ratio < 0 || s->ratio > 1) {
 			snprintf(err, errlen,
-				 "OTEL_TRACES_SAMPLER_ARG: \"%s\" is not a ratio between 0 and 1", arg);
+				 "OTEL_TRACES_SAMPLER_ARG: \"%s\" is not a ratio between 0 and 1",
+				 arg);
 			return -EINVAL;
 		}
 		return 0;

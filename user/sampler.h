@@ -24,8 +24,8 @@ enum sampler_kind {
 
 struct sampler {
 	enum sampler_kind root; /* for spans without a parent */
-	bool parent_based;      /* follow a parent's sampled flag */
-	double ratio;           /* SAMPLER_RATIO: 0..1 */
+	bool parent_based;	/* follow a parent's sampled flag */
+	double ratio;		/* SAMPLER_RATIO: 0..1 */
 };
 
 /* name/arg as in the environment (NULL = unset). -EINVAL with a sentence

@@ -14,10 +14,13 @@
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *const event_type_names[RT_EV_TYPE_MAX] = {
-	[0] = "invalid",		  [RT_EV_DATA] = "data",
-	[RT_EV_CONN_OPEN] = "conn_open",  [RT_EV_CONN_CLOSE] = "conn_close",
-	[RT_EV_PROC_EXEC] = "proc_exec",  [RT_EV_PROC_EXIT] = "proc_exit",
-	[RT_EV_SHIM] = "shim",
+    [0] = "invalid",
+    [RT_EV_DATA] = "data",
+    [RT_EV_CONN_OPEN] = "conn_open",
+    [RT_EV_CONN_CLOSE] = "conn_close",
+    [RT_EV_PROC_EXEC] = "proc_exec",
+    [RT_EV_PROC_EXIT] = "proc_exit",
+    [RT_EV_SHIM] = "shim",
 };
 
 /* Counters are exported as running totals; keep what was already added. */
@@ -49,18 +52,18 @@ static void counter_to(struct counter *c, uint64_t now)
 
 static struct metric_series *one(struct metric_family *f, const char *v)
 {
-	const char *vals[] = { v };
+	const char *vals[] = {v};
 
 	return f ? metric_series_get(f, vals) : NULL;
 }
 
 struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 {
-	static const char *const version_labels[] = { "version", "revision" };
-	static const char *const type_l[] = { "type" }, *const reason_l[] = { "reason" };
-	static const char *const proto_l[] = { "protocol" }, *const metric_l[] = { "metric" };
-	static const char *const signal_l[] = { "signal" };
-	const char *build[] = { redtap_version, redtap_git_rev };
+	static const char *const version_labels[] = {"version", "revision"};
+	static const char *const type_l[] = {"type"}, *const reason_l[] = {"reason"};
+	static const char *const proto_l[] = {"protocol"}, *const metric_l[] = {"metric"};
+	static const char *const signal_l[] = {"signal"};
+	const char *build[] = {redtap_version, redtap_git_rev};
 	struct selfmetrics *s = calloc(1, sizeof(*s));
 	struct metric_family *f;
 
@@ -77,8 +80,8 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 	for (unsigned t = RT_EV_DATA; t < RT_EV_TYPE_MAX && f; t++)
 		s->events[t].s = one(f, event_type_names[t]);
 	f = metric_family_new(r, METRIC_COUNTER, "redtap_kernel_events_dropped",
-			      "Events the kernel side could not deliver, by reason.", NULL, reason_l,
-			      1, NULL, 0, 0);
+			      "Events the kernel side could not deliver, by reason.", NULL,
+			      reason_l, 1, NULL, 0, 0);
 	for (unsigned d = 0; d < RT_DROP_MAX && f; d++)
 		s->drops[d].s = one(f, capture_drop_reason_name(d));
 	f = metric_family_new(r, METRIC_COUNTER, "redtap_parse_errors",
@@ -113,8 +116,8 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 			      0);
 	s->otlp_exported.s = one(f, "traces");
 	s->series = metric_family_new(r, METRIC_GAUGE, "redtap_metric_series",
-				      "Active series per metric, the overflow series excluded.", NULL,
-				      metric_l, 1, NULL, 0, 0);
+				      "Active series per metric, the overflow series excluded.",
+				      NULL, metric_l, 1, NULL, 0, 0);
 	s->overflow = metric_family_new(r, METRIC_COUNTER, "redtap_metric_series_overflow",
 					"Observations folded into the overflow series because "
 					"the metric reached its series cap.",

@@ -12,9 +12,9 @@
 #include "redtap/event.h"
 #include "shimack.h"
 
-#define MAX_SHIMS 4096
-#define ACK_TTL_NS (10ull * 1000000000ull)  /* how long an ack stays valid */
-#define REFRESH_NS (3ull * 1000000000ull)   /* how often it is renewed */
+#define MAX_SHIMS  4096
+#define ACK_TTL_NS (10ull * 1000000000ull) /* how long an ack stays valid */
+#define REFRESH_NS (3ull * 1000000000ull)  /* how often it is renewed */
 
 struct shim_entry {
 	uint32_t pid;
@@ -45,9 +45,9 @@ size_t shimack_count(const struct shimack *s)
 
 static int write_ack(uint32_t pid, uint64_t addr, uint64_t now)
 {
-	struct rt_shim_ack ack = { .expires_ns = now + ACK_TTL_NS, .magic = RT_SHIM_ACK };
-	struct iovec local = { .iov_base = &ack, .iov_len = sizeof(ack) };
-	struct iovec remote = { .iov_base = (void *)(uintptr_t)addr, .iov_len = sizeof(ack) };
+	struct rt_shim_ack ack = {.expires_ns = now + ACK_TTL_NS, .magic = RT_SHIM_ACK};
+	struct iovec local = {.iov_base = &ack, .iov_len = sizeof(ack)};
+	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = sizeof(ack)};
 
 	if (process_vm_writev((pid_t)pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(ack))
 		return -errno;

@@ -33,7 +33,7 @@ enum span_status {
 	SPAN_STATUS_ERROR = 2,
 };
 
-#define SPAN_ATTRS_MAX 20
+#define SPAN_ATTRS_MAX	  20
 #define SPAN_ATTR_KEY_MAX 48
 #define SPAN_ATTR_VAL_MAX 160
 
@@ -51,7 +51,7 @@ struct span {
 	uint64_t start_unix_ns;
 	uint64_t end_unix_ns;
 	uint32_t pid;
-	uint8_t kind;   /* enum span_kind */
+	uint8_t kind;	/* enum span_kind */
 	uint8_t status; /* enum span_status */
 	uint8_t nattrs;
 	uint8_t sampled; /* W3C sampled flag of the trace */

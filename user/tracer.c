@@ -17,11 +17,11 @@
 #include "httpmetrics.h"
 #include "tracer.h"
 
-#define THREADS 16384  /* serving-thread table (direct mapped by tid) */
-#define LINKS 16384    /* client connections of local processes */
-#define POOL 2048      /* spans held while their trace is undecided */
-#define PENDING 1024   /* undecided traces */
-#define DECIDED 8192   /* recent decisions (direct mapped by trace id) */
+#define THREADS	 16384 /* serving-thread table (direct mapped by tid) */
+#define LINKS	 16384 /* client connections of local processes */
+#define POOL	 2048  /* spans held while their trace is undecided */
+#define PENDING	 1024  /* undecided traces */
+#define DECIDED	 8192  /* recent decisions (direct mapped by trace id) */
 #define STALE_NS (30ull * 1000000000ull)
 
 struct active {
@@ -158,7 +158,8 @@ bool tracer_parse_traceparent(const char *tp, uint8_t trace_id[16], uint8_t span
 		return false;
 	if (!unhex(tp, &version, 1) || version == 0xff || (version == 0 && tp[55] != '\0'))
 		return false;
-	if (!unhex(tp + 3, trace_id, 16) || !unhex(tp + 36, span_id, 8) || !unhex(tp + 53, &flags, 1))
+	if (!unhex(tp + 3, trace_id, 16) || !unhex(tp + 36, span_id, 8) ||
+	    !unhex(tp + 53, &flags, 1))
 		return false;
 	if (is_zero(trace_id, 16) || is_zero(span_id, 8))
 		return false;
@@ -531,9 +532,8 @@ void tracer_http_start(struct tracer *t, struct http_exchange *x)
 
 /* --- spans --- */
 
-static void span_common(struct tracer *t, struct span *s, const struct trace_ctx *c,
-			uint64_t start, uint64_t end, uint32_t pid, const char *service,
-			const char *exe)
+static void span_common(struct tracer *t, struct span *s, const struct trace_ctx *c, uint64_t start,
+			uint64_t end, uint32_t pid, const char *service, const char *exe)
 {
 	memset(s, 0, offsetof(struct span, attrs));
 	memcpy(s->trace_id, c->trace_id, 16);
@@ -549,7 +549,7 @@ static void span_common(struct tracer *t, struct span *s, const struct trace_ctx
 
 static void ip_string(const struct rt_endpoint *e, char *out, size_t outlen)
 {
-	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	if (memcmp(e->addr, v4mapped, 12) == 0)
 		inet_ntop(AF_INET, e->addr + 12, out, (socklen_t)outlen);
@@ -570,7 +570,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 {
 	const char *method = http1_method_name(x->method);
 	const struct conn *cn = x->conn;
-	struct finish f = { 0 };
+	struct finish f = {0};
 	char ip[INET6_ADDRSTRLEN] = "", addr[HTTP1_HOST_MAX];
 	size_t pathlen = strcspn(x->path, "?#");
 	struct span s;
@@ -643,8 +643,8 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service, const char *exe,
 		  uint8_t trace_id[16], uint8_t span_id[8])
 {
-	struct trace_ctx c = { 0 };
-	struct finish f = { 0 };
+	struct trace_ctx c = {0};
+	struct finish f = {0};
 	struct span s;
 
 	random_id(t, c.span_id, 8);
@@ -653,9 +653,9 @@ bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service,
 	span_common(t, &s, &c, op->start_ns, op->end_ns, op->pid, service, exe);
 	s.kind = SPAN_KIND_CLIENT;
 	snprintf(s.name, sizeof(s.name), "%s",
-		 op->query_summary[0] ? op->query_summary :
-		 op->operation[0]     ? op->operation :
-					op->system);
+		 op->query_summary[0] ? op->query_summary
+		 : op->operation[0]   ? op->operation
+				      : op->system);
 	span_attr_str(&s, "db.system.name", op->system);
 	if (op->namespace_[0])
 		span_attr_str(&s, "db.namespace", op->namespace_);

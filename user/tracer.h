@@ -34,8 +34,8 @@
 
 struct tracer_opts {
 	struct sampler sampler;
-	uint64_t slow_ns;              /* keep traces whose root is slower; 0: off */
-	char *const *critical_routes;  /* keep traces of these routes (copied) */
+	uint64_t slow_ns;	      /* keep traces whose root is slower; 0: off */
+	char *const *critical_routes; /* keep traces of these routes (copied) */
 	size_t ncritical;
 };
 

@@ -26,19 +26,19 @@
 
 /* Hard upper bound of the bytes copied from one syscall buffer. The
  * default (256) is set at load time through a const volatile global. */
-#define RT_CAPTURE_MAX 8192
+#define RT_CAPTURE_MAX	   8192
 #define RT_CAPTURE_DEFAULT 256
 
 /* At most this many iovec entries are looked at per readv/writev/msghdr. */
 #define RT_IOV_MAX 8
 
 enum rt_event_type {
-	RT_EV_DATA = 1,       /* bytes read from or written to a socket */
+	RT_EV_DATA = 1,	      /* bytes read from or written to a socket */
 	RT_EV_CONN_OPEN = 2,  /* socket first seen: endpoints, role hint */
 	RT_EV_CONN_CLOSE = 3, /* close(2) of a tracked socket */
 	RT_EV_PROC_EXEC = 4,  /* a process exec'd: (re)evaluate selection */
 	RT_EV_PROC_EXIT = 5,  /* a process (thread group) exited */
-	RT_EV_SHIM = 6,       /* a record from the LD_PRELOAD shim (ioctl) */
+	RT_EV_SHIM = 6,	      /* a record from the LD_PRELOAD shim (ioctl) */
 	RT_EV_TYPE_MAX,
 };
 
@@ -60,20 +60,20 @@ enum rt_role {
  * counter array "drops". Exported as redtap_kernel_events_dropped_total. */
 enum rt_drop_reason {
 	RT_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_output failed */
-	RT_DROP_STASH_FULL = 1,   /* sys_enter args could not be stashed */
-	RT_DROP_CONN_FULL = 2,    /* connection table update failed */
-	RT_DROP_READ_FAULT = 3,   /* user memory could not be read */
+	RT_DROP_STASH_FULL = 1,	  /* sys_enter args could not be stashed */
+	RT_DROP_CONN_FULL = 2,	  /* connection table update failed */
+	RT_DROP_READ_FAULT = 3,	  /* user memory could not be read */
 	RT_DROP_MAX,
 };
 
 /* Common header of every record. */
 struct rt_event_hdr {
-	__u64 ts;      /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u64 ts;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	__u64 pid_tgid; /* tgid << 32 | tid, as bpf_get_current_pid_tgid() */
-	__u32 len;     /* bytes of the whole record, header included */
-	__u16 type;    /* enum rt_event_type */
-	__u8 version;  /* RT_EVENT_VERSION */
-	__u8 cpu;      /* CPU that wrote the record (low 8 bits) */
+	__u32 len;	/* bytes of the whole record, header included */
+	__u16 type;	/* enum rt_event_type */
+	__u8 version;	/* RT_EVENT_VERSION */
+	__u8 cpu;	/* CPU that wrote the record (low 8 bits) */
 };
 _Static_assert(sizeof(struct rt_event_hdr) == 24, "rt_event_hdr layout");
 
@@ -102,7 +102,7 @@ struct rt_data_event {
 	__u32 cap_len; /* bytes of data[] that follow (<= len) */
 	__u8 dir;      /* enum rt_direction */
 	__u8 pad0[3];
-	__u8 data[];   /* cap_len bytes, the record ends here */
+	__u8 data[]; /* cap_len bytes, the record ends here */
 };
 _Static_assert(sizeof(struct rt_data_event) == 56, "rt_data_event layout");
 
@@ -145,15 +145,15 @@ _Static_assert(sizeof(struct rt_proc_event) == 48, "rt_proc_event layout");
  * (CLOCK_MONOTONIC), so with no agent it costs nothing, and it stops by
  * itself when the agent goes away.
  */
-#define RT_SHIM_IOCTL_FD (-1000)
+#define RT_SHIM_IOCTL_FD  (-1000)
 #define RT_SHIM_IOCTL_CMD 0x52544150u /* "RTAP" */
-#define RT_SHIM_MAGIC 0x72746170u     /* "rtap" */
-#define RT_SHIM_ACK 0x61636b21u       /* "ack!" */
-#define RT_SHIM_MSG_MAX 2048          /* bytes of data[] the kernel copies */
+#define RT_SHIM_MAGIC	  0x72746170u /* "rtap" */
+#define RT_SHIM_ACK	  0x61636b21u /* "ack!" */
+#define RT_SHIM_MSG_MAX	  2048	      /* bytes of data[] the kernel copies */
 
 struct rt_shim_ack {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = not acknowledged */
-	__u32 magic;      /* RT_SHIM_ACK once written by the daemon */
+	__u32 magic;	  /* RT_SHIM_ACK once written by the daemon */
 	__u32 pad0;
 };
 _Static_assert(sizeof(struct rt_shim_ack) == 16, "rt_shim_ack layout");

@@ -22,8 +22,8 @@
 #define MAX_ARGS 32
 
 static const char *const env_vars[] = {
-	"REDTAP_CONFIG",    "OTEL_EXPORTER_PROMETHEUS_HOST", "OTEL_EXPORTER_PROMETHEUS_PORT",
-	"REDTAP_LOG_LEVEL", "REDTAP_CAPTURE_BYTES",	     "REDTAP_MAX_SERIES",
+    "REDTAP_CONFIG",	"OTEL_EXPORTER_PROMETHEUS_HOST", "OTEL_EXPORTER_PROMETHEUS_PORT",
+    "REDTAP_LOG_LEVEL", "REDTAP_CAPTURE_BYTES",		 "REDTAP_MAX_SERIES",
 };
 
 struct state {
@@ -78,7 +78,7 @@ static int parse_args(struct state *s, const char *const *args)
 }
 
 /* parse(s, "--pid", "1") parses "redtap --pid 1"; parse(s, NULL) just "redtap". */
-#define parse(s, ...) parse_args((s), (const char *[]){ __VA_ARGS__, NULL })
+#define parse(s, ...) parse_args((s), (const char *[]){__VA_ARGS__, NULL})
 
 /* Writes a temporary YAML file and returns its path. */
 static const char *yaml_file(struct state *s, const char *text)
@@ -232,8 +232,8 @@ static void test_bad_values(void **ts)
 			   "xml");
 	assert_parse_error(s, "--shim: the path is empty", "--shim", "");
 	assert_parse_error(
-		s, "--shim: '/a:b.so' contains ':' or a space, which LD_PRELOAD cannot carry",
-		"--shim", "/a:b.so");
+	    s, "--shim: '/a:b.so' contains ':' or a space, which LD_PRELOAD cannot carry", "--shim",
+	    "/a:b.so");
 	assert_parse_error(s,
 			   "--exe: 'nginx' never matches: patterns match the whole executable "
 			   "path, as '*/nginx'",
@@ -302,18 +302,18 @@ static void test_listen_parsing(void **ts)
 		const char *in, *host;
 		uint16_t port;
 	} good[] = {
-		{ "127.0.0.1:9464", "127.0.0.1", 9464 },
-		{ ":9000", "", 9000 },
-		{ "[::1]:9464", "::1", 9464 },
-		{ "[::]:80", "::", 80 },
-		{ "0.0.0.0:1", "0.0.0.0", 1 },
-		{ "localhost:65535", "localhost", 65535 },
-		{ "node-1.example.com:9464", "node-1.example.com", 9464 },
+	    {"127.0.0.1:9464", "127.0.0.1", 9464},
+	    {":9000", "", 9000},
+	    {"[::1]:9464", "::1", 9464},
+	    {"[::]:80", "::", 80},
+	    {"0.0.0.0:1", "0.0.0.0", 1},
+	    {"localhost:65535", "localhost", 65535},
+	    {"node-1.example.com:9464", "node-1.example.com", 9464},
 	};
 	static const char *const bad[] = {
-		"127.0.0.1",   "::1:9464",	"[::1]", "[::1]9464", "[::1:9464",
-		"1.2.3.4:0",   "1.2.3.4:65536", "host:", "host:x",    "-bad:1",
-		"1.2.3.999:1", "[1.2.3.4]:80",	"a b:1", "",	      "[]:1",
+	    "127.0.0.1",   "::1:9464",	    "[::1]", "[::1]9464", "[::1:9464",
+	    "1.2.3.4:0",   "1.2.3.4:65536", "host:", "host:x",	  "-bad:1",
+	    "1.2.3.999:1", "[1.2.3.4]:80",  "a b:1", "",	  "[]:1",
 	};
 	struct state *s = *ts;
 	char host[256];
@@ -353,15 +353,13 @@ static void test_size_suffixes(void **ts)
 		const char *in;
 		uint64_t out;
 	} good[] = {
-		{ "0", 0 },	      { "65536", 65536 },
-		{ "64K", 65536 },     { "64k", 65536 },
-		{ "8M", 8u << 20 },   { "8MiB", 8u << 20 },
-		{ "8mb", 8u << 20 },  { "1G", 1u << 30 },
-		{ "3G", 3ull << 30 }, { "18446744073709551615", UINT64_MAX },
+	    {"0", 0},		{"65536", 65536},
+	    {"64K", 65536},	{"64k", 65536},
+	    {"8M", 8u << 20},	{"8MiB", 8u << 20},
+	    {"8mb", 8u << 20},	{"1G", 1u << 30},
+	    {"3G", 3ull << 30}, {"18446744073709551615", UINT64_MAX},
 	};
-	static const char *const bad[] = {
-		"", "K", "8X", "8 M", "-1", "8MM", "8Mx", "0x10", "1.5M"
-	};
+	static const char *const bad[] = {"", "K", "8X", "8 M", "-1", "8MM", "8Mx", "0x10", "1.5M"};
 	struct state *s = *ts;
 	uint64_t v;
 
@@ -397,8 +395,8 @@ static void test_log_levels(void **ts)
 	static const struct {
 		const char *in;
 		int level;
-	} levels[] = { { "error", 0 }, { "warn", 1 }, { "warning", 1 }, { "info", 2 },
-		       { "debug", 3 }, { "0", 0 },    { "3", 3 } };
+	} levels[] = {{"error", 0}, {"warn", 1}, {"warning", 1}, {"info", 2},
+		      {"debug", 3}, {"0", 0},	 {"3", 3}};
 	struct state *s = *ts;
 
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
@@ -451,9 +449,9 @@ static void test_precedence_file_env_flags(void **ts)
 	/* flags beat both; ":PORT" keeps the environment's host */
 	config_release(&s->c);
 	config_init(&s->c);
-	assert_int_equal(parse(s, "--capture-bytes", "2048", "-c", path, "-l", ":3000",
-			       "--log-level", "debug"),
-			 0);
+	assert_int_equal(
+	    parse(s, "--capture-bytes", "2048", "-c", path, "-l", ":3000", "--log-level", "debug"),
+	    0);
 	assert_int_equal(s->c.capture_bytes, 2048);
 	assert_int_equal(s->c.max_series, 20);
 	assert_int_equal(s->c.log_level, 3);
@@ -635,46 +633,46 @@ static char *read_repo_file(const char *rel)
 static void test_man_page_in_step(void **ts)
 {
 	static const char *const names[] = {
-		"\\-\\-config",
-		"\\-\\-listen",
-		"\\-\\-pid",
-		"\\-\\-exe",
-		"\\-\\-port",
-		"\\-\\-route",
-		"\\-\\-max\\-series",
-		"\\-\\-capture\\-bytes",
-		"\\-\\-ringbuf\\-size",
-		"\\-\\-shim",
-		"\\-\\-no\\-bpf",
-		"\\-\\-log\\-level",
-		"\\-\\-log\\-format",
-		"\\-\\-verbose",
-		"\\-\\-help",
-		"\\-\\-version",
-		"REDTAP_CONFIG",
-		"OTEL_EXPORTER_PROMETHEUS_HOST",
-		"OTEL_EXPORTER_PROMETHEUS_PORT",
-		"REDTAP_LOG_LEVEL",
-		"REDTAP_CAPTURE_BYTES",
-		"REDTAP_MAX_SERIES",
-		"prometheus.listen",
-		"select.pids",
-		"select.executables",
-		"select.ports",
-		"limits.max_series",
-		"capture.bytes",
-		"capture.ringbuf_size",
-		"shim.path",
-		"shim.no_bpf",
-		"log.level",
-		"log.format",
-		".SH EXIT STATUS",
-		".SH FILES",
-		".SH EXAMPLES",
-		".SH ENVIRONMENT",
-		"Default: 2000.",
-		"Default: 256.",
-		"Default: 8M.",
+	    "\\-\\-config",
+	    "\\-\\-listen",
+	    "\\-\\-pid",
+	    "\\-\\-exe",
+	    "\\-\\-port",
+	    "\\-\\-route",
+	    "\\-\\-max\\-series",
+	    "\\-\\-capture\\-bytes",
+	    "\\-\\-ringbuf\\-size",
+	    "\\-\\-shim",
+	    "\\-\\-no\\-bpf",
+	    "\\-\\-log\\-level",
+	    "\\-\\-log\\-format",
+	    "\\-\\-verbose",
+	    "\\-\\-help",
+	    "\\-\\-version",
+	    "REDTAP_CONFIG",
+	    "OTEL_EXPORTER_PROMETHEUS_HOST",
+	    "OTEL_EXPORTER_PROMETHEUS_PORT",
+	    "REDTAP_LOG_LEVEL",
+	    "REDTAP_CAPTURE_BYTES",
+	    "REDTAP_MAX_SERIES",
+	    "prometheus.listen",
+	    "select.pids",
+	    "select.executables",
+	    "select.ports",
+	    "limits.max_series",
+	    "capture.bytes",
+	    "capture.ringbuf_size",
+	    "shim.path",
+	    "shim.no_bpf",
+	    "log.level",
+	    "log.format",
+	    ".SH EXIT STATUS",
+	    ".SH FILES",
+	    ".SH EXAMPLES",
+	    ".SH ENVIRONMENT",
+	    "Default: 2000.",
+	    "Default: 256.",
+	    "Default: 8M.",
 	};
 	char *man = read_repo_file("docs/redtap.8");
 
@@ -780,18 +778,18 @@ static void test_help_and_version_commands(void **ts)
 		const char *a, *b;
 		enum redtap_command cmd, help;
 	} cases[] = {
-		{ "--help", NULL, CMD_HELP, CMD_AGENT },
-		{ "-h", NULL, CMD_HELP, CMD_AGENT },
-		{ "help", NULL, CMD_HELP, CMD_AGENT },
-		{ "help", "run", CMD_HELP, CMD_RUN },
-		{ "help", "agent", CMD_HELP, CMD_AGENT },
-		{ "run", "--help", CMD_HELP, CMD_RUN },
-		{ "run", "-h", CMD_HELP, CMD_RUN },
-		{ "agent", "-h", CMD_HELP, CMD_AGENT },
-		{ "--version", NULL, CMD_VERSION, CMD_AGENT },
-		{ "-V", NULL, CMD_VERSION, CMD_AGENT },
-		{ "version", NULL, CMD_VERSION, CMD_AGENT },
-		{ "run", "-V", CMD_VERSION, CMD_RUN },
+	    {"--help", NULL, CMD_HELP, CMD_AGENT},
+	    {"-h", NULL, CMD_HELP, CMD_AGENT},
+	    {"help", NULL, CMD_HELP, CMD_AGENT},
+	    {"help", "run", CMD_HELP, CMD_RUN},
+	    {"help", "agent", CMD_HELP, CMD_AGENT},
+	    {"run", "--help", CMD_HELP, CMD_RUN},
+	    {"run", "-h", CMD_HELP, CMD_RUN},
+	    {"agent", "-h", CMD_HELP, CMD_AGENT},
+	    {"--version", NULL, CMD_VERSION, CMD_AGENT},
+	    {"-V", NULL, CMD_VERSION, CMD_AGENT},
+	    {"version", NULL, CMD_VERSION, CMD_AGENT},
+	    {"run", "-V", CMD_VERSION, CMD_RUN},
 	};
 	struct state *s = *ts;
 
@@ -843,48 +841,48 @@ static void assert_lines_fit(const char *text)
 static void test_help_text(void **ts)
 {
 	static const char *const needles[] = {
-		"USAGE",
-		"redtap [agent] [OPTIONS]",
-		"redtap run [OPTIONS] [--] PROGRAM [ARGS...]",
-		"-c, --config FILE",
-		"-l, --listen HOST:PORT",
-		"-p, --pid",
-		"-e, --exe GLOB",
-		"--port PORT",
-		"-r, --route PATTERN",
-		"--max-series N",
-		"--capture-bytes N",
-		"--ringbuf-size SIZE",
-		"--shim PATH",
-		"--no-bpf",
-		"--log-level LEVEL",
-		"--log-format FORMAT",
-		"-v, --verbose",
-		"-h, --help",
-		"-V, --version",
-		"REDTAP_CONFIG",
-		"OTEL_EXPORTER_PROMETHEUS_HOST",
-		"OTEL_EXPORTER_PROMETHEUS_PORT",
-		"REDTAP_LOG_LEVEL",
-		"REDTAP_CAPTURE_BYTES",
-		"REDTAP_MAX_SERIES",
-		"Default: 127.0.0.1:9464.",
-		"Default: 2000.",
-		"Default: 256.",
-		"Default: 8M.",
-		"Default: " REDTAP_SHIM_DEFAULT_PATH ".",
-		"Default: info.",
-		"Default: text.",
-		"File: capture.ringbuf_size.",
-		"CONFIGURATION FILE",
-		"ENVIRONMENT",
-		"EXAMPLES",
-		"--exe '*/nginx'",
-		"redtap run -- ./legacy-app",
-		"EXIT STATUS",
-		"FILES",
-		"http://127.0.0.1:9464/metrics",
-		"/etc/redtap/redtap.yaml.example",
+	    "USAGE",
+	    "redtap [agent] [OPTIONS]",
+	    "redtap run [OPTIONS] [--] PROGRAM [ARGS...]",
+	    "-c, --config FILE",
+	    "-l, --listen HOST:PORT",
+	    "-p, --pid",
+	    "-e, --exe GLOB",
+	    "--port PORT",
+	    "-r, --route PATTERN",
+	    "--max-series N",
+	    "--capture-bytes N",
+	    "--ringbuf-size SIZE",
+	    "--shim PATH",
+	    "--no-bpf",
+	    "--log-level LEVEL",
+	    "--log-format FORMAT",
+	    "-v, --verbose",
+	    "-h, --help",
+	    "-V, --version",
+	    "REDTAP_CONFIG",
+	    "OTEL_EXPORTER_PROMETHEUS_HOST",
+	    "OTEL_EXPORTER_PROMETHEUS_PORT",
+	    "REDTAP_LOG_LEVEL",
+	    "REDTAP_CAPTURE_BYTES",
+	    "REDTAP_MAX_SERIES",
+	    "Default: 127.0.0.1:9464.",
+	    "Default: 2000.",
+	    "Default: 256.",
+	    "Default: 8M.",
+	    "Default: " REDTAP_SHIM_DEFAULT_PATH ".",
+	    "Default: info.",
+	    "Default: text.",
+	    "File: capture.ringbuf_size.",
+	    "CONFIGURATION FILE",
+	    "ENVIRONMENT",
+	    "EXAMPLES",
+	    "--exe '*/nginx'",
+	    "redtap run -- ./legacy-app",
+	    "EXIT STATUS",
+	    "FILES",
+	    "http://127.0.0.1:9464/metrics",
+	    "/etc/redtap/redtap.yaml.example",
 	};
 	char *agent = capture(config_print_help, CMD_AGENT);
 	char *run = capture(config_print_help, CMD_RUN);
@@ -933,30 +931,29 @@ static void test_release_twice(void **ts)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_long_option, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_short_options_and_equals, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lists_repeat_and_comma, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_parse_again_resets_getopt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_listen_parsing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_size_suffixes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_log_levels, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_precedence_file_env_flags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_config_from_environment, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lists_replace_lower_layers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_env_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_every_key, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_empty_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_deploy_example_has_the_defaults, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_run_argv, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_help_and_version_commands, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_help_text, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_man_page_in_step, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_release_twice, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_long_option, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_short_options_and_equals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lists_repeat_and_comma, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_options, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parse_again_resets_getopt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_listen_parsing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_size_suffixes, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_log_levels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_precedence_file_env_flags, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_config_from_environment, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lists_replace_lower_layers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_env_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_yaml_every_key, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_yaml_empty_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deploy_example_has_the_defaults, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_yaml_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_argv, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_help_and_version_commands, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_help_text, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_man_page_in_step, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_release_twice, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,7 +15,7 @@
 
 #include "http1.h"
 
-#define MAX_HEADS 8
+#define MAX_HEADS  8
 #define MAX_EVENTS 64
 
 /* Records callbacks: events is "H" (head), "T" (truncated head), "E" (end), "X" (error). */
@@ -28,7 +28,7 @@ struct rec {
 	struct http1_head heads[MAX_HEADS];
 	size_t nheads;
 	const char *reason;
-	unsigned flags; /* returned by on_head */
+	unsigned flags;	     /* returned by on_head */
 	bool opaque_in_head; /* on_head calls http1_stream_set_opaque() */
 	bool checking;	     /* randomized run: check invariants instead of recording heads */
 	int open;	     /* heads not yet ended (randomized run) */
@@ -101,7 +101,7 @@ static void on_error(void *ctx, const char *reason)
 	add_event(r, 'X');
 }
 
-static const struct http1_callbacks rec_cb = { on_head, on_end, on_error };
+static const struct http1_callbacks rec_cb = {on_head, on_end, on_error};
 
 static void rec_init(struct rec *r, enum http1_kind kind)
 {
@@ -133,31 +133,30 @@ static void feed_bytewise(struct rec *r, const char *str, size_t n)
 static const char tp_valid[] = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 static const char post_then_get[] =
-	"POST /submit?x=1 HTTP/1.1\r\n"
-	"Host: example.com\r\n"
-	"Content-Length: 11\r\n"
-	"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
-	"\r\n"
-	"hello world"
-	"GET /next HTTP/1.1\r\n"
-	"Host: example.com\r\n"
-	"\r\n";
+    "POST /submit?x=1 HTTP/1.1\r\n"
+    "Host: example.com\r\n"
+    "Content-Length: 11\r\n"
+    "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+    "\r\n"
+    "hello world"
+    "GET /next HTTP/1.1\r\n"
+    "Host: example.com\r\n"
+    "\r\n";
 
-static const char chunked_then_404[] =
-	"HTTP/1.1 200 OK\r\n"
-	"Transfer-Encoding: gzip, chunked\r\n"
-	"\r\n"
-	"5;name=val\r\n"
-	"hello\r\n"
-	"1A\r\n"
-	"abcdefghijklmnopqrstuvwxyz\r\n"
-	"0\r\n"
-	"X-Trailer: yes\r\n"
-	"\r\n"
-	"HTTP/1.1 404 Not Found\r\n"
-	"Content-Length: 3\r\n"
-	"\r\n"
-	"nop";
+static const char chunked_then_404[] = "HTTP/1.1 200 OK\r\n"
+				       "Transfer-Encoding: gzip, chunked\r\n"
+				       "\r\n"
+				       "5;name=val\r\n"
+				       "hello\r\n"
+				       "1A\r\n"
+				       "abcdefghijklmnopqrstuvwxyz\r\n"
+				       "0\r\n"
+				       "X-Trailer: yes\r\n"
+				       "\r\n"
+				       "HTTP/1.1 404 Not Found\r\n"
+				       "Content-Length: 3\r\n"
+				       "\r\n"
+				       "nop";
 
 static void test_sizes_and_names(void **state)
 {
@@ -320,12 +319,12 @@ static void test_content_length(void **state)
 
 	/* Conflicting, signed, empty or overflowing lengths are errors. */
 	static const char *const bad[] = {
-		"Content-Length: 3\r\nContent-Length: 4\r\n",
-		"Content-Length: 3, 4\r\n",
-		"Content-Length: -1\r\n",
-		"Content-Length: 1 2\r\n",
-		"Content-Length:\r\n",
-		"Content-Length: 99999999999999999999\r\n",
+	    "Content-Length: 3\r\nContent-Length: 4\r\n",
+	    "Content-Length: 3, 4\r\n",
+	    "Content-Length: -1\r\n",
+	    "Content-Length: 1 2\r\n",
+	    "Content-Length:\r\n",
+	    "Content-Length: 99999999999999999999\r\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		rec_init(&r, HTTP1_REQUESTS);
@@ -647,24 +646,20 @@ static void test_upgrade_and_tunnel(void **state)
 static void test_garbage(void **state)
 {
 	static const char *const req_bad[] = {
-		"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
-		"get / HTTP/1.1\r\n\r\n",
-		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
-		"GET /\r\n\r\n",
-		"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",
-		"GET / HTTP/1.1\r\n: novalue\r\n\r\n",
-		"GET / HTTP/1.1\r\nNoColon\r\n\r\n",
-		"GET / HTTP/1.1\rX",
-		"GET  / HTTP/1.1\r\n\r\n",
-		"ABCDEFGHIJKLMNOPQRSTU / HTTP/1.1\r\n\r\n",
+	    "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+	    "get / HTTP/1.1\r\n\r\n",
+	    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+	    "GET /\r\n\r\n",
+	    "GET / HTTP/1.1\r\nBad Header: x\r\n\r\n",
+	    "GET / HTTP/1.1\r\n: novalue\r\n\r\n",
+	    "GET / HTTP/1.1\r\nNoColon\r\n\r\n",
+	    "GET / HTTP/1.1\rX",
+	    "GET  / HTTP/1.1\r\n\r\n",
+	    "ABCDEFGHIJKLMNOPQRSTU / HTTP/1.1\r\n\r\n",
 	};
 	static const char *const resp_bad[] = {
-		"HTTP/2 200\r\n\r\n",
-		"HTTP/1.1 99 Low\r\n\r\n",
-		"HTTP/1.1 600 High\r\n\r\n",
-		"HTTP/1.1 2000 OK\r\n\r\n",
-		"HTTP/1.1  200 OK\r\n\r\n",
-		"-ERR redis\r\n",
+	    "HTTP/2 200\r\n\r\n",	"HTTP/1.1 99 Low\r\n\r\n",  "HTTP/1.1 600 High\r\n\r\n",
+	    "HTTP/1.1 2000 OK\r\n\r\n", "HTTP/1.1  200 OK\r\n\r\n", "-ERR redis\r\n",
 	};
 	struct rec r;
 
@@ -809,17 +804,17 @@ static void head_with(const char *headers, struct http1_head *out)
 static void test_traceparent_tracestate(void **state)
 {
 	static const char *const invalid[] = {
-		"traceparent: 00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01\r\n",
-		"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011\r\n",
-		"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01\r\n",
-		"traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01\r\n",
-		"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01\r\n",
-		"traceparent: ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n",
-		"traceparent: 00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n",
-		"traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 x\r\n",
-		"traceparent: \r\n",
-		("traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
-		 "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"),
+	    "traceparent: 00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01\r\n",
+	    "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-011\r\n",
+	    "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01\r\n",
+	    "traceparent: 00-00000000000000000000000000000000-00f067aa0ba902b7-01\r\n",
+	    "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01\r\n",
+	    "traceparent: ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n",
+	    "traceparent: 00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n",
+	    "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 x\r\n",
+	    "traceparent: \r\n",
+	    ("traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"
+	     "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\r\n"),
 	};
 	struct http1_head h;
 
@@ -827,7 +822,8 @@ static void test_traceparent_tracestate(void **state)
 	head_with("TraceParent:  00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 \r\n"
 		  "tracestate: congo=t61rcWkgMzE\r\n"
 		  "X-Other: 1\r\n"
-		  "Tracestate: rojo=00f067aa0ba902b7\r\n", &h);
+		  "Tracestate: rojo=00f067aa0ba902b7\r\n",
+		  &h);
 	assert_string_equal(h.traceparent, tp_valid);
 	assert_string_equal(h.tracestate, "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
 
@@ -879,7 +875,8 @@ static void test_connection_headers(void **state)
 	assert_false(h.expect_continue);
 	head_with("X-Very-Long-Header-Name-Content-Length: zzz\r\n"
 		  "Content-Lengthy: zzz\r\n"
-		  " folded continuation: x\r\n", &h);
+		  " folded continuation: x\r\n",
+		  &h);
 	assert_false(h.has_content_length);
 }
 
@@ -895,24 +892,24 @@ static uint64_t rnd(uint64_t n)
 }
 
 static const char *const corpus_req[] = {
-	post_then_get,
-	"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
-	"PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;e=1\r\nabc\r\n0\r\nT: 1\r\n\r\n",
-	"OPTIONS * HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-	"PROPFIND /dav HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
-	"CONNECT db:5432 HTTP/1.1\r\ntraceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-"
-	"00f067aa0ba902b7-01\r\ntracestate: a=b\r\n\r\n",
+    post_then_get,
+    "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    "PUT /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3;e=1\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+    "OPTIONS * HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    "PROPFIND /dav HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nhi",
+    "CONNECT db:5432 HTTP/1.1\r\ntraceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-"
+    "00f067aa0ba902b7-01\r\ntracestate: a=b\r\n\r\n",
 };
 
 static const char *const corpus_resp[] = {
-	chunked_then_404,
-	"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody",
-	"HTTP/1.1 204 No Content\r\n\r\n",
-	"HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
-	"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x01x",
-	"HTTP/1.0 200 OK\r\n\r\nuntil close",
-	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz"
-	"\r\n0\r\n\r\n",
+    chunked_then_404,
+    "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody",
+    "HTTP/1.1 204 No Content\r\n\r\n",
+    "HTTP/1.1 304 Not Modified\r\nContent-Length: 9\r\n\r\n",
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x01x",
+    "HTTP/1.0 200 OK\r\n\r\nuntil close",
+    "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1a\r\nabcdefghijklmnopqrstuvwxyz"
+    "\r\n0\r\n\r\n",
 };
 
 #define FUZZ_BUF 4096
@@ -920,8 +917,8 @@ static const char *const corpus_resp[] = {
 static size_t build_input(uint8_t *buf, enum http1_kind kind, bool *pristine)
 {
 	const char *const *corpus = kind == HTTP1_REQUESTS ? corpus_req : corpus_resp;
-	size_t ncorpus = kind == HTTP1_REQUESTS ? sizeof(corpus_req) / sizeof(corpus_req[0]) :
-						  sizeof(corpus_resp) / sizeof(corpus_resp[0]);
+	size_t ncorpus = kind == HTTP1_REQUESTS ? sizeof(corpus_req) / sizeof(corpus_req[0])
+						: sizeof(corpus_resp) / sizeof(corpus_resp[0]);
 	size_t n = 0, mutations;
 
 	if (rnd(10) == 0) { /* pure noise */
@@ -954,23 +951,21 @@ static size_t build_input(uint8_t *buf, enum http1_kind kind, bool *pristine)
 			buf[at] = (uint8_t)interesting[rnd(sizeof(interesting) - 1)];
 			break;
 		case 2: /* delete a range */
-			{
-				size_t len = rnd(n - at) + 1;
+		{
+			size_t len = rnd(n - at) + 1;
 
-				memmove(buf + at, buf + at + len, n - at - len);
-				n -= len;
-			}
-			break;
+			memmove(buf + at, buf + at + len, n - at - len);
+			n -= len;
+		} break;
 		default: /* duplicate a range */
-			{
-				size_t len = rnd(n - at) + 1;
+		{
+			size_t len = rnd(n - at) + 1;
 
-				if (n + len > FUZZ_BUF)
-					break;
-				memmove(buf + at + len, buf + at, n - at);
-				n += len;
-			}
-			break;
+			if (n + len > FUZZ_BUF)
+				break;
+			memmove(buf + at + len, buf + at, n - at);
+			n += len;
+		} break;
 		}
 	}
 	return n;
@@ -1054,29 +1049,29 @@ static void test_random_robustness(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_sizes_and_names),
-		cmocka_unit_test(test_simple_get),
-		cmocka_unit_test(test_keepalive_sequence),
-		cmocka_unit_test(test_pipelined_requests),
-		cmocka_unit_test(test_split_request_with_body),
-		cmocka_unit_test(test_split_chunked_response),
-		cmocka_unit_test(test_content_length),
-		cmocka_unit_test(test_chunked_extensions_trailers),
-		cmocka_unit_test(test_expect_continue),
-		cmocka_unit_test(test_head_response_no_body),
-		cmocka_unit_test(test_204_304),
-		cmocka_unit_test(test_response_until_close),
-		cmocka_unit_test(test_close_mid_message),
-		cmocka_unit_test(test_gap_in_body),
-		cmocka_unit_test(test_gap_in_head),
-		cmocka_unit_test(test_upgrade_and_tunnel),
-		cmocka_unit_test(test_garbage),
-		cmocka_unit_test(test_huge_head),
-		cmocka_unit_test(test_unknown_method),
-		cmocka_unit_test(test_detect),
-		cmocka_unit_test(test_traceparent_tracestate),
-		cmocka_unit_test(test_connection_headers),
-		cmocka_unit_test(test_random_robustness),
+	    cmocka_unit_test(test_sizes_and_names),
+	    cmocka_unit_test(test_simple_get),
+	    cmocka_unit_test(test_keepalive_sequence),
+	    cmocka_unit_test(test_pipelined_requests),
+	    cmocka_unit_test(test_split_request_with_body),
+	    cmocka_unit_test(test_split_chunked_response),
+	    cmocka_unit_test(test_content_length),
+	    cmocka_unit_test(test_chunked_extensions_trailers),
+	    cmocka_unit_test(test_expect_continue),
+	    cmocka_unit_test(test_head_response_no_body),
+	    cmocka_unit_test(test_204_304),
+	    cmocka_unit_test(test_response_until_close),
+	    cmocka_unit_test(test_close_mid_message),
+	    cmocka_unit_test(test_gap_in_body),
+	    cmocka_unit_test(test_gap_in_head),
+	    cmocka_unit_test(test_upgrade_and_tunnel),
+	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_huge_head),
+	    cmocka_unit_test(test_unknown_method),
+	    cmocka_unit_test(test_detect),
+	    cmocka_unit_test(test_traceparent_tracestate),
+	    cmocka_unit_test(test_connection_headers),
+	    cmocka_unit_test(test_random_robustness),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

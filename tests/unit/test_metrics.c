@@ -31,12 +31,11 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static const double http_buckets[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-				       0.5,   0.75, 1,	   2.5,	 5,	7.5, 10 };
+static const double http_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10};
 static const char *const six_labels[] = {
-	"http_request_method", "http_route",  "http_response_status_code",
-	"server_address",      "server_port", "error_type"
-};
+    "http_request_method", "http_route",  "http_response_status_code",
+    "server_address",	   "server_port", "error_type"};
 
 /* Collects what a walk shows, for assertions. */
 struct seen {
@@ -89,17 +88,17 @@ static void expect_einval(struct metric_family *f)
 static void test_family_validation(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const char *const dup[] = { "a", "a" };
-	const char *const le[] = { "le" };
-	const char *const reserved[] = { "__name" };
-	const char *const overflow[] = { METRIC_OVERFLOW_LABEL };
-	const char *const dash[] = { "a-b" };
-	const char *const digit[] = { "1a" };
-	const double unsorted[] = { 1, 0.5 };
-	const double equal[] = { 1, 1 };
-	const double nan_b[] = { NAN };
-	const double inf_b[] = { 1, INFINITY };
-	const double one[] = { 1 };
+	const char *const dup[] = {"a", "a"};
+	const char *const le[] = {"le"};
+	const char *const reserved[] = {"__name"};
+	const char *const overflow[] = {METRIC_OVERFLOW_LABEL};
+	const char *const dash[] = {"a-b"};
+	const char *const digit[] = {"1a"};
+	const double unsorted[] = {1, 0.5};
+	const double equal[] = {1, 1};
+	const double nan_b[] = {NAN};
+	const double inf_b[] = {1, INFINITY};
+	const double one[] = {1};
 
 	(void)state;
 	assert_non_null(r);
@@ -109,22 +108,22 @@ static void test_family_validation(void **state)
 	expect_einval(metric_family_new(r, METRIC_GAUGE, "a-b", NULL, NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(metric_family_new(r, METRIC_GAUGE, "a b", NULL, NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(
-		metric_family_new(r, (enum metric_type)7, "x", NULL, NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, (enum metric_type)7, "x", NULL, NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(metric_family_new(NULL, METRIC_GAUGE, "x", NULL, NULL, NULL, 0, NULL, 0, 0));
 	/* counters are named without _total */
 	expect_einval(
-		metric_family_new(r, METRIC_COUNTER, "req_total", NULL, NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_COUNTER, "req_total", NULL, NULL, NULL, 0, NULL, 0, 0));
 	/* the unit must be the name's suffix */
-	expect_einval(metric_family_new(r, METRIC_GAUGE, "latency", NULL, "seconds", NULL, 0, NULL,
-					0, 0));
-	expect_einval(metric_family_new(r, METRIC_GAUGE, "seconds", NULL, "seconds", NULL, 0, NULL,
-					0, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_GAUGE, "x_seconds", NULL, "", NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "latency", NULL, "seconds", NULL, 0, NULL, 0, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_GAUGE, "x_sec-s", NULL, "sec-s", NULL, 0, NULL, 0, 0));
-	expect_einval(metric_family_new(r, METRIC_GAUGE, "xseconds", NULL, "seconds", NULL, 0, NULL,
-					0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "seconds", NULL, "seconds", NULL, 0, NULL, 0, 0));
+	expect_einval(
+	    metric_family_new(r, METRIC_GAUGE, "x_seconds", NULL, "", NULL, 0, NULL, 0, 0));
+	expect_einval(
+	    metric_family_new(r, METRIC_GAUGE, "x_sec-s", NULL, "sec-s", NULL, 0, NULL, 0, 0));
+	expect_einval(
+	    metric_family_new(r, METRIC_GAUGE, "xseconds", NULL, "seconds", NULL, 0, NULL, 0, 0));
 	/* labels */
 	expect_einval(metric_family_new(r, METRIC_GAUGE, "x", NULL, NULL, dup, 2, NULL, 0, 0));
 	expect_einval(metric_family_new(r, METRIC_HISTOGRAM, "x", NULL, NULL, le, 1, NULL, 0, 0));
@@ -135,13 +134,13 @@ static void test_family_validation(void **state)
 	expect_einval(metric_family_new(r, METRIC_GAUGE, "x", NULL, NULL, NULL, 1, NULL, 0, 0));
 	/* buckets */
 	expect_einval(
-		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, unsorted, 2, 0));
+	    metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, unsorted, 2, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, equal, 2, 0));
+	    metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, equal, 2, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, nan_b, 1, 0));
+	    metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, nan_b, 1, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, inf_b, 2, 0));
+	    metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, inf_b, 2, 0));
 	expect_einval(metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, NULL, 1, 0));
 	expect_einval(metric_family_new(r, METRIC_GAUGE, "g", NULL, NULL, NULL, 0, one, 1, 0));
 
@@ -155,10 +154,10 @@ static void test_family_validation(void **state)
 	}
 
 	/* valid: "le" is only reserved in histograms; colons are allowed in names */
-	assert_non_null(metric_family_new(r, METRIC_GAUGE, "ns:x_seconds", NULL, "seconds", le, 1,
-					  NULL, 0, 0));
 	assert_non_null(
-		metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "ns:x_seconds", NULL, "seconds", le, 1, NULL, 0, 0));
+	assert_non_null(
+	    metric_family_new(r, METRIC_HISTOGRAM, "h", NULL, NULL, NULL, 0, NULL, 0, 0));
 	metric_registry_free(r);
 	metric_registry_free(NULL);
 }
@@ -170,30 +169,30 @@ static void test_name_collisions(void **state)
 	(void)state;
 	assert_non_null(r);
 	assert_non_null(
-		metric_family_new(r, METRIC_COUNTER, "req", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_COUNTER, "req", "h", NULL, NULL, 0, NULL, 0, 0));
 	assert_non_null(
-		metric_family_new(r, METRIC_HISTOGRAM, "lat", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_HISTOGRAM, "lat", "h", NULL, NULL, 0, NULL, 0, 0));
 	/* same family name */
 	expect_einval(metric_family_new(r, METRIC_COUNTER, "req", "h", NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(metric_family_new(r, METRIC_GAUGE, "req", "h", NULL, NULL, 0, NULL, 0, 0));
 	/* names the existing families' samples use */
 	expect_einval(
-		metric_family_new(r, METRIC_GAUGE, "req_total", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "req_total", "h", NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_GAUGE, "req_created", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "req_created", "h", NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_GAUGE, "lat_bucket", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "lat_bucket", "h", NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_GAUGE, "lat_count", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "lat_count", "h", NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(
-		metric_family_new(r, METRIC_COUNTER, "lat_sum", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_COUNTER, "lat_sum", "h", NULL, NULL, 0, NULL, 0, 0));
 	/* and the other way round: a new family whose samples hit an existing name */
 	assert_non_null(
-		metric_family_new(r, METRIC_GAUGE, "x_count", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "x_count", "h", NULL, NULL, 0, NULL, 0, 0));
 	expect_einval(metric_family_new(r, METRIC_HISTOGRAM, "x", "h", NULL, NULL, 0, NULL, 0, 0));
 	/* near misses are fine */
 	assert_non_null(
-		metric_family_new(r, METRIC_GAUGE, "req_totals", "h", NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "req_totals", "h", NULL, NULL, 0, NULL, 0, 0));
 	assert_non_null(metric_family_new(r, METRIC_GAUGE, "re", "h", NULL, NULL, 0, NULL, 0, 0));
 	metric_registry_free(r);
 }
@@ -201,11 +200,11 @@ static void test_name_collisions(void **state)
 static void test_series_lookup(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const char *const names[] = { "method", "route" };
-	const char *const a[] = { "GET", "/a" }, *const a2[] = { "GET", "/a" };
-	const char *const b[] = { "GET", "/b" }, *const swapped[] = { "/a", "GET" };
-	const char *const empty[] = { "", "" }, *const nulls[] = { NULL, NULL };
-	const char *const joined1[] = { "ab", "c" }, *const joined2[] = { "a", "bc" };
+	const char *const names[] = {"method", "route"};
+	const char *const a[] = {"GET", "/a"}, *const a2[] = {"GET", "/a"};
+	const char *const b[] = {"GET", "/b"}, *const swapped[] = {"/a", "GET"};
+	const char *const empty[] = {"", ""}, *const nulls[] = {NULL, NULL};
+	const char *const joined1[] = {"ab", "c"}, *const joined2[] = {"a", "bc"};
 	struct metric_family *f;
 	struct metric_series *sa, *sb;
 	char buf[32];
@@ -234,7 +233,7 @@ static void test_series_lookup(void **state)
 	/* label values are copied */
 	strcpy(buf, "GET");
 	{
-		const char *const v[] = { buf, "/c" };
+		const char *const v[] = {buf, "/c"};
 		struct metric_series *sc = metric_series_get(f, v);
 
 		strcpy(buf, "PUT");
@@ -251,7 +250,7 @@ static void test_series_lookup(void **state)
 static void test_many_series(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const char *const names[] = { "id" };
+	const char *const names[] = {"id"};
 	struct metric_series **s = calloc(20000, sizeof(*s));
 	struct metric_family *f;
 	char v[16];
@@ -262,7 +261,7 @@ static void test_many_series(void **state)
 	f = metric_family_new(r, METRIC_GAUGE, "g", NULL, NULL, names, 1, NULL, 0, 0);
 	assert_non_null(f);
 	for (int i = 0; i < 20000; i++) {
-		const char *const lv[] = { v };
+		const char *const lv[] = {v};
 
 		snprintf(v, sizeof(v), "%d", i);
 		s[i] = metric_series_get(f, lv);
@@ -270,7 +269,7 @@ static void test_many_series(void **state)
 		metric_gauge_set(s[i], i);
 	}
 	for (int i = 0; i < 20000; i++) {
-		const char *const lv[] = { v };
+		const char *const lv[] = {v};
 
 		snprintf(v, sizeof(v), "%d", i);
 		assert_ptr_equal(metric_series_get(f, lv), s[i]);
@@ -285,9 +284,9 @@ static void test_many_series(void **state)
 static void test_overflow(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const char *const names[] = { "route", "code" };
-	const char *const v1[] = { "/a", "200" }, *const v2[] = { "/b", "200" };
-	const char *const v3[] = { "/c", "200" }, *const v4[] = { "/d", "500" };
+	const char *const names[] = {"route", "code"};
+	const char *const v1[] = {"/a", "200"}, *const v2[] = {"/b", "200"};
+	const char *const v3[] = {"/c", "200"}, *const v4[] = {"/d", "500"};
 	struct metric_family *f, *g;
 	struct metric_series *s1, *s2, *o;
 	struct seen seen;
@@ -337,7 +336,7 @@ static void test_overflow(void **state)
 static void test_updates(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const double b[] = { 0.1, 1, 10 };
+	const double b[] = {0.1, 1, 10};
 	struct metric_family *c, *g, *h;
 	struct metric_series *sc, *sg, *sh;
 	struct seen seen;
@@ -409,7 +408,7 @@ static int copy_hist(void *ctx, const struct metric_point *p)
 static void test_histogram_buckets(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const double b[] = { 0.1, 1, 10 };
+	const double b[] = {0.1, 1, 10};
 	struct metric_family *h;
 	struct metric_series *s;
 	struct hist_copy hc;
@@ -441,7 +440,7 @@ static void test_histogram_buckets(void **state)
 static void test_exemplars(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const double b[] = { 0.1, 1 };
+	const double b[] = {0.1, 1};
 	const char *tid = "4bf92f3577b34da6a3ce929d0e0e4736", *sid = "00f067aa0ba902b7";
 	struct metric_family *h;
 	struct metric_series *s;
@@ -522,7 +521,7 @@ static void test_walk_and_prerender(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *g, *empty;
-	struct prerender_ctx pc = { 0 };
+	struct prerender_ctx pc = {0};
 	struct seen seen;
 	int n = 0;
 	char *out;
@@ -567,9 +566,9 @@ static int seen_point_relock(void *ctx, const struct metric_point *p)
 static void test_snapshot(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const char *const names[] = { "k" };
-	const char *const a[] = { "a" }, *const b[] = { "b" };
-	const double bounds[] = { 1 };
+	const char *const names[] = {"k"};
+	const char *const a[] = {"a"}, *const b[] = {"b"};
+	const double bounds[] = {1};
 	struct metric_family *c, *h;
 	struct metric_snapshot *snap;
 	struct hist_copy hc;
@@ -594,7 +593,7 @@ static void test_snapshot(void **state)
 	metric_counter_add(metric_series_get(c, a), 10);
 	metric_histogram_observe(metric_series_get(h, NULL), 0.25);
 	assert_non_null(
-		metric_family_new(r, METRIC_GAUGE, "late", NULL, NULL, NULL, 0, NULL, 0, 0));
+	    metric_family_new(r, METRIC_GAUGE, "late", NULL, NULL, NULL, 0, NULL, 0, 0));
 
 	memset(&snapped, 0, sizeof(snapped));
 	assert_int_equal(metric_snapshot_walk(snap, seen_family, seen_point_relock, &snapped), 0);
@@ -629,7 +628,7 @@ static void *observe_loop(void *arg)
 {
 	struct worker *w = arg;
 	char own[16];
-	const char *const shared_v[] = { "shared" }, *const own_v[] = { own };
+	const char *const shared_v[] = {"shared"}, *const own_v[] = {own};
 
 	snprintf(own, sizeof(own), "t%d", w->id);
 	for (int i = 0; i < OBS_PER_THREAD; i++) {
@@ -639,7 +638,7 @@ static void *observe_loop(void *arg)
 		if (i % 1000 == 0) {
 			/* new label sets keep appearing; past the cap they fold */
 			char v[24];
-			const char *const lv[] = { v };
+			const char *const lv[] = {v};
 
 			snprintf(v, sizeof(v), "t%d-%d", w->id, i);
 			metric_counter_add(metric_series_get(w->ctr, lv), 1);
@@ -670,19 +669,19 @@ static void add_totals(void *ctx, const struct metric_point *p)
 static void test_threads_observe_while_rendering(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
-	const char *const names[] = { "who" };
+	const char *const names[] = {"who"};
 	struct worker w[THREADS];
 	pthread_t tid[THREADS];
-	struct totals t = { 0 };
+	struct totals t = {0};
 	int renders = 0;
 
 	(void)state;
 	assert_non_null(r);
 	for (int i = 0; i < THREADS; i++) {
 		w[i].hist =
-			i ? w[0].hist
-			  : metric_family_new(r, METRIC_HISTOGRAM, "lat_seconds", "h", "seconds",
-					      names, 1, http_buckets, NELEM(http_buckets), 0);
+		    i ? w[0].hist
+		      : metric_family_new(r, METRIC_HISTOGRAM, "lat_seconds", "h", "seconds", names,
+					  1, http_buckets, NELEM(http_buckets), 0);
 		w[i].ctr = i ? w[0].ctr
 			     : metric_family_new(r, METRIC_COUNTER, "ops", "h", NULL, names, 1,
 						 NULL, 0, 50);
@@ -693,7 +692,7 @@ static void test_threads_observe_while_rendering(void **state)
 	/* each thread's own counter series exists before the cap can fill */
 	for (int i = 0; i < THREADS; i++) {
 		char own[16];
-		const char *const own_v[] = { own };
+		const char *const own_v[] = {own};
 
 		snprintf(own, sizeof(own), "t%d", i);
 		assert_non_null(metric_series_get(w[0].ctr, own_v));
@@ -704,9 +703,9 @@ static void test_threads_observe_while_rendering(void **state)
 		char *out;
 		size_t len;
 
-		assert_int_equal(prom_render(r, renders & 1 ? PROM_FMT_OPENMETRICS : PROM_FMT_TEXT,
-					     &out, &len),
-				 0);
+		assert_int_equal(
+		    prom_render(r, renders & 1 ? PROM_FMT_OPENMETRICS : PROM_FMT_TEXT, &out, &len),
+		    0);
 		assert_int_equal(strlen(out), len);
 		free(out);
 		done = metric_family_overflow_total(w[0].ctr) > 0 &&
@@ -759,8 +758,8 @@ static void test_observe_speed(void **state)
 	}
 	t0 = now_s();
 	for (int i = 0; i < n; i++) {
-		const char *const lv[] = { vals[i & 63][0], vals[i & 63][1], vals[i & 63][2],
-					   vals[i & 63][3], vals[i & 63][4], vals[i & 63][5] };
+		const char *const lv[] = {vals[i & 63][0], vals[i & 63][1], vals[i & 63][2],
+					  vals[i & 63][3], vals[i & 63][4], vals[i & 63][5]};
 
 		metric_histogram_observe(metric_series_get(f, lv), (i % 1000) / 1000.0);
 	}
@@ -792,17 +791,17 @@ static void test_memory_per_series(void **state)
 	assert_non_null(f);
 	for (int i = 0; i < 10000; i++) {
 		char route[48], code[8];
-		const char *const lv[] = { "GET",  route, code, "api.internal.example.com",
-					   "8443", "" };
+		const char *const lv[] = {"GET",  route, code, "api.internal.example.com",
+					  "8443", ""};
 
 		snprintf(route, sizeof(route), "/api/v1/customers/{id}/orders/%d", i);
 		snprintf(code, sizeof(code), "%d", 200 + i % 300);
 		/* worst case: every bucket holds an exemplar */
 		for (size_t b = 0; b <= NELEM(http_buckets); b++)
 			metric_histogram_observe_exemplar(
-				metric_series_get(f, lv),
-				b < NELEM(http_buckets) ? http_buckets[b] : 99,
-				"4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", 1700000000);
+			    metric_series_get(f, lv),
+			    b < NELEM(http_buckets) ? http_buckets[b] : 99,
+			    "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", 1700000000);
 	}
 	after = mallinfo2();
 	used = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
@@ -816,19 +815,19 @@ static void test_memory_per_series(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_family_validation),
-		cmocka_unit_test(test_name_collisions),
-		cmocka_unit_test(test_series_lookup),
-		cmocka_unit_test(test_many_series),
-		cmocka_unit_test(test_overflow),
-		cmocka_unit_test(test_updates),
-		cmocka_unit_test(test_histogram_buckets),
-		cmocka_unit_test(test_exemplars),
-		cmocka_unit_test(test_walk_and_prerender),
-		cmocka_unit_test(test_snapshot),
-		cmocka_unit_test(test_threads_observe_while_rendering),
-		cmocka_unit_test(test_observe_speed),
-		cmocka_unit_test(test_memory_per_series),
+	    cmocka_unit_test(test_family_validation),
+	    cmocka_unit_test(test_name_collisions),
+	    cmocka_unit_test(test_series_lookup),
+	    cmocka_unit_test(test_many_series),
+	    cmocka_unit_test(test_overflow),
+	    cmocka_unit_test(test_updates),
+	    cmocka_unit_test(test_histogram_buckets),
+	    cmocka_unit_test(test_exemplars),
+	    cmocka_unit_test(test_walk_and_prerender),
+	    cmocka_unit_test(test_snapshot),
+	    cmocka_unit_test(test_threads_observe_while_rendering),
+	    cmocka_unit_test(test_observe_speed),
+	    cmocka_unit_test(test_memory_per_series),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -86,33 +86,33 @@ static void test_format_le(void **state)
 		double v;
 		const char *text, *om;
 	} cases[] = {
-		{ 0.0, "0", "0.0" },
-		{ 0.001, "0.001", "0.001" },
-		{ 0.002, "0.002", "0.002" },
-		{ 0.005, "0.005", "0.005" },
-		{ 0.01, "0.01", "0.01" },
-		{ 0.1, "0.1", "0.1" },
-		{ 0.9, "0.9", "0.9" },
-		{ 0.95, "0.95", "0.95" },
-		{ 0.99, "0.99", "0.99" },
-		{ 0.999, "0.999", "0.999" },
-		{ 1.0, "1", "1.0" },
-		{ 1.7, "1.7", "1.7" },
-		{ 10.0, "10", "10.0" },
-		{ 1e-10, "1e-10", "1e-10" },
-		{ 1e-09, "1e-09", "1e-09" },
-		{ 1e-05, "1e-05", "1e-05" },
-		{ 0.0001, "0.0001", "0.0001" },
-		{ 100000, "100000", "100000.0" },
-		{ 1e+06, "1e+06", "1e+06" },
-		{ 1e+10, "1e+10", "1e+10" },
-		{ 2.5, "2.5", "2.5" },
-		{ 7.5, "7.5", "7.5" },
-		{ 0.075, "0.075", "0.075" },
-		{ -1, "-1", "-1.0" },
-		{ 1234567, "1.234567e+06", "1.234567e+06" },
-		{ INFINITY, "+Inf", "+Inf" },
-		{ -INFINITY, "-Inf", "-Inf" },
+	    {0.0, "0", "0.0"},
+	    {0.001, "0.001", "0.001"},
+	    {0.002, "0.002", "0.002"},
+	    {0.005, "0.005", "0.005"},
+	    {0.01, "0.01", "0.01"},
+	    {0.1, "0.1", "0.1"},
+	    {0.9, "0.9", "0.9"},
+	    {0.95, "0.95", "0.95"},
+	    {0.99, "0.99", "0.99"},
+	    {0.999, "0.999", "0.999"},
+	    {1.0, "1", "1.0"},
+	    {1.7, "1.7", "1.7"},
+	    {10.0, "10", "10.0"},
+	    {1e-10, "1e-10", "1e-10"},
+	    {1e-09, "1e-09", "1e-09"},
+	    {1e-05, "1e-05", "1e-05"},
+	    {0.0001, "0.0001", "0.0001"},
+	    {100000, "100000", "100000.0"},
+	    {1e+06, "1e+06", "1e+06"},
+	    {1e+10, "1e+10", "1e+10"},
+	    {2.5, "2.5", "2.5"},
+	    {7.5, "7.5", "7.5"},
+	    {0.075, "0.075", "0.075"},
+	    {-1, "-1", "-1.0"},
+	    {1234567, "1.234567e+06", "1.234567e+06"},
+	    {INFINITY, "+Inf", "+Inf"},
+	    {-INFINITY, "-Inf", "-Inf"},
 	};
 
 	(void)state;
@@ -154,36 +154,33 @@ static void test_negotiate(void **state)
 		const char *accept;
 		enum prom_format want;
 	} cases[] = {
-		{ NULL, PROM_FMT_TEXT },
-		{ "", PROM_FMT_TEXT },
-		{ "*/*", PROM_FMT_TEXT },
-		{ "text/plain", PROM_FMT_TEXT },
-		{ "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-		  PROM_FMT_TEXT },
-		/* what Prometheus 2.x sends */
-		{ "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
-		  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
-		  PROM_FMT_OPENMETRICS },
-		{ "text/plain;version=0.0.4;q=1,*/*;q=0.1", PROM_FMT_TEXT },
-		{ "application/openmetrics-text", PROM_FMT_OPENMETRICS },
-		{ "APPLICATION/OpenMetrics-Text", PROM_FMT_OPENMETRICS },
-		{ "application/openmetrics-text; version=0.0.1", PROM_FMT_OPENMETRICS },
-		{ "application/openmetrics-text; version=\"1.0.0\"", PROM_FMT_OPENMETRICS },
-		{ "application/openmetrics-text; version=2.0.0", PROM_FMT_TEXT },
-		{ "application/openmetrics-text;q=0", PROM_FMT_TEXT },
-		{ "application/openmetrics-text;q=abc", PROM_FMT_TEXT },
-		{ "application/openmetrics-text;q=0.3, text/plain;q=0.7", PROM_FMT_TEXT },
-		{ "text/plain;q=0.2, application/openmetrics-text;q=0.3", PROM_FMT_OPENMETRICS },
-		{ "text/plain;q=0.5, application/openmetrics-text;q=0.5", PROM_FMT_OPENMETRICS },
-		{ "application/openmetrics-text ; q=0.5 , */*;q=0.9", PROM_FMT_TEXT },
-		{ "application/openmetrics-text;q=0.5,text/*;q=0.9", PROM_FMT_TEXT },
-		/* the explicit text/plain q wins over a wildcard */
-		{ "text/plain;q=0, */*;q=1, application/openmetrics-text;q=0.1",
-		  PROM_FMT_OPENMETRICS },
-		{ "application/openmetrics-text;version=1.0.0;q=0.5,text/*;q=0.4",
-		  PROM_FMT_OPENMETRICS },
-		{ "application/json", PROM_FMT_TEXT },
-		{ ",,;;=,application/openmetrics-text;;q", PROM_FMT_OPENMETRICS },
+	    {NULL, PROM_FMT_TEXT},
+	    {"", PROM_FMT_TEXT},
+	    {"*/*", PROM_FMT_TEXT},
+	    {"text/plain", PROM_FMT_TEXT},
+	    {"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8", PROM_FMT_TEXT},
+	    /* what Prometheus 2.x sends */
+	    {"application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+	     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+	     PROM_FMT_OPENMETRICS},
+	    {"text/plain;version=0.0.4;q=1,*/*;q=0.1", PROM_FMT_TEXT},
+	    {"application/openmetrics-text", PROM_FMT_OPENMETRICS},
+	    {"APPLICATION/OpenMetrics-Text", PROM_FMT_OPENMETRICS},
+	    {"application/openmetrics-text; version=0.0.1", PROM_FMT_OPENMETRICS},
+	    {"application/openmetrics-text; version=\"1.0.0\"", PROM_FMT_OPENMETRICS},
+	    {"application/openmetrics-text; version=2.0.0", PROM_FMT_TEXT},
+	    {"application/openmetrics-text;q=0", PROM_FMT_TEXT},
+	    {"application/openmetrics-text;q=abc", PROM_FMT_TEXT},
+	    {"application/openmetrics-text;q=0.3, text/plain;q=0.7", PROM_FMT_TEXT},
+	    {"text/plain;q=0.2, application/openmetrics-text;q=0.3", PROM_FMT_OPENMETRICS},
+	    {"text/plain;q=0.5, application/openmetrics-text;q=0.5", PROM_FMT_OPENMETRICS},
+	    {"application/openmetrics-text ; q=0.5 , */*;q=0.9", PROM_FMT_TEXT},
+	    {"application/openmetrics-text;q=0.5,text/*;q=0.9", PROM_FMT_TEXT},
+	    /* the explicit text/plain q wins over a wildcard */
+	    {"text/plain;q=0, */*;q=1, application/openmetrics-text;q=0.1", PROM_FMT_OPENMETRICS},
+	    {"application/openmetrics-text;version=1.0.0;q=0.5,text/*;q=0.4", PROM_FMT_OPENMETRICS},
+	    {"application/json", PROM_FMT_TEXT},
+	    {",,;;=,application/openmetrics-text;;q", PROM_FMT_OPENMETRICS},
 	};
 
 	(void)state;
@@ -214,11 +211,11 @@ static char *render(struct metric_registry *r, enum prom_format f)
 /* A registry with one family of each kind, an overflow series and an exemplar. */
 static struct metric_registry *sample_registry(void)
 {
-	static const char *const req_labels[] = { "method", "code" };
-	static const char *const db_labels[] = { "system" };
-	static const double bounds[] = { 0.005, 0.1, 1, 2.5 };
-	const char *const get200[] = { "GET", "200" }, *const post500[] = { "POST", "500" };
-	const char *const pg[] = { "postgresql" }, *const redis[] = { "redis" };
+	static const char *const req_labels[] = {"method", "code"};
+	static const char *const db_labels[] = {"system"};
+	static const double bounds[] = {0.005, 0.1, 1, 2.5};
+	const char *const get200[] = {"GET", "200"}, *const post500[] = {"POST", "500"};
+	const char *const pg[] = {"postgresql"}, *const redis[] = {"redis"};
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *req, *q, *db, *empty;
 	struct metric_series *s;
@@ -249,60 +246,60 @@ static struct metric_registry *sample_registry(void)
 }
 
 static const char sample_text[] =
-	"# HELP http_requests_total Requests served.\n"
-	"# TYPE http_requests_total counter\n"
-	"http_requests_total{method=\"GET\",code=\"200\"} 3\n"
-	"http_requests_total{method=\"POST\",code=\"500\"} 1.5\n"
-	"# HELP queue_bytes Queue size.\n"
-	"# TYPE queue_bytes gauge\n"
-	"queue_bytes 1000000\n"
-	"# HELP db_latency_seconds Latency.\n"
-	"# TYPE db_latency_seconds histogram\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"0.005\"} 1\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"0.1\"} 3\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"1\"} 3\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"2.5\"} 3\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"+Inf\"} 4\n"
-	"db_latency_seconds_sum{system=\"postgresql\"} 3.12890625\n"
-	"db_latency_seconds_count{system=\"postgresql\"} 4\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.005\"} 0\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.1\"} 0\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"1\"} 1\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"2.5\"} 1\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"+Inf\"} 1\n"
-	"db_latency_seconds_sum{otel_metric_overflow=\"true\"} 0.25\n"
-	"db_latency_seconds_count{otel_metric_overflow=\"true\"} 1\n"
-	"# TYPE empty_gauge gauge\n";
+    "# HELP http_requests_total Requests served.\n"
+    "# TYPE http_requests_total counter\n"
+    "http_requests_total{method=\"GET\",code=\"200\"} 3\n"
+    "http_requests_total{method=\"POST\",code=\"500\"} 1.5\n"
+    "# HELP queue_bytes Queue size.\n"
+    "# TYPE queue_bytes gauge\n"
+    "queue_bytes 1000000\n"
+    "# HELP db_latency_seconds Latency.\n"
+    "# TYPE db_latency_seconds histogram\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"0.005\"} 1\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"0.1\"} 3\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"1\"} 3\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"2.5\"} 3\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"+Inf\"} 4\n"
+    "db_latency_seconds_sum{system=\"postgresql\"} 3.12890625\n"
+    "db_latency_seconds_count{system=\"postgresql\"} 4\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.005\"} 0\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.1\"} 0\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"1\"} 1\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"2.5\"} 1\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"+Inf\"} 1\n"
+    "db_latency_seconds_sum{otel_metric_overflow=\"true\"} 0.25\n"
+    "db_latency_seconds_count{otel_metric_overflow=\"true\"} 1\n"
+    "# TYPE empty_gauge gauge\n";
 
 static const char sample_om[] =
-	"# TYPE http_requests counter\n"
-	"# HELP http_requests Requests served.\n"
-	"http_requests_total{method=\"GET\",code=\"200\"} 3\n"
-	"http_requests_total{method=\"POST\",code=\"500\"} 1.5\n"
-	"# TYPE queue_bytes gauge\n"
-	"# UNIT queue_bytes bytes\n"
-	"# HELP queue_bytes Queue size.\n"
-	"queue_bytes 1000000\n"
-	"# TYPE db_latency_seconds histogram\n"
-	"# UNIT db_latency_seconds seconds\n"
-	"# HELP db_latency_seconds Latency.\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"0.005\"} 1\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"0.1\"} 3"
-	" # {trace_id=\"" TRACE_ID "\",span_id=\"" SPAN_ID "\"} 0.0625 1700000000.5\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"1.0\"} 3\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"2.5\"} 3\n"
-	"db_latency_seconds_bucket{system=\"postgresql\",le=\"+Inf\"} 4\n"
-	"db_latency_seconds_sum{system=\"postgresql\"} 3.12890625\n"
-	"db_latency_seconds_count{system=\"postgresql\"} 4\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.005\"} 0\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.1\"} 0\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"1.0\"} 1\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"2.5\"} 1\n"
-	"db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"+Inf\"} 1\n"
-	"db_latency_seconds_sum{otel_metric_overflow=\"true\"} 0.25\n"
-	"db_latency_seconds_count{otel_metric_overflow=\"true\"} 1\n"
-	"# TYPE empty_gauge gauge\n"
-	"# EOF\n";
+    "# TYPE http_requests counter\n"
+    "# HELP http_requests Requests served.\n"
+    "http_requests_total{method=\"GET\",code=\"200\"} 3\n"
+    "http_requests_total{method=\"POST\",code=\"500\"} 1.5\n"
+    "# TYPE queue_bytes gauge\n"
+    "# UNIT queue_bytes bytes\n"
+    "# HELP queue_bytes Queue size.\n"
+    "queue_bytes 1000000\n"
+    "# TYPE db_latency_seconds histogram\n"
+    "# UNIT db_latency_seconds seconds\n"
+    "# HELP db_latency_seconds Latency.\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"0.005\"} 1\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"0.1\"} 3"
+    " # {trace_id=\"" TRACE_ID "\",span_id=\"" SPAN_ID "\"} 0.0625 1700000000.5\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"1.0\"} 3\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"2.5\"} 3\n"
+    "db_latency_seconds_bucket{system=\"postgresql\",le=\"+Inf\"} 4\n"
+    "db_latency_seconds_sum{system=\"postgresql\"} 3.12890625\n"
+    "db_latency_seconds_count{system=\"postgresql\"} 4\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.005\"} 0\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"0.1\"} 0\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"1.0\"} 1\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"2.5\"} 1\n"
+    "db_latency_seconds_bucket{otel_metric_overflow=\"true\",le=\"+Inf\"} 1\n"
+    "db_latency_seconds_sum{otel_metric_overflow=\"true\"} 0.25\n"
+    "db_latency_seconds_count{otel_metric_overflow=\"true\"} 1\n"
+    "# TYPE empty_gauge gauge\n"
+    "# EOF\n";
 
 static void test_render_text(void **state)
 {
@@ -348,9 +345,9 @@ static void test_render_empty(void **state)
 
 static void test_escaping(void **state)
 {
-	static const char *const names[] = { "v" };
-	const char *const weird[] = { "a\\b\"c\nd" };
-	const char *const bad_utf8[] = { "x\xff\xc3(\xe2\x82\xac\xed\xa0\x80y\tz" };
+	static const char *const names[] = {"v"};
+	const char *const weird[] = {"a\\b\"c\nd"};
+	const char *const bad_utf8[] = {"x\xff\xc3(\xe2\x82\xac\xed\xa0\x80y\tz"};
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *g;
 	char *out;
@@ -388,9 +385,9 @@ static void test_escaping(void **state)
 
 static void test_special_values(void **state)
 {
-	static const char *const names[] = { "k" };
-	const char *const a[] = { "nan" }, *const b[] = { "inf" }, *const c[] = { "ninf" };
-	const char *const d[] = { "big" };
+	static const char *const names[] = {"k"};
+	const char *const a[] = {"nan"}, *const b[] = {"inf"}, *const c[] = {"ninf"};
+	const char *const d[] = {"big"};
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *g, *ctr;
 	char *out;
@@ -419,7 +416,7 @@ static void test_special_values(void **state)
 /* OpenMetrics forbids _sum when it would not be a counter. */
 static void test_negative_histograms(void **state)
 {
-	const double neg[] = { -1, 0, 1 }, pos[] = { 1 };
+	const double neg[] = {-1, 0, 1}, pos[] = {1};
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *h1, *h2;
 	char *out;
@@ -479,10 +476,10 @@ static bool have(const char *check)
 /* A big registry: every kind, labels needing escapes, an overflow series. */
 static struct metric_registry *big_registry(void)
 {
-	static const char *const names[] = { "http_request_method", "http_route",
-					     "http_response_status_code" };
-	static const double bounds[] = { 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-					 0.5,	0.75, 1,     2.5,  5,	  7.5, 10 };
+	static const char *const names[] = {"http_request_method", "http_route",
+					    "http_response_status_code"};
+	static const double bounds[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+					0.5,   0.75, 1,	    2.5,  5,	 7.5, 10};
 	struct metric_registry *r = sample_registry();
 	struct metric_family *h;
 
@@ -492,7 +489,7 @@ static struct metric_registry *big_registry(void)
 	assert_non_null(h);
 	for (int i = 0; i < 500; i++) {
 		char route[64], code[8];
-		const char *const v[] = { i % 3 ? "GET" : "PO\"ST", route, code };
+		const char *const v[] = {i % 3 ? "GET" : "PO\"ST", route, code};
 		struct metric_series *s;
 
 		snprintf(route, sizeof(route), "/r%d/\\x\n%c", i % 250, "ab\xff"[i % 3]);
@@ -516,9 +513,9 @@ static void test_promtool(void **state)
 		return;
 	}
 	/* the checker can fail */
-	assert_int_not_equal(run_with_input("promtool check metrics",
-					    "# TYPE x_total counter\nx_total{a=\"b} 1\n"),
-			     0);
+	assert_int_not_equal(
+	    run_with_input("promtool check metrics", "# TYPE x_total counter\nx_total{a=\"b} 1\n"),
+	    0);
 	assert_int_not_equal(run_with_input("promtool check metrics", sample_om), 0);
 
 	assert_int_equal(run_with_input("promtool check metrics", sample_text), 0);
@@ -565,12 +562,12 @@ static void test_openmetrics_parser(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_format_value),	 cmocka_unit_test(test_format_le),
-		cmocka_unit_test(test_format_roundtrip), cmocka_unit_test(test_negotiate),
-		cmocka_unit_test(test_render_text),	 cmocka_unit_test(test_render_openmetrics),
-		cmocka_unit_test(test_render_empty),	 cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_special_values),	 cmocka_unit_test(test_negative_histograms),
-		cmocka_unit_test(test_promtool),	 cmocka_unit_test(test_openmetrics_parser),
+	    cmocka_unit_test(test_format_value),     cmocka_unit_test(test_format_le),
+	    cmocka_unit_test(test_format_roundtrip), cmocka_unit_test(test_negotiate),
+	    cmocka_unit_test(test_render_text),	     cmocka_unit_test(test_render_openmetrics),
+	    cmocka_unit_test(test_render_empty),     cmocka_unit_test(test_escaping),
+	    cmocka_unit_test(test_special_values),   cmocka_unit_test(test_negative_histograms),
+	    cmocka_unit_test(test_promtool),	     cmocka_unit_test(test_openmetrics_parser),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -196,10 +196,9 @@ static void test_pattern_order(void **state)
 static void test_malformed_patterns(void **state)
 {
 	static const char *const bad[] = {
-		"",	    "users",	"users/{id}", "/a/{id", "/a/id}", "/a/{}",
-		"/a/{{x}}", "/a/{x/y}", "/a/*/b",     "/a*",	"/a/b*",  "/a/*b",
-		"/a/{x*}",  "/*/",	"/a?b",	      "/a#b",	"/a b",	  "/a\tb",
-		"/a\x01",   "/**",	"//*x",	      "/a/}{",	"*",
+	    "",	      "users", "users/{id}", "/a/{id", "/a/id}",  "/a/{}", "/a/{{x}}", "/a/{x/y}",
+	    "/a/*/b", "/a*",   "/a/b*",	     "/a/*b",  "/a/{x*}", "/*/",   "/a?b",     "/a#b",
+	    "/a b",   "/a\tb", "/a\x01",     "/**",    "//*x",	  "/a/}{", "*",
 	};
 	struct route_table *t = route_table_new();
 	char long_pattern[ROUTE_MAX_LEN + 2];
@@ -339,12 +338,12 @@ static void test_weird_bytes(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_target_forms),	   cmocka_unit_test(test_identifiers),
-		cmocka_unit_test(test_words_stay),	   cmocka_unit_test(test_patterns),
-		cmocka_unit_test(test_pattern_cost),	   cmocka_unit_test(test_pattern_order),
-		cmocka_unit_test(test_malformed_patterns), cmocka_unit_test(test_many_segments),
-		cmocka_unit_test(test_long_paths),	   cmocka_unit_test(test_small_output),
-		cmocka_unit_test(test_weird_bytes),
+	    cmocka_unit_test(test_target_forms),       cmocka_unit_test(test_identifiers),
+	    cmocka_unit_test(test_words_stay),	       cmocka_unit_test(test_patterns),
+	    cmocka_unit_test(test_pattern_cost),       cmocka_unit_test(test_pattern_order),
+	    cmocka_unit_test(test_malformed_patterns), cmocka_unit_test(test_many_segments),
+	    cmocka_unit_test(test_long_paths),	       cmocka_unit_test(test_small_output),
+	    cmocka_unit_test(test_weird_bytes),
 	};
 
 	srand(1);
