@@ -10,7 +10,8 @@ libmicrohttpd-dev libyaml-dev libpg-query-dev libcurl4-openssl-dev
 libprotobuf-c-dev protobuf-c-compiler"
 TEST="libcmocka-dev curl python3 python3-yaml python3-psycopg2 nginx-light
 postgresql redis-server libpq-dev libhiredis-dev webdis prometheus wrk
-iproute2 procps util-linux binutils nodejs npm python3-prometheus-client"
+iproute2 procps util-linux binutils nodejs npm python3-prometheus-client
+clang-format cppcheck"
 BENCH="wrk postgresql-contrib redis-tools hyperfine"
 
 want="$BUILD"

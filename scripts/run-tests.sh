@@ -20,6 +20,7 @@ suite() {
 	fi
 }
 
+suite lint make -s lint
 suite unit make -s unit
 suite unit-asan make -s OUTPUT=build-asan SANITIZER=address,undefined unit
 suite e2e tests/e2e/run.sh
