@@ -56,6 +56,7 @@ struct agent {
 	struct procs *procs;
 	struct promserver *srv;
 	struct dbmetrics *db;
+	bool stopping; /* tearing down: open exchanges are not reported */
 	struct otlp_exporter *otlp;
 	struct tracer *tracer;
 	struct shimack *acks;
@@ -113,9 +114,12 @@ static void http_started(void *ctx, struct http_exchange *x)
 static void http_done(void *ctx, const struct http_exchange *x)
 {
 	struct agent *a = ctx;
-	const char *service = procs_service_name(a->procs, x->tgid);
+	const char *service;
 	bool exported = false;
 
+	if (a->stopping)
+		return;
+	service = procs_service_name(a->procs, x->tgid);
 	if (a->tracer)
 		exported =
 		    tracer_http_done(a->tracer, x, service, procs_exe_name(a->procs, x->tgid));
@@ -477,17 +481,25 @@ static int setup_ring(struct agent *a)
 	return 0;
 }
 
+/*
+ * Order matters: exchanges still open when the agent stops are not
+ * reported (the agent stopping is no connection failure); the exporter
+ * flushes its last spans and metrics while everything the prerender hook
+ * reads still exists; only then do the hook's sources go away.
+ */
 static void teardown(struct agent *a)
 {
 	promserver_stop(a->srv);
-	capture_close(a->cap);
-	/* after capture: no more spans can come in */
-	tracer_free(a->tracer);
+	a->stopping = true;
+	conntab_free(a->conns);
 	otlp_exporter_free(a->otlp, OTLP_FLUSH_MS);
+	if (a->reg)
+		metric_registry_set_prerender(a->reg, NULL, NULL);
+	tracer_free(a->tracer);
+	capture_close(a->cap);
 	shm_ring_destroy(a->ring);
 	shimack_free(a->acks);
 	dbmetrics_free(a->db);
-	conntab_free(a->conns);
 	httptrack_free(a->http);
 	httpmetrics_free(a->hm);
 	selfmetrics_free(a->self);

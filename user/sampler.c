@@ -6,6 +6,7 @@
  * the same ratio decides the same way. See sampler.h.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +42,7 @@ int sampler_parse(struct sampler *s, const char *name, const char *arg, char *er
 		if (s->root != SAMPLER_RATIO || !arg || !arg[0])
 			return 0;
 		s->ratio = strtod(arg, &end);
-		if (*end || s->ratio < 0 || s->ratio > 1) {
+		if (*end || !(s->ratio >= 0 && s->ratio <= 1)) {
 			snprintf(err, errlen,
 				 "OTEL_TRACES_SAMPLER_ARG: \"%s\" is not a ratio between 0 and 1",
 				 arg);
@@ -73,7 +74,8 @@ bool sampler_decide(const struct sampler *s, const uint8_t trace_id[16], bool ha
 			return true;
 		for (int i = 8; i < 16; i++)
 			v = v << 8 | trace_id[i];
-		return (double)v < s->ratio * 18446744073709551616.0;
+		/* v < ratio * 2^64, exactly: the bound is an integer below 2^64 */
+		return v < (uint64_t)ceil(s->ratio * 18446744073709551616.0);
 	}
 	return true;
 }

@@ -4,6 +4,7 @@
  * process_vm_writev(2). See shimack.h.
  */
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <stdlib.h>
 #include <sys/uio.h>
@@ -95,7 +96,8 @@ void shimack_refresh(struct shimack *s, uint64_t now)
 			i++;
 			continue;
 		}
-		if (e->addr && write_ack(e->pid, e->addr, now) == 0) {
+		if (e->addr ? write_ack(e->pid, e->addr, now) == 0
+			    : kill((pid_t)e->pid, 0) == 0 || errno == EPERM) {
 			e->written_ns = now;
 			i++;
 			continue;

@@ -156,7 +156,8 @@ bool tracer_parse_traceparent(const char *tp, uint8_t trace_id[16], uint8_t span
 	/* version "-" trace-id "-" parent-id "-" flags: 2+1+32+1+16+1+2 */
 	if (strlen(tp) < 55 || tp[2] != '-' || tp[35] != '-' || tp[52] != '-')
 		return false;
-	if (!unhex(tp, &version, 1) || version == 0xff || (version == 0 && tp[55] != '\0'))
+	if (!unhex(tp, &version, 1) || version == 0xff || (version == 0 && tp[55] != '\0') ||
+	    (tp[55] != '\0' && tp[55] != '-'))
 		return false;
 	if (!unhex(tp + 3, trace_id, 16) || !unhex(tp + 36, span_id, 8) ||
 	    !unhex(tp + 53, &flags, 1))
@@ -174,7 +175,8 @@ static size_t id_hash(const uint8_t trace_id[16], size_t size)
 	uint64_t v;
 
 	memcpy(&v, trace_id + 8, 8);
-	return (size_t)(v * 0x9e3779b97f4a7c15ull >> 20) % size;
+	/* the product's top bits depend on every bit of v */
+	return (size_t)((v * 0x9e3779b97f4a7c15ull) >> 32) % size;
 }
 
 static void link_key(uint8_t key[36], const struct rt_endpoint *client,
@@ -299,13 +301,15 @@ static bool hold(struct tracer *t, const struct span *s, bool error, bool head, 
 		decide(t, old, old->head || old->error);
 		p = pending_find(t, s->trace_id, true);
 	}
+	if (!p->n)
+		p->first_ns = now;
 	if (t->pool_free < 0) {
 		struct pending *old = oldest_pending(t);
 
 		t->stats.early_decisions++;
 		if (old == p) {
 			/* This trace alone fills the pool: decide it now. */
-			bool keep = p->head || p->error || error;
+			bool keep = p->head || p->error || head || error;
 
 			decide(t, p, keep);
 			if (keep)
@@ -313,9 +317,8 @@ static bool hold(struct tracer *t, const struct span *s, bool error, bool head, 
 			return true;
 		}
 		decide(t, old, old->head || old->error);
+		p = pending_find(t, s->trace_id, true);
 	}
-	if (!p->n)
-		p->first_ns = now;
 	slot = t->pool_free;
 	t->pool_free = t->pool_next[slot];
 	t->pool[slot] = *s;
@@ -335,7 +338,7 @@ static bool finish(struct tracer *t, const struct span *s, const struct finish *
 	struct pending *p;
 	bool keep;
 
-	if (d) {
+	if (d && (d->keep || !f->local_root || !(f->head || f->error || f->keep_anyway))) {
 		if (d->keep)
 			emit(t, s);
 		return d->keep;
@@ -626,6 +629,16 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 		s.status = SPAN_STATUS_ERROR;
 	}
 
+	if (!x->server && cn && cn->has_endpoints) {
+		uint8_t key[36];
+		struct link *l;
+
+		link_key(key, &cn->local, &cn->remote);
+		l = link_slot(t, key);
+		if (l->used && memcmp(l->key, key, 36) == 0 &&
+		    memcmp(l->span_id, x->trace.span_id, 8) == 0)
+			l->used = false;
+	}
 	if (x->server) {
 		struct active *a = &t->threads[x->tid % THREADS];
 

@@ -72,6 +72,7 @@ contains() { printf '%s\n' "$1" | grep -q -- "$2"; }
 
 e2e_finish() {
 	[ "$E2E_CHECKS" -gt 0 ] || { echo "  FAIL no checks ran"; exit 1; }
+	[ -n "${AGENT_PID:-}" ] && kill -0 "$AGENT_PID" 2>/dev/null && stop_agent
 	if [ "$E2E_FAILED" -ne 0 ] && [ -f "$E2E_TMP/agent.log" ]; then
 		echo "  --- agent log (last 30 lines)"
 		tail -n 30 "$E2E_TMP/agent.log" | sed 's/^/  | /'
@@ -113,9 +114,12 @@ start_agent() {
 	wait_http "http://127.0.0.1:$AGENT_PORT/healthz" 20
 }
 
+# stop_agent: SIGTERM, then the agent must exit 0 (a crash at shutdown fails).
 stop_agent() {
 	kill -TERM "$AGENT_PID" 2>/dev/null
 	wait "$AGENT_PID" 2>/dev/null
+	expect_eq "agent $AGENT_PID stops cleanly on SIGTERM" "$?" 0
+	AGENT_PID=
 }
 
 scrape() { curl -sf "http://127.0.0.1:$AGENT_PORT/metrics"; }

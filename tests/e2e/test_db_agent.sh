@@ -53,6 +53,21 @@ expect_eq "nothing else in the caller's trace (curl sent its own traceparent: no
 bad=$($SPANS $F get span service=shop kind=SERVER attr.http.route=/broken)
 expect_eq "failed query span under the failing request" "$($SPANS $F count parent=$bad status=ERROR attr.db.response.status_code=42P01)" 1
 
+# webdis (HTTP in front of hiredis' async API) under redtap run, driven by curl
+WD=28380
+printf '{"redis_host":"127.0.0.1","redis_port":%s,"http_host":"127.0.0.1","http_port":%s,"threads":1,"pool_size":1,"daemonize":false,"database":0,"verbosity":0,"logfile":"%s"}\n' \
+	$RD $WD "$E2E_TMP/webdis.log" >"$E2E_TMP/webdis.json"
+chmod 644 "$E2E_TMP/webdis.json"
+OTEL_SERVICE_NAME=webdis "$REDTAP" run -- webdis "$E2E_TMP/webdis.json" 2>>"$E2E_TMP/app.log" &
+bg_track $!
+wait_port $WD
+for u in SET/wk/hello GET/wk GET/wk HGET/wk/f; do curl -s -o /dev/null "http://127.0.0.1:$WD/$u"; done
+settle
+expect_eq "webdis: SET" "$(metric_sum $D service_name=webdis db_system_name=redis db_operation_name=SET error_type=)" 1
+expect_eq "webdis: GET twice" "$(metric_sum $D service_name=webdis db_operation_name=GET error_type=)" 2
+expect_eq "webdis: wrong type is an error" "$(metric_sum $D service_name=webdis db_operation_name=HGET db_response_status_code=WRONGTYPE)" 1
+expect_eq "webdis: the wrong-type error has an error_type" "$(metric_sum $D service_name=webdis db_response_status_code=WRONGTYPE error_type=)" 0
+
 # pgbench -S through redtap run: every statement counted
 runuser -u postgres -- pgbench -q -i -s 1 -h 127.0.0.1 -p $PG redtap >/dev/null 2>&1
 Q="db_query_summary=SELECT pgbench_accounts"

@@ -55,9 +55,7 @@ expect_ge "self-metrics count data records" "$(metric_sum redtap_events_received
 
 ids=$(grep -h '^prog_id:' /proc/$AGENT_PID/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
 expect_ge "the agent's programs are loaded" "$(echo "$ids" | wc -w)" 20
-kill -TERM "$AGENT_PID"
-wait "$AGENT_PID"
-expect_eq "agent exits 0 on SIGTERM" "$?" 0
+stop_agent
 left=0
 for id in $ids; do bpftool prog show id "$id" >/dev/null 2>&1 && left=$((left + 1)); done
 expect_eq "none of its programs left loaded" "$left" 0

@@ -44,7 +44,7 @@ expect_ge "psql SELECTs through the ring" "$(metric_sum $D db_system_name=postgr
 expect_eq "psql error with SQLSTATE through the ring" "$(metric_sum $D db_system_name=postgresql db_response_status_code=42P01)" 1
 expect_eq "hiredis INCRs through the ring" "$(metric_sum $D service_name=cache db_system_name=redis db_operation_name=INCR server_port=$RD)" 5
 expect_eq "no shim records lost" "$(metric_sum redtap_shim_events_dropped_total)" 0
-kill -TERM $AGENT_PID; wait $AGENT_PID
+stop_agent
 check "the ring is removed when the daemon stops" test ! -e "$REDTAP_SHIM_RING"
 
 out=$($NOBODY "$REDTAP" run -- psql -qAt -h 127.0.0.1 -p $PG -U postgres -d postgres -c "SELECT 41 + 1")

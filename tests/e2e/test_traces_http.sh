@@ -14,16 +14,21 @@ NGX=27081
 AGENT=27464
 SPANS="python3 $E2E_ROOT/tests/e2e/apps/spans.py"
 
-start_receiver traces
-export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200
-start_agent $AGENT
-unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY
-OTEL_SERVICE_NAME=catalog python3 "$E2E_ROOT/tests/e2e/apps/http_app.py" $APP 2>>"$E2E_TMP/app.log" & bg_track $!
+OTEL_SERVICE_NAME=catalog python3 "$E2E_ROOT/tests/e2e/apps/http_app.py" $APP 2>>"$E2E_TMP/app.log" &
+CATALOG=$!
+bg_track $CATALOG
 wait_port $APP
 # nginx proxies /shop/ to the app (a client call from nginx to catalog)
 start_nginx $NGX
 sed -i "s|location /api/ {|location /shop/ { proxy_pass http://127.0.0.1:$APP/items/; }\n\t\tlocation /api/ {|" "$NGX_DIR/nginx.conf"
 kill -HUP $NGX_PID; sleep 1
+# Only the two services under test: other traffic on the machine stays out.
+SELECT=(-p $CATALOG -e '*/nginx-e2e')
+start_receiver traces
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200 \
+	OTEL_METRIC_EXPORT_INTERVAL=1000
+start_agent $AGENT "${SELECT[@]}"
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY OTEL_METRIC_EXPORT_INTERVAL
 
 TP=00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01
 curl -s -o /dev/null -H "traceparent: $TP" -H "tracestate: vendor=abc" http://127.0.0.1:$APP/items/42
@@ -44,6 +49,28 @@ trace=$($SPANS $F get trace service=nginx-e2e kind=SERVER 'name=GET /shop/{id}')
 check "nginx's client span is a child of its server span" test -n "$ngx_cli"
 expect_eq "catalog's server span is a child of nginx's client span" "$($SPANS $F get parent service=catalog attr.url.path=/items/7)" "$ngx_cli"
 expect_eq "... in the same trace" "$($SPANS $F get trace service=catalog attr.url.path=/items/7)" "$trace"
+# metrics pushed over OTLP too: semconv names, service.name as a resource
+otlp_hist=$(python3 - "$F" <<'PY'
+import json, sys
+best = 0
+for line in open(sys.argv[1]):
+    rec = json.loads(line)
+    if rec.get("path") != "/v1/metrics" or "request" not in rec:
+        continue
+    for rm in rec["request"].get("resourceMetrics", []):
+        res = {a["key"]: a["value"].get("stringValue") for a in rm.get("resource", {}).get("attributes", [])}
+        if res.get("service.name") != "catalog":
+            continue
+        for sm in rm.get("scopeMetrics", []):
+            for m in sm.get("metrics", []):
+                if m.get("name") == "http.server.request.duration" and m.get("unit") == "s":
+                    h = m["histogram"]
+                    if "CUMULATIVE" in str(h.get("aggregationTemporality")):
+                        best = max(best, sum(int(p.get("count", 0)) for p in h["dataPoints"]))
+print(best)
+PY
+)
+expect_ge "OTLP metrics: cumulative http.server.request.duration for catalog" "$otlp_hist" 3
 exemplar=$(curl -sf -H 'Accept: application/openmetrics-text' http://127.0.0.1:$AGENT/metrics | grep 'http_server_request_duration_seconds_bucket.*service_name="catalog".*# {trace_id=' | head -1)
 check "histogram buckets carry trace exemplars" test -n "$exemplar"
 stop_agent
@@ -52,7 +79,7 @@ stop_agent
 start_receiver sampled
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200 \
 	OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0.01
-start_agent $AGENT
+start_agent $AGENT "${SELECT[@]}"
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
 for i in $(seq 1 40); do curl -s -o /dev/null http://127.0.0.1:$APP/items/$i; done
 for i in $(seq 1 10); do curl -s -o /dev/null http://127.0.0.1:$APP/error; done
