@@ -452,7 +452,14 @@ static int setup_export(struct agent *a)
 	}
 	if (!oc.traces_url[0])
 		return 0;
-	to.slow_ns = (uint64_t)(slow && *slow ? atof(slow) : DEFAULT_SLOW_MS) * 1000000ull;
+	to.slow_ns = DEFAULT_SLOW_MS * 1000000ull;
+	if (tracer_parse_slow(slow, &to.slow_ns, &to.slow_routes)) {
+		fprintf(stderr,
+			"redtap: REDTAP_TRACES_SLOW_MS: \"%s\" is not MS[,/route=MS...] "
+			"(e.g. 1000,/checkout=250)\n",
+			slow);
+		return -EINVAL;
+	}
 	if (crit && *crit) {
 		routes = strdup(crit);
 		for (tok = strtok_r(routes, ",", &save); tok && to.ncritical < 64;

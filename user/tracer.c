@@ -59,6 +59,11 @@ struct decided {
 struct tracer {
 	struct sampler sampler;
 	uint64_t slow_ns;
+	struct slow_route {
+		char route[HTTP_ROUTE_MAX];
+		uint64_t ns;
+	} slow_routes[16];
+	size_t nslow;
 	char **critical;
 	size_t ncritical;
 	tracer_emit_fn emit;
@@ -366,6 +371,61 @@ static bool finish(struct tracer *t, const struct span *s, const struct finish *
 
 /* --- life cycle --- */
 
+int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes)
+{
+	char *end;
+	double ms;
+
+	*routes = NULL;
+	if (!s || !*s)
+		return 0;
+	if (*s != '/') {
+		ms = strtod(s, &end);
+		if (end == s || ms < 0 || (*end && *end != ','))
+			return -EINVAL;
+		*default_ns = (uint64_t)(ms * 1e6);
+		s = *end ? end + 1 : end;
+	}
+	*routes = *s ? s : NULL;
+	/* validate the rest: /route=ms pairs */
+	while (*s) {
+		const char *eq = strchr(s, '=');
+
+		if (*s != '/' || !eq)
+			return -EINVAL;
+		ms = strtod(eq + 1, &end);
+		if (end == eq + 1 || ms < 0 || (*end && *end != ','))
+			return -EINVAL;
+		s = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* Copies the per-route thresholds of a list checked by tracer_parse_slow(). */
+static void add_slow_routes(struct tracer *t, const char *s)
+{
+	while (s && *s && t->nslow < sizeof(t->slow_routes) / sizeof(t->slow_routes[0])) {
+		const char *eq = strchr(s, '=');
+		struct slow_route *r = &t->slow_routes[t->nslow++];
+		char *end;
+
+		if (!eq)
+			return;
+		snprintf(r->route, sizeof(r->route), "%.*s", (int)(eq - s), s);
+		r->ns = (uint64_t)(strtod(eq + 1, &end) * 1e6);
+		s = *end ? end + 1 : end;
+	}
+}
+
+/* The slowness threshold of a route (the default when it has none). */
+static uint64_t slow_threshold(const struct tracer *t, const char *route)
+{
+	for (size_t i = 0; i < t->nslow; i++)
+		if (route && strcmp(t->slow_routes[i].route, route) == 0)
+			return t->slow_routes[i].ns;
+	return t->slow_ns;
+}
+
 struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, void *ctx)
 {
 	struct tracer *t = calloc(1, sizeof(*t));
@@ -388,6 +448,7 @@ struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, v
 	t->pool_free = 0;
 	t->sampler = o->sampler;
 	t->slow_ns = o->slow_ns;
+	add_slow_routes(t, o->slow_routes);
 	t->emit = emit_fn;
 	t->ctx = ctx;
 	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng))
@@ -576,6 +637,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	struct finish f = {0};
 	char ip[INET6_ADDRSTRLEN] = "", addr[HTTP1_HOST_MAX];
 	size_t pathlen = strcspn(x->path, "?#");
+	uint64_t slow;
 	struct span s;
 	bool failed;
 
@@ -648,8 +710,9 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	f.local_root = is_zero(x->trace.parent_id, 8) || x->trace.remote_parent;
 	f.error = failed;
 	f.head = x->trace.sampled;
-	f.keep_anyway = (t->slow_ns && x->end_ns - x->start_ns >= t->slow_ns) ||
-			(x->server && critical_route(t, x->route));
+	slow = slow_threshold(t, x->server ? x->route : NULL);
+	f.keep_anyway =
+	    (slow && x->end_ns - x->start_ns >= slow) || (x->server && critical_route(t, x->route));
 	return finish(t, &s, &f, x->end_ns);
 }
 

@@ -35,6 +35,7 @@
 struct tracer_opts {
 	struct sampler sampler;
 	uint64_t slow_ns;	      /* keep traces whose root is slower; 0: off */
+	const char *slow_routes;      /* "/route=ms,..." per-route thresholds (copied) */
 	char *const *critical_routes; /* keep traces of these routes (copied) */
 	size_t ncritical;
 };
@@ -65,6 +66,10 @@ bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service,
 /* Decides traces whose root never ended (older than 30 s). */
 void tracer_sweep(struct tracer *t, uint64_t now_mono_ns);
 void tracer_stats(const struct tracer *t, struct tracer_stats *out);
+
+/* Parses a threshold list "MS[,ROUTE=MS...]" (REDTAP_TRACES_SLOW_MS) into
+ * the default and the per-route part. -EINVAL for a malformed list. */
+int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes);
 
 /* Parses a W3C traceparent value. Exposed for tests. */
 bool tracer_parse_traceparent(const char *tp, uint8_t trace_id[16], uint8_t span_id[8],

@@ -14,6 +14,7 @@
  */
 #include <stdarg.h>
 #include <stddef.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <arpa/inet.h>
 #include <malloc.h>
@@ -1024,6 +1025,51 @@ static void test_tail_slow_root(void **state)
 	assert_int_equal(f->n, 3);
 }
 
+static void test_slow_list_parse(void **state)
+{
+	const char *routes = "unchanged";
+	uint64_t ns = 7;
+
+	(void)state;
+	assert_int_equal(tracer_parse_slow(NULL, &ns, &routes), 0);
+	assert_int_equal(ns, 7);
+	assert_null(routes);
+	assert_int_equal(tracer_parse_slow("250", &ns, &routes), 0);
+	assert_int_equal(ns, 250 * MS);
+	assert_null(routes);
+	assert_int_equal(tracer_parse_slow("1000,/checkout=50,/a/{id}=5", &ns, &routes), 0);
+	assert_int_equal(ns, 1000 * MS);
+	assert_string_equal(routes, "/checkout=50,/a/{id}=5");
+	assert_int_equal(tracer_parse_slow("/only=3", &ns, &routes), 0);
+	assert_string_equal(routes, "/only=3");
+	assert_int_equal(tracer_parse_slow("fast", &ns, &routes), -EINVAL);
+	assert_int_equal(tracer_parse_slow("10,checkout=5", &ns, &routes), -EINVAL);
+	assert_int_equal(tracer_parse_slow("10,/x=", &ns, &routes), -EINVAL);
+	assert_int_equal(tracer_parse_slow("10,/x=5ms", &ns, &routes), -EINVAL);
+	assert_int_equal(tracer_parse_slow("-1", &ns, &routes), -EINVAL);
+}
+
+static void test_tail_slow_per_route(void **state)
+{
+	struct fx *f = *state;
+	struct tracer_opts o = {
+	    .sampler = {.root = SAMPLER_ALWAYS_OFF, .parent_based = true},
+	    .slow_ns = 1000 * MS,
+	    .slow_routes = "/a=100",
+	};
+	struct tree t;
+
+	fx_open(f, &o);
+	/* /a has its own 100 ms threshold */
+	tree_children(f, &t, 21, "/a", NULL, 200, NULL);
+	assert_true(x_done(f, &t.srv, f->base + 150 * MS, 200, NULL));
+	expect_tree(f, &t, true);
+	/* other routes keep the default of 1 s */
+	tree_children(f, &t, 22, "/b", NULL, 200, NULL);
+	assert_false(x_done(f, &t.srv, f->base + 150 * MS, 200, NULL));
+	expect_tree(f, &t, false);
+}
+
 static void test_tail_critical_route(void **state)
 {
 	struct fx *f = *state;
@@ -1470,6 +1516,8 @@ int main(void)
 	    T(test_tail_error_keeps_trace),
 	    T(test_tail_no_error_drops),
 	    T(test_tail_slow_root),
+	    cmocka_unit_test(test_slow_list_parse),
+	    T(test_tail_slow_per_route),
 	    T(test_tail_critical_route),
 	    T(test_tail_second_local_root),
 	    T(test_tail_late_child_follows),
