@@ -1269,6 +1269,21 @@ static void print_environment(FILE *out)
 		else
 			fprintf(out, "    %-31s%s\n", st->env, st->help);
 	}
+	fputs("\n    Traces and metrics over OTLP/HTTP (read by the agent at start-up):\n"
+	      "    OTEL_EXPORTER_OTLP_ENDPOINT    base URL; /v1/traces and /v1/metrics are\n"
+	      "                                   added. Unset: no OTLP export\n"
+	      "    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, _METRICS_ENDPOINT  full URLs\n"
+	      "    OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION (gzip)\n"
+	      "    OTEL_METRIC_EXPORT_INTERVAL    ms between metric pushes (60000)\n"
+	      "    OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG  head sampling\n"
+	      "                                   (parentbased_always_on)\n"
+	      "    OTEL_RESOURCE_ATTRIBUTES       added to every exported resource\n"
+	      "    REDTAP_TRACES_SLOW_MS          keep traces slower than MS, with\n"
+	      "                                   per-route values: 1000,/checkout=250\n"
+	      "    REDTAP_TRACES_CRITICAL_ROUTES  always keep traces of these routes\n"
+	      "    In wrapped programs: OTEL_SERVICE_NAME names the service,\n"
+	      "    REDTAP_DISABLE=1 turns the shim off.\n",
+	      out);
 	fputc('\n', out);
 }
 

@@ -50,6 +50,10 @@ expect_eq "the SELECT is its child" "$($SPANS $F count parent=$srv kind=CLIENT a
 expect_eq "the INCR is its child" "$($SPANS $F count parent=$srv kind=CLIENT attr.db.system.name=redis attr.db.operation.name=INCR)" 1
 expect_eq "psycopg2's implicit BEGIN is its child too" "$($SPANS $F count parent=$srv attr.db.operation.name=BEGIN)" 1
 expect_eq "nothing else in the caller's trace (curl sent its own traceparent: no duplicate span)" "$($SPANS $F count trace=4bf92f3577b34da6a3ce929d0e0e4736)" 4
+# without a traceparent: a new trace rooted at the server span, same shape
+root=$($SPANS $F get span service=shop kind=SERVER attr.url.path=/order/1 parent=)
+check "a request without traceparent is the root of a new trace" test -n "$root"
+expect_eq "... with its SELECT, BEGIN and INCR as children" "$($SPANS $F count parent=$root kind=CLIENT)" 3
 bad=$($SPANS $F get span service=shop kind=SERVER attr.http.route=/broken)
 expect_eq "failed query span under the failing request" "$($SPANS $F count parent=$bad status=ERROR attr.db.response.status_code=42P01)" 1
 
