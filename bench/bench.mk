@@ -1,0 +1,41 @@
+# bench/bench.mk - build rules for the benchmark programs that `make bench`
+# (bench/run.sh) runs. Included by the top-level Makefile; owns
+# $(OUTPUT)/bench/.
+#
+#   floor       loads bpf/floor.bpf.c: empty programs on the agent's tracepoints
+#   replay      feeds synthetic ring-buffer records to the daemon's modules
+#   shimcall    wrapped-call microbenchmark, linked against...
+#   libpq.so.5  ...a stub libpq whose calls return at once
+
+BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/replay $(OUTPUT)/bench/shimcall \
+	      $(OUTPUT)/bench/libpq.so.5
+
+.PHONY: bench-progs
+bench-progs: $(BENCH_BINS)
+bench: $(BENCH_BINS)
+
+$(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/bench
+	$(call msg,CC-BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+
+$(OUTPUT)/bench/replay: bench/replay.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/bench
+	$(call msg,CC-BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(OUTPUT)/libredtap-core.a $(LIBS) -o $@
+
+# The stub carries libpq's soname, so that the shim finds it where it looks.
+$(OUTPUT)/bench/libpq.so.5: bench/stub_pq.c | $(OUTPUT)/bench
+	$(call msg,CC-BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -shared $(LDFLAGS) \
+		-Wl,-soname,libpq.so.5 $< -o $@
+
+# rpath $ORIGIN: the stub next to the binary wins over the system's libpq.
+$(OUTPUT)/bench/shimcall: bench/shimcall.c $(OUTPUT)/bench/libpq.so.5 $(OUTPUT)/libredtap-core.a \
+			  | $(OUTPUT)/bench
+	$(call msg,CC-BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) -Ibench $(LDFLAGS) $< $(OUTPUT)/bench/libpq.so.5 \
+		$(OUTPUT)/libredtap-core.a -Wl,-rpath,'$$ORIGIN' -ldl -lpthread -o $@
+
+-include $(wildcard $(OUTPUT)/bench/*.d)

@@ -1,0 +1,136 @@
+# bench/http.sh - sourced by bench/run.sh: part 1, the agent's cost on an
+# HTTP server. nginx on 127.0.0.1 under wrk (keep-alive, 3-byte body) in
+# four variants, alternated in rotating order for $BENCH_ROUNDS rounds:
+#   none    no agent
+#   floor   bench/floor: empty programs on the agent's tracepoints
+#   agent   redtap with its defaults (every process on the node)
+#   unsel   redtap -p <a sleeping process>: nginx and wrk are not selected
+# Each round's throughputs are divided by that round's "none", so slow
+# drifts of the machine cancel; the medians of those ratios are reported.
+# So is the CPU time per request (nginx, wrk, the agent's daemon and the
+# node's interrupt time), which other work on the node disturbs much less
+# than throughput: on 2 saturated cores throughput is the inverse of it.
+# The agent's CPU time during the "agent" runs gives its CPU per 10 000
+# requests/s (each request is seen twice there: nginx's side and wrk's).
+
+HTTP_VARIANTS="none floor agent unsel"
+
+# http_ticks: CPU ticks of nginx, the interrupts and the agent (if any).
+http_ticks() {
+	echo $(($(tree_ticks "$NGX_PID") + $(irq_ticks) + $(cpu_ticks ${AGENT_PID:+"$AGENT_PID"})))
+}
+
+# http_variant_up VARIANT AGENT_PORT SLEEPER_PID
+http_variant_up() {
+	AGENT_PID=
+	case $1 in
+	floor) start_floor ;;
+	agent) start_agent "$2" ;;
+	unsel) start_agent "$2" -p "$3" ;;
+	esac
+}
+
+http_variant_down() {
+	case $1 in
+	floor) stop_pid "$FLOOR_PID" ;;
+	agent | unsel) stop_pid "$AGENT_PID" ;;
+	esac
+}
+
+bench_http() {
+	local rounds=${BENCH_ROUNDS:-8} secs=${BENCH_SECS:-3} conns=${BENCH_CONNS:-32}
+	local ngx_port agent_port sleeper r i v t0 t1 c0 c1 line rps p99 req wcpu cpu try mine
+	local theirs url retries=0
+	local dir=$BENCH_TMP/http
+	local variants n=4
+
+	read -ra variants <<<"$HTTP_VARIANTS"
+	mkdir -p "$dir"
+	ngx_port=$(pick_port 28480)
+	start_nginx "$ngx_port" 1 || return 1
+	agent_port=$(pick_port 29464)
+	url=http://127.0.0.1:$ngx_port/api/x
+	sleep 100000 &
+	sleeper=$!
+	bg_track "$sleeper"
+	log "http: nginx :$ngx_port, $rounds rounds x ${secs}s per variant, $conns connections"
+	for r in $(seq 0 $((rounds - 1))); do
+		for i in $(seq 0 $((n - 1))); do
+			v=${variants[$(((r + i) % n))]}
+			for try in 1 2 3; do
+				wait_quiet
+				http_variant_up "$v" "$agent_port" "$sleeper" || return 1
+				mine=$(tracing_progs)
+				wrk_run "$url" "$conns" 1 >/dev/null # warm-up
+				[ -n "$AGENT_PID" ] && t0=$(cpu_ticks "$AGENT_PID")
+				c0=$(http_ticks)
+				line=$(wrk_run "$url" "$conns" "$secs")
+				c1=$(http_ticks)
+				[ -n "$AGENT_PID" ] && t1=$(cpu_ticks "$AGENT_PID")
+				theirs=$(($(tracing_progs) - mine))
+				http_variant_down "$v"
+				[ "$theirs" = 0 ] && break
+				log "http: another tracer appeared during the $v run (try $try)"
+				# at most 8 runs again in all, so that the part ends in time
+				retries=$((retries + 1))
+				[ "$retries" -le 8 ] || break
+			done
+			read -r rps p99 req wcpu <<<"$line"
+			cpu=$(calc "(($c1 - $c0) / $CLK_TCK + $wcpu) / $req * 1e6")
+			echo "$cpu" >"$dir/cpu.$r.$v"
+			echo "$cpu" >>"$dir/cpuall.$v"
+			echo "$rps" >"$dir/rps.$r.$v"
+			echo "$p99" >>"$dir/p99.$v"
+			echo "$rps" >>"$dir/rpsall.$v"
+			if [ "$v" = agent ]; then
+				calc "($t1 - $t0) / $CLK_TCK / $secs * 10000 / $rps" >>"$dir/cpu10k"
+				calc "($t1 - $t0) / $CLK_TCK / $secs" >>"$dir/cpufrac"
+			fi
+			log "http: round $((r + 1)) $v: $rps req/s, p99 $p99 us," \
+				"$cpu CPU-us/request"
+		done
+	done
+	stop_pid "$sleeper"
+	stop_pid "$NGX_PID"
+
+	for v in $HTTP_VARIANTS; do
+		result "http_rps_$v" "$(median <"$dir/rpsall.$v")"
+		result "http_p99_us_$v" "$(median <"$dir/p99.$v")"
+		for r in $(seq 0 $((rounds - 1))); do
+			calc "$(cat "$dir/rps.$r.$v") / $(cat "$dir/rps.$r.none")"
+		done | median >"$dir/ratio.$v"
+		result "http_ratio_$v" "$(cat "$dir/ratio.$v")"
+		for r in $(seq 0 $((rounds - 1))); do
+			calc "$(cat "$dir/rps.$r.$v") / $(cat "$dir/rps.$r.none")"
+		done | range >"$dir/range.$v"
+		result "http_ratio_range_$v" "$(cat "$dir/range.$v")"
+		result "http_cpu_us_$v" "$(median <"$dir/cpuall.$v")"
+		for r in $(seq 0 $((rounds - 1))); do
+			calc "$(cat "$dir/cpu.$r.$v") / $(cat "$dir/cpu.$r.none")"
+		done >"$dir/cpuratios.$v"
+		result "http_cpu_ratio_$v" "$(median <"$dir/cpuratios.$v")"
+		result "http_cpu_ratio_range_$v" "$(range <"$dir/cpuratios.$v")"
+	done
+	local fb fc fd
+	fb=$(get http_ratio_floor)
+	fc=$(get http_ratio_agent)
+	fd=$(get http_ratio_unsel)
+	result http_floor_cost "$(calc "1 - $fb")"
+	# the agent's cost above the floor, as a fraction of the floor's own cost
+	if [ "$(calc "(1 - $fb > 0.005)")" = 1 ]; then
+		result http_agent_above_floor "$(calc "($fb - $fc) / (1 - $fb)")"
+		result http_unsel_above_floor "$(calc "($fb - $fd) / (1 - $fb)")"
+	else
+		log "http: the floor's cost is below the noise; no fraction of it is reported"
+	fi
+	# the same from CPU per request: 1 + cost, relative to "none"
+	fb=$(get http_cpu_ratio_floor)
+	fc=$(get http_cpu_ratio_agent)
+	fd=$(get http_cpu_ratio_unsel)
+	if [ "$(calc "($fb - 1 > 0.005)")" = 1 ]; then
+		result http_cpu_agent_above_floor "$(calc "($fc - $fb) / ($fb - 1)")"
+		result http_cpu_unsel_above_floor "$(calc "($fd - $fb) / ($fb - 1)")"
+	fi
+	result daemon_cpu_per_10k_all "$(median <"$dir/cpu10k")"
+	result daemon_cpu_frac_all "$(median <"$dir/cpufrac")"
+}

@@ -1,0 +1,273 @@
+# bench/lib.sh - sourced by bench/run.sh and its parts: the temporary
+# directory, processes started in the background (and only those stopped
+# at exit), nginx, wrk, the agent, the floor loader, /proc readings, medians
+# and the results file.
+#
+# Results are "key value" lines in $BENCH_RESULTS; run.sh prints the table.
+# Everything listens on 127.0.0.1 only; every load is bounded in time.
+
+BENCH_ROOT=${BENCH_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+BUILD=${BUILD:-$BENCH_ROOT/build}
+BENCH_PIDS=()
+
+bench_init() {
+	BENCH_TMP=$(mktemp -d /tmp/redtap-bench.XXXXXX)
+	chmod 755 "$BENCH_TMP" # nginx workers and postgres read below it
+	BENCH_RESULTS=${BENCH_RESULTS:-$BENCH_TMP/results}
+	: >"$BENCH_RESULTS"
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+bench_cleanup() {
+	local pid
+	for pid in "${BENCH_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${BENCH_PIDS[@]}"; do
+		wait "$pid" 2>/dev/null
+	done
+	BENCH_PIDS=()
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$BENCH_TMP"
+}
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# bg_track PID: stopped by bench_cleanup unless stopped before.
+bg_track() { BENCH_PIDS+=("$1"); }
+
+# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL; forgets it.
+stop_pid() {
+	local pid=$1
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	local keep=() p
+	for p in "${BENCH_PIDS[@]}"; do
+		[ "$p" = "$pid" ] || keep+=("$p")
+	done
+	BENCH_PIDS=("${keep[@]}")
+}
+
+result() { echo "$1 $2" >>"$BENCH_RESULTS"; }
+
+# get KEY: a result recorded earlier, or "n/a".
+get() { awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? "n/a" : v) }' "$BENCH_RESULTS"; }
+
+port_listening() { ss -Htln "sport = :$1" | grep -q .; }
+
+# pick_port BASE: the first TCP port from BASE on that no socket uses, in
+# any state. The bases are below the ephemeral range (32768 on), so that
+# client connections do not take our ports between the pick and the bind.
+pick_port() {
+	local p=$1
+	while ss -Htan "sport = :$p" | grep -q .; do p=$((p + 1)); done
+	echo "$p"
+}
+
+# wait_port PORT [SECONDS]: until something listens on PORT.
+wait_port() {
+	for _ in $(seq $((${2:-10} * 10))); do
+		port_listening "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# median of the numbers on stdin (one per line); "n/a" when there are none.
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "n/a"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]
+		else printf "%.6g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# calc EXPR: floating-point arithmetic; "n/a" if any operand is n/a.
+calc() {
+	case "$*" in *n/a*) echo n/a; return ;; esac
+	awk "BEGIN { printf \"%.6g\n\", $* }"
+}
+
+# range of the numbers on stdin: "MIN..MAX".
+range() { sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print (NR ? lo ".." hi : "n/a") }'; }
+
+# --- a quiet machine ---
+
+# busy_share SECONDS: the share of all CPUs busy over that time (0..1).
+busy_share() {
+	local a b
+	a=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	sleep "$1"
+	b=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6 }' /proc/stat)
+	echo "$a $b" | awk '{ busy = $3 - $1; all = busy + $4 - $2
+		printf "%.3f\n", (all > 0 ? busy / all : 0) }'
+}
+
+# tracing_progs: tracepoint and raw-tracepoint BPF programs loaded on the
+# node, ours included (the floor and the agent load 28 each).
+tracing_progs() {
+	bpftool prog show 2>/dev/null | grep -cE '^[0-9]+: +(tracepoint|raw_tracepoint) '
+}
+
+# wait_quiet: other people's work on the node skews a run, above all
+# another agent's probes (they tax every process). Waits until no tracing
+# program is loaded and less than 10% of the CPUs are busy; all the waits
+# of one `make bench` share a budget of $BENCH_WAIT_BUDGET seconds (180), so
+# that it ends in time on a node that never calms down. Call it while none
+# of ours is loaded.
+QUIET_WAITED=0
+QUIET_CALLS=0 # runs started
+QUIET_BUSY=0  # ... of which on a busy node
+wait_quiet() {
+	local b=n/a n=n/a t0=$SECONDS
+	QUIET_CALLS=$((QUIET_CALLS + 1))
+	while [ "$QUIET_WAITED" -lt "${BENCH_WAIT_BUDGET:-180}" ]; do
+		n=$(tracing_progs)
+		if [ "$n" = 0 ]; then
+			b=$(busy_share 0.5)
+			[ "$(calc "($b < 0.10)")" = 1 ] && break
+		fi
+		sleep 0.5
+		QUIET_WAITED=$((QUIET_WAITED + SECONDS - t0))
+		t0=$SECONDS
+	done
+	[ "$QUIET_WAITED" -lt "${BENCH_WAIT_BUDGET:-180}" ] && return 0
+	QUIET_BUSY=$((QUIET_BUSY + 1))
+	log "warning: the node is busy - measuring anyway"
+}
+
+# --- nginx ---
+
+# start_nginx PORT WORKERS: a private nginx on 127.0.0.1:PORT; sets NGX_PID.
+# /api/... answers 200 "ok" with keep-alive.
+start_nginx() {
+	local dir=$BENCH_TMP/nginx-$1
+	mkdir -p "$dir/logs" "$dir/html"
+	chmod 755 "$dir" "$dir/html"
+	cat >"$dir/nginx.conf" <<NGX
+worker_processes $2;
+pid $dir/nginx.pid;
+error_log $dir/logs/error.log warn;
+events { worker_connections 4096; }
+http {
+	access_log off;
+	keepalive_requests 1000000;
+	keepalive_timeout 60s;
+	server {
+		listen 127.0.0.1:$1 backlog=4096;
+		root $dir/html;
+		location /api/ { default_type text/plain; return 200 "ok\n"; }
+	}
+}
+NGX
+	nginx -c "$dir/nginx.conf" -p "$dir" -g 'daemon off;' 2>>"$dir/logs/stderr" &
+	NGX_PID=$!
+	bg_track "$NGX_PID"
+	wait_port "$1" 10 || { log "nginx did not start on port $1"; return 1; }
+}
+
+# --- wrk ---
+
+# wrk_run URL CONNS SECONDS [wrk options...]: prints "RPS P99_US REQUESTS
+# WRK_CPU_S" (wrk's own user + system time).
+wrk_run() {
+	local url=$1 conns=$2 secs=$3 out t=$BENCH_TMP/wrk.time.$BASHPID
+	shift 3
+	out=$(/usr/bin/time -o "$t" -f '%U %S' wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" \
+		"$url" 2>&1)
+	echo "$out" >>"$BENCH_TMP/wrk.log"
+	echo "$out" | awk -v t="$t" '
+		/^ *99%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+			   p99 = v * (u == "s" ? 1e6 : u == "ms" ? 1e3 : 1) }
+		/requests in/ { req = $1 }
+		/^Requests\/sec:/ { rps = $2 }
+		END { getline cpu < t; split(cpu, c, " ")
+		      if (rps == "") print "n/a n/a n/a n/a"
+		      else print rps, p99, req, c[1] + c[2] }'
+	rm -f "$t"
+}
+
+# --- the agent and the floor ---
+
+# start_agent PORT ARGS...: build/redtap listening on 127.0.0.1:PORT; sets
+# AGENT_PID once /metrics answers. Tries twice (the binary may be being
+# rebuilt by someone else at that very moment).
+start_agent() {
+	local port=$1 try
+	shift
+	for try in 1 2; do
+		"$BUILD/redtap" --listen "127.0.0.1:$port" "$@" >>"$BENCH_TMP/agent.log" 2>&1 &
+		AGENT_PID=$!
+		bg_track "$AGENT_PID"
+		for _ in $(seq 300); do
+			curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && return 0
+			kill -0 "$AGENT_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		stop_pid "$AGENT_PID"
+		log "the agent did not start (try $try): $(tail -1 "$BENCH_TMP/agent.log")"
+		sleep 2
+	done
+	return 1
+}
+
+# start_floor: build/bench/floor; sets FLOOR_PID once its programs are attached.
+start_floor() {
+	local out=$BENCH_TMP/floor.out
+	: >"$out"
+	"$BUILD/bench/floor" >"$out" 2>&1 &
+	FLOOR_PID=$!
+	bg_track "$FLOOR_PID"
+	for _ in $(seq 200); do
+		grep -q '^floor: ready' "$out" && return 0
+		kill -0 "$FLOOR_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	log "the floor loader failed: $(cat "$out")"
+	return 1
+}
+
+# metric_sum PORT NAME [LABEL_FILTER]: the sum of a metric's samples whose
+# line contains LABEL_FILTER (e.g. reason="ringbuf_full").
+metric_sum() {
+	curl -fs "http://127.0.0.1:$1/metrics" |
+		awk -v n="$2" -v f="${3:-}" 'index($0, n) == 1 && (f == "" || index($0, f)) {
+			s += $NF; seen = 1 } END { print seen ? s : "n/a" }'
+}
+
+# --- /proc ---
+
+export CLK_TCK
+CLK_TCK=$(getconf CLK_TCK)
+
+# cpu_ticks PID...: utime + stime in clock ticks, summed.
+cpu_ticks() {
+	local pid
+	for pid in "$@"; do
+		cat "/proc/$pid/stat" 2>/dev/null
+	done | sed 's/^.*) //' | awk '{ s += $12 + $13 } END { print s + 0 }'
+}
+
+# tree_ticks PID: cpu_ticks of PID and its children (nginx and its workers).
+tree_ticks() {
+	# shellcheck disable=SC2046
+	cpu_ticks "$1" $(pgrep -P "$1")
+}
+
+# irq_ticks: time the node spent in hard and soft interrupts (loopback
+# traffic is partly processed there, outside any process's time).
+irq_ticks() { awk '/^cpu / { print $7 + $8 }' /proc/stat; }
+
+# status_kib PID FIELD: a "kB" field of /proc/PID/status (VmRSS, RssAnon...).
+status_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# bpf_map_rss_kib PID: resident KiB of the process's mmapped BPF maps (the
+# ring buffer: its data pages are mapped twice, so 8 MiB shows as 16 MiB).
+bpf_map_rss_kib() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { bpf = ($6 == "anon_inode:bpf-map") }
+		bpf && $1 == "Rss:" { s += $2 } END { print s + 0 }' "/proc/$1/smaps"
+}
