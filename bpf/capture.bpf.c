@@ -33,7 +33,8 @@ struct stash {
 	__u32 iovcnt;
 	__u8 kind;
 	__u8 dir;
-	__u8 pad0[6];
+	__u8 live; /* set at sys_enter, cleared at sys_exit */
+	__u8 pad0[5];
 };
 
 struct {
@@ -42,6 +43,35 @@ struct {
 	__type(key, __u64);
 	__type(value, struct stash);
 } stash SEC(".maps");
+
+/*
+ * One stash entry per thread, rewritten in place at every sys_enter and
+ * marked consumed at sys_exit instead of being deleted: a hash update and
+ * a delete per syscall cost more than the rest of the program. Entries go
+ * away when their thread exits (proc_exit below).
+ */
+static __always_inline int stash_put(__u64 id, const struct stash *st)
+{
+	struct stash *cur = bpf_map_lookup_elem(&stash, &id);
+
+	if (cur) {
+		*cur = *st;
+		return 0;
+	}
+	return bpf_map_update_elem(&stash, &id, st, BPF_ANY);
+}
+
+/* Copies out and consumes the thread's pending stash; false if none. */
+static __always_inline bool stash_take(__u64 id, struct stash *out)
+{
+	struct stash *cur = bpf_map_lookup_elem(&stash, &id);
+
+	if (!cur || !cur->live)
+		return false;
+	*out = *cur;
+	cur->live = 0;
+	return true;
+}
 
 /* Per-CPU scratch record: data events are built here, then copied into the
  * ring buffer with exactly the captured length. Twice the maximum so that
@@ -96,7 +126,8 @@ static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 ki
 	st.iovcnt = iovcnt;
 	st.kind = kind;
 	st.dir = dir;
-	if (bpf_map_update_elem(&stash, &id, &st, BPF_ANY))
+	st.live = 1;
+	if (stash_put(id, &st))
 		count_drop(RT_DROP_STASH_FULL);
 	return 0;
 }
@@ -131,15 +162,12 @@ static __always_inline __u32 copy_iov(__u8 *data, const struct iovec *vec, __u32
 static __always_inline int exit_data(long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct stash *sp = bpf_map_lookup_elem(&stash, &id);
 	struct data_scratch *sc;
 	struct stash st;
 	__u32 zero = 0, want, n = 0;
 
-	if (!sp)
+	if (!stash_take(id, &st) || st.kind == STASH_CONNECT)
 		return 0;
-	st = *sp;
-	bpf_map_delete_elem(&stash, &id);
 	if (ret <= 0)
 		return 0;
 	sc = bpf_map_lookup_elem(&data_scratch, &zero);
@@ -169,7 +197,8 @@ static __always_inline int exit_data(long ret)
 	sc->ev.cap_len = n;
 	sc->ev.dir = st.dir;
 	fill_hdr(&sc->ev.hdr, RT_EV_DATA, sizeof(sc->ev) + n);
-	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + bounded(n), rb_flags()))
+	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + bounded(n),
+			       rb_flags_for(sizeof(sc->ev) + n)))
 		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }
@@ -326,11 +355,11 @@ SEC("tracepoint/syscalls/sys_enter_connect")
 int enter_connect(struct trace_event_raw_sys_enter *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct stash st = {.fd = ctx->args[0], .kind = STASH_CONNECT};
+	struct stash st = {.fd = ctx->args[0], .kind = STASH_CONNECT, .live = 1};
 
 	if (!selected_tgid(id >> 32))
 		return 0;
-	if (bpf_map_update_elem(&stash, &id, &st, BPF_ANY))
+	if (stash_put(id, &st))
 		count_drop(RT_DROP_STASH_FULL);
 	return 0;
 }
@@ -339,15 +368,12 @@ SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct stash *sp = bpf_map_lookup_elem(&stash, &id);
-	__u32 fd;
+	struct stash st;
 
-	if (!sp)
+	if (!stash_take(id, &st) || st.kind != STASH_CONNECT)
 		return 0;
-	fd = sp->fd;
-	bpf_map_delete_elem(&stash, &id);
 	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
-		conn_get(id >> 32, fd, RT_ROLE_CLIENT);
+		conn_get(id >> 32, st.fd, RT_ROLE_CLIENT);
 	return 0;
 }
 
@@ -372,7 +398,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 		ev.conn.tgid = key.tgid;
 		ev.conn.fd = key.fd;
 		ev.conn.gen = ci->gen;
-		if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+		if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
 			count_drop(RT_DROP_RINGBUF_FULL);
 	}
 	bpf_map_delete_elem(&conns, &key);
@@ -404,7 +430,8 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 	}
 	sc->ev.len = len;
 	fill_hdr(&sc->ev.hdr, RT_EV_SHIM, sizeof(sc->ev) + len);
-	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + len, rb_flags()))
+	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + len,
+			       rb_flags_for(sizeof(sc->ev) + len)))
 		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }
@@ -433,7 +460,7 @@ static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 ppid)
 	ev.hdr.pid_tgid = (__u64)tgid << 32 | tgid;
 	ev.ppid = ppid;
 	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
 
@@ -451,9 +478,12 @@ int BPF_PROG(proc_exec, struct task_struct *p)
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 tgid = BPF_CORE_READ(p, tgid), pid = BPF_CORE_READ(p, pid);
+	__u64 id = (__u64)tgid << 32 | pid;
 
-	if (BPF_CORE_READ(p, pid) != tgid || tgid == agent_tgid)
+	/* every exiting thread takes its stash entry with it */
+	bpf_map_delete_elem(&stash, &id);
+	if (pid != tgid || tgid == agent_tgid)
 		return 0;
 	if (filter_enabled && bpf_map_delete_elem(&selected, &tgid) != 0)
 		return 0; /* was not selected: nobody cares */

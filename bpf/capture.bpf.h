@@ -106,14 +106,34 @@ static __always_inline bool selected_tgid(__u32 tgid)
 	return bpf_map_lookup_elem(&selected, &tgid) != NULL;
 }
 
-/* Flags for bpf_ringbuf_output: wake the reader only past a backlog; it
- * also polls on a short timeout, so nothing waits for long. */
-static __always_inline __u64 rb_flags(void)
-{
-	return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-									     : BPF_RB_NO_WAKEUP;
-}
+/* Bytes each CPU produced since it last woke the reader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwoken SEC(".maps");
 
+/*
+ * Flags for bpf_ringbuf_output of a record of len bytes: wake the reader
+ * only once this CPU has produced wakeup_bytes since its last wake-up; the
+ * reader also polls on a short timeout, so nothing waits for long. A
+ * per-CPU count avoids reading the ring's positions, which the other CPUs
+ * write, on every record.
+ */
+static __always_inline __u64 rb_flags_for(__u32 len)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&unwoken, &zero);
+
+	if (!n)
+		return 0;
+	*n += len;
+	if (*n < wakeup_bytes)
+		return BPF_RB_NO_WAKEUP;
+	*n = 0;
+	return BPF_RB_FORCE_WAKEUP;
+}
 static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 len)
 {
 	h->ts = bpf_ktime_get_ns();
@@ -168,7 +188,7 @@ static __always_inline void emit_conn_open(struct conn_key *key, struct conn_inf
 	ev.family = ci->family;
 	ev.role = ci->role;
 	read_endpoints(sk, ci->family, &ev);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags()))
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
 

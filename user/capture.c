@@ -21,8 +21,9 @@
 #include "capture.skel.h"
 #include "log.h"
 
-#define TRACEFS	    "/sys/kernel/tracing"
-#define VMLINUX_BTF "/sys/kernel/btf/vmlinux"
+#define TRACEFS	     "/sys/kernel/tracing"
+#define VMLINUX_BTF  "/sys/kernel/btf/vmlinux"
+#define WAKEUP_BYTES (128u << 10)
 
 struct capture {
 	struct capture_bpf *skel;
@@ -184,8 +185,12 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	c->skel->rodata->filter_enabled = opts->filter;
 	if (opts->ringbuf_bytes)
 		bpf_map__set_max_entries(c->skel->maps.events, opts->ringbuf_bytes);
-	/* Wake the reader at a quarter of the ring; it also polls. */
+	/* Wake the reader after WAKEUP_BYTES per CPU (or a quarter of a
+	 * small ring): large bursts of parsing made the host's tail latency
+	 * worse (BENCHMARKS.md); the reader also polls every 100 ms. */
 	c->skel->rodata->wakeup_bytes = bpf_map__max_entries(c->skel->maps.events) / 4;
+	if (c->skel->rodata->wakeup_bytes > WAKEUP_BYTES)
+		c->skel->rodata->wakeup_bytes = WAKEUP_BYTES;
 
 	e = capture_bpf__load(c->skel);
 	if (e) {

@@ -14,6 +14,7 @@
 #include "route.h"
 
 #define FIFO_MAX	 16	       /* pipelined requests kept per connection */
+#define FIFO_INLINE	 1	       /* kept inside the connection; more are allocated */
 #define SNIFF_MAX	 8	       /* chunks looked at before giving up on a connection */
 #define UNKNOWN_QUIET_NS 1000000000ull /* unknown-framing response ends after 1 s of quiet */
 
@@ -35,9 +36,11 @@ struct http_conn {
 	uint64_t resp_end_ts;  /* ts to stamp on a response that ends now */
 	uint64_t req_start_ts; /* ts of the first bytes of the next request head */
 	uint32_t req_start_tid;
-	uint64_t last_ts[2]; /* per direction */
-	uint8_t head, count; /* FIFO of pending requests */
-	struct pending fifo[FIFO_MAX];
+	uint64_t last_ts[2];  /* per direction */
+	uint8_t head, count;  /* FIFO of pending requests */
+	uint8_t cap;	      /* entries in fifo: FIFO_INLINE, then powers of 2 */
+	struct pending *fifo; /* inline_fifo, or a heap array once pipelining grew it */
+	struct pending inline_fifo[FIFO_INLINE];
 };
 
 struct httptrack {
@@ -76,6 +79,25 @@ uint64_t httptrack_exchanges(const struct httptrack *h)
 	return h->exchanges;
 }
 
+/* Doubles the FIFO (most connections never pipeline, and an exchange is
+ * nearly 1 KiB); on failure it stays as it is and the oldest request is
+ * dropped as when the FIFO is full. */
+static void fifo_grow(struct http_conn *hc)
+{
+	uint8_t cap = (uint8_t)(hc->cap * 2 > FIFO_MAX ? FIFO_MAX : hc->cap * 2);
+	struct pending *n = malloc(cap * sizeof(*n));
+
+	if (!n)
+		return;
+	for (uint8_t i = 0; i < hc->count; i++)
+		n[i] = hc->fifo[(hc->head + i) % hc->cap];
+	if (hc->fifo != hc->inline_fifo)
+		free(hc->fifo);
+	hc->fifo = n;
+	hc->cap = cap;
+	hc->head = 0;
+}
+
 static struct pending *fifo_front(struct http_conn *hc)
 {
 	return hc->count ? &hc->fifo[hc->head] : NULL;
@@ -112,7 +134,7 @@ static void finish_front(struct http_conn *hc, uint64_t end_ts, bool failed)
 	h->exchanges++;
 	if (h->cb->on_done)
 		h->cb->on_done(h->ctx, &p->x);
-	hc->head = (uint8_t)((hc->head + 1) % FIFO_MAX);
+	hc->head = (uint8_t)((hc->head + 1) % hc->cap);
 	hc->count--;
 }
 
@@ -137,12 +159,14 @@ static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 		hc->resp_end_ts = hc->last_ts[!hc->req_dir];
 		http1_stream_end_unknown(&hc->resp);
 	}
-	if (hc->count == FIFO_MAX) {
+	if (hc->count == hc->cap && hc->cap < FIFO_MAX)
+		fifo_grow(hc);
+	if (hc->count == hc->cap) {
 		/* The peer pipelines deeper than we track: forget the oldest. */
 		h->parse_errors++;
 		finish_front(hc, hc->cur_ts, true);
 	}
-	p = &hc->fifo[(hc->head + hc->count) % FIFO_MAX];
+	p = &hc->fifo[(hc->head + hc->count) % hc->cap];
 	memset(p, 0, sizeof(*p));
 	hc->count++;
 	p->x.server = hc->server;
@@ -240,6 +264,8 @@ static struct http_conn *http_conn_new(struct httptrack *h, struct conn *c, bool
 	hc->c = c;
 	hc->server = server;
 	hc->req_dir = req_dir;
+	hc->fifo = hc->inline_fifo;
+	hc->cap = FIFO_INLINE;
 	http1_stream_init(&hc->req, HTTP1_REQUESTS, &req_cbs, hc);
 	http1_stream_init(&hc->resp, HTTP1_RESPONSES, &resp_cbs, hc);
 	return hc;
@@ -319,6 +345,8 @@ void httptrack_close(struct httptrack *h, struct conn *c, uint64_t ts)
 	http1_stream_close(&hc->req);
 	while (hc->count)
 		finish_front(hc, ts ? ts : last, true);
+	if (hc->fifo != hc->inline_fifo)
+		free(hc->fifo);
 	free(hc);
 	c->proto_state = NULL;
 	c->proto = CONN_PROTO_OPAQUE;
