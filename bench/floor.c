@@ -56,14 +56,13 @@ static int count_progs(const struct floor_bpf *skel)
 	struct bpf_program *p;
 	int n = 0;
 
-	bpf_object__for_each_program(p, skel->obj)
-		n++;
+	bpf_object__for_each_program(p, skel->obj) n++;
 	return n;
 }
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = {.sa_handler = on_signal};
 	struct floor_bpf *skel;
 	sigset_t block, old;
 	int err;

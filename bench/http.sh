@@ -1,10 +1,12 @@
 # bench/http.sh - sourced by bench/run.sh: part 1, the agent's cost on an
 # HTTP server. nginx on 127.0.0.1 under wrk (keep-alive, 3-byte body) in
-# four variants, alternated in rotating order for $BENCH_ROUNDS rounds:
+# five variants, alternated in rotating order for $BENCH_ROUNDS rounds:
 #   none    no agent
 #   floor   bench/floor: empty programs on the agent's tracepoints
 #   agent   redtap with its defaults (every process on the node)
 #   unsel   redtap -p <a sleeping process>: nginx and wrk are not selected
+#   otlp    redtap defaults with tracing and OTLP export on (every request a
+#           span, 100% sampled, to bench/otlp_sink.py on 127.0.0.1)
 # Each round's throughputs are divided by that round's "none", so slow
 # drifts of the machine cancel; the medians of those ratios are reported.
 # So is the CPU time per request (nginx, wrk, the agent's daemon and the
@@ -13,7 +15,7 @@
 # The agent's CPU time during the "agent" runs gives its CPU per 10 000
 # requests/s (each request is seen twice there: nginx's side and wrk's).
 
-HTTP_VARIANTS="none floor agent unsel"
+HTTP_VARIANTS="none floor agent unsel otlp"
 
 # http_ticks: CPU ticks of nginx, the interrupts and the agent (if any).
 http_ticks() {
@@ -27,13 +29,17 @@ http_variant_up() {
 	floor) start_floor ;;
 	agent) start_agent "$2" ;;
 	unsel) start_agent "$2" -p "$3" ;;
+	otlp)
+		OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$OTLP_SINK_PORT OTEL_TRACES_SAMPLER=always_on \
+			start_agent "$2"
+		;;
 	esac
 }
 
 http_variant_down() {
 	case $1 in
 	floor) stop_pid "$FLOOR_PID" ;;
-	agent | unsel) stop_pid "$AGENT_PID" ;;
+	agent | unsel | otlp) stop_pid "$AGENT_PID" ;;
 	esac
 }
 
@@ -42,13 +48,18 @@ bench_http() {
 	local ngx_port agent_port sleeper r i v t0 t1 c0 c1 line rps p99 req wcpu cpu try mine
 	local theirs url retries=0
 	local dir=$BENCH_TMP/http
-	local variants n=4
+	local variants n sink
 
 	read -ra variants <<<"$HTTP_VARIANTS"
+	n=${#variants[@]}
 	mkdir -p "$dir"
 	ngx_port=$(pick_port 28480)
 	start_nginx "$ngx_port" 1 || return 1
 	agent_port=$(pick_port 29464)
+	OTLP_SINK_PORT=$(pick_port 24318)
+	python3 "$BENCH_ROOT/bench/otlp_sink.py" "$OTLP_SINK_PORT" &
+	sink=$!
+	bg_track "$sink"
 	url=http://127.0.0.1:$ngx_port/api/x
 	sleep 100000 &
 	sleeper=$!
@@ -91,6 +102,7 @@ bench_http() {
 		done
 	done
 	stop_pid "$sleeper"
+	stop_pid "$sink"
 	stop_pid "$NGX_PID"
 
 	for v in $HTTP_VARIANTS; do

@@ -38,8 +38,8 @@
 #include "route.h"
 
 #define RECORD_ALIGN 8 /* records sit 8-byte aligned, as in a BPF ring buffer */
-#define TEXT_MAX 512
-#define FD_BASE 100
+#define TEXT_MAX     512
+#define FD_BASE	     100
 
 /* The daemon's pipeline, wired as in user/agent.c. */
 struct pipeline {
@@ -67,9 +67,9 @@ struct gen {
 };
 
 static const char *const routes_pool[] = {
-	"/api/users/%u",       "/api/users/%u/orders", "/api/orders/%u/items", "/api/cart",
-	"/api/products/%u",    "/api/search?q=%u",     "/static/app.js",       "/healthz",
-	"/api/accounts/%u",    "/api/login",
+    "/api/users/%u",	"/api/users/%u/orders", "/api/orders/%u/items", "/api/cart",
+    "/api/products/%u", "/api/search?q=%u",	"/static/app.js",	"/healthz",
+    "/api/accounts/%u", "/api/login",
 };
 
 static const char request_fmt[] = "GET %s HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n"
@@ -96,8 +96,8 @@ static void on_done(void *ctx, const struct http_exchange *x)
 }
 
 static const struct httptrack_callbacks http_cbs = {
-	.on_start = on_started,
-	.on_done = on_done,
+    .on_start = on_started,
+    .on_done = on_done,
 };
 
 static void on_conn_closed(void *ctx, struct conn *c, uint64_t ts)
@@ -152,7 +152,7 @@ static void dispatch(struct pipeline *p, const void *data, size_t len)
 
 static int pipeline_init(struct pipeline *p, size_t max_series)
 {
-	struct procs_selectors none = { 0 };
+	struct procs_selectors none = {0};
 
 	memset(p, 0, sizeof(*p));
 	p->reg = metric_registry_new();
@@ -298,9 +298,8 @@ static int build_workload(struct arena *a, struct gen *g, long requests, unsigne
 	if (!ids || !served)
 		goto out_free;
 	for (unsigned c = 0; c < nconns; c++) {
-		ids[c] = (struct rt_conn_id){
-			.gen = ++g->next_gen, .tgid = g->tgid, .fd = FD_BASE + c
-		};
+		ids[c] =
+		    (struct rt_conn_id){.gen = ++g->next_gen, .tgid = g->tgid, .fd = FD_BASE + c};
 		if (put_open(a, g, &ids[c]))
 			goto out_free;
 	}
@@ -353,8 +352,8 @@ static double cpu_seconds(void)
 
 static int run_throughput(long requests, unsigned nconns, long per_conn, int passes)
 {
-	struct gen g = { .tgid = (uint32_t)getpid() };
-	struct arena a = { 0 };
+	struct gen g = {.tgid = (uint32_t)getpid()};
+	struct arena a = {0};
 	struct pipeline p;
 	double t0, cpu;
 	uint64_t want;
@@ -378,8 +377,8 @@ static int run_throughput(long requests, unsigned nconns, long per_conn, int pas
 		goto out_release;
 	}
 	printf("events=%llu cpu_s=%.3f events_per_core_s=%.0f exchanges=%llu series=%zu\n",
-	       (unsigned long long)p.events, cpu, (double)p.events / cpu,
-	       (unsigned long long)want, metric_registry_series_count(p.reg));
+	       (unsigned long long)p.events, cpu, (double)p.events / cpu, (unsigned long long)want,
+	       metric_registry_series_count(p.reg));
 	rc = 0;
 out_release:
 	free(a.buf);
@@ -415,9 +414,9 @@ static void route_word(long i, char *out)
 
 static int run_series(long nseries)
 {
-	struct gen g = { .tgid = (uint32_t)getpid() };
-	struct rt_conn_id id = { .gen = 1, .tgid = g.tgid, .fd = FD_BASE };
-	struct arena a = { 0 };
+	struct gen g = {.tgid = (uint32_t)getpid()};
+	struct rt_conn_id id = {.gen = 1, .tgid = g.tgid, .fd = FD_BASE};
+	struct arena a = {0};
 	struct pipeline p;
 	char path[32] = "/api/", *word = path + 5;
 	long before, after;
@@ -458,8 +457,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "series", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
+	    {"series", required_argument, NULL, 's'},
+	    {NULL, 0, NULL, 0},
 	};
 	long requests = 200000, per_conn = 1000, series = 0;
 	unsigned nconns = 64;

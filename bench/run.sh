@@ -90,18 +90,19 @@ summary_http() {
 	local v x
 	echo "  1. HTTP overhead: nginx (1 worker) + wrk -t1 -c${BENCH_CONNS:-32}," \
 		"/api/x -> 200 \"ok\""
-	for v in none floor agent unsel; do
+	for v in none floor agent unsel otlp; do
 		row "   ($v) throughput, req/s" "$(num "$(get http_rps_$v)")" "" ""
 		row "   ($v) p99 latency, us" "$(num "$(get http_p99_us_$v)")" "" ""
 	done
-	row "   (e) tracing + OTLP export" "n/a" "" "n/a (OTLP not yet implemented)"
+	row "   (e)/(a) throughput, tracing + OTLP export" "$(get http_ratio_otlp)" "" \
+		"rounds $(get http_ratio_range_otlp)"
 	row "   (c)/(a) throughput, agent defaults" "$(get http_ratio_agent)" "" \
 		"rounds $(get http_ratio_range_agent)"
 	row "   (b)/(a) throughput, floor" "$(get http_ratio_floor)" "" \
 		"rounds $(get http_ratio_range_floor)"
 	row "   (d)/(a) throughput, not selected" "$(get http_ratio_unsel)" "" \
 		"rounds $(get http_ratio_range_unsel)"
-	for v in none floor agent unsel; do
+	for v in none floor agent unsel otlp; do
 		row "   ($v) CPU per request, us (nginx+wrk+agent)" "$(get http_cpu_us_$v)" "" ""
 	done
 	row "   floor's cost, 1 - b/a" "$(pct "$(get http_floor_cost)")" "" ""

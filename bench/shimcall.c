@@ -35,8 +35,8 @@
 #include "shm_ring.h"
 #include "stub_pq.h"
 
-#define BATCHES 5
-#define WARMUP 20000
+#define BATCHES	   5
+#define WARMUP	   20000
 #define RING_BYTES (64u << 20)
 
 static const char query[] = "SELECT abalance FROM pgbench_accounts WHERE aid = 4242";
@@ -159,7 +159,7 @@ static void *drain_loop(void *arg)
 
 static int run_child(const char *shim, const char *ring_path, const char *n)
 {
-	char *args[] = { "shimcall", "measure", (char *)n, NULL };
+	char *args[] = {"shimcall", "measure", (char *)n, NULL};
 	int status;
 	pid_t pid;
 
@@ -182,7 +182,7 @@ static int run_child(const char *shim, const char *ring_path, const char *n)
 static int ring_host(const char *shim, const char *n)
 {
 	char path[] = "/dev/shm/redtap-bench-ring-XXXXXX";
-	struct drainer d = { 0 };
+	struct drainer d = {0};
 	pthread_t thr;
 	int fd, rc;
 

@@ -52,7 +52,8 @@ void redis_op_begin(struct redis_op *op, const void *ctx, uint8_t flags)
 {
 	op->ctx = ctx;
 	op->flags = flags;
-	op->start_ns = shim_now();
+	/* as in pq.c: no precise clock read, and no report, when nobody listens */
+	op->start_ns = shim_listening() ? shim_now() : 0;
 }
 
 void redis_op_to_pend(const struct redis_op *op, struct pend *p)
@@ -117,7 +118,7 @@ void redis_op_end(const struct redis_op *op, const void *reply, int errno_after,
 		err = RT_SHIM_ERR_SERVER;
 	else if (op->select != REDIS_NOT_SELECT && redis_reply_ok(reply) && c)
 		c->redis_db = op->select >= 0 ? op->select : -1;
-	if (!shim_listening())
+	if (!op->start_ns || !shim_listening())
 		return;
 	if (!ep->known)
 		ep->known = redis_ctx_endpoint(op->ctx, ep);
