@@ -26,6 +26,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "metrics.h"
 #include "otlp_resource.h"
 #include "span.h"
@@ -48,5 +50,11 @@ int otlp_traces_partial(const uint8_t *body, size_t len, int64_t *rejected, char
 			size_t msglen);
 int otlp_metrics_partial(const uint8_t *body, size_t len, int64_t *rejected, char *msg,
 			 size_t msglen);
+
+/* Shared by the encoders (otlp_pb.c): pack m into a malloc'd body (0 or
+ * -ENOMEM); read the partial_success of a response of descriptor d. */
+int otlp_pb_pack(const ProtobufCMessage *m, uint8_t **out, size_t *outlen);
+int otlp_pb_partial(const ProtobufCMessageDescriptor *d, const uint8_t *body, size_t len,
+		    int64_t *rejected, char *msg, size_t msglen);
 
 #endif /* REDTAP_OTLP_ENCODE_H */

@@ -352,9 +352,8 @@ int otlp_encode_metrics(struct otlp_resource_ctx *r, const struct metric_snapsho
 	Otlpb__ExportMetricsServiceRequest req = OTLPB__EXPORT_METRICS_SERVICE_REQUEST__INIT;
 	struct otlp_arena a;
 	struct walk w = {.a = &a, .start_ns = start_ns, .now_ns = now_ns};
-	size_t i = 0, len;
+	size_t i = 0;
 	int err = -ENOMEM;
-	uint8_t *buf;
 
 	otlp_arena_init(&a);
 	w.tail = &w.head;
@@ -371,13 +370,7 @@ int otlp_encode_metrics(struct otlp_resource_ctx *r, const struct metric_snapsho
 	}
 	req.n_resource_metrics = w.nresources;
 
-	len = otlpb__export_metrics_service_request__get_packed_size(&req);
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		goto out_release;
-	*outlen = otlpb__export_metrics_service_request__pack(&req, buf);
-	*out = buf;
-	err = 0;
+	err = otlp_pb_pack(&req.base, out, outlen);
 out_release:
 	otlp_arena_release(&a);
 	return err;
@@ -386,21 +379,6 @@ out_release:
 int otlp_metrics_partial(const uint8_t *body, size_t len, int64_t *rejected, char *msg,
 			 size_t msglen)
 {
-	Otlpb__ExportMetricsServiceResponse *resp;
-
-	*rejected = 0;
-	if (msglen)
-		msg[0] = '\0';
-	if (!len)
-		return 0;
-	resp = otlpb__export_metrics_service_response__unpack(NULL, len, body);
-	if (!resp)
-		return -EINVAL;
-	if (resp->partial_success) {
-		*rejected = resp->partial_success->rejected_data_points;
-		if (resp->partial_success->error_message && msglen)
-			snprintf(msg, msglen, "%s", resp->partial_success->error_message);
-	}
-	otlpb__export_metrics_service_response__free_unpacked(resp, NULL);
-	return 0;
+	return otlp_pb_partial(&otlpb__export_metrics_service_response__descriptor, body, len,
+			       rejected, msg, msglen);
 }

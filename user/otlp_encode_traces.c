@@ -129,9 +129,8 @@ int otlp_encode_traces(struct otlp_resource_ctx *r, const struct span *const *sp
 	Otlpb__ExportTraceServiceRequest req = OTLPB__EXPORT_TRACE_SERVICE_REQUEST__INIT;
 	struct otlp_arena a;
 	struct group *groups;
-	size_t *gi, ng = 0, len;
+	size_t *gi, ng = 0;
 	int err = -ENOMEM;
-	uint8_t *buf;
 
 	otlp_arena_init(&a);
 	groups = otlp_arena_calloc(&a, n ? n : 1, sizeof(*groups));
@@ -174,13 +173,7 @@ int otlp_encode_traces(struct otlp_resource_ctx *r, const struct span *const *sp
 	}
 	req.n_resource_spans = ng;
 
-	len = otlpb__export_trace_service_request__get_packed_size(&req);
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		goto out_release;
-	*outlen = otlpb__export_trace_service_request__pack(&req, buf);
-	*out = buf;
-	err = 0;
+	err = otlp_pb_pack(&req.base, out, outlen);
 out_release:
 	otlp_arena_release(&a);
 	return err;
@@ -189,21 +182,6 @@ out_release:
 int otlp_traces_partial(const uint8_t *body, size_t len, int64_t *rejected, char *msg,
 			size_t msglen)
 {
-	Otlpb__ExportTraceServiceResponse *resp;
-
-	*rejected = 0;
-	if (msglen)
-		msg[0] = '\0';
-	if (!len)
-		return 0;
-	resp = otlpb__export_trace_service_response__unpack(NULL, len, body);
-	if (!resp)
-		return -EINVAL;
-	if (resp->partial_success) {
-		*rejected = resp->partial_success->rejected_spans;
-		if (resp->partial_success->error_message && msglen)
-			snprintf(msg, msglen, "%s", resp->partial_success->error_message);
-	}
-	otlpb__export_trace_service_response__free_unpacked(resp, NULL);
-	return 0;
+	return otlp_pb_partial(&otlpb__export_trace_service_response__descriptor, body, len,
+			       rejected, msg, msglen);
 }

@@ -12,6 +12,7 @@
 
 #include "otlp_env.h"
 #include "otlp_resource.h"
+#include "procfs.h"
 #include "version.h"
 
 #define MAX_RESOURCE_ATTRS 64
@@ -76,35 +77,9 @@ void otlp_resource_ctx_release(struct otlp_resource_ctx *r)
 /* Field 22 (starttime) of /proc/<pid>/stat, or 0. */
 static uint64_t read_start(uint32_t pid)
 {
-	char path[48], buf[1024];
-	unsigned long long start = 0;
-	const char *p;
-	ssize_t n;
-	int fd;
+	unsigned long long start;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* the command name may hold anything, so count fields after its last ')' */
-	p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* ") S ppid ..." : field 3 (state) starts at p + 2; starttime is field 22 */
-	p += 2;
-	for (int field = 3; field < 22 && p; field++) {
-		p = strchr(p, ' ');
-		if (p)
-			p++;
-	}
-	if (!p || sscanf(p, "%llu", &start) != 1)
-		return 0;
-	return start;
+	return procfs_stat_field(pid, 22, &start) ? 0 : start;
 }
 
 uint64_t otlp_process_start(struct otlp_resource_ctx *r, uint32_t pid)

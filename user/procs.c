@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "otlp_env.h"
+#include "procfs.h"
 #include "procs.h"
 
 #define NBUCKETS    4096
@@ -245,28 +247,12 @@ static void set_selected(struct procs *p, uint32_t tgid, bool on, procs_select_f
 	fn(ctx, tgid, on);
 }
 
-/* The parent's tgid from /proc/PID/stat, 0 when unknown. */
+/* The parent's tgid, 0 when unknown. */
 static uint32_t parent_of(uint32_t tgid)
 {
-	char path[64], buf[512], *rp;
-	unsigned ppid = 0;
-	ssize_t n;
-	int fd;
+	unsigned long long ppid;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", tgid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* "pid (comm) state ppid ...": comm may hold spaces and parentheses */
-	rp = strrchr(buf, ')');
-	if (!rp || sscanf(rp + 1, " %*c %u", &ppid) != 1)
-		return 0;
-	return ppid;
+	return procfs_stat_field(tgid, 4, &ppid) ? 0 : (uint32_t)ppid;
 }
 
 static bool is_selected(struct procs *p, uint32_t tgid)
@@ -347,43 +333,27 @@ void procs_exit(struct procs *p, uint32_t tgid)
 	p->nprocs--;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)(c | 0x20);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+struct name_search {
+	char *out;
+	size_t outlen;
+	bool found;
+};
 
-/* Writes [s, e) percent-decoded to out; invalid escapes are kept as they are. */
-static void pct_decode(const char *s, const char *e, char *out, size_t outlen)
+static int take_service_name(void *ctx, const char *key, const char *val)
 {
-	size_t n = 0;
+	struct name_search *ns = ctx;
 
-	while (s < e && n + 1 < outlen) {
-		if (*s == '%' && e - s >= 3 && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
-			out[n++] = (char)(hexval(s[1]) << 4 | hexval(s[2]));
-			s += 3;
-		} else {
-			out[n++] = *s++;
-		}
-	}
-	if (outlen)
-		out[n] = '\0';
-}
-
-static void ows_trim(const char **s, const char **e)
-{
-	while (*s < *e && (**s == ' ' || **s == '\t'))
-		(*s)++;
-	while (*e > *s && ((*e)[-1] == ' ' || (*e)[-1] == '\t'))
-		(*e)--;
+	if (strcmp(key, "service.name") != 0 || !val[0])
+		return 0;
+	snprintf(ns->out, ns->outlen, "%s", val);
+	ns->found = true;
+	return 1; /* stop */
 }
 
 bool procs_service_from_environ(const char *env, size_t len, char *out, size_t outlen)
 {
+	struct name_search ns = {.out = out, .outlen = outlen};
 	const char *end = env + len, *s;
-	bool found = false;
 
 	for (s = env; s < end; s += strnlen(s, (size_t)(end - s)) + 1) {
 		size_t n = strnlen(s, (size_t)(end - s));
@@ -392,31 +362,15 @@ bool procs_service_from_environ(const char *env, size_t len, char *out, size_t o
 			snprintf(out, outlen, "%.*s", (int)(n - 18), s + 18);
 			return true; /* OTEL_SERVICE_NAME wins (OTel SDK rule) */
 		}
-		if (!found && n > 25 && strncmp(s, "OTEL_RESOURCE_ATTRIBUTES=", 25) == 0) {
-			const char *a = s + 25, *e = s + n;
+		if (!ns.found && n > 25 && strncmp(s, "OTEL_RESOURCE_ATTRIBUTES=", 25) == 0) {
+			/* the same parser as the exporter's: trimmed, percent-decoded */
+			char list[4096];
 
-			while (a < e) {
-				const char *comma = memchr(a, ',', (size_t)(e - a));
-				const char *stop = comma ? comma : e;
-				const char *eq = memchr(a, '=', (size_t)(stop - a));
-
-				if (eq) {
-					const char *ks = a, *ke = eq, *vs = eq + 1, *ve = stop;
-
-					ows_trim(&ks, &ke);
-					ows_trim(&vs, &ve);
-					if (ke - ks == 12 && !strncmp(ks, "service.name", 12) &&
-					    ve > vs) {
-						pct_decode(vs, ve, out, outlen);
-						found = true;
-						break;
-					}
-				}
-				a = stop + 1;
-			}
+			snprintf(list, sizeof(list), "%.*s", (int)(n - 25), s + 25);
+			otlp_kv_parse(list, true, take_service_name, &ns);
 		}
 	}
-	return found;
+	return ns.found;
 }
 
 static void load_name(struct proc *pr)

@@ -22,9 +22,7 @@ trap 'srv_stop; e2e_cleanup' EXIT
 make -s -C "$E2E_ROOT" build/tests/librediswrap.so >/dev/null || { echo "  FAIL build"; exit 1; }
 srv_pg_start "$E2E_TMP/pg" $PG || exit 1
 srv_redis_start "$E2E_TMP" $RD || exit 1
-psql -q -h 127.0.0.1 -p $PG -U postgres -c "CREATE DATABASE redtap" >/dev/null
-psql -q -h 127.0.0.1 -p $PG -U postgres -d redtap \
-	-c "CREATE TABLE orders (id int primary key, item text); INSERT INTO orders SELECT g, 'item' || g FROM generate_series(1, 100) g" >/dev/null
+srv_shop_db $PG || exit 1
 
 start_receiver live
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_METRICS_EXPORTER=none

@@ -4,6 +4,8 @@
 #   srv_pg_start DIR PORT      initdb in DIR/data (as postgres, trust auth),
 #                              start on PORT with its unix socket in DIR
 #   srv_redis_start DIR PORT   redis-server on PORT, socket DIR/redis.sock
+#   srv_shop_db PORT           database "redtap" with an "orders" table of 100
+#                              rows, for tests/e2e/apps/shop_app.py
 #   srv_stop                   stops whatever was started (safe to repeat)
 # They set SRV_PG_DIR and SRV_REDIS_PID. Callers run srv_stop from their
 # EXIT trap.
@@ -34,6 +36,13 @@ srv_redis_start() {
 	done
 	cat "$1/redis.log"
 	return 1
+}
+
+srv_shop_db() {
+	psql -q -h 127.0.0.1 -p "$1" -U postgres -c "CREATE DATABASE redtap" >/dev/null &&
+		psql -q -h 127.0.0.1 -p "$1" -U postgres -d redtap -c "CREATE TABLE orders \
+			(id int primary key, item text); INSERT INTO orders SELECT g, 'item' || g \
+			FROM generate_series(1, 100) g" >/dev/null
 }
 
 srv_stop() {
