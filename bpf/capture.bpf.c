@@ -118,7 +118,7 @@ static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 ki
 	if (!selected_tgid(id >> 32))
 		return 0;
 	ci = conn_get(id >> 32, fd, RT_ROLE_UNKNOWN);
-	if (!ci)
+	if (!ci || ci->opaque)
 		return 0;
 	st.ptr = ptr;
 	st.gen = ci->gen;

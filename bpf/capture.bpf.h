@@ -66,19 +66,10 @@ struct {
 	__type(value, __u8);
 } listen_ports SEC(".maps");
 
-struct conn_key {
-	__u32 tgid;
-	__u32 fd;
-};
-
-struct conn_info {
-	__u64 file; /* struct file * the fd pointed to: detects fd reuse */
-	__u64 gen;
-	__u8 is_sock;
-	__u8 role;
-	__u16 family;
-	__u32 pad0;
-};
+/* struct rt_conn_key and struct rt_conn_info (include/redtap/event.h):
+ * the daemon marks connections it will never parse as opaque there. */
+#define conn_key  rt_conn_key
+#define conn_info rt_conn_info
 
 /* Every fd of selected processes that did socket I/O, sockets or not (a
  * negative entry makes the next look-up of a file fd cheap). */

@@ -209,6 +209,16 @@ static void on_data(struct agent *a, const struct rt_data_event *ev, size_t len)
 	}
 	c->last_ts = ev->hdr.ts;
 	httptrack_data(a->http, c, ev);
+	/* Not a protocol we parse: its bytes need not leave the kernel. */
+	if (c->proto == CONN_PROTO_OPAQUE && !c->opaque_told && a->cap) {
+		int rc;
+
+		c->opaque_told = 1;
+		rc = capture_set_opaque(a->cap, c->tgid, c->fd, c->gen);
+		if (rc)
+			rt_debug("connection %u/%u stays captured: %s", c->tgid, c->fd,
+				 strerror(-rc));
+	}
 }
 
 static void on_conn_open(struct agent *a, const struct rt_conn_event *ev)

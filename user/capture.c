@@ -250,6 +250,21 @@ int capture_select(struct capture *c, uint32_t tgid, bool on)
 	return 0;
 }
 
+int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)
+{
+	int mfd = bpf_map__fd(c->skel->maps.conns);
+	struct rt_conn_key key = {.tgid = tgid, .fd = fd};
+	struct rt_conn_info ci;
+
+	if (bpf_map_lookup_elem(mfd, &key, &ci))
+		return -errno;
+	if (ci.gen != gen)
+		return -ESTALE;
+	ci.opaque = 1;
+	/* BPF_EXIST: never resurrect an entry the kernel deleted on close */
+	return bpf_map_update_elem(mfd, &key, &ci, BPF_EXIST) ? -errno : 0;
+}
+
 int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX])
 {
 	int fd = bpf_map__fd(c->skel->maps.drops);

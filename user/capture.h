@@ -44,6 +44,11 @@ int capture_poll(struct capture *c, int timeout_ms);
 /* Adds (on) or removes a process from the selection. 0 or -errno. */
 int capture_select(struct capture *c, uint32_t tgid, bool on);
 
+/* Tells the kernel to stop copying the data of connection (tgid, fd) of
+ * generation gen: the daemon will not parse it. 0, or -errno (-ESTALE when
+ * the fd now holds another connection). */
+int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen);
+
 /* Sums the per-CPU drop counters into out[RT_DROP_MAX]. 0 or -errno. */
 int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX]);
 

@@ -38,6 +38,7 @@ struct conn {
 	uint8_t proto;	   /* enum conn_proto */
 	uint8_t has_endpoints;
 	uint8_t sniff_tries; /* chunks looked at without classifying */
+	uint8_t opaque_told; /* the kernel was told to stop copying its data */
 	void *proto_state;   /* owned by the protocol tracker */
 	struct conn *hnext;  /* hash chain */
 };

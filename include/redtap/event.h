@@ -86,6 +86,27 @@ struct rt_conn_id {
 };
 _Static_assert(sizeof(struct rt_conn_id) == 16, "rt_conn_id layout");
 
+/* Key and value of the kernel's "conns" map (one entry per fd of a
+ * selected process that did socket I/O). The daemon sets opaque on a
+ * connection it has classified as a protocol it does not parse, so the
+ * kernel stops copying its data. */
+struct rt_conn_key {
+	__u32 tgid;
+	__u32 fd;
+};
+_Static_assert(sizeof(struct rt_conn_key) == 8, "rt_conn_key layout");
+
+struct rt_conn_info {
+	__u64 file; /* struct file * the fd pointed to: detects fd reuse */
+	__u64 gen;
+	__u8 is_sock;
+	__u8 role;
+	__u16 family;
+	__u8 opaque; /* set by the daemon: do not capture data */
+	__u8 pad0[3];
+};
+_Static_assert(sizeof(struct rt_conn_info) == 24, "rt_conn_info layout");
+
 /* An IPv4 address is stored as ::ffff:a.b.c.d (IPv4-mapped IPv6). */
 struct rt_endpoint {
 	__u8 addr[16];
