@@ -485,8 +485,13 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 	bpf_map_delete_elem(&stash, &id);
 	if (pid != tgid || tgid == agent_tgid)
 		return 0;
-	if (filter_enabled && bpf_map_delete_elem(&selected, &tgid) != 0)
-		return 0; /* was not selected: nobody cares */
+	if (filter_enabled) {
+		__u64 *w = select_word(tgid);
+
+		if (!w || !((*w >> (tgid % 64)) & 1))
+			return 0; /* was not selected: nobody cares */
+		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
+	}
 	emit_proc(RT_EV_PROC_EXIT, tgid, 0);
 	return 0;
 }
@@ -497,11 +502,14 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	__u8 one = 1;
+	__u64 *w;
 
 	if (!filter_enabled || ctgid == ptgid || BPF_CORE_READ(child, pid) != ctgid)
 		return 0;
-	if (bpf_map_lookup_elem(&selected, &ptgid))
-		bpf_map_update_elem(&selected, &ctgid, &one, BPF_ANY);
+	if (!select_bit(ptgid))
+		return 0;
+	w = select_word(ctgid);
+	if (w)
+		__sync_fetch_and_or(w, 1ull << (ctgid % 64));
 	return 0;
 }

@@ -238,16 +238,25 @@ int capture_poll(struct capture *c, int timeout_ms)
 	return n + m;
 }
 
+/* Sets or clears tgid's bit in the kernel's selection bitmap. A fork the
+ * kernel selects at the same moment in the same word could be undone by
+ * this read-modify-write; the periodic rescan, which follows parents,
+ * selects such a child again. */
 int capture_select(struct capture *c, uint32_t tgid, bool on)
 {
 	int fd = bpf_map__fd(c->skel->maps.selected);
-	__u8 one = 1;
+	__u32 idx = tgid / 64;
+	__u64 word;
 
-	if (on)
-		return bpf_map_update_elem(fd, &tgid, &one, BPF_ANY) ? -errno : 0;
-	if (bpf_map_delete_elem(fd, &tgid) && errno != ENOENT)
+	if (idx >= RT_SELECT_WORDS)
+		return -ERANGE;
+	if (bpf_map_lookup_elem(fd, &idx, &word))
 		return -errno;
-	return 0;
+	if (on)
+		word |= 1ull << (tgid % 64);
+	else
+		word &= ~(1ull << (tgid % 64));
+	return bpf_map_update_elem(fd, &idx, &word, BPF_ANY) ? -errno : 0;
 }
 
 int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)

@@ -29,6 +29,10 @@
 #define RT_CAPTURE_MAX	   8192
 #define RT_CAPTURE_DEFAULT 256
 
+/* The selection bitmap covers every tgid up to the kernel's PID_MAX_LIMIT
+ * (4 Mi on 64-bit): 65536 words of 64 bits, 512 KiB. */
+#define RT_SELECT_WORDS ((4u << 20) / 64)
+
 /* At most this many iovec entries are looked at per readv/writev/msghdr. */
 #define RT_IOV_MAX 8
 
