@@ -6,8 +6,8 @@
 # load is gone.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/nginx.sh"
-NGX=33080
-AGENT=33464
+NGX=20180
+AGENT=20564
 
 start_nginx $NGX
 start_agent $AGENT -e '*/nginx-e2e' --ringbuf-size 64K

@@ -6,8 +6,8 @@
 # (the daemon reads records in batches, so what the kernel sent before the
 # daemon classified the connection still arrives).
 . "$(dirname "$0")/lib.sh"
-ECHO=32080
-AGENT=32464
+ECHO=20080
+AGENT=20464
 
 cat >"$E2E_TMP/echo.py" <<'PY'
 import socket, sys, threading

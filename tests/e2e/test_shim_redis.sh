@@ -15,7 +15,7 @@ shim_setup
 redis_start || { echo "FAIL: start redis-server"; exit 1; }
 
 SOCK=$TMP/redis.sock
-WEBDIS_PORT=${WEBDIS_PORT:-57379}
+WEBDIS_PORT=${WEBDIS_PORT:-25380}
 H1=$PWD/$BUILD/tests/shim/hiredis1
 
 flush() {

@@ -8,8 +8,8 @@
 
 . "$(dirname "${BASH_SOURCE[0]:-$0}")/../lib/servers.sh"
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-PG_PORT=${PG_PORT:-55432}
-REDIS_PORT=${REDIS_PORT:-56379}
+PG_PORT=${PG_PORT:-25432}
+REDIS_PORT=${REDIS_PORT:-25379}
 BUILD=${BUILD:-build}
 SHIM=$PWD/$BUILD/libredtap.so
 T=$BUILD/tests/shim

@@ -5,7 +5,7 @@
  * SQLSTATEs, errno) so that a run with the shim can be compared with a run
  * without it: the output must be byte-for-byte identical.
  *
- * Usage: pq_paths "host=127.0.0.1 port=55432 dbname=shimtest user=postgres"
+ * Usage: pq_paths "host=127.0.0.1 port=25432 dbname=shimtest user=postgres"
  * The expected shim records, in order, are in tests/shim/expected/pq_paths.txt.
  */
 #include <errno.h>
