@@ -1,9 +1,10 @@
 # tests/e2e/lib.sh - shared helpers for the end-to-end tests (sourced).
 #
-# Each test script sources this file, starts what it needs on ports of its
-# own (below 32768: above it, the kernel's ephemeral range, an outgoing
-# connection may hold the port and the server cannot bind it), and registers every process it starts with `bg_track PID` so the
-# EXIT trap stops them even when the test fails. Checks go through
+# Each test script sources this file and starts what it needs on ports of
+# its own. They are below 32768: above that, in the kernel's ephemeral
+# range, an outgoing connection may hold the port and the server cannot
+# bind it. It registers every process it starts with `bg_track PID` so
+# that the EXIT trap stops them even when the test fails. Checks go through
 # `check DESCRIPTION COMMAND...` (or expect_ge / expect_eq); the script's
 # exit status is non-zero if any check failed.
 
