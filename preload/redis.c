@@ -453,21 +453,14 @@ int redisReconnect(redisContext *c)
 	return real ? real(c) : RH_ERR;
 }
 
-/* A new context may reuse the address of one we never saw freed. */
-static redisContext *redis_fresh(redisContext *c, const void *real)
+void *redis_fresh(void *ctx, const void *real)
 {
-	if (c) {
+	if (ctx) {
 		redis_layout_detect(real);
-		conn_drop(c);
+		conn_drop(ctx);
 	}
-	return c;
+	return ctx;
 }
-
-#define REDIS_CONNECT_WRAPPER(fn, args)                                                            \
-	do {                                                                                       \
-		__typeof__(&fn) real = SHIM_REAL(SHIM_LIB_HIREDIS, fn);                            \
-		return real ? redis_fresh(real args, (const void *)real) : NULL;                   \
-	} while (0)
 
 redisContext *redisConnectWithOptions(const void *options)
 {

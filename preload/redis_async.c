@@ -225,42 +225,27 @@ void redisAsyncFree(redisAsyncContext *ac)
 		conn_drop(ac);
 }
 
-static redisAsyncContext *async_fresh(redisAsyncContext *ac, const void *real)
-{
-	if (ac) {
-		redis_layout_detect(real);
-		conn_drop(ac);
-	}
-	return ac;
-}
-
-#define ASYNC_CONNECT_WRAPPER(fn, args)                                                            \
-	do {                                                                                       \
-		__typeof__(&fn) real = SHIM_REAL(SHIM_LIB_HIREDIS, fn);                            \
-		return real ? async_fresh(real args, (const void *)real) : NULL;                   \
-	} while (0)
-
 redisAsyncContext *redisAsyncConnectWithOptions(const void *options)
 {
-	ASYNC_CONNECT_WRAPPER(redisAsyncConnectWithOptions, (options));
+	REDIS_CONNECT_WRAPPER(redisAsyncConnectWithOptions, (options));
 }
 
 redisAsyncContext *redisAsyncConnect(const char *ip, int port)
 {
-	ASYNC_CONNECT_WRAPPER(redisAsyncConnect, (ip, port));
+	REDIS_CONNECT_WRAPPER(redisAsyncConnect, (ip, port));
 }
 
 redisAsyncContext *redisAsyncConnectBind(const char *ip, int port, const char *source_addr)
 {
-	ASYNC_CONNECT_WRAPPER(redisAsyncConnectBind, (ip, port, source_addr));
+	REDIS_CONNECT_WRAPPER(redisAsyncConnectBind, (ip, port, source_addr));
 }
 
 redisAsyncContext *redisAsyncConnectBindWithReuse(const char *ip, int port, const char *source_addr)
 {
-	ASYNC_CONNECT_WRAPPER(redisAsyncConnectBindWithReuse, (ip, port, source_addr));
+	REDIS_CONNECT_WRAPPER(redisAsyncConnectBindWithReuse, (ip, port, source_addr));
 }
 
 redisAsyncContext *redisAsyncConnectUnix(const char *path)
 {
-	ASYNC_CONNECT_WRAPPER(redisAsyncConnectUnix, (path));
+	REDIS_CONNECT_WRAPPER(redisAsyncConnectUnix, (path));
 }

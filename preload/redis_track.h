@@ -28,6 +28,18 @@ struct redis_op {
 };
 
 void redis_op_begin(struct redis_op *op, const void *ctx, uint8_t flags);
+
+/* A context (sync or async) a connect function just returned: learn the
+ * hiredis layout from it and forget whatever an earlier context at the
+ * same address left (one we never saw freed). Returns ctx. */
+void *redis_fresh(void *ctx, const void *real);
+
+/* The body of a connect wrapper of either API. */
+#define REDIS_CONNECT_WRAPPER(fn, args)                                                            \
+	do {                                                                                       \
+		__typeof__(&fn) real = SHIM_REAL(SHIM_LIB_HIREDIS, fn);                            \
+		return real ? redis_fresh(real args, (const void *)real) : NULL;                   \
+	} while (0)
 void redis_op_end(const struct redis_op *op, const void *reply, int errno_after,
 		  uint8_t fallback_err);
 void redis_op_to_pend(const struct redis_op *op, struct pend *p);

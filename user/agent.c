@@ -62,7 +62,6 @@ struct agent {
 	struct shimack *acks;
 	struct shm_ring *ring; /* shim-only mode */
 	/* written by the event loop, read by the /metrics thread */
-	uint64_t shim_ops;
 	uint64_t shim_bad;
 	uint64_t shim_reported_drops;
 	uint64_t events[RT_EV_TYPE_MAX];
@@ -71,6 +70,7 @@ struct agent {
 	uint64_t conn_full;
 	uint64_t instrumented;
 	/* processes that exited since the last sweep */
+	uint64_t sweep_now; /* the sweep's clock, read once per sweep */
 	uint32_t exited[EXITED_MAX];
 	size_t nexited;
 };
@@ -161,7 +161,6 @@ static void on_shim_record(struct agent *a, const void *rec, size_t len, uint64_
 		bump(&a->shim_reported_drops, lost);
 		return;
 	}
-	bump(&a->shim_ops, 1);
 	service = procs_service_name(a->procs, op.pid);
 	if (a->tracer && tracer_db_op(a->tracer, &op, service, procs_exe_name(a->procs, op.pid),
 				      trace_id, span_id)) {
@@ -314,7 +313,7 @@ static void sweep_one(void *ctx, struct conn *c)
 {
 	struct agent *a = ctx;
 
-	httptrack_sweep(a->http, c, now_ns());
+	httptrack_sweep(a->http, c, a->sweep_now);
 }
 
 static void sweep(struct agent *a)
@@ -328,6 +327,7 @@ static void sweep(struct agent *a)
 			procs_exit(a->procs, a->exited[i]);
 		a->nexited = 0;
 	}
+	a->sweep_now = now;
 	conntab_for_each(a->conns, sweep_one, a);
 	if (a->tracer)
 		tracer_sweep(a->tracer, now);

@@ -4,8 +4,10 @@
  * with generation checks for fd reuse and a bound on its size. See
  * conntab.h.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conntab.h"
 
@@ -133,21 +135,21 @@ void conntab_close_if(struct conntab *t, bool (*pred)(void *ctx, const struct co
 	}
 }
 
-static bool same_tgid(void *ctx, const struct conn *c)
-{
-	return c->tgid == *(const uint32_t *)ctx;
-}
-
-void conntab_close_tgid(struct conntab *t, uint32_t tgid, uint64_t ts)
-{
-	conntab_close_if(t, same_tgid, &tgid, ts);
-}
-
 void conntab_for_each(struct conntab *t, void (*fn)(void *ctx, struct conn *c), void *ctx)
 {
 	for (size_t i = 0; i < t->nbuckets; i++)
 		for (struct conn *c = t->buckets[i]; c; c = c->hnext)
 			fn(ctx, c);
+}
+
+void conn_endpoint_ip(const struct rt_endpoint *e, char *out, size_t outlen)
+{
+	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (memcmp(e->addr, v4mapped, 12) == 0)
+		inet_ntop(AF_INET, e->addr + 12, out, (socklen_t)outlen);
+	else
+		inet_ntop(AF_INET6, e->addr, out, (socklen_t)outlen);
 }
 
 size_t conntab_count(const struct conntab *t)

@@ -62,13 +62,13 @@ struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool cr
  * too). No-op when absent. */
 void conntab_close(struct conntab *t, const struct rt_conn_id *id, uint64_t ts);
 
-/* Closes and removes every connection of a process. */
-void conntab_close_tgid(struct conntab *t, uint32_t tgid, uint64_t ts);
-
 /* Closes and removes, in one pass, every connection for which pred()
  * returns true. */
 void conntab_close_if(struct conntab *t, bool (*pred)(void *ctx, const struct conn *c), void *ctx,
 		      uint64_t ts);
+
+/* Writes the address of an endpoint (IPv4-mapped shown as IPv4). */
+void conn_endpoint_ip(const struct rt_endpoint *e, char *out, size_t outlen);
 
 /* Calls fn for each connection (no insertion or removal from fn). */
 void conntab_for_each(struct conntab *t, void (*fn)(void *ctx, struct conn *c), void *ctx);

@@ -63,8 +63,6 @@ void httpmetrics_free(struct httpmetrics *m)
 
 void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t outlen)
 {
-	const uint8_t *a = x->conn && x->conn->has_endpoints ? x->conn->remote.addr : NULL;
-	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	const char *h = x->host;
 	size_t n;
 
@@ -81,14 +79,10 @@ void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t
 		snprintf(out, outlen, "%.*s", (int)n, h);
 		return;
 	}
-	if (!a) {
-		snprintf(out, outlen, "%s", "");
-		return;
-	}
-	if (memcmp(a, v4mapped, 12) == 0)
-		inet_ntop(AF_INET, a + 12, out, (socklen_t)outlen);
+	if (x->conn && x->conn->has_endpoints)
+		conn_endpoint_ip(&x->conn->remote, out, outlen);
 	else
-		inet_ntop(AF_INET6, a, out, (socklen_t)outlen);
+		snprintf(out, outlen, "%s", "");
 }
 
 void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service)

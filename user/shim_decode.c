@@ -46,16 +46,6 @@ static void field_copy(char *dst, size_t dsize, const uint8_t *src, size_t ssize
 	sqlsum_utf8_fix(dst);
 }
 
-static void scopy(char *dst, size_t size, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n > size - 1)
-		n = size - 1;
-	memcpy(dst, src, n);
-	dst[n] = 0;
-}
-
 static void describe_sql(struct db_op *op, const struct rt_shim_op *r)
 {
 	struct sql_summary s;
@@ -67,34 +57,34 @@ static void describe_sql(struct db_op *op, const struct rt_shim_op *r)
 		sqlsum_describe((const char *)r->text, r->text_len, truncated, &s);
 	switch (r->kind) {
 	case RT_SHIM_KIND_PREPARE:
-		scopy(op->operation, sizeof(op->operation), "PREPARE");
+		snprintf(op->operation, sizeof(op->operation), "%s", "PREPARE");
 		snprintf(op->query_summary, sizeof(op->query_summary), "PREPARE%s%.118s",
 			 s.summary[0] ? " " : "", s.summary);
 		break;
 	case RT_SHIM_KIND_DESCRIBE:
-		scopy(op->operation, sizeof(op->operation), "DESCRIBE");
+		snprintf(op->operation, sizeof(op->operation), "%s", "DESCRIBE");
 		snprintf(op->query_summary, sizeof(op->query_summary), "DESCRIBE%s%.118s",
 			 s.summary[0] ? " " : "", s.summary);
 		break;
 	case RT_SHIM_KIND_FASTPATH:
-		scopy(op->operation, sizeof(op->operation), "FASTPATH");
-		scopy(op->query_summary, sizeof(op->query_summary), "FASTPATH");
+		snprintf(op->operation, sizeof(op->operation), "%s", "FASTPATH");
+		snprintf(op->query_summary, sizeof(op->query_summary), "%s", "FASTPATH");
 		return;
 	case RT_SHIM_KIND_EXECUTE:
 		if (named) {
 			/* a statement prepared where the shim did not see it */
-			scopy(op->operation, sizeof(op->operation), "EXECUTE");
-			scopy(op->query_summary, sizeof(op->query_summary), "EXECUTE");
+			snprintf(op->operation, sizeof(op->operation), "%s", "EXECUTE");
+			snprintf(op->query_summary, sizeof(op->query_summary), "%s", "EXECUTE");
 			return;
 		}
 		/* fall through */
 	default:
-		scopy(op->operation, sizeof(op->operation), s.operation);
-		scopy(op->query_summary, sizeof(op->query_summary), s.summary);
+		snprintf(op->operation, sizeof(op->operation), "%s", s.operation);
+		snprintf(op->query_summary, sizeof(op->query_summary), "%s", s.summary);
 		break;
 	}
 	if (__atomic_load_n(&want_text, __ATOMIC_RELAXED) && !named)
-		scopy(op->query_text, sizeof(op->query_text), s.sanitized);
+		snprintf(op->query_text, sizeof(op->query_text), "%s", s.sanitized);
 }
 
 static int decode_op(const uint8_t *buf, uint32_t len, struct db_op *op)
@@ -124,15 +114,16 @@ static int decode_op(const uint8_t *buf, uint32_t len, struct db_op *op)
 		   sizeof(r->server_address));
 	field_copy(op->status_code, sizeof(op->status_code), r->status, sizeof(r->status));
 	if (r->error == RT_SHIM_ERR_SERVER && op->status_code[0])
-		scopy(op->error_type, sizeof(op->error_type), op->status_code);
+		snprintf(op->error_type, sizeof(op->error_type), "%s", op->status_code);
 	else
-		scopy(op->error_type, sizeof(op->error_type), shim_error_type_name(r->error));
+		snprintf(op->error_type, sizeof(op->error_type), "%s",
+			 shim_error_type_name(r->error));
 	if (r->system == RT_SHIM_SYS_REDIS) {
 		field_copy(op->operation, sizeof(op->operation), r->operation,
 			   sizeof(r->operation));
-		scopy(op->query_summary, sizeof(op->query_summary), op->operation);
+		snprintf(op->query_summary, sizeof(op->query_summary), "%s", op->operation);
 		if (__atomic_load_n(&want_text, __ATOMIC_RELAXED))
-			scopy(op->query_text, sizeof(op->query_text), op->operation);
+			snprintf(op->query_text, sizeof(op->query_text), "%s", op->operation);
 	} else {
 		describe_sql(op, r);
 	}

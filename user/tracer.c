@@ -611,16 +611,6 @@ static void span_common(struct tracer *t, struct span *s, const struct trace_ctx
 	snprintf(s->exe_name, sizeof(s->exe_name), "%s", exe ? exe : "");
 }
 
-static void ip_string(const struct rt_endpoint *e, char *out, size_t outlen)
-{
-	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-	if (memcmp(e->addr, v4mapped, 12) == 0)
-		inet_ntop(AF_INET, e->addr + 12, out, (socklen_t)outlen);
-	else
-		inet_ntop(AF_INET6, e->addr, out, (socklen_t)outlen);
-}
-
 static bool critical_route(const struct tracer *t, const char *route)
 {
 	for (size_t i = 0; i < t->ncritical; i++)
@@ -654,7 +644,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	snprintf(s.tracestate, sizeof(s.tracestate), "%s", x->tracestate);
 	span_attr_str(&s, "http.request.method", method);
 	if (cn && cn->has_endpoints)
-		ip_string(&cn->remote, ip, sizeof(ip));
+		conn_endpoint_ip(&cn->remote, ip, sizeof(ip));
 	if (x->server) {
 		char path[HTTP1_PATH_MAX];
 

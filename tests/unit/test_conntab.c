@@ -238,6 +238,12 @@ static void test_close_by_id(void **state)
 	assert_int_equal(log.total, 2);
 }
 
+/* The predicate the agent's process-exit sweep uses: one process's conns. */
+static bool tgid_is(void *ctx, const struct conn *c)
+{
+	return c->tgid == *(const uint32_t *)ctx;
+}
+
 static void test_close_tgid(void **state)
 {
 	struct hook_log log = {0};
@@ -250,7 +256,7 @@ static void test_close_tgid(void **state)
 		assert_non_null(get(t, 200, fd, 1, true));
 	}
 	assert_int_equal(conntab_count(t), 3000);
-	conntab_close_tgid(t, 100, 555);
+	conntab_close_if(t, tgid_is, &(uint32_t){100}, 555);
 	assert_int_equal(log.total, 1500);
 	for (size_t i = 0; i < log.n; i++) {
 		assert_int_equal(log.v[i].tgid, 100);
@@ -261,7 +267,7 @@ static void test_close_tgid(void **state)
 		assert_null(get(t, 100, fd, 1, false));
 		assert_non_null(get(t, 200, fd, 1, false));
 	}
-	conntab_close_tgid(t, 999, 556); /* no such process */
+	conntab_close_if(t, tgid_is, &(uint32_t){999}, 556); /* no such process */
 	assert_int_equal(log.total, 1500);
 	conntab_free(t);
 	assert_int_equal(log.total, 3000);
