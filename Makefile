@@ -35,7 +35,9 @@ endif
 
 WARN := -Wall -Wextra -Werror -Wmissing-prototypes -Wshadow -Wvla -fno-common
 CFLAGS ?= -O2 -g
-CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) -MMD -MP \
+# The daemon's stages (docs/architecture.md); each folder is on the include path.
+USER_DIRS := user user/core user/intake user/proto user/signals user/export
+CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Iinclude $(addprefix -I,$(USER_DIRS)) -I$(OUTPUT) -MMD -MP \
 	  -DREDTAP_SHIM_DEFAULT_PATH='"$(libdir)/redtap/libredtap.so"'
 ifneq ($(SANITIZER),)
 CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
@@ -50,7 +52,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # Everything but main.o goes into a static library the unit tests link.
 CORE_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(OUTPUT)/user/version.o
@@ -90,8 +92,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # User objects may include any skeleton.
 $(USER_OBJS): | $(SKELS)
 
-$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 # Rewritten only when the version or the git revision changes.
@@ -148,9 +151,9 @@ format:
 lint:
 	clang-format --dry-run --Werror $$(git ls-files 'user/*.c' 'user/*.h' 'preload/*.c' 'preload/*.h' 'include/*.h')
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --inline-suppr \
-		-Iinclude -Iuser user preload
+		-Iinclude $(addprefix -I,$(USER_DIRS)) user preload
 
 clean:
 	rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/preload/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/preload/*.d)

@@ -3,7 +3,7 @@
  * replay.c - feeds synthetic ring-buffer records (include/redtap/event.h)
  * straight into the daemon's processing modules - conntab, httptrack,
  * httpmetrics and the metric registry, with procs for service names,
- * dispatched as user/agent.c does - to measure what the daemon can process
+ * dispatched as user/core/agent.c does - to measure what the daemon can process
  * without the kernel in the way.
  *
  *   replay [-n REQUESTS] [-c CONNS] [-k PER_CONN] [-p PASSES]
@@ -41,7 +41,7 @@
 #define TEXT_MAX     512
 #define FD_BASE	     100
 
-/* The daemon's pipeline, wired as in user/agent.c. */
+/* The daemon's pipeline, wired as in user/core/agent.c. */
 struct pipeline {
 	struct metric_registry *reg;
 	struct route_table *routes;
@@ -79,7 +79,7 @@ static const char response_fmt[] = "HTTP/1.1 %d %s\r\nServer: nginx/1.22.1\r\n"
 				   "Content-Type: text/plain\r\nContent-Length: 3\r\n"
 				   "Connection: keep-alive\r\n\r\nok\n";
 
-/* --- dispatch, as user/agent.c's on_record --- */
+/* --- dispatch, as user/core/agent.c's on_record --- */
 
 static void on_started(void *ctx, struct http_exchange *x)
 {

@@ -13,7 +13,7 @@
  *       prints one line: "pqexec_ns=<median> async_ns=<median>
  *       pqexec_from=<object that defines PQexec>".
  *   shimcall ring SHIM N
- *       creates a shared-memory ring (user/shm_ring.h) in a temporary file,
+ *       creates a shared-memory ring (user/intake/shm_ring.h) in a temporary file,
  *       drains it and keeps its heartbeat fresh from a thread, and runs
  *       "shimcall measure N" with SHIM preloaded and the ring as its
  *       transport: the cost of a call whose record is delivered. Adds

@@ -28,7 +28,7 @@
 #define IPPROTO_TCP 6
 #define TCP_LISTEN  10
 
-/* Load-time configuration, set by user/capture.c between open and load. */
+/* Load-time configuration, set by user/intake/capture.c between open and load. */
 const volatile __u32 agent_tgid = 0;
 const volatile __u32 capture_bytes = RT_CAPTURE_DEFAULT;
 const volatile bool filter_enabled = false; /* true: only tgids in "selected" */

@@ -29,7 +29,7 @@ $(OUTPUT)/proto/%.pb-c.o: $(OUTPUT)/proto/%.pb-c.c $(PROTO_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(filter $(OUTPUT)/user/otlp%.o,$(USER_OBJS)): $(PROTO_HDRS)
+$(filter $(OUTPUT)/user/export/otlp%.o,$(USER_OBJS)): $(PROTO_HDRS)
 $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/test_otlp*.c)): $(PROTO_HDRS)
 
 # The exporter-level e2e tests (tests/e2e/test_otlp_*.sh) drive this program.

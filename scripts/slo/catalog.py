@@ -6,8 +6,8 @@ uses it to validate thresholds against bucket bounds, and the dashboard and
 rule checks use it to reject queries that name a metric or label the agent
 does not export (a typo there would otherwise show up only as "No data").
 
-Keep it in step with the agent's exporter (user/httpmetrics.c, user/dbmetrics.c,
-user/selfmetrics.c) and DESIGN.md.
+Keep it in step with the agent's exporter (user/signals/httpmetrics.c, user/signals/dbmetrics.c,
+user/signals/selfmetrics.c) and DESIGN.md.
 """
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)

@@ -81,9 +81,9 @@ redis_1x_layout() {
 	local srcs
 	srcs=$(ls preload/*.c | grep -v -e preload/pq.c -e preload/redis.c -e preload/redis_async.c)
 	# shellcheck disable=SC2086
-	gcc -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -Iuser -Ipreload -I"$H1/include" \
-		tests/shim/test_preload.c $srcs user/shm_ring.c user/shim_decode.c user/sqlsum.c \
-		user/log.c -lcmocka -lpg_query -lpthread -o "$H1/test_preload" &&
+	gcc -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -Iuser -Iuser/core -Iuser/intake -Iuser/proto -Iuser/signals -Iuser/export -Ipreload -I"$H1/include" \
+		tests/shim/test_preload.c $srcs user/intake/shm_ring.c user/intake/shim_decode.c user/proto/sqlsum.c \
+		user/core/log.c -lcmocka -lpg_query -lpthread -o "$H1/test_preload" &&
 		"$H1/test_preload"
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/e2e/test_shim_run.sh - `redtap run` (user/run.c through
+# tests/e2e/test_shim_run.sh - `redtap run` (user/core/run.c through
 # tests/shim/run_driver): the shim is preloaded (in front of an existing
 # LD_PRELOAD), exit codes and deaths by signal pass through, SIGINT, SIGTERM,
 # SIGHUP and SIGQUIT sent to redtap reach the child, and setuid, setgid,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/test_shim_units.sh - runs the shim's CMocka tests that live in
 # tests/shim/ (preload internals: depth guard, kill switch, connection FIFO,
-# Redis parsing, hiredis layouts, ring transport; and user/dbmetrics.c),
+# Redis parsing, hiredis layouts, ring transport; and user/signals/dbmetrics.c),
 # plain and under AddressSanitizer + UBSan. Needs no server.
 # Run from the repository root after `make`. Prints one line per check.
 set -u
@@ -26,20 +26,20 @@ check() {
 	fi
 }
 
-SAN="-std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -Iuser -Ipreload -fsanitize=address,undefined
+SAN="-std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -Iuser -Iuser/core -Iuser/intake -Iuser/proto -Iuser/signals -Iuser/export -Ipreload -fsanitize=address,undefined
 	-fno-sanitize-recover=all -fno-omit-frame-pointer"
 PRELOAD_CORE=$(ls preload/*.c | grep -v -e preload/pq.c -e preload/redis.c -e preload/redis_async.c)
 
 asan_preload() {
 	# shellcheck disable=SC2086
-	gcc $SAN tests/shim/test_preload.c $PRELOAD_CORE user/shm_ring.c user/shim_decode.c \
-		user/sqlsum.c user/log.c -lcmocka -lpg_query -lpthread -o "$TMP/test_preload" &&
+	gcc $SAN tests/shim/test_preload.c $PRELOAD_CORE user/intake/shm_ring.c user/intake/shim_decode.c \
+		user/proto/sqlsum.c user/core/log.c -lcmocka -lpg_query -lpthread -o "$TMP/test_preload" &&
 		"$TMP/test_preload"
 }
 
 asan_dbmetrics() {
 	# shellcheck disable=SC2086
-	gcc $SAN tests/shim/test_dbmetrics.c user/dbmetrics.c user/metrics.c user/log.c \
+	gcc $SAN tests/shim/test_dbmetrics.c user/signals/dbmetrics.c user/signals/metrics.c user/core/log.c \
 		-lcmocka -lm -lpthread -o "$TMP/test_dbmetrics" && "$TMP/test_dbmetrics"
 }
 

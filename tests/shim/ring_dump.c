@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * ring_dump.c - a stand-in daemon for the shim tests: creates the shared
- * memory ring (user/shm_ring.c), runs a command with the shim preloaded and
+ * memory ring (user/intake/shm_ring.c), runs a command with the shim preloaded and
  * pointed at that ring, heartbeats and drains it, decodes every record with
- * user/shim_decode.c and writes one line per operation:
+ * user/intake/shim_decode.c and writes one line per operation:
  *
  *   system|operation|summary|namespace|address|port|error_type|status|flags
  *

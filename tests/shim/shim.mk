@@ -7,7 +7,7 @@
 #   redis_paths     every hiredis path against a real redis-server
 #   test_preload    CMocka tests of the shim's internals (depth guard, FIFO,
 #                   Redis parsing, hiredis layout detection, transport)
-#   test_dbmetrics  CMocka test of user/dbmetrics.c
+#   test_dbmetrics  CMocka test of user/signals/dbmetrics.c
 #   run_driver      calls run_program() (`redtap run`) for the e2e test
 #   pq_faults       fork/exec, closed fds, threads, long runs against PostgreSQL
 #   fake_agent.so   catches the shim's ioctl like the agent's eBPF program
@@ -16,7 +16,7 @@ SHIM_TEST_DIR := $(OUTPUT)/tests/shim
 SHIM_TEST_CFLAGS := $(filter-out -MMD -MP,$(CFLAGS)) -MMD -MP
 SHIM_TEST_BINS := $(addprefix $(SHIM_TEST_DIR)/,ring_dump pq_paths redis_paths test_preload \
 	test_dbmetrics run_driver pq_faults fake_agent.so libredtap-asan.so)
-SHIM_DAEMON_SRCS := user/shm_ring.c user/shim_decode.c user/sqlsum.c user/log.c
+SHIM_DAEMON_SRCS := user/intake/shm_ring.c user/intake/shim_decode.c user/proto/sqlsum.c user/core/log.c
 SHIM_PRELOAD_SRCS := $(filter-out preload/pq.c preload/redis.c preload/redis_async.c,\
 	$(wildcard preload/*.c))
 
@@ -39,7 +39,7 @@ $(SHIM_TEST_DIR)/redis_paths: tests/shim/redis_paths.c | $(SHIM_TEST_DIR)
 	$(Q)$(CC) $(SHIM_TEST_CFLAGS) $(LDFLAGS) $< -lhiredis -o $@
 
 $(SHIM_TEST_DIR)/test_preload: tests/shim/test_preload.c $(SHIM_PRELOAD_SRCS) \
-		user/shm_ring.c user/shim_decode.c user/sqlsum.c user/log.c | $(SHIM_TEST_DIR)
+		user/intake/shm_ring.c user/intake/shim_decode.c user/proto/sqlsum.c user/core/log.c | $(SHIM_TEST_DIR)
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(SHIM_TEST_CFLAGS) -Ipreload $(LDFLAGS) $^ -lcmocka -lpg_query -lpthread -lm -o $@
 
@@ -48,7 +48,7 @@ $(SHIM_TEST_DIR)/test_dbmetrics: tests/shim/test_dbmetrics.c $(OUTPUT)/libredtap
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(SHIM_TEST_CFLAGS) $(LDFLAGS) $^ $(LIBS) -lcmocka -o $@
 
-$(SHIM_TEST_DIR)/run_driver: tests/shim/run_driver.c user/run.c user/log.c | $(SHIM_TEST_DIR)
+$(SHIM_TEST_DIR)/run_driver: tests/shim/run_driver.c user/core/run.c user/core/log.c | $(SHIM_TEST_DIR)
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(SHIM_TEST_CFLAGS) $(LDFLAGS) $^ -o $@
 

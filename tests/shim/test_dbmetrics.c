@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_dbmetrics.c - CMocka tests of user/dbmetrics.c: the family's name,
+ * test_dbmetrics.c - CMocka tests of user/signals/dbmetrics.c: the family's name,
  * unit, labels and semantic-convention buckets, one series per label set,
  * durations in seconds landing in the right bucket, hello records ignored,
  * and the series cap folding into the overflow series.

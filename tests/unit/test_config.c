@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_config.c - unit tests for user/config.c: defaults, every option,
+ * test_config.c - unit tests for user/core/config.c: defaults, every option,
  * lists, precedence file < environment < flags, YAML errors, listen and
  * size parsing, `redtap run` argv splitting, help and version.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_conntab.c - unit tests for the connection table (user/conntab.c):
+ * test_conntab.c - unit tests for the connection table (user/proto/conntab.c):
  * insert and lookup, generation checks on fd reuse (the old connection is
  * closed through the hook, late records of it are refused), the size bound
  * and its miss counter, closing by id, by process and by predicate, the

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_http1.c - unit tests for the incremental HTTP/1.x parser (user/http1.c):
+ * test_http1.c - unit tests for the incremental HTTP/1.x parser (user/proto/http1.c):
  * framing, pipelining, split and gapped input, interim and upgrade responses,
  * header extraction, sniffing, and a randomized robustness run.
  */

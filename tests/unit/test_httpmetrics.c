@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_httpmetrics.c - unit tests for the HTTP RED metrics (user/httpmetrics.c)
- * recorded into a real registry (user/metrics.c) and read back from the
- * Prometheus text that user/prom.c renders: family metadata, buckets, counts
+ * test_httpmetrics.c - unit tests for the HTTP RED metrics (user/signals/httpmetrics.c)
+ * recorded into a real registry (user/signals/metrics.c) and read back from the
+ * Prometheus text that user/export/prom.c renders: family metadata, buckets, counts
  * and sums, the in-flight gauge, label values, the error.type rules applied
  * end to end through httptrack, server.address from the Host header or the
  * peer address, and the series cap.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_httptrack.c - unit tests for HTTP/1.x exchange tracking
- * (user/httptrack.c) on synthetic rt_data_event records of a connection held
+ * (user/proto/httptrack.c) on synthetic rt_data_event records of a connection held
  * in a real conntab: role from the first request, keep-alive, pipelining,
  * split and gapped chunks, unknown framing ended by the next request, by a
  * sweep or by the close, HEAD, 100-continue, CONNECT and 101, non-HTTP

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_metrics.c - unit tests for the metric registry (user/metrics.c):
+ * test_metrics.c - unit tests for the metric registry (user/signals/metrics.c):
  * argument validation, series lookup, the series cap and overflow series,
  * updates, exemplars, the walk, concurrency with rendering, speed and
  * memory per series.

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_otlp_encode.c - unit tests for the OTLP encoders
- * (user/otlp_encode_traces.c, otlp_encode_metrics.c, otlp_resource.c,
+ * (user/export/otlp_encode_traces.c, otlp_encode_metrics.c, otlp_resource.c,
  * otlp_names.c, otlp_build.c): encode, decode with protobuf-c's own unpack,
  * compare every field; the exact bytes of packed repeated fields (proto3
  * packs them by default, so ours must too); resources; UTF-8 repair;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_otlp_env.c - unit tests for the OTLP configuration from the
- * environment (user/otlp_env.c): endpoints and the per-signal URL rule,
+ * environment (user/export/otlp_env.c): endpoints and the per-signal URL rule,
  * precedence of per-signal variables, exporter selection, protocol errors,
  * headers with percent-decoding, numbers, compression, batch settings, and
  * the list and URL helpers.

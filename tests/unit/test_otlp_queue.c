@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_otlp_queue.c - unit tests for the span queue (user/otlp_queue.c):
+ * test_otlp_queue.c - unit tests for the span queue (user/export/otlp_queue.c):
  * FIFO order, oldest-first drops when full, compact copies.
  */
 #include <setjmp.h>

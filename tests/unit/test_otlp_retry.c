@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_otlp_retry.c - unit tests for the OTLP retry policy
- * (user/otlp_retry.c): retryable statuses, Retry-After in seconds and in
+ * (user/export/otlp_retry.c): retryable statuses, Retry-After in seconds and in
  * the three HTTP-date forms, and the backoff ceiling and jitter.
  */
 #include <errno.h>

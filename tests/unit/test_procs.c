@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_procs.c - unit tests for process selection and service names
- * (user/procs.c): the pure environ parser, and against real processes this
+ * (user/intake/procs.c): the pure environ parser, and against real processes this
  * test starts (children exec'd with an environment of its choosing, and the
  * test itself): service names from OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
  * and the executable, the fallbacks for processes that are gone, and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_prom.c - unit tests for the exposition (user/prom.c): exact text 0.0.4
+ * test_prom.c - unit tests for the exposition (user/export/prom.c): exact text 0.0.4
  * and OpenMetrics output, escaping, numbers, content negotiation, and
  * validation by independent parsers when installed: `promtool check metrics`
  * for the text format and the prometheus_client OpenMetrics parser (Debian

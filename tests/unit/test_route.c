@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_route.c - unit tests for the route normaliser (user/route.c): target
+ * test_route.c - unit tests for the route normaliser (user/proto/route.c): target
  * forms, identifier heuristics, user patterns and their order, limits, and
  * hostile input.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_sampler.c - unit tests for OTEL_TRACES_SAMPLER head sampling
- * (user/sampler.c): sampler_parse() on the six OpenTelemetry sampler
+ * (user/signals/sampler.c): sampler_parse() on the six OpenTelemetry sampler
  * names, the default when unset, bad names and ratios (-EINVAL and a
  * sentence); sampler_decide() for always_on/off, the trace-id ratio rule
  * (the last 8 bytes of the trace id, big-endian, below ratio * 2^64 are

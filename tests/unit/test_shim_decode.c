@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_shim_decode.c - CMocka tests of user/shim_decode.c: well-formed
+ * test_shim_decode.c - CMocka tests of user/intake/shim_decode.c: well-formed
  * PostgreSQL, Redis and hello records; every truncation of a valid record,
  * bad magic, version, type, lengths, kinds, error codes and times rejected;
  * unterminated and non-UTF-8 fields cleaned up; random garbage never crashes;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_shimack.c - unit tests for the shim acknowledgements
- * (user/shimack.c), with real process_vm_writev(2) calls into this test
+ * (user/intake/shimack.c), with real process_vm_writev(2) calls into this test
  * process and into a forked child: a hello writes RT_SHIM_ACK and an
  * expiry 10 s after "now", an unaligned or unmapped address is refused,
  * drop counters become per-pid deltas, a refresh rewrites acks that are

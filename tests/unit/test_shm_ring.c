@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * test_shm_ring.c - CMocka tests of the shim's shared-memory ring: the
- * daemon side (user/shm_ring.c) with the shim's own producer
+ * daemon side (user/intake/shm_ring.c) with the shim's own producer
  * (preload/ring_write.c, compiled in here): order and content across many
  * wraparounds, a full ring counting drops, several producer threads and
  * processes at once (every record arrives exactly once or is counted), a

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_sqlsum.c - CMocka tests of user/sqlsum.c: sanitising (every literal a
+ * test_sqlsum.c - CMocka tests of user/proto/sqlsum.c: sanitising (every literal a
  * placeholder, PostgreSQL's lexical traps, $n kept, IN lists collapsed),
  * operation names and summaries from libpg_query and from the fallback
  * tokenizer, batches, truncated text, invalid UTF-8 and random garbage.

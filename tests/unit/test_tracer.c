@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * test_tracer.c - unit tests for span building (user/tracer.c): W3C
+ * test_tracer.c - unit tests for span building (user/signals/tracer.c): W3C
  * traceparent parsing; trace context at the start of server and client
  * exchanges and DB operations (new trace, remote parent with tracestate,
  * child of the serving thread, child of a local client across two

@@ -7,7 +7,7 @@
  * service_name, db_system_name, db_operation_name, db_namespace,
  * server_address, server_port, error_type, db_response_status_code.
  *
- * API: dbmetrics_new() declares the family in a registry (user/metrics.h)
+ * API: dbmetrics_new() declares the family in a registry (user/signals/metrics.h)
  * with a cap of max_series label sets (past it the registry folds new ones
  * into its overflow series); dbmetrics_record() observes one operation
  * (hello records are ignored); dbmetrics_free() frees only this handle: the
