@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * config.c - the agent's settings from the command line, the YAML file and
- * the environment, plus the --help and --version texts. See config.h.
+ * config.c - the settings table, its setters, and the environment and
+ * command-line layers. See config.h; the YAML file is read by config_yaml.c
+ * and the help is rendered by config_help.c, both from this table.
  *
  * One table (settings[]) describes every setting once: its option, its
- * environment variable, its YAML key, its setter and its help. The three
- * sources and the help text are all driven from it, so they cannot drift.
+ * environment variable, its YAML key, its default, its setter and its help.
+ * The three sources, --help and the checks of redtap(8) and
+ * deploy/redtap.yaml are all driven from it, so they cannot drift.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -15,36 +17,20 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <yaml.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "log.h"
 #include "redtap/event.h"
-#include "version.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define STR(x)	      #x
-#define XSTR(x)	      STR(x)
+#define STR(x)	#x
+#define XSTR(x) STR(x)
 
 #define CAPTURE_MIN    16
 #define RINGBUF_MIN    (64u << 10)
 #define RINGBUF_MAX    (1u << 30)
 #define MAX_SERIES_MAX 1000000
 #define PID_MAX	       4194303 /* PID_MAX_LIMIT - 1 on 64-bit kernels */
-#define HELP_INDENT    12
-#define HELP_WIDTH     80
-
-/* Where a value came from, for error messages, and the layer it belongs to. */
-struct src {
-	const char *what; /* "--capture-bytes", "REDTAP_CAPTURE_BYTES", "f.yaml:3: capture.bytes" */
-	char *errbuf;
-	size_t errlen;
-	unsigned int *replaced; /* bit per list already replaced on this layer */
-};
-
-enum kind { K_VALUE, K_FLAG, K_CONFIG, K_HELP, K_VERSION };
-enum list { LIST_NONE, LIST_PIDS, LIST_EXES, LIST_PORTS, LIST_ROUTES };
 
 /* Long-only options. */
 enum {
@@ -58,24 +44,7 @@ enum {
 	OPT_LOG_FORMAT
 };
 
-typedef int (*setter_fn)(struct redtap_config *c, const char *v, const struct src *s);
-
-struct setting {
-	const char *name; /* long option without "--"; NULL: environment only */
-	int val;	  /* short option letter or OPT_*; env-only entries share their option's */
-	enum kind kind;
-	const char *arg;  /* metavariable in --help; NULL when the option takes no value */
-	const char *env;  /* environment variable, or NULL */
-	const char *key;  /* YAML key "section.name" or "name", or NULL */
-	const char *def;  /* default as --help shows it, or NULL */
-	const char *help; /* lines of at most 68 columns */
-	bool run;	  /* listed in `redtap run --help` too */
-	enum list list;
-	setter_fn set;
-};
-
-static void errf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void errf(char *buf, size_t len, const char *fmt, ...)
+void config_errf(char *buf, size_t len, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -106,7 +75,7 @@ static int fail(const struct src *s, const char *fmt, ...)
 
 static int fail_nomem(const struct src *s)
 {
-	errf(s->errbuf, s->errlen, "%s: out of memory", s->what);
+	config_errf(s->errbuf, s->errlen, "%s: out of memory", s->what);
 	return -ENOMEM;
 }
 
@@ -300,7 +269,7 @@ static void list_clear(struct redtap_config *c, enum list l)
 }
 
 /* The first value a layer gives for a list replaces the lower layers' list. */
-static void list_begin(struct redtap_config *c, enum list l, const struct src *s)
+void config_list_begin(struct redtap_config *c, enum list l, const struct src *s)
 {
 	if (l == LIST_NONE || (*s->replaced & (1u << l)))
 		return;
@@ -583,7 +552,7 @@ static int set_verbose(struct redtap_config *c, const char *v, const struct src 
 /* ---- the table --------------------------------------------------------------------------- */
 
 /* clang-format off */
-static const struct setting settings[] = {
+const struct setting settings[] = {
 	{ .name = "config", .val = 'c', .kind = K_CONFIG, .arg = "FILE", .env = "REDTAP_CONFIG",
 	  .def = "none", .run = true,
 	  .help = "Read settings from the YAML file FILE." },
@@ -648,6 +617,7 @@ static const struct setting settings[] = {
 	  .help = "Print the version and exit." },
 };
 /* clang-format on */
+const size_t nsettings = ARRAY_SIZE(settings);
 
 /* The command-line entry for a getopt value (env-only entries share it). */
 static const struct setting *setting_by_val(int val)
@@ -659,7 +629,7 @@ static const struct setting *setting_by_val(int val)
 	return NULL;
 }
 
-static const struct setting *setting_by_key(const char *key)
+const struct setting *config_setting_by_key(const char *key)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		if (settings[i].key && !strcmp(settings[i].key, key))
@@ -668,245 +638,24 @@ static const struct setting *setting_by_key(const char *key)
 	return NULL;
 }
 
-/* Does some key live in section name ("capture" for "capture.bytes")? */
-static bool is_section(const char *name)
+bool config_is_section(const char *prefix)
 {
-	size_t len = strlen(name);
+	size_t len = strlen(prefix);
 
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		const char *k = settings[i].key;
 
-		if (k && !strncmp(k, name, len) && k[len] == '.')
+		if (k && !strncmp(k, prefix, len) && k[len] == '.')
 			return true;
 	}
 	return false;
 }
 
-static int apply(struct redtap_config *c, const struct setting *st, const char *v,
+int config_apply(struct redtap_config *c, const struct setting *st, const char *v,
 		 const struct src *s)
 {
-	list_begin(c, st->list, s);
+	config_list_begin(c, st->list, s);
 	return st->set(c, v ? v : "true", s);
-}
-
-/* ---- YAML file --------------------------------------------------------------------------- */
-
-struct yaml_ctx {
-	struct redtap_config *c;
-	yaml_document_t *doc;
-	const char *path;
-	char *errbuf;
-	size_t errlen;
-	unsigned int replaced;
-};
-
-static int yfail(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int yfail(struct yaml_ctx *y, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-	int len;
-
-	if (!y->errbuf || !y->errlen)
-		return -EINVAL;
-	len = snprintf(y->errbuf, y->errlen, "%s:%zu: ", y->path, n->start_mark.line + 1);
-	if (len >= 0 && (size_t)len < y->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(y->errbuf + len, y->errlen - (size_t)len, fmt, ap);
-		va_end(ap);
-	}
-	return -EINVAL;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return (const char *)n->data.scalar.value;
-}
-
-static bool is_null(const yaml_node_t *n)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-
-	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(nulls); i++) {
-		if (!strcmp(scalar(n), nulls[i]))
-			return true;
-	}
-	return false;
-}
-
-/* Applies one scalar node n to st, naming "FILE:LINE: key" in errors. */
-static int yaml_apply(struct yaml_ctx *y, const struct setting *st, const yaml_node_t *n)
-{
-	char what[4400];
-	struct src s = {what, y->errbuf, y->errlen, &y->replaced};
-
-	if (n->type != YAML_SCALAR_NODE)
-		return yfail(y, n, "%s: expected a single value", st->key);
-	snprintf(what, sizeof(what), "%s:%zu: %s", y->path, n->start_mark.line + 1, st->key);
-	return apply(y->c, st, scalar(n), &s);
-}
-
-static int yaml_value(struct yaml_ctx *y, const struct setting *st, yaml_node_t *v)
-{
-	struct src s = {st->key, y->errbuf, y->errlen, &y->replaced};
-
-	if (st->list == LIST_NONE) {
-		if (is_null(v))
-			return yfail(y, v, "%s: missing value", st->key);
-		return yaml_apply(y, st, v);
-	}
-	list_begin(y->c, st->list, &s);
-	if (is_null(v))
-		return 0; /* an empty list */
-	if (v->type != YAML_SEQUENCE_NODE)
-		return yaml_apply(y, st, v);
-	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
-	     it++) {
-		int err = yaml_apply(y, st, yaml_document_get_node(y->doc, *it));
-
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-/* Lists the keys of section (or the top-level names when section is NULL) into buf. */
-static void known_keys(const char *section, char *buf, size_t len)
-{
-	size_t off = 0, slen = section ? strlen(section) : 0;
-
-	buf[0] = '\0';
-	for (size_t i = 0; i < ARRAY_SIZE(settings) && off < len; i++) {
-		const char *k = settings[i].key, *dot;
-		size_t klen;
-
-		if (!k || (section && (strncmp(k, section, slen) || k[slen] != '.')))
-			continue;
-		if (section)
-			k += slen + 1;
-		dot = strchr(k, '.');
-		klen = dot ? (size_t)(dot - k) : strlen(k);
-		/* sections appear once, at their first key */
-		if (!section && i > 0 && settings[i - 1].key &&
-		    !strncmp(settings[i - 1].key, k, klen) && settings[i - 1].key[klen] == '.')
-			continue;
-		off +=
-		    (size_t)snprintf(buf + off, len - off, "%s%.*s", off ? ", " : "", (int)klen, k);
-	}
-}
-
-static int yaml_mapping(struct yaml_ctx *y, const char *section, yaml_node_t *map);
-
-static int yaml_pair(struct yaml_ctx *y, const char *section, yaml_node_t *k, yaml_node_t *v)
-{
-	char name[128], known[256];
-	const struct setting *st;
-
-	if (k->type != YAML_SCALAR_NODE)
-		return yfail(y, k, "keys must be plain names");
-	snprintf(name, sizeof(name), "%s%s%s", section ? section : "", section ? "." : "",
-		 scalar(k));
-	st = setting_by_key(name);
-	if (st)
-		return yaml_value(y, st, v);
-	if (!section && is_section(name)) {
-		if (is_null(v))
-			return 0;
-		if (v->type != YAML_MAPPING_NODE)
-			return yfail(y, v, "'%s' must be a mapping of keys, as '%s: { ... }'", name,
-				     name);
-		return yaml_mapping(y, name, v);
-	}
-	known_keys(section, known, sizeof(known));
-	return yfail(y, k, "unknown key '%s' (%s%s%s)", name, section ? section : "known keys",
-		     section ? " has: " : ": ", known);
-}
-
-static int yaml_mapping(struct yaml_ctx *y, const char *section, yaml_node_t *map)
-{
-	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-	     p++) {
-		int err = yaml_pair(y, section, yaml_document_get_node(y->doc, p->key),
-				    yaml_document_get_node(y->doc, p->value));
-
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-static int yaml_syntax_error(const yaml_parser_t *p, const char *path, char *errbuf, size_t errlen)
-{
-	if (p->error == YAML_MEMORY_ERROR) {
-		errf(errbuf, errlen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	if (p->error == YAML_READER_ERROR) {
-		errf(errbuf, errlen, "%s: invalid YAML: %s at byte %zu", path,
-		     p->problem ? p->problem : "unreadable", p->problem_offset);
-		return -EINVAL;
-	}
-	errf(errbuf, errlen, "%s:%zu:%zu: invalid YAML: %s%s%s%s", path, p->problem_mark.line + 1,
-	     p->problem_mark.column + 1, p->problem ? p->problem : "syntax error",
-	     p->context ? " (" : "", p->context ? p->context : "", p->context ? ")" : "");
-	return -EINVAL;
-}
-
-int config_load_file(struct redtap_config *c, const char *path, char *errbuf, size_t errlen)
-{
-	struct yaml_ctx y = {.c = c, .path = path, .errbuf = errbuf, .errlen = errlen};
-	yaml_parser_t parser;
-	yaml_document_t doc;
-	yaml_node_t *root;
-	struct stat sb;
-	FILE *f;
-	int err = 0;
-
-	if (strlen(path) >= sizeof(c->config_path)) {
-		errf(errbuf, errlen, "%.64s...: the path is too long", path);
-		return -ENAMETOOLONG;
-	}
-	f = fopen(path, "re");
-	if (!f) {
-		err = -errno;
-		errf(errbuf, errlen, "%s: cannot open the config file: %s", path, strerror(errno));
-		return err;
-	}
-	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		errf(errbuf, errlen, "%s: is a directory, not a config file", path);
-		err = -EISDIR;
-		goto out_close;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		errf(errbuf, errlen, "%s: out of memory", path);
-		err = -ENOMEM;
-		goto out_close;
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		err = yaml_syntax_error(&parser, path, errbuf, errlen);
-		goto out_parser;
-	}
-	y.doc = &doc;
-	root = yaml_document_get_root_node(&doc);
-	if (root && !is_null(root)) {
-		if (root->type != YAML_MAPPING_NODE)
-			err = yfail(&y, root,
-				    "the top level must be a mapping of keys, "
-				    "as 'capture: { bytes: 256 }'");
-		else
-			err = yaml_mapping(&y, NULL, root);
-	}
-	yaml_document_delete(&doc);
-	if (!err)
-		strcpy(c->config_path, path);
-out_parser:
-	yaml_parser_delete(&parser);
-out_close:
-	fclose(f);
-	return err;
 }
 
 /* ---- command line ------------------------------------------------------------------------ */
@@ -969,19 +718,20 @@ static void bad_option(char **argv, int ind, int opt, char *errbuf, size_t errle
 	size_t len, matches = 0;
 
 	if (st) {
-		errf(errbuf, errlen, "--%s takes no value", st->name);
+		config_errf(errbuf, errlen, "--%s takes no value", st->name);
 		return;
 	}
 	if (opt || strncmp(arg, "--", 2)) {
-		errf(errbuf, errlen, "unknown option '-%c' (see 'redtap --help')", opt ? opt : '?');
+		config_errf(errbuf, errlen, "unknown option '-%c' (see 'redtap --help')",
+			    opt ? opt : '?');
 		return;
 	}
 	arg += 2;
 	len = strcspn(arg, "=");
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++)
 		matches += settings[i].name && !strncmp(settings[i].name, arg, len);
-	errf(errbuf, errlen, "%s option '--%.*s' (see 'redtap --help')",
-	     matches > 1 ? "ambiguous" : "unknown", (int)len, arg);
+	config_errf(errbuf, errlen, "%s option '--%.*s' (see 'redtap --help')",
+		    matches > 1 ? "ambiguous" : "unknown", (int)len, arg);
 }
 
 static int command_by_name(const char *name, enum redtap_command *cmd)
@@ -1014,22 +764,22 @@ static int parse_command(struct redtap_config *c, int argc, char **argv, enum re
 	if (argc < 2 || argv[1][0] == '-')
 		return 0;
 	if (command_by_name(argv[1], cmd)) {
-		errf(errbuf, errlen, "unknown command '%s' (commands: agent, run, version, help)",
-		     argv[1]);
+		config_errf(errbuf, errlen,
+			    "unknown command '%s' (commands: agent, run, version, help)", argv[1]);
 		return -EINVAL;
 	}
 	if (*cmd == CMD_VERSION && argc > 2) {
-		errf(errbuf, errlen, "version takes no arguments");
+		config_errf(errbuf, errlen, "version takes no arguments");
 		return -EINVAL;
 	}
 	if (*cmd == CMD_HELP) {
 		if (argc > 3) {
-			errf(errbuf, errlen, "help takes at most one command");
+			config_errf(errbuf, errlen, "help takes at most one command");
 			return -EINVAL;
 		}
 		if (argc == 3) {
 			if (command_by_name(argv[2], &topic)) {
-				errf(errbuf, errlen, "help: unknown command '%s'", argv[2]);
+				config_errf(errbuf, errlen, "help: unknown command '%s'", argv[2]);
 				return -EINVAL;
 			}
 			c->help_cmd = topic == CMD_RUN ? CMD_RUN : CMD_AGENT;
@@ -1059,8 +809,8 @@ static int scan_options(struct redtap_config *c, int sub_argc, char **sub_argv,
 		}
 		st = setting_by_val(opt == ':' ? optopt : opt);
 		if (opt == ':') {
-			errf(errbuf, errlen, "--%s needs a value (%s)", st ? st->name : "?",
-			     st ? st->arg : "");
+			config_errf(errbuf, errlen, "--%s needs a value (%s)", st ? st->name : "?",
+				    st ? st->arg : "");
 			return -EINVAL;
 		}
 		if (st->kind == K_HELP || st->kind == K_VERSION) {
@@ -1081,9 +831,10 @@ static int take_rest(struct redtap_config *c, char **rest, int nrest, enum redta
 
 	if (cmd == CMD_RUN) {
 		if (nrest < 1) {
-			errf(errbuf, errlen,
-			     "run: missing PROGRAM (usage: redtap run [OPTIONS] [--] PROGRAM "
-			     "[ARGS...])");
+			config_errf(
+			    errbuf, errlen,
+			    "run: missing PROGRAM (usage: redtap run [OPTIONS] [--] PROGRAM "
+			    "[ARGS...])");
 			return -EINVAL;
 		}
 		c->run_argv = rest;
@@ -1092,9 +843,11 @@ static int take_rest(struct redtap_config *c, char **rest, int nrest, enum redta
 	if (nrest < 1)
 		return 0;
 	if (!explicit_cmd && !command_by_name(rest[0], &other))
-		errf(errbuf, errlen, "the command '%s' must come before the options", rest[0]);
+		config_errf(errbuf, errlen, "the command '%s' must come before the options",
+			    rest[0]);
 	else
-		errf(errbuf, errlen, "unexpected argument '%s' (see 'redtap --help')", rest[0]);
+		config_errf(errbuf, errlen, "unexpected argument '%s' (see 'redtap --help')",
+			    rest[0]);
 	return -EINVAL;
 }
 
@@ -1104,13 +857,13 @@ static int apply_env(struct redtap_config *c, char *errbuf, size_t errlen)
 
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		const struct setting *st = &settings[i];
-		struct src s = {st->env, errbuf, errlen, &replaced};
+		struct src s = {st->env, errbuf, errlen, &replaced, true};
 		const char *v = st->env && st->set ? getenv(st->env) : NULL;
 		int err;
 
 		if (!v || !*v) /* empty means unset, as in OpenTelemetry */
 			continue;
-		err = apply(c, st, v, &s);
+		err = config_apply(c, st, v, &s);
 		if (err)
 			return err;
 	}
@@ -1124,13 +877,13 @@ static int apply_cli(struct redtap_config *c, const struct cli_item *items, size
 	char what[64];
 
 	for (size_t i = 0; i < n; i++) {
-		struct src s = {what, errbuf, errlen, &replaced};
+		struct src s = {what, errbuf, errlen, &replaced, false};
 		int err;
 
 		if (items[i].st->kind == K_CONFIG)
 			continue;
 		snprintf(what, sizeof(what), "--%s", items[i].st->name);
-		err = apply(c, items[i].st, items[i].val, &s);
+		err = config_apply(c, items[i].st, items[i].val, &s);
 		if (err)
 			return err;
 	}
@@ -1145,7 +898,7 @@ int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_com
 	size_t nitems = 0;
 	int skip, err;
 
-	errf(errbuf, errlen, "%s", "");
+	config_errf(errbuf, errlen, "%s", "");
 	skip = parse_command(c, argc, argv, cmd, errbuf, errlen);
 	if (skip < 0)
 		return skip;
@@ -1153,7 +906,7 @@ int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_com
 		return 0;
 	items = calloc((size_t)(argc > 0 ? argc : 1), sizeof(*items));
 	if (!items) {
-		errf(errbuf, errlen, "out of memory");
+		config_errf(errbuf, errlen, "out of memory");
 		return -ENOMEM;
 	}
 	/* With a command word, argv[1] plays getopt's argv[0]. */
@@ -1175,7 +928,7 @@ int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_com
 	if (!path && getenv("REDTAP_CONFIG") && *getenv("REDTAP_CONFIG"))
 		path = getenv("REDTAP_CONFIG");
 	if (path && !*path) {
-		errf(errbuf, errlen, "--config: the path is empty");
+		config_errf(errbuf, errlen, "--config: the path is empty");
 		err = -EINVAL;
 		goto out_free;
 	}
@@ -1187,235 +940,4 @@ int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_com
 out_free:
 	free(items);
 	return err < 0 ? err : 0;
-}
-
-/* ---- help and version -------------------------------------------------------------------- */
-
-static void print_indented(FILE *out, const char *text, int indent)
-{
-	while (*text) {
-		size_t len = strcspn(text, "\n");
-
-		fprintf(out, "%*s%.*s\n", indent, "", (int)len, text);
-		text += len + (text[len] == '\n');
-	}
-}
-
-/* "Default: 256.  Env: REDTAP_CAPTURE_BYTES.  File: capture.bytes." on one line when it fits. */
-static void print_facts(FILE *out, const struct setting *st)
-{
-	char facts[4][160], line[640] = "";
-	size_t n = 0, off = 0;
-
-	if (st->def)
-		snprintf(facts[n++], sizeof(facts[0]), "Default: %s.", st->def);
-	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
-		if (settings[i].val == st->val && settings[i].env) {
-			if (off == 0)
-				off = (size_t)snprintf(facts[n], sizeof(facts[0]), "Env: %s",
-						       settings[i].env);
-			else
-				off += (size_t)snprintf(facts[n] + off, sizeof(facts[0]) - off,
-							", %s", settings[i].env);
-		}
-	}
-	if (off)
-		snprintf(facts[n++] + off, sizeof(facts[0]) - off, ".");
-	if (st->key)
-		snprintf(facts[n++], sizeof(facts[0]), "File: %s.", st->key);
-	for (size_t i = 0, len = 0; i < n; i++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%s", i ? "  " : "",
-					facts[i]);
-	if (strlen(line) + HELP_INDENT <= HELP_WIDTH) {
-		if (n)
-			fprintf(out, "%*s%s\n", HELP_INDENT, "", line);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%*s%s\n", HELP_INDENT, "", facts[i]);
-}
-
-static void print_options(FILE *out, bool run_only)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
-		const struct setting *st = &settings[i];
-
-		if (!st->name || (run_only && !st->run))
-			continue;
-		if (st->val < 256)
-			fprintf(out, "    -%c, --%s", st->val, st->name);
-		else
-			fprintf(out, "    --%s", st->name);
-		fprintf(out, "%s%s\n", st->arg ? " " : "", st->arg ? st->arg : "");
-		print_indented(out, st->help, HELP_INDENT);
-		print_facts(out, st);
-		fputc('\n', out);
-	}
-}
-
-static void print_environment(FILE *out)
-{
-	fputs("ENVIRONMENT\n"
-	      "    Environment variables override the config file; options override\n"
-	      "    both. An empty variable counts as unset.\n",
-	      out);
-	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
-		const struct setting *st = &settings[i];
-
-		if (!st->env)
-			continue;
-		if (st->name)
-			fprintf(out, "    %-31sthe same as --%s\n", st->env, st->name);
-		else
-			fprintf(out, "    %-31s%s\n", st->env, st->help);
-	}
-	fputs("\n    Traces and metrics over OTLP/HTTP (read by the agent at start-up):\n"
-	      "    OTEL_EXPORTER_OTLP_ENDPOINT    base URL; /v1/traces and /v1/metrics are\n"
-	      "                                   added. Unset: no OTLP export\n"
-	      "    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, _METRICS_ENDPOINT  full URLs\n"
-	      "    OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION (gzip)\n"
-	      "    OTEL_METRIC_EXPORT_INTERVAL    ms between metric pushes (60000)\n"
-	      "    OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG  head sampling\n"
-	      "                                   (parentbased_always_on)\n"
-	      "    OTEL_RESOURCE_ATTRIBUTES       added to every exported resource\n"
-	      "    REDTAP_TRACES_SLOW_MS          keep traces slower than MS, with\n"
-	      "                                   per-route values: 1000,/checkout=250\n"
-	      "    REDTAP_TRACES_CRITICAL_ROUTES  always keep traces of these routes\n"
-	      "    In wrapped programs: OTEL_SERVICE_NAME names the service,\n"
-	      "    REDTAP_DISABLE=1 turns the shim off.\n",
-	      out);
-	fputc('\n', out);
-}
-
-static void print_run_help(FILE *out)
-{
-	fputs("redtap run - start a program with the redtap shim preloaded\n"
-	      "\n"
-	      "USAGE\n"
-	      "    redtap run [OPTIONS] [--] PROGRAM [ARGS...]\n"
-	      "\n"
-	      "DESCRIPTION\n"
-	      "    Runs PROGRAM with LD_PRELOAD set to the redtap shim, which times every\n"
-	      "    libpq (PostgreSQL) and hiredis (Redis) call with its statement and\n"
-	      "    error, so that database and cache spans become children of the HTTP\n"
-	      "    request the same thread serves. The options end at the first argument\n"
-	      "    that is not an option, or at \"--\"; PROGRAM and ARGS are passed on\n"
-	      "    unchanged. Every agent option is accepted; see 'redtap --help'.\n"
-	      "\n"
-	      "OPTIONS\n",
-	      out);
-	print_options(out, true);
-	fputs("EXAMPLES\n"
-	      "    Wrap a legacy binary; its database calls become child spans:\n"
-	      "        sudo redtap run -- ./legacy-app --port 8080\n"
-	      "\n"
-	      "    Without root and without eBPF, shim only:\n"
-	      "        redtap run --no-bpf python3 app.py\n"
-	      "\n"
-	      "EXIT STATUS\n"
-	      "    The exit status of PROGRAM, or 128+N when a signal N killed it;\n"
-	      "    126 when PROGRAM cannot be executed, 127 when it is not found,\n"
-	      "    2 for invalid options or configuration.\n",
-	      out);
-}
-
-static void print_agent_help(FILE *out)
-{
-	fprintf(out, "redtap - zero-code RED metrics and traces for HTTP, PostgreSQL and Redis\n"
-		     "\n"
-		     "USAGE\n"
-		     "    redtap [agent] [OPTIONS]\n"
-		     "    redtap run [OPTIONS] [--] PROGRAM [ARGS...]\n"
-		     "    redtap version | -V | --version\n"
-		     "    redtap help [run] | -h | --help\n"
-		     "\n"
-		     "DESCRIPTION\n"
-		     "    The agent (the default command) loads eBPF tracepoint programs and\n"
-		     "    measures the rate, errors and duration of every HTTP/1.x exchange and\n"
-		     "    PostgreSQL and Redis call of the selected processes, with no change to\n"
-		     "    them. Without -p, -e and --port it measures every process on the node;\n"
-		     "    with them, the processes that match any of them. It needs root\n"
-		     "    unless --no-bpf is given.\n"
-		     "\n"
-		     "    'redtap run' starts PROGRAM with the LD_PRELOAD shim, which adds exact\n"
-		     "    libpq and hiredis timings; see 'redtap help run'.\n"
-		     "\n"
-		     "OPTIONS\n"
-		     "    Settings come from, lowest first: the defaults, the config file, the\n"
-		     "    environment, the command line.\n"
-		     "\n");
-	print_options(out, false);
-	fprintf(out,
-		"CONFIGURATION FILE\n"
-		"    YAML, given by --config or REDTAP_CONFIG; no file is read otherwise.\n"
-		"    Every key is optional, and unknown keys are errors. A list given on a\n"
-		"    higher layer replaces the lower layer's list. The defaults:\n"
-		"\n"
-		"        prometheus: { listen: \"%s:%d\" }\n"
-		"        select: { pids: [], executables: [], ports: [] }\n"
-		"        routes: []\n"
-		"        limits: { max_series: %d }\n"
-		"        capture: { bytes: %d, ringbuf_size: 8M }\n"
-		"        shim: { path: %s, no_bpf: false }\n"
-		"        log: { level: info, format: text }\n"
-		"\n",
-		REDTAP_DEFAULT_LISTEN_HOST, REDTAP_DEFAULT_LISTEN_PORT, REDTAP_DEFAULT_MAX_SERIES,
-		RT_CAPTURE_DEFAULT, REDTAP_SHIM_DEFAULT_PATH);
-	print_environment(out);
-	fprintf(out,
-		"METRICS\n"
-		"    Prometheus scrapes http://HOST:PORT/metrics, by default\n"
-		"    http://%s:%d/metrics: http_server_request_duration_seconds,\n"
-		"    http_client_request_duration_seconds, http_server_active_requests and\n"
-		"    db_client_operation_duration_seconds, named after the OpenTelemetry\n"
-		"    semantic conventions.\n"
-		"\n",
-		REDTAP_DEFAULT_LISTEN_HOST, REDTAP_DEFAULT_LISTEN_PORT);
-	fputs("EXAMPLES\n"
-	      "    Measure nginx and serve the metrics on all interfaces:\n"
-	      "        sudo redtap --exe '*/nginx' --listen 0.0.0.0:9464\n"
-	      "\n"
-	      "    Measure the server on port 8080 and name its routes:\n"
-	      "        sudo redtap --port 8080 -r '/users/{id}' -r '/orders/{id}/items'\n"
-	      "\n"
-	      "    Wrap a legacy binary; its database calls become child spans:\n"
-	      "        sudo redtap run -- ./legacy-app --port 8080\n"
-	      "\n"
-	      "    Read the metrics:\n"
-	      "        curl -s http://127.0.0.1:9464/metrics\n"
-	      "\n"
-	      "EXIT STATUS\n"
-	      "    0   success; the agent stopped on SIGINT or SIGTERM\n"
-	      "    1   run-time failure, such as eBPF programs that cannot be loaded\n"
-	      "    2   invalid command line, environment or config file\n"
-	      "    'redtap run' exits with the status of PROGRAM (see 'redtap help run').\n"
-	      "\n"
-	      "FILES\n"
-	      "    /etc/redtap/redtap.yaml.example\n"
-	      "            An annotated config file with every key at its default.\n",
-	      out);
-	fprintf(out,
-		"    %s\n"
-		"            The LD_PRELOAD shim (--shim).\n"
-		"    /sys/kernel/btf/vmlinux\n"
-		"            Kernel BTF, which the eBPF programs need.\n"
-		"    /sys/kernel/tracing\n"
-		"            tracefs; the agent mounts it when it is missing.\n"
-		"\n"
-		"SEE ALSO\n"
-		"    redtap(8), fnmatch(3), ld.so(8)\n",
-		REDTAP_SHIM_DEFAULT_PATH);
-}
-
-void config_print_help(FILE *out, enum redtap_command cmd)
-{
-	if (cmd == CMD_RUN)
-		print_run_help(out);
-	else
-		print_agent_help(out);
-}
-
-void config_print_version(FILE *out)
-{
-	fprintf(out, "redtap %s (git %s)\n", redtap_version, redtap_git_rev);
 }
