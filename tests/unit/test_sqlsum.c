@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "sqlsum.h"
@@ -246,14 +248,79 @@ static void test_long_and_cached(void **state)
 	assert_string_equal(b.summary, "SELECT cached_t");
 }
 
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Texts a hostile process can send: each one must come back, and quickly. */
+static void test_hostile_bounded(void **state)
+{
+	static const char *const texts[] = {
+	    "SELECT 1 FROM a JOIN \"\"", /* used to loop forever in word_has() */
+	    "SELECT 1 FROM \"\" JOIN \"\" JOIN \"\"",
+	    "UPDATE \"\" SET a = 1",
+	    "INSERT INTO \"\".\"\" VALUES (1)",
+	    "SELECT 1 FROM a JOIN \"\" JOIN b JOIN \"\"",
+	};
+	size_t big = 2 * SQLSUM_TEXT_MAX, i;
+	char *q = malloc(big + 1);
+	struct sql_summary s;
+	double t0;
+
+	(void)state;
+	if (!q)
+		abort();
+	alarm(20); /* a loop that does not end fails the test instead of hanging it */
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		s = describe(texts[i]);
+		assert_true(s.operation[0] != 0);
+	}
+	s = describe("SELECT 1 FROM a JOIN \"\"");
+	assert_string_equal(s.summary, "SELECT a");
+	sqlsum_fallback("SELECT 1 FROM a JOIN \"\"", 24, &s);
+	assert_string_equal(s.summary, "SELECT a");
+
+	/* deep nesting, huge texts, unclosed quotes and comments: bounded work */
+	t0 = mono_s();
+	memset(q, '(', big);
+	memcpy(q, "SELECT ", 7);
+	q[big] = 0;
+	assert_int_equal(sqlsum_describe(q, big, false, &s), 0);
+	assert_false(s.parsed); /* nested too deep for the parser */
+	for (i = 0; i + 2 < big; i += 2)
+		memcpy(q + i, "$a", 2);
+	assert_int_equal(sqlsum_describe(q, big, false, &s), 0);
+	memset(q, '/', big);
+	for (i = 1; i < big; i += 2)
+		q[i] = '*';
+	assert_int_equal(sqlsum_describe(q, big, false, &s), 0);
+	for (i = 0; i + 6 < big; i += 6)
+		memcpy(q + i, "JOIN \"", 6);
+	assert_int_equal(sqlsum_describe(q, big, false, &s), 0);
+	memcpy(q, "SELECT 1 FROM t WHERE a IN (", 28);
+	for (i = 28; i + 2 < big; i += 2)
+		memcpy(q + i, "1,", 2);
+	assert_int_equal(sqlsum_describe(q, big, false, &s), 0);
+	assert_false(s.parsed); /* too long for the parser */
+	assert_string_equal(s.summary, "SELECT t");
+	assert_true(mono_s() - t0 < 5.0);
+	alarm(0);
+	free(q);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain_literals), cmocka_unit_test(test_escape_strings),
-	    cmocka_unit_test(test_dollar_quotes),  cmocka_unit_test(test_comments_and_casts),
-	    cmocka_unit_test(test_in_lists),	   cmocka_unit_test(test_summaries_parsed),
-	    cmocka_unit_test(test_batches),	   cmocka_unit_test(test_fallback),
-	    cmocka_unit_test(test_bad_input),	   cmocka_unit_test(test_long_and_cached),
+	    cmocka_unit_test(test_plain_literals),  cmocka_unit_test(test_escape_strings),
+	    cmocka_unit_test(test_dollar_quotes),   cmocka_unit_test(test_comments_and_casts),
+	    cmocka_unit_test(test_in_lists),	    cmocka_unit_test(test_summaries_parsed),
+	    cmocka_unit_test(test_batches),	    cmocka_unit_test(test_fallback),
+	    cmocka_unit_test(test_bad_input),	    cmocka_unit_test(test_long_and_cached),
+	    cmocka_unit_test(test_hostile_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

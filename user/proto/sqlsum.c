@@ -299,11 +299,14 @@ static void word_add(char *dst, size_t size, const char *w)
 	memcpy(dst + n, w, l + 1);
 }
 
+/* Whether w is one of the space-separated words of list; never for "". */
 static bool word_has(const char *list, const char *w)
 {
 	size_t l = strlen(w);
 	const char *p = list;
 
+	if (!l)
+		return false; /* strstr() finds "" everywhere: p += 0 would never end */
 	while ((p = strstr(p, w))) {
 		if ((p == list || p[-1] == ' ') && (p[l] == ' ' || !p[l]))
 			return true;
@@ -389,7 +392,7 @@ size_t sqlsum_sanitize(const char *sql, size_t len, char *out, size_t outsz)
 	out[0] = 0;
 	if (!sql)
 		return 0;
-	len = strnlen(sql, len);
+	len = strnlen(sql, len < SQLSUM_TEXT_MAX ? len : SQLSUM_TEXT_MAX);
 	t = malloc(MAX_TOKS * sizeof(*t));
 	if (!t)
 		return 0;
@@ -408,7 +411,7 @@ static void add_table(struct stmt_sum *st, const char *name)
 		scopy(st->last_op, sizeof(st->last_op), st->pending_op);
 	}
 	st->pending_op[0] = 0;
-	if (!word_has(st->items, name))
+	if (name[0] && !word_has(st->items, name))
 		word_add(st->items, sizeof(st->items), name);
 }
 
@@ -603,7 +606,7 @@ void sqlsum_fallback(const char *sql, size_t len, struct sql_summary *out)
 	out->summary[0] = 0;
 	if (!sql)
 		return;
-	len = strnlen(sql, len);
+	len = strnlen(sql, len < SQLSUM_TEXT_MAX ? len : SQLSUM_TEXT_MAX);
 	t = malloc(MAX_TOKS * sizeof(*t));
 	if (!t)
 		return;
@@ -760,6 +763,27 @@ static int parse_tree(const char *sql, const struct stmt_sum *fb, int nfb, struc
 	return 0;
 }
 
+/*
+ * Whether libpg_query may see this text: short enough, every token lexed and
+ * parentheses nested no deeper than MAX_PARENS, so that the parser's work and
+ * its parse tree (walked by json_walk) stay bounded by constants.
+ */
+static bool parse_allowed(const char *s, const struct tok *t, size_t n, size_t len)
+{
+	int depth = 0;
+	size_t i;
+
+	if (len > SQLSUM_PARSE_MAX || n >= MAX_TOKS)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (tok_punct(s, &t[i], '(') && ++depth > MAX_PARENS)
+			return false;
+		if (tok_punct(s, &t[i], ')') && depth > 0)
+			depth--;
+	}
+	return true;
+}
+
 static void describe(const char *sql, size_t len, bool truncated, struct sql_summary *out)
 {
 	struct stmt_sum fb[MAX_STMTS];
@@ -771,9 +795,15 @@ static void describe(const char *sql, size_t len, bool truncated, struct sql_sum
 	memset(out, 0, sizeof(*out));
 	if (!t)
 		return;
+	if (len > SQLSUM_TEXT_MAX) {
+		len = SQLSUM_TEXT_MAX;
+		truncated = true;
+	}
 	n = lex(sql, len, t, MAX_TOKS);
 	sanitize_toks(sql, t, n, out->sanitized, sizeof(out->sanitized));
 	nfb = fallback_toks(sql, t, n, fb);
+	if (!parse_allowed(sql, t, n, len))
+		truncated = true;
 	free(t);
 	if (!truncated && (copy = strndup(sql, len))) {
 		if (!parse_tree(copy, fb, nfb, out))

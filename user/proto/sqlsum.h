@@ -19,6 +19,13 @@
  * process, made on first use) and fills a struct sql_summary. The building
  * blocks are exported for tests: sqlsum_sanitize() and sqlsum_fallback().
  *
+ * Work bounds (the text comes from any local process): every loop of the
+ * tokenizer and of the summary advances through the text or its tokens, so
+ * one call is linear in min(len, SQLSUM_TEXT_MAX); at most MAX_TOKS tokens
+ * and MAX_STMTS statements are looked at. libpg_query only sees texts of at
+ * most SQLSUM_PARSE_MAX bytes whose parentheses nest at most 64 deep; longer
+ * or deeper texts get the tokenizer's summary, as truncated ones do.
+ *
  * Thread-safety: all functions may be called from any thread (the cache has
  * a mutex; parsing happens outside it).
  */
@@ -29,7 +36,9 @@
 #include <stddef.h>
 
 #define SQLSUM_CACHE_ENTRIES 1024
-#define SQLSUM_CACHE_TEXT    1024 /* longer texts are summarised every time */
+#define SQLSUM_CACHE_TEXT    1024	/* longer texts are summarised every time */
+#define SQLSUM_TEXT_MAX	     (1u << 20) /* bytes looked at; the rest is treated as cut off */
+#define SQLSUM_PARSE_MAX     8192	/* longer texts are not given to libpg_query */
 
 struct sql_summary {
 	char operation[32];  /* "SELECT", "BATCH INSERT", ... ; "" when none found */
