@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * replay.c - feeds synthetic ring-buffer records (include/redtap/event.h)
- * straight into the daemon's processing modules - conntab, httptrack,
- * httpmetrics and the metric registry, with procs for service names,
- * dispatched as user/core/agent.c does - to measure what the daemon can process
- * without the kernel in the way.
+ * straight into the daemon's pipeline (user/core/pipeline.h: the same code
+ * the agent runs, from the connection table to the metric registry) to
+ * measure what the daemon can process without the kernel in the way.
  *
  *   replay [-n REQUESTS] [-c CONNS] [-k PER_CONN] [-p PASSES]
  *       Builds REQUESTS keep-alive HTTP/1.1 exchanges (nginx-like request
@@ -29,10 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "conntab.h"
-#include "httpmetrics.h"
-#include "httptrack.h"
 #include "metrics.h"
+#include "pipeline.h"
 #include "procs.h"
 #include "redtap/event.h"
 #include "route.h"
@@ -41,16 +38,12 @@
 #define TEXT_MAX     512
 #define FD_BASE	     100
 
-/* The daemon's pipeline, wired as in user/core/agent.c. */
-struct pipeline {
+/* The daemon's pipeline and what it borrows, without tracing. */
+struct bench {
 	struct metric_registry *reg;
 	struct route_table *routes;
-	struct httpmetrics *hm;
-	struct httptrack *http;
-	struct conntab *conns;
 	struct procs *procs;
-	uint64_t events;
-	uint64_t rejected;
+	struct pipeline *pipe;
 };
 
 /* Records laid end to end. */
@@ -79,103 +72,41 @@ static const char response_fmt[] = "HTTP/1.1 %d %s\r\nServer: nginx/1.22.1\r\n"
 				   "Content-Type: text/plain\r\nContent-Length: 3\r\n"
 				   "Connection: keep-alive\r\n\r\nok\n";
 
-/* --- dispatch, as user/core/agent.c's on_record --- */
+/* --- the pipeline --- */
 
-static void on_started(void *ctx, struct http_exchange *x)
-{
-	struct pipeline *p = ctx;
-
-	httpmetrics_start(p->hm, x, procs_service_name(p->procs, x->tgid));
-}
-
-static void on_done(void *ctx, const struct http_exchange *x)
-{
-	struct pipeline *p = ctx;
-
-	httpmetrics_done(p->hm, x, procs_service_name(p->procs, x->tgid), false); /* no tracing */
-}
-
-static const struct httptrack_callbacks http_cbs = {
-    .on_start = on_started,
-    .on_done = on_done,
-};
-
-static void on_conn_closed(void *ctx, struct conn *c, uint64_t ts)
-{
-	struct pipeline *p = ctx;
-
-	httptrack_close(p->http, c, ts);
-}
-
-static void dispatch(struct pipeline *p, const void *data, size_t len)
-{
-	const struct rt_event_hdr *h = data;
-	const struct rt_data_event *d = data;
-	const struct rt_conn_event *o = data;
-	struct conn *c;
-
-	if (len < sizeof(*h) || h->len > len || h->version != RT_EVENT_VERSION) {
-		p->rejected++;
-		return;
-	}
-	p->events++;
-	switch (h->type) {
-	case RT_EV_DATA:
-		if (len < sizeof(*d) + d->cap_len || d->cap_len > d->len) {
-			p->rejected++;
-			return;
-		}
-		c = conntab_get(p->conns, &d->conn, true);
-		if (!c)
-			return;
-		c->last_ts = h->ts;
-		httptrack_data(p->http, c, d);
-		break;
-	case RT_EV_CONN_OPEN:
-		c = conntab_get(p->conns, &o->conn, true);
-		if (!c)
-			return;
-		c->local = o->local;
-		c->remote = o->remote;
-		c->family = o->family;
-		c->role_hint = o->role;
-		c->has_endpoints = 1;
-		c->opened_ts = c->last_ts = h->ts;
-		break;
-	case RT_EV_CONN_CLOSE:
-		conntab_close(p->conns, (const struct rt_conn_id *)(h + 1), h->ts);
-		break;
-	default:
-		break;
-	}
-}
-
-static int pipeline_init(struct pipeline *p, size_t max_series)
+static int bench_init(struct bench *b, size_t max_series)
 {
 	struct procs_selectors none = {0};
+	struct pipeline_opts o = {.max_series = max_series, .max_conns = 65536};
 
-	memset(p, 0, sizeof(*p));
-	p->reg = metric_registry_new();
-	p->routes = route_table_new();
-	if (!p->reg || !p->routes)
+	memset(b, 0, sizeof(*b));
+	b->reg = metric_registry_new();
+	b->routes = route_table_new();
+	b->procs = procs_new(&none, 0);
+	if (!b->reg || !b->routes || !b->procs)
 		return -ENOMEM;
-	p->hm = httpmetrics_new(p->reg, max_series);
-	p->http = httptrack_new(p->routes, &http_cbs, p);
-	p->conns = conntab_new(65536, on_conn_closed, p);
-	p->procs = procs_new(&none, 0);
-	if (!p->hm || !p->http || !p->conns || !p->procs)
-		return -ENOMEM;
-	return 0;
+	o.reg = b->reg;
+	o.routes = b->routes;
+	o.procs = b->procs;
+	b->pipe = pipeline_new(&o);
+	return b->pipe ? 0 : -ENOMEM;
 }
 
-static void pipeline_release(struct pipeline *p)
+static void bench_release(struct bench *b)
 {
-	conntab_free(p->conns);
-	httptrack_free(p->http);
-	httpmetrics_free(p->hm);
-	procs_free(p->procs);
-	route_table_free(p->routes);
-	metric_registry_free(p->reg);
+	pipeline_free(b->pipe);
+	procs_free(b->procs);
+	route_table_free(b->routes);
+	metric_registry_free(b->reg);
+}
+
+static uint64_t records_accepted(const struct pipeline_stats *st)
+{
+	uint64_t n = 0;
+
+	for (unsigned t = 0; t < RT_EV_TYPE_MAX; t++)
+		n += st->events[t];
+	return n;
 }
 
 /* --- record generation --- */
@@ -330,14 +261,14 @@ out_free:
 	return rc;
 }
 
-static void dispatch_arena(struct pipeline *p, const struct arena *a)
+static void dispatch_arena(struct bench *b, const struct arena *a)
 {
 	size_t off = 0;
 
 	while (off + sizeof(struct rt_event_hdr) <= a->len) {
 		const struct rt_event_hdr *h = (const void *)(a->buf + off);
 
-		dispatch(p, h, h->len);
+		pipeline_record(b->pipe, h, h->len);
 		off += (h->len + RECORD_ALIGN - 1) & ~(size_t)(RECORD_ALIGN - 1);
 	}
 }
@@ -353,36 +284,42 @@ static double cpu_seconds(void)
 static int run_throughput(long requests, unsigned nconns, long per_conn, int passes)
 {
 	struct gen g = {.tgid = (uint32_t)getpid()};
+	struct pipeline_stats st;
 	struct arena a = {0};
-	struct pipeline p;
+	struct bench b;
+	uint64_t want, warm, events;
 	double t0, cpu;
-	uint64_t want;
 	int rc = 1;
 
-	if (pipeline_init(&p, 2000) || build_workload(&a, &g, requests, nconns, per_conn)) {
+	if (bench_init(&b, 2000) || build_workload(&a, &g, requests, nconns, per_conn)) {
 		fprintf(stderr, "replay: out of memory\n");
 		goto out_release;
 	}
-	dispatch_arena(&p, &a); /* warm-up: series, service names, allocator */
-	p.events = 0;
+	dispatch_arena(&b, &a); /* warm-up: series, service names, allocator */
+	pipeline_stats(b.pipe, &st);
+	warm = records_accepted(&st);
 	t0 = cpu_seconds();
 	for (int i = 0; i < passes; i++)
-		dispatch_arena(&p, &a);
+		dispatch_arena(&b, &a);
 	cpu = cpu_seconds() - t0;
+	pipeline_stats(b.pipe, &st);
+	events = records_accepted(&st) - warm;
 	want = (uint64_t)requests * (uint64_t)(passes + 1);
-	if (httptrack_exchanges(p.http) != want || p.rejected || cpu <= 0) {
-		fprintf(stderr, "replay: %llu exchanges for %llu requests, %llu records rejected\n",
-			(unsigned long long)httptrack_exchanges(p.http), (unsigned long long)want,
-			(unsigned long long)p.rejected);
+	if (st.exchanges != want || st.bad_records || st.conn_full || cpu <= 0) {
+		fprintf(stderr,
+			"replay: %llu exchanges for %llu requests, %llu records rejected, "
+			"%llu without a connection\n",
+			(unsigned long long)st.exchanges, (unsigned long long)want,
+			(unsigned long long)st.bad_records, (unsigned long long)st.conn_full);
 		goto out_release;
 	}
 	printf("events=%llu cpu_s=%.3f events_per_core_s=%.0f exchanges=%llu series=%zu\n",
-	       (unsigned long long)p.events, cpu, (double)p.events / cpu, (unsigned long long)want,
-	       metric_registry_series_count(p.reg));
+	       (unsigned long long)events, cpu, (double)events / cpu, (unsigned long long)want,
+	       metric_registry_series_count(b.reg));
 	rc = 0;
 out_release:
 	free(a.buf);
-	pipeline_release(&p);
+	bench_release(&b);
 	return rc;
 }
 
@@ -417,13 +354,13 @@ static int run_series(long nseries)
 	struct gen g = {.tgid = (uint32_t)getpid()};
 	struct rt_conn_id id = {.gen = 1, .tgid = g.tgid, .fd = FD_BASE};
 	struct arena a = {0};
-	struct pipeline p;
+	struct bench b;
 	char path[32] = "/api/", *word = path + 5;
 	long before, after;
 	size_t series;
 	int rc = 1;
 
-	if (pipeline_init(&p, (size_t)nseries + 16))
+	if (bench_init(&b, (size_t)nseries + 16))
 		goto out_release;
 	before = rss_kib();
 	for (long i = 0; i < nseries; i++) {
@@ -431,10 +368,10 @@ static int run_series(long nseries)
 		route_word(i, word);
 		if ((i == 0 && put_open(&a, &g, &id)) || put_exchange(&a, &g, &id, path))
 			goto out_release;
-		dispatch_arena(&p, &a);
+		dispatch_arena(&b, &a);
 	}
 	after = rss_kib();
-	series = metric_registry_series_count(p.reg);
+	series = metric_registry_series_count(b.reg);
 	/* one server series per route, plus the in-flight gauge's one */
 	if (series < (size_t)nseries) {
 		fprintf(stderr, "replay: %zu series for %ld routes\n", series, nseries);
@@ -444,7 +381,7 @@ static int run_series(long nseries)
 	rc = 0;
 out_release:
 	free(a.buf);
-	pipeline_release(&p);
+	bench_release(&b);
 	return rc;
 }
 

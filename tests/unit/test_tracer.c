@@ -9,7 +9,7 @@
  * head sampler (errors, slow roots and critical routes keep the whole
  * trace, held children included, late spans follow the decision); the
  * memory bound under thousands of open traces, the 30 s sweep and the
- * stats counters; and an httptrack -> tracer run on raw HTTP bytes.
+ * stats counters; and a run of the daemon's pipeline on raw HTTP bytes.
  * Emitted spans are recorded by the emit callback.
  */
 #include <stdarg.h>
@@ -27,6 +27,10 @@
 
 #include "conntab.h"
 #include "httptrack.h"
+#include "metrics.h"
+#include "pipeline.h"
+#include "procs.h"
+#include "records.h"
 #include "tracer.h"
 
 #define SEC	1000000000ull
@@ -47,10 +51,12 @@ struct fx {
 	size_t n;	/* spans emitted */
 	uint64_t *ids;	/* span id of every emitted span */
 	size_t cap;
-	uint64_t base;	     /* CLOCK_MONOTONIC at setup */
-	void *scratch[2];    /* a test's buffers, freed by teardown even if it fails */
-	struct httptrack *h; /* test_from_http_bytes */
-	struct conntab *tab;
+	uint64_t base;	  /* CLOCK_MONOTONIC at setup */
+	void *scratch[2]; /* a test's buffers, freed by teardown even if it fails */
+	/* test_from_http_bytes */
+	struct metric_registry *reg;
+	struct procs *procs;
+	struct pipeline *pipe;
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -67,7 +73,7 @@ static void on_emit(void *ctx, const struct span *s)
 	uint64_t id;
 
 	if (f->n < KEEP)
-		f->v[f->n] = *s;
+		span_copy(&f->v[f->n], s);
 	if (f->n == f->cap) {
 		f->cap *= 2;
 		f->ids = realloc(f->ids, f->cap * sizeof(*f->ids));
@@ -119,13 +125,14 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	pipeline_free(f->pipe); /* reports to the tracer: free it first */
 	tracer_free(f->t);
 	free(f->v);
 	free(f->ids);
 	free(f->scratch[0]);
 	free(f->scratch[1]);
-	conntab_free(f->tab);
-	httptrack_free(f->h);
+	procs_free(f->procs);
+	metric_registry_free(f->reg);
 	free(f);
 	return 0;
 }
@@ -226,7 +233,7 @@ static bool was_emitted(struct fx *f, const uint8_t span_id[8])
 static const struct span_attr *attr(const struct span *s, const char *key)
 {
 	for (size_t i = 0; i < s->nattrs; i++)
-		if (strcmp(s->attrs[i].key, key) == 0)
+		if (strcmp(span_attr_key(&s->attrs[i]), key) == 0)
 			return &s->attrs[i];
 	return NULL;
 }
@@ -238,7 +245,7 @@ static void attr_str(const struct span *s, const char *key, const char *val)
 	if (!a)
 		fail_msg("no attribute %s", key);
 	assert_false(a->is_int);
-	assert_string_equal(a->str, val);
+	assert_string_equal(span_attr_val(s, a), val);
 }
 
 static void attr_int(const struct span *s, const char *key, int64_t val)
@@ -403,10 +410,10 @@ static void test_server_new_trace_root(void **state)
 	assert_int_equal(s->status, SPAN_STATUS_UNSET);
 	assert_int_equal(s->sampled, 1);
 	assert_int_equal(s->pid, 100);
-	assert_string_equal(s->name, "GET /users/{id}");
-	assert_string_equal(s->service_name, SERVICE);
-	assert_string_equal(s->exe_name, EXE);
-	assert_string_equal(s->tracestate, "");
+	assert_string_equal(span_get(s, SPAN_NAME), "GET /users/{id}");
+	assert_string_equal(span_get(s, SPAN_SERVICE_NAME), SERVICE);
+	assert_string_equal(span_get(s, SPAN_EXE_NAME), EXE);
+	assert_string_equal(span_get(s, SPAN_TRACESTATE), "");
 }
 
 static void test_server_continues_traceparent(void **state)
@@ -432,8 +439,8 @@ static void test_server_continues_traceparent(void **state)
 	s = emitted(f, x.trace.span_id);
 	assert_memory_equal(s->trace_id, TP_TRACE, 16);
 	assert_memory_equal(s->parent_span_id, TP_PARENT, 8);
-	assert_string_equal(s->tracestate, "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
-	assert_string_equal(s->name, "POST /orders");
+	assert_string_equal(span_get(s, SPAN_TRACESTATE), "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+	assert_string_equal(span_get(s, SPAN_NAME), "POST /orders");
 }
 
 /* parentbased: an unsampled caller is followed unless the trace fails. */
@@ -554,7 +561,7 @@ static void test_db_child_of_server(void **state)
 	assert_int_equal(s->kind, SPAN_KIND_CLIENT);
 	assert_int_equal(s->status, SPAN_STATUS_UNSET);
 	assert_int_equal(s->pid, 100);
-	assert_string_equal(s->name, "SELECT users");
+	assert_string_equal(span_get(s, SPAN_NAME), "SELECT users");
 	attr_str(s, "db.system.name", "postgresql");
 	attr_str(s, "db.namespace", "shop");
 	attr_str(s, "db.operation.name", "SELECT");
@@ -587,7 +594,7 @@ static void test_db_without_server(void **state)
 	s = emitted(f, span);
 	assert_memory_equal(s->trace_id, trace, 16);
 	assert_memory_equal(s->parent_span_id, ZERO, 8);
-	assert_string_equal(s->name, "GET"); /* no summary: the operation */
+	assert_string_equal(span_get(s, SPAN_NAME), "GET"); /* no summary: the operation */
 	assert_int_equal(s->status, SPAN_STATUS_ERROR);
 	attr_str(s, "error.type", "WRONGTYPE");
 	attr_str(s, "db.system.name", "redis");
@@ -595,14 +602,14 @@ static void test_db_without_server(void **state)
 	no_attr(s, "db.query.summary");
 	no_attr(s, "db.namespace");
 	no_attr(s, "server.port");
-	assert_string_equal(s->exe_name, "");
+	assert_string_equal(span_get(s, SPAN_EXE_NAME), "");
 
 	/* neither summary nor operation: the system */
 	db_init(&op, 200, 201, f->base, f->base + MS);
 	op.operation[0] = '\0';
 	op.query_summary[0] = '\0';
 	assert_true(tracer_db_op(f->t, &op, SERVICE, EXE, NULL, span));
-	assert_string_equal(emitted(f, span)->name, "postgresql");
+	assert_string_equal(span_get(emitted(f, span), SPAN_NAME), "postgresql");
 }
 
 /* A -> B on this node: A serves a request, calls B over HTTP; B serves it
@@ -768,28 +775,28 @@ static void test_names(void **state)
 	tracer_http_start(f->t, &x);
 	x_done(f, &x, f->base + MS, 200, NULL);
 	s = emitted(f, x.trace.span_id);
-	assert_string_equal(s->name, "HTTP");
+	assert_string_equal(span_get(s, SPAN_NAME), "HTTP");
 	attr_str(s, "http.request.method", "_OTHER");
 
 	x_init(&x, true, NULL, 1, 1, f->base, HTTP1_M_DELETE, "/x", NULL);
 	tracer_http_start(f->t, &x);
 	x_done(f, &x, f->base + MS, 204, NULL);
 	s = emitted(f, x.trace.span_id);
-	assert_string_equal(s->name, "DELETE"); /* no route: the method alone */
+	assert_string_equal(span_get(s, SPAN_NAME), "DELETE"); /* no route: the method alone */
 	no_attr(s, "http.route");
 
 	x_init(&x, false, NULL, 1, 1, f->base, HTTP1_M_PUT, "/items/7", "/items/{id}");
 	tracer_http_start(f->t, &x);
 	x_done(f, &x, f->base + MS, 200, NULL);
 	s = emitted(f, x.trace.span_id);
-	assert_string_equal(s->name, "PUT"); /* clients: the method */
+	assert_string_equal(span_get(s, SPAN_NAME), "PUT"); /* clients: the method */
 	assert_int_equal(s->kind, SPAN_KIND_CLIENT);
 	attr_str(s, "url.template", "/items/{id}");
 
 	x_init(&x, false, NULL, 1, 1, f->base, HTTP1_M_OTHER, "/", NULL);
 	tracer_http_start(f->t, &x);
 	x_done(f, &x, f->base + MS, 200, NULL);
-	assert_string_equal(emitted(f, x.trace.span_id)->name, "HTTP");
+	assert_string_equal(span_get(emitted(f, x.trace.span_id), SPAN_NAME), "HTTP");
 }
 
 static void test_server_attributes(void **state)
@@ -1356,87 +1363,59 @@ static void test_every_span_once(void **state)
 	assert_int_equal(f->n, made);
 }
 
-/* --- end to end from HTTP bytes --- */
+/* --- end to end from HTTP bytes, through the daemon's pipeline --- */
 
-static void e2e_start(void *ctx, struct http_exchange *x)
+/* Connection fd of process 100 opens with the endpoints of c. */
+static void e2e_open(struct fx *f, uint32_t fd, uint64_t ts, const struct conn *c)
 {
-	struct fx *f = ctx;
+	struct rt_conn_id id = {.gen = 1, .tgid = 100, .fd = fd};
 
-	tracer_http_start(f->t, x);
-}
-
-static void e2e_done(void *ctx, const struct http_exchange *x)
-{
-	struct fx *f = ctx;
-
-	tracer_http_done(f->t, x, SERVICE, EXE);
-}
-
-static void e2e_close(void *ctx, struct conn *c, uint64_t ts)
-{
-	struct fx *f = ctx;
-
-	httptrack_close(f->h, c, ts);
+	assert_int_equal(rec_open(f->pipe, &id, ts, c->local, c->remote, RT_ROLE_UNKNOWN), 0);
 }
 
 static void e2e_feed(struct fx *f, uint32_t fd, uint8_t dir, uint64_t ts, uint32_t tid,
-		     const char *s, const struct conn *endpoints)
+		     const char *s)
 {
-	size_t len = strlen(s);
-	struct rt_data_event *ev = malloc(sizeof(*ev) + len);
-	struct conn *c;
+	struct rt_conn_id id = {.gen = 1, .tgid = 100, .fd = fd};
 
-	assert_non_null(ev);
-	memset(ev, 0, sizeof(*ev));
-	ev->hdr.ts = ts;
-	ev->hdr.pid_tgid = (uint64_t)100 << 32 | tid;
-	ev->hdr.len = (uint32_t)(sizeof(*ev) + len);
-	ev->hdr.type = RT_EV_DATA;
-	ev->hdr.version = RT_EVENT_VERSION;
-	ev->conn = (struct rt_conn_id){.gen = 1, .tgid = 100, .fd = fd};
-	ev->len = len;
-	ev->cap_len = (uint32_t)len;
-	ev->dir = dir;
-	memcpy(ev->data, s, len);
-	c = conntab_get(f->tab, &ev->conn, true);
-	if (!c)
-		free(ev);
-	assert_non_null(c);
-	c->local = endpoints->local;
-	c->remote = endpoints->remote;
-	c->has_endpoints = 1;
-	c->last_ts = ts;
-	httptrack_data(f->h, c, ev);
-	free(ev);
+	assert_int_equal(rec_data(f->pipe, &id, dir, ts, tid, s), 0);
 }
 
 static void test_from_http_bytes(void **state)
 {
-	static const struct httptrack_callbacks cb = {.on_start = e2e_start, .on_done = e2e_done};
+	struct procs_selectors none = {0};
 	struct fx *f = *state;
 	struct conn in = conn_of(100, "10.0.0.2", 80, "10.0.0.9", 5555);
 	struct conn out = conn_of(100, "10.0.0.2", 40000, "10.0.0.3", 8080);
+	struct pipeline_opts o = {.max_series = 100, .max_conns = 16};
+	struct rt_conn_id in_id = {.gen = 1, .tgid = 100, .fd = 3};
 	uint64_t t = f->base;
 	const struct span *srv = NULL, *cli = NULL, *srv2 = NULL;
 
 	fx_tail(f, 0, NULL, 0);
-	f->h = httptrack_new(NULL, &cb, f);
-	assert_non_null(f->h);
-	f->tab = conntab_new(16, e2e_close, f);
-	assert_non_null(f->tab);
+	f->reg = metric_registry_new();
+	f->procs = procs_new(&none, 0);
+	assert_non_null(f->reg);
+	assert_non_null(f->procs);
+	o.reg = f->reg;
+	o.procs = f->procs;
+	o.tracer = f->t;
+	f->pipe = pipeline_new(&o);
+	assert_non_null(f->pipe);
+	e2e_open(f, 3, t, &in);
+	e2e_open(f, 4, t, &out);
 
 	e2e_feed(f, 3, RT_DIR_INGRESS, t, 7,
 		 "GET /users/42?x=1 HTTP/1.1\r\nHost: shop:80\r\n"
 		 "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00\r\n"
-		 "tracestate: a=b\r\n\r\n",
-		 &in);
+		 "tracestate: a=b\r\n\r\n");
 	e2e_feed(f, 4, RT_DIR_EGRESS, t + 1 * MS, 7,
-		 "GET /profile HTTP/1.1\r\nHost: api:8080\r\n\r\n", &out);
+		 "GET /profile HTTP/1.1\r\nHost: api:8080\r\n\r\n");
 	e2e_feed(f, 4, RT_DIR_INGRESS, t + 2 * MS, 7,
-		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", &out);
+		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->n, 0);
 	e2e_feed(f, 3, RT_DIR_EGRESS, t + 3 * MS, 7,
-		 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", &in);
+		 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
 	/* the client's 404 is an error: the unsampled trace is kept whole */
 	assert_int_equal(f->n, 2);
 	for (size_t i = 0; i < f->n; i++) {
@@ -1449,10 +1428,10 @@ static void test_from_http_bytes(void **state)
 	assert_non_null(cli);
 	assert_memory_equal(srv->trace_id, TP_TRACE, 16);
 	assert_memory_equal(srv->parent_span_id, TP_PARENT, 8);
-	assert_string_equal(srv->tracestate, "a=b");
+	assert_string_equal(span_get(srv, SPAN_TRACESTATE), "a=b");
 	assert_int_equal(srv->sampled, 0);
 	assert_int_equal(srv->status, SPAN_STATUS_UNSET);
-	assert_string_equal(srv->name, "GET /users/{id}");
+	assert_string_equal(span_get(srv, SPAN_NAME), "GET /users/{id}");
 	attr_str(srv, "url.path", "/users/42");
 	attr_str(srv, "server.address", "shop");
 	assert_memory_equal(cli->trace_id, TP_TRACE, 16);
@@ -1462,13 +1441,13 @@ static void test_from_http_bytes(void **state)
 	assert_int_equal(srv->end_unix_ns - srv->start_unix_ns, 3 * MS);
 
 	/* a server 404 is no error (dropped); a server 503 is */
-	e2e_feed(f, 3, RT_DIR_INGRESS, t + 4 * MS, 7, "GET /missing HTTP/1.1\r\n\r\n", &in);
+	e2e_feed(f, 3, RT_DIR_INGRESS, t + 4 * MS, 7, "GET /missing HTTP/1.1\r\n\r\n");
 	e2e_feed(f, 3, RT_DIR_EGRESS, t + 5 * MS, 7,
-		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", &in);
+		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->n, 2);
-	e2e_feed(f, 3, RT_DIR_INGRESS, t + 6 * MS, 7, "GET /boom HTTP/1.1\r\n\r\n", &in);
+	e2e_feed(f, 3, RT_DIR_INGRESS, t + 6 * MS, 7, "GET /boom HTTP/1.1\r\n\r\n");
 	e2e_feed(f, 3, RT_DIR_EGRESS, t + 7 * MS, 7,
-		 "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n", &in);
+		 "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n");
 	assert_int_equal(f->n, 3);
 	srv2 = &f->v[2];
 	assert_int_equal(srv2->status, SPAN_STATUS_ERROR);
@@ -1476,9 +1455,8 @@ static void test_from_http_bytes(void **state)
 	attr_int(srv2, "http.response.status_code", 503);
 
 	/* a request cut by the close: connection_closed */
-	e2e_feed(f, 3, RT_DIR_INGRESS, t + 8 * MS, 7, "GET /cut HTTP/1.1\r\n\r\n", &in);
-	conntab_free(f->tab);
-	f->tab = NULL;
+	e2e_feed(f, 3, RT_DIR_INGRESS, t + 8 * MS, 7, "GET /cut HTTP/1.1\r\n\r\n");
+	assert_int_equal(rec_close(f->pipe, &in_id, t + 9 * MS), 0);
 	assert_int_equal(f->n, 4);
 	attr_str(&f->v[3], "error.type", "connection_closed");
 }

@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_pipeline.c - unit tests for the daemon's pipeline
+ * (user/core/pipeline.c), driven with raw ring-buffer records as the agent
+ * gets them: an HTTP exchange becomes a series, malformed records and
+ * records for a full connection table are counted, a connection of an
+ * unknown protocol is handed back to the kernel once, a process exit
+ * closes its connections at the next sweep, a malformed shim record is
+ * counted, and parse errors are counted by protocol and reason.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "metrics.h"
+#include "pipeline.h"
+#include "procs.h"
+#include "prom.h"
+#include "records.h"
+
+#define MS   1000000ull
+#define TGID 4242
+
+struct fx {
+	struct metric_registry *reg;
+	struct procs *procs;
+	struct pipeline *pipe;
+	unsigned opaque_calls;
+	struct rt_conn_id opaque_id;
+	char *text; /* last render */
+};
+
+static int set_opaque(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
+{
+	struct fx *f = ctx;
+
+	f->opaque_calls++;
+	f->opaque_id = (struct rt_conn_id){.gen = gen, .tgid = tgid, .fd = fd};
+	return 0;
+}
+
+static void fx_open(struct fx *f, size_t max_conns)
+{
+	struct procs_selectors none = {0};
+	struct pipeline_opts o = {
+	    .max_series = 100,
+	    .max_conns = max_conns,
+	    .hooks = {.set_opaque = set_opaque, .ctx = f},
+	};
+
+	f->reg = metric_registry_new();
+	f->procs = procs_new(&none, 0);
+	assert_non_null(f->reg);
+	assert_non_null(f->procs);
+	o.reg = f->reg;
+	o.procs = f->procs;
+	f->pipe = pipeline_new(&o);
+	assert_non_null(f->pipe);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	fx_open(f, 16);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	pipeline_free(f->pipe);
+	procs_free(f->procs);
+	metric_registry_free(f->reg);
+	free(f->text);
+	free(f);
+	return 0;
+}
+
+static const char *render(struct fx *f)
+{
+	size_t len;
+
+	free(f->text);
+	f->text = NULL;
+	assert_int_equal(prom_render(f->reg, PROM_FMT_TEXT, &f->text, &len), 0);
+	return f->text;
+}
+
+static struct rt_conn_id conn_id(uint32_t fd)
+{
+	return (struct rt_conn_id){.gen = 1, .tgid = TGID, .fd = fd};
+}
+
+static void open_server(struct fx *f, uint32_t fd, uint64_t ts)
+{
+	struct rt_conn_id id = conn_id(fd);
+
+	assert_int_equal(rec_open(f->pipe, &id, ts, rec_ep(127, 0, 0, 1, 8080),
+				  rec_ep(127, 0, 0, 1, (uint16_t)(40000 + fd)), RT_ROLE_SERVER),
+			 0);
+}
+
+static void in(struct fx *f, uint32_t fd, uint64_t ts, const char *s)
+{
+	struct rt_conn_id id = conn_id(fd);
+
+	assert_int_equal(rec_data(f->pipe, &id, RT_DIR_INGRESS, ts, TGID, s), 0);
+}
+
+static void out(struct fx *f, uint32_t fd, uint64_t ts, const char *s)
+{
+	struct rt_conn_id id = conn_id(fd);
+
+	assert_int_equal(rec_data(f->pipe, &id, RT_DIR_EGRESS, ts, TGID, s), 0);
+}
+
+static const char OK[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+static void test_exchange_becomes_series(void **state)
+{
+	struct fx *f = *state;
+	struct pipeline_stats st;
+	const char *text;
+
+	open_server(f, 5, 1 * MS);
+	in(f, 5, 2 * MS, "GET /api/users/17 HTTP/1.1\r\nHost: shop\r\n\r\n");
+	out(f, 5, 5 * MS, OK);
+	pipeline_stats(f->pipe, &st);
+	assert_int_equal(st.exchanges, 1);
+	assert_int_equal(st.events[RT_EV_CONN_OPEN], 1);
+	assert_int_equal(st.events[RT_EV_DATA], 2);
+	assert_int_equal(st.bad_records, 0);
+	assert_true(st.nfamilies >= 2);
+	text = render(f);
+	assert_non_null(strstr(text, "http_server_request_duration_seconds_count{"));
+	assert_non_null(strstr(text, "http_route=\"/api/users/{id}\""));
+	assert_int_equal(f->opaque_calls, 0);
+}
+
+static void test_bad_records_counted(void **state)
+{
+	struct fx *f = *state;
+	struct rt_conn_id id = conn_id(5);
+	struct rt_data_event ev;
+	struct pipeline_stats st;
+
+	memset(&ev, 0, sizeof(ev));
+	rec_hdr(&ev.hdr, RT_EV_DATA, sizeof(ev), 1, TGID, TGID);
+	ev.conn = id;
+	ev.len = 10;
+	ev.cap_len = 20; /* more captured than sent */
+	pipeline_record(f->pipe, &ev, sizeof(ev));
+	ev.hdr.version = RT_EVENT_VERSION + 1; /* unknown layout */
+	pipeline_record(f->pipe, &ev, sizeof(ev));
+	ev.hdr.version = RT_EVENT_VERSION;
+	ev.hdr.type = RT_EV_TYPE_MAX; /* unknown type */
+	pipeline_record(f->pipe, &ev, sizeof(ev));
+	pipeline_record(f->pipe, &ev, sizeof(ev.hdr) - 1); /* truncated */
+	pipeline_stats(f->pipe, &st);
+	assert_int_equal(st.bad_records, 4);
+	assert_int_equal(st.events[RT_EV_DATA], 1);
+	assert_int_equal(st.exchanges, 0);
+}
+
+static void test_unknown_protocol_goes_opaque_once(void **state)
+{
+	struct fx *f = *state;
+
+	open_server(f, 6, 1 * MS);
+	for (int i = 0; i < 8; i++)
+		in(f, 6, (uint64_t)(2 + i) * MS, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03");
+	assert_int_equal(f->opaque_calls, 1);
+	assert_int_equal(f->opaque_id.fd, 6);
+	assert_int_equal(f->opaque_id.tgid, TGID);
+	assert_int_equal(f->opaque_id.gen, 1);
+}
+
+static void test_exit_closes_at_sweep(void **state)
+{
+	struct fx *f = *state;
+	struct rt_event_hdr ex;
+	struct pipeline_stats st;
+
+	open_server(f, 7, 1 * MS);
+	in(f, 7, 2 * MS, "GET /slow HTTP/1.1\r\n\r\n");
+	rec_hdr(&ex, RT_EV_PROC_EXIT, sizeof(ex), 3 * MS, TGID, TGID);
+	pipeline_record(f->pipe, &ex, sizeof(ex));
+	pipeline_stats(f->pipe, &st);
+	assert_int_equal(st.exchanges, 0); /* records are handled in order: not yet */
+	pipeline_sweep(f->pipe, 4 * MS);
+	pipeline_stats(f->pipe, &st);
+	assert_int_equal(st.exchanges, 1); /* ended as connection_closed */
+	assert_non_null(strstr(render(f), "error_type=\"connection_closed\""));
+	/* the connection is gone: a response now starts nothing */
+	out(f, 7, 5 * MS, OK);
+	pipeline_stats(f->pipe, &st);
+	assert_int_equal(st.exchanges, 1);
+}
+
+static void test_table_full_counted(void **state)
+{
+	struct fx *f = *state;
+	struct pipeline_stats st;
+
+	pipeline_free(f->pipe);
+	procs_free(f->procs);
+	metric_registry_free(f->reg);
+	fx_open(f, 1);
+	open_server(f, 8, 1 * MS);
+	open_server(f, 9, 1 * MS);
+	in(f, 9, 2 * MS, "GET / HTTP/1.1\r\n\r\n");
+	pipeline_stats(f->pipe, &st);
+	assert_int_equal(st.conn_full, 2);
+}
+
+static void test_bad_shim_record_counted(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		struct rt_shim_event se;
+		uint8_t junk[8];
+	} ev;
+	struct pipeline_stats st;
+
+	memset(&ev, 0, sizeof(ev));
+	rec_hdr(&ev.se.hdr, RT_EV_SHIM, sizeof(ev), 1, TGID, TGID);
+	ev.se.len = sizeof(ev.junk);
+	memset(ev.junk, 0xee, sizeof(ev.junk));
+	pipeline_record(f->pipe, &ev, sizeof(ev));
+	ev.se.len = 4096; /* longer than the record */
+	pipeline_record(f->pipe, &ev, sizeof(ev));
+	pipeline_ring_record(f->pipe, ev.junk, sizeof(ev.junk));
+	pipeline_stats(f->pipe, &st);
+	assert_int_equal(st.shim_bad, 3);
+	assert_int_equal(st.events[RT_EV_SHIM], 2);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+	const struct CMUnitTest tests[] = {
+	    T(test_exchange_becomes_series),
+	    T(test_bad_records_counted),
+	    T(test_unknown_protocol_goes_opaque_once),
+	    T(test_exit_closes_at_sweep),
+	    T(test_table_full_counted),
+	    T(test_bad_shim_record_counted),
+	};
+#undef T
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

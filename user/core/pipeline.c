@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * pipeline.c - dispatches ring-buffer and shim records to the connection
+ * table, the protocol trackers, the tracer and the metric families, and
+ * counts what it could not use. See pipeline.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conntab.h"
+#include "dbmetrics.h"
+#include "httpmetrics.h"
+#include "httptrack.h"
+#include "log.h"
+#include "pipeline.h"
+#include "procs.h"
+#include "shim_decode.h"
+#include "shimack.h"
+#include "tracer.h"
+
+
+struct pipeline {
+	struct procs *procs;   /* borrowed */
+	struct tracer *tracer; /* borrowed, may be NULL */
+	struct pipeline_hooks hooks;
+	struct conntab *conns;
+	struct httptrack *http;
+	struct httpmetrics *hm;
+	struct dbmetrics *db;
+	struct shimack *acks;
+	bool stopping; /* tearing down: open exchanges are not reported */
+	struct pipeline_stats st;
+	uint64_t sweep_now; /* the sweep's clock, read once per sweep */
+};
+
+/* --- HTTP exchanges into traces and metrics --- */
+
+static void http_started(void *ctx, struct http_exchange *x)
+{
+	struct pipeline *p = ctx;
+
+	if (p->tracer)
+		tracer_http_start(p->tracer, x);
+	httpmetrics_start(p->hm, x, procs_service_name(p->procs, x->tgid));
+}
+
+static void http_done(void *ctx, const struct http_exchange *x)
+{
+	struct pipeline *p = ctx;
+	const char *service;
+	bool exported = false;
+
+	if (p->stopping)
+		return;
+	service = procs_service_name(p->procs, x->tgid);
+	if (p->tracer)
+		exported =
+		    tracer_http_done(p->tracer, x, service, procs_exe_name(p->procs, x->tgid));
+	httpmetrics_done(p->hm, x, service, exported);
+}
+
+static const struct httptrack_callbacks http_cbs = {
+    .on_start = http_started,
+    .on_done = http_done,
+};
+
+static void conn_closed(void *ctx, struct conn *c, uint64_t ts)
+{
+	struct pipeline *p = ctx;
+
+	httptrack_close(p->http, c, ts);
+}
+
+/* --- shim records (ioctl channel or shared-memory ring) --- */
+
+/* se: the ioctl channel's record as the kernel saw it (NULL for the ring);
+ * its pid_tgid and uid are right even when the shim runs in another pid
+ * namespace. now: CLOCK_MONOTONIC ns, the record's time (ring records carry
+ * none: the last sweep's time, as ring hellos are only counted). */
+static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
+			   const struct rt_shim_event *se, uint64_t now)
+{
+	uint8_t trace_id[16], span_id[8];
+	const char *service;
+	struct db_op op;
+
+	if (shim_decode(rec, len, &op)) {
+		p->st.shim_bad++;
+		return;
+	}
+	if (se) {
+		op.pid = (uint32_t)(se->hdr.pid_tgid >> 32);
+		op.tid = (uint32_t)se->hdr.pid_tgid;
+	}
+	if (op.is_hello) {
+		struct shimack_hello_in in = {
+		    .pid = op.pid,
+		    .uid = se ? se->uid : 0,
+		    /* Only the ioctl channel needs an ack; ring hellos are counted. */
+		    .addr = se ? op.shim_ack_addr : 0,
+		    .dropped = op.shim_dropped + op.shim_untracked,
+		};
+		uint64_t lost = 0;
+
+		procs_hint(p->procs, op.pid, op.service_name, op.comm);
+		shimack_hello(p->acks, &in, &lost, now);
+		p->st.shim_reported_drops += lost;
+		return;
+	}
+	service = procs_service_name(p->procs, op.pid);
+	if (p->tracer && tracer_db_op(p->tracer, &op, service, procs_exe_name(p->procs, op.pid),
+				      trace_id, span_id)) {
+		dbmetrics_record_ex(p->db, &op, service, trace_id, span_id);
+		return;
+	}
+	dbmetrics_record(p->db, &op, service);
+}
+
+void pipeline_ring_record(void *ctx, const void *rec, size_t len)
+{
+	struct pipeline *p = ctx;
+
+	on_shim_record(p, rec, len, NULL, p->sweep_now);
+}
+
+/* --- ring-buffer records --- */
+
+static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t len)
+{
+	struct conn *c;
+
+	if (len < sizeof(*ev) + ev->cap_len || ev->cap_len > ev->len) {
+		p->st.bad_records++;
+		return;
+	}
+	c = conntab_get(p->conns, &ev->conn, true);
+	if (!c) {
+		p->st.conn_full++;
+		return;
+	}
+	c->last_ts = ev->hdr.ts;
+	httptrack_data(p->http, c, ev);
+	/* Not a protocol we parse: its bytes need not leave the kernel. */
+	if (c->proto == CONN_PROTO_OPAQUE && !c->opaque_told && p->hooks.set_opaque) {
+		int rc;
+
+		c->opaque_told = 1;
+		rc = p->hooks.set_opaque(p->hooks.ctx, c->tgid, c->fd, c->gen);
+		if (rc)
+			rt_debug("connection %u/%u stays captured: %s", c->tgid, c->fd,
+				 strerror(-rc));
+	}
+}
+
+/* sock_ino was appended to the record: taken when hdr.len covers it. */
+static void on_conn_open(struct pipeline *p, const struct rt_conn_event *ev)
+{
+	uint64_t ino = ev->hdr.len >= sizeof(*ev) ? ev->sock_ino : 0;
+	struct conn *c = conntab_open(p->conns, &ev->conn, ino);
+
+	if (!c) {
+		p->st.conn_full++;
+		return;
+	}
+	if (c->has_endpoints && ino && c->sock_ino == ino)
+		return; /* the same socket, its kernel entry re-created */
+	c->local = ev->local;
+	c->remote = ev->remote;
+	c->family = ev->family;
+	c->role_hint = ev->role;
+	c->has_endpoints = 1;
+	c->opened_ts = c->last_ts = ev->hdr.ts;
+}
+
+/* In record order: a process's connections close (and report) while its
+ * name is still known, then procs forgets it. Only the connections opened
+ * before the exit: the pid may already name a new process. */
+static void on_proc_exit(struct pipeline *p, const struct rt_event_hdr *h, size_t len)
+{
+	conntab_close_tgid(p->conns, (uint32_t)(h->pid_tgid >> 32), h->ts, h->ts);
+	procs_record(p->procs, h, len, p->hooks.select, p->hooks.ctx);
+}
+
+int pipeline_record(void *ctx, const void *data, size_t len)
+{
+	const struct rt_event_hdr *h = data;
+	struct pipeline *p = ctx;
+
+	if (len < sizeof(*h) || h->len > len || h->type == 0 || h->type >= RT_EV_TYPE_MAX ||
+	    h->version != RT_EVENT_VERSION) {
+		p->st.bad_records++;
+		return 0;
+	}
+	p->st.events[h->type]++;
+	switch (h->type) {
+	case RT_EV_DATA:
+		if (len >= sizeof(struct rt_data_event))
+			on_data(p, data, len);
+		break;
+	case RT_EV_CONN_OPEN:
+		if (h->len >= RT_OFFSETOF(struct rt_conn_event, sock_ino))
+			on_conn_open(p, data);
+		break;
+	case RT_EV_CONN_CLOSE:
+		if (len >= sizeof(*h) + sizeof(struct rt_conn_id))
+			conntab_close(p->conns, (const void *)(h + 1), h->ts);
+		break;
+	case RT_EV_PROC_EXEC:
+	case RT_EV_PROC_FORK:
+	case RT_EV_LISTEN:
+		procs_record(p->procs, data, len, p->hooks.select, p->hooks.ctx);
+		break;
+	case RT_EV_PROC_EXIT:
+		on_proc_exit(p, data, len);
+		break;
+	case RT_EV_SHIM: {
+		const struct rt_shim_event *se = data;
+
+		if (len >= sizeof(*se) && sizeof(*se) + se->len <= len)
+			on_shim_record(p, se->data, se->len, se, h->ts);
+		else
+			p->st.shim_bad++;
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* --- periodic work --- */
+
+static void sweep_one(void *ctx, struct conn *c)
+{
+	struct pipeline *p = ctx;
+
+	httptrack_sweep(p->http, c, p->sweep_now);
+}
+
+void pipeline_sweep(struct pipeline *p, uint64_t now)
+{
+	p->sweep_now = now;
+	conntab_for_each(p->conns, sweep_one, p);
+	if (p->tracer)
+		tracer_sweep(p->tracer, now);
+	shimack_refresh(p->acks, now);
+}
+
+void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
+{
+	*out = p->st;
+	out->exchanges = httptrack_exchanges(p->http);
+	out->nparse_errors = 0;
+	out->parse_errors[out->nparse_errors++] = (struct pipeline_parse_error){
+	    .protocol = "http", .reason = "malformed", .total = httptrack_parse_errors(p->http)};
+	out->nfamilies = httpmetrics_families(p->hm, out->families, 7);
+	out->families[out->nfamilies++] = dbmetrics_family(p->db);
+}
+
+/* --- set-up and tear-down --- */
+
+struct pipeline *pipeline_new(const struct pipeline_opts *o)
+{
+	struct pipeline *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->procs = o->procs;
+	p->tracer = o->tracer;
+	p->hooks = o->hooks;
+	p->hm = httpmetrics_new(o->reg, o->max_series);
+	p->db = dbmetrics_new(o->reg, o->max_series);
+	p->acks = shimack_new();
+	p->http = httptrack_new(o->routes, &http_cbs, p);
+	p->conns = conntab_new(o->max_conns, conn_closed, p);
+	if (!p->hm || !p->db || !p->acks || !p->http || !p->conns) {
+		pipeline_free(p);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+void pipeline_stopping(struct pipeline *p)
+{
+	p->stopping = true;
+}
+
+void pipeline_free(struct pipeline *p)
+{
+	if (!p)
+		return;
+	conntab_free(p->conns); /* reports through httptrack: free it first */
+	shimack_free(p->acks);
+	dbmetrics_free(p->db);
+	httptrack_free(p->http);
+	httpmetrics_free(p->hm);
+	free(p);
+}
