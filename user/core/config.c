@@ -16,12 +16,17 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <strings.h>
 
 #include "config.h"
 #include "config_table.h"
 #include "log.h"
+#include "otlp_env.h"
 #include "redtap/event.h"
+#include "sampler.h"
+#include "tracer.h"
 
 #define STR(x)	#x
 #define XSTR(x) STR(x)
@@ -30,7 +35,8 @@
 #define RINGBUF_MIN    (64u << 10)
 #define RINGBUF_MAX    (1u << 30)
 #define MAX_SERIES_MAX 1000000
-#define PID_MAX	       4194303 /* PID_MAX_LIMIT - 1 on 64-bit kernels */
+#define SERIES_TTL_MAX 31536000 /* a year */
+#define PID_MAX	       4194303	/* PID_MAX_LIMIT - 1 on 64-bit kernels */
 
 /* Long-only options. */
 enum {
@@ -41,7 +47,12 @@ enum {
 	OPT_SHIM,
 	OPT_NO_BPF,
 	OPT_LOG_LEVEL,
-	OPT_LOG_FORMAT
+	OPT_LOG_FORMAT,
+	OPT_SERIES_TTL,
+	OPT_METRICS_TLS_CERT,
+	OPT_METRICS_TLS_KEY,
+	OPT_METRICS_TOKEN,
+	OPT_METRICS_CONNS_PER_IP
 };
 
 void config_errf(char *buf, size_t len, const char *fmt, ...)
@@ -263,6 +274,9 @@ static void list_clear(struct redtap_config *c, enum list l)
 	case LIST_ROUTES:
 		free_strings(&c->routes, &c->nroutes);
 		break;
+	case LIST_CRITICAL:
+		free_strings(&c->critical_routes, &c->ncritical);
+		break;
 	case LIST_NONE:
 		break;
 	}
@@ -299,7 +313,7 @@ static int add_string(char ***list, size_t *n, const char *v, const struct src *
 /* Calls add() on each item of the comma list v, spaces around items ignored. */
 static int each_item(struct redtap_config *c, const char *v, const struct src *s, setter_fn add)
 {
-	char item[32];
+	char item[1024];
 	int err;
 
 	do {
@@ -313,7 +327,7 @@ static int each_item(struct redtap_config *c, const char *v, const struct src *s
 		if (start == end)
 			return fail(s, "empty item in the list");
 		if ((size_t)(end - start) >= sizeof(item))
-			return fail(s, "'%.*s' is not a number", (int)(end - start), start);
+			return fail(s, "'%.32s...' is too long", start);
 		memcpy(item, start, (size_t)(end - start));
 		item[end - start] = '\0';
 		err = add(c, item, s);
@@ -475,6 +489,50 @@ static int set_max_series(struct redtap_config *c, const char *v, const struct s
 	return err;
 }
 
+static int set_series_ttl(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_number(v, 0, SERIES_TTL_MAX, &n, s);
+
+	if (!err)
+		c->series_ttl_s = (uint32_t)n;
+	return err;
+}
+
+static int set_conns_per_ip(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_number(v, 1, 65535, &n, s);
+
+	if (!err)
+		c->metrics_max_conns_per_ip = (uint32_t)n;
+	return err;
+}
+
+/* A file name the agent reads at start-up ("" = none). */
+static int set_file(char *dst, size_t size, const char *v, const struct src *s)
+{
+	if (strlen(v) >= size)
+		return fail(s, "the path is too long");
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_tls_cert(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return set_file(c->metrics_tls_cert, sizeof(c->metrics_tls_cert), v, s);
+}
+
+static int set_tls_key(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return set_file(c->metrics_tls_key, sizeof(c->metrics_tls_key), v, s);
+}
+
+static int set_token_file(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return set_file(c->metrics_token_file, sizeof(c->metrics_token_file), v, s);
+}
+
 static int set_capture(struct redtap_config *c, const char *v, const struct src *s)
 {
 	uint64_t n = 0;
@@ -549,6 +607,196 @@ static int set_verbose(struct redtap_config *c, const char *v, const struct src 
 	return 0;
 }
 
+/* ---- generic setters: the row's CONFIG_FIELD says where the value goes ------------------- */
+
+static void *field(struct redtap_config *c, const struct src *s)
+{
+	return (char *)c + s->st->off;
+}
+
+/* A string that fits the field. */
+static int set_text(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (strlen(v) >= s->st->size)
+		return fail(s, "longer than %zu bytes", s->st->size - 1);
+	memcpy(field(c, s), v, strlen(v) + 1);
+	return 0;
+}
+
+static int set_bool(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (parse_bool(v, field(c, s)))
+		return fail(s, "'%s' is not true or false", v);
+	return 0;
+}
+
+/* A whole number with optional spaces around it (as OpenTelemetry SDKs accept). */
+static int get_spaced_number(const char *v, uint64_t lo, uint64_t hi, uint64_t *n,
+			     const struct src *s)
+{
+	char buf[32];
+	const char *b = v, *e = v + strlen(v);
+
+	while (isspace((unsigned char)*b))
+		b++;
+	while (e > b && isspace((unsigned char)e[-1]))
+		e--;
+	if ((size_t)(e - b) >= sizeof(buf))
+		return fail(s, "'%s' is out of range %" PRIu64 "..%" PRIu64, v, lo, hi);
+	memcpy(buf, b, (size_t)(e - b));
+	buf[e - b] = '\0';
+	return get_number(buf, lo, hi, n, s);
+}
+
+/* Milliseconds, 1..UINT_MAX, into an unsigned field. */
+static int set_ms(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_spaced_number(v, 1, UINT_MAX, &n, s);
+
+	if (!err)
+		*(unsigned *)field(c, s) = (unsigned)n;
+	return err;
+}
+
+/* A span count, 1..2^24, into a size_t field. */
+static int set_count(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_spaced_number(v, 1, 1u << 24, &n, s);
+
+	if (!err)
+		*(size_t *)field(c, s) = (size_t)n;
+	return err;
+}
+
+/* gzip or none (any case) into *out; -EINVAL otherwise. */
+static int parse_compression(const char *v, enum otlp_compression *out)
+{
+	if (!strcasecmp(v, "gzip"))
+		*out = OTLP_COMPRESSION_GZIP;
+	else if (!strcasecmp(v, "none"))
+		*out = OTLP_COMPRESSION_NONE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* A per-signal compression, into an enum otlp_compression field. */
+static int set_compression(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (parse_compression(v, field(c, s)))
+		return fail(s, "'%s' is not one of gzip, none", v);
+	return 0;
+}
+
+/* An http:// or https:// URL that fits the field. */
+static int set_url(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (!otlp_url_valid(v) || strlen(v) >= s->st->size)
+		return fail(s,
+			    "\"%s\" is not a valid endpoint: use an http:// or https:// URL of at "
+			    "most %zu characters",
+			    v, s->st->size - 1);
+	return set_text(c, v, s);
+}
+
+/* A header list, stored decoded; dropped members are warned about. */
+static int set_headers(struct redtap_config *c, const char *v, const struct src *s)
+{
+	otlp_headers_decode(v, field(c, s), s->st->size, s->what);
+	return 0;
+}
+
+static int set_exporter(struct redtap_config *c, const char *v, const struct src *s)
+{
+	*(enum otlp_exporter_choice *)field(c, s) = otlp_exporter_parse(v, s->what);
+	return 0;
+}
+
+/* ---- setters of one setting each --------------------------------------------------------- */
+
+/* The base endpoint: /v1/metrics is appended to it, so it must leave room. */
+static int set_otlp_endpoint(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (!otlp_url_valid(v) || strlen(v) > OTLP_BASE_URL_MAX)
+		return fail(s,
+			    "\"%s\" is not a valid endpoint: use an http:// or https:// URL of at "
+			    "most %zu characters",
+			    v, OTLP_BASE_URL_MAX);
+	strcpy(c->otlp_endpoints.endpoint, v);
+	return 0;
+}
+
+/* The generic compression: the exporter's gzip flag. */
+static int set_gzip(struct redtap_config *c, const char *v, const struct src *s)
+{
+	enum otlp_compression comp;
+
+	if (parse_compression(v, &comp))
+		return fail(s, "'%s' is not one of gzip, none", v);
+	c->otlp.gzip = comp == OTLP_COMPRESSION_GZIP;
+	return 0;
+}
+
+static int set_sampler(struct redtap_config *c, const char *v, const struct src *s)
+{
+	struct sampler tmp;
+
+	if (sampler_parse(&tmp, v, NULL, NULL, 0))
+		return fail(s,
+			    "unknown sampler '%s' (use always_on, always_off, traceidratio or "
+			    "their parentbased_ forms)",
+			    v);
+	c->sampler.root = tmp.root;
+	c->sampler.parent_based = tmp.parent_based;
+	return 0;
+}
+
+static int set_sampler_arg(struct redtap_config *c, const char *v, const struct src *s)
+{
+	struct sampler tmp;
+
+	if (sampler_parse(&tmp, "traceidratio", v, NULL, 0))
+		return fail(s, "'%s' is not a ratio between 0 and 1", v);
+	c->sampler.ratio = tmp.ratio;
+	return 0;
+}
+
+static int set_traces_slow(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t ns = 0;
+	const char *routes;
+
+	if (tracer_parse_slow(v, &ns, &routes))
+		return fail(s, "'%s' is not MS[,/route=MS...] (e.g. 1000,/checkout=250)", v);
+	return set_text(c, v, s);
+}
+
+static int add_critical(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (v[0] != '/')
+		return fail(s, "'%s' must start with '/'", v);
+	return add_string(&c->critical_routes, &c->ncritical, v, s);
+}
+
+static int add_criticals(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return each_item(c, v, s, add_critical);
+}
+
+static int set_shim_ring(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (v[0] != '/')
+		return fail(s, "'%s' is not an absolute path", v);
+	return set_text(c, v, s);
+}
+
+/* Headings of the settings that have no option, in --help's ENVIRONMENT. */
+#define GROUP_OTLP   "Traces and metrics over OTLP/HTTP (the OpenTelemetry variables)"
+#define GROUP_TRACES "Which traces are kept"
+#define GROUP_SHIM   "The shim"
+
 /* ---- the table --------------------------------------------------------------------------- */
 
 /* clang-format off */
@@ -566,6 +814,25 @@ const struct setting settings[] = {
 	  .help = "the HOST of --listen; IPv6 as ::1 or [::1]" },
 	{ .val = 'l', .env = "OTEL_EXPORTER_PROMETHEUS_PORT", .set = set_port,
 	  .help = "the PORT of --listen" },
+	{ .name = "metrics-token-file", .val = OPT_METRICS_TOKEN, .arg = "FILE",
+	  .env = "REDTAP_METRICS_TOKEN_FILE", .key = "prometheus.token_file", .def = "none",
+	  .set = set_token_file,
+	  .help = "/metrics answers 401 unless the request carries\n"
+		  "'Authorization: Bearer TOKEN', TOKEN being the first line of FILE\n"
+		  "(keep it mode 0600). /healthz stays open." },
+	{ .name = "metrics-tls-cert", .val = OPT_METRICS_TLS_CERT, .arg = "FILE",
+	  .env = "REDTAP_METRICS_TLS_CERT", .key = "prometheus.tls_cert", .def = "none",
+	  .set = set_tls_cert,
+	  .help = "Serve /metrics over HTTPS with this PEM certificate (chain)." },
+	{ .name = "metrics-tls-key", .val = OPT_METRICS_TLS_KEY, .arg = "FILE",
+	  .env = "REDTAP_METRICS_TLS_KEY", .key = "prometheus.tls_key", .def = "none",
+	  .set = set_tls_key,
+	  .help = "The PEM private key of --metrics-tls-cert." },
+	{ .name = "metrics-conns-per-ip", .val = OPT_METRICS_CONNS_PER_IP, .arg = "N",
+	  .env = "REDTAP_METRICS_CONNS_PER_IP", .key = "prometheus.max_connections_per_ip",
+	  .def = XSTR(REDTAP_DEFAULT_CONNS_PER_IP), .set = set_conns_per_ip,
+	  .help = "Most open /metrics connections from one non-loopback address;\n"
+		  "further ones are closed at once. 1..65535." },
 	{ .name = "pid", .val = 'p', .arg = "PID[,PID...]", .key = "select.pids",
 	  .def = "none", .list = LIST_PIDS, .set = add_pids,
 	  .help = "Measure process PID. Repeatable." },
@@ -587,6 +854,12 @@ const struct setting settings[] = {
 	  .set = set_max_series,
 	  .help = "Most label sets kept per metric; further ones are counted in\n"
 		  "one overflow series. 1.." XSTR(MAX_SERIES_MAX) "." },
+	{ .name = "series-ttl", .val = OPT_SERIES_TTL, .arg = "SECONDS", .env = "REDTAP_SERIES_TTL",
+	  .key = "limits.series_ttl", .def = XSTR(REDTAP_DEFAULT_SERIES_TTL_S),
+	  .set = set_series_ttl,
+	  .help = "Drop a label set not observed for SECONDS (as Prometheus marks\n"
+		  "it stale after 5 minutes); it starts again from zero when seen\n"
+		  "again. 0 keeps every series until restart. 0.." XSTR(SERIES_TTL_MAX) "." },
 	{ .name = "capture-bytes", .val = OPT_CAPTURE, .arg = "N", .env = "REDTAP_CAPTURE_BYTES",
 	  .key = "capture.bytes", .def = XSTR(RT_CAPTURE_DEFAULT), .set = set_capture,
 	  .help = "Bytes of each read or written buffer that the kernel copies for\n"
@@ -596,7 +869,7 @@ const struct setting settings[] = {
 	  .def = "8M", .set = set_ringbuf,
 	  .help = "Size of the eBPF ring buffer: a power of two from 64K to 1G,\n"
 		  "with an optional suffix K, M or G (powers of 1024)." },
-	{ .name = "shim", .val = OPT_SHIM, .arg = "PATH", .key = "shim.path",
+	{ .name = "shim", .val = OPT_SHIM, .arg = "PATH", .env = "REDTAP_SHIM", .key = "shim.path",
 	  .def = REDTAP_SHIM_DEFAULT_PATH, .run = true, .set = set_shim,
 	  .help = "The LD_PRELOAD library that 'redtap run' injects." },
 	{ .name = "no-bpf", .val = OPT_NO_BPF, .kind = K_FLAG, .key = "shim.no_bpf", .def = "off",
@@ -615,6 +888,111 @@ const struct setting settings[] = {
 	  .help = "Print this help and exit." },
 	{ .name = "version", .val = 'V', .kind = K_VERSION, .run = true,
 	  .help = "Print the version and exit." },
+
+	/* Settings without an option: OTLP export (the OpenTelemetry variables). */
+#define OTLP_SIGNAL_ROWS(SIG, sig, idx, field_headers, field_timeout, field_comp)                \
+	{ .env = "OTEL_" SIG "_EXPORTER", .key = "otlp." sig ".exporter", .def = "otlp",        \
+	  .group = GROUP_OTLP, .set = set_exporter,                                                   \
+	  CONFIG_FIELD(otlp_endpoints.signal[idx].exporter),                                      \
+	  .help = "otlp, or none to send no " sig "." },                                          \
+	{ .env = "OTEL_EXPORTER_OTLP_" SIG "_ENDPOINT", .key = "otlp." sig ".endpoint",           \
+	  .def = "none", .group = GROUP_OTLP, .set = set_url,                                        \
+	  CONFIG_FIELD(otlp_endpoints.signal[idx].endpoint),                                      \
+	  .help = "The URL for " sig ", used as is (nothing appended)." },                        \
+	{ .env = "OTEL_EXPORTER_OTLP_" SIG "_PROTOCOL", .key = "otlp." sig ".protocol",           \
+	  .def = "as otlp.protocol", .group = GROUP_OTLP, .set = set_text,                              \
+	  CONFIG_FIELD(otlp_endpoints.signal[idx].protocol),                                      \
+	  .help = "The protocol for " sig "; only http/protobuf." },                              \
+	{ .env = "OTEL_EXPORTER_OTLP_" SIG "_HEADERS", .key = "otlp." sig ".headers",             \
+	  .def = "as otlp.headers", .group = GROUP_OTLP, .set = set_headers, CONFIG_FIELD(field_headers),\
+	  .help = "The headers of " sig " requests, instead of otlp.headers." },                  \
+	{ .env = "OTEL_EXPORTER_OTLP_" SIG "_TIMEOUT", .key = "otlp." sig ".timeout_ms",          \
+	  .def = "as otlp.timeout_ms", .group = GROUP_OTLP, .set = set_ms, .lenient = true,             \
+	  CONFIG_FIELD(field_timeout),                                                            \
+	  .help = "Milliseconds one " sig " request may take." },                                 \
+	{ .env = "OTEL_EXPORTER_OTLP_" SIG "_COMPRESSION", .key = "otlp." sig ".compression",     \
+	  .def = "as otlp.compression", .group = GROUP_OTLP, .set = set_compression, .lenient = true,   \
+	  CONFIG_FIELD(field_comp),                                                               \
+	  .help = "gzip or none for " sig " requests." }
+	{ .env = "OTEL_SDK_DISABLED", .key = "otlp.disabled", .def = "false", .group = GROUP_OTLP,
+	  .set = set_bool, .lenient = true, CONFIG_FIELD(otlp_endpoints.disabled),
+	  .help = "true turns all OTLP export off." },
+	{ .env = "OTEL_EXPORTER_OTLP_ENDPOINT", .key = "otlp.endpoint", .def = "none",
+	  .group = GROUP_OTLP, .set = set_otlp_endpoint,
+	  .help = "Base URL of the OTLP/HTTP receiver; /v1/traces and /v1/metrics\n"
+		  "are appended. With no endpoint at all nothing is exported." },
+	{ .env = "OTEL_EXPORTER_OTLP_PROTOCOL", .key = "otlp.protocol", .def = "http/protobuf",
+	  .group = GROUP_OTLP, .set = set_text, CONFIG_FIELD(otlp_endpoints.protocol),
+	  .help = "Only http/protobuf is supported." },
+	{ .env = "OTEL_EXPORTER_OTLP_HEADERS", .key = "otlp.headers", .def = "none",
+	  .group = GROUP_OTLP, .set = set_headers, CONFIG_FIELD(otlp.headers),
+	  .help = "HTTP headers of every request: key=value,key2=value2, values\n"
+		  "percent-encoded." },
+	{ .env = "OTEL_EXPORTER_OTLP_TIMEOUT", .key = "otlp.timeout_ms", .def = "10000",
+	  .group = GROUP_OTLP, .set = set_ms, .lenient = true, CONFIG_FIELD(otlp.timeout_ms),
+	  .help = "Milliseconds one request may take." },
+	{ .env = "OTEL_EXPORTER_OTLP_COMPRESSION", .key = "otlp.compression", .def = "none",
+	  .group = GROUP_OTLP, .set = set_gzip, .lenient = true,
+	  .help = "gzip or none." },
+	{ .env = "OTEL_RESOURCE_ATTRIBUTES", .key = "otlp.resource_attributes", .def = "none",
+	  .group = GROUP_OTLP, .set = set_text, .lenient = true, CONFIG_FIELD(otlp.resource_attrs),
+	  .help = "key=value,... added to every exported resource." },
+	OTLP_SIGNAL_ROWS("TRACES", "traces", OTLP_TRACES, otlp.traces_headers,
+			 otlp.traces_timeout_ms, otlp.traces_compression),
+	{ .env = "OTEL_BSP_SCHEDULE_DELAY", .key = "otlp.traces.batch_delay_ms", .def = "5000",
+	  .group = GROUP_OTLP, .set = set_ms, .lenient = true, CONFIG_FIELD(otlp.batch_delay_ms),
+	  .help = "Most milliseconds a span waits for its batch." },
+	{ .env = "OTEL_BSP_EXPORT_TIMEOUT", .key = "otlp.traces.export_timeout_ms",
+	  .def = "30000", .group = GROUP_OTLP, .set = set_ms, .lenient = true,
+	  CONFIG_FIELD(otlp.batch_export_timeout_ms),
+	  .help = "Milliseconds one batch may take, retries included." },
+	{ .env = "OTEL_BSP_MAX_QUEUE_SIZE", .key = "otlp.traces.max_queue_size", .def = "2048",
+	  .group = GROUP_OTLP, .set = set_count, .lenient = true, CONFIG_FIELD(otlp.queue_max_spans),
+	  .help = "Spans queued for export; when full the oldest is dropped." },
+	{ .env = "OTEL_BSP_MAX_EXPORT_BATCH_SIZE", .key = "otlp.traces.max_batch_size",
+	  .def = "512", .group = GROUP_OTLP, .set = set_count, .lenient = true,
+	  CONFIG_FIELD(otlp.batch_max_spans),
+	  .help = "Most spans per request; at most the queue size." },
+	OTLP_SIGNAL_ROWS("METRICS", "metrics", OTLP_METRICS, otlp.metrics_headers,
+			 otlp.metrics_timeout_ms, otlp.metrics_compression),
+	{ .env = "OTEL_METRIC_EXPORT_INTERVAL", .key = "otlp.metrics.interval_ms",
+	  .def = "60000", .group = GROUP_OTLP, .set = set_ms, .lenient = true,
+	  CONFIG_FIELD(otlp.metric_interval_ms),
+	  .help = "Milliseconds between two pushes of every metric." },
+	{ .env = "OTEL_METRIC_EXPORT_TIMEOUT", .key = "otlp.metrics.export_timeout_ms",
+	  .def = "30000", .group = GROUP_OTLP, .set = set_ms, .lenient = true,
+	  CONFIG_FIELD(otlp.metric_export_timeout_ms),
+	  .help = "Milliseconds one push may take, retries included." },
+#undef OTLP_SIGNAL_ROWS
+
+	/* Traces: which ones are kept. */
+	{ .env = "OTEL_TRACES_SAMPLER", .key = "traces.sampler", .def = "parentbased_always_on",
+	  .group = GROUP_TRACES, .set = set_sampler,
+	  .help = "Head sampling: always_on, always_off, traceidratio, or\n"
+		  "parentbased_ with one of them (follow the caller's decision)." },
+	{ .env = "OTEL_TRACES_SAMPLER_ARG", .key = "traces.sampler_arg", .def = "1.0",
+	  .group = GROUP_TRACES, .set = set_sampler_arg, .lenient = true,
+	  .help = "The ratio of traceidratio, 0..1." },
+	{ .env = "REDTAP_TRACES_SLOW_MS", .key = "traces.slow_ms",
+	  .def = REDTAP_DEFAULT_TRACES_SLOW_MS, .group = GROUP_TRACES, .set = set_traces_slow,
+	  CONFIG_FIELD(traces_slow),
+	  .help = "Keep traces slower than MS even when not sampled; per route\n"
+		  "too: 1000,/checkout=250." },
+	{ .env = "REDTAP_TRACES_CRITICAL_ROUTES", .key = "traces.critical_routes", .def = "none",
+	  .group = GROUP_TRACES, .list = LIST_CRITICAL, .set = add_criticals,
+	  .help = "Always keep the traces of these routes: /checkout,/pay." },
+
+	/* Shim-only mode, and what the shim reads in wrapped programs. */
+	{ .env = "REDTAP_SHIM_RING", .key = "shim.ring", .def = "/dev/shm/redtap-shim-UID",
+	  .group = GROUP_SHIM, .set = set_shim_ring, CONFIG_FIELD(shim_ring),
+	  .help = "The ring file of shim-only mode (--no-bpf); wrapped programs\n"
+		  "must see the same path in REDTAP_SHIM_RING." },
+	{ .env = "OTEL_SERVICE_NAME", .kind = K_SHIM_ENV, .group = GROUP_SHIM,
+	  .help = "In a wrapped program: the service name of its spans." },
+	{ .env = "REDTAP_DISABLE", .kind = K_SHIM_ENV, .group = GROUP_SHIM,
+	  .help = "In a wrapped program: 1 turns the shim off." },
+	{ .env = "REDTAP_SHIM_TRANSPORT", .kind = K_SHIM_ENV, .group = GROUP_SHIM,
+	  .help = "In a wrapped program: auto, ioctl, ring or off." },
 };
 /* clang-format on */
 const size_t nsettings = ARRAY_SIZE(settings);
@@ -654,8 +1032,18 @@ bool config_is_section(const char *prefix)
 int config_apply(struct redtap_config *c, const struct setting *st, const char *v,
 		 const struct src *s)
 {
-	config_list_begin(c, st->list, s);
-	return st->set(c, v ? v : "true", s);
+	struct src row = *s;
+	int err;
+
+	row.st = st;
+	config_list_begin(c, st->list, &row);
+	err = st->set(c, v ? v : "true", &row);
+	if (err == -EINVAL && st->lenient && s->env) {
+		rt_warn("%s; ignored", s->errbuf ? s->errbuf : st->env);
+		config_errf(s->errbuf, s->errlen, "%s", "");
+		return 0;
+	}
+	return err;
 }
 
 /* ---- command line ------------------------------------------------------------------------ */
@@ -666,11 +1054,21 @@ void config_init(struct redtap_config *c)
 	strcpy(c->listen_host, REDTAP_DEFAULT_LISTEN_HOST);
 	c->listen_port = REDTAP_DEFAULT_LISTEN_PORT;
 	c->max_series = REDTAP_DEFAULT_MAX_SERIES;
+	c->series_ttl_s = REDTAP_DEFAULT_SERIES_TTL_S;
+	c->metrics_max_conns_per_ip = REDTAP_DEFAULT_CONNS_PER_IP;
 	c->capture_bytes = RT_CAPTURE_DEFAULT;
 	c->ringbuf_bytes = REDTAP_DEFAULT_RINGBUF_BYTES;
 	snprintf(c->shim_path, sizeof(c->shim_path), "%s", REDTAP_SHIM_DEFAULT_PATH);
 	c->log_level = LOG_LVL_INFO;
 	c->help_cmd = CMD_AGENT;
+	otlp_config_init(&c->otlp);
+	sampler_parse(&c->sampler, NULL, NULL, NULL, 0);
+	strcpy(c->traces_slow, REDTAP_DEFAULT_TRACES_SLOW_MS);
+}
+
+int config_resolve(struct redtap_config *c, char *errbuf, size_t errlen)
+{
+	return otlp_config_resolve(&c->otlp, &c->otlp_endpoints, errbuf, errlen);
 }
 
 void config_release(struct redtap_config *c)
@@ -679,6 +1077,7 @@ void config_release(struct redtap_config *c)
 	list_clear(c, LIST_EXES);
 	list_clear(c, LIST_PORTS);
 	list_clear(c, LIST_ROUTES);
+	list_clear(c, LIST_CRITICAL);
 	c->run_argv = NULL;
 }
 
@@ -851,13 +1250,17 @@ static int take_rest(struct redtap_config *c, char **rest, int nrest, enum redta
 	return -EINVAL;
 }
 
-static int apply_env(struct redtap_config *c, char *errbuf, size_t errlen)
+int config_load_env(struct redtap_config *c, char *errbuf, size_t errlen)
 {
 	unsigned int replaced = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(settings); i++) {
 		const struct setting *st = &settings[i];
-		struct src s = {st->env, errbuf, errlen, &replaced, true};
+		struct src s = {.what = st->env,
+				.errbuf = errbuf,
+				.errlen = errlen,
+				.replaced = &replaced,
+				.env = true};
 		const char *v = st->env && st->set ? getenv(st->env) : NULL;
 		int err;
 
@@ -877,7 +1280,8 @@ static int apply_cli(struct redtap_config *c, const struct cli_item *items, size
 	char what[64];
 
 	for (size_t i = 0; i < n; i++) {
-		struct src s = {what, errbuf, errlen, &replaced, false};
+		struct src s = {
+		    .what = what, .errbuf = errbuf, .errlen = errlen, .replaced = &replaced};
 		int err;
 
 		if (items[i].st->kind == K_CONFIG)
@@ -934,9 +1338,11 @@ int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_com
 	}
 	err = path ? config_load_file(c, path, errbuf, errlen) : 0;
 	if (!err)
-		err = apply_env(c, errbuf, errlen);
+		err = config_load_env(c, errbuf, errlen);
 	if (!err)
 		err = apply_cli(c, items, nitems, errbuf, errlen);
+	if (!err)
+		err = config_resolve(c, errbuf, errlen);
 out_free:
 	free(items);
 	return err < 0 ? err : 0;

@@ -10,7 +10,7 @@
  * allocated. config_print_help() and config_print_version() print the texts
  * of `redtap help` and `redtap version`.
  *
- * Ownership: the lists (pids, exe_globs, ports, routes) and their strings
+ * Ownership: the lists (pids, exe_globs, ports, routes, critical_routes) and their strings
  * belong to the struct and are freed by config_release(). run_argv points
  * into the argv given to config_parse() and is not owned.
  *
@@ -34,14 +34,20 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "otlp_env.h"
+#include "sampler.h"
+
 #ifndef REDTAP_SHIM_DEFAULT_PATH
 #define REDTAP_SHIM_DEFAULT_PATH "/usr/local/lib/redtap/libredtap.so"
 #endif
 
-#define REDTAP_DEFAULT_LISTEN_HOST   "127.0.0.1"
-#define REDTAP_DEFAULT_LISTEN_PORT   9464
-#define REDTAP_DEFAULT_MAX_SERIES    2000
-#define REDTAP_DEFAULT_RINGBUF_BYTES (8u << 20)
+#define REDTAP_DEFAULT_LISTEN_HOST    "127.0.0.1"
+#define REDTAP_DEFAULT_LISTEN_PORT    9464
+#define REDTAP_DEFAULT_MAX_SERIES     2000
+#define REDTAP_DEFAULT_SERIES_TTL_S   300 /* Prometheus' staleness is 5 min */
+#define REDTAP_DEFAULT_CONNS_PER_IP   32
+#define REDTAP_DEFAULT_RINGBUF_BYTES  (8u << 20)
+#define REDTAP_DEFAULT_TRACES_SLOW_MS "1000"
 
 /* Exit statuses documented in --help and redtap(8). */
 enum redtap_exit {
@@ -56,8 +62,12 @@ enum redtap_command { CMD_AGENT, CMD_RUN, CMD_VERSION, CMD_HELP };
 
 struct redtap_config {
 	/* Prometheus endpoint */
-	char listen_host[256]; /* default "127.0.0.1"; stored without IPv6 brackets */
-	uint16_t listen_port;  /* default 9464, 1..65535 */
+	char listen_host[256];		   /* default "127.0.0.1"; stored without IPv6 brackets */
+	uint16_t listen_port;		   /* default 9464, 1..65535 */
+	char metrics_tls_cert[4096];	   /* PEM certificate: HTTPS; "" = plain HTTP */
+	char metrics_tls_key[4096];	   /* its PEM private key */
+	char metrics_token_file[4096];	   /* bearer token /metrics asks for; "" = none */
+	uint32_t metrics_max_conns_per_ip; /* default 32, 1..65535 (non-loopback peers) */
 	/* process selection: empty lists = every process on the node; a process
 	 * is selected when it matches any entry of any list */
 	pid_t *pids;
@@ -69,13 +79,24 @@ struct redtap_config {
 	/* routes and cardinality */
 	char **routes; /* user route patterns like "/users/{id}" */
 	size_t nroutes;
-	uint32_t max_series; /* per metric, default 2000, 1..1000000 */
+	uint32_t max_series;   /* per metric, default 2000, 1..1000000 */
+	uint32_t series_ttl_s; /* idle series expire; default 300 s, 0 = never, ..31536000 */
 	/* kernel capture */
 	uint32_t capture_bytes; /* default 256, 16..8192 */
 	uint32_t ringbuf_bytes; /* default 8 MiB; power of two, 64 KiB .. 1 GiB */
 	/* shim */
 	char shim_path[4096]; /* default REDTAP_SHIM_DEFAULT_PATH */
 	bool no_bpf;	      /* shim-only mode: no eBPF, no root needed */
+	char shim_ring[4096]; /* shim-only mode's ring file; "" = /dev/shm/redtap-shim-UID */
+	/* OTLP export: the exporter's settings, with traces_url and metrics_url
+	 * resolved by config_parse() (or config_resolve()) from otlp_endpoints */
+	struct otlp_config otlp;
+	struct otlp_endpoints otlp_endpoints;
+	/* traces */
+	struct sampler sampler; /* OTEL_TRACES_SAMPLER(_ARG); parentbased_always_on */
+	char traces_slow[1024]; /* "MS[,/route=MS...]", checked; default "1000" */
+	char **critical_routes; /* always keep traces of these routes */
+	size_t ncritical;
 	/* logging */
 	int log_level; /* enum log_level: 0 error, 1 warn, 2 info (default), 3 debug */
 	bool log_json;
@@ -104,6 +125,21 @@ void config_release(struct redtap_config *c);
  */
 int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_command *cmd,
 		 char *errbuf, size_t errlen);
+
+/*
+ * Applies the environment on top of c, as one layer (an empty variable is
+ * unset). From the environment, malformed OTEL_* numbers and enums are
+ * logged and ignored, as OpenTelemetry asks. Returns 0 or -EINVAL/-ENOMEM
+ * with one sentence in errbuf.
+ */
+int config_load_env(struct redtap_config *c, char *errbuf, size_t errlen);
+
+/*
+ * Derives what depends on several settings once every layer is in: the
+ * OTLP URL of each signal (see otlp_config_resolve()). config_parse() calls
+ * it last. Returns 0 or -EINVAL with one sentence in errbuf.
+ */
+int config_resolve(struct redtap_config *c, char *errbuf, size_t errlen);
 
 /*
  * Loads the YAML file path into c, as one layer: values it names override

@@ -26,15 +26,16 @@ static void print_indented(FILE *out, const char *text, int indent)
 	}
 }
 
-/* "Default: 256.  Env: REDTAP_CAPTURE_BYTES.  File: capture.bytes." on one line when it fits. */
-static void print_facts(FILE *out, const struct setting *st)
+/* "Default: 256.  Env: REDTAP_CAPTURE_BYTES.  File: capture.bytes." on one line when it
+ * fits. with_env: name the variables of the option too. */
+static void print_facts(FILE *out, const struct setting *st, bool with_env)
 {
 	char facts[4][160], line[640] = "";
 	size_t n = 0, off = 0;
 
 	if (st->def)
 		snprintf(facts[n++], sizeof(facts[0]), "Default: %s.", st->def);
-	for (size_t i = 0; i < nsettings; i++) {
+	for (size_t i = 0; with_env && i < nsettings; i++) {
 		if (settings[i].val == st->val && settings[i].env) {
 			if (off == 0)
 				off = (size_t)snprintf(facts[n], sizeof(facts[0]), "Env: %s",
@@ -73,13 +74,31 @@ static void print_options(FILE *out, bool run_only)
 			fprintf(out, "    --%s", st->name);
 		fprintf(out, "%s%s\n", st->arg ? " " : "", st->arg ? st->arg : "");
 		print_indented(out, st->help, HELP_INDENT);
-		print_facts(out, st);
+		print_facts(out, st, true);
 		fputc('\n', out);
 	}
 }
 
+/* Every YAML key with its default, in the order of the table. */
+static void print_file_keys(FILE *out)
+{
+	for (size_t i = 0; i < nsettings; i++) {
+		const struct setting *st = &settings[i];
+
+		if (st->key)
+			fprintf(out, "        %-33s %s\n", st->key, st->def ? st->def : "");
+	}
+	fputc('\n', out);
+}
+
+/*
+ * The variables of options (one line each), then the settings that have no
+ * option, under the heading of their group, each with its help and facts.
+ */
 static void print_environment(FILE *out)
 {
+	const char *group = NULL;
+
 	fputs("ENVIRONMENT\n"
 	      "    Environment variables override the config file; options override\n"
 	      "    both. An empty variable counts as unset.\n",
@@ -87,28 +106,26 @@ static void print_environment(FILE *out)
 	for (size_t i = 0; i < nsettings; i++) {
 		const struct setting *st = &settings[i];
 
-		if (!st->env)
+		if (!st->env || st->group)
 			continue;
 		if (st->name)
 			fprintf(out, "    %-31sthe same as --%s\n", st->env, st->name);
 		else
 			fprintf(out, "    %-31s%s\n", st->env, st->help);
 	}
-	fputs("\n    Traces and metrics over OTLP/HTTP (read by the agent at start-up):\n"
-	      "    OTEL_EXPORTER_OTLP_ENDPOINT    base URL; /v1/traces and /v1/metrics are\n"
-	      "                                   added. Unset: no OTLP export\n"
-	      "    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, _METRICS_ENDPOINT  full URLs\n"
-	      "    OTEL_EXPORTER_OTLP_HEADERS, _TIMEOUT, _COMPRESSION (gzip)\n"
-	      "    OTEL_METRIC_EXPORT_INTERVAL    ms between metric pushes (60000)\n"
-	      "    OTEL_TRACES_SAMPLER, OTEL_TRACES_SAMPLER_ARG  head sampling\n"
-	      "                                   (parentbased_always_on)\n"
-	      "    OTEL_RESOURCE_ATTRIBUTES       added to every exported resource\n"
-	      "    REDTAP_TRACES_SLOW_MS          keep traces slower than MS, with\n"
-	      "                                   per-route values: 1000,/checkout=250\n"
-	      "    REDTAP_TRACES_CRITICAL_ROUTES  always keep traces of these routes\n"
-	      "    In wrapped programs: OTEL_SERVICE_NAME names the service,\n"
-	      "    REDTAP_DISABLE=1 turns the shim off.\n",
-	      out);
+	for (size_t i = 0; i < nsettings; i++) {
+		const struct setting *st = &settings[i];
+
+		if (!st->env || !st->group)
+			continue;
+		if (!group || strcmp(group, st->group)) {
+			group = st->group;
+			fprintf(out, "\n    %s:\n", group);
+		}
+		fprintf(out, "    %s\n", st->env);
+		print_indented(out, st->help, HELP_INDENT);
+		print_facts(out, st, false);
+	}
 	fputc('\n', out);
 }
 
@@ -170,22 +187,14 @@ static void print_agent_help(FILE *out)
 		     "    environment, the command line.\n"
 		     "\n");
 	print_options(out, false);
-	fprintf(out,
-		"CONFIGURATION FILE\n"
-		"    YAML, given by --config or REDTAP_CONFIG; no file is read otherwise.\n"
-		"    Every key is optional, and unknown keys are errors. A list given on a\n"
-		"    higher layer replaces the lower layer's list. The defaults:\n"
-		"\n"
-		"        prometheus: { listen: \"%s:%d\" }\n"
-		"        select: { pids: [], executables: [], ports: [] }\n"
-		"        routes: []\n"
-		"        limits: { max_series: %d }\n"
-		"        capture: { bytes: %d, ringbuf_size: 8M }\n"
-		"        shim: { path: %s, no_bpf: false }\n"
-		"        log: { level: info, format: text }\n"
-		"\n",
-		REDTAP_DEFAULT_LISTEN_HOST, REDTAP_DEFAULT_LISTEN_PORT, REDTAP_DEFAULT_MAX_SERIES,
-		RT_CAPTURE_DEFAULT, REDTAP_SHIM_DEFAULT_PATH);
+	fprintf(out, "CONFIGURATION FILE\n"
+		     "    YAML, given by --config or REDTAP_CONFIG; no file is read otherwise.\n"
+		     "    Every key is optional, and unknown keys are errors. A key a.b.c is\n"
+		     "    written a: { b: { c: VALUE } }; \"\" leaves a setting unset. A list\n"
+		     "    given on a higher layer replaces the lower layer's list. The keys\n"
+		     "    and their defaults:\n"
+		     "\n");
+	print_file_keys(out);
 	print_environment(out);
 	fprintf(out,
 		"METRICS\n"

@@ -28,12 +28,13 @@ struct src {
 	const char *what; /* "--capture-bytes", "REDTAP_CAPTURE_BYTES", "f.yaml:3: capture.bytes" */
 	char *errbuf;
 	size_t errlen;
-	unsigned int *replaced; /* bit per list already replaced on this layer */
-	bool env;		/* the value comes from the environment */
+	unsigned int *replaced;	  /* bit per list already replaced on this layer */
+	bool env;		  /* the value comes from the environment */
+	const struct setting *st; /* the row being applied (set by config_apply) */
 };
 
 enum kind { K_VALUE, K_FLAG, K_CONFIG, K_HELP, K_VERSION, K_SHIM_ENV };
-enum list { LIST_NONE, LIST_PIDS, LIST_EXES, LIST_PORTS, LIST_ROUTES };
+enum list { LIST_NONE, LIST_PIDS, LIST_EXES, LIST_PORTS, LIST_ROUTES, LIST_CRITICAL };
 
 typedef int (*setter_fn)(struct redtap_config *c, const char *v, const struct src *s);
 
@@ -53,7 +54,13 @@ struct setting {
 	 * (the OpenTelemetry rule for malformed values) instead of failing. */
 	bool lenient;
 	const char *group; /* heading of the section of ENVIRONMENT that lists an env-only row */
+	/* The field a generic setter writes: offsetof and sizeof in struct redtap_config. */
+	size_t off, size;
 };
+
+/* .off and .size of a field of struct redtap_config, for a generic setter. */
+#define CONFIG_FIELD(f)                                                                            \
+	.off = offsetof(struct redtap_config, f), .size = sizeof(((struct redtap_config *)0)->f)
 
 extern const struct setting settings[];
 extern const size_t nsettings;

@@ -65,7 +65,8 @@ static bool is_null(const yaml_node_t *n)
 static int yaml_apply(struct yaml_ctx *y, const struct setting *st, const yaml_node_t *n)
 {
 	char what[4400];
-	struct src s = {what, y->errbuf, y->errlen, &y->replaced, false};
+	struct src s = {
+	    .what = what, .errbuf = y->errbuf, .errlen = y->errlen, .replaced = &y->replaced};
 
 	if (n->type != YAML_SCALAR_NODE)
 		return yfail(y, n, "%s: expected a single value", st->key);
@@ -75,11 +76,14 @@ static int yaml_apply(struct yaml_ctx *y, const struct setting *st, const yaml_n
 
 static int yaml_value(struct yaml_ctx *y, const struct setting *st, yaml_node_t *v)
 {
-	struct src s = {st->key, y->errbuf, y->errlen, &y->replaced, false};
+	struct src s = {
+	    .what = st->key, .errbuf = y->errbuf, .errlen = y->errlen, .replaced = &y->replaced};
 
 	if (st->list == LIST_NONE) {
 		if (is_null(v))
 			return yfail(y, v, "%s: missing value", st->key);
+		if (v->type == YAML_SCALAR_NODE && !*scalar(v))
+			return 0; /* "" leaves the setting unset, as an empty variable does */
 		return yaml_apply(y, st, v);
 	}
 	config_list_begin(y->c, st->list, &s);

@@ -1,17 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * otlp_env.c - the OTLP exporter's configuration from the standard
- * OpenTelemetry environment variables ("OTLP Exporter Configuration" and
- * "Environment Variable Specification"): endpoints and the per-signal URL
- * rule, headers, timeouts, compression, protocol, exporter selection,
- * metric interval and batch span processor settings. See otlp.h and
- * otlp_env.h.
+ * otlp_env.c - the syntax and resolution of the OTLP exporter's settings,
+ * named as the standard OpenTelemetry environment variables name them ("OTLP
+ * Exporter Configuration" and "Environment Variable Specification"). The
+ * settings themselves are rows of the settings table (config.c), so they
+ * can also come from the config file; this file holds what those rows need:
+ * URL checks and the per-signal URL rule, header lists, exporter lists, and
+ * the final resolution into a struct otlp_config. See otlp.h and otlp_env.h.
  *
  * Rules followed: an empty variable is unset; a per-signal variable wins
- * over the generic one; enum values are case-insensitive; a value that does
- * not parse is reported with rt_warn and ignored. Only an unsupported
- * protocol or a malformed endpoint is an error, because going on would
- * silently send nothing.
+ * over the generic one; enum values are case-insensitive; from the
+ * environment, a value that does not parse is reported with rt_warn and
+ * ignored. Only an unsupported protocol or a malformed endpoint is an
+ * error, because going on would silently send nothing.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -21,16 +22,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "config.h"
 #include "log.h"
 #include "otlp.h"
 #include "otlp_env.h"
-
-static const char *env_get(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && *v ? v : NULL;
-}
 
 /* ---- URLs ---- */
 
@@ -181,51 +176,6 @@ void otlp_config_init(struct otlp_config *c)
 	c->metric_export_timeout_ms = 30000;
 }
 
-/* Reads a decimal number in [min, max] into *out; warns and keeps *out otherwise. */
-static void env_ulong(const char *name, unsigned long *out, unsigned long min, unsigned long max)
-{
-	const char *v = env_get(name);
-	unsigned long n;
-	char *end;
-
-	if (!v)
-		return;
-	while (isspace((unsigned char)*v))
-		v++;
-	errno = 0;
-	n = strtoul(v, &end, 10);
-	while (isspace((unsigned char)*end))
-		end++;
-	if (!isdigit((unsigned char)*v) || *end || errno || n < min || n > max) {
-		rt_warn("%s=\"%s\" ignored: expected a whole number from %lu to %lu", name,
-			getenv(name), min, max);
-		return;
-	}
-	*out = n;
-}
-
-static void env_uint(const char *name, unsigned *out, unsigned min)
-{
-	unsigned long v = *out;
-
-	env_ulong(name, &v, min, UINT_MAX);
-	*out = (unsigned)v;
-}
-
-static void env_compression(const char *name, enum otlp_compression *out)
-{
-	const char *v = env_get(name);
-
-	if (!v)
-		return;
-	if (!strcasecmp(v, "gzip"))
-		*out = OTLP_COMPRESSION_GZIP;
-	else if (!strcasecmp(v, "none"))
-		*out = OTLP_COMPRESSION_NONE;
-	else
-		rt_warn("%s=\"%s\" ignored: supported values are gzip and none", name, v);
-}
-
 struct header_buf {
 	char *out;
 	size_t len, cap;
@@ -262,53 +212,26 @@ static int header_add(void *ctx, const char *key, const char *val)
 	return 0;
 }
 
-/* Decodes the header list of variable name into out ("k=v,k2=v2"); false when unset. */
-static bool env_headers(const char *name, char *out, size_t cap)
+int otlp_headers_decode(const char *v, char *out, size_t cap, const char *what)
 {
-	struct header_buf h = {.out = out, .cap = cap, .var = name};
-	const char *v = env_get(name);
+	struct header_buf h = {.out = out, .cap = cap, .var = what};
+	int skipped;
 
-	if (!v)
-		return false;
 	out[0] = '\0';
-	if (otlp_kv_parse(v, true, header_add, &h) > 0)
-		rt_warn("%s: members that are not key=value (percent-encoded) were ignored", name);
-	return true;
+	skipped = otlp_kv_parse(v, true, header_add, &h);
+	if (skipped > 0)
+		rt_warn("%s: members that are not key=value (percent-encoded) were ignored", what);
+	return skipped;
 }
 
-struct signal_env {
-	const char *name, *path;
-	const char *exporter, *endpoint, *headers, *timeout, *compression, *protocol;
-};
-
-static const struct signal_env signal_env[2] = {
-    [OTLP_TRACES] = {"traces", "v1/traces", "OTEL_TRACES_EXPORTER",
-		     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
-		     "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
-		     "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"},
-    [OTLP_METRICS] = {"metrics", "v1/metrics", "OTEL_METRICS_EXPORTER",
-		      "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
-		      "OTEL_EXPORTER_OTLP_METRICS_TIMEOUT",
-		      "OTEL_EXPORTER_OTLP_METRICS_COMPRESSION",
-		      "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"},
-};
-
-/*
- * OTEL_<SIGNAL>_EXPORTER: a comma-separated list, default "otlp". Returns
- * whether otlp is in it; *explicit tells whether the variable named it.
- */
-static bool exporter_wants_otlp(const char *var, bool *explicit)
+enum otlp_exporter_choice otlp_exporter_parse(const char *v, const char *what)
 {
-	const char *v = env_get(var), *p;
 	bool otlp = false;
 
-	*explicit = false;
-	if (!v)
-		return true;
-	for (p = v; *p;) {
-		const char *b = p, *e = p + strcspn(p, ",");
+	while (*v) {
+		const char *b = v, *e = v + strcspn(v, ",");
 
-		p = *e ? e + 1 : e;
+		v = *e ? e + 1 : e;
 		trim(&b, &e);
 		if (e - b == 4 && !strncasecmp(b, "otlp", 4))
 			otlp = true;
@@ -316,57 +239,50 @@ static bool exporter_wants_otlp(const char *var, bool *explicit)
 			 !(e - b == 10 && !strncasecmp(b, "prometheus", 10)))
 			/* prometheus is what redtap's /metrics endpoint serves anyway */
 			rt_warn("%s: exporter \"%.*s\" is not supported by redtap and was ignored",
-				var, (int)(e - b), b);
+				what, (int)(e - b), b);
 	}
-	*explicit = otlp;
-	return otlp;
+	return otlp ? OTLP_EXPORTER_OTLP : OTLP_EXPORTER_OFF;
 }
 
-static int signal_from_env(struct otlp_config *c, enum otlp_signal sig, char *err, size_t errlen)
+/* The names of each signal's settings, for messages and the default path. */
+static const struct {
+	const char *path, *protocol_var;
+} signal_names[2] = {
+    [OTLP_TRACES] = {"v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (otlp.traces.protocol)"},
+    [OTLP_METRICS] = {"v1/metrics", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL (otlp.metrics.protocol)"},
+};
+
+static int signal_resolve(struct otlp_config *c, const struct otlp_endpoints *e,
+			  enum otlp_signal sig, char *err, size_t errlen)
 {
-	const struct signal_env *s = &signal_env[sig];
 	char *url = sig == OTLP_TRACES ? c->traces_url : c->metrics_url;
 	size_t urlsz = sizeof(c->traces_url);
-	const char *endpoint = env_get(s->endpoint), *base = env_get("OTEL_EXPORTER_OTLP_ENDPOINT");
-	const char *proto_var = s->protocol, *proto = env_get(s->protocol);
-	bool explicit;
-	int rc;
+	const char *proto = e->signal[sig].protocol, *proto_var = signal_names[sig].protocol_var;
 
 	url[0] = '\0';
-	if (!exporter_wants_otlp(s->exporter, &explicit))
+	if (e->signal[sig].exporter == OTLP_EXPORTER_OFF)
 		return 0;
-	if (endpoint) {
-		if (!otlp_url_valid(endpoint) || strlen(endpoint) >= urlsz) {
-			snprintf(
-			    err, errlen,
-			    "%s=\"%s\" is not a valid endpoint: use an http:// or https:// URL "
-			    "of at most %zu characters",
-			    s->endpoint, endpoint, urlsz - 1);
-			return -EINVAL;
-		}
-		snprintf(url, urlsz, "%s", endpoint);
-	} else if (base || explicit) {
-		rc = otlp_url_join(url, urlsz, base ? base : OTLP_DEFAULT_ENDPOINT, s->path);
-		if (rc) {
+	if (e->signal[sig].endpoint[0]) {
+		snprintf(url, urlsz, "%s", e->signal[sig].endpoint);
+	} else if (e->endpoint[0] || e->signal[sig].exporter == OTLP_EXPORTER_OTLP) {
+		if (otlp_url_join(url, urlsz, e->endpoint[0] ? e->endpoint : OTLP_DEFAULT_ENDPOINT,
+				  signal_names[sig].path)) {
 			url[0] = '\0';
-			snprintf(
-			    err, errlen,
-			    "OTEL_EXPORTER_OTLP_ENDPOINT=\"%s\" is not a valid endpoint: use an "
-			    "http:// or https:// URL of at most %zu characters",
-			    base, urlsz - 1 - strlen(s->path));
-			return -EINVAL;
+			snprintf(err, errlen, "OTEL_EXPORTER_OTLP_ENDPOINT: \"%s\" is too long",
+				 e->endpoint);
+			return -ENAMETOOLONG;
 		}
 	} else {
 		return 0; /* no endpoint at all: this signal is off */
 	}
-	if (!proto) {
-		proto_var = "OTEL_EXPORTER_OTLP_PROTOCOL";
-		proto = env_get(proto_var);
+	if (!proto[0]) {
+		proto = e->protocol;
+		proto_var = "OTEL_EXPORTER_OTLP_PROTOCOL (otlp.protocol)";
 	}
-	if (proto && strcasecmp(proto, "http/protobuf")) {
+	if (proto[0] && strcasecmp(proto, "http/protobuf")) {
 		url[0] = '\0';
 		snprintf(err, errlen,
-			 "%s=\"%s\" is not supported: redtap sends OTLP over HTTP with protobuf "
+			 "%s: \"%s\" is not supported: redtap sends OTLP over HTTP with protobuf "
 			 "encoding only (set it to http/protobuf, or unset it)",
 			 proto_var, proto);
 		return -EINVAL;
@@ -374,63 +290,49 @@ static int signal_from_env(struct otlp_config *c, enum otlp_signal sig, char *er
 	return 0;
 }
 
-int otlp_config_from_env(struct otlp_config *c, char *err, size_t errlen)
+int otlp_config_resolve(struct otlp_config *c, const struct otlp_endpoints *e, char *err,
+			size_t errlen)
 {
-	const char *disabled = env_get("OTEL_SDK_DISABLED"), *ra;
-	enum otlp_compression comp = OTLP_COMPRESSION_NONE;
-	unsigned long n;
 	int rc;
 
-	otlp_config_init(c);
 	if (errlen)
 		err[0] = '\0';
-	if (disabled && !strcasecmp(disabled, "true"))
-		return 0;
-	for (int sig = OTLP_TRACES; sig <= OTLP_METRICS; sig++) {
-		rc = signal_from_env(c, sig, err, errlen);
-		if (rc) {
-			c->traces_url[0] = c->metrics_url[0] = '\0';
-			return rc;
-		}
-	}
-
-	env_headers("OTEL_EXPORTER_OTLP_HEADERS", c->headers, sizeof(c->headers));
-	env_uint("OTEL_EXPORTER_OTLP_TIMEOUT", &c->timeout_ms, 1);
-	env_compression("OTEL_EXPORTER_OTLP_COMPRESSION", &comp);
-	c->gzip = comp == OTLP_COMPRESSION_GZIP;
-
-	env_headers(signal_env[OTLP_TRACES].headers, c->traces_headers, sizeof(c->traces_headers));
-	env_headers(signal_env[OTLP_METRICS].headers, c->metrics_headers,
-		    sizeof(c->metrics_headers));
-	env_uint(signal_env[OTLP_TRACES].timeout, &c->traces_timeout_ms, 1);
-	env_uint(signal_env[OTLP_METRICS].timeout, &c->metrics_timeout_ms, 1);
-	env_compression(signal_env[OTLP_TRACES].compression, &c->traces_compression);
-	env_compression(signal_env[OTLP_METRICS].compression, &c->metrics_compression);
-
-	env_uint("OTEL_METRIC_EXPORT_INTERVAL", &c->metric_interval_ms, 1);
-	env_uint("OTEL_METRIC_EXPORT_TIMEOUT", &c->metric_export_timeout_ms, 1);
-	env_uint("OTEL_BSP_SCHEDULE_DELAY", &c->batch_delay_ms, 1);
-	env_uint("OTEL_BSP_EXPORT_TIMEOUT", &c->batch_export_timeout_ms, 1);
-	n = c->queue_max_spans;
-	env_ulong("OTEL_BSP_MAX_QUEUE_SIZE", &n, 1, 1UL << 24);
-	c->queue_max_spans = n;
-	n = c->batch_max_spans;
-	env_ulong("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &n, 1, 1UL << 24);
-	c->batch_max_spans = n;
+	c->traces_url[0] = c->metrics_url[0] = '\0';
 	if (c->batch_max_spans > c->queue_max_spans) {
 		rt_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE (%zu) is larger than "
 			"OTEL_BSP_MAX_QUEUE_SIZE (%zu); using %zu",
 			c->batch_max_spans, c->queue_max_spans, c->queue_max_spans);
 		c->batch_max_spans = c->queue_max_spans;
 	}
-
-	ra = env_get("OTEL_RESOURCE_ATTRIBUTES");
-	if (ra) {
-		if (strlen(ra) >= sizeof(c->resource_attrs))
-			rt_warn("OTEL_RESOURCE_ATTRIBUTES ignored: longer than %zu bytes",
-				sizeof(c->resource_attrs) - 1);
-		else
-			snprintf(c->resource_attrs, sizeof(c->resource_attrs), "%s", ra);
+	if (e->disabled)
+		return 0;
+	for (int sig = OTLP_TRACES; sig <= OTLP_METRICS; sig++) {
+		rc = signal_resolve(c, e, sig, err, errlen);
+		if (rc) {
+			c->traces_url[0] = c->metrics_url[0] = '\0';
+			return rc;
+		}
 	}
 	return 0;
+}
+
+int otlp_config_from_env(struct otlp_config *c, char *err, size_t errlen)
+{
+	struct redtap_config *rc = malloc(sizeof(*rc));
+	int ret;
+
+	otlp_config_init(c);
+	if (errlen)
+		err[0] = '\0';
+	if (!rc)
+		return -ENOMEM;
+	config_init(rc);
+	ret = config_load_env(rc, err, errlen);
+	if (!ret)
+		ret = config_resolve(rc, err, errlen);
+	if (!ret)
+		*c = rc->otlp;
+	config_release(rc);
+	free(rc);
+	return ret;
 }
