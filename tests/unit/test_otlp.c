@@ -212,6 +212,14 @@ static void script(int status, const char *retry_after, unsigned delay_ms)
 	pthread_mutex_unlock(&srv.lock);
 }
 
+static void script_body(int status, const uint8_t *body, size_t len)
+{
+	pthread_mutex_lock(&srv.lock);
+	srv.script[srv.nscript++] =
+	    (struct answer){.status = status, .body = body, .body_len = len};
+	pthread_mutex_unlock(&srv.lock);
+}
+
 static int nreq(void)
 {
 	int n;
@@ -322,6 +330,72 @@ static void test_retry_after_then_success(void **state)
 	assert_true(srv.req[3].at_ns - srv.req[2].at_ns >= 450000000ULL);
 	assert_true(now_ns() - t0 < 7000000000ULL);
 	otlp_http_free(h);
+}
+
+/* A collector answering "Retry-After: 0" over and over cannot make the exporter spin. */
+static void test_retry_after_zero_floor(void **state)
+{
+	char u[128];
+	struct otlp_http *h;
+	struct otlp_sender s;
+	struct otlp_send_result res;
+	uint64_t t0;
+
+	(void)state;
+	url(u, sizeof(u), srv.port, "/v1/traces");
+	h = otlp_http_new(u, NULL, false);
+	sender_init(&s, h);
+	for (int i = 0; i < MAX_SCRIPT; i++)
+		script(429, "0", 0);
+	t0 = now_ns();
+	/* pauses of 250, 250, 500, 1000 ms: at most 4 requests in 1.9 s, where all
+	 * 8 scripted answers and the 200 after them would come without the floor */
+	assert_int_equal(otlp_send(&s, (const uint8_t *)"x", 1, t0 + 1900000000ULL, &res),
+			 -ETIMEDOUT);
+	assert_in_range(nreq(), 3, 4);
+	assert_true(srv.req[1].at_ns - srv.req[0].at_ns >= 240000000ULL);
+	assert_true(now_ns() - t0 < 2500000000ULL);
+	otlp_http_free(h);
+}
+
+/* A huge response body is cut off after OTLP_HTTP_READ_MAX bytes; the status counts. */
+static void test_huge_body_cut(void **state)
+{
+	size_t big = 64 * 1024 * 1024;
+	struct otlp_http_result r;
+	uint8_t *body = malloc(big);
+	struct otlp_http *h;
+	char u[128];
+	uint64_t t0;
+
+	(void)state;
+	assert_non_null(body);
+	memset(body, 'z', big);
+	url(u, sizeof(u), srv.port, "/v1/traces");
+	h = otlp_http_new(u, NULL, false);
+	assert_non_null(h);
+	script_body(200, body, big);
+	script_body(503, body, big);
+	t0 = now_ns();
+	assert_int_equal(otlp_http_post(h, (const uint8_t *)"x", 1, 5000, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_true(r.body_cut);
+	assert_int_equal(r.body_len, OTLP_HTTP_BODY_MAX);
+	assert_int_equal(otlp_http_post(h, (const uint8_t *)"x", 1, 5000, NULL, &r), 0);
+	assert_int_equal(r.status, 503);
+	assert_true(r.body_cut);
+	/* both well before the 5 s timeout: reading stopped at the cap */
+	assert_true(now_ns() - t0 < 3000000000ULL);
+	/* a normal answer on the same handle afterwards */
+	assert_int_equal(otlp_http_post(h, (const uint8_t *)"x", 1, 5000, NULL, &r), 0);
+	assert_int_equal(r.status, 200);
+	assert_false(r.body_cut);
+	otlp_http_free(h);
+	/* the server thread may still be sending: stop it before freeing the body */
+	server_stop(NULL);
+	free(body);
+	memset(&srv, 0, sizeof(srv));
+	assert_int_equal(server_start(NULL), 0);
 }
 
 static void test_not_retried(void **state)
@@ -654,6 +728,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_post_headers_gzip, server_start, server_stop),
 	    cmocka_unit_test_setup_teardown(test_retry_after_then_success, server_start,
 					    server_stop),
+	    cmocka_unit_test_setup_teardown(test_retry_after_zero_floor, server_start, server_stop),
+	    cmocka_unit_test_setup_teardown(test_huge_body_cut, server_start, server_stop),
 	    cmocka_unit_test_setup_teardown(test_not_retried, server_start, server_stop),
 	    cmocka_unit_test(test_refused_until_deadline),
 	    cmocka_unit_test_setup_teardown(test_retry_after_past_deadline, server_start,

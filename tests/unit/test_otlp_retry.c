@@ -116,12 +116,23 @@ static void test_backoff(void **state)
 	assert_int_not_equal(seed, 0);
 }
 
+static void test_retry_after_floor(void **state)
+{
+	(void)state;
+	assert_int_equal(otlp_retry_after_floor_ms(1), OTLP_RETRY_AFTER_MIN_MS);
+	assert_int_equal(otlp_retry_after_floor_ms(2), OTLP_RETRY_AFTER_MIN_MS);
+	assert_int_equal(otlp_retry_after_floor_ms(3), 2 * OTLP_RETRY_AFTER_MIN_MS);
+	assert_int_equal(otlp_retry_after_floor_ms(4), 4 * OTLP_RETRY_AFTER_MIN_MS);
+	assert_int_equal(otlp_retry_after_floor_ms(40), OTLP_BACKOFF_MAX_MS);
+	assert_int_equal(otlp_retry_after_floor_ms(UINT32_MAX), OTLP_BACKOFF_MAX_MS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_retryable),	      cmocka_unit_test(test_retry_after_seconds),
 	    cmocka_unit_test(test_retry_after_dates), cmocka_unit_test(test_retry_after_invalid),
-	    cmocka_unit_test(test_backoff),
+	    cmocka_unit_test(test_backoff),	      cmocka_unit_test(test_retry_after_floor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

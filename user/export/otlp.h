@@ -12,8 +12,11 @@
  * stops both.
  *
  * Delivery: retries only on 429/502/503/504 and connection failures,
- * honouring Retry-After, else exponential backoff with jitter, within a
- * bounded time per batch; other answers are not retried. Memory stays
+ * honouring Retry-After (but never sooner than otlp_retry_after_floor_ms()),
+ * else exponential backoff with jitter, within a bounded time per batch
+ * (OTEL_BSP_EXPORT_TIMEOUT); other answers are not retried. The collector
+ * is not trusted: each request ends at its timeout, response bodies are read
+ * up to 1 MiB and kept up to 64 KiB, headers up to 64 KiB (otlp_http.h). Memory stays
  * bounded when the collector is down: the span queue drops its OLDEST span
  * when full and counts it.
  *

@@ -5,6 +5,11 @@
  *
  * Redirects are not followed (the OTLP spec leaves them to the client; a
  * POST body would have to be re-sent) and only http/https are allowed.
+ *
+ * The collector is not trusted with the daemon's time or memory: a request
+ * never outlives its timeout, at most OTLP_HTTP_BODY_MAX response bytes are
+ * kept, and a response whose body or headers go beyond OTLP_HTTP_READ_MAX or
+ * OTLP_HTTP_HEADERS_MAX is cut off there (the status still counts).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -30,6 +35,9 @@ struct otlp_http {
 	char retry_after[64];
 	uint8_t *body;
 	size_t body_len;
+	uint64_t body_read;    /* response body bytes received, kept or not */
+	uint64_t headers_read; /* response header bytes received */
+	bool cut;	       /* we stopped reading a response that was too large */
 };
 
 uint64_t otlp_mono_ns(void)
@@ -90,6 +98,11 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *ctx)
 	struct otlp_http *h = ctx;
 	size_t n = size * nmemb, keep = n;
 
+	h->body_read += n;
+	if (h->body_read > OTLP_HTTP_READ_MAX) {
+		h->cut = true;
+		return 0; /* fails the transfer; otlp_http_post() keeps the status */
+	}
 	if (h->body_len + keep > OTLP_HTTP_BODY_MAX)
 		keep = OTLP_HTTP_BODY_MAX - h->body_len;
 	if (keep) {
@@ -109,6 +122,9 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 	struct otlp_http *h = ctx;
 	size_t n = size * nmemb;
 
+	h->headers_read += n;
+	if (h->headers_read > OTLP_HTTP_HEADERS_MAX)
+		return 0; /* fails the transfer: no response */
 	/* a new response (after 100 Continue, say) starts over */
 	if (n >= 5 && !strncmp(data, "HTTP/", 5))
 		h->retry_after[0] = '\0';
@@ -122,7 +138,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 			vl--;
 		if (vl >= sizeof(h->retry_after))
 			vl = sizeof(h->retry_after) - 1;
-		memcpy(h->retry_after, v, vl);
+		for (size_t i = 0; i < vl; i++) /* it may be logged: no control bytes */
+			h->retry_after[i] = (unsigned char)v[i] < 0x20 || v[i] == 0x7f ? '?' : v[i];
 		h->retry_after[vl] = '\0';
 	}
 	return n;
@@ -257,6 +274,9 @@ int otlp_http_post(struct otlp_http *h, const uint8_t *body, size_t len, unsigne
 
 	memset(r, 0, sizeof(*r));
 	h->body_len = 0;
+	h->body_read = 0;
+	h->headers_read = 0;
+	h->cut = false;
 	h->retry_after[0] = '\0';
 	h->errbuf[0] = '\0';
 	h->aborted = false;
@@ -278,6 +298,11 @@ int otlp_http_post(struct otlp_http *h, const uint8_t *body, size_t len, unsigne
 	snprintf(r->retry_after, sizeof(r->retry_after), "%s", h->retry_after);
 	r->body = h->body;
 	r->body_len = h->body_len;
+	if (rc == CURLE_WRITE_ERROR && h->cut) {
+		/* The head came in full: the answer counts, the rest of the body is not read. */
+		r->body_cut = true;
+		rc = CURLE_OK;
+	}
 	if (rc != CURLE_OK) {
 		r->aborted = h->aborted;
 		snprintf(r->error, sizeof(r->error), "%s",

@@ -18,12 +18,17 @@
 #include <stdint.h>
 
 #define OTLP_HTTP_BODY_MAX (64 * 1024) /* response bytes kept; the rest is discarded */
+/* Response body bytes read at most: a longer body is cut off (r->body_cut). */
+#define OTLP_HTTP_READ_MAX (1024 * 1024)
+/* Response header bytes read at most: more fails the request (no response). */
+#define OTLP_HTTP_HEADERS_MAX (64 * 1024)
 
 struct otlp_http;
 
 struct otlp_http_result {
 	long status;	      /* HTTP status; 0 when no response came */
 	bool aborted;	      /* stopped because the abort deadline passed */
+	bool body_cut;	      /* the body was longer than OTLP_HTTP_READ_MAX: not read to its end */
 	char retry_after[64]; /* the Retry-After header of the final response, "" if none */
 	char error[256];      /* what failed when status is 0 */
 	const uint8_t *body;  /* response body (at most OTLP_HTTP_BODY_MAX bytes) */

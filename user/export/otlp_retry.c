@@ -85,6 +85,15 @@ int otlp_retry_after_parse(const char *value, time_t now, uint64_t *delay_ms)
 	return -EINVAL;
 }
 
+uint64_t otlp_retry_after_floor_ms(unsigned attempt)
+{
+	uint64_t least = OTLP_RETRY_AFTER_MIN_MS;
+
+	for (unsigned i = 2; i < attempt && least < OTLP_BACKOFF_MAX_MS; i++)
+		least *= 2;
+	return least < OTLP_BACKOFF_MAX_MS ? least : OTLP_BACKOFF_MAX_MS;
+}
+
 static uint64_t xorshift64(uint64_t *s)
 {
 	uint64_t x = *s ? *s : 0x9e3779b97f4a7c15ULL;

@@ -15,6 +15,8 @@
 
 #define OTLP_BACKOFF_INITIAL_MS 1000
 #define OTLP_BACKOFF_MAX_MS	16000
+/* Least pause honoured for a Retry-After at the first two retries (see below). */
+#define OTLP_RETRY_AFTER_MIN_MS 250
 
 /* Whether an HTTP status is retried (OTLP/HTTP spec: 429, 502, 503, 504). */
 bool otlp_status_retryable(long status);
@@ -26,6 +28,14 @@ bool otlp_status_retryable(long status);
  * day. Returns 0 and *delay_ms, or -EINVAL when the value is neither.
  */
 int otlp_retry_after_parse(const char *value, time_t now, uint64_t *delay_ms);
+
+/*
+ * The least pause before retry number attempt (1 = first retry) when the
+ * collector sent a Retry-After: OTLP_RETRY_AFTER_MIN_MS for the first two,
+ * then doubling up to OTLP_BACKOFF_MAX_MS. A shorter Retry-After (such as
+ * "0") is raised to it, so that a collector cannot make the exporter spin.
+ */
+uint64_t otlp_retry_after_floor_ms(unsigned attempt);
 
 /*
  * The pause before retry number attempt (1 = first retry): the exponential

@@ -47,6 +47,14 @@ static void excerpt(char *out, size_t outlen, const uint8_t *body, size_t len)
 	out[o] = '\0';
 }
 
+/* Replaces control bytes in a collector's text, so that it cannot forge log lines. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = ' ';
+}
+
 static void log_failure(struct otlp_sender *s, const char *why)
 {
 	uint64_t unlogged;
@@ -87,6 +95,7 @@ static void on_accepted(struct otlp_sender *s, const struct otlp_http_result *hr
 		res->rejected = 0;
 		return;
 	}
+	printable(msg);
 	if ((res->rejected > 0 || msg[0]) && may_log(s, &unlogged))
 		rt_warn("otlp %s: partial success: the collector rejected %lld%s%s%s", s->what,
 			(long long)res->rejected, msg[0] ? ": " : "", msg,
@@ -139,12 +148,16 @@ int otlp_send(struct otlp_sender *s, const uint8_t *body, size_t len, uint64_t d
 			log_failure(s, "stopped at shutdown");
 			return -ETIMEDOUT;
 		}
-		/* retryable: Retry-After wins, else exponential backoff */
+		/* retryable: Retry-After wins (within a floor), else exponential backoff */
 		if (rc || !hr.retry_after[0] ||
-		    otlp_retry_after_parse(hr.retry_after, time(NULL), &delay_ms))
+		    otlp_retry_after_parse(hr.retry_after, time(NULL), &delay_ms)) {
 			delay_ms = otlp_backoff_ms(++attempt, &s->seed);
-		else
-			attempt++;
+		} else {
+			uint64_t least = otlp_retry_after_floor_ms(++attempt);
+
+			if (delay_ms < least)
+				delay_ms = least;
+		}
 		now = otlp_mono_ns();
 		end = effective_deadline(s, deadline_ns);
 		if (now + delay_ms * MS >= end) {
