@@ -60,7 +60,7 @@ CORE_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(OUTPUT)/user/ver
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean run test unit e2e install format lint bench deps FORCE
+.PHONY: all clean run test unit e2e install format lint bench deps fuzz FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
@@ -70,6 +70,7 @@ include preload/preload.mk
 -include proto/proto.mk
 -include bench/bench.mk
 include tests/e2e/apps/apps.mk
+-include tests/fuzz/fuzz.mk
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/preload:
 	$(Q)mkdir -p $@

@@ -23,6 +23,8 @@ suite() {
 suite lint make -s lint
 suite unit make -s unit
 suite unit-asan make -s OUTPUT=build-asan SANITIZER=address,undefined unit
+# every fuzz target for 10 s (clang, ASan, UBSan); `make fuzz` runs them longer
+suite fuzz make -s fuzz FUZZ_SECONDS=10
 suite e2e tests/e2e/run.sh
 [ -x tests/shim/run.sh ] && suite shim tests/shim/run.sh
 [ -x tests/rules/run.sh ] && suite rules tests/rules/run.sh

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * fuzz_http1.c - fuzz target for the HTTP/1.x sniffer and stream parser
+ * (user/proto/http1.c), which parse bytes any remote client or server sends.
+ *
+ * Input: byte 0 picks requests or responses (bit 0) and whether to call
+ * http1_stream_end_unknown() between chunks (bit 1); then chunks of
+ * [u16 cap_len][u16 unseen bytes][cap_len bytes]. Each chunk is copied into an
+ * exact-size buffer. Checks the documented invariants of every head.
+ */
+#include <stdbool.h>
+
+#include "fuzz.h"
+#include "http1.h"
+
+struct counts {
+	unsigned heads, ends;
+	bool busy_head; /* a head was reported and its end not yet */
+	bool is_request;
+};
+
+static unsigned on_head(void *ctx, const struct http1_head *h)
+{
+	struct counts *c = ctx;
+
+	fuzz_check(fuzz_has_nul(h->path, sizeof(h->path)));
+	fuzz_check(fuzz_has_nul(h->host, sizeof(h->host)));
+	fuzz_check(fuzz_has_nul(h->traceparent, sizeof(h->traceparent)));
+	fuzz_check(fuzz_has_nul(h->tracestate, sizeof(h->tracestate)));
+	fuzz_check(h->is_request == c->is_request);
+	fuzz_check(h->traceparent[0] == '\0' || strlen(h->traceparent) == 55);
+	if (!h->is_request && !h->truncated)
+		fuzz_check(h->status >= 100 && h->status <= 599);
+	fuzz_check(h->version_minor == 0 || h->version_minor == 1);
+	fuzz_check((const char *)http1_method_name(h->method) != NULL);
+	c->heads++;
+	/* Every other head claims no body, as a HEAD response would. */
+	return (c->heads & 1) ? HTTP1_F_NO_BODY : 0;
+}
+
+static void on_end(void *ctx)
+{
+	struct counts *c = ctx;
+
+	c->ends++;
+	fuzz_check(c->ends <= c->heads);
+}
+
+static void on_error(void *ctx, const char *reason)
+{
+	(void)ctx;
+	fuzz_check(reason && *reason);
+}
+
+static const struct http1_callbacks cbs = {
+    .on_head = on_head,
+    .on_end = on_end,
+    .on_error = on_error,
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fuzz_in in = {data, size};
+	struct counts c = {0};
+	struct http1_stream s;
+	unsigned mode;
+	uint8_t *det;
+
+	if (!size)
+		return 0;
+	/* The sniffer sees the raw input. */
+	det = malloc(size);
+	if (!det)
+		abort();
+	memcpy(det, data, size);
+	fuzz_check(http1_detect(det, size) <= HTTP1_DETECT_MORE);
+	free(det);
+
+	mode = fuzz_take_u(&in, 1);
+	c.is_request = !(mode & 1);
+	http1_stream_init(&s, c.is_request ? HTTP1_REQUESTS : HTTP1_RESPONSES, &cbs, &c);
+	while (in.left) {
+		size_t cap = fuzz_take_u(&in, 2);
+		uint64_t unseen = fuzz_take_u(&in, 2);
+		const uint8_t *p = fuzz_take(&in, &cap);
+		uint8_t *chunk = malloc(cap ? cap : 1);
+
+		if (!chunk)
+			abort();
+		memcpy(chunk, p, cap);
+		http1_stream_feed(&s, chunk, cap, cap + unseen);
+		free(chunk);
+		if ((mode & 2) && http1_stream_framing_unknown(&s))
+			http1_stream_end_unknown(&s);
+	}
+	http1_stream_close(&s);
+	fuzz_check(!http1_stream_busy(&s));
+	return 0;
+}
