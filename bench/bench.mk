@@ -2,7 +2,8 @@
 # (bench/run.sh) runs. Included by the top-level Makefile; owns
 # $(OUTPUT)/bench/.
 #
-#   floor       loads bpf/floor.bpf.c: empty programs on the agent's tracepoints
+#   floor       loads bench/floor.bpf.c: empty programs on the agent's tracepoints
+#               (built here only, never with the product)
 #   replay      feeds synthetic ring-buffer records to the daemon's modules
 #   shimcall    wrapped-call microbenchmark, linked against...
 #   libpq.so.5  ...a stub libpq whose calls return at once
@@ -17,9 +18,18 @@ bench: $(BENCH_BINS)
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)/bench
+# The floor expands bpf/tracepoints.h, the agent's own list of attach points.
+$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -MMD -MP -c $< -o $@
+
+$(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
 $(OUTPUT)/bench/replay: bench/replay.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)

@@ -16,6 +16,7 @@
 
 #include "redtap/event.h"
 #include "capture.bpf.h"
+#include "tracepoints.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -203,80 +204,6 @@ static __always_inline int exit_data(long ret)
 	return 0;
 }
 
-/* read/write-like syscalls: (fd, buf, count) */
-SEC("tracepoint/syscalls/sys_enter_read")
-int enter_read(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, RT_DIR_INGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_read")
-int exit_read(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_recvfrom")
-int enter_recvfrom(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, RT_DIR_INGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_recvfrom")
-int exit_recvfrom(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_write")
-int enter_write(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, RT_DIR_EGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_write")
-int exit_write(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_sendto")
-int enter_sendto(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, RT_DIR_EGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_sendto")
-int exit_sendto(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
-
-/* iovec syscalls: (fd, vec, vlen) */
-SEC("tracepoint/syscalls/sys_enter_readv")
-int enter_readv(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], STASH_IOV, RT_DIR_INGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_readv")
-int exit_readv(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_enter_writev")
-int enter_writev(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], STASH_IOV, RT_DIR_EGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_writev")
-int exit_writev(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
-
 /* msghdr syscalls: (fd, struct user_msghdr *, flags) */
 static __always_inline int enter_msg(__u32 fd, const struct user_msghdr *umsg, __u8 dir)
 {
@@ -291,45 +218,47 @@ static __always_inline int enter_msg(__u32 fd, const struct user_msghdr *umsg, _
 	return enter_data(fd, (__u64)m.msg_iov, m.msg_iovlen, STASH_IOV, dir);
 }
 
-SEC("tracepoint/syscalls/sys_enter_recvmsg")
-int enter_recvmsg(struct trace_event_raw_sys_enter *ctx)
+/* Where a data syscall's bytes are: the args column of RT_DATA_SYSCALLS. */
+enum data_args {
+	ARGS_BUF,  /* (fd, buf, count) */
+	ARGS_IOV,  /* (fd, iovec *, vlen) */
+	ARGS_MSG,  /* (fd, user_msghdr *, flags) */
+	ARGS_NONE, /* sendfile(out_fd, in_fd, ...): bytes on the socket, none seen */
+};
+
+/* args is a constant in every caller: the switch folds away. */
+static __always_inline int enter_args(struct trace_event_raw_sys_enter *ctx, enum data_args args,
+				      __u8 dir)
 {
-	return enter_msg(ctx->args[0], (const struct user_msghdr *)ctx->args[1], RT_DIR_INGRESS);
+	switch (args) {
+	case ARGS_BUF:
+		return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, dir);
+	case ARGS_IOV:
+		return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], STASH_IOV, dir);
+	case ARGS_MSG:
+		return enter_msg(ctx->args[0], (const struct user_msghdr *)ctx->args[1], dir);
+	default:
+		return enter_data(ctx->args[0], 0, 0, STASH_NONE, dir);
+	}
 }
 
-SEC("tracepoint/syscalls/sys_exit_recvmsg")
-int exit_recvmsg(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
+/* The enter/exit pair of every data syscall of bpf/tracepoints.h. */
+#define DATA_PROGS(sys, args, dir)                                                                 \
+	SEC("tracepoint/syscalls/sys_enter_" #sys)                                                 \
+	int enter_##sys(struct trace_event_raw_sys_enter *ctx)                                     \
+	{                                                                                          \
+		return enter_args(ctx, ARGS_##args, dir);                                          \
+	}                                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #sys)                                                  \
+	int exit_##sys(struct trace_event_raw_sys_exit *ctx)                                       \
+	{                                                                                          \
+		return exit_data(ctx->ret);                                                        \
+	}
 
-SEC("tracepoint/syscalls/sys_enter_sendmsg")
-int enter_sendmsg(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_msg(ctx->args[0], (const struct user_msghdr *)ctx->args[1], RT_DIR_EGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_sendmsg")
-int exit_sendmsg(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
-
-/* sendfile(out_fd, in_fd, offset, count): bytes on the socket, none seen. */
-SEC("tracepoint/syscalls/sys_enter_sendfile64")
-int enter_sendfile(struct trace_event_raw_sys_enter *ctx)
-{
-	return enter_data(ctx->args[0], 0, 0, STASH_NONE, RT_DIR_EGRESS);
-}
-
-SEC("tracepoint/syscalls/sys_exit_sendfile64")
-int exit_sendfile(struct trace_event_raw_sys_exit *ctx)
-{
-	return exit_data(ctx->ret);
-}
+RT_DATA_SYSCALLS(DATA_PROGS)
 
 /* accept/accept4 return the server side of a new connection. */
-static __always_inline int exit_accept(long ret)
+static __always_inline int accepted(long ret)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
@@ -342,13 +271,13 @@ static __always_inline int exit_accept(long ret)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int exit_accept4(struct trace_event_raw_sys_exit *ctx)
 {
-	return exit_accept(ctx->ret);
+	return accepted(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
-int exit_accept_plain(struct trace_event_raw_sys_exit *ctx)
+int exit_accept(struct trace_event_raw_sys_exit *ctx)
 {
-	return exit_accept(ctx->ret);
+	return accepted(ctx->ret);
 }
 
 SEC("tracepoint/syscalls/sys_enter_connect")
@@ -377,6 +306,12 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/*
+ * close(2) of a tracked socket ends its connection. A socket without an
+ * entry (evicted from the LRU, or never used for I/O) is reported too,
+ * with the newest generation so far: the daemon then closes whatever
+ * connection it still holds on that fd, so none outlives its socket.
+ */
 SEC("tracepoint/syscalls/sys_enter_close")
 int enter_close(struct trace_event_raw_sys_enter *ctx)
 {
@@ -387,21 +322,26 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 		struct rt_event_hdr hdr;
 		struct rt_conn_id conn;
 	} ev = {};
+	__u16 family;
 
 	if (!selected_tgid(key.tgid))
 		return 0;
 	ci = bpf_map_lookup_elem(&conns, &key);
-	if (!ci)
-		return 0;
-	if (ci->is_sock) {
-		fill_hdr(&ev.hdr, RT_EV_CONN_CLOSE, sizeof(ev));
-		ev.conn.tgid = key.tgid;
-		ev.conn.fd = key.fd;
+	if (ci) {
 		ev.conn.gen = ci->gen;
-		if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
-			count_drop(RT_DROP_RINGBUF_FULL);
+		bpf_map_delete_elem(&conns, &key);
+	} else {
+		struct file *file = fd_to_file(key.fd);
+
+		if (!file || !inet_stream_sock(file, &family))
+			return 0;
+		ev.conn.gen = conn_gen_seq;
 	}
-	bpf_map_delete_elem(&conns, &key);
+	fill_hdr(&ev.hdr, RT_EV_CONN_CLOSE, sizeof(ev));
+	ev.conn.tgid = key.tgid;
+	ev.conn.fd = key.fd;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
+		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }
 
@@ -436,30 +376,76 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* Listening ports, for the role of sockets opened before we started. */
+/*
+ * Processes whose selection the daemon has yet to decide (filter mode): it
+ * learns of an exec or a listen() from the ring buffer and selects the
+ * process a little later. Forks in between would escape selection, so the
+ * children of a pending process are reported (RT_EV_PROC_FORK) and are
+ * pending themselves, until the daemon has decided and deletes the entry
+ * (user/intake/capture.c). An LRU: an entry the daemon never deletes only
+ * costs a fork record per fork.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);  /* tgid */
+	__type(value, __u8); /* 1 */
+} pending SEC(".maps");
+
+static __always_inline void mark_pending(__u32 tgid)
+{
+	__u8 one = 1;
+
+	if (filter_enabled)
+		bpf_map_update_elem(&pending, &tgid, &one, BPF_ANY);
+}
+
+/*
+ * Listening ports, for the role of sockets opened before we started. The
+ * state change to TCP_LISTEN runs in the listen() caller's context: in
+ * filter mode it is reported, so that --port selection needs no /proc walk.
+ */
 SEC("tracepoint/sock/inet_sock_set_state")
 int sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
+	struct rt_listen_event ev = {};
 	__u16 port = ctx->sport;
 	__u8 one = 1;
+	__u32 tgid;
 
 	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
-	if (ctx->newstate == TCP_LISTEN)
-		bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
-	else if (ctx->oldstate == TCP_LISTEN)
+	if (ctx->oldstate == TCP_LISTEN) {
 		bpf_map_delete_elem(&listen_ports, &port);
+		return 0;
+	}
+	if (ctx->newstate != TCP_LISTEN)
+		return 0;
+	bpf_map_update_elem(&listen_ports, &port, &one, BPF_ANY);
+	tgid = bpf_get_current_pid_tgid() >> 32;
+	if (!filter_enabled || tgid == agent_tgid || select_bit(tgid))
+		return 0;
+	mark_pending(tgid);
+	fill_hdr(&ev.hdr, RT_EV_LISTEN, sizeof(ev));
+	ev.port = port;
+	ev.family = ctx->family;
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
+		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }
 
-static __always_inline void emit_proc(__u16 type, __u32 tgid, __u32 ppid)
+/* type's record for the thread group whose leader is p (the header's
+ * pid_tgid names the group, whoever runs). */
+static __always_inline void emit_proc(__u16 type, struct task_struct *p, __u32 ppid)
 {
 	struct rt_proc_event ev = {};
+	__u32 tgid = BPF_CORE_READ(p, tgid);
 
 	fill_hdr(&ev.hdr, type, sizeof(ev));
 	ev.hdr.pid_tgid = (__u64)tgid << 32 | tgid;
 	ev.ppid = ppid;
-	bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+	ev.start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
+	BPF_CORE_READ_STR_INTO(&ev.comm, p, comm);
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
@@ -471,32 +457,44 @@ int BPF_PROG(proc_exec, struct task_struct *p)
 
 	if (tgid == agent_tgid)
 		return 0;
-	emit_proc(RT_EV_PROC_EXEC, tgid, BPF_CORE_READ(p, real_parent, tgid));
+	if (!select_bit(tgid))
+		mark_pending(tgid);
+	emit_proc(RT_EV_PROC_EXEC, p, BPF_CORE_READ(p, real_parent, tgid));
 	return 0;
 }
 
+/*
+ * A thread group is gone when its last thread exits (signal->live is
+ * already 0 here): that one reports it, for every process, so that the
+ * daemon can forget each one it ever heard of. The leader may exit
+ * before its other threads; it is not the end of the process.
+ */
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid), pid = BPF_CORE_READ(p, pid);
 	__u64 id = (__u64)tgid << 32 | pid;
+	__u64 *w;
 
 	/* every exiting thread takes its stash entry with it */
 	bpf_map_delete_elem(&stash, &id);
-	if (pid != tgid || tgid == agent_tgid)
+	if (tgid == agent_tgid || BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	if (filter_enabled) {
-		__u64 *w = select_word(tgid);
-
-		if (!w || !((*w >> (tgid % 64)) & 1))
-			return 0; /* was not selected: nobody cares */
-		__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
+		bpf_map_delete_elem(&pending, &tgid);
+		w = select_word(tgid);
+		if (w && (*w >> (tgid % 64)) & 1)
+			__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
 	}
-	emit_proc(RT_EV_PROC_EXIT, tgid, 0);
+	emit_proc(RT_EV_PROC_EXIT, p, 0);
 	return 0;
 }
 
-/* A selected process's children are selected too (nginx workers). */
+/*
+ * A selected process's children are selected too (nginx workers). The
+ * children of a process whose selection is pending are reported, and
+ * pending too.
+ */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -506,10 +504,19 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (!filter_enabled || ctgid == ptgid || BPF_CORE_READ(child, pid) != ctgid)
 		return 0;
-	if (!select_bit(ptgid))
+	if (select_bit(ptgid)) {
+		w = select_word(ctgid);
+		if (w)
+			__sync_fetch_and_or(w, 1ull << (ctgid % 64));
 		return 0;
-	w = select_word(ctgid);
-	if (w)
-		__sync_fetch_and_or(w, 1ull << (ctgid % 64));
+	}
+	if (!bpf_map_lookup_elem(&pending, &ptgid))
+		return 0;
+	mark_pending(ctgid);
+	emit_proc(RT_EV_PROC_FORK, child, ptgid);
 	return 0;
 }
+
+/* Every program of RT_OTHER_PROGS exists under its listed name. */
+#define CHECK_PROG(sec, name) _Static_assert(sizeof(&name) != 0, #name " is in tracepoints.h");
+RT_OTHER_PROGS(CHECK_PROG)

@@ -7,7 +7,8 @@
  * API: selected_tgid() is the first check of every program; conn_get()
  * returns the cached identity of a TCP socket fd (creating it and emitting
  * RT_EV_CONN_OPEN when the fd is new or was reused), or NULL for anything
- * that is not an inet stream socket; count_drop() bumps a per-CPU counter.
+ * that is not an inet stream socket (inet_stream_sock() tells); count_drop()
+ * bumps a per-CPU counter.
  */
 #ifndef REDTAP_CAPTURE_BPF_H
 #define REDTAP_CAPTURE_BPF_H
@@ -53,9 +54,12 @@ struct {
  * possible tgid (bit tgid % 64 of word tgid / 64). An array look-up is a
  * few instructions, so processes that are not selected pay little more
  * than the tracepoint itself. */
+/* Memory-mapped: the daemon sets and clears bits with atomic operations
+ * too, so that it never undoes a bit proc_fork sets at the same moment. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, RT_SELECT_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
 } selected SEC(".maps");
@@ -74,8 +78,12 @@ struct {
 #define conn_key  rt_conn_key
 #define conn_info rt_conn_info
 
-/* Every fd of selected processes that did socket I/O, sockets or not (a
- * negative entry makes the next look-up of a file fd cheap). */
+/* TCP socket fds of selected processes that did socket I/O. Nothing else
+ * goes in: a process holding many pipes or files must not evict live
+ * sockets, and a negative entry saved little (the walk from fd to file,
+ * done anyway to detect reuse, is most of the cost; measured in
+ * bench/BPF_INSNS.md). An entry re-created after eviction keeps the
+ * socket's inode number, so the daemon does not mistake it for a reuse. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
@@ -196,56 +204,74 @@ static __always_inline void emit_conn_open(struct conn_key *key, struct conn_inf
 	ev.conn.gen = ci->gen;
 	ev.family = ci->family;
 	ev.role = ci->role;
+	ev.sock_ino = ci->sock_ino;
 	read_endpoints(sk, ci->family, &ev);
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
 
+/* The sock of file when it is a TCP (stream) socket of AF_INET or
+ * AF_INET6, with its family; else NULL. */
+static __always_inline struct sock *inet_stream_sock(struct file *file, __u16 *family)
+{
+	struct socket *sock;
+	struct sock *sk;
+
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return NULL;
+	*family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (*family != AF_INET && *family != AF_INET6)
+		return NULL;
+	return BPF_CORE_READ(sk, sk_type) == SOCK_STREAM ? sk : NULL;
+}
+
 /*
  * Returns the connection state of (tgid, fd) when fd is an inet stream
- * socket, NULL otherwise. A new or reused fd gets a new generation and, if
- * it is a socket, an RT_EV_CONN_OPEN record. role_hint (from accept or
- * connect) forces a fresh entry with that role.
+ * socket, NULL otherwise. A socket seen for the first time (or again after
+ * its entry was evicted) gets a new generation and an RT_EV_CONN_OPEN
+ * record carrying its inode number. role_hint (from accept or connect)
+ * sets the role of a fresh entry.
  */
 static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 role_hint)
 {
 	struct conn_key key = {.tgid = tgid, .fd = fd};
 	struct conn_info ci = {}, *cur;
 	struct file *file = fd_to_file(fd);
-	struct socket *sock;
 	struct sock *sk;
 	__u16 port;
 
 	if (!file)
 		return NULL;
 	cur = bpf_map_lookup_elem(&conns, &key);
-	if (cur && cur->file == (__u64)file && role_hint == RT_ROLE_UNKNOWN)
-		return cur->is_sock ? cur : NULL;
-
-	ci.file = (__u64)file;
-	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) == S_IFSOCK) {
-		sock = BPF_CORE_READ(file, private_data);
-		sk = BPF_CORE_READ(sock, sk);
-		ci.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-		if (sk && (ci.family == AF_INET || ci.family == AF_INET6) &&
-		    BPF_CORE_READ(sk, sk_type) == SOCK_STREAM)
-			ci.is_sock = 1;
+	if (cur && cur->file == (__u64)file) {
+		if (role_hint != RT_ROLE_UNKNOWN)
+			cur->role = role_hint;
+		return cur;
 	}
-	if (ci.is_sock) {
-		ci.gen = __sync_fetch_and_add(&conn_gen_seq, 1) + 1;
-		ci.role = role_hint;
-		if (ci.role == RT_ROLE_UNKNOWN) {
-			port = BPF_CORE_READ(sk, __sk_common.skc_num);
-			ci.role = bpf_map_lookup_elem(&listen_ports, &port) ? RT_ROLE_SERVER
-									    : RT_ROLE_UNKNOWN;
-		}
+	sk = inet_stream_sock(file, &ci.family);
+	if (!sk) {
+		if (cur) /* the fd now holds something else */
+			bpf_map_delete_elem(&conns, &key);
+		return NULL;
+	}
+	ci.file = (__u64)file;
+	ci.is_sock = 1;
+	ci.sock_ino = BPF_CORE_READ(file, f_inode, i_ino);
+	ci.gen = __sync_fetch_and_add(&conn_gen_seq, 1) + 1;
+	ci.role = role_hint;
+	if (ci.role == RT_ROLE_UNKNOWN) {
+		port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		ci.role = bpf_map_lookup_elem(&listen_ports, &port) ? RT_ROLE_SERVER
+								    : RT_ROLE_UNKNOWN;
 	}
 	if (bpf_map_update_elem(&conns, &key, &ci, BPF_ANY)) {
 		count_drop(RT_DROP_CONN_FULL);
 		return NULL;
 	}
-	if (!ci.is_sock)
-		return NULL;
 	emit_conn_open(&key, &ci, sk);
 	return bpf_map_lookup_elem(&conns, &key);
 }

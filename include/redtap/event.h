@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * event.h - records the kernel side (bpf/capture.bpf.c) writes into the
- * BPF ring buffer and the daemon (user/capture.c) reads back.
+ * BPF ring buffer and the daemon (user/intake/capture.c) reads back.
  *
  * API: every record starts with struct rt_event_hdr {type, version, len,
  * ts}. len is the length of the whole record including the header, so a
@@ -10,8 +10,22 @@
  *
  * Rules for this file: types only, no functions, no libc includes; only
  * __u8 ... __u64 and fixed arrays; largest fields first; padding spelled
- * out as named fields; a _Static_assert on every size, so that the BPF and
- * user-space compilers can never disagree on a layout.
+ * out as named fields; a _Static_assert on every size and on the offset of
+ * every field a reader uses, so that the BPF and user-space compilers can
+ * never disagree on a layout.
+ *
+ * Evolution: the kernel programs are built into the daemon, but the shim
+ * (libredtap.so) and the daemon are deployed separately, so records and
+ * shared structures only ever grow:
+ *  - a new field is appended at the end of its structure (before a
+ *    flexible data[] member only in a record whose data[] is located by a
+ *    length field, never by sizeof); existing fields keep offset and
+ *    meaning, and their _Static_asserts are never edited, only added to;
+ *  - a reader takes a field only when the record's own length (hdr.len, or
+ *    the shim's len) covers it, and skips what follows the fields it knows;
+ *  - RT_EVENT_VERSION (and RT_SHIM_VERSION in shim.h) goes up only when an
+ *    existing field changes offset or meaning; a reader drops records of
+ *    another version and counts them. Appending does not change it.
  */
 #ifndef REDTAP_EVENT_H
 #define REDTAP_EVENT_H
@@ -23,6 +37,9 @@
 #endif
 
 #define RT_EVENT_VERSION 1
+
+/* offsetof for the layout checks, usable by clang -target bpf too. */
+#define RT_OFFSETOF(type, field) __builtin_offsetof(type, field)
 
 /* Hard upper bound of the bytes copied from one syscall buffer. The
  * default (256) is set at load time through a const volatile global. */
@@ -43,6 +60,8 @@ enum rt_event_type {
 	RT_EV_PROC_EXEC = 4,  /* a process exec'd: (re)evaluate selection */
 	RT_EV_PROC_EXIT = 5,  /* a process (thread group) exited */
 	RT_EV_SHIM = 6,	      /* a record from the LD_PRELOAD shim (ioctl) */
+	RT_EV_PROC_FORK = 7,  /* a child of a process whose selection is pending */
+	RT_EV_LISTEN = 8,     /* a process put a TCP socket in LISTEN state */
 	RT_EV_TYPE_MAX,
 };
 
@@ -80,6 +99,10 @@ struct rt_event_hdr {
 	__u8 cpu;	/* CPU that wrote the record (low 8 bits) */
 };
 _Static_assert(sizeof(struct rt_event_hdr) == 24, "rt_event_hdr layout");
+_Static_assert(RT_OFFSETOF(struct rt_event_hdr, pid_tgid) == 8, "rt_event_hdr.pid_tgid");
+_Static_assert(RT_OFFSETOF(struct rt_event_hdr, len) == 16, "rt_event_hdr.len");
+_Static_assert(RT_OFFSETOF(struct rt_event_hdr, type) == 20, "rt_event_hdr.type");
+_Static_assert(RT_OFFSETOF(struct rt_event_hdr, version) == 22, "rt_event_hdr.version");
 
 /* Identity of one connection: (tgid, fd) and a generation number that
  * changes whenever the fd is reused for another socket. */
@@ -89,11 +112,13 @@ struct rt_conn_id {
 	__u32 fd;
 };
 _Static_assert(sizeof(struct rt_conn_id) == 16, "rt_conn_id layout");
+_Static_assert(RT_OFFSETOF(struct rt_conn_id, tgid) == 8, "rt_conn_id.tgid");
+_Static_assert(RT_OFFSETOF(struct rt_conn_id, fd) == 12, "rt_conn_id.fd");
 
-/* Key and value of the kernel's "conns" map (one entry per fd of a
- * selected process that did socket I/O). The daemon sets opaque on a
- * connection it has classified as a protocol it does not parse, so the
- * kernel stops copying its data. */
+/* Key and value of the kernel's "conns" map: one entry per TCP socket fd
+ * of a selected process that did socket I/O (other fds never get one).
+ * The daemon sets opaque on a connection it has classified as a protocol
+ * it does not parse, so the kernel stops copying its data. */
 struct rt_conn_key {
 	__u32 tgid;
 	__u32 fd;
@@ -103,13 +128,17 @@ _Static_assert(sizeof(struct rt_conn_key) == 8, "rt_conn_key layout");
 struct rt_conn_info {
 	__u64 file; /* struct file * the fd pointed to: detects fd reuse */
 	__u64 gen;
-	__u8 is_sock;
+	__u8 is_sock; /* always 1 (kept for the layout) */
 	__u8 role;
 	__u16 family;
 	__u8 opaque; /* set by the daemon: do not capture data */
 	__u8 pad0[3];
+	__u64 sock_ino; /* the socket's inode number: its identity */
 };
-_Static_assert(sizeof(struct rt_conn_info) == 24, "rt_conn_info layout");
+_Static_assert(sizeof(struct rt_conn_info) == 32, "rt_conn_info layout");
+_Static_assert(RT_OFFSETOF(struct rt_conn_info, gen) == 8, "rt_conn_info.gen");
+_Static_assert(RT_OFFSETOF(struct rt_conn_info, opaque) == 20, "rt_conn_info.opaque");
+_Static_assert(RT_OFFSETOF(struct rt_conn_info, sock_ino) == 24, "rt_conn_info.sock_ino");
 
 /* An IPv4 address is stored as ::ffff:a.b.c.d (IPv4-mapped IPv6). */
 struct rt_endpoint {
@@ -130,7 +159,16 @@ struct rt_data_event {
 	__u8 data[]; /* cap_len bytes, the record ends here */
 };
 _Static_assert(sizeof(struct rt_data_event) == 56, "rt_data_event layout");
+_Static_assert(RT_OFFSETOF(struct rt_data_event, conn) == 24, "rt_data_event.conn");
+_Static_assert(RT_OFFSETOF(struct rt_data_event, len) == 40, "rt_data_event.len");
+_Static_assert(RT_OFFSETOF(struct rt_data_event, cap_len) == 48, "rt_data_event.cap_len");
+_Static_assert(RT_OFFSETOF(struct rt_data_event, dir) == 52, "rt_data_event.dir");
+_Static_assert(RT_OFFSETOF(struct rt_data_event, data) == 56, "rt_data_event.data");
 
+/* RT_EV_CONN_OPEN. The kernel's entry for a socket can be re-created
+ * (after LRU eviction, which the table's size makes rare): the new entry
+ * has a new gen but the same sock_ino, and the daemon keeps the
+ * connection instead of treating the fd as reused. */
 struct rt_conn_event {
 	struct rt_event_hdr hdr;
 	struct rt_conn_id conn;
@@ -139,20 +177,47 @@ struct rt_conn_event {
 	__u16 family; /* AF_INET or AF_INET6 of the socket */
 	__u8 role;    /* enum rt_role */
 	__u8 pad0[5];
+	__u64 sock_ino; /* appended: the socket's inode number (socket:[N]) */
 };
-_Static_assert(sizeof(struct rt_conn_event) == 96, "rt_conn_event layout");
+_Static_assert(sizeof(struct rt_conn_event) == 104, "rt_conn_event layout");
+_Static_assert(RT_OFFSETOF(struct rt_conn_event, conn) == 24, "rt_conn_event.conn");
+_Static_assert(RT_OFFSETOF(struct rt_conn_event, local) == 40, "rt_conn_event.local");
+_Static_assert(RT_OFFSETOF(struct rt_conn_event, remote) == 64, "rt_conn_event.remote");
+_Static_assert(RT_OFFSETOF(struct rt_conn_event, family) == 88, "rt_conn_event.family");
+_Static_assert(RT_OFFSETOF(struct rt_conn_event, role) == 90, "rt_conn_event.role");
+_Static_assert(RT_OFFSETOF(struct rt_conn_event, sock_ino) == 96, "rt_conn_event.sock_ino");
 
-/* RT_EV_PROC_EXEC and RT_EV_PROC_EXIT: the header's pid_tgid says who;
- * ppid is the parent's tgid for exec, 0 for exit. comm is the task name
- * after exec: the service name of last resort for processes that are gone
- * before the daemon can read /proc. */
+/* RT_EV_PROC_EXEC, RT_EV_PROC_EXIT and RT_EV_PROC_FORK: the header's
+ * pid_tgid says who (the child for a fork); ppid is the parent's tgid for
+ * exec and fork, 0 for exit. comm is the task name: the service name of
+ * last resort for processes that are gone before the daemon can read
+ * /proc. start_ns is the process's start time (task->start_boottime, ns
+ * since boot; /proc/PID/stat field 22 in clock ticks): with the tgid it
+ * names one process even across pid reuse. Exit is sent for every thread
+ * group that dies (its last thread exiting). */
 struct rt_proc_event {
 	struct rt_event_hdr hdr;
 	__u32 ppid;
 	__u32 pad0;
 	char comm[16];
+	__u64 start_ns; /* appended */
 };
-_Static_assert(sizeof(struct rt_proc_event) == 48, "rt_proc_event layout");
+_Static_assert(sizeof(struct rt_proc_event) == 56, "rt_proc_event layout");
+_Static_assert(RT_OFFSETOF(struct rt_proc_event, ppid) == 24, "rt_proc_event.ppid");
+_Static_assert(RT_OFFSETOF(struct rt_proc_event, comm) == 32, "rt_proc_event.comm");
+_Static_assert(RT_OFFSETOF(struct rt_proc_event, start_ns) == 48, "rt_proc_event.start_ns");
+
+/* RT_EV_LISTEN: sent from listen(2)'s context (sock:inet_sock_set_state to
+ * TCP_LISTEN), so the header's pid_tgid is the listening process. Sent
+ * only when the daemon selects processes (filter mode). */
+struct rt_listen_event {
+	struct rt_event_hdr hdr;
+	__u16 port; /* local port, host byte order */
+	__u16 family;
+	__u32 pad0;
+};
+_Static_assert(sizeof(struct rt_listen_event) == 32, "rt_listen_event layout");
+_Static_assert(RT_OFFSETOF(struct rt_listen_event, port) == 24, "rt_listen_event.port");
 
 /*
  * The LD_PRELOAD shim reaches the kernel side with a syscall that does
@@ -182,6 +247,7 @@ struct rt_shim_ack {
 	__u32 pad0;
 };
 _Static_assert(sizeof(struct rt_shim_ack) == 16, "rt_shim_ack layout");
+_Static_assert(RT_OFFSETOF(struct rt_shim_ack, magic) == 8, "rt_shim_ack.magic");
 
 struct rt_shim_msg {
 	__u32 magic; /* RT_SHIM_MAGIC */
@@ -191,6 +257,8 @@ struct rt_shim_msg {
 	__u8 data[];
 };
 _Static_assert(sizeof(struct rt_shim_msg) == 16, "rt_shim_msg layout");
+_Static_assert(RT_OFFSETOF(struct rt_shim_msg, len) == 4, "rt_shim_msg.len");
+_Static_assert(RT_OFFSETOF(struct rt_shim_msg, data) == 16, "rt_shim_msg.data");
 
 /* RT_EV_SHIM: the header's pid_tgid and ts are those of the ioctl. */
 struct rt_shim_event {

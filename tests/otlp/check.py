@@ -49,7 +49,7 @@ def expected_span(i, nproc):
     a = {"http.request.method": "GET", "url.path": "/items/%d" % i,
          "http.response.status_code": 500 if err else 200}
     if i == 3:
-        a["note"] = "bad\ufffd"
+        a["error.type"] = "bad\ufffd"
     s = {
         "traceId": (b"redtap\0\0" + i.to_bytes(8, "big")).hex(),
         "spanId": (i + 1).to_bytes(8, "big").hex(),
@@ -166,7 +166,7 @@ def check_metrics(path):
         if attrs(bp[0].get("attributes")).get("http.response.status_code") != 500:
             errors.append("svc-b attributes %r" % bp[0].get("attributes"))
         self_m = by_service["redtap"]
-        c = self_m.get("redtap_events_received")
+        c = self_m.get("redtap.events.received")
         if not c or points(c)[0] != "sum" or not c["sum"].get("isMonotonic") \
                 or points(c)[1][0].get("asDouble") != 42:
             errors.append("redtap counter %r" % c)

@@ -21,7 +21,7 @@
  *   start 1700000000 s + i ms, duration (i % 50 + 1) ms,
  *   attributes http.request.method=GET, url.path=/items/<i>,
  *   http.response.status_code = 500 when i % 10 == 9 (status ERROR,
- *   message "HTTP 500") else 200; span 3 has note="bad\xff" (not UTF-8);
+ *   message "HTTP 500") else 200; span 3 has error.type="bad\xff" (not UTF-8);
  *   tracestate "vendor=v<i>" when i % 7 == 0.
  */
 #include <errno.h>
@@ -35,6 +35,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "otlp.h"
+#include "semconv.h"
 
 struct opts {
 	unsigned long spans, processes, interval_us, wait_ms, min_metric_exports, free_timeout_ms;
@@ -93,7 +94,7 @@ static void make_span(struct span *s, unsigned long i, unsigned long nproc)
 	char buf[64];
 	bool err = i % 10 == 9;
 
-	memset(s, 0, sizeof(*s));
+	span_init(s);
 	memcpy(s->trace_id, "redtap\0\0", 8);
 	put_be(s->trace_id + 8, 8, i);
 	put_be(s->span_id, 8, i + 1);
@@ -105,34 +106,35 @@ static void make_span(struct span *s, unsigned long i, unsigned long nproc)
 	s->kind = i % 2 ? SPAN_KIND_CLIENT : SPAN_KIND_SERVER;
 	s->status = err ? SPAN_STATUS_ERROR : SPAN_STATUS_UNSET;
 	s->sampled = 1;
-	snprintf(s->name, sizeof(s->name), "GET /items/{id}");
+	span_set(s, SPAN_NAME, "GET /items/{id}");
 	if (err)
-		snprintf(s->status_message, sizeof(s->status_message), "HTTP 500");
-	if (i % 7 == 0)
-		snprintf(s->tracestate, sizeof(s->tracestate), "vendor=v%lu", i);
-	snprintf(s->service_name, sizeof(s->service_name), "svc-%lu", i % nproc);
-	snprintf(s->exe_name, sizeof(s->exe_name), "app%lu", i % nproc);
-	span_attr_str(s, "http.request.method", "GET");
+		span_set(s, SPAN_STATUS_MESSAGE, "HTTP 500");
+	if (i % 7 == 0) {
+		snprintf(buf, sizeof(buf), "vendor=v%lu", i);
+		span_set(s, SPAN_TRACESTATE, buf);
+	}
+	snprintf(buf, sizeof(buf), "svc-%lu", i % nproc);
+	span_set(s, SPAN_SERVICE_NAME, buf);
+	snprintf(buf, sizeof(buf), "app%lu", i % nproc);
+	span_set(s, SPAN_EXE_NAME, buf);
+	span_attr_str(s, SC_HTTP_REQUEST_METHOD, "GET");
 	snprintf(buf, sizeof(buf), "/items/%lu", i);
-	span_attr_str(s, "url.path", buf);
-	span_attr_int(s, "http.response.status_code", err ? 500 : 200);
+	span_attr_str(s, SC_URL_PATH, buf);
+	span_attr_int(s, SC_HTTP_RESPONSE_STATUS_CODE, err ? 500 : 200);
 	if (i == 3)
-		span_attr_str(s, "note", "bad\xff");
+		span_attr_str(s, SC_ERROR_TYPE, "bad\xff");
 }
 
 /* A registry like the daemon's: a histogram with an exemplar and an overflow
  * series, a gauge, and a self-metric. */
 static struct metric_registry *make_registry(void)
 {
-	static const char *const hl[] = {"service_name", "http_request_method",
-					 "http_response_status_code", "http_route"};
-	static const char *const gl[] = {"service_name", "http_request_method"};
-	static const char *const cl[] = {"type"};
-	static const double bounds[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-					0.5,   0.75, 1,	    2.5,  5,	 7.5, 10};
-	const char *a[] = {"svc-a", "GET", "200", "/users/{id}"};
-	const char *b[] = {"svc-b", "POST", "500", "/orders"};
-	const char *c[] = {"svc-c", "GET", "200", "/"};
+	static const uint8_t tid[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+	static const uint8_t sid[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
+	const char *a[] = {"svc-a", "GET", "200", "/users/{id}", ""};
+	const char *b[] = {"svc-b", "POST", "500", "/orders", ""};
+	const char *c[] = {"svc-c", "GET", "200", "/", ""};
 	const char *ga[] = {"svc-a", "GET"};
 	const char *ev[] = {"data"};
 	struct metric_registry *r = metric_registry_new();
@@ -141,21 +143,15 @@ static struct metric_registry *make_registry(void)
 
 	if (!r)
 		return NULL;
-	h = metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds",
-			      "Duration of HTTP server requests.", "seconds", hl, 4, bounds,
-			      sizeof(bounds) / sizeof(bounds[0]), 2);
-	g = metric_family_new(r, METRIC_GAUGE, "http_server_active_requests",
-			      "Number of active HTTP server requests.", NULL, gl, 2, NULL, 0, 0);
-	k = metric_family_new(r, METRIC_COUNTER, "redtap_events_received",
-			      "Records received from the kernel ring buffer, by type.", NULL, cl, 1,
-			      NULL, 0, 0);
+	h = semconv_family_new(r, &semconv_http_server_request_duration, 2);
+	g = semconv_family_new(r, &semconv_http_server_active_requests, 0);
+	k = semconv_family_new(r, &semconv_redtap_events_received, 0);
 	if (!h || !g || !k)
 		goto out_free;
 	s = metric_series_get(h, a);
 	metric_histogram_observe(s, 0.003);
 	metric_histogram_observe(s, 0.02);
-	metric_histogram_observe_exemplar(s, 0.2, "4bf92f3577b34da6a3ce929d0e0e4736",
-					  "00f067aa0ba902b7", 1700000000.5);
+	metric_histogram_observe_exemplar(s, 0.2, tid, sid, 1700000000.5);
 	metric_histogram_observe(metric_series_get(h, b), 20);
 	metric_histogram_observe(metric_series_get(h, c), 1); /* third: the overflow series */
 	metric_gauge_set(metric_series_get(g, ga), 3);

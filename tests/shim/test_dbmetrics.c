@@ -3,7 +3,8 @@
  * test_dbmetrics.c - CMocka tests of user/signals/dbmetrics.c: the family's name,
  * unit, labels and semantic-convention buckets, one series per label set,
  * durations in seconds landing in the right bucket, hello records ignored,
- * and the series cap folding into the overflow series.
+ * the series cap folding into the overflow series, and exemplars kept with
+ * the binary ids they were given.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "dbmetrics.h"
+#include "semconv.h"
 
 struct seen {
 	int series;
@@ -39,7 +41,7 @@ static void visit(void *ctx, const struct metric_point *p)
 	struct seen *s = ctx;
 	const char *err;
 
-	if (strcmp(metric_family_name(p->family), DBMETRICS_NAME))
+	if (metric_family_semconv(p->family) != &semconv_db_client_operation_duration)
 		return;
 	if (p->overflow) {
 		s->overflow += (int)p->count;
@@ -91,6 +93,8 @@ static void test_family(void **state)
 	assert_string_equal(metric_family_name(dbmetrics_family(m)),
 			    "db_client_operation_duration_seconds");
 	assert_string_equal(metric_family_unit(dbmetrics_family(m)), "seconds");
+	assert_ptr_equal(metric_family_semconv(dbmetrics_family(m)),
+			 &semconv_db_client_operation_duration);
 	b = metric_family_bounds(dbmetrics_family(m), &n);
 	assert_int_equal(n, 9);
 	assert_memory_equal(b, want, sizeof(want));
@@ -155,12 +159,47 @@ static void test_series_cap(void **state)
 	metric_registry_free(reg);
 }
 
+/* The exported span's ids arrive binary and are kept as they are. */
+static void exemplar_of(void *ctx, const struct metric_point *p)
+{
+	struct metric_exemplar *ex = ctx; /* the view is valid only here: copy */
+
+	for (size_t i = 0; p->exemplars && i <= p->nbounds; i++)
+		if (metric_exemplar_present(&p->exemplars[i]))
+			*ex = p->exemplars[i];
+}
+
+static void test_record_exemplar(void **state)
+{
+	static const uint8_t tid[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+	static const uint8_t sid[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
+	struct metric_registry *reg = metric_registry_new();
+	struct dbmetrics *m = dbmetrics_new(reg, 10);
+	struct db_op a = mkop("SELECT", 7000000, "", "");
+	struct metric_exemplar ex = {0};
+
+	(void)state;
+	dbmetrics_record_ex(m, &a, "svc", NULL, NULL);
+	metric_registry_visit(reg, exemplar_of, &ex);
+	assert_false(metric_exemplar_present(&ex));
+	dbmetrics_record_ex(m, &a, "svc", tid, sid);
+	metric_registry_visit(reg, exemplar_of, &ex);
+	assert_true(metric_exemplar_present(&ex));
+	assert_memory_equal(ex.trace_id, tid, sizeof(tid));
+	assert_memory_equal(ex.span_id, sid, sizeof(sid));
+	assert_true(ex.value == 0.007);
+	dbmetrics_free(m);
+	metric_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_family),
 	    cmocka_unit_test(test_record),
 	    cmocka_unit_test(test_series_cap),
+	    cmocka_unit_test(test_record_exemplar),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

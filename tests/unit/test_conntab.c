@@ -4,7 +4,10 @@
  * insert and lookup, generation checks on fd reuse (the old connection is
  * closed through the hook, late records of it are refused), the size bound
  * and its miss counter, closing by id, by process and by predicate, the
- * iterator, and the hook releasing protocol state on free.
+ * iterator, the hook releasing protocol state on free, a re-created kernel
+ * entry of the same socket (no false close), and closing one process's
+ * connections by the per-process index without touching a newer process
+ * with the same pid.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -367,6 +370,87 @@ static void test_free_releases_state(void **state)
 	assert_int_equal(log.freed, 5);
 }
 
+/*
+ * The kernel evicted a live socket's entry and re-created it with a new
+ * generation: same inode, so the connection goes on (no close, the hook
+ * is not called) and records of both generations reach it. A new socket
+ * on the fd (another inode) is a reuse, as before.
+ */
+static void test_recreated_entry_same_socket(void **state)
+{
+	struct hook_log log = {0};
+	struct conntab *t = conntab_new(16, on_close, &log);
+	struct rt_conn_id g1 = id_of(10, 3, 5), g2 = id_of(10, 3, 9), g3 = id_of(10, 3, 12);
+	struct conn *c, *again;
+
+	(void)state;
+	c = conntab_open(t, &g1, 777);
+	assert_non_null(c);
+	assert_int_equal(c->sock_ino, 777);
+	c->last_ts = 42;
+	again = conntab_open(t, &g2, 777);
+	assert_ptr_equal(again, c);
+	assert_int_equal(log.total, 0);
+	assert_int_equal(conntab_recreated(t), 1);
+	assert_int_equal(c->gen, 9);
+	assert_int_equal(c->first_gen, 5);
+	assert_ptr_equal(get(t, 10, 3, 5, true), c); /* a late record of gen 5 */
+	assert_ptr_equal(get(t, 10, 3, 9, true), c);
+	assert_int_equal(log.total, 0);
+	assert_null(get(t, 10, 3, 4, true)); /* older than the socket: refused */
+	/* another socket on the same fd */
+	again = conntab_open(t, &g3, 778);
+	assert_non_null(again);
+	assert_int_equal(log.total, 1);
+	assert_int_equal(log.v[0].gen, 9);
+	assert_int_equal(log.v[0].last_ts, 42);
+	assert_int_equal(again->first_gen, 12);
+	assert_int_equal(conntab_recreated(t), 1);
+	/* without an inode (older kernel side): a newer gen is a reuse */
+	assert_non_null(conntab_open(t, &(struct rt_conn_id){.gen = 13, .tgid = 10, .fd = 3}, 0));
+	assert_int_equal(log.total, 2);
+	/* a close of any generation of the current socket closes it */
+	conntab_close(t, &(struct rt_conn_id){.gen = 13, .tgid = 10, .fd = 3}, 50);
+	assert_int_equal(log.total, 3);
+	assert_int_equal(conntab_count(t), 0);
+	conntab_free(t);
+}
+
+static void test_close_tgid_index(void **state)
+{
+	struct hook_log log = {0};
+	struct conntab *t = conntab_new(4096, on_close, &log);
+	struct conn *c;
+
+	(void)state;
+	for (uint32_t fd = 0; fd < 1500; fd++) {
+		c = get(t, 100, fd, 1, true);
+		c->opened_ts = 10;
+		c = get(t, 200, fd, 1, true);
+		c->opened_ts = 10;
+	}
+	/* a newer process with pid 100 opened fd 2000 after the exit at ts 20 */
+	c = get(t, 100, 2000, 2, true);
+	c->opened_ts = 30;
+	conntab_close_tgid(t, 100, 20, 25);
+	assert_int_equal(log.total, 1500);
+	for (size_t i = 0; i < log.n; i++) {
+		assert_int_equal(log.v[i].tgid, 100);
+		assert_int_equal(log.v[i].ts, 25);
+	}
+	assert_int_equal(conntab_count(t), 1501);
+	assert_non_null(get(t, 100, 2000, 2, false));
+	/* removal through the other paths keeps the index right */
+	conntab_close(t, &(struct rt_conn_id){.gen = 1, .tgid = 200, .fd = 7}, 26);
+	conntab_close_if(t, tgid_is, &(uint32_t){100}, 27);
+	conntab_close_tgid(t, 200, 40, 41);
+	assert_int_equal(conntab_count(t), 0);
+	assert_int_equal(log.total, 3001);
+	conntab_close_tgid(t, 999, 40, 42); /* no such process */
+	conntab_free(t);
+	assert_int_equal(log.total, 3001);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +463,8 @@ int main(void)
 	    cmocka_unit_test(test_close_if),
 	    cmocka_unit_test(test_for_each),
 	    cmocka_unit_test(test_free_releases_state),
+	    cmocka_unit_test(test_recreated_entry_same_socket),
+	    cmocka_unit_test(test_close_tgid_index),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,13 @@
 #include "metrics.h"
 #include "prom.h"
 
+/* W3C trace context ids (binary, as the registry keeps them). */
+static const uint8_t TRACE_ID[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+				     0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+static const uint8_t TRACE_ID_2[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+				       0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x37};
+static const uint8_t SPAN_ID[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZED 1
 #else
@@ -441,7 +448,7 @@ static void test_exemplars(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
 	const double b[] = {0.1, 1};
-	const char *tid = "4bf92f3577b34da6a3ce929d0e0e4736", *sid = "00f067aa0ba902b7";
+	const uint8_t zero16[16] = {0}, zero8[8] = {0};
 	struct metric_family *h;
 	struct metric_series *s;
 	struct hist_copy hc;
@@ -451,29 +458,25 @@ static void test_exemplars(void **state)
 	h = metric_family_new(r, METRIC_HISTOGRAM, "h", "x", NULL, NULL, 0, b, 2, 0);
 	s = metric_series_get(h, NULL);
 
-	/* malformed ids: counted, no exemplar */
-	metric_histogram_observe_exemplar(s, 0.5, "4bf92f3577b34da6a3ce929d0e0e473", sid, 1);
-	metric_histogram_observe_exemplar(s, 0.5, "4bf92f3577b34da6a3ce929d0e0e47366", sid, 1);
-	metric_histogram_observe_exemplar(s, 0.5, "4bf92f3577b34da6a3ce929d0e0e473g", sid, 1);
-	metric_histogram_observe_exemplar(s, 0.5, "00000000000000000000000000000000", sid, 1);
-	metric_histogram_observe_exemplar(s, 0.5, tid, "0000000000000000", 1);
-	metric_histogram_observe_exemplar(s, 0.5, tid, NULL, 1);
-	metric_histogram_observe_exemplar(s, 0.5, NULL, sid, 1);
+	/* absent (all-zero or NULL) ids: counted, no exemplar */
+	metric_histogram_observe_exemplar(s, 0.5, zero16, SPAN_ID, 1);
+	metric_histogram_observe_exemplar(s, 0.5, TRACE_ID, zero8, 1);
+	metric_histogram_observe_exemplar(s, 0.5, TRACE_ID, NULL, 1);
+	metric_histogram_observe_exemplar(s, 0.5, NULL, SPAN_ID, 1);
 	memset(&hc, 0, sizeof(hc));
 	metric_registry_walk(r, NULL, copy_hist, &hc);
-	assert_int_equal(hc.counts[1], 7);
+	assert_int_equal(hc.counts[1], 4);
 	assert_false(hc.has_ex);
 
-	metric_histogram_observe_exemplar(s, 0.5, tid, sid, 1700000000.25);
-	metric_histogram_observe_exemplar(s, 0.7, "4BF92F3577B34DA6A3CE929D0E0E4737", sid,
-					  1700000001);
-	metric_histogram_observe_exemplar(s, 5, tid, sid, 1700000002);
+	metric_histogram_observe_exemplar(s, 0.5, TRACE_ID, SPAN_ID, 1700000000.25);
+	metric_histogram_observe_exemplar(s, 0.7, TRACE_ID_2, SPAN_ID, 1700000001);
+	metric_histogram_observe_exemplar(s, 5, TRACE_ID, SPAN_ID, 1700000002);
 	metric_histogram_observe(s, 0.05);
 	memset(&hc, 0, sizeof(hc));
 	metric_registry_walk(r, NULL, copy_hist, &hc);
 	assert_true(hc.has_ex);
 	assert_int_equal(hc.counts[0], 1);
-	assert_int_equal(hc.counts[1], 9);
+	assert_int_equal(hc.counts[1], 6);
 	assert_int_equal(hc.counts[2], 1);
 	assert_false(metric_exemplar_present(&hc.ex[0]));
 	/* the latest exemplar of the bucket wins */
@@ -582,9 +585,7 @@ static void test_snapshot(void **state)
 	assert_non_null(h);
 	metric_counter_add(metric_series_get(c, a), 1);
 	metric_counter_add(metric_series_get(c, b), 2); /* overflow */
-	metric_histogram_observe_exemplar(metric_series_get(h, NULL), 0.5,
-					  "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
-					  1);
+	metric_histogram_observe_exemplar(metric_series_get(h, NULL), 0.5, TRACE_ID, SPAN_ID, 1);
 	walk_into(r, &live);
 
 	snap = metric_registry_snapshot(r);
@@ -798,10 +799,10 @@ static void test_memory_per_series(void **state)
 		snprintf(code, sizeof(code), "%d", 200 + i % 300);
 		/* worst case: every bucket holds an exemplar */
 		for (size_t b = 0; b <= NELEM(http_buckets); b++)
-			metric_histogram_observe_exemplar(
-			    metric_series_get(f, lv),
-			    b < NELEM(http_buckets) ? http_buckets[b] : 99,
-			    "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", 1700000000);
+			metric_histogram_observe_exemplar(metric_series_get(f, lv),
+							  b < NELEM(http_buckets) ? http_buckets[b]
+										  : 99,
+							  TRACE_ID, SPAN_ID, 1700000000);
 	}
 	after = mallinfo2();
 	used = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;

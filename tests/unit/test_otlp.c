@@ -504,7 +504,7 @@ static void test_partial_success_read(void **state)
 
 static void make_span(struct span *s, unsigned i)
 {
-	memset(s, 0, sizeof(*s));
+	span_init(s);
 	s->trace_id[0] = 1;
 	s->trace_id[15] = (uint8_t)i;
 	s->span_id[6] = (uint8_t)(i >> 8);
@@ -513,9 +513,9 @@ static void make_span(struct span *s, unsigned i)
 	s->kind = SPAN_KIND_SERVER;
 	s->start_unix_ns = 1;
 	s->end_unix_ns = 2;
-	strcpy(s->name, "op");
-	strcpy(s->service_name, "svc");
-	span_attr_int(s, "i", i);
+	span_set(s, SPAN_NAME, "op");
+	span_set(s, SPAN_SERVICE_NAME, "svc");
+	span_attr_int(s, SC_SERVER_PORT, i);
 }
 
 static size_t spans_in(const struct request *r)

@@ -2,11 +2,10 @@
 /*
  * test_otlp_encode.c - unit tests for the OTLP encoders
  * (user/export/otlp_encode_traces.c, otlp_encode_metrics.c, otlp_resource.c,
- * otlp_names.c, otlp_build.c): encode, decode with protobuf-c's own unpack,
- * compare every field; the exact bytes of packed repeated fields (proto3
- * packs them by default, so ours must too); resources; UTF-8 repair;
- * partial_success parsing. The e2e tests decode the same bodies again with
- * an independent decoder built from the official .proto files.
+ * otlp_build.c) with the names of user/signals/semconv.c: encode, decode with protobuf-c's own
+ * unpack, compare every field; the exact bytes of packed repeated fields (proto3 packs them by
+ * default, so ours must too); resources; UTF-8 repair; partial_success parsing. The e2e tests
+ * decode the same bodies again with an independent decoder built from the official .proto files.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,7 +24,7 @@
 #include "metrics.h"
 #include "otlp_build.h"
 #include "otlp_encode.h"
-#include "otlp_names.h"
+#include "semconv.h"
 #include "otlp_resource.h"
 #include "proto/otlp_metrics.pb-c.h"
 #include "proto/otlp_trace.pb-c.h"
@@ -64,7 +63,9 @@ static int64_t attr_int(Otlpb__KeyValue **kv, size_t n, const char *key)
 
 static void fill_span(struct span *s, uint8_t id, uint32_t pid, const char *svc)
 {
-	memset(s, 0, sizeof(*s));
+	char exe[32];
+
+	span_init(s);
 	memset(s->trace_id, 0xa0, sizeof(s->trace_id));
 	s->trace_id[15] = id;
 	s->span_id[7] = id;
@@ -73,11 +74,12 @@ static void fill_span(struct span *s, uint8_t id, uint32_t pid, const char *svc)
 	s->pid = pid;
 	s->kind = SPAN_KIND_SERVER;
 	s->sampled = 1;
-	snprintf(s->name, sizeof(s->name), "GET /users/{id}");
-	snprintf(s->service_name, sizeof(s->service_name), "%s", svc);
-	snprintf(s->exe_name, sizeof(s->exe_name), "exe-%u", pid);
-	span_attr_str(s, "http.request.method", "GET");
-	span_attr_int(s, "http.response.status_code", 200);
+	span_set(s, SPAN_NAME, "GET /users/{id}");
+	span_set(s, SPAN_SERVICE_NAME, svc);
+	snprintf(exe, sizeof(exe), "exe-%u", pid);
+	span_set(s, SPAN_EXE_NAME, exe);
+	span_attr_str(s, SC_HTTP_REQUEST_METHOD, "GET");
+	span_attr_int(s, SC_HTTP_RESPONSE_STATUS_CODE, 200);
 }
 
 static void test_traces_round_trip(void **state)
@@ -105,12 +107,12 @@ static void test_traces_round_trip(void **state)
 	s[2].kind = SPAN_KIND_CLIENT;
 	s[2].parent_span_id[7] = 1;
 	s[2].status = SPAN_STATUS_ERROR;
-	snprintf(s[2].status_message, sizeof(s[2].status_message), "HTTP 503");
-	snprintf(s[2].tracestate, sizeof(s[2].tracestate), "rojo=00f067aa0ba902b7");
-	snprintf(s[2].name, sizeof(s[2].name), "caf\xc3\xa9 \xff\xc3");
+	span_set(&s[2], SPAN_STATUS_MESSAGE, "HTTP 503");
+	span_set(&s[2], SPAN_TRACESTATE, "rojo=00f067aa0ba902b7");
+	span_set(&s[2], SPAN_NAME, "caf\xc3\xa9 \xff\xc3");
 	s[2].sampled = 0;
 	s[3].status = SPAN_STATUS_OK;
-	snprintf(s[3].status_message, sizeof(s[3].status_message), "ignored for OK");
+	span_set(&s[3], SPAN_STATUS_MESSAGE, "ignored for OK");
 
 	assert_int_equal(otlp_encode_traces(&r, v, 4, &buf, &len), 0);
 	req = otlpb__export_trace_service_request__unpack(NULL, len, buf);
@@ -126,7 +128,7 @@ static void test_traces_round_trip(void **state)
 	    attr_int(rs->resource->attributes, rs->resource->n_attributes, "process.pid"), me);
 	assert_string_equal(attr_str(rs->resource->attributes, rs->resource->n_attributes,
 				     "process.executable.name"),
-			    s[0].exe_name);
+			    span_get(&s[0], SPAN_EXE_NAME));
 	snprintf(want_instance, sizeof(want_instance), "%s-%u-%llu", r.host, me,
 		 (unsigned long long)otlp_process_start(&r, me));
 	assert_string_equal(
@@ -221,13 +223,17 @@ static void test_traces_empty_and_full_span(void **state)
 	fill_span(s, 9, 1, "svc");
 	s->nattrs = 0;
 	for (int i = 0; i < SPAN_ATTRS_MAX + 3; i++) /* the extra ones are dropped */
-		span_attr_int(s, "k", i);
-	memset(s->attrs[0].key, 'k', sizeof(s->attrs[0].key) - 1);
+		span_attr_int(s, SC_SERVER_PORT, i);
+	assert_int_equal(s->nattrs, SPAN_ATTRS_MAX);
+	s->attrs[1].key = 250; /* not an attribute id: left out */
+	s->attrs[2].key = SC_NONE;
 	assert_int_equal(otlp_encode_traces(&r, v, 1, &buf, &len), 0);
 	req = otlpb__export_trace_service_request__unpack(NULL, len, buf);
 	assert_non_null(req);
 	assert_int_equal(req->resource_spans[0]->scope_spans[0]->spans[0]->n_attributes,
-			 SPAN_ATTRS_MAX);
+			 SPAN_ATTRS_MAX - 2);
+	assert_string_equal(req->resource_spans[0]->scope_spans[0]->spans[0]->attributes[1]->key,
+			    "server.port");
 	otlpb__export_trace_service_request__free_unpacked(req, NULL);
 	free(buf);
 	free(s);
@@ -238,45 +244,42 @@ static void test_traces_empty_and_full_span(void **state)
 
 struct reg_fixture {
 	struct metric_registry *reg;
-	struct metric_family *hist, *gauge, *self, *other;
+	struct metric_family *hist, *gauge, *self, *other, *app;
 };
 
+/* Families as the daemon declares them (semconv.c), plus two declared without
+ * an entry: one with a service label, one without. */
 static void make_registry(struct reg_fixture *f)
 {
-	static const char *const hl[] = {"service_name", "http_request_method",
-					 "http_response_status_code", "http_route", "error_type"};
-	static const char *const dl[] = {"service_name", "db_system_name", "server_port"};
-	static const char *const gl[] = {"service_name", "http_request_method"};
-	static const char *const sl[] = {"reason"};
-	static const double b[] = {0.1, 1};
-	static const double dbb[] = {0.001, 0.01};
+	static const char *const al[] = {"service_name", "route"};
 	const char *a1[] = {"shop", "GET", "200", "/a", ""};
 	const char *a2[] = {"shop", "POST", "500", "/b", "500"};
 	const char *a3[] = {"", "GET", "abc", "/c", ""};      /* no service; non-numeric status */
 	const char *a4[] = {"other", "GET", "200", "/d", ""}; /* past the cap: overflow */
+	const char *d1[] = {"shop", "postgresql", "", "", "", "5432", "", "", ""};
+	static const uint8_t tid[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+	static const uint8_t sid[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
 	struct metric_family *db;
 
 	f->reg = metric_registry_new();
 	assert_non_null(f->reg);
-	f->hist =
-	    metric_family_new(f->reg, METRIC_HISTOGRAM, "http_server_request_duration_seconds",
-			      "HTTP server latency.", "seconds", hl, NELEM(hl), b, NELEM(b), 3);
-	f->gauge = metric_family_new(f->reg, METRIC_GAUGE, "http_server_active_requests", NULL,
-				     NULL, gl, NELEM(gl), NULL, 0, 0);
-	f->self = metric_family_new(f->reg, METRIC_COUNTER, "redtap_kernel_events_dropped",
-				    "Drops.", NULL, sl, NELEM(sl), NULL, 0, 0);
+	f->hist = semconv_family_new(f->reg, &semconv_http_server_request_duration, 3);
+	f->gauge = semconv_family_new(f->reg, &semconv_http_server_active_requests, 0);
+	f->self = semconv_family_new(f->reg, &semconv_redtap_kernel_events_dropped, 0);
 	f->other = metric_family_new(f->reg, METRIC_COUNTER, "app_bytes", "Bytes.", "bytes", NULL,
 				     0, NULL, 0, 0);
-	db = metric_family_new(f->reg, METRIC_HISTOGRAM, "db_client_operation_duration_seconds", "",
-			       "seconds", dl, NELEM(dl), dbb, NELEM(dbb), 0);
+	f->app = metric_family_new(f->reg, METRIC_COUNTER, "app_requests", NULL, NULL, al,
+				   NELEM(al), NULL, 0, 0);
+	db = semconv_family_new(f->reg, &semconv_db_client_operation_duration, 0);
 	assert_non_null(f->hist);
 	assert_non_null(f->gauge);
 	assert_non_null(f->self);
 	assert_non_null(f->other);
+	assert_non_null(f->app);
 	assert_non_null(db);
 	metric_histogram_observe(metric_series_get(f->hist, a1), 0.05);
-	metric_histogram_observe_exemplar(metric_series_get(f->hist, a1), 0.5,
-					  "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
+	metric_histogram_observe_exemplar(metric_series_get(f->hist, a1), 0.5, tid, sid,
 					  1700000000.25);
 	metric_histogram_observe(metric_series_get(f->hist, a2), 3);
 	metric_histogram_observe(metric_series_get(f->hist, a3), 0.1);
@@ -284,8 +287,8 @@ static void make_registry(struct reg_fixture *f)
 	metric_gauge_set(metric_series_get(f->gauge, (const char *[]){"shop", "GET"}), 2);
 	metric_counter_add(metric_series_get(f->self, (const char *[]){"full"}), 5);
 	metric_counter_add(metric_series_get(f->other, NULL), 1024);
-	metric_histogram_observe(
-	    metric_series_get(db, (const char *[]){"shop", "postgresql", "5432"}), 0.002);
+	metric_counter_add(metric_series_get(f->app, (const char *[]){"shop", "/x"}), 7);
+	metric_histogram_observe(metric_series_get(db, d1), 0.002);
 }
 
 static const Otlpb__ResourceMetrics *find_resource(const Otlpb__ExportMetricsServiceRequest *req,
@@ -353,12 +356,12 @@ static void test_metrics_round_trip(void **state)
 	    "c1");
 	assert_null(attr(shop->resource->attributes, shop->resource->n_attributes, "process.pid"));
 
-	/* shop: the histogram with its two series, the gauge, the db histogram */
-	assert_int_equal(shop->scope_metrics[0]->n_metrics, 3);
+	/* shop: the histogram with its two series, the gauge, app_requests, the db histogram */
+	assert_int_equal(shop->scope_metrics[0]->n_metrics, 4);
 	m = find_metric(shop, "http.server.request.duration");
 	assert_non_null(m);
 	assert_string_equal(m->unit, "s");
-	assert_string_equal(m->description, "HTTP server latency.");
+	assert_string_equal(m->description, "Duration of HTTP server requests.");
 	assert_int_equal(m->data_case, OTLPB__METRIC__DATA_HISTOGRAM);
 	assert_int_equal(m->histogram->aggregation_temporality,
 			 OTLPB__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE);
@@ -369,12 +372,12 @@ static void test_metrics_round_trip(void **state)
 	assert_int_equal(hp->count, 2);
 	assert_true(hp->has_sum);
 	assert_true(fabs(hp->sum - 0.55) < 1e-12);
-	assert_int_equal(hp->n_explicit_bounds, 2);
-	assert_true(hp->explicit_bounds[0] == 0.1 && hp->explicit_bounds[1] == 1);
-	assert_int_equal(hp->n_bucket_counts, 3);
-	assert_int_equal(hp->bucket_counts[0], 1);
-	assert_int_equal(hp->bucket_counts[1], 1);
-	assert_int_equal(hp->bucket_counts[2], 0);
+	/* the advised bounds of the conventions: 0.005 ... 10 s */
+	assert_int_equal(hp->n_explicit_bounds, 14);
+	assert_true(hp->explicit_bounds[0] == 0.005 && hp->explicit_bounds[13] == 10);
+	assert_int_equal(hp->n_bucket_counts, 15);
+	for (size_t i = 0; i < hp->n_bucket_counts; i++) /* 0.05 and 0.5, upper bounds inclusive */
+		assert_int_equal(hp->bucket_counts[i], i == 3 || i == 7);
 	/* labels -> semconv attributes; service_name and empty values left out */
 	assert_int_equal(hp->n_attributes, 3);
 	assert_string_equal(attr_str(hp->attributes, hp->n_attributes, "http.request.method"),
@@ -399,7 +402,7 @@ static void test_metrics_round_trip(void **state)
 	m = find_metric(shop, "http.server.active_requests");
 	assert_non_null(m);
 	assert_string_equal(m->unit, "{request}");
-	assert_null(m->description);
+	assert_string_equal(m->description, "Number of active HTTP server requests.");
 	assert_int_equal(m->data_case, OTLPB__METRIC__DATA_GAUGE);
 	np = m->gauge->data_points[0];
 	assert_false(np->has_start_time_unix_nano);
@@ -433,9 +436,9 @@ static void test_metrics_round_trip(void **state)
 			 OTLPB__ANY_VALUE__VALUE_BOOL_VALUE);
 	assert_true(attr(hp->attributes, 1, "otel.metric.overflow")->bool_value);
 
-	m = find_metric(self, "redtap_kernel_events_dropped");
+	m = find_metric(self, "redtap.kernel.events.dropped");
 	assert_non_null(m);
-	assert_string_equal(m->unit, "");
+	assert_string_equal(m->unit, "{event}");
 	assert_int_equal(m->data_case, OTLPB__METRIC__DATA_SUM);
 	assert_true(m->sum->is_monotonic);
 	assert_int_equal(m->sum->aggregation_temporality,
@@ -445,10 +448,17 @@ static void test_metrics_round_trip(void **state)
 	assert_true(np->as_double == 5);
 	assert_string_equal(attr_str(np->attributes, np->n_attributes, "reason"), "full");
 
+	/* declared without an entry: Prometheus names, the unit back in UCUM */
 	m = find_metric(self, "app_bytes");
 	assert_non_null(m);
 	assert_string_equal(m->unit, "By");
 	assert_int_equal(m->sum->data_points[0]->n_attributes, 0);
+	m = find_metric(shop, "app_requests");
+	assert_non_null(m);
+	assert_string_equal(m->unit, "");
+	np = m->sum->data_points[0];
+	assert_int_equal(np->n_attributes, 1);
+	assert_string_equal(attr_str(np->attributes, np->n_attributes, "route"), "/x");
 
 	otlpb__export_metrics_service_request__free_unpacked(req, NULL);
 	free(buf);
@@ -611,27 +621,6 @@ static void test_arena(void **state)
 	assert_null(a.head);
 }
 
-static void test_names(void **state)
-{
-	const char *unit;
-
-	(void)state;
-	assert_string_equal(
-	    otlp_metric_name("http_client_request_duration_seconds", "seconds", &unit),
-	    "http.client.request.duration");
-	assert_string_equal(unit, "s");
-	assert_string_equal(otlp_metric_name("redtap_parse_errors", NULL, &unit),
-			    "redtap_parse_errors");
-	assert_string_equal(unit, "");
-	assert_string_equal(otlp_metric_name("x_ratio", "ratio", &unit), "x_ratio");
-	assert_string_equal(unit, "1");
-	assert_string_equal(otlp_attr_name("db_operation_name"), "db.operation.name");
-	assert_string_equal(otlp_attr_name("db_query_summary"), "db.query.summary");
-	assert_string_equal(otlp_attr_name("custom_label"), "custom_label");
-	assert_true(otlp_attr_is_int("server.port"));
-	assert_false(otlp_attr_is_int("db.response.status_code")); /* a string in semconv */
-}
-
 static void test_process_start(void **state)
 {
 	struct otlp_resource_ctx r;
@@ -665,7 +654,6 @@ int main(void)
 	    cmocka_unit_test(test_partial_success),
 	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_arena),
-	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_process_start),
 	};
 

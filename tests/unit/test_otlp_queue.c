@@ -19,8 +19,9 @@ static struct span *numbered(unsigned n)
 	struct span *s = calloc(1, sizeof(*s)), *d;
 
 	assert_non_null(s);
+	span_init(s);
 	s->span_id[7] = (uint8_t)n;
-	span_attr_int(s, "n", n);
+	span_attr_int(s, SC_SERVER_PORT, n);
 	d = otlp_span_dup(s);
 	free(s);
 	assert_non_null(d);
@@ -72,17 +73,21 @@ static void test_compact_copy(void **state)
 	(void)state;
 	assert_non_null(s);
 	memset(s->trace_id, 7, sizeof(s->trace_id));
-	strcpy(s->name, "GET /");
-	strcpy(s->exe_name, "nginx");
-	span_attr_str(s, "http.route", "/users/{id}");
-	span_attr_int(s, "http.response.status_code", 404);
+	span_init(s);
+	span_set(s, SPAN_NAME, "GET /");
+	span_set(s, SPAN_EXE_NAME, "nginx");
+	span_attr_str(s, SC_HTTP_ROUTE, "/users/{id}");
+	span_attr_int(s, SC_HTTP_RESPONSE_STATUS_CODE, 404);
 	d = otlp_span_dup(s);
 	assert_non_null(d);
 	assert_memory_equal(d->trace_id, s->trace_id, sizeof(s->trace_id));
-	assert_string_equal(d->name, "GET /");
-	assert_string_equal(d->exe_name, "nginx");
+	assert_string_equal(span_get(d, SPAN_NAME), "GET /");
+	assert_string_equal(span_get(d, SPAN_EXE_NAME), "nginx");
 	assert_int_equal(d->nattrs, 2);
-	assert_string_equal(d->attrs[0].str, "/users/{id}");
+	assert_string_equal(span_attr_key(&d->attrs[0]), "http.route");
+	assert_string_equal(span_attr_val(d, &d->attrs[0]), "/users/{id}");
+	/* only the text in use is copied */
+	assert_true(span_size(s) < sizeof(*s) / 2);
 	assert_int_equal(d->attrs[1].i, 404);
 	assert_true(d->attrs[1].is_int);
 	free(d);

@@ -5,7 +5,7 @@
  * gets them: an HTTP exchange becomes a series, malformed records and
  * records for a full connection table are counted, a connection of an
  * unknown protocol is handed back to the kernel once, a process exit
- * closes its connections at the next sweep, a malformed shim record is
+ * closes its connections at once (record order), a malformed shim record is
  * counted, and parse errors are counted by protocol and reason.
  */
 #include <stdarg.h>
@@ -184,7 +184,7 @@ static void test_unknown_protocol_goes_opaque_once(void **state)
 	assert_int_equal(f->opaque_id.gen, 1);
 }
 
-static void test_exit_closes_at_sweep(void **state)
+static void test_exit_closes_in_record_order(void **state)
 {
 	struct fx *f = *state;
 	struct rt_event_hdr ex;
@@ -195,10 +195,7 @@ static void test_exit_closes_at_sweep(void **state)
 	rec_hdr(&ex, RT_EV_PROC_EXIT, sizeof(ex), 3 * MS, TGID, TGID);
 	pipeline_record(f->pipe, &ex, sizeof(ex));
 	pipeline_stats(f->pipe, &st);
-	assert_int_equal(st.exchanges, 0); /* records are handled in order: not yet */
-	pipeline_sweep(f->pipe, 4 * MS);
-	pipeline_stats(f->pipe, &st);
-	assert_int_equal(st.exchanges, 1); /* ended as connection_closed */
+	assert_int_equal(st.exchanges, 1); /* at the exit record: connection_closed */
 	assert_non_null(strstr(render(f), "error_type=\"connection_closed\""));
 	/* the connection is gone: a response now starts nothing */
 	out(f, 7, 5 * MS, OK);
@@ -251,7 +248,7 @@ int main(void)
 	    T(test_exchange_becomes_series),
 	    T(test_bad_records_counted),
 	    T(test_unknown_protocol_goes_opaque_once),
-	    T(test_exit_closes_at_sweep),
+	    T(test_exit_closes_in_record_order),
 	    T(test_table_full_counted),
 	    T(test_bad_shim_record_counted),
 	};

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "procs.h"
+#include "redtap/event.h"
 
 /* ---- the pure helper ---- */
 
@@ -429,6 +430,7 @@ static void test_exec_reevaluates(void **state)
 	char shell[64], *globs[1];
 	struct procs_selectors sel = {.exe_globs = globs, .nexe_globs = 1};
 	struct child ch = spawn("/bin/sh", argv, env), sl = spawn_sleep(env);
+	struct child other = spawn_sleep(env);
 	struct calls calls = {0};
 	struct procs *p;
 
@@ -451,14 +453,15 @@ static void test_exec_reevaluates(void **state)
 	assert_false(calls.on[0]);
 	assert_string_equal(procs_service_name(p, (uint32_t)ch.pid), "cat");
 
-	/* An exec into a matching program selects it at once (other processes
-	 * named sleep on this machine may be selected too by the rescan). */
+	/* An exec into a matching program selects it at once, and only it:
+	 * no /proc walk (the other sleep below stays out; its forks would come
+	 * as fork records). */
 	globs[0] = "sleep";
 	procs_free(p);
 	p = procs_new(&sel, (uint32_t)getpid());
 	calls.n = 0;
 	procs_exec(p, (uint32_t)sl.pid, "sleep", record, &calls);
-	assert_true(calls.n >= 1);
+	assert_int_equal(calls.n, 1);
 	assert_int_equal(calls.tgid[0], (uint32_t)sl.pid);
 	assert_true(calls.on[0]);
 	assert_int_equal(count_of(&calls, (uint32_t)sl.pid, true), 1);
@@ -474,6 +477,7 @@ static void test_exec_reevaluates(void **state)
 	procs_free(p);
 	reap(&ch);
 	reap(&sl);
+	reap(&other);
 }
 
 /* The parent tgid of pid from /proc/PID/stat, 0 when unknown. */
@@ -620,6 +624,221 @@ static void test_select_by_port(void **state)
 	close(bound);
 }
 
+/* ---- kernel records: exec, fork, listen, exit ---- */
+
+/* Fake tgids: above this machine's pid_max, never a live process. */
+#define FAKE_TGID(i) (4000000u + (uint32_t)(i))
+#define START_NS(t)  ((uint64_t)(t) * 1000000000ull) /* t seconds after boot */
+
+static void proc_rec(struct procs *p, uint16_t type, uint32_t tgid, uint32_t ppid,
+		     uint64_t start_ns, const char *comm, struct calls *calls)
+{
+	struct rt_proc_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = type;
+	ev.hdr.len = sizeof(ev);
+	ev.hdr.version = RT_EVENT_VERSION;
+	ev.hdr.pid_tgid = (uint64_t)tgid << 32 | tgid;
+	ev.ppid = ppid;
+	ev.start_ns = start_ns;
+	snprintf(ev.comm, sizeof(ev.comm), "%s", comm);
+	procs_record(p, &ev, sizeof(ev), record, calls);
+}
+
+struct decisions {
+	uint32_t tgid[8];
+	size_t n;
+};
+
+static void on_decided(void *ctx, uint32_t tgid)
+{
+	struct decisions *d = ctx;
+
+	if (d->n < 8)
+		d->tgid[d->n] = tgid;
+	d->n++;
+}
+
+/*
+ * Filter mode: exec records of 70 000 processes that are not selected used
+ * to fill the table (their exits never came), and a matching process
+ * started after that was never captured. Now they take no entry, and
+ * their exits are harmless.
+ */
+static void test_unselected_execs_do_not_fill_table(void **state)
+{
+	static char *const env[] = {"PATH=/bin", NULL};
+	struct child sl = spawn_sleep(env);
+	char *globs[] = {"sleep"};
+	struct procs_selectors sel = {.exe_globs = globs, .nexe_globs = 1};
+	struct procs *p = procs_new(&sel, (uint32_t)getpid());
+	struct calls calls = {0};
+
+	(void)state;
+	assert_non_null(p);
+	for (uint32_t i = 0; i < 70000; i++)
+		proc_rec(p, RT_EV_PROC_EXEC, FAKE_TGID(i), 1, START_NS(5), "worker", &calls);
+	assert_int_equal(calls.n, 0);
+	assert_int_equal(procs_overflows(p), 0);
+	proc_rec(p, RT_EV_PROC_EXEC, (uint32_t)sl.pid, 1, START_NS(6), "sleep", &calls);
+	assert_int_equal(calls.n, 1);
+	assert_int_equal(calls.tgid[0], (uint32_t)sl.pid);
+	assert_true(calls.on[0]);
+	assert_int_equal(procs_instrumented(p), 1);
+	for (uint32_t i = 0; i < 70000; i++)
+		proc_rec(p, RT_EV_PROC_EXIT, FAKE_TGID(i), 0, START_NS(5), "", &calls);
+	proc_rec(p, RT_EV_PROC_EXIT, (uint32_t)sl.pid, 0, START_NS(6), "", &calls);
+	assert_int_equal(procs_instrumented(p), 0);
+	assert_int_equal(calls.n, 1); /* an exit is no deselection call: the kernel clears it */
+	procs_free(p);
+	reap(&sl);
+}
+
+/* Not filtering: every exec names a process, every exit frees it; the
+ * cap is reached only without exits, and then it is counted. */
+static void test_exits_free_and_overflow_counted(void **state)
+{
+	struct procs_selectors none = {0};
+	struct procs *p = procs_new(&none, (uint32_t)getpid());
+	struct calls calls = {0};
+
+	(void)state;
+	assert_non_null(p);
+	for (uint32_t i = 0; i < 70000; i++) {
+		proc_rec(p, RT_EV_PROC_EXEC, FAKE_TGID(i), 1, START_NS(5), "short", &calls);
+		proc_rec(p, RT_EV_PROC_EXIT, FAKE_TGID(i), 0, START_NS(5), "", &calls);
+	}
+	assert_int_equal(procs_overflows(p), 0);
+	for (uint32_t i = 0; i < 70000; i++)
+		proc_rec(p, RT_EV_PROC_EXEC, FAKE_TGID(i), 1, START_NS(5), "long", &calls);
+	assert_int_equal(procs_overflows(p), 70000 - 65536);
+	assert_string_equal(procs_service_name(p, FAKE_TGID(0)), "long");
+	assert_int_equal(calls.n, 0);
+	procs_free(p);
+}
+
+/* The start time tells a process from an earlier one with the same pid. */
+static void test_start_time_against_pid_reuse(void **state)
+{
+	struct procs_selectors none = {0};
+	struct procs *p = procs_new(&none, (uint32_t)getpid());
+	struct calls calls = {0};
+	uint32_t t = FAKE_TGID(7);
+
+	(void)state;
+	assert_non_null(p);
+	proc_rec(p, RT_EV_PROC_EXEC, t, 1, START_NS(100), "newer", &calls);
+	/* a late exit of the earlier process with this pid: the new one stays */
+	proc_rec(p, RT_EV_PROC_EXIT, t, 0, START_NS(50), "", &calls);
+	assert_string_equal(procs_service_name(p, t), "newer");
+	assert_int_equal(procs_stale(p), 0);
+	/* an exec of yet another process (its predecessor's exit was lost) */
+	proc_rec(p, RT_EV_PROC_EXEC, t, 1, START_NS(200), "third", &calls);
+	assert_int_equal(procs_stale(p), 1);
+	assert_string_equal(procs_service_name(p, t), "third");
+	/* its own exit removes it */
+	proc_rec(p, RT_EV_PROC_EXIT, t, 0, START_NS(200), "", &calls);
+	assert_string_equal(procs_service_name(p, t), "unknown_service");
+	procs_free(p);
+}
+
+/* A stale selected entry (exit lost) does not select the pid's next owner. */
+static void test_stale_selection_dropped(void **state)
+{
+	pid_t pids[1] = {(pid_t)FAKE_TGID(9)};
+	struct procs_selectors sel = {.pids = pids, .npids = 1};
+	struct procs *p = procs_new(&sel, (uint32_t)getpid());
+	struct calls calls = {0};
+
+	(void)state;
+	assert_non_null(p);
+	proc_rec(p, RT_EV_PROC_EXEC, FAKE_TGID(9), 1, START_NS(10), "pinned", &calls);
+	assert_int_equal(procs_instrumented(p), 1);
+	proc_rec(p, RT_EV_PROC_FORK, FAKE_TGID(10), FAKE_TGID(9), START_NS(11), "pinned", &calls);
+	assert_int_equal(procs_instrumented(p), 2); /* a child of a selected one */
+	/* pid FAKE_TGID(10) is reused by a process forked from an unselected one */
+	proc_rec(p, RT_EV_PROC_FORK, FAKE_TGID(10), 1, START_NS(90), "other", &calls);
+	assert_int_equal(procs_stale(p), 1);
+	assert_int_equal(procs_instrumented(p), 1);
+	procs_free(p);
+}
+
+/* Forks of a process whose selection is pending come as records. */
+static void test_fork_records(void **state)
+{
+	pid_t pids[1] = {(pid_t)FAKE_TGID(1)};
+	struct procs_selectors sel = {.pids = pids, .npids = 1};
+	struct procs *p = procs_new(&sel, (uint32_t)getpid());
+	struct calls calls = {0};
+	struct decisions d = {0};
+
+	(void)state;
+	assert_non_null(p);
+	procs_set_decided(p, on_decided, &d);
+	proc_rec(p, RT_EV_PROC_EXEC, FAKE_TGID(1), 1, START_NS(1), "app", &calls);
+	assert_int_equal(calls.n, 1);
+	assert_int_equal(d.n, 1);
+	assert_int_equal(d.tgid[0], FAKE_TGID(1));
+	/* its child, and the child's child, in record order */
+	proc_rec(p, RT_EV_PROC_FORK, FAKE_TGID(2), FAKE_TGID(1), START_NS(2), "app", &calls);
+	proc_rec(p, RT_EV_PROC_FORK, FAKE_TGID(3), FAKE_TGID(2), START_NS(3), "app", &calls);
+	assert_int_equal(calls.n, 3);
+	assert_int_equal(count_of(&calls, FAKE_TGID(2), true), 1);
+	assert_int_equal(count_of(&calls, FAKE_TGID(3), true), 1);
+	assert_int_equal(d.n, 3);
+	/* a child of a process that is not selected: decided, not selected */
+	proc_rec(p, RT_EV_PROC_FORK, FAKE_TGID(5), FAKE_TGID(4), START_NS(4), "x", &calls);
+	assert_int_equal(calls.n, 3);
+	assert_int_equal(d.n, 4);
+	assert_int_equal(d.tgid[3], FAKE_TGID(5));
+	assert_int_equal(procs_instrumented(p), 3);
+	/* exits of every one of them empty the selection */
+	for (uint32_t i = 1; i <= 5; i++)
+		proc_rec(p, RT_EV_PROC_EXIT, FAKE_TGID(i), 0, START_NS(i), "", &calls);
+	assert_int_equal(procs_instrumented(p), 0);
+	procs_free(p);
+}
+
+/* --port: a listen record of the port selects the listener; no /proc walk. */
+static void test_listen_records(void **state)
+{
+	uint16_t ports[1] = {30123};
+	struct procs_selectors sel = {.ports = ports, .nports = 1};
+	struct procs *p = procs_new(&sel, (uint32_t)getpid());
+	struct calls calls = {0};
+	struct decisions d = {0};
+	struct rt_listen_event ev;
+
+	(void)state;
+	assert_non_null(p);
+	procs_set_decided(p, on_decided, &d);
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = RT_EV_LISTEN;
+	ev.hdr.len = sizeof(ev);
+	ev.hdr.version = RT_EVENT_VERSION;
+	ev.hdr.pid_tgid = (uint64_t)FAKE_TGID(20) << 32 | FAKE_TGID(20);
+	ev.port = 30124;
+	procs_record(p, &ev, sizeof(ev), record, &calls);
+	assert_int_equal(calls.n, 0);
+	assert_int_equal(d.n, 1);
+	ev.port = 30123;
+	procs_record(p, &ev, sizeof(ev), record, &calls);
+	assert_int_equal(calls.n, 1);
+	assert_int_equal(calls.tgid[0], FAKE_TGID(20));
+	assert_true(calls.on[0]);
+	assert_int_equal(d.n, 2);
+	/* the agent itself listening on the port: never */
+	ev.hdr.pid_tgid = (uint64_t)getpid() << 32 | (uint32_t)getpid();
+	procs_record(p, &ev, sizeof(ev), record, &calls);
+	assert_int_equal(calls.n, 1);
+	/* a record shorter than it says is ignored */
+	ev.hdr.pid_tgid = (uint64_t)FAKE_TGID(21) << 32 | FAKE_TGID(21);
+	procs_record(p, &ev, sizeof(ev) - 8, record, &calls);
+	assert_int_equal(calls.n, 1);
+	procs_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -635,6 +854,12 @@ int main(void)
 	    cmocka_unit_test(test_exec_reevaluates),
 	    cmocka_unit_test(test_children_of_selected_are_selected),
 	    cmocka_unit_test(test_select_by_port),
+	    cmocka_unit_test(test_unselected_execs_do_not_fill_table),
+	    cmocka_unit_test(test_exits_free_and_overflow_counted),
+	    cmocka_unit_test(test_start_time_against_pid_reuse),
+	    cmocka_unit_test(test_stale_selection_dropped),
+	    cmocka_unit_test(test_fork_records),
+	    cmocka_unit_test(test_listen_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

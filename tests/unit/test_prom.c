@@ -25,8 +25,12 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
+/* An exemplar's ids: binary in the registry, hex only in the exposition. */
 #define TRACE_ID "4bf92f3577b34da6a3ce929d0e0e4736"
 #define SPAN_ID	 "00f067aa0ba902b7"
+static const uint8_t trace_id[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+				     0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+static const uint8_t span_id[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
 
 /* ---- numbers ---- */
 
@@ -238,7 +242,7 @@ static struct metric_registry *sample_registry(void)
 	metric_gauge_set(metric_series_get(q, NULL), 1e6);
 	s = metric_series_get(db, pg);
 	metric_histogram_observe(s, 0.00390625);
-	metric_histogram_observe_exemplar(s, 0.0625, TRACE_ID, SPAN_ID, 1700000000.5);
+	metric_histogram_observe_exemplar(s, 0.0625, trace_id, span_id, 1700000000.5);
 	metric_histogram_observe(s, 0.0625);
 	metric_histogram_observe(s, 3);
 	metric_histogram_observe(metric_series_get(db, redis), 0.25); /* past the cap of 1 */
@@ -495,7 +499,7 @@ static struct metric_registry *big_registry(void)
 		snprintf(route, sizeof(route), "/r%d/\\x\n%c", i % 250, "ab\xff"[i % 3]);
 		snprintf(code, sizeof(code), "%d", 200 + i % 2);
 		s = metric_series_get(h, v);
-		metric_histogram_observe_exemplar(s, i / 100.0, TRACE_ID, SPAN_ID, 1700000000 + i);
+		metric_histogram_observe_exemplar(s, i / 100.0, trace_id, span_id, 1700000000 + i);
 		metric_histogram_observe(s, i / 7.0);
 	}
 	return r;

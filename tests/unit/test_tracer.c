@@ -439,7 +439,8 @@ static void test_server_continues_traceparent(void **state)
 	s = emitted(f, x.trace.span_id);
 	assert_memory_equal(s->trace_id, TP_TRACE, 16);
 	assert_memory_equal(s->parent_span_id, TP_PARENT, 8);
-	assert_string_equal(span_get(s, SPAN_TRACESTATE), "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+	assert_string_equal(span_get(s, SPAN_TRACESTATE),
+			    "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
 	assert_string_equal(span_get(s, SPAN_NAME), "POST /orders");
 }
 

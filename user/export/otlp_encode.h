@@ -9,11 +9,13 @@
  *
  * Metrics: one ExportMetricsServiceRequest with every series of the
  * snapshot: histograms as cumulative explicit-bucket Histogram points (with
- * exemplars), counters as cumulative monotonic Sum, gauges as Gauge, named
- * by otlp_names.h. The service_name label picks the ResourceMetrics (and is
- * not a point attribute); redtap_* families, families without that label
- * and overflow series (attribute otel.metric.overflow=true) go to the
- * resource of redtap itself. Empty label values are left out, as
+ * exemplars), counters as cumulative monotonic Sum, gauges as Gauge, with
+ * the names, units and attribute keys of their semconv.h entry (a family
+ * declared without one keeps its Prometheus name and label names, and its
+ * unit word goes back to UCUM). The service.name attribute picks the
+ * ResourceMetrics (and is not a point attribute); families without it
+ * (redtap's own) and overflow series (attribute otel.metric.overflow=true)
+ * go to the resource of redtap itself. Empty label values are left out, as
  * Prometheus treats them as absent. Families without series are skipped.
  *
  * API: encoders return 0 and a malloc()ed body in *out (the caller frees

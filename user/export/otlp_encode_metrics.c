@@ -17,7 +17,7 @@
 
 #include "otlp_build.h"
 #include "otlp_encode.h"
-#include "otlp_names.h"
+#include "semconv.h"
 #include "proto/otlp_metrics.pb-c.h"
 
 struct point_node {
@@ -46,18 +46,37 @@ struct walk {
 	uint64_t start_ns, now_ns;
 };
 
-static bool is_self_family(const char *name)
+/* The OTel attribute of label i of a point: from the family's semconv entry;
+ * SC_NONE for a family declared without one (the label is then the key). */
+static enum semconv_attr point_attr(const struct metric_point *p, size_t i)
 {
-	return !strncmp(name, "redtap_", 7);
+	const struct semconv_metric *sc = metric_family_semconv(p->family);
+
+	if (p->overflow)
+		return SC_OTEL_METRIC_OVERFLOW;
+	return sc && i < sc->nattrs ? sc->attrs[i] : SC_NONE;
 }
 
-/* The service a point belongs to, or NULL for redtap's own resource. */
+/* Whether label i names the service: service.name, or its Prometheus
+ * spelling in a family declared without an entry. */
+static bool is_service_label(const struct metric_point *p, size_t i)
+{
+	char label[SEMCONV_NAME_MAX];
+
+	if (p->overflow)
+		return false;
+	if (metric_family_semconv(p->family))
+		return point_attr(p, i) == SC_SERVICE_NAME;
+	return !semconv_prom_sanitize(semconv_key(SC_SERVICE_NAME), label, sizeof(label)) &&
+	       !strcmp(p->label_names[i], label);
+}
+
+/* The service a point belongs to, or NULL for redtap's own resource: the
+ * overflow series and families without a service (redtap's own metrics). */
 static const char *point_service(const struct metric_point *p)
 {
-	if (p->overflow || is_self_family(metric_family_name(p->family)))
-		return NULL;
 	for (size_t i = 0; i < p->nlabels; i++)
-		if (!strcmp(p->label_names[i], OTLP_SERVICE_LABEL))
+		if (is_service_label(p, i))
 			return p->label_values[i][0] ? p->label_values[i] : "unknown_service";
 	return NULL;
 }
@@ -104,7 +123,7 @@ static struct metric_node *metric_get(struct walk *w, struct resource_node *r,
 	return m;
 }
 
-/* The point's attributes: labels mapped to OTel keys, without service_name and empty values. */
+/* The point's attributes: labels under their OTel keys, without the service and empty values. */
 static int attrs_build(struct walk *w, const struct metric_point *p, Otlpb__KeyValue ***out,
 		       size_t *nout)
 {
@@ -114,17 +133,17 @@ static int attrs_build(struct walk *w, const struct metric_point *p, Otlpb__KeyV
 	if (!kv)
 		return -ENOMEM;
 	for (size_t i = 0; i < p->nlabels; i++) {
-		const char *key = otlp_attr_name(p->label_names[i]);
+		enum semconv_attr at = point_attr(p, i);
+		const char *key = at == SC_NONE ? p->label_names[i] : semconv_key(at);
 		const char *val = p->label_values[i];
 		char *end;
 		long long iv;
 
-		if (!val[0] || (!p->overflow && !strcmp(p->label_names[i], OTLP_SERVICE_LABEL) &&
-				point_service(p)))
+		if (!val[0] || is_service_label(p, i))
 			continue;
-		if (p->overflow && !strcmp(p->label_names[i], METRIC_OVERFLOW_LABEL)) {
+		if (at == SC_OTEL_METRIC_OVERFLOW) {
 			kv[n] = otlp_kv_bool(w->a, key, true);
-		} else if (otlp_attr_is_int(key) && (iv = strtoll(val, &end, 10), !*end)) {
+		} else if (semconv_is_int(at) && (iv = strtoll(val, &end, 10), !*end)) {
 			kv[n] = otlp_kv_int(w->a, key, iv);
 		} else {
 			kv[n] = otlp_kv_str(w->a, key, otlp_arena_strdup(w->a, val));
@@ -264,16 +283,15 @@ static void **points_array(struct walk *w, const struct metric_node *m)
 static Otlpb__Metric *metric_build(struct walk *w, const struct metric_node *m)
 {
 	const struct metric_family *f = m->family;
+	const struct semconv_metric *sc = metric_family_semconv(f);
 	Otlpb__Metric *o = otlp_arena_alloc(w->a, sizeof(*o));
 	void **points = points_array(w, m);
-	const char *unit;
 
 	if (!o || !points)
 		return NULL;
 	otlpb__metric__init(o);
-	o->name = (char *)otlp_utf8(
-	    w->a, otlp_metric_name(metric_family_name(f), metric_family_unit(f), &unit));
-	o->unit = (char *)unit;
+	o->name = (char *)otlp_utf8(w->a, sc ? sc->name : metric_family_name(f));
+	o->unit = (char *)(sc ? sc->unit : semconv_ucum_unit(metric_family_unit(f)));
 	if (metric_family_help(f)[0])
 		o->description = (char *)otlp_utf8(w->a, metric_family_help(f));
 	if (!o->name || (metric_family_help(f)[0] && !o->description))

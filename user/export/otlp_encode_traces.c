@@ -34,6 +34,7 @@ static Otlpb__Span *span_build(struct otlp_arena *a, const struct span *s)
 {
 	Otlpb__Span *o = otlp_arena_alloc(a, sizeof(*o));
 	size_t nattrs = s->nattrs < SPAN_ATTRS_MAX ? s->nattrs : SPAN_ATTRS_MAX;
+	const char *tracestate = span_get(s, SPAN_TRACESTATE);
 
 	if (!o)
 		return NULL;
@@ -48,9 +49,9 @@ static Otlpb__Span *span_build(struct otlp_arena *a, const struct span *s)
 		o->parent_span_id.data = (uint8_t *)s->parent_span_id;
 		o->parent_span_id.len = sizeof(s->parent_span_id);
 	}
-	if (s->tracestate[0])
-		o->trace_state = (char *)otlp_utf8(a, s->tracestate);
-	o->name = (char *)otlp_utf8(a, s->name);
+	if (tracestate[0])
+		o->trace_state = (char *)otlp_utf8(a, tracestate);
+	o->name = (char *)otlp_utf8(a, span_get(s, SPAN_NAME));
 	o->has_kind = true;
 	o->kind = (Otlpb__Span__SpanKind)s->kind;
 	o->has_start_time_unix_nano = o->has_end_time_unix_nano = true;
@@ -59,7 +60,7 @@ static Otlpb__Span *span_build(struct otlp_arena *a, const struct span *s)
 	/* W3C trace flags: the sampled bit */
 	o->has_flags = true;
 	o->flags = s->sampled ? 1 : 0;
-	if (!o->name || (s->tracestate[0] && !o->trace_state))
+	if (!o->name || (tracestate[0] && !o->trace_state))
 		return NULL;
 
 	if (nattrs) {
@@ -68,13 +69,17 @@ static Otlpb__Span *span_build(struct otlp_arena *a, const struct span *s)
 			return NULL;
 		for (size_t i = 0; i < nattrs; i++) {
 			const struct span_attr *at = &s->attrs[i];
+			const char *key = span_attr_key(at);
+			Otlpb__KeyValue *kv;
 
-			o->attributes[i] = at->is_int ? otlp_kv_int(a, at->key, at->i)
-						      : otlp_kv_str(a, at->key, at->str);
-			if (!o->attributes[i])
+			if (!key[0]) /* not an attribute id */
+				continue;
+			kv = at->is_int ? otlp_kv_int(a, key, at->i)
+					: otlp_kv_str(a, key, span_attr_val(s, at));
+			if (!kv)
 				return NULL;
+			o->attributes[o->n_attributes++] = kv;
 		}
-		o->n_attributes = nattrs;
 	}
 
 	if (s->status != SPAN_STATUS_UNSET) {
@@ -85,8 +90,8 @@ static Otlpb__Span *span_build(struct otlp_arena *a, const struct span *s)
 		o->status->has_code = true;
 		o->status->code = (Otlpb__Status__StatusCode)s->status;
 		/* the description is only meaningful for errors */
-		if (s->status == SPAN_STATUS_ERROR && s->status_message[0]) {
-			o->status->message = (char *)otlp_utf8(a, s->status_message);
+		if (s->status == SPAN_STATUS_ERROR && span_get(s, SPAN_STATUS_MESSAGE)[0]) {
+			o->status->message = (char *)otlp_utf8(a, span_get(s, SPAN_STATUS_MESSAGE));
 			if (!o->status->message)
 				return NULL;
 		}
@@ -106,7 +111,8 @@ static Otlpb__ResourceSpans *group_build(struct otlp_arena *a, struct otlp_resou
 	otlpb__resource_spans__init(rs);
 	otlpb__scope_spans__init(ss);
 	rs->resource =
-	    otlp_resource_process(a, r, g->first->pid, g->first->service_name, g->first->exe_name);
+	    otlp_resource_process(a, r, g->first->pid, span_get(g->first, SPAN_SERVICE_NAME),
+				  span_get(g->first, SPAN_EXE_NAME));
 	ss->scope = otlp_scope(a);
 	if (!rs->resource || !ss->scope)
 		return NULL;
@@ -120,7 +126,8 @@ static Otlpb__ResourceSpans *group_build(struct otlp_arena *a, struct otlp_resou
 
 static bool same_group(const struct span *a, const struct span *b)
 {
-	return a->pid == b->pid && !strcmp(a->service_name, b->service_name);
+	return a->pid == b->pid &&
+	       !strcmp(span_get(a, SPAN_SERVICE_NAME), span_get(b, SPAN_SERVICE_NAME));
 }
 
 int otlp_encode_traces(struct otlp_resource_ctx *r, const struct span *const *spans, size_t n,

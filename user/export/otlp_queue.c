@@ -43,16 +43,15 @@ void otlp_queue_free(struct otlp_queue *q)
 
 struct span *otlp_span_dup(const struct span *s)
 {
-	size_t nattrs = s->nattrs < SPAN_ATTRS_MAX ? s->nattrs : SPAN_ATTRS_MAX;
-	size_t size = offsetof(struct span, attrs) + nattrs * sizeof(s->attrs[0]);
-	struct span *d = malloc(size);
+	struct span *d = malloc(span_size(s));
 
 	if (!d) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	memcpy(d, s, size);
-	d->nattrs = (uint8_t)nattrs;
+	span_copy(d, s);
+	if (d->nattrs > SPAN_ATTRS_MAX) /* a corrupt count: clamp to what the struct holds */
+		d->nattrs = SPAN_ATTRS_MAX;
 	return d;
 }
 

@@ -4,8 +4,8 @@
  * full, pushing drops (frees) the OLDEST span, so memory stays bounded
  * however long the collector is away, and the newest data survives.
  *
- * Spans are stored as compact copies (otlp_span_dup): only the attributes
- * in use are allocated, and only those may be read from a copy.
+ * Spans are stored as compact copies (otlp_span_dup): span_size() bytes,
+ * the text in use only, so only the span.h accessors may read a copy.
  *
  * API: not thread-safe; the exporter holds its lock around every call.
  * The queue owns the spans it holds; otlp_queue_pop() hands them over.

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -28,6 +29,7 @@
 struct capture {
 	struct capture_bpf *skel;
 	struct ring_buffer *rb;
+	__u64 *select_words; /* the "selected" bitmap, mapped: RT_SELECT_WORDS words */
 	capture_record_fn fn;
 	void *ctx;
 	int ncpus;
@@ -207,14 +209,24 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		       load_hint(e));
 		goto err_destroy;
 	}
+	c->select_words = mmap(NULL, RT_SELECT_WORDS * sizeof(__u64), PROT_READ | PROT_WRITE,
+			       MAP_SHARED, bpf_map__fd(c->skel->maps.selected), 0);
+	if (c->select_words == MAP_FAILED) {
+		e = errno;
+		c->select_words = NULL;
+		seterr(err, errlen, "cannot map the selection bitmap: %s", strerror(e));
+		goto err_destroy;
+	}
 	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
 	if (!c->rb) {
 		e = errno;
 		seterr(err, errlen, "cannot map the ring buffer: %s", strerror(e));
-		goto err_destroy;
+		goto err_unmap;
 	}
 	return c;
 
+err_unmap:
+	munmap(c->select_words, RT_SELECT_WORDS * sizeof(__u64));
 err_destroy:
 	capture_bpf__destroy(c->skel);
 err_free:
@@ -238,25 +250,29 @@ int capture_poll(struct capture *c, int timeout_ms)
 	return n + m;
 }
 
-/* Sets or clears tgid's bit in the kernel's selection bitmap. A fork the
- * kernel selects at the same moment in the same word could be undone by
- * this read-modify-write; the periodic rescan, which follows parents,
- * selects such a child again. */
+/* Sets or clears tgid's bit in the kernel's selection bitmap, atomically:
+ * proc_fork may set another bit of the same word at the same moment. */
 int capture_select(struct capture *c, uint32_t tgid, bool on)
 {
-	int fd = bpf_map__fd(c->skel->maps.selected);
 	__u32 idx = tgid / 64;
-	__u64 word;
+	__u64 bit = 1ull << (tgid % 64);
 
 	if (idx >= RT_SELECT_WORDS)
 		return -ERANGE;
-	if (bpf_map_lookup_elem(fd, &idx, &word))
-		return -errno;
 	if (on)
-		word |= 1ull << (tgid % 64);
+		__atomic_fetch_or(&c->select_words[idx], bit, __ATOMIC_SEQ_CST);
 	else
-		word &= ~(1ull << (tgid % 64));
-	return bpf_map_update_elem(fd, &idx, &word, BPF_ANY) ? -errno : 0;
+		__atomic_fetch_and(&c->select_words[idx], ~bit, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+int capture_pending_done(struct capture *c, uint32_t tgid)
+{
+	int fd = bpf_map__fd(c->skel->maps.pending);
+
+	if (bpf_map_delete_elem(fd, &tgid) && errno != ENOENT)
+		return -errno;
+	return 0;
 }
 
 int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)
@@ -298,6 +314,8 @@ void capture_close(struct capture *c)
 	if (!c)
 		return;
 	ring_buffer__free(c->rb);
+	if (c->select_words)
+		munmap(c->select_words, RT_SELECT_WORDS * sizeof(__u64));
 	capture_bpf__destroy(c->skel);
 	free(c);
 }

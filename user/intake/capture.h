@@ -6,7 +6,8 @@
  * (not root, no BTF, no tracefs). capture_open() loads the programs with
  * the given options and attaches them; capture_poll() waits for records
  * and hands each one to the callback (records are only valid during the
- * call). The selected-process map is updated with capture_select().
+ * call). The selected-process map is updated with capture_select(), and
+ * capture_pending_done() ends the kernel's reporting of a process's forks.
  * capture_close() detaches everything and accepts NULL. Single-threaded:
  * call everything from the event loop.
  */
@@ -43,6 +44,11 @@ int capture_poll(struct capture *c, int timeout_ms);
 
 /* Adds (on) or removes a process from the selection. 0 or -errno. */
 int capture_select(struct capture *c, uint32_t tgid, bool on);
+
+/* The daemon has decided tgid's selection (after its RT_EV_PROC_EXEC,
+ * RT_EV_PROC_FORK or RT_EV_LISTEN record): the kernel stops reporting its
+ * forks. Call it after capture_select(). 0 or -errno. */
+int capture_pending_done(struct capture *c, uint32_t tgid);
 
 /* Tells the kernel to stop copying the data of connection (tgid, fd) of
  * generation gen: the daemon will not parse it. 0, or -errno (-ESTALE when

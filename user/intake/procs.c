@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * procs.c - process selection (pid, executable glob, listening port) and
- * service names read from /proc. See procs.h.
+ * service names read from /proc. /proc is walked once, at start-up; after
+ * that the kernel's exec, fork, listen and exit records drive everything.
+ * See procs.h.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,15 +15,18 @@
 #include <unistd.h>
 
 #include "otlp_env.h"
+#include "redtap/event.h"
 #include "procfs.h"
 #include "procs.h"
 
 #define NBUCKETS    4096
 #define SERVICE_MAX 128
-#define MAX_PROCS   65536
+#define MAX_PROCS   65536 /* entries of processes that are not selected */
+#define MAX_ALL	    (4 * MAX_PROCS)
 
 struct proc {
 	uint32_t tgid;
+	uint64_t start; /* start time in clock ticks (/proc/PID/stat field 22); 0 unknown */
 	bool selected;
 	bool named;
 	char comm[16];		  /* from the exec event or a hello; fallback name */
@@ -41,6 +46,11 @@ struct procs {
 	uint32_t self;
 	size_t nprocs;
 	size_t nselected;
+	uint64_t overflows;
+	uint64_t stale; /* entries of an earlier process with the same pid */
+	uint64_t tick_ns; /* ns per clock tick */
+	procs_decided_fn decided;
+	void *decided_ctx;
 	struct proc *buckets[NBUCKETS];
 };
 
@@ -53,18 +63,45 @@ static struct proc **find(struct procs *p, uint32_t tgid)
 	return pp;
 }
 
-static struct proc *get(struct procs *p, uint32_t tgid)
+/* The entry of tgid, created when absent. Entries of processes that are
+ * not selected are capped at MAX_PROCS; selection may go beyond (up to
+ * MAX_ALL), so that a full table never keeps a matching process from
+ * being captured. NULL, counted, when there is no room. */
+static struct proc *get_for(struct procs *p, uint32_t tgid, bool selecting)
 {
 	struct proc **pp = find(p, tgid);
+	size_t unselected = p->nprocs - p->nselected;
 
-	if (*pp || p->nprocs >= MAX_PROCS)
+	if (*pp)
 		return *pp;
-	*pp = calloc(1, sizeof(**pp));
-	if (*pp) {
-		(*pp)->tgid = tgid;
-		p->nprocs++;
+	if (p->nprocs >= MAX_ALL || (!selecting && unselected >= MAX_PROCS)) {
+		p->overflows++;
+		return NULL;
 	}
+	*pp = calloc(1, sizeof(**pp));
+	if (!*pp) {
+		p->overflows++;
+		return NULL;
+	}
+	(*pp)->tgid = tgid;
+	p->nprocs++;
 	return *pp;
+}
+
+static struct proc *get(struct procs *p, uint32_t tgid)
+{
+	return get_for(p, tgid, false);
+}
+
+static void drop(struct procs *p, struct proc **pp)
+{
+	struct proc *pr = *pp;
+
+	if (pr->selected)
+		p->nselected--;
+	*pp = pr->next;
+	free(pr);
+	p->nprocs--;
 }
 
 struct procs *procs_new(const struct procs_selectors *sel, uint32_t self_tgid)
@@ -74,6 +111,7 @@ struct procs *procs_new(const struct procs_selectors *sel, uint32_t self_tgid)
 	if (!p)
 		return NULL;
 	p->self = self_tgid;
+	p->tick_ns = 1000000000ull / (uint64_t)(sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100);
 	if (sel->npids) {
 		p->pids = malloc(sel->npids * sizeof(*p->pids));
 		if (!p->pids)
@@ -235,9 +273,15 @@ static bool wanted(const struct procs *p, uint32_t tgid, const unsigned long *in
 
 static void set_selected(struct procs *p, uint32_t tgid, bool on, procs_select_fn fn, void *ctx)
 {
-	struct proc *pr = on ? get(p, tgid) : *find(p, tgid);
+	struct proc *pr = on ? get_for(p, tgid, true) : *find(p, tgid);
 
-	if (!pr || pr->selected == on)
+	if (!pr) {
+		/* no room to remember it (counted): capture it all the same */
+		if (on)
+			fn(ctx, tgid, on);
+		return;
+	}
+	if (pr->selected == on)
 		return;
 	pr->selected = on;
 	if (on)
@@ -245,6 +289,32 @@ static void set_selected(struct procs *p, uint32_t tgid, bool on, procs_select_f
 	else
 		p->nselected--;
 	fn(ctx, tgid, on);
+}
+
+/* The kernel holds tgid pending until told that its selection is decided. */
+static void decided(struct procs *p, uint32_t tgid)
+{
+	if (p->decided)
+		p->decided(p->decided_ctx, tgid);
+}
+
+static uint64_t ticks(const struct procs *p, uint64_t start_ns)
+{
+	return start_ns / p->tick_ns;
+}
+
+/* The entry of tgid if it is the process that started at start (ticks; 0:
+ * unknown). An entry of an earlier process with the same pid (its exit
+ * record was lost) is dropped. */
+static struct proc *current(struct procs *p, uint32_t tgid, uint64_t start)
+{
+	struct proc **pp = find(p, tgid);
+
+	if (*pp && start && (*pp)->start && (*pp)->start != start) {
+		p->stale++;
+		drop(p, pp);
+	}
+	return *pp;
 }
 
 /* The parent's tgid, 0 when unknown. */
@@ -288,49 +358,150 @@ void procs_scan(struct procs *p, procs_select_fn fn, void *ctx)
 		 * selected too; the kernel does it for forks it sees after
 		 * the parent was selected, this catches the earlier ones. */
 		if (wanted(p, (uint32_t)tgid, inodes, ninodes) ||
-		    (tgid != p->self && is_selected(p, parent_of((uint32_t)tgid))))
+		    (tgid != p->self && is_selected(p, parent_of((uint32_t)tgid)))) {
+			struct proc *pr;
+			unsigned long long start;
+
 			set_selected(p, (uint32_t)tgid, true, fn, ctx);
+			pr = *find(p, (uint32_t)tgid);
+			if (pr && !procfs_stat_field((uint32_t)tgid, 22, &start))
+				pr->start = start;
+		}
 		/* A process that stops listening stays selected until it exits:
 		 * its open connections still matter. */
 	}
 	closedir(d);
 }
 
-void procs_exec(struct procs *p, uint32_t tgid, const char *comm, procs_select_fn fn, void *ctx)
+static void exec_start(struct procs *p, uint32_t tgid, uint64_t start, const char *comm,
+		       procs_select_fn fn, void *ctx)
 {
-	struct proc *pr = *find(p, tgid);
+	struct proc *pr = current(p, tgid, start);
+	bool want;
 
 	if (pr)
 		pr->named = false; /* a new program may have a new name */
-	if (comm && comm[0]) {
-		/* Resolve the name now, while the process most likely lives. */
-		pr = get(p, tgid);
+	want = procs_filtering(p) && wanted(p, tgid, NULL, 0);
+	/* Resolve the name now, while the process most likely lives; when
+	 * selecting, only the selected ones are named. */
+	if (comm && comm[0] && (!procs_filtering(p) || want || pr)) {
+		pr = get_for(p, tgid, want);
 		if (pr) {
+			if (start)
+				pr->start = start;
 			snprintf(pr->comm, sizeof(pr->comm), "%.15s", comm);
 			load_name(pr);
 		}
 	}
 	if (!procs_filtering(p))
 		return;
-	if (wanted(p, tgid, NULL, 0)) {
+	/* Children it forked before this decision come as fork records. */
+	if (want)
 		set_selected(p, tgid, true, fn, ctx);
-		/* It may have forked before we got here: find its children. */
-		procs_scan(p, fn, ctx);
-	} else if (pr && pr->selected && p->nglobs && !p->npids && !p->nports)
+	else if (pr && pr->selected && p->nglobs && !p->npids && !p->nports)
 		set_selected(p, tgid, false, fn, ctx); /* exec'd into something else */
+	decided(p, tgid);
+}
+
+void procs_exec(struct procs *p, uint32_t tgid, const char *comm, procs_select_fn fn, void *ctx)
+{
+	exec_start(p, tgid, 0, comm, fn, ctx);
 }
 
 void procs_exit(struct procs *p, uint32_t tgid)
 {
-	struct proc **pp = find(p, tgid), *pr = *pp;
+	struct proc **pp = find(p, tgid);
 
-	if (!pr)
+	if (*pp)
+		drop(p, pp);
+}
+
+static void on_fork(struct procs *p, uint32_t child, uint32_t parent, uint64_t start,
+		    procs_select_fn fn, void *ctx)
+{
+	struct proc *pr;
+
+	if (!procs_filtering(p))
 		return;
-	if (pr->selected)
-		p->nselected--;
-	*pp = pr->next;
-	free(pr);
-	p->nprocs--;
+	current(p, child, start);
+	if (child != p->self && is_selected(p, parent)) {
+		set_selected(p, child, true, fn, ctx);
+		pr = *find(p, child);
+		if (pr)
+			pr->start = start;
+	}
+	decided(p, child);
+}
+
+static void on_listen(struct procs *p, uint32_t tgid, uint16_t port, procs_select_fn fn,
+		      void *ctx)
+{
+	if (!procs_filtering(p))
+		return;
+	for (size_t i = 0; i < p->nports; i++)
+		if (p->ports[i] == port && tgid != p->self)
+			set_selected(p, tgid, true, fn, ctx);
+	decided(p, tgid);
+}
+
+void procs_record(struct procs *p, const void *rec, size_t len, procs_select_fn fn, void *ctx)
+{
+	const struct rt_event_hdr *h = rec;
+	const struct rt_proc_event *pe = rec;
+	uint32_t tgid;
+	uint64_t start = 0;
+
+	if (len < sizeof(*h) || h->len > len)
+		return;
+	tgid = (uint32_t)(h->pid_tgid >> 32);
+	/* start_ns was appended: taken only when the record holds it */
+	if (h->len >= RT_OFFSETOF(struct rt_proc_event, start_ns) + sizeof(pe->start_ns) &&
+	    h->type != RT_EV_LISTEN)
+		start = ticks(p, pe->start_ns);
+	switch (h->type) {
+	case RT_EV_PROC_EXEC:
+		if (h->len >= RT_OFFSETOF(struct rt_proc_event, start_ns)) {
+			char comm[sizeof(pe->comm) + 1];
+
+			snprintf(comm, sizeof(comm), "%.*s", (int)sizeof(pe->comm), pe->comm);
+			exec_start(p, tgid, start, comm, fn, ctx);
+		}
+		break;
+	case RT_EV_PROC_FORK:
+		if (h->len >= RT_OFFSETOF(struct rt_proc_event, comm))
+			on_fork(p, tgid, pe->ppid, start, fn, ctx);
+		break;
+	case RT_EV_LISTEN:
+		if (h->len >= sizeof(struct rt_listen_event))
+			on_listen(p, tgid, ((const struct rt_listen_event *)rec)->port, fn, ctx);
+		break;
+	case RT_EV_PROC_EXIT: {
+		struct proc **pp = find(p, tgid);
+
+		/* an exit of an earlier process with this pid leaves the new one */
+		if (*pp && !(start && (*pp)->start && (*pp)->start != start))
+			drop(p, pp);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void procs_set_decided(struct procs *p, procs_decided_fn fn, void *ctx)
+{
+	p->decided = fn;
+	p->decided_ctx = ctx;
+}
+
+uint64_t procs_overflows(const struct procs *p)
+{
+	return p->overflows;
+}
+
+uint64_t procs_stale(const struct procs *p)
+{
+	return p->stale;
 }
 
 struct name_search {

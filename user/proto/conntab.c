@@ -13,10 +13,12 @@
 
 struct conntab {
 	struct conn **buckets;
-	size_t nbuckets; /* power of two */
+	struct conn **pbuckets; /* by tgid alone: one process's connections */
+	size_t nbuckets;	/* power of two, for both */
 	size_t count;
 	size_t max;
 	uint64_t full_misses;
+	uint64_t recreated;
 	conntab_close_fn on_close;
 	void *ctx;
 };
@@ -38,7 +40,10 @@ struct conntab *conntab_new(size_t max_conns, conntab_close_fn on_close, void *c
 	while (t->nbuckets < max_conns && t->nbuckets < (1u << 20))
 		t->nbuckets <<= 1;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
-	if (!t->buckets) {
+	t->pbuckets = calloc(t->nbuckets, sizeof(*t->pbuckets));
+	if (!t->buckets || !t->pbuckets) {
+		free(t->buckets);
+		free(t->pbuckets);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -49,11 +54,19 @@ struct conntab *conntab_new(size_t max_conns, conntab_close_fn on_close, void *c
 	return t;
 }
 
+static size_t hash_tgid(uint32_t tgid, size_t nbuckets)
+{
+	return (size_t)((tgid * 0x9e3779b97f4a7c15ull) >> 32) & (nbuckets - 1);
+}
+
 static void unlink_conn(struct conntab *t, struct conn **pp, uint64_t ts)
 {
 	struct conn *c = *pp;
 
 	*pp = c->hnext;
+	*c->ppprev = c->pnext;
+	if (c->pnext)
+		c->pnext->ppprev = c->ppprev;
 	t->count--;
 	if (t->on_close)
 		t->on_close(t->ctx, c, ts);
@@ -68,6 +81,7 @@ void conntab_free(struct conntab *t)
 		while (t->buckets[i])
 			unlink_conn(t, &t->buckets[i], 0);
 	free(t->buckets);
+	free(t->pbuckets);
 	free(t);
 }
 
@@ -85,7 +99,7 @@ struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool cr
 	struct conn **pp = find(t, id->tgid, id->fd);
 	struct conn *c = *pp;
 
-	if (c && c->gen == id->gen)
+	if (c && id->gen >= c->first_gen && id->gen <= c->gen)
 		return c;
 	if (c && c->gen > id->gen)
 		return NULL; /* a late record of a connection already replaced */
@@ -104,19 +118,51 @@ struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool cr
 	}
 	c->tgid = id->tgid;
 	c->fd = id->fd;
-	c->gen = id->gen;
+	c->gen = c->first_gen = id->gen;
 	pp = &t->buckets[hash_key(id->tgid, id->fd, t->nbuckets)];
 	c->hnext = *pp;
 	*pp = c;
+	pp = &t->pbuckets[hash_tgid(id->tgid, t->nbuckets)];
+	c->pnext = *pp;
+	if (c->pnext)
+		c->pnext->ppprev = &c->pnext;
+	c->ppprev = pp;
+	*pp = c;
 	t->count++;
 	return c;
+}
+
+struct conn *conntab_open(struct conntab *t, const struct rt_conn_id *id, uint64_t sock_ino)
+{
+	struct conn *c = *find(t, id->tgid, id->fd);
+
+	if (c && sock_ino && c->sock_ino == sock_ino && id->gen > c->gen) {
+		c->gen = id->gen; /* the same socket: its kernel entry was re-created */
+		t->recreated++;
+		return c;
+	}
+	c = conntab_get(t, id, true);
+	if (c && !c->sock_ino)
+		c->sock_ino = sock_ino;
+	return c;
+}
+
+void conntab_close_tgid(struct conntab *t, uint32_t tgid, uint64_t opened_before, uint64_t ts)
+{
+	struct conn *c = t->pbuckets[hash_tgid(tgid, t->nbuckets)], *next;
+
+	for (; c; c = next) {
+		next = c->pnext;
+		if (c->tgid == tgid && c->opened_ts <= opened_before)
+			unlink_conn(t, find(t, c->tgid, c->fd), ts);
+	}
 }
 
 void conntab_close(struct conntab *t, const struct rt_conn_id *id, uint64_t ts)
 {
 	struct conn **pp = find(t, id->tgid, id->fd);
 
-	if (*pp && (*pp)->gen <= id->gen)
+	if (*pp && (*pp)->first_gen <= id->gen)
 		unlink_conn(t, pp, ts);
 }
 
@@ -160,4 +206,9 @@ size_t conntab_count(const struct conntab *t)
 uint64_t conntab_full_misses(const struct conntab *t)
 {
 	return t->full_misses;
+}
+
+uint64_t conntab_recreated(const struct conntab *t)
+{
+	return t->recreated;
 }

@@ -5,7 +5,12 @@
  * API: conntab_get() finds the connection for a record's rt_conn_id; a
  * record with a newer generation than the stored one means the fd was
  * reused, so the old connection is closed first (through the on_close
- * hook) and a fresh one is returned. Each connection carries an opaque
+ * hook) and a fresh one is returned. conntab_open() takes an
+ * RT_EV_CONN_OPEN's id and socket inode: a newer generation of the same
+ * socket (the kernel re-created its evicted entry) extends the connection
+ * instead of replacing it, so one connection spans generations
+ * [first_gen, gen]. conntab_close_tgid() closes one process's connections
+ * without looking at the others'. Each connection carries an opaque
  * protocol state pointer owned by whoever set it (freed in on_close).
  * The table is bounded: when full, conntab_get() returns NULL and counts
  * the miss. Not thread-safe: the event loop owns it.
@@ -26,7 +31,9 @@ enum conn_proto {
 };
 
 struct conn {
-	uint64_t gen;
+	uint64_t gen;	    /* newest generation of this socket's kernel entry */
+	uint64_t first_gen; /* oldest: records of [first_gen, gen] are this conn's */
+	uint64_t sock_ino;  /* socket inode number from RT_EV_CONN_OPEN; 0 unknown */
 	uint32_t tgid;
 	uint32_t fd;
 	uint64_t last_ts; /* ts of the last record seen */
@@ -41,6 +48,8 @@ struct conn {
 	uint8_t opaque_told; /* the kernel was told to stop copying its data */
 	void *proto_state;   /* owned by the protocol tracker */
 	struct conn *hnext;  /* hash chain */
+	struct conn *pnext;  /* chain of the connections of one process */
+	struct conn **ppprev;
 };
 
 struct conntab;
@@ -58,9 +67,20 @@ void conntab_free(struct conntab *t); /* closes every connection; NULL ok */
  * connection, or when the table is full. */
 struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool create);
 
+/* For an RT_EV_CONN_OPEN record: as conntab_get(create), except that a
+ * newer generation of the socket already held (same non-zero sock_ino)
+ * keeps the connection, extended to that generation (counted by
+ * conntab_recreated()). */
+struct conn *conntab_open(struct conntab *t, const struct rt_conn_id *id, uint64_t sock_ino);
+
 /* Closes and removes the connection with this id (any older generation
  * too). No-op when absent. */
 void conntab_close(struct conntab *t, const struct rt_conn_id *id, uint64_t ts);
+
+/* Closes and removes every connection of process tgid opened at or
+ * before opened_before (so not those of a newer process with the same
+ * pid); visits only that process's connections. */
+void conntab_close_tgid(struct conntab *t, uint32_t tgid, uint64_t opened_before, uint64_t ts);
 
 /* Closes and removes, in one pass, every connection for which pred()
  * returns true. */
@@ -75,5 +95,7 @@ void conntab_for_each(struct conntab *t, void (*fn)(void *ctx, struct conn *c), 
 
 size_t conntab_count(const struct conntab *t);
 uint64_t conntab_full_misses(const struct conntab *t);
+/* Kernel entries re-created for a live socket (LRU evictions seen). */
+uint64_t conntab_recreated(const struct conntab *t);
 
 #endif /* REDTAP_CONNTAB_H */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * dbmetrics.c - db_client_operation_duration_seconds from shim operations.
+ * dbmetrics.c - db.client.operation.duration (semconv.c) from shim operations;
+ * label values in the order of the entry's attribute list.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -8,19 +9,11 @@
 #include <stdlib.h>
 
 #include "dbmetrics.h"
+#include "semconv.h"
 
 struct dbmetrics {
 	struct metric_family *fam;
 };
-
-static const char *const labels[] = {
-    "service_name", "db_system_name",	       "db_operation_name",
-    "db_namespace", "server_address",	       "server_port",
-    "error_type",   "db_response_status_code", "db_query_summary",
-};
-
-/* OpenTelemetry semantic conventions: advice for db.client.operation.duration. */
-static const double buckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
 
 struct dbmetrics *dbmetrics_new(struct metric_registry *r, size_t max_series)
 {
@@ -28,10 +21,7 @@ struct dbmetrics *dbmetrics_new(struct metric_registry *r, size_t max_series)
 
 	if (!m)
 		return NULL;
-	m->fam = metric_family_new(r, METRIC_HISTOGRAM, DBMETRICS_NAME,
-				   "Duration of database client operations.", "seconds", labels,
-				   sizeof(labels) / sizeof(labels[0]), buckets,
-				   sizeof(buckets) / sizeof(buckets[0]), max_series);
+	m->fam = semconv_family_new(r, &semconv_db_client_operation_duration, max_series);
 	if (!m->fam) {
 		int err = errno;
 
@@ -48,10 +38,10 @@ void dbmetrics_record(struct dbmetrics *m, const struct db_op *op, const char *s
 }
 
 void dbmetrics_record_ex(struct dbmetrics *m, const struct db_op *op, const char *service_name,
-			 const char *trace_id, const char *span_id)
+			 const uint8_t trace_id[16], const uint8_t span_id[8])
 {
 	double secs;
-	const char *values[sizeof(labels) / sizeof(labels[0])];
+	const char *values[9];
 	char port[8] = "";
 	struct metric_series *s;
 

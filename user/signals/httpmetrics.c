@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * httpmetrics.c - records HTTP exchanges into the semconv RED histograms
- * and the in-flight gauge. See httpmetrics.h.
+ * and the in-flight gauge (declared in semconv.c; label values are passed
+ * in the order of the entries' attribute lists). See httpmetrics.h.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -10,19 +11,7 @@
 #include <time.h>
 
 #include "httpmetrics.h"
-#include "span.h"
-
-/* OTel semconv advice for http.*.request.duration, in seconds. */
-static const double http_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
-				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10};
-
-static const char *const server_labels[] = {
-    "service_name", "http_request_method", "http_response_status_code", "http_route", "error_type"};
-static const char *const client_labels[] = {
-    "service_name", "http_request_method", "http_response_status_code",
-    "http_route",   "error_type",	   "server_address",
-    "server_port"};
-static const char *const active_labels[] = {"service_name", "http_request_method"};
+#include "semconv.h"
 
 struct httpmetrics {
 	struct metric_family *server;
@@ -38,17 +27,9 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 
 	if (!m)
 		return NULL;
-	m->server =
-	    metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds",
-			      "Duration of HTTP server requests.", "seconds", server_labels,
-			      NELEM(server_labels), http_buckets, NELEM(http_buckets), max_series);
-	m->client =
-	    metric_family_new(r, METRIC_HISTOGRAM, "http_client_request_duration_seconds",
-			      "Duration of HTTP client requests.", "seconds", client_labels,
-			      NELEM(client_labels), http_buckets, NELEM(http_buckets), max_series);
-	m->active = metric_family_new(r, METRIC_GAUGE, "http_server_active_requests",
-				      "Number of active HTTP server requests.", NULL, active_labels,
-				      NELEM(active_labels), NULL, 0, max_series);
+	m->server = semconv_family_new(r, &semconv_http_server_request_duration, max_series);
+	m->client = semconv_family_new(r, &semconv_http_client_request_duration, max_series);
+	m->active = semconv_family_new(r, &semconv_http_server_active_requests, max_series);
 	if (!m->server || !m->client || !m->active) {
 		free(m);
 		return NULL;
@@ -100,7 +81,6 @@ void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, con
 static void observe(struct metric_series *s, const struct http_exchange *x, double secs,
 		    bool exemplar)
 {
-	char trace[33], span[17];
 	struct timespec now;
 
 	if (!s)
@@ -109,10 +89,8 @@ static void observe(struct metric_series *s, const struct http_exchange *x, doub
 		metric_histogram_observe(s, secs);
 		return;
 	}
-	span_hex(x->trace.trace_id, 16, trace);
-	span_hex(x->trace.span_id, 8, span);
 	clock_gettime(CLOCK_REALTIME, &now);
-	metric_histogram_observe_exemplar(s, secs, trace, span,
+	metric_histogram_observe_exemplar(s, secs, x->trace.trace_id, x->trace.span_id,
 					  (double)now.tv_sec + (double)now.tv_nsec / 1e9);
 }
 

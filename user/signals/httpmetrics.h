@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * httpmetrics.h - the HTTP RED metrics of OpenTelemetry's semantic
- * conventions, fed with finished exchanges from httptrack:
+ * conventions (entries of semconv.h; Prometheus names derived from them),
+ * fed with finished exchanges from httptrack:
  *   http_server_request_duration_seconds  (http.server.request.duration)
  *   http_client_request_duration_seconds  (http.client.request.duration)
  *   http_server_active_requests           (http.server.active_requests)

@@ -10,12 +10,19 @@
  * compares, without allocation. A series is one allocation holding its
  * bucket counts, its label value pointers and the label strings; histogram
  * exemplars are allocated on first use because most series never get one.
+ *
+ * Capped families also count their series per service_name value in a small
+ * open-addressing table (service hash -> count), so that the fair-share test
+ * of a new series is O(1) and only an eviction walks the family. Removed
+ * series go to a graveyard while a snapshot (which borrows label strings) is
+ * alive, and are freed when the last one is.
  */
 #include <errno.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "metrics.h"
 
@@ -31,6 +38,9 @@ struct metric_series {
 	double value;			   /* counter/gauge */
 	double sum;			   /* histogram */
 	uint64_t count;			   /* histogram */
+	uint64_t touched_ns;		   /* registry clock when last got */
+	uint64_t start_unix_ns;		   /* creation, CLOCK_REALTIME */
+	uint64_t svc_hash;		   /* hash of the service_name value, never 0 */
 	bool overflow;
 	uint64_t buckets[]; /* histograms: nbounds + 1, not cumulative */
 };
@@ -54,6 +64,13 @@ struct metric_family {
 	size_t table_size; /* a power of two */
 	struct metric_series *overflow;
 	uint64_t overflow_total;
+	int svc_label;		/* index of the service_name label, -1 if none */
+	struct svc_count *svc;	/* capped families with svc_label: the counts */
+	size_t svc_size;	/* a power of two */
+	size_t svc_used;	/* slots holding a key */
+	size_t nsvc;		/* keys with series */
+	uint64_t evicted_total; /* series given up for another service's fair share */
+	const struct semconv_metric *semconv; /* NULL: declared without an entry */
 };
 
 struct metric_registry {
@@ -62,10 +79,39 @@ struct metric_registry {
 	struct metric_family *last;
 	void (*prerender)(void *ctx);
 	void *prerender_ctx;
+	uint64_t now_ns;		/* clock of the last metric_registry_expire() */
+	uint64_t ttl_ns;		/* 0: series never expire */
+	unsigned int nsnapshots;	/* alive snapshots borrowing label strings */
+	struct metric_series *graveyard; /* removed while a snapshot was alive */
+};
+
+/* Series of one service in a capped family; hash 0 marks a free slot. */
+struct svc_count {
+	uint64_t hash;
+	size_t n;
 };
 
 static const char *const overflow_names[] = {METRIC_OVERFLOW_LABEL};
 static const char *const overflow_values[] = {"true"};
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
+	return clock_ns(CLOCK_MONOTONIC);
+}
+
+static void series_free(struct metric_series *s)
+{
+	free(s->exemplars);
+	free(s);
+}
 
 struct metric_registry *metric_registry_new(void)
 {
@@ -78,6 +124,7 @@ struct metric_registry *metric_registry_new(void)
 		errno = ENOMEM;
 		return NULL;
 	}
+	r->now_ns = mono_ns();
 	return r;
 }
 
@@ -99,12 +146,24 @@ static void family_free(struct metric_family *f)
 	for (size_t i = 0; f->label_names && i < f->nlabels; i++)
 		free(f->label_names[i]);
 	free(f->label_names);
+	free(f->svc);
 	free(f->table);
 	free(f->bounds);
 	free(f->unit);
 	free(f->help);
 	free(f->name);
 	free(f);
+}
+
+static void graveyard_free(struct metric_registry *r)
+{
+	struct metric_series *s, *next;
+
+	for (s = r->graveyard; s; s = next) {
+		next = s->next;
+		series_free(s);
+	}
+	r->graveyard = NULL;
 }
 
 void metric_registry_free(struct metric_registry *r)
@@ -117,6 +176,7 @@ void metric_registry_free(struct metric_registry *r)
 		next = f->next;
 		family_free(f);
 	}
+	graveyard_free(r);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -301,6 +361,16 @@ struct metric_family *metric_family_new(struct metric_registry *r, enum metric_t
 					const char *const *label_names, size_t nlabels,
 					const double *buckets, size_t nbuckets, size_t max_series)
 {
+	return metric_family_new_sc(r, type, name, help, unit, label_names, nlabels, buckets,
+				    nbuckets, max_series, NULL);
+}
+
+struct metric_family *metric_family_new_sc(struct metric_registry *r, enum metric_type type,
+					   const char *name, const char *help, const char *unit,
+					   const char *const *label_names, size_t nlabels,
+					   const double *buckets, size_t nbuckets,
+					   size_t max_series, const struct semconv_metric *sc)
+{
 	struct metric_family *f, *it;
 
 	if (!r || type < METRIC_COUNTER || type > METRIC_HISTOGRAM || !valid_metric_name(name) ||
@@ -315,6 +385,11 @@ struct metric_family *metric_family_new(struct metric_registry *r, enum metric_t
 		return NULL;
 	f->reg = r;
 	f->max_series = max_series;
+	f->svc_label = -1;
+	for (size_t i = 0; max_series && i < nlabels; i++)
+		if (!strcmp(label_names[i], METRIC_SERVICE_LABEL))
+			f->svc_label = (int)i;
+	f->semconv = sc;
 
 	pthread_mutex_lock(&r->lock);
 	for (it = r->first; it; it = it->next) {
@@ -389,6 +464,8 @@ static struct metric_series *series_alloc(struct metric_family *f, const char *c
 		return NULL;
 	s->family = f;
 	s->hash = hash;
+	s->touched_ns = f->reg->now_ns;
+	s->start_unix_ns = clock_ns(CLOCK_REALTIME);
 	ptrs = (const char **)(s->buckets + nb);
 	str = (char *)(ptrs + f->nlabels);
 	for (i = 0; i < f->nlabels; i++) {
@@ -419,6 +496,198 @@ static struct metric_series *overflow_series(struct metric_family *f)
 	return f->overflow;
 }
 
+/* ---- per-service accounting, eviction, expiry ---- */
+
+static uint64_t svc_hash(const char *const *values, int idx)
+{
+	const char *v = values && values[idx] ? values[idx] : "";
+
+	return hash_values(&v, 1) | 1; /* never 0: 0 marks a free slot */
+}
+
+/* The slot of hash h, or the free slot where it would go; NULL if the table is full. */
+static struct svc_count *svc_slot(struct svc_count *t, size_t size, uint64_t h)
+{
+	for (size_t i = 0, j = h & (size - 1); i < size; i++, j = (j + 1) & (size - 1))
+		if (t[j].hash == h || !t[j].hash)
+			return &t[j];
+	return NULL;
+}
+
+/* Rebuilds the table from the series, dropping keys without series. */
+static void svc_rebuild(struct metric_family *f)
+{
+	size_t size = 16;
+	struct svc_count *t, *c;
+
+	while (size < 4 * (f->nseries + 1))
+		size *= 2;
+	t = calloc(size, sizeof(*t));
+	if (!t)
+		return; /* the old table stays; svc_add() copes with a full one */
+	f->nsvc = f->svc_used = 0;
+	for (struct metric_series *s = f->first; s; s = s->next) {
+		c = svc_slot(t, size, s->svc_hash);
+		if (!c->hash) {
+			c->hash = s->svc_hash;
+			f->svc_used++;
+			f->nsvc++;
+		}
+		c->n++;
+	}
+	free(f->svc);
+	f->svc = t;
+	f->svc_size = size;
+}
+
+/* Adds by (+1 or -1) to the series count of service hash h. */
+static void svc_add(struct metric_family *f, uint64_t h, int by)
+{
+	struct svc_count *c;
+
+	if (!h)
+		return;
+	if (by > 0 && (!f->svc || 2 * (f->svc_used + 1) > f->svc_size)) {
+		svc_rebuild(f); /* counts every series, the one being added included? no: */
+		/* the new series is not linked yet, so it is counted below */
+	}
+	c = f->svc ? svc_slot(f->svc, f->svc_size, h) : NULL;
+	if (!c || (by < 0 && c->hash != h))
+		return;
+	if (!c->hash) {
+		c->hash = h;
+		f->svc_used++;
+	}
+	if (by > 0 && c->n++ == 0)
+		f->nsvc++;
+	else if (by < 0 && c->n && --c->n == 0)
+		f->nsvc--;
+}
+
+static size_t svc_count(const struct metric_family *f, uint64_t h)
+{
+	const struct svc_count *c = f->svc ? svc_slot(f->svc, f->svc_size, h) : NULL;
+
+	return c && c->hash == h ? c->n : 0;
+}
+
+/* Unlinks s (prev: its predecessor in creation order, or NULL) and frees it or buries it. */
+static void series_remove(struct metric_family *f, struct metric_series *s,
+			  struct metric_series *prev)
+{
+	struct metric_series **pp = &f->table[s->hash & (f->table_size - 1)];
+
+	while (*pp && *pp != s)
+		pp = &(*pp)->hash_next;
+	if (*pp)
+		*pp = s->hash_next;
+	if (prev)
+		prev->next = s->next;
+	else
+		f->first = s->next;
+	if (f->last == s)
+		f->last = prev;
+	f->nseries--;
+	svc_add(f, s->svc_hash, -1);
+	if (f->reg->nsnapshots) {
+		s->next = f->reg->graveyard;
+		f->reg->graveyard = s;
+	} else {
+		series_free(s);
+	}
+}
+
+/* A gauge that is not zero (requests in flight) is still in use, observed or not. */
+static bool series_pinned(const struct metric_family *f, const struct metric_series *s)
+{
+	return f->type == METRIC_GAUGE && s->value != 0;
+}
+
+/*
+ * The family is full and service svc wants a new series. When svc holds less
+ * than its fair share (max_series / services, itself included), the service
+ * with the most series gives up its least recently used one. true when a
+ * series was evicted.
+ */
+static bool fair_share_evict(struct metric_family *f, uint64_t svc)
+{
+	size_t mine = svc_count(f, svc), active = f->nsvc + (mine == 0), share, most = 0;
+	struct metric_series *victim = NULL, *victim_prev = NULL, *prev = NULL;
+	uint64_t big = 0;
+
+	share = f->max_series / (active ? active : 1);
+	if (mine >= (share ? share : 1) || !f->svc)
+		return false;
+	for (size_t i = 0; i < f->svc_size; i++) {
+		if (f->svc[i].hash && f->svc[i].n > most) {
+			most = f->svc[i].n;
+			big = f->svc[i].hash;
+		}
+	}
+	if (most <= share)
+		return false;
+	for (struct metric_series *s = f->first; s; prev = s, s = s->next) {
+		if (s->svc_hash != big || series_pinned(f, s))
+			continue;
+		if (!victim || s->touched_ns < victim->touched_ns) {
+			victim = s;
+			victim_prev = prev;
+		}
+	}
+	if (!victim)
+		return false;
+	series_remove(f, victim, victim_prev);
+	f->evicted_total++;
+	return true;
+}
+
+void metric_registry_set_ttl(struct metric_registry *r, uint64_t ttl_ns)
+{
+	pthread_mutex_lock(&r->lock);
+	r->ttl_ns = ttl_ns;
+	pthread_mutex_unlock(&r->lock);
+}
+
+size_t metric_registry_expire(struct metric_registry *r, uint64_t now_ns)
+{
+	size_t removed = 0;
+
+	pthread_mutex_lock(&r->lock);
+	r->now_ns = now_ns;
+	for (struct metric_family *f = r->first; f && r->ttl_ns; f = f->next) {
+		struct metric_series *s = f->first, *prev = NULL, *next;
+
+		if (!f->max_series)
+			continue; /* uncapped families are the agent's own: never idle */
+		for (; s; s = next) {
+			next = s->next;
+			if (now_ns > s->touched_ns && now_ns - s->touched_ns >= r->ttl_ns &&
+			    !series_pinned(f, s)) {
+				series_remove(f, s, prev);
+				removed++;
+			} else {
+				prev = s;
+			}
+		}
+		if (f->svc && f->svc_used > 2 * f->nsvc + 16)
+			svc_rebuild(f);
+	}
+	if (!r->nsnapshots)
+		graveyard_free(r);
+	pthread_mutex_unlock(&r->lock);
+	return removed;
+}
+
+uint64_t metric_family_evicted_total(const struct metric_family *f)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&f->reg->lock);
+	n = f->evicted_total;
+	pthread_mutex_unlock(&f->reg->lock);
+	return n;
+}
+
 /* Doubles the table; on ENOMEM the old one stays (chains just get longer). */
 static void table_grow(struct metric_family *f)
 {
@@ -439,7 +708,7 @@ static void table_grow(struct metric_family *f)
 struct metric_series *metric_series_get(struct metric_family *f, const char *const *label_values)
 {
 	struct metric_series *s, **slot;
-	uint64_t h;
+	uint64_t h, svc;
 
 	if (!f) {
 		errno = EINVAL;
@@ -449,17 +718,23 @@ struct metric_series *metric_series_get(struct metric_family *f, const char *con
 	pthread_mutex_lock(&f->reg->lock);
 	slot = &f->table[h & (f->table_size - 1)];
 	for (s = *slot; s; s = s->hash_next)
-		if (s->hash == h && values_equal(s, label_values, f->nlabels))
+		if (s->hash == h && values_equal(s, label_values, f->nlabels)) {
+			s->touched_ns = f->reg->now_ns;
 			goto out_unlock;
+		}
 
-	if (f->max_series && f->nseries >= f->max_series) {
+	svc = f->svc_label >= 0 ? svc_hash(label_values, f->svc_label) : 0;
+	if (f->max_series && f->nseries >= f->max_series && !(svc && fair_share_evict(f, svc))) {
 		s = overflow_series(f);
 		goto out_unlock;
 	}
 	s = series_alloc(f, label_values, h);
 	if (!s)
 		goto out_unlock;
-	s->hash_next = *slot;
+	s->svc_hash = svc;
+	svc_add(f, svc, 1);
+	slot = &f->table[h & (f->table_size - 1)]; /* an eviction may have changed nothing, */
+	s->hash_next = *slot;			   /* but stay safe if the table moved */
 	*slot = s;
 	if (f->last)
 		f->last->next = s;
@@ -525,36 +800,14 @@ static size_t bucket_index(const double *bounds, size_t n, double v)
 	return lo;
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Parses exactly 2*n hex digits into out; false if malformed or all zero. */
-static bool parse_hex_id(const char *s, uint8_t *out, size_t n)
+/* Whether an id of n bytes is present: not NULL, not all zero. */
+static bool id_present(const uint8_t *id, size_t n)
 {
 	uint8_t any = 0;
 
-	if (!s)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		int hi = hex_nibble(s[2 * i]), lo;
-
-		if (hi < 0)
-			return false;
-		lo = hex_nibble(s[2 * i + 1]);
-		if (lo < 0)
-			return false;
-		out[i] = (uint8_t)(hi << 4 | lo);
-		any |= out[i];
-	}
-	return s[2 * n] == '\0' && any;
+	for (size_t i = 0; id && i < n; i++)
+		any |= id[i];
+	return any;
 }
 
 static void histogram_observe(struct metric_series *s, double v, const struct metric_exemplar *ex)
@@ -582,14 +835,20 @@ void metric_histogram_observe(struct metric_series *s, double v)
 	histogram_observe(s, v, NULL);
 }
 
-void metric_histogram_observe_exemplar(struct metric_series *s, double v, const char *trace_id,
-				       const char *span_id, double unix_ts)
+void metric_histogram_observe_exemplar(struct metric_series *s, double v,
+				       const uint8_t trace_id[16], const uint8_t span_id[8],
+				       double unix_ts)
 {
 	struct metric_exemplar ex = {.value = v, .timestamp = unix_ts};
-	bool ok = parse_hex_id(trace_id, ex.trace_id, sizeof(ex.trace_id)) &&
-		  parse_hex_id(span_id, ex.span_id, sizeof(ex.span_id));
 
-	histogram_observe(s, v, ok ? &ex : NULL);
+	if (!id_present(trace_id, sizeof(ex.trace_id)) ||
+	    !id_present(span_id, sizeof(ex.span_id))) {
+		histogram_observe(s, v, NULL);
+		return;
+	}
+	memcpy(ex.trace_id, trace_id, sizeof(ex.trace_id));
+	memcpy(ex.span_id, span_id, sizeof(ex.span_id));
+	histogram_observe(s, v, &ex);
 }
 
 /* ---- queries ---- */
@@ -668,6 +927,11 @@ const double *metric_family_bounds(const struct metric_family *f, size_t *nbound
 	return f->bounds;
 }
 
+const struct semconv_metric *metric_family_semconv(const struct metric_family *f)
+{
+	return f->semconv;
+}
+
 /* ---- walking ---- */
 
 /* The series after s in exposition order (creation order, overflow last); s = NULL: the first. */
@@ -691,6 +955,7 @@ static void point_fill(struct metric_point *p, const struct metric_family *f,
 	p->label_values = s->values;
 	p->nlabels = s->overflow ? 1 : f->nlabels;
 	p->value = s->value;
+	p->start_unix_ns = s->start_unix_ns;
 	if (f->type == METRIC_HISTOGRAM) {
 		p->bounds = f->bounds;
 		p->nbounds = f->nbounds;
@@ -746,6 +1011,7 @@ struct snapshot_family {
 };
 
 struct metric_snapshot {
+	struct metric_registry *reg; /* its removed series wait for this snapshot */
 	struct snapshot_family *families;
 	size_t nfamilies;
 	struct metric_point *points;
@@ -758,6 +1024,12 @@ void metric_snapshot_free(struct metric_snapshot *snap)
 {
 	if (!snap)
 		return;
+	if (snap->reg) {
+		pthread_mutex_lock(&snap->reg->lock);
+		if (--snap->reg->nsnapshots == 0)
+			graveyard_free(snap->reg);
+		pthread_mutex_unlock(&snap->reg->lock);
+	}
 	free(snap->exemplars);
 	free(snap->counts);
 	free(snap->points);
@@ -798,6 +1070,8 @@ struct metric_snapshot *metric_registry_snapshot(struct metric_registry *r)
 		return NULL;
 	run_prerender(r);
 	pthread_mutex_lock(&r->lock);
+	snap->reg = r;
+	r->nsnapshots++;
 	if (snapshot_alloc(snap, r)) {
 		pthread_mutex_unlock(&r->lock);
 		metric_snapshot_free(snap);

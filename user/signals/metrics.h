@@ -66,6 +66,19 @@ struct metric_family *metric_family_new(struct metric_registry *r, enum metric_t
 					const double *buckets, size_t nbuckets, size_t max_series);
 
 /*
+ * The same, for a family declared from a semantic-conventions entry
+ * (semconv.h; semconv_family_new() is the usual caller): the family keeps the
+ * pointer sc, which must outlive the registry (a static entry), and exporters
+ * read it back with metric_family_semconv() for the OpenTelemetry names.
+ */
+struct semconv_metric;
+struct metric_family *metric_family_new_sc(struct metric_registry *r, enum metric_type type,
+					   const char *name, const char *help, const char *unit,
+					   const char *const *label_names, size_t nlabels,
+					   const double *buckets, size_t nbuckets,
+					   size_t max_series, const struct semconv_metric *sc);
+
+/*
  * The series for these label values (one per label name, in declaration order;
  * a NULL value, or a NULL array, means ""), created on first use. Finding an
  * existing series allocates nothing. Past the cap, returns the overflow series
@@ -84,12 +97,14 @@ void metric_histogram_observe(struct metric_series *s, double v);
 
 /*
  * Observes v and keeps (trace_id, span_id, v, unix_ts) as the exemplar of the
- * bucket v falls in, replacing the previous one. trace_id is 32 hex digits and
- * span_id 16, neither all zero (W3C trace context); otherwise the observation
- * is still counted but no exemplar is kept.
+ * bucket v falls in, replacing the previous one. The ids are binary (16 and 8
+ * bytes, as in W3C trace context and OTLP), neither all zero; otherwise (or
+ * NULL) the observation is still counted but no exemplar is kept. Exporters
+ * render them (hex in prom.c, bytes in OTLP).
  */
-void metric_histogram_observe_exemplar(struct metric_series *s, double v, const char *trace_id,
-				       const char *span_id, double unix_ts);
+void metric_histogram_observe_exemplar(struct metric_series *s, double v,
+				       const uint8_t trace_id[16], const uint8_t span_id[8],
+				       double unix_ts);
 
 /* Series of the family, not counting the overflow series. */
 size_t metric_family_series_count(const struct metric_family *f);
@@ -115,6 +130,8 @@ const char *metric_family_help(const struct metric_family *f); /* never NULL; ma
 const char *metric_family_unit(const struct metric_family *f); /* NULL when none */
 const char *const *metric_family_label_names(const struct metric_family *f, size_t *nlabels);
 const double *metric_family_bounds(const struct metric_family *f, size_t *nbounds);
+/* The semantic-conventions entry of the family, NULL if declared without one. */
+const struct semconv_metric *metric_family_semconv(const struct metric_family *f);
 
 /* The exemplar kept for one histogram bucket. Ids are binary (big-endian, as in
  * W3C trace context and OTLP); an exemplar is present iff trace_id is not all zero. */

@@ -4,20 +4,29 @@
  * exchange or a shim DB/cache operation and hands it to the trace
  * exporter.
  *
- * API: a span is a plain value (no pointers), so it can be copied into a
- * queue. Attributes are a small fixed array of string or integer values
- * with OpenTelemetry semantic-convention keys; span_attr_str() and
- * span_attr_int() append one and silently drop it when the array is full
- * (values are truncated to fit). Resource attributes are derived by the
- * exporter from pid, service_name and exe_name.
+ * API (span.c): a span is a plain value (no pointers), so it can be
+ * copied into a queue; span_size() bytes of it are enough (span_copy()). span_init()
+ * empties one. Its strings (name, tracestate, service and executable
+ * names, status message, string attribute values) live back to back in
+ * text[], each at most SPAN_VALUE_MAX bytes and all within SPAN_TEXT_MAX:
+ * a string that does not fit is truncated, an attribute with no room left
+ * is dropped, as is one past SPAN_ATTRS_MAX. Attribute keys are
+ * semconv.h ids, not strings. Resource attributes are derived by the
+ * exporter from pid, service and executable names.
+ *
+ * Memory: sizeof(struct span) is 1,288 bytes (bench/BENCHMARKS.md has
+ * the pool's size); the largest spans (HTTP server spans with a long
+ * tracestate) use about 1 KiB of text, most use 100-300 bytes.
  */
 #ifndef REDTAP_SPAN_H
 #define REDTAP_SPAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
+
+#include "semconv.h"
 
 /* OTLP Span.SpanKind values */
 enum span_kind {
@@ -33,15 +42,26 @@ enum span_status {
 	SPAN_STATUS_ERROR = 2,
 };
 
-#define SPAN_ATTRS_MAX	  20
-#define SPAN_ATTR_KEY_MAX 48
-#define SPAN_ATTR_VAL_MAX 160
+/* The span's own strings (not attributes). */
+enum span_str {
+	SPAN_NAME,
+	SPAN_STATUS_MESSAGE,
+	SPAN_TRACESTATE,
+	SPAN_SERVICE_NAME,
+	SPAN_EXE_NAME,
+	SPAN_STR_COUNT
+};
+
+#define SPAN_ATTRS_MAX 12   /* an HTTP server span sets 11 */
+#define SPAN_TEXT_MAX  1024 /* all strings of a span, with their NULs */
+#define SPAN_VALUE_MAX 255  /* one string, without its NUL */
 
 struct span_attr {
-	char key[SPAN_ATTR_KEY_MAX];
-	char str[SPAN_ATTR_VAL_MAX]; /* used when !is_int */
-	int64_t i;
-	bool is_int;
+	int64_t i;    /* when is_int */
+	uint16_t off; /* the value in text[] when !is_int */
+	uint8_t key;  /* enum semconv_attr */
+	uint8_t is_int;
+	uint8_t pad[4];
 };
 
 struct span {
@@ -54,50 +74,67 @@ struct span {
 	uint8_t kind;	/* enum span_kind */
 	uint8_t status; /* enum span_status */
 	uint8_t nattrs;
-	uint8_t sampled; /* W3C sampled flag of the trace */
-	char name[160];
-	char status_message[64];
-	char tracestate[256];
-	char service_name[128];
-	char exe_name[64];
+	uint8_t sampled;	      /* W3C sampled flag of the trace */
+	uint16_t str[SPAN_STR_COUNT]; /* offsets in text[]; 0 is "" */
+	uint16_t text_len;	      /* bytes of text[] in use, at least 1 */
 	struct span_attr attrs[SPAN_ATTRS_MAX];
+	char text[SPAN_TEXT_MAX]; /* text[0] is the empty string */
 };
 
-static inline void span_attr_str(struct span *s, const char *key, const char *val)
-{
-	struct span_attr *a;
+_Static_assert(SPAN_TEXT_MAX <= UINT16_MAX, "text offsets are 16 bits");
+_Static_assert(SC_ATTR_COUNT <= UINT8_MAX, "attribute ids are 8 bits");
 
-	if (s->nattrs >= SPAN_ATTRS_MAX || !val)
-		return;
-	a = &s->attrs[s->nattrs++];
-	snprintf(a->key, sizeof(a->key), "%.*s", (int)sizeof(a->key) - 1, key);
-	snprintf(a->str, sizeof(a->str), "%.*s", (int)sizeof(a->str) - 1, val);
-	a->is_int = false;
+static inline void span_init(struct span *s)
+{
+	memset(s, 0, offsetof(struct span, text));
+	s->text[0] = '\0';
+	s->text_len = 1;
 }
 
-static inline void span_attr_int(struct span *s, const char *key, int64_t val)
+/* The bytes of s that carry data: what a copy needs. */
+static inline size_t span_size(const struct span *s)
 {
-	struct span_attr *a;
+	size_t used = s->text_len < SPAN_TEXT_MAX ? s->text_len : SPAN_TEXT_MAX;
 
-	if (s->nattrs >= SPAN_ATTRS_MAX)
-		return;
-	a = &s->attrs[s->nattrs++];
-	snprintf(a->key, sizeof(a->key), "%.*s", (int)sizeof(a->key) - 1, key);
-	a->str[0] = '\0';
-	a->i = val;
-	a->is_int = true;
+	return offsetof(struct span, text) + used;
 }
 
-/* Lower-case hex of an id of n bytes into out (2n + 1 bytes). */
-static inline void span_hex(const uint8_t *id, size_t n, char *out)
+static inline void span_copy(struct span *dst, const struct span *src)
 {
-	static const char digits[] = "0123456789abcdef";
+	memcpy(dst, src, span_size(src));
+}
 
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[id[i] >> 4];
-		out[2 * i + 1] = digits[id[i] & 15];
-	}
-	out[2 * n] = '\0';
+/* Appends v (truncated) to text[]: its offset, or 0 when empty or full. */
+uint16_t span_text_add(struct span *s, const char *v);
+
+static inline const char *span_text(const struct span *s, uint16_t off)
+{
+	return off < SPAN_TEXT_MAX ? s->text + off : "";
+}
+
+static inline void span_set(struct span *s, enum span_str which, const char *v)
+{
+	s->str[which] = span_text_add(s, v);
+}
+
+static inline const char *span_get(const struct span *s, enum span_str which)
+{
+	return span_text(s, s->str[which]);
+}
+
+/* Append one attribute (see above for what is dropped). A NULL val adds none. */
+void span_attr_str(struct span *s, enum semconv_attr key, const char *val);
+void span_attr_int(struct span *s, enum semconv_attr key, int64_t val);
+
+/* The OpenTelemetry key and the string value of an attribute. */
+static inline const char *span_attr_key(const struct span_attr *a)
+{
+	return semconv_key((enum semconv_attr)a->key);
+}
+
+static inline const char *span_attr_val(const struct span *s, const struct span_attr *a)
+{
+	return a->is_int ? "" : span_text(s, a->off);
 }
 
 #endif /* REDTAP_SPAN_H */

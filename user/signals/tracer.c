@@ -19,9 +19,9 @@
 
 #define THREADS	 16384 /* serving-thread table (direct mapped by tid) */
 #define LINKS	 16384 /* client connections of local processes */
-#define POOL	 2048  /* spans held while their trace is undecided */
-#define PENDING	 1024  /* undecided traces */
-#define DECIDED	 8192  /* recent decisions (direct mapped by trace id) */
+#define POOL	 TRACER_POOL_SPANS
+#define PENDING	 1024 /* undecided traces */
+#define DECIDED	 8192 /* recent decisions (direct mapped by trace id) */
 #define STALE_NS (30ull * 1000000000ull)
 
 struct active {
@@ -326,7 +326,7 @@ static bool hold(struct tracer *t, const struct span *s, bool error, bool head, 
 	}
 	slot = t->pool_free;
 	t->pool_free = t->pool_next[slot];
-	t->pool[slot] = *s;
+	span_copy(&t->pool[slot], s);
 	t->pool_next[slot] = p->first;
 	p->first = slot;
 	p->n++;
@@ -599,7 +599,7 @@ void tracer_http_start(struct tracer *t, struct http_exchange *x)
 static void span_common(struct tracer *t, struct span *s, const struct trace_ctx *c, uint64_t start,
 			uint64_t end, uint32_t pid, const char *service, const char *exe)
 {
-	memset(s, 0, offsetof(struct span, attrs));
+	span_init(s);
 	memcpy(s->trace_id, c->trace_id, 16);
 	memcpy(s->span_id, c->span_id, 8);
 	memcpy(s->parent_span_id, c->parent_id, 8);
@@ -607,8 +607,8 @@ static void span_common(struct tracer *t, struct span *s, const struct trace_ctx
 	s->end_unix_ns = to_unix(t, end > start ? end : start);
 	s->pid = pid;
 	s->sampled = c->sampled;
-	snprintf(s->service_name, sizeof(s->service_name), "%s", service);
-	snprintf(s->exe_name, sizeof(s->exe_name), "%s", exe ? exe : "");
+	span_set(s, SPAN_SERVICE_NAME, service);
+	span_set(s, SPAN_EXE_NAME, exe);
 }
 
 static bool critical_route(const struct tracer *t, const char *route)
@@ -625,7 +625,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	const char *method = http1_method_name(x->method);
 	const struct conn *cn = x->conn;
 	struct finish f = {0};
-	char ip[INET6_ADDRSTRLEN] = "", addr[HTTP1_HOST_MAX];
+	char ip[INET6_ADDRSTRLEN] = "", addr[HTTP1_HOST_MAX], name[SPAN_VALUE_MAX + 1];
 	size_t pathlen = strcspn(x->path, "?#");
 	uint64_t slow;
 	struct span s;
@@ -636,48 +636,49 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	span_common(t, &s, &x->trace, x->start_ns, x->end_ns, x->tgid, service, exe);
 	s.kind = x->server ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT;
 	if (x->method == HTTP1_M_OTHER)
-		snprintf(s.name, sizeof(s.name), "HTTP");
+		snprintf(name, sizeof(name), "HTTP");
 	else if (x->server && x->route[0])
-		snprintf(s.name, sizeof(s.name), "%s %s", method, x->route);
+		snprintf(name, sizeof(name), "%s %s", method, x->route);
 	else
-		snprintf(s.name, sizeof(s.name), "%s", method);
-	snprintf(s.tracestate, sizeof(s.tracestate), "%s", x->tracestate);
-	span_attr_str(&s, "http.request.method", method);
+		snprintf(name, sizeof(name), "%s", method);
+	span_set(&s, SPAN_NAME, name);
+	span_set(&s, SPAN_TRACESTATE, x->tracestate);
+	span_attr_str(&s, SC_HTTP_REQUEST_METHOD, method);
 	if (cn && cn->has_endpoints)
 		conn_endpoint_ip(&cn->remote, ip, sizeof(ip));
 	if (x->server) {
 		char path[HTTP1_PATH_MAX];
 
 		snprintf(path, sizeof(path), "%.*s", (int)pathlen, x->path);
-		span_attr_str(&s, "url.path", path);
+		span_attr_str(&s, SC_URL_PATH, path);
 		if (x->route[0])
-			span_attr_str(&s, "http.route", x->route);
+			span_attr_str(&s, SC_HTTP_ROUTE, x->route);
 		if (x->host[0]) {
 			httpmetrics_server_address(x, addr, sizeof(addr));
-			span_attr_str(&s, "server.address", addr);
+			span_attr_str(&s, SC_SERVER_ADDRESS, addr);
 		}
 		if (cn && cn->has_endpoints) {
-			span_attr_int(&s, "server.port", cn->local.port);
-			span_attr_str(&s, "client.address", ip);
+			span_attr_int(&s, SC_SERVER_PORT, cn->local.port);
+			span_attr_str(&s, SC_CLIENT_ADDRESS, ip);
 		}
 	} else {
 		httpmetrics_server_address(x, addr, sizeof(addr));
-		span_attr_str(&s, "server.address", addr);
+		span_attr_str(&s, SC_SERVER_ADDRESS, addr);
 		if (cn && cn->has_endpoints)
-			span_attr_int(&s, "server.port", cn->remote.port);
+			span_attr_int(&s, SC_SERVER_PORT, cn->remote.port);
 		if (x->route[0])
-			span_attr_str(&s, "url.template", x->route);
+			span_attr_str(&s, SC_URL_TEMPLATE, x->route);
 	}
 	if (ip[0]) {
-		span_attr_str(&s, "network.peer.address", ip);
-		span_attr_int(&s, "network.peer.port", cn->remote.port);
+		span_attr_str(&s, SC_NETWORK_PEER_ADDRESS, ip);
+		span_attr_int(&s, SC_NETWORK_PEER_PORT, cn->remote.port);
 	}
-	span_attr_str(&s, "network.protocol.name", "http");
+	span_attr_str(&s, SC_NETWORK_PROTOCOL_NAME, "http");
 	if (x->status)
-		span_attr_int(&s, "http.response.status_code", x->status);
+		span_attr_int(&s, SC_HTTP_RESPONSE_STATUS_CODE, x->status);
 	failed = x->error_type != NULL;
 	if (failed) {
-		span_attr_str(&s, "error.type", x->error_type);
+		span_attr_str(&s, SC_ERROR_TYPE, x->error_type);
 		s.status = SPAN_STATUS_ERROR;
 	}
 
@@ -718,27 +719,27 @@ bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service,
 		new_trace(t, &c);
 	span_common(t, &s, &c, op->start_ns, op->end_ns, op->pid, service, exe);
 	s.kind = SPAN_KIND_CLIENT;
-	snprintf(s.name, sizeof(s.name), "%s",
+	span_set(&s, SPAN_NAME,
 		 op->query_summary[0] ? op->query_summary
 		 : op->operation[0]   ? op->operation
 				      : op->system);
-	span_attr_str(&s, "db.system.name", op->system);
+	span_attr_str(&s, SC_DB_SYSTEM_NAME, op->system);
 	if (op->namespace_[0])
-		span_attr_str(&s, "db.namespace", op->namespace_);
+		span_attr_str(&s, SC_DB_NAMESPACE, op->namespace_);
 	if (op->operation[0])
-		span_attr_str(&s, "db.operation.name", op->operation);
+		span_attr_str(&s, SC_DB_OPERATION_NAME, op->operation);
 	if (op->query_summary[0])
-		span_attr_str(&s, "db.query.summary", op->query_summary);
+		span_attr_str(&s, SC_DB_QUERY_SUMMARY, op->query_summary);
 	if (op->query_text[0])
-		span_attr_str(&s, "db.query.text", op->query_text);
+		span_attr_str(&s, SC_DB_QUERY_TEXT, op->query_text);
 	if (op->server_address[0])
-		span_attr_str(&s, "server.address", op->server_address);
+		span_attr_str(&s, SC_SERVER_ADDRESS, op->server_address);
 	if (op->server_port)
-		span_attr_int(&s, "server.port", op->server_port);
+		span_attr_int(&s, SC_SERVER_PORT, op->server_port);
 	if (op->status_code[0])
-		span_attr_str(&s, "db.response.status_code", op->status_code);
+		span_attr_str(&s, SC_DB_RESPONSE_STATUS_CODE, op->status_code);
 	if (op->error_type[0]) {
-		span_attr_str(&s, "error.type", op->error_type);
+		span_attr_str(&s, SC_ERROR_TYPE, op->error_type);
 		s.status = SPAN_STATUS_ERROR;
 	}
 	f.local_root = is_zero(c.parent_id, 8);

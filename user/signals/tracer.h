@@ -47,6 +47,10 @@ struct tracer_stats {
 	uint64_t early_decisions; /* buffer full: decided before the root ended */
 };
 
+/* Spans held while their trace is undecided: the tracer's largest allocation,
+ * TRACER_POOL_SPANS * sizeof(struct span) (bench/BENCHMARKS.md). */
+#define TRACER_POOL_SPANS 2048
+
 typedef void (*tracer_emit_fn)(void *ctx, const struct span *s);
 struct tracer;
 

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * tracepoints.h - the one list of the attach points of the kernel side.
+ *
+ * API: X-macros, expanded by bpf/capture.bpf.c into the agent's programs
+ * and by bench/floor.bpf.c into empty programs on the same attach points
+ * (the benchmarks' floor), so the two cannot drift apart.
+ *
+ * RT_DATA_SYSCALLS(X) calls X(syscall, args, direction) for each syscall
+ * that moves socket bytes; it gets a sys_enter_ program (arguments
+ * stashed) and a sys_exit_ program (data read with the return value).
+ * args says where the bytes are: BUF (fd, buf, count), IOV (fd, iovec,
+ * vlen), MSG (fd, user_msghdr) or NONE (sendfile: bytes the program never
+ * sees).
+ *
+ * RT_OTHER_PROGS(X) calls X(section, program) for every other program;
+ * capture.bpf.c writes each of them by hand under that exact name, and
+ * tests/bpf checks that both objects attach to the same set of points.
+ */
+#ifndef REDTAP_TRACEPOINTS_H
+#define REDTAP_TRACEPOINTS_H
+
+#define RT_DATA_SYSCALLS(X)                                                                        \
+	X(read, BUF, RT_DIR_INGRESS)                                                               \
+	X(recvfrom, BUF, RT_DIR_INGRESS)                                                           \
+	X(write, BUF, RT_DIR_EGRESS)                                                               \
+	X(sendto, BUF, RT_DIR_EGRESS)                                                              \
+	X(readv, IOV, RT_DIR_INGRESS)                                                              \
+	X(writev, IOV, RT_DIR_EGRESS)                                                              \
+	X(recvmsg, MSG, RT_DIR_INGRESS)                                                            \
+	X(sendmsg, MSG, RT_DIR_EGRESS)                                                             \
+	X(sendfile64, NONE, RT_DIR_EGRESS)
+
+#define RT_OTHER_PROGS(X)                                                                          \
+	X("tracepoint/syscalls/sys_enter_connect", enter_connect)                                 \
+	X("tracepoint/syscalls/sys_exit_connect", exit_connect)                                   \
+	X("tracepoint/syscalls/sys_exit_accept4", exit_accept4)                                   \
+	X("tracepoint/syscalls/sys_exit_accept", exit_accept)                                     \
+	X("tracepoint/syscalls/sys_enter_close", enter_close)                                     \
+	X("tracepoint/syscalls/sys_enter_ioctl", enter_ioctl)                                     \
+	X("tracepoint/sock/inet_sock_set_state", sock_set_state)                                  \
+	X("raw_tp/sched_process_exec", proc_exec)                                                 \
+	X("raw_tp/sched_process_exit", proc_exit)                                                 \
+	X("raw_tp/sched_process_fork", proc_fork)
+
+#endif /* REDTAP_TRACEPOINTS_H */

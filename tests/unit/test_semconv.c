@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_semconv.c - unit tests for user/signals/semconv.c: every Prometheus
+ * name derived from the table equals the spelling /metrics has always
+ * exposed (dashboards, rules and e2e tests depend on them), label by label;
+ * the OpenTelemetry-to-Prometheus rules on their own (units, _ratio,
+ * annotations, _total, characters); and attribute keys and types.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "metrics.h"
+#include "semconv.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* What /metrics exposed before the table existed: family, unit, label names. */
+static const struct {
+	const struct semconv_metric *m;
+	const char *prom, *unit;
+	const char *labels[10];
+} exposed[] = {
+    {&semconv_http_server_request_duration,
+     "http_server_request_duration_seconds",
+     "seconds",
+     {"service_name", "http_request_method", "http_response_status_code", "http_route",
+      "error_type"}},
+    {&semconv_http_client_request_duration,
+     "http_client_request_duration_seconds",
+     "seconds",
+     {"service_name", "http_request_method", "http_response_status_code", "http_route",
+      "error_type", "server_address", "server_port"}},
+    {&semconv_http_server_active_requests,
+     "http_server_active_requests",
+     NULL,
+     {"service_name", "http_request_method"}},
+    {&semconv_db_client_operation_duration,
+     "db_client_operation_duration_seconds",
+     "seconds",
+     {"service_name", "db_system_name", "db_operation_name", "db_namespace", "server_address",
+      "server_port", "error_type", "db_response_status_code", "db_query_summary"}},
+    {&semconv_redtap_build_info, "redtap_build_info", NULL, {"version", "revision"}},
+    {&semconv_redtap_events_received, "redtap_events_received", NULL, {"type"}},
+    {&semconv_redtap_kernel_events_dropped, "redtap_kernel_events_dropped", NULL, {"reason"}},
+    {&semconv_redtap_parse_errors, "redtap_parse_errors", NULL, {"protocol"}},
+    {&semconv_redtap_connections_untracked, "redtap_connections_untracked", NULL, {NULL}},
+    {&semconv_redtap_shim_events_dropped, "redtap_shim_events_dropped", NULL, {NULL}},
+    {&semconv_redtap_instrumented_processes, "redtap_instrumented_processes", NULL, {NULL}},
+    {&semconv_redtap_otlp_export_errors, "redtap_otlp_export_errors", NULL, {"signal"}},
+    {&semconv_redtap_otlp_dropped, "redtap_otlp_dropped", NULL, {"signal"}},
+    {&semconv_redtap_otlp_exported, "redtap_otlp_exported", NULL, {"signal"}},
+    {&semconv_redtap_metric_series, "redtap_metric_series", NULL, {"metric"}},
+    {&semconv_redtap_metric_series_overflow, "redtap_metric_series_overflow", NULL, {"metric"}},
+};
+
+static void test_exposed_names_unchanged(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+
+	(void)state;
+	assert_non_null(r);
+	for (size_t i = 0; i < NELEM(exposed); i++) {
+		struct metric_family *f = semconv_family_new(r, exposed[i].m, 0);
+		const char *const *names;
+		size_t n, want = 0;
+
+		if (!f)
+			fail_msg("%s: not declared (errno %d)", exposed[i].m->name, errno);
+		assert_string_equal(metric_family_name(f), exposed[i].prom);
+		assert_int_equal(metric_family_type(f), exposed[i].m->type);
+		if (exposed[i].unit)
+			assert_string_equal(metric_family_unit(f), exposed[i].unit);
+		else
+			assert_null(metric_family_unit(f));
+		assert_string_equal(metric_family_help(f), exposed[i].m->brief);
+		assert_ptr_equal(metric_family_semconv(f), exposed[i].m);
+		names = metric_family_label_names(f, &n);
+		while (want < NELEM(exposed[i].labels) && exposed[i].labels[want])
+			want++;
+		assert_int_equal(n, want);
+		for (size_t j = 0; j < n; j++)
+			assert_string_equal(names[j], exposed[i].labels[j]);
+	}
+	metric_registry_free(r);
+}
+
+static void test_buckets(void **state)
+{
+	static const double http[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10};
+	static const double db[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+
+	(void)state;
+	assert_int_equal(semconv_http_server_request_duration.nbuckets, NELEM(http));
+	assert_memory_equal(semconv_http_server_request_duration.buckets, http, sizeof(http));
+	assert_int_equal(semconv_http_client_request_duration.nbuckets, NELEM(http));
+	assert_memory_equal(semconv_http_client_request_duration.buckets, http, sizeof(http));
+	assert_int_equal(semconv_db_client_operation_duration.nbuckets, NELEM(db));
+	assert_memory_equal(semconv_db_client_operation_duration.buckets, db, sizeof(db));
+}
+
+static void check_name(const char *otel, const char *unit, enum metric_type type, const char *want)
+{
+	struct semconv_metric m = {.name = otel, .unit = unit, .type = type};
+	char out[SEMCONV_NAME_MAX];
+
+	assert_int_equal(semconv_prom_name(&m, out, sizeof(out)), 0);
+	assert_string_equal(out, want);
+}
+
+/* The compatibility spec's rules, on names redtap does not declare. */
+static void test_rules(void **state)
+{
+	char out[8];
+
+	(void)state;
+	check_name("system.filesystem.usage", "By", METRIC_GAUGE, "system_filesystem_usage_bytes");
+	check_name("system.network.dropped", "{packets}", METRIC_COUNTER, "system_network_dropped");
+	check_name("system.memory.utilization", "1", METRIC_GAUGE,
+		   "system_memory_utilization_ratio");
+	check_name("x.hits", "1", METRIC_COUNTER, "x_hits"); /* _ratio for gauges only */
+	check_name("rpc.duration", "ms", METRIC_HISTOGRAM, "rpc_duration_milliseconds");
+	check_name("io.bytes", "By", METRIC_COUNTER, "io_bytes"); /* the unit is there already */
+	check_name("jobs.total", "", METRIC_COUNTER, "jobs");	  /* the registry adds _total */
+	check_name("(lambda).function.executions(#)", "", METRIC_GAUGE,
+		   "lambda_function_executions");
+	check_name("a..b", "", METRIC_GAUGE, "a_b");
+	assert_int_equal(semconv_prom_sanitize("...", out, sizeof(out)), -EINVAL);
+	assert_int_equal(semconv_prom_sanitize("9lives", out, sizeof(out)), -EINVAL);
+	assert_int_equal(semconv_prom_sanitize("abcdefgh", out, sizeof(out)), -ENAMETOOLONG);
+	assert_int_equal(semconv_prom_sanitize("abcdefg", out, sizeof(out)), 0);
+
+	/* units both ways */
+	assert_string_equal(semconv_prom_unit("s", METRIC_HISTOGRAM), "seconds");
+	assert_null(semconv_prom_unit("{request}", METRIC_GAUGE));
+	assert_null(semconv_prom_unit("", METRIC_GAUGE));
+	assert_string_equal(semconv_ucum_unit("seconds"), "s");
+	assert_string_equal(semconv_ucum_unit("bytes"), "By");
+	assert_string_equal(semconv_ucum_unit("ratio"), "1");
+	assert_string_equal(semconv_ucum_unit("widgets"), "widgets");
+	assert_string_equal(semconv_ucum_unit(NULL), "");
+}
+
+static void test_attrs(void **state)
+{
+	char out[SEMCONV_NAME_MAX];
+
+	(void)state;
+	for (int a = SC_NONE + 1; a < SC_ATTR_COUNT; a++)
+		if (!semconv_key(a)[0])
+			fail_msg("attribute %d has no key", a);
+	assert_string_equal(semconv_key(SC_NONE), "");
+	assert_string_equal(semconv_key(SC_ATTR_COUNT), "");
+	assert_string_equal(semconv_key(SC_DB_QUERY_SUMMARY), "db.query.summary");
+	assert_true(semconv_is_int(SC_SERVER_PORT));
+	assert_true(semconv_is_int(SC_HTTP_RESPONSE_STATUS_CODE));
+	assert_false(semconv_is_int(SC_DB_RESPONSE_STATUS_CODE)); /* a string in semconv */
+	assert_false(semconv_is_int(SC_ATTR_COUNT));
+	/* the registry's overflow label is the Prometheus spelling of the OTel one */
+	assert_int_equal(
+	    semconv_prom_sanitize(semconv_key(SC_OTEL_METRIC_OVERFLOW), out, sizeof(out)), 0);
+	assert_string_equal(out, METRIC_OVERFLOW_LABEL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_exposed_names_unchanged),
+	    cmocka_unit_test(test_buckets),
+	    cmocka_unit_test(test_rules),
+	    cmocka_unit_test(test_attrs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * semconv.c - the semantic-conventions table (attribute keys, metric
+ * entries) and the OpenTelemetry-to-Prometheus name derivation. See
+ * semconv.h.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "semconv.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct {
+	const char *key;
+	bool is_int;
+} attrs[SC_ATTR_COUNT] = {
+    [SC_NONE] = {"", false},
+    [SC_SERVICE_NAME] = {"service.name", false},
+    [SC_HTTP_REQUEST_METHOD] = {"http.request.method", false},
+    [SC_HTTP_RESPONSE_STATUS_CODE] = {"http.response.status_code", true},
+    [SC_HTTP_ROUTE] = {"http.route", false},
+    [SC_URL_PATH] = {"url.path", false},
+    [SC_URL_TEMPLATE] = {"url.template", false},
+    [SC_ERROR_TYPE] = {"error.type", false},
+    [SC_SERVER_ADDRESS] = {"server.address", false},
+    [SC_SERVER_PORT] = {"server.port", true},
+    [SC_CLIENT_ADDRESS] = {"client.address", false},
+    [SC_NETWORK_PEER_ADDRESS] = {"network.peer.address", false},
+    [SC_NETWORK_PEER_PORT] = {"network.peer.port", true},
+    [SC_NETWORK_PROTOCOL_NAME] = {"network.protocol.name", false},
+    [SC_DB_SYSTEM_NAME] = {"db.system.name", false},
+    [SC_DB_OPERATION_NAME] = {"db.operation.name", false},
+    [SC_DB_NAMESPACE] = {"db.namespace", false},
+    [SC_DB_QUERY_SUMMARY] = {"db.query.summary", false},
+    [SC_DB_QUERY_TEXT] = {"db.query.text", false},
+    [SC_DB_RESPONSE_STATUS_CODE] = {"db.response.status_code", false},
+    [SC_OTEL_METRIC_OVERFLOW] = {"otel.metric.overflow", false},
+    [SC_REDTAP_VERSION] = {"version", false},
+    [SC_REDTAP_REVISION] = {"revision", false},
+    [SC_REDTAP_TYPE] = {"type", false},
+    [SC_REDTAP_REASON] = {"reason", false},
+    [SC_REDTAP_PROTOCOL] = {"protocol", false},
+    [SC_REDTAP_SIGNAL] = {"signal", false},
+    [SC_REDTAP_METRIC] = {"metric", false},
+};
+
+const char *semconv_key(enum semconv_attr a)
+{
+	return (unsigned)a < SC_ATTR_COUNT ? attrs[a].key : "";
+}
+
+bool semconv_is_int(enum semconv_attr a)
+{
+	return (unsigned)a < SC_ATTR_COUNT && attrs[a].is_int;
+}
+
+/* ---- metrics ---- */
+
+#define ATTRS(...)                                                                                 \
+	.attrs = (const enum semconv_attr[]){__VA_ARGS__},                                         \
+	.nattrs = sizeof((const enum semconv_attr[]){__VA_ARGS__}) / sizeof(enum semconv_attr)
+
+/* Advice of the HTTP and database conventions for their durations, in seconds. */
+static const double http_duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
+					       0.5,   0.75, 1,	   2.5,	 5,	7.5, 10};
+static const double db_duration_buckets[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10};
+
+const struct semconv_metric semconv_http_server_request_duration = {
+    .name = "http.server.request.duration",
+    .unit = "s",
+    .brief = "Duration of HTTP server requests.",
+    .type = METRIC_HISTOGRAM,
+    .buckets = http_duration_buckets,
+    .nbuckets = NELEM(http_duration_buckets),
+    ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
+	  SC_ERROR_TYPE),
+};
+
+const struct semconv_metric semconv_http_client_request_duration = {
+    .name = "http.client.request.duration",
+    .unit = "s",
+    .brief = "Duration of HTTP client requests.",
+    .type = METRIC_HISTOGRAM,
+    .buckets = http_duration_buckets,
+    .nbuckets = NELEM(http_duration_buckets),
+    ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
+	  SC_ERROR_TYPE, SC_SERVER_ADDRESS, SC_SERVER_PORT),
+};
+
+/* An UpDownCounter in the conventions: a gauge in the registry. */
+const struct semconv_metric semconv_http_server_active_requests = {
+    .name = "http.server.active_requests",
+    .unit = "{request}",
+    .brief = "Number of active HTTP server requests.",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD),
+};
+
+const struct semconv_metric semconv_db_client_operation_duration = {
+    .name = "db.client.operation.duration",
+    .unit = "s",
+    .brief = "Duration of database client operations.",
+    .type = METRIC_HISTOGRAM,
+    .buckets = db_duration_buckets,
+    .nbuckets = NELEM(db_duration_buckets),
+    ATTRS(SC_SERVICE_NAME, SC_DB_SYSTEM_NAME, SC_DB_OPERATION_NAME, SC_DB_NAMESPACE,
+	  SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_ERROR_TYPE, SC_DB_RESPONSE_STATUS_CODE,
+	  SC_DB_QUERY_SUMMARY),
+};
+
+const struct semconv_metric semconv_redtap_build_info = {
+    .name = "redtap.build_info",
+    .unit = "",
+    .brief = "redtap build information; the value is 1.",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_REDTAP_VERSION, SC_REDTAP_REVISION),
+};
+
+const struct semconv_metric semconv_redtap_events_received = {
+    .name = "redtap.events.received",
+    .unit = "{event}",
+    .brief = "Records received from the kernel ring buffer, by type.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_TYPE),
+};
+
+const struct semconv_metric semconv_redtap_kernel_events_dropped = {
+    .name = "redtap.kernel.events.dropped",
+    .unit = "{event}",
+    .brief = "Events the kernel side could not deliver, by reason.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_REASON),
+};
+
+const struct semconv_metric semconv_redtap_parse_errors = {
+    .name = "redtap.parse.errors",
+    .unit = "{error}",
+    .brief = "Messages that could not be parsed, by protocol.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_PROTOCOL),
+};
+
+const struct semconv_metric semconv_redtap_connections_untracked = {
+    .name = "redtap.connections.untracked",
+    .unit = "{connection}",
+    .brief = "Connections not tracked because the connection table was full.",
+    .type = METRIC_COUNTER,
+};
+
+const struct semconv_metric semconv_redtap_shim_events_dropped = {
+    .name = "redtap.shim.events.dropped",
+    .unit = "{event}",
+    .brief = "Shim events lost on the way to the agent.",
+    .type = METRIC_COUNTER,
+};
+
+const struct semconv_metric semconv_redtap_instrumented_processes = {
+    .name = "redtap.instrumented.processes",
+    .unit = "{process}",
+    .brief = "Processes selected for instrumentation (or seen with traffic when every process "
+	     "is instrumented).",
+    .type = METRIC_GAUGE,
+};
+
+const struct semconv_metric semconv_redtap_otlp_export_errors = {
+    .name = "redtap.otlp.export.errors",
+    .unit = "{request}",
+    .brief = "OTLP export requests that failed for good, by signal.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_SIGNAL),
+};
+
+const struct semconv_metric semconv_redtap_otlp_dropped = {
+    .name = "redtap.otlp.dropped",
+    .unit = "{span}",
+    .brief = "Spans dropped before export (queue full or delivery failed).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_SIGNAL),
+};
+
+const struct semconv_metric semconv_redtap_otlp_exported = {
+    .name = "redtap.otlp.exported",
+    .unit = "{span}",
+    .brief = "Spans accepted by the OTLP endpoint.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_SIGNAL),
+};
+
+const struct semconv_metric semconv_redtap_metric_series = {
+    .name = "redtap.metric.series",
+    .unit = "{series}",
+    .brief = "Active series per metric, the overflow series excluded.",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_REDTAP_METRIC),
+};
+
+const struct semconv_metric semconv_redtap_metric_series_overflow = {
+    .name = "redtap.metric.series.overflow",
+    .unit = "{observation}",
+    .brief = "Observations folded into the overflow series because the metric reached its "
+	     "series cap.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_METRIC),
+};
+
+/* ---- OpenTelemetry -> Prometheus ---- */
+
+/* UCUM units and their Prometheus words (the compatibility spec's table, in part). */
+static const struct {
+	const char *ucum, *word;
+} units[] = {
+    {"d", "days"},	    {"h", "hours"},	    {"min", "minutes"},	   {"s", "seconds"},
+    {"ms", "milliseconds"}, {"us", "microseconds"}, {"ns", "nanoseconds"}, {"By", "bytes"},
+    {"KiBy", "kibibytes"},  {"MiBy", "mebibytes"},  {"GiBy", "gibibytes"}, {"KBy", "kilobytes"},
+    {"MBy", "megabytes"},   {"GBy", "gigabytes"},   {"%", "percent"},	   {"Hz", "hertz"},
+    {"1", "ratio"},
+};
+
+static bool prom_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == ':';
+}
+
+int semconv_prom_sanitize(const char *otel, char *out, size_t outlen)
+{
+	size_t n = 0;
+
+	if (!otel || !outlen)
+		return -EINVAL;
+	for (const char *c = otel; *c; c++) {
+		char ch = prom_char(*c) ? *c : '_';
+
+		if (ch == '_' && (n == 0 || out[n - 1] == '_'))
+			continue; /* no leading '_', no runs */
+		if (n + 1 >= outlen)
+			return -ENAMETOOLONG;
+		out[n++] = ch;
+	}
+	while (n && out[n - 1] == '_')
+		n--;
+	out[n] = '\0';
+	if (!n || (out[0] >= '0' && out[0] <= '9'))
+		return -EINVAL;
+	return 0;
+}
+
+const char *semconv_prom_unit(const char *ucum, enum metric_type type)
+{
+	if (!ucum || !ucum[0] || ucum[0] == '{')
+		return NULL;
+	if (!strcmp(ucum, "1"))
+		return type == METRIC_GAUGE ? "ratio" : NULL;
+	for (size_t i = 0; i < NELEM(units); i++)
+		if (!strcmp(ucum, units[i].ucum))
+			return units[i].word;
+	return NULL; /* not in the table: redtap declares none */
+}
+
+const char *semconv_ucum_unit(const char *prom_unit)
+{
+	if (!prom_unit)
+		return "";
+	for (size_t i = 0; i < NELEM(units); i++)
+		if (!strcmp(prom_unit, units[i].word))
+			return units[i].ucum;
+	return prom_unit;
+}
+
+static bool ends_with_word(const char *name, const char *word)
+{
+	size_t ln = strlen(name), lw = strlen(word);
+
+	return ln > lw && name[ln - lw - 1] == '_' && !strcmp(name + ln - lw, word);
+}
+
+int semconv_prom_name(const struct semconv_metric *m, char *out, size_t outlen)
+{
+	const char *unit = semconv_prom_unit(m->unit, m->type);
+	int err = semconv_prom_sanitize(m->name, out, outlen);
+	size_t n;
+
+	if (err)
+		return err;
+	n = strlen(out);
+	/* the registry adds a counter's _total itself */
+	if (m->type == METRIC_COUNTER && ends_with_word(out, "total"))
+		out[n -= 6] = '\0';
+	if (unit && !ends_with_word(out, unit)) {
+		if (n + 1 + strlen(unit) + 1 > outlen)
+			return -ENAMETOOLONG;
+		out[n] = '_';
+		strcpy(out + n + 1, unit);
+	}
+	return 0;
+}
+
+struct metric_family *semconv_family_new(struct metric_registry *r, const struct semconv_metric *m,
+					 size_t max_series)
+{
+	char name[SEMCONV_NAME_MAX], labels[SC_ATTR_COUNT][SEMCONV_NAME_MAX];
+	const char *label_ptrs[SC_ATTR_COUNT];
+	int err;
+
+	if (!m || m->nattrs > SC_ATTR_COUNT) {
+		errno = EINVAL;
+		return NULL;
+	}
+	err = semconv_prom_name(m, name, sizeof(name));
+	for (size_t i = 0; !err && i < m->nattrs; i++) {
+		err = semconv_prom_sanitize(semconv_key(m->attrs[i]), labels[i], sizeof(labels[i]));
+		label_ptrs[i] = labels[i];
+	}
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
+	return metric_family_new_sc(r, m->type, name, m->brief, semconv_prom_unit(m->unit, m->type),
+				    label_ptrs, m->nattrs, m->buckets, m->nbuckets, max_series, m);
+}

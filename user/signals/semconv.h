@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * semconv.h - the one table of OpenTelemetry semantic conventions redtap
+ * uses: attribute keys (with their type), and metric names, UCUM units,
+ * instrument kinds, advised bucket boundaries and attribute lists. Every
+ * other spelling is derived from it:
+ *
+ *  - Prometheus names follow the OpenTelemetry "Prometheus and OpenMetrics
+ *    compatibility" rules: characters outside [a-zA-Z0-9_:] become '_'
+ *    (runs of '_' collapse, leading and trailing ones go); the UCUM unit
+ *    becomes a word appended as a suffix unless the name already ends with
+ *    it ("s" -> _seconds, "By" -> _bytes; "1" -> _ratio for gauges only;
+ *    annotations such as "{request}" are dropped); counters are declared
+ *    without "_total", which the registry adds on exposition. Label names
+ *    are attribute keys with the same character rule (http.route ->
+ *    http_route).
+ *  - OTLP uses the table as is (metric_family_semconv() on a family).
+ *  - Spans store attribute ids (enum semconv_attr), not key strings.
+ *
+ * API: static const tables and pure functions; thread-safe. Families are
+ * declared with semconv_family_new(), which derives the Prometheus names
+ * and attaches the entry to the family for the exporters.
+ */
+#ifndef REDTAP_SEMCONV_H
+#define REDTAP_SEMCONV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "metrics.h"
+
+/* Attribute ids: spans and metric entries refer to keys by these. */
+enum semconv_attr {
+	SC_NONE, /* not an attribute: a span attribute slot never holds it */
+	SC_SERVICE_NAME,
+	SC_HTTP_REQUEST_METHOD,
+	SC_HTTP_RESPONSE_STATUS_CODE,
+	SC_HTTP_ROUTE,
+	SC_URL_PATH,
+	SC_URL_TEMPLATE,
+	SC_ERROR_TYPE,
+	SC_SERVER_ADDRESS,
+	SC_SERVER_PORT,
+	SC_CLIENT_ADDRESS,
+	SC_NETWORK_PEER_ADDRESS,
+	SC_NETWORK_PEER_PORT,
+	SC_NETWORK_PROTOCOL_NAME,
+	SC_DB_SYSTEM_NAME,
+	SC_DB_OPERATION_NAME,
+	SC_DB_NAMESPACE,
+	SC_DB_QUERY_SUMMARY,
+	SC_DB_QUERY_TEXT,
+	SC_DB_RESPONSE_STATUS_CODE,
+	SC_OTEL_METRIC_OVERFLOW,
+	/* redtap's own metrics: plain keys, so the labels read the same */
+	SC_REDTAP_VERSION,
+	SC_REDTAP_REVISION,
+	SC_REDTAP_TYPE,
+	SC_REDTAP_REASON,
+	SC_REDTAP_PROTOCOL,
+	SC_REDTAP_SIGNAL,
+	SC_REDTAP_METRIC,
+	SC_ATTR_COUNT
+};
+
+/* The OpenTelemetry key of an attribute ("" for SC_NONE and out of range). */
+const char *semconv_key(enum semconv_attr a);
+/* Whether the conventions type the attribute as an integer (ports, HTTP status). */
+bool semconv_is_int(enum semconv_attr a);
+
+/* One metric as the conventions declare it. */
+struct semconv_metric {
+	const char *name;  /* OpenTelemetry name, e.g. "http.server.request.duration" */
+	const char *unit;  /* UCUM, e.g. "s", "{request}"; "" when none */
+	const char *brief; /* the description (HELP) */
+	enum metric_type type;
+	const double *buckets; /* histograms: advised explicit bounds */
+	size_t nbuckets;
+	const enum semconv_attr *attrs; /* label order of the family */
+	size_t nattrs;
+};
+
+/* The conventions' entries (http.*, db.*) and redtap's own (redtap.*). */
+extern const struct semconv_metric semconv_http_server_request_duration;
+extern const struct semconv_metric semconv_http_client_request_duration;
+extern const struct semconv_metric semconv_http_server_active_requests;
+extern const struct semconv_metric semconv_db_client_operation_duration;
+extern const struct semconv_metric semconv_redtap_build_info;
+extern const struct semconv_metric semconv_redtap_events_received;
+extern const struct semconv_metric semconv_redtap_kernel_events_dropped;
+extern const struct semconv_metric semconv_redtap_parse_errors;
+extern const struct semconv_metric semconv_redtap_connections_untracked;
+extern const struct semconv_metric semconv_redtap_shim_events_dropped;
+extern const struct semconv_metric semconv_redtap_instrumented_processes;
+extern const struct semconv_metric semconv_redtap_otlp_export_errors;
+extern const struct semconv_metric semconv_redtap_otlp_dropped;
+extern const struct semconv_metric semconv_redtap_otlp_exported;
+extern const struct semconv_metric semconv_redtap_metric_series;
+extern const struct semconv_metric semconv_redtap_metric_series_overflow;
+
+/* Enough for any derived name (longer names are refused with -ENAMETOOLONG). */
+#define SEMCONV_NAME_MAX 128
+
+/*
+ * The Prometheus spelling of an OpenTelemetry name (metric or attribute key)
+ * by the character rule, into out. Returns 0, -EINVAL when nothing is left,
+ * or -ENAMETOOLONG.
+ */
+int semconv_prom_sanitize(const char *otel, char *out, size_t outlen);
+
+/* The Prometheus unit word of a UCUM unit for a family of this type (see
+ * above), or NULL when the unit adds no suffix. */
+const char *semconv_prom_unit(const char *ucum, enum metric_type type);
+
+/* The UCUM unit of a Prometheus unit word (the table above read backwards,
+ * for families declared without an entry); "" for NULL, the word itself
+ * when unknown. */
+const char *semconv_ucum_unit(const char *prom_unit);
+
+/* The Prometheus family name of an entry (without a counter's _total). Same
+ * returns as semconv_prom_sanitize(). */
+int semconv_prom_name(const struct semconv_metric *m, char *out, size_t outlen);
+
+/*
+ * Declares the entry's family in a registry (metric_family_new_sc() with the
+ * derived names; the family points back at m, which must be static). NULL and
+ * errno as metric_family_new(), or ENAMETOOLONG.
+ */
+struct metric_family *semconv_family_new(struct metric_registry *r, const struct semconv_metric *m,
+					 size_t max_series);
+
+#endif /* REDTAP_SEMCONV_H */
