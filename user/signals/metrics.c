@@ -547,10 +547,9 @@ static void svc_add(struct metric_family *f, uint64_t h, int by)
 
 	if (!h)
 		return;
-	if (by > 0 && (!f->svc || 2 * (f->svc_used + 1) > f->svc_size)) {
-		svc_rebuild(f); /* counts every series, the one being added included? no: */
-		/* the new series is not linked yet, so it is counted below */
-	}
+	/* a series being added is not linked yet: the rebuild leaves it to us */
+	if (by > 0 && (!f->svc || 2 * (f->svc_used + 1) > f->svc_size))
+		svc_rebuild(f);
 	c = f->svc ? svc_slot(f->svc, f->svc_size, h) : NULL;
 	if (!c || (by < 0 && c->hash != h))
 		return;
@@ -733,8 +732,7 @@ struct metric_series *metric_series_get(struct metric_family *f, const char *con
 		goto out_unlock;
 	s->svc_hash = svc;
 	svc_add(f, svc, 1);
-	slot = &f->table[h & (f->table_size - 1)]; /* an eviction may have changed nothing, */
-	s->hash_next = *slot;			   /* but stay safe if the table moved */
+	s->hash_next = *slot;
 	*slot = s;
 	if (f->last)
 		f->last->next = s;
