@@ -345,7 +345,47 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
-/* The shim's channel: ioctl(RT_SHIM_IOCTL_FD, RT_SHIM_IOCTL_CMD, msg). */
+/*
+ * Shim record budget per process: a token bucket kept as the theoretical
+ * arrival time (GCRA) of the next record. A record is let through while
+ * tat - now <= burst; each one pushes tat by one interval. Set by
+ * user/intake/capture.c; interval 0 turns the limit off.
+ */
+const volatile __u64 shim_interval_ns = 500000;	 /* 1e9 / records per second (2000/s) */
+const volatile __u64 shim_burst_ns = 2000000000; /* burst * interval (4000 records) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u64); /* theoretical arrival time, bpf_ktime_get_ns() clock */
+} shim_budget SEC(".maps");
+
+/* True when tgid may send one more shim record now. Threads of one process
+ * race on the slot; the worst case lets a few extra records through. */
+static __always_inline bool shim_take_token(__u32 tgid)
+{
+	__u64 now = bpf_ktime_get_ns(), *tat, first;
+
+	if (!shim_interval_ns)
+		return true;
+	tat = bpf_map_lookup_elem(&shim_budget, &tgid);
+	if (!tat) {
+		first = now + shim_interval_ns;
+		bpf_map_update_elem(&shim_budget, &tgid, &first, BPF_ANY);
+		return true;
+	}
+	if (*tat < now)
+		*tat = now;
+	if (*tat - now > shim_burst_ns)
+		return false;
+	__sync_fetch_and_add(tat, shim_interval_ns);
+	return true;
+}
+
+/* The shim's channel: ioctl(RT_SHIM_IOCTL_FD, RT_SHIM_IOCTL_CMD, msg). Only
+ * selected processes may use it, each within its budget; the record carries
+ * who sent it, so that the daemon can restrict reporters by uid or cgroup. */
 SEC("tracepoint/syscalls/sys_enter_ioctl")
 int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 {
@@ -353,9 +393,16 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 	struct rt_shim_msg m;
 	struct shim_scratch *sc;
 	__u32 zero = 0, len;
+	__u64 ugid;
 
 	if ((int)ctx->args[0] != RT_SHIM_IOCTL_FD || (__u32)ctx->args[1] != RT_SHIM_IOCTL_CMD)
 		return 0;
+	if (!selected_tgid(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (!shim_take_token(bpf_get_current_pid_tgid() >> 32)) {
+		count_drop(RT_DROP_SHIM_RATE);
+		return 0;
+	}
 	if (bpf_probe_read_user(&m, sizeof(m), umsg) || m.magic != RT_SHIM_MAGIC)
 		return 0;
 	sc = bpf_map_lookup_elem(&shim_scratch, &zero);
@@ -369,6 +416,11 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	sc->ev.len = len;
+	sc->ev.pad0 = 0;
+	ugid = bpf_get_current_uid_gid();
+	sc->ev.uid = (__u32)ugid;
+	sc->ev.gid = (__u32)(ugid >> 32);
+	sc->ev.cgroup_id = bpf_get_current_cgroup_id();
 	fill_hdr(&sc->ev.hdr, RT_EV_SHIM, sizeof(sc->ev) + len);
 	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + len,
 			       rb_flags_for(sizeof(sc->ev) + len)))

@@ -183,6 +183,7 @@ void shim_hello_fill(struct rt_shim_hello *h, uint32_t channel_feature)
 	transport_stats(&st);
 	h->start_ns = g_start_ns;
 	h->ack_addr = transport_ack_addr();
+	h->ack_nonce = transport_ack_nonce();
 	h->sent = st.sent;
 	h->dropped_full = st.dropped;
 	h->dropped_untracked = __atomic_load_n(&g_untracked, __ATOMIC_RELAXED);

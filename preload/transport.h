@@ -14,9 +14,12 @@
  * heartbeat is fresh. While neither holds, transport_ready() probes again at
  * most every TRANSPORT_PROBE_NS, so a process with no agent pays nothing else.
  * transport_send() sends one record built by core.c; a record that finds
- * the channel full or the agent gone is counted as dropped. Rings are
- * mapped once and never unmapped (another thread may be writing into one);
- * at most a few are ever mapped per process.
+ * the channel full or the agent gone is counted as dropped. The ring is
+ * looked for where preload/ring_path.h says; it is mapped only when it is a
+ * fully allocated regular file of ours or root's. Writers hold a reference
+ * on a mapped ring while they write; rings no longer in use are unmapped
+ * at the next probe once nobody holds them, so any number of daemon
+ * restarts can be followed.
  *
  * Thread-safety: everything may be called from any thread, never blocks,
  * never allocates. No file descriptor stays open.
@@ -45,7 +48,9 @@ bool transport_ready(uint64_t now);
 void transport_send(struct shim_wire *w, uint64_t now);
 void transport_stats(struct transport_stats *st);
 void transport_after_fork(void);
-/* Address of the struct rt_shim_ack the agent writes (for the hello record). */
+/* Address of the struct rt_shim_ack the agent writes, and the random nonce
+ * stored in it (for the hello record; the agent checks both). */
 uint64_t transport_ack_addr(void);
+uint64_t transport_ack_nonce(void);
 
 #endif /* REDTAP_PRELOAD_TRANSPORT_H */

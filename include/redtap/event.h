@@ -86,6 +86,7 @@ enum rt_drop_reason {
 	RT_DROP_STASH_FULL = 1,	  /* sys_enter args could not be stashed */
 	RT_DROP_CONN_FULL = 2,	  /* connection table update failed */
 	RT_DROP_READ_FAULT = 3,	  /* user memory could not be read */
+	RT_DROP_SHIM_RATE = 4,	  /* a process exceeded its shim record budget */
 	RT_DROP_MAX,
 };
 
@@ -245,8 +246,13 @@ struct rt_shim_ack {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = not acknowledged */
 	__u32 magic;	  /* RT_SHIM_ACK once written by the daemon */
 	__u32 pad0;
+	/* Appended: a random number the shim draws at start-up and also sends
+	 * in its hello. The daemon reads it back from the process before every
+	 * write and writes only the RT_SHIM_ACK_WRITE bytes above. */
+	__u64 nonce;
 };
-_Static_assert(sizeof(struct rt_shim_ack) == 16, "rt_shim_ack layout");
+_Static_assert(sizeof(struct rt_shim_ack) == 24, "rt_shim_ack layout");
+#define RT_SHIM_ACK_WRITE 16 /* bytes of struct rt_shim_ack the daemon writes */
 _Static_assert(RT_OFFSETOF(struct rt_shim_ack, magic) == 8, "rt_shim_ack.magic");
 
 struct rt_shim_msg {
@@ -260,13 +266,19 @@ _Static_assert(sizeof(struct rt_shim_msg) == 16, "rt_shim_msg layout");
 _Static_assert(RT_OFFSETOF(struct rt_shim_msg, len) == 4, "rt_shim_msg.len");
 _Static_assert(RT_OFFSETOF(struct rt_shim_msg, data) == 16, "rt_shim_msg.data");
 
-/* RT_EV_SHIM: the header's pid_tgid and ts are those of the ioctl. */
+/* RT_EV_SHIM: the header's pid_tgid and ts are those of the ioctl; uid,
+ * gid and cgroup_id are the caller's as the kernel saw them (real uid and
+ * gid in the initial user namespace, cgroup v2 id), for the daemon's
+ * shim.uids / shim.cgroups restrictions. */
 struct rt_shim_event {
 	struct rt_event_hdr hdr;
 	__u32 len; /* bytes of data[] */
 	__u32 pad0;
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 gid;
 	__u8 data[];
 };
-_Static_assert(sizeof(struct rt_shim_event) == 32, "rt_shim_event layout");
+_Static_assert(sizeof(struct rt_shim_event) == 48, "rt_shim_event layout");
 
 #endif /* REDTAP_EVENT_H */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * shim.h - records the LD_PRELOAD shim (preload/) sends to the daemon
- * (user/shim_decode.c), and the shared-memory ring that carries them when the
- * daemon runs without eBPF (preload/transport.c writes, user/shm_ring.c reads).
+ * (user/intake/shim_decode.c), and the shared-memory ring that carries them when the
+ * daemon runs without eBPF (preload/transport.c writes, user/intake/shm_ring.c reads).
  *
  * API: every record starts with struct rt_shim_hdr {magic, len, pid, tid,
  * type, version}. len counts the whole record; a reader must check it
@@ -13,9 +13,10 @@
  *     possibly truncated, possibly invalid UTF-8: the reader sanitises it).
  *   - RT_SHIM_REC_HELLO: sent when the shim starts, again every few seconds
  *     while no agent acknowledged it, and as a keepalive while one did;
- *     carries the shim's drop counters and the address of its struct
- *     rt_shim_ack (include/redtap/event.h), which the daemon writes with
- *     process_vm_writev(2) to switch the ioctl channel on.
+ *     carries the shim's drop counters, the address of its struct
+ *     rt_shim_ack (include/redtap/event.h) and the random nonce stored
+ *     there; the daemon checks both in the process before it writes the
+ *     ack (user/intake/shimack.c) to switch the ioctl channel on.
  * Strings in fixed arrays are NUL-padded; a reader must not trust that they
  * are terminated.
  *
@@ -137,8 +138,12 @@ struct rt_shim_hello {
 	__u32 pad0;
 	__u8 service_name[64]; /* $OTEL_SERVICE_NAME of the process, or empty */
 	__u8 comm[16];	       /* the thread's comm (program name) */
+	/* appended (include/redtap/event.h, "Evolution"): a hello whose len ends
+	 * before it comes from an older shim and is never acknowledged */
+	__u64 ack_nonce; /* the nonce in the shim's struct rt_shim_ack */
 };
-_Static_assert(sizeof(struct rt_shim_hello) == 152, "rt_shim_hello layout");
+_Static_assert(sizeof(struct rt_shim_hello) == 160, "rt_shim_hello layout");
+#define RT_SHIM_HELLO_MIN 152 /* the shortest hello a reader accepts (no ack_nonce) */
 
 /*
  * The shared-memory ring (daemon without eBPF). A file of

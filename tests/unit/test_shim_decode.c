@@ -173,7 +173,20 @@ static void test_redis_and_hello(void **state)
 	assert_int_equal(op.shim_ack_addr, 0x7f0012345678ull);
 	assert_string_equal(op.service_name, "checkout");
 	assert_string_equal(op.comm, "0123456789abcde");
+	assert_int_equal(op.shim_ack_nonce, 0);
+	h.ack_nonce = 0xfeedull;
+	assert_int_equal(shim_decode(&h, sizeof(h), &op), 0);
+	assert_int_equal(op.shim_ack_nonce, 0xfeedull);
+
+	/* an older shim's hello ends before ack_nonce: decoded, never acked */
+	h.hdr.len = RT_SHIM_HELLO_MIN;
+	assert_int_equal(shim_decode(&h, RT_SHIM_HELLO_MIN, &op), 0);
+	assert_true(op.is_hello);
+	assert_int_equal(op.shim_ack_nonce, 0);
 	h.hdr.len = sizeof(h) - 1;
+	assert_int_equal(shim_decode(&h, sizeof(h), &op), 0);
+	assert_int_equal(op.shim_ack_nonce, 0);
+	h.hdr.len = RT_SHIM_HELLO_MIN - 1;
 	assert_int_equal(shim_decode(&h, sizeof(h), &op), -EINVAL);
 }
 

@@ -343,19 +343,110 @@ static void test_scribbled_header(void **state)
 static void test_default_path(void **state)
 {
 	char want[64];
+	struct stat st;
 
 	(void)state;
 	setenv("REDTAP_SHIM_RING", "/tmp/custom-ring", 1);
 	assert_string_equal(shm_ring_default_path(), "/tmp/custom-ring");
 	unsetenv("REDTAP_SHIM_RING");
-	snprintf(want, sizeof(want), "/dev/shm/redtap-shim-%u", (unsigned)getuid());
+	if (geteuid() == 0) {
+		assert_string_equal(shm_ring_default_path(), "/run/redtap/shim-ring");
+		return;
+	}
+	snprintf(want, sizeof(want), "/run/user/%u", (unsigned)geteuid());
+	if (lstat(want, &st) || st.st_uid != geteuid())
+		snprintf(want, sizeof(want), "/dev/shm/redtap-%u", (unsigned)geteuid());
+	strcat(want, "/shim-ring");
 	assert_string_equal(shm_ring_default_path(), want);
+}
+
+/* Whatever another user left at the path, create neither blocks nor
+ * trusts it: a FIFO (open would block), a symlink, a file of another
+ * owner are refused with EEXIST and left alone. */
+static void test_planted_files_refused(void **state)
+{
+	struct shm_ring *r;
+
+	(void)state;
+	assert_int_equal(mkfifo(path, 0666), 0);
+	errno = 0;
+	r = shm_ring_create(path, 1 << 16);
+	assert_null(r);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(unlink(path), 0);
+
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	r = shm_ring_create(path, 1 << 16);
+	assert_null(r);
+	assert_int_equal(errno, EEXIST);
+	assert_int_equal(unlink(path), 0);
+
+	if (geteuid() == 0) {
+		int fd = open(path, O_CREAT | O_WRONLY, 0600);
+
+		assert_true(fd >= 0);
+		assert_int_equal(fchown(fd, 65534, 65534), 0);
+		close(fd);
+		r = shm_ring_create(path, 1 << 16);
+		assert_null(r);
+		assert_int_equal(errno, EEXIST);
+		assert_int_equal(unlink(path), 0);
+	}
+}
+
+/* Every byte of the ring is allocated when create returns. */
+static void test_fully_allocated(void **state)
+{
+	struct shm_ring *r = shm_ring_create(path, 1 << 20);
+	struct stat st;
+
+	(void)state;
+	assert_non_null(r);
+	assert_int_equal(stat(path, &st), 0);
+	assert_true((uint64_t)st.st_blocks * 512 >= (uint64_t)st.st_size);
+	shm_ring_destroy(r);
+}
+
+/* The default directory is made private, and refused when it is not. */
+static void test_default_dir(void **state)
+{
+	char dir[128];
+	const char *p;
+	struct shm_ring *r;
+	struct stat st;
+
+	(void)state;
+	if (geteuid() == 0) {
+		print_message("root uses /run/redtap: skipped\n");
+		skip();
+	}
+	unsetenv("REDTAP_SHIM_RING");
+	p = shm_ring_default_path();
+	snprintf(dir, sizeof(dir), "%s", p);
+	*strrchr(dir, '/') = 0;
+	if (strncmp(dir, "/dev/shm/", 9)) {
+		print_message("the default is in /run/user: skipped\n");
+		skip();
+	}
+	r = shm_ring_create(NULL, 1 << 16);
+	assert_non_null(r);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode) && (st.st_mode & 0077) == 0);
+	shm_ring_destroy(r);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_null(shm_ring_create(NULL, 1 << 16));
+	assert_int_equal(errno, EPERM);
+	assert_int_equal(chmod(dir, 0700), 0);
+	rmdir(dir);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_create_destroy, fresh),
+	    cmocka_unit_test_setup(test_planted_files_refused, fresh),
+	    cmocka_unit_test_setup(test_fully_allocated, fresh),
+	    cmocka_unit_test_setup(test_default_dir, fresh),
 	    cmocka_unit_test_setup(test_order_and_wraparound, fresh),
 	    cmocka_unit_test_setup(test_full_counts_drops, fresh),
 	    cmocka_unit_test_setup(test_multi_producer, fresh),

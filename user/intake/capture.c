@@ -40,6 +40,7 @@ static const char *const drop_names[RT_DROP_MAX] = {
     [RT_DROP_STASH_FULL] = "stash_full",
     [RT_DROP_CONN_FULL] = "conn_table_full",
     [RT_DROP_READ_FAULT] = "read_fault",
+    [RT_DROP_SHIM_RATE] = "shim_rate_limited",
 };
 
 const char *capture_drop_reason_name(unsigned reason)

@@ -3,6 +3,7 @@
  * shim_decode.c - validates and decodes shim records (see shim_decode.h).
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -134,7 +135,7 @@ static int decode_hello(const uint8_t *buf, uint32_t len, struct db_op *op)
 {
 	const struct rt_shim_hello *h = (const void *)buf;
 
-	if (len < sizeof(*h))
+	if (len < RT_SHIM_HELLO_MIN)
 		return -EINVAL;
 	op->is_hello = true;
 	op->shim_sent = h->sent;
@@ -142,6 +143,8 @@ static int decode_hello(const uint8_t *buf, uint32_t len, struct db_op *op)
 	op->shim_untracked = h->dropped_untracked;
 	op->shim_features = h->features;
 	op->shim_ack_addr = h->ack_addr;
+	if (len >= offsetof(struct rt_shim_hello, ack_nonce) + sizeof(h->ack_nonce))
+		op->shim_ack_nonce = h->ack_nonce;
 	op->start_ns = op->end_ns = h->start_ns;
 	field_copy(op->service_name, sizeof(op->service_name), h->service_name,
 		   sizeof(h->service_name));

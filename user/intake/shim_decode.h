@@ -51,6 +51,7 @@ struct db_op {
 	uint64_t shim_untracked; /* operations not timed (tables full) */
 	uint32_t shim_features;	 /* RT_SHIM_FEAT_* */
 	uint64_t shim_ack_addr;	 /* where to write struct rt_shim_ack in the process */
+	uint64_t shim_ack_nonce; /* what must be there (0: an older shim, never acked) */
 	char service_name[64];	 /* $OTEL_SERVICE_NAME of the process, or "" */
 	char comm[16];
 };

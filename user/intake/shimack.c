@@ -1,42 +1,94 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * shimack.c - writes struct rt_shim_ack into shim processes with
- * process_vm_writev(2). See shimack.h.
+ * shimack.c - writes struct rt_shim_ack into shim processes through a
+ * /proc/PID/mem fd opened at hello time, after checking the address against
+ * the process's mappings and reading back the shim's nonce. See shimack.h.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
 #include <signal.h>
-#include <string.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <sys/uio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "redtap/event.h"
 #include "shimack.h"
 
-#define MAX_SHIMS  4096
-#define ACK_TTL_NS (10ull * 1000000000ull) /* how long an ack stays valid */
-#define REFRESH_NS (3ull * 1000000000ull)  /* how often it is renewed */
+#define ACK_TTL_NS   (10ull * 1000000000ull) /* how long an ack stays valid */
+#define REFRESH_NS   (3ull * 1000000000ull)  /* how often it is renewed */
+#define ADDR_LIMIT   (1ull << 56)	     /* above any user-space address */
+#define MAX_EXEC_MAP 16			     /* executable mappings of the shim remembered */
+#define DEFAULT_GLOB "libredtap*.so"
 
 struct shim_entry {
 	uint32_t pid;
+	uint32_t uid;
+	int mem_fd; /* /proc/PID/mem of the verified address space, or -1 */
 	uint64_t addr;
+	uint64_t nonce;
 	uint64_t written_ns;
-	uint64_t dropped; /* the shim's loss counter at its last hello */
+	uint64_t hello_ns; /* last hello, for the drop-report bound */
+	uint64_t dropped;  /* the shim's loss counter at its last hello */
 };
 
 struct shimack {
-	struct shim_entry e[MAX_SHIMS];
+	struct shim_entry e[SHIMACK_MAX];
 	size_t n;
+	char glob[64];
+	struct shimack_stats st;
+};
+
+/* One line of /proc/PID/maps that matters here. */
+struct map_file {
+	uint64_t dev, ino;
 };
 
 struct shimack *shimack_new(void)
 {
-	return calloc(1, sizeof(struct shimack));
+	struct shimack *s = calloc(1, sizeof(*s));
+	struct rlimit rl;
+
+	if (!s)
+		return NULL;
+	snprintf(s->glob, sizeof(s->glob), "%s", DEFAULT_GLOB);
+	/* One fd per acknowledged shim: make room for a full table. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    rl.rlim_cur < rl.rlim_max && rl.rlim_cur < SHIMACK_MAX + 1024) {
+		rl.rlim_cur = rl.rlim_max < SHIMACK_MAX + 1024 ? rl.rlim_max : SHIMACK_MAX + 1024;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			rt_debug("shim acks: cannot raise the fd limit: %s", strerror(errno));
+	}
+	return s;
+}
+
+static void entry_close(struct shim_entry *e)
+{
+	if (e->mem_fd >= 0)
+		close(e->mem_fd);
+	e->mem_fd = -1;
 }
 
 void shimack_free(struct shimack *s)
 {
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		entry_close(&s->e[i]);
 	free(s);
+}
+
+int shimack_set_lib_glob(struct shimack *s, const char *glob)
+{
+	if (strlen(glob) >= sizeof(s->glob))
+		return -ENAMETOOLONG;
+	snprintf(s->glob, sizeof(s->glob), "%s", glob);
+	return 0;
 }
 
 size_t shimack_count(const struct shimack *s)
@@ -44,47 +96,225 @@ size_t shimack_count(const struct shimack *s)
 	return s->n;
 }
 
-static int write_ack(uint32_t pid, uint64_t addr, uint64_t now)
+void shimack_stats(const struct shimack *s, struct shimack_stats *out)
+{
+	*out = s->st;
+}
+
+static void entry_remove(struct shimack *s, size_t i)
+{
+	entry_close(&s->e[i]);
+	s->e[i] = s->e[--s->n];
+}
+
+static bool name_matches(const struct shimack *s, const char *path)
+{
+	const char *base = strrchr(path, '/');
+
+	return base && fnmatch(s->glob, base + 1, 0) == 0;
+}
+
+/*
+ * 0 when [addr, addr + size) lies inside one private, writable mapping of a
+ * file whose name matches s->glob and that file is also mapped executable
+ * in the process; -EPERM when not; -errno when maps cannot be read.
+ */
+static int check_maps(const struct shimack *s, uint32_t pid, uint64_t addr, uint64_t size)
+{
+	struct map_file exec[MAX_EXEC_MAP], target = {0, 0};
+	size_t nexec = 0, cap = 0;
+	char path[64], *line = NULL;
+	bool found = false;
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (getline(&line, &cap, f) > 0) {
+		unsigned long long start, end, off, ino;
+		unsigned maj, min;
+		char perms[5];
+		int name = 0;
+		char *file;
+
+		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, perms, &off,
+			   &maj, &min, &ino, &name) < 7 ||
+		    !name || !ino)
+			continue;
+		file = line + name;
+		file[strcspn(file, "\n")] = 0;
+		if (file[0] != '/' || !name_matches(s, file))
+			continue;
+		if (perms[2] == 'x' && nexec < MAX_EXEC_MAP)
+			exec[nexec++] = (struct map_file){(uint64_t)maj << 32 | min, ino};
+		if (!found && perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' &&
+		    addr >= start && addr + size <= end) {
+			target = (struct map_file){(uint64_t)maj << 32 | min, ino};
+			found = true;
+		}
+	}
+	err = ferror(f) ? -EIO : -EPERM;
+	free(line);
+	fclose(f);
+	if (!found)
+		return err;
+	for (size_t i = 0; i < nexec; i++)
+		if (exec[i].dev == target.dev && exec[i].ino == target.ino)
+			return 0;
+	return -EPERM;
+}
+
+/* Reads the ack through the kept fd and checks the nonce: 0 or -errno. */
+static int check_nonce(const struct shim_entry *e)
+{
+	struct rt_shim_ack cur;
+	ssize_t n = pread(e->mem_fd, &cur, sizeof(cur), (off_t)e->addr);
+
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(cur))
+		return -ESRCH; /* the address space is gone (exec, exit) */
+	return cur.nonce == e->nonce ? 0 : -EPERM;
+}
+
+/* Re-checks the nonce, then writes the ack's first RT_SHIM_ACK_WRITE bytes. */
+static int write_ack(struct shimack *s, struct shim_entry *e, uint64_t now)
 {
 	struct rt_shim_ack ack = {.expires_ns = now + ACK_TTL_NS, .magic = RT_SHIM_ACK};
-	struct iovec local = {.iov_base = &ack, .iov_len = sizeof(ack)};
-	struct iovec remote = {.iov_base = (void *)(uintptr_t)addr, .iov_len = sizeof(ack)};
+	ssize_t n;
+	int err;
 
-	if (process_vm_writev((pid_t)pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(ack))
-		return -errno;
+	if (e->mem_fd < 0)
+		return -EBADF;
+	err = check_nonce(e);
+	if (err)
+		return err;
+	n = pwrite(e->mem_fd, &ack, RT_SHIM_ACK_WRITE, (off_t)e->addr);
+	if (n != RT_SHIM_ACK_WRITE)
+		return n < 0 ? -errno : -ESRCH;
+	s->st.acked++;
 	return 0;
 }
 
-int shimack_hello(struct shimack *s, uint32_t pid, uint64_t addr, uint64_t dropped,
-		  uint64_t *new_drops, uint64_t now)
+/* Opens the process's memory and checks the claim: 0 with e->mem_fd set, or -errno. */
+static int verify(struct shimack *s, struct shim_entry *e, const struct shimack_hello_in *h)
+{
+	char path[64];
+	int fd, err;
+
+	entry_close(e);
+	e->addr = 0;
+	if (!h->nonce)
+		return -EPERM;
+	snprintf(path, sizeof(path), "/proc/%u/mem", h->pid);
+	/* First: the fd pins the address space the checks below describe. */
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	err = check_maps(s, h->pid, h->addr, sizeof(struct rt_shim_ack));
+	if (err) {
+		close(fd);
+		return err;
+	}
+	e->mem_fd = fd;
+	e->addr = h->addr;
+	e->nonce = h->nonce;
+	return 0;
+}
+
+static size_t uid_count(const struct shimack *s, uint32_t uid)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->e[i].uid == uid;
+	return n;
+}
+
+/* The new drops a hello may report: bounded by the time since the last one. */
+static uint64_t plausible_drops(struct shimack *s, struct shim_entry *e, uint64_t dropped,
+				uint64_t now, bool first)
+{
+	uint64_t delta = 0, secs, allowed = SHIMACK_DROPS_BURST;
+
+	if (dropped > e->dropped)
+		delta = dropped - e->dropped;
+	if (!first && now > e->hello_ns) {
+		secs = (now - e->hello_ns) / 1000000000ull;
+		allowed +=
+		    secs > 1000000 ? 1000000 * SHIMACK_DROPS_PER_S : secs * SHIMACK_DROPS_PER_S;
+	}
+	e->dropped = dropped;
+	e->hello_ns = now;
+	if (delta <= allowed)
+		return delta;
+	s->st.drops_capped += delta - allowed;
+	return allowed;
+}
+
+int shimack_hello(struct shimack *s, const struct shimack_hello_in *h, uint64_t *new_drops,
+		  uint64_t now)
 {
 	struct shim_entry *e = NULL;
-	int rc = 0;
+	bool first = false;
+	int rc;
 
 	*new_drops = 0;
-	if (addr & 7)
+	if ((h->addr & 7) || h->addr >= ADDR_LIMIT) {
+		s->st.refused++;
 		return -EINVAL;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->e[i].pid == pid)
+	}
+	for (size_t i = 0; i < s->n && !e; i++)
+		if (s->e[i].pid == h->pid)
 			e = &s->e[i];
+	if (e && e->uid != h->uid) {
+		/* another user now: not the process we knew (setuid exec, pid reuse) */
+		entry_remove(s, (size_t)(e - s->e));
+		e = NULL;
+	}
 	if (!e) {
-		if (s->n == MAX_SHIMS)
+		if (s->n == SHIMACK_MAX || uid_count(s, h->uid) >= SHIMACK_PER_UID) {
+			s->st.table_full++;
 			return -ENOSPC;
+		}
 		e = &s->e[s->n++];
 		memset(e, 0, sizeof(*e));
-		e->pid = pid;
+		e->pid = h->pid;
+		e->uid = h->uid;
+		e->mem_fd = -1;
+		first = true;
 	}
-	if (dropped > e->dropped)
-		*new_drops = dropped - e->dropped;
-	e->dropped = dropped;
+	*new_drops = plausible_drops(s, e, h->dropped, now, first);
 	e->written_ns = now;
-	if (!addr)
+	if (!h->addr)
 		return 0;
-	e->addr = addr;
-	rc = write_ack(pid, addr, now);
-	if (rc)
-		rt_debug("cannot acknowledge the shim in process %u: %s", pid, strerror(-rc));
+	if (e->mem_fd < 0 || e->addr != h->addr || e->nonce != h->nonce) {
+		rc = verify(s, e, h);
+		if (rc)
+			goto out_refused;
+	}
+	rc = write_ack(s, e, now);
+	if (rc) {
+		entry_close(e);
+		goto out_refused;
+	}
+	return 0;
+
+out_refused:
+	s->st.refused++;
+	rt_debug("not acknowledging the shim in process %u: %s", h->pid, strerror(-rc));
 	return rc;
+}
+
+void shimack_forget(struct shimack *s, uint32_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->e[i].pid == pid) {
+			entry_remove(s, i);
+			return;
+		}
 }
 
 void shimack_refresh(struct shimack *s, uint64_t now)
@@ -96,13 +326,13 @@ void shimack_refresh(struct shimack *s, uint64_t now)
 			i++;
 			continue;
 		}
-		if (e->addr ? write_ack(e->pid, e->addr, now) == 0
-			    : kill((pid_t)e->pid, 0) == 0 || errno == EPERM) {
+		if (e->mem_fd >= 0 ? write_ack(s, e, now) == 0
+				   : kill((pid_t)e->pid, 0) == 0 || errno == EPERM) {
 			e->written_ns = now;
 			i++;
 			continue;
 		}
-		/* Gone (or exec'd into something else): forget it. */
-		*e = s->e[--s->n];
+		/* Gone, exec'd into something else, or no longer holds the nonce. */
+		entry_remove(s, i);
 	}
 }

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../preload/ring_path.h"
 #include "log.h"
 #include "redtap/shim.h"
 #include "shm_ring.h"
@@ -50,24 +51,62 @@ static uint64_t mono_ns(void)
 const char *shm_ring_default_path(void)
 {
 	static char buf[PATH_MAX];
-	const char *env = getenv("REDTAP_SHIM_RING");
 
-	if (env && *env)
-		return env;
-	snprintf(buf, sizeof(buf), "/dev/shm/redtap-shim-%u", (unsigned)getuid());
+	if (!ring_path_default(buf, sizeof(buf), getenv("REDTAP_SHIM_RING"), geteuid(), NULL, 0))
+		return NULL;
 	return buf;
 }
 
-/* 0 if there is no live ring at path (a stale one is removed), -EBUSY if there is. */
+/*
+ * When path is the default ring path, makes sure its directory exists and
+ * that only this user can write it (nobody else can then plant files
+ * there). 0 or -errno, with the reason logged.
+ */
+static int ensure_dir(const char *path)
+{
+	char want[PATH_MAX], dir[PATH_MAX];
+	uid_t uid = geteuid();
+	struct stat st;
+
+	if (!ring_path_default(want, sizeof(want), NULL, uid, dir, sizeof(dir)) ||
+	    strcmp(path, want) || !dir[0])
+		return 0; /* an explicit path: the operator chose the directory */
+	if (mkdir(dir, uid == 0 ? 0755 : 0700) && errno != EEXIST)
+		return -errno;
+	if (lstat(dir, &st))
+		return -errno;
+	if (!ring_path_dir_ok(&st, uid)) {
+		rt_err("shim ring: %s must be a directory owned by uid %u that only it can "
+		       "write; remove it or set REDTAP_SHIM_RING",
+		       dir, (unsigned)uid);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* 0 if there is no live ring at path (a stale one of ours is removed),
+ * -EBUSY if there is, -EEXIST if something else is there. Never blocks. */
 static int remove_stale(const char *path)
 {
 	struct rt_shim_ring_hdr hdr;
 	uint64_t now = mono_ns();
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
 	ssize_t n;
 
-	if (fd < 0)
-		return errno == ENOENT ? 0 : unlink(path) ? -errno : 0;
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		rt_err("shim ring: %s exists and cannot be opened (%s): not ours", path,
+		       strerror(errno));
+		return -EEXIST;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+		close(fd);
+		rt_err("shim ring: %s exists and is not a regular file of uid %u: not ours", path,
+		       (unsigned)geteuid());
+		return -EEXIST;
+	}
 	n = pread(fd, &hdr, sizeof(hdr), 0);
 	close(fd);
 	if (n == (ssize_t)sizeof(hdr) && hdr.magic == RT_SHIM_RING_MAGIC && hdr.heartbeat_ns &&
@@ -97,6 +136,10 @@ struct shm_ring *shm_ring_create(const char *path, size_t bytes)
 
 	if (!path)
 		path = shm_ring_default_path();
+	if (!path) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return NULL;
@@ -107,16 +150,27 @@ struct shm_ring *shm_ring_create(const char *path, size_t bytes)
 	}
 	r->data_size = round_size(bytes);
 	r->map_size = RT_SHIM_RING_HDR_SIZE + r->data_size;
+	err = ensure_dir(path);
+	if (err)
+		goto err_free;
 	err = remove_stale(path);
 	if (err)
 		goto err_free;
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+		  0600);
 	if (fd < 0) {
 		err = -errno;
 		goto err_free;
 	}
 	if (fchmod(fd, 0600) || ftruncate(fd, (off_t)r->map_size) || fstat(fd, &st)) {
 		err = -errno;
+		goto err_unlink;
+	}
+	/* Every page backed now: a full tmpfs must not SIGBUS us or a shim later. */
+	err = -posix_fallocate(fd, 0, (off_t)r->map_size);
+	if (err) {
+		rt_err("shim ring: cannot allocate %zu bytes for %s: %s", r->map_size, path,
+		       strerror(-err));
 		goto err_unlink;
 	}
 	p = mmap(NULL, r->map_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);

@@ -4,10 +4,14 @@
  * LD_PRELOAD shim sends its records when the daemon runs without eBPF
  * (layout and protocol: include/redtap/shim.h; writer: preload/ring_write.c).
  *
- * API: shm_ring_create() makes the ring file (mode 0600) and maps it; an
- * existing file whose heartbeat is stale is replaced, a live one (another
- * daemon) makes it fail with EBUSY. The owner then calls shm_ring_heartbeat()
- * at least every second (shims stop writing into a ring whose heartbeat is
+ * API: shm_ring_create() makes the ring file (mode 0600, every byte
+ * allocated up front, so a full tmpfs fails here with ENOSPC instead of
+ * SIGBUS later) and maps it. At the default path it first creates the
+ * directory and refuses one that another user could write (EPERM). It never
+ * blocks on what it finds there: an existing file of ours whose heartbeat is
+ * stale is replaced, a live one (another daemon) makes it fail with EBUSY,
+ * anything else (a FIFO, another user's file, a symlink) with EEXIST. The owner then calls
+ * shm_ring_heartbeat() at least every second (shims stop writing into a ring whose heartbeat is
  * older than 5 s) and shm_ring_drain() to consume records: each one is
  * copied out of shared memory before cb sees it, so cb gets stable bytes it
  * does not own (valid during the call only); feed them to shim_decode().
@@ -44,7 +48,9 @@ const char *shm_ring_path(const struct shm_ring *r);
 /* NULL is ok. */
 void shm_ring_destroy(struct shm_ring *r);
 
-/* $REDTAP_SHIM_RING, else /dev/shm/redtap-shim-<uid>: what the shim looks for. */
+/* $REDTAP_SHIM_RING, else shim-ring in /run/redtap (root), /run/user/<uid> or
+ * /dev/shm/redtap-<uid>/ (preload/ring_path.h): what the shim looks for.
+ * NULL if the path does not fit. */
 const char *shm_ring_default_path(void);
 
 #endif /* REDTAP_SHM_RING_H */
