@@ -4,6 +4,7 @@
  * lists, precedence file < environment < flags, YAML errors, listen and
  * size parsing, `redtap run` argv splitting, help and version.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <setjmp.h>
@@ -16,15 +17,22 @@
 
 #include <cmocka.h>
 
+#include <yaml.h>
+
 #include "config.h"
+#include "config_table.h"
 #include "version.h"
 
 #define MAX_ARGS 32
 
-static const char *const env_vars[] = {
-    "REDTAP_CONFIG",	"OTEL_EXPORTER_PROMETHEUS_HOST", "OTEL_EXPORTER_PROMETHEUS_PORT",
-    "REDTAP_LOG_LEVEL", "REDTAP_CAPTURE_BYTES",		 "REDTAP_MAX_SERIES",
-};
+/* Unsets every variable of the settings table, so that tests start clean. */
+static void clear_env(void)
+{
+	for (size_t i = 0; i < nsettings; i++) {
+		if (settings[i].env)
+			unsetenv(settings[i].env);
+	}
+}
 
 struct state {
 	struct redtap_config c;
@@ -41,8 +49,7 @@ static int setup(void **ts)
 
 	if (!s)
 		return -1;
-	for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
-		unsetenv(env_vars[i]);
+	clear_env();
 	config_init(&s->c);
 	*ts = s;
 	return 0;
@@ -55,8 +62,7 @@ static int teardown(void **ts)
 	config_release(&s->c);
 	for (int i = 0; i < s->ntmp; i++)
 		unlink(s->tmp[i]);
-	for (size_t i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++)
-		unsetenv(env_vars[i]);
+	clear_env();
 	free(s);
 	return 0;
 }
@@ -119,6 +125,20 @@ static void assert_defaults(const struct redtap_config *c)
 	assert_false(c->no_bpf);
 	assert_int_equal(c->log_level, 2);
 	assert_false(c->log_json);
+	assert_string_equal(c->shim_ring, "");
+	assert_string_equal(c->otlp.traces_url, "");
+	assert_string_equal(c->otlp.metrics_url, "");
+	assert_string_equal(c->otlp_endpoints.endpoint, "");
+	assert_false(c->otlp.gzip);
+	assert_int_equal(c->otlp.timeout_ms, 10000);
+	assert_int_equal(c->otlp.metric_interval_ms, 60000);
+	assert_int_equal(c->otlp.queue_max_spans, 2048);
+	assert_int_equal(c->otlp.batch_max_spans, 512);
+	assert_int_equal(c->sampler.root, SAMPLER_ALWAYS_ON);
+	assert_true(c->sampler.parent_based);
+	assert_true(c->sampler.ratio == 1.0);
+	assert_string_equal(c->traces_slow, "1000");
+	assert_int_equal(c->ncritical, 0);
 }
 
 static void test_defaults(void **ts)
@@ -629,59 +649,226 @@ static char *read_repo_file(const char *rel)
 	return buf;
 }
 
-/* redtap.8 must name every option and variable that --help names. */
-static void test_man_page_in_step(void **ts)
+/* The text between the lines that start with begin and end in doc, or NULL. */
+static char *region(char *doc, const char *begin, const char *end, char **stop)
 {
-	static const char *const names[] = {
-	    "\\-\\-config",
-	    "\\-\\-listen",
-	    "\\-\\-pid",
-	    "\\-\\-exe",
-	    "\\-\\-port",
-	    "\\-\\-route",
-	    "\\-\\-max\\-series",
-	    "\\-\\-capture\\-bytes",
-	    "\\-\\-ringbuf\\-size",
-	    "\\-\\-shim",
-	    "\\-\\-no\\-bpf",
-	    "\\-\\-log\\-level",
-	    "\\-\\-log\\-format",
-	    "\\-\\-verbose",
-	    "\\-\\-help",
-	    "\\-\\-version",
-	    "REDTAP_CONFIG",
-	    "OTEL_EXPORTER_PROMETHEUS_HOST",
-	    "OTEL_EXPORTER_PROMETHEUS_PORT",
-	    "REDTAP_LOG_LEVEL",
-	    "REDTAP_CAPTURE_BYTES",
-	    "REDTAP_MAX_SERIES",
-	    "prometheus.listen",
-	    "select.pids",
-	    "select.executables",
-	    "select.ports",
-	    "limits.max_series",
-	    "capture.bytes",
-	    "capture.ringbuf_size",
-	    "shim.path",
-	    "shim.no_bpf",
-	    "log.level",
-	    "log.format",
-	    ".SH EXIT STATUS",
-	    ".SH FILES",
-	    ".SH EXAMPLES",
-	    ".SH ENVIRONMENT",
-	    "Default: 2000.",
-	    "Default: 256.",
-	    "Default: 8M.",
+	char *b = strstr(doc, begin), *e;
+
+	if (!b || !(b = strchr(b, '\n')))
+		return NULL;
+	e = strstr(++b, end);
+	*stop = e;
+	return e ? b : NULL;
+}
+
+static char *render_man(enum config_man_part part)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	config_print_man(f, part);
+	fclose(f);
+	return buf;
+}
+
+/*
+ * The parts of docs/redtap.8 that list the config-file keys and the
+ * environment are exactly what the settings table renders. With
+ * REDTAP_UPDATE_DOCS=1 the test rewrites them instead of failing.
+ */
+static void test_man_page_generated_parts(void **ts)
+{
+	static const struct {
+		enum config_man_part part;
+		const char *begin, *end;
+	} parts[] = {
+	    {CONFIG_MAN_KEYS, ".\\\" BEGIN keys", ".\\\" END keys"},
+	    {CONFIG_MAN_ENVIRONMENT, ".\\\" BEGIN environment", ".\\\" END environment"},
 	};
+	char path[PATH_MAX];
 	char *man = read_repo_file("docs/redtap.8");
+	bool update = getenv("REDTAP_UPDATE_DOCS") && !strcmp(getenv("REDTAP_UPDATE_DOCS"), "1");
+	bool changed = false;
 
 	(void)ts;
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		if (!strstr(man, names[i]))
-			fail_msg("docs/redtap.8 lacks '%s'", names[i]);
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		char *want = render_man(parts[i].part), *stop, *have;
+
+		have = region(man, parts[i].begin, parts[i].end, &stop);
+		if (!have)
+			fail_msg("docs/redtap.8 lacks the lines '%s' and '%s'", parts[i].begin,
+				 parts[i].end);
+		if ((size_t)(stop - have) != strlen(want) || strncmp(have, want, strlen(want))) {
+			char *next;
+
+			if (!update)
+				fail_msg(
+				    "docs/redtap.8: the part after '%s' is not what the settings "
+				    "table renders; run REDTAP_UPDATE_DOCS=1 %s",
+				    parts[i].begin, "build/tests/test_config");
+			assert_true(
+			    asprintf(&next, "%.*s%s%s", (int)(have - man), man, want, stop) > 0);
+			free(man);
+			man = next;
+			changed = true;
+		}
+		free(want);
+	}
+	if (changed) {
+		FILE *f;
+
+		repo_path("docs/redtap.8", path, sizeof(path));
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fputs(man, f);
+		fclose(f);
 	}
 	free(man);
+}
+
+static const struct setting *setting_by_env(const char *env, size_t len)
+{
+	for (size_t i = 0; i < nsettings; i++) {
+		if (settings[i].env && strlen(settings[i].env) == len &&
+		    !strncmp(settings[i].env, env, len))
+			return &settings[i];
+	}
+	return NULL;
+}
+
+static const struct setting *setting_by_name(const char *name)
+{
+	for (size_t i = 0; i < nsettings; i++) {
+		if (settings[i].name && !strcmp(settings[i].name, name))
+			return &settings[i];
+	}
+	return NULL;
+}
+
+/*
+ * docs/redtap.8 names every option, variable and key of the settings table,
+ * and nothing the table does not have: every "\-\-option", every OTEL_* and
+ * REDTAP_* word and every key after "File:" is a row.
+ */
+static void test_man_page_in_step(void **ts)
+{
+	static const char *const sections[] = {".SH EXIT STATUS", ".SH FILES", ".SH EXAMPLES",
+					       ".SH ENVIRONMENT", ".SH CONFIGURATION FILE"};
+	char *man = read_repo_file("docs/redtap.8"), *p;
+
+	(void)ts;
+	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		if (!strstr(man, sections[i]))
+			fail_msg("docs/redtap.8 lacks '%s'", sections[i]);
+	}
+	for (size_t i = 0; i < nsettings; i++) {
+		const struct setting *st = &settings[i];
+		char opt[128] = "\\-\\-";
+
+		for (const char *n = st->name; n && *n; n++)
+			strncat(opt, *n == '-' ? "\\-" : (char[]){*n, 0},
+				sizeof(opt) - strlen(opt) - 1);
+		if (st->name && !strstr(man, opt))
+			fail_msg("docs/redtap.8 lacks the option '%s'", opt);
+		if (st->env && !strstr(man, st->env))
+			fail_msg("docs/redtap.8 lacks the variable %s", st->env);
+		if (st->key && !strstr(man, st->key))
+			fail_msg("docs/redtap.8 lacks the key %s", st->key);
+	}
+	/* and the other way round */
+	for (p = man; (p = strstr(p, "\\-\\-"));) {
+		char name[128];
+		size_t n = 0;
+
+		for (p += 4;
+		     n + 1 < sizeof(name) && (isalnum((unsigned char)*p) || !strncmp(p, "\\-", 2));
+		     p += *p == '\\' ? 2 : 1)
+			name[n++] = *p == '\\' ? '-' : *p;
+		name[n] = '\0';
+		if (n && !setting_by_name(name))
+			fail_msg("docs/redtap.8 names the option --%s, which the table lacks",
+				 name);
+	}
+	for (p = man; *p; p++) {
+		size_t len;
+
+		if ((strncmp(p, "OTEL_", 5) && strncmp(p, "REDTAP_", 7)) ||
+		    (p > man && (isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+			continue;
+		len = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		if (!setting_by_env(p, len))
+			fail_msg("docs/redtap.8 names %.*s, which the settings table lacks",
+				 (int)len, p);
+		p += len - 1;
+	}
+	for (p = man; (p = strstr(p, "File:\n.BR "));) {
+		char key[128];
+
+		p += strlen("File:\n.BR ");
+		snprintf(key, sizeof(key), "%.*s", (int)strcspn(p, " \n"), p);
+		if (!config_setting_by_key(key))
+			fail_msg("docs/redtap.8 names the key %s, which the table lacks", key);
+	}
+	free(man);
+}
+
+/* Adds the dotted keys of the leaves below node to keys ("a.b" for a: { b: 1 }). */
+static void yaml_leaf_keys(yaml_document_t *doc, yaml_node_t *node, const char *prefix,
+			   char keys[][64], size_t *n, size_t max)
+{
+	for (yaml_node_pair_t *pr = node->data.mapping.pairs.start;
+	     pr < node->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = yaml_document_get_node(doc, pr->key);
+		yaml_node_t *v = yaml_document_get_node(doc, pr->value);
+		char key[64];
+
+		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "",
+			 (const char *)k->data.scalar.value);
+		if (v->type == YAML_MAPPING_NODE && config_is_section(key)) {
+			yaml_leaf_keys(doc, v, key, keys, n, max);
+			continue;
+		}
+		assert_true(*n < max);
+		strcpy(keys[(*n)++], key);
+	}
+}
+
+/* deploy/redtap.yaml holds every key of the table, and only those. */
+static void test_deploy_example_in_step(void **ts)
+{
+	static char keys[256][64];
+	char path[PATH_MAX];
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	size_t n = 0;
+	FILE *f;
+
+	(void)ts;
+	repo_path("deploy/redtap.yaml", path, sizeof(path));
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_true(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_file(&parser, f);
+	assert_true(yaml_parser_load(&parser, &doc));
+	yaml_leaf_keys(&doc, yaml_document_get_root_node(&doc), "", keys, &n, 256);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	for (size_t i = 0; i < n; i++) {
+		if (!config_setting_by_key(keys[i]))
+			fail_msg("deploy/redtap.yaml has the key %s, which the table lacks",
+				 keys[i]);
+	}
+	for (size_t i = 0; i < nsettings; i++) {
+		size_t j = 0;
+
+		while (settings[i].key && j < n && strcmp(keys[j], settings[i].key))
+			j++;
+		if (settings[i].key && j == n)
+			fail_msg("deploy/redtap.yaml lacks the key %s", settings[i].key);
+	}
 }
 
 /* Loads text as a config file; asserts the error "<path>:<rest>". */
@@ -928,6 +1115,146 @@ static void test_release_twice(void **ts)
 	config_release(&s->c);
 }
 
+/* --help names every option, variable and key of the table. */
+static void test_help_renders_the_table(void **ts)
+{
+	char *agent = capture(config_print_help, CMD_AGENT);
+
+	(void)ts;
+	for (size_t i = 0; i < nsettings; i++) {
+		const struct setting *st = &settings[i];
+		char opt[128];
+
+		snprintf(opt, sizeof(opt), "--%s", st->name ? st->name : "");
+		if (st->name && !strstr(agent, opt))
+			fail_msg("--help lacks %s", opt);
+		if (st->env && !strstr(agent, st->env))
+			fail_msg("--help lacks %s", st->env);
+		if (st->key && !strstr(agent, st->key))
+			fail_msg("--help lacks %s", st->key);
+	}
+	free(agent);
+}
+
+/* OTLP settings from the file, overridden by the OpenTelemetry variables. */
+static void test_otlp_from_file_and_env(void **ts)
+{
+	struct state *s = *ts;
+	const char *path = yaml_file(s, "otlp:\n"
+					"  endpoint: http://collector:4318/base\n"
+					"  headers: \"api-key=a%20b\"\n"
+					"  compression: gzip\n"
+					"  timeout_ms: 1500\n"
+					"  resource_attributes: deployment.environment=prod\n"
+					"  traces:\n"
+					"    max_queue_size: 100\n"
+					"    max_batch_size: 10\n"
+					"  metrics:\n"
+					"    endpoint: http://prom:9090/api/v1/otlp/v1/metrics\n"
+					"    interval_ms: 5000\n"
+					"    compression: none\n"
+					"traces:\n"
+					"  sampler: parentbased_traceidratio\n"
+					"  sampler_arg: 0.5\n"
+					"  slow_ms: 250,/checkout=50\n"
+					"  critical_routes: [/pay, /checkout]\n"
+					"shim: { ring: /run/redtap/ring }\n");
+
+	assert_int_equal(parse(s, "-c", path), 0);
+	assert_string_equal(s->c.otlp.traces_url, "http://collector:4318/base/v1/traces");
+	assert_string_equal(s->c.otlp.metrics_url, "http://prom:9090/api/v1/otlp/v1/metrics");
+	assert_string_equal(s->c.otlp.headers, "api-key=a b");
+	assert_true(s->c.otlp.gzip);
+	assert_int_equal(s->c.otlp.metrics_compression, OTLP_COMPRESSION_NONE);
+	assert_int_equal(s->c.otlp.timeout_ms, 1500);
+	assert_int_equal(s->c.otlp.queue_max_spans, 100);
+	assert_int_equal(s->c.otlp.batch_max_spans, 10);
+	assert_int_equal(s->c.otlp.metric_interval_ms, 5000);
+	assert_string_equal(s->c.otlp.resource_attrs, "deployment.environment=prod");
+	assert_int_equal(s->c.sampler.root, SAMPLER_RATIO);
+	assert_true(s->c.sampler.parent_based);
+	assert_true(s->c.sampler.ratio == 0.5);
+	assert_string_equal(s->c.traces_slow, "250,/checkout=50");
+	assert_int_equal(s->c.ncritical, 2);
+	assert_string_equal(s->c.critical_routes[1], "/checkout");
+	assert_string_equal(s->c.shim_ring, "/run/redtap/ring");
+
+	/* the variables beat the file; a list variable replaces the file's list */
+	config_release(&s->c);
+	config_init(&s->c);
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "https://other:4318", 1);
+	setenv("OTEL_TRACES_EXPORTER", "none", 1);
+	setenv("OTEL_TRACES_SAMPLER", "always_off", 1);
+	setenv("REDTAP_TRACES_CRITICAL_ROUTES", "/only", 1);
+	setenv("REDTAP_SHIM_RING", "/tmp/ring", 1);
+	assert_int_equal(parse(s, "-c", path), 0);
+	assert_string_equal(s->c.otlp.traces_url, "");
+	assert_string_equal(s->c.otlp.metrics_url, "http://prom:9090/api/v1/otlp/v1/metrics");
+	assert_int_equal(s->c.sampler.root, SAMPLER_ALWAYS_OFF);
+	assert_false(s->c.sampler.parent_based);
+	assert_true(s->c.sampler.ratio == 0.5); /* the file's argument stays */
+	assert_int_equal(s->c.ncritical, 1);
+	assert_string_equal(s->c.critical_routes[0], "/only");
+	assert_string_equal(s->c.shim_ring, "/tmp/ring");
+
+	/* the generic endpoint of the environment with the file's per-signal one */
+	unsetenv("OTEL_TRACES_EXPORTER");
+	config_release(&s->c);
+	config_init(&s->c);
+	assert_int_equal(parse(s, "-c", path), 0);
+	assert_string_equal(s->c.otlp.traces_url, "https://other:4318/v1/traces");
+}
+
+/* In the file, a malformed OTel value is an error; from the environment it
+ * is ignored with a warning (the OpenTelemetry rule) unless it is an
+ * endpoint, a sampler, or a REDTAP_* value. */
+static void test_otlp_errors(void **ts)
+{
+	struct state *s = *ts;
+
+	assert_yaml_error(s, "otlp:\n  timeout_ms: soon\n", -EINVAL,
+			  ":2: otlp.timeout_ms: 'soon' is not a number");
+	assert_yaml_error(s, "otlp: { traces: { compression: zstd } }\n", -EINVAL,
+			  ":1: otlp.traces.compression: 'zstd' is not one of gzip, none");
+	assert_yaml_error(s, "otlp:\n  endpoint: collector:4318\n", -EINVAL,
+			  ":2: otlp.endpoint: \"collector:4318\" is not a valid endpoint: use "
+			  "an http:// or https:// URL of at most 1012 characters");
+	assert_yaml_error(s, "traces: { sampler: sometimes }\n", -EINVAL,
+			  ":1: traces.sampler: unknown sampler 'sometimes' (use always_on, "
+			  "always_off, traceidratio or their parentbased_ forms)");
+	assert_yaml_error(s, "traces: { sampler_arg: 2 }\n", -EINVAL,
+			  ":1: traces.sampler_arg: '2' is not a ratio between 0 and 1");
+	assert_yaml_error(s, "traces: { critical_routes: [checkout] }\n", -EINVAL,
+			  ":1: traces.critical_routes: 'checkout' must start with '/'");
+	assert_yaml_error(s, "otlp: { traces: { endpont: x } }\n", -EINVAL,
+			  ":1: unknown key 'otlp.traces.endpont' (otlp.traces has: exporter, "
+			  "endpoint, protocol, headers, timeout_ms, compression, batch_delay_ms, "
+			  "export_timeout_ms, max_queue_size, max_batch_size)");
+
+	setenv("OTEL_EXPORTER_OTLP_TIMEOUT", "soon", 1);
+	setenv("OTEL_BSP_MAX_QUEUE_SIZE", "0", 1);
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://c:4318", 1);
+	assert_int_equal(parse(s, "-v"), 0);
+	assert_int_equal(s->c.otlp.timeout_ms, 10000);
+	assert_int_equal(s->c.otlp.queue_max_spans, 2048);
+	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+	assert_parse_error(
+	    s,
+	    "OTEL_EXPORTER_OTLP_PROTOCOL (otlp.protocol): \"grpc\" is not "
+	    "supported: redtap sends OTLP over HTTP with protobuf encoding only (set "
+	    "it to http/protobuf, or unset it)",
+	    "-v");
+	unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
+	setenv("REDTAP_TRACES_SLOW_MS", "fast", 1);
+	assert_parse_error(s,
+			   "REDTAP_TRACES_SLOW_MS: 'fast' is not MS[,/route=MS...] (e.g. "
+			   "1000,/checkout=250)",
+			   "-v");
+	unsetenv("REDTAP_TRACES_SLOW_MS");
+	setenv("OTEL_TRACES_SAMPLER", "sometimes", 1);
+	assert_int_equal(parse(s, "-v"), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -953,6 +1280,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_help_and_version_commands, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help_text, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_man_page_in_step, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_man_page_generated_parts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_deploy_example_in_step, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_help_renders_the_table, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_otlp_from_file_and_env, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_otlp_errors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_twice, setup, teardown),
 	};
 

@@ -167,6 +167,12 @@ int config_parse_size(const char *s, uint64_t *out);
  * `redtap run --help` (CMD_RUN). */
 void config_print_help(FILE *out, enum redtap_command cmd);
 
+/* The parts of redtap(8) rendered from the settings table: the list of
+ * config-file keys with their defaults, and the ENVIRONMENT entries. The
+ * unit tests check that docs/redtap.8 holds exactly this text. */
+enum config_man_part { CONFIG_MAN_KEYS, CONFIG_MAN_ENVIRONMENT };
+void config_print_man(FILE *out, enum config_man_part part);
+
 /* "redtap VERSION (git REV)", from the REDTAP_VERSION and REDTAP_GIT_REV macros. */
 void config_print_version(FILE *out);
 

@@ -129,6 +129,84 @@ static void print_environment(FILE *out)
 	fputc('\n', out);
 }
 
+/* text as roff: '\' and '-' escaped, a line that starts with '.' or '\'' guarded. */
+static void print_roff(FILE *out, const char *text)
+{
+	bool bol = true;
+
+	for (; *text; text++) {
+		if (bol && (*text == '.' || *text == '\''))
+			fputs("\\&", out);
+		if (*text == '\\')
+			fputs("\\e", out);
+		else if (*text == '-')
+			fputs("\\-", out);
+		else
+			fputc(*text, out);
+		bol = *text == '\n';
+	}
+	if (!bol)
+		fputc('\n', out);
+}
+
+static void print_man_keys(FILE *out)
+{
+	fputs(".nf\n", out);
+	for (size_t i = 0; i < nsettings; i++) {
+		char line[256];
+
+		if (!settings[i].key)
+			continue;
+		snprintf(line, sizeof(line), "%-33s %s", settings[i].key,
+			 settings[i].def ? settings[i].def : "");
+		print_roff(out, line);
+	}
+	fputs(".fi\n", out);
+}
+
+static void print_man_environment(FILE *out)
+{
+	const char *group = NULL;
+
+	for (size_t i = 0; i < nsettings; i++) {
+		const struct setting *st = &settings[i];
+
+		if (!st->env)
+			continue;
+		if (st->group && (!group || strcmp(group, st->group))) {
+			group = st->group;
+			fputs(".PP\n", out);
+			print_roff(out, group);
+			fputs(":\n", out);
+		}
+		fprintf(out, ".TP\n.B %s\n", st->env);
+		if (st->name) {
+			fputs("As\n.BR \\-\\-", out);
+			for (const char *n = st->name; *n; n++)
+				fputs(*n == '-' ? "\\-" : (char[]){*n, '\0'}, out);
+			fputs(" .\n", out);
+			continue;
+		}
+		print_roff(out, st->help);
+		if (st->def) {
+			char def[256];
+
+			snprintf(def, sizeof(def), "Default: %s.", st->def);
+			print_roff(out, def);
+		}
+		if (st->key)
+			fprintf(out, "File:\n.BR %s .\n", st->key);
+	}
+}
+
+void config_print_man(FILE *out, enum config_man_part part)
+{
+	if (part == CONFIG_MAN_KEYS)
+		print_man_keys(out);
+	else
+		print_man_environment(out);
+}
+
 static void print_run_help(FILE *out)
 {
 	fputs("redtap run - start a program with the redtap shim preloaded\n"
