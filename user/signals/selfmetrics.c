@@ -2,13 +2,15 @@
 /*
  * selfmetrics.c - registers and refreshes the redtap_* self-metrics: build
  * info, records received, kernel drops by reason, parse errors, series and
- * overflow per metric, instrumented processes. See selfmetrics.h.
+ * overflow per metric, instrumented processes. Their names, units, help and
+ * labels are entries of semconv.c (redtap.* in OTLP). See selfmetrics.h.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "capture.h"
 #include "selfmetrics.h"
+#include "semconv.h"
 #include "version.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -59,69 +61,39 @@ static struct metric_series *one(struct metric_family *f, const char *v)
 
 struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 {
-	static const char *const version_labels[] = {"version", "revision"};
-	static const char *const type_l[] = {"type"}, *const reason_l[] = {"reason"};
-	static const char *const proto_l[] = {"protocol"}, *const metric_l[] = {"metric"};
-	static const char *const signal_l[] = {"signal"};
 	const char *build[] = {redtap_version, redtap_git_rev};
 	struct selfmetrics *s = calloc(1, sizeof(*s));
 	struct metric_family *f;
 
 	if (!s)
 		return NULL;
-	f = metric_family_new(r, METRIC_GAUGE, "redtap_build_info",
-			      "redtap build information; the value is 1.", NULL, version_labels, 2,
-			      NULL, 0, 0);
+	f = semconv_family_new(r, &semconv_redtap_build_info, 0);
 	if (f)
 		metric_gauge_set(metric_series_get(f, build), 1);
-	f = metric_family_new(r, METRIC_COUNTER, "redtap_events_received",
-			      "Records received from the kernel ring buffer, by type.", NULL,
-			      type_l, 1, NULL, 0, 0);
+	f = semconv_family_new(r, &semconv_redtap_events_received, 0);
 	for (unsigned t = RT_EV_DATA; t < RT_EV_TYPE_MAX && f; t++)
 		s->events[t].s = one(f, event_type_names[t]);
-	f = metric_family_new(r, METRIC_COUNTER, "redtap_kernel_events_dropped",
-			      "Events the kernel side could not deliver, by reason.", NULL,
-			      reason_l, 1, NULL, 0, 0);
+	f = semconv_family_new(r, &semconv_redtap_kernel_events_dropped, 0);
 	for (unsigned d = 0; d < RT_DROP_MAX && f; d++)
 		s->drops[d].s = one(f, capture_drop_reason_name(d));
-	f = metric_family_new(r, METRIC_COUNTER, "redtap_parse_errors",
-			      "Messages that could not be parsed, by protocol.", NULL, proto_l, 1,
-			      NULL, 0, 0);
+	f = semconv_family_new(r, &semconv_redtap_parse_errors, 0);
 	s->http_errors.s = one(f, "http");
 	s->db_errors.s = one(f, "shim");
-	f = metric_family_new(r, METRIC_COUNTER, "redtap_connections_untracked",
-			      "Connections not tracked because the connection table was full.",
-			      NULL, NULL, 0, NULL, 0, 0);
+	f = semconv_family_new(r, &semconv_redtap_connections_untracked, 0);
 	s->conn_full.s = f ? metric_series_get(f, NULL) : NULL;
-	f = metric_family_new(r, METRIC_COUNTER, "redtap_shim_events_dropped",
-			      "Shim events lost on the way to the agent.", NULL, NULL, 0, NULL, 0,
-			      0);
+	f = semconv_family_new(r, &semconv_redtap_shim_events_dropped, 0);
 	s->shim_dropped.s = f ? metric_series_get(f, NULL) : NULL;
-	f = metric_family_new(r, METRIC_GAUGE, "redtap_instrumented_processes",
-			      "Processes selected for instrumentation (or seen with traffic when "
-			      "every process is instrumented).",
-			      NULL, NULL, 0, NULL, 0, 0);
+	f = semconv_family_new(r, &semconv_redtap_instrumented_processes, 0);
 	s->instrumented = f ? metric_series_get(f, NULL) : NULL;
-	f = metric_family_new(r, METRIC_COUNTER, "redtap_otlp_export_errors",
-			      "OTLP export requests that failed for good, by signal.", NULL,
-			      signal_l, 1, NULL, 0, 0);
+	f = semconv_family_new(r, &semconv_redtap_otlp_export_errors, 0);
 	s->otlp_errors[0].s = one(f, "traces");
 	s->otlp_errors[1].s = one(f, "metrics");
-	f = metric_family_new(r, METRIC_COUNTER, "redtap_otlp_dropped",
-			      "Spans dropped before export (queue full or delivery failed).", NULL,
-			      signal_l, 1, NULL, 0, 0);
+	f = semconv_family_new(r, &semconv_redtap_otlp_dropped, 0);
 	s->otlp_dropped.s = one(f, "traces");
-	f = metric_family_new(r, METRIC_COUNTER, "redtap_otlp_exported",
-			      "Spans accepted by the OTLP endpoint.", NULL, signal_l, 1, NULL, 0,
-			      0);
+	f = semconv_family_new(r, &semconv_redtap_otlp_exported, 0);
 	s->otlp_exported.s = one(f, "traces");
-	s->series = metric_family_new(r, METRIC_GAUGE, "redtap_metric_series",
-				      "Active series per metric, the overflow series excluded.",
-				      NULL, metric_l, 1, NULL, 0, 0);
-	s->overflow = metric_family_new(r, METRIC_COUNTER, "redtap_metric_series_overflow",
-					"Observations folded into the overflow series because "
-					"the metric reached its series cap.",
-					NULL, metric_l, 1, NULL, 0, 0);
+	s->series = semconv_family_new(r, &semconv_redtap_metric_series, 0);
+	s->overflow = semconv_family_new(r, &semconv_redtap_metric_series_overflow, 0);
 	return s;
 }
 
