@@ -4,6 +4,7 @@
  * agent, `redtap run`, or prints help or the version.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -49,6 +50,11 @@ int main(int argc, char **argv)
 	case CMD_RUN: {
 		char shim[4096];
 
+		/* shim.ring from the config file reaches the shim as its variable */
+		if (cfg.shim_ring[0] && setenv("REDTAP_SHIM_RING", cfg.shim_ring, 1)) {
+			rc = REDTAP_EXIT_FAILURE;
+			break;
+		}
 		rc = run_program(find_shim(&cfg, shim, sizeof(shim)), cfg.run_argv);
 		break;
 	}
