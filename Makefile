@@ -4,6 +4,7 @@
 #   make            build everything into $(OUTPUT) (default: build/)
 #   make run        build, then run the agent in the foreground (as root)
 #   make test       unit tests (CMocka, also under ASan/UBSan) + end-to-end tests
+#   make bpf-test   kernel-side tests of the eBPF programs (tests/bpf, root)
 #   make install    install under $(DESTDIR)$(prefix)
 #   make V=1        show the commands
 #   make SANITIZER=address|undefined   build everything sanitized
@@ -69,6 +70,7 @@ include preload/preload.mk
 -include tests/shim/shim.mk
 -include proto/proto.mk
 -include bench/bench.mk
+-include tests/bpf/bpf.mk
 include tests/e2e/apps/apps.mk
 -include tests/fuzz/fuzz.mk
 

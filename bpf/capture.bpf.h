@@ -265,8 +265,8 @@ static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 rol
 	ci.role = role_hint;
 	if (ci.role == RT_ROLE_UNKNOWN) {
 		port = BPF_CORE_READ(sk, __sk_common.skc_num);
-		ci.role = bpf_map_lookup_elem(&listen_ports, &port) ? RT_ROLE_SERVER
-								    : RT_ROLE_UNKNOWN;
+		ci.role =
+		    bpf_map_lookup_elem(&listen_ports, &port) ? RT_ROLE_SERVER : RT_ROLE_UNKNOWN;
 	}
 	if (bpf_map_update_elem(&conns, &key, &ci, BPF_ANY)) {
 		count_drop(RT_DROP_CONN_FULL);

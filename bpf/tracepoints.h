@@ -32,15 +32,15 @@
 	X(sendfile64, NONE, RT_DIR_EGRESS)
 
 #define RT_OTHER_PROGS(X)                                                                          \
-	X("tracepoint/syscalls/sys_enter_connect", enter_connect)                                 \
-	X("tracepoint/syscalls/sys_exit_connect", exit_connect)                                   \
-	X("tracepoint/syscalls/sys_exit_accept4", exit_accept4)                                   \
-	X("tracepoint/syscalls/sys_exit_accept", exit_accept)                                     \
-	X("tracepoint/syscalls/sys_enter_close", enter_close)                                     \
-	X("tracepoint/syscalls/sys_enter_ioctl", enter_ioctl)                                     \
-	X("tracepoint/sock/inet_sock_set_state", sock_set_state)                                  \
-	X("raw_tp/sched_process_exec", proc_exec)                                                 \
-	X("raw_tp/sched_process_exit", proc_exit)                                                 \
+	X("tracepoint/syscalls/sys_enter_connect", enter_connect)                                  \
+	X("tracepoint/syscalls/sys_exit_connect", exit_connect)                                    \
+	X("tracepoint/syscalls/sys_exit_accept4", exit_accept4)                                    \
+	X("tracepoint/syscalls/sys_exit_accept", exit_accept)                                      \
+	X("tracepoint/syscalls/sys_enter_close", enter_close)                                      \
+	X("tracepoint/syscalls/sys_enter_ioctl", enter_ioctl)                                      \
+	X("tracepoint/sock/inet_sock_set_state", sock_set_state)                                   \
+	X("raw_tp/sched_process_exec", proc_exec)                                                  \
+	X("raw_tp/sched_process_exit", proc_exit)                                                  \
 	X("raw_tp/sched_process_fork", proc_fork)
 
 #endif /* REDTAP_TRACEPOINTS_H */

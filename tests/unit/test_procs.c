@@ -628,7 +628,7 @@ static void test_select_by_port(void **state)
 
 /* Fake tgids: above this machine's pid_max, never a live process. */
 #define FAKE_TGID(i) (4000000u + (uint32_t)(i))
-#define START_NS(t)  ((uint64_t)(t) * 1000000000ull) /* t seconds after boot */
+#define START_NS(t)  ((uint64_t)(t)*1000000000ull) /* t seconds after boot */
 
 static void proc_rec(struct procs *p, uint16_t type, uint32_t tgid, uint32_t ppid,
 		     uint64_t start_ns, const char *comm, struct calls *calls)

@@ -47,7 +47,7 @@ struct procs {
 	size_t nprocs;
 	size_t nselected;
 	uint64_t overflows;
-	uint64_t stale; /* entries of an earlier process with the same pid */
+	uint64_t stale;	  /* entries of an earlier process with the same pid */
 	uint64_t tick_ns; /* ns per clock tick */
 	procs_decided_fn decided;
 	void *decided_ctx;
@@ -111,7 +111,8 @@ struct procs *procs_new(const struct procs_selectors *sel, uint32_t self_tgid)
 	if (!p)
 		return NULL;
 	p->self = self_tgid;
-	p->tick_ns = 1000000000ull / (uint64_t)(sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100);
+	p->tick_ns =
+	    1000000000ull / (uint64_t)(sysconf(_SC_CLK_TCK) > 0 ? sysconf(_SC_CLK_TCK) : 100);
 	if (sel->npids) {
 		p->pids = malloc(sel->npids * sizeof(*p->pids));
 		if (!p->pids)
@@ -433,8 +434,7 @@ static void on_fork(struct procs *p, uint32_t child, uint32_t parent, uint64_t s
 	decided(p, child);
 }
 
-static void on_listen(struct procs *p, uint32_t tgid, uint16_t port, procs_select_fn fn,
-		      void *ctx)
+static void on_listen(struct procs *p, uint32_t tgid, uint16_t port, procs_select_fn fn, void *ctx)
 {
 	if (!procs_filtering(p))
 		return;

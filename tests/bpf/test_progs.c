@@ -1,0 +1,525 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_progs.c - kernel-side tests of bpf/capture.bpf.c, in the spirit of
+ * the kernel's tools/testing/selftests/bpf: the real object, loaded by its
+ * skeleton, attached, and driven by real system calls from this process
+ * and its children; what the programs did is read back from their maps
+ * and ring buffer. Needs root. Run by `make bpf-test`.
+ *
+ *  - every program is accepted by the verifier with the shipped defaults,
+ *    with the extreme capture sizes (16 and RT_CAPTURE_MAX) and in both
+ *    selection modes;
+ *  - capture.bpf.o and bench/floor.bpf.o attach to the same points;
+ *  - a fork of a selected process is selected, its exit clears it and is
+ *    reported with its start time; forks of a process the daemon has not
+ *    decided yet are reported; a listen() is reported;
+ *  - I/O on pipes never enters the connection table, I/O on a TCP socket
+ *    does, under the socket's inode number, and a close is reported.
+ *
+ * With --insns FILE it writes each program's instruction counts
+ * (verified, translated, JITed bytes) as a Markdown table instead
+ * (bench/bpf_insns.sh).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "redtap/event.h"
+#include "capture.skel.h"
+#include "floor.skel.h"
+
+#define MAX_RECS 4096
+#define PORT	 30150 /* this suite's own TCP port (127.0.0.1) */
+
+/* Records of interest read from the ring buffer: a copy of each. */
+struct recs {
+	uint8_t *rec[MAX_RECS];
+	size_t len[MAX_RECS];
+	size_t n;
+};
+
+struct fx {
+	struct capture_bpf *skel;
+	struct ring_buffer *rb;
+	uint64_t *select; /* the mmapped "selected" bitmap */
+	struct recs recs;
+};
+
+static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_WARN && getenv("BPF_TEST_VERBOSE"))
+		return vfprintf(stderr, fmt, ap);
+	return 0;
+}
+
+static int keep(void *ctx, void *data, size_t len)
+{
+	struct recs *r = ctx;
+
+	if (r->n >= MAX_RECS)
+		return 0;
+	r->rec[r->n] = malloc(len);
+	if (!r->rec[r->n])
+		return 0;
+	memcpy(r->rec[r->n], data, len);
+	r->len[r->n++] = len;
+	return 0;
+}
+
+static void recs_clear(struct recs *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		free(r->rec[i]);
+	r->n = 0;
+}
+
+/* Opens and loads the object; filter mode, this process never the agent. */
+static struct capture_bpf *load(uint32_t capture_bytes, bool filter)
+{
+	struct capture_bpf *skel = capture_bpf__open();
+
+	if (!skel)
+		return NULL;
+	skel->rodata->agent_tgid = 0;
+	skel->rodata->capture_bytes = capture_bytes;
+	skel->rodata->filter_enabled = filter;
+	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
+	if (capture_bpf__load(skel)) {
+		capture_bpf__destroy(skel);
+		return NULL;
+	}
+	return skel;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	f->skel = load(RT_CAPTURE_DEFAULT, true);
+	if (!f->skel || capture_bpf__attach(f->skel))
+		return -1;
+	f->select = mmap(NULL, RT_SELECT_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			 MAP_SHARED, bpf_map__fd(f->skel->maps.selected), 0);
+	if (f->select == MAP_FAILED)
+		return -1;
+	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), keep, &f->recs, NULL);
+	if (!f->rb)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+
+	ring_buffer__free(f->rb);
+	munmap(f->select, RT_SELECT_WORDS * sizeof(uint64_t));
+	capture_bpf__destroy(f->skel);
+	recs_clear(&f->recs);
+	free(f);
+	return 0;
+}
+
+static bool selected(const struct fx *f, uint32_t tgid)
+{
+	return __atomic_load_n(&f->select[tgid / 64], __ATOMIC_SEQ_CST) >> (tgid % 64) & 1;
+}
+
+static void set_selected(struct fx *f, uint32_t tgid, bool on)
+{
+	if (on)
+		__atomic_fetch_or(&f->select[tgid / 64], 1ull << (tgid % 64), __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&f->select[tgid / 64], ~(1ull << (tgid % 64)), __ATOMIC_SEQ_CST);
+}
+
+/* The first record of type for tgid (the header's), or NULL; drains first. */
+static const void *find_rec(struct fx *f, uint16_t type, uint32_t tgid)
+{
+	ring_buffer__consume(f->rb);
+	for (size_t i = 0; i < f->recs.n; i++) {
+		const struct rt_event_hdr *h = (const void *)f->recs.rec[i];
+
+		if (h->type == type && (uint32_t)(h->pid_tgid >> 32) == tgid)
+			return h;
+	}
+	return NULL;
+}
+
+/* ---- the verifier ---- */
+
+static void test_verifier_accepts_every_config(void **state)
+{
+	static const uint32_t sizes[] = {RT_CAPTURE_DEFAULT, 16, RT_CAPTURE_MAX};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (int filter = 0; filter < 2; filter++) {
+			struct capture_bpf *skel = load(sizes[i], filter);
+			struct bpf_program *p;
+			int n = 0;
+
+			if (!skel)
+				fail_msg("not loaded: capture_bytes %u, filter %d", sizes[i],
+					 filter);
+			bpf_object__for_each_program(p, skel->obj)
+			{
+				assert_true(bpf_program__fd(p) >= 0);
+				n++;
+			}
+			assert_int_equal(n, 28);
+			capture_bpf__destroy(skel);
+		}
+	}
+}
+
+/* The floor (bench/) has a program on every attach point of the agent. */
+static void test_floor_matches_agent(void **state)
+{
+	struct capture_bpf *cap = capture_bpf__open();
+	struct floor_bpf *floor = floor_bpf__open();
+	struct bpf_program *p, *q;
+	int n = 0;
+
+	(void)state;
+	assert_non_null(cap);
+	assert_non_null(floor);
+	bpf_object__for_each_program(p, cap->obj)
+	{
+		bool found = false;
+
+		bpf_object__for_each_program(q, floor->obj)
+		{
+			if (!strcmp(bpf_program__section_name(p), bpf_program__section_name(q)))
+				found = true;
+		}
+		if (!found)
+			fail_msg("the floor misses %s", bpf_program__section_name(p));
+		n++;
+	}
+	bpf_object__for_each_program(q, floor->obj) n--;
+	assert_int_equal(n, 0);
+	floor_bpf__destroy(floor);
+	capture_bpf__destroy(cap);
+}
+
+/* ---- selection across fork and exit ---- */
+
+/* A child that forks a grandchild when told (one byte on cmd), writes its
+ * pid to back, and waits for the grandchild; both exit when cmd closes. */
+struct family {
+	pid_t child;
+	int cmd, back;
+};
+
+static struct family spawn_family(void)
+{
+	int cmd[2], back[2];
+	struct family fam;
+
+	assert_int_equal(pipe(cmd), 0);
+	assert_int_equal(pipe(back), 0);
+	fam.child = fork();
+	assert_true(fam.child >= 0);
+	if (fam.child == 0) {
+		char c;
+
+		close(cmd[1]);
+		close(back[0]);
+		while (read(cmd[0], &c, 1) == 1) {
+			pid_t g = fork();
+
+			if (g == 0) {
+				/* the grandchild lives until its parent's cmd closes */
+				while (read(cmd[0], &c, 1) == 1)
+					;
+				_exit(0);
+			}
+			if (write(back[1], &g, sizeof(g)) != sizeof(g))
+				_exit(1);
+		}
+		while (wait(NULL) > 0)
+			;
+		_exit(0);
+	}
+	close(cmd[0]);
+	close(back[1]);
+	fam.cmd = cmd[1];
+	fam.back = back[0];
+	return fam;
+}
+
+static pid_t fork_grandchild(struct family *fam)
+{
+	pid_t g = 0;
+
+	assert_int_equal(write(fam->cmd, "f", 1), 1);
+	assert_int_equal(read(fam->back, &g, sizeof(g)), sizeof(g));
+	return g;
+}
+
+static void end_family(struct family *fam)
+{
+	close(fam->cmd);
+	close(fam->back);
+	waitpid(fam->child, NULL, 0);
+}
+
+static void test_fork_selected_exit_clears(void **state)
+{
+	struct fx *f = *state;
+	struct family fam = spawn_family();
+	const struct rt_proc_event *ev;
+	pid_t g;
+
+	set_selected(f, (uint32_t)fam.child, true);
+	g = fork_grandchild(&fam);
+	assert_true(selected(f, (uint32_t)g));
+	assert_true(selected(f, (uint32_t)fam.child));
+	end_family(&fam);
+	for (int i = 0; i < 100 && (selected(f, (uint32_t)g) || selected(f, (uint32_t)fam.child));
+	     i++)
+		usleep(10000);
+	assert_false(selected(f, (uint32_t)g));
+	assert_false(selected(f, (uint32_t)fam.child));
+	ev = find_rec(f, RT_EV_PROC_EXIT, (uint32_t)fam.child);
+	assert_non_null(ev);
+	assert_int_equal(ev->hdr.len, sizeof(*ev));
+	assert_true(ev->start_ns > 0);
+	assert_non_null(find_rec(f, RT_EV_PROC_EXIT, (uint32_t)g));
+	/* no fork record: the kernel selected the grandchild itself */
+	assert_null(find_rec(f, RT_EV_PROC_FORK, (uint32_t)g));
+	recs_clear(&f->recs);
+}
+
+static void test_fork_unselected_not_selected(void **state)
+{
+	struct fx *f = *state;
+	struct family fam = spawn_family();
+	pid_t g = fork_grandchild(&fam);
+
+	assert_false(selected(f, (uint32_t)g));
+	assert_null(find_rec(f, RT_EV_PROC_FORK, (uint32_t)g));
+	end_family(&fam);
+	/* every process's exit is reported, selected or not */
+	for (int i = 0; i < 100 && !find_rec(f, RT_EV_PROC_EXIT, (uint32_t)fam.child); i++)
+		usleep(10000);
+	assert_non_null(find_rec(f, RT_EV_PROC_EXIT, (uint32_t)fam.child));
+	recs_clear(&f->recs);
+}
+
+/* A process pending (its exec seen, the daemon not done yet): its forks
+ * are reported, and the children are pending too. */
+static void test_fork_of_pending_reported(void **state)
+{
+	struct fx *f = *state;
+	struct family fam = spawn_family();
+	int pfd = bpf_map__fd(f->skel->maps.pending);
+	const struct rt_proc_event *ev;
+	uint32_t tgid = (uint32_t)fam.child;
+	uint8_t one = 1, v;
+	pid_t g;
+
+	assert_int_equal(bpf_map_update_elem(pfd, &tgid, &one, BPF_ANY), 0);
+	g = fork_grandchild(&fam);
+	ev = find_rec(f, RT_EV_PROC_FORK, (uint32_t)g);
+	assert_non_null(ev);
+	assert_int_equal(ev->ppid, tgid);
+	assert_true(ev->start_ns > 0);
+	assert_false(selected(f, (uint32_t)g));
+	tgid = (uint32_t)g;
+	assert_int_equal(bpf_map_lookup_elem(pfd, &tgid, &v), 0);
+	end_family(&fam);
+	/* exit takes the pending entries away */
+	for (int i = 0; i < 100 && !bpf_map_lookup_elem(pfd, &tgid, &v); i++)
+		usleep(10000);
+	assert_int_not_equal(bpf_map_lookup_elem(pfd, &tgid, &v), 0);
+	recs_clear(&f->recs);
+}
+
+/* A TCP socket bound on 127.0.0.1:PORT; listening when asked. */
+static int tcp_bound(bool do_listen)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	assert_true(fd >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	if (do_listen)
+		assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+static void test_listen_reported(void **state)
+{
+	struct fx *f = *state;
+	const struct rt_listen_event *ev;
+	int fd = tcp_bound(true);
+
+	ev = find_rec(f, RT_EV_LISTEN, (uint32_t)getpid());
+	assert_non_null(ev);
+	assert_int_equal(ev->port, PORT);
+	assert_int_equal(ev->family, AF_INET);
+	close(fd);
+	recs_clear(&f->recs);
+}
+
+/* ---- the connection table ---- */
+
+static size_t conns_of(struct fx *f, uint32_t tgid)
+{
+	int fd = bpf_map__fd(f->skel->maps.conns);
+	struct rt_conn_key key, next, *prev = NULL;
+	size_t n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		if (next.tgid == tgid)
+			n++;
+		key = next;
+		prev = &key;
+	}
+	return n;
+}
+
+static void test_pipes_stay_out_of_conns(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	int p[200][2], l, c, s;
+	struct rt_conn_key key;
+	struct rt_conn_info ci;
+	const struct rt_conn_event *open_ev;
+	struct stat st;
+	char b;
+
+	set_selected(f, self, true);
+	for (int i = 0; i < 200; i++) {
+		assert_int_equal(pipe(p[i]), 0);
+		assert_int_equal(write(p[i][1], "x", 1), 1);
+		assert_int_equal(read(p[i][0], &b, 1), 1);
+	}
+	assert_int_equal(conns_of(f, self), 0);
+
+	/* a loopback TCP connection: both ends enter, keyed by their inode */
+	l = tcp_bound(true);
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	{
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+
+		sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	}
+	s = accept(l, NULL, NULL);
+	assert_true(s >= 0);
+	assert_int_equal(write(c, "ping", 4), 4);
+	assert_int_equal(read(s, (char[4]){0}, 4), 4);
+	assert_int_equal(conns_of(f, self), 2);
+	key = (struct rt_conn_key){.tgid = self, .fd = (uint32_t)s};
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.conns), &key, &ci), 0);
+	assert_int_equal(fstat(s, &st), 0);
+	assert_int_equal(ci.sock_ino, st.st_ino);
+	assert_int_equal(ci.role, RT_ROLE_SERVER);
+	open_ev = find_rec(f, RT_EV_CONN_OPEN, self);
+	assert_non_null(open_ev);
+	assert_int_equal(open_ev->hdr.len, sizeof(*open_ev));
+	assert_true(open_ev->sock_ino != 0);
+
+	/* an entry the LRU lost: close is reported all the same */
+	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(f->skel->maps.conns), &key), 0);
+	recs_clear(&f->recs);
+	close(s);
+	assert_non_null(find_rec(f, RT_EV_CONN_CLOSE, self));
+	close(c);
+	close(l);
+	for (int i = 0; i < 200; i++) {
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+	assert_int_equal(conns_of(f, self), 0);
+	set_selected(f, self, false);
+	recs_clear(&f->recs);
+}
+
+/* ---- instruction counts (bench/bpf_insns.sh) ---- */
+
+static int write_insns(const char *path)
+{
+	static const uint32_t sizes[] = {RT_CAPTURE_DEFAULT, RT_CAPTURE_MAX};
+	FILE *out = fopen(path, "we");
+
+	if (!out)
+		return -errno;
+	fprintf(out, "| program | capture bytes | verified insns | xlated insns | jited bytes |\n");
+	fprintf(out, "|---|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct capture_bpf *skel = load(sizes[i], true);
+		struct bpf_program *p;
+
+		if (!skel) {
+			fclose(out);
+			return -EINVAL;
+		}
+		bpf_object__for_each_program(p, skel->obj)
+		{
+			struct bpf_prog_info info = {0};
+			__u32 len = sizeof(info);
+
+			if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+				continue;
+			fprintf(out, "| %s | %u | %u | %u | %u |\n", bpf_program__name(p), sizes[i],
+				info.verified_insns, info.xlated_prog_len / 8, info.jited_prog_len);
+		}
+		capture_bpf__destroy(skel);
+	}
+	fclose(out);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest load_tests[] = {
+	    cmocka_unit_test(test_verifier_accepts_every_config),
+	    cmocka_unit_test(test_floor_matches_agent),
+	};
+	const struct CMUnitTest run_tests[] = {
+	    cmocka_unit_test(test_fork_selected_exit_clears),
+	    cmocka_unit_test(test_fork_unselected_not_selected),
+	    cmocka_unit_test(test_fork_of_pending_reported),
+	    cmocka_unit_test(test_listen_reported),
+	    cmocka_unit_test(test_pipes_stay_out_of_conns),
+	};
+	int failed;
+
+	libbpf_set_print(silent);
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_progs: loading eBPF programs needs root\n");
+		return 1;
+	}
+	if (argc == 3 && !strcmp(argv[1], "--insns"))
+		return write_insns(argv[2]) ? 1 : 0;
+	failed = cmocka_run_group_tests_name("bpf_load", load_tests, NULL, NULL);
+	failed += cmocka_run_group_tests_name("bpf_run", run_tests, setup, teardown);
+	return failed ? 1 : 0;
+}
