@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,9 +195,10 @@ static int put_data(struct arena *a, struct gen *g, const struct rt_conn_id *id,
 	return 0;
 }
 
-/* One request and its response on connection id; the path comes from i. */
+/* One request and its response on connection id; some answers are errors
+ * (404, 500) unless all_ok. */
 static int put_exchange(struct arena *a, struct gen *g, const struct rt_conn_id *id,
-			const char *path)
+			const char *path, bool all_ok)
 {
 	char text[TEXT_MAX];
 	int n, status = 200;
@@ -205,7 +207,9 @@ static int put_exchange(struct arena *a, struct gen *g, const struct rt_conn_id 
 	n = snprintf(text, sizeof(text), request_fmt, path);
 	if (put_data(a, g, id, RT_DIR_INGRESS, text, (size_t)n))
 		return -ENOMEM;
-	if (g->ts % 97000 == 0) {
+	if (all_ok) {
+		/* 200 OK: every route keeps its own series */
+	} else if (g->ts % 97000 == 0) {
 		status = 500;
 		reason = "Internal Server Error";
 	} else if (g->ts % 31000 == 0) {
@@ -240,7 +244,7 @@ static int build_workload(struct arena *a, struct gen *g, long requests, unsigne
 		snprintf(path, sizeof(path),
 			 routes_pool[i % (long)(sizeof(routes_pool) / sizeof(routes_pool[0]))],
 			 (unsigned)(1000 + i % 5000));
-		if (put_exchange(a, g, &ids[c], path))
+		if (put_exchange(a, g, &ids[c], path, false))
 			goto out_free;
 		if (++served[c] == per_conn) {
 			served[c] = 0;
@@ -366,7 +370,7 @@ static int run_series(long nseries)
 	for (long i = 0; i < nseries; i++) {
 		a.len = 0; /* one exchange at a time: the input takes no memory */
 		route_word(i, word);
-		if ((i == 0 && put_open(&a, &g, &id)) || put_exchange(&a, &g, &id, path))
+		if ((i == 0 && put_open(&a, &g, &id)) || put_exchange(&a, &g, &id, path, true))
 			goto out_release;
 		dispatch_arena(&b, &a);
 	}

@@ -91,13 +91,13 @@ static void on_end(void *ctx)
 	add_event(r, 'E');
 }
 
-static void on_error(void *ctx, const char *reason)
+static void on_error(void *ctx, enum http1_error reason)
 {
 	struct rec *r = ctx;
 
-	assert_non_null(reason);
+	assert_true(reason < HTTP1_E_MAX);
 	assert_null(r->reason); /* reported once */
-	r->reason = reason;
+	r->reason = http1_error_name(reason);
 	add_event(r, 'X');
 }
 
@@ -332,7 +332,7 @@ static void test_content_length(void **state)
 		feed(&r, bad[i]);
 		feed(&r, "\r\n");
 		assert_string_equal(r.events, "X");
-		assert_true(strstr(r.reason, "content-length") != NULL);
+		assert_true(strstr(r.reason, "content_length") != NULL);
 	}
 }
 
@@ -715,7 +715,7 @@ static void test_huge_head(void **state)
 			}
 		}
 		assert_string_equal(r.events, "X");
-		assert_string_equal(r.reason, "head too large");
+		assert_string_equal(r.reason, "head_too_large");
 	}
 	/* A huge path is truncated to what fits. */
 	memset(big, 'p', 60000);
@@ -1046,6 +1046,39 @@ static void test_random_robustness(void **state)
 	}
 }
 
+/* Each way to fail has its own reason, named as the metric label shows it. */
+static void test_error_reasons(void **state)
+{
+	static const struct {
+		enum http1_kind kind;
+		const char *text;
+		const char *reason;
+	} cases[] = {
+	    {HTTP1_REQUESTS, "\x01\x02\xff garbage\r\n\r\n", "bad_request_line"},
+	    {HTTP1_REQUESTS, "GET / HTTP/1.1\r\nBad Header\r\n\r\n", "bad_header"},
+	    {HTTP1_RESPONSES, "HTTP/9.9 OK\r\n\r\n", "bad_status_line"},
+	    {HTTP1_RESPONSES, "HTTP/1.1 999 What\r\n\r\n", "bad_status_code"},
+	    {HTTP1_RESPONSES, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+	     "bad_chunk_size"},
+	};
+	struct rec r;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rec_init(&r, cases[i].kind);
+		feed(&r, cases[i].text);
+		assert_non_null(r.reason);
+		assert_string_equal(r.reason, cases[i].reason);
+	}
+	/* every reason has a distinct name; out of range is "unknown" */
+	for (unsigned e = 0; e < HTTP1_E_MAX; e++) {
+		assert_string_not_equal(http1_error_name(e), "unknown");
+		for (unsigned f = 0; f < e; f++)
+			assert_string_not_equal(http1_error_name(e), http1_error_name(f));
+	}
+	assert_string_equal(http1_error_name(HTTP1_E_MAX), "unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1066,6 +1099,7 @@ int main(void)
 	    cmocka_unit_test(test_gap_in_head),
 	    cmocka_unit_test(test_upgrade_and_tunnel),
 	    cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_error_reasons),
 	    cmocka_unit_test(test_huge_head),
 	    cmocka_unit_test(test_unknown_method),
 	    cmocka_unit_test(test_detect),

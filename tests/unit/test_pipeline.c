@@ -22,6 +22,7 @@
 #include "procs.h"
 #include "prom.h"
 #include "records.h"
+#include "selfmetrics.h"
 
 #define MS   1000000ull
 #define TGID 4242
@@ -241,6 +242,53 @@ static void test_bad_shim_record_counted(void **state)
 	assert_int_equal(st.events[RT_EV_SHIM], 2);
 }
 
+static uint64_t parse_errors(const struct pipeline_stats *st, const char *proto, const char *reason)
+{
+	for (size_t i = 0; i < st->nparse_errors; i++)
+		if (!strcmp(st->parse_errors[i].protocol, proto) &&
+		    !strcmp(st->parse_errors[i].reason, reason))
+			return st->parse_errors[i].total;
+	fail_msg("no parse error series %s/%s", proto, reason);
+	return 0;
+}
+
+/* Garbage after a valid request on a keep-alive connection: counted by
+ * protocol and reason, the connection goes opaque, and the self-metrics
+ * show it under redtap_parse_errors_total{protocol,reason}. */
+static void test_parse_errors_by_reason(void **state)
+{
+	struct fx *f = *state;
+	struct selfmetrics *self = selfmetrics_new(f->reg);
+	struct self_snapshot snap = {0};
+	struct pipeline_stats st;
+	const char *text;
+
+	assert_non_null(self);
+	open_server(f, 5, 1 * MS);
+	in(f, 5, 2 * MS, "GET /ok HTTP/1.1\r\nHost: shop\r\n\r\n");
+	out(f, 5, 3 * MS, OK);
+	in(f, 5, 4 * MS, "\x01\x02\xff garbage\r\n\r\n");
+	pipeline_stats(f->pipe, &st);
+	assert_int_equal(st.exchanges, 1);
+	assert_int_equal(parse_errors(&st, "http", "bad_request_line"), 1);
+	assert_int_equal(parse_errors(&st, "http", "bad_header"), 0);
+	assert_int_equal(parse_errors(&st, "shim", "malformed_record"), 0);
+	assert_int_equal(parse_errors(&st, "ringbuf", "malformed_record"), 0);
+	assert_int_equal(f->opaque_calls, 1);
+	assert_int_equal(f->opaque_id.fd, 5);
+
+	memcpy(snap.parse_errors, st.parse_errors, sizeof(st.parse_errors));
+	snap.nparse_errors = st.nparse_errors;
+	selfmetrics_update(self, &snap);
+	selfmetrics_update(self, &snap); /* running totals: no double count */
+	text = render(f);
+	assert_non_null(strstr(
+	    text, "redtap_parse_errors_total{protocol=\"http\",reason=\"bad_request_line\"} 1\n"));
+	assert_non_null(
+	    strstr(text, "redtap_parse_errors_total{protocol=\"http\",reason=\"bad_header\"} 0\n"));
+	selfmetrics_free(self);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -251,6 +299,7 @@ int main(void)
 	    T(test_exit_closes_in_record_order),
 	    T(test_table_full_counted),
 	    T(test_bad_shim_record_counted),
+	    T(test_parse_errors_by_reason),
 	};
 #undef T
 

@@ -48,7 +48,7 @@ static const struct {
     {&semconv_redtap_build_info, "redtap_build_info", NULL, {"version", "revision"}},
     {&semconv_redtap_events_received, "redtap_events_received", NULL, {"type"}},
     {&semconv_redtap_kernel_events_dropped, "redtap_kernel_events_dropped", NULL, {"reason"}},
-    {&semconv_redtap_parse_errors, "redtap_parse_errors", NULL, {"protocol"}},
+    {&semconv_redtap_parse_errors, "redtap_parse_errors", NULL, {"protocol", "reason"}},
     {&semconv_redtap_connections_untracked, "redtap_connections_untracked", NULL, {NULL}},
     {&semconv_redtap_shim_events_dropped, "redtap_shim_events_dropped", NULL, {NULL}},
     {&semconv_redtap_instrumented_processes, "redtap_instrumented_processes", NULL, {NULL}},

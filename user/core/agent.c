@@ -121,8 +121,8 @@ static void update_selfmetrics(struct agent *a)
 		snap.events[t] = ps.events[t];
 	if (a->cap)
 		capture_drops(a->cap, snap.kernel_drops);
-	snap.http_parse_errors = ps.parse_errors[0].total + ps.bad_records;
-	snap.db_parse_errors = ps.shim_bad;
+	memcpy(snap.parse_errors, ps.parse_errors, sizeof(ps.parse_errors));
+	snap.nparse_errors = ps.nparse_errors;
 	snap.conn_table_full = ps.conn_full;
 	snap.instrumented = procs_instrumented(a->procs);
 	snap.shim_dropped = ps.shim_reported_drops + (a->ring ? shm_ring_dropped(a->ring) : 0);

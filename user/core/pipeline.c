@@ -15,17 +15,20 @@
 #include "log.h"
 #include "pipeline.h"
 #include "procs.h"
+#include "protocol.h"
 #include "shim_decode.h"
 #include "shimack.h"
 #include "tracer.h"
-
 
 struct pipeline {
 	struct procs *procs;   /* borrowed */
 	struct tracer *tracer; /* borrowed, may be NULL */
 	struct pipeline_hooks hooks;
 	struct conntab *conns;
-	struct httptrack *http;
+	struct proto_set protos; /* in detection order */
+	struct proto_sink sink;	 /* where the protocols report */
+	struct proto_env env;
+	uint64_t parse_errors[PROTO_SET_MAX][PIPELINE_REASONS_MAX];
 	struct httpmetrics *hm;
 	struct dbmetrics *db;
 	struct shimack *acks;
@@ -51,6 +54,7 @@ static void http_done(void *ctx, const struct http_exchange *x)
 	const char *service;
 	bool exported = false;
 
+	p->st.exchanges++;
 	if (p->stopping)
 		return;
 	service = procs_service_name(p->procs, x->tgid);
@@ -60,16 +64,20 @@ static void http_done(void *ctx, const struct http_exchange *x)
 	httpmetrics_done(p->hm, x, service, exported);
 }
 
-static const struct httptrack_callbacks http_cbs = {
-    .on_start = http_started,
-    .on_done = http_done,
-};
+static void parse_error(void *ctx, const struct protocol *proto, unsigned reason)
+{
+	struct pipeline *p = ctx;
+
+	for (size_t i = 0; i < p->protos.n; i++)
+		if (p->protos.p[i] == proto && reason < PIPELINE_REASONS_MAX)
+			p->parse_errors[i][reason]++;
+}
 
 static void conn_closed(void *ctx, struct conn *c, uint64_t ts)
 {
 	struct pipeline *p = ctx;
 
-	httptrack_close(p->http, c, ts);
+	proto_set_close(&p->protos, c, ts);
 }
 
 /* --- shim records (ioctl channel or shared-memory ring) --- */
@@ -99,6 +107,7 @@ static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
 		    .uid = se ? se->uid : 0,
 		    /* Only the ioctl channel needs an ack; ring hellos are counted. */
 		    .addr = se ? op.shim_ack_addr : 0,
+		    .nonce = op.shim_ack_nonce,
 		    .dropped = op.shim_dropped + op.shim_untracked,
 		};
 		uint64_t lost = 0;
@@ -128,6 +137,7 @@ void pipeline_ring_record(void *ctx, const void *rec, size_t len)
 
 static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t len)
 {
+	struct proto_chunk chunk;
 	struct conn *c;
 
 	if (len < sizeof(*ev) + ev->cap_len || ev->cap_len > ev->len) {
@@ -140,9 +150,17 @@ static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t l
 		return;
 	}
 	c->last_ts = ev->hdr.ts;
-	httptrack_data(p->http, c, ev);
-	/* Not a protocol we parse: its bytes need not leave the kernel. */
-	if (c->proto == CONN_PROTO_OPAQUE && !c->opaque_told && p->hooks.set_opaque) {
+	chunk = (struct proto_chunk){
+	    .data = ev->data,
+	    .cap_len = ev->cap_len,
+	    .len = ev->len,
+	    .ts = ev->hdr.ts,
+	    .tid = (uint32_t)ev->hdr.pid_tgid,
+	    .dir = ev->dir,
+	    .source = PROTO_SRC_SYSCALL,
+	};
+	/* Not a protocol we parse (any more): its bytes need not leave the kernel. */
+	if (proto_set_feed(&p->protos, c, &chunk) && !c->opaque_told && p->hooks.set_opaque) {
 		int rc;
 
 		c->opaque_told = 1;
@@ -207,11 +225,15 @@ int pipeline_record(void *ctx, const void *data, size_t len)
 			conntab_close(p->conns, (const void *)(h + 1), h->ts);
 		break;
 	case RT_EV_PROC_EXEC:
+		/* in record order: no ack write reaches the new program */
+		shimack_forget(p->acks, (uint32_t)(h->pid_tgid >> 32));
+		/* fall through */
 	case RT_EV_PROC_FORK:
 	case RT_EV_LISTEN:
 		procs_record(p->procs, data, len, p->hooks.select, p->hooks.ctx);
 		break;
 	case RT_EV_PROC_EXIT:
+		shimack_forget(p->acks, (uint32_t)(h->pid_tgid >> 32));
 		on_proc_exit(p, data, len);
 		break;
 	case RT_EV_SHIM: {
@@ -235,7 +257,7 @@ static void sweep_one(void *ctx, struct conn *c)
 {
 	struct pipeline *p = ctx;
 
-	httptrack_sweep(p->http, c, p->sweep_now);
+	proto_set_sweep(&p->protos, c, p->sweep_now);
 }
 
 void pipeline_sweep(struct pipeline *p, uint64_t now)
@@ -249,11 +271,26 @@ void pipeline_sweep(struct pipeline *p, uint64_t now)
 
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
+	size_t n = 0;
+
 	*out = p->st;
-	out->exchanges = httptrack_exchanges(p->http);
-	out->nparse_errors = 0;
-	out->parse_errors[out->nparse_errors++] = (struct pipeline_parse_error){
-	    .protocol = "http", .reason = "malformed", .total = httptrack_parse_errors(p->http)};
+	for (size_t i = 0; i < p->protos.n; i++) {
+		const struct protocol *proto = p->protos.p[i];
+
+		for (unsigned r = 0; r < proto->nerrors && r < PIPELINE_REASONS_MAX &&
+				     n + 2 < SELF_PARSE_ERRORS_MAX;
+		     r++)
+			out->parse_errors[n++] = (struct parse_error_count){
+			    .protocol = proto->name,
+			    .reason = proto->error_name(r),
+			    .total = p->parse_errors[i][r],
+			};
+	}
+	out->parse_errors[n++] = (struct parse_error_count){
+	    .protocol = "shim", .reason = "malformed_record", .total = p->st.shim_bad};
+	out->parse_errors[n++] = (struct parse_error_count){
+	    .protocol = "ringbuf", .reason = "malformed_record", .total = p->st.bad_records};
+	out->nparse_errors = n;
 	out->nfamilies = httpmetrics_families(p->hm, out->families, 7);
 	out->families[out->nfamilies++] = dbmetrics_family(p->db);
 }
@@ -270,11 +307,20 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	p->tracer = o->tracer;
 	p->hooks = o->hooks;
 	p->hm = httpmetrics_new(o->reg, o->max_series);
+	if (p->hm)
+		httpmetrics_set_routes(p->hm, o->routes);
 	p->db = dbmetrics_new(o->reg, o->max_series);
 	p->acks = shimack_new();
-	p->http = httptrack_new(o->routes, &http_cbs, p);
 	p->conns = conntab_new(o->max_conns, conn_closed, p);
-	if (!p->hm || !p->db || !p->acks || !p->http || !p->conns) {
+	p->sink = (struct proto_sink){
+	    .http_start = http_started,
+	    .http_done = http_done,
+	    .parse_error = parse_error,
+	    .ctx = p,
+	};
+	p->env = (struct proto_env){.sink = &p->sink, .routes = o->routes};
+	if (!p->hm || !p->db || !p->acks || !p->conns ||
+	    proto_set_add(&p->protos, &http1_protocol, &p->env)) {
 		pipeline_free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -291,10 +337,10 @@ void pipeline_free(struct pipeline *p)
 {
 	if (!p)
 		return;
-	conntab_free(p->conns); /* reports through httptrack: free it first */
+	conntab_free(p->conns); /* reports through the protocols: free it first */
+	proto_set_release(&p->protos);
 	shimack_free(p->acks);
 	dbmetrics_free(p->db);
-	httptrack_free(p->http);
 	httpmetrics_free(p->hm);
 	free(p);
 }

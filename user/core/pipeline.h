@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "redtap/event.h"
+#include "selfmetrics.h"
 
 struct metric_registry;
 struct metric_family;
@@ -54,13 +55,7 @@ struct pipeline_opts {
 	struct pipeline_hooks hooks;
 };
 
-/* Parse errors, by protocol and reason (protocol.h). */
-#define PIPELINE_PARSE_ERRORS_MAX 32
-struct pipeline_parse_error {
-	const char *protocol; /* static strings */
-	const char *reason;
-	uint64_t total;
-};
+#define PIPELINE_REASONS_MAX 32 /* parse error reasons per protocol */
 
 /* Running totals since pipeline_new(). */
 struct pipeline_stats {
@@ -70,7 +65,9 @@ struct pipeline_stats {
 	uint64_t shim_reported_drops;	 /* losses shims reported in their hellos */
 	uint64_t conn_full;		 /* records dropped: connection table full */
 	uint64_t exchanges;		 /* HTTP exchanges completed */
-	struct pipeline_parse_error parse_errors[PIPELINE_PARSE_ERRORS_MAX];
+	/* Every (protocol, reason) pair of the protocols, zeros included, then
+	 * ("shim", "malformed_record") and ("ringbuf", "malformed_record"). */
+	struct parse_error_count parse_errors[SELF_PARSE_ERRORS_MAX];
 	size_t nparse_errors;
 	const struct metric_family *families[8]; /* data families, for series counts */
 	size_t nfamilies;

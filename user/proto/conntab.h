@@ -24,10 +24,12 @@
 
 #include "redtap/event.h"
 
+/* conn.proto: unknown, opaque, or 1 + the index of the connection's
+ * protocol in the pipeline's set (protocol.h). */
 enum conn_proto {
-	CONN_PROTO_UNKNOWN = 0, /* not classified yet */
-	CONN_PROTO_HTTP1 = 1,
-	CONN_PROTO_OPAQUE = 2, /* not a protocol we parse: ignore its data */
+	CONN_PROTO_UNKNOWN = 0,	 /* not classified yet */
+	CONN_PROTO_FIRST = 1,	 /* the set's first protocol */
+	CONN_PROTO_OPAQUE = 255, /* not a protocol we parse: ignore its data */
 };
 
 struct conn {
@@ -46,7 +48,7 @@ struct conn {
 	uint8_t has_endpoints;
 	uint8_t sniff_tries; /* chunks looked at without classifying */
 	uint8_t opaque_told; /* the kernel was told to stop copying its data */
-	void *proto_state;   /* owned by the protocol tracker */
+	void *proto_state;   /* owned by its protocol from open() to close() */
 	struct conn *hnext;  /* hash chain */
 	struct conn *pnext;  /* chain of the connections of one process */
 	struct conn **ppprev;

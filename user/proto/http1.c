@@ -201,7 +201,31 @@ void http1_stream_init(struct http1_stream *s, enum http1_kind kind,
 	s->state = ST_IDLE;
 }
 
-static void fail(struct http1_stream *s, const char *reason)
+const char *http1_error_name(unsigned e)
+{
+	static const char *const names[HTTP1_E_MAX] = {
+	    [HTTP1_E_REQUEST_LINE] = "bad_request_line",
+	    [HTTP1_E_STATUS_LINE] = "bad_status_line",
+	    [HTTP1_E_STATUS_CODE] = "bad_status_code",
+	    [HTTP1_E_START_LINE] = "bad_start_line",
+	    [HTTP1_E_START_LINE_GAP] = "start_line_not_captured",
+	    [HTTP1_E_HEADER] = "bad_header",
+	    [HTTP1_E_CONTENT_LENGTH] = "bad_content_length",
+	    [HTTP1_E_CONFLICTING_LENGTH] = "conflicting_content_length",
+	    [HTTP1_E_TRANSFER_ENCODING] = "bad_transfer_encoding",
+	    [HTTP1_E_CHUNK_SIZE] = "bad_chunk_size",
+	    [HTTP1_E_CHUNK_END] = "bad_chunk_end",
+	    [HTTP1_E_TRAILER] = "bad_trailer",
+	    [HTTP1_E_HEAD_TOO_LARGE] = "head_too_large",
+	    [HTTP1_E_CHUNK_META_TOO_LARGE] = "chunk_metadata_too_large",
+	    [HTTP1_E_UNPAIRED_RESPONSE] = "response_without_request",
+	    [HTTP1_E_PIPELINE_OVERFLOW] = "pipeline_too_deep",
+	};
+
+	return e < HTTP1_E_MAX && names[e] ? names[e] : "unknown";
+}
+
+static void fail(struct http1_stream *s, enum http1_error reason)
 {
 	s->state = ST_ERROR;
 	if (s->cb->on_error)
@@ -320,7 +344,7 @@ static void head_complete(struct http1_stream *s)
 	} else if (m->flags & MF_TE) {
 		/* RFC 9112 6.3: a request must end its codings with chunked. */
 		if (request)
-			fail(s, "bad transfer-encoding");
+			fail(s, HTTP1_E_TRANSFER_ENCODING);
 		else
 			s->state = ST_BODY_EOF;
 	} else if ((m->flags & MF_HAS_CL) && m->content_length) {
@@ -383,7 +407,7 @@ static void start_line_byte(struct http1_stream *s, uint8_t c)
 		} else if (is_method_char(c) && m->tok_len < METHOD_MAX) {
 			s->tok[m->tok_len++] = (char)c;
 		} else {
-			fail(s, "bad request line");
+			fail(s, HTTP1_E_REQUEST_LINE);
 		}
 		break;
 	case ST_TARGET:
@@ -391,7 +415,7 @@ static void start_line_byte(struct http1_stream *s, uint8_t c)
 			m->pos = 0;
 			s->state = ST_REQ_VER;
 		} else if (!is_visible(c)) {
-			fail(s, "bad request line");
+			fail(s, HTTP1_E_REQUEST_LINE);
 		} else if (m->path_len < HTTP1_PATH_MAX - 1) {
 			s->arena[m->path_len++] = (char)c;
 			m->arena_len = m->path_len;
@@ -401,7 +425,7 @@ static void start_line_byte(struct http1_stream *s, uint8_t c)
 		break;
 	case ST_REQ_VER:
 		if (!version_byte(m, c))
-			fail(s, "bad request line");
+			fail(s, HTTP1_E_REQUEST_LINE);
 		else if (m->pos == 8)
 			s->state = ST_REQ_VER_END;
 		break;
@@ -410,18 +434,18 @@ static void start_line_byte(struct http1_stream *s, uint8_t c)
 			m->pos = 0;
 			s->state = ST_STATUS;
 		} else if (m->pos == 8 || !version_byte(m, c))
-			fail(s, "bad status line");
+			fail(s, HTTP1_E_STATUS_LINE);
 		break;
 	case ST_STATUS:
 		if (!is_digit(c)) {
-			fail(s, "bad status line");
+			fail(s, HTTP1_E_STATUS_LINE);
 			break;
 		}
 		m->status = (uint16_t)(m->status * 10 + (c - '0'));
 		if (++m->pos < 3)
 			break;
 		if (m->status < 100 || m->status > 599)
-			fail(s, "bad status code");
+			fail(s, HTTP1_E_STATUS_CODE);
 		else
 			s->state = ST_STATUS_END;
 		break;
@@ -434,13 +458,14 @@ static void start_line_byte(struct http1_stream *s, uint8_t c)
 		else if (c == '\n')
 			s->state = ST_HDR_START;
 		else
-			fail(s, s->kind == HTTP1_REQUESTS ? "bad request line" : "bad status line");
+			fail(s, s->kind == HTTP1_REQUESTS ? HTTP1_E_REQUEST_LINE
+							  : HTTP1_E_STATUS_LINE);
 		break;
 	case ST_START_LF:
 		if (c == '\n')
 			s->state = ST_HDR_START;
 		else
-			fail(s, "bad start line");
+			fail(s, HTTP1_E_START_LINE);
 		break;
 	}
 }
@@ -476,7 +501,7 @@ static void cl_element_end(struct http1_stream *s)
 
 	if (m->vflags & VF_DIGITS) {
 		if ((m->flags & MF_HAS_CL) && m->content_length != m->num) {
-			fail(s, "conflicting content-length");
+			fail(s, HTTP1_E_CONFLICTING_LENGTH);
 			return;
 		}
 		m->content_length = m->num;
@@ -493,7 +518,7 @@ static void cl_byte(struct http1_stream *s, uint8_t c)
 
 	if (is_digit(c)) {
 		if ((m->vflags & VF_NUM_END) || m->num > (UINT64_MAX - (c - '0')) / 10) {
-			fail(s, "bad content-length");
+			fail(s, HTTP1_E_CONTENT_LENGTH);
 			return;
 		}
 		m->num = m->num * 10 + (c - '0');
@@ -504,7 +529,7 @@ static void cl_byte(struct http1_stream *s, uint8_t c)
 	} else if (c == ',') {
 		cl_element_end(s);
 	} else {
-		fail(s, "bad content-length");
+		fail(s, HTTP1_E_CONTENT_LENGTH);
 	}
 }
 
@@ -664,7 +689,7 @@ static void end_value(struct http1_stream *s)
 		if (s->state == ST_ERROR)
 			return;
 		if (!(m->vflags & VF_NUM_ANY)) {
-			fail(s, "bad content-length");
+			fail(s, HTTP1_E_CONTENT_LENGTH);
 			return;
 		}
 		break;
@@ -693,14 +718,14 @@ static void header_byte(struct http1_stream *s, uint8_t c)
 			m->tok_len = 1;
 			s->state = ST_HDR_NAME;
 		} else {
-			fail(s, "bad header");
+			fail(s, HTTP1_E_HEADER);
 		}
 		break;
 	case ST_HDR_NAME:
 		if (c == ':') {
 			begin_value(s);
 		} else if (!is_visible(c)) {
-			fail(s, "bad header");
+			fail(s, HTTP1_E_HEADER);
 		} else if (m->tok_len < sizeof(s->tok)) {
 			s->tok[m->tok_len++] = (char)lower(c);
 		} else {
@@ -717,7 +742,7 @@ static void header_byte(struct http1_stream *s, uint8_t c)
 		if (c == '\n')
 			head_complete(s);
 		else
-			fail(s, "bad header");
+			fail(s, HTTP1_E_HEADER);
 		break;
 	}
 }
@@ -742,13 +767,13 @@ static void chunk_byte(struct http1_stream *s, uint8_t c)
 		v = hex_value(c);
 		if (v >= 0) {
 			if (m->remaining >> 60) {
-				fail(s, "bad chunk size");
+				fail(s, HTTP1_E_CHUNK_SIZE);
 				break;
 			}
 			m->remaining = m->remaining << 4 | (unsigned)v;
 			m->pos = 1;
 		} else if (!m->pos) {
-			fail(s, "bad chunk size");
+			fail(s, HTTP1_E_CHUNK_SIZE);
 		} else if (c == ';' || c == ' ' || c == '\t') {
 			s->state = ST_CHUNK_EXT;
 		} else if (c == '\r') {
@@ -756,14 +781,14 @@ static void chunk_byte(struct http1_stream *s, uint8_t c)
 		} else if (c == '\n') {
 			chunk_size_done(s);
 		} else {
-			fail(s, "bad chunk size");
+			fail(s, HTTP1_E_CHUNK_SIZE);
 		}
 		break;
 	case ST_CHUNK_SIZE_LF:
 		if (c == '\n')
 			chunk_size_done(s);
 		else
-			fail(s, "bad chunk size");
+			fail(s, HTTP1_E_CHUNK_SIZE);
 		break;
 	case ST_CHUNK_DATA_CR:
 		if (c == '\r')
@@ -771,13 +796,13 @@ static void chunk_byte(struct http1_stream *s, uint8_t c)
 		else if (c == '\n')
 			start_chunk_size(s);
 		else
-			fail(s, "bad chunk end");
+			fail(s, HTTP1_E_CHUNK_END);
 		break;
 	case ST_CHUNK_DATA_LF:
 		if (c == '\n')
 			start_chunk_size(s);
 		else
-			fail(s, "bad chunk end");
+			fail(s, HTTP1_E_CHUNK_END);
 		break;
 	case ST_TRAILER_START:
 		if (c == '\r')
@@ -791,14 +816,14 @@ static void chunk_byte(struct http1_stream *s, uint8_t c)
 		if (c == '\n')
 			end_message(s);
 		else
-			fail(s, "bad trailer");
+			fail(s, HTTP1_E_TRAILER);
 		break;
 	}
 }
 
-static const char *too_large(uint8_t st)
+static enum http1_error too_large(uint8_t st)
 {
-	return is_state_head(st) ? "head too large" : "chunk metadata too large";
+	return is_state_head(st) ? HTTP1_E_HEAD_TOO_LARGE : HTTP1_E_CHUNK_META_TOO_LARGE;
 }
 
 /* Skips to the end of the line in one of the is_state_skip() states. */
@@ -904,17 +929,17 @@ static void apply_gap(struct http1_stream *s, uint64_t gap)
 		s->state = ST_LOST; /* a message started in the gap */
 		break;
 	case ST_METHOD:
-		fail(s, "gap in request line");
+		fail(s, HTTP1_E_START_LINE_GAP);
 		break;
 	case ST_TARGET:
 		if (m->path_len)
 			head_truncated(s);
 		else
-			fail(s, "gap in request line");
+			fail(s, HTTP1_E_START_LINE_GAP);
 		break;
 	case ST_RESP_VER:
 	case ST_STATUS:
-		fail(s, "gap in status line");
+		fail(s, HTTP1_E_START_LINE_GAP);
 		break;
 	case ST_BODY_CL:
 		if (gap < m->remaining) {

@@ -90,13 +90,42 @@ enum http1_kind { HTTP1_REQUESTS, HTTP1_RESPONSES };
 #define HTTP1_F_NO_BODY 1u /* response to HEAD (or otherwise known to have no body) */
 #define HTTP1_F_TUNNEL	2u /* after this message the stream becomes opaque (CONNECT 2xx) */
 
+/*
+ * Why a stream gave up (on_error), as llhttp's error codes: the parser's own
+ * reasons, then the ones the exchange tracker (httptrack.c) finds when it
+ * pairs requests with responses. http1_error_name() gives the label value
+ * of redtap_parse_errors_total{protocol="http",reason=...}.
+ */
+enum http1_error {
+	HTTP1_E_REQUEST_LINE,	      /* bad method, target or version */
+	HTTP1_E_STATUS_LINE,	      /* bad version or separator */
+	HTTP1_E_STATUS_CODE,	      /* not 100..599 */
+	HTTP1_E_START_LINE,	      /* bad line end after the start line */
+	HTTP1_E_START_LINE_GAP,	      /* the start line was not captured whole */
+	HTTP1_E_HEADER,		      /* bad header name or line */
+	HTTP1_E_CONTENT_LENGTH,	      /* unparsable or overflowing Content-Length */
+	HTTP1_E_CONFLICTING_LENGTH,   /* Content-Length values differ */
+	HTTP1_E_TRANSFER_ENCODING,    /* chunked not last, or unknown coding */
+	HTTP1_E_CHUNK_SIZE,	      /* bad chunk-size line */
+	HTTP1_E_CHUNK_END,	      /* chunk data not followed by CRLF */
+	HTTP1_E_TRAILER,	      /* bad trailer section */
+	HTTP1_E_HEAD_TOO_LARGE,	      /* head beyond HTTP1_HEAD_LIMIT */
+	HTTP1_E_CHUNK_META_TOO_LARGE, /* chunk-size line or trailers too long */
+	HTTP1_E_UNPAIRED_RESPONSE,    /* tracker: a response with no request pending */
+	HTTP1_E_PIPELINE_OVERFLOW,    /* tracker: deeper pipelining than kept; oldest dropped */
+	HTTP1_E_MAX,		      /* keep last */
+};
+
+/* Static snake_case name ("bad_request_line"); "unknown" out of range. */
+const char *http1_error_name(unsigned e);
+
 struct http1_callbacks {
 	/* A message head was parsed (for a truncated head: as much as was seen). */
 	unsigned (*on_head)(void *ctx, const struct http1_head *h);
 	/* The message (head + body) is complete. */
 	void (*on_end)(void *ctx);
-	/* Not HTTP/1.x or broken beyond repair; reason is a short static string. */
-	void (*on_error)(void *ctx, const char *reason);
+	/* Not HTTP/1.x or broken beyond repair; reported once, then opaque. */
+	void (*on_error)(void *ctx, enum http1_error reason);
 };
 
 /* Per-message parser state. Private. */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * httptrack.c - HTTP/1.x exchange tracking per connection: protocol
- * sniffing, role from the first request, two http1 streams (requests and
- * responses), a FIFO of pending requests, and the end of exchanges on
- * response end, connection close or silence. See httptrack.h.
+ * httptrack.c - HTTP/1.x exchange tracking per connection, the first
+ * implementation of struct protocol (protocol.h): detection on the first
+ * request, role from who sent it, two http1 streams (requests and
+ * responses), a bounded FIFO of pending requests, and the end of
+ * exchanges on response end, connection close or silence. See httptrack.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,11 +12,10 @@
 #include <string.h>
 
 #include "httptrack.h"
+#include "protocol.h"
 #include "route.h"
 
-#define FIFO_MAX	 16	       /* pipelined requests kept per connection */
 #define FIFO_INLINE	 1	       /* kept inside the connection; more are allocated */
-#define SNIFF_MAX	 8	       /* chunks looked at before giving up on a connection */
 #define UNKNOWN_QUIET_NS 1000000000ull /* unknown-framing response ends after 1 s of quiet */
 
 struct pending {
@@ -30,6 +30,7 @@ struct http_conn {
 	struct http1_stream resp;
 	bool server;
 	bool orphan_resp; /* current response has no request to pair with */
+	bool failed;	  /* a stream gave up: the connection is no longer parsed */
 	uint8_t req_dir;  /* direction requests travel in */
 	uint64_t cur_ts;  /* ts of the chunk being fed */
 	uint32_t cur_tid;
@@ -43,58 +44,60 @@ struct http_conn {
 	struct pending inline_fifo[FIFO_INLINE];
 };
 
+/* One instance per pipeline. */
 struct httptrack {
+	const struct proto_sink *sink;
 	const struct route_table *routes;
-	const struct httptrack_callbacks *cb;
-	void *ctx;
-	uint64_t parse_errors;
-	uint64_t exchanges;
+	size_t heap_entries; /* FIFO entries allocated beyond the inline ones */
 };
 
-struct httptrack *httptrack_new(const struct route_table *routes,
-				const struct httptrack_callbacks *cb, void *ctx)
+size_t http1_fifo_allocated(const void *inst)
 {
-	struct httptrack *h = calloc(1, sizeof(*h));
+	const struct httptrack *h = inst;
 
-	if (!h)
-		return NULL;
-	h->routes = routes;
-	h->cb = cb;
-	h->ctx = ctx;
-	return h;
+	return h->heap_entries;
 }
 
-void httptrack_free(struct httptrack *h)
+static void report_error(struct httptrack *h, enum http1_error reason)
 {
-	free(h);
-}
-
-uint64_t httptrack_parse_errors(const struct httptrack *h)
-{
-	return h->parse_errors;
-}
-
-uint64_t httptrack_exchanges(const struct httptrack *h)
-{
-	return h->exchanges;
+	if (h->sink->parse_error)
+		h->sink->parse_error(h->sink->ctx, &http1_protocol, reason);
 }
 
 /* Doubles the FIFO (most connections never pipeline, and an exchange is
- * nearly 1 KiB); on failure it stays as it is and the oldest request is
- * dropped as when the FIFO is full. */
+ * nearly 1 KiB) within HTTP_FIFO_MAX per connection and HTTP_FIFO_BUDGET
+ * for all; when it cannot grow the oldest request is dropped (counted). */
 static void fifo_grow(struct http_conn *hc)
 {
-	uint8_t cap = (uint8_t)(hc->cap * 2 > FIFO_MAX ? FIFO_MAX : hc->cap * 2);
-	struct pending *n = malloc(cap * sizeof(*n));
+	uint8_t cap = (uint8_t)(hc->cap * 2 > HTTP_FIFO_MAX ? HTTP_FIFO_MAX : hc->cap * 2);
+	size_t was = hc->fifo == hc->inline_fifo ? 0 : hc->cap;
+	struct pending *n;
 
+	if (hc->h->heap_entries - was + cap > HTTP_FIFO_BUDGET)
+		return;
+	n = malloc(cap * sizeof(*n));
 	if (!n)
 		return;
 	for (uint8_t i = 0; i < hc->count; i++)
 		n[i] = hc->fifo[(hc->head + i) % hc->cap];
 	if (hc->fifo != hc->inline_fifo)
 		free(hc->fifo);
+	hc->h->heap_entries += cap - was;
 	hc->fifo = n;
 	hc->cap = cap;
+	hc->head = 0;
+}
+
+/* Gives an allocated FIFO back once it is empty: a burst of pipelining
+ * does not keep its memory for the connection's lifetime. */
+static void fifo_shrink(struct http_conn *hc)
+{
+	if (hc->count || hc->fifo == hc->inline_fifo)
+		return;
+	free(hc->fifo);
+	hc->h->heap_entries -= hc->cap;
+	hc->fifo = hc->inline_fifo;
+	hc->cap = FIFO_INLINE;
 	hc->head = 0;
 }
 
@@ -131,16 +134,17 @@ static void finish_front(struct http_conn *hc, uint64_t end_ts, bool failed)
 	else
 		set_error(&p->x);
 	p->x.conn = hc->c;
-	h->exchanges++;
-	if (h->cb->on_done)
-		h->cb->on_done(h->ctx, &p->x);
+	if (h->sink->http_done)
+		h->sink->http_done(h->sink->ctx, &p->x);
 	hc->head = (uint8_t)((hc->head + 1) % hc->cap);
 	hc->count--;
+	fifo_shrink(hc);
 }
 
-static void conn_error(struct http_conn *hc)
+static void conn_error(struct http_conn *hc, enum http1_error reason)
 {
-	hc->h->parse_errors++;
+	report_error(hc->h, reason);
+	hc->failed = true;
 	http1_stream_set_opaque(&hc->req);
 	http1_stream_set_opaque(&hc->resp);
 }
@@ -159,11 +163,11 @@ static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 		hc->resp_end_ts = hc->last_ts[!hc->req_dir];
 		http1_stream_end_unknown(&hc->resp);
 	}
-	if (hc->count == hc->cap && hc->cap < FIFO_MAX)
+	if (hc->count == hc->cap && hc->cap < HTTP_FIFO_MAX)
 		fifo_grow(hc);
 	if (hc->count == hc->cap) {
 		/* The peer pipelines deeper than we track: forget the oldest. */
-		h->parse_errors++;
+		report_error(h, HTTP1_E_PIPELINE_OVERFLOW);
 		finish_front(hc, hc->cur_ts, true);
 	}
 	p = &hc->fifo[(hc->head + hc->count) % hc->cap];
@@ -185,8 +189,8 @@ static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 	if (hd->method != HTTP1_M_CONNECT)
 		route_normalize(h->routes, hd->path, p->x.route, sizeof(p->x.route));
 	p->x.conn = hc->c;
-	if (h->cb->on_start)
-		h->cb->on_start(h->ctx, &p->x);
+	if (h->sink->http_start)
+		h->sink->http_start(h->sink->ctx, &p->x);
 	return 0;
 }
 
@@ -198,10 +202,9 @@ static void req_on_end(void *ctx)
 	hc->req_start_tid = hc->cur_tid;
 }
 
-static void req_on_error(void *ctx, const char *reason)
+static void req_on_error(void *ctx, enum http1_error reason)
 {
-	(void)reason;
-	conn_error(ctx);
+	conn_error(ctx, reason);
 }
 
 static const struct http1_callbacks req_cbs = {
@@ -221,7 +224,7 @@ static unsigned resp_on_head(void *ctx, const struct http1_head *hd)
 	hc->resp_end_ts = hc->cur_ts;
 	hc->orphan_resp = p == NULL;
 	if (!p) {
-		hc->h->parse_errors++;
+		report_error(hc->h, HTTP1_E_UNPAIRED_RESPONSE);
 		return 0;
 	}
 	p->x.status = hd->status;
@@ -271,70 +274,84 @@ static struct http_conn *http_conn_new(struct httptrack *h, struct conn *c, bool
 	return hc;
 }
 
-/* Decides on the first chunks whether the connection carries HTTP/1.x. */
-static struct http_conn *classify(struct httptrack *h, struct conn *c,
-				  const struct rt_data_event *ev)
-{
-	struct http_conn *hc;
+/* --- struct protocol --- */
 
-	switch (http1_detect(ev->data, ev->cap_len)) {
-	case HTTP1_DETECT_REQUEST:
-		/* Whoever sends the first request is the client. */
-		hc = http_conn_new(h, c, ev->dir == RT_DIR_INGRESS, ev->dir);
-		if (!hc)
-			return NULL;
-		c->proto = CONN_PROTO_HTTP1;
-		c->proto_state = hc;
-		return hc;
-	case HTTP1_DETECT_NONE:
-	case HTTP1_DETECT_RESPONSE: /* joined mid-exchange: wait for a request */
-	case HTTP1_DETECT_MORE:
-		if (++c->sniff_tries >= SNIFF_MAX)
-			c->proto = CONN_PROTO_OPAQUE;
+static void *http1_new(const struct proto_env *env)
+{
+	struct httptrack *h = calloc(1, sizeof(*h));
+
+	if (!h)
 		return NULL;
-	}
-	return NULL;
+	h->sink = env->sink;
+	h->routes = env->routes;
+	return h;
 }
 
-void httptrack_data(struct httptrack *h, struct conn *c, const struct rt_data_event *ev)
+static void http1_free(void *inst)
+{
+	free(inst);
+}
+
+/* A request in either direction; a response alone (joined mid-exchange)
+ * is not enough to tell who is the client. */
+static enum proto_detect http1_proto_detect(const struct proto_chunk *ch)
+{
+	switch (http1_detect(ch->data, ch->cap_len)) {
+	case HTTP1_DETECT_REQUEST:
+		return PROTO_DETECT_YES;
+	case HTTP1_DETECT_MORE:
+		return PROTO_DETECT_MORE;
+	case HTTP1_DETECT_NONE:
+	case HTTP1_DETECT_RESPONSE:
+		break;
+	}
+	return PROTO_DETECT_NO;
+}
+
+/* Whoever sends the first request is the client. */
+static int http1_open(void *inst, struct conn *c, const struct proto_chunk *first)
+{
+	struct http_conn *hc = http_conn_new(inst, c, first->dir == RT_DIR_INGRESS, first->dir);
+
+	if (!hc)
+		return -ENOMEM;
+	c->proto_state = hc;
+	return 0;
+}
+
+static enum proto_verdict http1_feed(void *inst, struct conn *c, const struct proto_chunk *ch)
 {
 	struct http_conn *hc = c->proto_state;
-	uint8_t dir = ev->dir & 1;
+	uint8_t dir = ch->dir & 1;
 	uint64_t prev_ts;
 
-	if (c->proto == CONN_PROTO_OPAQUE)
-		return;
-	if (c->proto == CONN_PROTO_UNKNOWN) {
-		hc = classify(h, c, ev);
-		if (!hc)
-			return;
-	}
-	if (c->proto != CONN_PROTO_HTTP1 || !hc)
-		return;
+	(void)inst;
 	hc->c = c;
-	hc->cur_ts = ev->hdr.ts;
-	hc->cur_tid = (uint32_t)ev->hdr.pid_tgid;
+	hc->cur_ts = ch->ts;
+	hc->cur_tid = ch->tid;
 	prev_ts = hc->last_ts[dir];
-	hc->last_ts[dir] = ev->hdr.ts;
+	hc->last_ts[dir] = ch->ts;
 	if (dir == hc->req_dir) {
 		if (!http1_stream_busy(&hc->req)) {
-			hc->req_start_ts = ev->hdr.ts;
+			hc->req_start_ts = ch->ts;
 			hc->req_start_tid = hc->cur_tid;
 		}
-		http1_stream_feed(&hc->req, ev->data, ev->cap_len, ev->len);
+		http1_stream_feed(&hc->req, ch->data, ch->cap_len, ch->len);
 	} else {
-		hc->resp_end_ts = http1_stream_framing_unknown(&hc->resp) ? prev_ts : ev->hdr.ts;
-		http1_stream_feed(&hc->resp, ev->data, ev->cap_len, ev->len);
+		hc->resp_end_ts = http1_stream_framing_unknown(&hc->resp) ? prev_ts : ch->ts;
+		http1_stream_feed(&hc->resp, ch->data, ch->cap_len, ch->len);
 	}
+	/* Not parsed any more: once nothing is pending, stop the copying. */
+	return hc->failed && !hc->count ? PROTO_OPAQUE : PROTO_KEEP;
 }
 
-void httptrack_close(struct httptrack *h, struct conn *c, uint64_t ts)
+static void http1_close(void *inst, struct conn *c, uint64_t ts)
 {
 	struct http_conn *hc = c->proto_state;
 	uint64_t last;
 
-	(void)h;
-	if (c->proto != CONN_PROTO_HTTP1 || !hc)
+	(void)inst;
+	if (!hc)
 		return;
 	last = hc->last_ts[0] > hc->last_ts[1] ? hc->last_ts[0] : hc->last_ts[1];
 	if (!last)
@@ -345,20 +362,18 @@ void httptrack_close(struct httptrack *h, struct conn *c, uint64_t ts)
 	http1_stream_close(&hc->req);
 	while (hc->count)
 		finish_front(hc, ts ? ts : last, true);
-	if (hc->fifo != hc->inline_fifo)
-		free(hc->fifo);
+	fifo_shrink(hc);
 	free(hc);
 	c->proto_state = NULL;
-	c->proto = CONN_PROTO_OPAQUE;
 }
 
-void httptrack_sweep(struct httptrack *h, struct conn *c, uint64_t now_ns)
+static void http1_sweep(void *inst, struct conn *c, uint64_t now_ns)
 {
 	struct http_conn *hc = c->proto_state;
 	uint64_t last;
 
-	(void)h;
-	if (c->proto != CONN_PROTO_HTTP1 || !hc || !http1_stream_framing_unknown(&hc->resp))
+	(void)inst;
+	if (!hc || !http1_stream_framing_unknown(&hc->resp))
 		return;
 	last = hc->last_ts[!hc->req_dir];
 	if (now_ns > last && now_ns - last >= UNKNOWN_QUIET_NS) {
@@ -367,3 +382,16 @@ void httptrack_sweep(struct httptrack *h, struct conn *c, uint64_t now_ns)
 		http1_stream_end_unknown(&hc->resp);
 	}
 }
+
+const struct protocol http1_protocol = {
+    .name = "http",
+    .nerrors = HTTP1_E_MAX,
+    .error_name = http1_error_name,
+    .new = http1_new,
+    .free = http1_free,
+    .detect = http1_proto_detect,
+    .open = http1_open,
+    .feed = http1_feed,
+    .sweep = http1_sweep,
+    .close = http1_close,
+};

@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * httptrack.h - turns the data records of one connection into HTTP/1.x
- * exchanges (request + response, with timestamps and thread ids).
+ * httptrack.h - HTTP/1.x as a protocol of the pipeline (protocol.h): turns
+ * the chunks of one connection into exchanges (request + response, with
+ * timestamps and thread ids).
  *
- * API: httptrack_data() takes every data record of a connection; it
- * classifies the connection on its first bytes (who sends the first
- * request is the client, so the role never depends on the kernel's hint),
- * keeps a FIFO of pending requests for pipelining and keep-alive, and
- * reports each exchange that starts through on_start (which may fill
- * x->trace; the in-flight gauge counts server ones) and each finished one
- * through on_done; every on_start is matched by exactly one on_done. httptrack_close()
- * ends a connection: a response delimited by the close completes, pending
- * requests finish with error_type "connection_closed". httptrack_sweep()
- * ends responses of unknown framing that went quiet. Not thread-safe.
+ * API: http1_protocol. A connection is HTTP/1 from its first request, in
+ * either direction (who sends it is the client, so the role never depends
+ * on the kernel's hint). Requests wait in a FIFO for their responses
+ * (pipelining, keep-alive): HTTP_FIFO_MAX per connection and
+ * HTTP_FIFO_BUDGET entries beyond the first for the whole instance; past
+ * those the oldest request is dropped (reported, reason
+ * pipeline_too_deep), and a FIFO that drains gives its memory back. Each
+ * exchange that starts goes to the sink's http_start (which may fill
+ * x->trace), each finished one to http_done: every start is matched by
+ * exactly one done. A close completes a response delimited by it; pending
+ * requests finish with error_type "connection_closed". The sweep ends
+ * responses of unknown framing that went quiet. Parse errors go to the
+ * sink with an enum http1_error reason (http1.h); after one, the
+ * connection is no longer parsed and turns opaque once nothing is pending.
  */
 #ifndef REDTAP_HTTPTRACK_H
 #define REDTAP_HTTPTRACK_H
@@ -22,7 +27,6 @@
 
 #include "conntab.h"
 #include "http1.h"
-#include "redtap/event.h"
 
 #define HTTP_ROUTE_MAX 128
 
@@ -55,25 +59,14 @@ struct http_exchange {
 	const struct conn *conn; /* endpoints; valid during the callback only */
 };
 
-struct httptrack_callbacks {
-	void (*on_start)(void *ctx, struct http_exchange *x);
-	void (*on_done)(void *ctx, const struct http_exchange *x);
-};
+#define HTTP_FIFO_MAX	 16   /* pending requests per connection */
+#define HTTP_FIFO_BUDGET 4096 /* allocated FIFO entries for all connections (~4 MiB) */
 
-struct route_table;
-struct httptrack;
+struct protocol;
 
-/* routes may be NULL; cb and ctx are borrowed. NULL and errno on failure. */
-struct httptrack *httptrack_new(const struct route_table *routes,
-				const struct httptrack_callbacks *cb, void *ctx);
-void httptrack_free(struct httptrack *h); /* NULL ok */
+extern const struct protocol http1_protocol;
 
-void httptrack_data(struct httptrack *h, struct conn *c, const struct rt_data_event *ev);
-void httptrack_close(struct httptrack *h, struct conn *c, uint64_t ts);
-void httptrack_sweep(struct httptrack *h, struct conn *c, uint64_t now_ns);
-
-/* Counters for self-metrics. */
-uint64_t httptrack_parse_errors(const struct httptrack *h);
-uint64_t httptrack_exchanges(const struct httptrack *h);
+/* FIFO entries an http1 instance has allocated for all its connections. */
+size_t http1_fifo_allocated(const void *inst);
 
 #endif /* REDTAP_HTTPTRACK_H */

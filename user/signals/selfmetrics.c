@@ -36,7 +36,13 @@ struct selfmetrics {
 	struct metric_series *instrumented;
 	struct counter events[RT_EV_TYPE_MAX];
 	struct counter drops[RT_DROP_MAX];
-	struct counter http_errors, db_errors, conn_full, shim_dropped;
+	struct metric_family *parse_errors;
+	struct {
+		struct counter c;
+		const char *protocol, *reason;
+	} perr[SELF_PARSE_ERRORS_MAX];
+	size_t nperr;
+	struct counter conn_full, shim_dropped;
 	struct counter otlp_errors[2], otlp_dropped, otlp_exported;
 	struct {
 		struct counter c;
@@ -59,6 +65,30 @@ static struct metric_series *one(struct metric_family *f, const char *v)
 	return f ? metric_series_get(f, vals) : NULL;
 }
 
+/* The series of (protocol, reason) is made on first sight, at 0 or more. */
+static void parse_error_to(struct selfmetrics *s, const struct parse_error_count *e)
+{
+	size_t i;
+
+	for (i = 0; i < s->nperr; i++)
+		if (!strcmp(s->perr[i].protocol, e->protocol) &&
+		    !strcmp(s->perr[i].reason, e->reason))
+			break;
+	if (i == s->nperr) {
+		const char *vals[] = {e->protocol, e->reason};
+
+		if (i == SELF_PARSE_ERRORS_MAX || !s->parse_errors)
+			return;
+		s->perr[i].protocol = e->protocol;
+		s->perr[i].reason = e->reason;
+		s->perr[i].c.s = metric_series_get(s->parse_errors, vals);
+		s->nperr++;
+		if (s->perr[i].c.s)
+			metric_counter_add(s->perr[i].c.s, 0);
+	}
+	counter_to(&s->perr[i].c, e->total);
+}
+
 struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 {
 	const char *build[] = {redtap_version, redtap_git_rev};
@@ -76,9 +106,7 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 	f = semconv_family_new(r, &semconv_redtap_kernel_events_dropped, 0);
 	for (unsigned d = 0; d < RT_DROP_MAX && f; d++)
 		s->drops[d].s = one(f, capture_drop_reason_name(d));
-	f = semconv_family_new(r, &semconv_redtap_parse_errors, 0);
-	s->http_errors.s = one(f, "http");
-	s->db_errors.s = one(f, "shim");
+	s->parse_errors = semconv_family_new(r, &semconv_redtap_parse_errors, 0);
 	f = semconv_family_new(r, &semconv_redtap_connections_untracked, 0);
 	s->conn_full.s = f ? metric_series_get(f, NULL) : NULL;
 	f = semconv_family_new(r, &semconv_redtap_shim_events_dropped, 0);
@@ -103,8 +131,8 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 		counter_to(&s->events[t], snap->events[t]);
 	for (unsigned d = 0; d < RT_DROP_MAX; d++)
 		counter_to(&s->drops[d], snap->kernel_drops[d]);
-	counter_to(&s->http_errors, snap->http_parse_errors);
-	counter_to(&s->db_errors, snap->db_parse_errors);
+	for (size_t i = 0; i < snap->nparse_errors; i++)
+		parse_error_to(s, &snap->parse_errors[i]);
 	counter_to(&s->conn_full, snap->conn_table_full);
 	counter_to(&s->shim_dropped, snap->shim_dropped);
 	counter_to(&s->otlp_errors[0], snap->otlp_errors[0]);

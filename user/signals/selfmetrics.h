@@ -2,10 +2,12 @@
 /*
  * selfmetrics.h - redtap's own health metrics (redtap_* families).
  *
- * API: selfmetrics_new() registers the families; selfmetrics_update() is
- * called from the registry's prerender hook with a snapshot of the
- * agent's counters and turns them into counter increments and gauges.
- * Thread-safe as the registry; the snapshot is the caller's.
+ * API: selfmetrics_new() registers the families; selfmetrics_update()
+ * takes a snapshot of the agent's running totals and turns them into
+ * counter increments and gauges. One writer: the event loop's sweep calls
+ * selfmetrics_update() (it keeps what it already added, unlocked); scrapes
+ * and exports read the registry under its lock. The snapshot is the
+ * caller's.
  */
 #ifndef REDTAP_SELFMETRICS_H
 #define REDTAP_SELFMETRICS_H
@@ -17,11 +19,20 @@
 #include "metrics.h"
 #include "redtap/event.h"
 
+/* A running total of redtap_parse_errors_total{protocol,reason}. */
+struct parse_error_count {
+	const char *protocol; /* static strings, e.g. "http", "bad_request_line" */
+	const char *reason;
+	uint64_t total;
+};
+
+#define SELF_PARSE_ERRORS_MAX 64
+
 struct self_snapshot {
 	uint64_t events[RT_EV_TYPE_MAX]; /* records received, by type */
 	uint64_t kernel_drops[RT_DROP_MAX];
-	uint64_t http_parse_errors;
-	uint64_t db_parse_errors;
+	struct parse_error_count parse_errors[SELF_PARSE_ERRORS_MAX];
+	size_t nparse_errors;
 	uint64_t conn_table_full;
 	uint64_t shim_dropped;
 	uint64_t instrumented;

@@ -136,9 +136,9 @@ const struct semconv_metric semconv_redtap_kernel_events_dropped = {
 const struct semconv_metric semconv_redtap_parse_errors = {
     .name = "redtap.parse.errors",
     .unit = "{error}",
-    .brief = "Messages that could not be parsed, by protocol.",
+    .brief = "Connections or records the parsers gave up on, by protocol and reason.",
     .type = METRIC_COUNTER,
-    ATTRS(SC_REDTAP_PROTOCOL),
+    ATTRS(SC_REDTAP_PROTOCOL, SC_REDTAP_REASON),
 };
 
 const struct semconv_metric semconv_redtap_connections_untracked = {
