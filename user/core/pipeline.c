@@ -80,6 +80,21 @@ static void conn_closed(void *ctx, struct conn *c, uint64_t ts)
 	proto_set_close(&p->protos, c, ts);
 }
 
+/* A database operation (shim or wire protocol) into a span and the family. */
+static void db_op(void *ctx, const struct db_op *op)
+{
+	struct pipeline *p = ctx;
+	const char *service = procs_service_name(p->procs, op->pid);
+	uint8_t trace_id[16], span_id[8];
+
+	if (p->tracer && tracer_db_op(p->tracer, op, service, procs_exe_name(p->procs, op->pid),
+				      trace_id, span_id)) {
+		dbmetrics_record_ex(p->db, op, service, trace_id, span_id);
+		return;
+	}
+	dbmetrics_record(p->db, op, service);
+}
+
 /* --- shim records (ioctl channel or shared-memory ring) --- */
 
 /* se: the ioctl channel's record as the kernel saw it (NULL for the ring);
@@ -89,8 +104,6 @@ static void conn_closed(void *ctx, struct conn *c, uint64_t ts)
 static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
 			   const struct rt_shim_event *se, uint64_t now)
 {
-	uint8_t trace_id[16], span_id[8];
-	const char *service;
 	struct db_op op;
 
 	if (shim_decode(rec, len, &op)) {
@@ -117,13 +130,7 @@ static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
 		p->st.shim_reported_drops += lost;
 		return;
 	}
-	service = procs_service_name(p->procs, op.pid);
-	if (p->tracer && tracer_db_op(p->tracer, &op, service, procs_exe_name(p->procs, op.pid),
-				      trace_id, span_id)) {
-		dbmetrics_record_ex(p->db, &op, service, trace_id, span_id);
-		return;
-	}
-	dbmetrics_record(p->db, &op, service);
+	db_op(p, &op);
 }
 
 void pipeline_ring_record(void *ctx, const void *rec, size_t len)
@@ -315,6 +322,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	p->sink = (struct proto_sink){
 	    .http_start = http_started,
 	    .http_done = http_done,
+	    .db_op = db_op,
 	    .parse_error = parse_error,
 	    .ctx = p,
 	};
