@@ -331,8 +331,12 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 		ev.conn.gen = ci->gen;
 		bpf_map_delete_elem(&conns, &key);
 	} else {
-		struct file *file = fd_to_file(key.fd);
+		struct file *file;
 
+		/* a known non-socket: forget it (its struct file may be reused) */
+		if (bpf_map_delete_elem(&not_socks, &key) == 0)
+			return 0;
+		file = fd_to_file(key.fd);
 		if (!file || !inet_stream_sock(file, &family))
 			return 0;
 		ev.conn.gen = conn_gen_seq;

@@ -13,8 +13,9 @@
  *  - a fork of a selected process is selected, its exit clears it and is
  *    reported with its start time; forks of a process the daemon has not
  *    decided yet are reported; a listen() is reported;
- *  - I/O on pipes never enters the connection table, I/O on a TCP socket
- *    does, under the socket's inode number, and a close is reported.
+ *  - I/O on pipes never enters the connection table (only the negative
+ *    cache, until close), I/O on a TCP socket does, under the socket's
+ *    inode number, and a close is reported.
  *
  * With --insns FILE it writes each program's instruction counts
  * (verified, translated, JITed bytes) as a Markdown table instead
@@ -388,9 +389,9 @@ static void test_listen_reported(void **state)
 
 /* ---- the connection table ---- */
 
-static size_t conns_of(struct fx *f, uint32_t tgid)
+static size_t entries_of(const struct bpf_map *map, uint32_t tgid)
 {
-	int fd = bpf_map__fd(f->skel->maps.conns);
+	int fd = bpf_map__fd(map);
 	struct rt_conn_key key, next, *prev = NULL;
 	size_t n = 0;
 
@@ -401,6 +402,16 @@ static size_t conns_of(struct fx *f, uint32_t tgid)
 		prev = &key;
 	}
 	return n;
+}
+
+static size_t conns_of(struct fx *f, uint32_t tgid)
+{
+	return entries_of(f->skel->maps.conns, tgid);
+}
+
+static size_t not_socks_of(struct fx *f, uint32_t tgid)
+{
+	return entries_of(f->skel->maps.not_socks, tgid);
 }
 
 static void test_pipes_stay_out_of_conns(void **state)
@@ -421,6 +432,7 @@ static void test_pipes_stay_out_of_conns(void **state)
 		assert_int_equal(read(p[i][0], &b, 1), 1);
 	}
 	assert_int_equal(conns_of(f, self), 0);
+	assert_int_equal(not_socks_of(f, self), 400); /* the negative cache has them */
 
 	/* a loopback TCP connection: both ends enter, keyed by their inode */
 	l = tcp_bound(true);
@@ -458,6 +470,7 @@ static void test_pipes_stay_out_of_conns(void **state)
 		close(p[i][1]);
 	}
 	assert_int_equal(conns_of(f, self), 0);
+	assert_int_equal(not_socks_of(f, self), 0); /* close forgets them */
 	set_selected(f, self, false);
 	recs_clear(&f->recs);
 }
