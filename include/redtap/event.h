@@ -252,8 +252,9 @@ struct rt_shim_ack {
 	__u64 nonce;
 };
 _Static_assert(sizeof(struct rt_shim_ack) == 24, "rt_shim_ack layout");
-#define RT_SHIM_ACK_WRITE 16 /* bytes of struct rt_shim_ack the daemon writes */
 _Static_assert(RT_OFFSETOF(struct rt_shim_ack, magic) == 8, "rt_shim_ack.magic");
+_Static_assert(RT_OFFSETOF(struct rt_shim_ack, nonce) == 16, "rt_shim_ack.nonce");
+#define RT_SHIM_ACK_WRITE 16 /* bytes of struct rt_shim_ack the daemon writes */
 
 struct rt_shim_msg {
 	__u32 magic; /* RT_SHIM_MAGIC */
