@@ -23,6 +23,9 @@ suite() {
 suite lint make -s lint
 suite unit make -s unit
 suite unit-asan make -s OUTPUT=build-asan SANITIZER=address,undefined unit
+# ThreadSanitizer: the self-metrics have one writer while /metrics and the
+# OTLP exporter read (tests/unit/test_selfmetrics.c); a report fails the run.
+suite unit-tsan make -s OUTPUT=build-tsan SANITIZER=thread unit
 # every fuzz target for 10 s (clang, ASan, UBSan); `make fuzz` runs them longer
 suite fuzz make -s fuzz FUZZ_SECONDS=10
 suite e2e tests/e2e/run.sh

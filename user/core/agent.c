@@ -113,21 +113,14 @@ static int on_opaque(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
  */
 static void update_selfmetrics(struct agent *a)
 {
-	struct self_snapshot snap = {0};
-	struct pipeline_stats ps;
+	struct self_snapshot snap;
 
-	pipeline_stats(a->pipe, &ps);
-	for (unsigned t = 0; t < RT_EV_TYPE_MAX; t++)
-		snap.events[t] = ps.events[t];
+	pipeline_self_snapshot(a->pipe, &snap);
 	if (a->cap)
 		capture_drops(a->cap, snap.kernel_drops);
-	memcpy(snap.parse_errors, ps.parse_errors, sizeof(ps.parse_errors));
-	snap.nparse_errors = ps.nparse_errors;
-	snap.conn_table_full = ps.conn_full;
 	snap.instrumented = procs_instrumented(a->procs);
-	snap.shim_dropped = ps.shim_reported_drops + (a->ring ? shm_ring_dropped(a->ring) : 0);
-	memcpy(snap.families, ps.families, sizeof(ps.families));
-	snap.nfamilies = ps.nfamilies;
+	if (a->ring)
+		snap.shim_dropped += shm_ring_dropped(a->ring);
 	if (a->otlp) {
 		struct otlp_stats st;
 

@@ -302,6 +302,21 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	out->families[out->nfamilies++] = dbmetrics_family(p->db);
 }
 
+void pipeline_self_snapshot(const struct pipeline *p, struct self_snapshot *snap)
+{
+	struct pipeline_stats st;
+
+	pipeline_stats(p, &st);
+	memset(snap, 0, sizeof(*snap));
+	memcpy(snap->events, st.events, sizeof(snap->events));
+	memcpy(snap->parse_errors, st.parse_errors, sizeof(snap->parse_errors));
+	snap->nparse_errors = st.nparse_errors;
+	snap->conn_table_full = st.conn_full;
+	snap->shim_dropped = st.shim_reported_drops;
+	memcpy(snap->families, st.families, sizeof(snap->families));
+	snap->nfamilies = st.nfamilies;
+}
+
 /* --- set-up and tear-down --- */
 
 struct pipeline *pipeline_new(const struct pipeline_opts *o)

@@ -93,4 +93,9 @@ void pipeline_sweep(struct pipeline *p, uint64_t now);
 
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
 
+/* Resets *snap and fills in what the pipeline knows (records, parse
+ * errors, table misses, shim drops, its families); the caller adds the
+ * kernel's, the exporter's and the process table's part. */
+void pipeline_self_snapshot(const struct pipeline *p, struct self_snapshot *snap);
+
 #endif /* REDTAP_PIPELINE_H */
