@@ -21,6 +21,7 @@
 #include "conntab.h"
 #include "httpmetrics.h"
 #include "httptrack.h"
+#include "protocol.h"
 #include "metrics.h"
 #include "prom.h"
 
@@ -466,7 +467,9 @@ static void test_openmetrics_render(void **state)
 
 struct e2e {
 	struct fx *f;
-	struct httptrack *h;
+	struct proto_set set; /* http1_protocol only */
+	struct proto_sink sink;
+	struct proto_env env;
 	struct conntab *tab;
 	struct rt_conn_id id;
 };
@@ -485,36 +488,27 @@ static void e2e_done(void *ctx, const struct http_exchange *x)
 	httpmetrics_done(e->f->m, x, "shop", false);
 }
 
-static const struct httptrack_callbacks e2e_cbs = {.on_start = e2e_start, .on_done = e2e_done};
-
 static void e2e_close(void *ctx, struct conn *c, uint64_t ts)
 {
 	struct e2e *e = ctx;
 
-	httptrack_close(e->h, c, ts);
+	proto_set_close(&e->set, c, ts);
 }
 
 static struct conn *e2e_feed(struct e2e *e, uint8_t dir, uint64_t ts, const char *s)
 {
-	size_t n = strlen(s);
-	struct rt_data_event *ev = calloc(1, sizeof(*ev) + n);
-	struct conn *c;
+	struct proto_chunk ch = {
+	    .data = (const uint8_t *)s,
+	    .cap_len = strlen(s),
+	    .len = strlen(s),
+	    .ts = ts,
+	    .tid = e->id.tgid + 1,
+	    .dir = dir,
+	};
+	struct conn *c = conntab_get(e->tab, &e->id, true);
 
-	assert_non_null(ev);
-	ev->hdr.ts = ts;
-	ev->hdr.pid_tgid = (uint64_t)e->id.tgid << 32 | (e->id.tgid + 1);
-	ev->hdr.len = (uint32_t)(sizeof(*ev) + n);
-	ev->hdr.type = RT_EV_DATA;
-	ev->hdr.version = RT_EVENT_VERSION;
-	ev->conn = e->id;
-	ev->len = n;
-	ev->cap_len = (uint32_t)n;
-	ev->dir = dir;
-	memcpy(ev->data, s, n);
-	c = conntab_get(e->tab, &e->id, true);
 	assert_non_null(c);
-	httptrack_data(e->h, c, ev);
-	free(ev);
+	proto_set_feed(&e->set, c, &ch);
 	return c;
 }
 
@@ -536,9 +530,10 @@ static void test_error_type_rules_end_to_end(void **state)
 	const char *text;
 	struct conn *c;
 
-	e.h = httptrack_new(NULL, &e2e_cbs, &e);
+	e.sink = (struct proto_sink){.http_start = e2e_start, .http_done = e2e_done, .ctx = &e};
+	e.env = (struct proto_env){.sink = &e.sink};
+	assert_int_equal(proto_set_add(&e.set, &http1_protocol, &e.env), 0);
 	e.tab = conntab_new(8, e2e_close, &e);
-	assert_non_null(e.h);
 	assert_non_null(e.tab);
 
 	/* Server side: 5xx is an error, 4xx is not; a request cut by the close is. */
@@ -597,7 +592,7 @@ static void test_error_type_rules_end_to_end(void **state)
 	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"PUT\"}"));
 
 	conntab_free(e.tab);
-	httptrack_free(e.h);
+	proto_set_release(&e.set);
 }
 
 int main(void)
