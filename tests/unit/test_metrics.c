@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -813,6 +814,204 @@ static void test_memory_per_series(void **state)
 	metric_registry_free(r);
 }
 
+/* ---- expiry and fair shares (issue 10 item 7) ---- */
+
+static const char *const svc_labels[] = {"service_name", "http_route"};
+
+/* Looks one series {service_name, http_route} of a family up in a walk. */
+struct find {
+	const char *family, *svc, *route;
+	bool found;
+	double value;
+};
+
+static int find_point(void *ctx, const struct metric_point *p)
+{
+	struct find *q = ctx;
+
+	if (!strcmp(metric_family_name(p->family), q->family) && p->nlabels == 2 &&
+	    !strcmp(p->label_values[0], q->svc) && !strcmp(p->label_values[1], q->route)) {
+		q->found = true;
+		q->value = p->value;
+	}
+	return 0;
+}
+
+/* The value of the series, or -1 when it does not exist. */
+static double series_value(struct metric_registry *r, const char *family, const char *svc,
+			   const char *route)
+{
+	struct find q = {.family = family, .svc = svc, .route = route};
+
+	metric_registry_walk(r, NULL, find_point, &q);
+	return q.found ? q.value : -1;
+}
+
+static struct metric_series *svc_get(struct metric_family *f, const char *svc, const char *route)
+{
+	const char *const lv[] = {svc, route};
+
+	return metric_series_get(f, lv);
+}
+
+static void test_series_expire(void **state)
+{
+	const uint64_t s1 = 1000000000ull, t0 = 1000 * s1, ttl = 300 * s1;
+	struct metric_registry *r = metric_registry_new();
+	struct metric_family *f, *own, *g;
+	struct metric_snapshot *snap;
+	struct seen seen;
+	size_t i;
+
+	(void)state;
+	assert_non_null(r);
+	f = metric_family_new(r, METRIC_COUNTER, "reqs", "r", NULL, svc_labels, 2, NULL, 0, 10);
+	own = metric_family_new(r, METRIC_COUNTER, "own", "o", NULL, NULL, 0, NULL, 0, 0);
+	g = metric_family_new(r, METRIC_GAUGE, "inflight", "g", NULL, svc_labels, 2, NULL, 0, 10);
+	assert_non_null(f);
+	assert_non_null(own);
+	assert_non_null(g);
+	metric_counter_add(metric_series_get(own, NULL), 1);
+	/* without a TTL nothing expires */
+	metric_counter_add(svc_get(f, "a", "/old"), 5);
+	assert_int_equal(metric_registry_expire(r, t0 + 10 * ttl), 0);
+	metric_registry_set_ttl(r, ttl);
+	assert_int_equal(metric_registry_expire(r, t0), 0); /* the clock moves backwards: kept */
+	metric_counter_add(svc_get(f, "a", "/old"), 1);
+	metric_gauge_add(svc_get(g, "a", "GET"), 1);  /* a request in flight */
+	metric_gauge_add(svc_get(g, "a", "POST"), 0); /* none */
+	assert_int_equal(metric_registry_expire(r, t0 + ttl / 2), 0);
+	metric_counter_add(svc_get(f, "a", "/live"), 1);
+	/* /old and POST idle for the TTL go; /live (seen later) and the busy gauge stay */
+	assert_int_equal(metric_registry_expire(r, t0 + ttl), 2);
+	walk_into(r, &seen);
+	assert_null(strstr(seen.text, "/old"));
+	assert_null(strstr(seen.text, "POST"));
+	assert_non_null(strstr(seen.text, "reqs{service_name=a,http_route=/live} 1"));
+	assert_non_null(strstr(seen.text, "inflight{service_name=a,http_route=GET} 1"));
+	assert_non_null(strstr(seen.text, "own{} 1")); /* uncapped: never expires */
+	assert_int_equal(metric_family_series_count(f), 1);
+	/* seen again: a new series from zero, with a later start time */
+	metric_counter_add(svc_get(f, "a", "/old"), 2);
+	walk_into(r, &seen);
+	assert_non_null(strstr(seen.text, "reqs{service_name=a,http_route=/old} 2"));
+	/* a snapshot alive while series expire still reads their labels */
+	snap = metric_registry_snapshot(r);
+	assert_non_null(snap);
+	assert_int_equal(metric_registry_expire(r, t0 + 3 * ttl), 2);
+	memset(&seen, 0, sizeof(seen));
+	metric_snapshot_walk(snap, NULL, seen_point, &seen);
+	assert_non_null(strstr(seen.text, "http_route=/old} 2"));
+	metric_snapshot_free(snap);
+	/* the cap frees up: ten new label sets fit again */
+	for (i = 0; i < 10; i++) {
+		char route[16];
+
+		snprintf(route, sizeof(route), "/n%zu", i);
+		metric_counter_add(svc_get(f, "a", route), 1);
+	}
+	assert_int_equal(metric_family_series_count(f), 10);
+	assert_int_equal(metric_family_overflow_total(f), 0);
+	metric_registry_free(r);
+}
+
+static int start_of(void *ctx, const struct metric_point *p)
+{
+	*(uint64_t *)ctx = p->start_unix_ns;
+	return 0;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A re-created series starts again: OTLP's cumulative start time follows it. */
+static void test_series_start_time(void **state)
+{
+	const uint64_t s1 = 1000000000ull;
+	struct metric_registry *r = metric_registry_new();
+	struct metric_family *f;
+	uint64_t before = realtime_ns(), first = 0, second = 0;
+
+	(void)state;
+	f = metric_family_new(r, METRIC_COUNTER, "reqs", "r", NULL, svc_labels, 2, NULL, 0, 10);
+	assert_non_null(f);
+	metric_registry_set_ttl(r, s1);
+	metric_registry_expire(r, 100 * s1);
+	metric_counter_add(svc_get(f, "a", "/x"), 1);
+	metric_registry_walk(r, NULL, start_of, &first);
+	assert_true(first >= before && first <= realtime_ns());
+	usleep(2000);
+	assert_int_equal(metric_registry_expire(r, 101 * s1), 1);
+	metric_counter_add(svc_get(f, "a", "/x"), 1);
+	metric_registry_walk(r, NULL, start_of, &second);
+	assert_true(second > first);
+	metric_registry_free(r);
+}
+
+/* One service floods new label sets; another still gets its fair share. */
+static void test_fair_share(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	struct metric_family *f, *plain;
+	char route[32];
+	int i;
+
+	(void)state;
+	f = metric_family_new(r, METRIC_COUNTER, "reqs", "r", NULL, svc_labels, 2, NULL, 0, 100);
+	plain = metric_family_new(r, METRIC_COUNTER, "plain", "p", NULL, six_labels, 6, NULL, 0, 5);
+	assert_non_null(f);
+	assert_non_null(plain);
+	for (i = 0; i < 3000; i++) {
+		snprintf(route, sizeof(route), "/flood/%d", i);
+		metric_counter_add(svc_get(f, "noisy", route), 1);
+	}
+	assert_int_equal(metric_family_series_count(f), 100);
+	assert_int_equal(metric_family_overflow_total(f), 2900);
+	/* a second service gets up to half of the cap, from the noisy one's oldest */
+	for (i = 0; i < 80; i++) {
+		snprintf(route, sizeof(route), "/legit/%d", i);
+		metric_counter_add(svc_get(f, "shop", route), 1);
+	}
+	assert_int_equal(metric_family_series_count(f), 100);
+	assert_int_equal(metric_family_evicted_total(f), 50);
+	assert_int_equal(metric_family_overflow_total(f), 2930);
+	assert_true(series_value(r, "reqs", "shop", "/legit/0") == 1);
+	assert_true(series_value(r, "reqs", "shop", "/legit/49") == 1);
+	assert_true(series_value(r, "reqs", "shop", "/legit/50") < 0);
+	assert_true(series_value(r, "reqs", "noisy", "/flood/0") < 0);	 /* the oldest went first */
+	assert_true(series_value(r, "reqs", "noisy", "/flood/99") == 1); /* the newest stayed */
+	/* the noisy service cannot take them back: it is over its share */
+	metric_counter_add(svc_get(f, "noisy", "/flood/again"), 1);
+	assert_int_equal(metric_family_evicted_total(f), 50);
+	/* existing series of either service are found as before */
+	metric_counter_add(svc_get(f, "shop", "/legit/0"), 1);
+	metric_counter_add(svc_get(f, "noisy", "/flood/99"), 1);
+	assert_int_equal(metric_family_overflow_total(f), 2931);
+	/* a third service: shares of a third each */
+	for (i = 0; i < 40; i++) {
+		snprintf(route, sizeof(route), "/third/%d", i);
+		metric_counter_add(svc_get(f, "third", route), 1);
+	}
+	assert_int_equal(metric_family_series_count(f), 100);
+	assert_true(series_value(r, "reqs", "third", "/third/32") == 1);
+	assert_true(series_value(r, "reqs", "third", "/third/33") < 0);
+	/* a family without a service label keeps the plain cap */
+	for (i = 0; i < 10; i++) {
+		const char *lv[] = {"GET", route, "200", "", "", ""};
+
+		snprintf(route, sizeof(route), "/p/%d", i);
+		metric_counter_add(metric_series_get(plain, lv), 1);
+	}
+	assert_int_equal(metric_family_series_count(plain), 5);
+	assert_int_equal(metric_family_evicted_total(plain), 0);
+	metric_registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -829,6 +1028,9 @@ int main(void)
 	    cmocka_unit_test(test_threads_observe_while_rendering),
 	    cmocka_unit_test(test_observe_speed),
 	    cmocka_unit_test(test_memory_per_series),
+	    cmocka_unit_test(test_series_expire),
+	    cmocka_unit_test(test_series_start_time),
+	    cmocka_unit_test(test_fair_share),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -335,6 +335,27 @@ static void test_weird_bytes(void **state)
 	}
 }
 
+/* route_table_has(): only the configured patterns themselves, so 404s can be told apart. */
+static void test_table_has(void **state)
+{
+	struct route_table *t = route_table_new();
+	char out[ROUTE_MAX_LEN + 1];
+
+	(void)state;
+	assert_non_null(t);
+	assert_int_equal(route_table_add(t, "/users/{id}"), 0);
+	assert_true(route_table_has(t, "/users/{id}"));
+	route_normalize(t, "/users/42", out, sizeof(out));
+	assert_true(route_table_has(t, out));
+	route_normalize(t, "/orders/42", out, sizeof(out));
+	assert_string_equal(out, "/orders/{id}");
+	assert_false(route_table_has(t, out)); /* normalised, not configured */
+	assert_false(route_table_has(t, "/users"));
+	assert_false(route_table_has(t, NULL));
+	assert_false(route_table_has(NULL, "/users/{id}"));
+	route_table_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,7 +364,7 @@ int main(void)
 	    cmocka_unit_test(test_pattern_cost),       cmocka_unit_test(test_pattern_order),
 	    cmocka_unit_test(test_malformed_patterns), cmocka_unit_test(test_many_segments),
 	    cmocka_unit_test(test_long_paths),	       cmocka_unit_test(test_small_output),
-	    cmocka_unit_test(test_weird_bytes),
+	    cmocka_unit_test(test_weird_bytes),	       cmocka_unit_test(test_table_has),
 	};
 
 	srand(1);

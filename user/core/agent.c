@@ -136,7 +136,10 @@ static void update_selfmetrics(struct agent *a)
 
 static void sweep(struct agent *a)
 {
-	pipeline_sweep(a->pipe, now_ns());
+	uint64_t now = now_ns();
+
+	pipeline_sweep(a->pipe, now);
+	metric_registry_expire(a->reg, now); /* idle series, after --series-ttl */
 	if (a->ring)
 		shm_ring_heartbeat(a->ring);
 	update_selfmetrics(a);
@@ -161,6 +164,7 @@ static int setup_metrics(struct agent *a)
 			return -EINVAL;
 		}
 	}
+	metric_registry_set_ttl(a->reg, (uint64_t)cfg->series_ttl_s * 1000000000ull);
 	a->self = selfmetrics_new(a->reg);
 	return a->self ? 0 : -ENOMEM;
 }

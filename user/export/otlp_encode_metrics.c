@@ -187,6 +187,12 @@ static Otlpb__Exemplar *exemplar_build(struct walk *w, const struct metric_exemp
 	return x;
 }
 
+/* A cumulative point starts with the agent, or later when its series was (re)created. */
+static uint64_t point_start(const struct walk *w, const struct metric_point *p)
+{
+	return p->start_unix_ns > w->start_ns ? p->start_unix_ns : w->start_ns;
+}
+
 static void *histogram_point(struct walk *w, const struct metric_point *p)
 {
 	Otlpb__HistogramDataPoint *d = otlp_arena_alloc(w->a, sizeof(*d));
@@ -198,7 +204,7 @@ static void *histogram_point(struct walk *w, const struct metric_point *p)
 	if (attrs_build(w, p, &d->attributes, &d->n_attributes))
 		return NULL;
 	d->has_start_time_unix_nano = d->has_time_unix_nano = true;
-	d->start_time_unix_nano = w->start_ns;
+	d->start_time_unix_nano = point_start(w, p);
 	d->time_unix_nano = w->now_ns;
 	d->has_count = d->has_sum = true;
 	d->count = p->count;
@@ -240,7 +246,7 @@ static void *number_point(struct walk *w, const struct metric_point *p)
 	/* a gauge has no start time; a cumulative sum starts with the agent */
 	if (metric_family_type(p->family) == METRIC_COUNTER) {
 		d->has_start_time_unix_nano = true;
-		d->start_time_unix_nano = w->start_ns;
+		d->start_time_unix_nano = point_start(w, p);
 	}
 	d->has_time_unix_nano = true;
 	d->time_unix_nano = w->now_ns;

@@ -101,6 +101,14 @@ int route_table_add(struct route_table *t, const char *pattern)
 	return 0;
 }
 
+bool route_table_has(const struct route_table *t, const char *route)
+{
+	for (size_t i = 0; t && route && i < t->n; i++)
+		if (!strcmp(t->patterns[i].text, route))
+			return true;
+	return false;
+}
+
 /*
  * Matches one pattern segment [p, pe) against one path segment [s, se): literal
  * bytes must be equal, each "{name}" takes one or more bytes. This is glob

@@ -13,6 +13,7 @@
 #ifndef REDTAP_ROUTE_H
 #define REDTAP_ROUTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Longest route route_normalize() writes, and longest pattern accepted. */
@@ -60,5 +61,8 @@ int route_table_add(struct route_table *t, const char *pattern);
  * the length written.
  */
 size_t route_normalize(const struct route_table *t, const char *target, char *out, size_t out_size);
+
+/* Whether route is one of the table's patterns (t may be NULL: false). */
+bool route_table_has(const struct route_table *t, const char *route);
 
 #endif /* REDTAP_ROUTE_H */

@@ -17,6 +17,7 @@ struct httpmetrics {
 	struct metric_family *server;
 	struct metric_family *client;
 	struct metric_family *active;
+	const struct route_table *routes; /* borrowed */
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -35,6 +36,19 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 		return NULL;
 	}
 	return m;
+}
+
+void httpmetrics_set_routes(struct httpmetrics *m, const struct route_table *routes)
+{
+	m->routes = routes;
+}
+
+/* The http_route label: none for a 404 on a path no configured route names. */
+static const char *route_label(const struct httpmetrics *m, const struct http_exchange *x)
+{
+	if (x->status == 404 && !route_table_has(m->routes, x->route))
+		return "";
+	return x->route;
 }
 
 void httpmetrics_free(struct httpmetrics *m)
@@ -106,7 +120,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	if (x->status)
 		snprintf(status, sizeof(status), "%d", x->status);
 	if (x->server) {
-		const char *labels[] = {service, method, status, x->route, err};
+		const char *labels[] = {service, method, status, route_label(m, x), err};
 		const char *alabels[] = {service, method};
 
 		observe(metric_series_get(m->server, labels), x, secs, exemplar);

@@ -19,10 +19,19 @@
 
 #include "httptrack.h"
 #include "metrics.h"
+#include "route.h"
 
 struct httpmetrics;
 
 struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series);
+
+/*
+ * The configured routes (borrowed; may be NULL). A 404 answer of a server is
+ * reported with an empty http_route unless its route is one of these patterns: paths
+ * that do not exist are chosen by the client, and would otherwise fill the
+ * series cap ("/a", "/b", ...).
+ */
+void httpmetrics_set_routes(struct httpmetrics *m, const struct route_table *routes);
 void httpmetrics_free(struct httpmetrics *m); /* NULL ok; families stay in the registry */
 
 void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service);

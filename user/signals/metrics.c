@@ -64,12 +64,12 @@ struct metric_family {
 	size_t table_size; /* a power of two */
 	struct metric_series *overflow;
 	uint64_t overflow_total;
-	int svc_label;		/* index of the service_name label, -1 if none */
-	struct svc_count *svc;	/* capped families with svc_label: the counts */
-	size_t svc_size;	/* a power of two */
-	size_t svc_used;	/* slots holding a key */
-	size_t nsvc;		/* keys with series */
-	uint64_t evicted_total; /* series given up for another service's fair share */
+	int svc_label;			      /* index of the service_name label, -1 if none */
+	struct svc_count *svc;		      /* capped families with svc_label: the counts */
+	size_t svc_size;		      /* a power of two */
+	size_t svc_used;		      /* slots holding a key */
+	size_t nsvc;			      /* keys with series */
+	uint64_t evicted_total;		      /* series given up for another service's fair share */
 	const struct semconv_metric *semconv; /* NULL: declared without an entry */
 };
 
@@ -79,9 +79,9 @@ struct metric_registry {
 	struct metric_family *last;
 	void (*prerender)(void *ctx);
 	void *prerender_ctx;
-	uint64_t now_ns;		/* clock of the last metric_registry_expire() */
-	uint64_t ttl_ns;		/* 0: series never expire */
-	unsigned int nsnapshots;	/* alive snapshots borrowing label strings */
+	uint64_t now_ns;		 /* clock of the last metric_registry_expire() */
+	uint64_t ttl_ns;		 /* 0: series never expire */
+	unsigned int nsnapshots;	 /* alive snapshots borrowing label strings */
 	struct metric_series *graveyard; /* removed while a snapshot was alive */
 };
 

@@ -13,13 +13,29 @@
  * from a snapshot.
  *
  * Ownership: the registry owns its families and series; every string and
- * array passed in is copied. Family and series pointers stay valid until
- * metric_registry_free(): series are never removed.
+ * array passed in is copied. Family pointers stay valid until
+ * metric_registry_free(). A series of a family WITHOUT a cap is never removed,
+ * so its pointer may be kept. A series of a capped family may be removed by
+ * metric_registry_expire() or to make room for another service: get it again
+ * with metric_series_get() for every observation (from the thread that calls
+ * metric_registry_expire(), or the pointer may go stale in between).
  *
  * Cardinality: when a family already holds max_series series, any new label
  * set is folded into one overflow series whose only label is
  * otel_metric_overflow="true" (the OpenTelemetry convention), and the fold is
  * counted in metric_family_overflow_total().
+ *
+ * Expiry (capped families only): with a TTL set, metric_registry_expire()
+ * removes the series that metric_series_get() has not returned for ttl, as
+ * Prometheus marks a series stale after 5 minutes; gauges that are not zero
+ * (requests in flight) stay. A label set seen again is a new series: counts
+ * from zero, with a new start time (metric_point.start_unix_ns).
+ *
+ * Fair share (capped families with a "service_name" label): when the family is
+ * full and a service holding fewer than max_series / (services holding series,
+ * itself included) needs a new series, the service holding the most gives up
+ * its least recently used series (counted in metric_family_evicted_total()).
+ * One noisy service cannot keep the others in the overflow series.
  *
  * Thread-safety: one mutex per registry; every function may be called from
  * any thread. Walk and visit callbacks run under that mutex, so they must not
@@ -116,6 +132,22 @@ uint64_t metric_family_overflow_total(const struct metric_family *f);
 /* Sum of metric_family_series_count() over all families. */
 size_t metric_registry_series_count(const struct metric_registry *r);
 
+/* The label that names the service, for fair shares. */
+#define METRIC_SERVICE_LABEL "service_name"
+
+/* Series of capped families expire after ttl_ns without a get; 0 (the default): never. */
+void metric_registry_set_ttl(struct metric_registry *r, uint64_t ttl_ns);
+
+/*
+ * Advances the registry clock to now_ns (CLOCK_MONOTONIC, or any clock that
+ * only grows) and removes the capped families' series idle for the TTL.
+ * Call it periodically (the agent: every second). Returns how many it removed.
+ */
+size_t metric_registry_expire(struct metric_registry *r, uint64_t now_ns);
+
+/* Series this family gave up so another service got its fair share. */
+uint64_t metric_family_evicted_total(const struct metric_family *f);
+
 /*
  * fn(ctx) is called at the start of every walk, visit, snapshot and render, before the
  * registry mutex is taken, so the owner can refresh gauges (self-metrics).
@@ -168,6 +200,7 @@ struct metric_point {
 	const struct metric_exemplar *exemplars; /* nbounds + 1, or NULL if none was ever kept */
 	uint64_t count;
 	double sum;
+	uint64_t start_unix_ns; /* when the series (re)started; 0 for the overflow series */
 };
 
 /*
