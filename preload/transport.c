@@ -52,9 +52,10 @@ struct hello_wire {
 
 static int tp_mode;
 static char tp_path[256];
-/* Written by the daemon, which first checks that it lies in this library's
- * file-backed .data and holds the nonce our hello carries: keep it there. */
-static struct rt_shim_ack tp_ack __attribute__((aligned(16), section(".data")));
+/* Written by the daemon, which first checks that it is the start of this
+ * library's section RT_SHIM_ACK_SECTION and holds the nonce our hello
+ * carries: keep it alone in that section. */
+static struct rt_shim_ack tp_ack __attribute__((aligned(16), section(RT_SHIM_ACK_SECTION)));
 static int tp_probing;
 static uint64_t tp_next_probe;
 static uint64_t tp_next_hello;

@@ -40,6 +40,10 @@
 #define RT_SHIM_REC_MAGIC   0x68737472u /* "rtsh" */
 #define RT_SHIM_REC_VERSION 1
 
+/* The ELF section of libredtap.so that holds its struct rt_shim_ack and
+ * nothing else: the daemon writes an ack only at this section's address. */
+#define RT_SHIM_ACK_SECTION "redtap_ack"
+
 /* Statement text kept per operation. A record is at most RT_SHIM_REC_MAX. */
 #define RT_SHIM_TEXT_MAX 1024
 

@@ -12,10 +12,12 @@
 #   pq_faults       fork/exec, closed fds, threads, long runs against PostgreSQL
 #   fake_agent.so   catches the shim's ioctl like the agent's eBPF program
 #   libredtap-asan.so  the shim built with AddressSanitizer and UBSan
+#   hostile         forged hellos and floods on the ioctl channel (no PIE)
+#   ack_probe       a hiredis client that outlives the shim's probation
 SHIM_TEST_DIR := $(OUTPUT)/tests/shim
 SHIM_TEST_CFLAGS := $(filter-out -MMD -MP,$(CFLAGS)) -MMD -MP
 SHIM_TEST_BINS := $(addprefix $(SHIM_TEST_DIR)/,ring_dump pq_paths redis_paths test_preload \
-	test_dbmetrics run_driver pq_faults fake_agent.so libredtap-asan.so)
+	test_dbmetrics run_driver pq_faults fake_agent.so libredtap-asan.so hostile ack_probe)
 SHIM_DAEMON_SRCS := user/intake/shm_ring.c user/intake/shim_decode.c user/proto/sqlsum.c user/core/log.c
 SHIM_PRELOAD_SRCS := $(filter-out preload/pq.c preload/redis.c preload/redis_async.c,\
 	$(wildcard preload/*.c))
@@ -59,6 +61,14 @@ $(SHIM_TEST_DIR)/pq_faults: tests/shim/pq_faults.c | $(SHIM_TEST_DIR)
 $(SHIM_TEST_DIR)/fake_agent.so: tests/shim/fake_agent.c | $(SHIM_TEST_DIR)
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(SHIM_TEST_CFLAGS) -fPIC -shared $(LDFLAGS) $< -ldl -o $@
+
+$(SHIM_TEST_DIR)/hostile: tests/shim/hostile.c | $(SHIM_TEST_DIR)
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(SHIM_TEST_CFLAGS) -fno-pie -no-pie $(LDFLAGS) $< -o $@
+
+$(SHIM_TEST_DIR)/ack_probe: tests/shim/ack_probe.c | $(SHIM_TEST_DIR)
+	$(call msg,CC-TEST,$@)
+	$(Q)$(CC) $(SHIM_TEST_CFLAGS) $(LDFLAGS) $< -lhiredis -o $@
 
 -include $(wildcard $(SHIM_TEST_DIR)/*.d)
 

@@ -3,11 +3,13 @@
  * test_shimack.c - unit tests for the shim acknowledgements
  * (user/intake/shimack.c), with real /proc/PID/mem writes into this test
  * process and into forked children. The file that must hold the ack is
- * this test binary (shimack_set_lib_glob): its .data plays the shim's.
+ * this test binary (shimack_set_lib_glob): its section RT_SHIM_ACK_SECTION
+ * plays the shim's.
  * A hello writes RT_SHIM_ACK and an expiry 10 s after "now" and leaves the
  * nonce alone; it is refused (and nothing written) for an unaligned
  * address, an address outside a private writable mapping of that file
- * (heap, stack, read-only data), another file name, a wrong or zero nonce;
+ * (heap, stack, read-only data), anywhere but the start of the ack
+ * section (.data), another file name, a wrong or zero nonce;
  * a refresh re-reads the nonce; exec and shimack_forget() end the writes;
  * drop counters become bounded per-pid deltas; the table is bounded, per uid
  * too.
@@ -28,6 +30,7 @@
 #include <cmocka.h>
 
 #include "redtap/event.h"
+#include "redtap/shim.h"
 #include "shimack.h"
 
 #define SEC	  1000000000ull
@@ -45,6 +48,11 @@ static uint64_t mono_now(void)
 	return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
 }
 
+/* The one place a hello may name, as in libredtap.so. Tests that fork see
+ * it at the same address in the child. */
+static volatile struct rt_shim_ack sec_ack
+    __attribute__((used, aligned(16), section(RT_SHIM_ACK_SECTION))) = {.nonce = NONCE};
+
 static uint64_t addr_of(volatile struct rt_shim_ack *a)
 {
 	return (uint64_t)(uintptr_t)a;
@@ -54,6 +62,9 @@ static int setup(void **state)
 {
 	struct shimack *s = shimack_new();
 
+	sec_ack.expires_ns = 0;
+	sec_ack.magic = 0;
+	sec_ack.nonce = NONCE;
 	if (!s || shimack_set_lib_glob(s, "test_shimack*"))
 		return -1;
 	*state = s;
@@ -91,22 +102,21 @@ static void hello_self(struct shimack *s, volatile struct rt_shim_ack *ack, uint
 
 static void test_hello_writes_ack(void **state)
 {
-	static volatile struct rt_shim_ack ack = {.nonce = NONCE};
 	struct shimack *s = *state;
 	uint64_t now = mono_now();
 
-	ack.expires_ns = 0;
-	ack.magic = 0;
-	ack.pad0 = 0x1234;
-	hello_self(s, &ack, now);
-	assert_int_equal(ack.magic, RT_SHIM_ACK);
-	assert_int_equal(ack.expires_ns, now + TTL);
-	assert_int_equal(ack.pad0, 0);
+	sec_ack.expires_ns = 0;
+	sec_ack.magic = 0;
+	sec_ack.pad0 = 0x1234;
+	hello_self(s, &sec_ack, now);
+	assert_int_equal(sec_ack.magic, RT_SHIM_ACK);
+	assert_int_equal(sec_ack.expires_ns, now + TTL);
+	assert_int_equal(sec_ack.pad0, 0);
 	assert_int_equal(shimack_count(s), 1);
 
 	/* a second hello from the same process refreshes, does not add */
-	hello_self(s, &ack, now + SEC);
-	assert_int_equal(ack.expires_ns, now + SEC + TTL);
+	hello_self(s, &sec_ack, now + SEC);
+	assert_int_equal(sec_ack.expires_ns, now + SEC + TTL);
 	assert_int_equal(shimack_count(s), 1);
 }
 
@@ -143,16 +153,19 @@ static void test_bad_addresses(void **state)
 	refused(s, (uint64_t)(uintptr_t)heap, NONCE, -EPERM);	 /* anonymous */
 	refused(s, (uint64_t)(uintptr_t)&stack, NONCE, -EPERM);	 /* the stack */
 	refused(s, (uint64_t)(uintptr_t)&ro_ack, NONCE, -EPERM); /* read-only */
-	refused(s, addr_of(ack), NONCE + 1, -EPERM);		 /* wrong nonce */
-	refused(s, addr_of(ack), 0, -EPERM);			 /* no nonce */
+	refused(s, addr_of(ack), NONCE, -EPERM);		 /* .data, not the section */
+	refused(s, addr_of(&sec_ack) + 8, NONCE, -EPERM);	 /* inside the section */
+	refused(s, addr_of(&sec_ack), NONCE + 1, -EPERM);	 /* wrong nonce */
+	refused(s, addr_of(&sec_ack), 0, -EPERM);		 /* no nonce */
 	assert_int_equal(shimack_set_lib_glob(s, "libredtap*.so"), 0);
-	refused(s, addr_of(ack), NONCE, -EPERM); /* not in the shim's file */
+	refused(s, addr_of(&sec_ack), NONCE, -EPERM); /* not in the shim's file */
 	assert_int_equal(heap->magic, 0);
 	assert_int_equal(stack.magic, 0);
 	assert_int_equal(ro_ack.magic, 0);
 	assert_int_equal(ack[0].magic, 0);
 	assert_int_equal(ack[0].expires_ns, 0);
 	assert_int_equal(ack[1].magic, 0);
+	assert_int_equal(sec_ack.magic, 0);
 	shimack_stats(s, &st);
 	assert_int_equal(st.acked, 0);
 	assert_true(st.refused >= 10);
@@ -215,42 +228,41 @@ static void test_ring_hello_survives_refresh(void **state)
 
 static void test_refresh_rewrites_after_3s(void **state)
 {
-	static volatile struct rt_shim_ack ack = {.nonce = NONCE};
 	struct shimack *s = *state;
 	uint64_t now = mono_now();
 
-	hello_self(s, &ack, now);
-	ack.magic = 0;
-	ack.expires_ns = 0;
+	hello_self(s, &sec_ack, now);
+	sec_ack.magic = 0;
+	sec_ack.expires_ns = 0;
 	shimack_refresh(s, now + REFRESH - 1);
-	assert_int_equal(ack.magic, 0); /* not due yet */
-	assert_int_equal(ack.expires_ns, 0);
+	assert_int_equal(sec_ack.magic, 0); /* not due yet */
+	assert_int_equal(sec_ack.expires_ns, 0);
 	shimack_refresh(s, now + REFRESH);
-	assert_int_equal(ack.magic, RT_SHIM_ACK);
-	assert_int_equal(ack.expires_ns, now + REFRESH + TTL);
+	assert_int_equal(sec_ack.magic, RT_SHIM_ACK);
+	assert_int_equal(sec_ack.expires_ns, now + REFRESH + TTL);
 	assert_int_equal(shimack_count(s), 1);
 
 	/* the next one is due 3 s after that rewrite */
-	ack.expires_ns = 0;
+	sec_ack.expires_ns = 0;
 	shimack_refresh(s, now + 2 * REFRESH - 1);
-	assert_int_equal(ack.expires_ns, 0);
+	assert_int_equal(sec_ack.expires_ns, 0);
 	shimack_refresh(s, now + 2 * REFRESH + 5);
-	assert_int_equal(ack.expires_ns, now + 2 * REFRESH + 5 + TTL);
+	assert_int_equal(sec_ack.expires_ns, now + 2 * REFRESH + 5 + TTL);
 
 	/* a hello counts as a write: the refresh waits 3 s after it */
-	hello_self(s, &ack, now + 7 * SEC);
-	ack.expires_ns = 0;
+	hello_self(s, &sec_ack, now + 7 * SEC);
+	sec_ack.expires_ns = 0;
 	shimack_refresh(s, now + 9 * SEC);
-	assert_int_equal(ack.expires_ns, 0);
+	assert_int_equal(sec_ack.expires_ns, 0);
 	shimack_refresh(s, now + 10 * SEC);
-	assert_int_equal(ack.expires_ns, now + 10 * SEC + TTL);
+	assert_int_equal(sec_ack.expires_ns, now + 10 * SEC + TTL);
 }
 
 /* Writes into a forked child (which reports what it sees), then forgets
  * the child once it has exited; this process stays registered. */
+/* sec_ack has the same address in the child. */
 static void test_child_acked_then_forgotten(void **state)
 {
-	static volatile struct rt_shim_ack ack = {.nonce = NONCE}; /* same address in the child */
 	struct shimack *s = *state;
 	int go[2], report[2], status;
 	struct rt_shim_ack seen;
@@ -259,9 +271,9 @@ static void test_child_acked_then_forgotten(void **state)
 	pid_t child;
 	int rc;
 
-	hello_self(s, &ack, now);
-	ack.magic = 0; /* the child starts with a blank copy */
-	ack.expires_ns = 0;
+	hello_self(s, &sec_ack, now);
+	sec_ack.magic = 0; /* the child starts with a blank copy */
+	sec_ack.expires_ns = 0;
 	assert_int_equal(pipe(go), 0);
 	assert_int_equal(pipe(report), 0);
 	child = fork();
@@ -271,12 +283,12 @@ static void test_child_acked_then_forgotten(void **state)
 
 		if (read(go[0], &c, 1) != 1)
 			_exit(2);
-		copy.expires_ns = ack.expires_ns;
-		copy.magic = ack.magic;
-		copy.pad0 = ack.pad0;
+		copy.expires_ns = sec_ack.expires_ns;
+		copy.magic = sec_ack.magic;
+		copy.pad0 = sec_ack.pad0;
 		_exit(write(report[1], &copy, sizeof(copy)) == sizeof(copy) ? 0 : 3);
 	}
-	rc = hello_at(s, (uint32_t)child, addr_of(&ack), NONCE, 2, &drops, now + 5);
+	rc = hello_at(s, (uint32_t)child, addr_of(&sec_ack), NONCE, 2, &drops, now + 5);
 	assert_int_equal(write(go[1], &c, 1), 1);
 	assert_int_equal(read(report[0], &seen, sizeof(seen)), sizeof(seen));
 	assert_int_equal(waitpid(child, &status, 0), child);
@@ -291,20 +303,19 @@ static void test_child_acked_then_forgotten(void **state)
 	assert_int_equal(seen.magic, RT_SHIM_ACK);
 	assert_int_equal(seen.expires_ns, now + 5 + TTL);
 	assert_int_equal(shimack_count(s), 2);
-	assert_int_equal(ack.magic, 0); /* written into the child only */
+	assert_int_equal(sec_ack.magic, 0); /* written into the child only */
 
 	/* the child is gone: the next due refresh forgets it, keeps us */
 	shimack_refresh(s, now + REFRESH + 5);
 	assert_int_equal(shimack_count(s), 1);
-	assert_int_equal(ack.magic, RT_SHIM_ACK);
-	assert_int_equal(ack.expires_ns, now + REFRESH + 5 + TTL);
+	assert_int_equal(sec_ack.magic, RT_SHIM_ACK);
+	assert_int_equal(sec_ack.expires_ns, now + REFRESH + 5 + TTL);
 	/* forgotten means a later hello from that pid starts from scratch */
 	assert_int_equal(hello_drops(s, (uint32_t)child, 2, now + 4 * SEC), 2);
 }
 
 static void test_hello_to_dead_pid(void **state)
 {
-	static volatile struct rt_shim_ack ack = {.nonce = NONCE};
 	struct shimack *s = *state;
 	uint64_t drops, now = mono_now();
 	pid_t child;
@@ -315,7 +326,7 @@ static void test_hello_to_dead_pid(void **state)
 	if (child == 0)
 		_exit(0);
 	assert_int_equal(waitpid(child, &status, 0), child);
-	assert_int_equal(hello_at(s, (uint32_t)child, addr_of(&ack), NONCE, 0, &drops, now),
+	assert_int_equal(hello_at(s, (uint32_t)child, addr_of(&sec_ack), NONCE, 0, &drops, now),
 			 -ESRCH);
 	assert_int_equal(shimack_count(s), 1);
 	shimack_refresh(s, now + REFRESH - 1);
@@ -388,41 +399,38 @@ static void test_uid_change_is_new_process(void **state)
 /* Forgetting (exec/exit records) stops the writes at once. */
 static void test_forget_stops_writes(void **state)
 {
-	static volatile struct rt_shim_ack ack = {.nonce = NONCE};
 	struct shimack *s = *state;
 	uint64_t now = mono_now();
 
-	hello_self(s, &ack, now);
+	hello_self(s, &sec_ack, now);
 	shimack_forget(s, (uint32_t)getpid());
 	assert_int_equal(shimack_count(s), 0);
-	ack.magic = 0;
+	sec_ack.magic = 0;
 	shimack_refresh(s, now + REFRESH);
-	assert_int_equal(ack.magic, 0);
+	assert_int_equal(sec_ack.magic, 0);
 }
 
 /* A refresh re-reads the nonce: once it is gone, nothing more is written. */
 static void test_refresh_checks_nonce(void **state)
 {
-	static volatile struct rt_shim_ack ack = {.nonce = NONCE};
 	struct shimack *s = *state;
 	uint64_t now = mono_now();
 
-	hello_self(s, &ack, now);
-	ack.magic = 0;
-	ack.expires_ns = 0;
-	ack.nonce = NONCE ^ 1;
+	hello_self(s, &sec_ack, now);
+	sec_ack.magic = 0;
+	sec_ack.expires_ns = 0;
+	sec_ack.nonce = NONCE ^ 1;
 	shimack_refresh(s, now + REFRESH);
-	assert_int_equal(ack.magic, 0);
-	assert_int_equal(ack.expires_ns, 0);
+	assert_int_equal(sec_ack.magic, 0);
+	assert_int_equal(sec_ack.expires_ns, 0);
 	assert_int_equal(shimack_count(s), 0);
-	ack.nonce = NONCE;
+	sec_ack.nonce = NONCE;
 }
 
 /* A child acked, then exec'd: the kept fd belongs to the old address space,
  * the refresh writes nothing and forgets it. */
 static void test_exec_ends_writes(void **state)
 {
-	static volatile struct rt_shim_ack ack = {.nonce = NONCE};
 	struct shimack *s = *state;
 	int go[2], status;
 	uint64_t drops, now = mono_now();
@@ -440,7 +448,7 @@ static void test_exec_ends_writes(void **state)
 		_exit(3);
 	}
 	close(go[0]);
-	assert_int_equal(hello_at(s, (uint32_t)child, addr_of(&ack), NONCE, 0, &drops, now), 0);
+	assert_int_equal(hello_at(s, (uint32_t)child, addr_of(&sec_ack), NONCE, 0, &drops, now), 0);
 	assert_int_equal(write(go[1], &c, 1), 1);
 	close(go[1]);
 	/* wait until the exec happened: /proc/PID/exe changes */
@@ -456,7 +464,7 @@ static void test_exec_ends_writes(void **state)
 	shimack_refresh(s, now + REFRESH);
 	assert_int_equal(shimack_count(s), 0);
 	/* and a new hello for the exec'd program is refused: no shim there */
-	assert_int_equal(hello_at(s, (uint32_t)child, addr_of(&ack), NONCE, 0, &drops, now),
+	assert_int_equal(hello_at(s, (uint32_t)child, addr_of(&sec_ack), NONCE, 0, &drops, now),
 			 -EPERM);
 	kill(child, SIGKILL);
 	assert_int_equal(waitpid(child, &status, 0), child);

@@ -4,26 +4,31 @@
  * /proc/PID/mem fd opened at hello time, after checking the address against
  * the process's mappings and reading back the shim's nonce. See shimack.h.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <inttypes.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "log.h"
 #include "redtap/event.h"
+#include "redtap/shim.h"
 #include "shimack.h"
 
 #define ACK_TTL_NS   (10ull * 1000000000ull) /* how long an ack stays valid */
 #define REFRESH_NS   (3ull * 1000000000ull)  /* how often it is renewed */
 #define ADDR_LIMIT   (1ull << 56)	     /* above any user-space address */
 #define MAX_EXEC_MAP 16			     /* executable mappings of the shim remembered */
+#define MAX_SECTIONS 512		     /* section headers read from the shim's file */
+#define MAX_SHSTRTAB 65536
 #define DEFAULT_GLOB "libredtap*.so"
 
 struct shim_entry {
@@ -47,6 +52,13 @@ struct shimack {
 /* One line of /proc/PID/maps that matters here. */
 struct map_file {
 	uint64_t dev, ino;
+};
+
+/* The writable mapping the ack must lie in. */
+struct map_target {
+	struct map_file f;
+	uint64_t start, end, off; /* addresses and the file offset mapped at start */
+	char path[4096];
 };
 
 struct shimack *shimack_new(void)
@@ -117,9 +129,11 @@ static bool name_matches(const struct shimack *s, const char *path)
 /*
  * 0 when [addr, addr + size) lies inside one private, writable mapping of a
  * file whose name matches s->glob and that file is also mapped executable
- * in the process; -EPERM when not; -errno when maps cannot be read.
+ * in the process (*t describes that mapping); -EPERM when not; -errno when
+ * maps cannot be read.
  */
-static int check_maps(const struct shimack *s, uint32_t pid, uint64_t addr, uint64_t size)
+static int check_maps(const struct shimack *s, uint32_t pid, uint64_t addr, uint64_t size,
+		      struct map_target *t)
 {
 	struct map_file exec[MAX_EXEC_MAP], target = {0, 0};
 	size_t nexec = 0, cap = 0;
@@ -152,6 +166,10 @@ static int check_maps(const struct shimack *s, uint32_t pid, uint64_t addr, uint
 		if (!found && perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p' &&
 		    addr >= start && addr + size <= end) {
 			target = (struct map_file){(uint64_t)maj << 32 | min, ino};
+			t->start = start;
+			t->end = end;
+			t->off = off;
+			snprintf(t->path, sizeof(t->path), "%s", file);
 			found = true;
 		}
 	}
@@ -160,10 +178,92 @@ static int check_maps(const struct shimack *s, uint32_t pid, uint64_t addr, uint
 	fclose(f);
 	if (!found)
 		return err;
+	t->f = target;
 	for (size_t i = 0; i < nexec; i++)
 		if (exec[i].dev == target.dev && exec[i].ino == target.ino)
 			return 0;
 	return -EPERM;
+}
+
+/* Reads exactly n bytes at off: 0 or -EIO. */
+static int read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+	return pread(fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -EIO;
+}
+
+/*
+ * Finds section RT_SHIM_ACK_SECTION in the ELF file fd: *off and *size get
+ * its file offset and size. 0, -ENOENT, or -EIO for a malformed file.
+ */
+static int find_ack_section(int fd, uint64_t *off, uint64_t *size)
+{
+	static const char want[] = RT_SHIM_ACK_SECTION;
+	Elf64_Shdr *sh = NULL, strs;
+	char *names = NULL;
+	Elf64_Ehdr eh;
+	int err = -EIO;
+
+	if (read_at(fd, &eh, sizeof(eh), 0) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) ||
+	    !eh.e_shnum || eh.e_shnum > MAX_SECTIONS || eh.e_shstrndx >= eh.e_shnum)
+		return -EIO;
+	sh = calloc(eh.e_shnum, sizeof(*sh));
+	if (!sh)
+		return -ENOMEM;
+	if (read_at(fd, sh, (size_t)eh.e_shnum * sizeof(*sh), eh.e_shoff))
+		goto out;
+	strs = sh[eh.e_shstrndx];
+	if (!strs.sh_size || strs.sh_size > MAX_SHSTRTAB)
+		goto out;
+	names = calloc(1, strs.sh_size + 1);
+	if (!names) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (read_at(fd, names, strs.sh_size, strs.sh_offset))
+		goto out;
+	err = -ENOENT;
+	for (unsigned i = 0; i < eh.e_shnum; i++) {
+		if (sh[i].sh_name >= strs.sh_size || strcmp(names + sh[i].sh_name, want) ||
+		    sh[i].sh_type != SHT_PROGBITS || !(sh[i].sh_flags & SHF_WRITE))
+			continue;
+		*off = sh[i].sh_offset;
+		*size = sh[i].sh_size;
+		err = 0;
+		break;
+	}
+out:
+	free(names);
+	free(sh);
+	return err;
+}
+
+/*
+ * 0 when addr is exactly where the mapping t puts the start of the shim
+ * file's ack section: the one place in the shim a write may go. The file
+ * is opened by the path maps shows and must still be the mapped one.
+ */
+static int check_section(const struct map_target *t, uint64_t addr)
+{
+	uint64_t off = 0, size = 0;
+	struct stat st;
+	int fd, err;
+
+	fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -EPERM;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_ino != t->f.ino ||
+	    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != t->f.dev) {
+		close(fd);
+		return -EPERM;
+	}
+	err = find_ack_section(fd, &off, &size);
+	close(fd);
+	if (err)
+		return err == -ENOMEM ? err : -EPERM;
+	if (size < sizeof(struct rt_shim_ack) || off < t->off || t->start + (off - t->off) != addr)
+		return -EPERM;
+	return 0;
 }
 
 /* Reads the ack through the kept fd and checks the nonce: 0 or -errno. */
@@ -201,6 +301,7 @@ static int write_ack(struct shimack *s, struct shim_entry *e, uint64_t now)
 /* Opens the process's memory and checks the claim: 0 with e->mem_fd set, or -errno. */
 static int verify(struct shimack *s, struct shim_entry *e, const struct shimack_hello_in *h)
 {
+	struct map_target t;
 	char path[64];
 	int fd, err;
 
@@ -213,7 +314,9 @@ static int verify(struct shimack *s, struct shim_entry *e, const struct shimack_
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
-	err = check_maps(s, h->pid, h->addr, sizeof(struct rt_shim_ack));
+	err = check_maps(s, h->pid, h->addr, sizeof(struct rt_shim_ack), &t);
+	if (!err)
+		err = check_section(&t, h->addr);
 	if (err) {
 		close(fd);
 		return err;

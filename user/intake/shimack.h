@@ -16,6 +16,10 @@
  *     file-backed mapping whose file name matches the shim's (libredtap*.so
  *     by default) and the same file (device, inode) is also mapped
  *     executable in that process;
+ *   - the address is exactly where that mapping puts the start of the
+ *     file's RT_SHIM_ACK_SECTION section (include/redtap/shim.h; section
+ *     headers read from the file, which must still have that device and
+ *     inode), so no other byte of the shim can be the target;
  *   - the struct read back through the fd carries the hello's nonce (the
  *     shim draws it at start-up) - before every write, refreshes included.
  * Entries go away on shimack_forget() (the caller passes every exec and exit
@@ -36,7 +40,7 @@
 #define SHIMACK_MAX	    4096
 #define SHIMACK_PER_UID	    512
 #define SHIMACK_DROPS_PER_S 100000ull /* plausible self-reported losses per second */
-#define SHIMACK_DROPS_BURST 100000ull /* ... plus this much at any hello */
+#define SHIMACK_DROPS_BURST 1000ull   /* ... plus this much at any hello, the first included */
 
 struct shimack;
 
