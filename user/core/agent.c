@@ -119,6 +119,7 @@ static void update_selfmetrics(struct agent *a)
 	if (a->cap)
 		capture_drops(a->cap, snap.kernel_drops);
 	snap.instrumented = procs_instrumented(a->procs);
+	snap.procs_untracked = procs_overflows(a->procs);
 	if (a->ring)
 		snap.shim_dropped += shm_ring_dropped(a->ring);
 	if (a->otlp) {

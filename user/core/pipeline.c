@@ -281,6 +281,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 	size_t n = 0;
 
 	*out = p->st;
+	out->conn_recreated = conntab_recreated(p->conns);
 	for (size_t i = 0; i < p->protos.n; i++) {
 		const struct protocol *proto = p->protos.p[i];
 
@@ -308,6 +309,7 @@ void pipeline_self_snapshot(const struct pipeline *p, struct self_snapshot *snap
 
 	pipeline_stats(p, &st);
 	memset(snap, 0, sizeof(*snap));
+	snap->conn_recreated = st.conn_recreated;
 	memcpy(snap->events, st.events, sizeof(snap->events));
 	memcpy(snap->parse_errors, st.parse_errors, sizeof(snap->parse_errors));
 	snap->nparse_errors = st.nparse_errors;

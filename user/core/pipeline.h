@@ -64,6 +64,7 @@ struct pipeline_stats {
 	uint64_t shim_bad;		 /* malformed shim records */
 	uint64_t shim_reported_drops;	 /* losses shims reported in their hellos */
 	uint64_t conn_full;		 /* records dropped: connection table full */
+	uint64_t conn_recreated;	 /* kernel entries re-created for a live socket */
 	uint64_t exchanges;		 /* HTTP exchanges completed */
 	/* Every (protocol, reason) pair of the protocols, zeros included, then
 	 * ("shim", "malformed_record") and ("ringbuf", "malformed_record"). */

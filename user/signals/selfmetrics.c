@@ -23,6 +23,8 @@ static const char *const event_type_names[RT_EV_TYPE_MAX] = {
     [RT_EV_PROC_EXEC] = "proc_exec",
     [RT_EV_PROC_EXIT] = "proc_exit",
     [RT_EV_SHIM] = "shim",
+    [RT_EV_PROC_FORK] = "proc_fork",
+    [RT_EV_LISTEN] = "listen",
 };
 
 /* Counters are exported as running totals; keep what was already added. */
@@ -42,7 +44,7 @@ struct selfmetrics {
 		const char *protocol, *reason;
 	} perr[SELF_PARSE_ERRORS_MAX];
 	size_t nperr;
-	struct counter conn_full, shim_dropped;
+	struct counter conn_full, shim_dropped, conn_recreated, procs_untracked;
 	struct counter otlp_errors[2], otlp_dropped, otlp_exported;
 	struct {
 		struct counter c;
@@ -109,6 +111,10 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 	s->parse_errors = semconv_family_new(r, &semconv_redtap_parse_errors, 0);
 	f = semconv_family_new(r, &semconv_redtap_connections_untracked, 0);
 	s->conn_full.s = f ? metric_series_get(f, NULL) : NULL;
+	f = semconv_family_new(r, &semconv_redtap_connections_recreated, 0);
+	s->conn_recreated.s = f ? metric_series_get(f, NULL) : NULL;
+	f = semconv_family_new(r, &semconv_redtap_processes_untracked, 0);
+	s->procs_untracked.s = f ? metric_series_get(f, NULL) : NULL;
 	f = semconv_family_new(r, &semconv_redtap_shim_events_dropped, 0);
 	s->shim_dropped.s = f ? metric_series_get(f, NULL) : NULL;
 	f = semconv_family_new(r, &semconv_redtap_instrumented_processes, 0);
@@ -134,6 +140,8 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 	for (size_t i = 0; i < snap->nparse_errors; i++)
 		parse_error_to(s, &snap->parse_errors[i]);
 	counter_to(&s->conn_full, snap->conn_table_full);
+	counter_to(&s->conn_recreated, snap->conn_recreated);
+	counter_to(&s->procs_untracked, snap->procs_untracked);
 	counter_to(&s->shim_dropped, snap->shim_dropped);
 	counter_to(&s->otlp_errors[0], snap->otlp_errors[0]);
 	counter_to(&s->otlp_errors[1], snap->otlp_errors[1]);

@@ -148,6 +148,22 @@ const struct semconv_metric semconv_redtap_connections_untracked = {
     .type = METRIC_COUNTER,
 };
 
+const struct semconv_metric semconv_redtap_connections_recreated = {
+    .name = "redtap.connections.recreated",
+    .unit = "{connection}",
+    .brief = "Kernel connection entries evicted while their socket lived and re-created; the "
+	     "connection went on.",
+    .type = METRIC_COUNTER,
+};
+
+const struct semconv_metric semconv_redtap_processes_untracked = {
+    .name = "redtap.processes.untracked",
+    .unit = "{process}",
+    .brief = "Processes the process table had no room for (selected ones are captured all the "
+	     "same, under unknown_service).",
+    .type = METRIC_COUNTER,
+};
+
 const struct semconv_metric semconv_redtap_shim_events_dropped = {
     .name = "redtap.shim.events.dropped",
     .unit = "{event}",

@@ -90,6 +90,8 @@ extern const struct semconv_metric semconv_redtap_events_received;
 extern const struct semconv_metric semconv_redtap_kernel_events_dropped;
 extern const struct semconv_metric semconv_redtap_parse_errors;
 extern const struct semconv_metric semconv_redtap_connections_untracked;
+extern const struct semconv_metric semconv_redtap_connections_recreated;
+extern const struct semconv_metric semconv_redtap_processes_untracked;
 extern const struct semconv_metric semconv_redtap_shim_events_dropped;
 extern const struct semconv_metric semconv_redtap_instrumented_processes;
 extern const struct semconv_metric semconv_redtap_otlp_export_errors;
