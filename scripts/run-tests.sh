@@ -28,6 +28,8 @@ suite unit-asan make -s OUTPUT=build-asan SANITIZER=address,undefined unit
 suite unit-tsan make -s OUTPUT=build-tsan SANITIZER=thread unit
 # every fuzz target for 10 s (clang, ASan, UBSan); `make fuzz` runs them longer
 suite fuzz make -s fuzz FUZZ_SECONDS=10
+# the eBPF programs themselves: verifier, fork/exit/listen, the connection table (root)
+suite bpf make -s bpf-test
 suite e2e tests/e2e/run.sh
 [ -x tests/shim/run.sh ] && suite shim tests/shim/run.sh
 [ -x tests/rules/run.sh ] && suite rules tests/rules/run.sh
