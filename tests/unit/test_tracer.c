@@ -444,6 +444,24 @@ static void test_server_continues_traceparent(void **state)
 	assert_string_equal(span_get(s, SPAN_NAME), "POST /orders");
 }
 
+/* A tracestate without a valid traceparent belongs to no trace: a new root drops it. */
+static void test_tracestate_needs_traceparent(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange x;
+	const struct span *s;
+
+	x_init(&x, true, NULL, 100, 101, f->base, HTTP1_M_GET, "/a", "/a");
+	snprintf(x.traceparent, sizeof(x.traceparent), "%s", "00-garbage");
+	snprintf(x.tracestate, sizeof(x.tracestate), "%s", "vendor=forged");
+	tracer_http_start(f->t, &x);
+	assert_false(x.trace.remote_parent);
+	assert_true(x_done(f, &x, f->base + MS, 200, NULL));
+	s = emitted(f, x.trace.span_id);
+	assert_non_null(s);
+	assert_string_equal(span_get(s, SPAN_TRACESTATE), "");
+}
+
 /* parentbased: an unsampled caller is followed unless the trace fails. */
 static void test_server_unsampled_parent(void **state)
 {
@@ -1478,6 +1496,7 @@ int main(void)
 	    cmocka_unit_test(test_traceparent_future_version_needs_dash),
 	    T(test_server_new_trace_root),
 	    T(test_server_continues_traceparent),
+	    T(test_tracestate_needs_traceparent),
 	    T(test_server_unsampled_parent),
 	    T(test_client_child_of_server),
 	    T(test_db_child_of_server),

@@ -17,12 +17,13 @@
 #include "httpmetrics.h"
 #include "tracer.h"
 
-#define THREADS	 16384 /* serving-thread table (direct mapped by tid) */
-#define LINKS	 16384 /* client connections of local processes */
-#define POOL	 TRACER_POOL_SPANS
-#define PENDING	 1024 /* undecided traces */
-#define DECIDED	 8192 /* recent decisions (direct mapped by trace id) */
-#define STALE_NS (30ull * 1000000000ull)
+#define THREADS	  16384 /* serving-thread table (direct mapped by tid) */
+#define LINKS	  16384 /* client connections of local processes */
+#define POOL	  TRACER_POOL_SPANS
+#define PENDING	  1024 /* undecided traces */
+#define DECIDED	  8192 /* recent decisions (direct mapped by trace id) */
+#define STALE_NS  (30ull * 1000000000ull)
+#define RND_BATCH 512 /* random bytes fetched per getrandom() */
 
 struct active {
 	uint32_t tid;
@@ -68,7 +69,9 @@ struct tracer {
 	size_t ncritical;
 	tracer_emit_fn emit;
 	void *ctx;
-	uint64_t rng;
+	uint8_t rnd[RND_BATCH]; /* from getrandom(); rnd_pos bytes of it are used */
+	size_t rnd_pos;
+	uint64_t rng; /* fallback generator, only if getrandom() fails */
 	int64_t mono_to_unix;
 	struct tracer_stats stats;
 	struct active threads[THREADS];
@@ -99,22 +102,45 @@ static uint64_t splitmix(uint64_t *s)
 	return z ^ (z >> 31);
 }
 
-static void random_id(struct tracer *t, uint8_t *out, size_t n)
-{
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t v = splitmix(&t->rng);
-
-		memcpy(out + i, &v, n - i < 8 ? n - i : 8);
-	}
-	out[0] |= 1; /* never all zero */
-}
-
 static bool is_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i])
 			return false;
 	return true;
+}
+
+/*
+ * n (<= RND_BATCH) bytes from the kernel's random source, fetched RND_BATCH
+ * at a time so that a span costs a memcpy, not a system call. Should
+ * getrandom() ever fail, the bytes come from splitmix64 seeded at start (ids
+ * stay unique, though no longer unpredictable).
+ */
+static void random_bytes(struct tracer *t, uint8_t *out, size_t n)
+{
+	if (t->rnd_pos + n > sizeof(t->rnd)) {
+		ssize_t got;
+
+		do
+			got = getrandom(t->rnd, sizeof(t->rnd), 0);
+		while (got < 0 && errno == EINTR);
+		for (size_t i = got > 0 ? (size_t)got : 0; i < sizeof(t->rnd); i += 8) {
+			uint64_t v = splitmix(&t->rng);
+
+			memcpy(t->rnd + i, &v, sizeof(t->rnd) - i < 8 ? sizeof(t->rnd) - i : 8);
+		}
+		t->rnd_pos = 0;
+	}
+	memcpy(out, t->rnd + t->rnd_pos, n);
+	t->rnd_pos += n;
+}
+
+/* A random trace or span id, never all zero (W3C trace context). */
+static void random_id(struct tracer *t, uint8_t *out, size_t n)
+{
+	do
+		random_bytes(t, out, n);
+	while (is_zero(out, n));
 }
 
 static void refresh_clock(struct tracer *t)
@@ -371,19 +397,33 @@ static bool finish(struct tracer *t, const struct span *s, const struct finish *
 
 /* --- life cycle --- */
 
+/*
+ * Milliseconds at s, as nanoseconds: a finite number from 0 to
+ * TRACER_SLOW_MAX_MS (NaN, infinities and huge values would make the cast to
+ * an integer undefined), followed by ',' or the end. 0 and *end, or -EINVAL.
+ */
+static int parse_ms(const char *s, char **end, uint64_t *ns)
+{
+	double ms = strtod(s, end);
+
+	if (*end == s || !(ms >= 0 && ms <= TRACER_SLOW_MAX_MS) || (**end && **end != ','))
+		return -EINVAL;
+	*ns = (uint64_t)(ms * 1e6);
+	return 0;
+}
+
 int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes)
 {
+	uint64_t ns;
 	char *end;
-	double ms;
 
 	*routes = NULL;
 	if (!s || !*s)
 		return 0;
 	if (*s != '/') {
-		ms = strtod(s, &end);
-		if (end == s || ms < 0 || (*end && *end != ','))
+		if (parse_ms(s, &end, &ns))
 			return -EINVAL;
-		*default_ns = (uint64_t)(ms * 1e6);
+		*default_ns = ns;
 		s = *end ? end + 1 : end;
 	}
 	*routes = *s ? s : NULL;
@@ -391,10 +431,7 @@ int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes)
 	while (*s) {
 		const char *eq = strchr(s, '=');
 
-		if (*s != '/' || !eq)
-			return -EINVAL;
-		ms = strtod(eq + 1, &end);
-		if (end == eq + 1 || ms < 0 || (*end && *end != ','))
+		if (*s != '/' || !eq || parse_ms(eq + 1, &end, &ns))
 			return -EINVAL;
 		s = *end ? end + 1 : end;
 	}
@@ -412,7 +449,8 @@ static void add_slow_routes(struct tracer *t, const char *s)
 		if (!eq)
 			return;
 		snprintf(r->route, sizeof(r->route), "%.*s", (int)(eq - s), s);
-		r->ns = (uint64_t)(strtod(eq + 1, &end) * 1e6);
+		if (parse_ms(eq + 1, &end, &r->ns))
+			return; /* not checked by tracer_parse_slow(): stop */
 		s = *end ? end + 1 : end;
 	}
 }
@@ -451,6 +489,7 @@ struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, v
 	add_slow_routes(t, o->slow_routes);
 	t->emit = emit_fn;
 	t->ctx = ctx;
+	t->rnd_pos = sizeof(t->rnd); /* empty: the first id fetches a batch */
 	if (getrandom(&t->rng, sizeof(t->rng), 0) != sizeof(t->rng))
 		t->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)t;
 	refresh_clock(t);
@@ -642,7 +681,9 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	else
 		snprintf(name, sizeof(name), "%s", method);
 	span_set(&s, SPAN_NAME, name);
-	span_set(&s, SPAN_TRACESTATE, x->tracestate);
+	/* tracestate belongs to the traceparent it came with: a new root drops it */
+	if (x->trace.remote_parent)
+		span_set(&s, SPAN_TRACESTATE, x->tracestate);
 	span_attr_str(&s, SC_HTTP_REQUEST_METHOD, method);
 	if (cn && cn->has_endpoints)
 		conn_endpoint_ip(&cn->remote, ip, sizeof(ip));

@@ -75,6 +75,9 @@ void tracer_stats(const struct tracer *t, struct tracer_stats *out);
  * the default and the per-route part. -EINVAL for a malformed list. */
 int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes);
 
+/* The largest threshold accepted: a day. */
+#define TRACER_SLOW_MAX_MS 86400000.0
+
 /* Parses a W3C traceparent value. Exposed for tests. */
 bool tracer_parse_traceparent(const char *tp, uint8_t trace_id[16], uint8_t span_id[8],
 			      bool *sampled);
