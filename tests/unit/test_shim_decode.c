@@ -11,8 +11,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "redtap/shim.h"
@@ -296,6 +299,56 @@ static void test_garbage(void **state)
 	assert_string_equal(shim_error_type_name(200), "_OTHER");
 }
 
+/* shim.uids / shim.cgroups: syntax, and who passes once set. */
+static void test_reporters(void **state)
+{
+	char root[] = "/tmp/redtap-cg-XXXXXX", dir[64];
+	uint64_t before = shim_reporters_rejected();
+	struct stat st;
+
+	(void)state;
+	assert_int_equal(shim_reporters_check("", false), 0);
+	assert_int_equal(shim_reporters_check("any", true), 0);
+	assert_int_equal(shim_reporters_check("0, 1000,65534", false), 0);
+	assert_int_equal(shim_reporters_check("0,,1", false), -EINVAL);
+	assert_int_equal(shim_reporters_check("-1", false), -EINVAL);
+	assert_int_equal(shim_reporters_check("12x", false), -EINVAL);
+	assert_int_equal(shim_reporters_check("4294967295", false), -EINVAL);
+	assert_int_equal(shim_reporters_check("/system.slice/a.service", true), 0);
+	assert_int_equal(shim_reporters_check("relative", true), -EINVAL);
+	assert_int_equal(shim_reporters_check("/a/../b", true), -EINVAL);
+	assert_int_equal(shim_reporters_check("/..", true), -EINVAL);
+	assert_int_equal(shim_reporters_check("/", true), 0);
+
+	/* nothing set: everyone passes, nothing counted */
+	assert_int_equal(shim_reporters_set(NULL, NULL, NULL), 0);
+	assert_true(shim_reporter_ok(12345, 99));
+	assert_int_equal(shim_reporters_rejected(), before);
+
+	assert_int_equal(shim_reporters_set("0,1000", "", NULL), 0);
+	assert_true(shim_reporter_ok(1000, 1));
+	assert_true(shim_reporter_ok(0, 2));
+	assert_false(shim_reporter_ok(65534, 1));
+	assert_int_equal(shim_reporters_rejected(), before + 1);
+
+	assert_non_null(mkdtemp(root));
+	snprintf(dir, sizeof(dir), "%s/app", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(shim_reporters_set("", "/app", root), 0);
+	assert_true(shim_reporter_ok(7, (uint64_t)st.st_ino));
+	assert_false(shim_reporter_ok(7, (uint64_t)st.st_ino + 1));
+	assert_int_equal(shim_reporters_set("7", "/app", root), 0);
+	assert_false(shim_reporter_ok(8, (uint64_t)st.st_ino)); /* both must hold */
+	assert_true(shim_reporter_ok(7, (uint64_t)st.st_ino));
+	assert_int_equal(shim_reporters_set("", "/missing", root), -ENOENT);
+	assert_true(shim_reporter_ok(8, 1)); /* a failed set restricts nothing */
+	assert_int_equal(shim_reporters_rejected(), before + 3);
+	rmdir(dir);
+	rmdir(root);
+	assert_int_equal(shim_reporters_set(NULL, NULL, NULL), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +356,7 @@ int main(void)
 	    cmocka_unit_test(test_query_text_opt_in), cmocka_unit_test(test_redis_and_hello),
 	    cmocka_unit_test(test_truncated),	      cmocka_unit_test(test_bad_fields),
 	    cmocka_unit_test(test_dirty_strings),     cmocka_unit_test(test_garbage),
+	    cmocka_unit_test(test_reporters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,7 @@
 #include "route.h"
 #include "sampler.h"
 #include "selfmetrics.h"
+#include "shim_decode.h"
 #include "shm_ring.h"
 #include "tracer.h"
 #include "version.h"
@@ -122,6 +123,7 @@ static void update_selfmetrics(struct agent *a)
 	snap.procs_untracked = procs_overflows(a->procs);
 	if (a->ring)
 		snap.shim_dropped += shm_ring_dropped(a->ring);
+	snap.shim_dropped += shim_reporters_rejected(); /* refused by shim.uids / shim.cgroups */
 	if (a->otlp) {
 		struct otlp_stats st;
 
@@ -209,12 +211,21 @@ static int setup_capture(struct agent *a)
 	    .capture_bytes = a->cfg->capture_bytes,
 	    .ringbuf_bytes = a->cfg->ringbuf_bytes,
 	    .filter = procs_filtering(a->procs),
+	    .shim_rate = a->cfg->shim_rate,
+	    .shim_burst = a->cfg->shim_burst,
 	};
 	char err[512];
+	int e;
 
 	if (capture_preflight(err, sizeof(err))) {
 		fprintf(stderr, "redtap: %s\n", err);
 		return -EPERM;
+	}
+	e = shim_reporters_set(a->cfg->shim_uids, a->cfg->shim_cgroups, NULL);
+	if (e) {
+		fprintf(stderr, "redtap: shim.cgroups: \"%s\" under /sys/fs/cgroup: %s\n",
+			a->cfg->shim_cgroups, strerror(-e));
+		return e;
 	}
 	a->cap = capture_open(&opts, pipeline_record, a->pipe, err, sizeof(err));
 	if (!a->cap) {

@@ -26,6 +26,7 @@
 #include "otlp_env.h"
 #include "redtap/event.h"
 #include "sampler.h"
+#include "shim_decode.h"
 #include "tracer.h"
 
 #define STR(x)	#x
@@ -792,6 +793,35 @@ static int set_shim_ring(struct redtap_config *c, const char *v, const struct sr
 	return set_text(c, v, s);
 }
 
+/* Shim records per second (or burst) per process: 0..1000000 into a uint32_t field. */
+static int set_shim_rate(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_spaced_number(v, 0, 1000000, &n, s);
+
+	if (!err)
+		*(uint32_t *)field(c, s) = (uint32_t)n;
+	return err;
+}
+
+static int set_shim_uids(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (shim_reporters_check(v, false))
+		return fail(s, "'%s' is not a list of at most %d uids like 0,1000", v,
+			    SHIM_REPORTERS_MAX);
+	return set_text(c, v, s);
+}
+
+static int set_shim_cgroups(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (shim_reporters_check(v, true))
+		return fail(s,
+			    "'%s' is not a list of at most %d cgroup paths like "
+			    "/system.slice/app.service",
+			    v, SHIM_REPORTERS_MAX);
+	return set_text(c, v, s);
+}
+
 /* Headings of the settings that have no option, in --help's ENVIRONMENT. */
 #define GROUP_OTLP   "Traces and metrics over OTLP/HTTP (the OpenTelemetry variables)"
 #define GROUP_TRACES "Which traces are kept"
@@ -983,10 +1013,26 @@ const struct setting settings[] = {
 	  .help = "Always keep the traces of these routes: /checkout,/pay." },
 
 	/* Shim-only mode, and what the shim reads in wrapped programs. */
-	{ .env = "REDTAP_SHIM_RING", .key = "shim.ring", .def = "/dev/shm/redtap-shim-UID",
+	{ .env = "REDTAP_SHIM_RING", .key = "shim.ring",
+	  .def = "/run/redtap/shim-ring for root",
 	  .group = GROUP_SHIM, .set = set_shim_ring, CONFIG_FIELD(shim_ring),
 	  .help = "The ring file of shim-only mode (--no-bpf); wrapped programs\n"
 		  "must see the same path in REDTAP_SHIM_RING." },
+	{ .env = "REDTAP_SHIM_RATE", .key = "shim.rate", .def = XSTR(REDTAP_DEFAULT_SHIM_RATE),
+	  .group = GROUP_SHIM, .set = set_shim_rate, CONFIG_FIELD(shim_rate),
+	  .help = "Shim records per second one process may send through the\n"
+		  "kernel; more are dropped and counted. 0 turns the limit off." },
+	{ .env = "REDTAP_SHIM_BURST", .key = "shim.burst", .def = XSTR(REDTAP_DEFAULT_SHIM_BURST),
+	  .group = GROUP_SHIM, .set = set_shim_rate, CONFIG_FIELD(shim_burst),
+	  .help = "Shim records one process may send at once above the rate." },
+	{ .env = "REDTAP_SHIM_UIDS", .key = "shim.uids", .def = "any",
+	  .group = GROUP_SHIM, .set = set_shim_uids, CONFIG_FIELD(shim_uids),
+	  .help = "Only these uids may report database calls: 0,1000. Records\n"
+		  "of others are dropped and counted." },
+	{ .env = "REDTAP_SHIM_CGROUPS", .key = "shim.cgroups", .def = "any",
+	  .group = GROUP_SHIM, .set = set_shim_cgroups, CONFIG_FIELD(shim_cgroups),
+	  .help = "Only processes in these cgroups (v2 paths, not their\n"
+		  "children) may report: /system.slice/app.service." },
 	{ .env = "OTEL_SERVICE_NAME", .kind = K_SHIM_ENV, .group = GROUP_SHIM,
 	  .help = "In a wrapped program: the service name of its spans." },
 	{ .env = "REDTAP_DISABLE", .kind = K_SHIM_ENV, .group = GROUP_SHIM,
@@ -1058,6 +1104,8 @@ void config_init(struct redtap_config *c)
 	c->metrics_max_conns_per_ip = REDTAP_DEFAULT_CONNS_PER_IP;
 	c->capture_bytes = RT_CAPTURE_DEFAULT;
 	c->ringbuf_bytes = REDTAP_DEFAULT_RINGBUF_BYTES;
+	c->shim_rate = REDTAP_DEFAULT_SHIM_RATE;
+	c->shim_burst = REDTAP_DEFAULT_SHIM_BURST;
 	snprintf(c->shim_path, sizeof(c->shim_path), "%s", REDTAP_SHIM_DEFAULT_PATH);
 	c->log_level = LOG_LVL_INFO;
 	c->help_cmd = CMD_AGENT;

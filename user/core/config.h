@@ -47,6 +47,8 @@
 #define REDTAP_DEFAULT_SERIES_TTL_S   300 /* Prometheus' staleness is 5 min */
 #define REDTAP_DEFAULT_CONNS_PER_IP   32
 #define REDTAP_DEFAULT_RINGBUF_BYTES  (8u << 20)
+#define REDTAP_DEFAULT_SHIM_RATE      2000
+#define REDTAP_DEFAULT_SHIM_BURST     4000
 #define REDTAP_DEFAULT_TRACES_SLOW_MS "1000"
 
 /* Exit statuses documented in --help and redtap(8). */
@@ -87,7 +89,12 @@ struct redtap_config {
 	/* shim */
 	char shim_path[4096]; /* default REDTAP_SHIM_DEFAULT_PATH */
 	bool no_bpf;	      /* shim-only mode: no eBPF, no root needed */
-	char shim_ring[4096]; /* shim-only mode's ring file; "" = /dev/shm/redtap-shim-UID */
+	char shim_ring[4096]; /* shim-only mode's ring file; "" = shm_ring_default_path() */
+	uint32_t shim_rate;   /* shim records per second per process, kernel-enforced;
+			       * default 2000, 0 = no limit, ..1000000 */
+	uint32_t shim_burst;  /* records above the rate a process may send at once; default 4000 */
+	char shim_uids[1024]; /* uids that may report through the ioctl channel; "" = any */
+	char shim_cgroups[4096]; /* cgroup v2 paths that may report; "" = any */
 	/* OTLP export: the exporter's settings, with traces_url and metrics_url
 	 * resolved by config_parse() (or config_resolve()) from otlp_endpoints */
 	struct otlp_config otlp;

@@ -246,10 +246,10 @@ int pipeline_record(void *ctx, const void *data, size_t len)
 	case RT_EV_SHIM: {
 		const struct rt_shim_event *se = data;
 
-		if (len >= sizeof(*se) && sizeof(*se) + se->len <= len)
-			on_shim_record(p, se->data, se->len, se, h->ts);
-		else
+		if (len < sizeof(*se) || sizeof(*se) + se->len > len)
 			p->st.shim_bad++;
+		else if (shim_reporter_ok(se->uid, se->cgroup_id)) /* counts refusals */
+			on_shim_record(p, se->data, se->len, se, h->ts);
 		break;
 	}
 	default:

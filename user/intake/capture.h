@@ -26,6 +26,8 @@ struct capture_opts {
 	uint32_t capture_bytes; /* bytes copied per syscall, <= RT_CAPTURE_MAX */
 	uint32_t ringbuf_bytes; /* ring buffer size, a power of two */
 	bool filter;		/* only processes added with capture_select() */
+	uint32_t shim_rate;	/* shim records per second per process; 0 = no limit */
+	uint32_t shim_burst;	/* ... and how many above it at once */
 };
 
 /* Called for every record; returns 0 (a non-zero value stops the poll). */

@@ -3,15 +3,26 @@
  * shim_decode.c - validates and decodes shim records (see shim_decode.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "redtap/shim.h"
 #include "shim_decode.h"
 #include "sqlsum.h"
 
 static bool want_text;
+
+/* Who may report through the ioctl channel (set at start-up). */
+static struct {
+	uint32_t uids[SHIM_REPORTERS_MAX];
+	uint64_t cgroups[SHIM_REPORTERS_MAX];
+	size_t nuids, ncgroups;
+	uint64_t rejected;
+} reporters;
 
 void shim_decode_set_query_text(bool on)
 {
@@ -33,6 +44,147 @@ const char *shim_error_type_name(unsigned err)
 	};
 
 	return err < RT_SHIM_ERR_MAX ? names[err] : "_OTHER";
+}
+
+static bool list_empty(const char *list)
+{
+	return !list || !*list || !strcmp(list, "any");
+}
+
+/*
+ * Calls fn for each comma-separated item of list (spaces around items
+ * ignored, empty items refused): 0, -EINVAL, or fn's error.
+ */
+static int list_each(const char *list, int (*fn)(const char *item, void *ctx), void *ctx)
+{
+	char item[PATH_MAX];
+	size_t n = 0;
+	int err;
+
+	if (list_empty(list))
+		return 0;
+	for (const char *p = list;; p++) {
+		if (*p == ',' || !*p) {
+			while (n && item[n - 1] == ' ')
+				n--;
+			item[n] = 0;
+			if (!n)
+				return -EINVAL;
+			err = fn(item, ctx);
+			if (err)
+				return err;
+			n = 0;
+			if (!*p)
+				return 0;
+			continue;
+		}
+		if (*p == ' ' && !n)
+			continue;
+		if (n + 1 >= sizeof(item))
+			return -EINVAL;
+		item[n++] = *p;
+	}
+}
+
+static int parse_uid(const char *item, uint32_t *uid)
+{
+	char *end;
+	unsigned long v;
+
+	if (item[0] < '0' || item[0] > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(item, &end, 10);
+	if (errno || *end || v > UINT32_MAX - 1)
+		return -EINVAL;
+	*uid = (uint32_t)v;
+	return 0;
+}
+
+struct list_ctx {
+	bool cgroups;
+	bool store;
+	const char *root;
+	size_t count;
+};
+
+static int reporter_item(const char *item, void *arg)
+{
+	struct list_ctx *c = arg;
+	char path[PATH_MAX + 64];
+	struct stat st;
+	uint32_t uid;
+
+	if (c->count == SHIM_REPORTERS_MAX)
+		return -EINVAL;
+	if (!c->cgroups) {
+		if (parse_uid(item, &uid))
+			return -EINVAL;
+		if (c->store)
+			reporters.uids[c->count] = uid;
+	} else {
+		size_t len = strlen(item);
+
+		if (item[0] != '/' || strstr(item, "/../") ||
+		    (len >= 3 && !strcmp(item + len - 3, "/..")))
+			return -EINVAL;
+		if (c->store) {
+			/* cgroup v2: a cgroup's id is the inode number of its directory */
+			snprintf(path, sizeof(path), "%s%s", c->root, item);
+			if (stat(path, &st))
+				return -errno;
+			if (!S_ISDIR(st.st_mode))
+				return -ENOTDIR;
+			reporters.cgroups[c->count] = (uint64_t)st.st_ino;
+		}
+	}
+	c->count++;
+	return 0;
+}
+
+int shim_reporters_check(const char *list, bool cgroups)
+{
+	struct list_ctx c = {.cgroups = cgroups};
+
+	return list_each(list, reporter_item, &c);
+}
+
+int shim_reporters_set(const char *uids, const char *cgroups, const char *cgroup_root)
+{
+	struct list_ctx u = {.store = true}, g = {.cgroups = true, .store = true};
+	int err;
+
+	g.root = cgroup_root ? cgroup_root : "/sys/fs/cgroup";
+	reporters.nuids = reporters.ncgroups = 0;
+	err = list_each(uids, reporter_item, &u);
+	if (!err)
+		err = list_each(cgroups, reporter_item, &g);
+	if (err)
+		return err;
+	reporters.nuids = u.count;
+	reporters.ncgroups = g.count;
+	return 0;
+}
+
+bool shim_reporter_ok(uint32_t uid, uint64_t cgroup_id)
+{
+	bool ok = !reporters.nuids;
+
+	for (size_t i = 0; i < reporters.nuids && !ok; i++)
+		ok = reporters.uids[i] == uid;
+	if (ok && reporters.ncgroups) {
+		ok = false;
+		for (size_t i = 0; i < reporters.ncgroups && !ok; i++)
+			ok = reporters.cgroups[i] == cgroup_id;
+	}
+	if (!ok)
+		__atomic_add_fetch(&reporters.rejected, 1, __ATOMIC_RELAXED);
+	return ok;
+}
+
+uint64_t shim_reporters_rejected(void)
+{
+	return __atomic_load_n(&reporters.rejected, __ATOMIC_RELAXED);
 }
 
 /* Copies a fixed-size field that may lack its NUL, as valid UTF-8. */

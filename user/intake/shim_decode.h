@@ -16,8 +16,14 @@
  * pid_tgid and ts over op->pid/tid: the shim reports ids of its own pid
  * namespace, the kernel those of the root namespace.
  *
- * Thread-safety: shim_decode may be called from any thread;
- * shim_decode_set_query_text is meant for start-up.
+ * Who may report: records of the ioctl channel carry the sender's uid and
+ * cgroup id (struct rt_shim_event). shim_reporters_set() restricts them
+ * (shim.uids, shim.cgroups; default: any process the kernel side selected
+ * may report); shim_reporter_ok() says whether a sender passes, and counts
+ * those that do not in shim_reporters_rejected().
+ *
+ * Thread-safety: shim_decode and shim_reporter_ok may be called from any
+ * thread; the setters are meant for start-up.
  */
 #ifndef REDTAP_SHIM_DECODE_H
 #define REDTAP_SHIM_DECODE_H
@@ -64,5 +70,23 @@ void shim_decode_set_query_text(bool on);
 
 /* The error.type for a shim error code ("" for none, "_OTHER" if unknown). */
 const char *shim_error_type_name(unsigned err);
+
+#define SHIM_REPORTERS_MAX 64 /* uids, and cgroups, in each list */
+
+/* Checks the syntax of shim.uids ("0,1000": numbers) or shim.cgroups
+ * ("/system.slice/app.service,...": absolute paths under the cgroup v2
+ * root); "" and "any" mean no restriction. 0 or -EINVAL. */
+int shim_reporters_check(const char *list, bool cgroups);
+
+/* Sets both restrictions ("" or NULL: none). Cgroup paths are resolved to
+ * their ids now, under cgroup_root (NULL: /sys/fs/cgroup). 0, -EINVAL,
+ * or -errno of a cgroup that does not exist. */
+int shim_reporters_set(const char *uids, const char *cgroups, const char *cgroup_root);
+
+/* True when a record from uid in cgroup_id may be used; false counts it. */
+bool shim_reporter_ok(uint32_t uid, uint64_t cgroup_id);
+
+/* Records refused by shim_reporter_ok() so far. */
+uint64_t shim_reporters_rejected(void);
 
 #endif /* REDTAP_SHIM_DECODE_H */
