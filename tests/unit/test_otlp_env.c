@@ -309,6 +309,8 @@ static void test_percent_decode(void **state)
 	assert_int_equal(otlp_percent_decode(out, sizeof(out), "a+b%2b%C3%A9", 12), 6);
 	assert_string_equal(out, "a+b+\xc3\xa9");
 	assert_int_equal(otlp_percent_decode(out, sizeof(out), "x%00", 4), -EINVAL);
+	/* a raw NUL inside the given length is refused too (found by fuzz_otlp_env) */
+	assert_int_equal(otlp_percent_decode(out, sizeof(out), "a\0b", 3), -EINVAL);
 	assert_int_equal(otlp_percent_decode(out, 4, "abcd", 4), -ENAMETOOLONG);
 	assert_int_equal(otlp_percent_decode(out, 5, "abcd", 4), 4);
 }

@@ -91,9 +91,9 @@ int otlp_percent_decode(char *out, size_t outlen, const char *in, size_t inlen)
 		if (c == '%' && i + 2 < inlen && hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
 			c = hexval(in[i + 1]) * 16 + hexval(in[i + 2]);
 			i += 2;
-			if (!c)
-				return -EINVAL;
 		}
+		if (!c) /* a NUL byte, sent raw or encoded, would cut the value short */
+			return -EINVAL;
 		if (o + 1 >= outlen)
 			return -ENAMETOOLONG;
 		out[o++] = (char)c;
