@@ -502,30 +502,16 @@ static int stop_after_first(void *ctx, const struct metric_family *f)
 	return ++*n == 1 ? -42 : 0;
 }
 
-struct prerender_ctx {
-	struct metric_series *s;
-	int calls;
-};
-
-static void prerender(void *ctx)
-{
-	struct prerender_ctx *p = ctx;
-
-	/* runs without the registry lock: updating metrics here must not deadlock */
-	metric_gauge_set(p->s, ++p->calls);
-}
-
 static void count_points(void *ctx, const struct metric_point *p)
 {
 	(void)p;
 	++*(int *)ctx;
 }
 
-static void test_walk_and_prerender(void **state)
+static void test_walk(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *g, *empty;
-	struct prerender_ctx pc = {0};
 	struct seen seen;
 	int n = 0;
 	char *out;
@@ -536,8 +522,7 @@ static void test_walk_and_prerender(void **state)
 	empty = metric_family_new(r, METRIC_GAUGE, "empty", "h", NULL, NULL, 0, NULL, 0, 0);
 	assert_non_null(g);
 	assert_non_null(empty);
-	pc.s = metric_series_get(g, NULL);
-	metric_registry_set_prerender(r, prerender, &pc);
+	metric_gauge_set(metric_series_get(g, NULL), 1);
 
 	walk_into(r, &seen);
 	assert_int_equal(seen.families, 2); /* families without series are walked too */
@@ -545,18 +530,13 @@ static void test_walk_and_prerender(void **state)
 	assert_string_equal(seen.text, "self_renders{} 1\n");
 	metric_registry_visit(r, count_points, &n);
 	assert_int_equal(n, 1);
-	assert_int_equal(pc.calls, 2);
 	assert_int_equal(prom_render(r, PROM_FMT_TEXT, &out, NULL), 0);
-	assert_non_null(strstr(out, "self_renders 3\n"));
+	assert_non_null(strstr(out, "self_renders 1\n"));
 	free(out);
 
 	n = 0;
 	assert_int_equal(metric_registry_walk(r, stop_after_first, NULL, &n), -42);
 	assert_int_equal(n, 1);
-
-	metric_registry_set_prerender(r, NULL, NULL);
-	walk_into(r, &seen);
-	assert_string_equal(seen.text, "self_renders{} 4\n");
 	metric_registry_free(r);
 }
 
@@ -1023,7 +1003,7 @@ int main(void)
 	    cmocka_unit_test(test_updates),
 	    cmocka_unit_test(test_histogram_buckets),
 	    cmocka_unit_test(test_exemplars),
-	    cmocka_unit_test(test_walk_and_prerender),
+	    cmocka_unit_test(test_walk),
 	    cmocka_unit_test(test_snapshot),
 	    cmocka_unit_test(test_threads_observe_while_rendering),
 	    cmocka_unit_test(test_observe_speed),

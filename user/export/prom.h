@@ -9,7 +9,7 @@
  * number formatters are exposed for other writers (tests, JSON).
  *
  * Thread-safety: prom_render() holds the registry lock only while it takes a
- * snapshot (after the registry's prerender hook), and formats without it;
+ * snapshot, and formats without it;
  * the rest is pure. Numbers are formatted with printf/strtod, so LC_NUMERIC
  * must stay "C" (the default) in the daemon.
  */

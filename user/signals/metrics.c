@@ -77,8 +77,6 @@ struct metric_registry {
 	pthread_mutex_t lock;
 	struct metric_family *first;
 	struct metric_family *last;
-	void (*prerender)(void *ctx);
-	void *prerender_ctx;
 	uint64_t now_ns;		 /* clock of the last metric_registry_expire() */
 	uint64_t ttl_ns;		 /* 0: series never expire */
 	unsigned int nsnapshots;	 /* alive snapshots borrowing label strings */
@@ -883,14 +881,6 @@ size_t metric_registry_series_count(const struct metric_registry *r)
 	return n;
 }
 
-void metric_registry_set_prerender(struct metric_registry *r, void (*fn)(void *ctx), void *ctx)
-{
-	pthread_mutex_lock(&r->lock);
-	r->prerender = fn;
-	r->prerender_ctx = ctx;
-	pthread_mutex_unlock(&r->lock);
-}
-
 const char *metric_family_name(const struct metric_family *f)
 {
 	return f->name;
@@ -964,20 +954,6 @@ static void point_fill(struct metric_point *p, const struct metric_family *f,
 	}
 }
 
-/* Runs the prerender hook without holding the lock. */
-static void run_prerender(struct metric_registry *r)
-{
-	void (*hook)(void *ctx);
-	void *hook_ctx;
-
-	pthread_mutex_lock(&r->lock);
-	hook = r->prerender;
-	hook_ctx = r->prerender_ctx;
-	pthread_mutex_unlock(&r->lock);
-	if (hook)
-		hook(hook_ctx);
-}
-
 int metric_registry_walk(struct metric_registry *r,
 			 int (*family_fn)(void *ctx, const struct metric_family *f),
 			 int (*series_fn)(void *ctx, const struct metric_point *p), void *ctx)
@@ -985,7 +961,6 @@ int metric_registry_walk(struct metric_registry *r,
 	struct metric_point p;
 	int err = 0;
 
-	run_prerender(r);
 	pthread_mutex_lock(&r->lock);
 	for (const struct metric_family *f = r->first; f && !err; f = f->next) {
 		if (family_fn)
@@ -1066,7 +1041,6 @@ struct metric_snapshot *metric_registry_snapshot(struct metric_registry *r)
 
 	if (!snap)
 		return NULL;
-	run_prerender(r);
 	pthread_mutex_lock(&r->lock);
 	snap->reg = r;
 	r->nsnapshots++;

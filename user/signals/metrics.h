@@ -39,8 +39,9 @@
  *
  * Thread-safety: one mutex per registry; every function may be called from
  * any thread. Walk and visit callbacks run under that mutex, so they must not
- * call back into the registry (snapshot walks hold no lock). The prerender
- * hook runs before the mutex is taken, so it may update metrics.
+ * call back into the registry (snapshot walks hold no lock). Readers never
+ * write: values are kept current by their one writer (the self-metrics by
+ * the event loop's sweep), not refreshed at read time.
  */
 #ifndef REDTAP_METRICS_H
 #define REDTAP_METRICS_H
@@ -148,13 +149,6 @@ size_t metric_registry_expire(struct metric_registry *r, uint64_t now_ns);
 /* Series this family gave up so another service got its fair share. */
 uint64_t metric_family_evicted_total(const struct metric_family *f);
 
-/*
- * fn(ctx) is called at the start of every walk, visit, snapshot and render, before the
- * registry mutex is taken, so the owner can refresh gauges (self-metrics).
- * fn = NULL removes the hook.
- */
-void metric_registry_set_prerender(struct metric_registry *r, void (*fn)(void *ctx), void *ctx);
-
 /* Immutable properties of a family; safe without the lock. */
 const char *metric_family_name(const struct metric_family *f);
 enum metric_type metric_family_type(const struct metric_family *f);
@@ -204,7 +198,7 @@ struct metric_point {
 };
 
 /*
- * Runs the prerender hook, takes the lock, then for each family in creation
+ * Takes the lock, then for each family in creation
  * order calls family_fn (also for families without series), then series_fn for
  * each of its series in creation order, the overflow series last. Either
  * callback may be NULL. A callback returning non-zero stops the walk and that
@@ -216,7 +210,7 @@ int metric_registry_walk(struct metric_registry *r,
 
 /*
  * A consistent copy of every series' values, taken under the lock in one
- * short pass (after the prerender hook), so that slow consumers (rendering,
+ * short pass, so that slow consumers (rendering,
  * encoding) run without holding the lock. Label strings, names and bounds are
  * shared with the registry, not copied: a snapshot must be freed before its
  * registry. Returns NULL and errno = ENOMEM.
