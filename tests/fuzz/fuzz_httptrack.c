@@ -1,19 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * fuzz_httptrack.c - fuzz target for the HTTP exchange tracker
- * (user/proto/httptrack.c) fed synthetic rt_data_event records in both
- * directions of one connection, as the kernel side would deliver them.
+ * (user/proto/httptrack.c, http1_protocol, run by a proto_set as the
+ * pipeline does) fed synthetic chunks in both directions of one
+ * connection, as the kernel side would deliver them.
  *
  * Input: records of [u8 flags][u16 cap_len][u16 unseen][u8 ts step][data];
  * flags bit 0 is the direction, bit 1 sweeps after the record, bit 2 closes
  * the connection after it (the next record opens a fresh one), bit 3 takes a
  * different thread id. Each record is an exact-size heap buffer. Checks that
- * every on_start is matched by exactly one on_done, and the strings handed out.
+ * every start is matched by exactly one done, the strings handed out, and
+ * that parse error reasons are in range.
  */
 #include <stdbool.h>
 
 #include "fuzz.h"
 #include "httptrack.h"
+#include "protocol.h"
 #include "route.h"
 
 struct tally {
@@ -48,10 +51,11 @@ static void on_done(void *ctx, const struct http_exchange *x)
 	fuzz_check(t->open >= 0);
 }
 
-static const struct httptrack_callbacks cbs = {
-    .on_start = on_start,
-    .on_done = on_done,
-};
+static void on_parse_error(void *ctx, const struct protocol *p, unsigned reason)
+{
+	(void)ctx;
+	fuzz_check(p == &http1_protocol && reason < HTTP1_E_MAX);
+}
 
 static struct route_table *routes(void)
 {
@@ -69,13 +73,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = {data, size};
 	struct tally tally = {0};
-	struct httptrack *h;
+	struct proto_sink sink = {
+	    .http_start = on_start,
+	    .http_done = on_done,
+	    .parse_error = on_parse_error,
+	    .ctx = &tally,
+	};
+	struct proto_env env = {.sink = &sink, .routes = routes()};
+	struct proto_set set = {0};
 	struct conn c;
 	uint64_t ts = 1000000000ull;
 	uint32_t gen = 1;
 
-	h = httptrack_new(routes(), &cbs, &tally);
-	if (!h)
+	if (proto_set_add(&set, &http1_protocol, &env))
 		abort();
 	memset(&c, 0, sizeof(c));
 	c.tgid = 4242;
@@ -86,32 +96,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t cap = fuzz_take_u(&in, 2);
 		uint64_t unseen = fuzz_take_u(&in, 2);
 		const uint8_t *p;
-		struct rt_data_event *ev;
+		uint8_t *copy;
+		struct proto_chunk ch;
 
 		ts += fuzz_take_u(&in, 1) * 1000000ull;
 		p = fuzz_take(&in, &cap);
-		ev = malloc(sizeof(*ev) + cap);
-		if (!ev)
+		copy = malloc(cap ? cap : 1);
+		if (!copy)
 			abort();
-		memset(ev, 0, sizeof(*ev));
-		ev->hdr.ts = ts;
-		ev->hdr.pid_tgid = (uint64_t)c.tgid << 32 | (flags & 8 ? 4243u : 4242u);
-		ev->hdr.len = (uint32_t)(sizeof(*ev) + cap);
-		ev->hdr.type = RT_EV_DATA;
-		ev->hdr.version = RT_EVENT_VERSION;
-		ev->conn.tgid = c.tgid;
-		ev->conn.fd = c.fd;
-		ev->conn.gen = gen;
-		ev->len = cap + unseen;
-		ev->cap_len = (uint32_t)cap;
-		ev->dir = flags & 1 ? RT_DIR_EGRESS : RT_DIR_INGRESS;
-		memcpy(ev->data, p, cap);
-		httptrack_data(h, &c, ev);
-		free(ev);
+		memcpy(copy, p, cap);
+		ch = (struct proto_chunk){
+		    .data = copy,
+		    .cap_len = cap,
+		    .len = cap + unseen,
+		    .ts = ts,
+		    .tid = flags & 8 ? 4243u : 4242u,
+		    .dir = flags & 1 ? RT_DIR_EGRESS : RT_DIR_INGRESS,
+		};
+		proto_set_feed(&set, &c, &ch);
+		free(copy);
 		if (flags & 2)
-			httptrack_sweep(h, &c, ts + 60000000000ull);
+			proto_set_sweep(&set, &c, ts + 60000000000ull);
 		if (flags & 4) {
-			httptrack_close(h, &c, ts);
+			proto_set_close(&set, &c, ts);
 			fuzz_check(tally.open == 0);
 			fuzz_check(c.proto_state == NULL);
 			memset(&c, 0, sizeof(c));
@@ -120,9 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			c.gen = ++gen;
 		}
 	}
-	httptrack_close(h, &c, ts + 1);
+	proto_set_close(&set, &c, ts + 1);
 	fuzz_check(tally.open == 0);
 	fuzz_check(c.proto_state == NULL);
-	httptrack_free(h);
+	proto_set_release(&set);
 	return 0;
 }
