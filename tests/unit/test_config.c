@@ -1245,9 +1245,9 @@ static void test_otlp_errors(void **ts)
 	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
 	assert_parse_error(
 	    s,
-	    "OTEL_EXPORTER_OTLP_PROTOCOL (otlp.protocol): \"grpc\" is not "
-	    "supported: redtap sends OTLP over HTTP with protobuf encoding only (set "
-	    "it to http/protobuf, or unset it)",
+	    "OTEL_EXPORTER_OTLP_PROTOCOL=\"grpc\" is not supported: redtap sends OTLP over "
+	    "HTTP with protobuf encoding only (set it, or the key otlp.protocol, to "
+	    "http/protobuf, or unset it)",
 	    "-v");
 	unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
 	setenv("REDTAP_TRACES_SLOW_MS", "fast", 1);

@@ -246,10 +246,10 @@ enum otlp_exporter_choice otlp_exporter_parse(const char *v, const char *what)
 
 /* The names of each signal's settings, for messages and the default path. */
 static const struct {
-	const char *path, *protocol_var;
+	const char *path, *protocol_var, *protocol_key;
 } signal_names[2] = {
-    [OTLP_TRACES] = {"v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL (otlp.traces.protocol)"},
-    [OTLP_METRICS] = {"v1/metrics", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL (otlp.metrics.protocol)"},
+    [OTLP_TRACES] = {"v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "otlp.traces.protocol"},
+    [OTLP_METRICS] = {"v1/metrics", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "otlp.metrics.protocol"},
 };
 
 static int signal_resolve(struct otlp_config *c, const struct otlp_endpoints *e,
@@ -258,6 +258,7 @@ static int signal_resolve(struct otlp_config *c, const struct otlp_endpoints *e,
 	char *url = sig == OTLP_TRACES ? c->traces_url : c->metrics_url;
 	size_t urlsz = sizeof(c->traces_url);
 	const char *proto = e->signal[sig].protocol, *proto_var = signal_names[sig].protocol_var;
+	const char *proto_key = signal_names[sig].protocol_key;
 
 	url[0] = '\0';
 	if (e->signal[sig].exporter == OTLP_EXPORTER_OFF)
@@ -277,14 +278,15 @@ static int signal_resolve(struct otlp_config *c, const struct otlp_endpoints *e,
 	}
 	if (!proto[0]) {
 		proto = e->protocol;
-		proto_var = "OTEL_EXPORTER_OTLP_PROTOCOL (otlp.protocol)";
+		proto_var = "OTEL_EXPORTER_OTLP_PROTOCOL";
+		proto_key = "otlp.protocol";
 	}
 	if (proto[0] && strcasecmp(proto, "http/protobuf")) {
 		url[0] = '\0';
 		snprintf(err, errlen,
-			 "%s: \"%s\" is not supported: redtap sends OTLP over HTTP with protobuf "
-			 "encoding only (set it to http/protobuf, or unset it)",
-			 proto_var, proto);
+			 "%s=\"%s\" is not supported: redtap sends OTLP over HTTP with protobuf "
+			 "encoding only (set it, or the key %s, to http/protobuf, or unset it)",
+			 proto_var, proto, proto_key);
 		return -EINVAL;
 	}
 	return 0;
