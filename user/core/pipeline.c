@@ -10,6 +10,7 @@
 
 #include "conntab.h"
 #include "dbmetrics.h"
+#include "dbwire.h"
 #include "httpmetrics.h"
 #include "httptrack.h"
 #include "log.h"
@@ -32,6 +33,8 @@ struct pipeline {
 	struct httpmetrics *hm;
 	struct dbmetrics *db;
 	struct shimack *acks;
+	/* processes whose database operations the shim reports */
+	struct dbwire_cover *covered;
 	bool stopping; /* tearing down: open exchanges are not reported */
 	struct pipeline_stats st;
 	uint64_t sweep_now; /* the sweep's clock, read once per sweep */
@@ -71,6 +74,14 @@ static void parse_error(void *ctx, const struct protocol *proto, unsigned reason
 	for (size_t i = 0; i < p->protos.n; i++)
 		if (p->protos.p[i] == proto && reason < PIPELINE_REASONS_MAX)
 			p->parse_errors[i][reason]++;
+}
+
+/* The shim's records win for the processes it reports from. */
+static bool db_covered(void *ctx, uint32_t tgid)
+{
+	struct pipeline *p = ctx;
+
+	return dbwire_cover_has(p->covered, tgid);
 }
 
 static void conn_closed(void *ctx, struct conn *c, uint64_t ts)
@@ -126,7 +137,8 @@ static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
 		uint64_t lost = 0;
 
 		procs_hint(p->procs, op.pid, op.service_name, op.comm);
-		shimack_hello(p->acks, &in, &lost, now);
+		if (!shimack_hello(p->acks, &in, &lost, now))
+			dbwire_cover_set(p->covered, op.pid, true);
 		p->st.shim_reported_drops += lost;
 		return;
 	}
@@ -234,6 +246,7 @@ int pipeline_record(void *ctx, const void *data, size_t len)
 	case RT_EV_PROC_EXEC:
 		/* in record order: no ack write reaches the new program */
 		shimack_forget(p->acks, (uint32_t)(h->pid_tgid >> 32));
+		dbwire_cover_set(p->covered, (uint32_t)(h->pid_tgid >> 32), false);
 		/* fall through */
 	case RT_EV_PROC_FORK:
 	case RT_EV_LISTEN:
@@ -241,6 +254,7 @@ int pipeline_record(void *ctx, const void *data, size_t len)
 		break;
 	case RT_EV_PROC_EXIT:
 		shimack_forget(p->acks, (uint32_t)(h->pid_tgid >> 32));
+		dbwire_cover_set(p->covered, (uint32_t)(h->pid_tgid >> 32), false);
 		on_proc_exit(p, data, len);
 		break;
 	case RT_EV_SHIM: {
@@ -337,17 +351,21 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 		httpmetrics_set_routes(p->hm, o->routes);
 	p->db = dbmetrics_new(o->reg, o->max_series);
 	p->acks = shimack_new();
+	p->covered = dbwire_cover_new();
 	p->conns = conntab_new(o->max_conns, conn_closed, p);
 	p->sink = (struct proto_sink){
 	    .http_start = http_started,
 	    .http_done = http_done,
 	    .db_op = db_op,
 	    .parse_error = parse_error,
+	    .db_covered = db_covered,
 	    .ctx = p,
 	};
 	p->env = (struct proto_env){.sink = &p->sink, .routes = o->routes};
-	if (!p->hm || !p->db || !p->acks || !p->conns ||
-	    proto_set_add(&p->protos, &http1_protocol, &p->env)) {
+	if (!p->hm || !p->db || !p->acks || !p->covered || !p->conns ||
+	    proto_set_add(&p->protos, &http1_protocol, &p->env) ||
+	    proto_set_add(&p->protos, &pgwire_protocol, &p->env) ||
+	    proto_set_add(&p->protos, &resp_protocol, &p->env)) {
 		pipeline_free(p);
 		errno = ENOMEM;
 		return NULL;
@@ -367,6 +385,7 @@ void pipeline_free(struct pipeline *p)
 	conntab_free(p->conns); /* reports through the protocols: free it first */
 	proto_set_release(&p->protos);
 	shimack_free(p->acks);
+	dbwire_cover_free(p->covered);
 	dbmetrics_free(p->db);
 	httpmetrics_free(p->hm);
 	free(p);

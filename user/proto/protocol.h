@@ -109,6 +109,10 @@ struct proto_sink {
 	void (*db_op)(void *ctx, const struct db_op *op);
 	/* reason: a value of the protocol's error enum, < p->nerrors */
 	void (*parse_error)(void *ctx, const struct protocol *p, unsigned reason);
+	/* True when the LD_PRELOAD shim reports process tgid's database
+	 * operations: the wire protocols (dbwire.h) then stand down on its
+	 * connections, so nothing is counted twice. */
+	bool (*db_covered)(void *ctx, uint32_t tgid);
 	void *ctx;
 };
 
