@@ -28,16 +28,6 @@ static void emit(void *ctx, const struct span *s)
 	g->n++;
 }
 
-/* The span's tracestate (span.h keeps strings in text[] since the span refactor). */
-static const char *tracestate_of(const struct span *s)
-{
-#ifdef SPAN_TEXT_MAX
-	return span_get(s, SPAN_TRACESTATE);
-#else
-	return s->tracestate;
-#endif
-}
-
 static bool zero(const uint8_t *p, size_t n)
 {
 	while (n--)
@@ -103,13 +93,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tracer_sweep(t, UINT64_MAX / 2);
 	if (!got.n)
 		return 0; /* the parent said "not sampled" */
-	fuzz_check(strlen(tracestate_of(&got.s)) < HTTP1_TRACESTATE_MAX);
+	fuzz_check(strlen(span_get(&got.s, SPAN_TRACESTATE)) < HTTP1_TRACESTATE_MAX);
 	if (ok) {
 		fuzz_check(memcmp(got.s.trace_id, tid, 16) == 0);
 		fuzz_check(memcmp(got.s.parent_span_id, sid, 8) == 0);
 	} else {
 		fuzz_check(zero(got.s.parent_span_id, 8));
-		fuzz_check(tracestate_of(&got.s)[0] == '\0');
+		fuzz_check(span_get(&got.s, SPAN_TRACESTATE)[0] == '\0');
 	}
 	return 0;
 }
