@@ -398,6 +398,22 @@ static void test_huge_body_cut(void **state)
 	assert_int_equal(server_start(NULL), 0);
 }
 
+/* Credentials in an endpoint URL never reach the log. */
+static void test_url_redact(void **state)
+{
+	char out[128];
+
+	(void)state;
+	otlp_url_redact(out, sizeof(out), "https://user:s3cret@otel.example:4318/v1/traces");
+	assert_string_equal(out, "https://***@otel.example:4318/v1/traces");
+	otlp_url_redact(out, sizeof(out), "http://a@b@host/p?q=x@y");
+	assert_string_equal(out, "http://***@host/p?q=x@y");
+	otlp_url_redact(out, sizeof(out), "http://host:4318/v1/metrics?k=a@b");
+	assert_string_equal(out, "http://host:4318/v1/metrics?k=a@b");
+	otlp_url_redact(out, 12, "https://user:s3cret@h/");
+	assert_string_equal(out, "https://***");
+}
+
 static void test_not_retried(void **state)
 {
 	char u[128];
@@ -730,6 +746,7 @@ int main(void)
 					    server_stop),
 	    cmocka_unit_test_setup_teardown(test_retry_after_zero_floor, server_start, server_stop),
 	    cmocka_unit_test_setup_teardown(test_huge_body_cut, server_start, server_stop),
+	    cmocka_unit_test(test_url_redact),
 	    cmocka_unit_test_setup_teardown(test_not_retried, server_start, server_stop),
 	    cmocka_unit_test(test_refused_until_deadline),
 	    cmocka_unit_test_setup_teardown(test_retry_after_past_deadline, server_start,

@@ -361,6 +361,7 @@ struct otlp_exporter *otlp_exporter_new(const struct otlp_config *c, struct metr
 {
 	struct otlp_exporter *e = calloc(1, sizeof(*e));
 	bool traces = c->traces_url[0], metrics = c->metrics_url[0] && reg;
+	char shown[sizeof(c->traces_url)];
 	int rc = -ENOMEM;
 
 	if (!e)
@@ -407,11 +408,15 @@ struct otlp_exporter *otlp_exporter_new(const struct otlp_config *c, struct metr
 			goto out_stop;
 		e->metrics_running = true;
 	}
-	if (traces)
-		rt_info("otlp: exporting traces to %s", e->cfg.traces_url);
-	if (metrics)
-		rt_info("otlp: exporting metrics to %s every %u ms", e->cfg.metrics_url,
+	if (traces) {
+		otlp_url_redact(shown, sizeof(shown), e->cfg.traces_url);
+		rt_info("otlp: exporting traces to %s", shown);
+	}
+	if (metrics) {
+		otlp_url_redact(shown, sizeof(shown), e->cfg.metrics_url);
+		rt_info("otlp: exporting metrics to %s every %u ms", shown,
 			e->cfg.metric_interval_ms);
+	}
 	return e;
 out_stop:
 	stop_threads(e, 0);

@@ -48,6 +48,24 @@ uint64_t otlp_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+void otlp_url_redact(char *out, size_t outlen, const char *url)
+{
+	const char *auth = strstr(url, "://"), *end, *at;
+
+	if (!auth) {
+		snprintf(out, outlen, "%s", url);
+		return;
+	}
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	at = memrchr(auth, '@', (size_t)(end - auth));
+	if (!at) {
+		snprintf(out, outlen, "%s", url);
+		return;
+	}
+	snprintf(out, outlen, "%.*s***%s", (int)(auth - url), url, at);
+}
+
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc;
 

@@ -57,6 +57,12 @@ int otlp_http_post(struct otlp_http *h, const uint8_t *body, size_t len, unsigne
 /* gzip (RFC 1952) of in into a malloc()ed *out. Returns 0 or -ENOMEM. */
 int otlp_gzip(const uint8_t *in, size_t len, uint8_t **out, size_t *outlen);
 
+/*
+ * url for a log line: credentials in it ("https://user:secret@host/") become
+ * "***@". Always NUL-terminates out (outlen > 0); truncates when too small.
+ */
+void otlp_url_redact(char *out, size_t outlen, const char *url);
+
 /* CLOCK_MONOTONIC in nanoseconds (the clock of every otlp deadline). */
 uint64_t otlp_mono_ns(void);
 
