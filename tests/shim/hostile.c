@@ -13,9 +13,10 @@
  *                                   sends a hello that claims an ack at ADDR
  *                                   holding NONCE (hex), for this process,
  *                                   then execs PROG
- *   hostile flood SECONDS SERVICE   sends a hello naming SERVICE, then fake
- *                                   Redis operations as fast as it can for
- *                                   SECONDS; prints how many
+ *   hostile flood SECONDS SERVICE   sends fake Redis operations as fast as
+ *                                   it can for SECONDS, and every 100 ms a
+ *                                   hello naming SERVICE; prints how many
+ *                                   operations
  */
 #include <errno.h>
 #include <stdint.h>
@@ -105,10 +106,9 @@ static int cmd_target(int seconds)
 
 static int cmd_flood(int seconds, const char *service)
 {
-	uint64_t end = mono_ns() + (uint64_t)seconds * 1000000000ull, n = 0;
+	uint64_t end = mono_ns() + (uint64_t)seconds * 1000000000ull, n = 0, next_hello = 0;
 	struct wire w;
 
-	send_hello((uint64_t)(uintptr_t)&victim, VICTIM_NONCE, service);
 	memset(&w, 0, sizeof(w));
 	hdr_fill(&w.u.hdr, RT_SHIM_REC_OP, sizeof(w.u.op));
 	w.u.op.system = RT_SHIM_SYS_REDIS;
@@ -117,6 +117,11 @@ static int cmd_flood(int seconds, const char *service)
 	snprintf((char *)w.u.op.operation, sizeof(w.u.op.operation), "FORGED");
 	snprintf((char *)w.u.op.server_address, sizeof(w.u.op.server_address), "10.9.8.7");
 	while (mono_ns() < end) {
+		if (mono_ns() >= next_hello) {
+			/* again and again: the first ones may come before selection */
+			send_hello((uint64_t)(uintptr_t)&victim, VICTIM_NONCE, service);
+			next_hello = mono_ns() + 100000000ull;
+		}
 		for (int i = 0; i < 256; i++) {
 			w.u.op.start_ns = mono_ns();
 			w.u.op.end_ns = w.u.op.start_ns + 1000;
