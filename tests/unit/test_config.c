@@ -1260,6 +1260,24 @@ static void test_otlp_errors(void **ts)
 	assert_int_equal(parse(s, "-v"), -EINVAL);
 }
 
+/* `redtap run` ignores the agent-only variables: they may belong to the
+ * wrapped program (an OTLP/gRPC exporter, a vendor sampler). */
+static void test_run_ignores_agent_only_env(void **ts)
+{
+	struct state *s = *ts;
+
+	setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317", 1);
+	setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc", 1);
+	setenv("OTEL_TRACES_SAMPLER", "xray", 1);
+	assert_int_equal(parse(s, "run", "--", "/bin/true"), 0);
+	assert_int_equal(s->cmd, CMD_RUN);
+	assert_string_equal(s->c.otlp.traces_url, "");
+	config_release(&s->c);
+	config_init(&s->c);
+	assert_int_equal(parse(s, "-v"), -EINVAL);
+	assert_non_null(strstr(s->err, "OTEL_TRACES_SAMPLER: unknown sampler 'xray'"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1290,6 +1308,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_help_renders_the_table, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_otlp_from_file_and_env, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_otlp_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_run_ignores_agent_only_env, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_release_twice, setup, teardown),
 	};
 

@@ -1298,7 +1298,13 @@ static int take_rest(struct redtap_config *c, char **rest, int nrest, enum redta
 	return -EINVAL;
 }
 
-int config_load_env(struct redtap_config *c, char *errbuf, size_t errlen)
+/*
+ * The environment layer. skip_agent_only: skip the rows without an option (OTLP,
+ * traces, shim ring), which only the agent uses: `redtap run` must not
+ * refuse to start a program whose own OTEL_* variables redtap does not
+ * support (an OTLP/gRPC exporter, a vendor sampler).
+ */
+static int apply_env(struct redtap_config *c, bool skip_agent_only, char *errbuf, size_t errlen)
 {
 	unsigned int replaced = 0;
 
@@ -1312,13 +1318,18 @@ int config_load_env(struct redtap_config *c, char *errbuf, size_t errlen)
 		const char *v = st->env && st->set ? getenv(st->env) : NULL;
 		int err;
 
-		if (!v || !*v) /* empty means unset, as in OpenTelemetry */
+		if (!v || !*v || (skip_agent_only && st->group)) /* empty means unset, as in OTel */
 			continue;
 		err = config_apply(c, st, v, &s);
 		if (err)
 			return err;
 	}
 	return 0;
+}
+
+int config_load_env(struct redtap_config *c, char *errbuf, size_t errlen)
+{
+	return apply_env(c, false, errbuf, errlen);
 }
 
 static int apply_cli(struct redtap_config *c, const struct cli_item *items, size_t n, char *errbuf,
@@ -1386,10 +1397,10 @@ int config_parse(struct redtap_config *c, int argc, char **argv, enum redtap_com
 	}
 	err = path ? config_load_file(c, path, errbuf, errlen) : 0;
 	if (!err)
-		err = config_load_env(c, errbuf, errlen);
+		err = apply_env(c, *cmd == CMD_RUN, errbuf, errlen);
 	if (!err)
 		err = apply_cli(c, items, nitems, errbuf, errlen);
-	if (!err)
+	if (!err && *cmd != CMD_RUN)
 		err = config_resolve(c, errbuf, errlen);
 out_free:
 	free(items);
