@@ -101,7 +101,9 @@ static void print_environment(FILE *out)
 
 	fputs("ENVIRONMENT\n"
 	      "    Environment variables override the config file; options override\n"
-	      "    both. An empty variable counts as unset.\n",
+	      "    both. An empty variable counts as unset. The settings without an\n"
+	      "    option (below the list of option variables) are read by the agent\n"
+	      "    only, not by 'redtap run'.\n",
 	      out);
 	for (size_t i = 0; i < nsettings; i++) {
 		const struct setting *st = &settings[i];
