@@ -24,6 +24,7 @@
 #include "protocol.h"
 #include "metrics.h"
 #include "prom.h"
+#include "semconv.h"
 
 #define SERVER "http_server_request_duration_seconds"
 #define CLIENT "http_client_request_duration_seconds"
@@ -598,6 +599,36 @@ static void test_error_type_rules_end_to_end(void **state)
 	proto_set_release(&e.set);
 }
 
+/* The exported span's ids go into the registry as they are (binary) and come
+ * out as hex only in the OpenMetrics exemplar; the families carry their
+ * semconv entries. */
+static void test_exemplar_ids_and_semconv(void **state)
+{
+	static const uint8_t tid[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
+					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
+	static const uint8_t sid[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
+	struct fx *f = *state;
+	struct http_exchange x = server_x(HTTP1_M_GET, 200, "/a", 30 * MS);
+	const struct metric_family *fam[3];
+	const char *text;
+
+	assert_int_equal(httpmetrics_families(f->m, fam, 3), 3);
+	assert_ptr_equal(metric_family_semconv(fam[0]), &semconv_http_server_request_duration);
+	assert_ptr_equal(metric_family_semconv(fam[1]), &semconv_http_client_request_duration);
+	assert_ptr_equal(metric_family_semconv(fam[2]), &semconv_http_server_active_requests);
+	memcpy(x.trace.trace_id, tid, sizeof(tid));
+	memcpy(x.trace.span_id, sid, sizeof(sid));
+	x.trace.valid = true;
+	httpmetrics_done(f->m, &x, "shop", false); /* not exported: no exemplar */
+	text = render_fmt(f, PROM_FMT_OPENMETRICS);
+	assert_null(strstr(text, "trace_id"));
+	httpmetrics_done(f->m, &x, "shop", true);
+	text = render_fmt(f, PROM_FMT_OPENMETRICS);
+	assert_non_null(strstr(text,
+			       "le=\"0.05\"} 2 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\","
+			       "span_id=\"00f067aa0ba902b7\"} 0.03 "));
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -613,6 +644,7 @@ int main(void)
 	    T(test_series_cap),
 	    T(test_openmetrics_render),
 	    T(test_error_type_rules_end_to_end),
+	    T(test_exemplar_ids_and_semconv),
 	};
 #undef T
 
