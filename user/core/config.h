@@ -1,18 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * config.h - the agent's settings: command line, YAML file, environment,
- * --help and --version.
+ * --help and --version. Every setting, the OpenTelemetry variables
+ * included, is one row of the settings table (config.c); the agent is
+ * configured from struct redtap_config, not from getenv().
  *
  * API: config_init() fills a struct redtap_config with the defaults.
  * config_parse() then layers, lowest first, the YAML file (-c FILE, else
- * $REDTAP_CONFIG), the environment and the command line on top of it, and
- * says which command to run. config_release() frees what the parse
- * allocated. config_print_help() and config_print_version() print the texts
- * of `redtap help` and `redtap version`.
+ * $REDTAP_CONFIG), the environment and the command line on top of it,
+ * resolves what depends on several settings (the OTLP URLs), and says
+ * which command to run. config_load_file(), config_load_env() and
+ * config_resolve() are its steps, for callers that need one layer.
+ * config_release() frees what the parse allocated. config_print_help(),
+ * config_print_man() and config_print_version() print the texts of
+ * `redtap help`, the generated parts of redtap(8) and `redtap version`.
  *
- * Ownership: the lists (pids, exe_globs, ports, routes, critical_routes) and their strings
- * belong to the struct and are freed by config_release(). run_argv points
- * into the argv given to config_parse() and is not owned.
+ * Ownership: the lists (pids, exe_globs, ports, routes, critical_routes)
+ * and their strings belong to the struct and are freed by
+ * config_release(). run_argv points into the argv given to config_parse()
+ * and is not owned.
  *
  * Invariants after a successful config_parse() or config_load_file(): every
  * value is within the range its comment gives; listen_host is a bare IPv4
