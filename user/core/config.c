@@ -691,15 +691,23 @@ static int set_compression(struct redtap_config *c, const char *v, const struct 
 	return 0;
 }
 
-/* An http:// or https:// URL that fits the field. */
-static int set_url(struct redtap_config *c, const char *v, const struct src *s)
+/* Checks that v is an http:// or https:// URL of at most max characters. */
+static int check_url(const char *v, size_t max, const struct src *s)
 {
-	if (!otlp_url_valid(v) || strlen(v) >= s->st->size)
+	if (!otlp_url_valid(v) || strlen(v) > max)
 		return fail(s,
 			    "\"%s\" is not a valid endpoint: use an http:// or https:// URL of at "
 			    "most %zu characters",
-			    v, s->st->size - 1);
-	return set_text(c, v, s);
+			    v, max);
+	return 0;
+}
+
+/* A URL that fits the field, used as is. */
+static int set_url(struct redtap_config *c, const char *v, const struct src *s)
+{
+	int err = check_url(v, s->st->size - 1, s);
+
+	return err ? err : set_text(c, v, s);
 }
 
 /* A header list, stored decoded; dropped members are warned about. */
@@ -720,13 +728,11 @@ static int set_exporter(struct redtap_config *c, const char *v, const struct src
 /* The base endpoint: /v1/metrics is appended to it, so it must leave room. */
 static int set_otlp_endpoint(struct redtap_config *c, const char *v, const struct src *s)
 {
-	if (!otlp_url_valid(v) || strlen(v) > OTLP_BASE_URL_MAX)
-		return fail(s,
-			    "\"%s\" is not a valid endpoint: use an http:// or https:// URL of at "
-			    "most %zu characters",
-			    v, OTLP_BASE_URL_MAX);
-	strcpy(c->otlp_endpoints.endpoint, v);
-	return 0;
+	int err = check_url(v, OTLP_BASE_URL_MAX, s);
+
+	if (!err)
+		strcpy(c->otlp_endpoints.endpoint, v);
+	return err;
 }
 
 /* The generic compression: the exporter's gzip flag. */
