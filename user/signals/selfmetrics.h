@@ -34,7 +34,7 @@ struct self_snapshot {
 	struct parse_error_count parse_errors[SELF_PARSE_ERRORS_MAX];
 	size_t nparse_errors;
 	uint64_t conn_table_full;
-	uint64_t conn_recreated;   /* kernel entries re-created for a live socket */
+	uint64_t conn_recreated;  /* kernel entries re-created for a live socket */
 	uint64_t procs_untracked; /* processes the process table had no room for */
 	uint64_t shim_dropped;
 	uint64_t instrumented;
