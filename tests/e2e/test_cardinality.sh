@@ -22,8 +22,9 @@ expect_eq "user pattern wins" "$(metric_sum $S service_name=card http_route=/ite
 expect_eq "trailing wildcard pattern" "$(metric_sum $S service_name=card http_route=/static/*)" 1
 check "query strings never reach labels" sh -c "! curl -sf http://127.0.0.1:$AGENT/metrics | grep -q secret"
 
-# 12 distinct routes against a cap of 5 series
-for i in $(seq 1 12); do curl -s -o /dev/null $U/page$i; done
+# 12 distinct routes against a cap of 5 series (POST answers 201 on any path;
+# GET would answer 404, and every 404 shares one series without a route)
+for i in $(seq 1 12); do curl -s -o /dev/null -d x=1 $U/page$i; done
 settle
 expect_eq "series capped at 5" "$(metric_sum redtap_metric_series metric=http_server_request_duration_seconds)" 5
 expect_ge "overflow series holds the excess" "$(metric_sum $S otel_metric_overflow=true)" 9
