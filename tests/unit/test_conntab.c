@@ -388,12 +388,14 @@ static void test_recreated_entry_same_socket(void **state)
 	assert_non_null(c);
 	assert_int_equal(c->sock_ino, 777);
 	c->last_ts = 42;
+	c->opaque_told = 1;
 	again = conntab_open(t, &g2, 777);
 	assert_ptr_equal(again, c);
 	assert_int_equal(log.total, 0);
 	assert_int_equal(conntab_recreated(t), 1);
 	assert_int_equal(c->gen, 9);
 	assert_int_equal(c->first_gen, 5);
+	assert_int_equal(c->opaque_told, 0); /* the kernel's new entry is not opaque yet */
 	assert_ptr_equal(get(t, 10, 3, 5, true), c); /* a late record of gen 5 */
 	assert_ptr_equal(get(t, 10, 3, 9, true), c);
 	assert_int_equal(log.total, 0);
