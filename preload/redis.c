@@ -397,7 +397,7 @@ int redisGetReply(redisContext *c, void **reply)
 	rc = real(c, reply ? reply : &mine);
 	e = errno;
 	redis_reply_done(c, cn, rc, reply ? (rc == RH_OK ? *reply : NULL) : mine);
-	if (mine) {
+	if (redis_reply_is_object(mine)) {
 		free_reply = (free_reply_fn)shim_resolve(&free_cache, SHIM_LIB_HIREDIS,
 							 "freeReplyObject", NULL);
 		if (free_reply)

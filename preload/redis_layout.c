@@ -186,13 +186,18 @@ bool redis_ctx_endpoint(const void *ctx, struct endpoint *ep)
 	return true;
 }
 
+bool redis_reply_is_object(const void *reply)
+{
+	return (uintptr_t)reply >= RH_REPLY_ADDR_MIN;
+}
+
 int redis_reply_type(const void *reply)
 {
 	int type;
 
-	if (!reply)
-		return 0;
-	memcpy(&type, reply, sizeof(type)); /* first member in every version */
+	if (!redis_reply_is_object(reply))
+		return (int)(uintptr_t)reply; /* NULL: 0; a NULL-fn reader's reply: its type */
+	memcpy(&type, reply, sizeof(type));   /* first member in every version */
 	return type;
 }
 
@@ -201,8 +206,13 @@ bool redis_reply_error(const void *reply, char *status, size_t size)
 	const char *str;
 	size_t len;
 
-	if (redis_reply_type(reply) != RH_REPLY_ERROR || !redis_layout_get())
+	if (redis_reply_type(reply) != RH_REPLY_ERROR)
 		return false;
+	if (!redis_reply_is_object(reply) || !redis_layout_get()) {
+		if (size)
+			status[0] = 0;
+		return true;
+	}
 	str = read_ptr(reply, RF_REPLY_STR);
 	memcpy(&len, (const char *)reply + redis_layout_offset(redis_layout_get(), RF_REPLY_LEN),
 	       sizeof(len));
@@ -214,7 +224,8 @@ bool redis_reply_ok(const void *reply)
 {
 	const char *str;
 
-	if (redis_reply_type(reply) != RH_REPLY_STATUS || !redis_layout_get())
+	if (redis_reply_type(reply) != RH_REPLY_STATUS || !redis_reply_is_object(reply) ||
+	    !redis_layout_get())
 		return false;
 	str = read_ptr(reply, RF_REPLY_STR);
 	return str && str[0] == 'O' && str[1] == 'K' && !str[2];

@@ -57,8 +57,19 @@ int redis_ctx_flags(const void *ctx);
 /* Fills ep from the context's tcp/unix fields; false if they cannot be read. */
 bool redis_ctx_endpoint(const void *ctx, struct endpoint *ep);
 
+/*
+ * A reader whose fn table is NULL (redisReaderCreateWithFunctions(NULL), or
+ * c->reader->fn = NULL) hands out no reply objects: each "reply" is the
+ * small integer REDIS_REPLY_* of its type, cast to a pointer. Such a value
+ * is never dereferenced nor freed; the functions below take it as a reply
+ * of that type with no contents.
+ */
+#define RH_REPLY_ADDR_MIN 4096 /* below: not an object (page 0 is never mapped) */
+bool redis_reply_is_object(const void *reply);
+
 int redis_reply_type(const void *reply);
-/* Error reply: its prefix into status. Status "OK": true from the second. */
+/* Error reply: its prefix into status ("" when the reply has no contents).
+ * Status "OK": true from the second. */
 bool redis_reply_error(const void *reply, char *status, size_t size);
 bool redis_reply_ok(const void *reply);
 

@@ -229,7 +229,6 @@ static struct tp_map *ring_attach(void)
 			m = &tp_maps[i];
 			goto out_close;
 		}
-	ring_reclaim();
 	for (i = 0; i < TP_MAX_MAPS && tp_maps[i].h; i++)
 		;
 	if (i == TP_MAX_MAPS)
@@ -283,6 +282,7 @@ void transport_probe(uint64_t now)
 	}
 	if (tp_mode != TP_IOCTL && !__atomic_load_n(&tp_ring, __ATOMIC_SEQ_CST)) {
 		/* the prober alone unmaps: m stays mapped while it works here */
+		ring_reclaim();
 		m = ring_attach();
 		if (m && ring_fresh(m, now)) {
 			__atomic_store_n(&tp_ring, m, __ATOMIC_SEQ_CST);

@@ -43,7 +43,7 @@ $(SHIM_TEST_DIR)/redis_paths: tests/shim/redis_paths.c | $(SHIM_TEST_DIR)
 $(SHIM_TEST_DIR)/test_preload: tests/shim/test_preload.c $(SHIM_PRELOAD_SRCS) \
 		user/intake/shm_ring.c user/intake/shim_decode.c user/proto/sqlsum.c user/core/log.c | $(SHIM_TEST_DIR)
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(SHIM_TEST_CFLAGS) -Ipreload $(LDFLAGS) $^ -lcmocka -lpg_query -lpthread -lm -o $@
+	$(Q)$(CC) $(SHIM_TEST_CFLAGS) -Ipreload $(LDFLAGS) $^ -lcmocka -lpg_query -lhiredis -lpthread -lm -o $@
 
 $(SHIM_TEST_DIR)/test_dbmetrics: tests/shim/test_dbmetrics.c $(OUTPUT)/libredtap-core.a \
 		| $(SHIM_TEST_DIR)

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -318,6 +319,102 @@ static void on_rec(void *ctx, const void *rec, size_t len)
 	}
 }
 
+/* What a dead daemon leaves: a ring whose heartbeat stopped (and is gone). */
+static void ring_kill(struct shm_ring *r, const char *path)
+{
+	uint64_t zero = 0;
+	int fd = open(path, O_WRONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(
+	    pwrite(fd, &zero, sizeof(zero), offsetof(struct rt_shim_ring_hdr, heartbeat_ns)),
+	    sizeof(zero));
+	close(fd);
+	shm_ring_destroy(r);
+}
+
+/* Mappings of path in this process (an unlinked ring shows "(deleted)"). */
+static int ring_mappings(const char *path)
+{
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, path) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void emit_one(const void *conn)
+{
+	struct shim_wire w;
+
+	shim_op_init(&w, RT_SHIM_SYS_REDIS, RT_SHIM_KIND_COMMAND, conn);
+	w.u.op.start_ns = shim_now();
+	w.u.op.end_ns = w.u.op.start_ns + 1000;
+	shim_strlcpy(w.u.op.operation, sizeof(w.u.op.operation), "GET");
+	shim_emit(&w);
+}
+
+/* A daemon restarted 20 times (more than the shim's map slots): the shim
+ * follows every new ring, and rings of dead daemons are unmapped. */
+static void test_transport_ring_restarts(void **state)
+{
+	char path[64];
+	struct got g;
+
+	(void)state;
+	snprintf(path, sizeof(path), "/dev/shm/redtap-test-restart-%d", (int)getpid());
+	transport_init(path, "ring");
+	for (int i = 0; i < 20; i++) {
+		struct shm_ring *r = shm_ring_create(path, 1 << 16);
+
+		assert_non_null(r);
+		transport_ready(shim_now()); /* notices the dead ring, lets go of it */
+		transport_probe(shim_now());
+		assert_true(transport_ready(shim_now()));
+		memset(&g, 0, sizeof(g));
+		emit_one(&g);
+		assert_int_equal(shm_ring_drain(r, on_rec, &g), 2); /* hello, op */
+		assert_int_equal(g.n, 1);
+		assert_true(ring_mappings(path) <= 3); /* this one, the daemon's, one dying */
+		ring_kill(r, path);
+	}
+	transport_ready(shim_now());
+	transport_init("/nonexistent/ring", "ring");
+	transport_probe(shim_now());
+	assert_int_equal(ring_mappings(path), 0);
+}
+
+/* A reader without reply functions returns the reply type as the "reply":
+ * the shim must neither dereference nor free it. */
+static void test_redis_null_fn_replies(void **state)
+{
+	redisReader *rd = redisReaderCreateWithFunctions(NULL);
+	void *reply = NULL;
+	char status[16] = "x";
+
+	(void)state;
+	assert_non_null(rd);
+	assert_int_equal(redisReaderFeed(rd, "-WRONGTYPE no\r\n+OK\r\n:5\r\n", 25), REDIS_OK);
+	assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_OK);
+	assert_true((uintptr_t)reply == REDIS_REPLY_ERROR);
+	assert_false(redis_reply_is_object(reply));
+	assert_int_equal(redis_reply_type(reply), RH_REPLY_ERROR);
+	assert_true(redis_reply_error(reply, status, sizeof(status)));
+	assert_string_equal(status, "");
+	assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_OK);
+	assert_int_equal(redis_reply_type(reply), RH_REPLY_STATUS);
+	assert_false(redis_reply_ok(reply)); /* cannot tell: no contents */
+	assert_int_equal(redisReaderGetReply(rd, &reply), REDIS_OK);
+	assert_int_equal(redis_reply_type(reply), REDIS_REPLY_INTEGER);
+	assert_false(redis_reply_error(reply, status, sizeof(status)));
+	assert_true(redis_reply_is_object(&reply));
+	redisReaderFree(rd);
+}
+
 static void test_transport_ring(void **state)
 {
 	char path[64];
@@ -345,7 +442,7 @@ static void test_transport_ring(void **state)
 	assert_string_equal(g.op.namespace_, "4");
 	assert_int_equal(g.op.pid, (uint32_t)getpid());
 	assert_int_equal(g.op.end_ns - g.op.start_ns, 1000);
-	shm_ring_destroy(r);
+	ring_kill(r, path);
 	transport_init("/nonexistent/ring", "ring");
 }
 
@@ -362,6 +459,8 @@ int main(void)
 	    cmocka_unit_test(test_redis_layout_detection),
 	    cmocka_unit_test(test_redis_layout_offsets),
 	    cmocka_unit_test(test_transport_ring),
+	    cmocka_unit_test(test_transport_ring_restarts),
+	    cmocka_unit_test(test_redis_null_fn_replies),
 	};
 
 	setenv("REDTAP_SHIM_TRANSPORT", "off", 1);
