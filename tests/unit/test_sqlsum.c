@@ -312,6 +312,43 @@ static void test_hostile_bounded(void **state)
 	free(q);
 }
 
+/* The parser's time is budgeted: past it, texts get the tokenizer's summary. */
+static void test_parse_budget(void **state)
+{
+	uint64_t skipped = sqlsum_parse_skipped();
+	struct sql_summary s;
+	char q[1024];
+	double t0;
+	int parsed = 0;
+
+	(void)state;
+	sqlsum_set_parse_budget(0);
+	s = describe("SELECT * FROM budget_t WHERE a = 1");
+	assert_false(s.parsed);
+	assert_string_equal(s.summary, "SELECT budget_t");
+	assert_int_equal(sqlsum_parse_skipped(), skipped + 1);
+	/* a skipped text is not cached: with budget again, the parser sees it */
+	sqlsum_set_parse_budget(SQLSUM_PARSE_BUDGET_NS);
+	s = describe("SELECT * FROM budget_t WHERE a = 1");
+	assert_true(s.parsed);
+
+	/* costly texts (long expression chains): 5 ms per second of parsing at most */
+	sqlsum_set_parse_budget(5000000);
+	t0 = mono_s();
+	for (int k = 0; k < 200; k++) {
+		size_t n = (size_t)snprintf(q, sizeof(q), "SELECT %d", k);
+
+		while (n + 3 < sizeof(q))
+			n += (size_t)snprintf(q + n, sizeof(q) - n, "+1");
+		parsed += sqlsum_describe(q, n, false, &s) == 0 && s.parsed;
+		assert_string_equal(s.operation, "SELECT");
+	}
+	print_message("200 costly texts: %d parsed, %.1f ms\n", parsed, (mono_s() - t0) * 1e3);
+	assert_true(parsed < 200);
+	assert_true(sqlsum_parse_skipped() > skipped + 1);
+	sqlsum_set_parse_budget(SQLSUM_PARSE_BUDGET_NS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -320,7 +357,7 @@ int main(void)
 	    cmocka_unit_test(test_in_lists),	    cmocka_unit_test(test_summaries_parsed),
 	    cmocka_unit_test(test_batches),	    cmocka_unit_test(test_fallback),
 	    cmocka_unit_test(test_bad_input),	    cmocka_unit_test(test_long_and_cached),
-	    cmocka_unit_test(test_hostile_bounded),
+	    cmocka_unit_test(test_hostile_bounded), cmocka_unit_test(test_parse_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "sqlsum.h"
 
@@ -784,17 +785,86 @@ static bool parse_allowed(const char *s, const struct tok *t, size_t n, size_t l
 	return true;
 }
 
-static void describe(const char *sql, size_t len, bool truncated, struct sql_summary *out)
+/* ---- parser budget ---- */
+
+static pthread_mutex_t budget_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t budget_rate = SQLSUM_PARSE_BUDGET_NS; /* ns of parsing per second */
+static int64_t budget_left;			      /* ns; a burst of one second at most */
+static uint64_t budget_at;			      /* last refill, CLOCK_MONOTONIC ns */
+static uint64_t budget_skipped;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Whether the parser may run now; refills the bucket first. */
+static bool budget_take(uint64_t now)
+{
+	bool ok;
+
+	pthread_mutex_lock(&budget_mu);
+	if (!budget_at || now < budget_at) {
+		budget_left = (int64_t)budget_rate;
+	} else {
+		double add = (double)(now - budget_at) * (double)budget_rate / 1e9;
+
+		budget_left =
+		    add >= (double)budget_rate ? (int64_t)budget_rate : budget_left + (int64_t)add;
+		if (budget_left > (int64_t)budget_rate)
+			budget_left = (int64_t)budget_rate;
+	}
+	budget_at = now;
+	ok = budget_left > 0;
+	if (!ok)
+		budget_skipped++;
+	pthread_mutex_unlock(&budget_mu);
+	return ok;
+}
+
+static void budget_spend(uint64_t ns)
+{
+	pthread_mutex_lock(&budget_mu);
+	budget_left -= ns > INT64_MAX / 2 ? INT64_MAX / 2 : (int64_t)ns;
+	pthread_mutex_unlock(&budget_mu);
+}
+
+void sqlsum_set_parse_budget(uint64_t ns_per_sec)
+{
+	pthread_mutex_lock(&budget_mu);
+	budget_rate = ns_per_sec;
+	budget_left = (int64_t)ns_per_sec;
+	budget_at = 0;
+	pthread_mutex_unlock(&budget_mu);
+}
+
+uint64_t sqlsum_parse_skipped(void)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&budget_mu);
+	n = budget_skipped;
+	pthread_mutex_unlock(&budget_mu);
+	return n;
+}
+
+/* Fills out; false when the parser was skipped for want of budget (do not cache). */
+static bool describe(const char *sql, size_t len, bool truncated, struct sql_summary *out)
 {
 	struct stmt_sum fb[MAX_STMTS];
 	struct tok *t = malloc(MAX_TOKS * sizeof(*t));
+	bool complete = true;
+	uint64_t t0;
 	char *copy;
 	size_t n;
 	int nfb;
 
 	memset(out, 0, sizeof(*out));
 	if (!t)
-		return;
+		return false;
 	if (len > SQLSUM_TEXT_MAX) {
 		len = SQLSUM_TEXT_MAX;
 		truncated = true;
@@ -805,13 +875,20 @@ static void describe(const char *sql, size_t len, bool truncated, struct sql_sum
 	if (!parse_allowed(sql, t, n, len))
 		truncated = true;
 	free(t);
-	if (!truncated && (copy = strndup(sql, len))) {
-		if (!parse_tree(copy, fb, nfb, out))
-			out->parsed = true;
-		free(copy);
+	if (!truncated) {
+		t0 = mono_ns();
+		if (!budget_take(t0)) {
+			complete = false;
+		} else if ((copy = strndup(sql, len))) {
+			if (!parse_tree(copy, fb, nfb, out))
+				out->parsed = true;
+			free(copy);
+			budget_spend(mono_ns() - t0);
+		}
 	}
 	if (!out->parsed)
 		finish(fb, nfb, out);
+	return complete;
 }
 
 /* ---- cache ---- */
@@ -863,7 +940,8 @@ int sqlsum_describe(const char *sql, size_t len, bool truncated, struct sql_summ
 	}
 	pthread_mutex_unlock(&cache_mu);
 
-	describe(sql, len, truncated, out);
+	if (!describe(sql, len, truncated, out))
+		return 0; /* the tokenizer's answer, for now: not kept */
 
 	pthread_mutex_lock(&cache_mu);
 	if (e) {

@@ -24,7 +24,11 @@
  * one call is linear in min(len, SQLSUM_TEXT_MAX); at most MAX_TOKS tokens
  * and MAX_STMTS statements are looked at. libpg_query only sees texts of at
  * most SQLSUM_PARSE_MAX bytes whose parentheses nest at most 64 deep; longer
- * or deeper texts get the tokenizer's summary, as truncated ones do.
+ * or deeper texts get the tokenizer's summary, as truncated ones do. Even
+ * so a 1 KiB expression chain costs the parser milliseconds, so its time is
+ * budgeted: SQLSUM_PARSE_BUDGET_NS per second (a token bucket, one second of
+ * burst). Past it, texts get the tokenizer's summary (not cached) and are
+ * counted in sqlsum_parse_skipped().
  *
  * Thread-safety: all functions may be called from any thread (the cache has
  * a mutex; parsing happens outside it).
@@ -34,6 +38,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SQLSUM_CACHE_ENTRIES 1024
 #define SQLSUM_CACHE_TEXT    1024	/* longer texts are summarised every time */
@@ -59,6 +64,13 @@ size_t sqlsum_sanitize(const char *sql, size_t len, char *out, size_t outsz);
 
 /* Fills operation and summary with the tokenizer alone (sanitized untouched). */
 void sqlsum_fallback(const char *sql, size_t len, struct sql_summary *out);
+
+/* Parser time allowed per second, from every thread together; the default: 100 ms. */
+#define SQLSUM_PARSE_BUDGET_NS 100000000ull
+void sqlsum_set_parse_budget(uint64_t ns_per_sec); /* and refills the bucket */
+
+/* Texts that got the tokenizer's summary because the parser's budget was spent. */
+uint64_t sqlsum_parse_skipped(void);
 
 /* Replaces bytes that are not valid UTF-8 with '?', in place. */
 void sqlsum_utf8_fix(char *s);
