@@ -230,8 +230,10 @@ _Static_assert(RT_OFFSETOF(struct rt_listen_event, port) == 24, "rt_listen_event
  * Acknowledgement: BPF programs of this kind cannot write user memory on
  * this platform (bpf_probe_write_user is refused for tracepoints), so the
  * daemon acknowledges from user space: a shim "hello" record carries the
- * address of a struct rt_shim_ack inside the shim, and the daemon writes
- * it with process_vm_writev(2), refreshing expires_ns every few seconds.
+ * address of a struct rt_shim_ack inside the shim and the nonce stored
+ * there, and the daemon writes it through /proc/PID/mem once the address
+ * checks out as the shim's own ack section (docs/shim.md, "The
+ * acknowledgement"), refreshing expires_ns every few seconds.
  * The shim uses the ioctl channel only while now < expires_ns
  * (CLOCK_MONOTONIC), so with no agent it costs nothing, and it stops by
  * itself when the agent goes away.
