@@ -484,6 +484,22 @@ static void server_free(struct promserver *s)
 	free(s);
 }
 
+/* libmicrohttpd's own messages (bad requests, TLS handshakes of scanners): debug lines. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char buf[256];
+	size_t n;
+
+	(void)cls;
+	if (log_current_level < LOG_LVL_DEBUG)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	n = strlen(buf);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = 0;
+	log_msg(LOG_LVL_DEBUG, "/metrics server: %s", buf);
+}
+
 static struct MHD_Daemon *mhd_start(struct promserver *s, unsigned int flags,
 				    const struct promserver_opts *o, unsigned int max_conns)
 {
@@ -494,14 +510,15 @@ static struct MHD_Daemon *mhd_start(struct promserver *s, unsigned int flags,
 	    {MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s ? o->timeout_s : PROMSERVER_TIMEOUT_S,
 	     NULL},
 	    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, s},
+	    {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL},
 	    {MHD_OPTION_END, 0, NULL}, /* TLS options go here */
 	    {MHD_OPTION_END, 0, NULL},
 	    {MHD_OPTION_END, 0, NULL},
 	};
 
 	if (s->cert) {
-		ops[5] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
-		ops[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
+		ops[6] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
+		ops[7] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
 	}
 	return MHD_start_daemon(flags, 0, accept_policy, s, handler, s, MHD_OPTION_ARRAY, ops,
 				MHD_OPTION_END);
