@@ -9,8 +9,8 @@
  * transport_probe() says hello (through the ioctl, and by mapping the ring
  * if there is one). The ioctl channel is used only while the agent's
  * acknowledgement is valid: the daemon writes struct rt_shim_ack (whose
- * address every hello carries) into this process with process_vm_writev and
- * keeps pushing its expiry forward; the ring is used only while its daemon's
+ * address and nonce every hello carries) into this process through
+ * /proc/PID/mem and keeps pushing its expiry forward; the ring is used only while its daemon's
  * heartbeat is fresh. While neither holds, transport_ready() probes again at
  * most every TRANSPORT_PROBE_NS, so a process with no agent pays nothing else.
  * transport_send() sends one record built by core.c; a record that finds

@@ -5,7 +5,7 @@
  * program does) and appends the message to $FAKE_AGENT_OUT as
  * [u32 len][u8 1][data]; when the message is a hello, it acknowledges it by
  * writing struct rt_shim_ack at the address the hello carries (as the daemon
- * does with process_vm_writev), valid for $FAKE_AGENT_TTL_MS (default 60 s)
+ * does through /proc/PID/mem), valid for $FAKE_AGENT_TTL_MS (default 60 s)
  * - unless $FAKE_AGENT_NOACK is set or $FAKE_AGENT_ACK_LIMIT messages were
  * seen already (an agent that went away). Other ioctls go to libc.
  * Test code only: it opens and writes a file per message.
