@@ -1,19 +1,55 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * records.h - builds ring-buffer records (include/redtap/event.h) and feeds
- * them to a pipeline (user/core/pipeline.h), for the unit tests that drive
- * the daemon's pipeline from raw records (test_pipeline.c, test_tracer.c).
+ * records.h - a pipeline (user/core/pipeline.h) with its own registry and
+ * process table, and ring-buffer records (include/redtap/event.h) built and
+ * fed to it, for the unit tests that drive the daemon's pipeline from raw
+ * records (test_pipeline.c, test_tracer.c, test_selfmetrics.c).
  * Header-only: each test program includes it once.
  */
 #ifndef REDTAP_TEST_RECORDS_H
 #define REDTAP_TEST_RECORDS_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "metrics.h"
 #include "pipeline.h"
+#include "procs.h"
 #include "redtap/event.h"
+
+/* A pipeline and what it borrows, wired as the agent does (no selection). */
+struct rec_world {
+	struct metric_registry *reg;
+	struct procs *procs;
+	struct pipeline *pipe;
+};
+
+/* o gives the bounds, hooks and tracer; its registry and process table are
+ * made here. 0 or -ENOMEM (what was made stays for rec_world_close). */
+static inline int rec_world_open(struct rec_world *w, struct pipeline_opts o)
+{
+	struct procs_selectors none = {0};
+
+	w->reg = metric_registry_new();
+	w->procs = procs_new(&none, 0);
+	if (!w->reg || !w->procs)
+		return -ENOMEM;
+	o.reg = w->reg;
+	o.procs = w->procs;
+	w->pipe = pipeline_new(&o);
+	return w->pipe ? 0 : -ENOMEM;
+}
+
+/* The pipeline first: closing its connections reports into the rest. */
+static inline void rec_world_close(struct rec_world *w)
+{
+	pipeline_free(w->pipe);
+	procs_free(w->procs);
+	metric_registry_free(w->reg);
+	*w = (struct rec_world){0};
+}
 
 static inline void rec_hdr(struct rt_event_hdr *h, uint16_t type, uint32_t len, uint64_t ts,
 			   uint32_t tgid, uint32_t tid)

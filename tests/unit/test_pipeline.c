@@ -19,7 +19,6 @@
 
 #include "metrics.h"
 #include "pipeline.h"
-#include "procs.h"
 #include "prom.h"
 #include "records.h"
 #include "selfmetrics.h"
@@ -28,9 +27,7 @@
 #define TGID 4242
 
 struct fx {
-	struct metric_registry *reg;
-	struct procs *procs;
-	struct pipeline *pipe;
+	struct rec_world w;
 	unsigned opaque_calls;
 	struct rt_conn_id opaque_id;
 	char *text; /* last render */
@@ -47,21 +44,13 @@ static int set_opaque(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
 
 static void fx_open(struct fx *f, size_t max_conns)
 {
-	struct procs_selectors none = {0};
 	struct pipeline_opts o = {
 	    .max_series = 100,
 	    .max_conns = max_conns,
 	    .hooks = {.set_opaque = set_opaque, .ctx = f},
 	};
 
-	f->reg = metric_registry_new();
-	f->procs = procs_new(&none, 0);
-	assert_non_null(f->reg);
-	assert_non_null(f->procs);
-	o.reg = f->reg;
-	o.procs = f->procs;
-	f->pipe = pipeline_new(&o);
-	assert_non_null(f->pipe);
+	assert_int_equal(rec_world_open(&f->w, o), 0);
 }
 
 static int setup(void **state)
@@ -78,9 +67,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	pipeline_free(f->pipe);
-	procs_free(f->procs);
-	metric_registry_free(f->reg);
+	rec_world_close(&f->w);
 	free(f->text);
 	free(f);
 	return 0;
@@ -92,7 +79,7 @@ static const char *render(struct fx *f)
 
 	free(f->text);
 	f->text = NULL;
-	assert_int_equal(prom_render(f->reg, PROM_FMT_TEXT, &f->text, &len), 0);
+	assert_int_equal(prom_render(f->w.reg, PROM_FMT_TEXT, &f->text, &len), 0);
 	return f->text;
 }
 
@@ -105,7 +92,7 @@ static void open_server(struct fx *f, uint32_t fd, uint64_t ts)
 {
 	struct rt_conn_id id = conn_id(fd);
 
-	assert_int_equal(rec_open(f->pipe, &id, ts, rec_ep(127, 0, 0, 1, 8080),
+	assert_int_equal(rec_open(f->w.pipe, &id, ts, rec_ep(127, 0, 0, 1, 8080),
 				  rec_ep(127, 0, 0, 1, (uint16_t)(40000 + fd)), RT_ROLE_SERVER),
 			 0);
 }
@@ -114,14 +101,14 @@ static void in(struct fx *f, uint32_t fd, uint64_t ts, const char *s)
 {
 	struct rt_conn_id id = conn_id(fd);
 
-	assert_int_equal(rec_data(f->pipe, &id, RT_DIR_INGRESS, ts, TGID, s), 0);
+	assert_int_equal(rec_data(f->w.pipe, &id, RT_DIR_INGRESS, ts, TGID, s), 0);
 }
 
 static void out(struct fx *f, uint32_t fd, uint64_t ts, const char *s)
 {
 	struct rt_conn_id id = conn_id(fd);
 
-	assert_int_equal(rec_data(f->pipe, &id, RT_DIR_EGRESS, ts, TGID, s), 0);
+	assert_int_equal(rec_data(f->w.pipe, &id, RT_DIR_EGRESS, ts, TGID, s), 0);
 }
 
 static const char OK[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
@@ -135,7 +122,7 @@ static void test_exchange_becomes_series(void **state)
 	open_server(f, 5, 1 * MS);
 	in(f, 5, 2 * MS, "GET /api/users/17 HTTP/1.1\r\nHost: shop\r\n\r\n");
 	out(f, 5, 5 * MS, OK);
-	pipeline_stats(f->pipe, &st);
+	pipeline_stats(f->w.pipe, &st);
 	assert_int_equal(st.exchanges, 1);
 	assert_int_equal(st.events[RT_EV_CONN_OPEN], 1);
 	assert_int_equal(st.events[RT_EV_DATA], 2);
@@ -159,14 +146,14 @@ static void test_bad_records_counted(void **state)
 	ev.conn = id;
 	ev.len = 10;
 	ev.cap_len = 20; /* more captured than sent */
-	pipeline_record(f->pipe, &ev, sizeof(ev));
+	pipeline_record(f->w.pipe, &ev, sizeof(ev));
 	ev.hdr.version = RT_EVENT_VERSION + 1; /* unknown layout */
-	pipeline_record(f->pipe, &ev, sizeof(ev));
+	pipeline_record(f->w.pipe, &ev, sizeof(ev));
 	ev.hdr.version = RT_EVENT_VERSION;
 	ev.hdr.type = RT_EV_TYPE_MAX; /* unknown type */
-	pipeline_record(f->pipe, &ev, sizeof(ev));
-	pipeline_record(f->pipe, &ev, sizeof(ev.hdr) - 1); /* truncated */
-	pipeline_stats(f->pipe, &st);
+	pipeline_record(f->w.pipe, &ev, sizeof(ev));
+	pipeline_record(f->w.pipe, &ev, sizeof(ev.hdr) - 1); /* truncated */
+	pipeline_stats(f->w.pipe, &st);
 	assert_int_equal(st.bad_records, 4);
 	assert_int_equal(st.events[RT_EV_DATA], 1);
 	assert_int_equal(st.exchanges, 0);
@@ -194,13 +181,13 @@ static void test_exit_closes_in_record_order(void **state)
 	open_server(f, 7, 1 * MS);
 	in(f, 7, 2 * MS, "GET /slow HTTP/1.1\r\n\r\n");
 	rec_hdr(&ex, RT_EV_PROC_EXIT, sizeof(ex), 3 * MS, TGID, TGID);
-	pipeline_record(f->pipe, &ex, sizeof(ex));
-	pipeline_stats(f->pipe, &st);
+	pipeline_record(f->w.pipe, &ex, sizeof(ex));
+	pipeline_stats(f->w.pipe, &st);
 	assert_int_equal(st.exchanges, 1); /* at the exit record: connection_closed */
 	assert_non_null(strstr(render(f), "error_type=\"connection_closed\""));
 	/* the connection is gone: a response now starts nothing */
 	out(f, 7, 5 * MS, OK);
-	pipeline_stats(f->pipe, &st);
+	pipeline_stats(f->w.pipe, &st);
 	assert_int_equal(st.exchanges, 1);
 }
 
@@ -209,14 +196,12 @@ static void test_table_full_counted(void **state)
 	struct fx *f = *state;
 	struct pipeline_stats st;
 
-	pipeline_free(f->pipe);
-	procs_free(f->procs);
-	metric_registry_free(f->reg);
+	rec_world_close(&f->w);
 	fx_open(f, 1);
 	open_server(f, 8, 1 * MS);
 	open_server(f, 9, 1 * MS);
 	in(f, 9, 2 * MS, "GET / HTTP/1.1\r\n\r\n");
-	pipeline_stats(f->pipe, &st);
+	pipeline_stats(f->w.pipe, &st);
 	assert_int_equal(st.conn_full, 2);
 }
 
@@ -233,11 +218,11 @@ static void test_bad_shim_record_counted(void **state)
 	rec_hdr(&ev.se.hdr, RT_EV_SHIM, sizeof(ev), 1, TGID, TGID);
 	ev.se.len = sizeof(ev.junk);
 	memset(ev.junk, 0xee, sizeof(ev.junk));
-	pipeline_record(f->pipe, &ev, sizeof(ev));
+	pipeline_record(f->w.pipe, &ev, sizeof(ev));
 	ev.se.len = 4096; /* longer than the record */
-	pipeline_record(f->pipe, &ev, sizeof(ev));
-	pipeline_ring_record(f->pipe, ev.junk, sizeof(ev.junk));
-	pipeline_stats(f->pipe, &st);
+	pipeline_record(f->w.pipe, &ev, sizeof(ev));
+	pipeline_ring_record(f->w.pipe, ev.junk, sizeof(ev.junk));
+	pipeline_stats(f->w.pipe, &st);
 	assert_int_equal(st.shim_bad, 3);
 	assert_int_equal(st.events[RT_EV_SHIM], 2);
 }
@@ -258,7 +243,7 @@ static uint64_t parse_errors(const struct pipeline_stats *st, const char *proto,
 static void test_parse_errors_by_reason(void **state)
 {
 	struct fx *f = *state;
-	struct selfmetrics *self = selfmetrics_new(f->reg);
+	struct selfmetrics *self = selfmetrics_new(f->w.reg);
 	struct self_snapshot snap;
 	struct pipeline_stats st;
 	const char *text;
@@ -268,7 +253,7 @@ static void test_parse_errors_by_reason(void **state)
 	in(f, 5, 2 * MS, "GET /ok HTTP/1.1\r\nHost: shop\r\n\r\n");
 	out(f, 5, 3 * MS, OK);
 	in(f, 5, 4 * MS, "\x01\x02\xff garbage\r\n\r\n");
-	pipeline_stats(f->pipe, &st);
+	pipeline_stats(f->w.pipe, &st);
 	assert_int_equal(st.exchanges, 1);
 	assert_int_equal(parse_errors(&st, "http", "bad_request_line"), 1);
 	assert_int_equal(parse_errors(&st, "http", "bad_header"), 0);
@@ -277,7 +262,7 @@ static void test_parse_errors_by_reason(void **state)
 	assert_int_equal(f->opaque_calls, 1);
 	assert_int_equal(f->opaque_id.fd, 5);
 
-	pipeline_self_snapshot(f->pipe, &snap);
+	pipeline_self_snapshot(f->w.pipe, &snap);
 	selfmetrics_update(self, &snap);
 	selfmetrics_update(self, &snap); /* running totals: no double count */
 	text = render(f);

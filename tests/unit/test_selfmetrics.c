@@ -22,7 +22,6 @@
 #include "metrics.h"
 #include "otlp_encode.h"
 #include "pipeline.h"
-#include "procs.h"
 #include "prom.h"
 #include "records.h"
 #include "selfmetrics.h"
@@ -85,9 +84,7 @@ static void test_running_totals(void **state)
 /* --- the threads --- */
 
 struct world {
-	struct metric_registry *reg;
-	struct procs *procs;
-	struct pipeline *pipe;
+	struct rec_world rw;
 	struct selfmetrics *self;
 	int done;			/* the writer finished; atomic */
 	unsigned long scrapes, exports; /* atomic */
@@ -101,22 +98,22 @@ static void *writer(void *arg)
 	struct self_snapshot snap;
 	uint64_t t = MS;
 
-	rec_open(w->pipe, &id, t, rec_ep(10, 0, 0, 1, 80), rec_ep(10, 0, 0, 2, 5000),
+	rec_open(w->rw.pipe, &id, t, rec_ep(10, 0, 0, 1, 80), rec_ep(10, 0, 0, 2, 5000),
 		 RT_ROLE_SERVER);
 	for (int i = 0; i < ROUNDS; i++) {
 		char req[64];
 
 		snprintf(req, sizeof(req), "GET /r/%d HTTP/1.1\r\n\r\n", i % 7);
-		rec_data(w->pipe, &id, RT_DIR_INGRESS, t += MS, TGID, req);
-		rec_data(w->pipe, &id, RT_DIR_EGRESS, t += MS, TGID,
+		rec_data(w->rw.pipe, &id, RT_DIR_INGRESS, t += MS, TGID, req);
+		rec_data(w->rw.pipe, &id, RT_DIR_EGRESS, t += MS, TGID,
 			 "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
 		if (i % 10 == 9) {
-			pipeline_sweep(w->pipe, t);
-			pipeline_self_snapshot(w->pipe, &snap);
+			pipeline_sweep(w->rw.pipe, t);
+			pipeline_self_snapshot(w->rw.pipe, &snap);
 			selfmetrics_update(w->self, &snap);
 		}
 	}
-	pipeline_self_snapshot(w->pipe, &snap);
+	pipeline_self_snapshot(w->rw.pipe, &snap);
 	selfmetrics_update(w->self, &snap);
 	__atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
 	return NULL;
@@ -128,7 +125,7 @@ static void *scraper(void *arg)
 	struct world *w = arg;
 
 	do {
-		char *text = render(w->reg);
+		char *text = render(w->rw.reg);
 
 		assert_non_null(strstr(text, "redtap_build_info"));
 		free(text);
@@ -145,7 +142,7 @@ static void *exporter(void *arg)
 
 	assert_int_equal(otlp_resource_ctx_init(&r, NULL), 0);
 	do {
-		struct metric_snapshot *snap = metric_registry_snapshot(w->reg);
+		struct metric_snapshot *snap = metric_registry_snapshot(w->rw.reg);
 		uint8_t *body = NULL;
 		size_t len = 0;
 
@@ -162,23 +159,15 @@ static void *exporter(void *arg)
 
 static void test_one_writer_many_readers(void **state)
 {
-	struct procs_selectors none = {0};
 	struct pipeline_opts o = {.max_series = 100, .max_conns = 16};
 	struct world w = {0};
 	pthread_t wt, et, st[SCRAPERS];
 	char *text, line[128];
 
 	(void)state;
-	w.reg = metric_registry_new();
-	w.procs = procs_new(&none, 0);
-	assert_non_null(w.reg);
-	assert_non_null(w.procs);
-	w.self = selfmetrics_new(w.reg);
+	assert_int_equal(rec_world_open(&w.rw, o), 0);
+	w.self = selfmetrics_new(w.rw.reg);
 	assert_non_null(w.self);
-	o.reg = w.reg;
-	o.procs = w.procs;
-	w.pipe = pipeline_new(&o);
-	assert_non_null(w.pipe);
 
 	for (int i = 0; i < SCRAPERS; i++)
 		assert_int_equal(pthread_create(&st[i], NULL, scraper, &w), 0);
@@ -192,7 +181,7 @@ static void test_one_writer_many_readers(void **state)
 	assert_true(w.exports >= 1);
 
 	/* what the readers saw last is exact */
-	text = render(w.reg);
+	text = render(w.rw.reg);
 	snprintf(line, sizeof(line), "redtap_events_received_total{type=\"data\"} %d\n",
 		 2 * ROUNDS);
 	assert_true(has_line(text, line));
@@ -201,10 +190,8 @@ static void test_one_writer_many_readers(void **state)
 	    text, "redtap_parse_errors_total{protocol=\"http\",reason=\"bad_request_line\"} 0\n"));
 	free(text);
 
-	pipeline_free(w.pipe);
+	rec_world_close(&w.rw);
 	selfmetrics_free(w.self);
-	procs_free(w.procs);
-	metric_registry_free(w.reg);
 }
 
 int main(void)

@@ -27,9 +27,7 @@
 
 #include "conntab.h"
 #include "httptrack.h"
-#include "metrics.h"
 #include "pipeline.h"
-#include "procs.h"
 #include "records.h"
 #include "tracer.h"
 
@@ -51,12 +49,9 @@ struct fx {
 	size_t n;	/* spans emitted */
 	uint64_t *ids;	/* span id of every emitted span */
 	size_t cap;
-	uint64_t base;	  /* CLOCK_MONOTONIC at setup */
-	void *scratch[2]; /* a test's buffers, freed by teardown even if it fails */
-	/* test_from_http_bytes */
-	struct metric_registry *reg;
-	struct procs *procs;
-	struct pipeline *pipe;
+	uint64_t base;	    /* CLOCK_MONOTONIC at setup */
+	void *scratch[2];   /* a test's buffers, freed by teardown even if it fails */
+	struct rec_world w; /* test_from_http_bytes */
 };
 
 static uint64_t clock_ns(clockid_t id)
@@ -125,14 +120,12 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	pipeline_free(f->pipe); /* reports to the tracer: free it first */
+	rec_world_close(&f->w); /* reports to the tracer: free it first */
 	tracer_free(f->t);
 	free(f->v);
 	free(f->ids);
 	free(f->scratch[0]);
 	free(f->scratch[1]);
-	procs_free(f->procs);
-	metric_registry_free(f->reg);
 	free(f);
 	return 0;
 }
@@ -1389,7 +1382,7 @@ static void e2e_open(struct fx *f, uint32_t fd, uint64_t ts, const struct conn *
 {
 	struct rt_conn_id id = {.gen = 1, .tgid = 100, .fd = fd};
 
-	assert_int_equal(rec_open(f->pipe, &id, ts, c->local, c->remote, RT_ROLE_UNKNOWN), 0);
+	assert_int_equal(rec_open(f->w.pipe, &id, ts, c->local, c->remote, RT_ROLE_UNKNOWN), 0);
 }
 
 static void e2e_feed(struct fx *f, uint32_t fd, uint8_t dir, uint64_t ts, uint32_t tid,
@@ -1397,12 +1390,11 @@ static void e2e_feed(struct fx *f, uint32_t fd, uint8_t dir, uint64_t ts, uint32
 {
 	struct rt_conn_id id = {.gen = 1, .tgid = 100, .fd = fd};
 
-	assert_int_equal(rec_data(f->pipe, &id, dir, ts, tid, s), 0);
+	assert_int_equal(rec_data(f->w.pipe, &id, dir, ts, tid, s), 0);
 }
 
 static void test_from_http_bytes(void **state)
 {
-	struct procs_selectors none = {0};
 	struct fx *f = *state;
 	struct conn in = conn_of(100, "10.0.0.2", 80, "10.0.0.9", 5555);
 	struct conn out = conn_of(100, "10.0.0.2", 40000, "10.0.0.3", 8080);
@@ -1412,15 +1404,8 @@ static void test_from_http_bytes(void **state)
 	const struct span *srv = NULL, *cli = NULL, *srv2 = NULL;
 
 	fx_tail(f, 0, NULL, 0);
-	f->reg = metric_registry_new();
-	f->procs = procs_new(&none, 0);
-	assert_non_null(f->reg);
-	assert_non_null(f->procs);
-	o.reg = f->reg;
-	o.procs = f->procs;
 	o.tracer = f->t;
-	f->pipe = pipeline_new(&o);
-	assert_non_null(f->pipe);
+	assert_int_equal(rec_world_open(&f->w, o), 0);
 	e2e_open(f, 3, t, &in);
 	e2e_open(f, 4, t, &out);
 
@@ -1475,7 +1460,7 @@ static void test_from_http_bytes(void **state)
 
 	/* a request cut by the close: connection_closed */
 	e2e_feed(f, 3, RT_DIR_INGRESS, t + 8 * MS, 7, "GET /cut HTTP/1.1\r\n\r\n");
-	assert_int_equal(rec_close(f->pipe, &in_id, t + 9 * MS), 0);
+	assert_int_equal(rec_close(f->w.pipe, &in_id, t + 9 * MS), 0);
 	assert_int_equal(f->n, 4);
 	attr_str(&f->v[3], "error.type", "connection_closed");
 }
