@@ -3,21 +3,24 @@
  * pipeline.h - the one path from a record to the signals: kernel
  * ring-buffer records (include/redtap/event.h) and shim records (ioctl
  * channel or shared-memory ring) go through the connection table and the
- * protocol trackers to the tracer and the metric families.
+ * protocol set (protocol.h) to the tracer and the metric families.
  *
  * The agent (agent.c), the replay benchmark (bench/replay.c) and the unit
  * tests all drive this same code; none of them dispatches records itself.
  *
  * API: pipeline_new() registers the HTTP and database families in the
- * registry and owns the connection table, the protocol trackers and the
- * shim acknowledgements; the registry, the route table, the process table
- * and the tracer are borrowed and must outlive the pipeline.
+ * registry and owns the connection table, the protocol set (HTTP/1 first;
+ * new protocols are added there with proto_set_add()) and the shim
+ * acknowledgements; the registry, the route table, the process table and
+ * the tracer are borrowed and must outlive the pipeline. The protocols
+ * report to the pipeline's sink: exchanges and DB operations become spans
+ * and series, parse errors are counted by protocol and reason.
  * pipeline_record() takes one ring-buffer record (a capture_record_fn),
  * pipeline_ring_record() one shim record from the shared-memory ring.
- * pipeline_sweep() runs the periodic work (quiet
- * responses, the tracer's buffer, shim acks). pipeline_stats() reads the
- * pipeline's counters. Not thread-safe: one thread (the event loop) calls
- * every function.
+ * pipeline_sweep() runs the periodic work (quiet responses, the tracer's
+ * buffer, shim acks). pipeline_stats() and pipeline_self_snapshot() read
+ * the pipeline's counters. Not thread-safe: one thread (the event loop)
+ * calls every function; its counters are plain fields for that reason.
  */
 #ifndef REDTAP_PIPELINE_H
 #define REDTAP_PIPELINE_H
