@@ -238,18 +238,39 @@ out:
 	return err;
 }
 
+/* The file mapped at t in process pid: /proc/PID/map_files (exactly the
+ * mapped file; needs CAP_SYS_ADMIN), else the path maps shows (relative to
+ * our root), else that path in the process's own root. The caller checks
+ * device and inode. -1 and errno. */
+static int open_mapped(uint32_t pid, const struct map_target *t)
+{
+	char path[sizeof(t->path) + 64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
+		 (unsigned long long)t->start, (unsigned long long)t->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0)
+		return fd;
+	fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, t->path);
+	return open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+}
+
 /*
  * 0 when addr is exactly where the mapping t puts the start of the shim
  * file's ack section: the one place in the shim a write may go. The file
- * is opened by the path maps shows and must still be the mapped one.
+ * read must still be the mapped one (device and inode).
  */
-static int check_section(const struct map_target *t, uint64_t addr)
+static int check_section(uint32_t pid, const struct map_target *t, uint64_t addr)
 {
 	uint64_t off = 0, size = 0;
 	struct stat st;
 	int fd, err;
 
-	fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open_mapped(pid, t);
 	if (fd < 0)
 		return -EPERM;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_ino != t->f.ino ||
@@ -316,7 +337,7 @@ static int verify(struct shimack *s, struct shim_entry *e, const struct shimack_
 		return errno == ENOENT ? -ESRCH : -errno;
 	err = check_maps(s, h->pid, h->addr, sizeof(struct rt_shim_ack), &t);
 	if (!err)
-		err = check_section(&t, h->addr);
+		err = check_section(h->pid, &t, h->addr);
 	if (err) {
 		close(fd);
 		return err;

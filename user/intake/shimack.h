@@ -18,8 +18,9 @@
  *     executable in that process;
  *   - the address is exactly where that mapping puts the start of the
  *     file's RT_SHIM_ACK_SECTION section (include/redtap/shim.h; section
- *     headers read from the file, which must still have that device and
- *     inode), so no other byte of the shim can be the target;
+ *     headers read from /proc/PID/map_files, else from the path inside the
+ *     process's root - containers - and the file must still have that
+ *     device and inode), so no other byte of the shim can be the target;
  *   - the struct read back through the fd carries the hello's nonce (the
  *     shim draws it at start-up) - before every write, refreshes included.
  * Entries go away on shimack_forget() (the caller passes every exec and exit
