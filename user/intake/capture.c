@@ -35,6 +35,7 @@ struct capture {
 	int ncpus;
 };
 
+/* clang-format off */
 static const char *const drop_names[RT_DROP_MAX] = {
     [RT_DROP_RINGBUF_FULL] = "ringbuf_full",
     [RT_DROP_STASH_FULL] = "stash_full",
@@ -42,6 +43,7 @@ static const char *const drop_names[RT_DROP_MAX] = {
     [RT_DROP_READ_FAULT] = "read_fault",
     [RT_DROP_SHIM_RATE] = "shim_rate_limited",
 };
+/* clang-format on */
 
 const char *capture_drop_reason_name(unsigned reason)
 {
