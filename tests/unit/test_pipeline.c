@@ -191,6 +191,34 @@ static void test_exit_closes_in_record_order(void **state)
 	assert_int_equal(st.exchanges, 1);
 }
 
+/* More than 4 096 processes exit at once (a second's worth used to be
+ * the cap): every one's connection closes, in record order. */
+static void test_many_exits_all_handled(void **state)
+{
+	struct fx *f = *state;
+	struct pipeline_stats st;
+	struct rt_event_hdr ex;
+	const uint32_t n = 5000;
+
+	rec_world_close(&f->w);
+	fx_open(f, 8192);
+	for (uint32_t i = 0; i < n; i++) {
+		struct rt_conn_id id = {.gen = i + 1, .tgid = 100000 + i, .fd = 5};
+
+		rec_open(f->w.pipe, &id, 1 * MS, rec_ep(127, 0, 0, 1, 8080),
+			 rec_ep(127, 0, 0, 1, 40000), RT_ROLE_SERVER);
+		rec_data(f->w.pipe, &id, RT_DIR_INGRESS, 2 * MS, id.tgid,
+			 "GET /x HTTP/1.1\r\n\r\n");
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		rec_hdr(&ex, RT_EV_PROC_EXIT, sizeof(ex), 3 * MS, 100000 + i, 100000 + i);
+		pipeline_record(f->w.pipe, &ex, sizeof(ex));
+	}
+	pipeline_stats(f->w.pipe, &st);
+	assert_int_equal(st.exchanges, n);
+	assert_int_equal(st.conn_full, 0);
+}
+
 static void test_table_full_counted(void **state)
 {
 	struct fx *f = *state;
@@ -281,6 +309,7 @@ int main(void)
 	    T(test_bad_records_counted),
 	    T(test_unknown_protocol_goes_opaque_once),
 	    T(test_exit_closes_in_record_order),
+	    T(test_many_exits_all_handled),
 	    T(test_table_full_counted),
 	    T(test_bad_shim_record_counted),
 	    T(test_parse_errors_by_reason),
