@@ -126,7 +126,7 @@ static struct promserver *start(const struct promserver_opts *o, struct metric_r
 
 static void test_healthz_stall(void **state)
 {
-	struct promserver_opts o = {.host = "127.0.0.1", .port = PORT_BASE, .stall_ms = 300};
+	struct promserver_opts o = {.host = "127.0.0.1", .port = PORT_BASE, .stall_ms = 1000};
 	struct metric_registry *r = registry();
 	struct promserver *s = start(&o, r);
 	char body[256];
@@ -136,7 +136,7 @@ static void test_healthz_stall(void **state)
 	assert_int_equal(get(o.port, "/healthz", NULL, body, sizeof(body)), 200);
 	assert_string_equal(body, "ok\n");
 	/* the "event loop" (this thread) stops beating; the server threads do not stop */
-	usleep(600 * 1000);
+	usleep(1500 * 1000);
 	assert_int_equal(get(o.port, "/healthz", NULL, body, sizeof(body)), 503);
 	assert_non_null(strstr(body, "event loop made no progress"));
 	assert_int_equal(get(o.port, "/metrics", NULL, body, sizeof(body)), 200);
@@ -203,10 +203,11 @@ static void test_idle_connections(void **state)
 		assert_true(fds[n] >= 0);
 	}
 	usleep(100 * 1000);
-	t0 = mono_ns();
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
+		t0 = mono_ns();
 		assert_int_equal(get(o.port, "/metrics", NULL, NULL, 0), 200);
-	assert_true(mono_ns() - t0 < 1000000000ull);
+		assert_true(mono_ns() - t0 < 1000000000ull); /* each within a second */
+	}
 	while (n--)
 		close(fds[n]);
 	promserver_stop(s);
