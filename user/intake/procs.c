@@ -69,23 +69,24 @@ static struct proc **find(struct procs *p, uint32_t tgid)
  * being captured. NULL, counted, when there is no room. */
 static struct proc *get_for(struct procs *p, uint32_t tgid, bool selecting)
 {
-	struct proc **pp = find(p, tgid);
+	struct proc **pp = find(p, tgid), *pr = *pp;
 	size_t unselected = p->nprocs - p->nselected;
 
-	if (*pp)
-		return *pp;
+	if (pr)
+		return pr;
 	if (p->nprocs >= MAX_ALL || (!selecting && unselected >= MAX_PROCS)) {
 		p->overflows++;
 		return NULL;
 	}
-	*pp = calloc(1, sizeof(**pp));
-	if (!*pp) {
+	pr = calloc(1, sizeof(*pr));
+	if (!pr) {
 		p->overflows++;
 		return NULL;
 	}
-	(*pp)->tgid = tgid;
+	pr->tgid = tgid;
+	*pp = pr;
 	p->nprocs++;
-	return *pp;
+	return pr;
 }
 
 static struct proc *get(struct procs *p, uint32_t tgid)
