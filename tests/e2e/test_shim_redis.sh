@@ -83,7 +83,8 @@ redis_1x_layout() {
 	# shellcheck disable=SC2086
 	gcc -std=gnu11 -O1 -g -D_GNU_SOURCE -Iinclude -Iuser -Iuser/core -Iuser/intake -Iuser/proto -Iuser/signals -Iuser/export -Ipreload -I"$H1/include" \
 		tests/shim/test_preload.c $srcs user/intake/shm_ring.c user/intake/shim_decode.c user/proto/sqlsum.c \
-		user/core/log.c -lcmocka -lpg_query -lpthread -o "$H1/test_preload" &&
+		user/core/log.c -L"$H1/lib" -Wl,-rpath,"$H1/lib" -lhiredis -lcmocka -lpg_query -lpthread \
+		-o "$H1/test_preload" &&
 		"$H1/test_preload"
 }
 

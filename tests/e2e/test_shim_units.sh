@@ -33,14 +33,15 @@ PRELOAD_CORE=$(ls preload/*.c | grep -v -e preload/pq.c -e preload/redis.c -e pr
 asan_preload() {
 	# shellcheck disable=SC2086
 	gcc $SAN tests/shim/test_preload.c $PRELOAD_CORE user/intake/shm_ring.c user/intake/shim_decode.c \
-		user/proto/sqlsum.c user/core/log.c -lcmocka -lpg_query -lpthread -o "$TMP/test_preload" &&
+		user/proto/sqlsum.c user/core/log.c -lcmocka -lpg_query -lhiredis -lpthread -o "$TMP/test_preload" &&
 		"$TMP/test_preload"
 }
 
 asan_dbmetrics() {
 	# shellcheck disable=SC2086
-	gcc $SAN tests/shim/test_dbmetrics.c user/signals/dbmetrics.c user/signals/metrics.c user/core/log.c \
-		-lcmocka -lm -lpthread -o "$TMP/test_dbmetrics" && "$TMP/test_dbmetrics"
+	gcc $SAN tests/shim/test_dbmetrics.c user/signals/dbmetrics.c user/signals/metrics.c \
+		user/signals/semconv.c user/core/log.c -lcmocka -lm -lpthread -o "$TMP/test_dbmetrics" &&
+		"$TMP/test_dbmetrics"
 }
 
 check "build the shim tests" make -s shim-tests
