@@ -137,7 +137,7 @@ struct conn *conntab_open(struct conntab *t, const struct rt_conn_id *id, uint64
 	struct conn *c = *find(t, id->tgid, id->fd);
 
 	if (c && sock_ino && c->sock_ino == sock_ino && id->gen > c->gen) {
-		c->gen = id->gen; /* the same socket: its kernel entry was re-created */
+		c->gen = id->gen;   /* the same socket: its kernel entry was re-created */
 		c->opaque_told = 0; /* the new entry must be told again */
 		t->recreated++;
 		return c;
