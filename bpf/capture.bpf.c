@@ -547,9 +547,10 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 }
 
 /*
- * A selected process's children are selected too (nginx workers). The
- * children of a process whose selection is pending are reported, and
- * pending too.
+ * A selected process's children are selected too (nginx workers), here, at
+ * once; the fork is reported so that the daemon knows them (names,
+ * counts). The children of a process whose selection is pending are
+ * reported, and pending too.
  */
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
@@ -564,11 +565,11 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 		w = select_word(ctgid);
 		if (w)
 			__sync_fetch_and_or(w, 1ull << (ctgid % 64));
+	} else if (bpf_map_lookup_elem(&pending, &ptgid)) {
+		mark_pending(ctgid);
+	} else {
 		return 0;
 	}
-	if (!bpf_map_lookup_elem(&pending, &ptgid))
-		return 0;
-	mark_pending(ctgid);
 	emit_proc(RT_EV_PROC_FORK, child, ptgid);
 	return 0;
 }

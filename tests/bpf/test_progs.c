@@ -308,8 +308,10 @@ static void test_fork_selected_exit_clears(void **state)
 	assert_int_equal(ev->hdr.len, sizeof(*ev));
 	assert_true(ev->start_ns > 0);
 	assert_non_null(find_rec(f, RT_EV_PROC_EXIT, (uint32_t)g));
-	/* no fork record: the kernel selected the grandchild itself */
-	assert_null(find_rec(f, RT_EV_PROC_FORK, (uint32_t)g));
+	/* selected by the kernel at once, and reported for the daemon's books */
+	ev = find_rec(f, RT_EV_PROC_FORK, (uint32_t)g);
+	assert_non_null(ev);
+	assert_int_equal(ev->ppid, (uint32_t)fam.child);
 	recs_clear(&f->recs);
 }
 
