@@ -249,13 +249,30 @@ static int open_mapped(uint32_t pid, const struct map_target *t)
 
 	snprintf(path, sizeof(path), "/proc/%u/map_files/%llx-%llx", pid,
 		 (unsigned long long)t->start, (unsigned long long)t->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
-	fd = open(t->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open(t->path, O_PATH | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
 	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, t->path);
+	return open(path, O_PATH | O_CLOEXEC);
+}
+
+/* Opens for reading what the O_PATH fd names, once it is known to be the
+ * mapped regular file: the process that owns the path may have swapped in
+ * a symlink to a device, which root must never open. -1 and errno. */
+static int reopen_checked(int pfd, const struct map_target *t)
+{
+	char path[64];
+	struct stat st;
+
+	if (fstat(pfd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_ino != t->f.ino ||
+	    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != t->f.dev) {
+		errno = EPERM;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", pfd);
 	return open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 }
 
@@ -267,17 +284,15 @@ static int open_mapped(uint32_t pid, const struct map_target *t)
 static int check_section(uint32_t pid, const struct map_target *t, uint64_t addr)
 {
 	uint64_t off = 0, size = 0;
-	struct stat st;
-	int fd, err;
+	int pfd, fd, err;
 
-	fd = open_mapped(pid, t);
+	pfd = open_mapped(pid, t);
+	if (pfd < 0)
+		return -EPERM;
+	fd = reopen_checked(pfd, t);
+	close(pfd);
 	if (fd < 0)
 		return -EPERM;
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (uint64_t)st.st_ino != t->f.ino ||
-	    ((uint64_t)major(st.st_dev) << 32 | minor(st.st_dev)) != t->f.dev) {
-		close(fd);
-		return -EPERM;
-	}
 	err = find_ack_section(fd, &off, &size);
 	close(fd);
 	if (err)
