@@ -14,8 +14,8 @@
 AGENT=30300
 APP=30301
 COL=30302
-N=20
-BOUND_S=15 # 0.2 s schedule delay + 3 s export timeout per batch, a few batches, slack
+N=10
+BOUND_S=15 # 0.2 s schedule delay + 2 s export timeout per batch, a few batches, slack
 
 # The fake collector: reads one request per connection, answers by $E2E_TMP/mode,
 # appends "MODE" to $E2E_TMP/requests for every request it read.
@@ -112,7 +112,7 @@ wait_port $APP
 start_collector ok
 OTEL_SERVICE_NAME=faults OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$COL \
 OTEL_METRICS_EXPORTER=none OTEL_TRACES_SAMPLER=always_on OTEL_EXPORTER_OTLP_TIMEOUT=1000 \
-OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BSP_EXPORT_TIMEOUT=3000 OTEL_BSP_MAX_QUEUE_SIZE=256 \
+OTEL_BSP_SCHEDULE_DELAY=200 OTEL_BSP_EXPORT_TIMEOUT=2000 OTEL_BSP_MAX_QUEUE_SIZE=256 \
 	start_agent $AGENT -p $APP_PID || { echo "  FAIL agent did not start"; exit 1; }
 
 exported() { metric_sum redtap_otlp_exported_total signal=traces; }
@@ -157,8 +157,8 @@ phase 503 dropped
 check "503 was retried (several requests)" test "$(requests 503)" -ge 2
 phase retry0 dropped
 r0=$(requests retry0)
-# 3 s per batch with pauses of >= 250, 250, 500, 1000 ms: at most 5 requests per
-# batch, and 20 spans make at most a few batches. Without the floor: hundreds.
+# 2 s per batch with pauses of >= 250, 250, 500, 1000 ms: at most 4 requests per
+# batch, and 10 spans make at most a few batches. Without the floor: hundreds.
 check "Retry-After: 0 does not make the exporter spin ($r0 requests)" test "$r0" -le 30
 phase garbage dropped
 phase slow dropped
