@@ -137,8 +137,9 @@ static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
 		uint64_t lost = 0;
 
 		procs_hint(p->procs, op.pid, op.service_name, op.comm);
-		if (!shimack_hello(p->acks, &in, &lost, now))
-			dbwire_cover_set(p->covered, op.pid, true);
+		shimack_hello(p->acks, &in, &lost, now);
+		/* acked or not: a shim on probation already sends its operations */
+		dbwire_cover_set(p->covered, op.pid, true);
 		p->st.shim_reported_drops += lost;
 		return;
 	}
