@@ -13,13 +13,18 @@
 # - HTTP traffic at the same time is still HTTP, and no parse error is
 #   counted for either protocol;
 # - a psql wrapped with `redtap run` is counted once (the shim's record).
+# - an unwrapped Python server (psycopg2, hiredis): its queries are CLIENT spans
+#   under its requests.
 # Ports 30800-30899.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_ROOT/tests/lib/servers.sh"
+. "$(dirname "$0")/apps/receiver.sh"
 PG=30832
 RD=30879
 HT=30880
 AGENT=30864
+APP=30881
+SPANS="python3 $E2E_ROOT/tests/e2e/apps/spans.py"
 PGBIN=/usr/lib/postgresql/15/bin
 trap 'srv_stop; e2e_cleanup' EXIT
 
@@ -33,8 +38,12 @@ srv_shop_db $PG || exit 1
 runuser -u postgres -- "$PGBIN/pgbench" -q -i -s 1 -h 127.0.0.1 -p $PG redtap >/dev/null 2>&1 ||
 	{ echo "  FAIL pgbench -i"; exit 1; }
 
+make -s -C "$E2E_ROOT" build/tests/librediswrap.so >/dev/null || { echo "  FAIL build"; exit 1; }
+start_receiver wire || exit 1
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200
 # every process: a short-lived client selected by -e would lose its first bytes
 start_agent $AGENT --capture-bytes 4096 || exit 1
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY
 
 D=db_client_operation_duration_seconds_count
 B=db_client_operation_duration_seconds_bucket
@@ -134,6 +143,29 @@ expect_eq "no parse errors while HTTP and Redis traffic mix" \
 	"$(($(metric_sum redtap_parse_errors_total) - errs_before))" 0
 expect_eq "no PostgreSQL parse errors in the whole run" \
 	"$(metric_sum redtap_parse_errors_total protocol=postgresql)" 0
+
+# --- spans: an unwrapped Python server's queries are children of its requests -----------
+OTEL_SERVICE_NAME=shop /usr/bin/python3 "$E2E_ROOT/tests/e2e/apps/shop_app.py" $APP $PG $RD \
+	"$E2E_ROOT/build/tests/librediswrap.so" 2>>"$E2E_TMP/app.log" &
+bg_track $!
+wait_port $APP
+TP=00-5bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01
+curl -s -o /dev/null -H "traceparent: $TP" http://127.0.0.1:$APP/order/42
+curl -s -o /dev/null http://127.0.0.1:$APP/broken
+sleep 3
+expect_eq "wire: the app's SELECT" "$(metric_sum $D service_name=shop db_system_name=postgresql \
+	db_operation_name=SELECT db_namespace=redtap server_port=$PG error_type=)" 1
+expect_eq "wire: the app's INCR" "$(metric_sum $D service_name=shop db_system_name=redis \
+	db_operation_name=INCR server_port=$RD error_type=)" 1
+F=$RX_OUT
+srv=$($SPANS $F get span service=shop kind=SERVER trace=5bf92f3577b34da6a3ce929d0e0e4736)
+expect_eq "the SELECT span is a child of the request" "$($SPANS $F count parent=$srv kind=CLIENT \
+	attr.db.system.name=postgresql attr.db.operation.name=SELECT attr.db.namespace=redtap)" 1
+expect_eq "the INCR span is a child of the request" "$($SPANS $F count parent=$srv kind=CLIENT \
+	attr.db.system.name=redis attr.db.operation.name=INCR)" 1
+bad=$($SPANS $F get span service=shop kind=SERVER attr.http.route=/broken)
+expect_eq "the failed query's span, under the failing request" \
+	"$($SPANS $F count parent=$bad status=ERROR attr.db.response.status_code=42P01)" 1
 
 # --- a wrapped client is counted once ------------------------------------------------------
 # (psql exits before the agent has acknowledged its shim: the shim's operations sent on
