@@ -5,8 +5,9 @@
  * client's queries and commands become db_client_operation_duration series
  * with the shim's labels (SQLSTATE and Redis prefixes, aborted pipeline
  * statements), a database server's own connections go opaque, a process the
- * shim reports from is not counted twice, HTTP still goes to HTTP, and
- * parse errors are counted by protocol and reason.
+ * shim reports from is not counted twice, a line protocol that looks like
+ * inline Redis goes opaque, HTTP still goes to HTTP, and parse errors are
+ * counted by protocol and reason.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -323,6 +324,21 @@ static void test_parse_errors_and_http(void **state)
 	assert_true(found);
 }
 
+/* A line protocol that looks like inline Redis commands goes opaque at its first answer. */
+static void test_lookalike_goes_opaque(void **state)
+{
+	struct fx *f = *state;
+	static const char *const any[] = {"db_system_name=", NULL};
+
+	open_client(f, 11, 7000);
+	out(f, 11, 2 * MS, "PING 1 some payload that is not http\r\n", 38);
+	in(f, 11, 3 * MS, "PING 1 some payload that is not http\r\n", 38);
+	out(f, 11, 4 * MS, "PING 2 some payload that is not http\r\n", 38);
+	in(f, 11, 5 * MS, "PING 2 some payload that is not http\r\n", 38);
+	assert_int_equal(f->opaque_calls, 1);
+	assert_int_equal(db_count(f, any), 0);
+}
+
 static void test_cover_set(void **state)
 {
 	struct dbwire_cover *s = dbwire_cover_new();
@@ -353,6 +369,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_server_side_goes_opaque, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_shim_covered_not_counted_twice, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parse_errors_and_http, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_lookalike_goes_opaque, setup, teardown),
 	    cmocka_unit_test(test_cover_set),
 	};
 

@@ -29,6 +29,8 @@ struct wire_conn {
 	uint8_t req_dir; /* direction the requests travel in, as seen by c->tgid */
 	bool server;	 /* the process is the database server: not parsed */
 	bool stood_down; /* covered by the shim or opaque: report nothing more */
+	bool misfit;	 /* a framing error before any operation: not this protocol */
+	uint64_t ops;	 /* operations reported */
 	uint32_t tid;	 /* thread that sent the latest request */
 };
 
@@ -58,8 +60,21 @@ static void dbwire_free(void *inst)
 	free(inst);
 }
 
+/* Reasons that say the bytes are not the protocol at all (not a capture gap). */
+static bool framing_reason(const struct protocol *p, unsigned reason)
+{
+	if (p == &pgwire_protocol)
+		return reason == PGWIRE_E_BAD_TYPE || reason == PGWIRE_E_BAD_LENGTH ||
+		       reason == PGWIRE_E_BAD_STARTUP;
+	return reason == RESP_E_BAD_TYPE || reason == RESP_E_BAD_LENGTH ||
+	       reason == RESP_E_TOO_DEEP || reason == RESP_E_LINE_TOO_LONG;
+}
+
 static void parse_error(struct wire_conn *wc, unsigned reason)
 {
+	/* a line protocol that starts like an inline command ("PING 1 ...") */
+	if (!wc->ops && framing_reason(wc->w->proto, reason))
+		wc->misfit = true;
 	if (wc->w->sink->parse_error)
 		wc->w->sink->parse_error(wc->w->sink->ctx, wc->w->proto, reason);
 }
@@ -85,6 +100,7 @@ static void op_init(struct wire_conn *wc, struct db_op *op, const char *system, 
 
 static void op_emit(struct wire_conn *wc, const struct db_op *op)
 {
+	wc->ops++;
 	if (!wc->stood_down && wc->w->sink->db_op)
 		wc->w->sink->db_op(wc->w->sink->ctx, op);
 }
@@ -250,6 +266,10 @@ static enum proto_verdict dbwire_feed(void *inst, struct conn *c, const struct p
 	} else {
 		resp_feed(wc->parser, req ? RESP_CLIENT : RESP_SERVER, ch->data, ch->cap_len,
 			  ch->len, ch->ts);
+	}
+	if (wc->misfit) {
+		wc->stood_down = true; /* what it queued is not ours to report */
+		return PROTO_OPAQUE;
 	}
 	return PROTO_KEEP;
 }

@@ -14,6 +14,9 @@
  * - no double count with the shim: when the sink's db_covered() says the
  *   LD_PRELOAD shim reports this process's operations, the connection goes
  *   opaque and nothing it still had pending is reported;
+ * - not the protocol after all: a framing error (bad type, length, start-up
+ *   packet, nesting, line) before the first operation makes the connection
+ *   opaque, e.g. a line protocol whose lines start like "PING";
  * - outcomes: failed -> error.type and db.response.status_code = SQLSTATE or
  *   Redis error prefix; not executed after an earlier error (pipelines,
  *   multi-statement queries, MULTI) -> error.type "pipeline_aborted", as the
