@@ -350,13 +350,17 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 }
 
 /*
- * Shim record budget per process: a token bucket kept as the theoretical
- * arrival time (GCRA) of the next record. A record is let through while
- * tat - now <= burst; each one pushes tat by one interval. Set by
- * user/intake/capture.c; interval 0 turns the limit off.
+ * Shim record budgets: token buckets kept as the theoretical arrival time
+ * (GCRA) of the next record. A record is let through while tat - now <=
+ * burst; each one pushes tat by one interval. One bucket per process, and
+ * one per uid over all its processes, so that short-lived processes (each
+ * starting with a full burst) cannot add up to a flood. Set by
+ * user/intake/capture.c; interval 0 turns a limit off.
  */
 const volatile __u64 shim_interval_ns = 500000;	 /* 1e9 / records per second (2000/s) */
 const volatile __u64 shim_burst_ns = 2000000000; /* burst * interval (4000 records) */
+const volatile __u64 shim_uid_interval_ns = 100000;   /* per uid: 10000/s */
+const volatile __u64 shim_uid_burst_ns = 400000000; /* ... 4000 records at once */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -365,26 +369,41 @@ struct {
 	__type(value, __u64); /* theoretical arrival time, bpf_ktime_get_ns() clock */
 } shim_budget SEC(".maps");
 
-/* True when tgid may send one more shim record now. Threads of one process
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);   /* uid */
+	__type(value, __u64); /* theoretical arrival time */
+} shim_uid_budget SEC(".maps");
+
+/* True when the bucket of key in map may give one more token now. Threads
  * race on the slot; the worst case lets a few extra records through. */
-static __always_inline bool shim_take_token(__u32 tgid)
+static __always_inline bool take_token(void *map, __u32 key, __u64 interval, __u64 burst)
 {
 	__u64 now = bpf_ktime_get_ns(), *tat, first;
 
-	if (!shim_interval_ns)
+	if (!interval)
 		return true;
-	tat = bpf_map_lookup_elem(&shim_budget, &tgid);
+	tat = bpf_map_lookup_elem(map, &key);
 	if (!tat) {
-		first = now + shim_interval_ns;
-		bpf_map_update_elem(&shim_budget, &tgid, &first, BPF_ANY);
+		first = now + interval;
+		bpf_map_update_elem(map, &key, &first, BPF_ANY);
 		return true;
 	}
 	if (*tat < now)
 		*tat = now;
-	if (*tat - now > shim_burst_ns)
+	if (*tat - now > burst)
 		return false;
-	__sync_fetch_and_add(tat, shim_interval_ns);
+	__sync_fetch_and_add(tat, interval);
 	return true;
+}
+
+/* The process's bucket first: a process over its own budget does not use
+ * up its uid's. */
+static __always_inline bool shim_take_token(__u32 tgid, __u32 uid)
+{
+	return take_token(&shim_budget, tgid, shim_interval_ns, shim_burst_ns) &&
+	       take_token(&shim_uid_budget, uid, shim_uid_interval_ns, shim_uid_burst_ns);
 }
 
 /* The shim's channel: ioctl(RT_SHIM_IOCTL_FD, RT_SHIM_IOCTL_CMD, msg). Only
@@ -403,7 +422,7 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (!selected_tgid(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	if (!shim_take_token(bpf_get_current_pid_tgid() >> 32)) {
+	if (!shim_take_token(bpf_get_current_pid_tgid() >> 32, (__u32)bpf_get_current_uid_gid())) {
 		count_drop(RT_DROP_SHIM_RATE);
 		return 0;
 	}

@@ -62,6 +62,13 @@ expect_eq "no traces sent (OTEL_TRACES_EXPORTER=none)" \
 expect_ge "metrics still sent (the file's endpoint)" \
 	"$($CHECK requests "$RX_OUT" /v1/metrics 200)" 1
 
+echo "- credentials in the endpoint never reach the log"
+OTEL_EXPORTER_OTLP_ENDPOINT="http://alice:s3cret@127.0.0.1:9" start_agent $AGENT -p $APP_PID
+stop_agent
+check "the resolved URL is logged with its credentials hidden" \
+	grep -q "OTLP export: traces http://\*\*\*@127.0.0.1:9/v1/traces" "$E2E_TMP/agent.log"
+check "the password is nowhere in the log" sh -c "! grep -q s3cret '$E2E_TMP/agent.log'"
+
 echo "- a malformed key stops the agent with the file, line and key"
 printf 'otlp:\n  traces:\n    compression: zstd\n' >"$E2E_TMP/bad.yaml"
 timeout 10 "$REDTAP" -c "$E2E_TMP/bad.yaml" --no-bpf >"$E2E_TMP/bad.log" 2>&1

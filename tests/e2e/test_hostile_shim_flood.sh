@@ -9,6 +9,8 @@
 #    process in the kernel: drops counted with reason shim_rate_limited,
 #    at most rate * seconds + burst operations recorded, every HTTP
 #    request still counted;
+#  - many short-lived selected processes of one uid (each starting with a
+#    full burst) are held to shim.uid_rate together;
 #  - shim.uids: with only uid 0 allowed, nobody's selected flood is
 #    refused by the daemon and counted in redtap_shim_events_dropped.
 . "$(dirname "$0")/lib.sh"
@@ -16,6 +18,7 @@ APP=30080
 AGENT=30081
 RATE=500
 BURST=1000
+UID_RATE=1000
 SECS=4
 
 make -s -C "$E2E_ROOT" build/tests/shim/hostile >/dev/null || { echo "  FAIL build"; exit 1; }
@@ -42,7 +45,7 @@ requests() {
 }
 
 # --- the agent: the server by port, hostile-selected by name -------------
-REDTAP_SHIM_RATE=$RATE REDTAP_SHIM_BURST=$BURST start_agent $AGENT --port $APP \
+REDTAP_SHIM_RATE=$RATE REDTAP_SHIM_BURST=$BURST REDTAP_SHIM_UID_RATE=$UID_RATE start_agent $AGENT --port $APP \
 	--exe '*/hostile-selected' || exit 1
 sleep 1
 
@@ -81,6 +84,27 @@ check "... at most rate * seconds + burst ($got <= $((RATE * (SECS + 1) + BURST)
 	test "$got" -le $((RATE * (SECS + 1) + BURST))
 # records sent before the agent had selected the new process are neither
 expect_ge "... and most of the rest counted as rate-limited" "$limited" $((sent / 2))
+expect_eq "no ring-buffer drops" "$(metric_sum redtap_kernel_events_dropped_total reason=ringbuf_full)" 0
+
+# 2b. short-lived processes: 3 waves of 24 one-second floods by one uid
+before=$(metric_sum $D server_address=10.9.8.7)
+t0=$(date +%s)
+for wave in 1 2 3; do
+	pids=""
+	for i in $(seq 24); do
+		as_nobody "$T/hostile-selected" flood 1 forged-d >/dev/null &
+		pids="$pids $!"
+		bg_track $!
+	done
+	for p in $pids; do wait "$p"; done
+done
+secs=$(($(date +%s) - t0 + 1))
+settle
+got=$(($(metric_sum $D server_address=10.9.8.7) - before))
+log "72 short-lived floods in ${secs}s: recorded $got"
+# without the per-uid bucket each process gets its own burst: 72 * 1000
+check "... held to uid_rate * seconds + burst together ($got <= $((UID_RATE * secs + BURST)))" \
+	test "$got" -le $((UID_RATE * secs + BURST))
 expect_eq "no ring-buffer drops" "$(metric_sum redtap_kernel_events_dropped_total reason=ringbuf_full)" 0
 stop_agent
 

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "otlp.h"
+#include "otlp_http.h"
 #include "pipeline.h"
 #include "procs.h"
 #include "promserver.h"
@@ -213,6 +214,7 @@ static int setup_capture(struct agent *a)
 	    .filter = procs_filtering(a->procs),
 	    .shim_rate = a->cfg->shim_rate,
 	    .shim_burst = a->cfg->shim_burst,
+	    .shim_uid_rate = a->cfg->shim_uid_rate,
 	};
 	char err[512];
 	int e;
@@ -243,6 +245,7 @@ static int setup_capture(struct agent *a)
 static int setup_export(struct agent *a)
 {
 	const struct otlp_config *oc = &a->cfg->otlp;
+	char traces[512], metrics[512];
 	struct tracer_opts to = {
 	    .sampler = a->cfg->sampler,
 	    .critical_routes = a->cfg->critical_routes,
@@ -256,8 +259,10 @@ static int setup_export(struct agent *a)
 		fprintf(stderr, "redtap: cannot start the OTLP exporter: %s\n", strerror(errno));
 		return -errno;
 	}
-	rt_info("OTLP export: traces %s, metrics %s", oc->traces_url[0] ? oc->traces_url : "off",
-		oc->metrics_url[0] ? oc->metrics_url : "off");
+	/* URLs may carry credentials (user:password@): never log them. */
+	otlp_url_redact(traces, sizeof(traces), oc->traces_url[0] ? oc->traces_url : "off");
+	otlp_url_redact(metrics, sizeof(metrics), oc->metrics_url[0] ? oc->metrics_url : "off");
+	rt_info("OTLP export: traces %s, metrics %s", traces, metrics);
 	if (!oc->traces_url[0])
 		return 0;
 	/* checked by the settings: cannot fail */

@@ -1031,6 +1031,12 @@ const struct setting settings[] = {
 	{ .env = "REDTAP_SHIM_BURST", .key = "shim.burst", .def = XSTR(REDTAP_DEFAULT_SHIM_BURST),
 	  .group = GROUP_SHIM, .set = set_shim_rate, CONFIG_FIELD(shim_burst),
 	  .help = "Shim records one process may send at once above the rate." },
+	{ .env = "REDTAP_SHIM_UID_RATE", .key = "shim.uid_rate",
+	  .def = XSTR(REDTAP_DEFAULT_SHIM_UID_RATE),
+	  .group = GROUP_SHIM, .set = set_shim_rate, CONFIG_FIELD(shim_uid_rate),
+	  .help = "Shim records per second all processes of one uid may send\n"
+		  "together (burst: shim.burst), so that many short-lived\n"
+		  "processes cannot add up to a flood. 0 turns the limit off." },
 	{ .env = "REDTAP_SHIM_UIDS", .key = "shim.uids", .def = "any",
 	  .group = GROUP_SHIM, .set = set_shim_uids, CONFIG_FIELD(shim_uids),
 	  .help = "Only these uids may report database calls: 0,1000. Records\n"
@@ -1112,6 +1118,7 @@ void config_init(struct redtap_config *c)
 	c->ringbuf_bytes = REDTAP_DEFAULT_RINGBUF_BYTES;
 	c->shim_rate = REDTAP_DEFAULT_SHIM_RATE;
 	c->shim_burst = REDTAP_DEFAULT_SHIM_BURST;
+	c->shim_uid_rate = REDTAP_DEFAULT_SHIM_UID_RATE;
 	snprintf(c->shim_path, sizeof(c->shim_path), "%s", REDTAP_SHIM_DEFAULT_PATH);
 	c->log_level = LOG_LVL_INFO;
 	c->help_cmd = CMD_AGENT;

@@ -192,6 +192,10 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	c->skel->rodata->shim_interval_ns = opts->shim_rate ? 1000000000ull / opts->shim_rate : 0;
 	c->skel->rodata->shim_burst_ns =
 	    c->skel->rodata->shim_interval_ns * (opts->shim_burst ? opts->shim_burst : 1);
+	c->skel->rodata->shim_uid_interval_ns =
+	    opts->shim_uid_rate ? 1000000000ull / opts->shim_uid_rate : 0;
+	c->skel->rodata->shim_uid_burst_ns =
+	    c->skel->rodata->shim_uid_interval_ns * (opts->shim_burst ? opts->shim_burst : 1);
 	if (opts->ringbuf_bytes)
 		bpf_map__set_max_entries(c->skel->maps.events, opts->ringbuf_bytes);
 	/* Wake the reader after WAKEUP_BYTES per CPU (or a quarter of a

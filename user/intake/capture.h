@@ -28,6 +28,7 @@ struct capture_opts {
 	bool filter;		/* only processes added with capture_select() */
 	uint32_t shim_rate;	/* shim records per second per process; 0 = no limit */
 	uint32_t shim_burst;	/* ... and how many above it at once */
+	uint32_t shim_uid_rate; /* shim records per second per uid; 0 = no limit */
 };
 
 /* Called for every record; returns 0 (a non-zero value stops the poll). */
