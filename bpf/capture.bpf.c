@@ -357,9 +357,9 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
  * starting with a full burst) cannot add up to a flood. Set by
  * user/intake/capture.c; interval 0 turns a limit off.
  */
-const volatile __u64 shim_interval_ns = 500000;	 /* 1e9 / records per second (2000/s) */
-const volatile __u64 shim_burst_ns = 2000000000; /* burst * interval (4000 records) */
-const volatile __u64 shim_uid_interval_ns = 100000;   /* per uid: 10000/s */
+const volatile __u64 shim_interval_ns = 500000;	    /* 1e9 / records per second (2000/s) */
+const volatile __u64 shim_burst_ns = 2000000000;    /* burst * interval (4000 records) */
+const volatile __u64 shim_uid_interval_ns = 100000; /* per uid: 10000/s */
 const volatile __u64 shim_uid_burst_ns = 400000000; /* ... 4000 records at once */
 
 struct {

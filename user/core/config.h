@@ -100,9 +100,9 @@ struct redtap_config {
 	uint32_t shim_rate;   /* shim records per second per process, kernel-enforced;
 			       * default 2000, 0 = no limit, ..1000000 */
 	uint32_t shim_burst;  /* records above the rate a process may send at once; default 4000 */
-	uint32_t shim_uid_rate; /* shim records per second per uid, all its processes together;
-				 * default 10000, 0 = no limit; its burst is shim_burst */
-	char shim_uids[1024]; /* uids that may report through the ioctl channel; "" = any */
+	uint32_t shim_uid_rate;	 /* shim records per second per uid, all its processes together;
+				  * default 10000, 0 = no limit; its burst is shim_burst */
+	char shim_uids[1024];	 /* uids that may report through the ioctl channel; "" = any */
 	char shim_cgroups[4096]; /* cgroup v2 paths that may report; "" = any */
 	/* OTLP export: the exporter's settings, with traces_url and metrics_url
 	 * resolved by config_parse() (or config_resolve()) from otlp_endpoints */

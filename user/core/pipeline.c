@@ -348,8 +348,6 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	p->hm = httpmetrics_new(o->reg, o->max_series);
 	if (p->hm)
 		httpmetrics_set_routes(p->hm, o->routes);
-	if (p->hm)
-		httpmetrics_set_routes(p->hm, o->routes);
 	p->db = dbmetrics_new(o->reg, o->max_series);
 	p->acks = shimack_new();
 	p->covered = dbwire_cover_new();
