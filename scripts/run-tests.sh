@@ -22,7 +22,9 @@ suite() {
 
 suite lint make -s lint
 suite unit make -s unit
-suite unit-asan make -s OUTPUT=build-asan SANITIZER=address,undefined unit
+# UBSan reports fail the run (by default it prints and goes on).
+suite unit-asan env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	make -s OUTPUT=build-asan SANITIZER=address,undefined unit
 # ThreadSanitizer: the self-metrics have one writer while /metrics and the
 # OTLP exporter read (tests/unit/test_selfmetrics.c); a report fails the run.
 suite unit-tsan make -s OUTPUT=build-tsan SANITIZER=thread unit

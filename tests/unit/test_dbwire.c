@@ -151,6 +151,8 @@ struct buf {
 
 static void put(struct buf *b, const void *p, size_t n)
 {
+	if (!n)
+		return; /* p may be NULL then: memcpy must not see it */
 	memcpy(b->d + b->n, p, n);
 	b->n += n;
 }

@@ -66,6 +66,9 @@ static void test_running_totals(void **state)
 	snap.conn_table_full = 2;
 	snap.parse_errors[0] = (struct parse_error_count){"http", "bad_header", 4};
 	snap.nparse_errors = 1;
+	snap.shim_rejected[SELF_SHIM_UNVERIFIED] = 6;
+	snap.shim_rejected[SELF_SHIM_DROPS_CAPPED] = 1;
+	snap.sql_skipped = 7;
 	selfmetrics_update(s, &snap);
 	snap.events[RT_EV_DATA] = 5;
 	selfmetrics_update(s, &snap);
@@ -76,6 +79,11 @@ static void test_running_totals(void **state)
 	assert_true(has_line(text, "redtap_connections_untracked_total 2\n"));
 	assert_true(has_line(
 	    text, "redtap_parse_errors_total{protocol=\"http\",reason=\"bad_header\"} 4\n"));
+	assert_true(has_line(text, "redtap_shim_rejected_total{reason=\"hello_unverified\"} 6\n"));
+	assert_true(has_line(text, "redtap_shim_rejected_total{reason=\"ack_table_full\"} 0\n"));
+	assert_true(
+	    has_line(text, "redtap_shim_rejected_total{reason=\"drop_report_capped\"} 1\n"));
+	assert_true(has_line(text, "redtap_sql_summaries_skipped_total 7\n"));
 	free(text);
 	selfmetrics_free(s);
 	metric_registry_free(r);

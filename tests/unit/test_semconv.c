@@ -57,6 +57,9 @@ static const struct {
     {&semconv_redtap_otlp_exported, "redtap_otlp_exported", NULL, {"signal"}},
     {&semconv_redtap_metric_series, "redtap_metric_series", NULL, {"metric"}},
     {&semconv_redtap_metric_series_overflow, "redtap_metric_series_overflow", NULL, {"metric"}},
+    {&semconv_redtap_metric_series_evicted, "redtap_metric_series_evicted", NULL, {"metric"}},
+    {&semconv_redtap_shim_rejected, "redtap_shim_rejected", NULL, {"reason"}},
+    {&semconv_redtap_sql_summaries_skipped, "redtap_sql_summaries_skipped", NULL, {NULL}},
 };
 
 static void test_exposed_names_unchanged(void **state)

@@ -19,6 +19,7 @@
 #include "protocol.h"
 #include "shim_decode.h"
 #include "shimack.h"
+#include "sqlsum.h"
 #include "tracer.h"
 
 struct pipeline {
@@ -321,6 +322,7 @@ void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 void pipeline_self_snapshot(const struct pipeline *p, struct self_snapshot *snap)
 {
 	struct pipeline_stats st;
+	struct shimack_stats acks;
 
 	pipeline_stats(p, &st);
 	memset(snap, 0, sizeof(*snap));
@@ -330,6 +332,11 @@ void pipeline_self_snapshot(const struct pipeline *p, struct self_snapshot *snap
 	snap->nparse_errors = st.nparse_errors;
 	snap->conn_table_full = st.conn_full;
 	snap->shim_dropped = st.shim_reported_drops;
+	shimack_stats(p->acks, &acks);
+	snap->shim_rejected[SELF_SHIM_UNVERIFIED] = acks.refused;
+	snap->shim_rejected[SELF_SHIM_TABLE_FULL] = acks.table_full;
+	snap->shim_rejected[SELF_SHIM_DROPS_CAPPED] = acks.drops_capped;
+	snap->sql_skipped = sqlsum_parse_skipped();
 	memcpy(snap->families, st.families, sizeof(snap->families));
 	snap->nfamilies = st.nfamilies;
 }

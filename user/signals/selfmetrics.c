@@ -46,10 +46,18 @@ struct selfmetrics {
 	size_t nperr;
 	struct counter conn_full, shim_dropped, conn_recreated, procs_untracked;
 	struct counter otlp_errors[2], otlp_dropped, otlp_exported;
+	struct counter shim_rejected[SELF_SHIM_REJECT_MAX], sql_skipped;
+	struct metric_family *evicted;
 	struct {
-		struct counter c;
+		struct counter c, ev;
 		const struct metric_family *f;
 	} ovf[8];
+};
+
+static const char *const shim_reject_names[SELF_SHIM_REJECT_MAX] = {
+    [SELF_SHIM_UNVERIFIED] = "hello_unverified",
+    [SELF_SHIM_TABLE_FULL] = "ack_table_full",
+    [SELF_SHIM_DROPS_CAPPED] = "drop_report_capped",
 };
 
 static void counter_to(struct counter *c, uint64_t now)
@@ -128,6 +136,12 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 	s->otlp_exported.s = one(f, "traces");
 	s->series = semconv_family_new(r, &semconv_redtap_metric_series, 0);
 	s->overflow = semconv_family_new(r, &semconv_redtap_metric_series_overflow, 0);
+	s->evicted = semconv_family_new(r, &semconv_redtap_metric_series_evicted, 0);
+	f = semconv_family_new(r, &semconv_redtap_shim_rejected, 0);
+	for (unsigned i = 0; i < SELF_SHIM_REJECT_MAX && f; i++)
+		s->shim_rejected[i].s = one(f, shim_reject_names[i]);
+	f = semconv_family_new(r, &semconv_redtap_sql_summaries_skipped, 0);
+	s->sql_skipped.s = f ? metric_series_get(f, NULL) : NULL;
 	return s;
 }
 
@@ -147,6 +161,9 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 	counter_to(&s->otlp_errors[1], snap->otlp_errors[1]);
 	counter_to(&s->otlp_dropped, snap->otlp_dropped_spans);
 	counter_to(&s->otlp_exported, snap->otlp_exported_spans);
+	for (unsigned i = 0; i < SELF_SHIM_REJECT_MAX; i++)
+		counter_to(&s->shim_rejected[i], snap->shim_rejected[i]);
+	counter_to(&s->sql_skipped, snap->sql_skipped);
 	if (s->instrumented)
 		metric_gauge_set(s->instrumented, (double)snap->instrumented);
 	for (size_t i = 0; i < snap->nfamilies && i < NELEM(s->ovf); i++) {
@@ -159,8 +176,11 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 			s->ovf[i].f = f;
 			s->ovf[i].c.s = one(s->overflow, metric_family_name(f));
 			s->ovf[i].c.last = 0;
+			s->ovf[i].ev.s = one(s->evicted, metric_family_name(f));
+			s->ovf[i].ev.last = 0;
 		}
 		counter_to(&s->ovf[i].c, metric_family_overflow_total(f));
+		counter_to(&s->ovf[i].ev, metric_family_evicted_total(f));
 	}
 }
 

@@ -28,6 +28,14 @@ struct parse_error_count {
 
 #define SELF_PARSE_ERRORS_MAX 64
 
+/* The reason label of redtap_shim_rejected_total. */
+enum self_shim_reject {
+	SELF_SHIM_UNVERIFIED,	/* "hello_unverified": address, mapping or nonce wrong */
+	SELF_SHIM_TABLE_FULL,	/* "ack_table_full": the table or the uid's share was full */
+	SELF_SHIM_DROPS_CAPPED, /* "drop_report_capped": implausible loss reports cut */
+	SELF_SHIM_REJECT_MAX,
+};
+
 struct self_snapshot {
 	uint64_t events[RT_EV_TYPE_MAX]; /* records received, by type */
 	uint64_t kernel_drops[RT_DROP_MAX];
@@ -37,6 +45,8 @@ struct self_snapshot {
 	uint64_t conn_recreated;  /* kernel entries re-created for a live socket */
 	uint64_t procs_untracked; /* processes the process table had no room for */
 	uint64_t shim_dropped;
+	uint64_t shim_rejected[SELF_SHIM_REJECT_MAX]; /* by enum self_shim_reject */
+	uint64_t sql_skipped;			      /* summaries left to the tokenizer */
 	uint64_t instrumented;
 	bool otlp_enabled;
 	uint64_t otlp_errors[2]; /* traces, metrics */

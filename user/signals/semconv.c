@@ -220,6 +220,31 @@ const struct semconv_metric semconv_redtap_metric_series_overflow = {
     ATTRS(SC_REDTAP_METRIC),
 };
 
+const struct semconv_metric semconv_redtap_metric_series_evicted = {
+    .name = "redtap.metric.series.evicted",
+    .unit = "{series}",
+    .brief = "Series removed to give a service below its fair share of a full metric room.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_METRIC),
+};
+
+const struct semconv_metric semconv_redtap_shim_rejected = {
+    .name = "redtap.shim.rejected",
+    .unit = "{record}",
+    .brief = "Shim hellos refused (unverified acknowledgement address, table full) and drop "
+	     "reports cut as implausible, by reason.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_REASON),
+};
+
+const struct semconv_metric semconv_redtap_sql_summaries_skipped = {
+    .name = "redtap.sql.summaries.skipped",
+    .unit = "{statement}",
+    .brief = "Statements summarised by the tokenizer only, because the SQL parser's time budget "
+	     "was spent or the text too long or deep.",
+    .type = METRIC_COUNTER,
+};
+
 /* ---- OpenTelemetry -> Prometheus ---- */
 
 /* UCUM units and their Prometheus words (the compatibility spec's table, in part). */

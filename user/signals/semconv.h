@@ -99,6 +99,9 @@ extern const struct semconv_metric semconv_redtap_otlp_dropped;
 extern const struct semconv_metric semconv_redtap_otlp_exported;
 extern const struct semconv_metric semconv_redtap_metric_series;
 extern const struct semconv_metric semconv_redtap_metric_series_overflow;
+extern const struct semconv_metric semconv_redtap_metric_series_evicted;
+extern const struct semconv_metric semconv_redtap_shim_rejected;
+extern const struct semconv_metric semconv_redtap_sql_summaries_skipped;
 
 /* Enough for any derived name (longer names are refused with -ENAMETOOLONG). */
 #define SEMCONV_NAME_MAX 128
