@@ -62,9 +62,11 @@ bench_shimcall() {
 	result shim_ring_dropped "$(sort -g "$dir/ring.dropped" | tail -1)"
 }
 
-# The ioctl channel: an agent of ours (selecting a sleeping process, so that
-# only the shim's channel is busy) acknowledges the shim's hello; shimcall
-# calls for 6 s untimed first, past the shim's 5 s re-probe.
+# The ioctl channel: an agent of ours (selecting a sleeping process and
+# shimcall, whose socket I/O is none, so that only the shim's channel is
+# busy) acknowledges the shim's hello; shimcall calls for 6 s untimed first,
+# past the shim's 5 s re-probe. The kernel's shim budgets are off
+# (shim.rate, shim.uid_rate = 0): this measures the channel, not the limit.
 bench_shimcall_ioctl() {
 	local rounds=${BENCH_ROUNDS:-4} n=${BENCH_SHIM_CALLS:-1000000} r line port sleeper
 	local before after dir=$BENCH_TMP/shimcall
@@ -73,7 +75,8 @@ bench_shimcall_ioctl() {
 	sleep 100000 &
 	sleeper=$!
 	bg_track "$sleeper"
-	start_agent "$port" -p "$sleeper" || return 1
+	REDTAP_SHIM_RATE=0 REDTAP_SHIM_UID_RATE=0 start_agent "$port" -p "$sleeper" \
+		--exe '*/bench/shimcall' || return 1
 	for r in $(seq "$rounds"); do
 		before=$(metric_sum "$port" redtap_events_received_total 'type="shim"')
 		line=$(REDTAP_SHIM_TRANSPORT=ioctl LD_PRELOAD=$SHIM \
