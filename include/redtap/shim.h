@@ -26,7 +26,20 @@
  *
  * Rules for this file (as for event.h): types only, no functions, no libc
  * includes; only __u8 ... __u64 and fixed arrays; largest fields first;
- * padding spelled out; a _Static_assert on every size.
+ * padding spelled out; a _Static_assert on every size and on the offset of
+ * every field a reader uses.
+ *
+ * Evolution (the rule of event.h, stated here because the shim and the
+ * daemon are deployed separately and a node may run an older shim than its
+ * agent, or the other way round):
+ *  - a field is only ever appended; existing fields keep offset and
+ *    meaning, and their asserts below are never edited, only added to.
+ *    rt_shim_op's text[] sits at a fixed offset, so that record grows only
+ *    through a new record type or a version bump;
+ *  - a reader takes a field only when hdr.len covers it (RT_SHIM_HELLO_MIN is
+ *    the shortest hello it accepts) and ignores bytes it does not know;
+ *  - RT_SHIM_REC_VERSION and RT_SHIM_RING_VERSION go up only when an
+ *    existing field moves or changes meaning; appending does not change them.
  */
 #ifndef REDTAP_SHIM_H
 #define REDTAP_SHIM_H
@@ -108,6 +121,11 @@ struct rt_shim_hdr {
 	__u32 pad1;
 };
 _Static_assert(sizeof(struct rt_shim_hdr) == 24, "rt_shim_hdr layout");
+_Static_assert(__builtin_offsetof(struct rt_shim_hdr, len) == 4, "rt_shim_hdr.len");
+_Static_assert(__builtin_offsetof(struct rt_shim_hdr, pid) == 8, "rt_shim_hdr.pid");
+_Static_assert(__builtin_offsetof(struct rt_shim_hdr, tid) == 12, "rt_shim_hdr.tid");
+_Static_assert(__builtin_offsetof(struct rt_shim_hdr, type) == 16, "rt_shim_hdr.type");
+_Static_assert(__builtin_offsetof(struct rt_shim_hdr, version) == 18, "rt_shim_hdr.version");
 
 struct rt_shim_op {
 	struct rt_shim_hdr hdr;
@@ -127,6 +145,21 @@ struct rt_shim_op {
 	__u8 text[];
 };
 _Static_assert(sizeof(struct rt_shim_op) == 296, "rt_shim_op layout");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, start_ns) == 24, "rt_shim_op.start_ns");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, end_ns) == 32, "rt_shim_op.end_ns");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, conn_id) == 40, "rt_shim_op.conn_id");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, server_port) == 48, "rt_shim_op.server_port");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, text_len) == 50, "rt_shim_op.text_len");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, system) == 52, "rt_shim_op.system");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, kind) == 53, "rt_shim_op.kind");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, error) == 54, "rt_shim_op.error");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, flags) == 55, "rt_shim_op.flags");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, operation) == 56, "rt_shim_op.operation");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, status) == 88, "rt_shim_op.status");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, namespace_) == 104, "rt_shim_op.namespace_");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, server_address) == 168,
+	       "rt_shim_op.server_address");
+_Static_assert(__builtin_offsetof(struct rt_shim_op, text) == 296, "rt_shim_op.text");
 
 #define RT_SHIM_REC_MAX (296 + RT_SHIM_TEXT_MAX)
 
@@ -147,6 +180,19 @@ struct rt_shim_hello {
 	__u64 ack_nonce; /* the nonce in the shim's struct rt_shim_ack */
 };
 _Static_assert(sizeof(struct rt_shim_hello) == 160, "rt_shim_hello layout");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, start_ns) == 24, "rt_shim_hello.start_ns");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, ack_addr) == 32, "rt_shim_hello.ack_addr");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, sent) == 40, "rt_shim_hello.sent");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, dropped_full) == 48,
+	       "rt_shim_hello.dropped_full");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, dropped_untracked) == 56,
+	       "rt_shim_hello.dropped_untracked");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, features) == 64, "rt_shim_hello.features");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, service_name) == 72,
+	       "rt_shim_hello.service_name");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, comm) == 136, "rt_shim_hello.comm");
+_Static_assert(__builtin_offsetof(struct rt_shim_hello, ack_nonce) == 152,
+	       "rt_shim_hello.ack_nonce");
 #define RT_SHIM_HELLO_MIN 152 /* the shortest hello a reader accepts (no ack_nonce) */
 
 /*
@@ -195,5 +241,13 @@ struct rt_shim_ring_hdr {
 	__u8 pad4[56];
 };
 _Static_assert(sizeof(struct rt_shim_ring_hdr) == RT_SHIM_RING_HDR_SIZE, "ring header layout");
+_Static_assert(__builtin_offsetof(struct rt_shim_ring_hdr, data_size) == 8, "ring hdr.data_size");
+_Static_assert(__builtin_offsetof(struct rt_shim_ring_hdr, heartbeat_ns) == 16,
+	       "ring hdr.heartbeat_ns");
+_Static_assert(__builtin_offsetof(struct rt_shim_ring_hdr, daemon_pid) == 24,
+	       "ring hdr.daemon_pid");
+_Static_assert(__builtin_offsetof(struct rt_shim_ring_hdr, head) == 64, "ring hdr.head");
+_Static_assert(__builtin_offsetof(struct rt_shim_ring_hdr, tail) == 128, "ring hdr.tail");
+_Static_assert(__builtin_offsetof(struct rt_shim_ring_hdr, dropped) == 192, "ring hdr.dropped");
 
 #endif /* REDTAP_SHIM_H */
