@@ -11,7 +11,7 @@ libprotobuf-c-dev protobuf-c-compiler"
 TEST="libcmocka-dev curl python3 python3-yaml python3-psycopg2 nginx-light
 postgresql redis-server libpq-dev libhiredis-dev webdis prometheus wrk
 iproute2 procps util-linux binutils python3-prometheus-client
-clang-format cppcheck libclang-rt-14-dev"
+clang-format cppcheck libclang-rt-14-dev openssl"
 BENCH="wrk postgresql-contrib redis-tools hyperfine"
 
 want="$BUILD"
