@@ -31,9 +31,7 @@
 #define TGID 5151
 
 struct fx {
-	struct metric_registry *reg;
-	struct procs *procs;
-	struct pipeline *pipe;
+	struct rec_world w;
 	unsigned opaque_calls;
 	char *text;
 };
@@ -50,7 +48,6 @@ static int set_opaque(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct procs_selectors none = {0};
 	struct pipeline_opts o = {
 	    .max_series = 100,
 	    .max_conns = 16,
@@ -58,12 +55,7 @@ static int setup(void **state)
 	};
 
 	assert_non_null(f);
-	f->reg = metric_registry_new();
-	f->procs = procs_new(&none, 0);
-	o.reg = f->reg;
-	o.procs = f->procs;
-	f->pipe = pipeline_new(&o);
-	assert_non_null(f->pipe);
+	assert_int_equal(rec_world_open(&f->w, o), 0);
 	*state = f;
 	return 0;
 }
@@ -72,9 +64,7 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
-	pipeline_free(f->pipe);
-	procs_free(f->procs);
-	metric_registry_free(f->reg);
+	rec_world_close(&f->w);
 	free(f->text);
 	free(f);
 	return 0;
@@ -86,7 +76,7 @@ static const char *render(struct fx *f)
 
 	free(f->text);
 	f->text = NULL;
-	assert_int_equal(prom_render(f->reg, PROM_FMT_TEXT, &f->text, &len), 0);
+	assert_int_equal(prom_render(f->w.reg, PROM_FMT_TEXT, &f->text, &len), 0);
 	return f->text;
 }
 
@@ -124,7 +114,7 @@ static void open_client(struct fx *f, uint32_t fd, uint16_t port)
 {
 	struct rt_conn_id id = cid(fd);
 
-	assert_int_equal(rec_open(f->pipe, &id, 1 * MS, rec_ep(127, 0, 0, 1, 40000),
+	assert_int_equal(rec_open(f->w.pipe, &id, 1 * MS, rec_ep(127, 0, 0, 1, 40000),
 				  rec_ep(127, 0, 0, 1, port), RT_ROLE_CLIENT),
 			 0);
 }
@@ -133,14 +123,14 @@ static void out(struct fx *f, uint32_t fd, uint64_t ts, const void *s, size_t n)
 {
 	struct rt_conn_id id = cid(fd);
 
-	assert_int_equal(rec_data_n(f->pipe, &id, RT_DIR_EGRESS, ts, TGID + 1, s, n), 0);
+	assert_int_equal(rec_data_n(f->w.pipe, &id, RT_DIR_EGRESS, ts, TGID + 1, s, n), 0);
 }
 
 static void in(struct fx *f, uint32_t fd, uint64_t ts, const void *s, size_t n)
 {
 	struct rt_conn_id id = cid(fd);
 
-	assert_int_equal(rec_data_n(f->pipe, &id, RT_DIR_INGRESS, ts, TGID + 1, s, n), 0);
+	assert_int_equal(rec_data_n(f->w.pipe, &id, RT_DIR_INGRESS, ts, TGID + 1, s, n), 0);
 }
 
 /* PostgreSQL messages, built as in test_pgwire.c but smaller. */
@@ -298,7 +288,7 @@ static void test_shim_covered_not_counted_twice(void **state)
 	h.hdr.type = RT_SHIM_REC_HELLO;
 	h.hdr.len = sizeof(h);
 	h.hdr.pid = TGID;
-	pipeline_ring_record(f->pipe, &h, sizeof(h));
+	pipeline_ring_record(f->w.pipe, &h, sizeof(h));
 	pg_client_session(f, 8);
 	assert_int_equal(db_count(f, any), 0);
 	assert_int_equal(f->opaque_calls, 1);
@@ -317,7 +307,7 @@ static void test_parse_errors_and_http(void **state)
 	open_client(f, 10, 80);
 	out(f, 10, 2 * MS, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 27);
 	in(f, 10, 3 * MS, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 38);
-	pipeline_stats(f->pipe, &st);
+	pipeline_stats(f->w.pipe, &st);
 	assert_int_equal(st.exchanges, 1);
 	for (size_t i = 0; i < st.nparse_errors; i++)
 		if (!strcmp(st.parse_errors[i].protocol, "postgresql") &&
