@@ -76,4 +76,18 @@ static inline const uint8_t *fuzz_take(struct fuzz_in *in, size_t *n)
 	return p;
 }
 
+/* fuzz_take() into a heap block of exactly *n bytes (one for n == 0), so
+ * that AddressSanitizer catches a parser reading past what it was given.
+ * The caller frees it. */
+static inline uint8_t *fuzz_take_copy(struct fuzz_in *in, size_t *n)
+{
+	const uint8_t *p = fuzz_take(in, n);
+	uint8_t *copy = malloc(*n ? *n : 1);
+
+	if (!copy)
+		abort();
+	memcpy(copy, p, *n);
+	return copy;
+}
+
 #endif /* REDTAP_FUZZ_H */

@@ -82,12 +82,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (in.left) {
 		size_t cap = fuzz_take_u(&in, 2);
 		uint64_t unseen = fuzz_take_u(&in, 2);
-		const uint8_t *p = fuzz_take(&in, &cap);
-		uint8_t *chunk = malloc(cap ? cap : 1);
+		uint8_t *chunk = fuzz_take_copy(&in, &cap);
 
-		if (!chunk)
-			abort();
-		memcpy(chunk, p, cap);
 		http1_stream_feed(&s, chunk, cap, cap + unseen);
 		free(chunk);
 		if ((mode & 2) && http1_stream_framing_unknown(&s))

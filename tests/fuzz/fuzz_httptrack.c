@@ -95,16 +95,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned flags = fuzz_take_u(&in, 1);
 		size_t cap = fuzz_take_u(&in, 2);
 		uint64_t unseen = fuzz_take_u(&in, 2);
-		const uint8_t *p;
 		uint8_t *copy;
 		struct proto_chunk ch;
 
 		ts += fuzz_take_u(&in, 1) * 1000000ull;
-		p = fuzz_take(&in, &cap);
-		copy = malloc(cap ? cap : 1);
-		if (!copy)
-			abort();
-		memcpy(copy, p, cap);
+		copy = fuzz_take_copy(&in, &cap);
 		ch = (struct proto_chunk){
 		    .data = copy,
 		    .cap_len = cap,

@@ -65,13 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned flags = fuzz_take_u(&in, 1);
 		size_t cap = fuzz_take_u(&in, 2);
 		uint64_t unseen = fuzz_take_u(&in, 2);
-		const uint8_t *p = fuzz_take(&in, &cap);
-		uint8_t *copy = malloc(cap ? cap : 1);
+		uint8_t *copy = fuzz_take_copy(&in, &cap);
 		enum pgwire_detect d;
 
-		if (!copy)
-			abort();
-		memcpy(copy, p, cap);
 		d = pgwire_detect(copy, cap);
 		fuzz_check(d <= PGWIRE_DETECT_MORE);
 		t.now += 1 + (flags >> 4);
