@@ -7,11 +7,14 @@ set -eu
 
 BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
 libmicrohttpd-dev libyaml-dev libpg-query-dev libcurl4-openssl-dev
-libprotobuf-c-dev protobuf-c-compiler"
+libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libdw-dev"
 TEST="libcmocka-dev curl python3 python3-yaml python3-psycopg2 nginx-light
 postgresql redis-server libpq-dev libhiredis-dev webdis prometheus wrk
 iproute2 procps util-linux binutils python3-prometheus-client
-clang-format cppcheck libclang-rt-14-dev openssl"
+clang-format cppcheck libclang-rt-14-dev openssl python3-redis
+golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-v4-dev
+golang-github-gomodule-redigo-dev golang-github-rs-zerolog-dev
+golang-google-grpc-dev nghttp2-client nghttp2-server"
 BENCH="wrk postgresql-contrib redis-tools hyperfine"
 
 want="$BUILD"
