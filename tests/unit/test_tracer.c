@@ -8,8 +8,8 @@
  * statuses, attributes and unix times; tail sampling with an always_off
  * head sampler (errors, slow roots and critical routes keep the whole
  * trace, held children included, late spans follow the decision); the
- * memory bound under thousands of open traces, the 30 s sweep and the
- * stats counters; and a run of the daemon's pipeline on raw HTTP bytes.
+ * memory bound under thousands of open traces, the 30 s sweep, the flush on
+ * shutdown and the stats counters; and a run of the daemon's pipeline on raw HTTP bytes.
  * Emitted spans are recorded by the emit callback.
  */
 #include <stdarg.h>
@@ -1204,6 +1204,46 @@ static void test_sweep_stale(void **state)
 	assert_int_equal(st.traces_kept + st.traces_dropped, 3);
 }
 
+/* On shutdown, spans held for a tail decision get the decision the sweep
+ * would give them (head-sampled or failed: kept) instead of being lost;
+ * a late span of a flushed trace follows its decision. */
+static void test_flush_on_shutdown(void **state)
+{
+	static const char tp01[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+	struct fx *f = *state;
+	struct http_exchange a, b, c;
+	struct tracer_stats st;
+
+	fx_tail(f, 0, NULL, 0);
+	x_init(&a, true, NULL, 100, 31, f->base, HTTP1_M_GET, "/a", "/a");
+	snprintf(a.traceparent, sizeof(a.traceparent), "%s", tp01);
+	tracer_http_start(f->t, &a);
+	x_init(&b, true, NULL, 100, 32, f->base, HTTP1_M_GET, "/b", "/b");
+	tracer_http_start(f->t, &b);
+	x_init(&c, true, NULL, 100, 33, f->base, HTTP1_M_GET, "/c", "/c");
+	tracer_http_start(f->t, &c);
+	assert_true(db(f, 100, 31, f->base, f->base + MS, NULL));
+	assert_true(db(f, 100, 31, f->base, f->base + MS, NULL));
+	assert_false(db(f, 100, 32, f->base, f->base + MS, "08006"));
+	assert_false(db(f, 100, 33, f->base, f->base + MS, NULL));
+	assert_int_equal(f->n, 0);
+
+	/* a second into their life: the sweep leaves them, the flush does not */
+	tracer_sweep(f->t, f->base + SEC);
+	assert_int_equal(f->n, 0);
+	tracer_flush(f->t);
+	assert_int_equal(f->n, 3);
+	stats(f, &st);
+	assert_int_equal(st.traces_kept, 2);
+	assert_int_equal(st.traces_dropped, 1);
+	tracer_flush(f->t); /* nothing left */
+	assert_int_equal(f->n, 3);
+	assert_true(x_done(f, &b, f->base + 2 * SEC, 200, NULL));
+	assert_false(x_done(f, &c, f->base + 2 * SEC, 200, NULL));
+	assert_int_equal(f->n, 4);
+	tracer_flush(NULL);
+}
+
 /* A well-spread 64-bit value of i (for trace ids of callers). */
 static uint64_t mix(uint64_t i)
 {
@@ -1505,6 +1545,7 @@ int main(void)
 	    T(test_tail_second_local_root),
 	    T(test_tail_late_child_follows),
 	    T(test_sweep_stale),
+	    T(test_flush_on_shutdown),
 	    T(test_buffer_bound),
 	    T(test_full_buffer_new_trace),
 	    T(test_every_span_once),

@@ -288,9 +288,9 @@ static int setup_ring(struct agent *a)
 /*
  * Order matters: exchanges still open when the agent stops are not
  * reported (the agent stopping is no connection failure); the
- * self-metrics are brought up to date once more and the exporter flushes
- * its last spans and metrics while the tracer and the registry still
- * exist.
+ * self-metrics are brought up to date once more; the tracer decides the
+ * traces it still holds, and the exporter flushes its last spans and
+ * metrics while the tracer and the registry still exist.
  */
 static void teardown(struct agent *a)
 {
@@ -301,6 +301,8 @@ static void teardown(struct agent *a)
 		pipeline_free(a->pipe);
 		a->pipe = NULL;
 	}
+	/* spans held for a tail decision get it now, then go out with the rest */
+	tracer_flush(a->tracer);
 	otlp_exporter_free(a->otlp, OTLP_FLUSH_MS);
 	tracer_free(a->tracer);
 	capture_close(a->cap);

@@ -517,17 +517,31 @@ void tracer_stats(const struct tracer *t, struct tracer_stats *out)
 	*out = t->stats;
 }
 
-void tracer_sweep(struct tracer *t, uint64_t now)
+/* Decides the open traces that began at or before cutoff, as if their
+ * roots had ended without error now: kept when head-sampled or failed. */
+static void decide_open(struct tracer *t, uint64_t cutoff)
 {
-	refresh_clock(t);
 	for (size_t i = 0; i < PENDING; i++) {
 		struct pending *p = &t->pending[i];
 
-		if (p->used && now > p->first_ns && now - p->first_ns > STALE_NS) {
+		if (p->used && p->first_ns <= cutoff) {
 			decide(t, p, p->head || p->error);
 			i--; /* the cluster may have shifted into this slot */
 		}
 	}
+}
+
+void tracer_sweep(struct tracer *t, uint64_t now)
+{
+	refresh_clock(t);
+	if (now > STALE_NS)
+		decide_open(t, now - STALE_NS - 1);
+}
+
+void tracer_flush(struct tracer *t)
+{
+	if (t)
+		decide_open(t, UINT64_MAX);
 }
 
 /* --- trace context at start --- */

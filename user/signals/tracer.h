@@ -69,6 +69,9 @@ bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service,
 
 /* Decides traces whose root never ended (older than 30 s). */
 void tracer_sweep(struct tracer *t, uint64_t now_mono_ns);
+/* Decides every trace still held, as the sweep would (kept when head-sampled
+ * or failed): on shutdown, before the exporter's last flush. NULL ok. */
+void tracer_flush(struct tracer *t);
 void tracer_stats(const struct tracer *t, struct tracer_stats *out);
 
 /* Parses a threshold list "MS[,ROUTE=MS...]" (REDTAP_TRACES_SLOW_MS) into
