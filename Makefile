@@ -44,7 +44,7 @@ ifneq ($(SANITIZER),)
 CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
-LIBS := -lbpf -lelf -lz -lmicrohttpd -lyaml -lpg_query -lpthread -lm
+LIBS := -lbpf -lelf -ldw -lz -lmicrohttpd -lyaml -lpg_query -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) \
 	      -Wall -Werror -Wno-unused-function -Wno-gnu-variable-sized-type-not-at-end -mcpu=v3
@@ -61,7 +61,7 @@ CORE_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(OUTPUT)/user/ver
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean run test unit e2e install format lint bench deps fuzz FORCE
+.PHONY: all clean run test unit e2e install format lint bench bench-profile deps fuzz FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
@@ -136,6 +136,10 @@ test: all
 
 bench: all
 	@bench/run.sh
+
+# Where the agent's time goes (BPF per program, ring buffer, daemon perf).
+bench-profile: all bench-progs
+	@BUILD=$(OUTPUT) bench/profile.sh
 
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/redtap $(DESTDIR)$(mandir)/man8 \

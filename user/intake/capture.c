@@ -33,6 +33,8 @@ struct capture {
 	capture_record_fn fn;
 	void *ctx;
 	int ncpus;
+	/* totals logged at close, for bench/profile.sh */
+	uint64_t records, bytes, polls, busy_polls;
 };
 
 /* clang-format off */
@@ -42,6 +44,7 @@ static const char *const drop_names[RT_DROP_MAX] = {
     [RT_DROP_CONN_FULL] = "conn_table_full",
     [RT_DROP_READ_FAULT] = "read_fault",
     [RT_DROP_SHIM_RATE] = "shim_rate_limited",
+    [RT_DROP_LOG_RATE] = "log_rate_limited",
 };
 /* clang-format on */
 
@@ -147,6 +150,8 @@ static int on_record(void *ctx, void *data, size_t len)
 {
 	struct capture *c = ctx;
 
+	c->records++;
+	c->bytes += len;
 	return c->fn(c->ctx, data, len);
 }
 
@@ -187,6 +192,12 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	}
 	c->skel->rodata->agent_tgid = (__u32)getpid();
 	c->skel->rodata->capture_bytes = opts->capture_bytes;
+	/* log capture: off unless asked; its budget as GCRA like the shim's */
+	c->skel->rodata->log_bytes = opts->log_bytes > RT_CAPTURE_MAX ? RT_CAPTURE_MAX
+								       : opts->log_bytes;
+	c->skel->rodata->log_interval_ns = opts->log_rate ? 1000000000ull / opts->log_rate : 0;
+	c->skel->rodata->log_burst_ns =
+	    c->skel->rodata->log_interval_ns * (opts->log_burst ? opts->log_burst : 1);
 	c->skel->rodata->filter_enabled = opts->filter;
 	/* the shim budget as GCRA: one record per interval, burst intervals ahead */
 	c->skel->rodata->shim_interval_ns = opts->shim_rate ? 1000000000ull / opts->shim_rate : 0;
@@ -258,6 +269,8 @@ int capture_poll(struct capture *c, int timeout_ms)
 	m = ring_buffer__consume(c->rb);
 	if (m < 0)
 		return m;
+	c->polls++;
+	c->busy_polls += n + m > 0;
 	return n + m;
 }
 
@@ -324,6 +337,10 @@ void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
+	rt_info("capture: %llu records, %llu bytes from the ring buffer in %llu polls (%llu "
+		"with records)",
+		(unsigned long long)c->records, (unsigned long long)c->bytes,
+		(unsigned long long)c->polls, (unsigned long long)c->busy_polls);
 	ring_buffer__free(c->rb);
 	if (c->select_words)
 		munmap(c->select_words, RT_SELECT_WORDS * sizeof(__u64));
