@@ -35,7 +35,8 @@ struct stash {
 	__u8 kind;
 	__u8 dir;
 	__u8 live; /* set at sys_enter, cleared at sys_exit */
-	__u8 pad0[5];
+	__u8 log;  /* a write to stdout/stderr: an RT_EV_LOG record */
+	__u8 pad0[4];
 };
 
 struct {
@@ -110,6 +111,61 @@ static __always_inline __u32 bounded(__u32 v)
 	return v;
 }
 
+/*
+ * Log capture: writes of selected processes to fd 1 or 2, or to an fd
+ * holding the same open file as one of them (dup'ed), become RT_EV_LOG
+ * records of at most log_bytes bytes, within a per-process budget of
+ * writes (GCRA, like the shim's below). log_bytes 0 (the default) turns
+ * it off: the verifier then prunes the whole path, and a socket write
+ * never reaches it in any case (it is only tried for fds conn_get() found
+ * not to be TCP sockets).
+ */
+const volatile __u32 log_bytes = 0;
+const volatile __u64 log_interval_ns = 1000000; /* 1e9 / writes per second (1000/s) */
+const volatile __u64 log_burst_ns = 2000000000; /* burst * interval (2000 writes) */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u64); /* theoretical arrival time */
+} log_budget SEC(".maps");
+
+static __always_inline bool take_token(void *map, __u32 key, __u64 interval, __u64 burst);
+
+/* fd is stdout, stderr, or a dup of either (the same struct file). */
+static __always_inline bool log_fd(__u32 fd)
+{
+	struct file *f;
+
+	if (fd == 1 || fd == 2)
+		return true;
+	f = fd_to_file(fd);
+	return f && (f == fd_to_file(1) || f == fd_to_file(2));
+}
+
+static __always_inline int enter_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind)
+{
+	struct stash st = {};
+
+	if (kind == STASH_NONE || !log_fd(fd))
+		return 0;
+	if (!take_token(&log_budget, id >> 32, log_interval_ns, log_burst_ns)) {
+		count_drop(RT_DROP_LOG_RATE);
+		return 0;
+	}
+	st.ptr = ptr;
+	st.fd = fd;
+	st.iovcnt = iovcnt;
+	st.kind = kind;
+	st.dir = RT_DIR_EGRESS;
+	st.live = 1;
+	st.log = 1;
+	if (stash_put(id, &st))
+		count_drop(RT_DROP_STASH_FULL);
+	return 0;
+}
+
 static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -119,7 +175,9 @@ static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 ki
 	if (!selected_tgid(id >> 32))
 		return 0;
 	ci = conn_get(id >> 32, fd, RT_ROLE_UNKNOWN);
-	if (!ci || ci->opaque)
+	if (!ci)
+		return log_bytes && dir == RT_DIR_EGRESS ? enter_log(id, fd, ptr, iovcnt, kind) : 0;
+	if (ci->opaque)
 		return 0;
 	st.ptr = ptr;
 	st.gen = ci->gen;
@@ -175,7 +233,7 @@ static __always_inline int exit_data(long ret)
 	if (!sc)
 		return 0;
 
-	want = capture_bytes;
+	want = st.log ? log_bytes : capture_bytes;
 	if (want > RT_CAPTURE_MAX)
 		want = RT_CAPTURE_MAX;
 	if ((__u64)ret < want)
@@ -197,7 +255,7 @@ static __always_inline int exit_data(long ret)
 	sc->ev.len = ret;
 	sc->ev.cap_len = n;
 	sc->ev.dir = st.dir;
-	fill_hdr(&sc->ev.hdr, RT_EV_DATA, sizeof(sc->ev) + n);
+	fill_hdr(&sc->ev.hdr, st.log ? RT_EV_LOG : RT_EV_DATA, sizeof(sc->ev) + n);
 	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + bounded(n),
 			       rb_flags_for(sizeof(sc->ev) + n)))
 		count_drop(RT_DROP_RINGBUF_FULL);

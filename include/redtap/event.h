@@ -62,6 +62,7 @@ enum rt_event_type {
 	RT_EV_SHIM = 6,	      /* a record from the LD_PRELOAD shim (ioctl) */
 	RT_EV_PROC_FORK = 7,  /* a child of a process whose selection is pending */
 	RT_EV_LISTEN = 8,     /* a process put a TCP socket in LISTEN state */
+	RT_EV_LOG = 9,	      /* bytes written to stdout/stderr (log capture) */
 	RT_EV_TYPE_MAX,
 };
 
@@ -87,6 +88,7 @@ enum rt_drop_reason {
 	RT_DROP_CONN_FULL = 2,	  /* connection table update failed */
 	RT_DROP_READ_FAULT = 3,	  /* user memory could not be read */
 	RT_DROP_SHIM_RATE = 4,	  /* a process exceeded its shim record budget */
+	RT_DROP_LOG_RATE = 5,	  /* a process exceeded its log write budget */
 	RT_DROP_MAX,
 };
 
@@ -165,6 +167,14 @@ _Static_assert(RT_OFFSETOF(struct rt_data_event, len) == 40, "rt_data_event.len"
 _Static_assert(RT_OFFSETOF(struct rt_data_event, cap_len) == 48, "rt_data_event.cap_len");
 _Static_assert(RT_OFFSETOF(struct rt_data_event, dir) == 52, "rt_data_event.dir");
 _Static_assert(RT_OFFSETOF(struct rt_data_event, data) == 56, "rt_data_event.data");
+
+/* RT_EV_LOG: a write(2)/writev(2) of a selected process to its standard
+ * output or error, or to any fd that holds the same open file (dup'ed:
+ * pipe, file, terminal, the journal's stream socket), when log capture is
+ * on. The layout is struct rt_data_event's: conn.tgid and conn.fd say who
+ * wrote where, conn.gen is 0, dir is RT_DIR_EGRESS, and cap_len < len
+ * means the write was longer than the log copy bound. */
+#define RT_LOG_CAPTURE_DEFAULT 2048
 
 /* RT_EV_CONN_OPEN. The kernel's entry for a socket can be re-created
  * (after LRU eviction, which the table's size makes rare): the new entry

@@ -29,6 +29,9 @@ struct capture_opts {
 	uint32_t shim_rate;	/* shim records per second per process; 0 = no limit */
 	uint32_t shim_burst;	/* ... and how many above it at once */
 	uint32_t shim_uid_rate; /* shim records per second per uid; 0 = no limit */
+	uint32_t log_bytes;	/* stdout/stderr bytes copied per write; 0 = no log capture */
+	uint32_t log_rate;	/* log writes per second per process; 0 = no limit */
+	uint32_t log_burst;	/* ... and how many above it at once */
 };
 
 /* Called for every record; returns 0 (a non-zero value stops the poll). */
