@@ -330,6 +330,7 @@ struct resp_conn {
 	uint64_t replies_after; /* replies read before this time answer lost commands */
 	uint64_t s_lost_ts;	/* server framing lost in the read of this time; 0: not */
 	bool c_lost;		/* client framing lost, no command queued since */
+	uint64_t c_gap_ts;	/* c_lost by a capture gap in the write of this time: 0 if not */
 	bool in_multi;
 	bool subscribed;
 	bool resp3;
@@ -550,11 +551,19 @@ static void on_command(struct resp_conn *c, struct reader *r)
 		lower(x.sub);
 		break;
 	}
+	settle_hidden(c, r->ts);
 	if (c->c_lost) {
+		/* a client that sent again before its hidden commands were answered cannot be
+		 * matched: what it still waited for is dropped */
+		if (c->c_gap_ts && (c->q.len || c->tx.len)) {
+			count_error(c, RESP_E_OPS_LOST);
+			c->q.len = 0;
+			c->tx.len = 0;
+		}
 		c->c_lost = false;
+		c->c_gap_ts = 0;
 		c->replies_after = r->ts;
 	}
-	settle_hidden(c, r->ts);
 	err = ring_push(&c->q, &x);
 	if (err) {
 		count_error(c, RESP_E_QUEUE_FULL);
@@ -602,7 +611,7 @@ static void on_element(struct resp_conn *c, struct reader *r, uint64_t ts)
 	struct cmd *h = ring_head(&c->q), *t;
 	char err[32];
 
-	if (!h || h->kind != K_EXEC || r->top_type != '*' || c->c_lost ||
+	if (!h || h->kind != K_EXEC || r->top_type != '*' || (c->c_lost && !c->c_gap_ts) ||
 	    r->ts < c->replies_after || c->s_lost_ts || !(t = ring_head(&c->tx)))
 		return;
 	if (is_error_type(r->elem_type)) {
@@ -621,7 +630,7 @@ static void on_reply(struct resp_conn *c, struct reader *r, uint64_t ts)
 	char prefix[32] = "";
 	struct cmd *h;
 
-	if (c->monitor || c->c_lost || r->ts < c->replies_after || c->s_lost_ts)
+	if (c->monitor || (c->c_lost && !c->c_gap_ts) || r->ts < c->replies_after || c->s_lost_ts)
 		return;
 	h = ring_head(&c->q);
 	if (agg && (r->top_type == '>' || c->subscribed) && is_confirmation(r->e0)) {
@@ -635,12 +644,19 @@ static void on_reply(struct resp_conn *c, struct reader *r, uint64_t ts)
 	if (r->top_type == '>' ||
 	    (r->top_type == '*' && !c->resp3 && c->subscribed && is_message(r->e0)))
 		return; /* a push or a published message: not a reply */
+	if (err)
+		error_prefix(r->top, prefix);
+	if (!h && c->c_gap_ts) {
+		/* the answer to a command the capture gap hid: counted, its name unknown */
+		struct cmd x = {.start_ns = c->c_gap_ts, .name = ""};
+
+		report(c, &x, ts, err ? RESP_FAILED : RESP_OK, err ? prefix : NULL);
+		return;
+	}
 	if (!h) {
 		count_error(c, RESP_E_UNEXPECTED);
 		return;
 	}
-	if (err)
-		error_prefix(r->top, prefix);
 	if (h->queued && !err && r->top_type == '+' && !strcmp(r->top, "QUEUED")) {
 		struct cmd x = *h;
 
@@ -726,13 +742,23 @@ static void lose(struct resp_conn *c, enum resp_side side, enum resp_error why, 
 	r->state = RD_LOST;
 	r->depth = 0;
 	count_error(c, why);
-	if (side == RESP_CLIENT) {
+	if (side == RESP_CLIENT && why == RESP_E_GAP) {
+		/* the commands before the gap stay queued: their replies come first, and each
+		 * reply beyond them answers one command the gap hid (the replies are the
+		 * ground truth) */
+		c->c_lost = true;
+		c->c_gap_ts = ts;
+	} else if (side == RESP_CLIENT) {
 		if (c->q.len)
 			count_error(c, RESP_E_OPS_LOST);
 		c->q.len = 0;
 		c->tx.len = 0;
 		c->c_lost = true;
+		c->c_gap_ts = 0;
 	} else {
+		/* replies lost while hidden commands were answered: how many is unknown */
+		if (c->c_gap_ts)
+			count_error(c, RESP_E_OPS_LOST);
 		c->s_lost_ts = ts;
 	}
 }

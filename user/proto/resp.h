@@ -24,10 +24,15 @@
  *
  * Capture gaps: bulk bodies are skipped by their length; a gap anywhere else
  * loses framing: the side resynchronises on the first later chunk that starts
- * with a plausible value. A client-side loss drops the queued commands
- * (counted) and ignores replies read before the next command is sent; a
- * server-side loss ends the commands sent before that read as RESP_UNKNOWN
- * once the client sends again. Nothing is invented.
+ * with a plausible value. A client-side gap (the tail of a pipelined write
+ * beyond the capture) keeps the commands before it; each reply beyond them,
+ * until the client sends again, answers one hidden command and is reported
+ * with an empty operation name (the replies are the ground truth). Other
+ * client-side losses drop the queued commands (counted) and ignore replies
+ * read before the next command is sent; a server-side loss ends the commands
+ * sent before that read as RESP_UNKNOWN once the client sends again, and
+ * counts RESP_E_OPS_LOST when hidden commands were being answered. Nothing
+ * is invented.
  *
  * API: resp_new() allocates a connection parser (about 1 KiB; its command
  * queue grows on demand up to RESP_QUEUE_MAX), resp_feed() feeds one chunk
@@ -70,7 +75,7 @@ struct resp_op {
 	uint64_t start_ns; /* first byte of the command */
 	uint64_t end_ns;   /* the reply that answered it */
 	enum resp_status status;
-	const char *operation;	/* "GET", ...; "_OTHER"; static */
+	const char *operation;	/* "GET", ...; "_OTHER"; "" hidden by a gap; static */
 	char error[32];		/* RESP_FAILED: "ERR", "WRONGTYPE", "MOVED", ... */
 	const char *namespace_; /* db.namespace: "0" .. ; "" when unknown */
 };
