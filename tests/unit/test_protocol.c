@@ -24,6 +24,8 @@ struct calls {
 	int detect, open, feed, sweep, close;
 	uint8_t last_dir;
 	uint64_t last_ts;
+	uint64_t first_ts; /* of the first chunk fed */
+	size_t first_len;
 	bool fail_open;	   /* open() returns -ENOMEM */
 	bool opaque_after; /* feed() answers PROTO_OPAQUE */
 };
@@ -84,7 +86,10 @@ static enum proto_verdict fake_feed(void *inst, struct conn *c, const struct pro
 	const struct fake *f = inst;
 
 	assert_non_null(c->proto_state);
-	f->calls->feed++;
+	if (!f->calls->feed++) {
+		f->calls->first_ts = ch->ts;
+		f->calls->first_len = ch->cap_len;
+	}
 	f->calls->last_dir = ch->dir;
 	f->calls->last_ts = ch->ts;
 	return f->calls->opaque_after ? PROTO_OPAQUE : PROTO_KEEP;
@@ -123,6 +128,20 @@ static const char *no_error_name(unsigned r)
 	}
 
 static const struct protocol proto_a = FAKE(detect_a), proto_b = FAKE(detect_b);
+
+/* A protocol whose magic is longer than the bytes held back. */
+static char magic_c[PROTO_SNIFF_BYTES + 40];
+static struct calls calls_c;
+static const struct fake fake_c = {magic_c, &calls_c};
+
+static enum proto_detect detect_c(const struct proto_chunk *ch)
+{
+	return detect(&fake_c, ch);
+}
+
+static const struct protocol proto_c = FAKE(detect_c);
+static const struct proto_sink sink_c = {.ctx = (void *)&fake_c};
+static const struct proto_env env_c = {.sink = &sink_c};
 
 struct fx {
 	struct proto_set set;
@@ -204,7 +223,7 @@ static void test_sniff_limit(void **state)
 
 	for (int i = 0; i < PROTO_SNIFF_MAX; i++) {
 		assert_int_equal(f->c.proto, CONN_PROTO_UNKNOWN);
-		told += feed(f, (uint8_t)(i & 1), (uint64_t)i, i % 2 ? "AA" : "zzz");
+		told += feed(f, (uint8_t)(i & 1), (uint64_t)i, i % 2 ? "AAB" : "zzz");
 	}
 	assert_int_equal(f->c.proto, CONN_PROTO_OPAQUE);
 	assert_int_equal(told, 1); /* the caller is told once */
@@ -213,6 +232,73 @@ static void test_sniff_limit(void **state)
 	assert_null(proto_set_of(&f->set, &f->c));
 	proto_set_sweep(&f->set, &f->c, 200);
 	assert_int_equal(calls_a.sweep + calls_b.sweep, 0);
+}
+
+/* A message written a byte at a time is classified on its joined bytes,
+ * which are fed once, with the time of the first. */
+static void test_held_bytes_joined(void **state)
+{
+	struct fx *f = *state;
+
+	assert_false(feed(f, RT_DIR_INGRESS, 1, "A"));
+	assert_false(feed(f, RT_DIR_EGRESS, 2, "B")); /* the other direction holds its own */
+	assert_false(feed(f, RT_DIR_INGRESS, 3, "A"));
+	assert_int_equal(f->c.proto, CONN_PROTO_UNKNOWN);
+	assert_int_equal(f->c.sniff_tries, 0); /* too few to tell is no refusal */
+	assert_false(feed(f, RT_DIR_INGRESS, 4, "A and the rest"));
+	assert_int_equal(f->c.proto, CONN_PROTO_FIRST);
+	assert_int_equal(calls_a.open, 1);
+	assert_int_equal(calls_a.feed, 2); /* the held "AA", then the chunk */
+	assert_int_equal(calls_a.first_ts, 1);
+	assert_int_equal(calls_a.first_len, 2);
+	assert_int_equal(calls_a.last_ts, 4);
+	assert_null(f->c.sniff); /* freed once classified */
+}
+
+/* Held bytes that turn out to be nobody's are one refusal, and the chunk
+ * that refused them is looked at alone. */
+static void test_held_then_refused(void **state)
+{
+	struct fx *f = *state;
+
+	assert_false(feed(f, RT_DIR_INGRESS, 1, "BB"));
+	assert_false(feed(f, RT_DIR_INGRESS, 2, "AAA"));
+	assert_int_equal(f->c.sniff_tries, 1);
+	assert_int_equal(f->c.proto, CONN_PROTO_FIRST);
+	assert_int_equal(calls_a.feed, 1);
+	assert_int_equal(calls_a.first_ts, 2);
+}
+
+/* Bytes are never held across a capture gap, nor beyond PROTO_SNIFF_BYTES. */
+static void test_held_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct proto_chunk gap = {.data = (const uint8_t *)"A", .cap_len = 1, .len = 50};
+	int told = 0;
+
+	assert_false(proto_set_feed(&f->set, &f->c, &gap));
+	assert_int_equal(f->c.sniff_tries, 1);
+	assert_false(feed(f, RT_DIR_INGRESS, 1, "A"));
+	gap.data = (const uint8_t *)"A";
+	assert_false(proto_set_feed(&f->set, &f->c, &gap)); /* "AA" then a gap */
+	assert_int_equal(f->c.sniff_tries, 3);		    /* the joined, then the chunk */
+	assert_int_equal(f->c.proto, CONN_PROTO_UNKNOWN);
+	/* A prefix that never ends (C's magic is longer than what is held):
+	 * refused every PROTO_SNIFF_BYTES bytes. */
+	memset(magic_c, 'C', sizeof(magic_c) - 1);
+	assert_int_equal(proto_set_add(&f->set, &proto_c, &env_c), 0);
+	for (int i = 0; i < PROTO_SNIFF_BYTES * PROTO_SNIFF_MAX && f->c.proto != CONN_PROTO_OPAQUE;
+	     i++) {
+		told += feed(f, RT_DIR_EGRESS, (uint64_t)i, "C");
+		if (i == PROTO_SNIFF_BYTES - 2)
+			assert_int_equal(f->c.sniff_tries, 3); /* 127 bytes held */
+		if (i == PROTO_SNIFF_BYTES - 1)
+			assert_int_equal(f->c.sniff_tries, 4);
+	}
+	assert_int_equal(calls_c.open, 0);
+	assert_int_equal(f->c.proto, CONN_PROTO_OPAQUE);
+	assert_int_equal(told, 1);
+	assert_null(f->c.sniff);
 }
 
 static void test_open_failure_retried(void **state)
@@ -259,6 +345,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    T(test_detect_in_order_either_direction),
 	    T(test_sniff_limit),
+	    T(test_held_bytes_joined),
+	    T(test_held_then_refused),
+	    T(test_held_bounded),
 	    T(test_open_failure_retried),
 	    T(test_opaque_verdict),
 	    T(test_set_bounded),

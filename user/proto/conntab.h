@@ -46,9 +46,10 @@ struct conn {
 	uint8_t role_hint; /* enum rt_role from the kernel */
 	uint8_t proto;	   /* enum conn_proto */
 	uint8_t has_endpoints;
-	uint8_t sniff_tries; /* chunks looked at without classifying */
+	uint8_t sniff_tries; /* refusals while classifying (protocol.c) */
 	uint8_t opaque_told; /* the kernel was told to stop copying its data */
 	void *proto_state;   /* owned by its protocol from open() to close() */
+	void *sniff;	     /* bytes held back while classifying; owned by protocol.c */
 	struct conn *hnext;  /* hash chain */
 	struct conn *pnext;  /* chain of the connections of one process */
 	struct conn **ppprev;

@@ -9,11 +9,19 @@
  * Who calls what, when. One thread (the pipeline's) makes every call. For
  * each connection of the connection table (conntab.h):
  *   1. While c->proto is CONN_PROTO_UNKNOWN, every chunk, in either
- *      direction, goes to each protocol's detect() in set order. The first
- *      that answers PROTO_DETECT_YES wins: its open() creates the
- *      connection's state (c->proto_state) from that chunk, and the same
- *      chunk is then fed. NO and MORE both count as a sniffing try; after
- *      PROTO_SNIFF_MAX tries the connection is opaque (below).
+ *      direction, goes to each protocol's detect() in set order, joined
+ *      to the bytes of its direction held back so far. The first that
+ *      answers PROTO_DETECT_YES wins: its open() creates the connection's
+ *      state (c->proto_state) from those joined bytes, and then the held
+ *      bytes (one chunk with the time and thread of the first of them)
+ *      and the chunk itself are fed. When none says YES but one says
+ *      MORE, the bytes are held back, up to PROTO_SNIFF_BYTES per
+ *      direction and never across a capture gap: a peer that writes a
+ *      byte at a time is classified on its whole first message. When all
+ *      say NO (or the held bytes cannot grow) that is one refusal, the
+ *      held bytes are dropped and the chunk is looked at alone (a message
+ *      may start there); after PROTO_SNIFF_MAX refusals the connection is
+ *      opaque (below).
  *   2. feed() gets every later chunk, both directions, in record order,
  *      each with its timestamp, thread and direction. It returns
  *      PROTO_OPAQUE when it wants no more bytes on this connection (not its
@@ -67,8 +75,9 @@
 
 #include "conntab.h"
 
-#define PROTO_SNIFF_MAX 8 /* chunks looked at before a connection is opaque */
-#define PROTO_SET_MAX	8 /* protocols in one set */
+#define PROTO_SNIFF_MAX	  8   /* refusals before a connection is opaque */
+#define PROTO_SNIFF_BYTES 128 /* bytes held back per direction while classifying */
+#define PROTO_SET_MAX	  8   /* protocols in one set */
 
 enum proto_detect {
 	PROTO_DETECT_NO,   /* these bytes are not the start of this protocol */
