@@ -69,6 +69,7 @@ static void test_running_totals(void **state)
 	snap.shim_rejected[SELF_SHIM_UNVERIFIED] = 6;
 	snap.shim_rejected[SELF_SHIM_DROPS_CAPPED] = 1;
 	snap.sql_skipped = 7;
+	snap.budget_spans = 11;
 	selfmetrics_update(s, &snap);
 	snap.events[RT_EV_DATA] = 5;
 	selfmetrics_update(s, &snap);
@@ -84,6 +85,7 @@ static void test_running_totals(void **state)
 	assert_true(
 	    has_line(text, "redtap_shim_rejected_total{reason=\"drop_report_capped\"} 1\n"));
 	assert_true(has_line(text, "redtap_sql_summaries_skipped_total 7\n"));
+	assert_true(has_line(text, "redtap_traces_budget_dropped_total 11\n"));
 	free(text);
 	selfmetrics_free(s);
 	metric_registry_free(r);

@@ -60,6 +60,7 @@ static const struct {
     {&semconv_redtap_metric_series_evicted, "redtap_metric_series_evicted", NULL, {"metric"}},
     {&semconv_redtap_shim_rejected, "redtap_shim_rejected", NULL, {"reason"}},
     {&semconv_redtap_sql_summaries_skipped, "redtap_sql_summaries_skipped", NULL, {NULL}},
+    {&semconv_redtap_traces_budget_dropped, "redtap_traces_budget_dropped", NULL, {NULL}},
 };
 
 static void test_exposed_names_unchanged(void **state)

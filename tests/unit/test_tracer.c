@@ -9,7 +9,9 @@
  * head sampler (errors, slow roots and critical routes keep the whole
  * trace, held children included, late spans follow the decision); the
  * memory bound under thousands of open traces, the 30 s sweep, the flush on
- * shutdown and the stats counters; and a run of the daemon's pipeline on raw HTTP bytes.
+ * shutdown and the stats counters; the sampling.rule of kept roots, the
+ * critical floor, adaptive rates for a route that starts failing, and the
+ * span budget; and a run of the daemon's pipeline on raw HTTP bytes.
  * Emitted spans are recorded by the emit callback.
  */
 #include <stdarg.h>
@@ -1204,6 +1206,131 @@ static void test_sweep_stale(void **state)
 	assert_int_equal(st.traces_kept + st.traces_dropped, 3);
 }
 
+/* A server request of route at now; status 500 makes it fail. Returns
+ * whether its trace was kept. */
+static bool request(struct fx *f, uint32_t tid, const char *route, int status, uint64_t now,
+		    struct http_exchange *x)
+{
+	x_init(x, true, NULL, 100, tid, now, HTTP1_M_GET, route, route);
+	tracer_http_start(f->t, x);
+	return x_done(f, x, now + MS, status, status >= 500 ? "500" : NULL);
+}
+
+/* The kept root says which rule kept it. */
+static void test_sampling_rule_attr(void **state)
+{
+	static const char tp01[] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+	struct fx *f = *state;
+	char r[] = "/checkout";
+	char *routes[] = {r};
+	struct http_exchange x;
+
+	fx_tail(f, 100 * MS, routes, 1);
+	assert_true(request(f, 1, "/a", 500, f->base, &x));
+	attr_str(emitted(f, x.trace.span_id), "sampling.rule", "error");
+	x_init(&x, true, NULL, 100, 2, f->base, HTTP1_M_GET, "/a", "/a");
+	tracer_http_start(f->t, &x);
+	assert_true(x_done(f, &x, f->base + 200 * MS, 200, NULL));
+	attr_str(emitted(f, x.trace.span_id), "sampling.rule", "slow");
+	x_init(&x, true, NULL, 100, 3, f->base, HTTP1_M_GET, "/a", "/a");
+	snprintf(x.traceparent, sizeof(x.traceparent), "%s", tp01);
+	tracer_http_start(f->t, &x);
+	assert_true(x_done(f, &x, f->base + MS, 200, NULL));
+	attr_str(emitted(f, x.trace.span_id), "sampling.rule", "head");
+	assert_true(request(f, 4, "/checkout", 200, f->base, &x));
+	attr_str(emitted(f, x.trace.span_id), "sampling.rule", "critical");
+	assert_int_equal(f->n, 4);
+}
+
+/* Critical routes keep at least their floor rate: 20 % of 2000 traces. */
+static void test_critical_floor(void **state)
+{
+	struct fx *f = *state;
+	char r[] = "/checkout";
+	char *routes[] = {r};
+	struct tracer_opts o = {
+	    .sampler = {.root = SAMPLER_ALWAYS_OFF, .parent_based = true},
+	    .critical_routes = routes,
+	    .ncritical = 1,
+	    .critical_floor = 0.2,
+	};
+	struct http_exchange x;
+	int kept = 0;
+
+	fx_open(f, &o);
+	for (int i = 0; i < 2000; i++)
+		kept += request(f, (uint32_t)i, "/checkout", 200, f->base + (uint64_t)i * MS, &x);
+	assert_in_range(kept, 300, 500);
+	assert_int_equal(f->n, kept);
+	attr_str(&f->v[0], "sampling.rule", "critical");
+	assert_false(request(f, 1, "/other", 200, f->base, &x));
+}
+
+/* 1 % head sampling is off here (always_off). /pay starts failing 10 % of
+ * its requests: within seconds, its successful traces are kept too, marked
+ * adaptive.error_ratio; /ok, healthy, stays at nothing. */
+static void test_adaptive_failing_route(void **state)
+{
+	struct fx *f = *state;
+	struct tracer_opts o = {
+	    .sampler = {.root = SAMPLER_ALWAYS_OFF, .parent_based = true},
+	    .error_ratio = 0.005,
+	};
+	struct http_exchange x;
+	int ok_pay = 0, ok_other = 0;
+
+	fx_open(f, &o);
+	for (int sec = 0; sec < 12; sec++) {
+		for (int i = 0; i < 20; i++) {
+			uint64_t now = f->base + (uint64_t)sec * SEC + (uint64_t)i * MS;
+			bool kept = request(f, 7, "/pay", i < 2 ? 500 : 200, now, &x);
+
+			if (i >= 2 && sec >= 9) {
+				assert_true(kept); /* at 1 by now */
+				ok_pay++;
+				attr_str(emitted(f, x.trace.span_id), "sampling.rule",
+					 "adaptive.error_ratio");
+			} else if (i >= 2 && sec == 0) {
+				assert_false(kept);
+			}
+			ok_other += request(f, 8, "/ok", 200, now, &x);
+		}
+	}
+	assert_int_equal(ok_pay, 3 * 18);
+	assert_int_equal(ok_other, 0);
+}
+
+/* The node's span budget: 10 spans a second; a trace of a root and one
+ * held child takes 2. Drops are counted. */
+static void test_budget(void **state)
+{
+	struct fx *f = *state;
+	struct tracer_opts o = {
+	    .sampler = {.root = SAMPLER_ALWAYS_ON, .parent_based = true},
+	    .budget = 10,
+	};
+	struct tracer_stats st;
+	struct http_exchange x;
+	int kept = 0;
+
+	fx_open(f, &o);
+	for (int i = 0; i < 20; i++) {
+		x_init(&x, true, NULL, 100, 5, f->base, HTTP1_M_GET, "/a", "/a");
+		tracer_http_start(f->t, &x);
+		db(f, 100, 5, f->base, f->base + MS, NULL);
+		kept += x_done(f, &x, f->base + 2 * MS, 200, NULL);
+	}
+	assert_int_equal(kept, 5);
+	assert_int_equal(f->n, 10);
+	stats(f, &st);
+	assert_int_equal(st.budget_traces, 15);
+	assert_int_equal(st.budget_spans, 30);
+	assert_int_equal(st.traces_kept, 5);
+	assert_int_equal(st.traces_dropped, 15);
+	/* a second later, room again */
+	assert_true(request(f, 6, "/a", 200, f->base + 2 * SEC, &x));
+}
+
 /* On shutdown, spans held for a tail decision get the decision the sweep
  * would give them (head-sampled or failed: kept) instead of being lost;
  * a late span of a flushed trace follows its decision. */
@@ -1546,6 +1673,10 @@ int main(void)
 	    T(test_tail_late_child_follows),
 	    T(test_sweep_stale),
 	    T(test_flush_on_shutdown),
+	    T(test_sampling_rule_attr),
+	    T(test_critical_floor),
+	    T(test_adaptive_failing_route),
+	    T(test_budget),
 	    T(test_buffer_bound),
 	    T(test_full_buffer_new_trace),
 	    T(test_every_span_once),

@@ -135,6 +135,12 @@ static void update_selfmetrics(struct agent *a)
 		snap.otlp_dropped_spans = st.spans_dropped;
 		snap.otlp_exported_spans = st.spans_exported;
 	}
+	if (a->tracer) {
+		struct tracer_stats ts;
+
+		tracer_stats(a->tracer, &ts);
+		snap.budget_spans = ts.budget_spans;
+	}
 	selfmetrics_update(a->self, &snap);
 }
 
@@ -250,6 +256,10 @@ static int setup_export(struct agent *a)
 	    .sampler = a->cfg->sampler,
 	    .critical_routes = a->cfg->critical_routes,
 	    .ncritical = a->cfg->ncritical,
+	    .critical_floor = a->cfg->critical_floor,
+	    .error_ratio = a->cfg->error_ratio,
+	    .window_ns = (uint64_t)a->cfg->sampling_window_s * 1000000000ull,
+	    .budget = a->cfg->span_budget,
 	};
 
 	if (!oc->traces_url[0] && !oc->metrics_url[0])

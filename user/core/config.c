@@ -780,6 +780,51 @@ static int set_traces_slow(struct redtap_config *c, const char *v, const struct 
 	return set_text(c, v, s);
 }
 
+/* A ratio 0..1 (0 excluded when above_zero) into a double field. */
+static int put_ratio(struct redtap_config *c, const char *v, bool above_zero, const struct src *s)
+{
+	char *end;
+	double d = strtod(v, &end);
+
+	if (end == v || *end || !(d >= 0 && d <= 1) || (above_zero && d == 0))
+		return fail(s, "'%s' is not a ratio %s 0 and 1", v,
+			    above_zero ? "above" : "between");
+	*(double *)field(c, s) = d;
+	return 0;
+}
+
+static int set_ratio(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return put_ratio(c, v, false, s);
+}
+
+static int set_floor(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return put_ratio(c, v, true, s);
+}
+
+/* The adaptive rates' window: 1..3600 seconds into a uint32_t field. */
+static int set_window(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_spaced_number(v, 1, 3600, &n, s);
+
+	if (!err)
+		*(uint32_t *)field(c, s) = (uint32_t)n;
+	return err;
+}
+
+/* Spans per second per node: 0 (no cap)..10000000 into a uint32_t field. */
+static int set_budget(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_spaced_number(v, 0, 10000000, &n, s);
+
+	if (!err)
+		*(uint32_t *)field(c, s) = (uint32_t)n;
+	return err;
+}
+
 static int add_critical(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (v[0] != '/')
@@ -1016,7 +1061,25 @@ const struct setting settings[] = {
 		  "too: 1000,/checkout=250." },
 	{ .env = "REDTAP_TRACES_CRITICAL_ROUTES", .key = "traces.critical_routes", .def = "none",
 	  .group = GROUP_TRACES, .list = LIST_CRITICAL, .set = add_criticals,
-	  .help = "Always keep the traces of these routes: /checkout,/pay." },
+	  .help = "Keep the traces of these routes, at least the share\n"
+		  "traces.critical_floor of them: /checkout,/pay." },
+	{ .env = "REDTAP_TRACES_CRITICAL_FLOOR", .key = "traces.critical_floor", .def = "0.2",
+	  .group = GROUP_TRACES, .set = set_floor, CONFIG_FIELD(critical_floor),
+	  .help = "The share of a critical route's traces kept at least,\n"
+		  "above 0 and at most 1 (1: all of them)." },
+	{ .env = "REDTAP_TRACES_ERROR_RATIO", .key = "traces.error_ratio", .def = "0.005",
+	  .group = GROUP_TRACES, .set = set_ratio, CONFIG_FIELD(error_ratio),
+	  .help = "Keep more of a route's traces, rising to all of them,\n"
+		  "while its error ratio over the window is above this;\n"
+		  "0: off. The same for a p99 above the route's slow_ms." },
+	{ .env = "REDTAP_TRACES_WINDOW_S", .key = "traces.window_s", .def = "60",
+	  .group = GROUP_TRACES, .set = set_window, CONFIG_FIELD(sampling_window_s),
+	  .help = "The sliding window (60 slots) of the adaptive rates,\n"
+		  "1..3600 seconds." },
+	{ .env = "REDTAP_TRACES_BUDGET", .key = "traces.budget", .def = "0",
+	  .group = GROUP_TRACES, .set = set_budget, CONFIG_FIELD(span_budget),
+	  .help = "Spans per second this node keeps at most, an equal share\n"
+		  "per service; 0: no cap." },
 
 	/* Shim-only mode, and what the shim reads in wrapped programs. */
 	{ .env = "REDTAP_SHIM_RING", .key = "shim.ring",
@@ -1125,6 +1188,9 @@ void config_init(struct redtap_config *c)
 	otlp_config_init(&c->otlp);
 	sampler_parse(&c->sampler, NULL, NULL, NULL, 0);
 	strcpy(c->traces_slow, REDTAP_DEFAULT_TRACES_SLOW_MS);
+	c->critical_floor = 0.2;
+	c->error_ratio = 0.005;
+	c->sampling_window_s = 60;
 }
 
 int config_resolve(struct redtap_config *c, char *errbuf, size_t errlen)

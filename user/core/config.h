@@ -113,6 +113,10 @@ struct redtap_config {
 	char traces_slow[1024]; /* "MS[,/route=MS...]", checked; default "1000" */
 	char **critical_routes; /* always keep traces of these routes */
 	size_t ncritical;
+	double critical_floor;	    /* ... at least this share of them; default 0.2 */
+	double error_ratio;	    /* adaptive rates above this error ratio; 0.005, 0 = off */
+	uint32_t sampling_window_s; /* the adaptive rates' sliding window; default 60 */
+	uint32_t span_budget;	    /* spans per second per node; default 0 = no cap */
 	/* logging */
 	int log_level; /* enum log_level: 0 error, 1 warn, 2 info (default), 3 debug */
 	bool log_json;

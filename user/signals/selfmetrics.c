@@ -47,6 +47,7 @@ struct selfmetrics {
 	struct counter conn_full, shim_dropped, conn_recreated, procs_untracked;
 	struct counter otlp_errors[2], otlp_dropped, otlp_exported;
 	struct counter shim_rejected[SELF_SHIM_REJECT_MAX], sql_skipped;
+	struct counter budget_spans;
 	struct metric_family *evicted;
 	struct {
 		struct counter c, ev;
@@ -142,6 +143,8 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 		s->shim_rejected[i].s = one(f, shim_reject_names[i]);
 	f = semconv_family_new(r, &semconv_redtap_sql_summaries_skipped, 0);
 	s->sql_skipped.s = f ? metric_series_get(f, NULL) : NULL;
+	f = semconv_family_new(r, &semconv_redtap_traces_budget_dropped, 0);
+	s->budget_spans.s = f ? metric_series_get(f, NULL) : NULL;
 	return s;
 }
 
@@ -164,6 +167,7 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 	for (unsigned i = 0; i < SELF_SHIM_REJECT_MAX; i++)
 		counter_to(&s->shim_rejected[i], snap->shim_rejected[i]);
 	counter_to(&s->sql_skipped, snap->sql_skipped);
+	counter_to(&s->budget_spans, snap->budget_spans);
 	if (s->instrumented)
 		metric_gauge_set(s->instrumented, (double)snap->instrumented);
 	for (size_t i = 0; i < snap->nfamilies && i < NELEM(s->ovf); i++) {

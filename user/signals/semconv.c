@@ -36,6 +36,7 @@ static const struct {
     [SC_DB_QUERY_TEXT] = {"db.query.text", false},
     [SC_DB_RESPONSE_STATUS_CODE] = {"db.response.status_code", false},
     [SC_OTEL_METRIC_OVERFLOW] = {"otel.metric.overflow", false},
+    [SC_SAMPLING_RULE] = {"sampling.rule", false},
     [SC_REDTAP_VERSION] = {"version", false},
     [SC_REDTAP_REVISION] = {"revision", false},
     [SC_REDTAP_TYPE] = {"type", false},
@@ -235,6 +236,14 @@ const struct semconv_metric semconv_redtap_shim_rejected = {
 	     "reports cut as implausible, by reason.",
     .type = METRIC_COUNTER,
     ATTRS(SC_REDTAP_REASON),
+};
+
+const struct semconv_metric semconv_redtap_traces_budget_dropped = {
+    .name = "redtap.traces.budget.dropped",
+    .unit = "{span}",
+    .brief = "Spans of traces the tail decision kept but the per-node span budget "
+	     "(traces.budget) dropped.",
+    .type = METRIC_COUNTER,
 };
 
 const struct semconv_metric semconv_redtap_sql_summaries_skipped = {

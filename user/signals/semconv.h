@@ -52,6 +52,7 @@ enum semconv_attr {
 	SC_DB_QUERY_TEXT,
 	SC_DB_RESPONSE_STATUS_CODE,
 	SC_OTEL_METRIC_OVERFLOW,
+	SC_SAMPLING_RULE, /* why the tail decision kept a trace (tracer.h) */
 	/* redtap's own metrics: plain keys, so the labels read the same */
 	SC_REDTAP_VERSION,
 	SC_REDTAP_REVISION,
@@ -102,6 +103,7 @@ extern const struct semconv_metric semconv_redtap_metric_series_overflow;
 extern const struct semconv_metric semconv_redtap_metric_series_evicted;
 extern const struct semconv_metric semconv_redtap_shim_rejected;
 extern const struct semconv_metric semconv_redtap_sql_summaries_skipped;
+extern const struct semconv_metric semconv_redtap_traces_budget_dropped;
 
 /* Enough for any derived name (longer names are refused with -ENAMETOOLONG). */
 #define SEMCONV_NAME_MAX 128

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "httpmetrics.h"
+#include "semconv.h"
 #include "tracer.h"
 
 #define THREADS	  16384 /* serving-thread table (direct mapped by tid) */
@@ -67,6 +68,8 @@ struct tracer {
 	size_t nslow;
 	char **critical;
 	size_t ncritical;
+	double critical_floor;
+	struct adaptive *adapt;
 	tracer_emit_fn emit;
 	void *ctx;
 	uint8_t rnd[RND_BATCH]; /* from getrandom(); rnd_pos bytes of it are used */
@@ -87,8 +90,12 @@ struct tracer {
 struct finish {
 	bool local_root;
 	bool error;
-	bool keep_anyway; /* slow or critical root */
+	bool slow;     /* over its slowness threshold */
+	bool critical; /* a server span of a critical route */
+	bool server;   /* a server span: the adaptive rates apply */
 	bool head;
+	const char *service; /* for the adaptive rates and the budget */
+	const char *route;
 };
 
 /* --- ids and clocks --- */
@@ -361,15 +368,37 @@ static bool hold(struct tracer *t, const struct span *s, bool error, bool head, 
 	return true;
 }
 
+/* Why the trace of local root s (with held spans p) is kept, or RULE_NONE. */
+static enum sampling_rule root_rule(struct tracer *t, const struct span *s, const struct finish *f,
+				    const struct pending *p, uint64_t now)
+{
+	enum sampling_rule why = RULE_NONE;
+
+	if (f->error || (p && p->error))
+		return RULE_ERROR;
+	if (f->slow)
+		return RULE_SLOW;
+	if (f->head || (p && p->head))
+		return RULE_HEAD;
+	if (f->critical && sampler_below(s->trace_id, t->critical_floor))
+		return RULE_CRITICAL;
+	if (f->server && t->adapt &&
+	    sampler_below(s->trace_id, adaptive_prob(t->adapt, f->service, f->route, now, &why)))
+		return why;
+	return RULE_NONE;
+}
+
 /* Routes a finished span through the tail decision. True when kept (or,
- * for a span whose trace is still open, when it is head-sampled). */
-static bool finish(struct tracer *t, const struct span *s, const struct finish *f, uint64_t now)
+ * for a span whose trace is still open, when it is head-sampled). A kept
+ * local root carries the rule that kept it (sampling.rule). */
+static bool finish(struct tracer *t, struct span *s, const struct finish *f, uint64_t now)
 {
 	struct decided *d = decided_find(t, s->trace_id);
+	enum sampling_rule rule;
 	struct pending *p;
 	bool keep;
 
-	if (d && (d->keep || !f->local_root || !(f->head || f->error || f->keep_anyway))) {
+	if (d && (d->keep || !f->local_root)) {
 		if (d->keep)
 			emit(t, s);
 		return d->keep;
@@ -379,7 +408,15 @@ static bool finish(struct tracer *t, const struct span *s, const struct finish *
 		return f->head;
 	}
 	p = pending_find(t, s->trace_id, false);
-	keep = f->head || f->error || f->keep_anyway || (p && (p->head || p->error));
+	rule = root_rule(t, s, f, p, now);
+	keep = rule != RULE_NONE;
+	if (keep && t->adapt && !adaptive_budget(t->adapt, f->service, (p ? p->n : 0) + 1, now))
+		keep = false;
+	/* a trace dropped already gets a second local root only with a reason */
+	if (d && !keep)
+		return false;
+	if (keep)
+		span_attr_str(s, SC_SAMPLING_RULE, sampling_rule_name(rule));
 	if (p)
 		decide(t, p, keep);
 	else
@@ -466,6 +503,11 @@ static uint64_t slow_threshold(const struct tracer *t, const char *route)
 
 struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, void *ctx)
 {
+	struct adaptive_opts ao = {
+	    .error_ratio = o->error_ratio,
+	    .window_ns = o->window_ns,
+	    .budget = o->budget,
+	};
 	struct tracer *t = calloc(1, sizeof(*t));
 
 	if (!t)
@@ -484,6 +526,10 @@ struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, v
 	for (int i = 0; i < POOL; i++)
 		t->pool_next[i] = i + 1 < POOL ? i + 1 : -1;
 	t->pool_free = 0;
+	t->critical_floor = o->critical_floor > 0 ? o->critical_floor : 1.0;
+	t->adapt = adaptive_new(&ao);
+	if (!t->adapt)
+		goto err;
 	t->sampler = o->sampler;
 	t->slow_ns = o->slow_ns;
 	add_slow_routes(t, o->slow_routes);
@@ -507,6 +553,7 @@ void tracer_free(struct tracer *t)
 	for (size_t i = 0; i < t->ncritical; i++)
 		free(t->critical[i]);
 	free(t->critical);
+	adaptive_free(t->adapt);
 	free(t->pool);
 	free(t->pool_next);
 	free(t);
@@ -514,7 +561,13 @@ void tracer_free(struct tracer *t)
 
 void tracer_stats(const struct tracer *t, struct tracer_stats *out)
 {
+	struct adaptive_stats as;
+
 	*out = t->stats;
+	adaptive_stats(t->adapt, &as);
+	out->budget_traces = as.budget_traces;
+	out->budget_spans = as.budget_spans;
+	out->adaptive_untracked = as.untracked;
 }
 
 /* Decides the open traces that began at or before cutoff, as if their
@@ -534,6 +587,7 @@ static void decide_open(struct tracer *t, uint64_t cutoff)
 void tracer_sweep(struct tracer *t, uint64_t now)
 {
 	refresh_clock(t);
+	adaptive_sweep(t->adapt, now);
 	if (now > STALE_NS)
 		decide_open(t, now - STALE_NS - 1);
 }
@@ -757,8 +811,14 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	f.error = failed;
 	f.head = x->trace.sampled;
 	slow = slow_threshold(t, x->server ? x->route : NULL);
-	f.keep_anyway =
-	    (slow && x->end_ns - x->start_ns >= slow) || (x->server && critical_route(t, x->route));
+	f.slow = slow && x->end_ns - x->start_ns >= slow;
+	f.server = x->server;
+	f.critical = x->server && critical_route(t, x->route);
+	f.service = service;
+	f.route = x->server ? x->route : NULL;
+	/* the slowness threshold is the route's SLO latency for its p99 */
+	if (x->server)
+		adaptive_observe(t->adapt, service, x->route, failed, f.slow, x->end_ns);
 	return finish(t, &s, &f, x->end_ns);
 }
 
@@ -800,7 +860,8 @@ bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service,
 	f.local_root = is_zero(c.parent_id, 8);
 	f.error = op->error_type[0] != '\0';
 	f.head = c.sampled;
-	f.keep_anyway = t->slow_ns && op->end_ns - op->start_ns >= t->slow_ns;
+	f.slow = t->slow_ns && op->end_ns - op->start_ns >= t->slow_ns;
+	f.service = service;
 	if (trace_id)
 		memcpy(trace_id, c.trace_id, 16);
 	if (span_id)

@@ -14,10 +14,16 @@
  *  - anything else starts a new trace.
  * Sampling: the head decision (OTEL_TRACES_SAMPLER, parent-based by
  * default) is taken when a trace starts here. Spans are held until the
- * trace's local root ends; the trace is then kept if head-sampled, or if
- * any span failed, or the root was slower than slow_ns, or its route is
- * critical. Spans ending after that follow the decision. Memory is
- * bounded: when the buffer is full the oldest trace is decided early.
+ * trace's local root ends; the trace is then kept (the rule, in this
+ * order, becomes the root's sampling.rule attribute) if any span failed
+ * ("error"), the root was slower than its threshold ("slow"), it is
+ * head-sampled ("head"), its route is critical and the trace id falls
+ * within critical_floor ("critical"), or within the adaptive rate of its
+ * service and route (sampler.h: "adaptive.error_ratio",
+ * "adaptive.latency"). A kept trace then takes its spans from the node's
+ * budget, or is dropped. Spans ending after that follow the decision.
+ * Memory is bounded: when the buffer is full the oldest trace is decided
+ * early (kept when head-sampled or failed, as by the sweep and the flush).
  * Not thread-safe: the event loop owns it.
  */
 #ifndef REDTAP_TRACER_H
@@ -38,13 +44,20 @@ struct tracer_opts {
 	const char *slow_routes;      /* "/route=ms,..." per-route thresholds (copied) */
 	char *const *critical_routes; /* keep traces of these routes (copied) */
 	size_t ncritical;
+	double critical_floor; /* ... at this rate at least; 0: 1 (all of them) */
+	double error_ratio;    /* adaptive rates: error ratio threshold; 0: off */
+	uint64_t window_ns;    /* adaptive rates: the sliding window; 0: 60 s */
+	double budget;	       /* spans per second per node; 0: no cap */
 };
 
 struct tracer_stats {
 	uint64_t spans_emitted;
 	uint64_t traces_kept;
 	uint64_t traces_dropped;
-	uint64_t early_decisions; /* buffer full: decided before the root ended */
+	uint64_t early_decisions;    /* buffer full: decided before the root ended */
+	uint64_t budget_traces;	     /* dropped over the span budget */
+	uint64_t budget_spans;	     /* ... and their spans */
+	uint64_t adaptive_untracked; /* requests of routes beyond the adaptive cap */
 };
 
 /* Spans held while their trace is undecided: the tracer's largest allocation,
