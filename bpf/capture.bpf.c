@@ -17,6 +17,7 @@
 #include "redtap/event.h"
 #include "capture.bpf.h"
 #include "tracepoints.h"
+#include "goroutine.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -80,7 +81,7 @@ static __always_inline bool stash_take(__u64 id, struct stash *out)
  * the verifier can prove offset + length stays inside. */
 struct data_scratch {
 	struct rt_data_event ev;
-	__u8 data[2 * RT_CAPTURE_MAX];
+	__u8 data[2 * RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
 };
 
 struct shim_scratch {
@@ -223,7 +224,8 @@ static __always_inline int exit_data(long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct data_scratch *sc;
 	struct stash st;
-	__u32 zero = 0, want, n = 0;
+	__u32 zero = 0, want, n = 0, tail = 0;
+	__u64 goid;
 
 	if (!stash_take(id, &st) || st.kind == STASH_CONNECT)
 		return 0;
@@ -255,9 +257,14 @@ static __always_inline int exit_data(long ret)
 	sc->ev.len = ret;
 	sc->ev.cap_len = n;
 	sc->ev.dir = st.dir;
-	fill_hdr(&sc->ev.hdr, st.log ? RT_EV_LOG : RT_EV_DATA, sizeof(sc->ev) + n);
-	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + bounded(n),
-			       rb_flags_for(sizeof(sc->ev) + n)))
+	goid = record_goid(id >> 32);
+	if (goid) {
+		tail = sizeof(struct rt_data_tail);
+		__builtin_memcpy(sc->data + bounded(n), &goid, sizeof(goid));
+	}
+	fill_hdr(&sc->ev.hdr, st.log ? RT_EV_LOG : RT_EV_DATA, sizeof(sc->ev) + n + tail);
+	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + bounded(n) + tail,
+			       rb_flags_for(sizeof(sc->ev) + n + tail)))
 		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }

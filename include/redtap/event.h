@@ -168,6 +168,36 @@ _Static_assert(RT_OFFSETOF(struct rt_data_event, cap_len) == 48, "rt_data_event.
 _Static_assert(RT_OFFSETOF(struct rt_data_event, dir) == 52, "rt_data_event.dir");
 _Static_assert(RT_OFFSETOF(struct rt_data_event, data) == 56, "rt_data_event.data");
 
+/*
+ * Appended to RT_EV_DATA and RT_EV_LOG records of Go processes (issue 12):
+ * after data[cap_len] comes a struct rt_data_tail when hdr.len covers it
+ * (hdr.len >= sizeof(struct rt_data_event) + cap_len + sizeof(tail)). It
+ * may be unaligned: readers memcpy it. Records without it have goid 0.
+ */
+struct rt_data_tail {
+	__u64 goid; /* the goroutine that made the syscall; 0 = unknown */
+};
+_Static_assert(sizeof(struct rt_data_tail) == 8, "rt_data_tail layout");
+
+/* Value of the kernel's "go_procs" map (key: tgid), written by the daemon
+ * (user/intake/capture.c) for selected Go processes whose offsets it knows
+ * (user/intake/goelf.c): g = *(thread pointer + g_tls_off), goid =
+ * *(g + goid_off). */
+struct rt_go_proc {
+	__s32 g_tls_off;
+	__u32 goid_off;
+};
+_Static_assert(sizeof(struct rt_go_proc) == 8, "rt_go_proc layout");
+_Static_assert(RT_OFFSETOF(struct rt_go_proc, goid_off) == 4, "rt_go_proc.goid_off");
+
+/* Why a Go process's record carries no goroutine id: index of the per-CPU
+ * "go_unknown" array, exported as redtap_go_goroutine_unknown_total. */
+enum rt_go_unknown {
+	RT_GO_READ_FAULT = 0, /* thread pointer, g or goid could not be read */
+	RT_GO_SYSTEM = 1,     /* goid 0: the scheduler's g0 or C code (cgo) */
+	RT_GO_UNKNOWN_MAX,
+};
+
 /* RT_EV_LOG: a write(2)/writev(2) of a selected process to its standard
  * output or error, or to any fd that holds the same open file (dup'ed:
  * pipe, file, terminal, the journal's stream socket), when log capture is

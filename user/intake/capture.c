@@ -20,6 +20,7 @@
 
 #include "capture.h"
 #include "capture.skel.h"
+#include "gotrack.h"
 #include "log.h"
 
 #define TRACEFS	     "/sys/kernel/tracing"
@@ -32,6 +33,7 @@ struct capture {
 	__u64 *select_words; /* the "selected" bitmap, mapped: RT_SELECT_WORDS words */
 	capture_record_fn fn;
 	void *ctx;
+	struct gotrack *go; /* Go processes: goroutine ids (gotrack.h) */
 	int ncpus;
 	/* totals logged at close, for bench/profile.sh */
 	uint64_t records, bytes, polls, busy_polls;
@@ -152,7 +154,7 @@ static int on_record(void *ctx, void *data, size_t len)
 
 	c->records++;
 	c->bytes += len;
-	return c->fn(c->ctx, data, len);
+	return c->go ? gotrack_deliver(c->go, data, len, c->fn, c->ctx) : c->fn(c->ctx, data, len);
 }
 
 static const char *load_hint(int e)
@@ -224,6 +226,12 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		goto err_destroy;
 	}
 	seed_listen_ports(c);
+	c->go = gotrack_new();
+	e = c->go ? gotrack_bpf_init(c->go, c->skel->obj) : -ENOMEM;
+	if (e)
+		rt_warn("go: no net/http entry probes (%s): client calls of Go services get no "
+			"parent",
+			strerror(-e));
 	e = capture_bpf__attach(c->skel);
 	if (e) {
 		e = -e;
@@ -250,6 +258,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 err_unmap:
 	munmap(c->select_words, RT_SELECT_WORDS * sizeof(__u64));
 err_destroy:
+	gotrack_free(c->go);
 	capture_bpf__destroy(c->skel);
 err_free:
 	free(c);
@@ -269,6 +278,8 @@ int capture_poll(struct capture *c, int timeout_ms)
 	m = ring_buffer__consume(c->rb);
 	if (m < 0)
 		return m;
+	if (c->go)
+		gotrack_flush(c->go, false, c->fn, c->ctx);
 	c->polls++;
 	c->busy_polls += n + m > 0;
 	return n + m;
@@ -287,6 +298,8 @@ int capture_select(struct capture *c, uint32_t tgid, bool on)
 		__atomic_fetch_or(&c->select_words[idx], bit, __ATOMIC_SEQ_CST);
 	else
 		__atomic_fetch_and(&c->select_words[idx], ~bit, __ATOMIC_SEQ_CST);
+	if (c->go)
+		gotrack_select(c->go, tgid, on);
 	return 0;
 }
 
@@ -342,6 +355,7 @@ void capture_close(struct capture *c)
 		(unsigned long long)c->records, (unsigned long long)c->bytes,
 		(unsigned long long)c->polls, (unsigned long long)c->busy_polls);
 	ring_buffer__free(c->rb);
+	gotrack_free(c->go);
 	if (c->select_words)
 		munmap(c->select_words, RT_SELECT_WORDS * sizeof(__u64));
 	capture_bpf__destroy(c->skel);

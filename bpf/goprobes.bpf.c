@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * goprobes.bpf.c - entry uprobes on net/http's client, attached per selected
+ * Go process by user/intake/capture.c (issue 12). net/http writes a client
+ * request on the connection's persistConn.writeLoop goroutine, not on the
+ * goroutine that called the client (a handler), so the request's bytes
+ * carry the writer's goroutine. Two entry probes connect them:
+ *
+ *   net/http.(*persistConn).roundTrip(pc, treq)  on the caller's goroutine:
+ *       go_req_owner[tgid, treq.Request] = caller
+ *   net/http.(*Request).write(r, ...)            on the writer goroutine:
+ *       go_writer_owner[tgid, writer] = go_req_owner[tgid, r] (or deleted)
+ *
+ * capture.bpf.c's data records then carry the owner (record_goid()). Entry
+ * probes only: no uretprobes on Go code (Go moves stacks), and none are
+ * needed, since each request write resets its writer's owner. Arguments
+ * come in Go's register ABI (Go 1.17+): receiver and first argument in
+ * RAX, RBX on amd64 (R0, R1 on arm64). Maps are shared with capture.bpf.c
+ * (the loader reuses its fds).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "goroutine.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#if defined(__TARGET_ARCH_x86)
+#define GO_ARG0(r) ((r)->ax)
+#define GO_ARG1(r) ((r)->bx)
+#elif defined(__TARGET_ARCH_arm64)
+#define GO_ARG0(r) ((r)->regs[0])
+#define GO_ARG1(r) ((r)->regs[1])
+#endif
+
+/* *http.Request passed to persistConn.roundTrip -> the calling goroutine. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct go_key);
+	__type(value, __u64);
+} go_req_owner SEC(".maps");
+
+SEC("uprobe")
+int go_pconn_roundtrip(struct pt_regs *ctx)
+{
+	struct go_key k = {.tgid = bpf_get_current_pid_tgid() >> 32};
+	__u64 goid = current_goid(k.tgid), req = 0;
+
+	/* transportRequest embeds *Request as its first field */
+	if (!goid || bpf_probe_read_user(&req, sizeof(req), (void *)GO_ARG1(ctx)) || !req)
+		return 0;
+	k.v = req;
+	bpf_map_update_elem(&go_req_owner, &k, &goid, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe")
+int go_request_write(struct pt_regs *ctx)
+{
+	struct go_key rk = {.tgid = bpf_get_current_pid_tgid() >> 32}, wk = rk;
+	__u64 *owner;
+
+	wk.v = current_goid(rk.tgid);
+	if (!wk.v)
+		return 0;
+	rk.v = GO_ARG0(ctx);
+	owner = bpf_map_lookup_elem(&go_req_owner, &rk);
+	if (owner && *owner != wk.v)
+		bpf_map_update_elem(&go_writer_owner, &wk, owner, BPF_ANY);
+	else
+		bpf_map_delete_elem(&go_writer_owner, &wk);
+	return 0;
+}

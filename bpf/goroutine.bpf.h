@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * goroutine.bpf.h - the current goroutine of a Go process, for the BPF
+ * objects that need it (capture.bpf.c's data records, goprobes.bpf.c's
+ * net/http entry probes). Issue 12: goroutines move between threads, so
+ * the thread does not say which request a syscall serves; the goroutine
+ * does.
+ *
+ * API: the maps below are defined in every object that includes this file;
+ * the loader (user/intake/capture.c) makes goprobes.bpf.c reuse
+ * capture.bpf.c's, so both see one table. current_goid() reads the id of
+ * the running goroutine (0 = unknown, counted, never guessed);
+ * record_goid() is the goroutine a data record belongs to: the same, unless
+ * a net/http writer goroutine is writing a request on another goroutine's
+ * behalf (goprobes.bpf.c).
+ */
+#ifndef REDTAP_GOROUTINE_BPF_H
+#define REDTAP_GOROUTINE_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "redtap/event.h"
+
+/* Selected Go processes whose offsets the daemon knows (user/intake/goelf.c). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, struct rt_go_proc);
+} go_procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RT_GO_UNKNOWN_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} go_unknown SEC(".maps");
+
+/* (tgid, goroutine) pairs, for the maps of goprobes.bpf.c. */
+struct go_key {
+	__u32 tgid;
+	__u32 pad0;
+	__u64 v; /* a goroutine id or a user pointer */
+};
+
+/* net/http client writer goroutine (persistConn.writeLoop) -> the goroutine
+ * whose request it writes now; set at each net/http.(*Request).write entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct go_key);
+	__type(value, __u64);
+} go_writer_owner SEC(".maps");
+
+/* The user-space thread pointer of the current task (TLS base). */
+static __always_inline __u64 thread_pointer(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+#if defined(__TARGET_ARCH_x86)
+	return BPF_CORE_READ(task, thread.fsbase);
+#elif defined(__TARGET_ARCH_arm64)
+	return BPF_CORE_READ(task, thread.uw.tp_value); /* designed for, untested */
+#else
+	return 0;
+#endif
+}
+
+static __always_inline void count_go_unknown(__u32 why)
+{
+	__u64 *cnt = bpf_map_lookup_elem(&go_unknown, &why);
+
+	if (cnt)
+		*cnt += 1;
+}
+
+/* The id of the running goroutine of Go process tgid: 0 when tgid is no Go
+ * process we know, or when it cannot be read (counted by reason). */
+static __always_inline __u64 current_goid(__u32 tgid)
+{
+	struct rt_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
+	__u64 tp, g = 0, goid = 0;
+
+	if (!gp)
+		return 0;
+	tp = thread_pointer();
+	if (!tp || bpf_probe_read_user(&g, sizeof(g), (void *)(tp + (__s64)gp->g_tls_off)) || !g ||
+	    bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + gp->goid_off))) {
+		count_go_unknown(RT_GO_READ_FAULT);
+		return 0;
+	}
+	if (!goid)
+		count_go_unknown(RT_GO_SYSTEM);
+	return goid;
+}
+
+/* The goroutine a data record of tgid belongs to. */
+static __always_inline __u64 record_goid(__u32 tgid)
+{
+	struct go_key k = {.tgid = tgid};
+	__u64 *owner;
+
+	k.v = current_goid(tgid);
+	if (!k.v)
+		return 0;
+	owner = bpf_map_lookup_elem(&go_writer_owner, &k);
+	return owner && *owner ? *owner : k.v;
+}
+
+#endif /* REDTAP_GOROUTINE_BPF_H */

@@ -1,0 +1,528 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * gotrack.c - Go processes in the intake (see gotrack.h): executables
+ * inspected once per file identity, and executor ids for goroutines.
+ *
+ * The executor table is open-addressed by (tgid, goid) with a bounded probe
+ * run; when a run is full its least recently used entry makes room (counted).
+ * An evicted goroutine gets a new id when it is seen again: its later work
+ * then finds no request to join (a new trace), never another request's.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "goelf.h"
+#include "goprobes.skel.h"
+#include "gotrack.h"
+#include "log.h"
+
+#define EXEC_SLOTS 16384 /* a power of two */
+#define EXEC_PROBE 8
+#define FILE_CACHE 64
+
+struct exec_slot {
+	uint64_t goid; /* 0: free */
+	uint64_t used; /* tick of the last lookup */
+	uint32_t tgid;
+	uint32_t id;
+};
+
+struct file_entry {
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
+	bool used;
+	struct gotrack_proc proc;
+};
+
+struct gotrack {
+	struct exec_slot *slots; /* allocated at the first goroutine */
+	uint64_t tick;
+	uint32_t next_id;
+	struct file_entry files[FILE_CACHE];
+	unsigned next_file;
+	struct gotrack_stats st;
+	struct gotrack_bpf *bpf; /* NULL until gotrack_bpf_init() */
+};
+
+static const char *const probe_funcs[GOTRACK_PROBE_MAX] = {
+    [GOTRACK_PCONN_ROUNDTRIP] = "net/http.(*persistConn).roundTrip",
+    [GOTRACK_REQUEST_WRITE] = "net/http.(*Request).write",
+};
+
+static const char *const fallback_names[GOTRACK_FALLBACK_MAX] = {
+    [GOTRACK_NO_OFFSETS] = "no_offsets",
+};
+
+const char *gotrack_fallback_name(unsigned reason)
+{
+	return reason < GOTRACK_FALLBACK_MAX ? fallback_names[reason] : "unknown";
+}
+
+struct gotrack *gotrack_new(void)
+{
+	struct gotrack *t = calloc(1, sizeof(*t));
+
+	if (t)
+		t->next_id = GOTRACK_EXEC_BASE;
+	return t;
+}
+
+static void bpf_free(struct gotrack_bpf *b);
+
+void gotrack_free(struct gotrack *t)
+{
+	if (!t)
+		return;
+	bpf_free(t->bpf);
+	free(t->slots);
+	free(t);
+}
+
+const struct gotrack_stats *gotrack_stats(const struct gotrack *t)
+{
+	return &t->st;
+}
+
+static void describe(const struct goelf *g, struct gotrack_proc *out)
+{
+	const struct goelf_info *in = goelf_info(g);
+
+	memset(out, 0, sizeof(*out));
+	out->is_go = in->is_go;
+	if (!in->is_go)
+		return;
+	snprintf(out->version, sizeof(out->version), "%s", in->version);
+	if (!in->goid_off || in->tls == GOELF_TLS_UNKNOWN)
+		return;
+	out->tracked = true;
+	out->go.g_tls_off = in->g_tls_off;
+	out->go.goid_off = in->goid_off;
+	/* entry probes find the goroutine through the same TLS path */
+	for (unsigned i = 0; i < GOTRACK_PROBE_MAX; i++) {
+		uint64_t entry, end, off;
+
+		if (goelf_func(g, probe_funcs[i], &entry, &end) == 0 &&
+		    goelf_file_offset(g, entry, &off) == 0)
+			out->probe_off[i] = off;
+	}
+}
+
+int gotrack_inspect_path(struct gotrack *t, const char *path, struct gotrack_proc *out)
+{
+	struct file_entry *fe;
+	struct goelf *g;
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	for (unsigned i = 0; i < FILE_CACHE; i++) {
+		fe = &t->files[i];
+		if (fe->used && fe->dev == st.st_dev && fe->ino == st.st_ino &&
+		    fe->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    fe->mtime.tv_nsec == st.st_mtim.tv_nsec) {
+			*out = fe->proc;
+			goto counted;
+		}
+	}
+	g = goelf_open(path);
+	if (!g) {
+		if (errno != ENOEXEC)
+			return -errno;
+		memset(out, 0, sizeof(*out));
+		return 0;
+	}
+	describe(g, out);
+	goelf_free(g);
+	fe = &t->files[t->next_file++ % FILE_CACHE];
+	fe->used = true;
+	fe->dev = st.st_dev;
+	fe->ino = st.st_ino;
+	fe->mtime = st.st_mtim;
+	fe->proc = *out;
+counted:
+	if (out->is_go) {
+		t->st.processes++;
+		if (!out->tracked)
+			t->st.fallback[GOTRACK_NO_OFFSETS]++;
+	}
+	return 0;
+}
+
+int gotrack_inspect(struct gotrack *t, uint32_t tgid, struct gotrack_proc *out)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+	return gotrack_inspect_path(t, path, out);
+}
+
+static uint32_t exec_hash(uint32_t tgid, uint64_t goid)
+{
+	uint64_t h = (goid ^ ((uint64_t)tgid << 40)) * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)(h >> 32);
+}
+
+uint32_t gotrack_executor(struct gotrack *t, uint32_t tgid, uint64_t goid)
+{
+	uint32_t h = exec_hash(tgid, goid);
+	struct exec_slot *s, *victim = NULL;
+
+	if (!t->slots) {
+		t->slots = calloc(EXEC_SLOTS, sizeof(*t->slots));
+		if (!t->slots)
+			return 0;
+	}
+	t->tick++;
+	for (unsigned i = 0; i < EXEC_PROBE; i++) {
+		s = &t->slots[(h + i) & (EXEC_SLOTS - 1)];
+		if (s->goid == goid && s->tgid == tgid) {
+			s->used = t->tick;
+			return s->id;
+		}
+		if (!victim || !s->goid || (victim->goid && s->used < victim->used))
+			victim = s;
+	}
+	if (victim->goid)
+		t->st.exec_evicted++;
+	victim->goid = goid;
+	victim->tgid = tgid;
+	victim->used = t->tick;
+	victim->id = t->next_id;
+	t->next_id = t->next_id == UINT32_MAX ? GOTRACK_EXEC_BASE : t->next_id + 1;
+	return victim->id;
+}
+
+/* --- the kernel side --- */
+
+#define PROBED_MAX 256 /* Go processes with entry probes at once */
+
+struct probed {
+	uint32_t tgid;
+	struct bpf_link *links[GOTRACK_PROBE_MAX];
+};
+
+#define HELD_SLOTS 64
+#define HELD_MAX   (sizeof(struct rt_data_event) + 1 + sizeof(struct rt_data_tail))
+
+/* A 1-byte read held back (see gotrack_deliver()); len 0: free. */
+struct held {
+	uint32_t tgid, fd;
+	uint64_t goid;
+	uint64_t poll;
+	size_t len;
+	uint8_t rec[HELD_MAX];
+};
+
+struct gotrack_bpf {
+	struct goprobes_bpf *skel; /* NULL: no entry probes */
+	int procs_fd, unknown_fd;
+	struct probed probed[PROBED_MAX];
+	struct held held[HELD_SLOTS];
+	uint64_t polls;
+	uint8_t buf[sizeof(struct rt_data_event) + RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
+};
+
+static const char *const unknown_names[RT_GO_UNKNOWN_MAX] = {
+    [RT_GO_READ_FAULT] = "read_fault",
+    [RT_GO_SYSTEM] = "system_goroutine",
+};
+
+const char *gotrack_unknown_name(unsigned reason)
+{
+	return reason < RT_GO_UNKNOWN_MAX ? unknown_names[reason] : "unknown";
+}
+
+int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj)
+{
+	static const char *const shared[] = {"go_procs", "go_unknown", "go_writer_owner"};
+	struct gotrack_bpf *b;
+	int err;
+
+	b = t->bpf = calloc(1, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	b->procs_fd = bpf_object__find_map_fd_by_name(capture_obj, "go_procs");
+	b->unknown_fd = bpf_object__find_map_fd_by_name(capture_obj, "go_unknown");
+	if (b->procs_fd < 0 || b->unknown_fd < 0)
+		return -ENOENT;
+	b->skel = goprobes_bpf__open();
+	if (!b->skel)
+		return -errno;
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(b->skel->obj, shared[i]);
+		int fd = bpf_object__find_map_fd_by_name(capture_obj, shared[i]);
+
+		err = m && fd >= 0 ? bpf_map__reuse_fd(m, fd) : -ENOENT;
+		if (err)
+			goto out_destroy;
+	}
+	err = goprobes_bpf__load(b->skel);
+	if (err)
+		goto out_destroy;
+	return 0;
+out_destroy:
+	goprobes_bpf__destroy(b->skel);
+	b->skel = NULL;
+	return err;
+}
+
+static struct probed *probed_find(struct gotrack_bpf *b, uint32_t tgid)
+{
+	for (unsigned i = 0; i < PROBED_MAX; i++)
+		if (b->probed[i].tgid == tgid)
+			return &b->probed[i];
+	return NULL;
+}
+
+static void probes_detach(struct probed *p)
+{
+	for (unsigned i = 0; i < GOTRACK_PROBE_MAX; i++) {
+		bpf_link__destroy(p->links[i]);
+		p->links[i] = NULL;
+	}
+	p->tgid = 0;
+}
+
+static void bpf_free(struct gotrack_bpf *b)
+{
+	if (!b)
+		return;
+	for (unsigned i = 0; i < PROBED_MAX; i++)
+		if (b->probed[i].tgid)
+			probes_detach(&b->probed[i]);
+	goprobes_bpf__destroy(b->skel);
+	free(b);
+}
+
+static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *gp)
+{
+	struct gotrack_bpf *b = t->bpf;
+	struct bpf_program *progs[GOTRACK_PROBE_MAX] = {
+	    [GOTRACK_PCONN_ROUNDTRIP] = b->skel->progs.go_pconn_roundtrip,
+	    [GOTRACK_REQUEST_WRITE] = b->skel->progs.go_request_write,
+	};
+	struct probed *p;
+	char exe[32];
+
+	/* both or none: the writer probe alone would only clear owners */
+	if (!gp->probe_off[GOTRACK_PCONN_ROUNDTRIP] || !gp->probe_off[GOTRACK_REQUEST_WRITE])
+		return;
+	if (probed_find(b, tgid))
+		return;
+	p = probed_find(b, 0);
+	if (!p) {
+		t->st.probe_failed++;
+		return;
+	}
+	p->tgid = tgid;
+	snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
+	for (unsigned i = 0; i < GOTRACK_PROBE_MAX; i++) {
+		p->links[i] =
+		    bpf_program__attach_uprobe(progs[i], false, (pid_t)tgid, exe, gp->probe_off[i]);
+		if (!p->links[i]) {
+			rt_debug("go: no entry probe %u on process %u: %s", i, tgid,
+				 strerror(errno));
+			t->st.probe_failed++;
+			probes_detach(p);
+			return;
+		}
+	}
+	t->st.probed++;
+}
+
+void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
+{
+	struct gotrack_bpf *b = t->bpf;
+	struct gotrack_proc gp;
+	struct probed *p;
+
+	if (!b || b->procs_fd < 0 || !tgid)
+		return;
+	if (!on) {
+		bpf_map_delete_elem(b->procs_fd, &tgid);
+		p = b->skel ? probed_find(b, tgid) : NULL;
+		if (p)
+			probes_detach(p);
+		return;
+	}
+	if (gotrack_inspect(t, tgid, &gp) || !gp.is_go)
+		return;
+	if (!gp.tracked) {
+		rt_info("go: process %u (%s) stays on threads: goid offset or TLS mode unknown",
+			tgid, gp.version[0] ? gp.version : "unknown version");
+		return;
+	}
+	if (bpf_map_update_elem(b->procs_fd, &tgid, &gp.go, BPF_ANY))
+		return;
+	if (b->skel)
+		probes_attach(t, tgid, &gp);
+	rt_debug("go: process %u (%s) by goroutine, goid at %u, g at tp%+d", tgid, gp.version,
+		 gp.go.goid_off, gp.go.g_tls_off);
+}
+
+/* A data or log record that carries a goroutine id: its tail, else false. */
+static bool goroutine_of(const void *data, size_t len, uint64_t *goid)
+{
+	const struct rt_data_event *ev = data;
+	struct rt_data_tail tail;
+
+	if (len < sizeof(*ev) || (ev->hdr.type != RT_EV_DATA && ev->hdr.type != RT_EV_LOG) ||
+	    ev->cap_len > RT_CAPTURE_MAX || len < sizeof(*ev) + ev->cap_len + sizeof(tail) ||
+	    ev->hdr.len < sizeof(*ev) + ev->cap_len + sizeof(tail))
+		return false;
+	memcpy(&tail, ev->data + ev->cap_len, sizeof(tail));
+	*goid = tail.goid;
+	return tail.goid != 0;
+}
+
+/* Copies the record into buf (len <= HELD_MAX or the big buffer) with the
+ * executor id as thread; false when no id could be had. */
+static bool rewrite(struct gotrack *t, void *buf, const void *data, size_t len, uint64_t goid)
+{
+	const struct rt_event_hdr *h = data;
+	uint32_t tgid = (uint32_t)(h->pid_tgid >> 32), id;
+	struct rt_event_hdr *out = buf;
+
+	id = gotrack_executor(t, tgid, goid);
+	if (!id)
+		return false;
+	memcpy(buf, data, len);
+	out->pid_tgid = (uint64_t)tgid << 32 | id;
+	return true;
+}
+
+/*
+ * Held 1-byte reads. net/http's server starts a background read
+ * (net/http.(*connReader).backgroundRead, one byte) while a handler runs,
+ * and stops it only after the response went out: a keep-alive client's next
+ * request often loses its first byte to that goroutine, and the request
+ * would be attributed to it instead of the conn.serve goroutine that reads
+ * the rest and runs the handler. So a 1-byte ingress read of a Go process
+ * waits for the next record of its connection: when that is a read of the
+ * same process with a goroutine id, the byte goes on as that goroutine's.
+ * Order per connection is kept (a held record always goes first); a record
+ * held across two polls goes on as it was.
+ */
+static struct held *held_find(struct gotrack_bpf *b, uint32_t tgid, uint32_t fd)
+{
+	for (unsigned i = 0; i < HELD_SLOTS; i++)
+		if (b->held[i].len && b->held[i].tgid == tgid && b->held[i].fd == fd)
+			return &b->held[i];
+	return NULL;
+}
+
+static struct held *held_free(struct gotrack_bpf *b)
+{
+	for (unsigned i = 0; i < HELD_SLOTS; i++)
+		if (!b->held[i].len)
+			return &b->held[i];
+	return NULL;
+}
+
+/* The connection a data, conn or close record is about. */
+static bool conn_of(const void *data, size_t len, uint32_t *tgid, uint32_t *fd)
+{
+	const struct rt_event_hdr *h = data;
+	struct rt_conn_id id;
+
+	if (len < sizeof(*h) + sizeof(id) ||
+	    (h->type != RT_EV_DATA && h->type != RT_EV_CONN_OPEN && h->type != RT_EV_CONN_CLOSE))
+		return false;
+	memcpy(&id, (const uint8_t *)data + sizeof(*h), sizeof(id));
+	*tgid = id.tgid;
+	*fd = id.fd;
+	return true;
+}
+
+static int held_release(struct held *hd, gotrack_record_fn fn, void *ctx)
+{
+	size_t len = hd->len;
+
+	hd->len = 0;
+	return fn(ctx, hd->rec, len);
+}
+
+int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_record_fn fn,
+		    void *ctx)
+{
+	const struct rt_data_event *ev = data;
+	struct gotrack_bpf *b = t->bpf;
+	uint32_t tgid, fd;
+	struct held *hd;
+	uint64_t goid;
+	int rc = 0;
+
+	if (!b)
+		return fn(ctx, data, len);
+	if (conn_of(data, len, &tgid, &fd) && (hd = held_find(b, tgid, fd))) {
+		/* the next read of the connection takes the held byte */
+		if (ev->hdr.type == RT_EV_DATA && ev->dir == RT_DIR_INGRESS &&
+		    goroutine_of(data, len, &goid) && goid != hd->goid &&
+		    rewrite(t, hd->rec, hd->rec, hd->len, goid))
+			t->st.first_byte_moved++;
+		rc = held_release(hd, fn, ctx);
+	}
+	if (!goroutine_of(data, len, &goid))
+		return rc ? rc : fn(ctx, data, len);
+	if (ev->hdr.type == RT_EV_DATA && ev->dir == RT_DIR_INGRESS && ev->cap_len == 1 &&
+	    ev->len == 1 && len <= HELD_MAX && (hd = held_free(b)) &&
+	    rewrite(t, hd->rec, data, len, goid)) {
+		hd->len = len;
+		hd->tgid = (uint32_t)(ev->hdr.pid_tgid >> 32);
+		hd->fd = ev->conn.fd;
+		hd->goid = goid;
+		hd->poll = b->polls;
+		return rc;
+	}
+	if (len > sizeof(b->buf) || !rewrite(t, b->buf, data, len, goid))
+		return rc ? rc : fn(ctx, data, len);
+	return rc ? rc : fn(ctx, b->buf, len);
+}
+
+int gotrack_flush(struct gotrack *t, bool all, gotrack_record_fn fn, void *ctx)
+{
+	struct gotrack_bpf *b = t->bpf;
+	int rc = 0, r;
+
+	if (!b)
+		return 0;
+	for (unsigned i = 0; i < HELD_SLOTS; i++) {
+		struct held *hd = &b->held[i];
+
+		if (hd->len && (all || hd->poll != b->polls)) {
+			r = held_release(hd, fn, ctx);
+			rc = rc ? rc : r;
+		}
+	}
+	b->polls++;
+	return rc;
+}
+
+int gotrack_unknown(const struct gotrack *t, uint64_t out[RT_GO_UNKNOWN_MAX])
+{
+	int ncpus = libbpf_num_possible_cpus();
+	uint64_t *vals;
+
+	memset(out, 0, RT_GO_UNKNOWN_MAX * sizeof(out[0]));
+	if (!t->bpf || t->bpf->unknown_fd < 0 || ncpus <= 0)
+		return -ENOENT;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t k = 0; k < RT_GO_UNKNOWN_MAX; k++) {
+		if (bpf_map_lookup_elem(t->bpf->unknown_fd, &k, vals))
+			continue;
+		for (int c = 0; c < ncpus; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}

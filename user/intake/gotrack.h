@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * gotrack.h - Go processes in the intake: what the kernel needs to read a
+ * selected Go process's current goroutine (from its executable, through
+ * goelf.h, cached by file identity), and the executor ids that stand for
+ * goroutines in the records the pipeline sees.
+ *
+ * Goroutines move between threads, so for a Go process the thread id of a
+ * record does not say which request it serves. capture.c replaces the
+ * thread id of a data or log record that carries a goroutine id by an
+ * executor id from gotrack_executor(): >= GOTRACK_EXEC_BASE (above every
+ * kernel thread id), one per live (tgid, goid), so every stage that keys
+ * work by thread (the tracer's serving table, log correlation) keys Go work
+ * by goroutine without knowing it. Records without a goroutine id keep
+ * their thread (the fallback).
+ *
+ * With the kernel side (capture.c): gotrack_bpf_init() loads
+ * bpf/goprobes.bpf.c on capture.bpf.c's Go maps; gotrack_select() fills
+ * the go_procs entry of a selected Go process and attaches its net/http
+ * entry probes (and undoes both); gotrack_record() rewrites a record's
+ * thread id into an executor id.
+ *
+ * API: gotrack_new()/gotrack_free() (NULL ok). Single-threaded: the event
+ * loop only.
+ */
+#ifndef REDTAP_GOTRACK_H
+#define REDTAP_GOTRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "redtap/event.h"
+
+#define GOTRACK_EXEC_BASE 0x80000000u /* kernel tids stay below 2^22 */
+
+/* Why a Go process gets no goroutine ids (the thread fallback). */
+enum gotrack_fallback {
+	GOTRACK_NO_OFFSETS = 0, /* goid offset or TLS mode unknown (never guessed) */
+	GOTRACK_FALLBACK_MAX,
+};
+
+/* The Go functions probed at entry for net/http client parenting. */
+enum gotrack_probe {
+	GOTRACK_PCONN_ROUNDTRIP = 0, /* net/http.(*persistConn).roundTrip */
+	GOTRACK_REQUEST_WRITE = 1,   /* net/http.(*Request).write */
+	GOTRACK_PROBE_MAX,
+};
+
+struct gotrack_proc {
+	bool is_go;
+	bool tracked;			       /* goroutine ids readable: go is valid */
+	struct rt_go_proc go;		       /* the kernel's go_procs value */
+	char version[32];		       /* "go1.19.8" or "" */
+	uint64_t probe_off[GOTRACK_PROBE_MAX]; /* file offsets; 0 = not found */
+};
+
+struct gotrack_stats {
+	uint64_t processes;			 /* Go processes inspected */
+	uint64_t probed;			 /* ... with net/http entry probes attached */
+	uint64_t probe_failed;			 /* attach failures or no room for links */
+	uint64_t fallback[GOTRACK_FALLBACK_MAX]; /* ... left on threads, by reason */
+	uint64_t exec_evicted;			 /* executor ids dropped for room */
+	uint64_t first_byte_moved;		 /* 1-byte reads given to the next reader */
+};
+
+struct gotrack;
+
+struct gotrack *gotrack_new(void);
+void gotrack_free(struct gotrack *t);
+
+/* Inspects the executable of process tgid (/proc/TGID/exe): 0 with *out
+ * filled (out->is_go false for other programs), or -errno. */
+int gotrack_inspect(struct gotrack *t, uint32_t tgid, struct gotrack_proc *out);
+
+/* Inspects the executable at path (for tests and the cache). */
+int gotrack_inspect_path(struct gotrack *t, const char *path, struct gotrack_proc *out);
+
+/* The executor id of goroutine goid (> 0) of process tgid; 0 when there is
+ * no memory for the table (the record keeps its thread). */
+uint32_t gotrack_executor(struct gotrack *t, uint32_t tgid, uint64_t goid);
+
+const struct gotrack_stats *gotrack_stats(const struct gotrack *t);
+
+struct bpf_object;
+
+/* Loads the entry probes on the Go maps of capture_obj (loaded). 0 or -errno:
+ * without them goroutine ids still work, client parenting of net/http does
+ * not. */
+int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj);
+
+/* Process tgid entered (on) or left the selection. */
+void gotrack_select(struct gotrack *t, uint32_t tgid, bool on);
+
+typedef int (*gotrack_record_fn)(void *ctx, const void *data, size_t len);
+
+/*
+ * Hands a ring-buffer record on to fn. A data or log record with a
+ * goroutine id (struct rt_data_tail) goes as a copy whose thread id is the
+ * goroutine's executor id. One exception, for net/http servers: a 1-byte
+ * read of a Go process is held back until the next record of its
+ * connection, and then carries the executor of that connection's next read
+ * (see gotrack.c). Returns fn's value (the first non-zero one).
+ */
+int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_record_fn fn,
+		    void *ctx);
+
+/* Hands on the records held since before the previous call (all of them
+ * when all is set): call it after every poll. */
+int gotrack_flush(struct gotrack *t, bool all, gotrack_record_fn fn, void *ctx);
+
+/* Sums the kernel's per-CPU go_unknown counters into out. 0 or -errno. */
+int gotrack_unknown(const struct gotrack *t, uint64_t out[RT_GO_UNKNOWN_MAX]);
+
+/* The label value of a kernel reason (enum rt_go_unknown). */
+const char *gotrack_unknown_name(unsigned reason);
+
+/* The label value of a fallback reason. */
+const char *gotrack_fallback_name(unsigned reason);
+
+#endif /* REDTAP_GOTRACK_H */
