@@ -1,0 +1,184 @@
+// tests/e2e/apps/go/gosvc - a Go net/http service that knows nothing about
+// redtap, for tests/e2e/test_go_traces.sh and bench/gosvc.sh (issue 12). Its
+// handler does what a typical Go service does: a call to a downstream HTTP
+// service (net/http client: the bytes move on the connection's writeLoop and
+// readLoop goroutines), a PostgreSQL query (database/sql + lib/pq) and a
+// Redis GET (redigo pool), with GOMAXPROCS goroutines spread over threads.
+//
+//	gosvc serve PORT DOWNSTREAM_PORT PGPORT RDPORT   the service: GET /work
+//	gosvc down PORT                                  the downstream: GET /down
+//	gosvc load PORT N CONC FILE                      N requests, CONC at once,
+//	    each with its own W3C traceparent; writes "traceid" lines to FILE
+//	gosvc bench PORT SECONDS CONC                    prints requests/s
+package main
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gomodule/redigo/redis"
+	_ "github.com/lib/pq"
+)
+
+func die(format string, a ...interface{}) {
+	fmt.Fprintf(os.Stderr, "gosvc: "+format+"\n", a...)
+	os.Exit(1)
+}
+
+func serve(port, down, pg, rd string) {
+	db, err := sql.Open("postgres", "host=127.0.0.1 port="+pg+
+		" dbname=redtap user=postgres sslmode=disable")
+	if err != nil {
+		die("sql: %v", err)
+	}
+	db.SetMaxOpenConns(64)
+	db.SetMaxIdleConns(64)
+	pool := &redis.Pool{
+		MaxIdle: 64,
+		Dial:    func() (redis.Conn, error) { return redis.Dial("tcp", "127.0.0.1:"+rd) },
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	http.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
+		resp, err := client.Get("http://127.0.0.1:" + down + "/down")
+		if err != nil {
+			http.Error(w, err.Error(), 502)
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM orders WHERE id < $1", 50).Scan(&n); err != nil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		c := pool.Get()
+		_, err = redis.String(c.Do("GET", "greeting"))
+		c.Close()
+		if err != nil && err != redis.ErrNil {
+			http.Error(w, err.Error(), 500)
+			return
+		}
+		fmt.Fprintf(w, "ok %d\n", n)
+	})
+	die("%v", http.ListenAndServe("127.0.0.1:"+port, nil))
+}
+
+func downstream(port string) {
+	http.HandleFunc("/down", func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(2 * time.Millisecond)
+		io.WriteString(w, "down\n")
+	})
+	die("%v", http.ListenAndServe("127.0.0.1:"+port, nil))
+}
+
+func traceparent() (string, string) {
+	var b [24]byte
+	rand.Read(b[:])
+	tid := hex.EncodeToString(b[:16])
+	return tid, "00-" + tid + "-" + hex.EncodeToString(b[16:]) + "-01"
+}
+
+func get(c *http.Client, url string) bool {
+	req, _ := http.NewRequest("GET", url, nil)
+	_, tp := traceparent()
+	req.Header.Set("traceparent", tp)
+	resp, err := c.Do(req)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode == 200
+}
+
+func load(port string, n, conc int, file string) {
+	f, err := os.Create(file)
+	if err != nil {
+		die("%v", err)
+	}
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	var next, failed int64
+	for i := 0; i < conc; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for atomic.AddInt64(&next, 1) <= int64(n) {
+				req, _ := http.NewRequest("GET", "http://127.0.0.1:"+port+"/work", nil)
+				tid, tp := traceparent()
+				req.Header.Set("traceparent", tp)
+				resp, err := c.Do(req)
+				if err != nil {
+					atomic.AddInt64(&failed, 1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					atomic.AddInt64(&failed, 1)
+					continue
+				}
+				mu.Lock()
+				fmt.Fprintln(f, tid)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	f.Close()
+	fmt.Printf("failed=%d\n", failed)
+}
+
+func bench(port string, secs, conc int) {
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
+	var done int64
+	stop := time.Now().Add(time.Duration(secs) * time.Second)
+	var wg sync.WaitGroup
+	for i := 0; i < conc; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(stop) {
+				if get(c, "http://127.0.0.1:"+port+"/work") {
+					atomic.AddInt64(&done, 1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	fmt.Printf("%.0f\n", float64(done)/float64(secs))
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		die("not a number: %s", s)
+	}
+	return n
+}
+
+func main() {
+	a := os.Args
+	switch {
+	case len(a) == 6 && a[1] == "serve":
+		serve(a[2], a[3], a[4], a[5])
+	case len(a) == 3 && a[1] == "down":
+		downstream(a[2])
+	case len(a) == 6 && a[1] == "load":
+		load(a[2], atoi(a[3]), atoi(a[4]), a[5])
+	case len(a) == 5 && a[1] == "bench":
+		bench(a[2], atoi(a[3]), atoi(a[4]))
+	default:
+		die("usage: gosvc serve PORT DOWN PGPORT RDPORT | down PORT | load PORT N CONC FILE | bench PORT SECONDS CONC")
+	}
+}

@@ -1,0 +1,91 @@
+#!/bin/bash
+# tests/e2e/test_go_traces.sh - goroutine-true traces of a Go service (issue
+# 12): tests/e2e/apps/go/gosvc, built offline in three ways (pure Go; stripped
+# with -ldflags '-s -w'; cgo with external linking), each run with
+# GOMAXPROCS=16 and loaded with 32 concurrent requests, every one with its
+# own W3C traceparent. Each request makes a downstream HTTP call (net/http:
+# written on the connection's writeLoop goroutine), a PostgreSQL query
+# (lib/pq) and a Redis GET (redigo). The independent OTLP decoder's spans
+# must show, for every build, >= 99 % of those client spans under their own
+# request's server span and none under another request's
+# (tests/e2e/apps/goparents.py). The agent must log each process as tracked
+# by goroutine and the stripped build too (its goid offset from the version
+# table, its function bounds from .gopclntab).
+# Ports 31300-31399.
+. "$(dirname "$0")/lib.sh"
+. "$E2E_ROOT/tests/lib/servers.sh"
+. "$(dirname "$0")/apps/receiver.sh"
+PG=31332
+RD=31379
+DOWN=31380
+AGENT=31364
+N=${GO_TRACES_N:-400}
+CONC=32
+APPS="$E2E_ROOT/tests/e2e/apps"
+trap 'srv_stop; e2e_cleanup' EXIT
+
+# --- builds: offline, GOPATH mode -------------------------------------------------------
+gobuild() { # OUT CGO [FLAGS...]
+	out=$1 cgo=$2
+	shift 2
+	(cd "$APPS/go/gosvc" && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
+		GOCACHE=/tmp/redtap-gocache CGO_ENABLED=$cgo go build "$@" -o "$E2E_TMP/$out" .) ||
+		{ echo "  FAIL go build $out"; exit 1; }
+}
+gobuild gosvc-static 0
+gobuild gosvc-stripped 0 -ldflags '-s -w'
+gobuild gosvc-cgo 1 -ldflags '-linkmode=external'
+check "the stripped build has no symbol table" \
+	sh -c "! readelf -SW '$E2E_TMP/gosvc-stripped' | grep -q ' .symtab '"
+check "the cgo build is externally linked with a TLS segment" \
+	sh -c "readelf -lW '$E2E_TMP/gosvc-cgo' | grep -q ' TLS ' && readelf -lW '$E2E_TMP/gosvc-cgo' | grep -q INTERP"
+
+# --- servers -----------------------------------------------------------------------------
+srv_pg_start "$E2E_TMP/pg" $PG || exit 1
+srv_redis_start "$E2E_TMP" $RD || exit 1
+srv_shop_db $PG || exit 1
+redis-cli -p $RD set greeting hello >/dev/null
+"$E2E_TMP/gosvc-static" down $DOWN >"$E2E_TMP/down.log" 2>&1 &
+bg_track $!
+wait_port $DOWN || exit 1
+
+VARIANTS="static stripped cgo"
+PIDS=
+port=31310
+for v in $VARIANTS; do
+	GOMAXPROCS=16 OTEL_SERVICE_NAME=gosvc-$v "$E2E_TMP/gosvc-$v" serve $port $DOWN $PG $RD \
+		>"$E2E_TMP/$v.log" 2>&1 &
+	pid=$!
+	bg_track $pid
+	PIDS="$PIDS${PIDS:+,}$pid"
+	wait_port $port || exit 1
+	port=$((port + 1))
+done
+
+start_receiver go || exit 1
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200
+start_agent $AGENT -p "$PIDS" --capture-bytes 1024 -v || exit 1
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY
+check "the agent tracks every Go process by goroutine" \
+	sh -c "[ \$(grep -c 'by goroutine, goid at 152' '$E2E_TMP/agent.log') -ge 3 ]"
+
+# --- load: 32 at once, each request with its own traceparent ------------------------------
+port=31310
+for v in $VARIANTS; do
+	out=$("$E2E_TMP/gosvc-static" load $port $N $CONC "$E2E_TMP/$v.ids")
+	expect_eq "gosvc-$v answered every request" "$out" "failed=0"
+	port=$((port + 1))
+done
+sleep 3
+settle
+
+for v in $VARIANTS; do
+	res=$(python3 "$APPS/goparents.py" "$RX_OUT" gosvc-$v "$E2E_TMP/$v.ids")
+	log "gosvc-$v: $res"
+	eval "$(echo "$res" | tr ' ' '\n' | sed 's/^/r_/')"
+	expect_eq "gosvc-$v: a server span for every request" "$r_servers" "$r_requests"
+	check "gosvc-$v: >= 99 % of client/DB/cache spans under their own request ($r_own of $r_expected)" \
+		[ $((r_own * 100)) -ge $((r_expected * 99)) ]
+	expect_eq "gosvc-$v: no span under another request" "$r_foreign" 0
+done
+stop_agent
