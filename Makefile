@@ -44,7 +44,7 @@ ifneq ($(SANITIZER),)
 CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
-LIBS := -lbpf -lelf -ldw -lz -lmicrohttpd -lyaml -lpg_query -lpthread -lm
+LIBS := -lbpf -lelf -ldw -lz -lmicrohttpd -lyaml -lpg_query -lnghttp2 -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) \
 	      -Wall -Werror -Wno-unused-function -Wno-gnu-variable-sized-type-not-at-end -mcpu=v3

@@ -104,7 +104,8 @@ static const char *server_series(const char *suffix, const char *service, const 
 	int n =
 	    snprintf(series_buf, sizeof(series_buf),
 		     SERVER "%s{service_name=\"%s\",http_request_method=\"%s\","
-			    "http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\"",
+			    "http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\","
+			    "network_protocol_version=\"1.1\"",
 		     suffix, service, method, status, route, err);
 
 	snprintf(series_buf + n, sizeof(series_buf) - (size_t)n, le ? ",le=\"%s\"}" : "}", le);
@@ -116,9 +117,10 @@ static const char *client_series(const char *suffix, const char *service, const 
 				 const char *addr, const char *port)
 {
 	snprintf(series_buf, sizeof(series_buf),
-		 CLIENT "%s{service_name=\"%s\",http_request_method=\"%s\","
-			"http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\","
-			"server_address=\"%s\",server_port=\"%s\"}",
+		 CLIENT
+		 "%s{service_name=\"%s\",http_request_method=\"%s\","
+		 "http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\","
+		 "server_address=\"%s\",server_port=\"%s\",network_protocol_version=\"1.1\"}",
 		 suffix, service, method, status, route, err, addr, port);
 	return series_buf;
 }
@@ -168,17 +170,20 @@ static void set_v6(struct conn *c, const char *ip, uint16_t port)
 static void test_families_and_metadata(void **state)
 {
 	struct fx *f = *state;
-	const struct metric_family *fam[4];
+	const struct metric_family *fam[8];
 	static const double want[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
 				      0.5,   0.75, 1,	  2.5,	5,     7.5, 10};
 	const double *bounds;
 	size_t nb, nl;
 	const char *text;
 
-	assert_int_equal(httpmetrics_families(f->m, fam, 4), 3);
+	assert_int_equal(httpmetrics_families(f->m, fam, 8), 6);
 	assert_string_equal(metric_family_name(fam[0]), SERVER);
 	assert_string_equal(metric_family_name(fam[1]), CLIENT);
 	assert_string_equal(metric_family_name(fam[2]), ACTIVE);
+	assert_string_equal(metric_family_name(fam[3]), "rpc_server_duration_seconds");
+	assert_string_equal(metric_family_name(fam[4]), "rpc_client_duration_seconds");
+	assert_string_equal(metric_family_name(fam[5]), "grpc_server_handling_seconds");
 	assert_int_equal(metric_family_type(fam[0]), METRIC_HISTOGRAM);
 	assert_int_equal(metric_family_type(fam[2]), METRIC_GAUGE);
 	assert_string_equal(metric_family_unit(fam[0]), "seconds");
@@ -186,8 +191,10 @@ static void test_families_and_metadata(void **state)
 	assert_int_equal(nb, 14);
 	for (size_t i = 0; i < nb; i++)
 		assert_true(bounds[i] == want[i]);
-	metric_family_label_names(fam[1], &nl);
-	assert_int_equal(nl, 7);
+	/* the client's labels end with network_protocol_version (the
+	 * Kubernetes ones, when present, come after it) */
+	assert_string_equal(metric_family_label_names(fam[1], &nl)[7], "network_protocol_version");
+	assert_true(nl >= 8);
 	assert_int_equal(httpmetrics_families(f->m, fam, 2), 2);
 	assert_int_equal(httpmetrics_families(f->m, fam, 0), 0);
 
@@ -629,6 +636,71 @@ static void test_exemplar_ids_and_semconv(void **state)
 			       "span_id=\"00f067aa0ba902b7\"} 0.03 "));
 }
 
+/* gRPC calls go to the RPC families and go-grpc-prometheus' view, not the
+ * HTTP ones; an undecoded status is not labelled; a server's UNIMPLEMENTED
+ * is "_OTHER". HTTP/2 exchanges carry network_protocol_version="2". */
+static void test_grpc_and_http2(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange x = server_x(HTTP1_M_POST, 200, "/shop.v1.Catalog/Get", 30 * MS);
+	struct conn c;
+	const char *text;
+
+	x.version = HTTP_V2;
+	x.grpc = true;
+	x.grpc_status = 14;
+	x.grpc_type = 2; /* GRPC_SERVER_STREAM */
+	x.error_type = "UNAVAILABLE";
+	snprintf(x.path, sizeof(x.path), "/shop.v1.Catalog/Get");
+	httpmetrics_start(f->m, &x, "shop");
+	httpmetrics_done(f->m, &x, "shop", false);
+	x.grpc_status = 12;
+	x.error_type = "UNIMPLEMENTED";
+	httpmetrics_done(f->m, &x, "shop", false);
+	x.grpc_status = -1; /* trailers not decoded */
+	x.error_type = NULL;
+	httpmetrics_done(f->m, &x, "shop", false);
+	memset(&c, 0, sizeof(c));
+	set_v4(&c, "10.0.0.9", 50051);
+	x.conn = &c;
+	x.server = false;
+	x.grpc_status = 0;
+	httpmetrics_done(f->m, &x, "web", false);
+	x = server_x(HTTP1_M_GET, 200, "/a", 10 * MS);
+	x.version = HTTP_V2;
+	httpmetrics_done(f->m, &x, "shop", false);
+	text = render(f);
+	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"POST\"}"));
+	assert_true(value_of(text,
+			     "rpc_server_duration_seconds_count{service_name=\"shop\","
+			     "rpc_system=\"grpc\",rpc_service=\"shop.v1.Catalog\","
+			     "rpc_method=\"Get\",rpc_grpc_status_code=\"14\","
+			     "error_type=\"UNAVAILABLE\",network_protocol_version=\"2\"}") == 1);
+	assert_true(value_of(text,
+			     "rpc_server_duration_seconds_count{service_name=\"shop\","
+			     "rpc_system=\"grpc\",rpc_service=\"_OTHER\","
+			     "rpc_method=\"_OTHER\",rpc_grpc_status_code=\"12\","
+			     "error_type=\"UNIMPLEMENTED\",network_protocol_version=\"2\"}") == 1);
+	assert_true(value_of(text, "grpc_server_handling_seconds_count{service_name=\"shop\","
+				   "grpc_type=\"server_stream\",grpc_service=\"shop.v1.Catalog\","
+				   "grpc_method=\"Get\",grpc_code=\"UNAVAILABLE\"}") == 1);
+	assert_true(value_of(text,
+			     "grpc_server_handling_seconds_bucket{service_name=\"shop\","
+			     "grpc_type=\"server_stream\",grpc_service=\"shop.v1.Catalog\","
+			     "grpc_method=\"Get\",grpc_code=\"UNAVAILABLE\",le=\"0.05\"}") == 1);
+	assert_true(value_of(text, "rpc_client_duration_seconds_count{service_name=\"web\","
+				   "rpc_system=\"grpc\",rpc_service=\"shop.v1.Catalog\","
+				   "rpc_method=\"Get\",rpc_grpc_status_code=\"0\",error_type=\"\","
+				   "server_address=\"10.0.0.9\",server_port=\"50051\","
+				   "network_protocol_version=\"2\"}") == 1);
+	assert_null(strstr(text, "rpc_grpc_status_code=\"\""));
+	assert_null(strstr(text, "http_route=\"/shop.v1.Catalog/Get\""));
+	assert_true(value_of(text,
+			     SERVER "_count{service_name=\"shop\",http_request_method=\"GET\","
+				    "http_response_status_code=\"200\",http_route=\"/a\","
+				    "error_type=\"\",network_protocol_version=\"2\"}") == 1);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -645,6 +717,7 @@ int main(void)
 	    T(test_openmetrics_render),
 	    T(test_error_type_rules_end_to_end),
 	    T(test_exemplar_ids_and_semconv),
+	    T(test_grpc_and_http2),
 	};
 #undef T
 

@@ -11,6 +11,7 @@
 #include "conntab.h"
 #include "dbmetrics.h"
 #include "dbwire.h"
+#include "http2.h"
 #include "httpmetrics.h"
 #include "httptrack.h"
 #include "log.h"
@@ -369,6 +370,8 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	};
 	p->env = (struct proto_env){.sink = &p->sink, .routes = o->routes};
 	if (!p->hm || !p->db || !p->acks || !p->covered || !p->conns ||
+	    /* HTTP/2 first: its preface reads as an HTTP/1 request line */
+	    proto_set_add(&p->protos, &http2_protocol, &p->env) ||
 	    proto_set_add(&p->protos, &http1_protocol, &p->env) ||
 	    proto_set_add(&p->protos, &pgwire_protocol, &p->env) ||
 	    proto_set_add(&p->protos, &resp_protocol, &p->env)) {

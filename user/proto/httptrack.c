@@ -106,7 +106,12 @@ static struct pending *fifo_front(struct http_conn *hc)
 	return hc->count ? &hc->fifo[hc->head] : NULL;
 }
 
-static void set_error(struct http_exchange *x)
+const char *http_version_name(uint8_t version)
+{
+	return version == HTTP_V2 ? "2" : "1.1";
+}
+
+void http_exchange_set_error(struct http_exchange *x)
 {
 	if (x->status == 0) {
 		x->error_type = "connection_closed";
@@ -132,7 +137,7 @@ static void finish_front(struct http_conn *hc, uint64_t end_ts, bool failed)
 	if (failed)
 		p->x.error_type = "connection_closed";
 	else
-		set_error(&p->x);
+		http_exchange_set_error(&p->x);
 	p->x.conn = hc->c;
 	if (h->sink->http_done)
 		h->sink->http_done(h->sink->ctx, &p->x);

@@ -57,7 +57,24 @@ struct http_exchange {
 	char tracestate[HTTP1_TRACESTATE_MAX];
 	struct trace_ctx trace;
 	const struct conn *conn; /* endpoints; valid during the callback only */
+	/* Appended for HTTP/2 and gRPC (http2.h); all zero for HTTP/1.x. */
+	uint8_t version;     /* enum http_version */
+	bool grpc;	     /* a gRPC call: path is /package.Service/Method */
+	uint8_t grpc_type;   /* enum grpc_type, from the messages seen each way */
+	int16_t grpc_status; /* the grpc-status trailer; -1 when none was decoded */
 };
+
+enum http_version {
+	HTTP_V1 = 0, /* HTTP/1.x (network.protocol.version "1.1") */
+	HTTP_V2 = 2,
+};
+
+/* A string of network.protocol.version: "1.1" or "2". */
+const char *http_version_name(uint8_t version);
+
+/* Sets x->error_type from the status (OTel HTTP semconv: servers fail on
+ * 5xx, clients on 4xx too; no status: "connection_closed"). */
+void http_exchange_set_error(struct http_exchange *x);
 
 #define HTTP_FIFO_MAX	 16   /* pending requests per connection */
 #define HTTP_FIFO_BUDGET 4096 /* allocated FIFO entries for all connections (~4 MiB) */

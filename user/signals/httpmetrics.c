@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "http2.h"
 #include "httpmetrics.h"
 #include "semconv.h"
 
@@ -17,7 +18,10 @@ struct httpmetrics {
 	struct metric_family *server;
 	struct metric_family *client;
 	struct metric_family *active;
-	const struct route_table *routes; /* borrowed */
+	struct metric_family *rpc_server; /* gRPC calls, instead of the HTTP families */
+	struct metric_family *rpc_client;
+	struct metric_family *grpc_handling; /* grpc_server_handling_seconds */
+	const struct route_table *routes;    /* borrowed */
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -31,7 +35,11 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 	m->server = semconv_family_new(r, &semconv_http_server_request_duration, max_series);
 	m->client = semconv_family_new(r, &semconv_http_client_request_duration, max_series);
 	m->active = semconv_family_new(r, &semconv_http_server_active_requests, max_series);
-	if (!m->server || !m->client || !m->active) {
+	m->rpc_server = semconv_family_new(r, &semconv_rpc_server_duration, max_series);
+	m->rpc_client = semconv_family_new(r, &semconv_rpc_client_duration, max_series);
+	m->grpc_handling = semconv_family_new(r, &semconv_grpc_server_handling, max_series);
+	if (!m->server || !m->client || !m->active || !m->rpc_server || !m->rpc_client ||
+	    !m->grpc_handling) {
 		free(m);
 		return NULL;
 	}
@@ -85,7 +93,7 @@ void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, con
 	const char *labels[] = {service, http1_method_name(x->method)};
 	struct metric_series *s;
 
-	if (!x->server)
+	if (!x->server || x->grpc)
 		return;
 	s = metric_series_get(m->active, labels);
 	if (s)
@@ -108,6 +116,47 @@ static void observe(struct metric_series *s, const struct http_exchange *x, doub
 					  (double)now.tv_sec + (double)now.tv_nsec / 1e9);
 }
 
+/* A gRPC call: the RPC conventions' family and go-grpc-prometheus' view.
+ * A call whose grpc-status could not be decoded (a header block that
+ * needed an unknown HPACK entry) is not labelled with a guess: it only
+ * counts as a parse error. A server's UNIMPLEMENTED names no method the
+ * server has: the client chose the name, so it is "_OTHER". */
+static void rpc_done(struct httpmetrics *m, const struct http_exchange *x, const char *service,
+		     double secs, bool exemplar)
+{
+	char svc[HTTP1_PATH_MAX], meth[HTTP1_PATH_MAX], code[8] = "", addr[HTTP1_HOST_MAX],
+							port[8] = "";
+	const char *err = x->error_type ? x->error_type : "";
+	const char *ver = http_version_name(x->version);
+
+	if (x->grpc_status < 0 && !x->error_type)
+		return;
+	if (!grpc_split_path(x->path, svc, sizeof(svc), meth, sizeof(meth)) ||
+	    (x->server && x->grpc_status == 12 /* UNIMPLEMENTED */)) {
+		snprintf(svc, sizeof(svc), "_OTHER");
+		snprintf(meth, sizeof(meth), "_OTHER");
+	}
+	if (x->grpc_status >= 0)
+		snprintf(code, sizeof(code), "%d", x->grpc_status);
+	if (x->server) {
+		const char *labels[] = {service, "grpc", svc, meth, code, err, ver};
+		const char *glabels[] = {service, grpc_type_name(x->grpc_type), svc, meth,
+					 x->grpc_status >= 0 ? grpc_code_name(x->grpc_status) : ""};
+
+		observe(metric_series_get(m->rpc_server, labels), x, secs, exemplar);
+		observe(metric_series_get(m->grpc_handling, glabels), x, secs, false);
+		return;
+	}
+	httpmetrics_server_address(x, addr, sizeof(addr));
+	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
+		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
+	{
+		const char *labels[] = {service, "grpc", svc, meth, code, err, addr, port, ver};
+
+		observe(metric_series_get(m->rpc_client, labels), x, secs, exemplar);
+	}
+}
+
 void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service,
 		      bool exemplar)
 {
@@ -115,12 +164,17 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	const char *method = http1_method_name(x->method);
 	const char *err = x->error_type ? x->error_type : "";
 	double secs = (double)(x->end_ns - x->start_ns) / 1e9;
+	const char *ver = http_version_name(x->version);
 	struct metric_series *s;
 
+	if (x->grpc) {
+		rpc_done(m, x, service, secs, exemplar);
+		return;
+	}
 	if (x->status)
 		snprintf(status, sizeof(status), "%d", x->status);
 	if (x->server) {
-		const char *labels[] = {service, method, status, route_label(m, x), err};
+		const char *labels[] = {service, method, status, route_label(m, x), err, ver};
 		const char *alabels[] = {service, method};
 
 		observe(metric_series_get(m->server, labels), x, secs, exemplar);
@@ -133,7 +187,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
 		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
 	{
-		const char *labels[] = {service, method, status, x->route, err, addr, port};
+		const char *labels[] = {service, method, status, x->route, err, addr, port, ver};
 
 		observe(metric_series_get(m->client, labels), x, secs, exemplar);
 	}
@@ -142,7 +196,8 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 size_t httpmetrics_families(const struct httpmetrics *m, const struct metric_family **out,
 			    size_t max)
 {
-	const struct metric_family *all[] = {m->server, m->client, m->active};
+	const struct metric_family *all[] = {m->server,	    m->client,	   m->active,
+					     m->rpc_server, m->rpc_client, m->grpc_handling};
 	size_t n = 0;
 
 	for (; n < NELEM(all) && n < max; n++)

@@ -6,6 +6,10 @@
  *   http_server_request_duration_seconds  (http.server.request.duration)
  *   http_client_request_duration_seconds  (http.client.request.duration)
  *   http_server_active_requests           (http.server.active_requests)
+ * and, for gRPC calls (x->grpc) instead of the HTTP ones:
+ *   rpc_server_duration_seconds           (rpc.server.duration)
+ *   rpc_client_duration_seconds           (rpc.client.duration)
+ *   grpc_server_handling_seconds          (go-grpc-prometheus' view, semconv.c)
  *
  * API: httpmetrics_new() registers the families in a registry (which owns
  * them); httpmetrics_start()/httpmetrics_done() take the httptrack

@@ -44,6 +44,15 @@ static const struct {
     [SC_REDTAP_PROTOCOL] = {"protocol", false},
     [SC_REDTAP_SIGNAL] = {"signal", false},
     [SC_REDTAP_METRIC] = {"metric", false},
+    [SC_NETWORK_PROTOCOL_VERSION] = {"network.protocol.version", false},
+    [SC_RPC_SYSTEM] = {"rpc.system", false},
+    [SC_RPC_SERVICE] = {"rpc.service", false},
+    [SC_RPC_METHOD] = {"rpc.method", false},
+    [SC_RPC_GRPC_STATUS_CODE] = {"rpc.grpc.status_code", true},
+    [SC_GRPC_TYPE] = {"grpc_type", false},
+    [SC_GRPC_SERVICE] = {"grpc_service", false},
+    [SC_GRPC_METHOD] = {"grpc_method", false},
+    [SC_GRPC_CODE] = {"grpc_code", false},
 };
 
 const char *semconv_key(enum semconv_attr a)
@@ -75,7 +84,7 @@ const struct semconv_metric semconv_http_server_request_duration = {
     .buckets = http_duration_buckets,
     .nbuckets = NELEM(http_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
-	  SC_ERROR_TYPE),
+	  SC_ERROR_TYPE, SC_NETWORK_PROTOCOL_VERSION),
 };
 
 const struct semconv_metric semconv_http_client_request_duration = {
@@ -86,7 +95,7 @@ const struct semconv_metric semconv_http_client_request_duration = {
     .buckets = http_duration_buckets,
     .nbuckets = NELEM(http_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
-	  SC_ERROR_TYPE, SC_SERVER_ADDRESS, SC_SERVER_PORT),
+	  SC_ERROR_TYPE, SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_NETWORK_PROTOCOL_VERSION),
 };
 
 /* An UpDownCounter in the conventions: a gauge in the registry. */
@@ -108,6 +117,49 @@ const struct semconv_metric semconv_db_client_operation_duration = {
     ATTRS(SC_SERVICE_NAME, SC_DB_SYSTEM_NAME, SC_DB_OPERATION_NAME, SC_DB_NAMESPACE,
 	  SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_ERROR_TYPE, SC_DB_RESPONSE_STATUS_CODE,
 	  SC_DB_QUERY_SUMMARY),
+};
+
+/* RPC conventions; seconds like the HTTP ones (the "ms" of older
+ * versions of the conventions would make a second Prometheus unit). */
+const struct semconv_metric semconv_rpc_server_duration = {
+    .name = "rpc.server.duration",
+    .unit = "s",
+    .brief = "Duration of RPCs served (gRPC: from the request's HEADERS to the end of the stream).",
+    .type = METRIC_HISTOGRAM,
+    .buckets = http_duration_buckets,
+    .nbuckets = NELEM(http_duration_buckets),
+    ATTRS(SC_SERVICE_NAME, SC_RPC_SYSTEM, SC_RPC_SERVICE, SC_RPC_METHOD, SC_RPC_GRPC_STATUS_CODE,
+	  SC_ERROR_TYPE, SC_NETWORK_PROTOCOL_VERSION),
+};
+
+const struct semconv_metric semconv_rpc_client_duration = {
+    .name = "rpc.client.duration",
+    .unit = "s",
+    .brief = "Duration of RPCs made (gRPC: from the request's HEADERS to the end of the stream).",
+    .type = METRIC_HISTOGRAM,
+    .buckets = http_duration_buckets,
+    .nbuckets = NELEM(http_duration_buckets),
+    ATTRS(SC_SERVICE_NAME, SC_RPC_SYSTEM, SC_RPC_SERVICE, SC_RPC_METHOD, SC_RPC_GRPC_STATUS_CODE,
+	  SC_ERROR_TYPE, SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_NETWORK_PROTOCOL_VERSION),
+};
+
+/* Not a convention: go-grpc-prometheus' grpc_server_handling_seconds, with
+ * its labels, bucket bounds (Prometheus' defaults) and code names, for the
+ * dashboards built on it. A family rather than a recording rule: grpc_code
+ * is a name where rpc.grpc.status_code is a number, and grpc_type is not an
+ * attribute of the conventions at all. */
+static const double grpc_handling_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+					       0.5,   1,    2.5,   5,	 10};
+
+const struct semconv_metric semconv_grpc_server_handling = {
+    .name = "grpc.server.handling",
+    .unit = "s",
+    .brief = "Histogram of response latency of gRPC calls handled by the server "
+	     "(go-grpc-prometheus compatible).",
+    .type = METRIC_HISTOGRAM,
+    .buckets = grpc_handling_buckets,
+    .nbuckets = NELEM(grpc_handling_buckets),
+    ATTRS(SC_SERVICE_NAME, SC_GRPC_TYPE, SC_GRPC_SERVICE, SC_GRPC_METHOD, SC_GRPC_CODE),
 };
 
 const struct semconv_metric semconv_redtap_build_info = {

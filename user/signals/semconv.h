@@ -61,6 +61,17 @@ enum semconv_attr {
 	SC_REDTAP_PROTOCOL,
 	SC_REDTAP_SIGNAL,
 	SC_REDTAP_METRIC,
+	/* HTTP/2 and gRPC (http2.h) */
+	SC_NETWORK_PROTOCOL_VERSION,
+	SC_RPC_SYSTEM,
+	SC_RPC_SERVICE,
+	SC_RPC_METHOD,
+	SC_RPC_GRPC_STATUS_CODE,
+	/* go-grpc-prometheus' labels, for the grpc_server_handling_seconds family */
+	SC_GRPC_TYPE,
+	SC_GRPC_SERVICE,
+	SC_GRPC_METHOD,
+	SC_GRPC_CODE,
 	SC_ATTR_COUNT
 };
 
@@ -86,6 +97,9 @@ extern const struct semconv_metric semconv_http_server_request_duration;
 extern const struct semconv_metric semconv_http_client_request_duration;
 extern const struct semconv_metric semconv_http_server_active_requests;
 extern const struct semconv_metric semconv_db_client_operation_duration;
+extern const struct semconv_metric semconv_rpc_server_duration;
+extern const struct semconv_metric semconv_rpc_client_duration;
+extern const struct semconv_metric semconv_grpc_server_handling;
 extern const struct semconv_metric semconv_redtap_build_info;
 extern const struct semconv_metric semconv_redtap_events_received;
 extern const struct semconv_metric semconv_redtap_kernel_events_dropped;
