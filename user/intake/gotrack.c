@@ -41,6 +41,18 @@ struct file_entry {
 	struct gotrack_proc proc;
 };
 
+#define HELD_SLOTS 64
+#define HELD_MAX   (sizeof(struct rt_data_event) + 1 + sizeof(struct rt_data_tail))
+
+/* A 1-byte read held back (see gotrack_deliver()); len 0: free. */
+struct held {
+	uint32_t tgid, fd;
+	uint64_t goid;
+	uint64_t poll;
+	size_t len;
+	uint8_t rec[HELD_MAX];
+};
+
 struct gotrack {
 	struct exec_slot *slots; /* allocated at the first goroutine */
 	uint64_t tick;
@@ -49,6 +61,10 @@ struct gotrack {
 	unsigned next_file;
 	struct gotrack_stats st;
 	struct gotrack_bpf *bpf; /* NULL until gotrack_bpf_init() */
+	struct held held[HELD_SLOTS];
+	unsigned nheld; /* slots in use: none is the common case */
+	uint64_t polls;
+	uint8_t buf[sizeof(struct rt_data_event) + RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
 };
 
 static const char *const probe_funcs[GOTRACK_PROBE_MAX] = {
@@ -209,25 +225,10 @@ struct probed {
 	struct bpf_link *links[GOTRACK_PROBE_MAX];
 };
 
-#define HELD_SLOTS 64
-#define HELD_MAX   (sizeof(struct rt_data_event) + 1 + sizeof(struct rt_data_tail))
-
-/* A 1-byte read held back (see gotrack_deliver()); len 0: free. */
-struct held {
-	uint32_t tgid, fd;
-	uint64_t goid;
-	uint64_t poll;
-	size_t len;
-	uint8_t rec[HELD_MAX];
-};
-
 struct gotrack_bpf {
 	struct goprobes_bpf *skel; /* NULL: no entry probes */
 	int procs_fd, unknown_fd;
 	struct probed probed[PROBED_MAX];
-	struct held held[HELD_SLOTS];
-	uint64_t polls;
-	uint8_t buf[sizeof(struct rt_data_event) + RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
 };
 
 static const char *const unknown_names[RT_GO_UNKNOWN_MAX] = {
@@ -394,7 +395,8 @@ static bool rewrite(struct gotrack *t, void *buf, const void *data, size_t len, 
 	id = gotrack_executor(t, tgid, goid);
 	if (!id)
 		return false;
-	memcpy(buf, data, len);
+	if (buf != data)
+		memcpy(buf, data, len);
 	out->pid_tgid = (uint64_t)tgid << 32 | id;
 	return true;
 }
@@ -411,19 +413,19 @@ static bool rewrite(struct gotrack *t, void *buf, const void *data, size_t len, 
  * Order per connection is kept (a held record always goes first); a record
  * held across two polls goes on as it was.
  */
-static struct held *held_find(struct gotrack_bpf *b, uint32_t tgid, uint32_t fd)
+static struct held *held_find(struct gotrack *t, uint32_t tgid, uint32_t fd)
 {
 	for (unsigned i = 0; i < HELD_SLOTS; i++)
-		if (b->held[i].len && b->held[i].tgid == tgid && b->held[i].fd == fd)
-			return &b->held[i];
+		if (t->held[i].len && t->held[i].tgid == tgid && t->held[i].fd == fd)
+			return &t->held[i];
 	return NULL;
 }
 
-static struct held *held_free(struct gotrack_bpf *b)
+static struct held *held_free(struct gotrack *t)
 {
 	for (unsigned i = 0; i < HELD_SLOTS; i++)
-		if (!b->held[i].len)
-			return &b->held[i];
+		if (!t->held[i].len)
+			return &t->held[i];
 	return NULL;
 }
 
@@ -442,67 +444,71 @@ static bool conn_of(const void *data, size_t len, uint32_t *tgid, uint32_t *fd)
 	return true;
 }
 
-static int held_release(struct held *hd, gotrack_record_fn fn, void *ctx)
+static int held_release(struct gotrack *t, struct held *hd, gotrack_record_fn fn, void *ctx)
 {
 	size_t len = hd->len;
 
 	hd->len = 0;
+	t->nheld--;
 	return fn(ctx, hd->rec, len);
+}
+
+/* fn(data), with the first non-zero result of the two calls. */
+static int pass(int rc, gotrack_record_fn fn, void *ctx, const void *data, size_t len)
+{
+	int r = fn(ctx, data, len);
+
+	return rc ? rc : r;
 }
 
 int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_record_fn fn,
 		    void *ctx)
 {
 	const struct rt_data_event *ev = data;
-	struct gotrack_bpf *b = t->bpf;
 	uint32_t tgid, fd;
 	struct held *hd;
 	uint64_t goid;
 	int rc = 0;
 
-	if (!b)
-		return fn(ctx, data, len);
-	if (conn_of(data, len, &tgid, &fd) && (hd = held_find(b, tgid, fd))) {
+	if (t->nheld && conn_of(data, len, &tgid, &fd) && (hd = held_find(t, tgid, fd))) {
 		/* the next read of the connection takes the held byte */
 		if (ev->hdr.type == RT_EV_DATA && ev->dir == RT_DIR_INGRESS &&
 		    goroutine_of(data, len, &goid) && goid != hd->goid &&
 		    rewrite(t, hd->rec, hd->rec, hd->len, goid))
 			t->st.first_byte_moved++;
-		rc = held_release(hd, fn, ctx);
+		rc = held_release(t, hd, fn, ctx);
 	}
 	if (!goroutine_of(data, len, &goid))
-		return rc ? rc : fn(ctx, data, len);
+		return pass(rc, fn, ctx, data, len);
 	if (ev->hdr.type == RT_EV_DATA && ev->dir == RT_DIR_INGRESS && ev->cap_len == 1 &&
-	    ev->len == 1 && len <= HELD_MAX && (hd = held_free(b)) &&
+	    ev->len == 1 && len <= HELD_MAX && (hd = held_free(t)) &&
 	    rewrite(t, hd->rec, data, len, goid)) {
 		hd->len = len;
 		hd->tgid = (uint32_t)(ev->hdr.pid_tgid >> 32);
 		hd->fd = ev->conn.fd;
 		hd->goid = goid;
-		hd->poll = b->polls;
+		hd->poll = t->polls;
+		t->nheld++;
 		return rc;
 	}
-	if (len > sizeof(b->buf) || !rewrite(t, b->buf, data, len, goid))
-		return rc ? rc : fn(ctx, data, len);
-	return rc ? rc : fn(ctx, b->buf, len);
+	if (len > sizeof(t->buf) || !rewrite(t, t->buf, data, len, goid))
+		return pass(rc, fn, ctx, data, len);
+	return pass(rc, fn, ctx, t->buf, len);
 }
 
 int gotrack_flush(struct gotrack *t, bool all, gotrack_record_fn fn, void *ctx)
 {
-	struct gotrack_bpf *b = t->bpf;
 	int rc = 0, r;
 
-	if (!b)
-		return 0;
-	for (unsigned i = 0; i < HELD_SLOTS; i++) {
-		struct held *hd = &b->held[i];
+	for (unsigned i = 0; t->nheld && i < HELD_SLOTS; i++) {
+		struct held *hd = &t->held[i];
 
-		if (hd->len && (all || hd->poll != b->polls)) {
-			r = held_release(hd, fn, ctx);
+		if (hd->len && (all || hd->poll != t->polls)) {
+			r = held_release(t, hd, fn, ctx);
 			rc = rc ? rc : r;
 		}
 	}
-	b->polls++;
+	t->polls++;
 	return rc;
 }
 

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_gotrack.c - unit tests for Go processes in the intake
+ * (user/intake/gotrack.c): executor ids per (process, goroutine), records
+ * handed on with them, the 1-byte read that net/http's background reader
+ * takes from a keep-alive request (held, then given to the connection's next
+ * reader, or released as it was after a poll or by its connection's close),
+ * and executables that are not Go.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "gotrack.h"
+#include "redtap/event.h"
+
+#define TGID 4242u
+
+/* What the callback saw, in order. */
+static struct seen {
+	uint32_t tid;
+	uint8_t first;
+	uint32_t len;
+	uint16_t type;
+	const void *ptr;
+} seen[16];
+static unsigned nseen;
+
+static int collect(void *ctx, const void *data, size_t len)
+{
+	const struct rt_data_event *ev = data;
+
+	(void)ctx;
+	assert_true(nseen < 16);
+	seen[nseen].tid = (uint32_t)ev->hdr.pid_tgid;
+	seen[nseen].type = ev->hdr.type;
+	seen[nseen].len = (uint32_t)len;
+	seen[nseen].first = ev->hdr.type == RT_EV_DATA && ev->cap_len ? ev->data[0] : 0;
+	seen[nseen].ptr = data;
+	nseen++;
+	return 0;
+}
+
+/* A data record of TGID/tid on fd with text, and a goroutine tail when goid. */
+static size_t data_rec(uint8_t *buf, uint32_t tid, uint32_t fd, uint8_t dir, const char *text,
+		       uint64_t goid)
+{
+	struct rt_data_event *ev = (struct rt_data_event *)buf;
+	size_t n = strlen(text), len = sizeof(*ev) + n + (goid ? 8 : 0);
+
+	memset(buf, 0, len);
+	ev->hdr.type = RT_EV_DATA;
+	ev->hdr.version = RT_EVENT_VERSION;
+	ev->hdr.len = (uint32_t)len;
+	ev->hdr.pid_tgid = (uint64_t)TGID << 32 | tid;
+	ev->conn.tgid = TGID;
+	ev->conn.fd = fd;
+	ev->conn.gen = 1;
+	ev->len = n;
+	ev->cap_len = (uint32_t)n;
+	ev->dir = dir;
+	memcpy(ev->data, text, n);
+	if (goid)
+		memcpy(ev->data + n, &goid, 8);
+	return len;
+}
+
+static void test_executor_ids(void **state)
+{
+	struct gotrack *t = gotrack_new();
+	uint32_t a, b, c;
+
+	(void)state;
+	assert_non_null(t);
+	a = gotrack_executor(t, TGID, 7);
+	assert_true(a >= GOTRACK_EXEC_BASE);
+	assert_int_equal(gotrack_executor(t, TGID, 7), a);
+	b = gotrack_executor(t, TGID, 8);
+	c = gotrack_executor(t, TGID + 1, 7);
+	assert_int_not_equal(a, b);
+	assert_int_not_equal(a, c);
+	assert_int_not_equal(b, c);
+	/* far more goroutines than slots: room is made, ids stay unique */
+	for (uint64_t g = 100; g < 40000; g++)
+		assert_true(gotrack_executor(t, TGID, g) > c);
+	assert_true(gotrack_stats(t)->exec_evicted > 0);
+	gotrack_free(t);
+	gotrack_free(NULL);
+}
+
+static void test_records(void **state)
+{
+	struct gotrack *t = gotrack_new();
+	uint8_t buf[256];
+	size_t len;
+
+	(void)state;
+	nseen = 0;
+	/* no goroutine: the record itself, untouched */
+	len = data_rec(buf, 11, 5, RT_DIR_EGRESS, "GET / HTTP/1.1\r\n", 0);
+	assert_int_equal(gotrack_deliver(t, buf, len, collect, NULL), 0);
+	assert_int_equal(nseen, 1);
+	assert_ptr_equal(seen[0].ptr, buf);
+	assert_int_equal(seen[0].tid, 11);
+	/* a goroutine: its executor, whatever thread ran it */
+	len = data_rec(buf, 11, 5, RT_DIR_EGRESS, "GET / HTTP/1.1\r\n", 99);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	len = data_rec(buf, 12, 5, RT_DIR_EGRESS, "more", 99);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 3);
+	assert_int_equal(seen[1].tid, gotrack_executor(t, TGID, 99));
+	assert_int_equal(seen[2].tid, seen[1].tid);
+	assert_int_equal(seen[1].len, len - 4 + strlen("GET / HTTP/1.1\r\n"));
+	/* a tail the record's length does not cover is not read */
+	len = data_rec(buf, 13, 5, RT_DIR_EGRESS, "x", 99);
+	((struct rt_data_event *)buf)->hdr.len -= 8;
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(seen[3].tid, 13);
+	gotrack_free(t);
+}
+
+static void test_first_byte(void **state)
+{
+	struct gotrack *t = gotrack_new();
+	uint8_t buf[256];
+	size_t len;
+
+	(void)state;
+	nseen = 0;
+	/* the background reader (goroutine 50) takes "G", conn.serve (60) the rest */
+	len = data_rec(buf, 21, 7, RT_DIR_INGRESS, "G", 50);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 0);
+	/* another connection's records pass it */
+	len = data_rec(buf, 22, 8, RT_DIR_INGRESS, "PING", 70);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 1);
+	len = data_rec(buf, 23, 7, RT_DIR_INGRESS, "ET /work HTTP/1.1\r\n\r\n", 60);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 3);
+	assert_int_equal(seen[1].first, 'G');
+	assert_int_equal(seen[2].first, 'E');
+	assert_int_equal(seen[1].tid, gotrack_executor(t, TGID, 60));
+	assert_int_equal(seen[2].tid, seen[1].tid);
+	assert_int_equal(gotrack_stats(t)->first_byte_moved, 1);
+
+	/* next: a write follows the byte: it goes on as its own goroutine's */
+	nseen = 0;
+	len = data_rec(buf, 21, 7, RT_DIR_INGRESS, "G", 50);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	len = data_rec(buf, 23, 7, RT_DIR_EGRESS, "HTTP/1.1 200 OK\r\n", 60);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 2);
+	assert_int_equal(seen[0].tid, gotrack_executor(t, TGID, 50));
+	assert_int_equal(gotrack_stats(t)->first_byte_moved, 1);
+
+	/* a close of the connection releases it first */
+	nseen = 0;
+	len = data_rec(buf, 21, 7, RT_DIR_INGRESS, "G", 50);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	{
+		struct {
+			struct rt_event_hdr hdr;
+			struct rt_conn_id conn;
+		} cl = {.hdr = {.type = RT_EV_CONN_CLOSE, .len = sizeof(cl)},
+			.conn = {.gen = 1, .tgid = TGID, .fd = 7}};
+
+		gotrack_deliver(t, &cl, sizeof(cl), collect, NULL);
+	}
+	assert_int_equal(nseen, 2);
+	assert_int_equal(seen[0].first, 'G');
+	assert_int_equal(seen[1].type, RT_EV_CONN_CLOSE);
+
+	/* nothing follows: out after the poll that held it and the next one */
+	nseen = 0;
+	len = data_rec(buf, 21, 9, RT_DIR_INGRESS, "G", 50);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	gotrack_flush(t, false, collect, NULL);
+	assert_int_equal(nseen, 0);
+	gotrack_flush(t, false, collect, NULL);
+	assert_int_equal(nseen, 1);
+	assert_int_equal(seen[0].tid, gotrack_executor(t, TGID, 50));
+	/* and at the end, everything */
+	len = data_rec(buf, 21, 9, RT_DIR_INGRESS, "G", 50);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	gotrack_flush(t, true, collect, NULL);
+	assert_int_equal(nseen, 2);
+	gotrack_free(t);
+}
+
+static void test_not_go(void **state)
+{
+	struct gotrack *t = gotrack_new();
+	struct gotrack_proc gp;
+
+	(void)state;
+	assert_int_equal(gotrack_inspect_path(t, "/proc/self/exe", &gp), 0);
+	assert_false(gp.is_go);
+	assert_false(gp.tracked);
+	assert_int_equal(gotrack_inspect_path(t, "/proc/self/exe", &gp), 0); /* cached */
+	assert_int_equal(gotrack_stats(t)->processes, 0);
+	assert_true(gotrack_inspect_path(t, "/nonexistent", &gp) < 0);
+	assert_string_equal(gotrack_fallback_name(GOTRACK_NO_OFFSETS), "no_offsets");
+	assert_string_equal(gotrack_unknown_name(RT_GO_READ_FAULT), "read_fault");
+	gotrack_free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_executor_ids),
+	    cmocka_unit_test(test_records),
+	    cmocka_unit_test(test_first_byte),
+	    cmocka_unit_test(test_not_go),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
