@@ -253,11 +253,13 @@ struct reg_fixture {
 static void make_registry(struct reg_fixture *f)
 {
 	static const char *const al[] = {"service_name", "route"};
-	const char *a1[] = {"shop", "GET", "200", "/a", ""};
-	const char *a2[] = {"shop", "POST", "500", "/b", "500"};
-	const char *a3[] = {"", "GET", "abc", "/c", ""};     /* no service; non-numeric status */
-	const char *a4[] = {"shop", "GET", "200", "/d", ""}; /* past the cap and shop's share */
-	const char *d1[] = {"shop", "postgresql", "", "", "", "5432", "", "", ""};
+	/* every label of the entries; the ones after error.type empty; a3 has
+	 * no service and a non-numeric status; a4 is past the cap and shop's share */
+	const char *a1[] = {"shop", "GET", "200", "/a", "", "", "", "", "", ""};
+	const char *a2[] = {"shop", "POST", "500", "/b", "500", "", "", "", "", ""};
+	const char *a3[] = {"", "GET", "abc", "/c", "", "", "", "", "", ""};
+	const char *a4[] = {"shop", "GET", "200", "/d", "", "", "", "", "", ""};
+	const char *d1[] = {"shop", "postgresql", "", "", "", "5432", "", "", "", "", "", "", ""};
 	static const uint8_t tid[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
 					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
 	static const uint8_t sid[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
@@ -285,7 +287,8 @@ static void make_registry(struct reg_fixture *f)
 	metric_histogram_observe(metric_series_get(f->hist, a2), 3);
 	metric_histogram_observe(metric_series_get(f->hist, a3), 0.1);
 	metric_histogram_observe(metric_series_get(f->hist, a4), 7);
-	metric_gauge_set(metric_series_get(f->gauge, (const char *[]){"shop", "GET"}), 2);
+	metric_gauge_set(
+	    metric_series_get(f->gauge, (const char *[]){"shop", "GET", "", "", "", ""}), 2);
 	metric_counter_add(metric_series_get(f->self, (const char *[]){"full"}), 5);
 	metric_counter_add(metric_series_get(f->other, NULL), 1024);
 	metric_counter_add(metric_series_get(f->app, (const char *[]){"shop", "/x"}), 7);

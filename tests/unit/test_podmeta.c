@@ -255,7 +255,7 @@ static void test_labels_setting(void **state)
 static void test_read_self(void **state)
 {
 	struct podmeta m;
-	struct podmeta_labelvals lv;
+	struct podmeta_labelvals lv = {.vals = {NULL}};
 
 	(void)state;
 	podmeta_get((uint32_t)getpid(), &m);

@@ -99,12 +99,47 @@ static void test_exposed_names_unchanged(void **state)
 		assert_string_equal(metric_family_help(f), exposed[i].m->brief);
 		assert_ptr_equal(metric_family_semconv(f), exposed[i].m);
 		names = metric_family_label_names(f, &n);
+		/* labels left out while empty (the Kubernetes ones) expose nothing new */
+		while (n && semconv_omit_empty(exposed[i].m->attrs[n - 1]))
+			n--;
 		while (want < NELEM(exposed[i].labels) && exposed[i].labels[want])
 			want++;
 		assert_int_equal(n, want);
 		for (size_t j = 0; j < n; j++)
 			assert_string_equal(names[j], exposed[i].labels[j]);
 	}
+	metric_registry_free(r);
+}
+
+/* The HTTP and database families end with the Kubernetes labels, in
+ * podmeta_label_values() order, and only those are left out when empty. */
+static void test_k8s_labels(void **state)
+{
+	static const struct semconv_metric *const with[] = {
+	    &semconv_http_server_request_duration, &semconv_http_client_request_duration,
+	    &semconv_http_server_active_requests, &semconv_db_client_operation_duration};
+	static const char *const want[] = {"k8s_namespace_name", "k8s_deployment_name",
+					   "k8s_statefulset_name", "k8s_pod_name"};
+	struct metric_registry *r = metric_registry_new();
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(with); i++) {
+		struct metric_family *f = semconv_family_new(r, with[i], 0);
+		const char *const *names;
+		size_t n;
+
+		assert_non_null(f);
+		names = metric_family_label_names(f, &n);
+		assert_true(n > NELEM(want));
+		for (size_t j = 0; j < NELEM(want); j++)
+			assert_string_equal(names[n - NELEM(want) + j], want[j]);
+		for (size_t j = 0; j < n - NELEM(want); j++)
+			assert_false(semconv_omit_empty(with[i]->attrs[j]));
+	}
+	assert_false(semconv_omit_empty(SC_SERVICE_NAME));
+	assert_false(semconv_omit_empty(SC_HTTP_ROUTE));
+	assert_string_equal(semconv_key(SC_CONTAINER_ID), "container.id");
+	assert_string_equal(semconv_key(SC_HOST_ARCH), "host.arch");
 	metric_registry_free(r);
 }
 
@@ -190,6 +225,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_exposed_names_unchanged),
+	    cmocka_unit_test(test_k8s_labels),
 	    cmocka_unit_test(test_buckets),
 	    cmocka_unit_test(test_rules),
 	    cmocka_unit_test(test_attrs),

@@ -21,6 +21,7 @@
 #include "otlp.h"
 #include "otlp_http.h"
 #include "pipeline.h"
+#include "podmeta.h"
 #include "procs.h"
 #include "promserver.h"
 #include "route.h"
@@ -175,6 +176,8 @@ static int setup_metrics(struct agent *a)
 		}
 	}
 	metric_registry_set_ttl(a->reg, (uint64_t)cfg->series_ttl_s * 1000000000ull);
+	if (podmeta_configure(cfg->k8s_labels))
+		return -EINVAL; /* config.c has checked it */
 	a->self = selfmetrics_new(a->reg);
 	return a->self ? 0 : -ENOMEM;
 }

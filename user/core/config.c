@@ -24,6 +24,7 @@
 #include "config_table.h"
 #include "log.h"
 #include "otlp_env.h"
+#include "podmeta.h"
 #include "redtap/event.h"
 #include "sampler.h"
 #include "shim_decode.h"
@@ -50,6 +51,7 @@ enum {
 	OPT_LOG_LEVEL,
 	OPT_LOG_FORMAT,
 	OPT_SERIES_TTL,
+	OPT_K8S_LABELS,
 	OPT_METRICS_TLS_CERT,
 	OPT_METRICS_TLS_KEY,
 	OPT_METRICS_TOKEN,
@@ -855,6 +857,16 @@ static int set_shim_rate(struct redtap_config *c, const char *v, const struct sr
 	return err;
 }
 
+/* The Kubernetes labels of metrics: a list podmeta_parse_labels() takes. */
+static int set_k8s_labels(struct redtap_config *c, const char *v, const struct src *s)
+{
+	unsigned mask;
+
+	if (podmeta_parse_labels(v, &mask))
+		return fail(s, "'%s' is not a list of namespace, workload, pod or none", v);
+	return set_text(c, v, s);
+}
+
 static int set_shim_uids(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (shim_reporters_check(v, false))
@@ -941,6 +953,14 @@ const struct setting settings[] = {
 	  .help = "Drop a label set not observed for SECONDS (as Prometheus marks\n"
 		  "it stale after 5 minutes); it starts again from zero when seen\n"
 		  "again. 0 keeps every series until restart. 0.." XSTR(SERIES_TTL_MAX) "." },
+	{ .name = "k8s-labels", .val = OPT_K8S_LABELS, .arg = "LIST", .env = "REDTAP_K8S_LABELS",
+	  .key = "limits.k8s_labels", .def = PODMETA_DEFAULT_LABELS, .set = set_k8s_labels,
+	  CONFIG_FIELD(k8s_labels),
+	  .help = "Kubernetes labels on the HTTP and database metrics of processes\n"
+		  "in pods: a comma-separated list of namespace (k8s_namespace_name),\n"
+		  "workload (k8s_deployment_name or k8s_statefulset_name) and pod\n"
+		  "(k8s_pod_name: pod names churn and multiply series), or none.\n"
+		  "A label is left out when unknown." },
 	{ .name = "capture-bytes", .val = OPT_CAPTURE, .arg = "N", .env = "REDTAP_CAPTURE_BYTES",
 	  .key = "capture.bytes", .def = XSTR(RT_CAPTURE_DEFAULT), .set = set_capture,
 	  .help = "Bytes of each read or written buffer that the kernel copies for\n"
@@ -1176,6 +1196,7 @@ void config_init(struct redtap_config *c)
 	c->listen_port = REDTAP_DEFAULT_LISTEN_PORT;
 	c->max_series = REDTAP_DEFAULT_MAX_SERIES;
 	c->series_ttl_s = REDTAP_DEFAULT_SERIES_TTL_S;
+	snprintf(c->k8s_labels, sizeof(c->k8s_labels), "%s", PODMETA_DEFAULT_LABELS);
 	c->metrics_max_conns_per_ip = REDTAP_DEFAULT_CONNS_PER_IP;
 	c->capture_bytes = RT_CAPTURE_DEFAULT;
 	c->ringbuf_bytes = REDTAP_DEFAULT_RINGBUF_BYTES;

@@ -90,6 +90,7 @@ struct redtap_config {
 	size_t nroutes;
 	uint32_t max_series;   /* per metric, default 2000, 1..1000000 */
 	uint32_t series_ttl_s; /* idle series expire; default 300 s, 0 = never, ..31536000 */
+	char k8s_labels[64];   /* Kubernetes labels on metrics (podmeta.h); "namespace,workload" */
 	/* kernel capture */
 	uint32_t capture_bytes; /* default 256, 16..8192 */
 	uint32_t ringbuf_bytes; /* default 8 MiB; power of two, 64 KiB .. 1 GiB */

@@ -12,10 +12,29 @@
 
 #include "otlp_env.h"
 #include "otlp_resource.h"
+#include "podmeta.h"
 #include "procfs.h"
+#include "semconv.h"
 #include "version.h"
 
 #define MAX_RESOURCE_ATTRS 64
+
+/* host.arch: the agent runs on the architecture it was built for. */
+#if defined(__x86_64__)
+#define HOST_ARCH "amd64"
+#elif defined(__aarch64__)
+#define HOST_ARCH "arm64"
+#elif defined(__i386__)
+#define HOST_ARCH "x86"
+#elif defined(__arm__)
+#define HOST_ARCH "arm32"
+#elif defined(__powerpc64__)
+#define HOST_ARCH "ppc64"
+#elif defined(__s390x__)
+#define HOST_ARCH "s390x"
+#else
+#define HOST_ARCH ""
+#endif
 
 struct extra_ctx {
 	struct otlp_resource_ctx *r;
@@ -121,7 +140,10 @@ static Otlpb__Resource *finish(struct otlp_arena *a, struct otlp_resource_ctx *r
 {
 	Otlpb__Resource *res = otlp_arena_alloc(a, sizeof(*res));
 
-	add(at, otlp_kv_str(a, "host.name", r->host));
+	add(at, otlp_kv_str(a, semconv_key(SC_HOST_NAME), r->host));
+	if (HOST_ARCH[0])
+		add(at, otlp_kv_str(a, semconv_key(SC_HOST_ARCH), HOST_ARCH));
+	add(at, otlp_kv_str(a, semconv_key(SC_OS_TYPE), "linux"));
 	add(at, otlp_kv_str(a, "telemetry.sdk.name", "redtap"));
 	add(at, otlp_kv_str(a, "telemetry.sdk.language", "cpp"));
 	add(at, otlp_kv_str(a, "telemetry.sdk.version", redtap_version));
@@ -137,6 +159,30 @@ static Otlpb__Resource *finish(struct otlp_arena *a, struct otlp_resource_ctx *r
 	memcpy(res->attributes, at->kv, at->n * sizeof(*at->kv));
 	res->n_attributes = at->n;
 	return res;
+}
+
+static void add_str(struct otlp_arena *a, struct attrs *at, enum semconv_attr k, const char *v)
+{
+	if (v[0])
+		add(at, otlp_kv_str(a, semconv_key(k), otlp_arena_strdup(a, v)));
+}
+
+/* The container and pod of pid (podmeta.h), each attribute only when known. */
+static void add_pod(struct otlp_arena *a, struct attrs *at, uint32_t pid)
+{
+	struct podmeta m;
+
+	podmeta_get(pid, &m);
+	add_str(a, at, SC_CONTAINER_ID, m.container_id);
+	add_str(a, at, SC_K8S_POD_UID, m.pod_uid);
+	add_str(a, at, SC_K8S_POD_NAME, m.pod_name);
+	add_str(a, at, SC_K8S_NAMESPACE_NAME, m.namespace_name);
+	add_str(a, at, SC_K8S_CONTAINER_NAME, m.container_name);
+	add_str(a, at, SC_K8S_POD_QOS_CLASS, podmeta_qos_name(m.qos));
+	if (m.workload_kind == PODMETA_WL_DEPLOYMENT)
+		add_str(a, at, SC_K8S_DEPLOYMENT_NAME, m.workload);
+	else if (m.workload_kind == PODMETA_WL_STATEFULSET)
+		add_str(a, at, SC_K8S_STATEFULSET_NAME, m.workload);
 }
 
 Otlpb__Resource *otlp_resource_process(struct otlp_arena *a, struct otlp_resource_ctx *r,
@@ -161,6 +207,7 @@ Otlpb__Resource *otlp_resource_process(struct otlp_arena *a, struct otlp_resourc
 	add(&at, otlp_kv_int(a, "process.pid", pid));
 	if (exe && *exe)
 		add(&at, otlp_kv_str(a, "process.executable.name", exe));
+	add_pod(a, &at, pid);
 	return finish(a, r, &at);
 }
 

@@ -6,8 +6,12 @@
  *
  * Every resource has service.name, service.instance.id, host.name,
  * telemetry.sdk.name "redtap", telemetry.sdk.language "cpp" (the closest
- * well-known value: redtap is written in C) and telemetry.sdk.version; a
- * process resource adds process.pid and process.executable.name. Then come
+ * well-known value: redtap is written in C), telemetry.sdk.version, os.type
+ * and host.arch; a process resource adds process.pid,
+ * process.executable.name and, for a process in a container or pod, what
+ * podmeta.h knows: container.id, k8s.pod.uid, k8s.pod.name,
+ * k8s.namespace.name, k8s.container.name, k8s.pod.qos_class and
+ * k8s.deployment.name or k8s.statefulset.name (each only when known). Then come
  * the agent's own OTEL_RESOURCE_ATTRIBUTES, for keys not already set:
  * what redtap knows about the process wins over the agent-wide settings.
  *

@@ -23,6 +23,7 @@
 #include <strings.h>
 
 #include "prom.h"
+#include "semconv.h"
 
 /* ---- numbers ---- */
 
@@ -430,6 +431,14 @@ static void render_histogram(struct render *rd, const char *name, const struct m
 	sb_putc(&rd->out, '\n');
 }
 
+/* Label i of p is one semconv_omit_empty() leaves out when empty. */
+static bool omitted_when_empty(const struct metric_point *p, size_t i)
+{
+	const struct semconv_metric *sc = metric_family_semconv(p->family);
+
+	return !p->overflow && sc && i < sc->nattrs && semconv_omit_empty(sc->attrs[i]);
+}
+
 static int render_series(void *ctx, const struct metric_point *p)
 {
 	struct render *rd = ctx;
@@ -437,7 +446,9 @@ static int render_series(void *ctx, const struct metric_point *p)
 
 	rd->labels.len = 0;
 	for (size_t i = 0; i < p->nlabels; i++) {
-		if (i)
+		if (!p->label_values[i][0] && omitted_when_empty(p, i))
+			continue;
+		if (rd->labels.len)
 			sb_putc(&rd->labels, ',');
 		sb_puts(&rd->labels, p->label_names[i]);
 		sb_puts(&rd->labels, "=\"");

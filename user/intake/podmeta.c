@@ -20,7 +20,7 @@
 #define CGROUP_READ_MAX	 16384 /* a process's cgroup file is well under 4 KiB */
 #define ENVIRON_READ_MAX 32768 /* as procs.c reads for the service name */
 #define NS_FILE		 "var/run/secrets/kubernetes.io/serviceaccount/namespace"
-#define CACHE_SLOTS	 512
+#define CACHE_SLOTS	 4096
 
 static const char gen_alphabet[] = "bcdfghjklmnpqrstvwxz2456789";
 
@@ -509,6 +509,16 @@ int podmeta_parse_labels(const char *list, unsigned *mask)
 void podmeta_set_labels(unsigned mask)
 {
 	__atomic_store_n(&label_mask, mask, __ATOMIC_RELAXED);
+}
+
+int podmeta_configure(const char *list)
+{
+	unsigned mask;
+	int err = podmeta_parse_labels(list, &mask);
+
+	if (!err)
+		podmeta_set_labels(mask);
+	return err;
 }
 
 unsigned podmeta_labels(void)

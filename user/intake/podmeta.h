@@ -111,6 +111,8 @@ void podmeta_read(uint32_t pid, struct podmeta *out);
 #define PODMETA_LABEL_POD	0x4u
 int podmeta_parse_labels(const char *list, unsigned *mask);
 void podmeta_set_labels(unsigned mask);
+/* podmeta_parse_labels() then podmeta_set_labels(): 0 or -EINVAL. */
+int podmeta_configure(const char *list);
 unsigned podmeta_labels(void);
 
 /*

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "otlp_env.h"
+#include "podmeta.h"
 #include "redtap/event.h"
 #include "procfs.h"
 #include "procs.h"
@@ -100,6 +101,7 @@ static void drop(struct procs *p, struct proc **pp)
 
 	if (pr->selected)
 		p->nselected--;
+	podmeta_forget(pr->tgid);
 	*pp = pr->next;
 	free(pr);
 	p->nprocs--;
@@ -383,6 +385,7 @@ static void exec_start(struct procs *p, uint32_t tgid, uint64_t start, const cha
 
 	if (pr)
 		pr->named = false; /* a new program may have a new name */
+	podmeta_forget(tgid);	   /* and a new environment */
 	want = procs_filtering(p) && wanted(p, tgid, NULL, 0);
 	/* Resolve the name now, while the process most likely lives; when
 	 * selecting, only the selected ones are named. */
@@ -547,6 +550,7 @@ bool procs_service_from_environ(const char *env, size_t len, char *out, size_t o
 
 static void load_name(struct proc *pr)
 {
+	struct podmeta pm;
 	char path[64], buf[32768];
 	ssize_t n = -1;
 	int fd;
@@ -579,6 +583,13 @@ static void load_name(struct proc *pr)
 	}
 	if (pr->service[0])
 		goto done;
+	/* in a container: its name, then the pod's workload (podmeta.h) */
+	podmeta_get(pr->tgid, &pm);
+	if (pm.container_name[0] || pm.workload[0]) {
+		snprintf(pr->service, sizeof(pr->service), "%.*s", (int)sizeof(pr->service) - 1,
+			 pm.container_name[0] ? pm.container_name : pm.workload);
+		goto done;
+	}
 	if (pr->exe[0]) {
 		snprintf(pr->service, sizeof(pr->service), "%s", pr->exe);
 		goto done;

@@ -11,8 +11,9 @@
  * selection without walking /proc again. The processes the kernel holds
  * "pending" (it reports their forks) are handed to the procs_decided_fn
  * once decided. The agent itself is never selected. procs_service_name() returns OTEL_SERVICE_NAME
- * or service.name from OTEL_RESOURCE_ATTRIBUTES in /proc/PID/environ, else the executable's name;
- * it is cached until procs_exit(). Not thread-safe.
+ * or service.name from OTEL_RESOURCE_ATTRIBUTES in /proc/PID/environ, else for a process in a
+ * container its container name, else its pod's workload name (podmeta.h), else the executable's
+ * name; it is cached until procs_exit(). Not thread-safe.
  */
 #ifndef REDTAP_PROCS_H
 #define REDTAP_PROCS_H

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "dbmetrics.h"
+#include "k8slabels.h"
 #include "semconv.h"
 
 struct dbmetrics {
@@ -59,7 +60,7 @@ void dbmetrics_record_ex(struct dbmetrics *m, const struct db_op *op, const char
 	values[7] = op->status_code;
 	/* low cardinality by construction: operation + main table */
 	values[8] = op->query_summary;
-	s = metric_series_get(m->fam, values);
+	s = k8slabels_series_get(m->fam, values, sizeof(values) / sizeof(values[0]), op->pid);
 	if (!s)
 		return;
 	secs = op->end_ns > op->start_ns ? (double)(op->end_ns - op->start_ns) / 1e9 : 0.0;

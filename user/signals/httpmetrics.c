@@ -12,6 +12,7 @@
 
 #include "http2.h"
 #include "httpmetrics.h"
+#include "k8slabels.h"
 #include "semconv.h"
 
 struct httpmetrics {
@@ -95,7 +96,7 @@ void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, con
 
 	if (!x->server || x->grpc)
 		return;
-	s = metric_series_get(m->active, labels);
+	s = k8slabels_series_get(m->active, labels, NELEM(labels), x->tgid);
 	if (s)
 		metric_gauge_add(s, 1);
 }
@@ -177,8 +178,9 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 		const char *labels[] = {service, method, status, route_label(m, x), err, ver};
 		const char *alabels[] = {service, method};
 
-		observe(metric_series_get(m->server, labels), x, secs, exemplar);
-		s = metric_series_get(m->active, alabels);
+		observe(k8slabels_series_get(m->server, labels, NELEM(labels), x->tgid), x, secs,
+			exemplar);
+		s = k8slabels_series_get(m->active, alabels, NELEM(alabels), x->tgid);
 		if (s)
 			metric_gauge_add(s, -1);
 		return;
@@ -189,7 +191,8 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	{
 		const char *labels[] = {service, method, status, x->route, err, addr, port, ver};
 
-		observe(metric_series_get(m->client, labels), x, secs, exemplar);
+		observe(k8slabels_series_get(m->client, labels, NELEM(labels), x->tgid), x, secs,
+			exemplar);
 	}
 }
 

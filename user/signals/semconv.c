@@ -53,11 +53,27 @@ static const struct {
     [SC_GRPC_SERVICE] = {"grpc_service", false},
     [SC_GRPC_METHOD] = {"grpc_method", false},
     [SC_GRPC_CODE] = {"grpc_code", false},
+    [SC_K8S_NAMESPACE_NAME] = {"k8s.namespace.name", false},
+    [SC_K8S_DEPLOYMENT_NAME] = {"k8s.deployment.name", false},
+    [SC_K8S_STATEFULSET_NAME] = {"k8s.statefulset.name", false},
+    [SC_K8S_POD_NAME] = {"k8s.pod.name", false},
+    [SC_K8S_POD_UID] = {"k8s.pod.uid", false},
+    [SC_K8S_CONTAINER_NAME] = {"k8s.container.name", false},
+    [SC_K8S_POD_QOS_CLASS] = {"k8s.pod.qos_class", false},
+    [SC_CONTAINER_ID] = {"container.id", false},
+    [SC_HOST_NAME] = {"host.name", false},
+    [SC_HOST_ARCH] = {"host.arch", false},
+    [SC_OS_TYPE] = {"os.type", false},
 };
 
 const char *semconv_key(enum semconv_attr a)
 {
 	return (unsigned)a < SC_ATTR_COUNT ? attrs[a].key : "";
+}
+
+bool semconv_omit_empty(enum semconv_attr a)
+{
+	return a >= SC_K8S_NAMESPACE_NAME && a <= SC_K8S_POD_NAME;
 }
 
 bool semconv_is_int(enum semconv_attr a)
@@ -84,7 +100,7 @@ const struct semconv_metric semconv_http_server_request_duration = {
     .buckets = http_duration_buckets,
     .nbuckets = NELEM(http_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
-	  SC_ERROR_TYPE, SC_NETWORK_PROTOCOL_VERSION),
+	  SC_ERROR_TYPE, SC_NETWORK_PROTOCOL_VERSION, SC_K8S_LABELS),
 };
 
 const struct semconv_metric semconv_http_client_request_duration = {
@@ -95,7 +111,8 @@ const struct semconv_metric semconv_http_client_request_duration = {
     .buckets = http_duration_buckets,
     .nbuckets = NELEM(http_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
-	  SC_ERROR_TYPE, SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_NETWORK_PROTOCOL_VERSION),
+	  SC_ERROR_TYPE, SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_NETWORK_PROTOCOL_VERSION,
+	  SC_K8S_LABELS),
 };
 
 /* An UpDownCounter in the conventions: a gauge in the registry. */
@@ -104,7 +121,7 @@ const struct semconv_metric semconv_http_server_active_requests = {
     .unit = "{request}",
     .brief = "Number of active HTTP server requests.",
     .type = METRIC_GAUGE,
-    ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD),
+    ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_K8S_LABELS),
 };
 
 const struct semconv_metric semconv_db_client_operation_duration = {
@@ -116,7 +133,7 @@ const struct semconv_metric semconv_db_client_operation_duration = {
     .nbuckets = NELEM(db_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_DB_SYSTEM_NAME, SC_DB_OPERATION_NAME, SC_DB_NAMESPACE,
 	  SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_ERROR_TYPE, SC_DB_RESPONSE_STATUS_CODE,
-	  SC_DB_QUERY_SUMMARY),
+	  SC_DB_QUERY_SUMMARY, SC_K8S_LABELS),
 };
 
 /* RPC conventions; seconds like the HTTP ones (the "ms" of older

@@ -72,13 +72,34 @@ enum semconv_attr {
 	SC_GRPC_SERVICE,
 	SC_GRPC_METHOD,
 	SC_GRPC_CODE,
+	/* Kubernetes labels of metrics (podmeta.h), in podmeta_label_values() order;
+	 * on /metrics a label with an empty value is left out (semconv_omit_empty) */
+	SC_K8S_NAMESPACE_NAME,
+	SC_K8S_DEPLOYMENT_NAME,
+	SC_K8S_STATEFULSET_NAME,
+	SC_K8S_POD_NAME,
+	/* resource attributes (otlp_resource.c) */
+	SC_K8S_POD_UID,
+	SC_K8S_CONTAINER_NAME,
+	SC_K8S_POD_QOS_CLASS, /* redtap's: the conventions have no key for it yet */
+	SC_CONTAINER_ID,
+	SC_HOST_NAME,
+	SC_HOST_ARCH,
+	SC_OS_TYPE,
 	SC_ATTR_COUNT
 };
+
+/* Appended to the attributes of the HTTP and database entries (k8slabels.h). */
+#define SC_K8S_LABELS                                                                              \
+	SC_K8S_NAMESPACE_NAME, SC_K8S_DEPLOYMENT_NAME, SC_K8S_STATEFULSET_NAME, SC_K8S_POD_NAME
 
 /* The OpenTelemetry key of an attribute ("" for SC_NONE and out of range). */
 const char *semconv_key(enum semconv_attr a);
 /* Whether the conventions type the attribute as an integer (ports, HTTP status). */
 bool semconv_is_int(enum semconv_attr a);
+/* Whether a label of this attribute is left out of /metrics when its value is
+ * empty (the Kubernetes labels: output outside pods stays as it was). */
+bool semconv_omit_empty(enum semconv_attr a);
 
 /* One metric as the conventions declare it. */
 struct semconv_metric {
