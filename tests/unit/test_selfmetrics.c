@@ -70,6 +70,8 @@ static void test_running_totals(void **state)
 	snap.shim_rejected[SELF_SHIM_DROPS_CAPPED] = 1;
 	snap.sql_skipped = 7;
 	snap.budget_spans = 11;
+	snap.http_unseen = 8;
+	snap.conn_own = 9;
 	selfmetrics_update(s, &snap);
 	snap.events[RT_EV_DATA] = 5;
 	selfmetrics_update(s, &snap);
@@ -86,6 +88,8 @@ static void test_running_totals(void **state)
 	    has_line(text, "redtap_shim_rejected_total{reason=\"drop_report_capped\"} 1\n"));
 	assert_true(has_line(text, "redtap_sql_summaries_skipped_total 7\n"));
 	assert_true(has_line(text, "redtap_traces_budget_dropped_total 11\n"));
+	assert_true(has_line(text, "redtap_http_requests_unseen_total 8\n"));
+	assert_true(has_line(text, "redtap_connections_own_total 9\n"));
 	free(text);
 	selfmetrics_free(s);
 	metric_registry_free(r);

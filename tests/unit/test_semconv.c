@@ -75,6 +75,8 @@ static const struct {
     {&semconv_redtap_shim_rejected, "redtap_shim_rejected", NULL, {"reason"}},
     {&semconv_redtap_sql_summaries_skipped, "redtap_sql_summaries_skipped", NULL, {NULL}},
     {&semconv_redtap_traces_budget_dropped, "redtap_traces_budget_dropped", NULL, {NULL}},
+    {&semconv_redtap_http_requests_unseen, "redtap_http_requests_unseen", NULL, {NULL}},
+    {&semconv_redtap_connections_own, "redtap_connections_own", NULL, {NULL}},
 };
 
 static void test_exposed_names_unchanged(void **state)

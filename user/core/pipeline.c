@@ -60,6 +60,7 @@ static void http_done(void *ctx, const struct http_exchange *x)
 	bool exported = false;
 
 	p->st.exchanges++;
+	p->st.http_unseen += x->request_unseen;
 	if (p->stopping)
 		return;
 	service = procs_service_name(p->procs, x->tgid);
@@ -338,6 +339,8 @@ void pipeline_self_snapshot(const struct pipeline *p, struct self_snapshot *snap
 	snap->shim_rejected[SELF_SHIM_TABLE_FULL] = acks.table_full;
 	snap->shim_rejected[SELF_SHIM_DROPS_CAPPED] = acks.drops_capped;
 	snap->sql_skipped = sqlsum_parse_skipped();
+	snap->http_unseen = st.http_unseen;
+	snap->conn_own = st.conn_own;
 	memcpy(snap->families, st.families, sizeof(snap->families));
 	snap->nfamilies = st.nfamilies;
 }

@@ -69,6 +69,8 @@ struct pipeline_stats {
 	uint64_t conn_full;		 /* records dropped: connection table full */
 	uint64_t conn_recreated;	 /* kernel entries re-created for a live socket */
 	uint64_t exchanges;		 /* HTTP exchanges completed */
+	uint64_t http_unseen;		 /* of which answers to requests a capture gap hid */
+	uint64_t conn_own;		 /* connections left out: the agent is their other end */
 	/* Every (protocol, reason) pair of the protocols, zeros included, then
 	 * ("shim", "malformed_record") and ("ringbuf", "malformed_record"). */
 	struct parse_error_count parse_errors[SELF_PARSE_ERRORS_MAX];

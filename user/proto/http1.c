@@ -928,18 +928,18 @@ static void apply_gap(struct http1_stream *s, uint64_t gap)
 	case ST_IDLE:
 		s->state = ST_LOST; /* a message started in the gap */
 		break;
-	case ST_METHOD:
-		fail(s, HTTP1_E_START_LINE_GAP);
-		break;
 	case ST_TARGET:
-		if (m->path_len)
+		if (m->path_len) {
 			head_truncated(s);
-		else
-			fail(s, HTTP1_E_START_LINE_GAP);
-		break;
+			break;
+		}
+		/* fall through */
+	case ST_METHOD:
 	case ST_RESP_VER:
 	case ST_STATUS:
-		fail(s, HTTP1_E_START_LINE_GAP);
+		/* Too little of the start line to report: the message is lost
+		 * (pipelined past the capture prefix), not malformed. */
+		s->state = ST_LOST;
 		break;
 	case ST_BODY_CL:
 		if (gap < m->remaining) {
@@ -1064,6 +1064,11 @@ void http1_stream_end_unknown(struct http1_stream *s)
 		s->state = ST_IDLE;
 	else
 		end_message(s);
+}
+
+bool http1_stream_out_of_sync(const struct http1_stream *s)
+{
+	return s->state == ST_UNKNOWN || s->state == ST_LOST;
 }
 
 bool http1_stream_busy(const struct http1_stream *s)

@@ -101,7 +101,7 @@ enum http1_error {
 	HTTP1_E_STATUS_LINE,	      /* bad version or separator */
 	HTTP1_E_STATUS_CODE,	      /* not 100..599 */
 	HTTP1_E_START_LINE,	      /* bad line end after the start line */
-	HTTP1_E_START_LINE_GAP,	      /* the start line was not captured whole */
+	HTTP1_E_START_LINE_GAP,	      /* unused: a start line cut by a gap is a lost message */
 	HTTP1_E_HEADER,		      /* bad header name or line */
 	HTTP1_E_CONTENT_LENGTH,	      /* unparsable or overflowing Content-Length */
 	HTTP1_E_CONFLICTING_LENGTH,   /* Content-Length values differ */
@@ -186,6 +186,11 @@ bool http1_stream_framing_unknown(const struct http1_stream *s);
  * peer started a new request): calls on_end and waits for a new head. No-op
  * otherwise. */
 void http1_stream_end_unknown(struct http1_stream *s);
+
+/* True when message boundaries are unknown after a capture gap: a message
+ * of unknown framing is in progress, or one started unseen. Whole
+ * messages may have passed unseen. */
+bool http1_stream_out_of_sync(const struct http1_stream *s);
 
 /* True when a message has started (its first byte was seen) and not ended. */
 bool http1_stream_busy(const struct http1_stream *s);

@@ -31,12 +31,15 @@ struct http_conn {
 	bool server;
 	bool orphan_resp; /* current response has no request to pair with */
 	bool failed;	  /* a stream gave up: the connection is no longer parsed */
+	bool req_hidden;  /* a capture gap may have hidden requests (answered later) */
 	uint8_t req_dir;  /* direction requests travel in */
 	uint64_t cur_ts;  /* ts of the chunk being fed */
 	uint32_t cur_tid;
 	uint64_t resp_end_ts;  /* ts to stamp on a response that ends now */
 	uint64_t req_start_ts; /* ts of the first bytes of the next request head */
 	uint32_t req_start_tid;
+	uint64_t hidden_ts; /* the request chunk whose gap may hide requests */
+	uint32_t hidden_tid;
 	uint64_t last_ts[2];  /* per direction */
 	uint8_t head, count;  /* FIFO of pending requests */
 	uint8_t cap;	      /* entries in fifo: FIFO_INLINE, then powers of 2 */
@@ -156,6 +159,29 @@ static void conn_error(struct http_conn *hc, enum http1_error reason)
 
 /* --- request stream callbacks --- */
 
+/* A new entry at the back of the FIFO (room made if needed), zeroed but
+ * for who and when. */
+static struct pending *push_pending(struct http_conn *hc, uint64_t start_ts, uint32_t tid)
+{
+	struct pending *p;
+
+	if (hc->count == hc->cap && hc->cap < HTTP_FIFO_MAX)
+		fifo_grow(hc);
+	if (hc->count == hc->cap) {
+		/* The peer pipelines deeper than we track: forget the oldest. */
+		report_error(hc->h, HTTP1_E_PIPELINE_OVERFLOW);
+		finish_front(hc, hc->cur_ts, true);
+	}
+	p = &hc->fifo[(hc->head + hc->count) % hc->cap];
+	memset(p, 0, sizeof(*p));
+	hc->count++;
+	p->x.server = hc->server;
+	p->x.tgid = hc->c->tgid;
+	p->x.tid = tid;
+	p->x.start_ns = start_ts;
+	return p;
+}
+
 static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 {
 	struct http_conn *hc = ctx;
@@ -168,20 +194,7 @@ static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 		hc->resp_end_ts = hc->last_ts[!hc->req_dir];
 		http1_stream_end_unknown(&hc->resp);
 	}
-	if (hc->count == hc->cap && hc->cap < HTTP_FIFO_MAX)
-		fifo_grow(hc);
-	if (hc->count == hc->cap) {
-		/* The peer pipelines deeper than we track: forget the oldest. */
-		report_error(h, HTTP1_E_PIPELINE_OVERFLOW);
-		finish_front(hc, hc->cur_ts, true);
-	}
-	p = &hc->fifo[(hc->head + hc->count) % hc->cap];
-	memset(p, 0, sizeof(*p));
-	hc->count++;
-	p->x.server = hc->server;
-	p->x.tgid = hc->c->tgid;
-	p->x.tid = hc->req_start_tid;
-	p->x.start_ns = hc->req_start_ts;
+	p = push_pending(hc, hc->req_start_ts, hc->req_start_tid);
 	hc->req_start_ts = hc->cur_ts; /* a next request in this chunk starts here */
 	hc->req_start_tid = hc->cur_tid;
 	p->x.method = hd->method;
@@ -220,6 +233,24 @@ static const struct http1_callbacks req_cbs = {
 
 /* --- response stream callbacks --- */
 
+/* A response with no request pending, after a capture gap in the request
+ * stream: it answers a request the gap hid (pipelined past the captured
+ * prefix). Responses are the ground truth: it is an exchange, with an
+ * unknown method and the placeholder route, from the chunk with the gap. */
+static struct pending *unseen_request(struct http_conn *hc)
+{
+	struct httptrack *h = hc->h;
+	struct pending *p = push_pending(hc, hc->hidden_ts, hc->hidden_tid);
+
+	p->x.method = HTTP1_M_OTHER;
+	p->x.request_unseen = true;
+	snprintf(p->x.route, sizeof(p->x.route), "%s", HTTP_ROUTE_UNSEEN);
+	p->x.conn = hc->c;
+	if (h->sink->http_start)
+		h->sink->http_start(h->sink->ctx, &p->x);
+	return p;
+}
+
 static unsigned resp_on_head(void *ctx, const struct http1_head *hd)
 {
 	struct http_conn *hc = ctx;
@@ -227,6 +258,8 @@ static unsigned resp_on_head(void *ctx, const struct http1_head *hd)
 	unsigned flags = 0;
 
 	hc->resp_end_ts = hc->cur_ts;
+	if (!p && hc->req_hidden)
+		p = unseen_request(hc);
 	hc->orphan_resp = p == NULL;
 	if (!p) {
 		report_error(hc->h, HTTP1_E_UNPAIRED_RESPONSE);
@@ -342,6 +375,11 @@ static enum proto_verdict http1_feed(void *inst, struct conn *c, const struct pr
 			hc->req_start_tid = hc->cur_tid;
 		}
 		http1_stream_feed(&hc->req, ch->data, ch->cap_len, ch->len);
+		if (ch->len > ch->cap_len && http1_stream_out_of_sync(&hc->req)) {
+			hc->req_hidden = true;
+			hc->hidden_ts = ch->ts;
+			hc->hidden_tid = ch->tid;
+		}
 	} else {
 		hc->resp_end_ts = http1_stream_framing_unknown(&hc->resp) ? prev_ts : ch->ts;
 		http1_stream_feed(&hc->resp, ch->data, ch->cap_len, ch->len);

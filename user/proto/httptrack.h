@@ -29,6 +29,8 @@
 #include "http1.h"
 
 #define HTTP_ROUTE_MAX 128
+/* The route of an exchange whose request was not captured (docs/protocols.md). */
+#define HTTP_ROUTE_UNSEEN "_unseen"
 
 /* Trace context of an exchange, filled by the on_start callback. */
 struct trace_ctx {
@@ -57,6 +59,9 @@ struct http_exchange {
 	char tracestate[HTTP1_TRACESTATE_MAX];
 	struct trace_ctx trace;
 	const struct conn *conn; /* endpoints; valid during the callback only */
+	/* Answered, but the request was in a capture gap: method
+	 * HTTP1_M_OTHER, route HTTP_ROUTE_UNSEEN, started at the gap's chunk. */
+	bool request_unseen;
 	/* Appended for HTTP/2 and gRPC (http2.h); all zero for HTTP/1.x. */
 	uint8_t version;     /* enum http_version */
 	bool grpc;	     /* a gRPC call: path is /package.Service/Method */
