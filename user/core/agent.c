@@ -119,8 +119,10 @@ static void update_selfmetrics(struct agent *a)
 	struct self_snapshot snap;
 
 	pipeline_self_snapshot(a->pipe, &snap);
-	if (a->cap)
+	if (a->cap) {
 		capture_drops(a->cap, snap.kernel_drops);
+		capture_go_unknown(a->cap, snap.go_unknown);
+	}
 	snap.instrumented = procs_instrumented(a->procs);
 	snap.procs_untracked = procs_overflows(a->procs);
 	if (a->ring)

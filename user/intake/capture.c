@@ -287,6 +287,27 @@ int capture_poll(struct capture *c, int timeout_ms)
 
 /* Sets or clears tgid's bit in the kernel's selection bitmap, atomically:
  * proc_fork may set another bit of the same word at the same moment. */
+_Static_assert(GOTRACK_UNKNOWN_MAX <= 8, "the self-metrics snapshot has 8 Go reason slots");
+
+int capture_go_unknown(struct capture *c, uint64_t *out)
+{
+	if (!c->go) {
+		memset(out, 0, GOTRACK_UNKNOWN_MAX * sizeof(*out));
+		return -ENOENT;
+	}
+	return gotrack_unknown(c->go, out);
+}
+
+unsigned capture_go_reasons(void)
+{
+	return GOTRACK_UNKNOWN_MAX;
+}
+
+const char *capture_go_reason_name(unsigned reason)
+{
+	return gotrack_unknown_name(reason);
+}
+
 int capture_select(struct capture *c, uint32_t tgid, bool on)
 {
 	__u32 idx = tgid / 64;

@@ -64,6 +64,12 @@ int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t g
 /* Sums the per-CPU drop counters into out[RT_DROP_MAX]. 0 or -errno. */
 int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX]);
 
+/* Go processes without goroutine ids, by reason (gotrack.h): out[0 ..
+ * capture_go_reasons()). 0 or -errno. */
+int capture_go_unknown(struct capture *c, uint64_t *out);
+unsigned capture_go_reasons(void);
+const char *capture_go_reason_name(unsigned reason);
+
 /* Name of a drop reason for the redtap_kernel_events_dropped_total label. */
 const char *capture_drop_reason_name(unsigned reason);
 

@@ -238,7 +238,9 @@ static const char *const unknown_names[RT_GO_UNKNOWN_MAX] = {
 
 const char *gotrack_unknown_name(unsigned reason)
 {
-	return reason < RT_GO_UNKNOWN_MAX ? unknown_names[reason] : "unknown";
+	if (reason < RT_GO_UNKNOWN_MAX)
+		return unknown_names[reason];
+	return gotrack_fallback_name(reason - RT_GO_UNKNOWN_MAX);
 }
 
 int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj)
@@ -512,12 +514,14 @@ int gotrack_flush(struct gotrack *t, bool all, gotrack_record_fn fn, void *ctx)
 	return rc;
 }
 
-int gotrack_unknown(const struct gotrack *t, uint64_t out[RT_GO_UNKNOWN_MAX])
+int gotrack_unknown(const struct gotrack *t, uint64_t out[GOTRACK_UNKNOWN_MAX])
 {
 	int ncpus = libbpf_num_possible_cpus();
 	uint64_t *vals;
 
-	memset(out, 0, RT_GO_UNKNOWN_MAX * sizeof(out[0]));
+	memset(out, 0, GOTRACK_UNKNOWN_MAX * sizeof(out[0]));
+	for (unsigned i = 0; i < GOTRACK_FALLBACK_MAX; i++)
+		out[RT_GO_UNKNOWN_MAX + i] = t->st.fallback[i];
 	if (!t->bpf || t->bpf->unknown_fd < 0 || ncpus <= 0)
 		return -ENOENT;
 	vals = calloc(ncpus, sizeof(*vals));

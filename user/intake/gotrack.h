@@ -108,10 +108,16 @@ int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_rec
  * when all is set): call it after every poll. */
 int gotrack_flush(struct gotrack *t, bool all, gotrack_record_fn fn, void *ctx);
 
-/* Sums the kernel's per-CPU go_unknown counters into out. 0 or -errno. */
-int gotrack_unknown(const struct gotrack *t, uint64_t out[RT_GO_UNKNOWN_MAX]);
+/* Reasons of redtap_go_goroutine_unknown_total: the kernel's (enum
+ * rt_go_unknown, records), then the daemon's (enum gotrack_fallback,
+ * processes), at RT_GO_UNKNOWN_MAX + reason. */
+#define GOTRACK_UNKNOWN_MAX (RT_GO_UNKNOWN_MAX + GOTRACK_FALLBACK_MAX)
 
-/* The label value of a kernel reason (enum rt_go_unknown). */
+/* Sums the kernel's per-CPU go_unknown counters and adds the daemon's
+ * fallbacks into out. 0 or -errno (the daemon's are filled anyway). */
+int gotrack_unknown(const struct gotrack *t, uint64_t out[GOTRACK_UNKNOWN_MAX]);
+
+/* The label value of a reason < GOTRACK_UNKNOWN_MAX. */
 const char *gotrack_unknown_name(unsigned reason);
 
 /* The label value of a fallback reason. */

@@ -27,6 +27,7 @@ struct parse_error_count {
 };
 
 #define SELF_PARSE_ERRORS_MAX 64
+#define SELF_GO_UNKNOWN_MAX   8 /* >= capture_go_reasons() */
 
 /* The reason label of redtap_shim_rejected_total. */
 enum self_shim_reject {
@@ -48,9 +49,9 @@ struct self_snapshot {
 	uint64_t shim_rejected[SELF_SHIM_REJECT_MAX]; /* by enum self_shim_reject */
 	uint64_t sql_skipped;			      /* summaries left to the tokenizer */
 	uint64_t budget_spans;			      /* spans over the tracer's span budget */
-	uint64_t http_unseen; /* HTTP/1 answers to requests a capture gap hid */
-	uint64_t conn_own;    /* connections of the agent's own left out */
 	uint64_t instrumented;
+	/* Go work left on threads, by capture_go_reason_name() */
+	uint64_t go_unknown[SELF_GO_UNKNOWN_MAX];
 	bool otlp_enabled;
 	uint64_t otlp_errors[2]; /* traces, metrics */
 	uint64_t otlp_dropped_spans;

@@ -298,6 +298,16 @@ const struct semconv_metric semconv_redtap_metric_series_evicted = {
     ATTRS(SC_REDTAP_METRIC),
 };
 
+const struct semconv_metric semconv_redtap_go_goroutine_unknown = {
+    .name = "redtap.go.goroutine.unknown",
+    .unit = "{event}",
+    .brief = "Go work parented by thread instead of goroutine, by reason: records whose "
+	     "goroutine could not be read (read_fault, system_goroutine) and Go processes "
+	     "whose goid offset or TLS mode is unknown (no_offsets).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_REASON),
+};
+
 const struct semconv_metric semconv_redtap_shim_rejected = {
     .name = "redtap.shim.rejected",
     .unit = "{record}",
@@ -305,22 +315,6 @@ const struct semconv_metric semconv_redtap_shim_rejected = {
 	     "reports cut as implausible, by reason.",
     .type = METRIC_COUNTER,
     ATTRS(SC_REDTAP_REASON),
-};
-
-const struct semconv_metric semconv_redtap_http_requests_unseen = {
-    .name = "redtap.http.requests.unseen",
-    .unit = "{request}",
-    .brief = "HTTP/1 responses counted for requests a capture gap hid (pipelined past the "
-	     "captured prefix): method _OTHER, route _unseen.",
-    .type = METRIC_COUNTER,
-};
-
-const struct semconv_metric semconv_redtap_connections_own = {
-    .name = "redtap.connections.own",
-    .unit = "{connection}",
-    .brief = "Connections left out because the agent is their other end (its OTLP export, "
-	     "scrapes of its /metrics).",
-    .type = METRIC_COUNTER,
 };
 
 const struct semconv_metric semconv_redtap_traces_budget_dropped = {
