@@ -17,6 +17,7 @@
 #include "agent.h"
 #include "capture.h"
 #include "log.h"
+#include "logs.h"
 #include "metrics.h"
 #include "otlp.h"
 #include "otlp_http.h"
@@ -51,6 +52,7 @@ struct agent {
 	struct promserver *srv;
 	struct otlp_exporter *otlp;
 	struct tracer *tracer;
+	struct logs *logs;     /* zero-code log capture, when cfg->logs */
 	struct shm_ring *ring; /* shim-only mode */
 };
 
@@ -73,6 +75,13 @@ static void emit_span(void *ctx, const struct span *s)
 	struct agent *a = ctx;
 
 	otlp_export_span(a->otlp, s);
+}
+
+static void emit_log(void *ctx, const struct log_record *r)
+{
+	struct agent *a = ctx;
+
+	otlp_export_log(a->otlp, r);
 }
 
 /* --- the pipeline's hooks into the kernel side --- */
@@ -144,6 +153,12 @@ static void update_selfmetrics(struct agent *a)
 		tracer_stats(a->tracer, &ts);
 		snap.budget_spans = ts.budget_spans;
 	}
+	if (a->logs) {
+		struct otlp_stats st;
+
+		otlp_exporter_stats(a->otlp, &st); /* zeros without an exporter */
+		logs_update_selfmetrics(a->logs, st.logs_exported, st.logs_dropped);
+	}
 	selfmetrics_update(a->self, &snap);
 }
 
@@ -192,6 +207,7 @@ static int setup_pipeline(struct agent *a)
 	    .routes = a->routes,
 	    .procs = a->procs,
 	    .tracer = a->tracer,
+	    .logs = a->logs,
 	    .max_series = a->cfg->max_series,
 	    .max_conns = MAX_CONNS,
 	    .hooks = {.select = on_select, .set_opaque = on_opaque, .ctx = a},
@@ -226,6 +242,9 @@ static int setup_capture(struct agent *a)
 	    .shim_rate = a->cfg->shim_rate,
 	    .shim_burst = a->cfg->shim_burst,
 	    .shim_uid_rate = a->cfg->shim_uid_rate,
+	    .log_bytes = a->cfg->logs ? a->cfg->logs_capture_bytes : 0,
+	    .log_rate = a->cfg->logs_rate,
+	    .log_burst = a->cfg->logs_burst,
 	};
 	char err[512];
 	int e;
@@ -252,6 +271,33 @@ static int setup_capture(struct agent *a)
 	return 0;
 }
 
+/* The application logs (user/signals/logs.h), after the tracer and the
+ * exporter: they borrow both. */
+static int setup_logs(struct agent *a)
+{
+	struct logs_opts o = {
+	    .procs = a->procs,
+	    .tracer = a->tracer,
+	    .reg = a->reg,
+	    .max_series = a->cfg->max_series,
+	    .redact = a->cfg->logs_redact,
+	    .redact_no_defaults = !a->cfg->logs_redact_defaults,
+	    .emit = emit_log,
+	    .ctx = a,
+	};
+	char err[512] = "";
+
+	if (!a->cfg->logs)
+		return 0;
+	a->logs = logs_new(&o, err, sizeof(err));
+	if (!a->logs) {
+		fprintf(stderr, "redtap: logs: %s\n", err);
+		return -errno;
+	}
+	rt_info("logs: capturing stdout and stderr of the selected processes");
+	return 0;
+}
+
 /* OTLP export and traces, as the settings (config.h) resolved them. */
 static int setup_export(struct agent *a)
 {
@@ -267,7 +313,7 @@ static int setup_export(struct agent *a)
 	    .budget = a->cfg->span_budget,
 	};
 
-	if (!oc->traces_url[0] && !oc->metrics_url[0])
+	if (!oc->traces_url[0] && !oc->metrics_url[0] && !oc->logs_url[0])
 		return 0;
 	a->otlp = otlp_exporter_new(oc, oc->metrics_url[0] ? a->reg : NULL);
 	if (!a->otlp) {
@@ -316,6 +362,8 @@ static void teardown(struct agent *a)
 		pipeline_free(a->pipe);
 		a->pipe = NULL;
 	}
+	logs_free(a->logs); /* its last partial lines go to the exporter */
+	a->logs = NULL;
 	/* spans held for a tail decision get it now, then go out with the rest */
 	tracer_flush(a->tracer);
 	otlp_exporter_free(a->otlp, OTLP_FLUSH_MS);
@@ -382,6 +430,10 @@ int agent_run(const struct redtap_config *cfg)
 	if (setup_procs(a))
 		goto out;
 	if (setup_export(a)) {
+		rc = REDTAP_EXIT_USAGE;
+		goto out;
+	}
+	if (setup_logs(a)) {
 		rc = REDTAP_EXIT_USAGE;
 		goto out;
 	}

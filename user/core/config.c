@@ -867,6 +867,17 @@ static int set_k8s_labels(struct redtap_config *c, const char *v, const struct s
 	return set_text(c, v, s);
 }
 
+/* Bytes copied per log write: 16..RT_CAPTURE_MAX into a uint32_t field. */
+static int set_log_bytes(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_number(v, CAPTURE_MIN, RT_CAPTURE_MAX, &n, s);
+
+	if (!err)
+		*(uint32_t *)field(c, s) = (uint32_t)n;
+	return err;
+}
+
 static int set_shim_uids(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (shim_reporters_check(v, false))
@@ -889,6 +900,7 @@ static int set_shim_cgroups(struct redtap_config *c, const char *v, const struct
 #define GROUP_OTLP   "Traces and metrics over OTLP/HTTP (the OpenTelemetry variables)"
 #define GROUP_TRACES "Which traces are kept"
 #define GROUP_SHIM   "The shim"
+#define GROUP_LOGS   "Application logs (zero-code log capture)"
 
 /* ---- the table --------------------------------------------------------------------------- */
 
@@ -1056,6 +1068,24 @@ const struct setting settings[] = {
 	  .help = "Most spans per request; at most the queue size." },
 	OTLP_SIGNAL_ROWS("METRICS", "metrics", OTLP_METRICS, otlp.metrics_headers,
 			 otlp.metrics_timeout_ms, otlp.metrics_compression),
+	OTLP_SIGNAL_ROWS("LOGS", "logs", OTLP_LOGS, otlp.logs_headers,
+			 otlp.logs_timeout_ms, otlp.logs_compression),
+	{ .env = "OTEL_BLRP_SCHEDULE_DELAY", .key = "otlp.logs.batch_delay_ms", .def = "1000",
+	  .group = GROUP_OTLP, .set = set_ms, .lenient = true, CONFIG_FIELD(otlp.logs_delay_ms),
+	  .help = "Most milliseconds a log record waits for its batch." },
+	{ .env = "OTEL_BLRP_EXPORT_TIMEOUT", .key = "otlp.logs.export_timeout_ms",
+	  .def = "30000", .group = GROUP_OTLP, .set = set_ms, .lenient = true,
+	  CONFIG_FIELD(otlp.logs_export_timeout_ms),
+	  .help = "Milliseconds one batch of log records may take, retries\n"
+		  "included." },
+	{ .env = "OTEL_BLRP_MAX_QUEUE_SIZE", .key = "otlp.logs.max_queue_size", .def = "2048",
+	  .group = GROUP_OTLP, .set = set_count, .lenient = true, CONFIG_FIELD(otlp.queue_max_logs),
+	  .help = "Log records queued for export; when full the oldest is\n"
+		  "dropped and counted." },
+	{ .env = "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", .key = "otlp.logs.max_batch_size",
+	  .def = "512", .group = GROUP_OTLP, .set = set_count, .lenient = true,
+	  CONFIG_FIELD(otlp.batch_max_logs),
+	  .help = "Most log records per request; at most the queue size." },
 	{ .env = "OTEL_METRIC_EXPORT_INTERVAL", .key = "otlp.metrics.interval_ms",
 	  .def = "60000", .group = GROUP_OTLP, .set = set_ms, .lenient = true,
 	  CONFIG_FIELD(otlp.metric_interval_ms),
@@ -1134,6 +1164,36 @@ const struct setting settings[] = {
 	  .help = "In a wrapped program: 1 turns the shim off." },
 	{ .env = "REDTAP_SHIM_TRANSPORT", .kind = K_SHIM_ENV, .group = GROUP_SHIM,
 	  .help = "In a wrapped program: auto, ioctl, ring or off." },
+
+	/* Application logs. */
+	{ .env = "REDTAP_LOGS", .key = "logs.enabled", .def = "false", .group = GROUP_LOGS,
+	  .set = set_bool, CONFIG_FIELD(logs),
+	  .help = "true: what selected processes write to stdout and stderr (and\n"
+		  "dups of them) becomes OTLP log records carrying the trace of\n"
+		  "the request being served, and the log_records counter." },
+	{ .env = "REDTAP_LOGS_CAPTURE_BYTES", .key = "logs.capture_bytes",
+	  .def = XSTR(RT_LOG_CAPTURE_DEFAULT), .group = GROUP_LOGS, .set = set_log_bytes,
+	  CONFIG_FIELD(logs_capture_bytes),
+	  .help = "Bytes of each log write the kernel copies; the rest of a\n"
+		  "longer write is cut and counted. " XSTR(CAPTURE_MIN) ".." XSTR(
+			  RT_CAPTURE_MAX) "." },
+	{ .env = "REDTAP_LOGS_RATE", .key = "logs.rate", .def = XSTR(REDTAP_DEFAULT_LOGS_RATE),
+	  .group = GROUP_LOGS, .set = set_shim_rate, CONFIG_FIELD(logs_rate),
+	  .help = "Log writes per second one process may make before the\n"
+		  "kernel drops (and counts) them. 0 turns the limit off." },
+	{ .env = "REDTAP_LOGS_BURST", .key = "logs.burst", .def = XSTR(REDTAP_DEFAULT_LOGS_BURST),
+	  .group = GROUP_LOGS, .set = set_shim_rate, CONFIG_FIELD(logs_burst),
+	  .help = "Log writes one process may make at once above the rate." },
+	{ .env = "REDTAP_LOGS_REDACT", .key = "logs.redact", .def = "none",
+	  .group = GROUP_LOGS, .set = set_text, CONFIG_FIELD(logs_redact),
+	  .help = "More POSIX extended regular expressions (case-insensitive),\n"
+		  "separated by ;; whose matches are replaced by [REDACTED]\n"
+		  "before a line leaves the node; a group's text is kept." },
+	{ .env = "REDTAP_LOGS_REDACT_DEFAULTS", .key = "logs.redact_defaults", .def = "true",
+	  .group = GROUP_LOGS, .set = set_bool, CONFIG_FIELD(logs_redact_defaults),
+	  .help = "false: only logs.redact, without the built-in patterns for\n"
+		  "Authorization headers, bearer tokens, passwords, secrets,\n"
+		  "tokens and API keys." },
 };
 /* clang-format on */
 const size_t nsettings = ARRAY_SIZE(settings);
@@ -1203,6 +1263,10 @@ void config_init(struct redtap_config *c)
 	c->shim_rate = REDTAP_DEFAULT_SHIM_RATE;
 	c->shim_burst = REDTAP_DEFAULT_SHIM_BURST;
 	c->shim_uid_rate = REDTAP_DEFAULT_SHIM_UID_RATE;
+	c->logs_capture_bytes = RT_LOG_CAPTURE_DEFAULT;
+	c->logs_rate = REDTAP_DEFAULT_LOGS_RATE;
+	c->logs_burst = REDTAP_DEFAULT_LOGS_BURST;
+	c->logs_redact_defaults = true;
 	snprintf(c->shim_path, sizeof(c->shim_path), "%s", REDTAP_SHIM_DEFAULT_PATH);
 	c->log_level = LOG_LVL_INFO;
 	c->help_cmd = CMD_AGENT;
@@ -1216,7 +1280,11 @@ void config_init(struct redtap_config *c)
 
 int config_resolve(struct redtap_config *c, char *errbuf, size_t errlen)
 {
-	return otlp_config_resolve(&c->otlp, &c->otlp_endpoints, errbuf, errlen);
+	struct otlp_endpoints e = c->otlp_endpoints;
+
+	if (!c->logs) /* no log capture: no logs to send, whatever the variables say */
+		e.signal[OTLP_LOGS].exporter = OTLP_EXPORTER_OFF;
+	return otlp_config_resolve(&c->otlp, &e, errbuf, errlen);
 }
 
 void config_release(struct redtap_config *c)

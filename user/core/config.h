@@ -54,6 +54,8 @@
 #define REDTAP_DEFAULT_CONNS_PER_IP   32
 #define REDTAP_DEFAULT_RINGBUF_BYTES  (8u << 20)
 #define REDTAP_DEFAULT_SHIM_RATE      2000
+#define REDTAP_DEFAULT_LOGS_RATE      1000 /* log writes per second per process */
+#define REDTAP_DEFAULT_LOGS_BURST     2000
 #define REDTAP_DEFAULT_SHIM_BURST     4000
 #define REDTAP_DEFAULT_SHIM_UID_RATE  10000
 #define REDTAP_DEFAULT_TRACES_SLOW_MS "1000"
@@ -105,6 +107,13 @@ struct redtap_config {
 				  * default 10000, 0 = no limit; its burst is shim_burst */
 	char shim_uids[1024];	 /* uids that may report through the ioctl channel; "" = any */
 	char shim_cgroups[4096]; /* cgroup v2 paths that may report; "" = any */
+	/* zero-code log capture (user/signals/logs.h) */
+	bool logs;		     /* capture stdout/stderr of selected processes; default off */
+	uint32_t logs_capture_bytes; /* bytes copied per write; default 2048, 16..8192 */
+	uint32_t logs_rate;	/* writes per second per process, kernel-enforced; 0 = no limit */
+	uint32_t logs_burst;	/* writes above the rate at once */
+	char logs_redact[4096]; /* extra redaction patterns, ";;"-separated */
+	bool logs_redact_defaults; /* the built-in secret patterns; default true */
 	/* OTLP export: the exporter's settings, with traces_url and metrics_url
 	 * resolved by config_parse() (or config_resolve()) from otlp_endpoints */
 	struct otlp_config otlp;

@@ -15,6 +15,7 @@
 #include "httpmetrics.h"
 #include "httptrack.h"
 #include "log.h"
+#include "logs.h"
 #include "pipeline.h"
 #include "procs.h"
 #include "protocol.h"
@@ -26,6 +27,7 @@
 struct pipeline {
 	struct procs *procs;   /* borrowed */
 	struct tracer *tracer; /* borrowed, may be NULL */
+	struct logs *logs;     /* borrowed, may be NULL */
 	struct pipeline_hooks hooks;
 	struct conntab *conns;
 	struct proto_set protos; /* in detection order */
@@ -220,6 +222,8 @@ static void on_conn_open(struct pipeline *p, const struct rt_conn_event *ev)
 static void on_proc_exit(struct pipeline *p, const struct rt_event_hdr *h, size_t len)
 {
 	conntab_close_tgid(p->conns, (uint32_t)(h->pid_tgid >> 32), h->ts, h->ts);
+	if (p->logs) /* its last partial lines, while its name is known */
+		logs_forget(p->logs, (uint32_t)(h->pid_tgid >> 32));
 	procs_record(p->procs, h, len, p->hooks.select, p->hooks.ctx);
 }
 
@@ -238,6 +242,10 @@ int pipeline_record(void *ctx, const void *data, size_t len)
 	case RT_EV_DATA:
 		if (len >= sizeof(struct rt_data_event))
 			on_data(p, data, len);
+		break;
+	case RT_EV_LOG:
+		if (p->logs)
+			logs_record(p->logs, data, len);
 		break;
 	case RT_EV_CONN_OPEN:
 		if (h->len >= RT_OFFSETOF(struct rt_conn_event, sock_ino))
@@ -291,6 +299,8 @@ void pipeline_sweep(struct pipeline *p, uint64_t now)
 	conntab_for_each(p->conns, sweep_one, p);
 	if (p->tracer)
 		tracer_sweep(p->tracer, now);
+	if (p->logs)
+		logs_sweep(p->logs, now);
 	shimack_refresh(p->acks, now);
 }
 
@@ -355,6 +365,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 		return NULL;
 	p->procs = o->procs;
 	p->tracer = o->tracer;
+	p->logs = o->logs;
 	p->hooks = o->hooks;
 	p->hm = httpmetrics_new(o->reg, o->max_series);
 	if (p->hm)

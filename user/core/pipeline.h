@@ -53,6 +53,7 @@ struct pipeline_opts {
 	const struct route_table *routes; /* may be NULL: raw paths as routes */
 	struct procs *procs;		  /* required: service names, selection */
 	struct tracer *tracer;		  /* NULL: no traces */
+	struct logs *logs;		  /* NULL: RT_EV_LOG records are only counted */
 	size_t max_series;		  /* per metric family */
 	size_t max_conns;		  /* connection table bound */
 	struct pipeline_hooks hooks;

@@ -6,7 +6,9 @@
  * The traces thread waits until the queue holds batch_max_spans spans or
  * batch_delay_ms has passed since the last export, takes one batch out of
  * the queue (under the lock, briefly), then encodes and sends it without
- * the lock: producers only ever wait for a pointer push. The metrics
+ * the lock: producers only ever wait for a pointer push. The logs thread
+ * does the same with log records (its own queue, batch size and delay:
+ * the OTEL_BLRP_* settings); both run batch_main(). The metrics
  * thread wakes every metric_interval_ms, snapshots the registry (the
  * registry lock is held only for the copy) and sends it.
  *
@@ -33,6 +35,18 @@
 
 #define MS 1000000ULL
 
+struct otlp_exporter;
+
+/* What batch_main() needs to know of one batched signal (traces, logs). */
+struct batch_signal {
+	struct otlp_exporter *e;
+	struct otlp_queue *queue; /* NULL when the signal is disabled */
+	pthread_cond_t *cond;	  /* a batch is ready, or stop */
+	size_t max;		  /* items per request */
+	unsigned delay_ms;	  /* most time an item waits */
+	void (*export)(struct otlp_exporter *e, void **batch, size_t n);
+};
+
 struct otlp_exporter {
 	struct otlp_config cfg;
 	struct metric_registry *reg;
@@ -52,8 +66,20 @@ struct otlp_exporter {
 	bool tres_init, mres_init;
 	int nsync; /* how many of lock, batch_cond, stop_cond are initialized */
 
+	/* logs: the same as traces, with their own queue, condition and thread */
+	struct batch_signal tb, lb;
+	struct otlp_queue *lqueue; /* NULL when logs are disabled */
+	pthread_cond_t logs_cond;
+	bool logs_cond_init;
+	pthread_t logs_thread;
+	bool logs_running;
+	struct otlp_sender lsend;
+	struct otlp_resource_ctx lres;
+	bool lres_init;
+
 	_Atomic uint64_t spans_exported, spans_dropped, metrics_exports, retries;
-	_Atomic uint64_t errors[2];
+	_Atomic uint64_t logs_exported, logs_dropped;
+	_Atomic uint64_t errors[OTLP_SIGNALS];
 };
 
 static uint64_t unix_ns(void)
@@ -96,7 +122,7 @@ static bool exporter_sleep(void *ctx, uint64_t ms)
 
 /* ---- traces ---- */
 
-static void export_batch(struct otlp_exporter *e, struct span **batch, size_t n)
+static void export_batch(struct otlp_exporter *e, void **batch, size_t n)
 {
 	struct otlp_send_result res;
 	uint8_t *body;
@@ -132,37 +158,40 @@ static bool past_abort(struct otlp_exporter *e)
 	return at && otlp_mono_ns() >= at;
 }
 
-static void *traces_main(void *arg)
+/* The thread of a batched signal: sends a batch when max items are queued
+ * or delay_ms has passed since the last export. */
+static void *batch_main(void *arg)
 {
-	struct otlp_exporter *e = arg;
-	size_t max = e->cfg.batch_max_spans;
-	struct span **batch = calloc(max, sizeof(*batch));
+	struct batch_signal *b = arg;
+	struct otlp_exporter *e = b->e;
+	size_t max = b->max;
+	void **batch = calloc(max, sizeof(*batch));
 	uint64_t next;
 
 	if (!batch) {
-		rt_err("otlp traces: out of memory; spans will not be exported");
+		rt_err("otlp: out of memory; a signal will not be exported");
 		return NULL;
 	}
 	pthread_mutex_lock(&e->lock);
-	next = otlp_mono_ns() + (uint64_t)e->cfg.batch_delay_ms * MS;
+	next = otlp_mono_ns() + (uint64_t)b->delay_ms * MS;
 	for (;;) {
 		size_t n;
 
-		while (!e->stopping && otlp_queue_len(e->queue) < max && otlp_mono_ns() < next) {
+		while (!e->stopping && otlp_queue_len(b->queue) < max && otlp_mono_ns() < next) {
 			struct timespec ts = mono_abs(next);
 
-			pthread_cond_timedwait(&e->batch_cond, &e->lock, &ts);
+			pthread_cond_timedwait(b->cond, &e->lock, &ts);
 		}
-		if (e->stopping && (!otlp_queue_len(e->queue) || past_abort(e)))
+		if (e->stopping && (!otlp_queue_len(b->queue) || past_abort(e)))
 			break;
-		n = otlp_queue_pop(e->queue, batch, max);
+		n = otlp_queue_pop_items(b->queue, batch, max);
 		pthread_mutex_unlock(&e->lock);
 		if (n)
-			export_batch(e, batch, n);
+			b->export(e, batch, n);
 		for (size_t i = 0; i < n; i++)
 			free(batch[i]);
 		pthread_mutex_lock(&e->lock);
-		next = otlp_mono_ns() + (uint64_t)e->cfg.batch_delay_ms * MS;
+		next = otlp_mono_ns() + (uint64_t)b->delay_ms * MS;
 	}
 	pthread_mutex_unlock(&e->lock);
 	free(batch);
@@ -188,6 +217,61 @@ void otlp_export_span(struct otlp_exporter *e, const struct span *s)
 	pthread_mutex_unlock(&e->lock);
 	if (dropped)
 		atomic_fetch_add(&e->spans_dropped, dropped);
+}
+
+/* ---- logs ---- */
+
+static void export_logs(struct otlp_exporter *e, void **batch, size_t n)
+{
+	struct otlp_send_result res;
+	uint8_t *body;
+	size_t len;
+	int rc;
+
+	rc = otlp_encode_logs(&e->lres, (const struct log_record *const *)batch, n, &body, &len);
+	if (rc) {
+		rt_err("otlp logs: cannot encode %zu records: out of memory", n);
+		atomic_fetch_add(&e->errors[OTLP_LOGS], 1);
+		atomic_fetch_add(&e->logs_dropped, n);
+		return;
+	}
+	rc = otlp_send(&e->lsend, body, len,
+		       otlp_mono_ns() + (uint64_t)e->cfg.logs_export_timeout_ms * MS, &res);
+	free(body);
+	atomic_fetch_add(&e->retries, res.retries);
+	if (rc) {
+		atomic_fetch_add(&e->errors[OTLP_LOGS], 1);
+		atomic_fetch_add(&e->logs_dropped, n);
+		return;
+	}
+	if (res.rejected > (int64_t)n)
+		res.rejected = (int64_t)n;
+	atomic_fetch_add(&e->logs_exported, n - (size_t)res.rejected);
+	atomic_fetch_add(&e->logs_dropped, (size_t)res.rejected);
+}
+
+void otlp_export_log(struct otlp_exporter *e, const struct log_record *r)
+{
+	size_t size, dropped;
+	struct log_record *copy;
+
+	if (!e || !e->lqueue || !r)
+		return;
+	size = sizeof(*r) + r->body_len + 1;
+	copy = malloc(size);
+	if (!copy) {
+		atomic_fetch_add(&e->logs_dropped, 1);
+		return;
+	}
+	memcpy(copy, r, sizeof(*r) + r->body_len);
+	copy->body[r->body_len] = '\0';
+	pthread_mutex_lock(&e->lock);
+	dropped = otlp_queue_push_item(e->lqueue, copy);
+	if (otlp_queue_len(e->lqueue) >= e->cfg.batch_max_logs)
+		pthread_cond_signal(&e->logs_cond);
+	pthread_mutex_unlock(&e->lock);
+	if (dropped)
+		atomic_fetch_add(&e->logs_dropped, dropped);
 }
 
 /* ---- metrics ---- */
@@ -271,9 +355,17 @@ static void apply_defaults(struct otlp_config *c)
 	DEFAULT(batch_delay_ms);
 	DEFAULT(batch_export_timeout_ms);
 	DEFAULT(metric_export_timeout_ms);
+	DEFAULT(queue_max_logs);
+	DEFAULT(batch_max_logs);
+	DEFAULT(logs_delay_ms);
+	DEFAULT(logs_export_timeout_ms);
 #undef DEFAULT
 	if (c->batch_max_spans > c->queue_max_spans)
 		c->batch_max_spans = c->queue_max_spans;
+	if (c->batch_max_logs > c->queue_max_logs)
+		c->batch_max_logs = c->queue_max_logs;
+	c->logs_url[sizeof(c->logs_url) - 1] = '\0';
+	c->logs_headers[sizeof(c->logs_headers) - 1] = '\0';
 	c->traces_url[sizeof(c->traces_url) - 1] = '\0';
 	c->metrics_url[sizeof(c->metrics_url) - 1] = '\0';
 	c->headers[sizeof(c->headers) - 1] = '\0';
@@ -286,25 +378,35 @@ static void apply_defaults(struct otlp_config *c)
 static int signal_init(struct otlp_exporter *e, enum otlp_signal sig)
 {
 	const struct otlp_config *c = &e->cfg;
-	bool t = sig == OTLP_TRACES;
-	struct otlp_sender *s = t ? &e->tsend : &e->msend;
-	const char *headers = t ? c->traces_headers : c->metrics_headers;
-	enum otlp_compression comp = t ? c->traces_compression : c->metrics_compression;
-	unsigned timeout = t ? c->traces_timeout_ms : c->metrics_timeout_ms;
+	struct otlp_sender *const senders[] = {&e->tsend, &e->msend, &e->lsend};
+	struct otlp_resource_ctx *const res[] = {&e->tres, &e->mres, &e->lres};
+	bool *const res_init[] = {&e->tres_init, &e->mres_init, &e->lres_init};
+	const char *const urls[] = {c->traces_url, c->metrics_url, c->logs_url};
+	const char *const headers_of[] = {c->traces_headers, c->metrics_headers, c->logs_headers};
+	const enum otlp_compression comps[] = {c->traces_compression, c->metrics_compression,
+					       c->logs_compression};
+	const unsigned timeouts[] = {c->traces_timeout_ms, c->metrics_timeout_ms,
+				     c->logs_timeout_ms};
+	static const char *const names[] = {"traces", "metrics", "logs"};
+	static int (*const partials[])(const uint8_t *, size_t, int64_t *, char *, size_t) = {
+	    otlp_traces_partial, otlp_metrics_partial, otlp_logs_partial};
+	struct otlp_sender *s = senders[sig];
+	const char *headers = headers_of[sig];
+	enum otlp_compression comp = comps[sig];
+	unsigned timeout = timeouts[sig];
 	bool gzip = comp == OTLP_COMPRESSION_INHERIT ? c->gzip : comp == OTLP_COMPRESSION_GZIP;
 	int rc;
 
-	rc = otlp_resource_ctx_init(t ? &e->tres : &e->mres, c->resource_attrs);
+	rc = otlp_resource_ctx_init(res[sig], c->resource_attrs);
 	if (rc)
 		return rc;
-	*(t ? &e->tres_init : &e->mres_init) = true;
-	s->http = otlp_http_new(t ? c->traces_url : c->metrics_url,
-				headers[0] ? headers : c->headers, gzip);
+	*res_init[sig] = true;
+	s->http = otlp_http_new(urls[sig], headers[0] ? headers : c->headers, gzip);
 	if (!s->http)
 		return -errno;
-	s->what = t ? "traces" : "metrics";
+	s->what = names[sig];
 	s->timeout_ms = timeout ? timeout : c->timeout_ms;
-	s->partial = t ? otlp_traces_partial : otlp_metrics_partial;
+	s->partial = partials[sig];
 	s->sleep = exporter_sleep;
 	s->sleep_ctx = e;
 	s->abort_at_ns = &e->abort_at_ns;
@@ -328,11 +430,17 @@ static void exporter_release(struct otlp_exporter *e)
 {
 	otlp_http_free(e->tsend.http);
 	otlp_http_free(e->msend.http);
+	otlp_http_free(e->lsend.http);
 	if (e->tres_init)
 		otlp_resource_ctx_release(&e->tres);
 	if (e->mres_init)
 		otlp_resource_ctx_release(&e->mres);
+	if (e->lres_init)
+		otlp_resource_ctx_release(&e->lres);
 	otlp_queue_free(e->queue);
+	otlp_queue_free(e->lqueue);
+	if (e->logs_cond_init)
+		pthread_cond_destroy(&e->logs_cond);
 	if (e->nsync > 2)
 		pthread_cond_destroy(&e->stop_cond);
 	if (e->nsync > 1)
@@ -349,18 +457,22 @@ static void stop_threads(struct otlp_exporter *e, unsigned timeout_ms)
 	atomic_store(&e->abort_at_ns, otlp_mono_ns() + (uint64_t)timeout_ms * MS);
 	pthread_cond_broadcast(&e->batch_cond);
 	pthread_cond_broadcast(&e->stop_cond);
+	if (e->logs_cond_init)
+		pthread_cond_broadcast(&e->logs_cond);
 	pthread_mutex_unlock(&e->lock);
 	if (e->traces_running)
 		pthread_join(e->traces_thread, NULL);
 	if (e->metrics_running)
 		pthread_join(e->metrics_thread, NULL);
-	e->traces_running = e->metrics_running = false;
+	if (e->logs_running)
+		pthread_join(e->logs_thread, NULL);
+	e->traces_running = e->metrics_running = e->logs_running = false;
 }
 
 struct otlp_exporter *otlp_exporter_new(const struct otlp_config *c, struct metric_registry *reg)
 {
 	struct otlp_exporter *e = calloc(1, sizeof(*e));
-	bool traces = c->traces_url[0], metrics = c->metrics_url[0] && reg;
+	bool traces = c->traces_url[0], metrics = c->metrics_url[0] && reg, logs = c->logs_url[0];
 	char shown[sizeof(c->traces_url)];
 	int rc = -ENOMEM;
 
@@ -370,7 +482,8 @@ struct otlp_exporter *otlp_exporter_new(const struct otlp_config *c, struct metr
 	apply_defaults(&e->cfg);
 	rc = -EINVAL;
 	if ((traces && !otlp_url_valid(e->cfg.traces_url)) ||
-	    (metrics && !otlp_url_valid(e->cfg.metrics_url)))
+	    (metrics && !otlp_url_valid(e->cfg.metrics_url)) ||
+	    (logs && !otlp_url_valid(e->cfg.logs_url)))
 		goto out_free;
 	e->reg = reg;
 	e->start_unix_ns = unix_ns();
@@ -394,7 +507,13 @@ struct otlp_exporter *otlp_exporter_new(const struct otlp_config *c, struct metr
 		rc = signal_init(e, OTLP_TRACES);
 		if (rc)
 			goto out_free;
-		rc = -pthread_create(&e->traces_thread, NULL, traces_main, e);
+		e->tb = (struct batch_signal){e,
+					      e->queue,
+					      &e->batch_cond,
+					      e->cfg.batch_max_spans,
+					      e->cfg.batch_delay_ms,
+					      export_batch};
+		rc = -pthread_create(&e->traces_thread, NULL, batch_main, &e->tb);
 		if (rc)
 			goto out_free;
 		e->traces_running = true;
@@ -408,6 +527,29 @@ struct otlp_exporter *otlp_exporter_new(const struct otlp_config *c, struct metr
 			goto out_stop;
 		e->metrics_running = true;
 	}
+	if (logs) {
+		rc = -ENOMEM;
+		e->lqueue = otlp_queue_new(e->cfg.queue_max_logs);
+		if (!e->lqueue)
+			goto out_stop;
+		rc = cond_init_mono(&e->logs_cond);
+		if (rc)
+			goto out_stop;
+		e->logs_cond_init = true;
+		rc = signal_init(e, OTLP_LOGS);
+		if (rc)
+			goto out_stop;
+		e->lb = (struct batch_signal){e,
+					      e->lqueue,
+					      &e->logs_cond,
+					      e->cfg.batch_max_logs,
+					      e->cfg.logs_delay_ms,
+					      export_logs};
+		rc = -pthread_create(&e->logs_thread, NULL, batch_main, &e->lb);
+		if (rc)
+			goto out_stop;
+		e->logs_running = true;
+	}
 	if (traces) {
 		otlp_url_redact(shown, sizeof(shown), e->cfg.traces_url);
 		rt_info("otlp: exporting traces to %s", shown);
@@ -416,6 +558,10 @@ struct otlp_exporter *otlp_exporter_new(const struct otlp_config *c, struct metr
 		otlp_url_redact(shown, sizeof(shown), e->cfg.metrics_url);
 		rt_info("otlp: exporting metrics to %s every %u ms", shown,
 			e->cfg.metric_interval_ms);
+	}
+	if (logs) {
+		otlp_url_redact(shown, sizeof(shown), e->cfg.logs_url);
+		rt_info("otlp: exporting logs to %s", shown);
 	}
 	return e;
 out_stop:
@@ -434,6 +580,8 @@ void otlp_exporter_free(struct otlp_exporter *e, unsigned timeout_ms)
 	stop_threads(e, timeout_ms);
 	if (e->queue)
 		atomic_fetch_add(&e->spans_dropped, otlp_queue_len(e->queue));
+	if (e->lqueue)
+		atomic_fetch_add(&e->logs_dropped, otlp_queue_len(e->lqueue));
 	exporter_release(e);
 }
 
@@ -447,5 +595,8 @@ void otlp_exporter_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	out->metrics_exports = atomic_load(&e->metrics_exports);
 	out->export_errors[OTLP_TRACES] = atomic_load(&e->errors[OTLP_TRACES]);
 	out->export_errors[OTLP_METRICS] = atomic_load(&e->errors[OTLP_METRICS]);
+	out->export_errors[OTLP_LOGS] = atomic_load(&e->errors[OTLP_LOGS]);
+	out->logs_exported = atomic_load(&e->logs_exported);
+	out->logs_dropped = atomic_load(&e->logs_dropped);
 	out->retries = atomic_load(&e->retries);
 }

@@ -34,10 +34,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "logs.h"
 #include "metrics.h"
 #include "span.h"
 
-enum otlp_signal { OTLP_TRACES = 0, OTLP_METRICS = 1 };
+enum otlp_signal { OTLP_TRACES = 0, OTLP_METRICS = 1, OTLP_LOGS = 2 };
+#define OTLP_SIGNALS 3
 
 /* Per-signal compression override; 0 inherits the generic `gzip`. */
 enum otlp_compression {
@@ -71,6 +73,17 @@ struct otlp_config {
 	/* Total time one batch may take, retries included. */
 	unsigned batch_export_timeout_ms;  /* OTEL_BSP_EXPORT_TIMEOUT, default 30000 */
 	unsigned metric_export_timeout_ms; /* OTEL_METRIC_EXPORT_TIMEOUT, default 30000 */
+
+	/* Logs (zero-code log capture, user/signals/logs.h): the batch log
+	 * record processor's settings, and the signal's own overrides. */
+	char logs_url[1024];			/* "" = logs disabled */
+	char logs_headers[4096];		/* OTEL_EXPORTER_OTLP_LOGS_HEADERS */
+	unsigned logs_timeout_ms;		/* OTEL_EXPORTER_OTLP_LOGS_TIMEOUT */
+	enum otlp_compression logs_compression; /* OTEL_EXPORTER_OTLP_LOGS_COMPRESSION */
+	size_t queue_max_logs;			/* OTEL_BLRP_MAX_QUEUE_SIZE, default 2048 */
+	size_t batch_max_logs;			/* OTEL_BLRP_MAX_EXPORT_BATCH_SIZE, default 512 */
+	unsigned logs_delay_ms;			/* OTEL_BLRP_SCHEDULE_DELAY, default 1000 */
+	unsigned logs_export_timeout_ms;	/* OTEL_BLRP_EXPORT_TIMEOUT, default 30000 */
 };
 
 /* Defaults, both signals disabled. */
@@ -109,6 +122,13 @@ struct otlp_exporter *otlp_exporter_new(const struct otlp_config *c, struct metr
 void otlp_export_span(struct otlp_exporter *e, const struct span *s);
 
 /*
+ * Queues a copy of a log record (logs.h), like a span: never blocks on I/O,
+ * the OLDEST queued record is dropped and counted when the queue is full.
+ * A no-op when logs are disabled (no logs_url) or e is NULL.
+ */
+void otlp_export_log(struct otlp_exporter *e, const struct log_record *r);
+
+/*
  * Sends what it can within timeout_ms (the queued spans, and one last
  * metrics export), then stops the threads and frees everything. Spans still
  * queued then are counted as dropped. NULL is ok.
@@ -116,11 +136,13 @@ void otlp_export_span(struct otlp_exporter *e, const struct span *s);
 void otlp_exporter_free(struct otlp_exporter *e, unsigned timeout_ms);
 
 struct otlp_stats {
-	uint64_t spans_exported;   /* accepted by the collector (minus partial rejects) */
-	uint64_t spans_dropped;	   /* queue overflow, and batches that could not be delivered */
-	uint64_t metrics_exports;  /* successful metrics requests */
-	uint64_t export_errors[2]; /* failed batches: [OTLP_TRACES], [OTLP_METRICS] */
-	uint64_t retries;	   /* requests sent again after a retryable failure */
+	uint64_t spans_exported;  /* accepted by the collector (minus partial rejects) */
+	uint64_t spans_dropped;	  /* queue overflow, and batches that could not be delivered */
+	uint64_t metrics_exports; /* successful metrics requests */
+	uint64_t export_errors[OTLP_SIGNALS]; /* failed batches, by enum otlp_signal */
+	uint64_t retries;		      /* requests sent again after a retryable failure */
+	uint64_t logs_exported;		      /* log records accepted by the collector */
+	uint64_t logs_dropped; /* queue overflow, and batches that could not be delivered */
 };
 
 /* A consistent-enough copy of the counters (each one read atomically). */

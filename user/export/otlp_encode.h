@@ -30,12 +30,17 @@
 
 #include <protobuf-c/protobuf-c.h>
 
+#include "logs.h"
 #include "metrics.h"
 #include "otlp_resource.h"
 #include "span.h"
 
 int otlp_encode_traces(struct otlp_resource_ctx *r, const struct span *const *spans, size_t n,
 		       uint8_t **out, size_t *outlen);
+
+/* Log records (user/signals/logs.h): one ResourceLogs per (pid, service). */
+int otlp_encode_logs(struct otlp_resource_ctx *r, const struct log_record *const *recs, size_t n,
+		     uint8_t **out, size_t *outlen);
 
 /* start_ns: the stable start of the cumulative points (agent start, unix ns);
  * now_ns: their time. */
@@ -52,6 +57,7 @@ int otlp_traces_partial(const uint8_t *body, size_t len, int64_t *rejected, char
 			size_t msglen);
 int otlp_metrics_partial(const uint8_t *body, size_t len, int64_t *rejected, char *msg,
 			 size_t msglen);
+int otlp_logs_partial(const uint8_t *body, size_t len, int64_t *rejected, char *msg, size_t msglen);
 
 /* Shared by the encoders (otlp_pb.c): pack m into a malloc'd body (0 or
  * -ENOMEM); read the partial_success of a response of descriptor d. */

@@ -174,6 +174,10 @@ void otlp_config_init(struct otlp_config *c)
 	c->batch_delay_ms = 5000;
 	c->batch_export_timeout_ms = 30000;
 	c->metric_export_timeout_ms = 30000;
+	c->queue_max_logs = 2048;
+	c->batch_max_logs = 512;
+	c->logs_delay_ms = 1000;
+	c->logs_export_timeout_ms = 30000;
 }
 
 struct header_buf {
@@ -247,15 +251,18 @@ enum otlp_exporter_choice otlp_exporter_parse(const char *v, const char *what)
 /* The names of each signal's settings, for messages and the default path. */
 static const struct {
 	const char *path, *protocol_var, *protocol_key;
-} signal_names[2] = {
+} signal_names[OTLP_SIGNALS] = {
     [OTLP_TRACES] = {"v1/traces", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "otlp.traces.protocol"},
     [OTLP_METRICS] = {"v1/metrics", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL", "otlp.metrics.protocol"},
+    [OTLP_LOGS] = {"v1/logs", "OTEL_EXPORTER_OTLP_LOGS_PROTOCOL", "otlp.logs.protocol"},
 };
 
 static int signal_resolve(struct otlp_config *c, const struct otlp_endpoints *e,
 			  enum otlp_signal sig, char *err, size_t errlen)
 {
-	char *url = sig == OTLP_TRACES ? c->traces_url : c->metrics_url;
+	char *url = sig == OTLP_TRACES	  ? c->traces_url
+		    : sig == OTLP_METRICS ? c->metrics_url
+					  : c->logs_url;
 	size_t urlsz = sizeof(c->traces_url);
 	const char *proto = e->signal[sig].protocol, *proto_var = signal_names[sig].protocol_var;
 	const char *proto_key = signal_names[sig].protocol_key;
@@ -299,7 +306,9 @@ int otlp_config_resolve(struct otlp_config *c, const struct otlp_endpoints *e, c
 
 	if (errlen)
 		err[0] = '\0';
-	c->traces_url[0] = c->metrics_url[0] = '\0';
+	c->traces_url[0] = c->metrics_url[0] = c->logs_url[0] = '\0';
+	if (c->batch_max_logs > c->queue_max_logs)
+		c->batch_max_logs = c->queue_max_logs;
 	if (c->batch_max_spans > c->queue_max_spans) {
 		rt_warn("OTEL_BSP_MAX_EXPORT_BATCH_SIZE (%zu) is larger than "
 			"OTEL_BSP_MAX_QUEUE_SIZE (%zu); using %zu",
@@ -308,10 +317,10 @@ int otlp_config_resolve(struct otlp_config *c, const struct otlp_endpoints *e, c
 	}
 	if (e->disabled)
 		return 0;
-	for (int sig = OTLP_TRACES; sig <= OTLP_METRICS; sig++) {
+	for (int sig = OTLP_TRACES; sig < OTLP_SIGNALS; sig++) {
 		rc = signal_resolve(c, e, sig, err, errlen);
 		if (rc) {
-			c->traces_url[0] = c->metrics_url[0] = '\0';
+			c->traces_url[0] = c->metrics_url[0] = c->logs_url[0] = '\0';
 			return rc;
 		}
 	}

@@ -40,7 +40,7 @@ struct otlp_endpoints {
 		enum otlp_exporter_choice exporter; /* OTEL_TRACES_EXPORTER, ... */
 		char endpoint[1024];		    /* ..._TRACES_ENDPOINT: used as is */
 		char protocol[32];		    /* ..._TRACES_PROTOCOL */
-	} signal[2];				    /* by enum otlp_signal */
+	} signal[OTLP_SIGNALS];			    /* by enum otlp_signal */
 };
 
 /*

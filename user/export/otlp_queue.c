@@ -12,7 +12,7 @@
 
 struct otlp_queue {
 	size_t cap, head, len; /* head: index of the oldest span */
-	struct span *ring[];
+	void *ring[];	       /* malloc()ed items: spans or log records */
 };
 
 struct otlp_queue *otlp_queue_new(size_t cap)
@@ -55,7 +55,7 @@ struct span *otlp_span_dup(const struct span *s)
 	return d;
 }
 
-size_t otlp_queue_push(struct otlp_queue *q, struct span *s)
+size_t otlp_queue_push_item(struct otlp_queue *q, void *s)
 {
 	size_t dropped = 0;
 
@@ -68,6 +68,23 @@ size_t otlp_queue_push(struct otlp_queue *q, struct span *s)
 	q->ring[(q->head + q->len) % q->cap] = s;
 	q->len++;
 	return dropped;
+}
+
+size_t otlp_queue_pop_items(struct otlp_queue *q, void **out, size_t max)
+{
+	size_t n = q->len < max ? q->len : max;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i] = q->ring[q->head];
+		q->head = (q->head + 1) % q->cap;
+	}
+	q->len -= n;
+	return n;
+}
+
+size_t otlp_queue_push(struct otlp_queue *q, struct span *s)
+{
+	return otlp_queue_push_item(q, s);
 }
 
 size_t otlp_queue_pop(struct otlp_queue *q, struct span **out, size_t max)

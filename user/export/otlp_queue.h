@@ -35,4 +35,9 @@ size_t otlp_queue_pop(struct otlp_queue *q, struct span **out, size_t max);
 
 size_t otlp_queue_len(const struct otlp_queue *q);
 
+/* The same for any single-block malloc()ed item (log records): the queue
+ * frees what it drops or still holds at otlp_queue_free() with free(). */
+size_t otlp_queue_push_item(struct otlp_queue *q, void *item);
+size_t otlp_queue_pop_items(struct otlp_queue *q, void **out, size_t max);
+
 #endif /* REDTAP_OTLP_QUEUE_H */

@@ -660,6 +660,19 @@ static bool parent_of_thread(struct tracer *t, uint32_t tid, struct trace_ctx *c
 	return true;
 }
 
+bool tracer_thread_context(struct tracer *t, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8],
+			   bool *sampled)
+{
+	struct trace_ctx c;
+
+	if (!t || !parent_of_thread(t, tid, &c))
+		return false;
+	memcpy(trace_id, c.trace_id, 16);
+	memcpy(span_id, c.parent_id, 8);
+	*sampled = c.sampled;
+	return true;
+}
+
 /* Returns false when the exchange gets no span of ours. */
 static bool start_client(struct tracer *t, struct http_exchange *x)
 {

@@ -80,6 +80,12 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service, const char *exe,
 		  uint8_t trace_id[16], uint8_t span_id[8]);
 
+/* The trace and span of the request thread tid serves now, and whether
+ * that trace is head-sampled; false when it serves none (or t is NULL).
+ * The same lookup that parents client and DB spans: logs use it. */
+bool tracer_thread_context(struct tracer *t, uint32_t tid, uint8_t trace_id[16], uint8_t span_id[8],
+			   bool *sampled);
+
 /* Decides traces whose root never ended (older than 30 s). */
 void tracer_sweep(struct tracer *t, uint64_t now_mono_ns);
 /* Decides every trace still held, as the sweep would (kept when head-sampled

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * otlp_encode_logs.c - a batch of log records (user/signals/logs.h) as an
+ * OTLP ExportLogsServiceRequest, and the partial_success of its response.
+ * See otlp_encode.h.
+ *
+ * Records are grouped into one ResourceLogs per (pid, service), like spans,
+ * so that each carries the resource of its process. Every message lives in
+ * one arena freed after packing; bodies and attribute values are repaired
+ * into valid UTF-8 there when needed.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "otlp_build.h"
+#include "otlp_encode.h"
+#include "proto/otlp_logs.pb-c.h"
+
+struct lgroup {
+	const struct log_record *first;
+	size_t n, filled;
+	Otlpb__LogRecord **recs;
+};
+
+static Otlpb__LogRecord *record_build(struct otlp_arena *a, const struct log_record *r)
+{
+	Otlpb__LogRecord *o = otlp_arena_alloc(a, sizeof(*o));
+	Otlpb__AnyValue *body = otlp_arena_alloc(a, sizeof(*body));
+	size_t nattrs = r->nattrs < LOGLINE_ATTRS_MAX ? r->nattrs : LOGLINE_ATTRS_MAX;
+	char *text = otlp_arena_alloc(a, (size_t)r->body_len + 1);
+
+	if (!o || !body || !text)
+		return NULL;
+	otlpb__log_record__init(o);
+	otlpb__any_value__init(body);
+	memcpy(text, r->body, r->body_len);
+	text[r->body_len] = '\0';
+	body->value_case = OTLPB__ANY_VALUE__VALUE_STRING_VALUE;
+	body->string_value = (char *)otlp_utf8(a, text);
+	o->body = body;
+	o->has_time_unix_nano = o->has_observed_time_unix_nano = true;
+	o->time_unix_nano = o->observed_time_unix_nano = r->time_unix_ns;
+	if (r->severity) {
+		o->has_severity_number = true;
+		o->severity_number = (Otlpb__SeverityNumber)r->severity;
+		o->severity_text = (char *)otlp_utf8(a, r->severity_text);
+	}
+	if (r->has_trace) {
+		o->has_trace_id = o->has_span_id = true;
+		o->trace_id.data = (uint8_t *)r->trace_id;
+		o->trace_id.len = sizeof(r->trace_id);
+		o->span_id.data = (uint8_t *)r->span_id;
+		o->span_id.len = sizeof(r->span_id);
+		o->has_flags = true;
+		o->flags = r->sampled ? 1 : 0; /* W3C trace flags: the sampled bit */
+	}
+	if (!body->string_value || (r->severity && !o->severity_text))
+		return NULL;
+	/* attributes: the lifted ones, and where the line came from */
+	o->attributes = otlp_arena_calloc(a, nattrs + 2, sizeof(*o->attributes));
+	if (!o->attributes)
+		return NULL;
+	o->attributes[o->n_attributes++] =
+	    otlp_kv_str(a, "log.iostream", r->fd == 2 ? "stderr" : "stdout");
+	if (r->flags & LOG_RECORD_CUT)
+		o->attributes[o->n_attributes++] = otlp_kv_bool(a, "redtap.log.truncated", true);
+	for (size_t i = 0; i < nattrs; i++) {
+		const char *val = otlp_utf8(a, r->attrs[i].val);
+
+		o->attributes[o->n_attributes++] =
+		    val ? otlp_kv_str(a, otlp_utf8(a, r->attrs[i].key), val) : NULL;
+	}
+	for (size_t i = 0; i < o->n_attributes; i++)
+		if (!o->attributes[i])
+			return NULL;
+	return o;
+}
+
+static Otlpb__ResourceLogs *lgroup_build(struct otlp_arena *a, struct otlp_resource_ctx *r,
+					 struct lgroup *g)
+{
+	Otlpb__ResourceLogs *rl = otlp_arena_alloc(a, sizeof(*rl));
+	Otlpb__ScopeLogs *sl = otlp_arena_alloc(a, sizeof(*sl));
+	Otlpb__ScopeLogs **slv = otlp_arena_alloc(a, sizeof(*slv));
+
+	if (!rl || !sl || !slv)
+		return NULL;
+	otlpb__resource_logs__init(rl);
+	otlpb__scope_logs__init(sl);
+	rl->resource = otlp_resource_process(a, r, g->first->pid, g->first->service, g->first->exe);
+	sl->scope = otlp_scope(a);
+	if (!rl->resource || !sl->scope)
+		return NULL;
+	sl->log_records = g->recs;
+	sl->n_log_records = g->n;
+	slv[0] = sl;
+	rl->scope_logs = slv;
+	rl->n_scope_logs = 1;
+	return rl;
+}
+
+int otlp_encode_logs(struct otlp_resource_ctx *r, const struct log_record *const *recs, size_t n,
+		     uint8_t **out, size_t *outlen)
+{
+	Otlpb__ExportLogsServiceRequest req = OTLPB__EXPORT_LOGS_SERVICE_REQUEST__INIT;
+	struct otlp_arena a;
+	struct lgroup *groups;
+	size_t *gi, ng = 0;
+	int err = -ENOMEM;
+
+	otlp_arena_init(&a);
+	groups = otlp_arena_calloc(&a, n ? n : 1, sizeof(*groups));
+	gi = otlp_arena_calloc(&a, n ? n : 1, sizeof(*gi));
+	if (!groups || !gi)
+		goto out_release;
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+
+		while (g < ng && (groups[g].first->pid != recs[i]->pid ||
+				  strcmp(groups[g].first->service, recs[i]->service)))
+			g++;
+		if (g == ng)
+			groups[ng++].first = recs[i];
+		groups[g].n++;
+		gi[i] = g;
+	}
+	for (size_t g = 0; g < ng; g++) {
+		groups[g].recs = otlp_arena_calloc(&a, groups[g].n, sizeof(*groups[g].recs));
+		if (!groups[g].recs)
+			goto out_release;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lgroup *g = &groups[gi[i]];
+		Otlpb__LogRecord *o = record_build(&a, recs[i]);
+
+		if (!o)
+			goto out_release;
+		g->recs[g->filled++] = o;
+	}
+	req.resource_logs = otlp_arena_calloc(&a, ng ? ng : 1, sizeof(*req.resource_logs));
+	if (!req.resource_logs)
+		goto out_release;
+	for (size_t g = 0; g < ng; g++) {
+		req.resource_logs[g] = lgroup_build(&a, r, &groups[g]);
+		if (!req.resource_logs[g])
+			goto out_release;
+	}
+	req.n_resource_logs = ng;
+	err = otlp_pb_pack(&req.base, out, outlen);
+out_release:
+	otlp_arena_release(&a);
+	return err;
+}
+
+int otlp_logs_partial(const uint8_t *body, size_t len, int64_t *rejected, char *msg, size_t msglen)
+{
+	return otlp_pb_partial(&otlpb__export_logs_service_response__descriptor, body, len,
+			       rejected, msg, msglen);
+}
