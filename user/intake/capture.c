@@ -22,6 +22,7 @@
 #include "capture.skel.h"
 #include "gotrack.h"
 #include "log.h"
+#include "ringbuf.h"
 
 #define TRACEFS	     "/sys/kernel/tracing"
 #define VMLINUX_BTF  "/sys/kernel/btf/vmlinux"
@@ -29,8 +30,8 @@
 
 struct capture {
 	struct capture_bpf *skel;
-	struct ring_buffer *rb;
-	__u64 *select_words; /* the "selected" bitmap, mapped: RT_SELECT_WORDS words */
+	struct rb_reader *rb; /* the data mapped once (ringbuf.h) */
+	__u64 *select_words;  /* the "selected" bitmap, mapped: RT_SELECT_WORDS words */
 	capture_record_fn fn;
 	void *ctx;
 	struct gotrack *go; /* Go processes: goroutine ids (gotrack.h) */
@@ -195,8 +196,8 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	c->skel->rodata->agent_tgid = (__u32)getpid();
 	c->skel->rodata->capture_bytes = opts->capture_bytes;
 	/* log capture: off unless asked; its budget as GCRA like the shim's */
-	c->skel->rodata->log_bytes = opts->log_bytes > RT_CAPTURE_MAX ? RT_CAPTURE_MAX
-								       : opts->log_bytes;
+	c->skel->rodata->log_bytes =
+	    opts->log_bytes > RT_CAPTURE_MAX ? RT_CAPTURE_MAX : opts->log_bytes;
 	c->skel->rodata->log_interval_ns = opts->log_rate ? 1000000000ull / opts->log_rate : 0;
 	c->skel->rodata->log_burst_ns =
 	    c->skel->rodata->log_interval_ns * (opts->log_burst ? opts->log_burst : 1);
@@ -247,7 +248,8 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		seterr(err, errlen, "cannot map the selection bitmap: %s", strerror(e));
 		goto err_destroy;
 	}
-	c->rb = ring_buffer__new(bpf_map__fd(c->skel->maps.events), on_record, c, NULL);
+	c->rb = rb_reader_new(bpf_map__fd(c->skel->maps.events),
+			      bpf_map__max_entries(c->skel->maps.events), on_record, c);
 	if (!c->rb) {
 		e = errno;
 		seterr(err, errlen, "cannot map the ring buffer: %s", strerror(e));
@@ -272,10 +274,10 @@ int capture_poll(struct capture *c, int timeout_ms)
 
 	/* Producers wake us only past a backlog, so poll with a timeout
 	 * and then consume whatever is there. */
-	n = ring_buffer__poll(c->rb, timeout_ms);
+	n = rb_reader_poll(c->rb, timeout_ms);
 	if (n < 0)
 		return n;
-	m = ring_buffer__consume(c->rb);
+	m = rb_reader_consume(c->rb);
 	if (m < 0)
 		return m;
 	if (c->go)
@@ -375,7 +377,7 @@ void capture_close(struct capture *c)
 		"with records)",
 		(unsigned long long)c->records, (unsigned long long)c->bytes,
 		(unsigned long long)c->polls, (unsigned long long)c->busy_polls);
-	ring_buffer__free(c->rb);
+	rb_reader_free(c->rb);
 	gotrack_free(c->go);
 	if (c->select_words)
 		munmap(c->select_words, RT_SELECT_WORDS * sizeof(__u64));

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * test_ringbuf.c - CMocka tests of the BPF ring-buffer reader
+ * (user/intake/ringbuf.c) on a ring laid out in memory as the kernel
+ * writes it: records in order with their content, a record that wraps past
+ * the end reassembled, many laps of the ring, a record still being written
+ * (busy bit) left for the next read, a discarded one skipped, and a
+ * callback error stopping the read after that record.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <linux/bpf.h>
+
+#include "ringbuf.h"
+
+#define SIZE 4096u
+
+struct ring {
+	unsigned long cons, prod;
+	uint8_t data[SIZE];
+};
+
+struct seen {
+	int n;
+	size_t lens[64];
+	uint8_t first[64], last[64];
+	int fail_at; /* return -5 at this record (1-based); 0: never */
+};
+
+static int record(void *ctx, void *data, size_t len)
+{
+	struct seen *s = ctx;
+	const uint8_t *b = data;
+
+	for (size_t i = 0; i < len; i++)
+		assert_int_equal(b[i], (uint8_t)(b[0] + i)); /* content in one piece */
+	if (s->n < 64) {
+		s->lens[s->n] = len;
+		s->first[s->n] = len ? b[0] : 0;
+		s->last[s->n] = len ? b[len - 1] : 0;
+	}
+	s->n++;
+	return s->fail_at && s->n == s->fail_at ? -5 : 0;
+}
+
+/* Writes a record of len bytes (b0, b0+1, ...) at the producer position,
+ * with the header flags given; returns the header's address. */
+static uint32_t *produce(struct ring *r, uint32_t len, uint8_t b0, uint32_t flags)
+{
+	uint32_t *hdr = (uint32_t *)(r->data + (r->prod & (SIZE - 1)));
+	unsigned long at = r->prod + BPF_RINGBUF_HDR_SZ;
+
+	hdr[0] = len | flags;
+	hdr[1] = 0;
+	for (uint32_t i = 0; i < len; i++)
+		r->data[(at + i) & (SIZE - 1)] = (uint8_t)(b0 + i);
+	r->prod += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
+	return hdr;
+}
+
+static struct rb_reader *reader(struct ring *r, struct seen *s)
+{
+	struct rb_reader *rd = rb_reader_wrap(&r->cons, &r->prod, r->data, SIZE, record, s);
+
+	assert_non_null(rd);
+	return rd;
+}
+
+static void test_in_order(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {0};
+	struct rb_reader *rd = reader(r, &s);
+
+	(void)state;
+	produce(r, 10, 1, 0);
+	produce(r, 0, 0, 0);
+	produce(r, 100, 7, 0);
+	assert_int_equal(rb_reader_poll(rd, 0), 3);
+	assert_int_equal(s.n, 3);
+	assert_int_equal(s.lens[0], 10);
+	assert_int_equal(s.lens[1], 0);
+	assert_int_equal(s.lens[2], 100);
+	assert_int_equal(s.first[2], 7);
+	assert_int_equal(r->cons, r->prod);
+	assert_int_equal(rb_reader_consume(rd), 0); /* nothing new */
+	rb_reader_free(rd);
+	free(r);
+}
+
+static void test_wraps(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {0};
+	struct rb_reader *rd = reader(r, &s);
+
+	(void)state;
+	/* start 24 bytes before the end: the header fits, the body wraps */
+	r->cons = r->prod = 5 * SIZE - 24;
+	produce(r, 200, 3, 0);
+	assert_int_equal(rb_reader_consume(rd), 1);
+	assert_int_equal(s.lens[0], 200);
+	assert_int_equal(s.first[0], 3);
+	assert_int_equal(s.last[0], (uint8_t)(3 + 199));
+	/* a header in the last 8 bytes: the body starts at offset 0 */
+	r->cons = r->prod = 7 * SIZE - 8;
+	produce(r, 33, 9, 0);
+	assert_int_equal(rb_reader_consume(rd), 1);
+	assert_int_equal(s.lens[1], 33);
+	assert_int_equal(s.first[1], 9);
+	rb_reader_free(rd);
+	free(r);
+}
+
+static void test_many_laps(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {0};
+	struct rb_reader *rd = reader(r, &s);
+	int total = 0;
+
+	(void)state;
+	for (int lap = 0; lap < 200; lap++) {
+		/* odd sizes, so that every alignment is crossed */
+		for (int i = 0; i < 5; i++)
+			produce(r, (uint32_t)(lap * 7 + i * 61) % 700, (uint8_t)(lap + i), 0);
+		total += 5;
+		assert_int_equal(rb_reader_consume(rd), 5);
+	}
+	assert_int_equal(s.n, total);
+	assert_true(r->cons > 50 * SIZE); /* about 85 laps */
+	rb_reader_free(rd);
+	free(r);
+}
+
+static void test_busy_then_committed(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {0};
+	struct rb_reader *rd = reader(r, &s);
+	uint32_t *busy;
+
+	(void)state;
+	produce(r, 16, 1, 0);
+	busy = produce(r, 16, 2, BPF_RINGBUF_BUSY_BIT);
+	produce(r, 16, 3, 0);
+	assert_int_equal(rb_reader_consume(rd), 1); /* stops at the busy one */
+	assert_int_equal(s.n, 1);
+	busy[0] &= ~BPF_RINGBUF_BUSY_BIT;
+	assert_int_equal(rb_reader_consume(rd), 2);
+	assert_int_equal(s.first[1], 2);
+	assert_int_equal(s.first[2], 3);
+	rb_reader_free(rd);
+	free(r);
+}
+
+static void test_discarded_skipped(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {0};
+	struct rb_reader *rd = reader(r, &s);
+
+	(void)state;
+	produce(r, 40, 1, BPF_RINGBUF_DISCARD_BIT);
+	produce(r, 40, 2, 0);
+	assert_int_equal(rb_reader_consume(rd), 1);
+	assert_int_equal(s.first[0], 2);
+	assert_int_equal(r->cons, r->prod);
+	rb_reader_free(rd);
+	free(r);
+}
+
+static void test_callback_error_stops(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {.fail_at = 2};
+	struct rb_reader *rd = reader(r, &s);
+	unsigned long after_second;
+
+	(void)state;
+	produce(r, 8, 1, 0);
+	produce(r, 8, 2, 0);
+	after_second = r->prod;
+	produce(r, 8, 3, 0);
+	assert_int_equal(rb_reader_consume(rd), -5);
+	assert_int_equal(r->cons, after_second); /* the failing record is consumed */
+	s.fail_at = 0;
+	assert_int_equal(rb_reader_consume(rd), 1);
+	assert_int_equal(s.first[2], 3);
+	rb_reader_free(rd);
+	free(r);
+}
+
+static void test_bad_size(void **state)
+{
+	unsigned long c = 0, p = 0;
+	uint8_t d[16] = {0};
+
+	(void)state;
+	assert_null(rb_reader_wrap(&c, &p, d, 3000, record, NULL));
+	assert_null(rb_reader_wrap(&c, &p, d, 0, record, NULL));
+	rb_reader_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_in_order),	      cmocka_unit_test(test_wraps),
+	    cmocka_unit_test(test_many_laps),	      cmocka_unit_test(test_busy_then_committed),
+	    cmocka_unit_test(test_discarded_skipped), cmocka_unit_test(test_callback_error_stops),
+	    cmocka_unit_test(test_bad_size),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
