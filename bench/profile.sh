@@ -15,7 +15,10 @@
 #
 # Environment: PROFILE_SECS (wrk seconds, 10), PROFILE_SELECT=all (agent
 # defaults: every process, as variant (c) of make bench) or nginx (-p),
-# PROFILE_CONNS (32), PROFILE_PERF=0 (no perf), BUILD (default build).
+# PROFILE_CONNS (32), PROFILE_PERF=0 (no perf), BUILD (default build),
+# PROFILE_AGAINST=<another redtap binary>: loaded beside the agent with the
+# same selection, so that both sets of programs run on every syscall of
+# the same load; a last table compares their ns per run (A/B in one run).
 # Ports: nginx and the agent from 31210 on (127.0.0.1). Bounded: about
 # 2 * PROFILE_SECS + 10 s. Numbers are of one run on a possibly shared node:
 # compare ratios taken in one run; ns per run from bpf_stats is repeatable.
@@ -50,10 +53,23 @@ ngx_port=$(pick_port 31210)
 start_nginx "$ngx_port" 1 || exit 1
 agent_port=$(pick_port 31220)
 case $SELECT in
-all) start_agent "$agent_port" || exit 1 ;;
-nginx) start_agent "$agent_port" -p "$NGX_PID" || exit 1 ;;
+all) SEL_ARGS=() ;;
+nginx) SEL_ARGS=(-p "$NGX_PID") ;;
 *) echo "bench/profile.sh: PROFILE_SELECT is all or nginx" >&2; exit 2 ;;
 esac
+OTHER_PID=
+if [ -n "${PROFILE_AGAINST:-}" ]; then
+	other_port=$(pick_port 31230)
+	"$PROFILE_AGAINST" --listen "127.0.0.1:$other_port" "${SEL_ARGS[@]}" \
+		>"$BENCH_TMP/other.log" 2>&1 &
+	OTHER_PID=$!
+	bg_track "$OTHER_PID"
+	for _ in $(seq 100); do
+		curl -fs -o /dev/null "http://127.0.0.1:$other_port/healthz" && break
+		sleep 0.1
+	done
+fi
+start_agent "$agent_port" "${SEL_ARGS[@]}" || exit 1
 # The floor's empty programs on the same attach points, measured in the same
 # run: what bpf_stats and the tracepoint dispatch cost for a program that
 # does nothing (the "above floor" column subtracts it).
@@ -66,8 +82,10 @@ url=http://127.0.0.1:$ngx_port/api/x
 wrk_run "$url" "$CONNS" 2 >/dev/null # warm up: connections open, routes known
 
 T=$BENCH_TMP
-prog_ids() { awk '$1 == "prog_id:" { print $2 }' /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | sort -u; }
-prog_ids >"$T/ids"
+prog_ids() { awk '$1 == "prog_id:" { print $2 }' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u; }
+prog_ids "$AGENT_PID" >"$T/ids"
+: >"$T/other.ids"
+[ -n "$OTHER_PID" ] && prog_ids "$OTHER_PID" >"$T/other.ids"
 if [ -n "$FLOOR_PID" ]; then
 	awk '$1 == "prog_id:" { print $2 }' /proc/"$FLOOR_PID"/fdinfo/* 2>/dev/null | sort -u \
 		>"$T/floor.ids"
@@ -174,6 +192,33 @@ print("| daemon CPU per request, ns | %.0f |" % (ticks / tck * 1e9 / req))
 print("| BPF time per request, ns | %.0f |" % (tot_ns / req))
 print("| ... above the floor's empty programs, ns | %.0f |" % (above / req))
 print()
+oids = {int(x) for x in open(T + "/other.ids").read().split()}
+if oids:
+    ob, oa = progs(T + "/before.json", oids), progs(T + "/after.json", oids)
+    def per_name(bb, aa):
+        out = {}
+        for i, p in aa.items():
+            runs = p.get("run_cnt", 0) - bb.get(i, {}).get("run_cnt", 0)
+            ns = p.get("run_time_ns", 0) - bb.get(i, {}).get("run_time_ns", 0)
+            out[p.get("name", "?")] = (runs, ns)
+        return out
+    mine, other = per_name(b, a), per_name(ob, oa)
+    print("## A/B: this agent against PROFILE_AGAINST, same syscalls")
+    print()
+    print("| program | runs | ns/run this | ns/run other | this/other |")
+    print("|---|---:|---:|---:|---:|")
+    ta = to = 0
+    for name in sorted(mine, key=lambda n: -mine[n][1]):
+        r, ns = mine[name]
+        ro, nso = other.get(name, (0, 0))
+        if r < req / 100 or not ro:
+            continue
+        ta += ns; to += nso
+        print("| %s | %d | %.0f | %.0f | %.2f |" % (name, r, ns / r, nso / ro,
+              (ns / r) / (nso / ro) if nso else 0))
+    print("| **per request** | | **%.0f** | **%.0f** | **%.2f** |" % (ta / req, to / req,
+          ta / to if to else 0))
+    print()
 PY
 
 [ "$PERF" = 1 ] || exit 0

@@ -6,7 +6,7 @@
  * exec/exit records, and the shim's ioctl channel.
  *
  * Tracepoints and raw tracepoints only (no kprobes, no fentry). Arguments
- * are stashed at sys_enter_* keyed by pid_tgid and the data is read at
+ * are stashed at sys_enter_* in the thread's task storage and the data is read at
  * sys_exit_* with the return value. Every drop is counted in "drops".
  */
 #include "vmlinux.h"
@@ -26,6 +26,7 @@ enum stash_kind {
 	STASH_IOV = 1,	/* an iovec array */
 	STASH_NONE = 2, /* bytes moved without a user buffer (sendfile) */
 	STASH_CONNECT = 3,
+	STASH_MSG = 4, /* a struct user_msghdr: its iovec is read at enter, if wanted */
 };
 
 struct stash {
@@ -40,35 +41,40 @@ struct stash {
 	__u8 pad0[4];
 };
 
+/*
+ * One stash slot per thread, in the thread's own task storage: found
+ * through the task, without hashing, and freed with the thread. It is
+ * rewritten in place at every sys_enter and marked consumed at sys_exit. A
+ * thread that never entered a traced syscall has no slot, so the exit
+ * programs of unselected processes stop at a NULL. (It was a hash keyed by
+ * pid_tgid: bench/profile.sh measured the difference, BENCHMARKS.md.)
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct stash);
 } stash SEC(".maps");
 
-/*
- * One stash entry per thread, rewritten in place at every sys_enter and
- * marked consumed at sys_exit instead of being deleted: a hash update and
- * a delete per syscall cost more than the rest of the program. Entries go
- * away when their thread exits (proc_exit below).
- */
+/* id: the caller's pid_tgid, which the slot is implicitly keyed by. */
 static __always_inline int stash_put(__u64 id, const struct stash *st)
 {
-	struct stash *cur = bpf_map_lookup_elem(&stash, &id);
+	struct stash *cur = bpf_task_storage_get(&stash, bpf_get_current_task_btf(), 0,
+						 BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (cur) {
-		*cur = *st;
-		return 0;
-	}
-	return bpf_map_update_elem(&stash, &id, st, BPF_ANY);
+	(void)id;
+	if (!cur)
+		return -1;
+	*cur = *st;
+	return 0;
 }
 
 /* Copies out and consumes the thread's pending stash; false if none. */
 static __always_inline bool stash_take(__u64 id, struct stash *out)
 {
-	struct stash *cur = bpf_map_lookup_elem(&stash, &id);
+	struct stash *cur = bpf_task_storage_get(&stash, bpf_get_current_task_btf(), 0, 0);
 
+	(void)id;
 	if (!cur || !cur->live)
 		return false;
 	*out = *cur;
@@ -167,6 +173,28 @@ static __always_inline int enter_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt
 	return 0;
 }
 
+/*
+ * For STASH_MSG, reads the struct user_msghdr at *ptr and turns it into its
+ * iovec (STASH_IOV); called only once the fd proved worth it, so that a
+ * sendmsg/recvmsg on anything else (unix sockets, above all) copies
+ * nothing. False on a fault.
+ */
+static __always_inline bool msg_iov(__u64 *ptr, __u32 *iovcnt, __u8 *kind)
+{
+	struct user_msghdr m;
+
+	if (*kind != STASH_MSG)
+		return true;
+	if (bpf_probe_read_user(&m, sizeof(m), (const void *)*ptr)) {
+		count_drop(RT_DROP_READ_FAULT);
+		return false;
+	}
+	*ptr = (__u64)m.msg_iov;
+	*iovcnt = m.msg_iovlen;
+	*kind = STASH_IOV;
+	return true;
+}
+
 static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -176,9 +204,12 @@ static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 ki
 	if (!selected_tgid(id >> 32))
 		return 0;
 	ci = conn_get(id >> 32, fd, RT_ROLE_UNKNOWN);
-	if (!ci)
-		return log_bytes && dir == RT_DIR_EGRESS ? enter_log(id, fd, ptr, iovcnt, kind) : 0;
-	if (ci->opaque)
+	if (!ci) {
+		if (!log_bytes || dir != RT_DIR_EGRESS || !msg_iov(&ptr, &iovcnt, &kind))
+			return 0;
+		return enter_log(id, fd, ptr, iovcnt, kind);
+	}
+	if (ci->opaque || !msg_iov(&ptr, &iovcnt, &kind))
 		return 0;
 	st.ptr = ptr;
 	st.gen = ci->gen;
@@ -269,19 +300,6 @@ static __always_inline int exit_data(long ret)
 	return 0;
 }
 
-/* msghdr syscalls: (fd, struct user_msghdr *, flags) */
-static __always_inline int enter_msg(__u32 fd, const struct user_msghdr *umsg, __u8 dir)
-{
-	struct user_msghdr m;
-
-	if (!selected_tgid(bpf_get_current_pid_tgid() >> 32))
-		return 0;
-	if (bpf_probe_read_user(&m, sizeof(m), umsg)) {
-		count_drop(RT_DROP_READ_FAULT);
-		return 0;
-	}
-	return enter_data(fd, (__u64)m.msg_iov, m.msg_iovlen, STASH_IOV, dir);
-}
 
 /* Where a data syscall's bytes are: the args column of RT_DATA_SYSCALLS. */
 enum data_args {
@@ -301,7 +319,7 @@ static __always_inline int enter_args(struct trace_event_raw_sys_enter *ctx, enu
 	case ARGS_IOV:
 		return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], STASH_IOV, dir);
 	case ARGS_MSG:
-		return enter_msg(ctx->args[0], (const struct user_msghdr *)ctx->args[1], dir);
+		return enter_data(ctx->args[0], ctx->args[1], 0, STASH_MSG, dir);
 	default:
 		return enter_data(ctx->args[0], 0, 0, STASH_NONE, dir);
 	}
@@ -612,12 +630,10 @@ int BPF_PROG(proc_exec, struct task_struct *p)
 SEC("raw_tp/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid), pid = BPF_CORE_READ(p, pid);
-	__u64 id = (__u64)tgid << 32 | pid;
+	__u32 tgid = BPF_CORE_READ(p, tgid);
 	__u64 *w;
 
-	/* every exiting thread takes its stash entry with it */
-	bpf_map_delete_elem(&stash, &id);
+	/* (an exiting thread's stash slot goes with its task storage) */
 	if (tgid == agent_tgid || BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	if (filter_enabled) {

@@ -171,17 +171,23 @@ static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 l
 	h->cpu = (__u8)bpf_get_smp_processor_id();
 }
 
+/* The current task's struct file for fd, or NULL. The walk goes through
+ * the task's BTF pointer: task->files->fdt and its fields are plain loads
+ * (the verifier guards them), only fds[fd] needs a helper call, where
+ * BPF_CORE_READ took five. */
 static __always_inline struct file *fd_to_file(__u32 fd)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct files_struct *files = task->files;
+	struct fdtable *fdt;
 	struct file *file = NULL;
 
-	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (!files)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]))
+	fdt = files->fdt;
+	if (!fdt || fd >= fdt->max_fds)
+		return NULL;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]))
 		return NULL;
 	return file;
 }
