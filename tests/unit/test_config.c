@@ -893,7 +893,7 @@ static void test_yaml_errors(void **ts)
 	struct state *s = *ts;
 
 	assert_yaml_error(s, "capture:\n  bytes: 256\n  byts: 3\n", -EINVAL,
-			  ":3: unknown key 'capture.byts' (capture has: bytes, ringbuf_size)");
+			  ":3: unknown key 'capture.byts' (capture has: bytes, own_traffic, ringbuf_size)");
 	assert_yaml_error(s, "log: {}\nfoo: 1\n", -EINVAL,
 			  ":2: unknown key 'foo' (known keys: prometheus, select, routes, limits, "
 			  "capture, shim, log, otlp, traces, logs)");

@@ -210,6 +210,7 @@ static int setup_pipeline(struct agent *a)
 	    .logs = a->logs,
 	    .max_series = a->cfg->max_series,
 	    .max_conns = MAX_CONNS,
+	    .own_traffic = a->cfg->own_traffic,
 	    .hooks = {.select = on_select, .set_opaque = on_opaque, .ctx = a},
 	};
 

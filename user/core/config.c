@@ -978,6 +978,12 @@ const struct setting settings[] = {
 	  .help = "Bytes of each read or written buffer that the kernel copies for\n"
 		  "parsing (request line, headers, queries). " XSTR(CAPTURE_MIN) ".." XSTR(
 			  RT_CAPTURE_MAX) "." },
+	{ .env = "REDTAP_OWN_TRAFFIC", .key = "capture.own_traffic", .def = "false",
+	  .set = set_bool, CONFIG_FIELD(own_traffic),
+	  .help = "true: also trace the other end of the\n"
+		  "agent's own connections (a selected OTLP\n"
+		  "collector on this node receiving its\n"
+		  "export); by default they are left out." },
 	{ .name = "ringbuf-size", .val = OPT_RINGBUF, .arg = "SIZE", .key = "capture.ringbuf_size",
 	  .def = "8M", .set = set_ringbuf,
 	  .help = "Size of the eBPF ring buffer: a power of two from 64K to 1G,\n"

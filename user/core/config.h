@@ -95,6 +95,7 @@ struct redtap_config {
 	char k8s_labels[64];   /* Kubernetes labels on metrics (podmeta.h); "namespace,workload" */
 	/* kernel capture */
 	uint32_t capture_bytes; /* default 256, 16..8192 */
+	bool own_traffic;	/* parse the agent's own connections' other end; default off */
 	uint32_t ringbuf_bytes; /* default 8 MiB; power of two, 64 KiB .. 1 GiB */
 	/* shim */
 	char shim_path[4096]; /* default REDTAP_SHIM_DEFAULT_PATH */

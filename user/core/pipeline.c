@@ -15,6 +15,7 @@
 #include "httpmetrics.h"
 #include "httptrack.h"
 #include "log.h"
+#include "ownconn.h"
 #include "logs.h"
 #include "pipeline.h"
 #include "procs.h"
@@ -29,6 +30,7 @@ struct pipeline {
 	struct tracer *tracer; /* borrowed, may be NULL */
 	struct logs *logs;     /* borrowed, may be NULL */
 	struct pipeline_hooks hooks;
+	bool own_traffic; /* the agent's own connections are parsed too */
 	struct conntab *conns;
 	struct proto_set protos; /* in detection order */
 	struct proto_sink sink;	 /* where the protocols report */
@@ -160,6 +162,19 @@ void pipeline_ring_record(void *ctx, const void *rec, size_t len)
 
 /* --- ring-buffer records --- */
 
+/* Tells the kernel, once, that an opaque connection's bytes need not leave it. */
+static void stop_copying(struct pipeline *p, struct conn *c)
+{
+	int rc;
+
+	if (c->opaque_told || !p->hooks.set_opaque)
+		return;
+	c->opaque_told = 1;
+	rc = p->hooks.set_opaque(p->hooks.ctx, c->tgid, c->fd, c->gen);
+	if (rc)
+		rt_debug("connection %u/%u stays captured: %s", c->tgid, c->fd, strerror(-rc));
+}
+
 static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t len)
 {
 	struct proto_chunk chunk;
@@ -184,16 +199,17 @@ static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t l
 	    .dir = ev->dir,
 	    .source = PROTO_SRC_SYSCALL,
 	};
-	/* Not a protocol we parse (any more): its bytes need not leave the kernel. */
-	if (proto_set_feed(&p->protos, c, &chunk) && !c->opaque_told && p->hooks.set_opaque) {
-		int rc;
-
-		c->opaque_told = 1;
-		rc = p->hooks.set_opaque(p->hooks.ctx, c->tgid, c->fd, c->gen);
-		if (rc)
-			rt_debug("connection %u/%u stays captured: %s", c->tgid, c->fd,
-				 strerror(-rc));
+	/* The other end of the agent's own connection (ownconn.h): left out. */
+	if (c->proto == CONN_PROTO_UNKNOWN && !p->own_traffic && c->has_endpoints &&
+	    ownconn_match(&c->local, &c->remote)) {
+		proto_set_close(&p->protos, c, ev->hdr.ts); /* opaque from now on */
+		p->st.conn_own++;
+		stop_copying(p, c);
+		return;
 	}
+	/* Not a protocol we parse (any more): its bytes need not leave the kernel. */
+	if (proto_set_feed(&p->protos, c, &chunk))
+		stop_copying(p, c);
 }
 
 /* sock_ino was appended to the record: taken when hdr.len covers it. */
@@ -367,6 +383,7 @@ struct pipeline *pipeline_new(const struct pipeline_opts *o)
 	p->tracer = o->tracer;
 	p->logs = o->logs;
 	p->hooks = o->hooks;
+	p->own_traffic = o->own_traffic;
 	p->hm = httpmetrics_new(o->reg, o->max_series);
 	if (p->hm)
 		httpmetrics_set_routes(p->hm, o->routes);

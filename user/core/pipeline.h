@@ -57,6 +57,9 @@ struct pipeline_opts {
 	size_t max_series;		  /* per metric family */
 	size_t max_conns;		  /* connection table bound */
 	struct pipeline_hooks hooks;
+	/* Parse the other end of the agent's own connections too (its OTLP
+	 * export to a selected collector, ownconn.h); default: left out. */
+	bool own_traffic;
 };
 
 #define PIPELINE_REASONS_MAX 32 /* parse error reasons per protocol */

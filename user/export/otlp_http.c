@@ -23,6 +23,7 @@
 
 #include "otlp_env.h"
 #include "otlp_http.h"
+#include "ownconn.h"
 #include "version.h"
 
 struct otlp_http {
@@ -163,6 +164,17 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 	return n;
 }
 
+/* libcurl has a connection (new or reused) and is about to send on it:
+ * publish its 4-tuple, so that a selected collector on this node does not
+ * trace the export (ownconn.h). Runs before the request's first byte, so
+ * before the receiving side's records reach the pipeline. */
+static int on_connected(void *ctx, char *peer_ip, char *local_ip, int peer_port, int local_port)
+{
+	(void)ctx;
+	ownconn_add(local_ip, local_port, peer_ip, peer_port);
+	return CURL_PREREQFUNC_OK;
+}
+
 static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
 		       curl_off_t ulnow)
 {
@@ -263,6 +275,7 @@ struct otlp_http *otlp_http_new(const char *url, const char *headers, bool gzip)
 	curl_easy_setopt(h->curl, CURLOPT_XFERINFODATA, h);
 	curl_easy_setopt(h->curl, CURLOPT_NOPROGRESS, 0L);
 	curl_easy_setopt(h->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(h->curl, CURLOPT_PREREQFUNCTION, on_connected);
 	return h;
 out_free:
 	otlp_http_free(h);

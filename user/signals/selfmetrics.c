@@ -49,6 +49,7 @@ struct selfmetrics {
 	struct counter shim_rejected[SELF_SHIM_REJECT_MAX], sql_skipped;
 	struct counter budget_spans;
 	struct counter go_unknown[SELF_GO_UNKNOWN_MAX];
+	struct counter http_unseen, conn_own;
 	struct metric_family *evicted;
 	struct {
 		struct counter c, ev;
@@ -149,6 +150,10 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 		s->go_unknown[i].s = one(f, capture_go_reason_name(i));
 	f = semconv_family_new(r, &semconv_redtap_traces_budget_dropped, 0);
 	s->budget_spans.s = f ? metric_series_get(f, NULL) : NULL;
+	f = semconv_family_new(r, &semconv_redtap_http_requests_unseen, 0);
+	s->http_unseen.s = f ? metric_series_get(f, NULL) : NULL;
+	f = semconv_family_new(r, &semconv_redtap_connections_own, 0);
+	s->conn_own.s = f ? metric_series_get(f, NULL) : NULL;
 	return s;
 }
 
@@ -174,6 +179,8 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 	for (unsigned i = 0; i < SELF_GO_UNKNOWN_MAX; i++)
 		counter_to(&s->go_unknown[i], snap->go_unknown[i]);
 	counter_to(&s->budget_spans, snap->budget_spans);
+	counter_to(&s->http_unseen, snap->http_unseen);
+	counter_to(&s->conn_own, snap->conn_own);
 	if (s->instrumented)
 		metric_gauge_set(s->instrumented, (double)snap->instrumented);
 	for (size_t i = 0; i < snap->nfamilies && i < NELEM(s->ovf); i++) {

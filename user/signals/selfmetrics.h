@@ -49,6 +49,8 @@ struct self_snapshot {
 	uint64_t shim_rejected[SELF_SHIM_REJECT_MAX]; /* by enum self_shim_reject */
 	uint64_t sql_skipped;			      /* summaries left to the tokenizer */
 	uint64_t budget_spans;			      /* spans over the tracer's span budget */
+	uint64_t http_unseen; /* HTTP/1 answers to requests a capture gap hid */
+	uint64_t conn_own;    /* connections of the agent's own left out */
 	uint64_t instrumented;
 	/* Go work left on threads, by capture_go_reason_name() */
 	uint64_t go_unknown[SELF_GO_UNKNOWN_MAX];

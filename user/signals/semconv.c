@@ -317,6 +317,22 @@ const struct semconv_metric semconv_redtap_shim_rejected = {
     ATTRS(SC_REDTAP_REASON),
 };
 
+const struct semconv_metric semconv_redtap_http_requests_unseen = {
+    .name = "redtap.http.requests.unseen",
+    .unit = "{request}",
+    .brief = "HTTP/1 responses counted for requests a capture gap hid (pipelined past the "
+	     "captured prefix): method _OTHER, route _unseen.",
+    .type = METRIC_COUNTER,
+};
+
+const struct semconv_metric semconv_redtap_connections_own = {
+    .name = "redtap.connections.own",
+    .unit = "{connection}",
+    .brief = "Connections left out because the agent is their other end (its OTLP export to "
+	     "a selected collector on this node).",
+    .type = METRIC_COUNTER,
+};
+
 const struct semconv_metric semconv_redtap_traces_budget_dropped = {
     .name = "redtap.traces.budget.dropped",
     .unit = "{span}",

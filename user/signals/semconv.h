@@ -139,6 +139,8 @@ extern const struct semconv_metric semconv_redtap_metric_series_evicted;
 extern const struct semconv_metric semconv_redtap_shim_rejected;
 extern const struct semconv_metric semconv_redtap_go_goroutine_unknown;
 extern const struct semconv_metric semconv_redtap_sql_summaries_skipped;
+extern const struct semconv_metric semconv_redtap_http_requests_unseen;
+extern const struct semconv_metric semconv_redtap_connections_own;
 extern const struct semconv_metric semconv_redtap_traces_budget_dropped;
 
 /* Enough for any derived name (longer names are refused with -ENAMETOOLONG). */
