@@ -176,7 +176,8 @@ struct h2_block {
 	bool track;	 /* HEADERS (a PUSH_PROMISE block is decoded, not tracked) */
 	bool end_stream; /* the HEADERS frame had END_STREAM */
 	bool failed;	 /* the inflater gave up on it: fields after that are missing */
-	bool has_method, has_path, has_status, has_grpc_status, grpc;
+	bool unknown;	 /* some fields were entries made before we joined */
+	bool has_method, has_path, has_status, has_grpc_status, has_type, grpc;
 	enum http1_method method;
 	int status;
 	int grpc_status;
@@ -275,8 +276,46 @@ static uint32_t be24(const uint8_t *p)
 
 /* --- HPACK --- */
 
+/*
+ * An inflater for a direction whose table is unknown is seeded with
+ * placeholder entries named "?" (no valid header name) that fill the
+ * default table. The entries the peer adds from here on take the front
+ * positions in both tables and are evicted at the same moments (both evict
+ * the older entries first), so what they decode is right; an index past
+ * them lands on a placeholder, which marks the field unknown instead of
+ * failing the whole block, so later fields still decode. An index past
+ * the placeholders (a larger table) fails the block.
+ */
+#define PLACEHOLDER_SIZE 33 /* RFC 7541 entry size of "?": "" */
+
+static void inflater_seed(nghttp2_hd_inflater *inf)
+{
+	uint8_t blk[TABLE_DEFAULT / PLACEHOLDER_SIZE * 4];
+	size_t n = 0, off = 0;
+
+	while (n < sizeof(blk)) {
+		blk[n++] = 0x40; /* literal with incremental indexing, new name */
+		blk[n++] = 1;	 /* name: "?" */
+		blk[n++] = '?';
+		blk[n++] = 0; /* value: "" */
+	}
+	while (off < n) {
+		nghttp2_nv nv;
+		int fl = 0;
+		ssize_t rv = nghttp2_hd_inflate_hd2(inf, &nv, &fl, blk + off, n - off, 1);
+
+		if (rv < 0)
+			return;
+		off += (size_t)rv;
+		if (fl & NGHTTP2_HD_INFLATE_FINAL)
+			break;
+	}
+	nghttp2_hd_inflate_end_headers(inf);
+}
+
 /* A fresh inflater. known: it starts with the direction; else the peer's
- * table is unknown, and the largest table followed is allowed. */
+ * table is unknown (seeded with placeholders), and the largest table
+ * followed is allowed. */
 static void inflater_reset(struct h2_dir *dd, bool known)
 {
 	if (dd->inf)
@@ -289,7 +328,10 @@ static void inflater_reset(struct h2_dir *dd, bool known)
 		dd->inf = NULL;
 		return;
 	}
-	if (!known && nghttp2_hd_inflate_change_table_size(dd->inf, H2_TABLE_MAX)) {
+	if (known)
+		return;
+	inflater_seed(dd->inf);
+	if (nghttp2_hd_inflate_change_table_size(dd->inf, H2_TABLE_MAX)) {
 		nghttp2_hd_inflate_del(dd->inf);
 		dd->inf = NULL;
 	}
@@ -352,7 +394,9 @@ static void block_field(struct h2_block *b, const nghttp2_nv *nv)
 {
 	static const char grpc_ct[] = "application/grpc";
 
-	if (name_is(nv, ":method")) {
+	if (name_is(nv, "?")) {
+		b->unknown = true; /* a placeholder: an entry made before we joined */
+	} else if (name_is(nv, ":method")) {
 		b->has_method = true;
 		b->method = method_of(nv->value, nv->valuelen);
 	} else if (name_is(nv, ":path")) {
@@ -364,6 +408,7 @@ static void block_field(struct h2_block *b, const nghttp2_nv *nv)
 		b->status = small_int(nv->value, nv->valuelen);
 		b->has_status = b->status >= 100 && b->status <= 599;
 	} else if (name_is(nv, "content-type")) {
+		b->has_type = true;
 		b->grpc = nv->valuelen >= sizeof(grpc_ct) - 1 &&
 			  memcmp(nv->value, grpc_ct, sizeof(grpc_ct) - 1) == 0;
 	} else if (name_is(nv, "grpc-status")) {
@@ -495,6 +540,13 @@ static void stream_finish(struct h2_conn *hc, struct h2_stream *s, uint64_t ts, 
 	hc->h->streams--;
 }
 
+static bool grpc_shaped(const char *path)
+{
+	char svc[HTTP1_PATH_MAX], meth[HTTP1_PATH_MAX];
+
+	return grpc_split_path(path, svc, sizeof(svc), meth, sizeof(meth)) && strchr(svc, '.');
+}
+
 /* A request's header block ended on stream b->sid, travelling in d. */
 static void stream_open(struct h2_conn *hc, uint8_t d, const struct h2_block *b)
 {
@@ -502,7 +554,7 @@ static void stream_open(struct h2_conn *hc, uint8_t d, const struct h2_block *b)
 	struct h2_stream *s;
 
 	if (!b->has_path && b->method != HTTP1_M_CONNECT) {
-		if (!b->failed)
+		if (!b->failed && !b->unknown)
 			report(hc, H2_E_NO_PSEUDO);
 		return;
 	}
@@ -525,7 +577,11 @@ static void stream_open(struct h2_conn *hc, uint8_t d, const struct h2_block *b)
 	s->x.start_ns = b->ts;
 	s->x.method = b->method;
 	s->x.version = HTTP_V2;
-	s->x.grpc = b->grpc;
+	/* A content-type hidden by an unknown entry: a POST to a gRPC-shaped
+	 * path is taken for a gRPC call, whose status must then be read from
+	 * its trailers or it is not reported (never counted as plain HTTP). */
+	s->x.grpc = b->grpc || (b->unknown && !b->has_type && b->method == HTTP1_M_POST &&
+				grpc_shaped(b->path));
 	s->x.grpc_status = -1;
 	memcpy(s->x.path, b->path, sizeof(s->x.path));
 	memcpy(s->x.host, b->host, sizeof(s->x.host));
@@ -550,11 +606,18 @@ static void block_done(struct h2_conn *hc, uint8_t d)
 	if (!b->track)
 		return;
 	s = stream_find(hc, b->sid);
+	/* unknown entries are counted where they hide what an exchange needs */
+	if (b->unknown && !b->failed &&
+	    (s ? d != s->req_dir &&
+		     (s->x.grpc ? b->end_stream && !b->has_grpc_status && s->x.grpc_status < 0
+				: !b->has_status && !s->x.status)
+	       : !b->has_status && !(b->has_method && b->has_path)))
+		report(hc, H2_E_HPACK_UNKNOWN);
 	if (!s) {
 		if (b->has_method)
 			stream_open(hc, d, b);
-		else if (!b->failed && !(b->has_status && b->status < 200))
-			report(hc, H2_E_UNPAIRED);
+		else if (!b->failed && !(b->has_status && b->status < 200) && hc->d[!d].table_known)
+			report(hc, H2_E_UNPAIRED); /* joined late, the request may be unseen */
 		return;
 	}
 	s->last_ts = b->ts;

@@ -24,12 +24,16 @@
  * bytes per direction, nghttp2's own limit on one header field.
  *
  * Unknown dynamic table: on a connection whose preface was not seen, or
- * after a capture gap inside a header block, the inflater starts empty.
- * It then holds exactly the newest entries of the peer's table, so what
- * it decodes is right; a block that refers to an older entry fails, is
- * counted (hpack_unknown_index) and its stream is not reported unless its
- * :method and :path (or, for a response, :status and grpc-status) came
- * before the failure: nothing is ever labelled from a guess.
+ * after a capture gap inside a header block, the inflater starts with a
+ * default-size table of placeholder entries (named "?", no valid name).
+ * The entries the peer adds from then on take the front positions of both
+ * tables and leave them at the same moments, so they decode right; a
+ * reference to an older entry lands on a placeholder: that field is
+ * unknown, the others of the block still decode (an index past the
+ * placeholders fails the block). Where that hides what an exchange needs
+ * (a request's :method or :path, a response's :status, a gRPC call's
+ * grpc-status) it is counted (hpack_unknown_index) and nothing is labelled
+ * from a guess: no :path, no exchange; no grpc-status, no RPC metric.
  *
  * Exchange times: start at the chunk holding the request's HEADERS frame
  * header, end at the chunk holding the frame that ends the response stream

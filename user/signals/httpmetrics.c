@@ -142,10 +142,12 @@ static void rpc_done(struct httpmetrics *m, const struct http_exchange *x, const
 	if (x->server) {
 		const char *labels[] = {service, "grpc", svc, meth, code, err, ver};
 		const char *glabels[] = {service, grpc_type_name(x->grpc_type), svc, meth,
-					 x->grpc_status >= 0 ? grpc_code_name(x->grpc_status) : ""};
+					 grpc_code_name(x->grpc_status)};
 
 		observe(metric_series_get(m->rpc_server, labels), x, secs, exemplar);
-		observe(metric_series_get(m->grpc_handling, glabels), x, secs, false);
+		/* go-grpc-prometheus counts what the handler returned: a code */
+		if (x->grpc_status >= 0)
+			observe(metric_series_get(m->grpc_handling, glabels), x, secs, false);
 		return;
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));

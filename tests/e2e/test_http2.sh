@@ -1,0 +1,108 @@
+#!/bin/bash
+# tests/e2e/test_http2.sh - HTTP/2 without TLS (prior knowledge) from real
+# programs: nghttpd under curl --http2-prior-knowledge and h2load (streams
+# multiplexed on few connections), nginx's http2 listener (master and
+# workers), and a connection that was open before the agent started (its
+# HPACK table unknown: what decodes is counted, nothing is guessed). Counts
+# are exact against the clients' own; no HTTP/2 byte is taken for HTTP/1,
+# PostgreSQL or Redis. HTTP/2 servers write many frames at once, so the
+# agent copies whole writes (--capture-bytes 8192): a frame header beyond
+# the copied bytes loses the frame boundaries until the next write
+# (docs/protocols.md).
+. "$(dirname "$0")/lib.sh"
+H2=31600
+NGX=31601
+AGENT=31690
+
+# nghttpd serves a small tree
+mkdir -p "$E2E_TMP/www/items"
+echo hello >"$E2E_TMP/www/index.html"
+for i in 1 2 3; do echo "item $i" >"$E2E_TMP/www/items/$i"; done
+nghttpd --no-tls -d "$E2E_TMP/www" $H2 >"$E2E_TMP/nghttpd.log" 2>&1 &
+bg_track $!
+
+# nginx with an h2c (prior knowledge) listener, as nginx-h2
+NGX_DIR="$E2E_TMP/nginx"
+mkdir -p "$NGX_DIR/logs" "$NGX_DIR/tmp"
+chmod 755 "$NGX_DIR"
+chmod 1777 "$NGX_DIR/tmp"
+cp "$(command -v nginx)" "$NGX_DIR/nginx-h2"
+cat >"$NGX_DIR/nginx.conf" <<NGXCONF
+worker_processes 2;
+pid $NGX_DIR/nginx.pid;
+error_log $NGX_DIR/logs/error.log warn;
+events { worker_connections 256; }
+http {
+	access_log off;
+	client_body_temp_path $NGX_DIR/tmp;
+	server {
+		listen 127.0.0.1:$NGX http2;
+		location /api/ { default_type text/plain; return 200 "ok\n"; }
+		location /fail { return 503; }
+	}
+}
+NGXCONF
+"$NGX_DIR/nginx-h2" -p "$NGX_DIR" -c "$NGX_DIR/nginx.conf" -g 'daemon off;' &
+bg_track $!
+wait_port $H2
+wait_port $NGX
+
+start_agent $AGENT --port $H2 --port $NGX --capture-bytes 8192
+sleep 0.5
+
+# curl, one connection each
+for i in 1 2 3; do curl -sf --http2-prior-knowledge -o /dev/null http://127.0.0.1:$H2/items/$i; done
+curl -s --http2-prior-knowledge -o /dev/null http://127.0.0.1:$H2/missing
+# h2load: 4 connections, 10 streams in flight on each
+out=$(h2load -n 400 -c 4 -m 10 http://127.0.0.1:$H2/index.html 2>&1)
+ok=$(echo "$out" | awk '/^requests:/ {print $8}')
+expect_eq "h2load's own count" "$ok" 400
+# nginx
+for i in 1 2 3 4 5; do curl -sf --http2-prior-knowledge -o /dev/null http://127.0.0.1:$NGX/api/v1/$i; done
+curl -s --http2-prior-knowledge -o /dev/null http://127.0.0.1:$NGX/fail
+out=$(h2load -n 200 -c 2 -m 20 http://127.0.0.1:$NGX/api/load 2>&1)
+ngx_ok=$(echo "$out" | awk '/^requests:/ {print $8}')
+expect_eq "h2load against nginx, its own count" "$ngx_ok" 200
+settle 2
+
+S=http_server_request_duration_seconds_count
+V=network_protocol_version=2
+expect_eq "curl GETs on nghttpd" "$(metric_sum $S service_name=nghttpd $V http_route=/items/{id} http_response_status_code=200)" 3
+expect_eq "a 404 without a route" "$(metric_sum $S service_name=nghttpd $V http_response_status_code=404 http_route=)" 1
+expect_eq "every multiplexed h2load stream" "$(metric_sum $S service_name=nghttpd $V http_route=/index.html http_response_status_code=200)" 400
+expect_eq "nothing on nghttpd read as HTTP/1" "$(metric_sum $S service_name=nghttpd network_protocol_version=1.1)" 0
+expect_eq "nginx http2: curl" "$(metric_sum $S service_name=nginx-h2 $V http_route=/api/v1/{id} http_response_status_code=200)" 5
+expect_eq "nginx http2: a 503 is a server error" "$(metric_sum $S service_name=nginx-h2 $V http_route=/fail error_type=503)" 1
+expect_eq "nginx http2: h2load" "$(metric_sum $S service_name=nginx-h2 $V http_route=/api/load)" "$ngx_ok"
+expect_eq "nothing on nginx read as HTTP/1" "$(metric_sum $S service_name=nginx-h2 network_protocol_version=1.1)" 0
+expect_eq "in-flight gauge back to 0" "$(metric_sum http_server_active_requests service_name=nghttpd)" 0
+expect_eq "no HTTP/1 parse errors" "$(metric_sum redtap_parse_errors_total protocol=http)" 0
+expect_eq "no PostgreSQL or Redis look-alikes" "$(metric_sum redtap_parse_errors_total protocol=pgwire)$(metric_sum redtap_parse_errors_total protocol=resp)" 00
+n=$(metric_sum redtap_parse_errors_total protocol=http2)
+[ "$n" = 0 ] || scrape | grep 'protocol="http2"' | grep -v ' 0$' | sed 's/^/  | /'
+expect_eq "no HTTP/2 errors on connections seen whole" "$n" 0
+expect_eq "no DB operations made up" "$(metric_sum db_client_operation_duration_seconds_count)" 0
+
+# Agent attached to a connection already open: one h2load connection
+# making 10 requests a second; the agent restarts in the middle of it.
+stop_agent
+h2load -c 1 -n 60 --rps 10 --log-file="$E2E_TMP/h2load.log" http://127.0.0.1:$H2/items/2 \
+	>"$E2E_TMP/h2load.out" 2>&1 &
+H2LOAD=$!
+bg_track $H2LOAD
+sleep 1.5
+t0=$(date +%s%6N)
+start_agent $AGENT --port $H2 --capture-bytes 8192
+t1=$(date +%s%6N)
+wait $H2LOAD
+settle 2
+after_start=$(awk -v t="$t0" '$1 >= t' "$E2E_TMP/h2load.log" | wc -l)
+after_ready=$(awk -v t="$t1" '$1 >= t' "$E2E_TMP/h2load.log" | wc -l)
+n=$(metric_sum $S service_name=nghttpd $V http_route=/items/{id} http_response_status_code=200)
+log "joined late: $n counted; $after_ready requests after the agent was ready, $after_start after it started"
+expect_ge "requests after the agent was up all counted" "$n" "$after_ready"
+expect_ge "never more than were made" "$after_start" "$n"
+expect_ge "the late join did happen" "$after_ready" 20
+expect_eq "no exchange without its :path" "$(metric_sum $S service_name=nghttpd http_route=)" 0
+expect_eq "no HTTP/1 parse errors" "$(metric_sum redtap_parse_errors_total protocol=http)" 0
+e2e_finish
