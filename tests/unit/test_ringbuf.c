@@ -2,10 +2,12 @@
 /*
  * test_ringbuf.c - CMocka tests of the BPF ring-buffer reader
  * (user/intake/ringbuf.c) on a ring laid out in memory as the kernel
- * writes it: records in order with their content, a record that wraps past
- * the end reassembled, many laps of the ring, a record still being written
- * (busy bit) left for the next read, a discarded one skipped, and a
- * callback error stopping the read after that record.
+ * maps it (the data twice in a row), read through a window smaller than
+ * the ring, as the daemon does: records in order with their content, a
+ * record that wraps past the end in one piece, many laps of the ring and
+ * window moves, a record still being written (busy bit) left for the next
+ * read, a discarded one skipped, a callback error stopping the read after
+ * that record, and a record longer than the window skipped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,12 +22,19 @@
 
 #include "ringbuf.h"
 
-#define SIZE 4096u
+#define SIZE   4096u
+#define WINDOW 1024u
 
 struct ring {
 	unsigned long cons, prod;
-	uint8_t data[SIZE];
+	uint8_t data[2 * SIZE]; /* the kernel's view: the data twice in a row */
 };
+
+static void put(struct ring *r, unsigned long pos, uint8_t b)
+{
+	r->data[pos & (SIZE - 1)] = b;
+	r->data[SIZE + (pos & (SIZE - 1))] = b;
+}
 
 struct seen {
 	int n;
@@ -55,19 +64,20 @@ static int record(void *ctx, void *data, size_t len)
 static uint32_t *produce(struct ring *r, uint32_t len, uint8_t b0, uint32_t flags)
 {
 	uint32_t *hdr = (uint32_t *)(r->data + (r->prod & (SIZE - 1)));
+	uint32_t *hdr2 = (uint32_t *)(r->data + SIZE + (r->prod & (SIZE - 1)));
 	unsigned long at = r->prod + BPF_RINGBUF_HDR_SZ;
 
-	hdr[0] = len | flags;
-	hdr[1] = 0;
+	hdr[0] = hdr2[0] = len | flags;
+	hdr[1] = hdr2[1] = 0;
 	for (uint32_t i = 0; i < len; i++)
-		r->data[(at + i) & (SIZE - 1)] = (uint8_t)(b0 + i);
+		put(r, at + i, (uint8_t)(b0 + i));
 	r->prod += (len + BPF_RINGBUF_HDR_SZ + 7) & ~7u;
 	return hdr;
 }
 
 static struct rb_reader *reader(struct ring *r, struct seen *s)
 {
-	struct rb_reader *rd = rb_reader_wrap(&r->cons, &r->prod, r->data, SIZE, record, s);
+	struct rb_reader *rd = rb_reader_wrap(&r->cons, &r->prod, r->data, SIZE, WINDOW, record, s);
 
 	assert_non_null(rd);
 	return rd;
@@ -154,6 +164,7 @@ static void test_busy_then_committed(void **state)
 	assert_int_equal(rb_reader_consume(rd), 1); /* stops at the busy one */
 	assert_int_equal(s.n, 1);
 	busy[0] &= ~BPF_RINGBUF_BUSY_BIT;
+	busy[SIZE / 4] &= ~BPF_RINGBUF_BUSY_BIT; /* the second copy */
 	assert_int_equal(rb_reader_consume(rd), 2);
 	assert_int_equal(s.first[1], 2);
 	assert_int_equal(s.first[2], 3);
@@ -198,23 +209,44 @@ static void test_callback_error_stops(void **state)
 	free(r);
 }
 
+static void test_longer_than_window_skipped(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {0};
+	struct rb_reader *rd = reader(r, &s);
+
+	(void)state;
+	produce(r, WINDOW, 1, 0); /* cannot fit with its header */
+	produce(r, 20, 2, 0);
+	assert_int_equal(rb_reader_consume(rd), 1);
+	assert_int_equal(s.first[0], 2);
+	assert_int_equal(r->cons, r->prod);
+	rb_reader_free(rd);
+	free(r);
+}
+
 static void test_bad_size(void **state)
 {
 	unsigned long c = 0, p = 0;
 	uint8_t d[16] = {0};
 
 	(void)state;
-	assert_null(rb_reader_wrap(&c, &p, d, 3000, record, NULL));
-	assert_null(rb_reader_wrap(&c, &p, d, 0, record, NULL));
+	assert_null(rb_reader_wrap(&c, &p, d, 3000, 1024, record, NULL));
+	assert_null(rb_reader_wrap(&c, &p, d, 0, 8, record, NULL));
+	assert_null(rb_reader_wrap(&c, &p, d, 4096, 8192, record, NULL)); /* window > ring */
 	rb_reader_free(NULL);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_in_order),	      cmocka_unit_test(test_wraps),
-	    cmocka_unit_test(test_many_laps),	      cmocka_unit_test(test_busy_then_committed),
-	    cmocka_unit_test(test_discarded_skipped), cmocka_unit_test(test_callback_error_stops),
+	    cmocka_unit_test(test_in_order),
+	    cmocka_unit_test(test_wraps),
+	    cmocka_unit_test(test_many_laps),
+	    cmocka_unit_test(test_busy_then_committed),
+	    cmocka_unit_test(test_discarded_skipped),
+	    cmocka_unit_test(test_callback_error_stops),
+	    cmocka_unit_test(test_longer_than_window_skipped),
 	    cmocka_unit_test(test_bad_size),
 	};
 

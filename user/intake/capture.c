@@ -31,7 +31,11 @@
 struct capture {
 	struct capture_bpf *skel;
 	struct rb_reader *rb; /* the data mapped once (ringbuf.h) */
-	__u64 *select_words;  /* the "selected" bitmap, mapped: RT_SELECT_WORDS words */
+	/* the "selected" bitmap (RT_SELECT_WORDS words), mapped a page at a
+	 * time as tgids need it: the whole is 512 KiB of RSS, a page holds
+	 * the bits of 32768 tgids */
+	__u64 *select_pages[RT_SELECT_WORDS * sizeof(__u64) / 4096];
+	size_t page;
 	capture_record_fn fn;
 	void *ctx;
 	struct gotrack *go; /* Go processes: goroutine ids (gotrack.h) */
@@ -240,25 +244,16 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		       load_hint(e));
 		goto err_destroy;
 	}
-	c->select_words = mmap(NULL, RT_SELECT_WORDS * sizeof(__u64), PROT_READ | PROT_WRITE,
-			       MAP_SHARED, bpf_map__fd(c->skel->maps.selected), 0);
-	if (c->select_words == MAP_FAILED) {
-		e = errno;
-		c->select_words = NULL;
-		seterr(err, errlen, "cannot map the selection bitmap: %s", strerror(e));
-		goto err_destroy;
-	}
+	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->rb = rb_reader_new(bpf_map__fd(c->skel->maps.events),
 			      bpf_map__max_entries(c->skel->maps.events), on_record, c);
 	if (!c->rb) {
 		e = errno;
 		seterr(err, errlen, "cannot map the ring buffer: %s", strerror(e));
-		goto err_unmap;
+		goto err_destroy;
 	}
 	return c;
 
-err_unmap:
-	munmap(c->select_words, RT_SELECT_WORDS * sizeof(__u64));
 err_destroy:
 	gotrack_free(c->go);
 	capture_bpf__destroy(c->skel);
@@ -310,17 +305,41 @@ const char *capture_go_reason_name(unsigned reason)
 	return gotrack_unknown_name(reason);
 }
 
+/* The mapped bitmap word at index idx (< RT_SELECT_WORDS), mapping its
+ * page on first use; NULL and errno on failure. */
+static __u64 *select_word(struct capture *c, __u32 idx)
+{
+	size_t per_page = c->page / sizeof(__u64), pg = idx / per_page;
+	void *m;
+
+	if (pg >= sizeof(c->select_pages) / sizeof(c->select_pages[0])) {
+		errno = ERANGE;
+		return NULL;
+	}
+	if (!c->select_pages[pg]) {
+		m = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(c->skel->maps.selected), (off_t)(pg * c->page));
+		if (m == MAP_FAILED)
+			return NULL;
+		c->select_pages[pg] = m;
+	}
+	return &c->select_pages[pg][idx % per_page];
+}
+
 int capture_select(struct capture *c, uint32_t tgid, bool on)
 {
 	__u32 idx = tgid / 64;
-	__u64 bit = 1ull << (tgid % 64);
+	__u64 bit = 1ull << (tgid % 64), *w;
 
 	if (idx >= RT_SELECT_WORDS)
 		return -ERANGE;
+	w = select_word(c, idx);
+	if (!w)
+		return -errno;
 	if (on)
-		__atomic_fetch_or(&c->select_words[idx], bit, __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(w, bit, __ATOMIC_SEQ_CST);
 	else
-		__atomic_fetch_and(&c->select_words[idx], ~bit, __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(w, ~bit, __ATOMIC_SEQ_CST);
 	if (c->go)
 		gotrack_select(c->go, tgid, on);
 	return 0;
@@ -379,8 +398,9 @@ void capture_close(struct capture *c)
 		(unsigned long long)c->polls, (unsigned long long)c->busy_polls);
 	rb_reader_free(c->rb);
 	gotrack_free(c->go);
-	if (c->select_words)
-		munmap(c->select_words, RT_SELECT_WORDS * sizeof(__u64));
+	for (size_t i = 0; i < sizeof(c->select_pages) / sizeof(c->select_pages[0]); i++)
+		if (c->select_pages[i])
+			munmap(c->select_pages[i], c->page);
 	capture_bpf__destroy(c->skel);
 	free(c);
 }

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * ringbuf.h - the daemon's reader of the kernel's BPF ring buffer
- * (BPF_MAP_TYPE_RINGBUF), in place of libbpf's ring_buffer: it maps the data
- * area once instead of twice. libbpf maps it twice so that a record that
- * wraps past the end reads as one piece; every page of both mappings is
- * resident from the start, so an 8 MiB ring showed as 16 MiB of the
- * daemon's RSS. Here the rare record that wraps is copied into a small
- * bounce buffer instead.
+ * (BPF_MAP_TYPE_RINGBUF), in place of libbpf's ring_buffer, for memory:
+ * libbpf maps the whole data area twice (so that a record that wraps past
+ * the end reads as one piece), and every page of both mappings is resident
+ * from the start, so the 8 MiB ring was 16 MiB of the daemon's 31 MiB RSS.
+ * This reader maps a window of 512 KiB of the kernel's own doubled mapping
+ * at the consumer position and moves it as it reads: a record is always
+ * contiguous, and the ring costs the daemon's RSS the window only (the ring
+ * itself stays kernel memory, of the size --ringbuf-size says).
  *
  * API: rb_reader_new() maps the ring of a map fd; rb_reader_poll() waits up
  * to a timeout for the kernel's wake-up and hands every committed record to
@@ -30,9 +32,12 @@ typedef int (*rb_record_fn)(void *ctx, void *data, size_t len);
 struct rb_reader *rb_reader_new(int map_fd, uint32_t size, rb_record_fn fn, void *ctx);
 
 /* A reader of a ring in memory: the consumer and producer positions and
- * size bytes of data, laid out as the kernel does. Never polls. */
+ * the data laid out as the kernel maps it (size bytes, then the same bytes
+ * again), read through a window of window bytes (8 <= window <= size, a
+ * multiple of 8). Never polls. */
 struct rb_reader *rb_reader_wrap(unsigned long *consumer_pos, const unsigned long *producer_pos,
-				 const void *data, uint32_t size, rb_record_fn fn, void *ctx);
+				 const void *doubled, uint32_t size, uint32_t window,
+				 rb_record_fn fn, void *ctx);
 
 /* Hands every committed record to the callback; the number handled, or
  * the callback's negative value. */
