@@ -8,7 +8,7 @@
 //   node receiver.js --port PORT --out FILE [--portfile FILE] [--host 127.0.0.1]
 //
 // Listens on 127.0.0.1:PORT (0 picks a free port, written to --portfile).
-// Every request to /v1/traces or /v1/metrics (gzip bodies too) becomes one
+// Every request to /v1/traces, /v1/metrics or /v1/logs (gzip bodies too) becomes one
 // JSON line in FILE:
 //   {"seq", "ts_ms", "path", "headers", "encoding", "bytes", "status",
 //    "error"?, "request"?}
@@ -22,7 +22,7 @@
 //   {"delay_ms": 2000, "count": 1}                   answer late
 //   {"down_ms": 3000}   stop listening (connections refused) for 3 s, then listen again
 //   {"reset": true}     forget the queued answers
-// GET /stats answers {"requests", "traces", "metrics", "spans", "points"}.
+// GET /stats answers {"requests", "traces", "metrics", "logs", "spans", "points", "records"}.
 'use strict';
 
 const fs = require('fs');
@@ -43,6 +43,12 @@ const SIGNALS = {
 		req: pb.collector.metrics.v1.ExportMetricsServiceRequest,
 		resp: pb.collector.metrics.v1.ExportMetricsServiceResponse,
 		partial: (n, m) => ({ partialSuccess: { rejectedDataPoints: n, errorMessage: m } }),
+	},
+	'/v1/logs': {
+		name: 'logs',
+		req: pb.collector.logs.v1.ExportLogsServiceRequest,
+		resp: pb.collector.logs.v1.ExportLogsServiceResponse,
+		partial: (n, m) => ({ partialSuccess: { rejectedLogRecords: n, errorMessage: m } }),
 	},
 };
 const HEX_KEYS = new Set(['traceId', 'spanId', 'parentSpanId']);
@@ -84,6 +90,9 @@ function countItems(name, req) {
 	if (name === 'traces') {
 		for (const rs of req.resourceSpans || [])
 			for (const ss of rs.scopeSpans || []) n += (ss.spans || []).length;
+	} else if (name === 'logs') {
+		for (const rl of req.resourceLogs || [])
+			for (const sl of rl.scopeLogs || []) n += (sl.logRecords || []).length;
 	} else {
 		for (const rm of req.resourceMetrics || [])
 			for (const sm of rm.scopeMetrics || [])
@@ -97,7 +106,7 @@ function countItems(name, req) {
 
 const args = parseArgs(process.argv);
 const script = []; // queued answers: {status, retry_after, rejected, message, delay_ms, count}
-const stats = { requests: 0, traces: 0, metrics: 0, spans: 0, points: 0 };
+const stats = { requests: 0, traces: 0, metrics: 0, logs: 0, spans: 0, points: 0, records: 0 };
 let seq = 0;
 let server = null;
 let port = args.port;
@@ -136,7 +145,9 @@ function handleOtlp(req, res, body, sig) {
 		}));
 		stats.requests++;
 		stats[sig.name]++;
-		if (status === 200) stats[sig.name === 'traces' ? 'spans' : 'points'] += countItems(sig.name, line.request);
+		if (status === 200)
+			stats[{ traces: 'spans', metrics: 'points', logs: 'records' }[sig.name]] +=
+			    countItems(sig.name, line.request);
 	} catch (e) {
 		line.error = String(e.message || e);
 		status = 400;
