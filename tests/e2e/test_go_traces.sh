@@ -45,7 +45,7 @@ srv_pg_start "$E2E_TMP/pg" $PG || exit 1
 srv_redis_start "$E2E_TMP" $RD || exit 1
 srv_shop_db $PG || exit 1
 redis-cli -p $RD set greeting hello >/dev/null
-"$E2E_TMP/gosvc-static" down $DOWN >"$E2E_TMP/down.log" 2>&1 &
+OTEL_SERVICE_NAME=downstream "$E2E_TMP/gosvc-static" down $DOWN >"$E2E_TMP/down.log" 2>&1 &
 bg_track $!
 wait_port $DOWN || exit 1
 
@@ -72,7 +72,7 @@ check "the agent tracks every Go process by goroutine" \
 # --- load: 32 at once, each request with its own traceparent ------------------------------
 port=31310
 for v in $VARIANTS; do
-	out=$("$E2E_TMP/gosvc-static" load $port $N $CONC "$E2E_TMP/$v.ids")
+	out=$(OTEL_SERVICE_NAME=loadgen "$E2E_TMP/gosvc-static" load $port $N $CONC "$E2E_TMP/$v.ids")
 	expect_eq "gosvc-$v answered every request" "$out" "failed=0"
 	port=$((port + 1))
 done

@@ -237,6 +237,8 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		rt_warn("go: no net/http entry probes (%s): client calls of Go services get no "
 			"parent",
 			strerror(-e));
+	if (c->go && !opts->filter)
+		gotrack_auto(c->go);
 	e = capture_bpf__attach(c->skel);
 	if (e) {
 		e = -e;

@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -41,6 +43,7 @@ struct file_entry {
 	struct gotrack_proc proc;
 };
 
+#define SEEN_SLOTS 16384
 #define HELD_SLOTS 64
 #define HELD_MAX   (sizeof(struct rt_data_event) + 1 + sizeof(struct rt_data_tail))
 
@@ -62,7 +65,9 @@ struct gotrack {
 	struct gotrack_stats st;
 	struct gotrack_bpf *bpf; /* NULL until gotrack_bpf_init() */
 	struct held held[HELD_SLOTS];
-	unsigned nheld; /* slots in use: none is the common case */
+	unsigned nheld;	  /* slots in use: none is the common case */
+	uint32_t *seen;	  /* tgids gotrack_select() looked at, direct-mapped */
+	bool auto_select; /* gotrack_auto() */
 	uint64_t polls;
 	uint8_t buf[sizeof(struct rt_data_event) + RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
 };
@@ -97,6 +102,7 @@ void gotrack_free(struct gotrack *t)
 	if (!t)
 		return;
 	bpf_free(t->bpf);
+	free(t->seen);
 	free(t->slots);
 	free(t);
 }
@@ -349,6 +355,12 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 
 	if (!b || b->procs_fd < 0 || !tgid)
 		return;
+	if (!t->seen)
+		t->seen = calloc(SEEN_SLOTS, sizeof(*t->seen));
+	if (t->seen && on)
+		t->seen[tgid % SEEN_SLOTS] = tgid;
+	else if (t->seen && t->seen[tgid % SEEN_SLOTS] == tgid)
+		t->seen[tgid % SEEN_SLOTS] = 0;
 	if (!on) {
 		bpf_map_delete_elem(b->procs_fd, &tgid);
 		p = b->skel ? probed_find(b, tgid) : NULL;
@@ -463,6 +475,44 @@ static int pass(int rc, gotrack_record_fn fn, void *ctx, const void *data, size_
 	return rc ? rc : r;
 }
 
+void gotrack_auto(struct gotrack *t)
+{
+	struct dirent *de;
+	DIR *d;
+
+	t->auto_select = true;
+	d = opendir("/proc");
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end == '\0' && pid > 0 && pid <= UINT32_MAX && pid != (unsigned long)getpid())
+			gotrack_select(t, (uint32_t)pid, true);
+	}
+	closedir(d);
+}
+
+/* Process bookkeeping from the record stream: an exit undoes what
+ * gotrack_select() did, an exec looks at the new program of a process it
+ * had looked at (the selection outlives an exec); without a selection, a
+ * process is looked at on its first data record. */
+static void follow_process(struct gotrack *t, const struct rt_event_hdr *h)
+{
+	uint32_t tgid = (uint32_t)(h->pid_tgid >> 32);
+	bool known = t->seen && t->seen[tgid % SEEN_SLOTS] == tgid;
+
+	if (h->type == RT_EV_PROC_EXIT) {
+		gotrack_select(t, tgid, false);
+	} else if (h->type == RT_EV_PROC_EXEC && (known || t->auto_select)) {
+		gotrack_select(t, tgid, false);
+		gotrack_select(t, tgid, true);
+	} else if (h->type == RT_EV_DATA && t->auto_select && !known) {
+		gotrack_select(t, tgid, true);
+	}
+}
+
 int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_record_fn fn,
 		    void *ctx)
 {
@@ -471,6 +521,9 @@ int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_rec
 	struct held *hd;
 	uint64_t goid;
 	int rc = 0;
+
+	if (len >= sizeof(ev->hdr) && t->bpf)
+		follow_process(t, &ev->hdr);
 
 	if (t->nheld && conn_of(data, len, &tgid, &fd) && (hd = held_find(t, tgid, fd))) {
 		/* the next read of the connection takes the held byte */

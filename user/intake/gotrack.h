@@ -88,8 +88,14 @@ struct bpf_object;
  * not. */
 int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj);
 
-/* Process tgid entered (on) or left the selection. */
+/* Process tgid entered (on) or left the selection. Exit records undo it by
+ * themselves (gotrack_deliver()). */
 void gotrack_select(struct gotrack *t, uint32_t tgid, bool on);
+
+/* Without a selection (every process is captured): looks at every running
+ * process now (call it after gotrack_bpf_init()), then at each exec, and
+ * at any other process the first time one of its data records goes by. */
+void gotrack_auto(struct gotrack *t);
 
 typedef int (*gotrack_record_fn)(void *ctx, const void *data, size_t len);
 
