@@ -1,8 +1,8 @@
 """Error correlation: failing routes and error types next to the downstream errors behind them."""
 
 from grafana import Dashboard, prom, timeseries, table
-from redtap import (HTTP_SERVER, HTTP_CLIENT, DB, ROUTE, SERVICE, ERR, variables, route_var,
-                    sum_rate, error_ratio, quantile, or_zero)
+from redtap import (HTTP_SERVER, HTTP_CLIENT, DB, RPC_SERVER, RPC_CLIENT, ROUTE, SERVICE, ERR,
+                    variables, route_var, sum_rate, error_ratio, quantile, or_zero)
 
 COUNT = HTTP_SERVER + "_count"
 ERR_STEPS = [(None, "green"), (0.01, "orange"), (0.05, "red")]
@@ -44,6 +44,20 @@ def build():
                            "{{service_name}} failed p95", exemplar=True),
                       prom(quantile(0.95, HTTP_SERVER, ROUTE, "service_name"),
                            "{{service_name}} all p95", exemplar=True)], "s"), 12, 8)
+
+    d.row("gRPC errors")
+    d.add(timeseries("gRPC server errors by code", "Failed calls per second served by the "
+                     "selected services, by method and status code name.",
+                     [prom(or_zero(sum_rate(RPC_SERVER + "_count", SERVICE + ", " + ERR,
+                                            "service_name, rpc_method, error_type")),
+                           "{{service_name}} {{rpc_method}} {{error_type}}")], "reqps",
+                     stack=True), 12, 8)
+    d.add(timeseries("gRPC calls that failed for the caller", "Failed outgoing calls per "
+                     "second by server and status (a client fails on any code but OK).",
+                     [prom(or_zero(sum_rate(RPC_CLIENT + "_count", SERVICE + ", " + ERR,
+                                            "service_name, server_address, error_type")),
+                           "{{service_name}} → {{server_address}} {{error_type}}")], "reqps",
+                     stack=True), 12, 8)
 
     d.row("Errors underneath")
     d.add(timeseries("Database errors by SQLSTATE / Redis error", "Failed database and cache "

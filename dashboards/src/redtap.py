@@ -15,6 +15,8 @@ from grafana import datasource_var, query_var
 HTTP_SERVER = "http_server_request_duration_seconds"
 HTTP_CLIENT = "http_client_request_duration_seconds"
 DB = "db_client_operation_duration_seconds"
+RPC_SERVER = "rpc_server_duration_seconds"
+RPC_CLIENT = "rpc_client_duration_seconds"
 RI = "$__rate_interval"
 
 JOB = 'job=~"$job"'

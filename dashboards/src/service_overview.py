@@ -1,8 +1,8 @@
-"""Service overview (RED): rate, errors and duration of HTTP servers, per service and route."""
+"""Service overview (RED): rate, errors and duration of HTTP and gRPC servers, per service."""
 
 from grafana import Dashboard, prom, timeseries, stat, heatmap, table
-from redtap import (HTTP_SERVER, ROUTE, SERVICE, ERR, RI, variables, route_var, sum_rate,
-                    error_ratio, quantile)
+from redtap import (HTTP_SERVER, RPC_SERVER, ROUTE, SERVICE, ERR, RI, variables, route_var,
+                    sum_rate, error_ratio, quantile)
 
 M = HTTP_SERVER
 COUNT = M + "_count"
@@ -14,8 +14,9 @@ def build():
     d = Dashboard(
         "redtap-service-overview", "redtap / Service overview (RED)",
         "Request rate, errors and latency of every HTTP server redtap sees, per service and "
-        "route, from http_server_request_duration_seconds. Latency panels show exemplars: "
-        "click a point to open its trace.",
+        "route, from http_server_request_duration_seconds (HTTP/1.1 and HTTP/2), and of "
+        "every gRPC server per method, from rpc_server_duration_seconds. Latency panels "
+        "show exemplars: click a point to open its trace.",
         variables(route_var()), tags=["red", "http"])
 
     d.row("Summary")
@@ -37,6 +38,10 @@ def build():
                      "(empty code: no response).",
                      [prom(sum_rate(COUNT, ROUTE, "http_response_status_code"),
                            "{{http_response_status_code}}")], "reqps", stack=True), 12, 8)
+    d.add(timeseries("Requests by HTTP version", "Requests per second by "
+                     "network_protocol_version: 1.1 or 2 (gRPC calls are in the gRPC row).",
+                     [prom(sum_rate(COUNT, ROUTE, "network_protocol_version"),
+                           "HTTP/{{network_protocol_version}}")], "reqps", stack=True), 24, 7)
 
     d.row("Errors")
     d.add(timeseries("Error ratio by service", "Share of failed requests per service.",
@@ -83,6 +88,23 @@ def build():
     d.add(timeseries("p95 latency by route", "95th percentile per route; exemplars link to "
                      "traces.",
                      [prom(quantile(0.95, M, ROUTE, by), "{{service_name}} {{http_route}}",
+                           exemplar=True)], "s"), 8, 8)
+
+    d.row("gRPC")
+    rpc_by = "service_name, rpc_service, rpc_method"
+    rpc_legend = "{{service_name}} {{rpc_service}}/{{rpc_method}}"
+    d.add(timeseries("gRPC calls by method", "Calls per second per method; a streaming call "
+                     "counts once, when it closes.",
+                     [prom(sum_rate(RPC_SERVER + "_count", SERVICE, rpc_by), rpc_legend)],
+                     "reqps"), 8, 8)
+    d.add(timeseries("gRPC error ratio by method", "Share of calls that failed by the server "
+                     "rule (UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL, UNAVAILABLE, "
+                     "DATA_LOSS).",
+                     [prom(error_ratio(RPC_SERVER, SERVICE, rpc_by), rpc_legend)],
+                     "percentunit", steps=ERR_STEPS), 8, 8)
+    d.add(timeseries("gRPC p95 latency by method", "95th percentile of the call duration, "
+                     "HEADERS to end of stream; exemplars link to traces.",
+                     [prom(quantile(0.95, RPC_SERVER, SERVICE, rpc_by), rpc_legend,
                            exemplar=True)], "s"), 8, 8)
 
     d.row("Saturation")

@@ -6,7 +6,8 @@ of db_client_operation_duration_seconds.
 """
 
 from grafana import Dashboard, prom, timeseries, table, bargauge, query_var, datasource_var
-from redtap import HTTP_CLIENT, DB, JOB, SERVICE, job_var, sum_rate, error_ratio, quantile
+from redtap import (HTTP_CLIENT, DB, RPC_CLIENT, JOB, SERVICE, job_var, sum_rate, error_ratio,
+                    quantile)
 
 COUNT = HTTP_CLIENT + "_count"
 EDGE = "service_name, server_address, server_port"
@@ -15,7 +16,7 @@ ERR_STEPS = [(None, "green"), (0.01, "orange"), (0.05, "red")]
 
 
 def build():
-    callers = "{__name__=~\"%s|%s\", %s}" % (COUNT, DB + "_count", JOB)
+    callers = "{__name__=~\"%s|%s|%s\", %s}" % (COUNT, DB + "_count", RPC_CLIENT + "_count", JOB)
     variables = [
         datasource_var(),
         job_var(),
@@ -24,9 +25,10 @@ def build():
     ]
     d = Dashboard(
         "redtap-traffic-matrix", "redtap / Service traffic matrix",
-        "Who calls whom: outgoing HTTP calls (http_client_request_duration_seconds) and "
-        "database/cache calls (db_client_operation_duration_seconds) per caller and server "
-        "address, with rate, errors and latency per edge.",
+        "Who calls whom: outgoing HTTP calls (http_client_request_duration_seconds, HTTP/1.1 "
+        "and HTTP/2), gRPC calls (rpc_client_duration_seconds) and database/cache calls "
+        "(db_client_operation_duration_seconds) per caller and server address, with rate, "
+        "errors and latency per edge.",
         variables, tags=["http", "topology"])
 
     d.row("HTTP edges")
@@ -52,6 +54,22 @@ def build():
                      "caller sees it; exemplars link to traces.",
                      [prom(quantile(0.95, HTTP_CLIENT, SERVICE, EDGE), EDGE_LEGEND,
                            exemplar=True)], "s"), 8, 8)
+
+    d.row("gRPC edges")
+    d.add(table("gRPC calls by edge", "One row per caller, server and gRPC service over the "
+                "selected time range.",
+                [prom(sum_rate(RPC_CLIENT + "_count", SERVICE, EDGE + ", rpc_service", "$__range"),
+                      instant=True, fmt="table"),
+                 prom(error_ratio(RPC_CLIENT, SERVICE, EDGE + ", rpc_service", "$__range"),
+                      instant=True, fmt="table"),
+                 prom(quantile(0.95, RPC_CLIENT, SERVICE, EDGE + ", rpc_service", "$__range"),
+                      instant=True, fmt="table")],
+                {"Value #A": ("Calls/s", "reqps"), "Value #B": ("Error ratio", "percentunit"),
+                 "Value #C": ("p95", "s")}, sort_by="Calls/s"), 12, 8)
+    d.add(timeseries("gRPC calls per edge", "Calls per second from each caller to each gRPC "
+                     "server; exemplars on the latency panels of the service overview.",
+                     [prom(sum_rate(RPC_CLIENT + "_count", SERVICE, EDGE), EDGE_LEGEND)],
+                     "reqps"), 12, 8)
 
     d.row("Database and cache edges")
     db_edge = "service_name, db_system_name, server_address, server_port"

@@ -12,6 +12,8 @@ user/signals/selfmetrics.c) and DESIGN.md.
 
 HTTP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 DB_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10)
+# grpc_server_handling_seconds: go-grpc-prometheus' (Prometheus' default) bounds.
+GRPC_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 # Labels Prometheus adds to every scraped series.
 SCRAPE_LABELS = ("job", "instance")
@@ -20,7 +22,9 @@ SCRAPE_LABELS = ("job", "instance")
 OVERFLOW_LABEL = "otel_metric_overflow"
 
 _HTTP_SERVER_LABELS = ("service_name", "http_request_method", "http_response_status_code",
-                       "http_route", "error_type")
+                       "http_route", "error_type", "network_protocol_version")
+_RPC_LABELS = ("service_name", "rpc_system", "rpc_service", "rpc_method", "rpc_grpc_status_code",
+               "error_type", "network_protocol_version")
 
 # name -> (type, labels, buckets or None)
 METRICS = {
@@ -34,6 +38,12 @@ METRICS = {
         ("histogram", ("service_name", "db_system_name", "db_operation_name", "db_namespace",
                        "server_address", "server_port", "error_type", "db_response_status_code",
                        "db_query_summary"), DB_BUCKETS),
+    "rpc_server_duration_seconds": ("histogram", _RPC_LABELS, HTTP_BUCKETS),
+    "rpc_client_duration_seconds":
+        ("histogram", _RPC_LABELS + ("server_address", "server_port"), HTTP_BUCKETS),
+    "grpc_server_handling_seconds":
+        ("histogram", ("service_name", "grpc_type", "grpc_service", "grpc_method", "grpc_code"),
+         GRPC_BUCKETS),
     "redtap_build_info": ("gauge", ("version", "revision"), None),
     "redtap_events_received_total": ("counter", ("type",), None),
     "redtap_kernel_events_dropped_total": ("counter", ("reason",), None),

@@ -76,10 +76,12 @@ def families(service):
     """[(name, type, [(labels, rate or value or Histogram)])] for one service."""
     s = {"service_name": service}
     fast, slow = (0.003, 0.02, 0.08, 0.3, 1.2), (0.25, 0.3, 0.2, 0.15, 0.1)
-    ok = dict(s, http_request_method="GET", http_response_status_code="200")
+    ok = dict(s, http_request_method="GET", http_response_status_code="200",
+              network_protocol_version="1.1")
     server = [
         Histogram(dict(ok, http_route="/api/items"), 20, fast, slow),
         Histogram(dict(ok, http_route="/health"), 5, (0.002,), (1,)),
+        Histogram(dict(ok, http_route="/api/items", network_protocol_version="2"), 6, fast, slow),
         Histogram(dict(s, http_request_method="POST", http_response_status_code="201",
                        http_route="/api/pay"), 4, fast, slow),
         Histogram(dict(s, http_request_method="POST", http_response_status_code="500",
@@ -115,8 +117,37 @@ def families(service):
                        error_type="WRONGTYPE", db_response_status_code="WRONGTYPE"), 0.1,
                   (0.0005,), (1,)),
     ]
+    grpc = dict(s, rpc_system="grpc", rpc_service="shop.v1.Catalog",
+                network_protocol_version="2")
+    rpc_server = [
+        Histogram(dict(grpc, rpc_method="GetItem", rpc_grpc_status_code="0"), 10, fast, slow),
+        Histogram(dict(grpc, rpc_method="GetItem", rpc_grpc_status_code="14",
+                       error_type="UNAVAILABLE"), 0.4, (0.01,), (1,)),
+        Histogram(dict(grpc, rpc_method="Watch", rpc_grpc_status_code="0"), 0.5, (2, 8),
+                  (0.5, 0.5)),
+    ]
+    rpc_client = [
+        Histogram(dict(grpc, rpc_service="pay.v1.Payments", rpc_method="Charge",
+                       rpc_grpc_status_code="0", server_address="payments",
+                       server_port="50051"), 2, fast, slow),
+        Histogram(dict(grpc, rpc_service="pay.v1.Payments", rpc_method="Charge",
+                       rpc_grpc_status_code="4", error_type="DEADLINE_EXCEEDED",
+                       server_address="payments", server_port="50051"), 0.1, (1.2,), (1,)),
+    ]
+    g = dict(s, grpc_service="shop.v1.Catalog")
+    handling = [
+        Histogram(dict(g, grpc_type="unary", grpc_method="GetItem", grpc_code="OK"), 10, fast,
+                  slow),
+        Histogram(dict(g, grpc_type="unary", grpc_method="GetItem", grpc_code="UNAVAILABLE"),
+                  0.4, (0.01,), (1,)),
+        Histogram(dict(g, grpc_type="server_stream", grpc_method="Watch", grpc_code="OK"), 0.5,
+                  (2, 8), (0.5, 0.5)),
+    ]
     return [
         ("http_server_request_duration_seconds", "histogram", server),
+        ("rpc_server_duration_seconds", "histogram", rpc_server),
+        ("rpc_client_duration_seconds", "histogram", rpc_client),
+        ("grpc_server_handling_seconds", "histogram", handling),
         ("http_client_request_duration_seconds", "histogram", client),
         ("db_client_operation_duration_seconds", "histogram", db),
         ("http_server_active_requests", "gauge",
