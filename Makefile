@@ -6,6 +6,7 @@
 #   make test       unit tests (CMocka, also under ASan/UBSan) + end-to-end tests
 #   make bpf-test   kernel-side tests of the eBPF programs (tests/bpf, root)
 #   make install    install under $(DESTDIR)$(prefix)
+#   make deb        a Debian package in $(OUTPUT)/deb (scripts/build-deb.sh)
 #   make V=1        show the commands
 #   make SANITIZER=address|undefined   build everything sanitized
 
@@ -61,7 +62,7 @@ CORE_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(OUTPUT)/user/ver
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean run test unit e2e install format lint bench bench-profile deps fuzz FORCE
+.PHONY: all clean run test unit e2e install deb format lint bench bench-profile deps fuzz FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
@@ -144,6 +145,10 @@ bench: all
 # Where the agent's time goes (BPF per program, ring buffer, daemon perf).
 bench-profile: all bench-progs
 	@BUILD=$(OUTPUT) bench/profile.sh
+
+# The package's tree is built apart, with prefix=/usr (the shim's default path is compiled in).
+deb:
+	scripts/build-deb.sh $(OUTPUT)/deb
 
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/redtap $(DESTDIR)$(mandir)/man8 \
