@@ -851,6 +851,42 @@ static void test_server_attributes(void **state)
 	no_attr(s, "network.peer.address");
 }
 
+/* gRPC calls are RPC spans: "service/method", rpc.* attributes, the
+ * status from grpc-status; HTTP/2 exchanges say their version. */
+static void test_grpc_and_http2_spans(void **state)
+{
+	struct fx *f = *state;
+	struct conn c = conn_of(100, "10.0.0.2", 50051, "10.0.0.9", 40000);
+	struct http_exchange x;
+	const struct span *s;
+
+	x_init(&x, true, &c, 100, 101, f->base, HTTP1_M_POST, "/shop.v1.Catalog/GetItem",
+	       "/shop.v1.Catalog/GetItem");
+	x.version = HTTP_V2;
+	x.grpc = true;
+	x.grpc_status = 14;
+	tracer_http_start(f->t, &x);
+	x_done(f, &x, f->base + MS, 200, "UNAVAILABLE");
+	s = emitted(f, x.trace.span_id);
+	assert_string_equal(span_get(s, SPAN_NAME), "shop.v1.Catalog/GetItem");
+	attr_str(s, "rpc.system", "grpc");
+	attr_str(s, "rpc.service", "shop.v1.Catalog");
+	attr_str(s, "rpc.method", "GetItem");
+	attr_int(s, "rpc.grpc.status_code", 14);
+	attr_str(s, "error.type", "UNAVAILABLE");
+	no_attr(s, "http.route"); /* rpc.service and rpc.method say it */
+	assert_int_equal(s->status, SPAN_STATUS_ERROR);
+
+	x_init(&x, false, &c, 100, 101, f->base, HTTP1_M_GET, "/a", "/a");
+	x.version = HTTP_V2;
+	tracer_http_start(f->t, &x);
+	x_done(f, &x, f->base + MS, 200, NULL);
+	s = emitted(f, x.trace.span_id);
+	assert_string_equal(span_get(s, SPAN_NAME), "GET");
+	attr_str(s, "network.protocol.version", "2");
+	no_attr(s, "rpc.system");
+}
+
 static void test_client_attributes(void **state)
 {
 	struct fx *f = *state;
@@ -1660,6 +1696,7 @@ int main(void)
 	    T(test_client_with_traceparent),
 	    T(test_names),
 	    T(test_server_attributes),
+	    T(test_grpc_and_http2_spans),
 	    T(test_client_attributes),
 	    T(test_statuses),
 	    T(test_times),

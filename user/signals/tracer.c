@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "http2.h"
 #include "httpmetrics.h"
 #include "semconv.h"
 #include "tracer.h"
@@ -746,6 +747,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	const struct conn *cn = x->conn;
 	struct finish f = {0};
 	char ip[INET6_ADDRSTRLEN] = "", addr[HTTP1_HOST_MAX], name[SPAN_VALUE_MAX + 1];
+	char svc[HTTP1_PATH_MAX] = "", rpc[HTTP1_PATH_MAX] = "";
 	size_t pathlen = strcspn(x->path, "?#");
 	uint64_t slow;
 	struct span s;
@@ -755,7 +757,9 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 		return false;
 	span_common(t, &s, &x->trace, x->start_ns, x->end_ns, x->tgid, service, exe);
 	s.kind = x->server ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT;
-	if (x->method == HTTP1_M_OTHER)
+	if (x->grpc && grpc_split_path(x->path, svc, sizeof(svc), rpc, sizeof(rpc)))
+		snprintf(name, sizeof(name), "%s/%s", svc, rpc); /* OTel RPC: service/method */
+	else if (x->method == HTTP1_M_OTHER)
 		snprintf(name, sizeof(name), "HTTP");
 	else if (x->server && x->route[0])
 		snprintf(name, sizeof(name), "%s %s", method, x->route);
@@ -765,15 +769,17 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	/* tracestate belongs to the traceparent it came with: a new root drops it */
 	if (x->trace.remote_parent)
 		span_set(&s, SPAN_TRACESTATE, x->tracestate);
-	span_attr_str(&s, SC_HTTP_REQUEST_METHOD, method);
+	if (!svc[0]) /* a gRPC span's rpc.* say it, in the slots a span has */
+		span_attr_str(&s, SC_HTTP_REQUEST_METHOD, method);
 	if (cn && cn->has_endpoints)
 		conn_endpoint_ip(&cn->remote, ip, sizeof(ip));
 	if (x->server) {
 		char path[HTTP1_PATH_MAX];
 
 		snprintf(path, sizeof(path), "%.*s", (int)pathlen, x->path);
-		span_attr_str(&s, SC_URL_PATH, path);
-		if (x->route[0])
+		if (!svc[0])
+			span_attr_str(&s, SC_URL_PATH, path);
+		if (x->route[0] && !svc[0])
 			span_attr_str(&s, SC_HTTP_ROUTE, x->route);
 		if (x->host[0]) {
 			httpmetrics_server_address(x, addr, sizeof(addr));
@@ -788,7 +794,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 		span_attr_str(&s, SC_SERVER_ADDRESS, addr);
 		if (cn && cn->has_endpoints)
 			span_attr_int(&s, SC_SERVER_PORT, cn->remote.port);
-		if (x->route[0])
+		if (x->route[0] && !svc[0])
 			span_attr_str(&s, SC_URL_TEMPLATE, x->route);
 	}
 	if (ip[0]) {
@@ -796,6 +802,15 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 		span_attr_int(&s, SC_NETWORK_PEER_PORT, cn->remote.port);
 	}
 	span_attr_str(&s, SC_NETWORK_PROTOCOL_NAME, "http");
+	if (x->grpc && svc[0]) {
+		span_attr_str(&s, SC_RPC_SYSTEM, "grpc");
+		span_attr_str(&s, SC_RPC_SERVICE, svc);
+		span_attr_str(&s, SC_RPC_METHOD, rpc);
+		if (x->grpc_status >= 0)
+			span_attr_int(&s, SC_RPC_GRPC_STATUS_CODE, x->grpc_status);
+	} else if (x->version == HTTP_V2) {
+		span_attr_str(&s, SC_NETWORK_PROTOCOL_VERSION, "2");
+	}
 	if (x->status)
 		span_attr_int(&s, SC_HTTP_RESPONSE_STATUS_CODE, x->status);
 	failed = x->error_type != NULL;
