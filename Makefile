@@ -7,6 +7,7 @@
 #   make bpf-test   kernel-side tests of the eBPF programs (tests/bpf, root)
 #   make install    install under $(DESTDIR)$(prefix)
 #   make deb        a Debian package in $(OUTPUT)/deb (scripts/build-deb.sh)
+#   make k8s-test   check deploy/kubernetes: kustomize, schemas, promtool (tests/k8s)
 #   make V=1        show the commands
 #   make SANITIZER=address|undefined   build everything sanitized
 
@@ -62,7 +63,7 @@ CORE_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(OUTPUT)/user/ver
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean run test unit e2e install deb format lint bench bench-profile deps fuzz FORCE
+.PHONY: all clean run test unit e2e install deb k8s-test format lint bench bench-profile deps fuzz FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
@@ -149,6 +150,9 @@ bench-profile: all bench-progs
 # The package's tree is built apart, with prefix=/usr (the shim's default path is compiled in).
 deb:
 	scripts/build-deb.sh $(OUTPUT)/deb
+
+k8s-test:
+	tests/k8s/run.sh
 
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/redtap $(DESTDIR)$(mandir)/man8 \
