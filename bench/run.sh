@@ -8,6 +8,7 @@
 #   3. daemon (bench/daemon.sh)        replay events/s, RSS per series, CPU per 10k req/s
 #   4. loss (bench/loss.sh)            rate at which the ring buffer first drops
 #   wire (bench/wire.sh)               pgbench -S, redis-benchmark: none / floor / agent
+#   h2 (bench/h2.sh)                   nghttpd + h2load: none / floor / agent
 #
 # Environment: BENCH_PARTS="http shim daemon loss" (a subset runs only
 # those), BENCH_ROUNDS (HTTP 8, pgbench 8, shimcall 4), BENCH_SECS (s per
@@ -24,6 +25,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/daemon.sh
 . bench/loss.sh
 . bench/wire.sh
+. bench/h2.sh
 
 if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_ROUNDS=${BENCH_ROUNDS:-2}
@@ -32,13 +34,13 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_CPU_SECS=${BENCH_CPU_SECS:-3}
 	BENCH_SHIM_CALLS=${BENCH_SHIM_CALLS:-200000}
 fi
-PARTS=${BENCH_PARTS:-http shim daemon loss wire}
+PARTS=${BENCH_PARTS:-http shim daemon loss wire h2}
 
 preflight() {
 	local t part missing=
 	for part in $PARTS; do
 		case $part in
-		http | shim | daemon | loss | wire) ;;
+		http | shim | daemon | loss | wire | h2) ;;
 		*)
 			echo "bench: unknown part $part (http, shim, daemon, loss)" >&2
 			exit 2
@@ -232,6 +234,7 @@ for part in $PARTS; do
 	daemon) bench_daemon ;;
 	loss) bench_loss || log "loss: failed" ;;
 	wire) bench_wire || log "wire: failed" ;;
+	h2) bench_h2 || log "h2: failed" ;;
 	esac
 done
 summary | tee "$BUILD/bench/summary.txt"

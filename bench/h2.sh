@@ -1,0 +1,115 @@
+# bench/h2.sh - sourced by bench/run.sh: part "h2", the agent's cost on an
+# HTTP/2 server. nghttpd (one thread, no TLS, prior knowledge) serving a
+# 3-byte file under h2load (BENCH_H2_CONNS connections, 10 streams in flight
+# on each), in three variants alternated in rotating order for
+# $BENCH_H2_ROUNDS rounds (default $BENCH_ROUNDS, else 4):
+#   none    no agent
+#   floor   bench/floor: empty programs on the agent's tracepoints
+#   agent   redtap --capture-bytes 8192 (what HTTP/2 needs: whole writes)
+# Each round's throughput is divided by that round's "none"; the medians of
+# those ratios are reported, and the agent's cost above the floor as a
+# fraction of the floor's own cost (the target of the HTTP part). The agent
+# must count every request h2load completed.
+
+H2_VARIANTS="none floor agent"
+
+# h2_run URL CONNS SECONDS: prints "RPS SUCCEEDED" from h2load's summary.
+h2_run() {
+	local out
+	out=$(h2load -c "$2" -m 10 -D "$3" "$1" 2>&1)
+	echo "$out" >>"$BENCH_TMP/h2load.log"
+	echo "$out" | awk '/^finished in/ { rps = $4 } /^requests:/ { ok = $8 }
+		END { print (rps == "" ? "n/a" : rps), (ok == "" ? "n/a" : ok) }'
+}
+
+bench_h2() {
+	local rounds=${BENCH_H2_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
+	local conns=${BENCH_H2_CONNS:-8}
+	local port agent_port pid r i v line rps ok url before after seen=0 done_ok=0
+	local dir=$BENCH_TMP/h2 variants n
+	command -v nghttpd >/dev/null && command -v h2load >/dev/null || {
+		log "h2: nghttpd or h2load missing (apt-get install nghttp2-server nghttp2-client)"
+		return 1
+	}
+	read -ra variants <<<"$H2_VARIANTS"
+	n=${#variants[@]}
+	mkdir -p "$dir/www"
+	printf 'ok\n' >"$dir/www/x"
+	port=$(pick_port 28680)
+	agent_port=$(pick_port 29664)
+	nghttpd --no-tls -d "$dir/www" "$port" >"$dir/nghttpd.log" 2>&1 &
+	pid=$!
+	bg_track "$pid"
+	wait_port "$port" 10 || { log "h2: nghttpd did not start"; return 1; }
+	url=http://127.0.0.1:$port/x
+	log "h2: nghttpd :$port, $rounds rounds x ${secs}s per variant, $conns connections x 10 streams"
+	for r in $(seq 0 $((rounds - 1))); do
+		for i in $(seq 0 $((n - 1))); do
+			v=${variants[$(((r + i) % n))]}
+			wait_quiet
+			AGENT_PID=
+			case $v in
+			floor) start_floor || return 1 ;;
+			agent) start_agent "$agent_port" --capture-bytes 8192 || return 1 ;;
+			esac
+			h2_run "$url" "$conns" 1 >/dev/null # warm-up
+			if [ "$v" = agent ]; then
+				sleep 1.5 # the warm-up's streams counted first
+				before=$(metric_sum "$agent_port" \
+					http_server_request_duration_seconds_count 'service_name="nghttpd"')
+			fi
+			line=$(h2_run "$url" "$conns" "$secs")
+			read -r rps ok <<<"$line"
+			if [ "$v" = agent ]; then
+				sleep 1.5 # the ring buffer drained, streams closed
+				after=$(metric_sum "$agent_port" http_server_request_duration_seconds_count \
+					'service_name="nghttpd"')
+				seen=$(calc "$seen + $after - $before")
+				done_ok=$((done_ok + ok))
+				stop_pid "$AGENT_PID"
+			fi
+			[ "$v" = floor ] && stop_pid "$FLOOR_PID"
+			echo "$rps" >"$dir/rps.$r.$v"
+			echo "$rps" >>"$dir/rpsall.$v"
+			log "h2: round $((r + 1)) $v: $rps req/s ($ok completed)"
+		done
+	done
+	stop_pid "$pid"
+	for v in $H2_VARIANTS; do
+		result "h2_rps_$v" "$(median <"$dir/rpsall.$v")"
+		for r in $(seq 0 $((rounds - 1))); do
+			calc "$(cat "$dir/rps.$r.$v") / $(cat "$dir/rps.$r.none")"
+		done >"$dir/ratios.$v"
+		result "h2_ratio_$v" "$(median <"$dir/ratios.$v")"
+		result "h2_ratio_range_$v" "$(range <"$dir/ratios.$v")"
+	done
+	local fb fc
+	fb=$(get h2_ratio_floor)
+	fc=$(get h2_ratio_agent)
+	result h2_floor_cost "$(calc "1 - $fb")"
+	if [ "$(calc "(1 - $fb > 0.005)")" = 1 ]; then
+		result h2_agent_above_floor "$(calc "($fb - $fc) / (1 - $fb)")"
+	else
+		log "h2: the floor's cost is below the noise; no fraction of it is reported"
+	fi
+	# requests counted by the agent against those h2load completed, in all agent runs
+	result h2_counted_share "$(calc "$seen / $done_ok")"
+}
+
+summary_h2() {
+	local v x
+	echo "  h2. HTTP/2 overhead: nghttpd (1 thread) + h2load -c${BENCH_H2_CONNS:-8} -m10," \
+		"/x -> 200 \"ok\""
+	for v in $H2_VARIANTS; do
+		row "   ($v) throughput, req/s" "$(num "$(get h2_rps_$v)")" "" ""
+	done
+	row "   (c)/(a) throughput, agent (--capture-bytes 8192)" "$(get h2_ratio_agent)" "" \
+		"rounds $(get h2_ratio_range_agent)"
+	row "   (b)/(a) throughput, floor" "$(get h2_ratio_floor)" "" \
+		"rounds $(get h2_ratio_range_floor)"
+	row "   floor's cost, 1 - b/a" "$(pct "$(get h2_floor_cost)")" "" ""
+	x=$(get h2_agent_above_floor)
+	row "   agent above floor / floor's cost" "$(pct "$x")" "<= 25%" "$(verdict "$x" "<=" 0.25)"
+	x=$(get h2_counted_share)
+	row "   requests counted / completed by h2load" "$x" "1" "$(verdict "$x" ">=" 1)"
+}
