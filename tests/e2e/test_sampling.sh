@@ -7,7 +7,9 @@
 #    successful traces kept too (sampling.rule=adaptive.error_ratio) while
 #    a healthy route stays unsampled; failures are kept by the error rule;
 #  - traces.budget caps the spans kept per second, drops are counted in
-#    redtap_traces_budget_dropped_total.
+#    redtap_traces_budget_dropped_total;
+#  - traces.header_attributes: X-Tenant-ID and X-Channel become attributes
+#    of the request's span and of the CLIENT span made while serving it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
 APP=31500
@@ -92,5 +94,22 @@ expect_ge "at most about 10 spans a second kept (of 120)" 45 "$kept"
 expect_ge "... but some" "$kept" 10
 expect_ge "the rest counted in redtap_traces_budget_dropped_total" \
 	"$(metric_sum redtap_traces_budget_dropped_total)" $((120 - kept))
+stop_agent
+
+# 4. Request attributes from headers.
+start_receiver attrs
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200 \
+	REDTAP_TRACES_HEADER_ATTRIBUTES=X-Tenant-ID=tenant,X-Channel=channel
+start_agent $AGENT -p $SAPP
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY REDTAP_TRACES_HEADER_ATTRIBUTES
+curl -s -o /dev/null -H "X-Tenant-ID: acme" -H "x-channel: web" http://127.0.0.1:$APP/call
+curl -s -o /dev/null http://127.0.0.1:$APP/ok
+settle
+expect_eq "the request's span carries tenant and channel" \
+	"$($SPANS $RX_OUT count service=sapp kind=SERVER attr.http.route=/call attr.tenant=acme attr.channel=web)" 1
+expect_eq "... and so does the CLIENT span made while serving it" \
+	"$($SPANS $RX_OUT count service=sapp kind=CLIENT attr.tenant=acme attr.channel=web)" 1
+expect_eq "a request without the headers has none" \
+	"$($SPANS $RX_OUT count service=sapp kind=SERVER attr.tenant=acme)" 1
 stop_agent
 e2e_finish

@@ -6,7 +6,8 @@
  * Input: byte 0 picks requests or responses (bit 0) and whether to call
  * http1_stream_end_unknown() between chunks (bit 1); then chunks of
  * [u16 cap_len][u16 unseen bytes][cap_len bytes]. Each chunk is copied into an
- * exact-size buffer. Checks the documented invariants of every head.
+ * exact-size buffer. Checks the documented invariants of every head,
+ * captured request headers (http1_capture_set()) included.
  */
 #include <stdbool.h>
 
@@ -33,6 +34,10 @@ static unsigned on_head(void *ctx, const struct http1_head *h)
 		fuzz_check(h->status >= 100 && h->status <= 599);
 	fuzz_check(h->version_minor == 0 || h->version_minor == 1);
 	fuzz_check((const char *)http1_method_name(h->method) != NULL);
+	for (int i = 0; i < HTTP1_CAPTURE_MAX; i++) {
+		fuzz_check(fuzz_has_nul(h->captured[i], sizeof(h->captured[i])));
+		fuzz_check(h->is_request || !h->captured[i][0]);
+	}
 	c->heads++;
 	/* Every other head claims no body, as a HEAD response would. */
 	return (c->heads & 1) ? HTTP1_F_NO_BODY : 0;
@@ -66,8 +71,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned mode;
 	uint8_t *det;
 
+	static const char *const captured[] = {"x-tenant-id", "baggage", "a"};
+
 	if (!size)
 		return 0;
+	http1_capture_set(captured, 3);
 	/* The sniffer sees the raw input. */
 	det = malloc(size);
 	if (!det)

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -808,6 +809,51 @@ static void head_with(const char *headers, struct http1_head *out)
 	*out = r.heads[0];
 }
 
+/* Configured request headers are captured, bounded: the first of a name
+ * wins, values are trimmed and cut at 63 bytes, responses capture nothing,
+ * and byte-by-byte feeding gives the same. */
+static void test_captured_headers(void **state)
+{
+	static const char *const names[] = {"X-Tenant-ID", "x-channel", "baggage"};
+	static const char req[] =
+	    "GET / HTTP/1.1\r\nX-TENANT-id:  acme \r\nX-Channel: web\r\n"
+	    "x-tenant-id: other\r\nbaggage: "
+	    "k=0123456789012345678901234567890123456789012345678901234567890123456789"
+	    "\r\n\r\n";
+	const char *too_many[HTTP1_CAPTURE_MAX + 1] = {"a", "b", "c", "d", "e"};
+	const char *too_long[] = {"x-a-header-name-too-long"};
+	struct http1_head h;
+	struct rec r;
+
+	(void)state;
+	assert_int_equal(http1_capture_set(too_many, HTTP1_CAPTURE_MAX + 1), -EINVAL);
+	assert_int_equal(http1_capture_set(too_long, 1), -EINVAL);
+	assert_int_equal(http1_capture_set(names, 3), 0);
+	head_with("x-tenant-id:  acme \r\nX-Channel: web\r\nX-Tenant-Id: other\r\n", &h);
+	assert_string_equal(h.captured[0], "acme");
+	assert_string_equal(h.captured[1], "web");
+	assert_string_equal(h.captured[2], "");
+	head_with("X-Other: 1\r\n", &h);
+	assert_string_equal(h.captured[0], "");
+
+	rec_init(&r, HTTP1_REQUESTS);
+	feed_bytewise(&r, req, strlen(req));
+	assert_string_equal(r.events, "HE");
+	assert_string_equal(r.heads[0].captured[0], "acme");
+	assert_string_equal(r.heads[0].captured[1], "web");
+	assert_int_equal(strlen(r.heads[0].captured[2]), HTTP1_CAPTURE_VALUE - 1);
+	assert_memory_equal(r.heads[0].captured[2], "k=0123", 6);
+
+	rec_init(&r, HTTP1_RESPONSES);
+	feed(&r, "HTTP/1.1 200 OK\r\nX-Tenant-ID: acme\r\nContent-Length: 0\r\n\r\n");
+	assert_string_equal(r.events, "HE");
+	assert_string_equal(r.heads[0].captured[0], "");
+
+	assert_int_equal(http1_capture_set(NULL, 0), 0);
+	head_with("X-Tenant-ID: acme\r\n", &h);
+	assert_string_equal(h.captured[0], "");
+}
+
 static void test_traceparent_tracestate(void **state)
 {
 	static const char *const invalid[] = {
@@ -1111,6 +1157,7 @@ int main(void)
 	    cmocka_unit_test(test_unknown_method),
 	    cmocka_unit_test(test_detect),
 	    cmocka_unit_test(test_traceparent_tracestate),
+	    cmocka_unit_test(test_captured_headers),
 	    cmocka_unit_test(test_connection_headers),
 	    cmocka_unit_test(test_random_robustness),
 	};

@@ -205,11 +205,27 @@ static void test_rules(void **state)
 static void test_attrs(void **state)
 {
 	char out[SEMCONV_NAME_MAX];
+	const char *keys[] = {"tenant", "biz.id"};
+	char long_key[SEMCONV_REQUEST_KEY_MAX + 2];
 
 	(void)state;
 	for (int a = SC_NONE + 1; a < SC_ATTR_COUNT; a++)
-		if (!semconv_key(a)[0])
+		if (!semconv_key(a)[0] && (a < SC_REQUEST_ATTR0 || a > SC_REQUEST_ATTR_LAST))
 			fail_msg("attribute %d has no key", a);
+	/* the request attributes read "" until their keys are set */
+	assert_string_equal(semconv_key(SC_REQUEST_ATTR0), "");
+	assert_int_equal(semconv_set_request_keys(keys, 2), 0);
+	assert_string_equal(semconv_key(SC_REQUEST_ATTR0), "tenant");
+	assert_string_equal(semconv_key(SC_REQUEST_ATTR0 + 1), "biz.id");
+	assert_string_equal(semconv_key(SC_REQUEST_ATTR0 + 2), "");
+	memset(long_key, 'k', sizeof(long_key) - 1);
+	long_key[sizeof(long_key) - 1] = '\0';
+	keys[0] = long_key;
+	assert_int_equal(semconv_set_request_keys(keys, 1), -EINVAL);
+	assert_int_equal(semconv_set_request_keys(keys, SEMCONV_REQUEST_KEYS + 1), -EINVAL);
+	assert_string_equal(semconv_key(SC_REQUEST_ATTR0), "tenant");
+	assert_int_equal(semconv_set_request_keys(NULL, 0), 0);
+	assert_string_equal(semconv_key(SC_REQUEST_ATTR0), "");
 	assert_string_equal(semconv_key(SC_NONE), "");
 	assert_string_equal(semconv_key(SC_ATTR_COUNT), "");
 	assert_string_equal(semconv_key(SC_DB_QUERY_SUMMARY), "db.query.summary");

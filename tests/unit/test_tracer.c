@@ -10,9 +10,9 @@
  * trace, held children included, late spans follow the decision); the
  * memory bound under thousands of open traces, the 30 s sweep, the flush on
  * shutdown and the stats counters; the sampling.rule of kept roots, the
- * critical floor, adaptive rates for a route that starts failing, and the
- * span budget; and a run of the daemon's pipeline on raw HTTP bytes.
- * Emitted spans are recorded by the emit callback.
+ * critical floor, adaptive rates for a route that starts failing, the
+ * span budget, and request attributes from headers on the request's spans; and a run of the
+ * daemon's pipeline on raw HTTP bytes. Emitted spans are recorded by the emit callback.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1367,6 +1367,71 @@ static void test_budget(void **state)
 	assert_true(request(f, 6, "/a", 200, f->base + 2 * SEC, &x));
 }
 
+/* traces.header_attributes: the captured request headers are attributes of
+ * the server span and of the client and DB spans made while serving it. */
+static void test_request_attrs(void **state)
+{
+	const char *keys[] = {"tenant", "channel"};
+	struct fx *f = *state;
+	struct tracer_opts o = {
+	    .sampler = {.root = SAMPLER_ALWAYS_ON, .parent_based = true},
+	    .nrequest_attrs = 2,
+	};
+	struct conn out = conn_of(100, "10.0.0.2", 40000, "10.0.0.3", 8080);
+	struct http_exchange srv, cli;
+	uint8_t db_span[8];
+	struct db_op op;
+
+	assert_int_equal(semconv_set_request_keys(keys, 2), 0);
+	fx_open(f, &o);
+	x_init(&srv, true, NULL, 100, 41, f->base, HTTP1_M_GET, "/a", "/a");
+	snprintf(srv.captured[0], sizeof(srv.captured[0]), "acme");
+	tracer_http_start(f->t, &srv);
+	db_init(&op, 100, 41, f->base + MS, f->base + 2 * MS);
+	tracer_db_op(f->t, &op, SERVICE, EXE, NULL, db_span);
+	x_init(&cli, false, &out, 100, 41, f->base + 3 * MS, HTTP1_M_GET, "/x", NULL);
+	snprintf(cli.captured[1], sizeof(cli.captured[1]), "ignored: the request's win");
+	tracer_http_start(f->t, &cli);
+	x_done(f, &cli, f->base + 4 * MS, 200, NULL);
+	x_done(f, &srv, f->base + 5 * MS, 200, NULL);
+	assert_int_equal(f->n, 3);
+	attr_str(emitted(f, srv.trace.span_id), "tenant", "acme");
+	no_attr(emitted(f, srv.trace.span_id), "channel");
+	attr_str(emitted(f, db_span), "tenant", "acme");
+	attr_str(emitted(f, cli.trace.span_id), "tenant", "acme");
+	no_attr(emitted(f, cli.trace.span_id), "channel");
+	/* a DB op outside any request has none */
+	db_init(&op, 100, 42, f->base, f->base + MS);
+	tracer_db_op(f->t, &op, SERVICE, EXE, NULL, db_span);
+	no_attr(emitted(f, db_span), "tenant");
+	assert_int_equal(semconv_set_request_keys(NULL, 0), 0);
+}
+
+static void test_header_attrs_parse(void **state)
+{
+	char h[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_NAME + 1];
+	char k[HTTP1_CAPTURE_MAX][SEMCONV_REQUEST_KEY_MAX + 1];
+	size_t n = 9;
+
+	(void)state;
+	assert_int_equal(tracer_parse_header_attrs("", h, k, &n), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(tracer_parse_header_attrs("X-Tenant-ID=tenant,X-Biz-ID=biz.id", h, k, &n),
+			 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(h[1], "X-Biz-ID");
+	assert_string_equal(k[1], "biz.id");
+	assert_int_equal(tracer_parse_header_attrs("a=1,b=2,c=3,d=4", NULL, NULL, &n), 0);
+	assert_int_equal(tracer_parse_header_attrs("a=1,b=2,c=3,d=4,e=5", h, k, &n), -EINVAL);
+	assert_int_equal(tracer_parse_header_attrs("X-Tenant-ID", h, k, &n), -EINVAL);
+	assert_int_equal(tracer_parse_header_attrs("X-Tenant-ID=", h, k, &n), -EINVAL);
+	assert_int_equal(tracer_parse_header_attrs("=tenant", h, k, &n), -EINVAL);
+	assert_int_equal(tracer_parse_header_attrs("X Y=tenant", h, k, &n), -EINVAL);
+	assert_int_equal(tracer_parse_header_attrs("X=ten ant", h, k, &n), -EINVAL);
+	assert_int_equal(tracer_parse_header_attrs("X-A-Header-Name-Too-Long=k", h, k, &n),
+			 -EINVAL);
+}
+
 /* On shutdown, spans held for a tail decision get the decision the sweep
  * would give them (head-sampled or failed: kept) instead of being lost;
  * a late span of a flushed trace follows its decision. */
@@ -1714,6 +1779,8 @@ int main(void)
 	    T(test_critical_floor),
 	    T(test_adaptive_failing_route),
 	    T(test_budget),
+	    T(test_request_attrs),
+	    cmocka_unit_test(test_header_attrs_parse),
 	    T(test_buffer_bound),
 	    T(test_full_buffer_new_trace),
 	    T(test_every_span_once),

@@ -272,6 +272,26 @@ static int setup_capture(struct agent *a)
 	return 0;
 }
 
+/* traces.header_attributes: the HTTP/1 parser captures the headers, the
+ * spans carry them under their keys. Before any capture. */
+static int setup_request_attrs(const char *spec, size_t *n)
+{
+	char headers[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_NAME + 1];
+	char keys[HTTP1_CAPTURE_MAX][SEMCONV_REQUEST_KEY_MAX + 1];
+	const char *hp[HTTP1_CAPTURE_MAX], *kp[HTTP1_CAPTURE_MAX];
+
+	if (tracer_parse_header_attrs(spec, headers, keys, n)) /* checked by the settings */
+		return -EINVAL;
+	for (size_t i = 0; i < *n; i++) {
+		hp[i] = headers[i];
+		kp[i] = keys[i];
+	}
+	if (http1_capture_set(hp, *n) || semconv_set_request_keys(kp, *n))
+		return -EINVAL;
+	return 0;
+}
+
+/* OTLP export and traces, as the settings (config.h) resolved them. */
 /* The application logs (user/signals/logs.h), after the tracer and the
  * exporter: they borrow both. */
 static int setup_logs(struct agent *a)
@@ -329,6 +349,8 @@ static int setup_export(struct agent *a)
 		return 0;
 	/* checked by the settings: cannot fail */
 	tracer_parse_slow(a->cfg->traces_slow, &to.slow_ns, &to.slow_routes);
+	if (setup_request_attrs(a->cfg->header_attrs, &to.nrequest_attrs))
+		return -EINVAL;
 	a->tracer = tracer_new(&to, emit_span, a);
 	return a->tracer ? 0 : -ENOMEM;
 }

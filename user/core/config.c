@@ -827,6 +827,20 @@ static int set_budget(struct redtap_config *c, const char *v, const struct src *
 	return err;
 }
 
+static int set_header_attrs(struct redtap_config *c, const char *v, const struct src *s)
+{
+	size_t n;
+
+	if (!strcmp(v, "none"))
+		v = "";
+	if (tracer_parse_header_attrs(v, NULL, NULL, &n))
+		return fail(s,
+			    "'%s' is not Header=key[,Header=key...] (at most %d, e.g. "
+			    "X-Tenant-ID=tenant)",
+			    v, HTTP1_CAPTURE_MAX);
+	return set_text(c, v, s);
+}
+
 static int add_critical(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (v[0] != '/')
@@ -1136,6 +1150,12 @@ const struct setting settings[] = {
 	  .group = GROUP_TRACES, .set = set_budget, CONFIG_FIELD(span_budget),
 	  .help = "Spans per second this node keeps at most, an equal share\n"
 		  "per service; 0: no cap." },
+	{ .env = "REDTAP_TRACES_HEADER_ATTRIBUTES", .key = "traces.header_attributes",
+	  .def = "none", .group = GROUP_TRACES, .set = set_header_attrs,
+	  CONFIG_FIELD(header_attrs),
+	  .help = "Request headers that become span attributes of the request\n"
+		  "and of its client and DB spans (HTTP/1.x; values cut at 63\n"
+		  "bytes; at most 4): X-Tenant-ID=tenant,X-Channel=channel." },
 
 	/* Shim-only mode, and what the shim reads in wrapped programs. */
 	{ .env = "REDTAP_SHIM_RING", .key = "shim.ring",

@@ -128,6 +128,7 @@ struct redtap_config {
 	double error_ratio;	    /* adaptive rates above this error ratio; 0.005, 0 = off */
 	uint32_t sampling_window_s; /* the adaptive rates' sliding window; default 60 */
 	uint32_t span_budget;	    /* spans per second per node; default 0 = no cap */
+	char header_attrs[256];	    /* "Header=key,..." request attributes, checked; "" = none */
 	/* logging */
 	int log_level; /* enum log_level: 0 error, 1 warn, 2 info (default), 3 debug */
 	bool log_json;

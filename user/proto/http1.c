@@ -5,8 +5,11 @@
  * that matter (path, Host, traceparent, tracestate, framing headers) are
  * extracted as the bytes pass. Bodies are skipped in bulk, and the unseen
  * tail of each chunk (the capture gap) is accounted for where the framing
- * allows it. See http1.h for the contract.
+ * allows it. Request headers configured with http1_capture_set() are kept
+ * too, bounded. See http1.h for the contract.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <string.h>
 
 #include "http1.h"
@@ -86,7 +89,8 @@ enum {
 	H_TRANSFER_ENCODING,
 	H_CONNECTION,
 	H_EXPECT,
-	H_UPGRADE
+	H_UPGRADE,
+	H_CAPTURE0 = 16, /* + index in captured[] */
 };
 
 #define NAME(s, h)                                                                                 \
@@ -118,6 +122,35 @@ static const char *const method_names[] = {
 #define METHOD_MAX 20 /* longest unknown method token accepted */
 
 static const struct http1_callbacks no_callbacks;
+
+/* The headers of http1_capture_set(), lowercase. */
+static struct {
+	char name[HTTP1_CAPTURE_NAME + 1];
+	uint8_t len;
+} captured[HTTP1_CAPTURE_MAX];
+static size_t ncaptured;
+
+int http1_capture_set(const char *const *names, size_t n)
+{
+	if (n > HTTP1_CAPTURE_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+
+		if (!len || len > HTTP1_CAPTURE_NAME)
+			return -EINVAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(names[i]);
+
+		for (size_t j = 0; j < len; j++)
+			captured[i].name[j] = (char)tolower((unsigned char)names[i][j]);
+		captured[i].name[len] = '\0';
+		captured[i].len = (uint8_t)len;
+	}
+	ncaptured = n;
+	return 0;
+}
 
 const char *http1_method_name(enum http1_method m)
 {
@@ -303,6 +336,8 @@ static unsigned deliver_head(struct http1_stream *s, bool truncated)
 	h.expect_continue = m->flags & MF_EXPECT;
 	h.upgrade = m->flags & MF_UPGRADE;
 	h.truncated = truncated;
+	for (size_t i = 0; i < HTTP1_CAPTURE_MAX; i++)
+		memcpy(h.captured[i], s->arena + m->cap_off[i], m->cap_len[i]);
 
 	s->state = ST_CALLBACK;
 	return s->cb->on_head ? s->cb->on_head(s->ctx, &h) : 0;
@@ -612,7 +647,11 @@ static void value_byte(struct http1_stream *s, uint8_t c)
 		cl_byte(s, c);
 		break;
 	default:
-		token_byte(s, c);
+		if (m->hdr >= H_CAPTURE0)
+			value_copy(m, s->arena + m->arena_len,
+				   arena_room(s, HTTP1_CAPTURE_VALUE - 1), c);
+		else
+			token_byte(s, c);
 		break;
 	}
 }
@@ -626,6 +665,10 @@ static void begin_value(struct http1_stream *s)
 	for (size_t i = 0; i < ARRAY_SIZE(header_names); i++)
 		if (tok_is(s, header_names[i].name, header_names[i].len))
 			m->hdr = header_names[i].hdr;
+	/* a captured header: the first one of its name wins */
+	for (size_t i = 0; m->hdr == H_OTHER && s->kind == HTTP1_REQUESTS && i < ncaptured; i++)
+		if (tok_is(s, captured[i].name, captured[i].len) && !m->cap_len[i])
+			m->hdr = (uint8_t)(H_CAPTURE0 + i);
 	m->tok_len = 0;
 	m->vflags = 0;
 	m->val_len = 0;
@@ -694,7 +737,13 @@ static void end_value(struct http1_stream *s)
 		}
 		break;
 	default:
-		token_end(s);
+		if (m->hdr >= H_CAPTURE0) {
+			m->cap_off[m->hdr - H_CAPTURE0] = m->arena_len;
+			m->cap_len[m->hdr - H_CAPTURE0] = (uint8_t)m->val_trim;
+			m->arena_len += m->val_trim;
+		} else {
+			token_end(s);
+		}
 		break;
 	}
 	s->state = ST_HDR_START;

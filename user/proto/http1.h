@@ -55,6 +55,16 @@ const char *http1_method_name(enum http1_method m);
 #define HTTP1_TRACEPARENT_MAX 64
 #define HTTP1_TRACESTATE_MAX  256
 
+/*
+ * Request headers captured for span attributes (http1_capture_set()): at
+ * most HTTP1_CAPTURE_MAX names of at most HTTP1_CAPTURE_NAME bytes; each
+ * value is cut at HTTP1_CAPTURE_VALUE - 1 bytes and stored in the arena
+ * after what came before it in the head (dropped when it is full).
+ */
+#define HTTP1_CAPTURE_MAX   4
+#define HTTP1_CAPTURE_NAME  20
+#define HTTP1_CAPTURE_VALUE 64
+
 /* Largest head (start line + headers), chunk-size line or trailer block accepted. */
 #define HTTP1_HEAD_LIMIT (64u * 1024u)
 
@@ -82,6 +92,8 @@ struct http1_head {
 	bool expect_continue; /* Expect: 100-continue */
 	bool upgrade;	      /* Upgrade header present */
 	bool truncated;	      /* head not seen completely (capture gap): framing unknown */
+	/* requests: the values of the http1_capture_set() headers, by index; "" if absent */
+	char captured[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE];
 };
 
 enum http1_kind { HTTP1_REQUESTS, HTTP1_RESPONSES };
@@ -143,6 +155,8 @@ struct http1_msg_state {
 	uint16_t val_len;  /* bytes of the header value being copied */
 	uint16_t val_trim; /* val_len without trailing whitespace */
 	uint8_t method, version_minor, hdr, pos, tok_len, vflags;
+	uint16_t cap_off[HTTP1_CAPTURE_MAX]; /* captured values in arena[] */
+	uint8_t cap_len[HTTP1_CAPTURE_MAX];
 };
 
 /* One direction of one connection. Fields are private: use the functions below. */
@@ -155,6 +169,14 @@ struct http1_stream {
 	char traceparent[55]; /* candidate traceparent value */
 	char arena[HTTP1_ARENA_SIZE];
 };
+
+/*
+ * Sets the request headers whose values every stream captures from now on
+ * (names case-insensitive; n = 0: none). Process-wide: call it before any
+ * stream is fed. -EINVAL for more than HTTP1_CAPTURE_MAX names, or an empty
+ * or longer than HTTP1_CAPTURE_NAME one.
+ */
+int http1_capture_set(const char *const *names, size_t n);
 
 /* Prepares s to parse messages of the given kind. cb and ctx are borrowed. */
 void http1_stream_init(struct http1_stream *s, enum http1_kind kind,

@@ -203,6 +203,7 @@ static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 	memcpy(p->x.host, hd->host, sizeof(p->x.host));
 	memcpy(p->x.traceparent, hd->traceparent, sizeof(p->x.traceparent));
 	memcpy(p->x.tracestate, hd->tracestate, sizeof(p->x.tracestate));
+	memcpy(p->x.captured, hd->captured, sizeof(p->x.captured));
 	/* CONNECT's target is an authority, not a route. */
 	if (hd->method != HTTP1_M_CONNECT)
 		route_normalize(h->routes, hd->path, p->x.route, sizeof(p->x.route));

@@ -67,6 +67,8 @@ struct http_exchange {
 	bool grpc;	     /* a gRPC call: path is /package.Service/Method */
 	uint8_t grpc_type;   /* enum grpc_type, from the messages seen each way */
 	int16_t grpc_status; /* the grpc-status trailer; -1 when none was decoded */
+	/* HTTP/1.x requests: the http1_capture_set() header values, "" if absent */
+	char captured[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE];
 };
 
 enum http_version {

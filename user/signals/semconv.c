@@ -66,8 +66,27 @@ static const struct {
     [SC_OS_TYPE] = {"os.type", false},
 };
 
+static char request_keys[SEMCONV_REQUEST_KEYS][SEMCONV_REQUEST_KEY_MAX + 1];
+
+_Static_assert(SC_REQUEST_ATTR_LAST - SC_REQUEST_ATTR0 + 1 == SEMCONV_REQUEST_KEYS,
+	       "one id per request key");
+
+int semconv_set_request_keys(const char *const *keys, size_t n)
+{
+	if (n > SEMCONV_REQUEST_KEYS)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(keys[i]) > SEMCONV_REQUEST_KEY_MAX)
+			return -EINVAL;
+	for (size_t i = 0; i < SEMCONV_REQUEST_KEYS; i++)
+		strcpy(request_keys[i], i < n ? keys[i] : "");
+	return 0;
+}
+
 const char *semconv_key(enum semconv_attr a)
 {
+	if (a >= SC_REQUEST_ATTR0 && a <= SC_REQUEST_ATTR_LAST)
+		return request_keys[a - SC_REQUEST_ATTR0];
 	return (unsigned)a < SC_ATTR_COUNT ? attrs[a].key : "";
 }
 

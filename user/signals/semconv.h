@@ -53,6 +53,9 @@ enum semconv_attr {
 	SC_DB_RESPONSE_STATUS_CODE,
 	SC_OTEL_METRIC_OVERFLOW,
 	SC_SAMPLING_RULE, /* why the tail decision kept a trace (tracer.h) */
+	/* request-derived attributes: keys set at start (semconv_set_request_keys) */
+	SC_REQUEST_ATTR0,
+	SC_REQUEST_ATTR_LAST = SC_REQUEST_ATTR0 + 3,
 	/* redtap's own metrics: plain keys, so the labels read the same */
 	SC_REDTAP_VERSION,
 	SC_REDTAP_REVISION,
@@ -97,6 +100,13 @@ enum semconv_attr {
 const char *semconv_key(enum semconv_attr a);
 /* Whether the conventions type the attribute as an integer (ports, HTTP status). */
 bool semconv_is_int(enum semconv_attr a);
+
+/* The keys of SC_REQUEST_ATTR0 + i (traces.header_attributes), at most
+ * SEMCONV_REQUEST_KEY_MAX bytes each; the rest read "". Process-wide: call
+ * it before any span is exported. -EINVAL for too many or too long keys. */
+#define SEMCONV_REQUEST_KEYS	4
+#define SEMCONV_REQUEST_KEY_MAX 32
+int semconv_set_request_keys(const char *const *keys, size_t n);
 /* Whether a label of this attribute is left out of /metrics when its value is
  * empty (the Kubernetes labels: output outside pods stays as it was). */
 bool semconv_omit_empty(enum semconv_attr a);

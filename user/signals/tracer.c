@@ -71,6 +71,8 @@ struct tracer {
 	size_t ncritical;
 	double critical_floor;
 	struct adaptive *adapt;
+	size_t nattrs;	    /* request attributes (tracer_opts.nrequest_attrs) */
+	char *thread_attrs; /* THREADS x nattrs x HTTP1_CAPTURE_VALUE: the served request's */
 	tracer_emit_fn emit;
 	void *ctx;
 	uint8_t rnd[RND_BATCH]; /* from getrandom(); rnd_pos bytes of it are used */
@@ -476,6 +478,49 @@ int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes)
 	return 0;
 }
 
+static bool is_tchar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static bool is_keychar(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '_' || c == '-';
+}
+
+int tracer_parse_header_attrs(const char *s, char headers[][HTTP1_CAPTURE_NAME + 1],
+			      char keys[][SEMCONV_REQUEST_KEY_MAX + 1], size_t *n)
+{
+	*n = 0;
+	if (!s)
+		return 0;
+	while (*s) {
+		size_t hlen = 0, klen = 0;
+		const char *k;
+
+		while (is_tchar(s[hlen]))
+			hlen++;
+		if (!hlen || hlen > HTTP1_CAPTURE_NAME || s[hlen] != '=')
+			return -EINVAL;
+		k = s + hlen + 1;
+		while (is_keychar(k[klen]))
+			klen++;
+		if (!klen || klen > SEMCONV_REQUEST_KEY_MAX || (k[klen] && k[klen] != ','))
+			return -EINVAL;
+		if (*n == HTTP1_CAPTURE_MAX)
+			return -EINVAL;
+		if (headers)
+			snprintf(headers[*n], HTTP1_CAPTURE_NAME + 1, "%.*s", (int)hlen, s);
+		if (keys)
+			snprintf(keys[*n], SEMCONV_REQUEST_KEY_MAX + 1, "%.*s", (int)klen, k);
+		(*n)++;
+		s = k[klen] ? k + klen + 1 : k + klen;
+	}
+	return 0;
+}
+
 /* Copies the per-route thresholds of a list checked by tracer_parse_slow(). */
 static void add_slow_routes(struct tracer *t, const char *s)
 {
@@ -528,6 +573,12 @@ struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, v
 		t->pool_next[i] = i + 1 < POOL ? i + 1 : -1;
 	t->pool_free = 0;
 	t->critical_floor = o->critical_floor > 0 ? o->critical_floor : 1.0;
+	t->nattrs = o->nrequest_attrs < HTTP1_CAPTURE_MAX ? o->nrequest_attrs : HTTP1_CAPTURE_MAX;
+	if (t->nattrs) {
+		t->thread_attrs = calloc(THREADS, t->nattrs * HTTP1_CAPTURE_VALUE);
+		if (!t->thread_attrs)
+			goto err;
+	}
 	t->adapt = adaptive_new(&ao);
 	if (!t->adapt)
 		goto err;
@@ -555,6 +606,7 @@ void tracer_free(struct tracer *t)
 		free(t->critical[i]);
 	free(t->critical);
 	adaptive_free(t->adapt);
+	free(t->thread_attrs);
 	free(t->pool);
 	free(t->pool_next);
 	free(t);
@@ -601,6 +653,28 @@ void tracer_flush(struct tracer *t)
 
 /* --- trace context at start --- */
 
+/* Value i of the request attributes of the request thread tid serves. */
+static char *thread_attr(struct tracer *t, uint32_t tid, size_t i)
+{
+	return t->thread_attrs + ((size_t)(tid % THREADS) * t->nattrs + i) * HTTP1_CAPTURE_VALUE;
+}
+
+/* The request attributes into s: those of the request thread tid serves in
+ * s's trace, else (vals, may be NULL) those of s's own request. */
+static void request_attrs(struct tracer *t, struct span *s, uint32_t tid,
+			  const char (*vals)[HTTP1_CAPTURE_VALUE])
+{
+	const struct active *a = &t->threads[tid % THREADS];
+	bool served = a->used && a->tid == tid && memcmp(a->trace_id, s->trace_id, 16) == 0;
+
+	for (size_t i = 0; i < t->nattrs; i++) {
+		const char *v = served ? thread_attr(t, tid, i) : vals ? vals[i] : "";
+
+		if (v[0])
+			span_attr_str(s, (enum semconv_attr)(SC_REQUEST_ATTR0 + i), v);
+	}
+}
+
 static void new_trace(struct tracer *t, struct trace_ctx *c)
 {
 	random_id(t, c->trace_id, 16);
@@ -640,6 +714,8 @@ static void start_server(struct tracer *t, struct http_exchange *x)
 		}
 	}
 	a = &t->threads[x->tid % THREADS];
+	for (size_t i = 0; i < t->nattrs; i++)
+		memcpy(thread_attr(t, x->tid, i), x->captured[i], HTTP1_CAPTURE_VALUE);
 	a->used = true;
 	a->tid = x->tid;
 	a->sampled = c->sampled;
@@ -813,6 +889,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	}
 	if (x->status)
 		span_attr_int(&s, SC_HTTP_RESPONSE_STATUS_CODE, x->status);
+	request_attrs(t, &s, x->tid, (const char(*)[HTTP1_CAPTURE_VALUE])x->captured);
 	failed = x->error_type != NULL;
 	if (failed) {
 		span_attr_str(&s, SC_ERROR_TYPE, x->error_type);
@@ -885,6 +962,7 @@ bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service,
 		span_attr_str(&s, SC_ERROR_TYPE, op->error_type);
 		s.status = SPAN_STATUS_ERROR;
 	}
+	request_attrs(t, &s, op->tid, NULL);
 	f.local_root = is_zero(c.parent_id, 8);
 	f.error = op->error_type[0] != '\0';
 	f.head = c.sampled;

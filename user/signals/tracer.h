@@ -48,6 +48,10 @@ struct tracer_opts {
 	double error_ratio;    /* adaptive rates: error ratio threshold; 0: off */
 	uint64_t window_ns;    /* adaptive rates: the sliding window; 0: 60 s */
 	double budget;	       /* spans per second per node; 0: no cap */
+	/* request attributes: the first n http_exchange.captured values become
+	 * SC_REQUEST_ATTR0 + i on the server span and on every client and DB span
+	 * made while serving it (traces.header_attributes) */
+	size_t nrequest_attrs;
 };
 
 struct tracer_stats {
@@ -96,6 +100,14 @@ void tracer_stats(const struct tracer *t, struct tracer_stats *out);
 /* Parses a threshold list "MS[,ROUTE=MS...]" (REDTAP_TRACES_SLOW_MS) into
  * the default and the per-route part. -EINVAL for a malformed list. */
 int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes);
+
+/* Parses traces.header_attributes, "Header=key[,Header=key...]" (at most
+ * HTTP1_CAPTURE_MAX pairs; header names of HTTP1_CAPTURE_NAME bytes of
+ * token characters, keys of SEMCONV_REQUEST_KEY_MAX bytes of [A-Za-z0-9._-]).
+ * headers and keys (may be NULL) receive the pairs; *n their count.
+ * -EINVAL for a malformed list. */
+int tracer_parse_header_attrs(const char *s, char headers[][HTTP1_CAPTURE_NAME + 1],
+			      char keys[][SEMCONV_REQUEST_KEY_MAX + 1], size_t *n);
 
 /* The largest threshold accepted: a day. */
 #define TRACER_SLOW_MAX_MS 86400000.0

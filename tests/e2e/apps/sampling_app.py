@@ -3,6 +3,7 @@
 Routes:
   /ok            200
   /flaky?fail=1  500 (200 without fail=1): a route that starts failing
+  /call          calls /ok on this server (a CLIENT span under /call), then 200
   /hang          calls /ok on this server (a CLIENT span under /hang), then
                  answers only after 30 s: its trace waits for a tail
                  decision when the agent is stopped
@@ -36,13 +37,14 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(200, b"ok\n")
         elif path == "/flaky":
             self.answer(500 if "fail=1" in query else 200, b"flaky\n")
-        elif path == "/hang":
+        elif path in ("/call", "/hang"):
             c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
             c.request("GET", "/ok")
             c.getresponse().read()
             c.close()
-            time.sleep(30)
-            self.answer(200, b"late\n")
+            if path == "/hang":
+                time.sleep(30)
+            self.answer(200, b"called\n")
         else:
             self.answer(404, b"not found\n")
 
