@@ -1,0 +1,123 @@
+# bench/app.sh - sourced by bench/run.sh: part "app", a realistic service
+# beside nginx's worst case: a thread-per-connection Python server
+# (bench/py_app.py, ThreadingHTTPServer, GET /items/42 -> a small JSON
+# document built per request) under wrk -t1 -c8, in two modes:
+#   fixed   each connection waits BENCH_APP_DELAY_MS (8) between requests
+#           (bench/delay.lua), about 1000 requests/s: the latency a
+#           service at a normal load sees;
+#   sat     no wait: saturation, throughput;
+# and three variants, alternated in rotating order for BENCH_APP_ROUNDS (4)
+# rounds of BENCH_SECS (3) seconds: none, floor (empty programs), agent
+# (defaults: every process). Each round's figures are divided by the same
+# round's "none" and the medians of those ratios are reported.
+# Ports: BENCH_APP_PORT (28880 on) for the app, 29864 on for the agent.
+
+APP_VARIANTS="none floor agent"
+
+# app_wrk URL SECS [wrk args]: "RPS P50_US P99_US" (n/a when wrk failed).
+app_wrk() {
+	local url=$1 secs=$2
+	shift 2
+	wrk -t1 -c8 -d"${secs}s" --latency "$@" "$url" 2>&1 | tee -a "$BENCH_TMP/app-wrk.log" |
+		awk 'function us(s,  v, u) { v = s; u = s; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+			return v * (u == "s" ? 1e6 : u == "ms" ? 1e3 : 1) }
+		/^ *50%/ { p50 = us($2) } /^ *99%/ { p99 = us($2) }
+		/^Requests\/sec:/ { rps = $2 }
+		END { if (rps == "") print "n/a n/a n/a"; else print rps, p50, p99 }'
+}
+
+app_variant_up() {
+	AGENT_PID=
+	case $1 in
+	floor) start_floor ;;
+	agent) start_agent "$2" ;;
+	esac
+}
+
+app_variant_down() {
+	case $1 in
+	floor) stop_pid "$FLOOR_PID" ;;
+	agent) stop_pid "$AGENT_PID" ;;
+	esac
+}
+
+bench_app() {
+	local rounds=${BENCH_APP_ROUNDS:-4} secs=${BENCH_SECS:-3} delay=${BENCH_APP_DELAY_MS:-8}
+	local port agent_port app url r i v m line rps p50 p99 variants n k
+	local dir=$BENCH_TMP/app
+
+	read -ra variants <<<"$APP_VARIANTS"
+	n=${#variants[@]}
+	mkdir -p "$dir"
+	port=$(pick_port "${BENCH_APP_PORT:-28880}")
+	agent_port=$(pick_port "${BENCH_APP_AGENT_PORT:-29864}")
+	python3 "$BENCH_ROOT/bench/py_app.py" "$port" >"$dir/app.log" 2>&1 &
+	app=$!
+	bg_track "$app"
+	wait_port "$port" 10 || { log "app: the Python server did not start"; return 1; }
+	url=http://127.0.0.1:$port/items/42
+	log "app: bench/py_app.py :$port, $rounds rounds x ${secs}s per variant and mode"
+	for r in $(seq 0 $((rounds - 1))); do
+		for i in $(seq 0 $((n - 1))); do
+			v=${variants[$(((r + i) % n))]}
+			wait_quiet
+			app_variant_up "$v" "$agent_port" || return 1
+			app_wrk "$url" 1 >/dev/null # warm-up
+			for m in fixed sat; do
+				if [ "$m" = fixed ]; then
+					line=$(BENCH_DELAY_MS=$delay app_wrk "$url" "$secs" \
+						-s "$BENCH_ROOT/bench/delay.lua")
+				else
+					line=$(app_wrk "$url" "$secs")
+				fi
+				read -r rps p50 p99 <<<"$line"
+				echo "$rps" >"$dir/rps.$m.$r.$v"
+				echo "$p99" >"$dir/p99.$m.$r.$v"
+				echo "$rps" >>"$dir/rpsall.$m.$v"
+				echo "$p50" >>"$dir/p50all.$m.$v"
+				echo "$p99" >>"$dir/p99all.$m.$v"
+				log "app: round $((r + 1)) $v $m: $rps req/s, p50 $p50 us, p99 $p99 us"
+			done
+			app_variant_down "$v"
+		done
+	done
+	stop_pid "$app"
+	for m in fixed sat; do
+		for v in $APP_VARIANTS; do
+			result "app_${m}_rps_$v" "$(median <"$dir/rpsall.$m.$v")"
+			result "app_${m}_p50_us_$v" "$(median <"$dir/p50all.$m.$v")"
+			result "app_${m}_p99_us_$v" "$(median <"$dir/p99all.$m.$v")"
+			for k in rps p99; do
+				for r in $(seq 0 $((rounds - 1))); do
+					calc "$(cat "$dir/$k.$m.$r.$v") / $(cat "$dir/$k.$m.$r.none")"
+				done >"$dir/ratio.$k.$m.$v"
+				result "app_${m}_${k}_ratio_$v" "$(median <"$dir/ratio.$k.$m.$v")"
+				result "app_${m}_${k}_ratio_range_$v" "$(range <"$dir/ratio.$k.$m.$v")"
+			done
+		done
+	done
+}
+
+summary_app() {
+	local m v x what
+	echo "  app: a Python thread-per-connection service (bench/py_app.py) + wrk -t1 -c8"
+	for m in fixed sat; do
+		case $m in
+		fixed) what="fixed rate (${BENCH_APP_DELAY_MS:-8} ms between requests)" ;;
+		sat) what="saturation" ;;
+		esac
+		echo "     $what"
+		for v in $APP_VARIANTS; do
+			row "   ($v) req/s, p50 / p99 us" "$(num "$(get "app_${m}_rps_$v")")" \
+				"$(num "$(get "app_${m}_p50_us_$v")") / $(num "$(get "app_${m}_p99_us_$v")")" ""
+		done
+		x=$(get "app_${m}_rps_ratio_agent")
+		row "   agent/none throughput" "$x" ">= 0.98" \
+			"$(verdict "$x" ">=" 0.98), rounds $(get "app_${m}_rps_ratio_range_agent")"
+		x=$(get "app_${m}_p99_ratio_agent")
+		row "   agent/none p99" "$x" "<= 1.1" \
+			"$(verdict "$x" "<=" 1.1), rounds $(get "app_${m}_p99_ratio_range_agent")"
+		x=$(get "app_${m}_rps_ratio_floor")
+		row "   floor/none throughput" "$x" "" "rounds $(get "app_${m}_rps_ratio_range_floor")"
+	done
+}
