@@ -7,9 +7,7 @@
 #   2. shim overhead (bench/shim.sh)   stub-libpq microbenchmark, pgbench -S
 #   3. daemon (bench/daemon.sh)        replay events/s, RSS per series, CPU per 10k req/s
 #   4. loss (bench/loss.sh)            rate at which the ring buffer first drops
-#   app (bench/app.sh)                 a Python thread-per-connection service: none / floor / agent
-#   wire (bench/wire.sh)               pgbench -S, redis-benchmark: none / floor / agent
-#   h2 (bench/h2.sh)                   nghttpd + h2load: none / floor / agent
+#   go (bench/gosvc.sh)                a Go service (HTTP, PostgreSQL, Redis): none / floor / agent
 #
 # Environment: BENCH_PARTS="http shim daemon loss" (a subset runs only
 # those), BENCH_ROUNDS (HTTP 8, pgbench 8, shimcall 4), BENCH_SECS (s per
@@ -25,9 +23,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/shim.sh
 . bench/daemon.sh
 . bench/loss.sh
-. bench/app.sh
-. bench/wire.sh
-. bench/h2.sh
+. bench/gosvc.sh
 
 if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_ROUNDS=${BENCH_ROUNDS:-2}
@@ -36,13 +32,13 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_CPU_SECS=${BENCH_CPU_SECS:-3}
 	BENCH_SHIM_CALLS=${BENCH_SHIM_CALLS:-200000}
 fi
-PARTS=${BENCH_PARTS:-http shim daemon loss wire h2 app}
+PARTS=${BENCH_PARTS:-http shim daemon loss go}
 
 preflight() {
 	local t part missing=
 	for part in $PARTS; do
 		case $part in
-		http | shim | daemon | loss | wire | h2 | app) ;;
+		http | shim | daemon | loss | go) ;;
 		*)
 			echo "bench: unknown part $part (http, shim, daemon, loss)" >&2
 			exit 2
@@ -235,9 +231,7 @@ for part in $PARTS; do
 	shim) bench_shim ;;
 	daemon) bench_daemon ;;
 	loss) bench_loss || log "loss: failed" ;;
-	app) bench_app || log "app: failed" ;;
-	wire) bench_wire || log "wire: failed" ;;
-	h2) bench_h2 || log "h2: failed" ;;
+	go) bench_go || log "go: failed" ;;
 	esac
 done
 summary | tee "$BUILD/bench/summary.txt"
