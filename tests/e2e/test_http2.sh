@@ -2,7 +2,9 @@
 # tests/e2e/test_http2.sh - HTTP/2 without TLS (prior knowledge) from real
 # programs: nghttpd under curl --http2-prior-knowledge and h2load (streams
 # multiplexed on few connections), nginx's http2 listener (master and
-# workers), and a connection that was open before the agent started (its
+# workers), the h2c upgrade from HTTP/1.1 (curl --http2 against a Go
+# x/net/http2/h2c server, apps/go/h2cserver; nghttpd and nginx do not
+# upgrade), and a connection that was open before the agent started (its
 # HPACK table unknown: what decodes is counted, nothing is guessed). Counts
 # are exact against the clients' own; no HTTP/2 byte is taken for HTTP/1,
 # PostgreSQL or Redis. HTTP/2 servers write many frames at once, so the
@@ -12,7 +14,14 @@
 . "$(dirname "$0")/lib.sh"
 H2=31600
 NGX=31601
+H2C=31602
 AGENT=31690
+
+(cd "$E2E_ROOT/tests/e2e/apps/go/h2cserver" && GO111MODULE=off GOPATH=/usr/share/gocode \
+	GOPROXY=off GOFLAGS= GOCACHE=/tmp/redtap-gocache go build -o "$E2E_TMP/h2c-shop" .) ||
+	{ echo "  FAIL go build h2cserver"; exit 1; }
+"$E2E_TMP/h2c-shop" 127.0.0.1:$H2C 2>"$E2E_TMP/h2c.log" &
+bg_track $!
 
 # nghttpd serves a small tree
 mkdir -p "$E2E_TMP/www/items"
@@ -46,8 +55,9 @@ NGXCONF
 bg_track $!
 wait_port $H2
 wait_port $NGX
+wait_port $H2C
 
-start_agent $AGENT --port $H2 --port $NGX --capture-bytes 8192
+start_agent $AGENT --port $H2 --port $NGX --port $H2C --capture-bytes 8192
 sleep 0.5
 
 # curl, one connection each
@@ -63,6 +73,12 @@ curl -s --http2-prior-knowledge -o /dev/null http://127.0.0.1:$NGX/fail
 out=$(h2load -n 200 -c 2 -m 20 http://127.0.0.1:$NGX/api/load 2>&1)
 ngx_ok=$(echo "$out" | awk '/^requests:/ {print $8}')
 expect_eq "h2load against nginx, its own count" "$ngx_ok" 200
+# the h2c upgrade: the HTTP/1.1 request is stream 1 of the HTTP/2 connection
+up=""
+for i in 1 2 3; do up="$up$(curl -s --http2 -o /dev/null -w '%{http_version}' http://127.0.0.1:$H2C/items/$i)"; done
+expect_eq "curl --http2 upgraded each time" "$up" 222
+curl -s --http2 -o /dev/null http://127.0.0.1:$H2C/fail
+curl -s -o /dev/null http://127.0.0.1:$H2C/items/4 # HTTP/1.1, no upgrade asked
 settle 2
 
 S=http_server_request_duration_seconds_count
@@ -75,6 +91,9 @@ expect_eq "nginx http2: curl" "$(metric_sum $S service_name=nginx-h2 $V http_rou
 expect_eq "nginx http2: a 503 is a server error" "$(metric_sum $S service_name=nginx-h2 $V http_route=/fail error_type=503)" 1
 expect_eq "nginx http2: h2load" "$(metric_sum $S service_name=nginx-h2 $V http_route=/api/load)" "$ngx_ok"
 expect_eq "nothing on nginx read as HTTP/1" "$(metric_sum $S service_name=nginx-h2 network_protocol_version=1.1)" 0
+expect_eq "h2c upgrade: the upgraded requests" "$(metric_sum $S service_name=h2c-shop $V http_route=/items/{id} http_response_status_code=200)" 3
+expect_eq "h2c upgrade: a 503" "$(metric_sum $S service_name=h2c-shop $V http_route=/fail error_type=503)" 1
+expect_eq "h2c server: plain HTTP/1.1 stays HTTP/1.1" "$(metric_sum $S service_name=h2c-shop network_protocol_version=1.1 http_route=/items/{id})" 1
 expect_eq "in-flight gauge back to 0" "$(metric_sum http_server_active_requests service_name=nghttpd)" 0
 expect_eq "no HTTP/1 parse errors" "$(metric_sum redtap_parse_errors_total protocol=http)" 0
 expect_eq "no PostgreSQL or Redis look-alikes" "$(metric_sum redtap_parse_errors_total protocol=pgwire)$(metric_sum redtap_parse_errors_total protocol=resp)" 00

@@ -734,6 +734,67 @@ static void test_not_h2_goes_opaque(void **state)
 	assert_int_equal(f->errors[H2_E_FRAME], 8);
 }
 
+/* curl --http2 on http://: an HTTP/1.1 request asking for h2c. The
+ * server's 101 switches to frames, and stream 1 is that request; a server
+ * that declines answers in HTTP/1.1, which is reported as such. */
+static void test_h2c_upgrade(void **state)
+{
+	static const char req[] = "GET /items/9 HTTP/1.1\r\nHost: shop:8080\r\n"
+				  "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+				  "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n";
+	static const char switching[] = "HTTP/1.1 101 Switching Protocols\r\n"
+					"Connection: Upgrade\r\nUpgrade: h2c\r\n\r\n";
+	static const char *const r3[] = {":method", "GET", ":path", "/next", NULL};
+	struct fx *f = *state;
+
+	put(f, IN, req, sizeof(req) - 1);
+	/* the head split across chunks (detection needs the Upgrade and
+	 * HTTP2-Settings headers in the first) */
+	flush(f, IN, 7, (size_t)(strstr(req, "HTTP2-Settings:") - req) + 20);
+	assert_int_equal(f->nstart, 1);
+	put(f, OUT, switching, sizeof(switching) - 1);
+	frame(f, OUT, 4, 0, 0, NULL, 0); /* the server's SETTINGS, in the same write */
+	flush(f, OUT, 4096, 1);
+	client_start(f, IN);
+	headers(f, IN, 3, true, r3);
+	flush(f, IN, 4096, 24);
+	headers(f, OUT, 1, false, resp_200);
+	data(f, OUT, 1, true, "x", 1);
+	headers(f, OUT, 3, true, resp_503);
+	flush(f, OUT, 4096, 1);
+	assert_int_equal(f->ndone, 2);
+	assert_string_equal(f->done[0].x.path, "/items/9");
+	assert_string_equal(f->done[0].x.host, "shop:8080");
+	assert_int_equal(f->done[0].x.version, HTTP_V2);
+	assert_int_equal(f->done[0].x.status, 200);
+	assert_true(f->done[0].x.server);
+	assert_string_equal(f->done[1].x.path, "/next");
+	assert_string_equal(f->done[1].err, "503");
+	for (int e = 0; e < H2_E_MAX; e++)
+		assert_int_equal(f->errors[e], 0);
+}
+
+static void test_h2c_upgrade_declined(void **state)
+{
+	static const char req[] = "GET /a HTTP/1.1\r\nHost: x\r\nUpgrade: h2c\r\n"
+				  "HTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n";
+	static const char plain[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+	struct fx *f = *state;
+	struct proto_chunk ch = {.data = (const uint8_t *)plain,
+				 .cap_len = sizeof(plain) - 1,
+				 .len = sizeof(plain) - 1,
+				 .dir = OUT};
+
+	put(f, IN, req, sizeof(req) - 1);
+	flush(f, IN, 4096, 1);
+	ch.ts = f->ts;
+	assert_int_equal(http2_protocol.feed(f->inst, &f->c, &ch), PROTO_OPAQUE);
+	assert_int_equal(f->ndone, 1);
+	assert_int_equal(f->done[0].x.version, HTTP_V1);
+	assert_int_equal(f->done[0].x.status, 404);
+	assert_string_equal(f->done[0].x.path, "/a");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -751,6 +812,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_grpc, setup, teardown),
 	    cmocka_unit_test(test_grpc_rules),
 	    cmocka_unit_test_setup_teardown(test_not_h2_goes_opaque, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_upgrade, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_h2c_upgrade_declined, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

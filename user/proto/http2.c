@@ -238,7 +238,23 @@ struct h2_conn {
 	struct h2_dir d[2];
 	uint16_t nstreams;
 	struct h2_stream *streams[H2_STREAMS_MAX];
+	/* h2c upgrade (RFC 7540 3.2): the HTTP/1.1 request's head, then the
+	 * server's answer, are collected in head before the frames start */
+	uint8_t upgrade; /* enum upgrade */
+	uint8_t up_dir;	 /* the client's direction */
+	uint16_t head_len;
+	uint64_t up_ts; /* of the request's first bytes */
+	uint32_t up_tid;
+	char *head; /* UPGRADE_HEAD_MAX bytes while collecting */
 };
+
+enum upgrade {
+	UPG_NONE,
+	UPG_REQUEST, /* reading the client's HTTP/1.1 request head */
+	UPG_ANSWER,  /* reading the server's answer: 101, or a plain HTTP/1.1 response */
+};
+
+#define UPGRADE_HEAD_MAX 4096
 
 /* One instance per pipeline. */
 struct h2 {
@@ -290,15 +306,13 @@ static uint32_t be24(const uint8_t *p)
 
 static void inflater_seed(nghttp2_hd_inflater *inf)
 {
-	uint8_t blk[TABLE_DEFAULT / PLACEHOLDER_SIZE * 4];
-	size_t n = 0, off = 0;
+	/* literal with incremental indexing, new name "?", value "" */
+	static const uint8_t entry[] = {0x40, 1, '?', 0};
+	uint8_t blk[TABLE_DEFAULT / PLACEHOLDER_SIZE * sizeof(entry)];
+	size_t n, off = 0;
 
-	while (n < sizeof(blk)) {
-		blk[n++] = 0x40; /* literal with incremental indexing, new name */
-		blk[n++] = 1;	 /* name: "?" */
-		blk[n++] = '?';
-		blk[n++] = 0; /* value: "" */
-	}
+	for (n = 0; n + sizeof(entry) <= sizeof(blk); n += sizeof(entry))
+		memcpy(blk + n, entry, sizeof(entry));
 	while (off < n) {
 		nghttp2_nv nv;
 		int fl = 0;
@@ -1078,11 +1092,152 @@ static bool has_preface(const struct proto_chunk *ch, bool *more)
 	return false;
 }
 
+/* Where the ASCII text lit (lower case) is in p[0..n), case-insensitive. */
+static const uint8_t *find_ci(const uint8_t *p, size_t n, const char *lit)
+{
+	size_t m = strlen(lit);
+
+	for (size_t i = 0; i + m <= n; i++) {
+		size_t k = 0;
+
+		while (k < m && (p[i + k] | (p[i + k] >= 'A' && p[i + k] <= 'Z' ? 0x20 : 0)) ==
+				    (uint8_t)lit[k])
+			k++;
+		if (k == m)
+			return p + i;
+	}
+	return NULL;
+}
+
+/* An HTTP/1.1 request asking to switch to h2c: a request line, then
+ * "Upgrade: h2c" and "HTTP2-Settings" in its head. */
+static bool is_h2c_upgrade(const uint8_t *p, size_t n)
+{
+	const uint8_t *end = find_ci(p, n, "\r\n\r\n");
+
+	if (end)
+		n = (size_t)(end - p) + 2;
+	return n && p[0] >= 'A' && p[0] <= 'Z' && find_ci(p, n, "\r\nupgrade: h2c") &&
+	       find_ci(p, n, "\r\nhttp2-settings:");
+}
+
+/* A header's value from an HTTP/1 head (NUL-terminated, lines end in
+ * CRLF), copied into out ("" when absent). name: "\r\nname:", lower case. */
+static void head_value(const char *head, const char *name, char *out, size_t size)
+{
+	const uint8_t *v = find_ci((const uint8_t *)head, strlen(head), name);
+	size_t n;
+
+	out[0] = '\0';
+	if (!v)
+		return;
+	v += strlen(name);
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strcspn((const char *)v, "\r\n");
+	while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+		n--;
+	copy_value(out, size, v, n);
+}
+
+/* The upgrade request's head is in: stream 1 is that request. */
+static void upgrade_request(struct h2_conn *hc)
+{
+	struct h2_block b;
+	const char *sp = strchr(hc->head, ' ');
+	size_t plen = sp ? strcspn(sp + 1, " \r\n") : 0;
+
+	memset(&b, 0, sizeof(b));
+	b.sid = 1;
+	b.ts = hc->up_ts;
+	b.tid = hc->up_tid;
+	b.track = b.end_stream = true; /* the request is half-closed (RFC 7540 3.2) */
+	if (!sp || !plen) {
+		report(hc, H2_E_NO_PSEUDO);
+		return;
+	}
+	b.has_method = b.has_path = true;
+	b.method = method_of((const uint8_t *)hc->head, (size_t)(sp - hc->head));
+	copy_value(b.path, sizeof(b.path), (const uint8_t *)sp + 1, plen);
+	head_value(hc->head, "\r\nhost:", b.host, sizeof(b.host));
+	head_value(hc->head, "\r\ntraceparent:", b.traceparent, sizeof(b.traceparent));
+	head_value(hc->head, "\r\ntracestate:", b.tracestate, sizeof(b.tracestate));
+	stream_open(hc, hc->up_dir, &b);
+}
+
+/* The server's answer is in: 101 switches to frames. Anything else
+ * declined the upgrade and the connection stays HTTP/1.1, which this
+ * protocol does not parse: the request is reported with that answer (as
+ * HTTP/1.1, ending at the answer's head) and the connection goes opaque.
+ * False when it goes opaque. */
+static bool upgrade_answer(struct h2_conn *hc)
+{
+	struct h2_stream *s = stream_find(hc, 1);
+	int status = strncmp(hc->head, "HTTP/1.", 7) || strlen(hc->head) < 12
+			 ? -1
+			 : small_int((const uint8_t *)hc->head + 9, 3);
+
+	if (status == 101)
+		return true;
+	if (s) {
+		s->x.version = HTTP_V1;
+		s->x.status = status >= 100 && status <= 599 ? status : 0;
+		stream_finish(hc, s, hc->cur_ts, NULL);
+	}
+	return false;
+}
+
+/* Collects an upgrade head from the chunk. Returns where the bytes after
+ * it (frames) start in the chunk, or cap_len + 1 while the head goes on;
+ * *opaque when the connection is to go. */
+static size_t upgrade_head(struct h2_conn *hc, const struct proto_chunk *ch, bool *opaque)
+{
+	size_t n = ch->cap_len, room = UPGRADE_HEAD_MAX - 1 - hc->head_len, take, before;
+	const uint8_t *end;
+
+	*opaque = false;
+	if (!hc->head) {
+		hc->head = malloc(UPGRADE_HEAD_MAX);
+		if (!hc->head) {
+			*opaque = true;
+			return n + 1;
+		}
+	}
+	before = hc->head_len;
+	take = n < room ? n : room;
+	memcpy(hc->head + before, ch->data, take);
+	hc->head_len = (uint16_t)(before + take);
+	hc->head[hc->head_len] = '\0';
+	end = find_ci((const uint8_t *)hc->head, hc->head_len, "\r\n\r\n");
+	if (!end) {
+		/* a head longer than kept, or cut by the capture limit */
+		if (hc->head_len == UPGRADE_HEAD_MAX - 1 || ch->len > ch->cap_len) {
+			report(hc, H2_E_NO_PSEUDO);
+			*opaque = true;
+		}
+		return n + 1;
+	}
+	take = (size_t)(end + 4 - (const uint8_t *)hc->head) - before;
+	hc->head[end + 2 - (const uint8_t *)hc->head] = '\0';
+	if (hc->upgrade == UPG_REQUEST) {
+		upgrade_request(hc);
+		hc->upgrade = UPG_ANSWER;
+		hc->d[hc->up_dir].preface_left = PREFACE_LEN; /* sent after the 101 */
+	} else {
+		hc->upgrade = UPG_NONE;
+		*opaque = !upgrade_answer(hc);
+		free(hc->head);
+		hc->head = NULL;
+	}
+	hc->head_len = 0;
+	return take;
+}
+
 static enum proto_detect h2_detect(const struct proto_chunk *ch)
 {
 	bool more;
 
-	if (has_preface(ch, &more))
+	if (has_preface(ch, &more) || is_h2c_upgrade(ch->data, ch->cap_len))
 		return PROTO_DETECT_YES;
 	if (more)
 		return PROTO_DETECT_MORE;
@@ -1100,9 +1255,18 @@ static int h2_open(void *inst, struct conn *c, const struct proto_chunk *first)
 		return -ENOMEM;
 	hc->h = inst;
 	hc->c = c;
+	if (!start && is_h2c_upgrade(first->data, first->cap_len)) {
+		start = true; /* the connection's first bytes */
+		hc->upgrade = UPG_REQUEST;
+		hc->up_dir = d;
+		hc->up_ts = first->ts;
+		hc->up_tid = first->tid;
+	}
 	inflater_reset(&hc->d[0], start);
 	inflater_reset(&hc->d[1], start);
-	if (start) {
+	if (hc->upgrade) {
+		/* frames come after the heads */
+	} else if (start) {
 		hc->d[d].preface_left = PREFACE_LEN;
 	} else {
 		/* joined late at a frame of d; the other side resynchronises */
@@ -1122,6 +1286,22 @@ static enum proto_verdict h2_feed(void *inst, struct conn *c, const struct proto
 	hc->c = c;
 	hc->cur_ts = ch->ts;
 	hc->cur_tid = ch->tid;
+	if ((hc->upgrade == UPG_REQUEST && d == hc->up_dir) ||
+	    (hc->upgrade == UPG_ANSWER && d != hc->up_dir)) {
+		bool opaque;
+		size_t used = upgrade_head(hc, ch, &opaque);
+
+		if (opaque)
+			return PROTO_OPAQUE;
+		if (used > ch->cap_len)
+			return PROTO_KEEP;
+		dir_feed(hc, d, ch->data + used, ch->cap_len - used);
+		if (ch->len > ch->cap_len)
+			dir_skip(hc, d, ch->len - ch->cap_len);
+		return PROTO_KEEP;
+	}
+	if (hc->upgrade == UPG_REQUEST)
+		return PROTO_KEEP; /* the server speaks before the request is in */
 	if (dd->lost) {
 		/* a chunk that starts with a frame header takes up the thread */
 		if (ch->cap_len < FRAME_HDR || !frame_header_strict(ch->data))
@@ -1169,6 +1349,7 @@ static void h2_close(void *inst, struct conn *c, uint64_t ts)
 	hc->c = c;
 	while (hc->nstreams)
 		stream_finish(hc, hc->streams[0], ts, "connection_closed");
+	free(hc->head);
 	for (int d = 0; d < 2; d++)
 		if (hc->d[d].inf)
 			nghttp2_hd_inflate_del(hc->d[d].inf);
