@@ -6,6 +6,7 @@
 #    under 32 concurrent clients sending traceparent: >= 99 % of the lines
 #    carry their own request's trace id and none carries another's;
 #    severities from the JSON level; error fields lifted; log_records counter;
+#  - the same for a Go net/http service logging with zerolog (GOMAXPROCS=16);
 #  - secrets written by the app never reach the receiver;
 #  - huge lines are cut and marked, binary garbage does no harm, partial
 #    writes are reassembled, an unfinished line is flushed;
@@ -17,6 +18,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
 APP=31701
+GOAPP=31702
 AGENT=31764
 APPS="$E2E_ROOT/tests/e2e/apps"
 LOGS="python3 $APPS/logs.py"
@@ -29,10 +31,17 @@ OTEL_SERVICE_NAME=logshop "$E2E_TMP/pylog-app" "$APPS/log_app.py" $APP >/dev/nul
 bg_track $!
 wait_port $APP
 
+# The Go service (zerolog), built offline in GOPATH mode.
+(cd "$APPS/go/gologs" && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= \
+	GOCACHE=/tmp/redtap-gocache go build -o "$E2E_TMP/gologs" .) || { echo "  FAIL go build"; exit 1; }
+OTEL_SERVICE_NAME=gologs GOMAXPROCS=16 "$E2E_TMP/gologs" $GOAPP >/dev/null 2>"$E2E_TMP/go.err" &
+bg_track $!
+wait_port $GOAPP
+
 start_receiver logs
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BLRP_SCHEDULE_DELAY=200 \
 	OTEL_BSP_SCHEDULE_DELAY=200 OTEL_METRIC_EXPORT_INTERVAL=60000 REDTAP_LOGS=true
-start_agent $AGENT -e "$E2E_TMP/pylog-*"
+start_agent $AGENT -e "$E2E_TMP/pylog-*" -e "$E2E_TMP/gologs"
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BLRP_SCHEDULE_DELAY OTEL_BSP_SCHEDULE_DELAY \
 	OTEL_METRIC_EXPORT_INTERVAL REDTAP_LOGS
 F="$RX_OUT"
@@ -56,6 +65,20 @@ expect_eq "span id is the server span's, flags sampled" \
 expect_eq "the sampled flag is carried" "$($LOGS "$F" get flags service=logshop rid=5)" 1
 expect_eq "stdout is named" "$($LOGS "$F" get attr.log.iostream service=logshop rid=5)" stdout
 check "the process resource" test -n "$($LOGS "$F" get res.process.pid service=logshop)"
+
+# --- the Go service: zerolog, 32 concurrent clients, GOMAXPROCS=16 ---
+expect_eq "Go work requests answered" "$(python3 "$APPS/log_client.py" $GOAPP work 0 320 32)" "ok 320 failed 0"
+expect_eq "Go failing requests answered" "$(python3 "$APPS/log_client.py" $GOAPP fail 1000 40 32)" "ok 40 failed 0"
+sleep 2
+read -r total right wrong none <<<"$($LOGS "$F" correlate service=gologs)"
+log "Go in-request lines: $total, own trace $right, another's $wrong, none $none"
+expect_eq "every zerolog line arrived" "$total" 680
+expect_ge ">= 99 % of the Go lines carry their request's trace id" "$((right * 100))" "$((total * 99))"
+expect_eq "no Go line carries another request's trace id" "$wrong" 0
+expect_eq "zerolog info: severity 9" "$($LOGS "$F" count service=gologs severity=9 severity_text=INFO)" 320
+expect_eq "zerolog warn: severity 13" "$($LOGS "$F" count service=gologs severity=13)" 320
+expect_eq "zerolog error: severity 17, err lifted" \
+	"$($LOGS "$F" count service=gologs severity=17 attr.exception.message='db down')" 40
 
 # --- redaction ---
 expect_eq "the password never reaches the receiver" "$(grep -c 'hunter2' "$F")" 0

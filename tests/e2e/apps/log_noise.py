@@ -11,6 +11,8 @@ partial: one line written a few bytes per write, then a line left
          without its end for the reassembler to flush
 flood:   N (default 100000) short lines as fast as possible, one write each;
          prints how long it took to stderr
+It starts with a 1 s pause: the agent selects a new process from its exec
+record within a poll (100 ms), and what it writes before is not captured.
 Then it sleeps 3 s (so that the agent still knows the process) and exits.
 """
 import os
@@ -19,6 +21,7 @@ import time
 
 out = sys.stdout.fileno()
 mode = sys.argv[1]
+time.sleep(1)
 if mode == "huge":
     for i in range(3):
         os.write(out, b"ERROR " + b"x" * 100000 + b"\n")
