@@ -8,6 +8,7 @@
 #   make install    install under $(DESTDIR)$(prefix)
 #   make deb        a Debian package in $(OUTPUT)/deb (scripts/build-deb.sh)
 #   make k8s-test   check deploy/kubernetes: kustomize, schemas, promtool (tests/k8s)
+#   make container-test   build the image (debootstrap, podman) and run it (slow; tests/container)
 #   make V=1        show the commands
 #   make SANITIZER=address|undefined   build everything sanitized
 
@@ -63,7 +64,7 @@ CORE_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(OUTPUT)/user/ver
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean run test unit e2e install deb k8s-test format lint bench bench-profile deps fuzz FORCE
+.PHONY: all clean run test unit e2e install deb k8s-test container-test format lint bench bench-profile deps fuzz FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
@@ -153,6 +154,9 @@ deb:
 
 k8s-test:
 	tests/k8s/run.sh
+
+container-test:
+	tests/container/run.sh
 
 install: all
 	install -d $(DESTDIR)$(bindir) $(DESTDIR)$(libdir)/redtap $(DESTDIR)$(mandir)/man8 \
