@@ -10,7 +10,10 @@
 # request's server span and none under another request's
 # (tests/e2e/apps/goparents.py). The agent must log each process as tracked
 # by goroutine and the stripped build too (its goid offset from the version
-# table, its function bounds from .gopclntab).
+# table, its function bounds from .gopclntab). The documented degradation:
+# a stripped build whose build info names a Go version the table does not
+# know (patched to go1.99) is served on threads, said in the log and in
+# redtap_go_goroutine_unknown_total{reason="no_offsets"}, and still traced.
 # Ports 31300-31399.
 . "$(dirname "$0")/lib.sh"
 . "$E2E_ROOT/tests/lib/servers.sh"
@@ -35,6 +38,16 @@ gobuild() { # OUT CGO [FLAGS...]
 gobuild gosvc-static 0
 gobuild gosvc-stripped 0 -ldflags '-s -w'
 gobuild gosvc-cgo 1 -ldflags '-linkmode=external'
+# the stripped build with a version no table knows (same length, the runtime ignores it)
+python3 - "$E2E_TMP/gosvc-stripped" "$E2E_TMP/gosvc-unknown" <<'PY' || { echo "  FAIL patch"; exit 1; }
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+at = b.index(b"\xff Go buildinf:")
+v = b.index(b"go1.", at, at + 64)
+b[v:v + 6] = b"go1.99"
+open(sys.argv[2], "wb").write(b)
+PY
+chmod +x "$E2E_TMP/gosvc-unknown"
 check "the stripped build has no symbol table" \
 	sh -c "! readelf -SW '$E2E_TMP/gosvc-stripped' | grep -q ' .symtab '"
 check "the cgo build is externally linked with a TLS segment" \
@@ -48,6 +61,12 @@ redis-cli -p $RD set greeting hello >/dev/null
 OTEL_SERVICE_NAME=downstream "$E2E_TMP/gosvc-static" down $DOWN >"$E2E_TMP/down.log" 2>&1 &
 bg_track $!
 wait_port $DOWN || exit 1
+UNK=31319
+GOMAXPROCS=16 OTEL_SERVICE_NAME=gosvc-unknown "$E2E_TMP/gosvc-unknown" serve $UNK $DOWN $PG $RD \
+	>"$E2E_TMP/unknown.log" 2>&1 &
+UNK_PID=$!
+bg_track $UNK_PID
+wait_port $UNK || exit 1
 
 VARIANTS="static stripped cgo"
 PIDS=
@@ -64,7 +83,7 @@ done
 
 start_receiver go || exit 1
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200
-start_agent $AGENT -p "$PIDS" --capture-bytes 1024 -v || exit 1
+start_agent $AGENT -p "$PIDS,$UNK_PID" --capture-bytes 1024 -v || exit 1
 unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY
 check "the agent tracks every Go process by goroutine" \
 	sh -c "[ \$(grep -c 'by goroutine, goid at 152' '$E2E_TMP/agent.log') -ge 3 ]"
@@ -88,4 +107,17 @@ for v in $VARIANTS; do
 		[ $((r_own * 100)) -ge $((r_expected * 99)) ]
 	expect_eq "gosvc-$v: no span under another request" "$r_foreign" 0
 done
+# --- the unknown version: threads, said so, still traced ----------------------------------
+out=$(OTEL_SERVICE_NAME=loadgen "$E2E_TMP/gosvc-static" load $UNK 50 8 "$E2E_TMP/unknown.ids")
+expect_eq "gosvc-unknown answered every request" "$out" "failed=0"
+sleep 2
+settle
+check "the agent says the unknown version stays on threads" \
+	grep -q "process $UNK_PID (go1.99.8) stays on threads" "$E2E_TMP/agent.log"
+expect_ge "redtap_go_goroutine_unknown_total{reason=no_offsets}" \
+	"$(metric_sum redtap_go_goroutine_unknown_total reason=no_offsets)" 1
+expect_eq "no goroutine read failed" "$(metric_sum redtap_go_goroutine_unknown_total reason=read_fault)" 0
+expect_eq "gosvc-unknown: its server spans are still exported" \
+	"$(python3 "$APPS/goparents.py" "$RX_OUT" gosvc-unknown "$E2E_TMP/unknown.ids" |
+		sed 's/.*servers=//')" 50
 stop_agent

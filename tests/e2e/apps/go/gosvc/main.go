@@ -40,8 +40,9 @@ func serve(port, down, pg, rd string) {
 	if err != nil {
 		die("sql: %v", err)
 	}
-	db.SetMaxOpenConns(64)
-	db.SetMaxIdleConns(64)
+	// 16 each: four services of the test stay below PostgreSQL's 100 clients
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(16)
 	pool := &redis.Pool{
 		MaxIdle: 64,
 		Dial:    func() (redis.Conn, error) { return redis.Dial("tcp", "127.0.0.1:"+rd) },
