@@ -6,6 +6,7 @@
 #  - with nothing head-sampled, a route that starts failing gets its
 #    successful traces kept too (sampling.rule=adaptive.error_ratio) while
 #    a healthy route stays unsampled; failures are kept by the error rule;
+#    a request with the critical header value is kept (rule critical);
 #  - traces.budget caps the spans kept per second, drops are counted in
 #    redtap_traces_budget_dropped_total;
 #  - traces.header_attributes: X-Tenant-ID and X-Channel become attributes
@@ -65,9 +66,11 @@ expect_eq "the open root itself is not reported" \
 # 2. Adaptive rates: nothing is head-sampled; /flaky starts failing.
 start_receiver adaptive
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200 \
-	OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0
+	OTEL_TRACES_SAMPLER=traceidratio OTEL_TRACES_SAMPLER_ARG=0 \
+	REDTAP_TRACES_CRITICAL_HEADER=X-Priority=high REDTAP_TRACES_CRITICAL_FLOOR=1
 start_agent $AGENT -p $SAPP
-unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY OTEL_TRACES_SAMPLER OTEL_TRACES_SAMPLER_ARG \
+	REDTAP_TRACES_CRITICAL_HEADER REDTAP_TRACES_CRITICAL_FLOOR
 load 3 0 >/dev/null
 settle
 expect_eq "healthy routes: nothing kept" "$($SPANS $RX_OUT count service=sapp)" 0
@@ -79,6 +82,12 @@ expect_ge "successful /flaky traces kept once it fails (adaptive.error_ratio)" \
 	"$($SPANS $RX_OUT count service=sapp attr.http.route=/flaky status!=ERROR attr.sampling.rule=adaptive.error_ratio)" 40
 expect_eq "the healthy route stays unsampled" "$($SPANS $RX_OUT count service=sapp attr.http.route=/ok)" 0
 expect_eq "no budget, no drops" "$(metric_sum redtap_traces_budget_dropped_total)" 0
+curl -s -o /dev/null -H "X-Priority: high" http://127.0.0.1:$APP/ok
+curl -s -o /dev/null -H "X-Priority: low" http://127.0.0.1:$APP/ok
+settle
+expect_eq "the request with the critical header value is kept (rule critical)" \
+	"$($SPANS $RX_OUT count service=sapp attr.http.route=/ok attr.sampling.rule=critical)" 1
+expect_eq "... the other one not" "$($SPANS $RX_OUT count service=sapp attr.http.route=/ok)" 1
 stop_agent
 
 # 3. The budget: 10 spans a second, everything head-sampled.

@@ -10,9 +10,10 @@
  * trace, held children included, late spans follow the decision); the
  * memory bound under thousands of open traces, the 30 s sweep, the flush on
  * shutdown and the stats counters; the sampling.rule of kept roots, the
- * critical floor, adaptive rates for a route that starts failing, the
- * span budget, and request attributes from headers on the request's spans; and a run of the
- * daemon's pipeline on raw HTTP bytes. Emitted spans are recorded by the emit callback.
+ * critical floor and header, adaptive rates for a route that starts
+ * failing, the span budget, and request attributes from headers on the
+ * request's spans; and a run of the daemon's pipeline on raw HTTP bytes.
+ * Emitted spans are recorded by the emit callback.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1432,6 +1433,42 @@ static void test_header_attrs_parse(void **state)
 			 -EINVAL);
 }
 
+/* A request whose captured header has the critical value is kept as a
+ * critical route's would be (floor 1 here); another value is not. */
+static void test_critical_header(void **state)
+{
+	struct fx *f = *state;
+	struct tracer_opts o = {
+	    .sampler = {.root = SAMPLER_ALWAYS_OFF, .parent_based = true},
+	    .critical_value = "high",
+	    .critical_header = 2,
+	};
+	char h[HTTP1_CAPTURE_NAME + 1], v[HTTP1_CAPTURE_VALUE];
+	struct http_exchange x;
+
+	fx_open(f, &o);
+	x_init(&x, true, NULL, 100, 51, f->base, HTTP1_M_GET, "/a", "/a");
+	snprintf(x.captured[2], sizeof(x.captured[2]), "high");
+	tracer_http_start(f->t, &x);
+	assert_true(x_done(f, &x, f->base + MS, 200, NULL));
+	attr_str(emitted(f, x.trace.span_id), "sampling.rule", "critical");
+	x_init(&x, true, NULL, 100, 52, f->base, HTTP1_M_GET, "/a", "/a");
+	snprintf(x.captured[2], sizeof(x.captured[2]), "highest");
+	tracer_http_start(f->t, &x);
+	assert_false(x_done(f, &x, f->base + MS, 200, NULL));
+	assert_false(request(f, 53, "/a", 200, f->base, &x));
+
+	assert_int_equal(tracer_parse_critical_header("X-Priority=high", h, v), 0);
+	assert_string_equal(h, "X-Priority");
+	assert_string_equal(v, "high");
+	assert_int_equal(tracer_parse_critical_header("", h, v), 0);
+	assert_string_equal(h, "");
+	assert_int_equal(tracer_parse_critical_header("X-Priority", h, v), -EINVAL);
+	assert_int_equal(tracer_parse_critical_header("X-Priority=", h, v), -EINVAL);
+	assert_int_equal(tracer_parse_critical_header("X-Priority=a b", h, v), -EINVAL);
+	assert_int_equal(tracer_parse_critical_header("X Priority=a", NULL, NULL), -EINVAL);
+}
+
 /* On shutdown, spans held for a tail decision get the decision the sweep
  * would give them (head-sampled or failed: kept) instead of being lost;
  * a late span of a flushed trace follows its decision. */
@@ -1780,6 +1817,7 @@ int main(void)
 	    T(test_adaptive_failing_route),
 	    T(test_budget),
 	    T(test_request_attrs),
+	    T(test_critical_header),
 	    cmocka_unit_test(test_header_attrs_parse),
 	    T(test_buffer_bound),
 	    T(test_full_buffer_new_trace),

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -272,26 +273,53 @@ static int setup_capture(struct agent *a)
 	return 0;
 }
 
-/* traces.header_attributes: the HTTP/1 parser captures the headers, the
- * spans carry them under their keys. Before any capture. */
-static int setup_request_attrs(const char *spec, size_t *n)
+/*
+ * traces.header_attributes and traces.critical_header: the HTTP/1 parser
+ * captures the headers (the critical one after the attributes, unless it
+ * is one of them), the spans carry the attributes under their keys. Before
+ * any capture. value receives the critical header's value.
+ */
+static int setup_request_attrs(const struct redtap_config *cfg, struct tracer_opts *to,
+			       char value[HTTP1_CAPTURE_VALUE])
 {
 	char headers[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_NAME + 1];
 	char keys[HTTP1_CAPTURE_MAX][SEMCONV_REQUEST_KEY_MAX + 1];
 	const char *hp[HTTP1_CAPTURE_MAX], *kp[HTTP1_CAPTURE_MAX];
+	char crit[HTTP1_CAPTURE_NAME + 1];
+	size_t n, ncap;
 
-	if (tracer_parse_header_attrs(spec, headers, keys, n)) /* checked by the settings */
+	/* both checked by the settings */
+	if (tracer_parse_header_attrs(cfg->header_attrs, headers, keys, &n) ||
+	    tracer_parse_critical_header(cfg->critical_header, crit, value))
 		return -EINVAL;
-	for (size_t i = 0; i < *n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		hp[i] = headers[i];
 		kp[i] = keys[i];
 	}
-	if (http1_capture_set(hp, *n) || semconv_set_request_keys(kp, *n))
+	ncap = n;
+	if (crit[0]) {
+		size_t i = 0;
+
+		while (i < n && strcasecmp(headers[i], crit) != 0)
+			i++;
+		if (i == HTTP1_CAPTURE_MAX) {
+			fprintf(stderr,
+				"redtap: traces.critical_header: at most %d headers are "
+				"captured with traces.header_attributes\n",
+				HTTP1_CAPTURE_MAX);
+			return -EINVAL;
+		}
+		if (i == n)
+			hp[ncap++] = crit;
+		to->critical_header = i;
+		to->critical_value = value;
+	}
+	to->nrequest_attrs = n;
+	if (http1_capture_set(hp, ncap) || semconv_set_request_keys(kp, n))
 		return -EINVAL;
 	return 0;
 }
 
-/* OTLP export and traces, as the settings (config.h) resolved them. */
 /* The application logs (user/signals/logs.h), after the tracer and the
  * exporter: they borrow both. */
 static int setup_logs(struct agent *a)
@@ -323,7 +351,7 @@ static int setup_logs(struct agent *a)
 static int setup_export(struct agent *a)
 {
 	const struct otlp_config *oc = &a->cfg->otlp;
-	char traces[512], metrics[512];
+	char traces[512], metrics[512], crit_value[HTTP1_CAPTURE_VALUE];
 	struct tracer_opts to = {
 	    .sampler = a->cfg->sampler,
 	    .critical_routes = a->cfg->critical_routes,
@@ -349,7 +377,7 @@ static int setup_export(struct agent *a)
 		return 0;
 	/* checked by the settings: cannot fail */
 	tracer_parse_slow(a->cfg->traces_slow, &to.slow_ns, &to.slow_routes);
-	if (setup_request_attrs(a->cfg->header_attrs, &to.nrequest_attrs))
+	if (setup_request_attrs(a->cfg, &to, crit_value))
 		return -EINVAL;
 	a->tracer = tracer_new(&to, emit_span, a);
 	return a->tracer ? 0 : -ENOMEM;

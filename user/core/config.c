@@ -841,6 +841,18 @@ static int set_header_attrs(struct redtap_config *c, const char *v, const struct
 	return set_text(c, v, s);
 }
 
+static int set_critical_header(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (!strcmp(v, "none"))
+		v = "";
+	if (tracer_parse_critical_header(v, NULL, NULL))
+		return fail(s,
+			    "'%s' is not Header=value (e.g. X-Priority=high; a value of 1..%d "
+			    "visible characters)",
+			    v, HTTP1_CAPTURE_VALUE - 1);
+	return set_text(c, v, s);
+}
+
 static int add_critical(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (v[0] != '/')
@@ -1133,6 +1145,11 @@ const struct setting settings[] = {
 	  .group = GROUP_TRACES, .list = LIST_CRITICAL, .set = add_criticals,
 	  .help = "Keep the traces of these routes, at least the share\n"
 		  "traces.critical_floor of them: /checkout,/pay." },
+	{ .env = "REDTAP_TRACES_CRITICAL_HEADER", .key = "traces.critical_header",
+	  .def = "none", .group = GROUP_TRACES, .set = set_critical_header,
+	  CONFIG_FIELD(critical_header),
+	  .help = "Requests whose header has this exact value are critical\n"
+		  "too (HTTP/1.x): X-Priority=high." },
 	{ .env = "REDTAP_TRACES_CRITICAL_FLOOR", .key = "traces.critical_floor", .def = "0.2",
 	  .group = GROUP_TRACES, .set = set_floor, CONFIG_FIELD(critical_floor),
 	  .help = "The share of a critical route's traces kept at least,\n"

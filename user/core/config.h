@@ -129,6 +129,7 @@ struct redtap_config {
 	uint32_t sampling_window_s; /* the adaptive rates' sliding window; default 60 */
 	uint32_t span_budget;	    /* spans per second per node; default 0 = no cap */
 	char header_attrs[256];	    /* "Header=key,..." request attributes, checked; "" = none */
+	char critical_header[128];  /* "Header=value": such requests are critical; "" = none */
 	/* logging */
 	int log_level; /* enum log_level: 0 error, 1 warn, 2 info (default), 3 debug */
 	bool log_json;

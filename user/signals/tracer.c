@@ -71,7 +71,9 @@ struct tracer {
 	size_t ncritical;
 	double critical_floor;
 	struct adaptive *adapt;
-	size_t nattrs;	    /* request attributes (tracer_opts.nrequest_attrs) */
+	size_t nattrs;			      /* request attributes (tracer_opts.nrequest_attrs) */
+	size_t crit_header;		      /* captured index of the critical header */
+	char crit_value[HTTP1_CAPTURE_VALUE]; /* "" for none */
 	char *thread_attrs; /* THREADS x nattrs x HTTP1_CAPTURE_VALUE: the served request's */
 	tracer_emit_fn emit;
 	void *ctx;
@@ -521,6 +523,35 @@ int tracer_parse_header_attrs(const char *s, char headers[][HTTP1_CAPTURE_NAME +
 	return 0;
 }
 
+int tracer_parse_critical_header(const char *s, char header[HTTP1_CAPTURE_NAME + 1],
+				 char value[HTTP1_CAPTURE_VALUE])
+{
+	size_t hlen = 0, vlen;
+
+	if (!s || !*s) {
+		if (header)
+			header[0] = '\0';
+		if (value)
+			value[0] = '\0';
+		return 0;
+	}
+	while (is_tchar(s[hlen]))
+		hlen++;
+	if (!hlen || hlen > HTTP1_CAPTURE_NAME || s[hlen] != '=')
+		return -EINVAL;
+	vlen = strlen(s + hlen + 1);
+	if (!vlen || vlen >= HTTP1_CAPTURE_VALUE)
+		return -EINVAL;
+	for (size_t i = 0; i < vlen; i++)
+		if ((unsigned char)s[hlen + 1 + i] <= ' ' || s[hlen + 1 + i] == 0x7f)
+			return -EINVAL;
+	if (header)
+		snprintf(header, HTTP1_CAPTURE_NAME + 1, "%.*s", (int)hlen, s);
+	if (value)
+		snprintf(value, HTTP1_CAPTURE_VALUE, "%s", s + hlen + 1);
+	return 0;
+}
+
 /* Copies the per-route thresholds of a list checked by tracer_parse_slow(). */
 static void add_slow_routes(struct tracer *t, const char *s)
 {
@@ -574,6 +605,10 @@ struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, v
 	t->pool_free = 0;
 	t->critical_floor = o->critical_floor > 0 ? o->critical_floor : 1.0;
 	t->nattrs = o->nrequest_attrs < HTTP1_CAPTURE_MAX ? o->nrequest_attrs : HTTP1_CAPTURE_MAX;
+	if (o->critical_value && o->critical_header < HTTP1_CAPTURE_MAX) {
+		snprintf(t->crit_value, sizeof(t->crit_value), "%s", o->critical_value);
+		t->crit_header = o->critical_header;
+	}
 	if (t->nattrs) {
 		t->thread_attrs = calloc(THREADS, t->nattrs * HTTP1_CAPTURE_VALUE);
 		if (!t->thread_attrs)
@@ -918,7 +953,10 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	slow = slow_threshold(t, x->server ? x->route : NULL);
 	f.slow = slow && x->end_ns - x->start_ns >= slow;
 	f.server = x->server;
-	f.critical = x->server && critical_route(t, x->route);
+	f.critical =
+	    x->server &&
+	    (critical_route(t, x->route) ||
+	     (t->crit_value[0] && strcmp(x->captured[t->crit_header], t->crit_value) == 0));
 	f.service = service;
 	f.route = x->server ? x->route : NULL;
 	/* the slowness threshold is the route's SLO latency for its p99 */

@@ -52,6 +52,10 @@ struct tracer_opts {
 	 * SC_REQUEST_ATTR0 + i on the server span and on every client and DB span
 	 * made while serving it (traces.header_attributes) */
 	size_t nrequest_attrs;
+	/* a request whose captured header critical_header has exactly this value
+	 * (NULL: none) is critical as a critical route is */
+	const char *critical_value;
+	size_t critical_header;
 };
 
 struct tracer_stats {
@@ -108,6 +112,12 @@ int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes);
  * -EINVAL for a malformed list. */
 int tracer_parse_header_attrs(const char *s, char headers[][HTTP1_CAPTURE_NAME + 1],
 			      char keys[][SEMCONV_REQUEST_KEY_MAX + 1], size_t *n);
+
+/* Parses traces.critical_header, "Header=value" (a header name as above, a
+ * value of 1..HTTP1_CAPTURE_VALUE - 1 visible characters); "" is none.
+ * header and value (may be NULL) receive them. -EINVAL when malformed. */
+int tracer_parse_critical_header(const char *s, char header[HTTP1_CAPTURE_NAME + 1],
+				 char value[HTTP1_CAPTURE_VALUE]);
 
 /* The largest threshold accepted: a day. */
 #define TRACER_SLOW_MAX_MS 86400000.0
