@@ -336,6 +336,45 @@ static uint32_t dwarf_goid_offset(Elf *elf)
 	return found;
 }
 
+/* libdw inflates compressed sections whole: none may claim more than
+ * GOELF_MAX_DWARF bytes (.zdebug_* carry their size in a header too). */
+static bool dwarf_bounded(Elf *elf)
+{
+	size_t shstrndx;
+	Elf_Scn *scn = NULL;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		GElf_Chdr ch;
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh))
+			return false;
+		n = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!n || (strncmp(n, ".debug_", 7) != 0 && strncmp(n, ".zdebug_", 8) != 0))
+			continue;
+		if (sh.sh_size > GOELF_MAX_DWARF)
+			return false;
+		if ((sh.sh_flags & SHF_COMPRESSED) &&
+		    (!gelf_getchdr(scn, &ch) || ch.ch_size > GOELF_MAX_DWARF))
+			return false;
+		if (n[1] == 'z') {
+			const uint8_t *p;
+			Elf_Data *d = elf_rawdata(scn, NULL);
+
+			/* "ZLIB" and the inflated size, big-endian */
+			if (!d || d->d_size < 12)
+				return false;
+			p = d->d_buf;
+			if (get_uint(p + 4, 8, true) > GOELF_MAX_DWARF)
+				return false;
+		}
+	}
+	return true;
+}
+
 static bool has_section(Elf *elf, const char *name)
 {
 	return find_section(elf, name, NULL) != NULL;
@@ -368,7 +407,7 @@ static struct goelf *inspect(struct goelf *g, void *image, size_t len)
 		return g;
 	read_tls(g);
 	in->has_dwarf = has_section(elf, ".debug_info") || has_section(elf, ".zdebug_info");
-	if (in->has_dwarf) {
+	if (in->has_dwarf && dwarf_bounded(elf)) {
 		in->goid_off = dwarf_goid_offset(elf);
 		if (in->goid_off)
 			in->goid_src = GOELF_SRC_DWARF;

@@ -19,7 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GOELF_MAX_FILE (1ull << 30) /* larger files are refused (-EFBIG) */
+#define GOELF_MAX_FILE	(1ull << 30) /* larger files are refused (-EFBIG) */
+#define GOELF_MAX_DWARF (256u << 20) /* DWARF sections inflating past this are not read */
 
 /* How the current goroutine g is found from the thread pointer. */
 enum goelf_tls {

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -63,6 +64,9 @@ struct gotrack {
 	struct file_entry files[FILE_CACHE];
 	unsigned next_file;
 	struct gotrack_stats st;
+	uint64_t budget_sec;	 /* CLOCK_MONOTONIC second of budget_ns */
+	uint64_t budget_ns;	 /* spent reading executables in it */
+	uint32_t *retry;	 /* tgids refused for the budget, direct-mapped */
 	struct gotrack_bpf *bpf; /* NULL until gotrack_bpf_init() */
 	struct held held[HELD_SLOTS];
 	unsigned nheld;	  /* slots in use: none is the common case */
@@ -79,6 +83,7 @@ static const char *const probe_funcs[GOTRACK_PROBE_MAX] = {
 
 static const char *const fallback_names[GOTRACK_FALLBACK_MAX] = {
     [GOTRACK_NO_OFFSETS] = "no_offsets",
+    [GOTRACK_INSPECT_BUDGET] = "inspect_budget",
 };
 
 const char *gotrack_fallback_name(unsigned reason)
@@ -103,6 +108,7 @@ void gotrack_free(struct gotrack *t)
 		return;
 	bpf_free(t->bpf);
 	free(t->seen);
+	free(t->retry);
 	free(t->slots);
 	free(t);
 }
@@ -136,11 +142,20 @@ static void describe(const struct goelf *g, struct gotrack_proc *out)
 	}
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
 int gotrack_inspect_path(struct gotrack *t, const char *path, struct gotrack_proc *out)
 {
 	struct file_entry *fe;
 	struct goelf *g;
 	struct stat st;
+	uint64_t t0;
 
 	if (stat(path, &st))
 		return -errno;
@@ -153,7 +168,21 @@ int gotrack_inspect_path(struct gotrack *t, const char *path, struct gotrack_pro
 			goto counted;
 		}
 	}
+	/* Reading a Go executable takes up to a few hundred ms of the event
+	 * loop (its DWARF): at most GOTRACK_INSPECT_MS of each second go to
+	 * it; the process waits (counted) and is tried again on a later data
+	 * record. */
+	if (now_ns() / 1000000000ull != t->budget_sec) {
+		t->budget_sec = now_ns() / 1000000000ull;
+		t->budget_ns = 0;
+	}
+	if (t->budget_ns >= GOTRACK_INSPECT_MS * 1000000ull) {
+		t->st.fallback[GOTRACK_INSPECT_BUDGET]++;
+		return -EAGAIN;
+	}
+	t0 = now_ns();
 	g = goelf_open(path);
+	t->budget_ns += now_ns() - t0;
 	if (!g) {
 		if (errno != ENOEXEC)
 			return -errno;
@@ -352,6 +381,7 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 	struct gotrack_bpf *b = t->bpf;
 	struct gotrack_proc gp;
 	struct probed *p;
+	int rc;
 
 	if (!b || b->procs_fd < 0 || !tgid)
 		return;
@@ -368,7 +398,17 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 			probes_detach(p);
 		return;
 	}
-	if (gotrack_inspect(t, tgid, &gp) || !gp.is_go)
+	rc = gotrack_inspect(t, tgid, &gp);
+	if (rc == -EAGAIN) {
+		if (!t->retry)
+			t->retry = calloc(SEEN_SLOTS, sizeof(*t->retry));
+		if (t->retry)
+			t->retry[tgid % SEEN_SLOTS] = tgid;
+		return;
+	}
+	if (t->retry && t->retry[tgid % SEEN_SLOTS] == tgid)
+		t->retry[tgid % SEEN_SLOTS] = 0;
+	if (rc || !gp.is_go)
 		return;
 	if (!gp.tracked) {
 		rt_info("go: process %u (%s) stays on threads: goid offset or TLS mode unknown",
@@ -508,7 +548,8 @@ static void follow_process(struct gotrack *t, const struct rt_event_hdr *h)
 	} else if (h->type == RT_EV_PROC_EXEC && (known || t->auto_select)) {
 		gotrack_select(t, tgid, false);
 		gotrack_select(t, tgid, true);
-	} else if (h->type == RT_EV_DATA && t->auto_select && !known) {
+	} else if (h->type == RT_EV_DATA && ((t->auto_select && !known) ||
+					     (t->retry && t->retry[tgid % SEEN_SLOTS] == tgid))) {
 		gotrack_select(t, tgid, true);
 	}
 }

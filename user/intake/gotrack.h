@@ -31,11 +31,13 @@
 
 #include "redtap/event.h"
 
-#define GOTRACK_EXEC_BASE 0x80000000u /* kernel tids stay below 2^22 */
+#define GOTRACK_EXEC_BASE  0x80000000u /* kernel tids stay below 2^22 */
+#define GOTRACK_INSPECT_MS 250	       /* ms per second the loop may spend reading executables */
 
 /* Why a Go process gets no goroutine ids (the thread fallback). */
 enum gotrack_fallback {
-	GOTRACK_NO_OFFSETS = 0, /* goid offset or TLS mode unknown (never guessed) */
+	GOTRACK_NO_OFFSETS = 0,	    /* goid offset or TLS mode unknown (never guessed) */
+	GOTRACK_INSPECT_BUDGET = 1, /* executables read this second took GOTRACK_INSPECT_MS */
 	GOTRACK_FALLBACK_MAX,
 };
 

@@ -322,7 +322,8 @@ const struct semconv_metric semconv_redtap_go_goroutine_unknown = {
     .unit = "{event}",
     .brief = "Go work parented by thread instead of goroutine, by reason: records whose "
 	     "goroutine could not be read (read_fault, system_goroutine) and Go processes "
-	     "whose goid offset or TLS mode is unknown (no_offsets).",
+	     "whose goid offset or TLS mode is unknown (no_offsets) or whose executable "
+	     "waits for the reading budget (inspect_budget).",
     .type = METRIC_COUNTER,
     ATTRS(SC_REDTAP_REASON),
 };
