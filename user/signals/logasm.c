@@ -101,6 +101,8 @@ static struct stream *stream_get(struct logasm *a, uint32_t tgid, uint32_t fd)
 			oldest = s;
 	}
 	if (!free_slot) {
+		if (!oldest) /* cannot happen: every probed slot is in use */
+			return NULL;
 		a->st.evictions++;
 		release(a, oldest);
 		free_slot = oldest;
@@ -117,6 +119,8 @@ void logasm_feed(struct logasm *a, uint32_t tgid, uint32_t fd, const struct loga
 	const char *p = data, *end = data + cap_len;
 	struct stream *s = stream_get(a, tgid, fd);
 
+	if (!s)
+		return;
 	s->last_ts = tag->ts;
 	if (!s->buf) {
 		s->buf = malloc(a->line_max);
