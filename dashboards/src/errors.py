@@ -5,6 +5,9 @@ from redtap import (HTTP_SERVER, HTTP_CLIENT, DB, RPC_SERVER, RPC_CLIENT, ROUTE,
                     variables, route_var, sum_rate, error_ratio, quantile, or_zero)
 
 COUNT = HTTP_SERVER + "_count"
+# Log records by severity (zero-code log capture, REDTAP_LOGS=true; docs/logs.md).
+LOGS = "log_records_total"
+LOG_ERR = SERVICE + ', severity=~"ERROR|FATAL"'
 ERR_STEPS = [(None, "green"), (0.01, "orange"), (0.05, "red")]
 
 
@@ -13,8 +16,9 @@ def build():
         "redtap-errors", "redtap / Error correlation",
         "Where requests fail and what failed underneath: HTTP error ratios by route and "
         "error type, side by side with the database, cache and outgoing HTTP errors of the "
-        "same services over the same time. Exemplars on the failed-request latency link to "
-        "the traces of failing requests.",
+        "same services over the same time, and the error-log rate of the same services "
+        "(zero-code log capture). Exemplars on the failed-request latency link to the traces "
+        "of failing requests; each log record carries the trace id of its request.",
         variables(route_var()), tags=["errors", "http", "database"])
 
     d.row("Incoming HTTP errors")
@@ -82,6 +86,25 @@ def build():
                      "database operations per second on one axis, to see whether they move "
                      "together.",
                      [prom(or_zero(sum_rate(COUNT, ROUTE + ", " + ERR, "service_name")),
+                           "{{service_name}} HTTP errors"),
+                      prom(or_zero(sum_rate(DB + "_count", SERVICE + ", " + ERR,
+                                            "service_name")),
+                           "{{service_name}} DB errors")], "short"), 12, 8)
+
+    d.row("Error logs")
+    d.add(timeseries("Error-log rate by severity", "Log lines per second at ERROR or FATAL "
+                     "that the selected services wrote to stdout/stderr, by severity (zero-code "
+                     "log capture: REDTAP_LOGS=true). Each record in the logs backend carries "
+                     "the trace id of the request that wrote it (docs/logs.md).",
+                     [prom(or_zero(sum_rate(LOGS, LOG_ERR, "service_name, severity")),
+                           "{{service_name}} {{severity}}")], "short", stack=True), 12, 8)
+    d.add(timeseries("Error logs beside HTTP and database errors", "Error-log lines, failed "
+                     "incoming requests and failed database operations per second on one "
+                     "axis: an error-log spike without failed requests points at background "
+                     "work, one with them at the requests.",
+                     [prom(or_zero(sum_rate(LOGS, LOG_ERR, "service_name")),
+                           "{{service_name}} error logs"),
+                      prom(or_zero(sum_rate(COUNT, ROUTE + ", " + ERR, "service_name")),
                            "{{service_name}} HTTP errors"),
                       prom(or_zero(sum_rate(DB + "_count", SERVICE + ", " + ERR,
                                             "service_name")),
