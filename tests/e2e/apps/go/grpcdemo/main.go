@@ -10,10 +10,12 @@
 // Usage:
 //
 //	grpcdemo server ADDR
-//	grpcdemo client ADDR GETS FAILS CHATS MSGS [PAUSE_MS]
+//	grpcdemo client ADDR GETS FAILS CHATS MSGS [PAUSE_MS [START_MS]]
 //
-// The client makes every call on one connection (PAUSE_MS between calls)
-// and prints its own counts: "get_ok N fail_unavailable N chat_ok N".
+// The client waits START_MS (default 1000: an agent selects a new process
+// once it has read its executable), makes every call on one connection
+// (PAUSE_MS between calls) and prints its own counts:
+// "get_ok N fail_unavailable N chat_ok N".
 package main
 
 import (
@@ -158,10 +160,14 @@ func main() {
 		return
 	}
 	if len(os.Args) >= 7 && os.Args[1] == "client" {
-		pause := 0
+		pause, start := 0, 1000
 		if len(os.Args) >= 8 {
 			pause = atoi(os.Args[7])
 		}
+		if len(os.Args) >= 9 {
+			start = atoi(os.Args[8])
+		}
+		time.Sleep(time.Duration(start) * time.Millisecond)
 		runClient(os.Args[2], atoi(os.Args[3]), atoi(os.Args[4]), atoi(os.Args[5]),
 			atoi(os.Args[6]), time.Duration(pause)*time.Millisecond)
 		return
