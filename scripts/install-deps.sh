@@ -14,7 +14,7 @@ iproute2 procps util-linux binutils python3-prometheus-client
 clang-format cppcheck libclang-rt-14-dev openssl python3-redis
 golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-v4-dev
 golang-github-gomodule-redigo-dev golang-github-rs-zerolog-dev
-golang-google-grpc-dev nghttp2-client nghttp2-server
+golang-google-grpc-dev golang-golang-x-net-dev nghttp2-client nghttp2-server
 dpkg-dev fakeroot debootstrap podman"
 BENCH="wrk postgresql-contrib redis-tools hyperfine"
 
