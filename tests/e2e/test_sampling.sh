@@ -10,7 +10,8 @@
 #  - traces.budget caps the spans kept per second, drops are counted in
 #    redtap_traces_budget_dropped_total;
 #  - traces.header_attributes: X-Tenant-ID and X-Channel become attributes
-#    of the request's span and of the CLIENT span made while serving it.
+#    of the request's span and of the CLIENT span made while serving it, as
+#    does a baggage entry (traces.baggage_attributes).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
 APP=31500
@@ -108,16 +109,20 @@ stop_agent
 # 4. Request attributes from headers.
 start_receiver attrs
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200 \
-	REDTAP_TRACES_HEADER_ATTRIBUTES=X-Tenant-ID=tenant,X-Channel=channel
+	REDTAP_TRACES_HEADER_ATTRIBUTES=X-Tenant-ID=tenant,X-Channel=channel \
+	REDTAP_TRACES_BAGGAGE_ATTRIBUTES=order=order.id
 start_agent $AGENT -p $SAPP
-unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY REDTAP_TRACES_HEADER_ATTRIBUTES
-curl -s -o /dev/null -H "X-Tenant-ID: acme" -H "x-channel: web" http://127.0.0.1:$APP/call
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY REDTAP_TRACES_HEADER_ATTRIBUTES \
+	REDTAP_TRACES_BAGGAGE_ATTRIBUTES
+curl -s -o /dev/null -H "X-Tenant-ID: acme" -H "x-channel: web" -H "baggage: x=1, order=o-42" \
+	http://127.0.0.1:$APP/call
 curl -s -o /dev/null http://127.0.0.1:$APP/ok
 settle
 expect_eq "the request's span carries tenant and channel" \
 	"$($SPANS $RX_OUT count service=sapp kind=SERVER attr.http.route=/call attr.tenant=acme attr.channel=web)" 1
 expect_eq "... and so does the CLIENT span made while serving it" \
 	"$($SPANS $RX_OUT count service=sapp kind=CLIENT attr.tenant=acme attr.channel=web)" 1
+expect_eq "a baggage entry too, on both" "$($SPANS $RX_OUT count service=sapp attr.order.id=o-42)" 2
 expect_eq "a request without the headers has none" \
 	"$($SPANS $RX_OUT count service=sapp kind=SERVER attr.tenant=acme)" 1
 stop_agent

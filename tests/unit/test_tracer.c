@@ -11,8 +11,8 @@
  * memory bound under thousands of open traces, the 30 s sweep, the flush on
  * shutdown and the stats counters; the sampling.rule of kept roots, the
  * critical floor and header, adaptive rates for a route that starts
- * failing, the span budget, and request attributes from headers on the
- * request's spans; and a run of the daemon's pipeline on raw HTTP bytes.
+ * failing, the span budget, and request attributes from headers and
+ * baggage entries on the request's spans; and a run of the daemon's pipeline on raw HTTP bytes.
  * Emitted spans are recorded by the emit callback.
  */
 #include <stdarg.h>
@@ -1433,6 +1433,51 @@ static void test_header_attrs_parse(void **state)
 			 -EINVAL);
 }
 
+/* traces.baggage_attributes: entries of the captured baggage header become
+ * request attributes after the header ones, on the request's spans too. */
+static void test_baggage_attrs(void **state)
+{
+	const char *keys[] = {"tenant", "channel"};
+	const char *bag_keys[] = {"ch"};
+	struct fx *f = *state;
+	struct tracer_opts o = {
+	    .sampler = {.root = SAMPLER_ALWAYS_ON, .parent_based = true},
+	    .nrequest_attrs = 2,
+	    .nbaggage = 1,
+	    .baggage_keys = bag_keys,
+	    .baggage_header = 1,
+	};
+	struct http_exchange srv;
+	uint8_t db_span[8];
+	struct db_op op;
+	char v[HTTP1_CAPTURE_VALUE];
+
+	assert_int_equal(semconv_set_request_keys(keys, 2), 0);
+	fx_open(f, &o);
+	x_init(&srv, true, NULL, 100, 61, f->base, HTTP1_M_GET, "/a", "/a");
+	snprintf(srv.captured[0], sizeof(srv.captured[0]), "acme");
+	snprintf(srv.captured[1], sizeof(srv.captured[1]), "x=1, ch = web%%20app;p=1 ,y");
+	tracer_http_start(f->t, &srv);
+	db_init(&op, 100, 61, f->base + MS, f->base + 2 * MS);
+	tracer_db_op(f->t, &op, SERVICE, EXE, NULL, db_span);
+	x_done(f, &srv, f->base + 5 * MS, 200, NULL);
+	attr_str(emitted(f, srv.trace.span_id), "tenant", "acme");
+	attr_str(emitted(f, srv.trace.span_id), "channel", "web app");
+	attr_str(emitted(f, db_span), "channel", "web app");
+	assert_int_equal(semconv_set_request_keys(NULL, 0), 0);
+
+	assert_true(tracer_baggage_get("a=1,b=2", "b", v, sizeof(v)));
+	assert_string_equal(v, "2");
+	assert_false(tracer_baggage_get("ab=1,b", "b", v, sizeof(v)));
+	assert_string_equal(v, "");
+	assert_false(tracer_baggage_get("a=1", "ab", v, sizeof(v)));
+	assert_false(tracer_baggage_get("", "a", v, sizeof(v)));
+	assert_true(tracer_baggage_get("a=%41%zz%4", "a", v, sizeof(v)));
+	assert_string_equal(v, "A%zz%4");
+	assert_true(tracer_baggage_get("a=0123456789", "a", v, 5));
+	assert_string_equal(v, "0123");
+}
+
 /* A request whose captured header has the critical value is kept as a
  * critical route's would be (floor 1 here); another value is not. */
 static void test_critical_header(void **state)
@@ -1818,6 +1863,7 @@ int main(void)
 	    T(test_budget),
 	    T(test_request_attrs),
 	    T(test_critical_header),
+	    T(test_baggage_attrs),
 	    cmocka_unit_test(test_header_attrs_parse),
 	    T(test_buffer_bound),
 	    T(test_full_buffer_new_trace),

@@ -273,49 +273,74 @@ static int setup_capture(struct agent *a)
 	return 0;
 }
 
+/* What setup_request_attrs() hands the tracer: it lives until tracer_new(). */
+struct reqattr_buf {
+	char value[HTTP1_CAPTURE_VALUE]; /* the critical header's value */
+	char bag[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_NAME + 1];
+	const char *bag_keys[HTTP1_CAPTURE_MAX];
+};
+
+/* i such that names[i] is name (any case), or n. */
+static size_t name_index(const char *const *names, size_t n, const char *name)
+{
+	size_t i = 0;
+
+	while (i < n && strcasecmp(names[i], name) != 0)
+		i++;
+	return i;
+}
+
 /*
- * traces.header_attributes and traces.critical_header: the HTTP/1 parser
- * captures the headers (the critical one after the attributes, unless it
- * is one of them), the spans carry the attributes under their keys. Before
- * any capture. value receives the critical header's value.
+ * traces.header_attributes, traces.baggage_attributes and
+ * traces.critical_header: the HTTP/1 parser captures the attribute headers,
+ * then the baggage header and the critical one (unless already captured);
+ * the spans carry the attributes (headers first, then baggage entries)
+ * under their keys. Before any capture.
  */
 static int setup_request_attrs(const struct redtap_config *cfg, struct tracer_opts *to,
-			       char value[HTTP1_CAPTURE_VALUE])
+			       struct reqattr_buf *b)
 {
 	char headers[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_NAME + 1];
-	char keys[HTTP1_CAPTURE_MAX][SEMCONV_REQUEST_KEY_MAX + 1];
-	const char *hp[HTTP1_CAPTURE_MAX], *kp[HTTP1_CAPTURE_MAX];
+	char keys[2 * HTTP1_CAPTURE_MAX][SEMCONV_REQUEST_KEY_MAX + 1];
+	const char *hp[HTTP1_CAPTURE_MAX + 2], *kp[2 * HTTP1_CAPTURE_MAX];
 	char crit[HTTP1_CAPTURE_NAME + 1];
-	size_t n, ncap;
+	size_t n, nb, ncap;
 
-	/* both checked by the settings */
+	/* each checked by the settings */
 	if (tracer_parse_header_attrs(cfg->header_attrs, headers, keys, &n) ||
-	    tracer_parse_critical_header(cfg->critical_header, crit, value))
+	    tracer_parse_header_attrs(cfg->baggage_attrs, b->bag, keys + n, &nb) ||
+	    tracer_parse_critical_header(cfg->critical_header, crit, b->value))
 		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		hp[i] = headers[i];
+	for (size_t i = 0; i < n + nb; i++)
 		kp[i] = keys[i];
-	}
 	ncap = n;
-	if (crit[0]) {
-		size_t i = 0;
-
-		while (i < n && strcasecmp(headers[i], crit) != 0)
-			i++;
-		if (i == HTTP1_CAPTURE_MAX) {
-			fprintf(stderr,
-				"redtap: traces.critical_header: at most %d headers are "
-				"captured with traces.header_attributes\n",
-				HTTP1_CAPTURE_MAX);
-			return -EINVAL;
-		}
-		if (i == n)
-			hp[ncap++] = crit;
-		to->critical_header = i;
-		to->critical_value = value;
+	if (nb) {
+		to->baggage_header = name_index(hp, ncap, "baggage");
+		if (to->baggage_header == ncap)
+			hp[ncap++] = "baggage";
+		for (size_t j = 0; j < nb; j++)
+			b->bag_keys[j] = b->bag[j];
+		to->nbaggage = nb;
+		to->baggage_keys = b->bag_keys;
 	}
-	to->nrequest_attrs = n;
-	if (http1_capture_set(hp, ncap) || semconv_set_request_keys(kp, n))
+	if (crit[0]) {
+		to->critical_header = name_index(hp, ncap, crit);
+		if (to->critical_header == ncap)
+			hp[ncap++] = crit;
+		to->critical_value = b->value;
+	}
+	if (n + nb > SEMCONV_REQUEST_KEYS || ncap > HTTP1_CAPTURE_MAX) {
+		fprintf(stderr,
+			"redtap: traces.header_attributes, traces.baggage_attributes and "
+			"traces.critical_header: at most %d attributes and %d captured "
+			"headers (the baggage header counts as one)\n",
+			SEMCONV_REQUEST_KEYS, HTTP1_CAPTURE_MAX);
+		return -EINVAL;
+	}
+	to->nrequest_attrs = n + nb;
+	if (http1_capture_set(hp, ncap) || semconv_set_request_keys(kp, n + nb))
 		return -EINVAL;
 	return 0;
 }
@@ -351,7 +376,8 @@ static int setup_logs(struct agent *a)
 static int setup_export(struct agent *a)
 {
 	const struct otlp_config *oc = &a->cfg->otlp;
-	char traces[512], metrics[512], crit_value[HTTP1_CAPTURE_VALUE];
+	char traces[512], metrics[512];
+	struct reqattr_buf rb;
 	struct tracer_opts to = {
 	    .sampler = a->cfg->sampler,
 	    .critical_routes = a->cfg->critical_routes,
@@ -377,7 +403,7 @@ static int setup_export(struct agent *a)
 		return 0;
 	/* checked by the settings: cannot fail */
 	tracer_parse_slow(a->cfg->traces_slow, &to.slow_ns, &to.slow_routes);
-	if (setup_request_attrs(a->cfg, &to, crit_value))
+	if (setup_request_attrs(a->cfg, &to, &rb))
 		return -EINVAL;
 	a->tracer = tracer_new(&to, emit_span, a);
 	return a->tracer ? 0 : -ENOMEM;

@@ -841,6 +841,20 @@ static int set_header_attrs(struct redtap_config *c, const char *v, const struct
 	return set_text(c, v, s);
 }
 
+static int set_baggage_attrs(struct redtap_config *c, const char *v, const struct src *s)
+{
+	size_t n;
+
+	if (!strcmp(v, "none"))
+		v = "";
+	if (tracer_parse_header_attrs(v, NULL, NULL, &n))
+		return fail(s,
+			    "'%s' is not entry=key[,entry=key...] (at most %d, e.g. "
+			    "tenant_id=tenant)",
+			    v, HTTP1_CAPTURE_MAX);
+	return set_text(c, v, s);
+}
+
 static int set_critical_header(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (!strcmp(v, "none"))
@@ -1145,6 +1159,12 @@ const struct setting settings[] = {
 	  .group = GROUP_TRACES, .list = LIST_CRITICAL, .set = add_criticals,
 	  .help = "Keep the traces of these routes, at least the share\n"
 		  "traces.critical_floor of them: /checkout,/pay." },
+	{ .env = "REDTAP_TRACES_BAGGAGE_ATTRIBUTES", .key = "traces.baggage_attributes",
+	  .def = "none", .group = GROUP_TRACES, .set = set_baggage_attrs,
+	  CONFIG_FIELD(baggage_attrs),
+	  .help = "Entries of the W3C baggage header that become attributes\n"
+		  "like traces.header_attributes (the header's first 63\n"
+		  "bytes; at most 4 attributes in all): tenant_id=tenant." },
 	{ .env = "REDTAP_TRACES_CRITICAL_HEADER", .key = "traces.critical_header",
 	  .def = "none", .group = GROUP_TRACES, .set = set_critical_header,
 	  CONFIG_FIELD(critical_header),

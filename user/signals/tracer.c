@@ -71,7 +71,10 @@ struct tracer {
 	size_t ncritical;
 	double critical_floor;
 	struct adaptive *adapt;
-	size_t nattrs;			      /* request attributes (tracer_opts.nrequest_attrs) */
+	size_t nattrs;	 /* request attributes (tracer_opts.nrequest_attrs) */
+	size_t nbaggage; /* the last nbaggage attributes come from baggage */
+	char bag_keys[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_NAME + 1];
+	size_t bag_header;		      /* captured index of the baggage header */
 	size_t crit_header;		      /* captured index of the critical header */
 	char crit_value[HTTP1_CAPTURE_VALUE]; /* "" for none */
 	char *thread_attrs; /* THREADS x nattrs x HTTP1_CAPTURE_VALUE: the served request's */
@@ -605,6 +608,12 @@ struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, v
 	t->pool_free = 0;
 	t->critical_floor = o->critical_floor > 0 ? o->critical_floor : 1.0;
 	t->nattrs = o->nrequest_attrs < HTTP1_CAPTURE_MAX ? o->nrequest_attrs : HTTP1_CAPTURE_MAX;
+	if (o->nbaggage <= t->nattrs && o->baggage_header < HTTP1_CAPTURE_MAX) {
+		t->nbaggage = o->nbaggage;
+		t->bag_header = o->baggage_header;
+		for (size_t j = 0; j < t->nbaggage; j++)
+			snprintf(t->bag_keys[j], sizeof(t->bag_keys[j]), "%s", o->baggage_keys[j]);
+	}
 	if (o->critical_value && o->critical_header < HTTP1_CAPTURE_MAX) {
 		snprintf(t->crit_value, sizeof(t->crit_value), "%s", o->critical_value);
 		t->crit_header = o->critical_header;
@@ -694,6 +703,69 @@ static char *thread_attr(struct tracer *t, uint32_t tid, size_t i)
 	return t->thread_attrs + ((size_t)(tid % THREADS) * t->nattrs + i) * HTTP1_CAPTURE_VALUE;
 }
 
+static int unhex_digit(char c)
+{
+	return c >= 'A' && c <= 'F' ? c - 'A' + 10 : hexval(c);
+}
+
+/* Skips blanks (OWS) from p up to end. */
+static const char *skip_ows(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+bool tracer_baggage_get(const char *b, const char *key, char *out, size_t outlen)
+{
+	size_t klen = strlen(key), n = 0;
+
+	if (!outlen)
+		return false;
+	out[0] = '\0';
+	while (b && *b) {
+		const char *end = strchr(b, ','), *v;
+
+		if (!end)
+			end = b + strlen(b);
+		b = skip_ows(b, end);
+		v = (size_t)(end - b) > klen ? skip_ows(b + klen, end) : end;
+		if (v < end && *v == '=' && !memcmp(b, key, klen)) {
+			for (v = skip_ows(v + 1, end); v < end && *v != ';' && n + 1 < outlen;) {
+				int hi = end - v >= 3 ? unhex_digit(v[1]) : -1;
+				int lo = end - v >= 3 ? unhex_digit(v[2]) : -1;
+
+				if (*v == '%' && hi >= 0 && lo >= 0) {
+					out[n++] = (char)(hi << 4 | lo);
+					v += 3;
+				} else {
+					out[n++] = *v++;
+				}
+			}
+			while (n && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+				n--;
+			out[n] = '\0';
+			return n > 0;
+		}
+		b = *end ? end + 1 : end;
+	}
+	return false;
+}
+
+/* The request attribute values of x: its captured headers, then the
+ * configured baggage entries. */
+static void request_values(const struct tracer *t, const struct http_exchange *x,
+			   char out[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE])
+{
+	size_t nh = t->nattrs - t->nbaggage;
+
+	for (size_t i = 0; i < nh; i++)
+		memcpy(out[i], x->captured[i], HTTP1_CAPTURE_VALUE);
+	for (size_t j = 0; j < t->nbaggage; j++)
+		tracer_baggage_get(x->captured[t->bag_header], t->bag_keys[j], out[nh + j],
+				   HTTP1_CAPTURE_VALUE);
+}
+
 /* The request attributes into s: those of the request thread tid serves in
  * s's trace, else (vals, may be NULL) those of s's own request. */
 static void request_attrs(struct tracer *t, struct span *s, uint32_t tid,
@@ -749,8 +821,13 @@ static void start_server(struct tracer *t, struct http_exchange *x)
 		}
 	}
 	a = &t->threads[x->tid % THREADS];
-	for (size_t i = 0; i < t->nattrs; i++)
-		memcpy(thread_attr(t, x->tid, i), x->captured[i], HTTP1_CAPTURE_VALUE);
+	if (t->nattrs) {
+		char vals[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE];
+
+		request_values(t, x, vals);
+		for (size_t i = 0; i < t->nattrs; i++)
+			memcpy(thread_attr(t, x->tid, i), vals[i], HTTP1_CAPTURE_VALUE);
+	}
 	a->used = true;
 	a->tid = x->tid;
 	a->sampled = c->sampled;
@@ -924,7 +1001,12 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 	}
 	if (x->status)
 		span_attr_int(&s, SC_HTTP_RESPONSE_STATUS_CODE, x->status);
-	request_attrs(t, &s, x->tid, (const char(*)[HTTP1_CAPTURE_VALUE])x->captured);
+	if (t->nattrs) {
+		char vals[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE];
+
+		request_values(t, x, vals);
+		request_attrs(t, &s, x->tid, (const char(*)[HTTP1_CAPTURE_VALUE])vals);
+	}
 	failed = x->error_type != NULL;
 	if (failed) {
 		span_attr_str(&s, SC_ERROR_TYPE, x->error_type);

@@ -52,6 +52,12 @@ struct tracer_opts {
 	 * SC_REQUEST_ATTR0 + i on the server span and on every client and DB span
 	 * made while serving it (traces.header_attributes) */
 	size_t nrequest_attrs;
+	/* ... of which the last nbaggage come from entries of the W3C baggage
+	 * header, captured at index baggage_header: entry baggage_keys[j] is
+	 * request attribute nrequest_attrs - nbaggage + j (traces.baggage_attributes) */
+	size_t nbaggage;
+	const char *const *baggage_keys;
+	size_t baggage_header;
 	/* a request whose captured header critical_header has exactly this value
 	 * (NULL: none) is critical as a critical route is */
 	const char *critical_value;
@@ -112,6 +118,10 @@ int tracer_parse_slow(const char *s, uint64_t *default_ns, const char **routes);
  * -EINVAL for a malformed list. */
 int tracer_parse_header_attrs(const char *s, char headers[][HTTP1_CAPTURE_NAME + 1],
 			      char keys[][SEMCONV_REQUEST_KEY_MAX + 1], size_t *n);
+
+/* The value of entry key of a W3C baggage header ("k=v;props,k2=v2"),
+ * percent-decoded and cut to fit out; false (out "") when absent. */
+bool tracer_baggage_get(const char *baggage, const char *key, char *out, size_t outlen);
 
 /* Parses traces.critical_header, "Header=value" (a header name as above, a
  * value of 1..HTTP1_CAPTURE_VALUE - 1 visible characters); "" is none.
