@@ -5,7 +5,9 @@
 # PostgreSQL and Redis through the shim, with some 5xx and SQL errors);
 # every panel query of every dashboard, with its variables substituted,
 # must return data (tests/dashboards/panel-queries.sh), and latency panels
-# must return exemplars. The recording rules must produce series.
+# must return exemplars. The recording rules must produce series. gRPC
+# calls (apps/go/grpcdemo, unary, streaming and UNAVAILABLE) run as
+# service shop too, for the gRPC panels.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
 . "$(dirname "$0")/apps/nginx.sh"
@@ -17,6 +19,7 @@ PG=30432
 RD=30379
 AGENT=30464
 PROM=30090
+GRPC=31620 # from the gRPC tests' range
 trap 'srv_stop; e2e_cleanup' EXIT
 
 make -s -C "$E2E_ROOT" build/tests/librediswrap.so >/dev/null || { echo "  FAIL build"; exit 1; }
@@ -37,6 +40,12 @@ wait_port $APP
 start_nginx $NGX
 sed -i "s|location /api/ {|location /shop/ { proxy_pass http://127.0.0.1:$APP/; }\n\t\tlocation /api/ {|" "$NGX_DIR/nginx.conf"
 kill -HUP $NGX_PID; sleep 1
+(cd "$E2E_ROOT/tests/e2e/apps/go/grpcdemo" && GO111MODULE=off GOPATH=/usr/share/gocode \
+	GOPROXY=off GOFLAGS= GOCACHE=/tmp/redtap-gocache go build -o "$E2E_TMP/grpcdemo" .) ||
+	{ echo "  FAIL go build grpcdemo"; exit 1; }
+OTEL_SERVICE_NAME=shop "$E2E_TMP/grpcdemo" server 127.0.0.1:$GRPC 2>>"$E2E_TMP/app.log" &
+bg_track $!
+wait_port $GRPC
 
 cat >"$E2E_TMP/prometheus.yml" <<YML
 global: { scrape_interval: 1s, evaluation_interval: 1s }
@@ -60,6 +69,7 @@ wait_http http://127.0.0.1:$PROM/-/ready 30
 			curl -s -o /dev/null http://127.0.0.1:$APP/order/$i
 		done
 		curl -s -o /dev/null http://127.0.0.1:$NGX/shop/broken
+		OTEL_SERVICE_NAME=shop "$E2E_TMP/grpcdemo" client 127.0.0.1:$GRPC 4 1 1 2 >/dev/null 2>&1
 		sleep 0.2
 	done
 ) &
