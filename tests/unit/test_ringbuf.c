@@ -145,6 +145,8 @@ static void test_many_laps(void **state)
 		assert_int_equal(rb_reader_consume(rd), 5);
 	}
 	assert_int_equal(s.n, total);
+	assert_true(rb_reader_moves(rd) > 100); /* the 1 KiB window moved along */
+	assert_int_equal(rb_reader_skipped(rd), 0);
 	assert_true(r->cons > 50 * SIZE); /* about 85 laps */
 	rb_reader_free(rd);
 	free(r);
@@ -220,6 +222,7 @@ static void test_longer_than_window_skipped(void **state)
 	produce(r, 20, 2, 0);
 	assert_int_equal(rb_reader_consume(rd), 1);
 	assert_int_equal(s.first[0], 2);
+	assert_int_equal(rb_reader_skipped(rd), 1);
 	assert_int_equal(r->cons, r->prod);
 	rb_reader_free(rd);
 	free(r);

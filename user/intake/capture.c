@@ -399,9 +399,11 @@ void capture_close(struct capture *c)
 	if (!c)
 		return;
 	rt_info("capture: %llu records, %llu bytes from the ring buffer in %llu polls (%llu "
-		"with records)",
+		"with records); its window moved %llu times, %llu records too long skipped",
 		(unsigned long long)c->records, (unsigned long long)c->bytes,
-		(unsigned long long)c->polls, (unsigned long long)c->busy_polls);
+		(unsigned long long)c->polls, (unsigned long long)c->busy_polls,
+		(unsigned long long)(c->rb ? rb_reader_moves(c->rb) : 0),
+		(unsigned long long)(c->rb ? rb_reader_skipped(c->rb) : 0));
 	rb_reader_free(c->rb);
 	gotrack_free(c->go);
 	for (size_t i = 0; i < sizeof(c->select_pages) / sizeof(c->select_pages[0]); i++)

@@ -42,7 +42,8 @@ struct rb_reader {
 	int epfd;
 	size_t page;
 	uint32_t size;
-	uint64_t moves; /* window moves, for the curious (gdb) */
+	uint64_t moves;	  /* window moves */
+	uint64_t skipped; /* records longer than the window */
 };
 
 static struct rb_reader *reader_alloc(uint32_t size, rb_record_fn fn, void *ctx)
@@ -179,8 +180,12 @@ int rb_reader_consume(struct rb_reader *r)
 				return n; /* not committed yet: the next poll takes it */
 			more = true;
 			body = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-			/* a record longer than a window (never written by
-			 * capture.bpf.c) is skipped like a discarded one */
+			/* a record longer than a window (capture.bpf.c writes
+			 * at most 8.3 KiB; the smallest window is 64 KiB) is
+			 * skipped like a discarded one, and counted */
+			if (!(len & BPF_RINGBUF_DISCARD_BIT) &&
+			    body + BPF_RINGBUF_HDR_SZ + r->align > r->win_len)
+				r->skipped++;
 			if (!(len & BPF_RINGBUF_DISCARD_BIT) &&
 			    body + BPF_RINGBUF_HDR_SZ + r->align <= r->win_len) {
 				if (!in_window(r, cons, BPF_RINGBUF_HDR_SZ + body) &&
@@ -211,6 +216,16 @@ int rb_reader_poll(struct rb_reader *r, int timeout_ms)
 	if (r->epfd >= 0 && timeout_ms != 0 && epoll_wait(r->epfd, &ev, 1, timeout_ms) < 0)
 		return -errno;
 	return rb_reader_consume(r);
+}
+
+uint64_t rb_reader_skipped(const struct rb_reader *r)
+{
+	return r->skipped;
+}
+
+uint64_t rb_reader_moves(const struct rb_reader *r)
+{
+	return r->moves;
 }
 
 void rb_reader_free(struct rb_reader *r)

@@ -47,6 +47,11 @@ int rb_reader_consume(struct rb_reader *r);
  * The number of records handled, or -errno (-EINTR on a signal). */
 int rb_reader_poll(struct rb_reader *r, int timeout_ms);
 
+/* Records skipped because they were longer than the window (never
+ * expected), and how often the window moved. */
+uint64_t rb_reader_skipped(const struct rb_reader *r);
+uint64_t rb_reader_moves(const struct rb_reader *r);
+
 void rb_reader_free(struct rb_reader *r);
 
 #endif /* REDTAP_RINGBUF_H */
