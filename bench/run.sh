@@ -7,6 +7,7 @@
 #   2. shim overhead (bench/shim.sh)   stub-libpq microbenchmark, pgbench -S
 #   3. daemon (bench/daemon.sh)        replay events/s, RSS per series, CPU per 10k req/s
 #   4. loss (bench/loss.sh)            rate at which the ring buffer first drops
+#   h2 (bench/h2.sh)                   nghttpd + h2load: none / floor / agent
 #   go (bench/gosvc.sh)                a Go service (HTTP, PostgreSQL, Redis): none / floor / agent
 #
 # Environment: BENCH_PARTS="http shim daemon loss" (a subset runs only
@@ -23,6 +24,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/shim.sh
 . bench/daemon.sh
 . bench/loss.sh
+. bench/h2.sh
 . bench/gosvc.sh
 
 if [ -n "${BENCH_QUICK:-}" ]; then
@@ -32,13 +34,13 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_CPU_SECS=${BENCH_CPU_SECS:-3}
 	BENCH_SHIM_CALLS=${BENCH_SHIM_CALLS:-200000}
 fi
-PARTS=${BENCH_PARTS:-http shim daemon loss go}
+PARTS=${BENCH_PARTS:-http shim daemon loss h2 go}
 
 preflight() {
 	local t part missing=
 	for part in $PARTS; do
 		case $part in
-		http | shim | daemon | loss | go) ;;
+		http | shim | daemon | loss | h2 | go) ;;
 		*)
 			echo "bench: unknown part $part (http, shim, daemon, loss)" >&2
 			exit 2
@@ -231,6 +233,7 @@ for part in $PARTS; do
 	shim) bench_shim ;;
 	daemon) bench_daemon ;;
 	loss) bench_loss || log "loss: failed" ;;
+	h2) bench_h2 || log "h2: failed" ;;
 	go) bench_go || log "go: failed" ;;
 	esac
 done
