@@ -24,6 +24,7 @@
 #include "otlp_http.h"
 #include "pipeline.h"
 #include "podmeta.h"
+#include "procmetrics.h"
 #include "procs.h"
 #include "promserver.h"
 #include "route.h"
@@ -38,6 +39,7 @@
 #define POLL_MS	       100
 #define SWEEP_NS       1000000000ull
 #define SHM_RING_BYTES (4u << 20)
+#define PROCMETRICS_NS (5 * SWEEP_NS) /* process and Go runtime metrics */
 #define OTLP_FLUSH_MS  3000
 
 static volatile sig_atomic_t stop_requested;
@@ -49,6 +51,8 @@ struct agent {
 	struct capture *cap;
 	struct pipeline *pipe;
 	struct selfmetrics *self;
+	struct procmetrics *pm; /* process.* of the instrumented processes */
+	uint64_t last_pm;
 	struct procs *procs;
 	struct promserver *srv;
 	struct otlp_exporter *otlp;
@@ -163,9 +167,29 @@ static void update_selfmetrics(struct agent *a)
 	selfmetrics_update(a->self, &snap);
 }
 
+static void pm_one(void *ctx, uint32_t tgid)
+{
+	struct agent *a = ctx;
+
+	procmetrics_add(a->pm, tgid, procs_service_name(a->procs, tgid));
+}
+
+/* process.* of the instrumented processes, every PROCMETRICS_NS. */
+static void update_procmetrics(struct agent *a, uint64_t now)
+{
+	if (!a->pm || !a->procs || (a->last_pm && now - a->last_pm < PROCMETRICS_NS))
+		return;
+	a->last_pm = now;
+	procmetrics_begin(a->pm);
+	procs_for_each(a->procs, PROCMETRICS_MAX_PROCS + 1, pm_one, a);
+	procmetrics_end(a->pm);
+}
+
 static void sweep(struct agent *a)
 {
 	uint64_t now = now_ns();
+
+	update_procmetrics(a, now);
 
 	pipeline_sweep(a->pipe, now);
 	metric_registry_expire(a->reg, now); /* idle series, after --series-ttl */
@@ -197,7 +221,8 @@ static int setup_metrics(struct agent *a)
 	if (podmeta_configure(cfg->k8s_labels))
 		return -EINVAL; /* config.c has checked it */
 	a->self = selfmetrics_new(a->reg);
-	return a->self ? 0 : -ENOMEM;
+	a->pm = procmetrics_new(a->reg, cfg->max_series, NULL);
+	return a->self && a->pm ? 0 : -ENOMEM;
 }
 
 /* After procs and the tracer: the pipeline borrows both. */
@@ -448,6 +473,7 @@ static void teardown(struct agent *a)
 	capture_close(a->cap);
 	shm_ring_destroy(a->ring);
 	selfmetrics_free(a->self);
+	procmetrics_free(a->pm);
 	procs_free(a->procs);
 	route_table_free(a->routes);
 	metric_registry_free(a->reg);

@@ -651,3 +651,16 @@ size_t procs_instrumented(const struct procs *p)
 {
 	return procs_filtering(p) ? p->nselected : p->nprocs;
 }
+
+void procs_for_each(const struct procs *p, size_t max, procs_each_fn fn, void *ctx)
+{
+	bool all = !procs_filtering(p);
+	size_t n = 0;
+
+	for (size_t b = 0; b < NBUCKETS && n < max; b++)
+		for (const struct proc *pr = p->buckets[b]; pr && n < max; pr = pr->next)
+			if (all || pr->selected) {
+				fn(ctx, pr->tgid);
+				n++;
+			}
+}

@@ -78,6 +78,11 @@ const char *procs_exe_name(struct procs *p, uint32_t tgid);
 /* Processes selected (filtering) or seen with traffic (not filtering). */
 size_t procs_instrumented(const struct procs *p);
 
+/* Calls fn for each process procs_instrumented() counts (for process
+ * metrics), at most max of them; fn must not change the table. */
+typedef void (*procs_each_fn)(void *ctx, uint32_t tgid);
+void procs_for_each(const struct procs *p, size_t max, procs_each_fn fn, void *ctx);
+
 /* Processes the table had no room for (selected ones are captured all the
  * same, under "unknown_service"), and entries replaced because their pid
  * now names another process. Running totals, for self-metrics. */

@@ -64,6 +64,8 @@ static const struct {
     [SC_HOST_NAME] = {"host.name", false},
     [SC_HOST_ARCH] = {"host.arch", false},
     [SC_OS_TYPE] = {"os.type", false},
+    [SC_CPU_MODE] = {"cpu.mode", false},
+    [SC_GO_MEMORY_TYPE] = {"go.memory.type", false},
 };
 
 static char request_keys[SEMCONV_REQUEST_KEYS][SEMCONV_REQUEST_KEY_MAX + 1];
@@ -367,6 +369,40 @@ const struct semconv_metric semconv_redtap_sql_summaries_skipped = {
     .brief = "Statements summarised by the tokenizer only, because the SQL parser's time budget "
 	     "was spent or the text too long or deep.",
     .type = METRIC_COUNTER,
+};
+
+/* OS process metrics (procmetrics.c): the conventions' names, summed over
+ * the processes of a service. UpDownCounters are gauges in the registry. */
+const struct semconv_metric semconv_process_cpu_time = {
+    .name = "process.cpu.time",
+    .unit = "s",
+    .brief = "Total CPU seconds of the service's processes, by mode (user, system).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_SERVICE_NAME, SC_CPU_MODE),
+};
+
+const struct semconv_metric semconv_process_memory_usage = {
+    .name = "process.memory.usage",
+    .unit = "By",
+    .brief = "Resident memory of the service's processes.",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+const struct semconv_metric semconv_process_thread_count = {
+    .name = "process.thread.count",
+    .unit = "{thread}",
+    .brief = "Threads of the service's processes.",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+const struct semconv_metric semconv_process_unix_file_descriptor_count = {
+    .name = "process.unix.file_descriptor.count",
+    .unit = "{file_descriptor}",
+    .brief = "Open file descriptors of the service's processes.",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME),
 };
 
 /* ---- OpenTelemetry -> Prometheus ---- */

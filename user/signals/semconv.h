@@ -89,6 +89,9 @@ enum semconv_attr {
 	SC_HOST_NAME,
 	SC_HOST_ARCH,
 	SC_OS_TYPE,
+	/* process and Go runtime metrics (procmetrics.h) */
+	SC_CPU_MODE,
+	SC_GO_MEMORY_TYPE,
 	SC_ATTR_COUNT
 };
 
@@ -152,6 +155,10 @@ extern const struct semconv_metric semconv_redtap_sql_summaries_skipped;
 extern const struct semconv_metric semconv_redtap_http_requests_unseen;
 extern const struct semconv_metric semconv_redtap_connections_own;
 extern const struct semconv_metric semconv_redtap_traces_budget_dropped;
+extern const struct semconv_metric semconv_process_cpu_time;
+extern const struct semconv_metric semconv_process_memory_usage;
+extern const struct semconv_metric semconv_process_thread_count;
+extern const struct semconv_metric semconv_process_unix_file_descriptor_count;
 
 /* Enough for any derived name (longer names are refused with -ENAMETOOLONG). */
 #define SEMCONV_NAME_MAX 128

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * procmetrics.h - OS process metrics of the instrumented processes, from
+ * /proc: CPU time (user, system), resident memory, threads and open file
+ * descriptors, under the conventions' process.* names (semconv.c) with the
+ * service_name label.
+ *
+ * Series are per service, not per pid (pids would make unbounded series):
+ * the gauges are sums over the service's processes read in the round, the
+ * CPU counter adds each process's CPU time since it was last read (a new
+ * process adds all it has used), so it never goes back when one exits.
+ *
+ * API: one writer (the agent's sweep) calls procmetrics_begin(), then
+ * procmetrics_add() per instrumented process (at most PROCMETRICS_MAX_PROCS
+ * are read a round, the rest are counted by procmetrics_skipped()), then
+ * procmetrics_end(), which sets the gauges (0 for a service none of whose
+ * processes is left). Every read is bounded: one read of 1 KiB of
+ * /proc/PID/stat and at most PROCMETRICS_MAX_FDS directory entries of
+ * /proc/PID/fd. A process gone mid-read is skipped. Not thread-safe.
+ */
+#ifndef REDTAP_PROCMETRICS_H
+#define REDTAP_PROCMETRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "metrics.h"
+
+#define PROCMETRICS_MAX_PROCS	 1024
+#define PROCMETRICS_MAX_SERVICES 256
+#define PROCMETRICS_MAX_FDS	 (1u << 20)
+
+struct procmetrics_sample {
+	uint64_t start;	    /* start time, clock ticks (tells pid reuse) */
+	uint64_t utime;	    /* clock ticks */
+	uint64_t stime;	    /* clock ticks */
+	uint64_t rss_bytes; /* resident set */
+	uint64_t threads;   /* num_threads */
+	uint64_t fds;	    /* entries of /proc/PID/fd, at most PROCMETRICS_MAX_FDS */
+};
+
+/* Reads one process under root ("/proc", or a fake tree in tests): 0, or
+ * -errno (-ENOENT: gone, -EINVAL: a stat line it cannot parse). */
+int procmetrics_read(const char *root, uint32_t pid, struct procmetrics_sample *out);
+
+struct procmetrics;
+
+/* root is copied ("/proc" when NULL). NULL and errno on failure. */
+struct procmetrics *procmetrics_new(struct metric_registry *r, size_t max_series, const char *root);
+void procmetrics_free(struct procmetrics *pm); /* NULL ok */
+
+void procmetrics_begin(struct procmetrics *pm);
+/* service must be non-NULL; it is copied. */
+void procmetrics_add(struct procmetrics *pm, uint32_t pid, const char *service);
+void procmetrics_end(struct procmetrics *pm);
+
+/* Running total of processes not read because a round was full. */
+uint64_t procmetrics_skipped(const struct procmetrics *pm);
+
+#endif /* REDTAP_PROCMETRICS_H */
