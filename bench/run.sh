@@ -8,6 +8,7 @@
 #   3. daemon (bench/daemon.sh)        replay events/s, RSS per series, CPU per 10k req/s
 #   4. loss (bench/loss.sh)            rate at which the ring buffer first drops
 #   h2 (bench/h2.sh)                   nghttpd + h2load: none / floor / agent
+#   logs (bench/logs.sh)               a service logging per request: log capture off / on / flood
 #   go (bench/gosvc.sh)                a Go service (HTTP, PostgreSQL, Redis): none / floor / agent
 #
 # Environment: BENCH_PARTS="http shim daemon loss" (a subset runs only
@@ -26,6 +27,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/loss.sh
 . bench/h2.sh
 . bench/gosvc.sh
+. bench/logs.sh
 
 if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_ROUNDS=${BENCH_ROUNDS:-2}
@@ -34,13 +36,13 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_CPU_SECS=${BENCH_CPU_SECS:-3}
 	BENCH_SHIM_CALLS=${BENCH_SHIM_CALLS:-200000}
 fi
-PARTS=${BENCH_PARTS:-http shim daemon loss h2 go}
+PARTS=${BENCH_PARTS:-http shim daemon loss h2 go logs}
 
 preflight() {
 	local t part missing=
 	for part in $PARTS; do
 		case $part in
-		http | shim | daemon | loss | h2 | go) ;;
+		http | shim | daemon | loss | h2 | go | logs) ;;
 		*)
 			echo "bench: unknown part $part (http, shim, daemon, loss)" >&2
 			exit 2
@@ -235,6 +237,7 @@ for part in $PARTS; do
 	loss) bench_loss || log "loss: failed" ;;
 	h2) bench_h2 || log "h2: failed" ;;
 	go) bench_go || log "go: failed" ;;
+	logs) bench_logs || log "logs: failed" ;;
 	esac
 done
 summary | tee "$BUILD/bench/summary.txt"
