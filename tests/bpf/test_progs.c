@@ -194,6 +194,81 @@ static void test_verifier_accepts_every_config(void **state)
 	}
 }
 
+/* Log capture (issue 16): writes to stdout and its dups become RT_EV_LOG
+ * records cut at log_bytes, other fds do not, and the per-process budget
+ * drops (and counts) what is over it. Its own skeleton: log capture is
+ * load-time configuration. */
+static void test_log_capture(void **state)
+{
+	struct capture_bpf *skel = capture_bpf__open();
+	struct recs recs = {0};
+	struct ring_buffer *rb;
+	uint32_t self = (uint32_t)getpid(), idx = self / 64, r = RT_DROP_LOG_RATE;
+	uint64_t word = 0, drops[512] = {0}, dropped = 0;
+	int out[2], other[2], saved, dup7, logs = 0, cut = 0, ncpu = libbpf_num_possible_cpus();
+	char big[200], sink[4096];
+
+	(void)state;
+	assert_non_null(skel);
+	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
+	skel->rodata->filter_enabled = true;
+	skel->rodata->log_bytes = 64;
+	skel->rodata->log_interval_ns = 1000000000ull; /* 1 write/s ... */
+	skel->rodata->log_burst_ns = 5000000000ull;    /* ... 6 at once */
+	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
+	assert_int_equal(capture_bpf__load(skel), 0);
+	assert_int_equal(capture_bpf__attach(skel), 0);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), keep, &recs, NULL);
+	assert_non_null(rb);
+	word = 1ull << (self % 64);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
+
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(pipe(other), 0);
+	fflush(stdout);
+	saved = dup(1);
+	assert_true(dup2(out[1], 1) == 1);
+	dup7 = dup(1); /* a dup of stdout counts too */
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(write(1, "INFO one\n", 9), 9);
+	assert_int_equal(write(dup7, "WARN two\n", 9), 9);
+	assert_int_equal(write(1, big, sizeof(big)), (ssize_t)sizeof(big));
+	assert_int_equal(write(other[1], "not a log\n", 10), 10); /* another fd: no */
+	for (int i = 0; i < 20; i++)				  /* over the budget */
+		assert_int_equal(write(1, "DEBUG x\n", 8), 8);
+	assert_true(dup2(saved, 1) == 1);
+	close(saved);
+	close(dup7);
+	assert_true(read(out[0], sink, sizeof(sink)) > 0);
+
+	ring_buffer__consume(rb);
+	for (size_t i = 0; i < recs.n; i++) {
+		const struct rt_data_event *ev = (const void *)recs.rec[i];
+
+		if (ev->hdr.type != RT_EV_LOG || ev->conn.tgid != self)
+			continue;
+		logs++;
+		assert_true(ev->cap_len <= 64 && ev->cap_len <= ev->len);
+		assert_true(ev->conn.fd == 1 || ev->conn.fd == (uint32_t)dup7);
+		assert_int_equal(memmem(ev->data, ev->cap_len, "not a log", 9) == NULL, 1);
+		cut += ev->len == sizeof(big) && ev->cap_len == 64;
+	}
+	assert_in_range(logs, 3, 8); /* the burst, not the 23 writes */
+	assert_int_equal(cut, 1);
+	assert_true(ncpu > 0 && ncpu <= 512);
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.drops), &r, drops), 0);
+	for (int c = 0; c < ncpu; c++)
+		dropped += drops[c];
+	assert_true(dropped >= 15);
+	close(out[0]);
+	close(out[1]);
+	close(other[0]);
+	close(other[1]);
+	ring_buffer__free(rb);
+	recs_clear(&recs);
+	capture_bpf__destroy(skel);
+}
+
 /* The floor (bench/) has a program on every attach point of the agent. */
 static void test_floor_matches_agent(void **state)
 {
@@ -517,6 +592,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest load_tests[] = {
 	    cmocka_unit_test(test_verifier_accepts_every_config),
 	    cmocka_unit_test(test_floor_matches_agent),
+	    cmocka_unit_test(test_log_capture),
 	};
 	const struct CMUnitTest run_tests[] = {
 	    cmocka_unit_test(test_fork_selected_exit_clears),
