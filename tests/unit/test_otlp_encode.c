@@ -255,10 +255,10 @@ static void make_registry(struct reg_fixture *f)
 	static const char *const al[] = {"service_name", "route"};
 	/* every label of the entries; the ones after error.type empty; a3 has
 	 * no service and a non-numeric status; a4 is past the cap and shop's share */
-	const char *a1[] = {"shop", "GET", "200", "/a", "", "", "", "", "", ""};
-	const char *a2[] = {"shop", "POST", "500", "/b", "500", "", "", "", "", ""};
-	const char *a3[] = {"", "GET", "abc", "/c", "", "", "", "", "", ""};
-	const char *a4[] = {"shop", "GET", "200", "/d", "", "", "", "", "", ""};
+	const char *a1[] = {"shop", "GET", "200", "/a", "", "", "", "", "", "", "", "", "", ""};
+	const char *a2[] = {"shop", "POST", "500", "/b", "500", "", "", "", "", "", "", "", "", ""};
+	const char *a3[] = {"", "GET", "abc", "/c", "", "", "", "", "", "", "", "", "", ""};
+	const char *a4[] = {"shop", "GET", "200", "/d", "", "", "", "", "", "", "", "", "", ""};
 	const char *d1[] = {"shop", "postgresql", "", "", "", "5432", "", "", "", "", "", "", ""};
 	static const uint8_t tid[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
 					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};

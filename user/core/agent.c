@@ -27,6 +27,7 @@
 #include "procmetrics.h"
 #include "procs.h"
 #include "promserver.h"
+#include "reqlabels.h"
 #include "route.h"
 #include "sampler.h"
 #include "selfmetrics.h"
@@ -328,7 +329,8 @@ static int setup_request_attrs(const struct redtap_config *cfg, struct tracer_op
 	char headers[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_NAME + 1];
 	char keys[2 * HTTP1_CAPTURE_MAX][SEMCONV_REQUEST_KEY_MAX + 1];
 	const char *hp[HTTP1_CAPTURE_MAX + 2], *kp[2 * HTTP1_CAPTURE_MAX];
-	char crit[HTTP1_CAPTURE_NAME + 1];
+	char crit[HTTP1_CAPTURE_NAME + 1], err[256];
+	struct reqlabels_src src;
 	size_t n, nb, ncap;
 
 	/* each checked by the settings */
@@ -367,6 +369,16 @@ static int setup_request_attrs(const struct redtap_config *cfg, struct tracer_op
 	to->nrequest_attrs = n + nb;
 	if (http1_capture_set(hp, ncap) || semconv_set_request_keys(kp, n + nb))
 		return -EINVAL;
+	/* traces.attribute_labels: before the pipeline declares the families */
+	src = (struct reqlabels_src){.keys = kp,
+				     .nattrs = n + nb,
+				     .nbaggage = nb,
+				     .bag_entries = b->bag_keys,
+				     .bag_header = to->baggage_header};
+	if (reqlabels_configure(cfg->attr_labels, &src, err, sizeof(err))) {
+		fprintf(stderr, "redtap: %s\n", err);
+		return -EINVAL;
+	}
 	return 0;
 }
 
@@ -413,6 +425,9 @@ static int setup_export(struct agent *a)
 	    .budget = a->cfg->span_budget,
 	};
 
+	/* the request attributes label metrics too (traces.attribute_labels) */
+	if (setup_request_attrs(a->cfg, &to, &rb))
+		return -EINVAL;
 	if (!oc->traces_url[0] && !oc->metrics_url[0] && !oc->logs_url[0])
 		return 0;
 	a->otlp = otlp_exporter_new(oc, oc->metrics_url[0] ? a->reg : NULL);
@@ -428,8 +443,6 @@ static int setup_export(struct agent *a)
 		return 0;
 	/* checked by the settings: cannot fail */
 	tracer_parse_slow(a->cfg->traces_slow, &to.slow_ns, &to.slow_routes);
-	if (setup_request_attrs(a->cfg, &to, &rb))
-		return -EINVAL;
 	a->tracer = tracer_new(&to, emit_span, a);
 	return a->tracer ? 0 : -ENOMEM;
 }

@@ -28,6 +28,7 @@
 #include "redtap/event.h"
 #include "sampler.h"
 #include "shim_decode.h"
+#include "reqlabels.h"
 #include "tracer.h"
 
 #define STR(x)	#x
@@ -855,6 +856,20 @@ static int set_baggage_attrs(struct redtap_config *c, const char *v, const struc
 	return set_text(c, v, s);
 }
 
+static int set_attr_labels(struct redtap_config *c, const char *v, const struct src *s)
+{
+	size_t n;
+
+	if (!strcmp(v, "none"))
+		v = "";
+	if (reqlabels_parse(v, NULL, &n))
+		return fail(s,
+			    "'%s' is not key=allow:v1|v2 or key=buckets:N[,...] (at most %d, "
+			    "N at most %d, e.g. tenant=buckets:64,channel=allow:web|mobile)",
+			    v, REQLABELS_MAX, REQLABELS_BUCKETS_MAX);
+	return set_text(c, v, s);
+}
+
 static int set_critical_header(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (!strcmp(v, "none"))
@@ -1165,6 +1180,13 @@ const struct setting settings[] = {
 	  .help = "Entries of the W3C baggage header that become attributes\n"
 		  "like traces.header_attributes (the header's first 63\n"
 		  "bytes; at most 4 attributes in all): tenant_id=tenant." },
+	{ .env = "REDTAP_TRACES_ATTRIBUTE_LABELS", .key = "traces.attribute_labels",
+	  .def = "none", .group = GROUP_TRACES, .set = set_attr_labels,
+	  CONFIG_FIELD(attr_labels),
+	  .help = "Request attributes that also label the HTTP duration\n"
+		  "metrics, bounded: an allow-list (others: _other) or N\n"
+		  "hashed buckets (label <key>_bucket, b0..bN-1); the rest\n"
+		  "stay on spans: tenant=buckets:64,channel=allow:web|app." },
 	{ .env = "REDTAP_TRACES_CRITICAL_HEADER", .key = "traces.critical_header",
 	  .def = "none", .group = GROUP_TRACES, .set = set_critical_header,
 	  CONFIG_FIELD(critical_header),

@@ -131,6 +131,7 @@ struct redtap_config {
 	char header_attrs[256];	    /* "Header=key,..." request attributes, checked; "" = none */
 	char critical_header[128];  /* "Header=value": such requests are critical; "" = none */
 	char baggage_attrs[256];    /* "entry=key,...": baggage entries as attributes; "" = none */
+	char attr_labels[256];	    /* "key=allow:a|b,key=buckets:N": metric labels; "" = none */
 	/* logging */
 	int log_level; /* enum log_level: 0 error, 1 warn, 2 info (default), 3 debug */
 	bool log_json;

@@ -13,6 +13,7 @@
 #include "http2.h"
 #include "httpmetrics.h"
 #include "k8slabels.h"
+#include "reqlabels.h"
 #include "semconv.h"
 
 struct httpmetrics {
@@ -168,16 +169,20 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	const char *err = x->error_type ? x->error_type : "";
 	double secs = (double)(x->end_ns - x->start_ns) / 1e9;
 	const char *ver = http_version_name(x->version);
+	char rl[REQLABELS_MAX][REQLABELS_VALUE];
+	const char *r[REQLABELS_MAX];
 	struct metric_series *s;
 
 	if (x->grpc) {
 		rpc_done(m, x, service, secs, exemplar);
 		return;
 	}
+	reqlabels_values(x, rl, r); /* the bounded request labels, traces.attribute_labels */
 	if (x->status)
 		snprintf(status, sizeof(status), "%d", x->status);
 	if (x->server) {
-		const char *labels[] = {service, method, status, route_label(m, x), err, ver};
+		const char *labels[] = {service, method, status, route_label(m, x), err, ver, r[0],
+					r[1],	 r[2],	 r[3]};
 		const char *alabels[] = {service, method};
 
 		observe(k8slabels_series_get(m->server, labels, NELEM(labels), x->tgid), x, secs,
@@ -191,7 +196,8 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
 		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
 	{
-		const char *labels[] = {service, method, status, x->route, err, addr, port, ver};
+		const char *labels[] = {service, method, status, x->route, err,	 addr,
+					port,	 ver,	 r[0],	 r[1],	   r[2], r[3]};
 
 		observe(k8slabels_series_get(m->client, labels, NELEM(labels), x->tgid), x, secs,
 			exemplar);

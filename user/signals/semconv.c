@@ -5,6 +5,7 @@
  * semconv.h.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "semconv.h"
@@ -85,16 +86,43 @@ int semconv_set_request_keys(const char *const *keys, size_t n)
 	return 0;
 }
 
+#define NLABEL_KEYS (SC_REQUEST_LABEL_LAST - SC_REQUEST_LABEL0 + 1)
+static char label_keys[NLABEL_KEYS][SEMCONV_REQUEST_KEY_MAX + 1] = {
+    "redtap.request_label.0", "redtap.request_label.1", "redtap.request_label.2",
+    "redtap.request_label.3"};
+
+_Static_assert(NLABEL_KEYS == SEMCONV_REQUEST_KEYS, "one label id per request key");
+
+int semconv_set_label_keys(const char *const *keys, size_t n)
+{
+	if (n > NLABEL_KEYS)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!keys[i][0] || strlen(keys[i]) > SEMCONV_REQUEST_KEY_MAX)
+			return -EINVAL;
+	for (size_t i = 0; i < NLABEL_KEYS; i++) {
+		if (i < n)
+			strcpy(label_keys[i], keys[i]);
+		else
+			snprintf(label_keys[i], sizeof(label_keys[i]), "redtap.request_label.%zu",
+				 i);
+	}
+	return 0;
+}
+
 const char *semconv_key(enum semconv_attr a)
 {
 	if (a >= SC_REQUEST_ATTR0 && a <= SC_REQUEST_ATTR_LAST)
 		return request_keys[a - SC_REQUEST_ATTR0];
+	if (a >= SC_REQUEST_LABEL0 && a <= SC_REQUEST_LABEL_LAST)
+		return label_keys[a - SC_REQUEST_LABEL0];
 	return (unsigned)a < SC_ATTR_COUNT ? attrs[a].key : "";
 }
 
 bool semconv_omit_empty(enum semconv_attr a)
 {
-	return a >= SC_K8S_NAMESPACE_NAME && a <= SC_K8S_POD_NAME;
+	return (a >= SC_K8S_NAMESPACE_NAME && a <= SC_K8S_POD_NAME) ||
+	       (a >= SC_REQUEST_LABEL0 && a <= SC_REQUEST_LABEL_LAST);
 }
 
 bool semconv_is_int(enum semconv_attr a)
@@ -121,7 +149,7 @@ const struct semconv_metric semconv_http_server_request_duration = {
     .buckets = http_duration_buckets,
     .nbuckets = NELEM(http_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
-	  SC_ERROR_TYPE, SC_NETWORK_PROTOCOL_VERSION, SC_K8S_LABELS),
+	  SC_ERROR_TYPE, SC_NETWORK_PROTOCOL_VERSION, SC_REQUEST_LABELS, SC_K8S_LABELS),
 };
 
 const struct semconv_metric semconv_http_client_request_duration = {
@@ -133,7 +161,7 @@ const struct semconv_metric semconv_http_client_request_duration = {
     .nbuckets = NELEM(http_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
 	  SC_ERROR_TYPE, SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_NETWORK_PROTOCOL_VERSION,
-	  SC_K8S_LABELS),
+	  SC_REQUEST_LABELS, SC_K8S_LABELS),
 };
 
 /* An UpDownCounter in the conventions: a gauge in the registry. */

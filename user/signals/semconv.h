@@ -56,6 +56,10 @@ enum semconv_attr {
 	/* request-derived attributes: keys set at start (semconv_set_request_keys) */
 	SC_REQUEST_ATTR0,
 	SC_REQUEST_ATTR_LAST = SC_REQUEST_ATTR0 + 3,
+	/* bounded metric labels of request attributes (reqlabels.h): keys set at
+	 * start (semconv_set_label_keys); on /metrics left out when empty */
+	SC_REQUEST_LABEL0,
+	SC_REQUEST_LABEL_LAST = SC_REQUEST_LABEL0 + 3,
 	/* redtap's own metrics: plain keys, so the labels read the same */
 	SC_REDTAP_VERSION,
 	SC_REDTAP_REVISION,
@@ -95,6 +99,11 @@ enum semconv_attr {
 	SC_ATTR_COUNT
 };
 
+/* The request labels of the HTTP duration entries (reqlabels.h), before the
+ * Kubernetes ones. */
+#define SC_REQUEST_LABELS                                                                          \
+	SC_REQUEST_LABEL0, SC_REQUEST_LABEL0 + 1, SC_REQUEST_LABEL0 + 2, SC_REQUEST_LABEL_LAST
+
 /* Appended to the attributes of the HTTP and database entries (k8slabels.h). */
 #define SC_K8S_LABELS                                                                              \
 	SC_K8S_NAMESPACE_NAME, SC_K8S_DEPLOYMENT_NAME, SC_K8S_STATEFULSET_NAME, SC_K8S_POD_NAME
@@ -110,8 +119,13 @@ bool semconv_is_int(enum semconv_attr a);
 #define SEMCONV_REQUEST_KEYS	4
 #define SEMCONV_REQUEST_KEY_MAX 32
 int semconv_set_request_keys(const char *const *keys, size_t n);
+/* The keys of SC_REQUEST_LABEL0 + i (traces.attribute_labels), same bounds;
+ * a slot without a key reads "redtap.request_label.<i>" (its values are
+ * always empty, so it never shows). Before the families are declared. */
+int semconv_set_label_keys(const char *const *keys, size_t n);
 /* Whether a label of this attribute is left out of /metrics when its value is
- * empty (the Kubernetes labels: output outside pods stays as it was). */
+ * empty (the Kubernetes labels and the request labels: output without them
+ * stays as it was). */
 bool semconv_omit_empty(enum semconv_attr a);
 
 /* One metric as the conventions declare it. */
