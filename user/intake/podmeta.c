@@ -526,29 +526,45 @@ unsigned podmeta_labels(void)
 	return __atomic_load_n(&label_mask, __ATOMIC_RELAXED);
 }
 
+/* The configured labels of m into lv (vals already ""). */
+static void fill_labels(const struct podmeta *m, unsigned mask, struct podmeta_labelvals *lv)
+{
+	char *b = lv->buf, *end = lv->buf + sizeof(lv->buf);
+
+	if (!m->pod_uid[0])
+		return;
+	if ((mask & PODMETA_LABEL_NAMESPACE) && m->namespace_name[0]) {
+		lv->vals[0] = b;
+		b += snprintf(b, (size_t)(end - b), "%s", m->namespace_name) + 1;
+	}
+	if ((mask & PODMETA_LABEL_WORKLOAD) && m->workload_kind != PODMETA_WL_NONE) {
+		lv->vals[m->workload_kind == PODMETA_WL_DEPLOYMENT ? 1 : 2] = b;
+		b += snprintf(b, (size_t)(end - b), "%s", m->workload) + 1;
+	}
+	if ((mask & PODMETA_LABEL_POD) && m->pod_name[0] && b < end) {
+		lv->vals[3] = b;
+		snprintf(b, (size_t)(end - b), "%s", m->pod_name);
+	}
+}
+
+/* Called for every observation: a cache hit copies only the labels. */
 void podmeta_label_values(uint32_t pid, struct podmeta_labelvals *lv)
 {
 	unsigned mask = podmeta_labels();
+	size_t slot = pid % CACHE_SLOTS;
 	struct podmeta m;
-	char *b = lv->buf, *end = lv->buf + sizeof(lv->buf);
 
 	for (size_t i = 0; i < PODMETA_NLABELS; i++)
 		lv->vals[i] = "";
 	if (!mask)
 		return;
-	podmeta_get(pid, &m);
-	if (!m.pod_uid[0])
+	pthread_mutex_lock(&lock);
+	if (pid && cache[slot].pid == pid) {
+		fill_labels(&cache[slot].m, mask, lv);
+		pthread_mutex_unlock(&lock);
 		return;
-	if ((mask & PODMETA_LABEL_NAMESPACE) && m.namespace_name[0]) {
-		lv->vals[0] = b;
-		b += snprintf(b, (size_t)(end - b), "%s", m.namespace_name) + 1;
 	}
-	if ((mask & PODMETA_LABEL_WORKLOAD) && m.workload_kind != PODMETA_WL_NONE) {
-		lv->vals[m.workload_kind == PODMETA_WL_DEPLOYMENT ? 1 : 2] = b;
-		b += snprintf(b, (size_t)(end - b), "%s", m.workload) + 1;
-	}
-	if ((mask & PODMETA_LABEL_POD) && m.pod_name[0] && b < end) {
-		lv->vals[3] = b;
-		snprintf(b, (size_t)(end - b), "%s", m.pod_name);
-	}
+	pthread_mutex_unlock(&lock);
+	podmeta_get(pid, &m);
+	fill_labels(&m, mask, lv);
 }
