@@ -174,6 +174,6 @@ summary_wire() {
 		"$(verdict "$x" ">=" 50000)"
 	x=$(get wire_big_drops)
 	row "     kernel drops (ring buffer and others)" "$x" "0" "$(verdict "$x" "<=" 0)"
-	row "     operations counted / done" "$(get wire_big_counted) / $(get wire_big_n)" "" \
+	row "     operations counted / done" "$(num "$(get wire_big_counted)") / $(get wire_big_n)" "" \
 		"ops_lost $(get wire_big_parse_lost)"
 }
