@@ -147,6 +147,14 @@ static void test_traces_round_trip(void **state)
 	assert_string_equal(attr_str(rs->resource->attributes, rs->resource->n_attributes,
 				     "telemetry.sdk.language"),
 			    "cpp");
+	assert_string_equal(
+	    attr_str(rs->resource->attributes, rs->resource->n_attributes, "os.type"), "linux");
+#if defined(__x86_64__)
+	assert_string_equal(
+	    attr_str(rs->resource->attributes, rs->resource->n_attributes, "host.arch"), "amd64");
+#endif
+	/* this test does not run in a pod: no Kubernetes attribute */
+	assert_null(attr(rs->resource->attributes, rs->resource->n_attributes, "k8s.pod.uid"));
 	assert_int_equal(rs->n_scope_spans, 1);
 	assert_string_equal(rs->scope_spans[0]->scope->name, "redtap");
 	assert_int_equal(rs->scope_spans[0]->n_spans, 2);
