@@ -288,21 +288,77 @@ static void read_pclntab(struct goelf *g)
 	g->info.has_pclntab = true;
 }
 
-/* goid's offset in the runtime.g structure of the "runtime" compilation
- * unit; 0 when not found. */
-static uint32_t dwarf_goid_offset(Elf *elf)
+#define FIELD_DEPTH 4 /* components of a member path ("gFree.n") */
+
+/* The struct type a member's DW_AT_type names, typedefs peeled. */
+static bool member_struct(Dwarf_Die *mem, Dwarf_Die *out)
+{
+	Dwarf_Attribute at;
+
+	if (!dwarf_attr(mem, DW_AT_type, &at) || !dwarf_formref_die(&at, out))
+		return false;
+	for (int i = 0; i < 4 && dwarf_tag(out) == DW_TAG_typedef; i++)
+		if (!dwarf_attr(out, DW_AT_type, &at) || !dwarf_formref_die(&at, out))
+			return false;
+	return dwarf_tag(out) == DW_TAG_structure_type;
+}
+
+/* Offset of the member path (components separated by '.') in the struct
+ * type st: 0 and *off, or -ENOENT. */
+static int member_offset(Dwarf_Die *st, const char *path, uint32_t *off)
+{
+	Dwarf_Die cur = *st, mem;
+	uint64_t total = 0;
+
+	for (int depth = 0; depth < FIELD_DEPTH; depth++) {
+		const char *dot = strchr(path, '.');
+		size_t len = dot ? (size_t)(dot - path) : strlen(path);
+		bool found = false;
+
+		if (dwarf_child(&cur, &mem) != 0)
+			return -ENOENT;
+		do {
+			const char *name = dwarf_diename(&mem);
+			Dwarf_Attribute at;
+			Dwarf_Word w;
+
+			if (dwarf_tag(&mem) != DW_TAG_member || !name || strlen(name) != len ||
+			    strncmp(name, path, len) != 0)
+				continue;
+			if (!dwarf_attr(&mem, DW_AT_data_member_location, &at) ||
+			    dwarf_formudata(&at, &w) != 0 || w >= (1u << 20))
+				return -ENOENT;
+			total += w;
+			found = true;
+			break;
+		} while (dwarf_siblingof(&mem, &mem) == 0);
+		if (!found)
+			return -ENOENT;
+		if (!dot) {
+			*off = (uint32_t)total;
+			return 0;
+		}
+		if (!member_struct(&mem, &cur))
+			return -ENOENT;
+		path = dot + 1;
+	}
+	return -ENOENT;
+}
+
+/* Fills the fields of struct types of the "runtime" compilation unit; the
+ * number found. */
+static int dwarf_fields(Elf *elf, struct goelf_field *f, size_t n)
 {
 	Dwarf *dw = dwarf_begin_elf(elf, DWARF_C_READ, NULL);
 	Dwarf_Off off = 0, next;
-	size_t hsize;
-	uint32_t found = 0;
+	size_t hsize, found = 0;
 
 	if (!dw)
 		return 0;
-	for (unsigned cus = 0; !found && cus < DWARF_MAX_CUS &&
+	for (unsigned cus = 0; found < n && cus < DWARF_MAX_CUS &&
 			       dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0;
 	     cus++, off = next) {
-		Dwarf_Die cu, die, mem;
+		Dwarf_Die cu, die;
 		const char *name;
 
 		if (!dwarf_offdie(dw, off + hsize, &cu))
@@ -311,29 +367,28 @@ static uint32_t dwarf_goid_offset(Elf *elf)
 		if (!name || strcmp(name, "runtime") != 0 || dwarf_child(&cu, &die) != 0)
 			continue;
 		do {
-			if (dwarf_tag(&die) != DW_TAG_structure_type)
+			if (dwarf_tag(&die) != DW_TAG_structure_type ||
+			    !(name = dwarf_diename(&die)))
 				continue;
-			name = dwarf_diename(&die);
-			if (!name || strcmp(name, "runtime.g") != 0 || dwarf_child(&die, &mem) != 0)
-				continue;
-			do {
-				Dwarf_Attribute at;
-				Dwarf_Word w;
-
-				name = dwarf_diename(&mem);
-				if (dwarf_tag(&mem) != DW_TAG_member || !name ||
-				    strcmp(name, "goid") != 0)
-					continue;
-				if (dwarf_attr(&mem, DW_AT_data_member_location, &at) &&
-				    dwarf_formudata(&at, &w) == 0 && w > 0 && w < 4096)
-					found = (uint32_t)w;
-				break;
-			} while (dwarf_siblingof(&mem, &mem) == 0);
-			break;
-		} while (dwarf_siblingof(&die, &die) == 0);
+			for (size_t i = 0; i < n; i++)
+				if (!f[i].found && !strcmp(name, f[i].type) &&
+				    !member_offset(&die, f[i].path, &f[i].off)) {
+					f[i].found = true;
+					found++;
+				}
+		} while (found < n && dwarf_siblingof(&die, &die) == 0);
 	}
 	dwarf_end(dw);
-	return found;
+	return (int)found;
+}
+
+/* goid's offset in the runtime.g structure of the "runtime" compilation
+ * unit; 0 when not found. */
+static uint32_t dwarf_goid_offset(Elf *elf)
+{
+	struct goelf_field f = {.type = "runtime.g", .path = "goid"};
+
+	return dwarf_fields(elf, &f, 1) == 1 && f.off > 0 && f.off < 4096 ? f.off : 0;
 }
 
 /* libdw inflates compressed sections whole: none may claim more than
@@ -591,6 +646,15 @@ int goelf_file_offset(const struct goelf *g, uint64_t addr, uint64_t *off)
 		}
 	}
 	return -ENOENT;
+}
+
+int goelf_fields(const struct goelf *g, struct goelf_field *f, size_t n)
+{
+	if (!g->info.has_dwarf || !dwarf_bounded(g->elf))
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++)
+		f[i].found = false;
+	return dwarf_fields(g->elf, f, n);
 }
 
 int goelf_read(const struct goelf *g, uint64_t addr, void *buf, size_t len)

@@ -74,6 +74,18 @@ int goelf_func(const struct goelf *g, const char *name, uint64_t *entry, uint64_
 /* File offset of the link-time address addr (for uprobes): 0 or -ENOENT. */
 int goelf_file_offset(const struct goelf *g, uint64_t addr, uint64_t *off);
 
+/* A member of a struct type of the runtime package, looked up in DWARF. */
+struct goelf_field {
+	const char *type; /* "runtime.mstats" */
+	const char *path; /* "numgc", or a member of a member: "gFree.n" (at most 4 deep) */
+	uint32_t off;	  /* out: its offset in type */
+	bool found;	  /* out */
+};
+
+/* Fills f[0..n) from the DWARF of the "runtime" unit (bounded as for the
+ * goid offset): how many were found, or -ENOENT without readable DWARF. */
+int goelf_fields(const struct goelf *g, struct goelf_field *f, size_t n);
+
 /* Copies len bytes at link-time address addr from the file image (no
  * bss): 0 or -ENOENT. */
 int goelf_read(const struct goelf *g, uint64_t addr, void *buf, size_t len);

@@ -10,24 +10,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "goelf.h"
+#include "goruntime.h"
 #include "procmetrics.h"
 #include "semconv.h"
 
 #define SERVICE_MAX 128
 #define ROOT_MAX    256
+#define EXE_CACHE   16 /* executables whose Go layout is known */
+#define INSPECT_MAX 4  /* executables read a round, at most INSPECT_NS in all */
+#define INSPECT_NS  250000000ull
+
+enum go_state { GO_UNKNOWN, GO_READABLE, GO_NONE };
+enum unread_reason { UNREAD_NO_SYMBOLS, UNREAD_NO_OFFSETS, UNREAD_READ_FAULT, UNREAD_MAX };
+
+static const char *const unread_names[UNREAD_MAX] = {"no_symbols", "no_offsets", "read_fault"};
 
 struct pm_proc {
 	uint32_t pid;
 	uint64_t start, utime, stime;
 	bool seen;
+	enum go_state go;
+	struct goruntime_layout layout;
+	uint64_t bias, gc_cycles, pause_ns; /* counters: what was added already */
 };
 
 struct pm_service {
 	char name[SERVICE_MAX];
 	uint64_t rss, threads, fds;
 	bool seen;
+	bool go; /* a Go process of it was read this round */
+	uint64_t goroutines, maxprocs, heap, goal;
+};
+
+/* What an executable (by device and inode) said: its layout, or why none. */
+struct pm_exe {
+	dev_t dev;
+	ino_t ino;
+	int err; /* 0: layout valid; -ENOENT: not Go or no symbols; -ENOTSUP */
+	bool is_go;
+	bool pie;
+	struct goruntime_layout layout;
 };
 
 struct procmetrics {
@@ -40,6 +67,14 @@ struct procmetrics {
 	size_t nsvcs;
 	size_t nread; /* processes read this round */
 	uint64_t skipped;
+	/* Go runtime */
+	bool read_go; /* root is the real /proc: Go processes are read */
+	struct metric_family *goroutines, *maxprocs, *heap, *goal, *gc_cycles, *pause;
+	struct metric_series *unread[UNREAD_MAX];
+	struct pm_exe exes[EXE_CACHE];
+	size_t nexes, next_exe;
+	unsigned inspected; /* executables read this round */
+	uint64_t inspect_ns;
 };
 
 /* Reads at most len - 1 bytes of root/pid/name, NUL-terminated: the length or -errno. */
@@ -136,6 +171,7 @@ int procmetrics_read(const char *root, uint32_t pid, struct procmetrics_sample *
 struct procmetrics *procmetrics_new(struct metric_registry *r, size_t max_series, const char *root)
 {
 	struct procmetrics *pm = calloc(1, sizeof(*pm));
+	struct metric_family *f;
 	long tck = sysconf(_SC_CLK_TCK);
 
 	if (!pm)
@@ -146,7 +182,22 @@ struct procmetrics *procmetrics_new(struct metric_registry *r, size_t max_series
 	pm->mem = semconv_family_new(r, &semconv_process_memory_usage, max_series);
 	pm->threads = semconv_family_new(r, &semconv_process_thread_count, max_series);
 	pm->fds = semconv_family_new(r, &semconv_process_unix_file_descriptor_count, max_series);
-	if (!pm->cpu || !pm->mem || !pm->threads || !pm->fds) {
+	pm->read_go = !root || !strcmp(root, "/proc");
+	pm->goroutines = semconv_family_new(r, &semconv_go_goroutine_count, max_series);
+	pm->maxprocs = semconv_family_new(r, &semconv_go_processor_limit, max_series);
+	pm->heap = semconv_family_new(r, &semconv_go_memory_heap_live, max_series);
+	pm->goal = semconv_family_new(r, &semconv_go_memory_gc_goal, max_series);
+	pm->gc_cycles = semconv_family_new(r, &semconv_go_gc_cycles, max_series);
+	pm->pause = semconv_family_new(r, &semconv_go_gc_pause_time, max_series);
+	f = semconv_family_new(r, &semconv_redtap_go_runtime_unread, 0);
+	for (unsigned i = 0; i < UNREAD_MAX && f; i++) {
+		const char *vals[] = {unread_names[i]};
+
+		pm->unread[i] = metric_series_get(f, vals);
+		metric_counter_add(pm->unread[i], 0);
+	}
+	if (!pm->cpu || !pm->mem || !pm->threads || !pm->fds || !pm->goroutines || !pm->maxprocs ||
+	    !pm->heap || !pm->goal || !pm->gc_cycles || !pm->pause || !f) {
 		free(pm);
 		return NULL;
 	}
@@ -165,8 +216,13 @@ void procmetrics_begin(struct procmetrics *pm)
 	for (size_t i = 0; i < pm->nsvcs; i++) {
 		pm->svcs[i].seen = false;
 		pm->svcs[i].rss = pm->svcs[i].threads = pm->svcs[i].fds = 0;
+		pm->svcs[i].go = false;
+		pm->svcs[i].goroutines = pm->svcs[i].maxprocs = 0;
+		pm->svcs[i].heap = pm->svcs[i].goal = 0;
 	}
 	pm->nread = 0;
+	pm->inspected = 0;
+	pm->inspect_ns = 0;
 }
 
 static struct pm_service *service(struct procmetrics *pm, const char *name)
@@ -203,6 +259,118 @@ static void cpu_add(struct procmetrics *pm, const char *svc, const char *mode, u
 	metric_counter_add(metric_series_get(pm->cpu, vals), (double)ticks * pm->tick_s);
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The cached result for pid's executable, reading it when new and the
+ * round's budget allows; NULL when it must wait. */
+static const struct pm_exe *exe_of(struct procmetrics *pm, uint32_t pid)
+{
+	char path[48];
+	struct stat st;
+	struct pm_exe *e;
+	struct goelf *g;
+	uint64_t t0;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	if (stat(path, &st))
+		return NULL;
+	for (size_t i = 0; i < pm->nexes; i++)
+		if (pm->exes[i].dev == st.st_dev && pm->exes[i].ino == st.st_ino)
+			return &pm->exes[i];
+	if (pm->inspected >= INSPECT_MAX || pm->inspect_ns >= INSPECT_NS)
+		return NULL;
+	pm->inspected++;
+	t0 = mono_ns();
+	if (pm->nexes < EXE_CACHE) {
+		e = &pm->exes[pm->nexes++];
+	} else {
+		e = &pm->exes[pm->next_exe];
+		pm->next_exe = (pm->next_exe + 1) % EXE_CACHE;
+	}
+	memset(e, 0, sizeof(*e));
+	e->dev = st.st_dev;
+	e->ino = st.st_ino;
+	e->err = -ENOENT;
+	g = goelf_open(path);
+	if (g) {
+		e->is_go = goelf_info(g)->is_go;
+		e->pie = goelf_info(g)->pie;
+		if (e->is_go)
+			e->err = goruntime_layout(g, &e->layout);
+		goelf_free(g);
+	}
+	pm->inspect_ns += mono_ns() - t0;
+	return e;
+}
+
+static void unread(struct procmetrics *pm, enum unread_reason r)
+{
+	metric_counter_add(pm->unread[r], 1);
+}
+
+/* Decides once per process whether its Go runtime can be read. */
+static void go_decide(struct procmetrics *pm, struct pm_proc *p)
+{
+	const struct pm_exe *e = exe_of(pm, p->pid);
+
+	if (!e)
+		return; /* the next round */
+	p->go = GO_NONE;
+	if (!e->is_go)
+		return;
+	if (e->err) {
+		unread(pm, e->err == -ENOTSUP ? UNREAD_NO_OFFSETS : UNREAD_NO_SYMBOLS);
+		return;
+	}
+	if (goruntime_bias(p->pid, e->pie, &p->bias)) {
+		unread(pm, UNREAD_READ_FAULT);
+		return;
+	}
+	p->layout = e->layout;
+	p->go = GO_READABLE;
+}
+
+static void counter(struct metric_family *f, const char *svc, double v)
+{
+	const char *vals[] = {svc};
+
+	metric_counter_add(metric_series_get(f, vals), v);
+}
+
+static void go_read(struct procmetrics *pm, struct pm_proc *p, struct pm_service *s)
+{
+	struct goruntime_sample g;
+
+	if (p->go == GO_UNKNOWN)
+		go_decide(pm, p);
+	if (p->go != GO_READABLE)
+		return;
+	if (goruntime_read(p->pid, &p->layout, p->bias, &g)) {
+		unread(pm, UNREAD_READ_FAULT);
+		return;
+	}
+	s->go = true;
+	s->goroutines += g.goroutines;
+	s->maxprocs += g.gomaxprocs;
+	s->heap += g.heap_live;
+	s->goal += g.gc_goal;
+	counter(pm->gc_cycles, s->name,
+		g.gc_cycles > p->gc_cycles ? g.gc_cycles - p->gc_cycles : 0);
+	counter(pm->pause, s->name,
+		g.pause_total_ns > p->pause_ns ? (double)(g.pause_total_ns - p->pause_ns) / 1e9
+					       : 0);
+	if (g.gc_cycles > p->gc_cycles)
+		p->gc_cycles = g.gc_cycles;
+	if (g.pause_total_ns > p->pause_ns)
+		p->pause_ns = g.pause_total_ns;
+}
+
 void procmetrics_add(struct procmetrics *pm, uint32_t pid, const char *name)
 {
 	struct procmetrics_sample smp;
@@ -226,8 +394,11 @@ void procmetrics_add(struct procmetrics *pm, uint32_t pid, const char *name)
 		return;
 	}
 	if (p->start != smp.start) { /* new here, or the pid names another process */
+		uint32_t keep = p->pid;
+
+		memset(p, 0, sizeof(*p));
+		p->pid = keep;
 		p->start = smp.start;
-		p->utime = p->stime = 0;
 	}
 	/* a process's times never go back; if they do, it lies: add nothing */
 	cpu_add(pm, s->name, "user", smp.utime > p->utime ? smp.utime - p->utime : 0);
@@ -241,6 +412,8 @@ void procmetrics_add(struct procmetrics *pm, uint32_t pid, const char *name)
 	s->rss += smp.rss_bytes;
 	s->threads += smp.threads;
 	s->fds += smp.fds;
+	if (pm->read_go)
+		go_read(pm, p, s);
 }
 
 static void gauge(struct metric_family *f, const char *svc, uint64_t v)
@@ -260,6 +433,12 @@ void procmetrics_end(struct procmetrics *pm)
 		gauge(pm->mem, s->name, s->rss);
 		gauge(pm->threads, s->name, s->threads);
 		gauge(pm->fds, s->name, s->fds);
+		if (s->go) {
+			gauge(pm->goroutines, s->name, s->goroutines);
+			gauge(pm->maxprocs, s->name, s->maxprocs);
+			gauge(pm->heap, s->name, s->heap);
+			gauge(pm->goal, s->name, s->goal);
+		}
 		if (s->seen) /* a service with no process left is 0 once, then forgotten */
 			pm->svcs[keep++] = *s;
 	}

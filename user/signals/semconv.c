@@ -433,6 +433,69 @@ const struct semconv_metric semconv_process_unix_file_descriptor_count = {
     ATTRS(SC_SERVICE_NAME),
 };
 
+/* Go runtime metrics (goruntime.h), summed over the Go processes of a
+ * service: the conventions' go.* names where they have one; go.memory.heap.live,
+ * go.gc.cycles and go.gc.pause.time are redtap's, in the same namespace. */
+const struct semconv_metric semconv_go_goroutine_count = {
+    .name = "go.goroutine.count",
+    .unit = "{goroutine}",
+    .brief = "Count of live goroutines (as runtime.NumGoroutine counts them).",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+const struct semconv_metric semconv_go_processor_limit = {
+    .name = "go.processor.limit",
+    .unit = "{thread}",
+    .brief = "The number of OS threads that can execute user-level Go code simultaneously "
+	     "(GOMAXPROCS).",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+const struct semconv_metric semconv_go_memory_gc_goal = {
+    .name = "go.memory.gc.goal",
+    .unit = "By",
+    .brief = "Heap size target for the end of the GC cycle (MemStats.NextGC).",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+const struct semconv_metric semconv_go_memory_heap_live = {
+    .name = "go.memory.heap.live",
+    .unit = "By",
+    .brief = "Heap bytes live at the last GC plus allocated since (runtime gcController.heapLive, "
+	     "close to MemStats.HeapAlloc).",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+const struct semconv_metric semconv_go_gc_cycles = {
+    .name = "go.gc.cycles",
+    .unit = "{gc_cycle}",
+    .brief = "Completed GC cycles (MemStats.NumGC).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+const struct semconv_metric semconv_go_gc_pause_time = {
+    .name = "go.gc.pause.time",
+    .unit = "s",
+    .brief = "Total stop-the-world GC pause time (MemStats.PauseTotalNs).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+const struct semconv_metric semconv_redtap_go_runtime_unread = {
+    .name = "redtap.go.runtime.unread",
+    .unit = "{process}",
+    .brief = "Go processes whose runtime metrics are not read, by reason: no_symbols (stripped, "
+	     "-s), no_offsets (no DWARF and a Go version the table does not know), read_fault "
+	     "(a read of its memory failed or gave implausible values; counted per read).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_REASON),
+};
+
 /* ---- OpenTelemetry -> Prometheus ---- */
 
 /* UCUM units and their Prometheus words (the compatibility spec's table, in part). */

@@ -173,6 +173,13 @@ extern const struct semconv_metric semconv_process_cpu_time;
 extern const struct semconv_metric semconv_process_memory_usage;
 extern const struct semconv_metric semconv_process_thread_count;
 extern const struct semconv_metric semconv_process_unix_file_descriptor_count;
+extern const struct semconv_metric semconv_go_goroutine_count;
+extern const struct semconv_metric semconv_go_processor_limit;
+extern const struct semconv_metric semconv_go_memory_gc_goal;
+extern const struct semconv_metric semconv_go_memory_heap_live;
+extern const struct semconv_metric semconv_go_gc_cycles;
+extern const struct semconv_metric semconv_go_gc_pause_time;
+extern const struct semconv_metric semconv_redtap_go_runtime_unread;
 
 /* Enough for any derived name (longer names are refused with -ENAMETOOLONG). */
 #define SEMCONV_NAME_MAX 128
