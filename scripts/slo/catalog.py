@@ -21,8 +21,11 @@ SCRAPE_LABELS = ("job", "instance")
 # The label an overflow series carries instead of its usual labels.
 OVERFLOW_LABEL = "otel_metric_overflow"
 
+# The request labels (traces.attribute_labels) are named by the user; these
+# are the names the shipped rules and dashboards use (README: request labels).
+REQUEST_LABELS = ("tenant", "tenant_bucket", "channel")
 _HTTP_SERVER_LABELS = ("service_name", "http_request_method", "http_response_status_code",
-                       "http_route", "error_type", "network_protocol_version")
+                       "http_route", "error_type", "network_protocol_version") + REQUEST_LABELS
 _RPC_LABELS = ("service_name", "rpc_system", "rpc_service", "rpc_method", "rpc_grpc_status_code",
                "error_type", "network_protocol_version")
 

@@ -3,7 +3,11 @@
 For every SLO this emits one rule group with
   - recording rules slo:sli_error:ratio_rate<window> for the seven windows
     the alerts need (5m 30m 1h 2h 6h 1d 3d), labelled slo, sli,
-    service_name and, for route SLOs, http_route;
+    service_name and, for route SLOs, http_route, and the tenant/channel
+    labels the SLO selects (match) or is split by (by);
+  - slo:objective:ratio, slo:sli_error:ratio_period (the mean error ratio
+    over the SLO period) and slo:error_budget_remaining:ratio (1 - that
+    ratio / the budget), for the SLO health dashboard;
   - two multi-window, multi-burn-rate alerts as in the Google SRE workbook
     ("Alerting on SLOs", recommendation 6): severity=page when the budget
     burns 14.4x over 1h and 5m, or 6x over 6h and 30m; severity=ticket at
@@ -58,23 +62,31 @@ def _selector(slo, *extra):
     parts = ["service_name=%s" % _quote(slo.service)]
     if slo.route is not None:
         parts.append("http_route=%s" % _quote(slo.route))
+    for key, value in slo.match.items():
+        parts.append("%s=%s" % (key, _quote(value)))
     if slo.selector:
         parts.append(slo.selector)
     parts.extend(extra)
     return ",".join(parts)
 
 
+def _sum(slo):
+    return "sum by (%s) " % ", ".join(slo.by) if slo.by else "sum"
+
+
 def sli_error_expr(slo, window):
-    """PromQL for the fraction of bad requests of `slo` over `window`."""
-    total = "sum(rate(%s_count{%s}[%s]))" % (METRIC, _selector(slo), window)
+    """PromQL for the fraction of bad requests of `slo` over `window` (per
+    value of its by labels)."""
+    agg = _sum(slo)
+    total = "%s(rate(%s_count{%s}[%s]))" % (agg, METRIC, _selector(slo), window)
     if slo.sli == "availability":
         bad_matcher = ('http_response_status_code=~"5.."' if slo.errors == "5xx"
                        else 'error_type!=""')
-        bad = "sum(rate(%s_count{%s}[%s]))" % (METRIC, _selector(slo, bad_matcher), window)
+        bad = "%s(rate(%s_count{%s}[%s]))" % (agg, METRIC, _selector(slo, bad_matcher), window)
         # No bad series at all must read as 0, not as "no data".
         return "(\n  %s\n  or\n  0 * %s\n)\n/\n%s\n" % (bad, total, total)
-    fast = "sum(rate(%s_bucket{%s}[%s]))" % (
-        METRIC, _selector(slo, 'le=~"%s"' % le_matcher(slo.threshold)), window)
+    fast = "%s(rate(%s_bucket{%s}[%s]))" % (
+        agg, METRIC, _selector(slo, 'le=~"%s"' % le_matcher(slo.threshold)), window)
     return "(\n  %s\n  -\n  %s\n)\n/\n%s\n" % (total, fast, total)
 
 
@@ -82,11 +94,14 @@ def _slo_labels(slo):
     labels = {"slo": slo.name, "sli": slo.sli, "service_name": slo.service}
     if slo.route is not None:
         labels["http_route"] = slo.route
+    labels.update(slo.match)
     return labels
 
 
 def _describe(slo):
     scope = slo.service + (" " + slo.route if slo.route else "")
+    scope += "".join(" %s=%s" % kv for kv in slo.match.items())
+    scope += "".join(" {{ $labels.%s }}" % b for b in slo.by)
     if slo.sli == "availability":
         what = "of requests answered without %s" % (
             "a 5xx status" if slo.errors == "5xx" else "an error")
@@ -131,9 +146,35 @@ def group(slo):
         rules.append({"record": "slo:sli_error:ratio_rate%s" % window,
                       "expr": sli_error_expr(slo, window),
                       "labels": _slo_labels(slo)})
+    rules.extend(_budget_rules(slo))
     for severity, pairs in BURN_ALERTS:
         rules.append(_alert(slo, severity, pairs))
     return {"name": "redtap-slo-%s" % slo.name, "rules": rules}
+
+
+def period_window(slo):
+    """The SLO period as a PromQL range ("30d")."""
+    hours = slo.period_hours
+    return "%dd" % (hours // 24) if hours % 24 == 0 else "%dh" % hours
+
+
+def _budget_rules(slo):
+    """The objective, the error ratio over the period and the budget left:
+    what the SLO health dashboard shows. The period's ratio is the mean of
+    the 5m ratios, so it needs no range query over raw series."""
+    sel = "{slo=%s}" % _quote(slo.name)
+    period = period_window(slo)
+    return [
+        {"record": "slo:objective:ratio",
+         "expr": "vector(%s)\n" % _num(slo.objective / Decimal(100)),
+         "labels": _slo_labels(slo)},
+        {"record": "slo:sli_error:ratio_period",
+         "expr": "avg_over_time(slo:sli_error:ratio_rate5m%s[%s])\n" % (sel, period),
+         "labels": _slo_labels(slo)},
+        {"record": "slo:error_budget_remaining:ratio",
+         "expr": "1 - slo:sli_error:ratio_period%s / %s\n" % (sel, _num(slo.budget)),
+         "labels": _slo_labels(slo)},
+    ]
 
 
 class _Dumper(yaml.SafeDumper):

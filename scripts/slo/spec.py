@@ -1,7 +1,8 @@
 """Load and validate redtap's SLO spec (rules/slos.yaml).
 
-The spec declares SLOs per service, and optionally per route, on the HTTP
-server histogram http_server_request_duration_seconds. load() returns a
+The spec declares SLOs per service, and optionally per route, tenant and
+channel (exact values of the request labels, match; or one objective per
+value, by), on the HTTP server histogram http_server_request_duration_seconds. load() returns a
 list of Slo records ready for rule generation, or raises SpecError naming
 the offending entry. Unknown keys are errors, so a typo cannot silently
 drop an objective.
@@ -23,6 +24,11 @@ _MATCHER = r'\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"\s*'
 _SELECTOR = re.compile(r"^%s(,%s)*,?\s*$" % (_MATCHER, _MATCHER))
 _LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 _RESERVED_LABELS = ("slo", "sli", "severity", "service_name", "http_route", "alertname")
+# Labels a tenant/channel selector (match, by) may not name: the generator's
+# own, the service's, and the histogram's.
+_NOT_MATCHABLE = ("slo", "sli", "severity", "alertname", "service_name", "le", "job",
+                  "instance", "http_request_method", "http_response_status_code",
+                  "error_type", "network_protocol_version")
 
 
 class SpecError(Exception):
@@ -42,6 +48,12 @@ class Slo:
     selector: str        # extra PromQL matchers, may be ""
     labels: dict = field(default_factory=dict)   # extra alert labels
     period_hours: int = 720
+    # request labels (traces.attribute_labels) selected: {label: value},
+    # e.g. {"tenant": "acme", "channel": "web"}; on the recorded series too
+    match: dict = field(default_factory=dict)
+    # one objective per value of these labels (e.g. ("tenant_bucket",)):
+    # the ratios are summed by them, the alerts fire per value
+    by: tuple = ()
 
     @property
     def budget(self):
@@ -122,9 +134,58 @@ def _nonempty_str(where, what, value):
     return value
 
 
+def _match_label(where, key):
+    if not isinstance(key, str) or not _LABEL_NAME.match(key) or key.startswith("__"):
+        raise SpecError("%s: %r is not a valid label name" % (where, key))
+    if key in _NOT_MATCHABLE:
+        raise SpecError("%s: label %r cannot select a tenant or channel" % (where, key))
+    return key
+
+
+def _match(where, entry):
+    """The exact-value selectors: match plus the tenant and channel shortcuts."""
+    value = entry.get("match")
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise SpecError("%s: match must be a mapping of label: value" % where)
+    out = {}
+    for key in ("tenant", "channel"):
+        if key in entry:
+            if key in value:
+                raise SpecError("%s: %s given twice (key and match)" % (where, key))
+            out[key] = entry[key]
+    out.update(value)
+    for key, val in list(out.items()):
+        _match_label(where, key)
+        if key == "http_route":
+            raise SpecError("%s: use route to select a route" % where)
+        if not isinstance(val, (str, int)) or isinstance(val, bool) or not str(val):
+            raise SpecError("%s: %s must have a non-empty string value" % (where, key))
+        out[key] = str(val)
+    return dict(sorted(out.items()))
+
+
+def _by(where, value, route, match):
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise SpecError("%s: by must be a label or a list of labels" % where)
+    out = []
+    for key in value:
+        _match_label(where, key)
+        if key in match or key in out or (key == "http_route" and route is not None):
+            raise SpecError("%s: by label %r is selected already" % (where, key))
+        out.append(key)
+    return tuple(out)
+
+
 def _load_slo(where, entry, service, selector, labels, period_hours):
     _check_keys(where, entry,
-                ("name", "sli", "objective", "threshold", "route", "errors", "labels"))
+                ("name", "sli", "objective", "threshold", "route", "errors", "labels",
+                 "tenant", "channel", "match", "by"))
     sli = entry.get("sli")
     if sli not in SLIS:
         raise SpecError("%s: sli must be one of %s" % (where, ", ".join(SLIS)))
@@ -144,9 +205,13 @@ def _load_slo(where, entry, service, selector, labels, period_hours):
         raise SpecError("%s: errors applies to availability SLOs only" % where)
     if errors not in ERROR_KINDS:
         raise SpecError("%s: errors must be one of %s" % (where, ", ".join(ERROR_KINDS)))
+    match = _match(where, entry)
+    by = _by(where, entry.get("by"), route, match)
     name = entry.get("name")
     if name is None:
-        parts = [service] + ([route] if route else []) + [sli]
+        parts = ([service] + ([route] if route else [])
+                 + ["%s-%s" % kv for kv in match.items()]
+                 + ["by-%s" % b for b in by] + [sli])
         name = "-".join(slugify(p) for p in parts)
     elif not isinstance(name, str) or not re.match(r"^[a-z0-9][a-z0-9-]*$", name):
         raise SpecError("%s: name %r must match [a-z0-9][a-z0-9-]*" % (where, name))
@@ -154,7 +219,7 @@ def _load_slo(where, entry, service, selector, labels, period_hours):
     merged.update(_labels(where, entry.get("labels")))
     return Slo(name=name, service=service, route=route, sli=sli, objective=objective,
                threshold=threshold, errors=errors, selector=selector, labels=merged,
-               period_hours=period_hours)
+               period_hours=period_hours, match=match, by=by)
 
 
 def load(doc):

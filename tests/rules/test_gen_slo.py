@@ -82,6 +82,24 @@ class SpecTest(unittest.TestCase):
         doc["services"][0]["labels"] = {"severity": "low"}
         self.assertSpecError(doc, "set by the generator")
 
+    def test_tenant_and_channel(self):
+        (slo,) = spec.load(_doc(tenant="acme", channel="web", route="/pay"))
+        self.assertEqual(slo.match, {"channel": "web", "tenant": "acme"})
+        self.assertEqual(slo.name, "api-pay-channel-web-tenant-acme-availability")
+        (slo,) = spec.load(_doc(match={"tenant_bucket": "b7"}, by="channel"))
+        self.assertEqual(slo.match, {"tenant_bucket": "b7"})
+        self.assertEqual(slo.by, ("channel",))
+        self.assertEqual(slo.name, "api-tenant-bucket-b7-by-channel-availability")
+        self.assertSpecError(_doc(tenant="a", match={"tenant": "b"}), "given twice")
+        self.assertSpecError(_doc(match={"service_name": "x"}), "cannot select")
+        self.assertSpecError(_doc(match={"http_route": "/x"}), "use route")
+        self.assertSpecError(_doc(match={"tenant": ""}), "non-empty")
+        self.assertSpecError(_doc(match=["tenant"]), "mapping")
+        self.assertSpecError(_doc(tenant="a", by="tenant"), "selected already")
+        self.assertSpecError(_doc(route="/x", by="http_route"), "selected already")
+        self.assertSpecError(_doc(by=[]), "by must be")
+        self.assertSpecError(_doc(by="le"), "cannot select")
+
     def test_period(self):
         self.assertEqual(spec.parse_period("4w"), 672)
         with self.assertRaises(spec.SpecError):
@@ -115,9 +133,32 @@ class RenderTest(unittest.TestCase):
         self.assertIn('http_route="/a\\"b\\\\c"', expr)
         (lat,) = spec.load(_doc(sli="latency", threshold=0.5))
         for s in (slo, lat):
-            for rule in render.group(s)["rules"]:
-                recorded = ["slo:sli_error:ratio_rate" + w for w in render.WINDOWS]
+            rules = render.group(s)["rules"]
+            recorded = [r["record"] for r in rules if "record" in r]
+            for rule in rules:
                 self.assertEqual(promql_lint.problems(rule["expr"], recorded), [], rule["expr"])
+
+    def test_tenant_selectors_and_grouping(self):
+        (slo,) = spec.load(_doc(tenant="acme", channel="web"))
+        expr = render.sli_error_expr(slo, "1h")
+        self.assertIn('service_name="api",channel="web",tenant="acme"', expr)
+        self.assertEqual(expr.count("sum(rate("), 3)
+        rules = render.group(slo)["rules"]
+        self.assertEqual(rules[0]["labels"]["tenant"], "acme")
+        self.assertEqual(rules[0]["labels"]["channel"], "web")
+        (by,) = spec.load(_doc(sli="latency", threshold=0.5, by=["tenant", "channel"]))
+        expr = render.sli_error_expr(by, "5m")
+        self.assertEqual(expr.count("sum by (tenant, channel) (rate("), 3)
+        self.assertNotIn("tenant=", expr)
+
+    def test_budget_rules(self):
+        (slo,) = spec.load(_doc(objective=99.5))
+        rules = {r["record"]: r for r in render.group(slo)["rules"] if "record" in r}
+        self.assertEqual(rules["slo:objective:ratio"]["expr"], "vector(0.995)\n")
+        self.assertIn('slo:sli_error:ratio_rate5m{slo="api-availability"}[30d]',
+                      rules["slo:sli_error:ratio_period"]["expr"])
+        self.assertEqual(rules["slo:error_budget_remaining:ratio"]["expr"],
+                         '1 - slo:sli_error:ratio_period{slo="api-availability"} / 0.005\n')
 
     def test_availability_kinds(self):
         (five,) = spec.load(_doc())
