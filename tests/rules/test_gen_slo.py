@@ -196,7 +196,7 @@ class CliTest(unittest.TestCase):
         self.assertEqual(self.gen("--check").returncode, 1)
         self.assertEqual(self.gen().returncode, 0)
         self.assertEqual(sorted(f for f in os.listdir(self.dir) if f.startswith("slo-")),
-                         ["slo-checkout.yml", "slo-search.yml"])
+                         ["slo-checkout.yml", "slo-search.yml", "slo-tenants.yml"])
         self.assertEqual(self.gen("--check").returncode, 0)
 
         with open(os.path.join(self.dir, "slo-search.yml"), "a") as f:
