@@ -156,6 +156,7 @@ k8s-test:
 	tests/k8s/run.sh
 
 container-test:
+	scripts/install-deps.sh --container
 	tests/container/run.sh
 
 install: all

@@ -2,7 +2,7 @@
 # scripts/install-deps.sh - installs the Debian 12 packages redtap needs to
 # build (default) and, with --test, to run its test suite. Only missing
 # packages are installed; nothing happens when everything is there.
-# Usage: scripts/install-deps.sh [--test] [--bench]
+# Usage: scripts/install-deps.sh [--test] [--bench] [--container]
 set -eu
 
 BUILD="make gcc clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
@@ -15,15 +15,18 @@ clang-format cppcheck libclang-rt-14-dev openssl python3-redis
 golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-v4-dev
 golang-github-gomodule-redigo-dev golang-github-rs-zerolog-dev
 golang-google-grpc-dev golang-golang-x-net-dev nghttp2-client nghttp2-server
-dpkg-dev fakeroot debootstrap podman"
+dpkg-dev fakeroot"
 BENCH="wrk postgresql-contrib redis-tools hyperfine"
+# make container-test only: building and running the image.
+CONTAINER="dpkg-dev fakeroot debootstrap podman"
 
 want="$BUILD"
 for arg in "$@"; do
 	case "$arg" in
 	--test) want="$want $TEST" ;;
 	--bench) want="$want $TEST $BENCH" ;;
-	*) echo "usage: $0 [--test] [--bench]" >&2; exit 2 ;;
+	--container) want="$want $CONTAINER" ;;
+	*) echo "usage: $0 [--test] [--bench] [--container]" >&2; exit 2 ;;
 	esac
 done
 

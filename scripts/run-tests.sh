@@ -36,6 +36,7 @@ suite e2e tests/e2e/run.sh
 [ -x tests/shim/run.sh ] && suite shim tests/shim/run.sh
 [ -x tests/rules/run.sh ] && suite rules tests/rules/run.sh
 [ -x tests/dashboards/run.sh ] && suite dashboards tests/dashboards/run.sh
+suite k8s make -s k8s-test
 
 echo
 [ -n "$failures" ] && echo "failed suites:$failures"

@@ -15,7 +15,7 @@ WORK=${REDTAP_IMAGE_WORK:-/var/tmp/redtap-image}
 NAME=redtap-ctest-$$
 
 command -v podman >/dev/null && command -v debootstrap >/dev/null ||
-	{ echo "  SKIP needs podman and debootstrap (scripts/install-deps.sh --test)"; exit 0; }
+	{ echo "  SKIP needs podman and debootstrap (scripts/install-deps.sh --container)"; exit 0; }
 ctr_cleanup() {
 	podman rm -f "$NAME" >/dev/null 2>&1
 	[ -n "${MNT:-}" ] && podman image unmount "$TAG" >/dev/null 2>&1
