@@ -300,7 +300,6 @@ static __always_inline int exit_data(long ret)
 	return 0;
 }
 
-
 /* Where a data syscall's bytes are: the args column of RT_DATA_SYSCALLS. */
 enum data_args {
 	ARGS_BUF,  /* (fd, buf, count) */
@@ -459,9 +458,9 @@ struct {
 	__type(value, __u64); /* theoretical arrival time */
 } shim_uid_budget SEC(".maps");
 
-/* True when the bucket of key in map may give one more token now. Threads
+/* True when the bucket of key in map may give n more tokens now. Threads
  * race on the slot; the worst case lets a few extra records through. */
-static __always_inline bool take_token(void *map, __u32 key, __u64 interval, __u64 burst)
+static __always_inline bool take_tokens(void *map, __u32 key, __u64 interval, __u64 burst, __u32 n)
 {
 	__u64 now = bpf_ktime_get_ns(), *tat, first;
 
@@ -469,7 +468,7 @@ static __always_inline bool take_token(void *map, __u32 key, __u64 interval, __u
 		return true;
 	tat = bpf_map_lookup_elem(map, &key);
 	if (!tat) {
-		first = now + interval;
+		first = now + interval * n;
 		bpf_map_update_elem(map, &key, &first, BPF_ANY);
 		return true;
 	}
@@ -477,16 +476,30 @@ static __always_inline bool take_token(void *map, __u32 key, __u64 interval, __u
 		*tat = now;
 	if (*tat - now > burst)
 		return false;
-	__sync_fetch_and_add(tat, interval);
+	__sync_fetch_and_add(tat, interval * n);
 	return true;
 }
 
-/* The process's bucket first: a process over its own budget does not use
- * up its uid's. */
-static __always_inline bool shim_take_token(__u32 tgid, __u32 uid)
+static __always_inline bool take_token(void *map, __u32 key, __u64 interval, __u64 burst)
 {
-	return take_token(&shim_budget, tgid, shim_interval_ns, shim_burst_ns) &&
-	       take_token(&shim_uid_budget, uid, shim_uid_interval_ns, shim_uid_burst_ns);
+	return take_tokens(map, key, interval, burst, 1);
+}
+
+/* The process's bucket first: a process over its own budget does not use
+ * up its uid's. n: records in the message (a batch pays for each). */
+static __always_inline bool shim_take_token(__u32 tgid, __u32 uid, __u32 n)
+{
+	return take_tokens(&shim_budget, tgid, shim_interval_ns, shim_burst_ns, n) &&
+	       take_tokens(&shim_uid_budget, uid, shim_uid_interval_ns, shim_uid_burst_ns, n);
+}
+
+/* count_drop() for the n records of a batch: each one is a drop. */
+static __always_inline void count_drops(__u32 reason, __u32 n)
+{
+	__u64 *v = bpf_map_lookup_elem(&drops, &reason);
+
+	if (v)
+		*v += n; /* per-CPU slot: no atomic needed */
 }
 
 /* The shim's channel: ioctl(RT_SHIM_IOCTL_FD, RT_SHIM_IOCTL_CMD, msg). Only
@@ -498,19 +511,27 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 	struct rt_shim_msg *umsg = (struct rt_shim_msg *)ctx->args[2];
 	struct rt_shim_msg m;
 	struct shim_scratch *sc;
-	__u32 zero = 0, len;
+	__u32 zero = 0, len, n;
 	__u64 ugid;
 
 	if ((int)ctx->args[0] != RT_SHIM_IOCTL_FD || (__u32)ctx->args[1] != RT_SHIM_IOCTL_CMD)
 		return 0;
 	if (!selected_tgid(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	if (!shim_take_token(bpf_get_current_pid_tgid() >> 32, (__u32)bpf_get_current_uid_gid())) {
-		count_drop(RT_DROP_SHIM_RATE);
-		return 0;
-	}
 	if (bpf_probe_read_user(&m, sizeof(m), umsg) || m.magic != RT_SHIM_MAGIC)
 		return 0;
+	/* a batch pays one token per record it says it holds; the daemon reads
+	 * no more records than were paid for */
+	n = m.count & RT_SHIM_MSG_COUNT_MASK;
+	if (n == 0)
+		n = 1;
+	if (n > RT_SHIM_BATCH_RECS_MAX)
+		n = RT_SHIM_BATCH_RECS_MAX;
+	if (!shim_take_token(bpf_get_current_pid_tgid() >> 32, (__u32)bpf_get_current_uid_gid(),
+			     n)) {
+		count_drops(RT_DROP_SHIM_RATE, n);
+		return 0;
+	}
 	sc = bpf_map_lookup_elem(&shim_scratch, &zero);
 	if (!sc)
 		return 0;
@@ -522,7 +543,7 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	}
 	sc->ev.len = len;
-	sc->ev.pad0 = 0;
+	sc->ev.count = n | (m.count & ~RT_SHIM_MSG_COUNT_MASK);
 	ugid = bpf_get_current_uid_gid();
 	sc->ev.uid = (__u32)ugid;
 	sc->ev.gid = (__u32)(ugid >> 32);
@@ -530,7 +551,7 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 	fill_hdr(&sc->ev.hdr, RT_EV_SHIM, sizeof(sc->ev) + len);
 	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + len,
 			       rb_flags_for(sizeof(sc->ev) + len)))
-		count_drop(RT_DROP_RINGBUF_FULL);
+		count_drops(RT_DROP_RINGBUF_FULL, n);
 	return 0;
 }
 

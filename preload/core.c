@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "core.h"
 #include "transport.h"
 
@@ -77,11 +78,18 @@ static uint32_t shim_pid(void)
 	return pid;
 }
 
+/* Batched records go out before fork: the child forgets its copies. */
+static void shim_atfork_prepare(void)
+{
+	batch_flush_all(shim_tid());
+}
+
 /* In the child only the forking thread lives on: forget its old ids. */
 static void shim_atfork_child(void)
 {
 	tls_tid = 0;
 	__atomic_store_n(&g_pid, 0, __ATOMIC_RELAXED);
+	batch_after_fork();
 	transport_after_fork();
 }
 
@@ -118,7 +126,8 @@ void shim_init(void)
 	}
 	g_start_ns = shim_now();
 	shim_strlcpy((uint8_t *)g_service, sizeof(g_service), getenv("OTEL_SERVICE_NAME"));
-	pthread_atfork(NULL, NULL, shim_atfork_child);
+	pthread_atfork(shim_atfork_prepare, NULL, shim_atfork_child);
+	batch_init(getenv("REDTAP_SHIM_BATCH"));
 	transport_init(getenv("REDTAP_SHIM_RING"), getenv("REDTAP_SHIM_TRANSPORT"));
 	__atomic_store_n(&shim_state, SHIM_ON, __ATOMIC_RELEASE);
 	transport_probe(shim_now());

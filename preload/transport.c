@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "ring_path.h"
 #include "ring_write.h"
 #include "transport.h"
@@ -369,7 +370,11 @@ void transport_send(struct shim_wire *w, uint64_t now)
 	struct tp_map *m;
 
 	if (ioctl_acked(now)) {
-		ioctl_send(w, len);
+		/* batched only when asked for and the agent reads batches */
+		if (!batch_on() ||
+		    !(__atomic_load_n(&tp_ack.flags, __ATOMIC_RELAXED) & RT_SHIM_ACK_F_BATCH) ||
+		    !batch_add(&w->u, len, w->u.hdr.tid, now))
+			ioctl_send(w, len);
 		__atomic_add_fetch(&tp_sent, 1, __ATOMIC_RELAXED);
 		maybe_hello(now, NULL);
 		return;

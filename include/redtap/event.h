@@ -287,7 +287,7 @@ _Static_assert(RT_OFFSETOF(struct rt_listen_event, port) == 24, "rt_listen_event
 struct rt_shim_ack {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = not acknowledged */
 	__u32 magic;	  /* RT_SHIM_ACK once written by the daemon */
-	__u32 pad0;
+	__u32 flags;	  /* RT_SHIM_ACK_F_*; was padding, which older daemons write as 0 */
 	/* Appended: a random number the shim draws at start-up and also sends
 	 * in its hello. The daemon reads it back from the process before every
 	 * write and writes only the RT_SHIM_ACK_WRITE bytes above. */
@@ -296,17 +296,34 @@ struct rt_shim_ack {
 _Static_assert(sizeof(struct rt_shim_ack) == 24, "rt_shim_ack layout");
 _Static_assert(RT_OFFSETOF(struct rt_shim_ack, magic) == 8, "rt_shim_ack.magic");
 _Static_assert(RT_OFFSETOF(struct rt_shim_ack, nonce) == 16, "rt_shim_ack.nonce");
+_Static_assert(RT_OFFSETOF(struct rt_shim_ack, flags) == 12, "rt_shim_ack.flags");
 #define RT_SHIM_ACK_WRITE 16 /* bytes of struct rt_shim_ack the daemon writes */
+
+/* rt_shim_ack.flags: the daemon reads batches (rt_shim_msg.count) */
+#define RT_SHIM_ACK_F_BATCH (1u << 0)
+
+/*
+ * Batches: with RT_SHIM_ACK_F_BATCH in the ack, data[] may hold several
+ * shim records, each starting at an 8-byte aligned offset (a record's
+ * hdr.len says where it ends; zero padding up to the next multiple of 8).
+ * count's low 16 bits say how many: the kernel charges that many tokens of
+ * the shim budgets (clamped to 1..RT_SHIM_BATCH_RECS_MAX) and the daemon
+ * reads at most that many records. 0 (older shims) means one.
+ */
+#define RT_SHIM_BATCH_RECS_MAX 16
+#define RT_SHIM_MSG_COUNT_MASK 0xffffu
+#define RT_SHIM_MSG_F_FOREIGN  (1u << 16) /* sent by another thread than the records' own */
 
 struct rt_shim_msg {
 	__u32 magic; /* RT_SHIM_MAGIC */
 	__u32 len;   /* bytes of data[] */
-	__u32 pad1;  /* reserved, 0 */
+	__u32 count; /* records in data[] (low 16 bits) | RT_SHIM_MSG_F_*; was reserved, 0 */
 	__u32 pad0;
 	__u8 data[];
 };
 _Static_assert(sizeof(struct rt_shim_msg) == 16, "rt_shim_msg layout");
 _Static_assert(RT_OFFSETOF(struct rt_shim_msg, len) == 4, "rt_shim_msg.len");
+_Static_assert(RT_OFFSETOF(struct rt_shim_msg, count) == 8, "rt_shim_msg.count");
 _Static_assert(RT_OFFSETOF(struct rt_shim_msg, data) == 16, "rt_shim_msg.data");
 
 /* RT_EV_SHIM: the header's pid_tgid and ts are those of the ioctl; uid,
@@ -315,13 +332,15 @@ _Static_assert(RT_OFFSETOF(struct rt_shim_msg, data) == 16, "rt_shim_msg.data");
  * shim.uids / shim.cgroups restrictions. */
 struct rt_shim_event {
 	struct rt_event_hdr hdr;
-	__u32 len; /* bytes of data[] */
-	__u32 pad0;
+	__u32 len;   /* bytes of data[] */
+	__u32 count; /* records paid for (1..RT_SHIM_BATCH_RECS_MAX) | the msg's RT_SHIM_MSG_F_*;
+		      * 0 from kernel programs older than batches: one */
 	__u64 cgroup_id;
 	__u32 uid;
 	__u32 gid;
 	__u8 data[];
 };
 _Static_assert(sizeof(struct rt_shim_event) == 48, "rt_shim_event layout");
+_Static_assert(RT_OFFSETOF(struct rt_shim_event, count) == 28, "rt_shim_event.count");
 
 #endif /* REDTAP_EVENT_H */

@@ -130,7 +130,9 @@ static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
 	}
 	if (se) {
 		op.pid = (uint32_t)(se->hdr.pid_tgid >> 32);
-		op.tid = (uint32_t)se->hdr.pid_tgid;
+		/* a batch another thread flushed: the ioctl's thread is not the
+		 * operation's, so it gets no thread context (no parent) */
+		op.tid = (se->count & RT_SHIM_MSG_F_FOREIGN) ? 0 : (uint32_t)se->hdr.pid_tgid;
 	}
 	if (op.is_hello) {
 		struct shimack_hello_in in = {
@@ -151,6 +153,32 @@ static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
 		return;
 	}
 	db_op(p, &op);
+}
+
+/* The records of one ioctl message: one (count 0 or 1: the whole of data[],
+ * as older shims send it), or a batch of at most the count the kernel
+ * charged the budgets for; a framing error, or a record past that count,
+ * is malformed and ends the batch. */
+static void on_shim_msg(struct pipeline *p, const struct rt_shim_event *se, uint64_t now)
+{
+	unsigned max = se->count & RT_SHIM_MSG_COUNT_MASK, n = 0;
+	const void *rec;
+	size_t off = 0;
+	int rlen;
+
+	if (max <= 1) {
+		on_shim_record(p, se->data, se->len, se, now);
+		return;
+	}
+	while ((rlen = shim_batch_next(se->data, se->len, &off, &rec)) > 0) {
+		if (n++ == max) {
+			rlen = -EINVAL;
+			break;
+		}
+		on_shim_record(p, rec, (size_t)rlen, se, now);
+	}
+	if (rlen < 0)
+		p->st.shim_bad++;
 }
 
 void pipeline_ring_record(void *ctx, const void *rec, size_t len)
@@ -291,7 +319,7 @@ int pipeline_record(void *ctx, const void *data, size_t len)
 		if (len < sizeof(*se) || sizeof(*se) + se->len > len)
 			p->st.shim_bad++;
 		else if (shim_reporter_ok(se->uid, se->cgroup_id)) /* counts refusals */
-			on_shim_record(p, se->data, se->len, se, h->ts);
+			on_shim_msg(p, se, h->ts);
 		break;
 	}
 	default:

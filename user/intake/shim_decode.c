@@ -333,3 +333,27 @@ int shim_decode(const void *buf, size_t len, struct db_op *op)
 	}
 	return err;
 }
+
+int shim_batch_next(const void *buf, size_t len, size_t *off, const void **rec)
+{
+	struct rt_shim_hdr hdr;
+	size_t left;
+
+	if (!buf || !off || !rec || *off > len)
+		return -EINVAL;
+	if (*off == len)
+		return 0;
+	left = len - *off;
+	if (left < sizeof(hdr))
+		return -EINVAL;
+	memcpy(&hdr, (const uint8_t *)buf + *off, sizeof(hdr));
+	if (hdr.len < sizeof(hdr) || hdr.len > left || hdr.len > RT_SHIM_REC_MAX)
+		return -EINVAL;
+	*rec = (const uint8_t *)buf + *off;
+	/* the next record starts 8-byte aligned; the last one ends the message */
+	*off += hdr.len;
+	*off = (*off + 7) & ~(size_t)7;
+	if (*off > len)
+		*off = len;
+	return (int)hdr.len;
+}

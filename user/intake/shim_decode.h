@@ -65,6 +65,17 @@ struct db_op {
 /* 0, or -EINVAL for a bad, truncated or garbage record (never crashes). */
 int shim_decode(const void *buf, size_t len, struct db_op *op);
 
+/*
+ * Walks a batch: the data[] of an ioctl message that holds several records
+ * (include/redtap/event.h, "Batches"). *off starts at 0; each call returns
+ * the next record's length (its hdr.len) and points *rec at it, 0 once the
+ * message is used up, or -EINVAL when the framing does not add up (a header
+ * cut short, a hdr.len below a header, past the message or over
+ * RT_SHIM_REC_MAX); stop there. Records are not validated: shim_decode()
+ * each one. Never reads past len.
+ */
+int shim_batch_next(const void *buf, size_t len, size_t *off, const void **rec);
+
 /* Opt in to exporting sanitised statement text in query_text (default off). */
 void shim_decode_set_query_text(bool on);
 

@@ -318,7 +318,9 @@ static int check_nonce(const struct shim_entry *e)
 /* Re-checks the nonce, then writes the ack's first RT_SHIM_ACK_WRITE bytes. */
 static int write_ack(struct shimack *s, struct shim_entry *e, uint64_t now)
 {
-	struct rt_shim_ack ack = {.expires_ns = now + ACK_TTL_NS, .magic = RT_SHIM_ACK};
+	/* RT_SHIM_ACK_F_BATCH: the pipeline walks batched records (shim_batch_next) */
+	struct rt_shim_ack ack = {
+	    .expires_ns = now + ACK_TTL_NS, .magic = RT_SHIM_ACK, .flags = RT_SHIM_ACK_F_BATCH};
 	ssize_t n;
 	int err;
 
