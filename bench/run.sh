@@ -158,6 +158,12 @@ summary_shim() {
 		x=$(get shim_ioctl_overhead_async_ns)
 		row "   async op, ioctl channel to the agent, ns" "$x" "< 1000 ns" \
 			"$(verdict "$x" "<" 1000)"
+		x=$(get shim_batch_overhead_sync_ns)
+		row "   PQexec wrapped, ioctl batches (REDTAP_SHIM_BATCH=1), ns" "$x" "< 500 ns" \
+			"$(verdict "$x" "<" 500)"
+		x=$(get shim_batch_overhead_async_ns)
+		row "   async op, ioctl batches, ns" "$x" "< 500 ns" \
+			"$(verdict "$x" "<" 500)"
 		x=$(get pgbench_ratio)
 		row "   pgbench -S TPS with/without shim" "$x" ">= 0.98" \
 			"$(verdict "$x" ">=" 0.98), rounds $(get pgbench_ratio_range)"
