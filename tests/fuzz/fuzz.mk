@@ -30,12 +30,12 @@ UNIT_BINS += $(FUZZ_REPLAY_BINS)
 
 .PHONY: fuzz fuzz-build
 
-$(OUTPUT)/fuzz/obj/%.o: $(OUTPUT)/user/%.c | $(SKELS)
+$(OUTPUT)/fuzz/obj/%.o: $(OUTPUT)/user/%.c | $(SKELS) $(PROTO_HDRS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(OUTPUT)/fuzz/obj/%.o: user/%.c | $(SKELS)
+$(OUTPUT)/fuzz/obj/%.o: user/%.c | $(SKELS) $(PROTO_HDRS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -fsanitize=fuzzer-no-link -c $< -o $@
@@ -44,12 +44,12 @@ $(OUTPUT)/fuzz/libredtap-fuzz.a: $(FUZZ_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(OUTPUT)/fuzz/libredtap-fuzz.a
+$(OUTPUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(OUTPUT)/fuzz/libredtap-fuzz.a
 	$(call msg,FUZZ-LD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror -fsanitize=fuzzer $< $(OUTPUT)/fuzz/libredtap-fuzz.a \
 		$(LIBS) -o $@
 
-$(OUTPUT)/tests/fuzz_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+$(OUTPUT)/tests/fuzz_replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) \
 		$(OUTPUT)/libredtap-core.a | $(OUTPUT)/tests
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(filter-out -MMD -MP,$(CFLAGS)) -Itests/fuzz $(LDFLAGS) \
