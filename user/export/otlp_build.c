@@ -220,3 +220,41 @@ Otlpb__InstrumentationScope *otlp_scope(struct otlp_arena *a)
 	s->version = (char *)redtap_version;
 	return s;
 }
+
+int otlp_group(struct otlp_arena *a, size_t n, bool (*same)(const void *ctx, size_t i, size_t j),
+	       void *(*build)(struct otlp_arena *a, const void *ctx, size_t i), const void *ctx,
+	       struct otlp_groups *out)
+{
+	size_t slots = n ? n : 1, *gi = otlp_arena_calloc(a, slots, sizeof(*gi)), *filled;
+
+	out->ng = 0;
+	out->first = otlp_arena_calloc(a, slots, sizeof(*out->first));
+	out->n = otlp_arena_calloc(a, slots, sizeof(*out->n));
+	out->msgs = otlp_arena_calloc(a, slots, sizeof(*out->msgs));
+	filled = otlp_arena_calloc(a, slots, sizeof(*filled));
+	if (!gi || !out->first || !out->n || !out->msgs || !filled)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t g = 0;
+
+		while (g < out->ng && !same(ctx, out->first[g], i))
+			g++;
+		if (g == out->ng)
+			out->first[out->ng++] = i;
+		out->n[g]++;
+		gi[i] = g;
+	}
+	for (size_t g = 0; g < out->ng; g++) {
+		out->msgs[g] = otlp_arena_calloc(a, out->n[g], sizeof(*out->msgs[g]));
+		if (!out->msgs[g])
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		void *m = build(a, ctx, i);
+
+		if (!m)
+			return -ENOMEM;
+		out->msgs[gi[i]][filled[gi[i]]++] = m;
+	}
+	return 0;
+}

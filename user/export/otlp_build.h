@@ -48,4 +48,22 @@ Otlpb__KeyValue *otlp_kv_bool(struct otlp_arena *a, const char *key, bool val);
 /* The instrumentation scope of everything redtap sends: name "redtap", its version. */
 Otlpb__InstrumentationScope *otlp_scope(struct otlp_arena *a);
 
+/*
+ * A batch of n items (spans, log records) split into one group per
+ * resource (process and service), each group's messages in batch order:
+ * the shape of every OTLP export request. same(ctx, i, j) says whether
+ * items i and j share a resource; build(a, ctx, i) makes item i's message
+ * (NULL on failure). Linear search: a batch holds few processes.
+ */
+struct otlp_groups {
+	size_t ng;     /* groups */
+	size_t *first; /* [g] index of group g's first item */
+	size_t *n;     /* [g] messages in group g */
+	void ***msgs;  /* [g] those messages */
+};
+
+int otlp_group(struct otlp_arena *a, size_t n, bool (*same)(const void *ctx, size_t i, size_t j),
+	       void *(*build)(struct otlp_arena *a, const void *ctx, size_t i), const void *ctx,
+	       struct otlp_groups *out);
+
 #endif /* REDTAP_OTLP_BUILD_H */

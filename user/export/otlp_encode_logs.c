@@ -16,12 +16,6 @@
 #include "otlp_encode.h"
 #include "proto/otlp_logs.pb-c.h"
 
-struct lgroup {
-	const struct log_record *first;
-	size_t n, filled;
-	Otlpb__LogRecord **recs;
-};
-
 static Otlpb__LogRecord *record_build(struct otlp_arena *a, const struct log_record *r)
 {
 	Otlpb__LogRecord *o = otlp_arena_alloc(a, sizeof(*o));
@@ -77,7 +71,7 @@ static Otlpb__LogRecord *record_build(struct otlp_arena *a, const struct log_rec
 }
 
 static Otlpb__ResourceLogs *lgroup_build(struct otlp_arena *a, struct otlp_resource_ctx *r,
-					 struct lgroup *g)
+					 const struct log_record *first, void **recs, size_t n)
 {
 	Otlpb__ResourceLogs *rl = otlp_arena_alloc(a, sizeof(*rl));
 	Otlpb__ScopeLogs *sl = otlp_arena_alloc(a, sizeof(*sl));
@@ -87,16 +81,30 @@ static Otlpb__ResourceLogs *lgroup_build(struct otlp_arena *a, struct otlp_resou
 		return NULL;
 	otlpb__resource_logs__init(rl);
 	otlpb__scope_logs__init(sl);
-	rl->resource = otlp_resource_process(a, r, g->first->pid, g->first->service, g->first->exe);
+	rl->resource = otlp_resource_process(a, r, first->pid, first->service, first->exe);
 	sl->scope = otlp_scope(a);
 	if (!rl->resource || !sl->scope)
 		return NULL;
-	sl->log_records = g->recs;
-	sl->n_log_records = g->n;
+	sl->log_records = (Otlpb__LogRecord **)recs;
+	sl->n_log_records = n;
 	slv[0] = sl;
 	rl->scope_logs = slv;
 	rl->n_scope_logs = 1;
 	return rl;
+}
+
+static bool same_group(const void *ctx, size_t i, size_t j)
+{
+	const struct log_record *const *l = ctx;
+
+	return l[i]->pid == l[j]->pid && !strcmp(l[i]->service, l[j]->service);
+}
+
+static void *record_msg(struct otlp_arena *a, const void *ctx, size_t i)
+{
+	const struct log_record *const *l = ctx;
+
+	return record_build(a, l[i]);
 }
 
 int otlp_encode_logs(struct otlp_resource_ctx *r, const struct log_record *const *recs, size_t n,
@@ -104,48 +112,21 @@ int otlp_encode_logs(struct otlp_resource_ctx *r, const struct log_record *const
 {
 	Otlpb__ExportLogsServiceRequest req = OTLPB__EXPORT_LOGS_SERVICE_REQUEST__INIT;
 	struct otlp_arena a;
-	struct lgroup *groups;
-	size_t *gi, ng = 0;
+	struct otlp_groups gr;
 	int err = -ENOMEM;
 
 	otlp_arena_init(&a);
-	groups = otlp_arena_calloc(&a, n ? n : 1, sizeof(*groups));
-	gi = otlp_arena_calloc(&a, n ? n : 1, sizeof(*gi));
-	if (!groups || !gi)
+	if (otlp_group(&a, n, same_group, record_msg, recs, &gr))
 		goto out_release;
-	for (size_t i = 0; i < n; i++) {
-		size_t g = 0;
-
-		while (g < ng && (groups[g].first->pid != recs[i]->pid ||
-				  strcmp(groups[g].first->service, recs[i]->service)))
-			g++;
-		if (g == ng)
-			groups[ng++].first = recs[i];
-		groups[g].n++;
-		gi[i] = g;
-	}
-	for (size_t g = 0; g < ng; g++) {
-		groups[g].recs = otlp_arena_calloc(&a, groups[g].n, sizeof(*groups[g].recs));
-		if (!groups[g].recs)
-			goto out_release;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct lgroup *g = &groups[gi[i]];
-		Otlpb__LogRecord *o = record_build(&a, recs[i]);
-
-		if (!o)
-			goto out_release;
-		g->recs[g->filled++] = o;
-	}
-	req.resource_logs = otlp_arena_calloc(&a, ng ? ng : 1, sizeof(*req.resource_logs));
+	req.resource_logs = otlp_arena_calloc(&a, gr.ng ? gr.ng : 1, sizeof(*req.resource_logs));
 	if (!req.resource_logs)
 		goto out_release;
-	for (size_t g = 0; g < ng; g++) {
-		req.resource_logs[g] = lgroup_build(&a, r, &groups[g]);
+	for (size_t g = 0; g < gr.ng; g++) {
+		req.resource_logs[g] = lgroup_build(&a, r, recs[gr.first[g]], gr.msgs[g], gr.n[g]);
 		if (!req.resource_logs[g])
 			goto out_release;
 	}
-	req.n_resource_logs = ng;
+	req.n_resource_logs = gr.ng;
 	err = otlp_pb_pack(&req.base, out, outlen);
 out_release:
 	otlp_arena_release(&a);

@@ -16,12 +16,6 @@
 #include "otlp_encode.h"
 #include "proto/otlp_trace.pb-c.h"
 
-struct group {
-	const struct span *first; /* pid, service_name and exe_name of the group */
-	size_t n, filled;
-	Otlpb__Span **spans;
-};
-
 static bool id_zero(const uint8_t *id, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -100,7 +94,7 @@ static Otlpb__Span *span_build(struct otlp_arena *a, const struct span *s)
 }
 
 static Otlpb__ResourceSpans *group_build(struct otlp_arena *a, struct otlp_resource_ctx *r,
-					 struct group *g)
+					 const struct span *first, void **spans, size_t n)
 {
 	Otlpb__ResourceSpans *rs = otlp_arena_alloc(a, sizeof(*rs));
 	Otlpb__ScopeSpans *ss = otlp_arena_alloc(a, sizeof(*ss));
@@ -110,24 +104,32 @@ static Otlpb__ResourceSpans *group_build(struct otlp_arena *a, struct otlp_resou
 		return NULL;
 	otlpb__resource_spans__init(rs);
 	otlpb__scope_spans__init(ss);
-	rs->resource =
-	    otlp_resource_process(a, r, g->first->pid, span_get(g->first, SPAN_SERVICE_NAME),
-				  span_get(g->first, SPAN_EXE_NAME));
+	rs->resource = otlp_resource_process(a, r, first->pid, span_get(first, SPAN_SERVICE_NAME),
+					     span_get(first, SPAN_EXE_NAME));
 	ss->scope = otlp_scope(a);
 	if (!rs->resource || !ss->scope)
 		return NULL;
-	ss->spans = g->spans;
-	ss->n_spans = g->n;
+	ss->spans = (Otlpb__Span **)spans;
+	ss->n_spans = n;
 	ssv[0] = ss;
 	rs->scope_spans = ssv;
 	rs->n_scope_spans = 1;
 	return rs;
 }
 
-static bool same_group(const struct span *a, const struct span *b)
+static bool same_group(const void *ctx, size_t i, size_t j)
 {
-	return a->pid == b->pid &&
-	       !strcmp(span_get(a, SPAN_SERVICE_NAME), span_get(b, SPAN_SERVICE_NAME));
+	const struct span *const *s = ctx;
+
+	return s[i]->pid == s[j]->pid &&
+	       !strcmp(span_get(s[i], SPAN_SERVICE_NAME), span_get(s[j], SPAN_SERVICE_NAME));
+}
+
+static void *span_msg(struct otlp_arena *a, const void *ctx, size_t i)
+{
+	const struct span *const *s = ctx;
+
+	return span_build(a, s[i]);
 }
 
 int otlp_encode_traces(struct otlp_resource_ctx *r, const struct span *const *spans, size_t n,
@@ -135,51 +137,21 @@ int otlp_encode_traces(struct otlp_resource_ctx *r, const struct span *const *sp
 {
 	Otlpb__ExportTraceServiceRequest req = OTLPB__EXPORT_TRACE_SERVICE_REQUEST__INIT;
 	struct otlp_arena a;
-	struct group *groups;
-	size_t *gi, ng = 0;
+	struct otlp_groups gr;
 	int err = -ENOMEM;
 
 	otlp_arena_init(&a);
-	groups = otlp_arena_calloc(&a, n ? n : 1, sizeof(*groups));
-	gi = otlp_arena_calloc(&a, n ? n : 1, sizeof(*gi));
-	if (!groups || !gi)
+	if (otlp_group(&a, n, same_group, span_msg, spans, &gr))
 		goto out_release;
-
-	/* pass 1: the group of each span (linear search: a batch has few processes) */
-	for (size_t i = 0; i < n; i++) {
-		size_t g = 0;
-
-		while (g < ng && !same_group(groups[g].first, spans[i]))
-			g++;
-		if (g == ng)
-			groups[ng++].first = spans[i];
-		groups[g].n++;
-		gi[i] = g;
-	}
-	/* pass 2: the spans, in batch order within each group */
-	for (size_t g = 0; g < ng; g++) {
-		groups[g].spans = otlp_arena_calloc(&a, groups[g].n, sizeof(*groups[g].spans));
-		if (!groups[g].spans)
-			goto out_release;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct group *g = &groups[gi[i]];
-		Otlpb__Span *s = span_build(&a, spans[i]);
-
-		if (!s)
-			goto out_release;
-		g->spans[g->filled++] = s;
-	}
-	req.resource_spans = otlp_arena_calloc(&a, ng ? ng : 1, sizeof(*req.resource_spans));
+	req.resource_spans = otlp_arena_calloc(&a, gr.ng ? gr.ng : 1, sizeof(*req.resource_spans));
 	if (!req.resource_spans)
 		goto out_release;
-	for (size_t g = 0; g < ng; g++) {
-		req.resource_spans[g] = group_build(&a, r, &groups[g]);
+	for (size_t g = 0; g < gr.ng; g++) {
+		req.resource_spans[g] = group_build(&a, r, spans[gr.first[g]], gr.msgs[g], gr.n[g]);
 		if (!req.resource_spans[g])
 			goto out_release;
 	}
-	req.n_resource_spans = ng;
-
+	req.n_resource_spans = gr.ng;
 	err = otlp_pb_pack(&req.base, out, outlen);
 out_release:
 	otlp_arena_release(&a);
