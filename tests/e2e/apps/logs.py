@@ -21,16 +21,12 @@ trace_of(N) is the trace id the test clients send for request N: "%032x" %
 import json
 import sys
 
+import otlpjson
+from otlpjson import match, value
+
 
 def trace_of(n):
     return "%032x" % (0x7E57 << 64 | int(n))
-
-
-def value(v):
-    for k in ("stringValue", "intValue", "boolValue", "doubleValue"):
-        if k in v:
-            return str(v[k]).lower() if k == "boolValue" else str(v[k])
-    return ""
 
 
 SEV = {"SEVERITY_NUMBER_UNSPECIFIED": 0}
@@ -39,74 +35,36 @@ for i, name in enumerate(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]):
         SEV["SEVERITY_NUMBER_%s%s" % (name, "" if j == 0 else j + 1)] = 1 + 4 * i + j
 
 
+def flat(r, res):
+    sev = r.get("severityNumber", 0)
+    d = {
+        "service": res.get("service.name", ""),
+        "body": value(r.get("body", {})),
+        "severity": str(SEV.get(sev, sev) if isinstance(sev, str) else sev),
+        "severity_text": r.get("severityText", ""),
+        "trace": r.get("traceId", "") or "",
+        "span": r.get("spanId", "") or "",
+        "flags": str(r.get("flags", 0)),
+    }
+    try:
+        body = json.loads(d["body"])
+        if isinstance(body, dict) and "rid" in body:
+            d["rid"] = str(body["rid"])
+    except ValueError:
+        pass
+    return d
+
+
 def records(path):
-    out = []
-    with open(path) as f:
-        for line in f:
-            if not line.strip():
-                continue
-            rec = json.loads(line)
-            if rec.get("path") != "/v1/logs" or "request" not in rec:
-                continue
-            for rl in rec["request"].get("resourceLogs", []):
-                res = {a["key"]: value(a["value"]) for a in rl.get("resource", {}).get("attributes", [])}
-                for sl in rl.get("scopeLogs", []):
-                    for r in sl.get("logRecords", []):
-                        sev = r.get("severityNumber", 0)
-                        flat = {
-                            "service": res.get("service.name", ""),
-                            "body": value(r.get("body", {})),
-                            "severity": str(SEV.get(sev, sev) if isinstance(sev, str) else sev),
-                            "severity_text": r.get("severityText", ""),
-                            "trace": r.get("traceId", "") or "",
-                            "span": r.get("spanId", "") or "",
-                            "flags": str(r.get("flags", 0)),
-                        }
-                        try:
-                            body = json.loads(flat["body"])
-                            if isinstance(body, dict) and "rid" in body:
-                                flat["rid"] = str(body["rid"])
-                        except ValueError:
-                            pass
-                        for a in r.get("attributes", []):
-                            flat["attr." + a["key"]] = value(a["value"])
-                        for k, v in res.items():
-                            flat["res." + k] = v
-                        out.append(flat)
-    return out
-
-
-def match(r, filters):
-    for f in filters:
-        if ">=" in f:
-            k, v = f.split(">=", 1)
-            try:
-                if int(r.get(k, "")) < int(v):
-                    return False
-            except ValueError:
-                return False
-            continue
-        if "~=" in f:
-            k, v = f.split("~=", 1)
-            if v not in str(r.get(k, "")):
-                return False
-            continue
-        neg = "!=" in f
-        k, v = f.split("!=" if neg else "=", 1)
-        if (str(r.get(k, "")) == v) == neg:
-            return False
-    return True
+    return otlpjson.items(path, "/v1/logs", "resourceLogs", "scopeLogs", "logRecords", flat)
 
 
 def main():
     path, cmd, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
     recs = records(path)
-    if cmd == "count":
-        print(sum(1 for r in recs if match(r, rest)))
-    elif cmd == "get":
-        hits = [r for r in recs if match(r, rest[1:])]
-        print(hits[0].get(rest[0], "") if hits else "")
-    elif cmd == "grep":
+    if otlpjson.common(cmd, recs, rest):
+        return
+    if cmd == "grep":
         print(sum(1 for r in recs if rest[0] in r["body"]))
     elif cmd == "correlate":
         total = right = wrong = none = 0
@@ -121,11 +79,8 @@ def main():
             else:
                 wrong += 1
         print(total, right, wrong, none)
-    elif cmd == "dump":
-        for r in recs:
-            print(json.dumps(r, sort_keys=True))
     else:
-        sys.exit("unknown command " + cmd)
+        otlpjson.fail(cmd)
 
 
 if __name__ == "__main__":
