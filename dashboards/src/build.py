@@ -17,10 +17,11 @@ import sys
 import agent_health
 import database
 import errors
+import go_runtime
 import service_overview
 import traffic_matrix
 
-DASHBOARDS = (service_overview, database, traffic_matrix, errors, agent_health)
+DASHBOARDS = (service_overview, database, traffic_matrix, errors, agent_health, go_runtime)
 OUT_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 

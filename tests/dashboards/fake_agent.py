@@ -167,6 +167,18 @@ def families(service):
         ("redtap_connections_untracked_total", "counter", [({}, 0.01)]),
         ("redtap_otlp_export_errors_total", "counter", [({"signal": "traces"}, 0.02)]),
         ("redtap_otlp_dropped_total", "counter", [({"signal": "traces"}, 0.5)]),
+        ("redtap_go_runtime_unread_total", "counter", [({"reason": "no_symbols"}, 0.001)]),
+        ("process_cpu_time_seconds_total", "counter",
+         [(dict(s, cpu_mode="user"), 0.2), (dict(s, cpu_mode="system"), 0.05)]),
+        ("process_memory_usage_bytes", "gauge", [(s, 52428800)]),
+        ("process_thread_count", "gauge", [(s, 12)]),
+        ("process_unix_file_descriptor_count", "gauge", [(s, 40)]),
+        ("go_goroutine_count", "gauge", [(s, 150)]),
+        ("go_processor_limit", "gauge", [(s, 4)]),
+        ("go_memory_gc_goal_bytes", "gauge", [(s, 8388608)]),
+        ("go_memory_heap_live_bytes", "gauge", [(s, 5242880)]),
+        ("go_gc_cycles_total", "counter", [(s, 0.5)]),
+        ("go_gc_pause_time_seconds_total", "counter", [(s, 0.0002)]),
     ]
 
 
