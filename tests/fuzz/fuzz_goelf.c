@@ -5,12 +5,14 @@
  * user can craft. The input is the whole ELF image; every lookup the daemon
  * makes (symbols, .gopclntab functions, file offsets, reads) runs on it.
  * Checks that a version, when found, is a NUL-terminated "go1.N..." string and
- * that function bounds are ordered.
+ * that function bounds are ordered. goruntime_layout() (the Go runtime
+ * metrics' DWARF member lookups and symbols) runs on it too.
  */
 #include <errno.h>
 
 #include "fuzz.h"
 #include "goelf.h"
+#include "goruntime.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -18,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct goelf *g = goelf_open_mem(data, size);
 	uint64_t a, b, off;
 	uint8_t buf[16];
+	struct goruntime_layout l;
 
 	if (!g)
 		return 0;
@@ -33,6 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (goelf_sym(g, "runtime.buildVersion", &a, &b) == 0)
 		goelf_read(g, a, buf, sizeof(buf));
+	/* the Go runtime metrics' layout: DWARF member paths, symbols */
+	if (goruntime_layout(g, &l) == 0)
+		fuzz_check(l.allglen && l.sched && l.memstats);
 	goelf_free(g);
 	return 0;
 }
