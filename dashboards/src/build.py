@@ -19,9 +19,11 @@ import database
 import errors
 import go_runtime
 import service_overview
+import slo_health
 import traffic_matrix
 
-DASHBOARDS = (service_overview, database, traffic_matrix, errors, agent_health, go_runtime)
+DASHBOARDS = (service_overview, database, traffic_matrix, errors, agent_health, slo_health,
+              go_runtime)
 OUT_DIR = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 
