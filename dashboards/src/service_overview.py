@@ -113,4 +113,19 @@ def build():
                      [prom("sum by (service_name, http_request_method) "
                            "(http_server_active_requests{%s})" % SERVICE,
                            "{{service_name}} {{http_request_method}}")], "short"), 24, 7)
+
+    # the process level of the golden signals; Go services in detail on their own dashboard
+    go_link = [{"asDropdown": False, "icon": "dashboard", "includeVars": True, "keepTime": True,
+                "tags": [], "targetBlank": False, "title": "Go Runtime Overview", "tooltip": "",
+                "type": "link", "url": "/d/redtap-go-runtime"}]
+    d.row("Process")
+    d.add(timeseries("CPU by service", "CPU seconds per second of the service's processes "
+                     "(process_cpu_time_seconds_total); Go services: see the Go Runtime "
+                     "Overview (panel link).",
+                     [prom("sum by (service_name) (rate(process_cpu_time_seconds_total{%s}[%s]))"
+                           % (SERVICE, RI), "{{service_name}}")], "s", links=go_link), 12, 7)
+    d.add(timeseries("Resident memory by service", "Resident memory of the service's "
+                     "processes (process_memory_usage_bytes).",
+                     [prom("sum by (service_name) (process_memory_usage_bytes{%s})" % SERVICE,
+                           "{{service_name}}")], "bytes", links=go_link), 12, 7)
     return d
