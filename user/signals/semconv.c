@@ -66,7 +66,6 @@ static const struct {
     [SC_HOST_ARCH] = {"host.arch", false},
     [SC_OS_TYPE] = {"os.type", false},
     [SC_CPU_MODE] = {"cpu.mode", false},
-    [SC_GO_MEMORY_TYPE] = {"go.memory.type", false},
 };
 
 static char request_keys[SEMCONV_REQUEST_KEYS][SEMCONV_REQUEST_KEY_MAX + 1];

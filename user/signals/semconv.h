@@ -93,9 +93,8 @@ enum semconv_attr {
 	SC_HOST_NAME,
 	SC_HOST_ARCH,
 	SC_OS_TYPE,
-	/* process and Go runtime metrics (procmetrics.h) */
+	/* process metrics (procmetrics.h) */
 	SC_CPU_MODE,
-	SC_GO_MEMORY_TYPE,
 	SC_ATTR_COUNT
 };
 
