@@ -11,7 +11,8 @@
  *       after SETTLE_S seconds of untimed calls (time for an agent to
  *       acknowledge the shim's hello; the shim looks again every 5 s);
  *       prints one line: "pqexec_ns=<median> async_ns=<median>
- *       pqexec_from=<object that defines PQexec>".
+ *       pqexec_from=<object that defines PQexec> pqexec_cpu_ns=<median>
+ *       async_cpu_ns=<median>" (the _cpu_ figures: the thread's CPU time).
  *   shimcall ring SHIM N
  *       creates a shared-memory ring (user/intake/shm_ring.h) in a temporary file,
  *       drains it and keeps its heartbeat fresh from a thread, and runs
@@ -71,21 +72,35 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Median over BATCHES batches of n operations, in ns per operation. */
-static double time_op(void (*op)(PGconn *), PGconn *conn, long n)
+/* The calling thread's CPU time: what a call costs, without the time it
+ * waited for a CPU on a busy node. */
+static uint64_t cpu_ns(void)
 {
-	double per[BATCHES];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Median over BATCHES batches of n operations, in ns per operation, of
+ * wall time (returned) and of the thread's CPU time (*cpu). */
+static double time_op(void (*op)(PGconn *), PGconn *conn, long n, double *cpu)
+{
+	double per[BATCHES], per_cpu[BATCHES];
 
 	for (long i = 0; i < WARMUP; i++)
 		op(conn);
 	for (int b = 0; b < BATCHES; b++) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = now_ns(), c0 = cpu_ns();
 
 		for (long i = 0; i < n; i++)
 			op(conn);
+		per_cpu[b] = (double)(cpu_ns() - c0) / (double)n;
 		per[b] = (double)(now_ns() - t0) / (double)n;
 	}
 	qsort(per, BATCHES, sizeof(per[0]), cmp_double);
+	qsort(per_cpu, BATCHES, sizeof(per_cpu[0]), cmp_double);
+	*cpu = per_cpu[BATCHES / 2];
 	return per[BATCHES / 2];
 }
 
@@ -104,7 +119,7 @@ static int measure(long n, double settle_s)
 {
 	PGconn *conn = PQconnectdb("host=127.0.0.1 dbname=bench");
 	uint64_t settle_end = now_ns() + (uint64_t)(settle_s * 1e9);
-	double sync_ns, async_ns;
+	double sync_ns, async_ns, sync_cpu, async_cpu;
 
 	if (!conn) {
 		fprintf(stderr, "shimcall: the stub libpq returned no connection\n");
@@ -114,10 +129,10 @@ static int measure(long n, double settle_s)
 		op_sync(conn);
 		usleep(1000);
 	}
-	sync_ns = time_op(op_sync, conn, n);
-	async_ns = time_op(op_async, conn, n);
-	printf("pqexec_ns=%.1f async_ns=%.1f pqexec_from=%s\n", sync_ns, async_ns,
-	       defining_object());
+	sync_ns = time_op(op_sync, conn, n, &sync_cpu);
+	async_ns = time_op(op_async, conn, n, &async_cpu);
+	printf("pqexec_ns=%.1f async_ns=%.1f pqexec_from=%s pqexec_cpu_ns=%.1f async_cpu_ns=%.1f\n",
+	       sync_ns, async_ns, defining_object(), sync_cpu, async_cpu);
 	fflush(stdout);
 	PQfinish(conn);
 	return 0;

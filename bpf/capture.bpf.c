@@ -92,7 +92,7 @@ struct data_scratch {
 
 struct shim_scratch {
 	struct rt_shim_event ev;
-	__u8 data[RT_SHIM_MSG_MAX];
+	__u8 data[RT_SHIM_BATCH_MAX];
 };
 
 struct {
@@ -520,13 +520,19 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 		return 0;
 	if (bpf_probe_read_user(&m, sizeof(m), umsg) || m.magic != RT_SHIM_MAGIC)
 		return 0;
-	/* a batch pays one token per record it says it holds; the daemon reads
-	 * no more records than were paid for */
+	/* a batch pays one token per record it says it holds, and at least one
+	 * per RT_SHIM_MSG_MAX bytes; the daemon reads no more records than were
+	 * paid for */
+	len = m.len;
+	if (len > RT_SHIM_BATCH_MAX)
+		len = RT_SHIM_BATCH_MAX;
 	n = m.count & RT_SHIM_MSG_COUNT_MASK;
-	if (n == 0)
-		n = 1;
 	if (n > RT_SHIM_BATCH_RECS_MAX)
 		n = RT_SHIM_BATCH_RECS_MAX;
+	if (n < (len + RT_SHIM_MSG_MAX - 1) / RT_SHIM_MSG_MAX)
+		n = (len + RT_SHIM_MSG_MAX - 1) / RT_SHIM_MSG_MAX;
+	if (n == 0)
+		n = 1;
 	if (!shim_take_token(bpf_get_current_pid_tgid() >> 32, (__u32)bpf_get_current_uid_gid(),
 			     n)) {
 		count_drops(RT_DROP_SHIM_RATE, n);
@@ -535,9 +541,8 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 	sc = bpf_map_lookup_elem(&shim_scratch, &zero);
 	if (!sc)
 		return 0;
-	len = m.len;
-	if (len > RT_SHIM_MSG_MAX)
-		len = RT_SHIM_MSG_MAX;
+	if (len > RT_SHIM_BATCH_MAX) /* again, for the verifier */
+		len = RT_SHIM_BATCH_MAX;
 	if (bpf_probe_read_user(sc->data, len, umsg->data)) {
 		count_drop(RT_DROP_READ_FAULT);
 		return 0;

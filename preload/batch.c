@@ -22,7 +22,7 @@ struct batch_msg {
 	uint32_t len;
 	uint32_t count;
 	uint32_t pad0;
-	uint8_t data[RT_SHIM_MSG_MAX];
+	uint8_t data[RT_SHIM_BATCH_MAX];
 };
 
 struct batch_slot {
@@ -106,10 +106,10 @@ bool batch_add(const void *rec, uint32_t len, uint32_t tid, uint64_t now)
 	struct batch_slot *s = &slots[tid % BATCH_SLOTS];
 	uint32_t at;
 
-	if (len > RT_SHIM_MSG_MAX || !slot_trylock(s))
+	if (len > RT_SHIM_BATCH_MAX || !slot_trylock(s))
 		return false;
 	if (s->count && (s->tid != tid || now - s->first_ns >= BATCH_WAIT_NS ||
-			 ALIGN8(s->used) + len > RT_SHIM_MSG_MAX))
+			 ALIGN8(s->used) + len > RT_SHIM_BATCH_MAX))
 		slot_flush(s, tid);
 	at = ALIGN8(s->used);
 	if (at > s->used)
@@ -123,7 +123,7 @@ bool batch_add(const void *rec, uint32_t len, uint32_t tid, uint64_t now)
 	__atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
 	/* full: no room for another operation record, or the count the kernel honours */
 	if (s->count == RT_SHIM_BATCH_RECS_MAX ||
-	    ALIGN8(s->used) + sizeof(struct rt_shim_op) > RT_SHIM_MSG_MAX)
+	    ALIGN8(s->used) + sizeof(struct rt_shim_op) > RT_SHIM_BATCH_MAX)
 		slot_flush(s, tid);
 	slot_unlock(s);
 	sweep_one(tid, now);

@@ -11,10 +11,10 @@
  * calling thread's slot and returns false when it could not (slot busy,
  * e.g. a signal handler interrupted its own thread): the caller then sends
  * the record alone. A batch is sent when the next record would not fit or
- * it holds RT_SHIM_BATCH_RECS_MAX records, when a record of another thread
- * lands in its slot, on the first call (of any thread) after it is
- * BATCH_WAIT_NS old, at exit (destructor) and before fork (batch_flush_all);
- * batch_after_fork() empties the child's copies, which the parent sends.
+ * it holds RT_SHIM_BATCH_RECS_MAX records (RT_SHIM_BATCH_MAX bytes at most), when a record of
+ * another thread lands in its slot, on the first call (of any thread) after it is BATCH_WAIT_NS
+ * old, at exit (destructor) and before fork (batch_flush_all); batch_after_fork() empties the
+ * child's copies, which the parent sends.
  *
  * Why off by default: the daemon parents a database span under the HTTP
  * request its thread is serving when the record arrives. A record that

@@ -282,7 +282,7 @@ _Static_assert(RT_OFFSETOF(struct rt_listen_event, port) == 24, "rt_listen_event
 #define RT_SHIM_IOCTL_CMD 0x52544150u /* "RTAP" */
 #define RT_SHIM_MAGIC	  0x72746170u /* "rtap" */
 #define RT_SHIM_ACK	  0x61636b21u /* "ack!" */
-#define RT_SHIM_MSG_MAX	  2048	      /* bytes of data[] the kernel copies */
+#define RT_SHIM_MSG_MAX	  2048	      /* bytes of data[] the kernel copies per token */
 
 struct rt_shim_ack {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 = not acknowledged */
@@ -304,13 +304,16 @@ _Static_assert(RT_OFFSETOF(struct rt_shim_ack, flags) == 12, "rt_shim_ack.flags"
 
 /*
  * Batches: with RT_SHIM_ACK_F_BATCH in the ack, data[] may hold several
- * shim records, each starting at an 8-byte aligned offset (a record's
- * hdr.len says where it ends; zero padding up to the next multiple of 8).
- * count's low 16 bits say how many: the kernel charges that many tokens of
- * the shim budgets (clamped to 1..RT_SHIM_BATCH_RECS_MAX) and the daemon
+ * shim records (at most RT_SHIM_BATCH_MAX bytes), each starting at an
+ * 8-byte aligned offset (a record's hdr.len says where it ends; zero
+ * padding up to the next multiple of 8). count's low 16 bits say how many:
+ * the kernel charges that many tokens of the shim budgets (clamped to
+ * 1..RT_SHIM_BATCH_RECS_MAX, and at least one per RT_SHIM_MSG_MAX bytes, so
+ * that a token never buys more bytes than before batches) and the daemon
  * reads at most that many records. 0 (older shims) means one.
  */
-#define RT_SHIM_BATCH_RECS_MAX 16
+#define RT_SHIM_BATCH_MAX      8192 /* bytes of data[] the kernel copies from a message */
+#define RT_SHIM_BATCH_RECS_MAX 32
 #define RT_SHIM_MSG_COUNT_MASK 0xffffu
 #define RT_SHIM_MSG_F_FOREIGN  (1u << 16) /* sent by another thread than the records' own */
 

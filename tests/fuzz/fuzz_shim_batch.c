@@ -39,8 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (max > RT_SHIM_BATCH_RECS_MAX)
 		max = RT_SHIM_BATCH_RECS_MAX;
 	len = size - 2;
-	if (len > RT_SHIM_MSG_MAX)
-		len = RT_SHIM_MSG_MAX; /* the kernel copies no more */
+	if (len > RT_SHIM_BATCH_MAX)
+		len = RT_SHIM_BATCH_MAX; /* the kernel copies no more */
 	buf = malloc(len ? len : 1);
 	if (!buf)
 		abort();

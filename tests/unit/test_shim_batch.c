@@ -28,7 +28,7 @@
 static struct {
 	uint32_t count; /* rt_shim_msg.count */
 	uint32_t len;
-	uint8_t data[RT_SHIM_MSG_MAX];
+	uint8_t data[RT_SHIM_BATCH_MAX];
 } sent[SENT_MAX];
 static int nsent;
 
@@ -43,7 +43,7 @@ int ioctl(int fd, unsigned long cmd, ...)
 	assert_int_equal(fd, RT_SHIM_IOCTL_FD);
 	assert_int_equal(cmd, RT_SHIM_IOCTL_CMD);
 	assert_int_equal(m->magic, RT_SHIM_MAGIC);
-	assert_true(m->len <= RT_SHIM_MSG_MAX);
+	assert_true(m->len <= RT_SHIM_BATCH_MAX);
 	assert_true(nsent < SENT_MAX);
 	sent[nsent].count = m->count;
 	sent[nsent].len = m->len;
@@ -165,18 +165,40 @@ static void test_size_and_count_bounds(void **state)
 	assert_int_equal(next, total);
 }
 
-static void test_small_records_hit_the_count_bound(void **state)
+static void test_size_bound(void **state)
 {
 	struct rec r;
-	uint32_t len = mkrec(&r, 3, 1, 0);
+	uint32_t len = mkrec(&r, 3, 1, 0); /* 304 bytes: 26 fit, then no room for one more */
+	int fit = (int)((RT_SHIM_BATCH_MAX - sizeof(struct rt_shim_op)) / len) + 1;
 
 	(void)state;
-	/* 16 records of 304 bytes do not fit 2048: the size bound comes first */
-	for (int i = 0; i < 6; i++)
+	assert_true(fit < RT_SHIM_BATCH_RECS_MAX);
+	for (int i = 0; i < fit - 1; i++)
 		assert_true(batch_add(&r, len, 3, 1));
+	assert_int_equal(nsent, 0);
+	assert_true(batch_add(&r, len, 3, 1));
 	assert_int_equal(nsent, 1);
-	assert_int_equal(sent[0].count, 6);
-	assert_true(sent[0].len <= RT_SHIM_MSG_MAX);
+	assert_int_equal(sent[0].count, fit);
+	assert_true(sent[0].len <= RT_SHIM_BATCH_MAX);
+}
+
+static void test_count_bound(void **state)
+{
+	struct rt_shim_hello h;
+	uint64_t seqs[RT_SHIM_BATCH_RECS_MAX];
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.hdr.magic = RT_SHIM_REC_MAGIC;
+	h.hdr.version = RT_SHIM_REC_VERSION;
+	h.hdr.type = RT_SHIM_REC_HELLO;
+	h.hdr.len = sizeof(h);
+	h.hdr.tid = 11;
+	for (int i = 0; i < RT_SHIM_BATCH_RECS_MAX; i++)
+		assert_true(batch_add(&h, sizeof(h), 11, 1));
+	assert_int_equal(nsent, 1);
+	assert_int_equal(sent[0].count, RT_SHIM_BATCH_RECS_MAX);
+	assert_int_equal(walk(0, seqs, RT_SHIM_BATCH_RECS_MAX), RT_SHIM_BATCH_RECS_MAX);
 }
 
 static void test_time_bound(void **state)
@@ -238,7 +260,7 @@ static void test_busy_slot_and_fork(void **state)
 static void test_walker_refuses_bad_framing(void **state)
 {
 	struct rec r;
-	uint8_t buf[RT_SHIM_MSG_MAX];
+	uint8_t buf[RT_SHIM_BATCH_MAX];
 	uint32_t len = mkrec(&r, 1, 1, 20), len2;
 	const void *rec;
 	size_t off;
@@ -286,7 +308,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_flush_all_sends_in_order, setup),
 	    cmocka_unit_test_setup(test_size_and_count_bounds, setup),
-	    cmocka_unit_test_setup(test_small_records_hit_the_count_bound, setup),
+	    cmocka_unit_test_setup(test_size_bound, setup),
+	    cmocka_unit_test_setup(test_count_bound, setup),
 	    cmocka_unit_test_setup(test_time_bound, setup),
 	    cmocka_unit_test_setup(test_other_thread_in_slot, setup),
 	    cmocka_unit_test_setup(test_busy_slot_and_fork, setup),
