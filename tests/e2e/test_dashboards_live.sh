@@ -7,7 +7,8 @@
 # must return data (tests/dashboards/panel-queries.sh), and latency panels
 # must return exemplars. The recording rules must produce series. gRPC
 # calls (apps/go/grpcdemo, unary, streaming and UNAVAILABLE) run as
-# service shop too, for the gRPC panels.
+# service shop too, for the gRPC panels; the grpcdemo server is also the Go
+# process (with symbols) behind the Go Runtime Overview's go_* panels.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
 . "$(dirname "$0")/apps/nginx.sh"
