@@ -107,11 +107,12 @@ static void test_hello_writes_ack(void **state)
 
 	sec_ack.expires_ns = 0;
 	sec_ack.magic = 0;
-	sec_ack.pad0 = 0x1234;
+	sec_ack.flags = 0x1234;
 	hello_self(s, &sec_ack, now);
 	assert_int_equal(sec_ack.magic, RT_SHIM_ACK);
 	assert_int_equal(sec_ack.expires_ns, now + TTL);
-	assert_int_equal(sec_ack.pad0, 0);
+	/* flags written whole: the daemon reads batches */
+	assert_int_equal(sec_ack.flags, RT_SHIM_ACK_F_BATCH);
 	assert_int_equal(shimack_count(s), 1);
 
 	/* a second hello from the same process refreshes, does not add */
@@ -285,7 +286,7 @@ static void test_child_acked_then_forgotten(void **state)
 			_exit(2);
 		copy.expires_ns = sec_ack.expires_ns;
 		copy.magic = sec_ack.magic;
-		copy.pad0 = sec_ack.pad0;
+		copy.flags = sec_ack.flags;
 		_exit(write(report[1], &copy, sizeof(copy)) == sizeof(copy) ? 0 : 3);
 	}
 	rc = hello_at(s, (uint32_t)child, addr_of(&sec_ack), NONCE, 2, &drops, now + 5);
@@ -301,6 +302,7 @@ static void test_child_acked_then_forgotten(void **state)
 	assert_int_equal(rc, 0);
 	assert_int_equal(drops, 2);
 	assert_int_equal(seen.magic, RT_SHIM_ACK);
+	assert_int_equal(seen.flags, RT_SHIM_ACK_F_BATCH);
 	assert_int_equal(seen.expires_ns, now + 5 + TTL);
 	assert_int_equal(shimack_count(s), 2);
 	assert_int_equal(sec_ack.magic, 0); /* written into the child only */
