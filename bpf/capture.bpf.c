@@ -195,6 +195,8 @@ static __always_inline bool msg_iov(__u64 *ptr, __u32 *iovcnt, __u8 *kind)
 	return true;
 }
 
+static __always_inline bool tls_inside(__u32 fd); /* tls.bpf.h */
+
 static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -209,6 +211,10 @@ static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 ki
 			return 0;
 		return enter_log(id, fd, ptr, iovcnt, kind);
 	}
+	/* ciphertext: a TLS call's syscall (tls.bpf.h sends its plaintext), or
+	 * the rest of a connection that carries TLS plaintext */
+	if (tls_inside(fd) || ci->tls)
+		return 0;
 	if (ci->opaque || !msg_iov(&ptr, &iovcnt, &kind))
 		return 0;
 	st.ptr = ptr;
@@ -250,55 +256,65 @@ static __always_inline __u32 copy_iov(__u8 *data, const struct iovec *vec, __u32
 	return off;
 }
 
-static __always_inline int exit_data(long ret)
+/* Sends the record of ret bytes moved from st's buffer (a bounded copy). */
+static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret, __u8 flags)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct data_scratch *sc;
-	struct stash st;
 	__u32 zero = 0, want, n = 0, tail = 0;
 	__u64 goid;
 
-	if (!stash_take(id, &st) || st.kind == STASH_CONNECT)
-		return 0;
-	if (ret <= 0)
-		return 0;
 	sc = bpf_map_lookup_elem(&data_scratch, &zero);
 	if (!sc)
 		return 0;
 
-	want = st.log ? log_bytes : capture_bytes;
+	want = st->log ? log_bytes : capture_bytes;
 	if (want > RT_CAPTURE_MAX)
 		want = RT_CAPTURE_MAX;
 	if ((__u64)ret < want)
 		want = ret;
-	if (st.kind == STASH_BUF) {
-		if (bpf_probe_read_user(sc->data, bounded(want), (void *)st.ptr) == 0)
+	if (st->kind == STASH_BUF) {
+		if (bpf_probe_read_user(sc->data, bounded(want), (void *)st->ptr) == 0)
 			n = want;
 		else
 			count_drop(RT_DROP_READ_FAULT);
-	} else if (st.kind == STASH_IOV) {
-		n = copy_iov(sc->data, (const struct iovec *)st.ptr, st.iovcnt, want);
+	} else if (st->kind == STASH_IOV) {
+		n = copy_iov(sc->data, (const struct iovec *)st->ptr, st->iovcnt, want);
 	}
 	if (n > RT_CAPTURE_MAX)
 		n = RT_CAPTURE_MAX;
 
 	sc->ev.conn.tgid = id >> 32;
-	sc->ev.conn.fd = st.fd;
-	sc->ev.conn.gen = st.gen;
+	sc->ev.conn.fd = st->fd;
+	sc->ev.conn.gen = st->gen;
 	sc->ev.len = ret;
 	sc->ev.cap_len = n;
-	sc->ev.dir = st.dir;
+	sc->ev.dir = st->dir;
+	sc->ev.flags = flags;
 	goid = record_goid(id >> 32);
 	if (goid) {
 		tail = sizeof(struct rt_data_tail);
 		__builtin_memcpy(sc->data + bounded(n), &goid, sizeof(goid));
 	}
-	fill_hdr(&sc->ev.hdr, st.log ? RT_EV_LOG : RT_EV_DATA, sizeof(sc->ev) + n + tail);
+	fill_hdr(&sc->ev.hdr, st->log ? RT_EV_LOG : RT_EV_DATA, sizeof(sc->ev) + n + tail);
 	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + bounded(n) + tail,
 			       rb_flags_for(sizeof(sc->ev) + n + tail)))
 		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }
+
+static __always_inline int exit_data(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash st;
+
+	if (!stash_take(id, &st) || st.kind == STASH_CONNECT)
+		return 0;
+	if (ret <= 0)
+		return 0;
+	return emit_data(id, &st, ret, 0);
+}
+
+#include "tls.bpf.h"
 
 /* Where a data syscall's bytes are: the args column of RT_DATA_SYSCALLS. */
 enum data_args {

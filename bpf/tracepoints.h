@@ -41,6 +41,13 @@
 	X("tracepoint/sock/inet_sock_set_state", sock_set_state)                                   \
 	X("raw_tp/sched_process_exec", proc_exec)                                                  \
 	X("raw_tp/sched_process_exit", proc_exit)                                                  \
-	X("raw_tp/sched_process_fork", proc_fork)
+	X("raw_tp/sched_process_fork", proc_fork)                                                  \
+	/* OpenSSL (tls.bpf.h): attached per libssl file by user/intake/tlstrack.c */              \
+	X("uprobe", tls_read_enter)                                                                \
+	X("uprobe", tls_read_ex_enter)                                                             \
+	X("uprobe", tls_write_enter)                                                               \
+	X("uprobe", tls_write_ex_enter)                                                            \
+	X("uprobe", tls_quiet_enter)                                                               \
+	X("uretprobe", tls_return)
 
 #endif /* REDTAP_TRACEPOINTS_H */

@@ -89,6 +89,7 @@ enum rt_drop_reason {
 	RT_DROP_READ_FAULT = 3,	  /* user memory could not be read */
 	RT_DROP_SHIM_RATE = 4,	  /* a process exceeded its shim record budget */
 	RT_DROP_LOG_RATE = 5,	  /* a process exceeded its log write budget */
+	RT_DROP_TLS_NO_FD = 6,	  /* TLS plaintext whose socket is unknown (tls.bpf.h) */
 	RT_DROP_MAX,
 };
 
@@ -135,7 +136,8 @@ struct rt_conn_info {
 	__u8 role;
 	__u16 family;
 	__u8 opaque; /* set by the daemon: do not capture data */
-	__u8 pad0[3];
+	__u8 tls;    /* carries TLS plaintext: its syscall bytes are not copied (was padding) */
+	__u8 pad0[2];
 	__u64 sock_ino; /* the socket's inode number: its identity */
 };
 _Static_assert(sizeof(struct rt_conn_info) == 32, "rt_conn_info layout");
@@ -158,7 +160,8 @@ struct rt_data_event {
 	__u64 len;     /* bytes the syscall moved (its return value) */
 	__u32 cap_len; /* bytes of data[] that follow (<= len) */
 	__u8 dir;      /* enum rt_direction */
-	__u8 pad0[3];
+	__u8 flags;    /* RT_DATA_F_*; was padding, 0 from older kernel programs */
+	__u8 pad0[2];
 	__u8 data[]; /* cap_len bytes, the record ends here */
 };
 _Static_assert(sizeof(struct rt_data_event) == 56, "rt_data_event layout");
@@ -167,6 +170,11 @@ _Static_assert(RT_OFFSETOF(struct rt_data_event, len) == 40, "rt_data_event.len"
 _Static_assert(RT_OFFSETOF(struct rt_data_event, cap_len) == 48, "rt_data_event.cap_len");
 _Static_assert(RT_OFFSETOF(struct rt_data_event, dir) == 52, "rt_data_event.dir");
 _Static_assert(RT_OFFSETOF(struct rt_data_event, data) == 56, "rt_data_event.data");
+_Static_assert(RT_OFFSETOF(struct rt_data_event, flags) == 53, "rt_data_event.flags");
+
+/* rt_data_event.flags: data[] is the plaintext of a TLS library call on
+ * the connection (len: the bytes the call moved), not a syscall's bytes */
+#define RT_DATA_F_TLS (1u << 0)
 
 /*
  * Appended to RT_EV_DATA and RT_EV_LOG records of Go processes (issue 12):

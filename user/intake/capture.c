@@ -24,6 +24,7 @@
 #include "gotrack.h"
 #include "log.h"
 #include "ringbuf.h"
+#include "tlstrack.h"
 
 #define TRACEFS	     "/sys/kernel/tracing"
 #define VMLINUX_BTF  "/sys/kernel/btf/vmlinux"
@@ -39,7 +40,8 @@ struct capture {
 	size_t page;
 	capture_record_fn fn;
 	void *ctx;
-	struct gotrack *go; /* Go processes: goroutine ids (gotrack.h) */
+	struct gotrack *go;   /* Go processes: goroutine ids (gotrack.h) */
+	struct tlstrack *tls; /* OpenSSL's plaintext (tlstrack.h); NULL: none */
 	int ncpus;
 	/* totals logged at close, for bench/profile.sh */
 	uint64_t records, bytes, polls, busy_polls;
@@ -53,6 +55,7 @@ static const char *const drop_names[RT_DROP_MAX] = {
     [RT_DROP_READ_FAULT] = "read_fault",
     [RT_DROP_SHIM_RATE] = "shim_rate_limited",
     [RT_DROP_LOG_RATE] = "log_rate_limited",
+    [RT_DROP_TLS_NO_FD] = "tls_fd_unknown",
 };
 /* clang-format on */
 
@@ -160,6 +163,15 @@ static int on_record(void *ctx, void *data, size_t len)
 
 	c->records++;
 	c->bytes += len;
+	if (c->tls && len >= sizeof(struct rt_event_hdr)) {
+		const struct rt_event_hdr *h = data;
+
+		/* a process's libraries are mapped by its first data record */
+		if (h->type == RT_EV_DATA)
+			tlstrack_seen(c->tls, (uint32_t)(h->pid_tgid >> 32));
+		else if (h->type == RT_EV_PROC_EXEC)
+			tlstrack_forget(c->tls, (uint32_t)(h->pid_tgid >> 32));
+	}
 	return c->go ? gotrack_deliver(c->go, data, len, c->fn, c->ctx) : c->fn(c->ctx, data, len);
 }
 
@@ -240,6 +252,14 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 			strerror(-e));
 	if (c->go && !opts->filter)
 		gotrack_auto(c->go);
+	c->tls = tlstrack_new(&(struct tlstrack_progs){
+	    .read = c->skel->progs.tls_read_enter,
+	    .read_ex = c->skel->progs.tls_read_ex_enter,
+	    .write = c->skel->progs.tls_write_enter,
+	    .write_ex = c->skel->progs.tls_write_ex_enter,
+	    .quiet = c->skel->progs.tls_quiet_enter,
+	    .ret = c->skel->progs.tls_return,
+	});
 	e = capture_bpf__attach(c->skel);
 	if (e) {
 		e = -e;
@@ -247,6 +267,9 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		       load_hint(e));
 		goto err_destroy;
 	}
+	/* every process is selected: those mapping libssl now get probes */
+	if (c->tls && !opts->filter)
+		tlstrack_scan_all(c->tls);
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->rb = rb_reader_new(bpf_map__fd(c->skel->maps.events),
 			      bpf_map__max_entries(c->skel->maps.events), on_record, c);
@@ -261,6 +284,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	return c;
 
 err_destroy:
+	tlstrack_free(c->tls);
 	gotrack_free(c->go);
 	capture_bpf__destroy(c->skel);
 err_free:
@@ -348,6 +372,8 @@ int capture_select(struct capture *c, uint32_t tgid, bool on)
 		__atomic_fetch_and(w, ~bit, __ATOMIC_SEQ_CST);
 	if (c->go)
 		gotrack_select(c->go, tgid, on);
+	if (c->tls && on)
+		tlstrack_seen(c->tls, tgid);
 	return 0;
 }
 
@@ -405,6 +431,7 @@ void capture_close(struct capture *c)
 		(unsigned long long)(c->rb ? rb_reader_moves(c->rb) : 0),
 		(unsigned long long)(c->rb ? rb_reader_skipped(c->rb) : 0));
 	rb_reader_free(c->rb);
+	tlstrack_free(c->tls);
 	gotrack_free(c->go);
 	for (size_t i = 0; i < sizeof(c->select_pages) / sizeof(c->select_pages[0]); i++)
 		if (c->select_pages[i])

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * fuzz_tlsmaps.c - fuzz target for tlstrack_maps_line()
+ * (user/intake/tlstrack.c): /proc/PID/maps lines name files any process
+ * chose, so every byte string must parse without faults, and a line
+ * taken must give an absolute libssl path, NUL-terminated within the
+ * field, and a non-zero inode.
+ *
+ * Input: the line (an exact-size heap copy, no NUL needed).
+ */
+#include <stdbool.h>
+
+#include "fuzz.h"
+#include "tlstrack.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct tlstrack_lib lib;
+	char *line = malloc(size ? size : 1);
+	const char *base;
+
+	if (!line)
+		abort();
+	if (size)
+		memcpy(line, data, size);
+	if (tlstrack_maps_line(line, size, &lib)) {
+		fuzz_check(fuzz_has_nul(lib.path, sizeof(lib.path)));
+		fuzz_check(lib.path[0] == '/' && lib.ino != 0);
+		base = strrchr(lib.path, '/') + 1;
+		fuzz_check(!strncmp(base, "libssl.so", 9));
+	}
+	free(line);
+	return 0;
+}
