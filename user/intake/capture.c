@@ -299,6 +299,8 @@ int capture_poll(struct capture *c, int timeout_ms)
 
 	/* Producers wake us only past a backlog, so poll with a timeout
 	 * and then consume whatever is there. */
+	if (c->go && !c->polls)
+		gotrack_async(c->go); /* the event loop's first poll */
 	n = rb_reader_poll(c->rb, timeout_ms);
 	if (n < 0)
 		return n;

@@ -9,6 +9,7 @@
  * then finds no request to join (a new trace), never another request's.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,31 @@ struct file_entry {
 };
 
 #define SEEN_SLOTS 16384
+#define JOBS	   64 /* executables queued for, being read by, or back from the reader */
+
+/* An executable for the reader thread, and what it found. */
+struct job {
+	uint32_t tgid;
+	uint32_t gen; /* the slot's selection generation when queued */
+	int rc;	      /* 0, or -errno of reading /proc/TGID/exe */
+	struct stat st;
+	struct gotrack_proc proc;
+};
+
+/*
+ * The reader thread: reading a Go executable (its DWARF) takes 100-250 ms,
+ * so the event loop never does it. It queues a job, the reader reads at most
+ * GOTRACK_INSPECT_MS of each second, and gotrack_flush() applies what came
+ * back. One mutex guards the queues; the reader touches nothing else.
+ */
+struct reader {
+	pthread_t th;
+	bool started, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct job todo[JOBS], done[JOBS];
+	unsigned ntodo, nbusy, ndone;
+};
 #define HELD_SLOTS 64
 #define HELD_MAX   (sizeof(struct rt_data_event) + 1 + sizeof(struct rt_data_tail))
 
@@ -64,9 +90,11 @@ struct gotrack {
 	struct file_entry files[FILE_CACHE];
 	unsigned next_file;
 	struct gotrack_stats st;
-	uint64_t budget_sec;	 /* CLOCK_MONOTONIC second of budget_ns */
-	uint64_t budget_ns;	 /* spent reading executables in it */
-	uint32_t *retry;	 /* tgids refused for the budget, direct-mapped */
+	uint32_t *retry; /* tgids the reader's queue refused, direct-mapped */
+	uint32_t *gen;	 /* selection generation of each seen slot */
+	struct reader rd;
+	bool async;		 /* gotrack_async(): the event loop runs */
+	uint64_t startup_ns;	 /* spent reading executables before it */
 	struct gotrack_bpf *bpf; /* NULL until gotrack_bpf_init() */
 	struct held held[HELD_SLOTS];
 	unsigned nheld;	  /* slots in use: none is the common case */
@@ -102,11 +130,15 @@ struct gotrack *gotrack_new(void)
 
 static void bpf_free(struct gotrack_bpf *b);
 
+static void reader_stop(struct reader *r);
+
 void gotrack_free(struct gotrack *t)
 {
 	if (!t)
 		return;
+	reader_stop(&t->rd);
 	bpf_free(t->bpf);
+	free(t->gen);
 	free(t->seen);
 	free(t->retry);
 	free(t->slots);
@@ -150,39 +182,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
-int gotrack_inspect_path(struct gotrack *t, const char *path, struct gotrack_proc *out)
+/* Reads the executable at path: 0 with *out filled, or -errno. Touches no
+ * shared state: the reader thread runs it. */
+static int inspect_file(const char *path, struct stat *st, struct gotrack_proc *out)
 {
-	struct file_entry *fe;
 	struct goelf *g;
-	struct stat st;
-	uint64_t t0;
 
-	if (stat(path, &st))
+	if (stat(path, st))
 		return -errno;
-	for (unsigned i = 0; i < FILE_CACHE; i++) {
-		fe = &t->files[i];
-		if (fe->used && fe->dev == st.st_dev && fe->ino == st.st_ino &&
-		    fe->mtime.tv_sec == st.st_mtim.tv_sec &&
-		    fe->mtime.tv_nsec == st.st_mtim.tv_nsec) {
-			*out = fe->proc;
-			goto counted;
-		}
-	}
-	/* Reading a Go executable takes up to a few hundred ms of the event
-	 * loop (its DWARF): at most GOTRACK_INSPECT_MS of each second go to
-	 * it; the process waits (counted) and is tried again on a later data
-	 * record. */
-	if (now_ns() / 1000000000ull != t->budget_sec) {
-		t->budget_sec = now_ns() / 1000000000ull;
-		t->budget_ns = 0;
-	}
-	if (t->budget_ns >= GOTRACK_INSPECT_MS * 1000000ull) {
-		t->st.fallback[GOTRACK_INSPECT_BUDGET]++;
-		return -EAGAIN;
-	}
-	t0 = now_ns();
 	g = goelf_open(path);
-	t->budget_ns += now_ns() - t0;
 	if (!g) {
 		if (errno != ENOEXEC)
 			return -errno;
@@ -191,18 +199,58 @@ int gotrack_inspect_path(struct gotrack *t, const char *path, struct gotrack_pro
 	}
 	describe(g, out);
 	goelf_free(g);
-	fe = &t->files[t->next_file++ % FILE_CACHE];
+	return 0;
+}
+
+static bool cache_find(struct gotrack *t, const struct stat *st, struct gotrack_proc *out)
+{
+	for (unsigned i = 0; i < FILE_CACHE; i++) {
+		struct file_entry *fe = &t->files[i];
+
+		if (fe->used && fe->dev == st->st_dev && fe->ino == st->st_ino &&
+		    fe->mtime.tv_sec == st->st_mtim.tv_sec &&
+		    fe->mtime.tv_nsec == st->st_mtim.tv_nsec) {
+			*out = fe->proc;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void cache_put(struct gotrack *t, const struct stat *st, const struct gotrack_proc *p)
+{
+	struct file_entry *fe = &t->files[t->next_file++ % FILE_CACHE];
+
 	fe->used = true;
-	fe->dev = st.st_dev;
-	fe->ino = st.st_ino;
-	fe->mtime = st.st_mtim;
-	fe->proc = *out;
-counted:
-	if (out->is_go) {
+	fe->dev = st->st_dev;
+	fe->ino = st->st_ino;
+	fe->mtime = st->st_mtim;
+	fe->proc = *p;
+}
+
+static void count_proc(struct gotrack *t, const struct gotrack_proc *p)
+{
+	if (p->is_go) {
 		t->st.processes++;
-		if (!out->tracked)
+		if (!p->tracked)
 			t->st.fallback[GOTRACK_NO_OFFSETS]++;
 	}
+}
+
+int gotrack_inspect_path(struct gotrack *t, const char *path, struct gotrack_proc *out)
+{
+	struct stat st;
+	int rc;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!cache_find(t, &st, out)) {
+		rc = inspect_file(path, &st, out);
+		if (rc)
+			return rc;
+		cache_put(t, &st, out);
+	}
+	count_proc(t, out);
 	return 0;
 }
 
@@ -376,21 +424,190 @@ static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack
 	t->st.probed++;
 }
 
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	uint64_t sec = 0, spent = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		struct job j;
+		char path[32];
+		uint64_t t0;
+
+		while (!r->stop && !r->ntodo)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (r->stop)
+			break;
+		j = r->todo[0];
+		memmove(&r->todo[0], &r->todo[1], --r->ntodo * sizeof(r->todo[0]));
+		r->nbusy++;
+		pthread_mutex_unlock(&r->mu);
+
+		/* at most GOTRACK_INSPECT_MS of each second go to reading */
+		t0 = now_ns();
+		if (t0 / 1000000000ull != sec) {
+			sec = t0 / 1000000000ull;
+			spent = 0;
+		}
+		if (spent >= GOTRACK_INSPECT_MS * 1000000ull) {
+			struct timespec ts = {0, (long)(1000000000ull - t0 % 1000000000ull)};
+
+			nanosleep(&ts, NULL);
+			t0 = now_ns();
+			sec = t0 / 1000000000ull;
+			spent = 0;
+		}
+		snprintf(path, sizeof(path), "/proc/%u/exe", j.tgid);
+		j.rc = inspect_file(path, &j.st, &j.proc);
+		spent += now_ns() - t0;
+
+		pthread_mutex_lock(&r->mu);
+		r->nbusy--;
+		r->done[r->ndone++] = j; /* room: ntodo + nbusy + ndone <= JOBS */
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+static void reader_stop(struct reader *r)
+{
+	if (!r->started)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->stop = true;
+	pthread_cond_signal(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(r->th, NULL);
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+	r->started = false;
+}
+
+/* Queues tgid for the reader: 0, or -EAGAIN when the queue is full. */
+static int reader_queue(struct reader *r, uint32_t tgid, uint32_t gen)
+{
+	int rc = 0;
+
+	if (!r->started) {
+		if (pthread_mutex_init(&r->mu, NULL))
+			return -EAGAIN;
+		if (pthread_cond_init(&r->cv, NULL)) {
+			pthread_mutex_destroy(&r->mu);
+			return -EAGAIN;
+		}
+		if (pthread_create(&r->th, NULL, reader_main, r)) {
+			pthread_cond_destroy(&r->cv);
+			pthread_mutex_destroy(&r->mu);
+			return -EAGAIN;
+		}
+		r->started = true;
+	}
+	pthread_mutex_lock(&r->mu);
+	for (unsigned i = 0; i < r->ntodo; i++)
+		if (r->todo[i].tgid == tgid && r->todo[i].gen == gen)
+			goto out;
+	if (r->ntodo + r->nbusy + r->ndone >= JOBS) {
+		rc = -EAGAIN;
+		goto out;
+	}
+	r->todo[r->ntodo++] = (struct job){.tgid = tgid, .gen = gen};
+	pthread_cond_signal(&r->cv);
+out:
+	pthread_mutex_unlock(&r->mu);
+	return rc;
+}
+
+/* Makes selected Go process tgid readable by goroutine. */
+static void apply(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *gp)
+{
+	struct gotrack_bpf *b = t->bpf;
+
+	count_proc(t, gp);
+	if (!gp->is_go)
+		return;
+	if (!gp->tracked) {
+		rt_info("go: process %u (%s) stays on threads: goid offset or TLS mode unknown",
+			tgid, gp->version[0] ? gp->version : "unknown version");
+		return;
+	}
+	if (bpf_map_update_elem(b->procs_fd, &tgid, &gp->go, BPF_ANY))
+		return;
+	if (b->skel)
+		probes_attach(t, tgid, gp);
+	rt_debug("go: process %u (%s) by goroutine, goid at %u, g at tp%+d", tgid, gp->version,
+		 gp->go.goid_off, gp->go.g_tls_off);
+}
+
+static void retry_mark(struct gotrack *t, uint32_t tgid, bool on)
+{
+	if (on && !t->retry)
+		t->retry = calloc(SEEN_SLOTS, sizeof(*t->retry));
+	if (!t->retry)
+		return;
+	if (on)
+		t->retry[tgid % SEEN_SLOTS] = tgid;
+	else if (t->retry[tgid % SEEN_SLOTS] == tgid)
+		t->retry[tgid % SEEN_SLOTS] = 0;
+}
+
+/* Applies what the reader found, for the processes still selected as
+ * they were when queued. */
+static void reader_collect(struct gotrack *t)
+{
+	struct job got[JOBS];
+	unsigned n;
+
+	if (!t->rd.started)
+		return;
+	pthread_mutex_lock(&t->rd.mu);
+	n = t->rd.ndone;
+	memcpy(got, t->rd.done, n * sizeof(got[0]));
+	t->rd.ndone = 0;
+	pthread_mutex_unlock(&t->rd.mu);
+	for (unsigned i = 0; i < n; i++) {
+		unsigned slot = got[i].tgid % SEEN_SLOTS;
+
+		if (got[i].rc)
+			continue; /* gone before it could be read */
+		cache_put(t, &got[i].st, &got[i].proc);
+		if (t->seen && t->seen[slot] == got[i].tgid && t->gen[slot] == got[i].gen)
+			apply(t, got[i].tgid, &got[i].proc);
+	}
+}
+
+void gotrack_async(struct gotrack *t)
+{
+	t->async = true;
+}
+
 void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 {
 	struct gotrack_bpf *b = t->bpf;
 	struct gotrack_proc gp;
+	unsigned slot = tgid % SEEN_SLOTS;
 	struct probed *p;
-	int rc;
+	char path[32];
+	struct stat st;
 
 	if (!b || b->procs_fd < 0 || !tgid)
 		return;
-	if (!t->seen)
+	if (!t->seen) {
 		t->seen = calloc(SEEN_SLOTS, sizeof(*t->seen));
-	if (t->seen && on)
-		t->seen[tgid % SEEN_SLOTS] = tgid;
-	else if (t->seen && t->seen[tgid % SEEN_SLOTS] == tgid)
-		t->seen[tgid % SEEN_SLOTS] = 0;
+		t->gen = calloc(SEEN_SLOTS, sizeof(*t->gen));
+		if (!t->seen || !t->gen) {
+			free(t->seen);
+			free(t->gen);
+			t->seen = t->gen = NULL;
+			return;
+		}
+	}
+	t->gen[slot]++; /* what the reader has queued for the slot is stale */
+	if (on)
+		t->seen[slot] = tgid;
+	else if (t->seen[slot] == tgid)
+		t->seen[slot] = 0;
+	retry_mark(t, tgid, false);
 	if (!on) {
 		bpf_map_delete_elem(b->procs_fd, &tgid);
 		p = b->skel ? probed_find(b, tgid) : NULL;
@@ -398,29 +615,32 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 			probes_detach(p);
 		return;
 	}
-	rc = gotrack_inspect(t, tgid, &gp);
-	if (rc == -EAGAIN) {
-		if (!t->retry)
-			t->retry = calloc(SEEN_SLOTS, sizeof(*t->retry));
-		if (t->retry)
-			t->retry[tgid % SEEN_SLOTS] = tgid;
+	snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+	if (stat(path, &st))
+		return;
+	if (cache_find(t, &st, &gp)) {
+		apply(t, tgid, &gp);
 		return;
 	}
-	if (t->retry && t->retry[tgid % SEEN_SLOTS] == tgid)
-		t->retry[tgid % SEEN_SLOTS] = 0;
-	if (rc || !gp.is_go)
-		return;
-	if (!gp.tracked) {
-		rt_info("go: process %u (%s) stays on threads: goid offset or TLS mode unknown",
-			tgid, gp.version[0] ? gp.version : "unknown version");
+	/* Before the event loop runs, the processes already there are read
+	 * at once (up to GOTRACK_STARTUP_MS in all), so that they are
+	 * followed by goroutine from the agent's first record on. */
+	if (!t->async && t->startup_ns < GOTRACK_STARTUP_MS * 1000000ull) {
+		uint64_t t0 = now_ns();
+		int rc = inspect_file(path, &st, &gp);
+
+		t->startup_ns += now_ns() - t0;
+		if (!rc) {
+			cache_put(t, &st, &gp);
+			apply(t, tgid, &gp);
+		}
 		return;
 	}
-	if (bpf_map_update_elem(b->procs_fd, &tgid, &gp.go, BPF_ANY))
-		return;
-	if (b->skel)
-		probes_attach(t, tgid, &gp);
-	rt_debug("go: process %u (%s) by goroutine, goid at %u, g at tp%+d", tgid, gp.version,
-		 gp.go.goid_off, gp.go.g_tls_off);
+	if (reader_queue(&t->rd, tgid, t->gen[slot])) {
+		/* the queue is full: a later data record tries again */
+		t->st.fallback[GOTRACK_INSPECT_BUDGET]++;
+		retry_mark(t, tgid, true);
+	}
 }
 
 /* A data or log record that carries a goroutine id: its tail, else false. */
@@ -596,6 +816,7 @@ int gotrack_flush(struct gotrack *t, bool all, gotrack_record_fn fn, void *ctx)
 {
 	int rc = 0, r;
 
+	reader_collect(t);
 	for (unsigned i = 0; t->nheld && i < HELD_SLOTS; i++) {
 		struct held *hd = &t->held[i];
 

@@ -32,12 +32,13 @@
 #include "redtap/event.h"
 
 #define GOTRACK_EXEC_BASE  0x80000000u /* kernel tids stay below 2^22 */
-#define GOTRACK_INSPECT_MS 250	       /* ms per second the loop may spend reading executables */
+#define GOTRACK_INSPECT_MS 250	       /* ms per second the reader thread may spend reading */
+#define GOTRACK_STARTUP_MS 3000	       /* ms of reading at start-up, before the event loop */
 
 /* Why a Go process gets no goroutine ids (the thread fallback). */
 enum gotrack_fallback {
 	GOTRACK_NO_OFFSETS = 0,	    /* goid offset or TLS mode unknown (never guessed) */
-	GOTRACK_INSPECT_BUDGET = 1, /* executables read this second took GOTRACK_INSPECT_MS */
+	GOTRACK_INSPECT_BUDGET = 1, /* the executable reader's queue was full (retried later) */
 	GOTRACK_FALLBACK_MAX,
 };
 
@@ -70,8 +71,10 @@ struct gotrack;
 struct gotrack *gotrack_new(void);
 void gotrack_free(struct gotrack *t);
 
-/* Inspects the executable of process tgid (/proc/TGID/exe): 0 with *out
- * filled (out->is_go false for other programs), or -errno. */
+/* Inspects the executable of process tgid (/proc/TGID/exe) now, blocking
+ * for as long as reading it takes (up to a few hundred ms): 0 with *out
+ * filled (out->is_go false for other programs), or -errno. For tools and
+ * tests; gotrack_select() hands the reading to a thread of its own. */
 int gotrack_inspect(struct gotrack *t, uint32_t tgid, struct gotrack_proc *out);
 
 /* Inspects the executable at path (for tests and the cache). */
@@ -91,8 +94,17 @@ struct bpf_object;
 int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj);
 
 /* Process tgid entered (on) or left the selection. Exit records undo it by
- * themselves (gotrack_deliver()). */
+ * themselves (gotrack_deliver()). An executable not read before is read by
+ * the reader thread (at most GOTRACK_INSPECT_MS a second, 64 queued) and
+ * applied by a later gotrack_flush(); until then the process's records
+ * carry no goroutine (the thread fallback). */
 void gotrack_select(struct gotrack *t, uint32_t tgid, bool on);
+
+/* The event loop runs from now on: executables not read before are read
+ * by the reader thread. Until this call, gotrack_select() reads them at
+ * once (GOTRACK_STARTUP_MS in all, then the reader thread), so that the
+ * processes running at start-up are followed from the first record. */
+void gotrack_async(struct gotrack *t);
 
 /* Without a selection (every process is captured): looks at every running
  * process now (call it after gotrack_bpf_init()), then at each exec, and
