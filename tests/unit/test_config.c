@@ -896,7 +896,7 @@ static void test_yaml_errors(void **ts)
 			  ":3: unknown key 'capture.byts' (capture has: bytes, own_traffic, ringbuf_size)");
 	assert_yaml_error(s, "log: {}\nfoo: 1\n", -EINVAL,
 			  ":2: unknown key 'foo' (known keys: prometheus, select, routes, limits, "
-			  "capture, shim, log, otlp, traces, logs)");
+			  "k8s, capture, shim, log, otlp, traces, logs)");
 	assert_yaml_error(s, "capture:\n  bytes: 99999\n", -EINVAL,
 			  ":2: capture.bytes: 99999 is out of range 16..8192");
 	assert_yaml_error(s, "select:\n  ports:\n    - 80\n    - 0\n", -EINVAL,

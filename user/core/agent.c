@@ -20,6 +20,7 @@
 #include "log.h"
 #include "logs.h"
 #include "metrics.h"
+#include "k8sapi.h"
 #include "otlp.h"
 #include "otlp_http.h"
 #include "pipeline.h"
@@ -409,7 +410,7 @@ static int setup_logs(struct agent *a)
 	return 0;
 }
 
-/* OTLP export and traces, as the settings (config.h) resolved them. */
+/* OTLP export (logs only with log capture on: config_resolve()). */
 static int setup_export(struct agent *a)
 {
 	const struct otlp_config *oc = &a->cfg->otlp;
@@ -490,6 +491,7 @@ static void teardown(struct agent *a)
 	procs_free(a->procs);
 	route_table_free(a->routes);
 	metric_registry_free(a->reg);
+	k8sapi_stop();
 }
 
 static void install_signals(void)
@@ -543,6 +545,12 @@ int agent_run(const struct redtap_config *cfg)
 		rc = REDTAP_EXIT_USAGE;
 		goto out;
 	}
+	/* the optional pod list: its first fetch runs while the probes load */
+	if (k8sapi_start(&(struct k8sapi_config){.url = cfg->k8s_pods_url,
+						 .token_file = cfg->k8s_token_file,
+						 .ca_file = cfg->k8s_ca_file,
+						 .refresh_s = cfg->k8s_refresh_s}))
+		rt_warn("k8s pod list: cannot start its thread; pod metadata from /proc only");
 	if (setup_procs(a))
 		goto out;
 	if (setup_export(a)) {

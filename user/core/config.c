@@ -627,6 +627,23 @@ static int set_text(struct redtap_config *c, const char *v, const struct src *s)
 	return 0;
 }
 
+/* set_text, "none" being "". */
+static int set_text_or_none(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return set_text(c, strcmp(v, "none") ? v : "", s);
+}
+
+/* Seconds, 1..86400, into a uint32_t field. */
+static int set_seconds(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_number(v, 1, 86400, &n, s);
+
+	if (!err)
+		*(uint32_t *)field(c, s) = (uint32_t)n;
+	return err;
+}
+
 static int set_bool(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (parse_bool(v, field(c, s)))
@@ -912,16 +929,6 @@ static int set_shim_rate(struct redtap_config *c, const char *v, const struct sr
 	return err;
 }
 
-/* The Kubernetes labels of metrics: a list podmeta_parse_labels() takes. */
-static int set_k8s_labels(struct redtap_config *c, const char *v, const struct src *s)
-{
-	unsigned mask;
-
-	if (podmeta_parse_labels(v, &mask))
-		return fail(s, "'%s' is not a list of namespace, workload, pod or none", v);
-	return set_text(c, v, s);
-}
-
 /* Bytes copied per log write: 16..RT_CAPTURE_MAX into a uint32_t field. */
 static int set_log_bytes(struct redtap_config *c, const char *v, const struct src *s)
 {
@@ -931,6 +938,16 @@ static int set_log_bytes(struct redtap_config *c, const char *v, const struct sr
 	if (!err)
 		*(uint32_t *)field(c, s) = (uint32_t)n;
 	return err;
+}
+
+/* The Kubernetes labels of metrics: a list podmeta_parse_labels() takes. */
+static int set_k8s_labels(struct redtap_config *c, const char *v, const struct src *s)
+{
+	unsigned mask;
+
+	if (podmeta_parse_labels(v, &mask))
+		return fail(s, "'%s' is not a list of namespace, workload, pod or none", v);
+	return set_text(c, v, s);
 }
 
 static int set_shim_uids(struct redtap_config *c, const char *v, const struct src *s)
@@ -952,6 +969,7 @@ static int set_shim_cgroups(struct redtap_config *c, const char *v, const struct
 }
 
 /* Headings of the settings that have no option, in --help's ENVIRONMENT. */
+#define K8S_SA_DIR   "/var/run/secrets/kubernetes.io/serviceaccount"
 #define GROUP_OTLP   "Traces and metrics over OTLP/HTTP (the OpenTelemetry variables)"
 #define GROUP_TRACES "Which traces are kept"
 #define GROUP_SHIM   "The shim"
@@ -1028,6 +1046,29 @@ const struct setting settings[] = {
 		  "workload (k8s_deployment_name or k8s_statefulset_name) and pod\n"
 		  "(k8s_pod_name: pod names churn and multiply series), or none.\n"
 		  "A label is left out when unknown." },
+	{ .env = "REDTAP_K8S_PODS_URL", .key = "k8s.pods_url", .def = "none",
+	  .set = set_text_or_none, CONFIG_FIELD(k8s_pods_url),
+	  .help = "Optional pod list for the app label and\n"
+		  "the owner workload: the kubelet\n"
+		  "(https://NODE:10250/pods) or the API\n"
+		  "server (.../api/v1/pods?fieldSelector=\n"
+		  "spec.nodeName=NODE). Off by default; the\n"
+		  "agent works unchanged when it is down." },
+	{ .env = "REDTAP_K8S_TOKEN_FILE", .key = "k8s.token_file", .def = "SA/token",
+	  .set = set_text_or_none, CONFIG_FIELD(k8s_token_file),
+	  .help = "Bearer token for k8s.pods_url, re-read\n"
+		  "on each fetch, sent over https only.\n"
+		  "SA is /var/run/secrets/kubernetes.io/\n"
+		  "serviceaccount." },
+	{ .env = "REDTAP_K8S_CA_FILE", .key = "k8s.ca_file", .def = "SA/ca.crt",
+	  .set = set_text_or_none, CONFIG_FIELD(k8s_ca_file),
+	  .help = "CA certificates that k8s.pods_url's\n"
+		  "server certificate must chain to (the\n"
+		  "system's when the file is missing)." },
+	{ .env = "REDTAP_K8S_REFRESH", .key = "k8s.refresh", .def = "30",
+	  .set = set_seconds, CONFIG_FIELD(k8s_refresh_s),
+	  .help = "Seconds between two fetches of the pod\n"
+		  "list. 1..86400." },
 	{ .name = "capture-bytes", .val = OPT_CAPTURE, .arg = "N", .env = "REDTAP_CAPTURE_BYTES",
 	  .key = "capture.bytes", .def = XSTR(RT_CAPTURE_DEFAULT), .set = set_capture,
 	  .help = "Bytes of each read or written buffer that the kernel copies for\n"
@@ -1342,6 +1383,9 @@ void config_init(struct redtap_config *c)
 	c->max_series = REDTAP_DEFAULT_MAX_SERIES;
 	c->series_ttl_s = REDTAP_DEFAULT_SERIES_TTL_S;
 	snprintf(c->k8s_labels, sizeof(c->k8s_labels), "%s", PODMETA_DEFAULT_LABELS);
+	snprintf(c->k8s_token_file, sizeof(c->k8s_token_file), "%s", K8S_SA_DIR "/token");
+	snprintf(c->k8s_ca_file, sizeof(c->k8s_ca_file), "%s", K8S_SA_DIR "/ca.crt");
+	c->k8s_refresh_s = 30;
 	c->metrics_max_conns_per_ip = REDTAP_DEFAULT_CONNS_PER_IP;
 	c->capture_bytes = RT_CAPTURE_DEFAULT;
 	c->ringbuf_bytes = REDTAP_DEFAULT_RINGBUF_BYTES;

@@ -93,6 +93,11 @@ struct redtap_config {
 	uint32_t max_series;   /* per metric, default 2000, 1..1000000 */
 	uint32_t series_ttl_s; /* idle series expire; default 300 s, 0 = never, ..31536000 */
 	char k8s_labels[64];   /* Kubernetes labels on metrics (podmeta.h); "namespace,workload" */
+	/* the optional pod list (k8sapi.h): "" = off */
+	char k8s_pods_url[1024];
+	char k8s_token_file[512]; /* bearer token, re-read on each fetch */
+	char k8s_ca_file[512];	  /* CA of the kubelet or API server; "" = system CAs */
+	uint32_t k8s_refresh_s;	  /* seconds between fetches; default 30 */
 	/* kernel capture */
 	uint32_t capture_bytes; /* default 256, 16..8192 */
 	bool own_traffic;	/* parse the agent's own connections' other end; default off */

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "k8sapi.h"
 #include "otlp_env.h"
 #include "podmeta.h"
 
@@ -209,7 +210,7 @@ bool podmeta_valid_label(const char *s, size_t n)
 }
 
 /* A DNS subdomain (pod names): labels joined by '.', 1..253. */
-static bool valid_subdomain(const char *s, size_t n)
+bool podmeta_valid_subdomain(const char *s, size_t n)
 {
 	const char *p = s, *end = s + n;
 
@@ -230,7 +231,7 @@ static bool valid_subdomain(const char *s, size_t n)
 
 static void set_checked(char *dst, size_t dstlen, const char *v, size_t n, bool subdomain)
 {
-	bool ok = subdomain ? valid_subdomain(v, n) : podmeta_valid_label(v, n);
+	bool ok = subdomain ? podmeta_valid_subdomain(v, n) : podmeta_valid_label(v, n);
 
 	if (ok && n < dstlen) {
 		memcpy(dst, v, n);
@@ -346,7 +347,7 @@ void podmeta_parse_environ(const char *env, size_t len, struct podmeta *m)
 
 		for (int i = 0; i < 3 && !x.pod; i++) {
 			v = env_value(s, n, pods[i], &vn);
-			if (v && i < pod_rank && valid_subdomain(v, vn) &&
+			if (v && i < pod_rank && podmeta_valid_subdomain(v, vn) &&
 			    vn < sizeof(m->pod_name)) {
 				set_checked(m->pod_name, sizeof(m->pod_name), v, vn, true);
 				pod_rank = i;
@@ -422,6 +423,24 @@ static void read_namespace(uint32_t pid, struct podmeta *m)
 	set_checked(m->namespace_name, sizeof(m->namespace_name), buf, (size_t)n, false);
 }
 
+/*
+ * What the optional pod list (k8sapi.h) says of the pod: its app label, and
+ * its owner workload where the pod-name rule found none (the list's
+ * controller reference is exact; the name rule is too when it matched).
+ */
+static void merge_pod_list(struct podmeta *m)
+{
+	struct k8sapi_pod p;
+
+	if (!m->pod_uid[0] || !k8sapi_lookup(m->pod_uid, &p))
+		return;
+	memcpy(m->app, p.app, sizeof(m->app));
+	if (m->workload_kind == PODMETA_WL_NONE && p.kind != PODMETA_WL_NONE) {
+		m->workload_kind = p.kind;
+		memcpy(m->workload, p.workload, sizeof(m->workload));
+	}
+}
+
 void podmeta_read(uint32_t pid, struct podmeta *out)
 {
 	static __thread char buf[ENVIRON_READ_MAX];
@@ -439,6 +458,7 @@ void podmeta_read(uint32_t pid, struct podmeta *out)
 		podmeta_parse_environ(buf, (size_t)n, out);
 	if (!out->namespace_name[0])
 		read_namespace(pid, out);
+	merge_pod_list(out);
 }
 
 /* ---- the cache ---- */
@@ -465,6 +485,14 @@ void podmeta_get(uint32_t pid, struct podmeta *out)
 	pthread_mutex_lock(&lock);
 	cache[slot].pid = pid;
 	cache[slot].m = *out;
+	pthread_mutex_unlock(&lock);
+}
+
+void podmeta_invalidate(void)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < CACHE_SLOTS; i++)
+		cache[i].pid = 0;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -537,7 +565,9 @@ static void fill_labels(const struct podmeta *m, unsigned mask, struct podmeta_l
 		lv->vals[0] = b;
 		b += snprintf(b, (size_t)(end - b), "%s", m->namespace_name) + 1;
 	}
-	if ((mask & PODMETA_LABEL_WORKLOAD) && m->workload_kind != PODMETA_WL_NONE) {
+	/* DaemonSets and Jobs have no metric label (semconv.h): OTLP only */
+	if ((mask & PODMETA_LABEL_WORKLOAD) && (m->workload_kind == PODMETA_WL_DEPLOYMENT ||
+						m->workload_kind == PODMETA_WL_STATEFULSET)) {
 		lv->vals[m->workload_kind == PODMETA_WL_DEPLOYMENT ? 1 : 2] = b;
 		b += snprintf(b, (size_t)(end - b), "%s", m->workload) + 1;
 	}

@@ -44,7 +44,14 @@ enum podmeta_qos {
 	PODMETA_QOS_BESTEFFORT
 };
 
-enum podmeta_workload { PODMETA_WL_NONE, PODMETA_WL_DEPLOYMENT, PODMETA_WL_STATEFULSET };
+/* DaemonSet and Job only from the pod list option (k8sapi.h): their pod names do not tell. */
+enum podmeta_workload {
+	PODMETA_WL_NONE,
+	PODMETA_WL_DEPLOYMENT,
+	PODMETA_WL_STATEFULSET,
+	PODMETA_WL_DAEMONSET,
+	PODMETA_WL_JOB
+};
 
 struct podmeta {
 	char container_id[PODMETA_ID_MAX];
@@ -55,6 +62,7 @@ struct podmeta {
 	char container_name[64];
 	enum podmeta_workload workload_kind;
 	char workload[PODMETA_NAME_MAX]; /* name of the deployment or statefulset */
+	char app[64]; /* app.kubernetes.io/name or app label, from the pod list option */
 };
 
 /* Whether m says anything (a container id or a pod). */
@@ -91,11 +99,15 @@ enum podmeta_workload podmeta_workload(const char *pod_name, char *out, size_t o
 
 /* Whether s is a valid namespace (DNS label: [a-z0-9-], 1..63, alnum ends). */
 bool podmeta_valid_label(const char *s, size_t n);
+/* Whether s is a valid DNS subdomain (pod and workload names): labels joined by '.'. */
+bool podmeta_valid_subdomain(const char *s, size_t n);
 
 /* The metadata of pid (a zeroed struct when none), read from /proc on the
  * first call, then cached until podmeta_forget(pid). */
 void podmeta_get(uint32_t pid, struct podmeta *out);
 void podmeta_forget(uint32_t pid);
+/* Drops every cached entry (a new pod list came: k8sapi.h). */
+void podmeta_invalidate(void);
 
 /* Reads pid's files now, without the cache. Exposed for tests. */
 void podmeta_read(uint32_t pid, struct podmeta *out);

@@ -583,11 +583,14 @@ static void load_name(struct proc *pr)
 	}
 	if (pr->service[0])
 		goto done;
-	/* in a container: its name, then the pod's workload (podmeta.h) */
+	/* in a container: the pod's app label (pod list option), its name, then the
+	 * pod's workload (podmeta.h) */
 	podmeta_get(pr->tgid, &pm);
-	if (pm.container_name[0] || pm.workload[0]) {
+	if (pm.app[0] || pm.container_name[0] || pm.workload[0]) {
 		snprintf(pr->service, sizeof(pr->service), "%.*s", (int)sizeof(pr->service) - 1,
-			 pm.container_name[0] ? pm.container_name : pm.workload);
+			 pm.app[0]		? pm.app
+			 : pm.container_name[0] ? pm.container_name
+						: pm.workload);
 		goto done;
 	}
 	if (pr->exe[0]) {
