@@ -83,11 +83,13 @@ def sli_error_expr(slo, window):
         bad_matcher = ('http_response_status_code=~"5.."' if slo.errors == "5xx"
                        else 'error_type!=""')
         bad = "%s(rate(%s_count{%s}[%s]))" % (agg, METRIC, _selector(slo, bad_matcher), window)
-        # No bad series at all must read as 0, not as "no data".
-        return "(\n  %s\n  or\n  0 * %s\n)\n/\n%s\n" % (bad, total, total)
+        # No bad series at all must read as 0, not as "no data"; no traffic
+        # at all reads as no data, not NaN (which would stay in the period's
+        # mean for the whole period).
+        return "(\n  %s\n  or\n  0 * %s\n)\n/\n(%s > 0)\n" % (bad, total, total)
     fast = "%s(rate(%s_bucket{%s}[%s]))" % (
         agg, METRIC, _selector(slo, 'le=~"%s"' % le_matcher(slo.threshold)), window)
-    return "(\n  %s\n  -\n  %s\n)\n/\n%s\n" % (total, fast, total)
+    return "(\n  %s\n  -\n  %s\n)\n/\n(%s > 0)\n" % (total, fast, total)
 
 
 def _slo_labels(slo):

@@ -8,7 +8,10 @@
 # must return exemplars. The recording rules must produce series. gRPC
 # calls (apps/go/grpcdemo, unary, streaming and UNAVAILABLE) run as
 # service shop too, for the gRPC panels; the grpcdemo server is also the Go
-# process (with symbols) behind the Go Runtime Overview's go_* panels.
+# process (with symbols) behind the Go Runtime Overview's go_* panels. Requests carry tenant and channel
+# headers (traces.attribute_labels): acme on the web channel, and globex on
+# mobile, whose /broken calls burn its error budget; the shipped SLO rules of
+# shop (rules/slo-shop.yml) feed the SLO health dashboard.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
 . "$(dirname "$0")/apps/nginx.sh"
@@ -29,9 +32,12 @@ srv_redis_start "$E2E_TMP" $RD || exit 1
 srv_shop_db $PG || exit 1
 
 start_receiver live
-export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_METRICS_EXPORTER=none
+export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_METRICS_EXPORTER=none \
+	REDTAP_TRACES_HEADER_ATTRIBUTES=X-Tenant-ID=tenant,X-Channel=channel \
+	REDTAP_TRACES_ATTRIBUTE_LABELS='tenant=allow:acme|globex,channel=allow:web|mobile'
 start_agent $AGENT
-unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_METRICS_EXPORTER
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_METRICS_EXPORTER REDTAP_TRACES_HEADER_ATTRIBUTES \
+	REDTAP_TRACES_ATTRIBUTE_LABELS
 OTEL_SERVICE_NAME=inventory python3 "$E2E_ROOT/tests/e2e/apps/http_app.py" $INV 2>>"$E2E_TMP/app.log" &
 bg_track $!
 OTEL_SERVICE_NAME=shop "$REDTAP" run -- /usr/bin/python3 "$E2E_ROOT/tests/e2e/apps/shop_app.py" $APP $PG $RD \
@@ -50,7 +56,8 @@ wait_port $GRPC
 
 cat >"$E2E_TMP/prometheus.yml" <<YML
 global: { scrape_interval: 1s, evaluation_interval: 1s }
-rule_files: [ "$E2E_ROOT/rules/redtap-red.yml", "$E2E_ROOT/rules/redtap-agent.yml" ]
+rule_files: [ "$E2E_ROOT/rules/redtap-red.yml", "$E2E_ROOT/rules/redtap-agent.yml",
+	"$E2E_ROOT/rules/slo-shop.yml" ]
 scrape_configs:
   - job_name: redtap
     static_configs: [ { targets: [ "127.0.0.1:$AGENT" ] } ]
@@ -67,9 +74,13 @@ wait_http http://127.0.0.1:$PROM/-/ready 30
 	while [ $SECONDS -lt $end ]; do
 		for i in 1 2 3 4 5 6 7 8; do
 			curl -s -o /dev/null http://127.0.0.1:$NGX/shop/order/$i
-			curl -s -o /dev/null http://127.0.0.1:$APP/order/$i
+			curl -s -o /dev/null -H "X-Tenant-ID: acme" -H "X-Channel: web" \
+				http://127.0.0.1:$APP/order/$i
 		done
-		curl -s -o /dev/null http://127.0.0.1:$NGX/shop/broken
+		curl -s -o /dev/null -H "X-Tenant-ID: globex" -H "X-Channel: mobile" \
+			http://127.0.0.1:$APP/order/9
+		curl -s -o /dev/null -H "X-Tenant-ID: globex" -H "X-Channel: mobile" \
+			http://127.0.0.1:$NGX/shop/broken
 		OTEL_SERVICE_NAME=shop "$E2E_TMP/grpcdemo" client 127.0.0.1:$GRPC 4 1 1 2 >/dev/null 2>&1
 		sleep 0.2
 	done
@@ -89,5 +100,9 @@ grep '^FAIL' "$E2E_TMP/panels-all.txt" | sed 's/^/  /'
 expect_eq "every panel has data for All services" "$rc" 0
 q() { curl -sf "$PROM_URL/api/v1/query" --data-urlencode "query=$1" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))'; }
 expect_ge "recording rule: route latency p95" "$(q 'service_route:http_server_request_duration_seconds:p95_rate5m{service_name="shop"}')" 1
+expect_ge "SLO rules: globex on mobile has burnt its error budget" \
+	"$(q 'slo:error_budget_remaining:ratio{slo="shop-by-tenant-by-channel-availability",tenant="globex",channel="mobile"} < 0')" 1
+expect_ge "SLO rules: acme on the web has all of it" \
+	"$(q 'slo:error_budget_remaining:ratio{slo="shop-by-tenant-by-channel-availability",tenant="acme",channel="web"} == 1')" 1
 expect_ge "recording rule: DB latency" "$(q 'service_db:db_client_operation_duration_seconds:p95_rate5m{db_system_name="postgresql"}')" 1
 e2e_finish

@@ -151,6 +151,11 @@ class RenderTest(unittest.TestCase):
         self.assertEqual(expr.count("sum by (tenant, channel) (rate("), 3)
         self.assertNotIn("tenant=", expr)
 
+    def test_no_traffic_is_no_data_not_nan(self):
+        for kw in ({}, {"sli": "latency", "threshold": 0.5}, {"by": "tenant"}):
+            (slo,) = spec.load(_doc(**kw))
+            self.assertTrue(render.sli_error_expr(slo, "5m").endswith(") > 0)\n"))
+
     def test_budget_rules(self):
         (slo,) = spec.load(_doc(objective=99.5))
         rules = {r["record"]: r for r in render.group(slo)["rules"] if "record" in r}
