@@ -21,6 +21,7 @@
 #define TOKEN_MAX	  8192
 #define FETCH_TIMEOUT_S	  10L
 #define CONNECT_TIMEOUT_S 5L
+#define FIRST_WAIT_S	  3 /* k8sapi_start() waits this long at most for the first list */
 
 /* ---- the JSON reader: one cursor, every step bounded by len and depth ---- */
 
@@ -562,7 +563,7 @@ bool k8sapi_lookup(const char *uid, struct k8sapi_pod *out)
 
 static struct {
 	pthread_t thread;
-	bool running, stopping;
+	bool running, stopping, fetched;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	char *url, *token_file, *ca_file;
@@ -685,6 +686,10 @@ static void *fetch_loop(void *arg)
 		pthread_mutex_unlock(&fetcher.lock);
 		fetcher.failing = fetch_once() != 0;
 		pthread_mutex_lock(&fetcher.lock);
+		if (!fetcher.fetched) {
+			fetcher.fetched = true;
+			pthread_cond_broadcast(&fetcher.wake); /* k8sapi_start() waits for it */
+		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += fetcher.failing && fetcher.refresh_s > 10 ? 10 : fetcher.refresh_s;
 		while (!fetcher.stopping &&
@@ -718,9 +723,21 @@ int k8sapi_start(const struct k8sapi_config *cfg)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&fetcher.wake, &ca);
 	pthread_condattr_destroy(&ca);
+	fetcher.fetched = false;
 	err = -pthread_create(&fetcher.thread, NULL, fetch_loop, NULL);
 	if (!err) {
+		struct timespec ts;
+
+		/* The first list, so that the first processes named have it: a
+		 * bounded wait (an unreachable server costs FIRST_WAIT_S once). */
 		fetcher.running = true;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += FIRST_WAIT_S;
+		pthread_mutex_lock(&fetcher.lock);
+		while (!fetcher.fetched &&
+		       pthread_cond_timedwait(&fetcher.wake, &fetcher.lock, &ts) != ETIMEDOUT)
+			;
+		pthread_mutex_unlock(&fetcher.lock);
 		return 0;
 	}
 out:

@@ -63,7 +63,9 @@ struct k8sapi_config {
 	unsigned refresh_s;	/* seconds between fetches */
 };
 
-/* Starts the fetch thread (nothing when the URL is empty): 0 or -errno. */
+/* Starts the fetch thread (nothing when the URL is empty) and waits up to
+ * 3 s for its first list, so that the first processes named have it: 0 or
+ * -errno. */
 int k8sapi_start(const struct k8sapi_config *cfg);
 /* Stops it and drops the table. Safe when never started. */
 void k8sapi_stop(void);
