@@ -22,11 +22,11 @@ def build():
         "memory (go_*: goroutines, GOMAXPROCS, heap, GC goal, GC cycles and pauses; none for "
         "stripped binaries, see redtap_go_runtime_unread_total), and the process metrics of "
         "every instrumented service from /proc (process_*), per service_name.",
-        variables(metric="go_goroutine_count"), tags=["go", "runtime", "process"])
+        variables(metric="go_goroutines"), tags=["go", "runtime", "process"])
 
     d.row("Summary")
     d.add(stat("Goroutines now", "Live goroutines of the selected services (runtime.NumGoroutine).",
-               prom("sum(go_goroutine_count{%s})" % SERVICE), "none"), 6, 4)
+               prom("sum(go_goroutines{%s})" % SERVICE), "none"), 6, 4)
     d.add(stat("Live heap", "Heap in use (gcController.heapLive, ~ MemStats.HeapAlloc).",
                prom("sum(go_memory_heap_live_bytes{%s})" % SERVICE), "bytes"), 6, 4)
     d.add(stat("GC pause share", "Share of wall time spent in stop-the-world GC pauses.",
@@ -37,7 +37,7 @@ def build():
 
     d.row("Go runtime")
     d.add(timeseries("Goroutines", "Live goroutines per service.",
-                     [prom(_sum("go_goroutine_count"), "{{service_name}}")], "none"), 12, 8)
+                     [prom(_sum("go_goroutines"), "{{service_name}}")], "none"), 12, 8)
     d.add(timeseries("Heap and GC goal", "Live heap and the heap size at which the next GC "
                      "ends (MemStats.NextGC), per service.",
                      [prom(_sum("go_memory_heap_live_bytes"), "{{service_name}} heap"),
@@ -59,9 +59,9 @@ def build():
                      [prom(_sum("process_memory_usage_bytes"), "{{service_name}}")], "bytes"),
           12, 8)
     d.add(timeseries("Threads", "OS threads of the service's processes.",
-                     [prom(_sum("process_thread_count"), "{{service_name}}")], "none"), 12, 8)
+                     [prom(_sum("process_threads"), "{{service_name}}")], "none"), 12, 8)
     d.add(timeseries("Open file descriptors", "Open file descriptors of the service's "
                      "processes.",
-                     [prom(_sum("process_unix_file_descriptor_count"), "{{service_name}}")],
+                     [prom(_sum("process_unix_file_descriptors"), "{{service_name}}")],
                      "none"), 12, 8)
     return d

@@ -61,14 +61,16 @@ METRICS = {
     "redtap_go_runtime_unread_total": ("counter", ("reason",), None),
     "process_cpu_time_seconds_total": ("counter", ("service_name", "cpu_mode"), None),
     "process_memory_usage_bytes": ("gauge", ("service_name",), None),
-    "process_thread_count": ("gauge", ("service_name",), None),
-    "process_unix_file_descriptor_count": ("gauge", ("service_name",), None),
-    "go_goroutine_count": ("gauge", ("service_name",), None),
+    "process_threads": ("gauge", ("service_name",), None),
+    "process_unix_file_descriptors": ("gauge", ("service_name",), None),
+    "go_goroutines": ("gauge", ("service_name",), None),
     "go_processor_limit": ("gauge", ("service_name",), None),
     "go_memory_gc_goal_bytes": ("gauge", ("service_name",), None),
     "go_memory_heap_live_bytes": ("gauge", ("service_name",), None),
     "go_gc_cycles_total": ("counter", ("service_name",), None),
     "go_gc_pause_time_seconds_total": ("counter", ("service_name",), None),
+    "log_records_total": ("counter", ("service_name", "severity"), None),
+    "redtap_log_lines_total": ("counter", ("outcome",), None),
 }
 
 # Series Prometheus itself writes for every scrape target.

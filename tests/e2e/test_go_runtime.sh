@@ -3,7 +3,7 @@
 # change (issue 12). tests/e2e/apps/go/gorun, built offline three ways
 # (default: symbols and DWARF; -w: symbols only, offsets from the version
 # table; -s -w: stripped), parks 300 goroutines, keeps 64 MiB of heap and
-# runs GC. What redtap reads from its memory (go_goroutine_count,
+# runs GC. What redtap reads from its memory (go_goroutines,
 # go_memory_heap_live_bytes, go_memory_gc_goal_bytes, go_gc_cycles_total,
 # go_processor_limit) must agree within 5 % with what the program reports
 # about itself on /stats (runtime.NumGoroutine, runtime.ReadMemStats); its
@@ -38,7 +38,7 @@ start_app gorun-stripped 31803 gostripped
 start_agent $AGENT -p "$PID_gofull,$PID_gonodwarf,$PID_gostripped" || exit 1
 sleep 7 # the first round of process metrics, every 5 s
 for _ in $(seq 20); do
-	scrape | grep -q 'go_goroutine_count{service_name="gonodwarf"}' && break
+	scrape | grep -q 'go_goroutines{service_name="gonodwarf"}' && break
 	sleep 1
 done
 
@@ -57,7 +57,7 @@ for svc_port in gofull:31801 gonodwarf:31802; do
 	svc=${svc_port%:*} port=${svc_port#*:}
 	stats=$(curl -sf "http://127.0.0.1:$port/stats")
 	js() { printf '%s' "$stats" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
-	near "$svc: goroutines" "$(metric_sum go_goroutine_count service_name=$svc)" "$(js goroutines)" 5
+	near "$svc: goroutines" "$(metric_sum go_goroutines service_name=$svc)" "$(js goroutines)" 5
 	near "$svc: live heap" "$(metric_sum go_memory_heap_live_bytes service_name=$svc)" "$(js heap_alloc)" 5
 	near "$svc: GC goal" "$(metric_sum go_memory_gc_goal_bytes service_name=$svc)" "$(js next_gc)" 5
 	near "$svc: GC cycles" "$(metric_sum go_gc_cycles_total service_name=$svc)" "$(js num_gc)" 5
@@ -69,11 +69,11 @@ done
 # process metrics against ps (threads, RSS within 5 %, CPU time, fds from /proc)
 pid=$PID_gofull
 expect_eq "process threads as ps counts them" \
-	"$(metric_sum process_thread_count service_name=gofull)" "$(ps -o nlwp= -p $pid | tr -d ' ')"
+	"$(metric_sum process_threads service_name=gofull)" "$(ps -o nlwp= -p $pid | tr -d ' ')"
 near "resident memory as ps reports it" "$(metric_sum process_memory_usage_bytes service_name=gofull)" \
 	"$(($(ps -o rss= -p $pid | tr -d ' ') * 1024))" 5
 expect_eq "open file descriptors" \
-	"$(metric_sum process_unix_file_descriptor_count service_name=gofull)" "$(ls /proc/$pid/fd | wc -l)"
+	"$(metric_sum process_unix_file_descriptors service_name=gofull)" "$(ls /proc/$pid/fd | wc -l)"
 cpu=$(metric_sum process_cpu_time_seconds_total service_name=gofull)
 tck=$(getconf CLK_TCK)
 statcpu=$(awk -v t="$tck" '{ print ($14 + $15) / t }' /proc/$pid/stat)
@@ -84,7 +84,7 @@ check "CPU time by mode" contains "$(scrape)" 'process_cpu_time_seconds_total{se
 
 # the documented degradation of a stripped build
 check "the stripped build has no go_* series" \
-	sh -c "! curl -sf http://127.0.0.1:$AGENT/metrics | grep -q 'go_goroutine_count{service_name=\"gostripped\"}'"
-check "it still has process metrics" contains "$(scrape)" 'process_thread_count{service_name="gostripped"}'
+	sh -c "! curl -sf http://127.0.0.1:$AGENT/metrics | grep -q 'go_goroutines{service_name=\"gostripped\"}'"
+check "it still has process metrics" contains "$(scrape)" 'process_threads{service_name="gostripped"}'
 expect_ge "counted as no_symbols" "$(metric_sum redtap_go_runtime_unread_total reason=no_symbols)" 1
 e2e_finish

@@ -169,9 +169,9 @@ static void test_per_service(void **state)
 	snprintf(line, sizeof(line), "process_memory_usage_bytes{service_name=\"shop\"} %ld",
 		 150 * page);
 	expect(r, line);
-	expect(r, "process_thread_count{service_name=\"shop\"} 6");
-	expect(r, "process_unix_file_descriptor_count{service_name=\"shop\"} 7");
-	expect(r, "process_thread_count{service_name=\"cart\"} 1");
+	expect(r, "process_threads{service_name=\"shop\"} 6");
+	expect(r, "process_unix_file_descriptors{service_name=\"shop\"} 7");
+	expect(r, "process_threads{service_name=\"cart\"} 1");
 
 	/* 200 used 1 s more; 201 exited; the counter keeps what it had */
 	put_proc(200, 400, 100, 4, 1000, 100, 2);
@@ -184,7 +184,7 @@ static void test_per_service(void **state)
 	procmetrics_end(pm);
 	expect(r, "process_cpu_time_seconds_total{service_name=\"shop\",cpu_mode=\"user\"} 5");
 	expect(r, "process_cpu_time_seconds_total{service_name=\"cart\",cpu_mode=\"user\"} 1");
-	expect(r, "process_thread_count{service_name=\"shop\"} 4");
+	expect(r, "process_threads{service_name=\"shop\"} 4");
 
 	/* times that go back (a lie) add nothing */
 	put_proc(200, 10, 10, 4, 1000, 100, 2);
@@ -193,7 +193,7 @@ static void test_per_service(void **state)
 	procmetrics_end(pm);
 	expect(r, "process_cpu_time_seconds_total{service_name=\"shop\",cpu_mode=\"user\"} 5");
 	/* cart has no process left: 0 */
-	expect(r, "process_thread_count{service_name=\"cart\"} 0");
+	expect(r, "process_threads{service_name=\"cart\"} 0");
 	expect(r, "process_memory_usage_bytes{service_name=\"cart\"} 0");
 	procmetrics_free(pm);
 	metric_registry_free(r);

@@ -77,6 +77,14 @@ static const struct {
     {&semconv_redtap_traces_budget_dropped, "redtap_traces_budget_dropped", NULL, {NULL}},
     {&semconv_redtap_http_requests_unseen, "redtap_http_requests_unseen", NULL, {NULL}},
     {&semconv_redtap_connections_own, "redtap_connections_own", NULL, {NULL}},
+    {&semconv_log_records, "log_records", NULL, {"service_name", "severity"}},
+    {&semconv_redtap_log_lines, "redtap_log_lines", NULL, {"outcome"}},
+    {&semconv_process_thread_count, "process_threads", NULL, {"service_name"}},
+    {&semconv_process_unix_file_descriptor_count,
+     "process_unix_file_descriptors",
+     NULL,
+     {"service_name"}},
+    {&semconv_go_goroutine_count, "go_goroutines", NULL, {"service_name"}},
 };
 
 static void test_exposed_names_unchanged(void **state)
@@ -191,6 +199,14 @@ static void test_rules(void **state)
 	check_name("(lambda).function.executions(#)", "", METRIC_GAUGE,
 		   "lambda_function_executions");
 	check_name("a..b", "", METRIC_GAUGE, "a_b");
+	/* a gauge's .count of {thing} is _things (_count is a histogram's) */
+	check_name("process.thread.count", "{thread}", METRIC_GAUGE, "process_threads");
+	check_name("process.unix.file_descriptor.count", "{file_descriptor}", METRIC_GAUGE,
+		   "process_unix_file_descriptors");
+	check_name("go.goroutine.count", "{goroutine}", METRIC_GAUGE, "go_goroutines");
+	check_name("x.count", "{thread}", METRIC_GAUGE, "x_count"); /* not its unit */
+	check_name("x.mythread.count", "{thread}", METRIC_GAUGE, "x_mythread_count"); /* a word */
+	check_name("x.thread.count", "{thread}", METRIC_COUNTER, "x_thread_count");
 	assert_int_equal(semconv_prom_sanitize("...", out, sizeof(out)), -EINVAL);
 	assert_int_equal(semconv_prom_sanitize("9lives", out, sizeof(out)), -EINVAL);
 	assert_int_equal(semconv_prom_sanitize("abcdefgh", out, sizeof(out)), -ENAMETOOLONG);

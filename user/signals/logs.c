@@ -14,6 +14,7 @@
 #include "logs.h"
 #include "metrics.h"
 #include "procs.h"
+#include "semconv.h"
 #include "tracer.h"
 
 struct logs {
@@ -109,7 +110,6 @@ static void on_line(void *ctx, uint32_t tgid, uint32_t fd, const struct logasm_t
 
 struct logs *logs_new(const struct logs_opts *o, char *err, size_t errlen)
 {
-	static const char *const label_names[] = {"service_name", "severity"};
 	struct logs *l = calloc(1, sizeof(*l));
 	int e = ENOMEM;
 
@@ -132,13 +132,8 @@ struct logs *logs_new(const struct logs_opts *o, char *err, size_t errlen)
 	if (!l->rec || !l->asm_)
 		goto fail;
 	if (o->reg) {
-		l->fam = metric_family_new(o->reg, METRIC_COUNTER, "log_records",
-					   "Log lines the applications wrote, by service and "
-					   "severity (zero-code log capture).",
-					   NULL, label_names, 2, NULL, 0, o->max_series);
-		l->self = metric_family_new(o->reg, METRIC_COUNTER, "redtap_log_lines",
-					    "Log lines of zero-code log capture, by outcome.", NULL,
-					    (const char *const[]){"outcome"}, 1, NULL, 0, 16);
+		l->fam = semconv_family_new(o->reg, &semconv_log_records, o->max_series);
+		l->self = semconv_family_new(o->reg, &semconv_redtap_log_lines, 16);
 		if (!l->fam || !l->self) {
 			e = errno;
 			goto fail;

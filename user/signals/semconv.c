@@ -66,6 +66,8 @@ static const struct {
     [SC_HOST_ARCH] = {"host.arch", false},
     [SC_OS_TYPE] = {"os.type", false},
     [SC_CPU_MODE] = {"cpu.mode", false},
+    [SC_LOG_SEVERITY] = {"severity", false},
+    [SC_REDTAP_OUTCOME] = {"outcome", false},
 };
 
 static char request_keys[SEMCONV_REQUEST_KEYS][SEMCONV_REQUEST_KEY_MAX + 1];
@@ -495,6 +497,24 @@ const struct semconv_metric semconv_redtap_go_runtime_unread = {
     ATTRS(SC_REDTAP_REASON),
 };
 
+/* Zero-code logs (logs.c): log.records is redtap's (the conventions have no
+ * count of log records); severity is the record's severity text. */
+const struct semconv_metric semconv_log_records = {
+    .name = "log.records",
+    .unit = "{record}",
+    .brief = "Log lines the applications wrote, by service and severity (zero-code log capture).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_SERVICE_NAME, SC_LOG_SEVERITY),
+};
+
+const struct semconv_metric semconv_redtap_log_lines = {
+    .name = "redtap.log.lines",
+    .unit = "{line}",
+    .brief = "Log lines of zero-code log capture, by outcome.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_OUTCOME),
+};
+
 /* ---- OpenTelemetry -> Prometheus ---- */
 
 /* UCUM units and their Prometheus words (the compatibility spec's table, in part). */
@@ -578,6 +598,18 @@ int semconv_prom_name(const struct semconv_metric *m, char *out, size_t outlen)
 	/* the registry adds a counter's _total itself */
 	if (m->type == METRIC_COUNTER && ends_with_word(out, "total"))
 		out[n -= 6] = '\0';
+	/* A gauge "x.thing.count" of unit {thing}: _count names a histogram's
+	 * or summary's sample count in Prometheus (promtool rejects it on
+	 * anything else), so it is "x_things". */
+	if (m->type == METRIC_GAUGE && ends_with_word(out, "count") && m->unit[0] == '{') {
+		size_t lu = strcspn(m->unit + 1, "}");
+
+		if (n > 6 + lu && !strncmp(out + n - 6 - lu, m->unit + 1, lu) &&
+		    (n - 6 - lu == 0 || out[n - 7 - lu] == '_')) {
+			out[n - 6] = 's';
+			out[n -= 5] = '\0';
+		}
+	}
 	if (unit && !ends_with_word(out, unit)) {
 		if (n + 1 + strlen(unit) + 1 > outlen)
 			return -ENAMETOOLONG;

@@ -95,6 +95,10 @@ enum semconv_attr {
 	SC_OS_TYPE,
 	/* process metrics (procmetrics.h) */
 	SC_CPU_MODE,
+	/* zero-code logs (logs.h): plain keys, the conventions have no attribute
+	 * for a record's severity (it is a field of the record) */
+	SC_LOG_SEVERITY,
+	SC_REDTAP_OUTCOME,
 	SC_ATTR_COUNT
 };
 
@@ -179,6 +183,8 @@ extern const struct semconv_metric semconv_go_memory_heap_live;
 extern const struct semconv_metric semconv_go_gc_cycles;
 extern const struct semconv_metric semconv_go_gc_pause_time;
 extern const struct semconv_metric semconv_redtap_go_runtime_unread;
+extern const struct semconv_metric semconv_log_records;
+extern const struct semconv_metric semconv_redtap_log_lines;
 
 /* Enough for any derived name (longer names are refused with -ENAMETOOLONG). */
 #define SEMCONV_NAME_MAX 128
