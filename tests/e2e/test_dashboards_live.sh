@@ -8,10 +8,11 @@
 # must return exemplars. The recording rules must produce series. gRPC
 # calls (apps/go/grpcdemo, unary, streaming and UNAVAILABLE) run as
 # service shop too, for the gRPC panels; the grpcdemo server is also the Go
-# process (with symbols) behind the Go Runtime Overview's go_* panels. Requests carry tenant and channel
-# headers (traces.attribute_labels): acme on the web channel, and globex on
-# mobile, whose /broken calls burn its error budget; the shipped SLO rules of
-# shop (rules/slo-shop.yml) feed the SLO health dashboard.
+# process (with symbols) behind the Go Runtime Overview's go_* panels.
+# Requests carry tenant and channel headers (traces.attribute_labels): acme
+# on the web channel, and globex on mobile, whose /broken calls burn its
+# error budget; the shipped SLO rules of shop (rules/slo-shop.yml) feed the
+# SLO health dashboard.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
 . "$(dirname "$0")/apps/nginx.sh"
