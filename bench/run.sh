@@ -7,6 +7,7 @@
 #   2. shim overhead (bench/shim.sh)   stub-libpq microbenchmark, pgbench -S
 #   3. daemon (bench/daemon.sh)        replay events/s, RSS per series, CPU per 10k req/s
 #   4. loss (bench/loss.sh)            rate at which the ring buffer first drops
+#   app (bench/app.sh)                 a Python thread-per-connection service: none / floor / agent
 #   wire (bench/wire.sh)               pgbench -S, redis-benchmark: none / floor / agent
 #   h2 (bench/h2.sh)                   nghttpd + h2load: none / floor / agent
 #   logs (bench/logs.sh)               a service logging per request: log capture off / on / flood
@@ -26,6 +27,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/shim.sh
 . bench/daemon.sh
 . bench/loss.sh
+. bench/app.sh
 . bench/wire.sh
 . bench/h2.sh
 . bench/gosvc.sh
@@ -38,15 +40,15 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_CPU_SECS=${BENCH_CPU_SECS:-3}
 	BENCH_SHIM_CALLS=${BENCH_SHIM_CALLS:-200000}
 fi
-PARTS=${BENCH_PARTS:-http shim daemon loss h2 go logs wire}
+PARTS=${BENCH_PARTS:-http shim daemon loss h2 go wire app logs}
 
 preflight() {
 	local t part missing=
 	for part in $PARTS; do
 		case $part in
-		http | shim | daemon | loss | h2 | go | logs | wire) ;;
+		http | shim | daemon | loss | h2 | go | wire | app | logs) ;;
 		*)
-			echo "bench: unknown part $part (http, shim, daemon, loss)" >&2
+			echo "bench: unknown part $part (http, shim, daemon, loss, h2, go, wire, app, logs)" >&2
 			exit 2
 			;;
 		esac
@@ -243,6 +245,7 @@ for part in $PARTS; do
 	shim) bench_shim ;;
 	daemon) bench_daemon ;;
 	loss) bench_loss || log "loss: failed" ;;
+	app) bench_app || log "app: failed" ;;
 	wire) bench_wire || log "wire: failed" ;;
 	h2) bench_h2 || log "h2: failed" ;;
 	go) bench_go || log "go: failed" ;;
