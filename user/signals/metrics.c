@@ -434,7 +434,8 @@ static bool values_equal(const struct metric_series *s, const char *const *value
 	for (size_t i = 0; i < n; i++) {
 		const char *v = values && values[i] ? values[i] : "";
 
-		if (strcmp(s->values[i], v) != 0)
+		/* most label values differ in, or are empty at, their first byte */
+		if (s->values[i][0] != v[0] || (v[0] && strcmp(s->values[i] + 1, v + 1) != 0))
 			return false;
 	}
 	return true;
