@@ -332,6 +332,21 @@ static void test_parse_budget(void **state)
 	s = describe("SELECT * FROM budget_t WHERE a = 1");
 	assert_true(s.parsed);
 
+	/* texts that differ only in their literals share a cache entry: with no
+	 * budget left, another value still gets the parser's summary */
+	s = describe("SELECT abalance FROM shape_t WHERE aid = 1");
+	assert_true(s.parsed);
+	sqlsum_set_parse_budget(0);
+	s = describe("SELECT abalance FROM shape_t WHERE aid = 98765");
+	assert_true(s.parsed);
+	assert_string_equal(s.summary, "SELECT shape_t");
+	assert_string_equal(s.sanitized, "SELECT abalance FROM shape_t WHERE aid = ?");
+	s = describe("SELECT abalance FROM shape_t WHERE aid = 'x'");
+	assert_true(s.parsed);
+	s = describe("SELECT abalance FROM shape_t WHERE bid = 1"); /* another shape */
+	assert_false(s.parsed);
+	sqlsum_set_parse_budget(SQLSUM_PARSE_BUDGET_NS);
+
 	/* costly texts (long expression chains): 5 ms per second of parsing at most */
 	sqlsum_set_parse_budget(5000000);
 	t0 = mono_s();

@@ -915,25 +915,35 @@ static uint64_t text_hash(const char *s, size_t n, bool truncated)
 	return h;
 }
 
+/*
+ * The cache is keyed by the sanitised text: texts that differ only in their
+ * literals (a simple-protocol query with its values inline, an IN list of
+ * another length) share one entry, and the summary never depends on a
+ * literal. A sanitised text that filled its buffer may have been cut, so
+ * it is no key: such texts are described every time.
+ */
 int sqlsum_describe(const char *sql, size_t len, bool truncated, struct sql_summary *out)
 {
+	char key[sizeof(out->sanitized)];
 	struct cache_ent *e;
+	size_t klen;
 	uint64_t h;
 
 	if (!sql || !out)
 		return -EINVAL;
 	len = strnlen(sql, len);
-	if (len > SQLSUM_CACHE_TEXT) {
+	klen = len <= SQLSUM_CACHE_TEXT ? sqlsum_sanitize(sql, len, key, sizeof(key)) : 0;
+	if (!klen || klen >= sizeof(key) - 1) {
 		describe(sql, len, truncated, out);
 		return 0;
 	}
-	h = text_hash(sql, len, truncated);
+	h = text_hash(key, klen, truncated);
 	pthread_mutex_lock(&cache_mu);
 	if (!cache)
 		cache = calloc(SQLSUM_CACHE_ENTRIES, sizeof(*cache));
 	e = cache ? &cache[h & (SQLSUM_CACHE_ENTRIES - 1)] : NULL;
-	if (e && e->used && e->hash == h && e->len == len && e->truncated == truncated &&
-	    !memcmp(e->text, sql, len)) {
+	if (e && e->used && e->hash == h && e->len == klen && e->truncated == truncated &&
+	    !memcmp(e->text, key, klen)) {
 		*out = e->sum;
 		pthread_mutex_unlock(&cache_mu);
 		return 0;
@@ -946,9 +956,9 @@ int sqlsum_describe(const char *sql, size_t len, bool truncated, struct sql_summ
 	pthread_mutex_lock(&cache_mu);
 	if (e) {
 		e->hash = h;
-		e->len = (uint32_t)len;
+		e->len = (uint32_t)klen;
 		e->truncated = truncated;
-		memcpy(e->text, sql, len);
+		memcpy(e->text, key, klen);
 		e->sum = *out;
 		e->used = true;
 	}

@@ -16,7 +16,9 @@
  * "IN (?)". All output is valid UTF-8 (other bytes become '?'), NUL-terminated.
  *
  * API: sqlsum_describe() looks the text up in a bounded cache (one per
- * process, made on first use) and fills a struct sql_summary. The building
+ * process, made on first use; keyed by the sanitised text, so texts that
+ * differ only in their literals share an entry) and fills a struct
+ * sql_summary. The building
  * blocks are exported for tests: sqlsum_sanitize() and sqlsum_fallback().
  *
  * Work bounds (the text comes from any local process): every loop of the
