@@ -11,58 +11,21 @@
 # blocking: the agent stays up, the namespace is absent).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
+. "$(dirname "$0")/apps/pod.sh"
 AGENT=31100
 POD_APP=31101
 HOST_APP=31102
 FIFO_APP=31103
 SPANS="python3 $E2E_ROOT/tests/e2e/apps/spans.py"
 APP="$E2E_ROOT/tests/e2e/apps/http_app.py"
-CG=/sys/fs/cgroup/pids
-
-if [ ! -w "$CG/cgroup.procs" ] || ! unshare -m true 2>/dev/null; then
-	echo "  SKIP needs a writable cgroup v1 pids hierarchy and unshare -m"
-	exit 0
-fi
-new_uid() { python3 -c 'import uuid; print(uuid.uuid4())'; }
-new_id() { python3 -c 'import secrets; print(secrets.token_hex(32))'; }
+pod_init
 UID1=$(new_uid)
 ID1=$(new_id)
 UID2=$(new_uid)
 ID2=$(new_id)
-# unique per run: two runs never share a pod directory
-TOP="$CG/kubepods-e2e-$$"
-POD1="$TOP/kubepods/burstable/pod$UID1/$ID1"
-POD2="$TOP/kubepods/besteffort/pod$UID2/$ID2"
-
-cg_cleanup() {
-	for _ in $(seq 20); do
-		find "$TOP" -depth -type d -exec rmdir {} + 2>/dev/null
-		[ -d "$TOP" ] || return 0
-		sleep 0.2
-	done
-}
-trap 'e2e_cleanup; cg_cleanup' EXIT INT TERM
-mkdir -p "$POD1" "$POD2"
-
-# start_pod CGROUP NSKIND ENV... -- ARGS: a server in its own mount namespace
-# with a tmpfs on /run (so /var/run/secrets/... is the pod's), in CGROUP, with
-# only the environment given. NSKIND: "file:<namespace>" or "fifo".
-start_pod() {
-	cgdir=$1 nskind=$2
-	shift 2
-	unshare -m --propagation private sh -c '
-		cg=$1 nskind=$2; shift 2
-		mount -t tmpfs -o size=1m,mode=755 tmpfs /run || exit 1
-		sa=/run/secrets/kubernetes.io/serviceaccount
-		mkdir -p $sa
-		case $nskind in
-		file:*) printf "%s\n" "${nskind#file:}" >$sa/namespace ;;
-		fifo) mkfifo $sa/namespace ;;
-		esac
-		echo $$ >"$cg/cgroup.procs" || exit 1
-		exec env -i PATH=/usr/bin:/bin "$@"' sh "$cgdir" "$nskind" "$@" 2>>"$E2E_TMP/app.log" &
-	bg_track $!
-}
+trap 'e2e_cleanup; pod_cleanup' EXIT INT TERM
+POD1=$(pod_dir burstable "$UID1" "$ID1")
+POD2=$(pod_dir besteffort "$UID2" "$ID2")
 
 start_pod "$POD1" file:shop HOSTNAME=web-7d4b9c8f6d-x2kqp python3 "$APP" $POD_APP
 POD_PID=$!
