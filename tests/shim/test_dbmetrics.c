@@ -99,10 +99,13 @@ static void test_family(void **state)
 	assert_int_equal(n, 9);
 	assert_memory_equal(b, want, sizeof(want));
 	names = metric_family_label_names(dbmetrics_family(m), &nl);
-	assert_int_equal(nl, 9);
+	assert_int_equal(nl, 13);
 	assert_string_equal(names[0], "service_name");
 	assert_string_equal(names[7], "db_response_status_code");
 	assert_string_equal(names[8], "db_query_summary");
+	/* then the Kubernetes labels (k8slabels.h), left out on /metrics when empty */
+	assert_string_equal(names[9], "k8s_namespace_name");
+	assert_string_equal(names[12], "k8s_pod_name");
 	/* the name is taken now */
 	assert_null(dbmetrics_new(reg, 100));
 	dbmetrics_free(m);
