@@ -93,6 +93,8 @@ expect_eq "span resource: service.name from the label" \
 	"$($SPANS "$F" get res.k8s.pod.uid service=logship kind=SERVER)" "$UID1"
 expect_eq "span resource: k8s.deployment.name from ownerReferences" \
 	"$($SPANS "$F" get res.k8s.deployment.name service=payments-api kind=SERVER)" payments-api
+expect_eq "span resource: k8s.daemonset.name from ownerReferences" \
+	"$($SPANS "$F" get res.k8s.daemonset.name service=logship kind=SERVER)" node-logs
 stop_agent
 
 # The URL is down: the agent starts, measures and names as without it.

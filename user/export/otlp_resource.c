@@ -183,6 +183,10 @@ static void add_pod(struct otlp_arena *a, struct attrs *at, uint32_t pid)
 		add_str(a, at, SC_K8S_DEPLOYMENT_NAME, m.workload);
 	else if (m.workload_kind == PODMETA_WL_STATEFULSET)
 		add_str(a, at, SC_K8S_STATEFULSET_NAME, m.workload);
+	else if (m.workload_kind == PODMETA_WL_DAEMONSET)
+		add_str(a, at, SC_K8S_DAEMONSET_NAME, m.workload);
+	else if (m.workload_kind == PODMETA_WL_JOB)
+		add_str(a, at, SC_K8S_JOB_NAME, m.workload);
 }
 
 Otlpb__Resource *otlp_resource_process(struct otlp_arena *a, struct otlp_resource_ctx *r,

@@ -61,7 +61,7 @@ struct podmeta {
 	char namespace_name[64];
 	char container_name[64];
 	enum podmeta_workload workload_kind;
-	char workload[PODMETA_NAME_MAX]; /* name of the deployment or statefulset */
+	char workload[PODMETA_NAME_MAX]; /* name of the owner of kind workload_kind */
 	char app[64]; /* app.kubernetes.io/name or app label, from the pod list option */
 };
 

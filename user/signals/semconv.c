@@ -61,6 +61,8 @@ static const struct {
     [SC_K8S_POD_UID] = {"k8s.pod.uid", false},
     [SC_K8S_CONTAINER_NAME] = {"k8s.container.name", false},
     [SC_K8S_POD_QOS_CLASS] = {"k8s.pod.qos_class", false},
+    [SC_K8S_DAEMONSET_NAME] = {"k8s.daemonset.name", false},
+    [SC_K8S_JOB_NAME] = {"k8s.job.name", false},
     [SC_CONTAINER_ID] = {"container.id", false},
     [SC_HOST_NAME] = {"host.name", false},
     [SC_HOST_ARCH] = {"host.arch", false},

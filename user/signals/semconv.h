@@ -88,7 +88,9 @@ enum semconv_attr {
 	/* resource attributes (otlp_resource.c) */
 	SC_K8S_POD_UID,
 	SC_K8S_CONTAINER_NAME,
-	SC_K8S_POD_QOS_CLASS, /* redtap's: the conventions have no key for it yet */
+	SC_K8S_POD_QOS_CLASS,  /* redtap's: the conventions have no key for it yet */
+	SC_K8S_DAEMONSET_NAME, /* owners only the pod list option knows (k8sapi.h) */
+	SC_K8S_JOB_NAME,
 	SC_CONTAINER_ID,
 	SC_HOST_NAME,
 	SC_HOST_ARCH,
