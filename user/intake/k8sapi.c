@@ -134,11 +134,12 @@ static bool open_level(struct jp *j, char c)
 	return true;
 }
 
-/* The next member of an object into key: 1, 0 at its end, -1 on error. */
-static int next_key(struct jp *j, bool *first, char *key)
+/* Whether a container closed by "close" has one more item (after its comma
+ * unless it is the first): 1, 0 at its end, -1 on error. */
+static int next_item(struct jp *j, bool *first, char close)
 {
 	ws(j);
-	if (j->p < j->end && *j->p == '}') {
+	if (j->p < j->end && *j->p == close) {
 		j->p++;
 		j->depth--;
 		return 0;
@@ -149,6 +150,16 @@ static int next_key(struct jp *j, bool *first, char *key)
 		j->p++;
 	}
 	*first = false;
+	return 1;
+}
+
+/* The next member of an object into key: 1, 0 at its end, -1 on error. */
+static int next_key(struct jp *j, bool *first, char *key)
+{
+	int r = next_item(j, first, '}');
+
+	if (r <= 0)
+		return r;
 	if (!str(j, key, KEY_MAX))
 		return -1;
 	ws(j);
@@ -161,19 +172,7 @@ static int next_key(struct jp *j, bool *first, char *key)
 /* Whether an array has one more element: 1, 0 at its end, -1 on error. */
 static int next_elem(struct jp *j, bool *first)
 {
-	ws(j);
-	if (j->p < j->end && *j->p == ']') {
-		j->p++;
-		j->depth--;
-		return 0;
-	}
-	if (!*first) {
-		if (j->p >= j->end || *j->p != ',')
-			return fail(j) - 1;
-		j->p++;
-	}
-	*first = false;
-	return 1;
+	return next_item(j, first, ']');
 }
 
 static bool skip(struct jp *j);
