@@ -26,28 +26,40 @@ app_wrk() {
 		END { if (rps == "") print "n/a n/a n/a"; else print rps, p50, p99 }'
 }
 
-app_variant_up() {
-	AGENT_PID=
-	case $1 in
-	floor) start_floor ;;
-	agent) start_agent "$2" ;;
-	esac
+app_up() { variant_up "$1" "$agent_port"; }
+app_down() { variant_down "$1"; }
+
+# app_run R V: a warm-up, then each mode; "RPS P50 P99" in $dir/run.MODE.
+app_run() {
+	local m
+	app_wrk "$url" 1 >/dev/null # warm-up
+	for m in fixed sat; do
+		if [ "$m" = fixed ]; then
+			BENCH_DELAY_MS=$delay app_wrk "$url" "$secs" -s "$BENCH_ROOT/bench/delay.lua"
+		else
+			app_wrk "$url" "$secs"
+		fi >"$dir/run.$m"
+	done
 }
 
-app_variant_down() {
-	case $1 in
-	floor) stop_pid "$FLOOR_PID" ;;
-	agent) stop_pid "$AGENT_PID" ;;
-	esac
+app_keep() {
+	local r=$1 v=$2 m rps p50 p99
+	for m in fixed sat; do
+		read -r rps p50 p99 <"$dir/run.$m"
+		echo "$rps" >"$dir/rps.$m.$r.$v"
+		echo "$p99" >"$dir/p99.$m.$r.$v"
+		echo "$rps" >>"$dir/rpsall.$m.$v"
+		echo "$p50" >>"$dir/p50all.$m.$v"
+		echo "$p99" >>"$dir/p99all.$m.$v"
+		log "app: round $((r + 1)) $v $m: $rps req/s, p50 $p50 us, p99 $p99 us"
+	done
 }
 
 bench_app() {
 	local rounds=${BENCH_APP_ROUNDS:-4} secs=${BENCH_SECS:-3} delay=${BENCH_APP_DELAY_MS:-8}
-	local port agent_port app url r i v m line rps p50 p99 variants n k
+	local port agent_port app url v m k
 	local dir=$BENCH_TMP/app
 
-	read -ra variants <<<"$APP_VARIANTS"
-	n=${#variants[@]}
 	mkdir -p "$dir"
 	port=$(pick_port "${BENCH_APP_PORT:-28880}")
 	agent_port=$(pick_port "${BENCH_APP_AGENT_PORT:-29864}")
@@ -57,30 +69,7 @@ bench_app() {
 	wait_port "$port" 10 || { log "app: the Python server did not start"; return 1; }
 	url=http://127.0.0.1:$port/items/42
 	log "app: bench/py_app.py :$port, $rounds rounds x ${secs}s per variant and mode"
-	for r in $(seq 0 $((rounds - 1))); do
-		for i in $(seq 0 $((n - 1))); do
-			v=${variants[$(((r + i) % n))]}
-			wait_quiet
-			app_variant_up "$v" "$agent_port" || return 1
-			app_wrk "$url" 1 >/dev/null # warm-up
-			for m in fixed sat; do
-				if [ "$m" = fixed ]; then
-					line=$(BENCH_DELAY_MS=$delay app_wrk "$url" "$secs" \
-						-s "$BENCH_ROOT/bench/delay.lua")
-				else
-					line=$(app_wrk "$url" "$secs")
-				fi
-				read -r rps p50 p99 <<<"$line"
-				echo "$rps" >"$dir/rps.$m.$r.$v"
-				echo "$p99" >"$dir/p99.$m.$r.$v"
-				echo "$rps" >>"$dir/rpsall.$m.$v"
-				echo "$p50" >>"$dir/p50all.$m.$v"
-				echo "$p99" >>"$dir/p99all.$m.$v"
-				log "app: round $((r + 1)) $v $m: $rps req/s, p50 $p50 us, p99 $p99 us"
-			done
-			app_variant_down "$v"
-		done
-	done
+	rotate app "$rounds" "$APP_VARIANTS" || return 1
 	stop_pid "$app"
 	for m in fixed sat; do
 		for v in $APP_VARIANTS; do
@@ -88,11 +77,8 @@ bench_app() {
 			result "app_${m}_p50_us_$v" "$(median <"$dir/p50all.$m.$v")"
 			result "app_${m}_p99_us_$v" "$(median <"$dir/p99all.$m.$v")"
 			for k in rps p99; do
-				for r in $(seq 0 $((rounds - 1))); do
-					calc "$(cat "$dir/$k.$m.$r.$v") / $(cat "$dir/$k.$m.$r.none")"
-				done >"$dir/ratio.$k.$m.$v"
-				result "app_${m}_${k}_ratio_$v" "$(median <"$dir/ratio.$k.$m.$v")"
-				result "app_${m}_${k}_ratio_range_$v" "$(range <"$dir/ratio.$k.$m.$v")"
+				ratio_results "app_${m}_${k}_ratio_$v" "app_${m}_${k}_ratio_range_$v" \
+					"$dir" "$k.$m" "$v" none "$rounds"
 			done
 		done
 	done

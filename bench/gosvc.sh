@@ -15,9 +15,28 @@
 
 GO_VARIANTS="none floor agent"
 
+go_up() {
+	case $1 in
+	agent) variant_up "$1" "$agent_port" -p "$pid" ;;
+	*) variant_up "$1" ;;
+	esac
+}
+go_down() { variant_down "$1"; }
+
+go_run() {
+	"$bin" bench "$svc" 1 "$conc" >/dev/null # warm-up
+	"$bin" bench "$svc" "$secs" "$conc" >"$dir/run"
+}
+
+go_keep() {
+	cp "$dir/run" "$dir/rps.$1.$2"
+	cat "$dir/run" >>"$dir/rpsall.$2"
+	log "go: round $(($1 + 1)) $2: $(cat "$dir/run") req/s"
+}
+
 bench_go() {
 	local rounds=${BENCH_GO_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
-	local conc=${BENCH_GO_CONC:-32} dir=$BENCH_TMP/go bin variants n r i v rps
+	local conc=${BENCH_GO_CONC:-32} dir=$BENCH_TMP/go bin v
 	local pg rd down svc agent_port pid
 	command -v go >/dev/null && command -v redis-server >/dev/null || {
 		log "go: go or redis-server missing (apt-get install golang-go redis-server)"
@@ -45,48 +64,16 @@ bench_go() {
 	bg_track "$pid"
 	wait_port "$down" 10 && wait_port "$svc" 10 || { log "go: gosvc did not start"; srv_stop; return 1; }
 	agent_port=$(pick_port 31396)
-	read -ra variants <<<"$GO_VARIANTS"
-	n=${#variants[@]}
 	log "go: gosvc :$svc, $rounds rounds x ${secs}s per variant, $conc requests at once"
-	for r in $(seq 0 $((rounds - 1))); do
-		for i in $(seq 0 $((n - 1))); do
-			v=${variants[$(((r + i) % n))]}
-			wait_quiet
-			AGENT_PID=
-			case $v in
-			floor) start_floor || break 2 ;;
-			agent) start_agent "$agent_port" -p "$pid" || break 2 ;;
-			esac
-			"$bin" bench "$svc" 1 "$conc" >/dev/null # warm-up
-			rps=$("$bin" bench "$svc" "$secs" "$conc")
-			[ "$v" = agent ] && stop_pid "$AGENT_PID"
-			[ "$v" = floor ] && stop_pid "$FLOOR_PID"
-			echo "$rps" >"$dir/rps.$r.$v"
-			echo "$rps" >>"$dir/rpsall.$v"
-			log "go: round $((r + 1)) $v: $rps req/s"
-		done
-	done
+	rotate go "$rounds" "$GO_VARIANTS" || log "go: a variant did not start; rounds so far kept"
 	stop_pid "$pid"
 	srv_stop
 	for v in $GO_VARIANTS; do
 		[ -s "$dir/rpsall.$v" ] || continue
 		result "go_rps_$v" "$(median <"$dir/rpsall.$v")"
-		for r in $(seq 0 $((rounds - 1))); do
-			[ -s "$dir/rps.$r.$v" ] && calc "$(cat "$dir/rps.$r.$v") / $(cat "$dir/rps.$r.none")"
-		done >"$dir/ratios.$v"
-		result "go_ratio_$v" "$(median <"$dir/ratios.$v")"
-		result "go_ratio_range_$v" "$(range <"$dir/ratios.$v")"
+		ratio_results "go_ratio_$v" "go_ratio_range_$v" "$dir" rps "$v" none "$rounds"
 	done
-	local fb fc
-	fb=$(get go_ratio_floor)
-	fc=$(get go_ratio_agent)
-	[ "$fb" = n/a ] || [ "$fc" = n/a ] && return 0
-	result go_floor_cost "$(calc "1 - $fb")"
-	if [ "$(calc "(1 - $fb > 0.005)")" = 1 ]; then
-		result go_agent_above_floor "$(calc "($fb - $fc) / (1 - $fb)")"
-	else
-		log "go: the floor's cost is below the noise; no fraction of it is reported"
-	fi
+	above_floor go || true
 }
 
 summary_go() {

@@ -13,8 +13,8 @@
 
 H2_VARIANTS="none floor agent"
 
-# h2_run URL CONNS SECONDS: prints "RPS SUCCEEDED" from h2load's summary.
-h2_run() {
+# h2_run_load URL CONNS SECONDS: prints "RPS SUCCEEDED" from h2load's summary.
+h2_run_load() {
 	local out
 	out=$(h2load -c "$2" -m 10 -D "$3" "$1" 2>&1)
 	echo "$out" >>"$BENCH_TMP/h2load.log"
@@ -22,17 +22,54 @@ h2_run() {
 		END { print (rps == "" ? "n/a" : rps), (ok == "" ? "n/a" : ok) }'
 }
 
+h2_up() {
+	case $1 in
+	agent) variant_up "$1" "$agent_port" --capture-bytes 8192 ;;
+	*) variant_up "$1" ;;
+	esac
+}
+h2_down() { variant_down "$1"; }
+
+# h2_run R V: "RPS SUCCEEDED" in $dir/run; with the agent, the requests it
+# counted in $dir/run.seen.
+h2_run() {
+	local before after
+	h2_run_load "$url" "$conns" 1 >/dev/null # warm-up
+	if [ "$2" = agent ]; then
+		sleep 1.5 # the warm-up's streams counted first
+		before=$(metric_sum "$agent_port" http_server_request_duration_seconds_count \
+			'service_name="nghttpd"')
+	fi
+	h2_run_load "$url" "$conns" "$secs" >"$dir/run"
+	if [ "$2" = agent ]; then
+		sleep 1.5 # the ring buffer drained, streams closed
+		after=$(metric_sum "$agent_port" http_server_request_duration_seconds_count \
+			'service_name="nghttpd"')
+		calc "$after - $before" >"$dir/run.seen"
+	fi
+}
+
+h2_keep() {
+	local rps ok
+	read -r rps ok <"$dir/run"
+	if [ "$2" = agent ]; then
+		seen=$(calc "$seen + $(cat "$dir/run.seen")")
+		done_ok=$((done_ok + ok))
+	fi
+	echo "$rps" >"$dir/rps.$1.$2"
+	echo "$rps" >>"$dir/rpsall.$2"
+	log "h2: round $(($1 + 1)) $2: $rps req/s ($ok completed)"
+}
+
 bench_h2() {
 	local rounds=${BENCH_H2_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
 	local conns=${BENCH_H2_CONNS:-8}
-	local port agent_port pid r i v line rps ok url before after seen=0 done_ok=0
-	local dir=$BENCH_TMP/h2 variants n
+	local port agent_port pid v url seen=0 done_ok=0
+	local dir=$BENCH_TMP/h2
 	command -v nghttpd >/dev/null && command -v h2load >/dev/null || {
 		log "h2: nghttpd or h2load missing (apt-get install nghttp2-server nghttp2-client)"
 		return 1
 	}
-	read -ra variants <<<"$H2_VARIANTS"
-	n=${#variants[@]}
 	mkdir -p "$dir/www"
 	printf 'ok\n' >"$dir/www/x"
 	port=$(pick_port 28680)
@@ -43,55 +80,13 @@ bench_h2() {
 	wait_port "$port" 10 || { log "h2: nghttpd did not start"; return 1; }
 	url=http://127.0.0.1:$port/x
 	log "h2: nghttpd :$port, $rounds rounds x ${secs}s per variant, $conns connections x 10 streams"
-	for r in $(seq 0 $((rounds - 1))); do
-		for i in $(seq 0 $((n - 1))); do
-			v=${variants[$(((r + i) % n))]}
-			wait_quiet
-			AGENT_PID=
-			case $v in
-			floor) start_floor || return 1 ;;
-			agent) start_agent "$agent_port" --capture-bytes 8192 || return 1 ;;
-			esac
-			h2_run "$url" "$conns" 1 >/dev/null # warm-up
-			if [ "$v" = agent ]; then
-				sleep 1.5 # the warm-up's streams counted first
-				before=$(metric_sum "$agent_port" \
-					http_server_request_duration_seconds_count 'service_name="nghttpd"')
-			fi
-			line=$(h2_run "$url" "$conns" "$secs")
-			read -r rps ok <<<"$line"
-			if [ "$v" = agent ]; then
-				sleep 1.5 # the ring buffer drained, streams closed
-				after=$(metric_sum "$agent_port" http_server_request_duration_seconds_count \
-					'service_name="nghttpd"')
-				seen=$(calc "$seen + $after - $before")
-				done_ok=$((done_ok + ok))
-				stop_pid "$AGENT_PID"
-			fi
-			[ "$v" = floor ] && stop_pid "$FLOOR_PID"
-			echo "$rps" >"$dir/rps.$r.$v"
-			echo "$rps" >>"$dir/rpsall.$v"
-			log "h2: round $((r + 1)) $v: $rps req/s ($ok completed)"
-		done
-	done
+	rotate h2 "$rounds" "$H2_VARIANTS" || return 1
 	stop_pid "$pid"
 	for v in $H2_VARIANTS; do
 		result "h2_rps_$v" "$(median <"$dir/rpsall.$v")"
-		for r in $(seq 0 $((rounds - 1))); do
-			calc "$(cat "$dir/rps.$r.$v") / $(cat "$dir/rps.$r.none")"
-		done >"$dir/ratios.$v"
-		result "h2_ratio_$v" "$(median <"$dir/ratios.$v")"
-		result "h2_ratio_range_$v" "$(range <"$dir/ratios.$v")"
+		ratio_results "h2_ratio_$v" "h2_ratio_range_$v" "$dir" rps "$v" none "$rounds"
 	done
-	local fb fc
-	fb=$(get h2_ratio_floor)
-	fc=$(get h2_ratio_agent)
-	result h2_floor_cost "$(calc "1 - $fb")"
-	if [ "$(calc "(1 - $fb > 0.005)")" = 1 ]; then
-		result h2_agent_above_floor "$(calc "($fb - $fc) / (1 - $fb)")"
-	else
-		log "h2: the floor's cost is below the noise; no fraction of it is reported"
-	fi
+	above_floor h2
 	# requests counted by the agent against those h2load completed, in all agent runs
 	result h2_counted_share "$(calc "$seen / $done_ok")"
 }

@@ -22,36 +22,51 @@ http_ticks() {
 	echo $(($(tree_ticks "$NGX_PID") + $(irq_ticks) + $(cpu_ticks ${AGENT_PID:+"$AGENT_PID"})))
 }
 
-# http_variant_up VARIANT AGENT_PORT SLEEPER_PID
-http_variant_up() {
-	AGENT_PID=
+http_up() {
 	case $1 in
-	floor) start_floor ;;
-	agent) start_agent "$2" ;;
-	unsel) start_agent "$2" -p "$3" ;;
+	unsel) variant_up "$1" "$agent_port" -p "$sleeper" ;;
 	otlp)
 		OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$OTLP_SINK_PORT OTEL_TRACES_SAMPLER=always_on \
-			start_agent "$2"
+			variant_up "$1" "$agent_port"
 		;;
+	*) variant_up "$1" "$agent_port" ;;
 	esac
 }
+http_down() { variant_down "$1"; }
 
-http_variant_down() {
-	case $1 in
-	floor) stop_pid "$FLOOR_PID" ;;
-	agent | unsel | otlp) stop_pid "$AGENT_PID" ;;
-	esac
+# http_run R V: sets bench_http's line (wrk_run's), c0/c1 (http_ticks) and
+# t0/t1 (the agent's ticks).
+http_run() {
+	wrk_run "$url" "$conns" 1 >/dev/null # warm-up
+	[ -n "$AGENT_PID" ] && t0=$(cpu_ticks "$AGENT_PID")
+	c0=$(http_ticks)
+	line=$(wrk_run "$url" "$conns" "$secs")
+	c1=$(http_ticks)
+	[ -n "$AGENT_PID" ] && t1=$(cpu_ticks "$AGENT_PID")
+}
+
+http_keep() {
+	local r=$1 v=$2 rps p99 req wcpu cpu
+	read -r rps p99 req wcpu <<<"$line"
+	cpu=$(calc "(($c1 - $c0) / $CLK_TCK + $wcpu) / $req * 1e6")
+	echo "$cpu" >"$dir/cpu.$r.$v"
+	echo "$cpu" >>"$dir/cpuall.$v"
+	echo "$rps" >"$dir/rps.$r.$v"
+	echo "$p99" >>"$dir/p99.$v"
+	echo "$rps" >>"$dir/rpsall.$v"
+	if [ "$v" = agent ]; then
+		calc "($t1 - $t0) / $CLK_TCK / $secs * 10000 / $rps" >>"$dir/cpu10k"
+		calc "($t1 - $t0) / $CLK_TCK / $secs" >>"$dir/cpufrac"
+	fi
+	log "http: round $((r + 1)) $v: $rps req/s, p99 $p99 us," \
+		"$cpu CPU-us/request"
 }
 
 bench_http() {
 	local rounds=${BENCH_ROUNDS:-8} secs=${BENCH_SECS:-3} conns=${BENCH_CONNS:-32}
-	local ngx_port agent_port sleeper r i v t0 t1 c0 c1 line rps p99 req wcpu cpu try mine
-	local theirs url retries=0
+	local ngx_port agent_port sleeper v t0 t1 c0 c1 line url sink
 	local dir=$BENCH_TMP/http
-	local variants n sink
 
-	read -ra variants <<<"$HTTP_VARIANTS"
-	n=${#variants[@]}
 	mkdir -p "$dir"
 	ngx_port=$(pick_port 28480)
 	start_nginx "$ngx_port" 1 || return 1
@@ -65,42 +80,7 @@ bench_http() {
 	sleeper=$!
 	bg_track "$sleeper"
 	log "http: nginx :$ngx_port, $rounds rounds x ${secs}s per variant, $conns connections"
-	for r in $(seq 0 $((rounds - 1))); do
-		for i in $(seq 0 $((n - 1))); do
-			v=${variants[$(((r + i) % n))]}
-			for try in 1 2 3; do
-				wait_quiet
-				http_variant_up "$v" "$agent_port" "$sleeper" || return 1
-				mine=$(tracing_progs)
-				wrk_run "$url" "$conns" 1 >/dev/null # warm-up
-				[ -n "$AGENT_PID" ] && t0=$(cpu_ticks "$AGENT_PID")
-				c0=$(http_ticks)
-				line=$(wrk_run "$url" "$conns" "$secs")
-				c1=$(http_ticks)
-				[ -n "$AGENT_PID" ] && t1=$(cpu_ticks "$AGENT_PID")
-				theirs=$(($(tracing_progs) - mine))
-				http_variant_down "$v"
-				[ "$theirs" = 0 ] && break
-				log "http: another tracer appeared during the $v run (try $try)"
-				# at most 8 runs again in all, so that the part ends in time
-				retries=$((retries + 1))
-				[ "$retries" -le 8 ] || break
-			done
-			read -r rps p99 req wcpu <<<"$line"
-			cpu=$(calc "(($c1 - $c0) / $CLK_TCK + $wcpu) / $req * 1e6")
-			echo "$cpu" >"$dir/cpu.$r.$v"
-			echo "$cpu" >>"$dir/cpuall.$v"
-			echo "$rps" >"$dir/rps.$r.$v"
-			echo "$p99" >>"$dir/p99.$v"
-			echo "$rps" >>"$dir/rpsall.$v"
-			if [ "$v" = agent ]; then
-				calc "($t1 - $t0) / $CLK_TCK / $secs * 10000 / $rps" >>"$dir/cpu10k"
-				calc "($t1 - $t0) / $CLK_TCK / $secs" >>"$dir/cpufrac"
-			fi
-			log "http: round $((r + 1)) $v: $rps req/s, p99 $p99 us," \
-				"$cpu CPU-us/request"
-		done
-	done
+	rotate http "$rounds" "$HTTP_VARIANTS" || return 1
 	stop_pid "$sleeper"
 	stop_pid "$sink"
 	stop_pid "$NGX_PID"
@@ -108,32 +88,16 @@ bench_http() {
 	for v in $HTTP_VARIANTS; do
 		result "http_rps_$v" "$(median <"$dir/rpsall.$v")"
 		result "http_p99_us_$v" "$(median <"$dir/p99.$v")"
-		for r in $(seq 0 $((rounds - 1))); do
-			calc "$(cat "$dir/rps.$r.$v") / $(cat "$dir/rps.$r.none")"
-		done | median >"$dir/ratio.$v"
-		result "http_ratio_$v" "$(cat "$dir/ratio.$v")"
-		for r in $(seq 0 $((rounds - 1))); do
-			calc "$(cat "$dir/rps.$r.$v") / $(cat "$dir/rps.$r.none")"
-		done | range >"$dir/range.$v"
-		result "http_ratio_range_$v" "$(cat "$dir/range.$v")"
+		ratio_results "http_ratio_$v" "http_ratio_range_$v" "$dir" rps "$v" none "$rounds"
 		result "http_cpu_us_$v" "$(median <"$dir/cpuall.$v")"
-		for r in $(seq 0 $((rounds - 1))); do
-			calc "$(cat "$dir/cpu.$r.$v") / $(cat "$dir/cpu.$r.none")"
-		done >"$dir/cpuratios.$v"
-		result "http_cpu_ratio_$v" "$(median <"$dir/cpuratios.$v")"
-		result "http_cpu_ratio_range_$v" "$(range <"$dir/cpuratios.$v")"
+		ratio_results "http_cpu_ratio_$v" "http_cpu_ratio_range_$v" "$dir" cpu "$v" none \
+			"$rounds"
 	done
 	local fb fc fd
-	fb=$(get http_ratio_floor)
-	fc=$(get http_ratio_agent)
-	fd=$(get http_ratio_unsel)
-	result http_floor_cost "$(calc "1 - $fb")"
-	# the agent's cost above the floor, as a fraction of the floor's own cost
-	if [ "$(calc "(1 - $fb > 0.005)")" = 1 ]; then
-		result http_agent_above_floor "$(calc "($fb - $fc) / (1 - $fb)")"
+	if above_floor http; then
+		fb=$(get http_ratio_floor)
+		fd=$(get http_ratio_unsel)
 		result http_unsel_above_floor "$(calc "($fb - $fd) / (1 - $fb)")"
-	else
-		log "http: the floor's cost is below the noise; no fraction of it is reported"
 	fi
 	# the same from CPU per request: 1 + cost, relative to "none"
 	fb=$(get http_cpu_ratio_floor)

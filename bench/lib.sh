@@ -1,7 +1,8 @@
 # bench/lib.sh - sourced by bench/run.sh and its parts: the temporary
 # directory, processes started in the background (and only those stopped
-# at exit), nginx, wrk, the agent, the floor loader, /proc readings, medians
-# and the results file.
+# at exit), nginx, wrk, the agent, the floor loader, /proc readings, medians,
+# the results file, and the none / floor / agent rotation (rotate) that the
+# overhead parts (http, app, wire, h2, go, logs) run through their hooks.
 #
 # Results are "key value" lines in $BENCH_RESULTS; run.sh prints the table.
 # Everything listens on 127.0.0.1 only; every load is bounded in time.
@@ -270,4 +271,104 @@ status_kib() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
 bpf_map_rss_kib() {
 	awk '/^[0-9a-f]+-[0-9a-f]+ / { bpf = ($6 == "anon_inode:bpf-map") }
 		bpf && $1 == "Rss:" { s += $2 } END { print s + 0 }' "/proc/$1/smaps"
+}
+
+# --- the none / floor / agent rotation of the overhead parts ---
+#
+# A part defines four hooks named after it (PART_up, PART_run, PART_down,
+# PART_keep) and calls `rotate PART ROUNDS "VARIANTS"`. The hooks run inside
+# the part's function, so they see its locals (directories, ports, URLs).
+
+# variant_up VARIANT [AGENT_ARGS...]: "none" starts nothing, "floor" the
+# floor loader, any other variant the agent (start_agent AGENT_ARGS...).
+variant_up() {
+	local v=$1
+	shift
+	AGENT_PID=
+	case $v in
+	none) ;;
+	floor) start_floor ;;
+	*) start_agent "$@" ;;
+	esac
+}
+
+# variant_down VARIANT: stops what variant_up VARIANT started.
+variant_down() {
+	case $1 in
+	none) ;;
+	floor) stop_pid "$FLOOR_PID" ;;
+	*) stop_pid "$AGENT_PID" ;;
+	esac
+}
+
+# rotate PART ROUNDS "VARIANTS": runs each variant once a round for ROUNDS
+# rounds; round R starts at variant R mod n, so that each variant takes every
+# place in turn and a slow drift of the machine spreads over all of them.
+# One run: wait_quiet; PART_up V (a failure ends the rotation: returns 1);
+# PART_run R V, the measure, which leaves its figures in variables or in
+# files it overwrites; PART_down V. If another tracer loaded programs
+# meanwhile (it taxes every process) the run is taken again, at most twice
+# and 8 times per rotation; then PART_keep R V records the figures.
+rotate() {
+	local _rot_part=$1 _rot_rounds=$2 _rot_vs _rot_n _rot_r _rot_i _rot_v _rot_try
+	local _rot_mine _rot_theirs _rot_again=0
+	read -ra _rot_vs <<<"$3"
+	_rot_n=${#_rot_vs[@]}
+	for _rot_r in $(seq 0 $((_rot_rounds - 1))); do
+		for _rot_i in $(seq 0 $((_rot_n - 1))); do
+			_rot_v=${_rot_vs[$(((_rot_r + _rot_i) % _rot_n))]}
+			for _rot_try in 1 2 3; do
+				wait_quiet
+				"${_rot_part}_up" "$_rot_v" || return 1
+				_rot_mine=$(tracing_progs)
+				"${_rot_part}_run" "$_rot_r" "$_rot_v"
+				_rot_theirs=$(($(tracing_progs) - _rot_mine))
+				"${_rot_part}_down" "$_rot_v"
+				[ "$_rot_theirs" = 0 ] && break
+				log "$_rot_part: another tracer appeared during the $_rot_v run" \
+					"(try $_rot_try)"
+				_rot_again=$((_rot_again + 1))
+				[ "$_rot_again" -le 8 ] || break # the part ends in time
+			done
+			"${_rot_part}_keep" "$_rot_r" "$_rot_v"
+		done
+	done
+}
+
+# round_ratios DIR KEY VARIANT BASE ROUNDS: DIR/KEY.R.VARIANT divided by
+# DIR/KEY.R.BASE for each round R, one a line (rounds missing either left out).
+round_ratios() {
+	local r
+	for r in $(seq 0 $(($5 - 1))); do
+		[ -s "$1/$2.$r.$3" ] && [ -s "$1/$2.$r.$4" ] &&
+			calc "$(cat "$1/$2.$r.$3") / $(cat "$1/$2.$r.$4")"
+	done
+	return 0
+}
+
+# ratio_results NAME RANGE_NAME DIR KEY VARIANT BASE ROUNDS: records the
+# median of round_ratios as NAME and their range as RANGE_NAME.
+ratio_results() {
+	local f=$3/ratios.$4.$5.$6
+	round_ratios "$3" "$4" "$5" "$6" "$7" >"$f"
+	result "$1" "$(median <"$f")"
+	result "$2" "$(range <"$f")"
+}
+
+# above_floor PREFIX: from the throughput ratios PREFIX_ratio_floor and
+# PREFIX_ratio_agent, records PREFIX_floor_cost (1 - floor) and, when the
+# floor's cost is above the noise, PREFIX_agent_above_floor: the agent's
+# cost above the floor as a fraction of the floor's own. Returns 1 (and
+# records only the floor's cost) when it is below the noise.
+above_floor() {
+	local fb fc
+	fb=$(get "$1_ratio_floor")
+	fc=$(get "$1_ratio_agent")
+	result "$1_floor_cost" "$(calc "1 - $fb")"
+	if [ "$(calc "(1 - $fb > 0.005)")" = 1 ]; then
+		result "$1_agent_above_floor" "$(calc "($fb - $fc) / (1 - $fb)")"
+		return 0
+	fi
+	log "$1: the floor's cost is below the noise; no fraction of it is reported"
+	return 1
 }

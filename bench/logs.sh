@@ -19,13 +19,57 @@ declare -F app_wrk >/dev/null || . bench/app.sh
 
 LOGS_VARIANTS="agent logs flood"
 
+logs_up() {
+	case $1 in
+	agent) variant_up "$1" "$agent_port" -e "$py" ;;
+	*) REDTAP_LOGS=true variant_up "$1" "$agent_port" -e "$py" ;;
+	esac || return 1
+	flood=
+	if [ "$1" = flood ]; then
+		"$py" "$BENCH_ROOT/bench/py_log_app.py" flood 100000 >/dev/null &
+		flood=$!
+		bg_track "$flood"
+		sleep 1
+	fi
+}
+
+logs_down() {
+	[ -n "$flood" ] && stop_pid "$flood"
+	variant_down "$1"
+}
+
+# logs_run R V: "RPS P50 P99" in $dir/run, the agent's CPU in us per request
+# (= per log line written) in $dir/run.cpu, the flood's drops in $dir/run.drops.
+logs_run() {
+	local t0 t1 rps
+	app_wrk "$url" 1 >/dev/null # warm-up
+	t0=$(cpu_ticks "$AGENT_PID")
+	app_wrk "$url" "$secs" >"$dir/run"
+	t1=$(cpu_ticks "$AGENT_PID")
+	read -r rps _ <"$dir/run"
+	calc "($t1 - $t0) * 1e6 / $CLK_TCK / ($rps * $secs)" >"$dir/run.cpu"
+	[ "$2" = flood ] && metric_sum "$agent_port" redtap_kernel_events_dropped_total \
+		'reason="log_rate_limited"' >"$dir/run.drops"
+	return 0
+}
+
+logs_keep() {
+	local r=$1 v=$2 rps p50 p99
+	read -r rps p50 p99 <"$dir/run"
+	echo "$rps" >"$dir/rps.$r.$v"
+	echo "$rps" >>"$dir/rpsall.$v"
+	echo "$p99" >>"$dir/p99all.$v"
+	cp "$dir/run.cpu" "$dir/cpu.$r.$v"
+	[ "$v" = flood ] && cat "$dir/run.drops" >>"$dir/drops"
+	log "logs: round $((r + 1)) $v: $rps req/s, p99 $p99 us," \
+		"agent $(cat "$dir/cpu.$r.$v") us CPU per request"
+}
+
 bench_logs() {
 	local rounds=${BENCH_LOGS_ROUNDS:-3} secs=${BENCH_SECS:-3}
-	local port agent_port app flood url r i v n t0 t1 line rps p50 p99 variants
+	local port agent_port app flood url r v
 	local dir=$BENCH_TMP/logs py=$BENCH_TMP/pylogbench
 
-	read -ra variants <<<"$LOGS_VARIANTS"
-	n=${#variants[@]}
 	mkdir -p "$dir"
 	cp /usr/bin/python3 "$py"
 	port=$(pick_port "${BENCH_LOGS_PORT:-28980}")
@@ -36,56 +80,17 @@ bench_logs() {
 	wait_port "$port" 10 || { log "logs: the Python server did not start"; return 1; }
 	url=http://127.0.0.1:$port/items/42
 	log "logs: bench/py_log_app.py :$port, $rounds rounds x ${secs}s per variant"
-	for r in $(seq 0 $((rounds - 1))); do
-		for i in $(seq 0 $((n - 1))); do
-			v=${variants[$(((r + i) % n))]}
-			wait_quiet
-			flood=
-			if [ "$v" = agent ]; then
-				start_agent "$agent_port" -e "$py" || return 1
-			else
-				REDTAP_LOGS=true start_agent "$agent_port" -e "$py" || return 1
-			fi
-			if [ "$v" = flood ]; then
-				"$py" "$BENCH_ROOT/bench/py_log_app.py" flood 100000 >/dev/null &
-				flood=$!
-				bg_track "$flood"
-				sleep 1
-			fi
-			app_wrk "$url" 1 >/dev/null # warm-up
-			t0=$(cpu_ticks "$AGENT_PID")
-			line=$(app_wrk "$url" "$secs")
-			t1=$(cpu_ticks "$AGENT_PID")
-			read -r rps p50 p99 <<<"$line"
-			echo "$rps" >"$dir/rps.$r.$v"
-			echo "$rps" >>"$dir/rpsall.$v"
-			echo "$p99" >>"$dir/p99all.$v"
-			# agent CPU in us per request (= per log line written)
-			calc "($t1 - $t0) * 1e6 / $CLK_TCK / ($rps * $secs)" >"$dir/cpu.$r.$v"
-			if [ "$v" = flood ]; then
-				metric_sum "$agent_port" redtap_kernel_events_dropped_total \
-					'reason="log_rate_limited"' >>"$dir/drops"
-				stop_pid "$flood"
-			fi
-			log "logs: round $((r + 1)) $v: $rps req/s, p99 $p99 us," \
-				"agent $(cat "$dir/cpu.$r.$v") us CPU per request"
-			stop_pid "$AGENT_PID"
-		done
-	done
+	rotate logs "$rounds" "$LOGS_VARIANTS" || return 1
 	stop_pid "$app"
 	for v in $LOGS_VARIANTS; do
 		result "logs_rps_$v" "$(median <"$dir/rpsall.$v")"
 		result "logs_p99_us_$v" "$(median <"$dir/p99all.$v")"
 	done
 	for r in $(seq 0 $((rounds - 1))); do
-		calc "$(cat "$dir/rps.$r.logs") / $(cat "$dir/rps.$r.agent")" >>"$dir/ratio.logs"
-		calc "$(cat "$dir/rps.$r.flood") / $(cat "$dir/rps.$r.logs")" >>"$dir/ratio.flood"
 		calc "$(cat "$dir/cpu.$r.logs") - $(cat "$dir/cpu.$r.agent")" >>"$dir/cpu.extra"
 	done
-	result logs_ratio "$(median <"$dir/ratio.logs")"
-	result logs_ratio_range "$(range <"$dir/ratio.logs")"
-	result logs_flood_ratio "$(median <"$dir/ratio.flood")"
-	result logs_flood_ratio_range "$(range <"$dir/ratio.flood")"
+	ratio_results logs_ratio logs_ratio_range "$dir" rps logs agent "$rounds"
+	ratio_results logs_flood_ratio logs_flood_ratio_range "$dir" rps flood logs "$rounds"
 	result logs_cpu_us_per_line "$(median <"$dir/cpu.extra")"
 	result logs_flood_drops "$(median <"$dir/drops")"
 }

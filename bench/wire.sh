@@ -42,13 +42,54 @@ wire_ops() {
 		!index($0, "db_operation_name=\"CONFIG\"") { s += $NF } END { print s + 0 }'
 }
 
+wire_up() {
+	case $1 in
+	agent) variant_up "$1" "$agent_port" && sleep 1 ;; # past its start-up scan
+	*) variant_up "$1" ;;
+	esac
+}
+wire_down() { variant_down "$1"; }
+
+# wire_run R V: "TPS" in $dir/run.pg, "OPS_PER_S" in $dir/run.rd; with the
+# agent, its CPU per 10 000 operations/s of each in $dir/run.pgcpu, run.rdcpu.
+wire_run() {
+	local t0 t1 tps rps rsecs
+	[ -n "$AGENT_PID" ] && t0=$(cpu_ticks "$AGENT_PID")
+	read -r tps _ <<<"$(BENCH_TMP=$dir pgbench_run "$pg_port" "$secs")"
+	echo "$tps" >"$dir/run.pg"
+	if [ -n "$AGENT_PID" ]; then
+		t1=$(cpu_ticks "$AGENT_PID")
+		calc "($t1 - $t0) / $CLK_TCK / $secs * 10000 / $tps" >"$dir/run.pgcpu"
+		t0=$t1
+	fi
+	read -r rps rsecs <<<"$(redis_run "$rd_port" "$n" 1)"
+	echo "$rps" >"$dir/run.rd"
+	if [ -n "$AGENT_PID" ]; then
+		t1=$(cpu_ticks "$AGENT_PID")
+		calc "($t1 - $t0) / $CLK_TCK / $rsecs * 10000 / $rps" >"$dir/run.rdcpu"
+	fi
+	return 0
+}
+
+wire_keep() {
+	local r=$1 v=$2
+	if [ "$v" = agent ]; then
+		cat "$dir/run.pgcpu" >>"$dir/pg_cpu10k"
+		cat "$dir/run.rdcpu" >>"$dir/rd_cpu10k"
+	fi
+	cp "$dir/run.pg" "$dir/tps.$r.$v"
+	cat "$dir/run.pg" >>"$dir/tpsall.$v"
+	cp "$dir/run.rd" "$dir/rps.$r.$v"
+	cat "$dir/run.rd" >>"$dir/rpsall.$v"
+	log "wire: round $((r + 1)) $v: pgbench $(cat "$dir/run.pg") TPS," \
+		"redis $(cat "$dir/run.rd") ops/s"
+}
+
 bench_wire() {
 	local rounds=${BENCH_ROUNDS:-8} secs=${BENCH_SECS:-3} n=${BENCH_WIRE_REDIS_N:-100000}
-	local pg_port rd_port agent_port r i v t0 t1 tps rps rsecs dir=$BENCH_TMP/wire
-	local variants nv rd_pid drops0 drops ops0 ops big=${BENCH_WIRE_BIG_N:-1000000}
+	local pg_port rd_port agent_port v rps rsecs dir=$BENCH_TMP/wire
+	local rd_pid drops0 drops ops0 ops big=${BENCH_WIRE_BIG_N:-1000000}
 
-	read -ra variants <<<"$WIRE_VARIANTS"
-	nv=${#variants[@]}
 	mkdir -p "$dir"
 	pg_port=$(pick_port 26432)
 	BENCH_TMP=$dir pg_start "$pg_port" || return 1
@@ -67,61 +108,16 @@ bench_wire() {
 	agent_port=$(pick_port 29664)
 	BENCH_TMP=$dir pgbench_run "$pg_port" 2 >/dev/null # warm-up
 	log "wire: pgbench -S ${secs}s and redis-benchmark -P 1 -n $n per variant, $rounds rounds"
-	for r in $(seq 0 $((rounds - 1))); do
-		for i in $(seq 0 $((nv - 1))); do
-			v=${variants[$(((r + i) % nv))]}
-			wait_quiet
-			AGENT_PID=
-			case $v in
-			floor) start_floor || return 1 ;;
-			agent) start_agent "$agent_port" && sleep 1 || return 1 ;; # past its start-up scan
-			esac
-			[ -n "$AGENT_PID" ] && t0=$(cpu_ticks "$AGENT_PID")
-			read -r tps _ <<<"$(BENCH_TMP=$dir pgbench_run "$pg_port" "$secs")"
-			[ -n "$AGENT_PID" ] && t1=$(cpu_ticks "$AGENT_PID")
-			if [ "$v" = agent ]; then
-				calc "($t1 - $t0) / $CLK_TCK / $secs * 10000 / $tps" >>"$dir/pg_cpu10k"
-				t0=$t1
-			fi
-			read -r rps rsecs <<<"$(redis_run "$rd_port" "$n" 1)"
-			if [ "$v" = agent ]; then
-				t1=$(cpu_ticks "$AGENT_PID")
-				calc "($t1 - $t0) / $CLK_TCK / $rsecs * 10000 / $rps" >>"$dir/rd_cpu10k"
-			fi
-			case $v in
-			floor) stop_pid "$FLOOR_PID" ;;
-			agent) stop_pid "$AGENT_PID" ;;
-			esac
-			echo "$tps" >"$dir/tps.$r.$v"
-			echo "$tps" >>"$dir/tpsall.$v"
-			echo "$rps" >"$dir/rps.$r.$v"
-			echo "$rps" >>"$dir/rpsall.$v"
-			log "wire: round $((r + 1)) $v: pgbench $tps TPS, redis $rps ops/s"
-		done
-	done
+	rotate wire "$rounds" "$WIRE_VARIANTS" || return 1
 	for v in $WIRE_VARIANTS; do
 		result "wire_pg_tps_$v" "$(median <"$dir/tpsall.$v")"
 		result "wire_redis_rps_$v" "$(median <"$dir/rpsall.$v")"
-		for r in $(seq 0 $((rounds - 1))); do
-			calc "$(cat "$dir/tps.$r.$v") / $(cat "$dir/tps.$r.none")"
-		done >"$dir/pgratios.$v"
-		result "wire_pg_ratio_$v" "$(median <"$dir/pgratios.$v")"
-		result "wire_pg_ratio_range_$v" "$(range <"$dir/pgratios.$v")"
-		for r in $(seq 0 $((rounds - 1))); do
-			calc "$(cat "$dir/rps.$r.$v") / $(cat "$dir/rps.$r.none")"
-		done >"$dir/rdratios.$v"
-		result "wire_redis_ratio_$v" "$(median <"$dir/rdratios.$v")"
-		result "wire_redis_ratio_range_$v" "$(range <"$dir/rdratios.$v")"
+		ratio_results "wire_pg_ratio_$v" "wire_pg_ratio_range_$v" "$dir" tps "$v" none "$rounds"
+		ratio_results "wire_redis_ratio_$v" "wire_redis_ratio_range_$v" "$dir" rps "$v" none \
+			"$rounds"
 	done
-	local k fb fc
-	for k in pg redis; do
-		fb=$(get "wire_${k}_ratio_floor")
-		fc=$(get "wire_${k}_ratio_agent")
-		result "wire_${k}_floor_cost" "$(calc "1 - $fb")"
-		if [ "$(calc "(1 - $fb > 0.005)")" = 1 ]; then
-			result "wire_${k}_agent_above_floor" "$(calc "($fb - $fc) / (1 - $fb)")"
-		fi
-	done
+	above_floor wire_pg
+	above_floor wire_redis
 	result wire_pg_cpu_per_10k "$(median <"$dir/pg_cpu10k")"
 	result wire_redis_cpu_per_10k "$(median <"$dir/rd_cpu10k")"
 
