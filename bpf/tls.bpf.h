@@ -57,14 +57,17 @@ struct {
 	__type(value, __u32);
 } tls_fds SEC(".maps");
 
+static __always_inline bool go_tls_inside(__u32 tgid, __u32 fd);
+
 /* From enter_data() on a TCP socket fd: true when the thread is inside an
- * SSL call, whose syscall this is (its bytes are ciphertext). */
+ * SSL call (or its goroutine inside a Go crypto/tls call), whose syscall this is (its bytes are
+ * ciphertext). */
 static __always_inline bool tls_inside(__u32 fd)
 {
 	struct tls_call *tc = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
 
 	if (!tc || !tc->live)
-		return false;
+		return go_tls_inside(bpf_get_current_pid_tgid() >> 32, fd);
 	tc->fd = fd;
 	return true;
 }
@@ -125,38 +128,26 @@ int BPF_KPROBE(tls_quiet_enter, void *ssl)
 	return tls_enter((__u64)ssl, 0, 0, TLS_QUIET);
 }
 
-/* The return of every probed call. */
-SEC("uretprobe")
-int BPF_KRETPROBE(tls_return, long ret)
+/* Emits the plaintext of a returned TLS call: moved bytes at buf, on the
+ * socket its syscalls used (fd, TLS_NO_FD without one), else on the last
+ * socket of the same TLS object (key: SSL * or Go *tls.Conn), which the
+ * fd seen now becomes. Quiet calls and moved == 0 only learn the fd. */
+static __always_inline int tls_emit(__u64 id, struct tls_key *key, __u32 fd, __u8 dir, __u64 buf,
+				    __u64 moved)
 {
-	__u64 id = bpf_get_current_pid_tgid(), moved = 0;
-	struct tls_key key = {.tgid = id >> 32};
 	struct stash st = {.kind = STASH_BUF};
-	struct rt_conn_key ck = {.tgid = id >> 32};
+	struct rt_conn_key ck = {.tgid = id >> 32, .fd = fd};
 	struct conn_info *ci;
-	struct tls_call *tc;
 	__u32 *known;
 
-	tc = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
-	if (!tc || !tc->live)
-		return 0;
-	tc->live = 0;
-	key.ssl = tc->ssl;
-	ck.fd = tc->fd;
 	if (ck.fd != TLS_NO_FD) {
-		bpf_map_update_elem(&tls_fds, &key, &ck.fd, BPF_ANY);
-	} else if (tc->dir != TLS_QUIET) {
-		known = bpf_map_lookup_elem(&tls_fds, &key);
+		bpf_map_update_elem(&tls_fds, key, &ck.fd, BPF_ANY);
+	} else if (dir != TLS_QUIET) {
+		known = bpf_map_lookup_elem(&tls_fds, key);
 		if (known)
 			ck.fd = *known;
 	}
-	if (tc->dir == TLS_QUIET || (int)ret <= 0)
-		return 0;
-	if (!tc->lenp)
-		moved = (__u32)(int)ret;
-	else if ((int)ret != 1 || bpf_probe_read_user(&moved, sizeof(moved), (void *)tc->lenp))
-		return 0;
-	if (!moved)
+	if (dir == TLS_QUIET || !moved)
 		return 0;
 	ci = ck.fd != TLS_NO_FD ? bpf_map_lookup_elem(&conns, &ck) : NULL;
 	if (!ci) {
@@ -166,11 +157,135 @@ int BPF_KRETPROBE(tls_return, long ret)
 	ci->tls = 1;
 	if (ci->opaque)
 		return 0;
-	st.ptr = tc->buf;
+	st.ptr = buf;
 	st.gen = ci->gen;
 	st.fd = ck.fd;
-	st.dir = tc->dir;
+	st.dir = dir;
 	return emit_data(id, &st, moved, RT_DATA_F_TLS);
+}
+
+/* The return of every probed call. */
+SEC("uretprobe")
+int BPF_KRETPROBE(tls_return, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid(), moved = 0;
+	struct tls_key key = {.tgid = id >> 32};
+	struct tls_call *tc;
+
+	tc = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
+	if (!tc || !tc->live)
+		return 0;
+	tc->live = 0;
+	key.ssl = tc->ssl;
+	if (tc->dir != TLS_QUIET && (int)ret > 0) {
+		if (!tc->lenp)
+			moved = (__u32)(int)ret;
+		else if ((int)ret != 1 ||
+			 bpf_probe_read_user(&moved, sizeof(moved), (void *)tc->lenp))
+			moved = 0;
+	}
+	return tls_emit(id, &key, tc->fd, tc->dir, tc->buf, moved);
+}
+
+/*
+ * Go crypto/tls: entry uprobes on (*Conn).Read and (*Conn).Write and one
+ * program on each of their return instructions (user/intake/goret.c finds
+ * them; never uretprobes on Go code), attached per executable by
+ * user/intake/gotrack.c. Go's register ABI (1.17+): receiver, b.ptr, b.len
+ * in RAX, RBX, RCX (R0-R2 on arm64); n returned in RAX (R0). The call is
+ * keyed by goroutine, not thread: a goroutine parked on EAGAIN resumes its
+ * read on whatever thread the scheduler gives it, inside the same call.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define GO_TLS_CONN(r) ((r)->ax)
+#define GO_TLS_BUF(r)  ((r)->bx)
+#define GO_TLS_RET(r)  ((r)->ax)
+#elif defined(__TARGET_ARCH_arm64)
+#define GO_TLS_CONN(r) ((r)->regs[0])
+#define GO_TLS_BUF(r)  ((r)->regs[1])
+#define GO_TLS_RET(r)  ((r)->regs[0])
+#endif
+
+/* A goroutine's crypto/tls call in progress: go_key {tgid, goid}. */
+struct go_tls_call {
+	__u64 conn;
+	__u64 buf;
+	__u32 fd; /* as tls_call.fd */
+	__u8 dir;
+	__u8 pad0[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct go_key);
+	__type(value, struct go_tls_call);
+} go_tls_calls SEC(".maps");
+
+/* tls_inside() for Go: the current goroutine is inside a probed call. */
+static __always_inline bool go_tls_inside(__u32 tgid, __u32 fd)
+{
+	struct go_key k = {.tgid = tgid};
+	struct go_tls_call *gc;
+
+	k.v = current_goid(tgid); /* 0 at once for a process that is not Go */
+	gc = k.v ? bpf_map_lookup_elem(&go_tls_calls, &k) : NULL;
+	if (!gc)
+		return false;
+	gc->fd = fd;
+	return true;
+}
+
+static __always_inline int go_tls_enter(struct pt_regs *ctx, __u8 dir)
+{
+	struct go_key k = {.tgid = bpf_get_current_pid_tgid() >> 32};
+	struct go_tls_call gc = {.fd = TLS_NO_FD, .dir = dir};
+
+	if (!selected_tgid(k.tgid))
+		return 0;
+	k.v = current_goid(k.tgid);
+	if (!k.v)
+		return 0;
+	gc.conn = GO_TLS_CONN(ctx);
+	gc.buf = GO_TLS_BUF(ctx);
+	if (bpf_map_update_elem(&go_tls_calls, &k, &gc, BPF_ANY))
+		count_drop(RT_DROP_STASH_FULL);
+	return 0;
+}
+
+/* func (c *Conn) Read(b []byte) (int, error) */
+SEC("uprobe")
+int go_tls_read_enter(struct pt_regs *ctx)
+{
+	return go_tls_enter(ctx, RT_DIR_INGRESS);
+}
+
+/* func (c *Conn) Write(b []byte) (int, error) */
+SEC("uprobe")
+int go_tls_write_enter(struct pt_regs *ctx)
+{
+	return go_tls_enter(ctx, RT_DIR_EGRESS);
+}
+
+/* Every return instruction of both: n bytes read or written (with or
+ * without an error). */
+SEC("uprobe")
+int go_tls_return(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct go_key k = {.tgid = id >> 32};
+	struct tls_key key = {.tgid = id >> 32};
+	struct go_tls_call *gc, call;
+	long ret = (long)GO_TLS_RET(ctx);
+
+	k.v = current_goid(k.tgid);
+	gc = k.v ? bpf_map_lookup_elem(&go_tls_calls, &k) : NULL;
+	if (!gc)
+		return 0;
+	call = *gc;
+	bpf_map_delete_elem(&go_tls_calls, &k);
+	key.ssl = call.conn;
+	return tls_emit(id, &key, call.fd, call.dir, call.buf, ret > 0 ? (__u64)ret : 0);
 }
 
 #endif /* REDTAP_TLS_BPF_H */

@@ -37,6 +37,15 @@
 	X("tracepoint/syscalls/sys_exit_accept4", exit_accept4)                                    \
 	X("tracepoint/syscalls/sys_exit_accept", exit_accept)                                      \
 	X("tracepoint/syscalls/sys_enter_close", enter_close)                                      \
+	/* log files (logs.files): loaded only with globs, by user/intake/capture.c */                    \
+	X("tracepoint/syscalls/sys_enter_openat", enter_openat)                                    \
+	X("tracepoint/syscalls/sys_exit_openat", exit_openat)                                      \
+	X("tracepoint/syscalls/sys_enter_openat2", enter_openat2)                                  \
+	X("tracepoint/syscalls/sys_exit_openat2", exit_openat2)                                    \
+	X("tracepoint/syscalls/sys_enter_open", enter_open_)                                       \
+	X("tracepoint/syscalls/sys_exit_open", exit_open_)                                         \
+	X("tracepoint/syscalls/sys_enter_creat", enter_creat)                                      \
+	X("tracepoint/syscalls/sys_exit_creat", exit_creat)                                        \
 	X("tracepoint/syscalls/sys_enter_ioctl", enter_ioctl)                                      \
 	X("tracepoint/sock/inet_sock_set_state", sock_set_state)                                   \
 	X("raw_tp/sched_process_exec", proc_exec)                                                  \
@@ -48,6 +57,10 @@
 	X("uprobe", tls_write_enter)                                                               \
 	X("uprobe", tls_write_ex_enter)                                                            \
 	X("uprobe", tls_quiet_enter)                                                               \
-	X("uretprobe", tls_return)
+	X("uretprobe", tls_return)                                                                 \
+	/* Go crypto/tls (tls.bpf.h): per Go executable, by user/intake/gotrack.c */               \
+	X("uprobe", go_tls_read_enter)                                                             \
+	X("uprobe", go_tls_write_enter)                                                            \
+	X("uprobe", go_tls_return)
 
 #endif /* REDTAP_TRACEPOINTS_H */

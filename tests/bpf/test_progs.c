@@ -188,7 +188,7 @@ static void test_verifier_accepts_every_config(void **state)
 				assert_true(bpf_program__fd(p) >= 0);
 				n++;
 			}
-			assert_int_equal(n, 34);
+			assert_int_equal(n, 37);
 			capture_bpf__destroy(skel);
 		}
 	}
