@@ -4,6 +4,9 @@
  * figures are computed from fake runtime globals laid out in this test's
  * own memory (process_vm_readv on itself), as NumGoroutine counts them;
  * implausible values and unreadable addresses are refused, never used;
+ * the memory figures (used, stacks, allocated) come from the gcController
+ * totals and the three heapStats deltas, and a stack sum above the total
+ * drops only them;
  * the layout of a real Go binary (built offline when go is installed) is
  * found from its DWARF, and a stripped one has none.
  */
@@ -35,12 +38,18 @@ static struct {
 	int32_t ngsys;
 	int32_t gfree_n;
 } sched;
+struct fake_delta {
+	int64_t committed, released, in_heap, in_stacks, pad[3];
+};
+
 static struct {
+	struct fake_delta hs[3];
+	uint32_t gen;
 	uint64_t pause_total;
 	uint32_t numgc;
 } memstats;
 static struct {
-	uint64_t goal, sweep_min, heap_live;
+	uint64_t goal, sweep_min, heap_live, total_alloc, mapped_ready;
 } gcctl;
 static int32_t gomaxprocs;
 
@@ -62,6 +71,12 @@ static void fake(struct goruntime_layout *l)
 	l->gc_goal = offsetof(typeof(gcctl), goal);
 	l->gc_sweep_min = offsetof(typeof(gcctl), sweep_min);
 	l->has_sweep_min = true;
+	l->gc_total_alloc = offsetof(typeof(gcctl), total_alloc);
+	l->gc_mapped_ready = offsetof(typeof(gcctl), mapped_ready);
+	l->ms_heap_stats = offsetof(typeof(memstats), hs);
+	l->hs_stride = sizeof(struct fake_delta);
+	l->hs_in_stacks = offsetof(struct fake_delta, in_stacks);
+	l->has_mem = true;
 	allglen = 120;
 	for (int i = 0; i < 3; i++) {
 		allp_arr[i] = &ps[i];
@@ -78,6 +93,13 @@ static void fake(struct goruntime_layout *l)
 	gcctl.sweep_min = 1 << 20;
 	gcctl.heap_live = 5 << 20;
 	gomaxprocs = 3;
+	gcctl.total_alloc = 300 << 20;
+	gcctl.mapped_ready = 90 << 20;
+	/* deltas: the sum counts, one of them may be negative */
+	memstats.hs[0].in_stacks = 3 << 20;
+	memstats.hs[1].in_stacks = -(1 << 20);
+	memstats.hs[2].in_stacks = 1 << 19;
+	memstats.hs[1].in_heap = 50 << 20; /* a neighbour, not read */
 }
 
 static void test_read_self(void **state)
@@ -94,6 +116,10 @@ static void test_read_self(void **state)
 	assert_int_equal(s.pause_total_ns, 123456);
 	assert_int_equal(s.heap_live, 5 << 20);
 	assert_int_equal(s.gc_goal, 8 << 20);
+	assert_true(s.has_mem);
+	assert_int_equal(s.mem_used, 90 << 20);
+	assert_int_equal(s.allocated, 300 << 20);
+	assert_int_equal(s.mem_stack, (2 << 20) + (1 << 19));
 	/* the goal keeps the minimum sweep distance, as heapGoal() does */
 	gcctl.sweep_min = 9 << 20;
 	assert_int_equal(goruntime_read(getpid(), &l, 0, &s), 0);
@@ -106,6 +132,14 @@ static void test_read_self(void **state)
 	l.gcctl -= 4096;
 	l.gomaxprocs -= 4096;
 	assert_int_equal(goruntime_read(getpid(), &l, 4096, &s), 0);
+	assert_int_equal(s.goroutines, 103);
+	assert_int_equal(s.mem_used, 90 << 20);
+	/* a binary without the memory members: the rest is read */
+	fake(&l);
+	l.has_mem = false;
+	l.gc_mapped_ready = 1u << 30; /* never read */
+	assert_int_equal(goruntime_read(getpid(), &l, 0, &s), 0);
+	assert_false(s.has_mem);
 	assert_int_equal(s.goroutines, 103);
 }
 
@@ -133,6 +167,17 @@ static void test_lies(void **state)
 	fake(&l);
 	l.memstats = 8; /* unmapped */
 	assert_int_not_equal(goruntime_read(getpid(), &l, 0, &s), 0);
+	/* stacks above the total, or a negative sum: no memory figures, the
+	 * rest stands */
+	fake(&l);
+	memstats.hs[2].in_stacks = 100 << 20;
+	assert_int_equal(goruntime_read(getpid(), &l, 0, &s), 0);
+	assert_false(s.has_mem);
+	assert_int_equal(s.goroutines, 103);
+	fake(&l);
+	memstats.hs[1].in_stacks = -(8 << 20);
+	assert_int_equal(goruntime_read(getpid(), &l, 0, &s), 0);
+	assert_false(s.has_mem);
 	/* a process that is gone */
 	fake(&l);
 	assert_int_not_equal(goruntime_read(0x3fffffff, &l, 0, &s), 0);
@@ -178,6 +223,12 @@ static void test_layout_of_go_binary(void **state)
 		assert_int_equal(l.p_gfree_n, 2472);
 		assert_int_equal(l.sched_gfree_n, 176);
 		assert_int_equal(l.gc_heap_live, 136);
+		assert_true(l.has_mem);
+		assert_int_equal(l.gc_total_alloc, 328);
+		assert_int_equal(l.gc_mapped_ready, 344);
+		assert_int_equal(l.ms_heap_stats, 0);
+		assert_int_equal(l.hs_stride, 1176);
+		assert_int_equal(l.hs_in_stacks, 24);
 	}
 	goelf_free(g);
 	snprintf(path, sizeof(path), "%s/stripped", dir);

@@ -27,7 +27,38 @@ static const struct goruntime_layout go119_amd64 = {
     .gc_goal = 104,
     .gc_sweep_min = 112,
     .has_sweep_min = true,
+    .gc_total_alloc = 328,
+    .gc_mapped_ready = 344,
+    .ms_heap_stats = 0,
+    .hs_stride = 1176,
+    .hs_in_stacks = 24,
+    .has_mem = true,
 };
+
+#define FIELD_MEM 9 /* the first of the memory fields in goruntime_layout()'s list */
+
+/* The memory members from f[0..5) (goruntime_layout()'s order): all of
+ * them, and the stats array just before gen (3 deltas of whole words), or
+ * none. */
+static void mem_fields(const struct goelf_field *f, struct goruntime_layout *l)
+{
+	uint32_t span;
+
+	for (int i = 0; i < 5; i++)
+		if (!f[i].found)
+			return;
+	if (f[3].off <= f[2].off)
+		return;
+	span = f[3].off - f[2].off;
+	if (span % 24 || f[4].off + 8 > span / 3)
+		return;
+	l->gc_total_alloc = f[0].off;
+	l->gc_mapped_ready = f[1].off;
+	l->ms_heap_stats = f[2].off;
+	l->hs_stride = span / 3;
+	l->hs_in_stacks = f[4].off;
+	l->has_mem = true;
+}
 
 int goruntime_layout(const struct goelf *g, struct goruntime_layout *l)
 {
@@ -42,6 +73,12 @@ int goruntime_layout(const struct goelf *g, struct goruntime_layout *l)
 	    {.type = "runtime.gcControllerState", .path = "gcPercentHeapGoal"}, /* Go 1.19+ */
 	    {.type = "runtime.gcControllerState", .path = "heapGoal"},		/* up to Go 1.18 */
 	    {.type = "runtime.gcControllerState", .path = "sweepDistMinTrigger"},
+	    /* memory, Go 1.19+ (FIELD_MEM on) */
+	    {.type = "runtime.gcControllerState", .path = "totalAlloc.value"},
+	    {.type = "runtime.gcControllerState", .path = "mappedReady.value"},
+	    {.type = "runtime.mstats", .path = "heapStats.stats"},
+	    {.type = "runtime.mstats", .path = "heapStats.gen"},
+	    {.type = "runtime.heapStatsDelta", .path = "inStacks"},
 	};
 	const struct {
 		const char *name;
@@ -72,6 +109,7 @@ int goruntime_layout(const struct goelf *g, struct goruntime_layout *l)
 		l->gc_goal = f[6].found ? f[6].off : f[7].off;
 		l->gc_sweep_min = f[8].off;
 		l->has_sweep_min = f[8].found;
+		mem_fields(&f[FIELD_MEM], l);
 	} else if (in->major == 1 && in->minor == 19) {
 		*l = go119_amd64;
 		l->from_table = true;
@@ -164,6 +202,32 @@ static int p_free(uint32_t pid, const struct goruntime_layout *l, uint64_t bias,
 	return 0;
 }
 
+/* The memory figures; -EINVAL when the stacks (a sum of deltas, which a
+ * ReadMemStats rotating them can count twice for a moment) exceed the total. */
+static int read_mem(uint32_t pid, const struct goruntime_layout *l, uint64_t bias,
+		    struct goruntime_sample *s)
+{
+	int64_t stack = 0;
+	int err;
+
+	err = peek_u64(pid, l->gcctl + bias + l->gc_total_alloc, &s->allocated);
+	err = err ?: peek_u64(pid, l->gcctl + bias + l->gc_mapped_ready, &s->mem_used);
+	for (int i = 0; !err && i < 3; i++) {
+		uint64_t d;
+
+		err = peek_u64(
+		    pid, l->memstats + bias + l->ms_heap_stats + i * l->hs_stride + l->hs_in_stacks,
+		    &d);
+		stack += (int64_t)d;
+	}
+	if (err)
+		return err;
+	if (stack < 0 || (uint64_t)stack > s->mem_used)
+		return -EINVAL;
+	s->mem_stack = (uint64_t)stack;
+	return 0;
+}
+
 int goruntime_read(uint32_t pid, const struct goruntime_layout *l, uint64_t bias,
 		   struct goruntime_sample *s)
 {
@@ -194,5 +258,6 @@ int goruntime_read(uint32_t pid, const struct goruntime_layout *l, uint64_t bias
 	s->gc_cycles = numgc;
 	if (sweep_min > s->gc_goal) /* heapGoal() keeps a minimum sweep distance */
 		s->gc_goal = sweep_min;
+	s->has_mem = l->has_mem && read_mem(pid, l, bias, s) == 0;
 	return 0;
 }
