@@ -2,8 +2,8 @@
 /*
  * test_metrics.c - unit tests for the metric registry (user/signals/metrics.c):
  * argument validation, series lookup, the series cap and overflow series,
- * updates, exemplars, the walk, concurrency with rendering, speed and
- * memory per series.
+ * updates, exemplars (histogram buckets' and counters'), the walk,
+ * concurrency with rendering, speed and memory per series.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -491,6 +491,155 @@ static void test_exemplars(void **state)
 	assert_true(metric_exemplar_present(&hc.ex[2]));
 	assert_true(hc.ex[2].value == 5);
 	assert_int_equal(hc.ex[2].trace_id[15], 0x36);
+	metric_registry_free(r);
+}
+
+/* The counter points of a walk: value and exemplar by label value k. */
+struct counter_copy {
+	size_t n;
+	char k[4][8];
+	double value[4];
+	size_t nexemplars[4];
+	struct metric_exemplar ex[4];
+};
+
+static int copy_counters(void *ctx, const struct metric_point *p)
+{
+	struct counter_copy *c = ctx;
+
+	if (metric_family_type(p->family) != METRIC_COUNTER || c->n == 4)
+		return 0;
+	snprintf(c->k[c->n], sizeof(c->k[0]), "%s", p->label_values[0]);
+	c->value[c->n] = p->value;
+	c->nexemplars[c->n] = p->nexemplars;
+	assert_true((p->exemplars != NULL) == (p->nexemplars != 0));
+	if (p->exemplars)
+		c->ex[c->n] = p->exemplars[0];
+	c->n++;
+	return 0;
+}
+
+static void test_counter_exemplars(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const char *const names[] = {"k"};
+	const char *const a[] = {"a"}, *const b[] = {"b"}, *const c3[] = {"c"};
+	const double bounds[] = {1};
+	const uint8_t zero16[16] = {0};
+	struct metric_family *c, *g, *h;
+	struct metric_snapshot *snap;
+	struct counter_copy cc;
+	struct hist_copy hc;
+	struct seen seen;
+
+	(void)state;
+	assert_non_null(r);
+	c = metric_family_new(r, METRIC_COUNTER, "c", "x", NULL, names, 1, NULL, 0, 2);
+	g = metric_family_new(r, METRIC_GAUGE, "g", "x", NULL, NULL, 0, NULL, 0, 0);
+	h = metric_family_new(r, METRIC_HISTOGRAM, "h", "x", NULL, NULL, 0, bounds, 1, 0);
+	assert_non_null(c);
+	assert_non_null(g);
+	assert_non_null(h);
+
+	/* absent ids: added, no exemplar; another series never pays for one */
+	metric_counter_add_exemplar(metric_series_get(c, a), 1, zero16, SPAN_ID, 1);
+	metric_counter_add_exemplar(metric_series_get(c, a), 1, TRACE_ID, NULL, 1);
+	metric_counter_add_exemplar(metric_series_get(c, b), 2, NULL, NULL, 1);
+	/* bad increments are ignored, exemplar included */
+	metric_counter_add_exemplar(metric_series_get(c, b), -1, TRACE_ID, SPAN_ID, 1);
+	metric_counter_add_exemplar(metric_series_get(c, b), NAN, TRACE_ID, SPAN_ID, 1);
+	/* other types and NULL: ignored */
+	metric_counter_add_exemplar(metric_series_get(g, NULL), 5, TRACE_ID, SPAN_ID, 1);
+	metric_counter_add_exemplar(metric_series_get(h, NULL), 5, TRACE_ID, SPAN_ID, 1);
+	metric_counter_add_exemplar(NULL, 5, TRACE_ID, SPAN_ID, 1);
+	memset(&cc, 0, sizeof(cc));
+	metric_registry_walk(r, NULL, copy_counters, &cc);
+	assert_int_equal(cc.n, 2);
+	assert_true(cc.value[0] == 2 && cc.value[1] == 2);
+	assert_int_equal(cc.nexemplars[0], 0);
+	assert_int_equal(cc.nexemplars[1], 0);
+	memset(&hc, 0, sizeof(hc));
+	metric_registry_walk(r, NULL, copy_hist, &hc);
+	assert_false(hc.has_ex);
+	walk_into(r, &seen);
+	assert_string_equal(seen.text, "c{k=a} 2\nc{k=b} 2\ng{} 0\nh{} 0/0\n");
+
+	/* the latest exemplar of the series wins */
+	metric_counter_add_exemplar(metric_series_get(c, a), 1, TRACE_ID, SPAN_ID, 1700000000.5);
+	metric_counter_add_exemplar(metric_series_get(c, a), 3, TRACE_ID_2, SPAN_ID, 1700000001);
+	metric_counter_add(metric_series_get(c, a), 1); /* keeps the exemplar */
+	snap = metric_registry_snapshot(r);
+	assert_non_null(snap);
+	metric_counter_add_exemplar(metric_series_get(c, a), 1, TRACE_ID, SPAN_ID, 1700000002);
+	memset(&cc, 0, sizeof(cc));
+	metric_registry_walk(r, NULL, copy_counters, &cc);
+	assert_string_equal(cc.k[0], "a");
+	assert_true(cc.value[0] == 8);
+	assert_int_equal(cc.nexemplars[0], 1);
+	assert_int_equal(cc.nexemplars[1], 0);
+	assert_int_equal(cc.ex[0].trace_id[15], 0x36);
+	assert_true(cc.ex[0].timestamp == 1700000002);
+
+	/* the snapshot holds its own copy, taken before the last update */
+	memset(&cc, 0, sizeof(cc));
+	metric_snapshot_walk(snap, NULL, copy_counters, &cc);
+	assert_true(cc.value[0] == 7);
+	assert_int_equal(cc.nexemplars[0], 1);
+	assert_int_equal(cc.ex[0].trace_id[15], 0x37);
+	assert_int_equal(cc.ex[0].span_id[7], 0xb7);
+	assert_true(cc.ex[0].value == 3);
+	assert_true(cc.ex[0].timestamp == 1700000001);
+	metric_snapshot_free(snap);
+
+	/* the overflow series (cap 2) keeps one too */
+	metric_counter_add_exemplar(metric_series_get(c, c3), 1, TRACE_ID, SPAN_ID, 1);
+	memset(&cc, 0, sizeof(cc));
+	metric_registry_walk(r, NULL, copy_counters, &cc);
+	assert_int_equal(cc.n, 3);
+	assert_string_equal(cc.k[2], "true");
+	assert_int_equal(cc.nexemplars[2], 1);
+	metric_registry_free(r);
+}
+
+/* Only counter series that got an exemplar pay for it: one struct and its malloc header. */
+static void test_counter_exemplar_memory(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	const char *const names[] = {"k"};
+	struct metric_family *f;
+	struct mallinfo2 before, after;
+	size_t used;
+
+	(void)state;
+	if (SANITIZED) {
+		skip();
+		return;
+	}
+	assert_non_null(r);
+	f = metric_family_new(r, METRIC_COUNTER, "c", "x", NULL, names, 1, NULL, 0, 0);
+	assert_non_null(f);
+	for (int i = 0; i < 1000; i++) {
+		char k[16];
+		const char *const lv[] = {k};
+
+		snprintf(k, sizeof(k), "%d", i);
+		metric_counter_add(metric_series_get(f, lv), 1);
+	}
+	before = mallinfo2();
+	for (int i = 0; i < 1000; i++) {
+		char k[16];
+		const char *const lv[] = {k};
+
+		snprintf(k, sizeof(k), "%d", i);
+		/* twice: replacing one allocates nothing */
+		metric_counter_add_exemplar(metric_series_get(f, lv), 1, TRACE_ID, SPAN_ID, 1);
+		metric_counter_add_exemplar(metric_series_get(f, lv), 1, TRACE_ID, SPAN_ID, 2);
+	}
+	after = mallinfo2();
+	used = after.uordblks - before.uordblks;
+	print_message("counter exemplar: %zu bytes/series\n", used / 1000);
+	assert_true(used >= 1000 * sizeof(struct metric_exemplar));
+	assert_true(used <= 1000 * (sizeof(struct metric_exemplar) + 16));
 	metric_registry_free(r);
 }
 
@@ -1003,6 +1152,8 @@ int main(void)
 	    cmocka_unit_test(test_updates),
 	    cmocka_unit_test(test_histogram_buckets),
 	    cmocka_unit_test(test_exemplars),
+	    cmocka_unit_test(test_counter_exemplars),
+	    cmocka_unit_test(test_counter_exemplar_memory),
 	    cmocka_unit_test(test_walk),
 	    cmocka_unit_test(test_snapshot),
 	    cmocka_unit_test(test_threads_observe_while_rendering),

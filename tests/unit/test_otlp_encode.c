@@ -263,10 +263,11 @@ static void make_registry(struct reg_fixture *f)
 	static const char *const al[] = {"service_name", "route"};
 	/* every label of the entries; the ones after error.type empty; a3 has
 	 * no service and a non-numeric status; a4 is past the cap and shop's share */
-	const char *a1[] = {"shop", "GET", "200", "/a", "", "", "", "", "", "", "", "", "", ""};
-	const char *a2[] = {"shop", "POST", "500", "/b", "500", "", "", "", "", "", "", "", "", ""};
-	const char *a3[] = {"", "GET", "abc", "/c", "", "", "", "", "", "", "", "", "", ""};
-	const char *a4[] = {"shop", "GET", "200", "/d", "", "", "", "", "", "", "", "", "", ""};
+	const char *a1[] = {"shop", "GET", "200", "/a", "", "", "", "", "", "", "", "", "", "", ""};
+	const char *a2[] = {"shop", "POST", "500", "/b", "500", "", "", "",
+			    "",	    "",	    "",	   "",	 "",	"", ""};
+	const char *a3[] = {"", "GET", "abc", "/c", "", "", "", "", "", "", "", "", "", "", ""};
+	const char *a4[] = {"shop", "GET", "200", "/d", "", "", "", "", "", "", "", "", "", "", ""};
 	const char *d1[] = {"shop", "postgresql", "", "", "", "5432", "", "", "", "", "", "", ""};
 	static const uint8_t tid[16] = {0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6,
 					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
@@ -296,10 +297,11 @@ static void make_registry(struct reg_fixture *f)
 	metric_histogram_observe(metric_series_get(f->hist, a3), 0.1);
 	metric_histogram_observe(metric_series_get(f->hist, a4), 7);
 	metric_gauge_set(
-	    metric_series_get(f->gauge, (const char *[]){"shop", "GET", "", "", "", ""}), 2);
+	    metric_series_get(f->gauge, (const char *[]){"shop", "GET", "", "", "", "", ""}), 2);
 	metric_counter_add(metric_series_get(f->self, (const char *[]){"full"}), 5);
 	metric_counter_add(metric_series_get(f->other, NULL), 1024);
-	metric_counter_add(metric_series_get(f->app, (const char *[]){"shop", "/x"}), 7);
+	metric_counter_add_exemplar(metric_series_get(f->app, (const char *[]){"shop", "/x"}), 7,
+				    tid, sid, 1700000003.5);
 	metric_histogram_observe(metric_series_get(db, d1), 0.002);
 }
 
@@ -471,6 +473,7 @@ static void test_metrics_round_trip(void **state)
 	assert_in_range(np->start_time_unix_nano, made_from, made_to);
 	assert_true(np->as_double == 5);
 	assert_string_equal(attr_str(np->attributes, np->n_attributes, "reason"), "full");
+	assert_int_equal(np->n_exemplars, 0);
 
 	/* declared without an entry: Prometheus names, the unit back in UCUM */
 	m = find_metric(self, "app_bytes");
@@ -483,6 +486,17 @@ static void test_metrics_round_trip(void **state)
 	np = m->sum->data_points[0];
 	assert_int_equal(np->n_attributes, 1);
 	assert_string_equal(attr_str(np->attributes, np->n_attributes, "route"), "/x");
+	/* a counter's exemplar goes on its Sum point */
+	assert_true(np->as_double == 7);
+	assert_int_equal(np->n_exemplars, 1);
+	assert_int_equal(np->exemplars[0]->trace_id.len, 16);
+	assert_memory_equal(np->exemplars[0]->trace_id.data,
+			    "\x4b\xf9\x2f\x35\x77\xb3\x4d\xa6\xa3\xce\x92\x9d\x0e\x0e\x47\x36", 16);
+	assert_int_equal(np->exemplars[0]->span_id.len, 8);
+	assert_memory_equal(np->exemplars[0]->span_id.data, "\x00\xf0\x67\xaa\x0b\xa9\x02\xb7", 8);
+	assert_int_equal(np->exemplars[0]->value_case, OTLPB__EXEMPLAR__VALUE_AS_DOUBLE);
+	assert_true(np->exemplars[0]->as_double == 7);
+	assert_int_equal(np->exemplars[0]->time_unix_nano, 1700000003500000000ULL);
 
 	otlpb__export_metrics_service_request__free_unpacked(req, NULL);
 	free(buf);

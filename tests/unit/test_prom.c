@@ -238,7 +238,9 @@ static struct metric_registry *sample_registry(void)
 	assert_non_null(empty);
 
 	metric_counter_add(metric_series_get(req, get200), 3);
-	metric_counter_add(metric_series_get(req, post500), 1.5);
+	metric_counter_add(metric_series_get(req, post500), 0.5);
+	metric_counter_add_exemplar(metric_series_get(req, post500), 1, trace_id, span_id,
+				    1700000001.25);
 	metric_gauge_set(metric_series_get(q, NULL), 1e6);
 	s = metric_series_get(db, pg);
 	metric_histogram_observe(s, 0.00390625);
@@ -279,7 +281,8 @@ static const char sample_om[] =
     "# TYPE http_requests counter\n"
     "# HELP http_requests Requests served.\n"
     "http_requests_total{method=\"GET\",code=\"200\"} 3\n"
-    "http_requests_total{method=\"POST\",code=\"500\"} 1.5\n"
+    "http_requests_total{method=\"POST\",code=\"500\"} 1.5"
+    " # {trace_id=\"" TRACE_ID "\",span_id=\"" SPAN_ID "\"} 1 1700000001.25\n"
     "# TYPE queue_bytes gauge\n"
     "# UNIT queue_bytes bytes\n"
     "# HELP queue_bytes Queue size.\n"
@@ -312,6 +315,7 @@ static void test_render_text(void **state)
 
 	(void)state;
 	assert_string_equal(out, sample_text);
+	assert_null(strstr(out, "trace_id")); /* exemplars are OpenMetrics only */
 	free(out);
 	metric_registry_free(r);
 }
@@ -458,7 +462,7 @@ static void test_negative_histograms(void **state)
 /* Writes s to a temporary file and runs cmd with it on stdin; the exit status. */
 static int run_with_input(const char *cmd, const char *s)
 {
-	char path[] = "/tmp/test_prom.XXXXXX", line[512];
+	char path[] = "/tmp/test_prom.XXXXXX", line[1024];
 	int fd = mkstemp(path), status;
 	size_t len = strlen(s);
 
@@ -536,6 +540,16 @@ static void test_promtool(void **state)
 	"n = sum(len(f.samples) for f in p(sys.stdin.read()))\n"                                   \
 	"sys.exit(0 if n else 1)'"
 
+/* Exits 0 iff the POST counter sample carries an exemplar of trace id tid, value 1. */
+#define OM_EXEMPLAR(tid)                                                                           \
+	"/usr/bin/python3 -c 'import sys\n"                                                        \
+	"from prometheus_client.openmetrics.parser import text_string_to_metric_families as p\n"   \
+	"e = [s.exemplar for f in p(sys.stdin.read()) for s in f.samples\n"                        \
+	"     if s.name == \"http_requests_total\" and s.labels.get(\"method\") == \"POST\"]\n"    \
+	"ok = len(e) == 1 and e[0] and e[0].labels[\"trace_id\"] == \"" tid "\"\n"                 \
+	"sys.exit(0 if ok and e[0].value == 1 and e[0].labels[\"span_id\"] == \"" SPAN_ID          \
+	"\" else 1)'"
+
 static void test_openmetrics_parser(void **state)
 {
 	struct metric_registry *r;
@@ -556,6 +570,9 @@ static void test_openmetrics_parser(void **state)
 			     0);
 
 	assert_int_equal(run_with_input(OM_PARSE, sample_om), 0);
+	/* and it reads the counter's exemplar as ours */
+	assert_int_not_equal(run_with_input(OM_EXEMPLAR("0" TRACE_ID), sample_om), 0);
+	assert_int_equal(run_with_input(OM_EXEMPLAR(TRACE_ID), sample_om), 0);
 	r = big_registry();
 	out = render(r, PROM_FMT_OPENMETRICS);
 	assert_int_equal(run_with_input(OM_PARSE, out), 0);

@@ -9,14 +9,15 @@
  *
  * Metrics: one ExportMetricsServiceRequest with every series of the
  * snapshot: histograms as cumulative explicit-bucket Histogram points (with
- * exemplars), counters as cumulative monotonic Sum, gauges as Gauge, with
- * the names, units and attribute keys of their semconv.h entry (a family
- * declared without one keeps its Prometheus name and label names, and its
- * unit word goes back to UCUM). The service.name attribute picks the
- * ResourceMetrics (and is not a point attribute); families without it
- * (redtap's own) and overflow series (attribute otel.metric.overflow=true)
- * go to the resource of redtap itself. Empty label values are left out, as
- * Prometheus treats them as absent. Families without series are skipped.
+ * exemplars), counters as cumulative monotonic Sum (with the series' one
+ * exemplar, if any), gauges as Gauge, with the names, units and attribute
+ * keys of their semconv.h entry (a family declared without one keeps its
+ * Prometheus name and label names, and its unit word goes back to UCUM).
+ * The service.name attribute picks the ResourceMetrics (and is not a point
+ * attribute); families without it (redtap's own) and overflow series
+ * (attribute otel.metric.overflow=true) go to the resource of redtap
+ * itself. Empty label values are left out, as Prometheus treats them as
+ * absent. Families without series are skipped.
  *
  * API: encoders return 0 and a malloc()ed body in *out (the caller frees
  * it), or -ENOMEM. They keep no state but r's pid cache, so one r per

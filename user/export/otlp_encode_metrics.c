@@ -187,6 +187,30 @@ static Otlpb__Exemplar *exemplar_build(struct walk *w, const struct metric_exemp
 	return x;
 }
 
+/* The point's kept exemplars (histogram buckets', or a counter's one) as OTLP exemplars. */
+static int exemplars_build(struct walk *w, const struct metric_point *p, Otlpb__Exemplar ***out,
+			   size_t *nout)
+{
+	size_t nex = 0;
+
+	for (size_t i = 0; i < p->nexemplars; i++)
+		nex += metric_exemplar_present(&p->exemplars[i]);
+	*nout = 0;
+	if (!nex)
+		return 0;
+	*out = otlp_arena_calloc(w->a, nex, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nexemplars; i++) {
+		if (!metric_exemplar_present(&p->exemplars[i]))
+			continue;
+		(*out)[*nout] = exemplar_build(w, &p->exemplars[i]);
+		if (!(*out)[(*nout)++])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* A cumulative point starts with the agent, or later when its series was (re)created. */
 static uint64_t point_start(const struct walk *w, const struct metric_point *p)
 {
@@ -196,7 +220,7 @@ static uint64_t point_start(const struct walk *w, const struct metric_point *p)
 static void *histogram_point(struct walk *w, const struct metric_point *p)
 {
 	Otlpb__HistogramDataPoint *d = otlp_arena_alloc(w->a, sizeof(*d));
-	size_t nb = p->nbounds + 1, nex = 0;
+	size_t nb = p->nbounds + 1;
 
 	if (!d)
 		return NULL;
@@ -217,20 +241,8 @@ static void *histogram_point(struct walk *w, const struct metric_point *p)
 	memcpy(d->explicit_bounds, p->bounds, p->nbounds * sizeof(*d->explicit_bounds));
 	d->n_bucket_counts = nb;
 	d->n_explicit_bounds = p->nbounds;
-	for (size_t i = 0; p->exemplars && i < nb; i++)
-		nex += metric_exemplar_present(&p->exemplars[i]);
-	if (nex) {
-		d->exemplars = otlp_arena_calloc(w->a, nex, sizeof(*d->exemplars));
-		if (!d->exemplars)
-			return NULL;
-		for (size_t i = 0; i < nb; i++) {
-			if (!metric_exemplar_present(&p->exemplars[i]))
-				continue;
-			d->exemplars[d->n_exemplars] = exemplar_build(w, &p->exemplars[i]);
-			if (!d->exemplars[d->n_exemplars++])
-				return NULL;
-		}
-	}
+	if (exemplars_build(w, p, &d->exemplars, &d->n_exemplars))
+		return NULL;
 	return d;
 }
 
@@ -252,6 +264,8 @@ static void *number_point(struct walk *w, const struct metric_point *p)
 	d->time_unix_nano = w->now_ns;
 	d->value_case = OTLPB__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
 	d->as_double = p->value;
+	if (exemplars_build(w, p, &d->exemplars, &d->n_exemplars))
+		return NULL;
 	return d;
 }
 

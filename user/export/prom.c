@@ -8,9 +8,9 @@
  * the family name_total in the text format but name in OpenMetrics (whose
  * samples still end in _total); OpenMetrics adds UNIT lines, escapes double
  * quotes in HELP, writes "le" values in canonical form ("1.0"), carries
- * exemplars on bucket lines, omits _sum where it would not be a counter,
- * and ends with "# EOF". Label values and HELP are written as valid UTF-8
- * whatever bytes they hold: invalid sequences become U+FFFD.
+ * exemplars on bucket and counter _total lines, omits _sum where it would
+ * not be a counter, and ends with "# EOF". Label values and HELP are written
+ * as valid UTF-8 whatever bytes they hold: invalid sequences become U+FFFD.
  */
 #include <errno.h>
 #include <float.h>
@@ -392,8 +392,13 @@ static void put_hex(struct sbuf *b, const uint8_t *id, size_t n)
 	sb_put(b, tmp, 2 * n);
 }
 
-static void exemplar(struct sbuf *b, const struct metric_exemplar *e)
+/* The exemplar after a sample's value: OpenMetrics only, and only when one is kept. */
+static void exemplar(struct render *rd, const struct metric_exemplar *e)
 {
+	struct sbuf *b = &rd->out;
+
+	if (rd->fmt != PROM_FMT_OPENMETRICS || !e || !metric_exemplar_present(e))
+		return;
 	sb_puts(b, " # {trace_id=\"");
 	put_hex(b, e->trace_id, sizeof(e->trace_id));
 	sb_puts(b, "\",span_id=\"");
@@ -412,13 +417,10 @@ static void render_histogram(struct render *rd, const char *name, const struct m
 	uint64_t cum = 0;
 
 	for (size_t i = 0; i <= p->nbounds; i++) {
-		const struct metric_exemplar *e = p->exemplars ? &p->exemplars[i] : NULL;
-
 		cum += p->bucket_counts[i];
 		sample_start(rd, name, "_bucket", i < p->nbounds ? rd->le[i] : "+Inf");
 		sb_u64(&rd->out, cum);
-		if (om && e && metric_exemplar_present(e))
-			exemplar(&rd->out, e);
+		exemplar(rd, i < p->nexemplars ? &p->exemplars[i] : NULL);
 		sb_putc(&rd->out, '\n');
 	}
 	if (!om || (rd->sum_ok && p->sum >= 0)) {
@@ -462,6 +464,7 @@ static int render_series(void *ctx, const struct metric_point *p)
 	case METRIC_COUNTER:
 		sample_start(rd, name, "_total", NULL);
 		sb_value(&rd->out, p->value);
+		exemplar(rd, p->nexemplars ? &p->exemplars[0] : NULL);
 		sb_putc(&rd->out, '\n');
 		break;
 	case METRIC_GAUGE:

@@ -8,8 +8,10 @@
  * exposition order) and in a chained hash table keyed by the label values,
  * so an observation on an existing series is one hash and a few string
  * compares, without allocation. A series is one allocation holding its
- * bucket counts, its label value pointers and the label strings; histogram
- * exemplars are allocated on first use because most series never get one.
+ * bucket counts, its label value pointers and the label strings; exemplars
+ * are allocated on first use because most series never get one: a counter
+ * series pays 8 bytes (the pointer) until then, 40 bytes more (one struct
+ * metric_exemplar) after; a histogram series 40 bytes per bucket.
  *
  * Capped families also count their series per service_name value in a small
  * open-addressing table (service hash -> count), so that the fair-share test
@@ -34,7 +36,7 @@ struct metric_series {
 	struct metric_family *family;
 	uint64_t hash;
 	const char *const *values;	   /* family->nlabels strings, inside this allocation */
-	struct metric_exemplar *exemplars; /* histograms: nbounds + 1, or NULL */
+	struct metric_exemplar *exemplars; /* series_exemplars(family) items, or NULL */
 	double value;			   /* counter/gauge */
 	double sum;			   /* histogram */
 	uint64_t count;			   /* histogram */
@@ -446,6 +448,12 @@ static size_t series_buckets(const struct metric_family *f)
 	return f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
 }
 
+/* Exemplar slots of a series once it has any: one per bucket, one per counter. */
+static size_t series_exemplars(const struct metric_family *f)
+{
+	return f->type == METRIC_COUNTER ? 1 : series_buckets(f);
+}
+
 /* One allocation: header, bucket counts, value pointers, value strings. */
 static struct metric_series *series_alloc(struct metric_family *f, const char *const *values,
 					  uint64_t hash)
@@ -754,13 +762,22 @@ static bool series_is(const struct metric_series *s, enum metric_type type)
 	return s && s->family->type == type;
 }
 
-void metric_counter_add(struct metric_series *s, double v)
+static void counter_add(struct metric_series *s, double v, const struct metric_exemplar *ex)
 {
 	if (!series_is(s, METRIC_COUNTER) || !(v >= 0))
 		return;
 	pthread_mutex_lock(&s->family->reg->lock);
 	s->value += v;
+	if (ex && !s->exemplars)
+		s->exemplars = calloc(1, sizeof(*s->exemplars));
+	if (ex && s->exemplars)
+		*s->exemplars = *ex;
 	pthread_mutex_unlock(&s->family->reg->lock);
+}
+
+void metric_counter_add(struct metric_series *s, double v)
+{
+	counter_add(s, v, NULL);
 }
 
 void metric_gauge_set(struct metric_series *s, double v)
@@ -832,20 +849,35 @@ void metric_histogram_observe(struct metric_series *s, double v)
 	histogram_observe(s, v, NULL);
 }
 
+/* Fills ex from the caller's ids; false when either id is absent (NULL or all zero). */
+static bool exemplar_make(struct metric_exemplar *ex, double v, const uint8_t *trace_id,
+			  const uint8_t *span_id, double unix_ts)
+{
+	if (!id_present(trace_id, sizeof(ex->trace_id)) ||
+	    !id_present(span_id, sizeof(ex->span_id)))
+		return false;
+	memcpy(ex->trace_id, trace_id, sizeof(ex->trace_id));
+	memcpy(ex->span_id, span_id, sizeof(ex->span_id));
+	ex->value = v;
+	ex->timestamp = unix_ts;
+	return true;
+}
+
 void metric_histogram_observe_exemplar(struct metric_series *s, double v,
 				       const uint8_t trace_id[16], const uint8_t span_id[8],
 				       double unix_ts)
 {
-	struct metric_exemplar ex = {.value = v, .timestamp = unix_ts};
+	struct metric_exemplar ex;
 
-	if (!id_present(trace_id, sizeof(ex.trace_id)) ||
-	    !id_present(span_id, sizeof(ex.span_id))) {
-		histogram_observe(s, v, NULL);
-		return;
-	}
-	memcpy(ex.trace_id, trace_id, sizeof(ex.trace_id));
-	memcpy(ex.span_id, span_id, sizeof(ex.span_id));
-	histogram_observe(s, v, &ex);
+	histogram_observe(s, v, exemplar_make(&ex, v, trace_id, span_id, unix_ts) ? &ex : NULL);
+}
+
+void metric_counter_add_exemplar(struct metric_series *s, double v, const uint8_t trace_id[16],
+				 const uint8_t span_id[8], double unix_ts)
+{
+	struct metric_exemplar ex;
+
+	counter_add(s, v, exemplar_make(&ex, v, trace_id, span_id, unix_ts) ? &ex : NULL);
 }
 
 /* ---- queries ---- */
@@ -945,11 +977,12 @@ static void point_fill(struct metric_point *p, const struct metric_family *f,
 	p->nlabels = s->overflow ? 1 : f->nlabels;
 	p->value = s->value;
 	p->start_unix_ns = s->start_unix_ns;
+	p->exemplars = s->exemplars;
+	p->nexemplars = s->exemplars ? series_exemplars(f) : 0;
 	if (f->type == METRIC_HISTOGRAM) {
 		p->bounds = f->bounds;
 		p->nbounds = f->nbounds;
 		p->bucket_counts = s->buckets;
-		p->exemplars = s->exemplars;
 		p->count = s->count;
 		p->sum = s->sum;
 	}
@@ -1022,7 +1055,7 @@ static int snapshot_alloc(struct metric_snapshot *snap, const struct metric_regi
 		     s = series_next(f, s)) {
 			npoints++;
 			ncounts += series_buckets(f);
-			nex += s->exemplars ? f->nbounds + 1 : 0;
+			nex += s->exemplars ? series_exemplars(f) : 0;
 		}
 	}
 	/* calloc(0) may return NULL: allocate at least one element */
@@ -1053,7 +1086,7 @@ struct metric_snapshot *metric_registry_snapshot(struct metric_registry *r)
 	}
 	for (const struct metric_family *f = r->first; f; f = f->next) {
 		struct snapshot_family *sf = &snap->families[snap->nfamilies++];
-		size_t nb = series_buckets(f);
+		size_t nb = series_buckets(f), ne = series_exemplars(f);
 
 		sf->family = f;
 		sf->first = snap->npoints;
@@ -1069,9 +1102,9 @@ struct metric_snapshot *metric_registry_snapshot(struct metric_registry *r)
 			}
 			if (s->exemplars) {
 				memcpy(&snap->exemplars[nex], s->exemplars,
-				       nb * sizeof(*s->exemplars));
+				       ne * sizeof(*s->exemplars));
 				p->exemplars = &snap->exemplars[nex];
-				nex += nb;
+				nex += ne;
 			}
 		}
 		sf->npoints = snap->npoints - sf->first;

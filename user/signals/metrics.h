@@ -6,7 +6,7 @@
  * API: metric_registry_new() makes an empty registry; metric_family_new()
  * declares a family (name, help, unit, label names, histogram bounds, series
  * cap); metric_series_get() finds or creates the series for a set of label
- * values, then metric_counter_add() / metric_gauge_*() /
+ * values, then metric_counter_add*() / metric_gauge_*() /
  * metric_histogram_observe*() update it. Exporters read everything back with
  * metric_registry_walk() / metric_registry_visit() (under the lock), or take
  * a metric_registry_snapshot() and walk it without the lock; prom.h renders
@@ -123,6 +123,15 @@ void metric_histogram_observe_exemplar(struct metric_series *s, double v,
 				       const uint8_t trace_id[16], const uint8_t span_id[8],
 				       double unix_ts);
 
+/*
+ * Adds v to a counter and keeps (trace_id, span_id, v, unix_ts) as the
+ * series' one exemplar, replacing the previous one; the same id rules as
+ * metric_histogram_observe_exemplar() (absent ids: added, no exemplar kept).
+ * Only a series that ever got one pays for it (see metrics.c).
+ */
+void metric_counter_add_exemplar(struct metric_series *s, double v, const uint8_t trace_id[16],
+				 const uint8_t span_id[8], double unix_ts);
+
 /* Series of the family, not counting the overflow series. */
 size_t metric_family_series_count(const struct metric_family *f);
 
@@ -159,8 +168,9 @@ const double *metric_family_bounds(const struct metric_family *f, size_t *nbound
 /* The semantic-conventions entry of the family, NULL if declared without one. */
 const struct semconv_metric *metric_family_semconv(const struct metric_family *f);
 
-/* The exemplar kept for one histogram bucket. Ids are binary (big-endian, as in
- * W3C trace context and OTLP); an exemplar is present iff trace_id is not all zero. */
+/* The exemplar kept for one histogram bucket or one counter series. Ids are binary
+ * (big-endian, as in W3C trace context and OTLP); an exemplar is present iff
+ * trace_id is not all zero. */
 struct metric_exemplar {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
@@ -179,7 +189,8 @@ static inline bool metric_exemplar_present(const struct metric_exemplar *e)
 /*
  * A read-only view of one series, valid only during the callback. For the
  * overflow series the labels are {"otel_metric_overflow"} = {"true"}.
- * Histogram fields are zero for counters and gauges.
+ * Histogram fields are zero for counters and gauges (exemplars excepted: a
+ * counter may carry one).
  */
 struct metric_point {
 	const struct metric_family *family;
@@ -190,8 +201,10 @@ struct metric_point {
 	double value;	      /* counter/gauge */
 	const double *bounds; /* histogram upper bounds (without +Inf) */
 	size_t nbounds;
-	const uint64_t *bucket_counts;		 /* nbounds + 1, NOT cumulative */
-	const struct metric_exemplar *exemplars; /* nbounds + 1, or NULL if none was ever kept */
+	const uint64_t *bucket_counts; /* nbounds + 1, NOT cumulative */
+	/* histograms: nbounds + 1, one per bucket; counters: 1; NULL if none was ever kept */
+	const struct metric_exemplar *exemplars;
+	size_t nexemplars; /* items at exemplars (0 when NULL); check metric_exemplar_present() */
 	uint64_t count;
 	double sum;
 	uint64_t start_unix_ns; /* when the series (re)started; 0 for the overflow series */
