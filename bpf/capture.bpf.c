@@ -26,7 +26,8 @@ enum stash_kind {
 	STASH_IOV = 1,	/* an iovec array */
 	STASH_NONE = 2, /* bytes moved without a user buffer (sendfile) */
 	STASH_CONNECT = 3,
-	STASH_MSG = 4, /* a struct user_msghdr: its iovec is read at enter, if wanted */
+	STASH_MSG = 4,	/* a struct user_msghdr: its iovec is read at enter, if wanted */
+	STASH_OPEN = 5, /* an open for writing: ptr is the path (log files) */
 };
 
 struct stash {
@@ -140,6 +141,54 @@ struct {
 
 static __always_inline bool take_token(void *map, __u32 key, __u64 interval, __u64 burst);
 
+/*
+ * Log files (logs.files): the daemon marks the identity (dev, ino) of each
+ * file whose path matched a glob with its id of that file, and of each
+ * file opened for writing that did not match with 0. log_files_on 0 (no
+ * globs) prunes the lookups; the open programs are then not loaded at all.
+ */
+const volatile __u8 log_files_on = 0;
+const volatile __u64 file_interval_ns = 10000000; /* open reports: 100/s per process */
+const volatile __u64 file_burst_ns = 1000000000;  /* ... 100 at once */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct rt_file_key);
+	__type(value, __u32); /* the daemon's file id; 0: not a log file */
+} log_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);   /* tgid */
+	__type(value, __u64); /* theoretical arrival time */
+} file_budget SEC(".maps");
+
+static __always_inline void file_key(struct file *f, struct rt_file_key *k)
+{
+	k->ino = BPF_CORE_READ(f, f_inode, i_ino);
+	k->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	k->pad0 = 0;
+}
+
+/* The daemon's id of the log file fd holds, or 0. */
+static __always_inline __u32 log_file_id(__u32 fd)
+{
+	struct rt_file_key k;
+	struct file *f;
+	__u32 *id;
+
+	if (!log_files_on)
+		return 0;
+	f = fd_to_file(fd);
+	if (!f)
+		return 0;
+	file_key(f, &k);
+	id = bpf_map_lookup_elem(&log_files, &k);
+	return id ? *id : 0;
+}
+
 /* fd is stdout, stderr, or a dup of either (the same struct file). */
 static __always_inline bool log_fd(__u32 fd)
 {
@@ -154,14 +203,20 @@ static __always_inline bool log_fd(__u32 fd)
 static __always_inline int enter_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind)
 {
 	struct stash st = {};
+	__u32 file_id;
 
-	if (kind == STASH_NONE || !log_fd(fd))
+	if (kind == STASH_NONE)
+		return 0;
+	/* a marked log file first: nginx's error log is also its stderr */
+	file_id = log_file_id(fd);
+	if (!file_id && !log_fd(fd))
 		return 0;
 	if (!take_token(&log_budget, id >> 32, log_interval_ns, log_burst_ns)) {
 		count_drop(RT_DROP_LOG_RATE);
 		return 0;
 	}
 	st.ptr = ptr;
+	st.gen = file_id; /* the record's conn.gen: 0 for stdout and stderr */
 	st.fd = fd;
 	st.iovcnt = iovcnt;
 	st.kind = kind;
@@ -307,7 +362,7 @@ static __always_inline int exit_data(long ret)
 	__u64 id = bpf_get_current_pid_tgid();
 	struct stash st;
 
-	if (!stash_take(id, &st) || st.kind == STASH_CONNECT)
+	if (!stash_take(id, &st) || st.kind == STASH_CONNECT || st.kind == STASH_OPEN)
 		return 0;
 	if (ret <= 0)
 		return 0;
@@ -445,6 +500,124 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
 		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
+}
+
+/*
+ * Opens for writing (log files): the path is stashed at sys_enter, and at
+ * sys_exit a regular file whose identity is not marked yet is reported
+ * with its fd, identity and path (bounded, NUL-terminated), within a
+ * budget per process. Only loaded when logs.files has globs.
+ */
+static __always_inline int enter_open(__u64 path, __u64 flags)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct stash st = {.ptr = path, .kind = STASH_OPEN, .live = 1};
+
+	if (!log_files_on || !selected_tgid(id >> 32))
+		return 0;
+	if ((flags & 3) == 0 /* O_RDONLY */)
+		return 0;
+	if (stash_put(id, &st))
+		count_drop(RT_DROP_STASH_FULL);
+	return 0;
+}
+
+static __always_inline int exit_open(long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct rt_file_event *ev;
+	struct rt_file_key k;
+	struct stash st;
+	struct file *f;
+	long n;
+
+	if (!log_files_on || !stash_take(id, &st) || st.kind != STASH_OPEN || ret < 0)
+		return 0;
+	f = fd_to_file(ret);
+	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & 0170000) != 0100000 /* S_ISREG */)
+		return 0;
+	file_key(f, &k);
+	if (bpf_map_lookup_elem(&log_files, &k))
+		return 0; /* decided already */
+	if (!take_token(&file_budget, id >> 32, file_interval_ns, file_burst_ns)) {
+		count_drop(RT_DROP_FILE_RATE);
+		return 0;
+	}
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		count_drop(RT_DROP_RINGBUF_FULL);
+		return 0;
+	}
+	fill_hdr(&ev->hdr, RT_EV_FILE_OPEN, sizeof(*ev));
+	ev->ino = k.ino;
+	ev->dev = k.dev;
+	ev->fd = ret;
+	ev->flags = 0;
+	n = bpf_probe_read_user_str(ev->path, sizeof(ev->path), (const void *)st.ptr);
+	if (n <= 0) {
+		ev->path[0] = 0;
+		n = 1;
+	}
+	ev->path[sizeof(ev->path) - 1] = 0;
+	ev->path_len = n;
+	if (n >= (long)sizeof(ev->path))
+		ev->flags = RT_FILE_F_CUT;
+	bpf_ringbuf_submit(ev, rb_flags_for(sizeof(*ev)));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat")
+int enter_openat(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_open(ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int exit_openat(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_open(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_openat2")
+int enter_openat2(struct trace_event_raw_sys_enter *ctx)
+{
+	struct open_how how = {};
+
+	if (!log_files_on)
+		return 0;
+	if (bpf_probe_read_user(&how, sizeof(how.flags), (const void *)ctx->args[2]))
+		return 0;
+	return enter_open(ctx->args[1], how.flags);
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat2")
+int exit_openat2(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_open(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_open")
+int enter_open_(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_open(ctx->args[0], ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_open")
+int exit_open_(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_open(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_creat")
+int enter_creat(struct trace_event_raw_sys_enter *ctx)
+{
+	return enter_open(ctx->args[0], 1 /* O_WRONLY */);
+}
+
+SEC("tracepoint/syscalls/sys_exit_creat")
+int exit_creat(struct trace_event_raw_sys_exit *ctx)
+{
+	return exit_open(ctx->ret);
 }
 
 /*

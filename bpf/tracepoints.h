@@ -37,7 +37,7 @@
 	X("tracepoint/syscalls/sys_exit_accept4", exit_accept4)                                    \
 	X("tracepoint/syscalls/sys_exit_accept", exit_accept)                                      \
 	X("tracepoint/syscalls/sys_enter_close", enter_close)                                      \
-	/* log files (logs.files): loaded only with globs, by user/intake/capture.c */                    \
+	/* log files (logs.files): loaded only with globs (user/intake/capture.c) */               \
 	X("tracepoint/syscalls/sys_enter_openat", enter_openat)                                    \
 	X("tracepoint/syscalls/sys_exit_openat", exit_openat)                                      \
 	X("tracepoint/syscalls/sys_enter_openat2", enter_openat2)                                  \

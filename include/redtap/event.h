@@ -63,6 +63,7 @@ enum rt_event_type {
 	RT_EV_PROC_FORK = 7,  /* a child of a process whose selection is pending */
 	RT_EV_LISTEN = 8,     /* a process put a TCP socket in LISTEN state */
 	RT_EV_LOG = 9,	      /* bytes written to stdout/stderr (log capture) */
+	RT_EV_FILE_OPEN = 10, /* a file opened for writing (logs.files) */
 	RT_EV_TYPE_MAX,
 };
 
@@ -90,6 +91,7 @@ enum rt_drop_reason {
 	RT_DROP_SHIM_RATE = 4,	  /* a process exceeded its shim record budget */
 	RT_DROP_LOG_RATE = 5,	  /* a process exceeded its log write budget */
 	RT_DROP_TLS_NO_FD = 6,	  /* TLS plaintext whose socket is unknown (tls.bpf.h) */
+	RT_DROP_FILE_RATE = 7,	  /* a process exceeded its budget of RT_EV_FILE_OPEN records */
 	RT_DROP_MAX,
 };
 
@@ -213,6 +215,50 @@ enum rt_go_unknown {
  * wrote where, conn.gen is 0, dir is RT_DIR_EGRESS, and cap_len < len
  * means the write was longer than the log copy bound. */
 #define RT_LOG_CAPTURE_DEFAULT 2048
+
+/*
+ * Log files (logs.files, issue 16): writes to a regular file the daemon
+ * marked as a log file (its path matched a glob) are RT_EV_LOG records too,
+ * with conn.gen set to the daemon's id of that file (never 0; 0 remains
+ * stdout, stderr and their dups). The kernel's "log_files" map is keyed by
+ * the file's identity, so that a mark covers every fd of every selected
+ * process that writes the file (dups, forks, reopens); its value is that
+ * id, or 0 for a file the daemon found not to match (no more reports).
+ * dev is the kernel's own encoding (MAJOR << 20 | MINOR).
+ */
+struct rt_file_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad0;
+};
+_Static_assert(sizeof(struct rt_file_key) == 16, "rt_file_key layout");
+_Static_assert(RT_OFFSETOF(struct rt_file_key, dev) == 8, "rt_file_key.dev");
+
+/* Bytes of the path an RT_EV_FILE_OPEN record carries, its NUL included. */
+#define RT_FILE_PATH_MAX 256
+
+/* RT_EV_FILE_OPEN: a selected process opened (open, openat, openat2,
+ * creat) a regular file for writing, and its identity was not marked yet.
+ * path is what the process passed (bounded, NUL-terminated by the kernel
+ * side; path_len counts the NUL); RT_FILE_F_CUT when it did not fit. The
+ * daemon resolves a relative or cut path through /proc/PID/fd/fd. At most a
+ * budget of them per process (RT_DROP_FILE_RATE). */
+struct rt_file_event {
+	struct rt_event_hdr hdr;
+	__u64 ino;
+	__u32 dev;
+	__u32 fd;
+	__u32 path_len;
+	__u32 flags; /* RT_FILE_F_* */
+	char path[RT_FILE_PATH_MAX];
+};
+_Static_assert(sizeof(struct rt_file_event) == 304, "rt_file_event layout");
+_Static_assert(RT_OFFSETOF(struct rt_file_event, ino) == 24, "rt_file_event.ino");
+_Static_assert(RT_OFFSETOF(struct rt_file_event, dev) == 32, "rt_file_event.dev");
+_Static_assert(RT_OFFSETOF(struct rt_file_event, fd) == 36, "rt_file_event.fd");
+_Static_assert(RT_OFFSETOF(struct rt_file_event, path_len) == 40, "rt_file_event.path_len");
+_Static_assert(RT_OFFSETOF(struct rt_file_event, path) == 48, "rt_file_event.path");
+#define RT_FILE_F_CUT (1u << 0)
 
 /* RT_EV_CONN_OPEN. The kernel's entry for a socket can be re-created
  * (after LRU eviction, which the table's size makes rare): the new entry

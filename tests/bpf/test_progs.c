@@ -36,6 +36,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
@@ -188,7 +190,7 @@ static void test_verifier_accepts_every_config(void **state)
 				assert_true(bpf_program__fd(p) >= 0);
 				n++;
 			}
-			assert_int_equal(n, 37);
+			assert_int_equal(n, 37 + 8 /* the log files' open programs */);
 			capture_bpf__destroy(skel);
 		}
 	}
@@ -264,6 +266,106 @@ static void test_log_capture(void **state)
 	close(out[1]);
 	close(other[0]);
 	close(other[1]);
+	ring_buffer__free(rb);
+	recs_clear(&recs);
+	capture_bpf__destroy(skel);
+}
+
+/* Log files (logs.files): an open for writing by a selected process is
+ * reported once with its path and identity, an open for reading is not;
+ * once the daemon marks the identity, writes to the file are RT_EV_LOG
+ * records carrying the mark in conn.gen, and writes to an unmarked file are
+ * not; a file marked 0 is not reported again. */
+static void test_log_files(void **state)
+{
+	struct capture_bpf *skel = capture_bpf__open();
+	char dir[] = "/tmp/rt-bpf-logfiles-XXXXXX", path[128], other[128];
+	uint32_t self = (uint32_t)getpid(), idx = self / 64, id = 7, zero = 0;
+	const struct rt_file_event *open_ev = NULL;
+	struct rt_file_key key = {0};
+	struct recs recs = {0};
+	struct ring_buffer *rb;
+	int fd, ofd, rfd, opens = 0, marked = 0, unmarked = 0;
+	uint64_t word;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(skel);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/app.log", dir);
+	snprintf(other, sizeof(other), "%s/data.bin", dir);
+	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
+	skel->rodata->filter_enabled = true;
+	skel->rodata->log_bytes = 64;
+	skel->rodata->log_files_on = 1;
+	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
+	assert_int_equal(capture_bpf__load(skel), 0);
+	assert_int_equal(capture_bpf__attach(skel), 0);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), keep, &recs, NULL);
+	assert_non_null(rb);
+	word = 1ull << (self % 64);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	ofd = open(other, O_RDWR | O_CREAT, 0600);
+	rfd = open(path, O_RDONLY); /* reading: never reported */
+	assert_true(fd >= 0 && ofd >= 0 && rfd >= 0);
+	ring_buffer__consume(rb);
+	for (size_t i = 0; i < recs.n; i++) {
+		const struct rt_file_event *ev = (const void *)recs.rec[i];
+
+		if (ev->hdr.type != RT_EV_FILE_OPEN || (uint32_t)(ev->hdr.pid_tgid >> 32) != self)
+			continue;
+		assert_int_equal(recs.len[i] >= sizeof(*ev), 1);
+		assert_int_equal(ev->path[ev->path_len - 1], 0);
+		assert_true(ev->fd == (uint32_t)fd || ev->fd == (uint32_t)ofd);
+		if (ev->fd == (uint32_t)fd)
+			open_ev = ev;
+		opens++;
+	}
+	assert_int_equal(opens, 2);
+	assert_non_null(open_ev);
+	assert_string_equal(open_ev->path, path);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(open_ev->ino, st.st_ino);
+	assert_int_equal(open_ev->dev, (uint32_t)(major(st.st_dev) << 20 | minor(st.st_dev)));
+
+	/* the daemon marks app.log as a log file and data.bin as not one */
+	key.ino = open_ev->ino;
+	key.dev = open_ev->dev;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.log_files), &key, &id, 0), 0);
+	assert_int_equal(fstat(ofd, &st), 0);
+	key.ino = st.st_ino;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.log_files), &key, &zero, 0), 0);
+	recs_clear(&recs);
+	assert_int_equal(write(fd, "ERROR in the file\n", 18), 18);
+	assert_int_equal(write(ofd, "not a log\n", 10), 10);
+	close(ofd);
+	ofd = open(other, O_WRONLY); /* marked 0: not reported again */
+	assert_true(ofd >= 0);
+	ring_buffer__consume(rb);
+	for (size_t i = 0; i < recs.n; i++) {
+		const struct rt_data_event *ev = (const void *)recs.rec[i];
+
+		if ((uint32_t)(ev->hdr.pid_tgid >> 32) != self)
+			continue;
+		assert_int_not_equal(ev->hdr.type, RT_EV_FILE_OPEN);
+		if (ev->hdr.type != RT_EV_LOG)
+			continue;
+		if (ev->conn.gen == id && ev->conn.fd == (uint32_t)fd && ev->cap_len == 18 &&
+		    !memcmp(ev->data, "ERROR in the file\n", 18))
+			marked++;
+		else
+			unmarked++;
+	}
+	assert_int_equal(marked, 1);
+	assert_int_equal(unmarked, 0);
+	close(fd);
+	close(ofd);
+	close(rfd);
+	unlink(path);
+	unlink(other);
+	rmdir(dir);
 	ring_buffer__free(rb);
 	recs_clear(&recs);
 	capture_bpf__destroy(skel);
@@ -593,6 +695,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_verifier_accepts_every_config),
 	    cmocka_unit_test(test_floor_matches_agent),
 	    cmocka_unit_test(test_log_capture),
+	    cmocka_unit_test(test_log_files),
 	};
 	const struct CMUnitTest run_tests[] = {
 	    cmocka_unit_test(test_fork_selected_exit_clears),
