@@ -103,8 +103,10 @@ static inline int rec_close(struct pipeline *p, const struct rt_conn_id *id, uin
 }
 
 /* len bytes of s as one data record (all of them captured). */
-static inline int rec_data_n(struct pipeline *p, const struct rt_conn_id *id, uint8_t dir,
-			     uint64_t ts, uint32_t tid, const void *s, size_t len)
+/* A data record with rt_data_event.flags (RT_DATA_F_TLS: TLS plaintext). */
+static inline int rec_data_flags(struct pipeline *p, const struct rt_conn_id *id, uint8_t dir,
+				 uint64_t ts, uint32_t tid, const void *s, size_t len,
+				 uint8_t flags)
 {
 	struct rt_data_event *ev = calloc(1, sizeof(*ev) + len);
 	int rc;
@@ -116,10 +118,17 @@ static inline int rec_data_n(struct pipeline *p, const struct rt_conn_id *id, ui
 	ev->len = len;
 	ev->cap_len = (uint32_t)len;
 	ev->dir = dir;
+	ev->flags = flags;
 	memcpy(ev->data, s, len);
 	rc = pipeline_record(p, ev, sizeof(*ev) + len);
 	free(ev);
 	return rc;
+}
+
+static inline int rec_data_n(struct pipeline *p, const struct rt_conn_id *id, uint8_t dir,
+			     uint64_t ts, uint32_t tid, const void *s, size_t len)
+{
+	return rec_data_flags(p, id, dir, ts, tid, s, len, 0);
 }
 
 static inline int rec_data(struct pipeline *p, const struct rt_conn_id *id, uint8_t dir,

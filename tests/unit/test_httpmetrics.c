@@ -96,6 +96,7 @@ static double value_of(const char *text, const char *series)
 }
 
 static char series_buf[1024];
+static const char *scheme = "http"; /* the url_scheme the series helpers expect */
 
 static const char *server_series(const char *suffix, const char *service, const char *method,
 				 const char *status, const char *route, const char *err,
@@ -105,8 +106,8 @@ static const char *server_series(const char *suffix, const char *service, const 
 	    snprintf(series_buf, sizeof(series_buf),
 		     SERVER "%s{service_name=\"%s\",http_request_method=\"%s\","
 			    "http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\","
-			    "network_protocol_version=\"1.1\"",
-		     suffix, service, method, status, route, err);
+			    "network_protocol_version=\"1.1\",url_scheme=\"%s\"",
+		     suffix, service, method, status, route, err, scheme);
 
 	snprintf(series_buf + n, sizeof(series_buf) - (size_t)n, le ? ",le=\"%s\"}" : "}", le);
 	return series_buf;
@@ -117,18 +118,19 @@ static const char *client_series(const char *suffix, const char *service, const 
 				 const char *addr, const char *port)
 {
 	snprintf(series_buf, sizeof(series_buf),
-		 CLIENT
-		 "%s{service_name=\"%s\",http_request_method=\"%s\","
-		 "http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\","
-		 "server_address=\"%s\",server_port=\"%s\",network_protocol_version=\"1.1\"}",
-		 suffix, service, method, status, route, err, addr, port);
+		 CLIENT "%s{service_name=\"%s\",http_request_method=\"%s\","
+			"http_response_status_code=\"%s\",http_route=\"%s\",error_type=\"%s\","
+			"server_address=\"%s\",server_port=\"%s\",network_protocol_version=\"1.1\","
+			"url_scheme=\"%s\"}",
+		 suffix, service, method, status, route, err, addr, port, scheme);
 	return series_buf;
 }
 
 static const char *active_series(const char *service, const char *method)
 {
 	snprintf(series_buf, sizeof(series_buf),
-		 ACTIVE "{service_name=\"%s\",http_request_method=\"%s\"}", service, method);
+		 ACTIVE "{service_name=\"%s\",http_request_method=\"%s\",url_scheme=\"%s\"}",
+		 service, method, scheme);
 	return series_buf;
 }
 
@@ -600,7 +602,7 @@ static void test_error_type_rules_end_to_end(void **state)
 	assert_true(value_of(text, client_series("_count", "shop", "PUT", "", "/orders/{id}",
 						 "connection_closed", "api.internal", "8080")) ==
 		    1);
-	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"PUT\"}"));
+	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"PUT\","));
 
 	conntab_free(e.tab);
 	proto_set_release(&e.set);
@@ -670,7 +672,7 @@ static void test_grpc_and_http2(void **state)
 	x.version = HTTP_V2;
 	httpmetrics_done(f->m, &x, "shop", false);
 	text = render(f);
-	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"POST\"}"));
+	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"POST\","));
 	assert_true(value_of(text,
 			     "rpc_server_duration_seconds_count{service_name=\"shop\","
 			     "rpc_system=\"grpc\",rpc_service=\"shop.v1.Catalog\","
@@ -698,7 +700,51 @@ static void test_grpc_and_http2(void **state)
 	assert_true(value_of(text,
 			     SERVER "_count{service_name=\"shop\",http_request_method=\"GET\","
 				    "http_response_status_code=\"200\",http_route=\"/a\","
-				    "error_type=\"\",network_protocol_version=\"2\"}") == 1);
+				    "error_type=\"\",network_protocol_version=\"2\","
+				    "url_scheme=\"http\"}") == 1);
+}
+
+/* url.scheme: "https" on every HTTP family when the connection's bytes came
+ * from the TLS probes (conn->tls, set by the pipeline from RT_DATA_F_TLS),
+ * "http" otherwise; the gauge goes up and down in the same series. */
+static void test_url_scheme(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange x = server_x(HTTP1_M_GET, 200, "/s", 20 * MS);
+	struct conn c;
+	const char *text;
+
+	memset(&c, 0, sizeof(c));
+	set_v4(&c, "10.0.0.7", 443);
+	c.tls = 1;
+	x.conn = &c;
+	httpmetrics_start(f->m, &x, "tls");
+	scheme = "https";
+	text = render(f);
+	assert_true(value_of(text, active_series("tls", "GET")) == 1);
+	httpmetrics_done(f->m, &x, "tls", false);
+	x.server = false;
+	httpmetrics_done(f->m, &x, "tls", false);
+	c.tls = 0; /* the same exchanges in clear */
+	httpmetrics_done(f->m, &x, "tls", false);
+	x.server = true;
+	httpmetrics_start(f->m, &x, "tls");
+	httpmetrics_done(f->m, &x, "tls", false);
+	text = render(f);
+	assert_true(value_of(text, active_series("tls", "GET")) == 0);
+	assert_true(value_of(text, server_series("_count", "tls", "GET", "200", "/s", "", NULL)) ==
+		    1);
+	assert_true(value_of(text, client_series("_count", "tls", "GET", "200", "/s", "",
+						 "10.0.0.7", "443")) == 1);
+	scheme = "http";
+	assert_true(value_of(text, active_series("tls", "GET")) == 0);
+	assert_true(value_of(text, server_series("_count", "tls", "GET", "200", "/s", "", NULL)) ==
+		    1);
+	assert_true(value_of(text, client_series("_count", "tls", "GET", "200", "/s", "",
+						 "10.0.0.7", "443")) == 1);
+	assert_string_equal(httpmetrics_url_scheme(&x), "http");
+	x.conn = NULL;
+	assert_string_equal(httpmetrics_url_scheme(&x), "http");
 }
 
 int main(void)
@@ -718,6 +764,7 @@ int main(void)
 	    T(test_error_type_rules_end_to_end),
 	    T(test_exemplar_ids_and_semconv),
 	    T(test_grpc_and_http2),
+	    T(test_url_scheme),
 	};
 #undef T
 

@@ -134,6 +134,31 @@ static void test_exchange_becomes_series(void **state)
 	assert_int_equal(f->opaque_calls, 0);
 }
 
+/* Plaintext from the TLS probes (RT_DATA_F_TLS) is parsed like syscall
+ * bytes and its exchanges say url.scheme="https"; the others "http". */
+static void test_tls_records_are_https(void **state)
+{
+	struct fx *f = *state;
+	const char req[] = "GET /api/users/17 HTTP/1.1\r\nHost: shop\r\n\r\n";
+	struct rt_conn_id id = conn_id(6);
+	const char *text;
+
+	open_server(f, 6, 1 * MS);
+	assert_int_equal(rec_data_flags(f->w.pipe, &id, RT_DIR_INGRESS, 2 * MS, TGID, req,
+					strlen(req), RT_DATA_F_TLS),
+			 0);
+	assert_int_equal(rec_data_flags(f->w.pipe, &id, RT_DIR_EGRESS, 3 * MS, TGID, OK, strlen(OK),
+					RT_DATA_F_TLS),
+			 0);
+	open_server(f, 7, 4 * MS);
+	in(f, 7, 5 * MS, req);
+	out(f, 7, 6 * MS, OK);
+	text = render(f);
+	assert_non_null(strstr(text, "url_scheme=\"https\"} 1\n"));
+	assert_non_null(strstr(text, "url_scheme=\"http\"} 1\n"));
+	assert_int_equal(f->opaque_calls, 0);
+}
+
 static void test_bad_records_counted(void **state)
 {
 	struct fx *f = *state;
@@ -305,13 +330,10 @@ int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 	const struct CMUnitTest tests[] = {
-	    T(test_exchange_becomes_series),
-	    T(test_bad_records_counted),
-	    T(test_unknown_protocol_goes_opaque_once),
-	    T(test_exit_closes_in_record_order),
-	    T(test_many_exits_all_handled),
-	    T(test_table_full_counted),
-	    T(test_bad_shim_record_counted),
+	    T(test_exchange_becomes_series),	 T(test_tls_records_are_https),
+	    T(test_bad_records_counted),	 T(test_unknown_protocol_goes_opaque_once),
+	    T(test_exit_closes_in_record_order), T(test_many_exits_all_handled),
+	    T(test_table_full_counted),		 T(test_bad_shim_record_counted),
 	    T(test_parse_errors_by_reason),
 	};
 #undef T

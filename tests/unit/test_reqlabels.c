@@ -197,11 +197,11 @@ static void test_metrics(void **state)
 		 "http_server_request_duration_seconds_count{service_name=\"shop\","
 		 "http_request_method=\"GET\",http_response_status_code=\"200\","
 		 "http_route=\"/pay\",error_type=\"\",network_protocol_version=\"1.1\","
-		 "tenant_bucket=\"b44\",channel=\"_other\"} 1\n");
+		 "url_scheme=\"http\",tenant_bucket=\"b44\",channel=\"_other\"} 1\n");
 	if (!strstr(text, want))
 		fail_msg("no %s in\n%s", want, text);
 	/* without the attributes: the labels are left out */
-	assert_non_null(strstr(text, "network_protocol_version=\"1.1\"} 1\n"));
+	assert_non_null(strstr(text, "network_protocol_version=\"1.1\",url_scheme=\"http\"} 1\n"));
 	/* a raw value never shows */
 	assert_null(strstr(text, "batch"));
 	free(text);

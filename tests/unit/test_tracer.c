@@ -836,9 +836,17 @@ static void test_server_attributes(void **state)
 	attr_str(s, "client.address", "192.168.1.7");
 	attr_str(s, "network.peer.address", "192.168.1.7");
 	attr_int(s, "network.peer.port", 51234);
+	attr_str(s, "url.scheme", "http");
 	no_attr(s, "error.type");
 	no_attr(s, "url.template");
 	assert_int_equal(s->status, SPAN_STATUS_UNSET);
+
+	/* plaintext from the TLS probes: https */
+	c.tls = 1;
+	x_init(&x, true, &c, 100, 101, f->base, HTTP1_M_GET, "/users/42", "/users/{id}");
+	tracer_http_start(f->t, &x);
+	x_done(f, &x, f->base + MS, 200, NULL);
+	attr_str(emitted(f, x.trace.span_id), "url.scheme", "https");
 
 	/* no endpoints, no Host: none of the address attributes */
 	x_init(&x, true, NULL, 100, 101, f->base, HTTP1_M_GET, "/a#frag", "/a");
@@ -909,11 +917,15 @@ static void test_client_attributes(void **state)
 	no_attr(s, "client.address");
 	no_attr(s, "http.route");
 
-	/* no Host: server.address is the peer's address */
+	attr_str(s, "url.scheme", "http");
+
+	/* no Host: server.address is the peer's address; over TLS: https */
+	c.tls = 1;
 	x_init(&x, false, &c, 100, 101, f->base, HTTP1_M_GET, "/", NULL);
 	tracer_http_start(f->t, &x);
 	x_done(f, &x, f->base + MS, 200, NULL);
 	attr_str(emitted(f, x.trace.span_id), "server.address", "10.0.0.3");
+	attr_str(emitted(f, x.trace.span_id), "url.scheme", "https");
 }
 
 static const struct span *one(struct fx *f, bool server, int status, const char *error_type)

@@ -218,6 +218,8 @@ static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t l
 		return;
 	}
 	c->last_ts = ev->hdr.ts;
+	if (ev->flags & RT_DATA_F_TLS)
+		c->tls = 1; /* plaintext from the TLS probes: the exchanges are https */
 	chunk = (struct proto_chunk){
 	    .data = ev->data,
 	    .cap_len = ev->cap_len,
@@ -225,7 +227,7 @@ static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t l
 	    .ts = ev->hdr.ts,
 	    .tid = (uint32_t)ev->hdr.pid_tgid,
 	    .dir = ev->dir,
-	    .source = PROTO_SRC_SYSCALL,
+	    .source = (ev->flags & RT_DATA_F_TLS) ? PROTO_SRC_TLS : PROTO_SRC_SYSCALL,
 	};
 	/* The other end of the agent's own connection (ownconn.h): left out. */
 	if (c->proto == CONN_PROTO_UNKNOWN && !p->own_traffic && c->has_endpoints &&

@@ -48,6 +48,7 @@ struct conn {
 	uint8_t has_endpoints;
 	uint8_t sniff_tries; /* refusals while classifying (protocol.c) */
 	uint8_t opaque_told; /* the kernel was told to stop copying its data */
+	uint8_t tls;	     /* its bytes came from TLS probes (PROTO_SRC_TLS): url.scheme https */
 	void *proto_state;   /* owned by its protocol from open() to close() */
 	void *sniff;	     /* bytes held back while classifying; owned by protocol.c */
 	struct conn *hnext;  /* hash chain */

@@ -90,9 +90,14 @@ void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t
 		snprintf(out, outlen, "%s", "");
 }
 
+const char *httpmetrics_url_scheme(const struct http_exchange *x)
+{
+	return x->conn && x->conn->tls ? "https" : "http";
+}
+
 void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service)
 {
-	const char *labels[] = {service, http1_method_name(x->method)};
+	const char *labels[] = {service, http1_method_name(x->method), httpmetrics_url_scheme(x)};
 	struct metric_series *s;
 
 	if (!x->server || x->grpc)
@@ -169,6 +174,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	const char *err = x->error_type ? x->error_type : "";
 	double secs = (double)(x->end_ns - x->start_ns) / 1e9;
 	const char *ver = http_version_name(x->version);
+	const char *scheme = httpmetrics_url_scheme(x);
 	char rl[REQLABELS_MAX][REQLABELS_VALUE];
 	const char *r[REQLABELS_MAX];
 	struct metric_series *s;
@@ -181,9 +187,10 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	if (x->status)
 		snprintf(status, sizeof(status), "%d", x->status);
 	if (x->server) {
-		const char *labels[] = {service, method, status, route_label(m, x), err, ver, r[0],
+		const char *labels[] = {service, method, status, route_label(m, x),
+					err,	 ver,	 scheme, r[0],
 					r[1],	 r[2],	 r[3]};
-		const char *alabels[] = {service, method};
+		const char *alabels[] = {service, method, scheme};
 
 		observe(k8slabels_series_get(m->server, labels, NELEM(labels), x->tgid), x, secs,
 			exemplar);
@@ -196,8 +203,8 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
 		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
 	{
-		const char *labels[] = {service, method, status, x->route, err,	 addr,
-					port,	 ver,	 r[0],	 r[1],	   r[2], r[3]};
+		const char *labels[] = {service, method, status, x->route, err,	 addr, port,
+					ver,	 scheme, r[0],	 r[1],	   r[2], r[3]};
 
 		observe(k8slabels_series_get(m->client, labels, NELEM(labels), x->tgid), x, secs,
 			exemplar);

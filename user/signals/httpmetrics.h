@@ -53,4 +53,8 @@ size_t httpmetrics_families(const struct httpmetrics *m, const struct metric_fam
  * the peer's IP address. Exposed for tests. */
 void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t outlen);
 
+/* url.scheme of an exchange: "https" when its connection's bytes came from
+ * the TLS probes (conn->tls), else "http". A static string. */
+const char *httpmetrics_url_scheme(const struct http_exchange *x);
+
 #endif /* REDTAP_HTTPMETRICS_H */

@@ -70,6 +70,7 @@ static const struct {
     [SC_CPU_MODE] = {"cpu.mode", false},
     [SC_LOG_SEVERITY] = {"severity", false},
     [SC_REDTAP_OUTCOME] = {"outcome", false},
+    [SC_URL_SCHEME] = {"url.scheme", false},
 };
 
 static char request_keys[SEMCONV_REQUEST_KEYS][SEMCONV_REQUEST_KEY_MAX + 1];
@@ -152,9 +153,12 @@ const struct semconv_metric semconv_http_server_request_duration = {
     .buckets = http_duration_buckets,
     .nbuckets = NELEM(http_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
-	  SC_ERROR_TYPE, SC_NETWORK_PROTOCOL_VERSION, SC_REQUEST_LABELS, SC_K8S_LABELS),
+	  SC_ERROR_TYPE, SC_NETWORK_PROTOCOL_VERSION, SC_URL_SCHEME, SC_REQUEST_LABELS,
+	  SC_K8S_LABELS),
 };
 
+/* url.scheme is Required on the server entries and Opt-In here: two values,
+ * implied by server.port in practice, so it adds no series of its own. */
 const struct semconv_metric semconv_http_client_request_duration = {
     .name = "http.client.request.duration",
     .unit = "s",
@@ -164,7 +168,7 @@ const struct semconv_metric semconv_http_client_request_duration = {
     .nbuckets = NELEM(http_duration_buckets),
     ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE, SC_HTTP_ROUTE,
 	  SC_ERROR_TYPE, SC_SERVER_ADDRESS, SC_SERVER_PORT, SC_NETWORK_PROTOCOL_VERSION,
-	  SC_REQUEST_LABELS, SC_K8S_LABELS),
+	  SC_URL_SCHEME, SC_REQUEST_LABELS, SC_K8S_LABELS),
 };
 
 /* An UpDownCounter in the conventions: a gauge in the registry. */
@@ -173,7 +177,7 @@ const struct semconv_metric semconv_http_server_active_requests = {
     .unit = "{request}",
     .brief = "Number of active HTTP server requests.",
     .type = METRIC_GAUGE,
-    ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_K8S_LABELS),
+    ATTRS(SC_SERVICE_NAME, SC_HTTP_REQUEST_METHOD, SC_URL_SCHEME, SC_K8S_LABELS),
 };
 
 const struct semconv_metric semconv_db_client_operation_duration = {

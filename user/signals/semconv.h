@@ -101,6 +101,8 @@ enum semconv_attr {
 	 * for a record's severity (it is a field of the record) */
 	SC_LOG_SEVERITY,
 	SC_REDTAP_OUTCOME,
+	/* HTTP: "https" on a connection whose bytes came from TLS probes */
+	SC_URL_SCHEME,
 	SC_ATTR_COUNT
 };
 

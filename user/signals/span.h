@@ -14,7 +14,7 @@
  * semconv.h ids, not strings. Resource attributes are derived by the
  * exporter from pid, service and executable names.
  *
- * Memory: sizeof(struct span) is 1,352 bytes (bench/BENCHMARKS.md has
+ * Memory: sizeof(struct span) is 1,384 bytes (bench/BENCHMARKS.md has
  * the pool's size); the largest spans (HTTP server spans with a long
  * tracestate) use about 1 KiB of text, most use 100-300 bytes.
  */
@@ -52,7 +52,7 @@ enum span_str {
 	SPAN_STR_COUNT
 };
 
-#define SPAN_ATTRS_MAX 16   /* an HTTP server span sets 11, sampling.rule, request attributes */
+#define SPAN_ATTRS_MAX 18   /* an HTTP server span sets 13, sampling.rule, request attributes */
 #define SPAN_TEXT_MAX  1024 /* all strings of a span, with their NULs */
 #define SPAN_VALUE_MAX 255  /* one string, without its NUL */
 

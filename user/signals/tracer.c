@@ -990,6 +990,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 		span_attr_int(&s, SC_NETWORK_PEER_PORT, cn->remote.port);
 	}
 	span_attr_str(&s, SC_NETWORK_PROTOCOL_NAME, "http");
+	span_attr_str(&s, SC_URL_SCHEME, httpmetrics_url_scheme(x));
 	if (x->grpc && svc[0]) {
 		span_attr_str(&s, SC_RPC_SYSTEM, "grpc");
 		span_attr_str(&s, SC_RPC_SERVICE, svc);
