@@ -17,8 +17,8 @@ def build():
         "Where requests fail and what failed underneath: HTTP error ratios by route and "
         "error type, side by side with the database, cache and outgoing HTTP errors of the "
         "same services over the same time, and the error-log rate of the same services "
-        "(zero-code log capture). Exemplars on the failed-request latency link to the traces "
-        "of failing requests; each log record carries the trace id of its request.",
+        "(zero-code log capture). Exemplars on the failed-request latency and on the error-log "
+        "rate link to the traces of failing requests and error lines.",
         variables(route_var()), tags=["errors", "http", "database"])
 
     d.row("Incoming HTTP errors")
@@ -94,16 +94,18 @@ def build():
     d.row("Error logs")
     d.add(timeseries("Error-log rate by severity", "Log lines per second at ERROR or FATAL "
                      "that the selected services wrote to stdout/stderr, by severity (zero-code "
-                     "log capture: REDTAP_LOGS=true). Each record in the logs backend carries "
-                     "the trace id of the request that wrote it (docs/logs.md).",
+                     "log capture: REDTAP_LOGS=true). Exemplars link to the trace of the latest "
+                     "error line written inside a request; each record in the logs backend "
+                     "carries the trace id of the request that wrote it (docs/logs.md).",
                      [prom(or_zero(sum_rate(LOGS, LOG_ERR, "service_name, severity")),
-                           "{{service_name}} {{severity}}")], "short", stack=True), 12, 8)
+                           "{{service_name}} {{severity}}", exemplar=True)], "short",
+                     stack=True), 12, 8)
     d.add(timeseries("Error logs beside HTTP and database errors", "Error-log lines, failed "
                      "incoming requests and failed database operations per second on one "
                      "axis: an error-log spike without failed requests points at background "
                      "work, one with them at the requests.",
                      [prom(or_zero(sum_rate(LOGS, LOG_ERR, "service_name")),
-                           "{{service_name}} error logs"),
+                           "{{service_name}} error logs", exemplar=True),
                       prom(or_zero(sum_rate(COUNT, ROUTE + ", " + ERR, "service_name")),
                            "{{service_name}} HTTP errors"),
                       prom(or_zero(sum_rate(DB + "_count", SERVICE + ", " + ERR,

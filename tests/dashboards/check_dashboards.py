@@ -14,7 +14,8 @@ For each dashboard, one PASS/FAIL line per check:
               rows full width
   datasource  every panel and target refers to ${datasource}
   targets     unique refIds; PromQL names only series and labels redtap exports
-  exemplars   range queries on histogram buckets have exemplars on, and the RED and
+  exemplars   range queries on histogram buckets and on log_records_total (whose
+              warning and error series carry one) have exemplars on, and the RED and
               database dashboards have such panels
   promql      every query, variables substituted, parses (promtool check rules)
 Exits 1 if any check failed.
@@ -246,6 +247,9 @@ def check_exemplars(dash):
                 errs.append("panel %r target %s: latency query without exemplars"
                             % (p.get("title"), t.get("refId")))
             count += 1
+        elif "log_records_total{" in t.get("expr", "") and t.get("exemplar") is not True:
+            errs.append("panel %r target %s: error-log query without exemplars"
+                        % (p.get("title"), t.get("refId")))
     if dash.get("uid") in EXEMPLAR_DASHBOARDS and count == 0:
         errs.append("no latency panel with exemplars")
     return errs

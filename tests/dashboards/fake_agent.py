@@ -4,7 +4,8 @@
 Serves every series the agent exports (scripts/slo/catalog.py) for one
 service, with counters that grow with wall-clock time, some errors of every
 kind, an overflow series, and (in OpenMetrics, which Prometheus asks for)
-exemplars with trace_id and span_id on histogram buckets. This lets the
+exemplars with trace_id and span_id on histogram buckets and on the
+log_records_total series of warnings and errors. This lets the
 tests run a real Prometheus against realistic input without the agent.
 
     fake_agent.py --port-file FILE [--service NAME] [--omit PREFIX]...
@@ -179,6 +180,13 @@ def families(service):
         ("go_memory_heap_live_bytes", "gauge", [(s, 5242880)]),
         ("go_gc_cycles_total", "counter", [(s, 0.5)]),
         ("go_gc_pause_time_seconds_total", "counter", [(s, 0.0002)]),
+        ("go_memory_used_bytes", "gauge",
+         [(dict(s, go_memory_type="stack"), 2097152), (dict(s, go_memory_type="other"), 31457280)]),
+        ("go_memory_allocated_bytes_total", "counter", [(s, 1048576)]),
+        # (labels, rate, exemplar): the agent keeps the trace of the latest WARN+ line
+        ("log_records_total", "counter",
+         [(dict(s, severity="INFO"), 12), (dict(s, severity="WARN"), 0.4, True),
+          (dict(s, severity="ERROR"), 0.3, True)]),
     ]
 
 
@@ -195,10 +203,14 @@ def exposition(service, omit, openmetrics):
             for h in series:
                 out.extend(h.lines(name, bounds, now, openmetrics))
             continue
-        for labels, value in series:
+        for labels, value, *ex in series:
             if kind == "counter":
                 value = value * (now - START)
-            out.append("%s%s %s" % (name, _sel(labels), repr(float(value))))
+            line = "%s%s %s" % (name, _sel(labels), repr(float(value)))
+            if openmetrics and ex and ex[0]:
+                line += ' # {trace_id="%032x",span_id="%016x"} 1 %.3f' % (
+                    random.getrandbits(128), random.getrandbits(64), now - 1)
+            out.append(line)
     if openmetrics:
         out.append("# EOF")
     return "\n".join(out) + "\n"

@@ -107,6 +107,17 @@ class BrokenDashboards(unittest.TestCase):
             _panel(d, "Latency percentiles")["targets"][1]["exemplar"] = False
         self.assertFails(m, "exemplars on latency queries", "latency query without exemplars")
 
+    def test_error_logs_without_exemplars(self):
+        with open(os.path.join(ROOT, "dashboards", "redtap-errors.json")) as f:
+            dash = json.load(f)
+        rc, out = self.run_check(dash)
+        self.assertEqual(rc, 0, out)
+        _panel(dash, "Error-log rate by severity")["targets"][0]["exemplar"] = False
+        rc, out = self.run_check(dash)
+        self.assertEqual(rc, 1, out)
+        self.assertIn("FAIL d.json: exemplars on latency queries", out)
+        self.assertIn("error-log query without exemplars", out)
+
 
 if __name__ == "__main__":
     unittest.main()
