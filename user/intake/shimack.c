@@ -191,11 +191,8 @@ static int read_at(int fd, void *buf, size_t n, uint64_t off)
 	return pread(fd, buf, n, (off_t)off) == (ssize_t)n ? 0 : -EIO;
 }
 
-/*
- * Finds section RT_SHIM_ACK_SECTION in the ELF file fd: *off and *size get
- * its file offset and size. 0, -ENOENT, or -EIO for a malformed file.
- */
-static int find_ack_section(int fd, uint64_t *off, uint64_t *size)
+/* Section headers only; every size read is bounded before it is read. */
+int shimack_find_section(int fd, uint64_t *off, uint64_t *size)
 {
 	static const char want[] = RT_SHIM_ACK_SECTION;
 	Elf64_Shdr *sh = NULL, strs;
@@ -293,7 +290,7 @@ static int check_section(uint32_t pid, const struct map_target *t, uint64_t addr
 	close(pfd);
 	if (fd < 0)
 		return -EPERM;
-	err = find_ack_section(fd, &off, &size);
+	err = shimack_find_section(fd, &off, &size);
 	close(fd);
 	if (err)
 		return err == -ENOMEM ? err : -EPERM;

@@ -80,6 +80,14 @@ int shimack_hello(struct shimack *s, const struct shimack_hello_in *h, uint64_t 
 void shimack_forget(struct shimack *s, uint32_t pid);
 
 void shimack_refresh(struct shimack *s, uint64_t now_ns);
+
+/* Finds section RT_SHIM_ACK_SECTION (a writable PROGBITS section) in the
+ * 64-bit ELF file fd, from its section headers only (at most 512 headers and
+ * a 64 KiB name table are read): *off and *size get its file offset and size.
+ * 0, -ENOENT, -EIO for a malformed file, -ENOMEM. The shim's file is the
+ * shimmed process's to craft (tests/fuzz/fuzz_shimack.c). */
+int shimack_find_section(int fd, uint64_t *off, uint64_t *size);
+
 size_t shimack_count(const struct shimack *s);
 void shimack_stats(const struct shimack *s, struct shimack_stats *out);
 
