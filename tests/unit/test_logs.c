@@ -3,7 +3,8 @@
  * test_logs.c - zero-code log capture in the daemon: the line parser
  * (logline.c) on the output of real loggers, the reassembler (logasm.c),
  * redaction (logredact.c) and the whole path (logs.c) with correlation to
- * the request a thread serves, and the OTLP logs encoding.
+ * the request a thread serves, the log_records counter and its exemplars,
+ * and the OTLP logs encoding.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,8 +21,10 @@
 #include "logline.h"
 #include "logredact.h"
 #include "logs.h"
+#include "metrics.h"
 #include "otlp_encode.h"
 #include "procs.h"
+#include "prom.h"
 #include "proto/otlp_logs.pb-c.h"
 #include "tracer.h"
 
@@ -414,6 +417,93 @@ static void test_logs_correlate_and_redact(void **ts)
 	procs_free(p);
 }
 
+/* What follows the labels on the OpenMetrics line of the series of severity sev. */
+static const char *om_line(const char *om, const char *sev, char *line, size_t cap)
+{
+	char key[64];
+	const char *at, *end;
+
+	snprintf(key, sizeof(key), "severity=\"%s\"} ", sev);
+	at = strstr(om, key);
+	if (!at)
+		return NULL;
+	at += strlen(key);
+	end = strchr(at, '\n');
+	snprintf(line, cap, "%.*s", (int)(end - at), at);
+	return line;
+}
+
+static void hex(char *out, const uint8_t *id, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sprintf(out + 2 * i, "%02x", id[i]);
+}
+
+/* log_records_total keeps the latest correlated WARN-or-worse line as its series' exemplar. */
+static void test_logs_counter_exemplar(void **ts)
+{
+	struct procs_selectors none = {0};
+	struct procs *p = procs_new(&none, (uint32_t)getpid());
+	struct tracer_opts to = {.sampler = {.root = SAMPLER_ALWAYS_ON}};
+	struct tracer *t = tracer_new(&to, NULL, NULL);
+	struct metric_registry *reg = metric_registry_new();
+	struct logs_opts o = {.procs = p, .tracer = t, .reg = reg, .max_series = 100};
+	char err[256], tid[33], sid[17], want[160], line[256];
+	struct http_exchange x;
+	struct logs *l;
+	uint8_t buf[1024];
+	char *om, *text;
+	size_t n;
+
+	(void)ts;
+	assert_non_null(p);
+	assert_non_null(t);
+	assert_non_null(reg);
+	l = logs_new(&o, err, sizeof(err));
+	assert_non_null(l);
+	memset(&x, 0, sizeof(x));
+	x.server = true;
+	x.tid = 101;
+	tracer_http_start(t, &x);
+	assert_true(x.trace.valid);
+
+	/* an error outside any request, then one inside: the correlated one is kept */
+	n = rec(buf, 4242, 102, 2, "{\"level\":\"error\",\"msg\":\"idle\"}\n");
+	logs_record(l, (const void *)buf, n);
+	n = rec(buf, 4242, 101, 2, "{\"level\":\"error\",\"msg\":\"pay\"}\n");
+	logs_record(l, (const void *)buf, n);
+	n = rec(buf, 4242, 102, 2, "{\"level\":\"error\",\"msg\":\"idle again\"}\n");
+	logs_record(l, (const void *)buf, n);
+	/* INFO inside the request: counted, never an exemplar; WARN: one */
+	n = rec(buf, 4242, 101, 1, "INFO paid\n");
+	logs_record(l, (const void *)buf, n);
+	n = rec(buf, 4242, 101, 1, "WARN slow\n");
+	logs_record(l, (const void *)buf, n);
+
+	assert_int_equal(prom_render(reg, PROM_FMT_OPENMETRICS, &om, NULL), 0);
+	hex(tid, x.trace.trace_id, 16);
+	hex(sid, x.trace.span_id, 8);
+	/* ts 1000 ns monotonic + the offset to unix time: only the prefix is fixed */
+	snprintf(want, sizeof(want), "3 # {trace_id=\"%s\",span_id=\"%s\"} 1 ", tid, sid);
+	assert_non_null(om_line(om, "ERROR", line, sizeof(line)));
+	assert_memory_equal(line, want, strlen(want));
+	assert_non_null(om_line(om, "WARN", line, sizeof(line)));
+	assert_non_null(strstr(line, tid));
+	assert_non_null(om_line(om, "INFO", line, sizeof(line)));
+	assert_string_equal(line, "1");
+	/* the 0.0.4 text format has none */
+	assert_int_equal(prom_render(reg, PROM_FMT_TEXT, &text, NULL), 0);
+	assert_non_null(strstr(text, "severity=\"ERROR\"} 3\n"));
+	assert_null(strstr(text, "trace_id"));
+	free(text);
+	free(om);
+
+	logs_free(l);
+	metric_registry_free(reg);
+	tracer_free(t);
+	procs_free(p);
+}
+
 /* --- OTLP encoding --- */
 
 static void test_otlp_encode_logs(void **ts)
@@ -480,6 +570,7 @@ int main(void)
 	    cmocka_unit_test(test_reassembly_eviction),
 	    cmocka_unit_test(test_redaction_defaults),
 	    cmocka_unit_test(test_logs_correlate_and_redact),
+	    cmocka_unit_test(test_logs_counter_exemplar),
 	    cmocka_unit_test(test_otlp_encode_logs),
 	};
 

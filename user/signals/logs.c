@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "logasm.h"
+#include "logfiles.h"
 #include "logredact.h"
 #include "logs.h"
 #include "metrics.h"
@@ -24,6 +25,7 @@ struct logs {
 	void *ctx;
 	struct logasm *asm_;
 	struct logredact *redact;
+	const struct logfiles *files;
 	struct metric_family *fam;  /* log_records{service_name, severity}, or NULL */
 	struct metric_family *self; /* redtap_log_lines{outcome}, or NULL */
 	uint64_t self_seen[8];	    /* totals already added, by outcome */
@@ -48,15 +50,26 @@ static void copy_str(char *dst, size_t cap, const char *s)
 	snprintf(dst, cap, "%s", s ? s : "");
 }
 
+/*
+ * Counts r in log_records{service_name, severity}. A correlated record of
+ * severity WARN or worse also becomes the series' exemplar (the latest one
+ * wins), so that a Prometheus user goes from an error-log rate to a trace.
+ */
 static void count(struct logs *l, const struct log_record *r)
 {
+	struct metric_series *s;
 	const char *labels[2];
 
 	if (!l->fam)
 		return;
 	labels[0] = r->service;
 	labels[1] = r->severity_text[0] ? r->severity_text : "UNSPECIFIED";
-	metric_counter_add(metric_series_get(l->fam, labels), 1);
+	s = metric_series_get(l->fam, labels);
+	if (r->has_trace && r->severity >= LOG_SEV_WARN)
+		metric_counter_add_exemplar(s, 1, r->trace_id, r->span_id,
+					    (double)r->time_unix_ns / 1e9);
+	else
+		metric_counter_add(s, 1);
 }
 
 /* A complete line from the reassembler: redact, parse, correlate, emit. */
@@ -98,6 +111,10 @@ static void on_line(void *ctx, uint32_t tgid, uint32_t fd, const struct logasm_t
 	memcpy(r->attrs, pl.attrs, pl.nattrs * sizeof(pl.attrs[0]));
 	copy_str(r->service, sizeof(r->service), procs_service_name(l->procs, tgid));
 	copy_str(r->exe, sizeof(r->exe), procs_exe_name(l->procs, tgid));
+	if (tag->file_id) {
+		r->flags |= LOG_RECORD_FILE;
+		copy_str(r->file_path, sizeof(r->file_path), logfiles_path(l->files, tag->file_id));
+	}
 
 	l->st.lines++;
 	l->st.cut += !!(r->flags & LOG_RECORD_CUT);
@@ -119,6 +136,7 @@ struct logs *logs_new(const struct logs_opts *o, char *err, size_t errlen)
 	l->tracer = o->tracer;
 	l->emit = o->emit;
 	l->ctx = o->ctx;
+	l->files = o->files;
 	l->line_max = o->line_max ? o->line_max : LOGS_LINE_MAX_DEFAULT;
 	refresh_clock(l);
 	l->redact = logredact_new(o->redact, o->redact_no_defaults, err, errlen);
@@ -171,6 +189,7 @@ void logs_record(struct logs *l, const struct rt_data_event *ev, size_t len)
 	l->st.records++;
 	tag.ts = ev->hdr.ts;
 	tag.tid = (uint32_t)ev->hdr.pid_tgid;
+	tag.file_id = (uint32_t)ev->conn.gen; /* a log file's id; 0 for stdout and stderr */
 	tag.has_trace =
 	    tracer_thread_context(l->tracer, tag.tid, tag.trace_id, tag.span_id, &tag.sampled);
 	logasm_feed(l->asm_, ev->conn.tgid, ev->conn.fd, &tag, (const char *)ev->data, ev->cap_len,
