@@ -18,6 +18,7 @@
 #include "agent.h"
 #include "capture.h"
 #include "log.h"
+#include "logfiles.h"
 #include "logs.h"
 #include "metrics.h"
 #include "k8sapi.h"
@@ -59,8 +60,9 @@ struct agent {
 	struct promserver *srv;
 	struct otlp_exporter *otlp;
 	struct tracer *tracer;
-	struct logs *logs;     /* zero-code log capture, when cfg->logs */
-	struct shm_ring *ring; /* shim-only mode */
+	struct logs *logs;	/* zero-code log capture, when cfg->logs */
+	struct logfiles *files; /* logs.files: which files are logs; NULL: none */
+	struct shm_ring *ring;	/* shim-only mode */
 };
 
 static void on_signal(int sig)
@@ -274,6 +276,7 @@ static int setup_capture(struct agent *a)
 	    .log_bytes = a->cfg->logs ? a->cfg->logs_capture_bytes : 0,
 	    .log_rate = a->cfg->logs_rate,
 	    .log_burst = a->cfg->logs_burst,
+	    .log_files = a->files,
 	};
 	char err[512];
 	int e;
@@ -401,6 +404,15 @@ static int setup_logs(struct agent *a)
 
 	if (!a->cfg->logs)
 		return 0;
+	if (a->cfg->nlogs_files) {
+		a->files =
+		    logfiles_new((const char *const *)a->cfg->logs_files, a->cfg->nlogs_files);
+		if (!a->files) {
+			fprintf(stderr, "redtap: logs.files: %s\n", strerror(errno));
+			return -errno;
+		}
+		o.files = a->files;
+	}
 	a->logs = logs_new(&o, err, sizeof(err));
 	if (!a->logs) {
 		fprintf(stderr, "redtap: logs: %s\n", err);
@@ -485,6 +497,8 @@ static void teardown(struct agent *a)
 	otlp_exporter_free(a->otlp, OTLP_FLUSH_MS);
 	tracer_free(a->tracer);
 	capture_close(a->cap);
+	logfiles_free(a->files); /* after the capture and the logs, which borrow it */
+	a->files = NULL;
 	shm_ring_destroy(a->ring);
 	selfmetrics_free(a->self);
 	procmetrics_free(a->pm);

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "config_table.h"
 #include "log.h"
+#include "logfiles.h"
 #include "otlp_env.h"
 #include "podmeta.h"
 #include "redtap/event.h"
@@ -280,6 +281,9 @@ static void list_clear(struct redtap_config *c, enum list l)
 		break;
 	case LIST_CRITICAL:
 		free_strings(&c->critical_routes, &c->ncritical);
+		break;
+	case LIST_LOGFILES:
+		free_strings(&c->logs_files, &c->nlogs_files);
 		break;
 	case LIST_NONE:
 		break;
@@ -911,6 +915,23 @@ static int add_criticals(struct redtap_config *c, const char *v, const struct sr
 	return each_item(c, v, s, add_critical);
 }
 
+/* A log file glob (logfiles.h): absolute, bounded, at most LOGFILES_GLOBS. */
+static int add_logfile(struct redtap_config *c, const char *v, const struct src *s)
+{
+	if (v[0] != '/')
+		return fail(s, "'%s' is not an absolute path glob like /var/log/app/*.log", v);
+	if (strlen(v) >= LOGFILES_PATH_MAX)
+		return fail(s, "'%.32s...' is longer than %d bytes", v, LOGFILES_PATH_MAX - 1);
+	if (c->nlogs_files >= LOGFILES_GLOBS)
+		return fail(s, "more than %d globs", LOGFILES_GLOBS);
+	return add_string(&c->logs_files, &c->nlogs_files, v, s);
+}
+
+static int add_logfiles(struct redtap_config *c, const char *v, const struct src *s)
+{
+	return strcmp(v, "none") ? each_item(c, v, s, add_logfile) : 0;
+}
+
 static int set_shim_ring(struct redtap_config *c, const char *v, const struct src *s)
 {
 	if (v[0] != '/')
@@ -1315,6 +1336,11 @@ const struct setting settings[] = {
 	  .help = "More POSIX extended regular expressions (case-insensitive),\n"
 		  "separated by ;; whose matches are replaced by [REDACTED]\n"
 		  "before a line leaves the node; a group's text is kept." },
+	{ .env = "REDTAP_LOGS_FILES", .key = "logs.files", .def = "none", .group = GROUP_LOGS,
+	  .list = LIST_LOGFILES, .set = add_logfiles,
+	  .help = "Also capture the writes of selected processes to files whose\n"
+		  "path matches one of these globs (* and ? within a directory,\n"
+		  "** across them): /var/log/nginx/*.log,/srv/app/**.log." },
 	{ .env = "REDTAP_LOGS_REDACT_DEFAULTS", .key = "logs.redact_defaults", .def = "true",
 	  .group = GROUP_LOGS, .set = set_bool, CONFIG_FIELD(logs_redact_defaults),
 	  .help = "false: only logs.redact, without the built-in patterns for\n"
@@ -1423,6 +1449,7 @@ void config_release(struct redtap_config *c)
 	list_clear(c, LIST_PORTS);
 	list_clear(c, LIST_ROUTES);
 	list_clear(c, LIST_CRITICAL);
+	list_clear(c, LIST_LOGFILES);
 	c->run_argv = NULL;
 }
 

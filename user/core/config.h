@@ -15,7 +15,8 @@
  * config_print_man() and config_print_version() print the texts of
  * `redtap help`, the generated parts of redtap(8) and `redtap version`.
  *
- * Ownership: the lists (pids, exe_globs, ports, routes, critical_routes)
+ * Ownership: the lists (pids, exe_globs, ports, routes, critical_routes,
+ * logs_files)
  * and their strings belong to the struct and are freed by
  * config_release(). run_argv points into the argv given to config_parse()
  * and is not owned.
@@ -120,6 +121,8 @@ struct redtap_config {
 	uint32_t logs_burst;	/* writes above the rate at once */
 	char logs_redact[4096]; /* extra redaction patterns, ";;"-separated */
 	bool logs_redact_defaults; /* the built-in secret patterns; default true */
+	char **logs_files;	   /* path globs of log files (logfiles.h); none by default */
+	size_t nlogs_files;
 	/* OTLP export: the exporter's settings, with traces_url and metrics_url
 	 * resolved by config_parse() (or config_resolve()) from otlp_endpoints */
 	struct otlp_config otlp;

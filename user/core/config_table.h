@@ -34,7 +34,15 @@ struct src {
 };
 
 enum kind { K_VALUE, K_FLAG, K_CONFIG, K_HELP, K_VERSION, K_SHIM_ENV };
-enum list { LIST_NONE, LIST_PIDS, LIST_EXES, LIST_PORTS, LIST_ROUTES, LIST_CRITICAL };
+enum list {
+	LIST_NONE,
+	LIST_PIDS,
+	LIST_EXES,
+	LIST_PORTS,
+	LIST_ROUTES,
+	LIST_CRITICAL,
+	LIST_LOGFILES
+};
 
 typedef int (*setter_fn)(struct redtap_config *c, const char *v, const struct src *s);
 

@@ -51,11 +51,19 @@ static Otlpb__LogRecord *record_build(struct otlp_arena *a, const struct log_rec
 	if (!body->string_value || (r->severity && !o->severity_text))
 		return NULL;
 	/* attributes: the lifted ones, and where the line came from */
-	o->attributes = otlp_arena_calloc(a, nattrs + 2, sizeof(*o->attributes));
+	o->attributes = otlp_arena_calloc(a, nattrs + 3, sizeof(*o->attributes));
 	if (!o->attributes)
 		return NULL;
-	o->attributes[o->n_attributes++] =
-	    otlp_kv_str(a, "log.iostream", r->fd == 2 ? "stderr" : "stdout");
+	if (!(r->flags & LOG_RECORD_FILE)) {
+		o->attributes[o->n_attributes++] =
+		    otlp_kv_str(a, "log.iostream", r->fd == 2 ? "stderr" : "stdout");
+	} else if (r->file_path[0]) { /* OTel semconv log.file.* */
+		const char *base = strrchr(r->file_path, '/');
+
+		o->attributes[o->n_attributes++] = otlp_kv_str(a, "log.file.path", r->file_path);
+		o->attributes[o->n_attributes++] =
+		    otlp_kv_str(a, "log.file.name", base ? base + 1 : r->file_path);
+	}
 	if (r->flags & LOG_RECORD_CUT)
 		o->attributes[o->n_attributes++] = otlp_kv_bool(a, "redtap.log.truncated", true);
 	for (size_t i = 0; i < nattrs; i++) {

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -23,6 +25,7 @@
 #include "capture.skel.h"
 #include "gotrack.h"
 #include "log.h"
+#include "logfiles.h"
 #include "ringbuf.h"
 #include "tlstrack.h"
 
@@ -40,8 +43,9 @@ struct capture {
 	size_t page;
 	capture_record_fn fn;
 	void *ctx;
-	struct gotrack *go;   /* Go processes: goroutine ids (gotrack.h) */
-	struct tlstrack *tls; /* OpenSSL's plaintext (tlstrack.h); NULL: none */
+	struct gotrack *go;	/* Go processes: goroutine ids (gotrack.h) */
+	struct tlstrack *tls;	/* OpenSSL's plaintext (tlstrack.h); NULL: none */
+	struct logfiles *files; /* logs.files (logfiles.h), borrowed; NULL: none */
 	int ncpus;
 	/* totals logged at close, for bench/profile.sh */
 	uint64_t records, bytes, polls, busy_polls;
@@ -56,6 +60,7 @@ static const char *const drop_names[RT_DROP_MAX] = {
     [RT_DROP_SHIM_RATE] = "shim_rate_limited",
     [RT_DROP_LOG_RATE] = "log_rate_limited",
     [RT_DROP_TLS_NO_FD] = "tls_fd_unknown",
+    [RT_DROP_FILE_RATE] = "file_open_rate_limited",
 };
 /* clang-format on */
 
@@ -163,6 +168,12 @@ static int on_record(void *ctx, void *data, size_t len)
 
 	c->records++;
 	c->bytes += len;
+	if (len >= sizeof(struct rt_event_hdr) &&
+	    ((const struct rt_event_hdr *)data)->type == RT_EV_FILE_OPEN) {
+		if (c->files) /* consumed here: the pipeline never sees it */
+			logfiles_on_open(c->files, data, len);
+		return 0;
+	}
 	if (c->tls && len >= sizeof(struct rt_event_hdr)) {
 		const struct rt_event_hdr *h = data;
 
@@ -173,6 +184,74 @@ static int on_record(void *ctx, void *data, size_t len)
 			tlstrack_forget(c->tls, (uint32_t)(h->pid_tgid >> 32));
 	}
 	return c->go ? gotrack_deliver(c->go, data, len, c->fn, c->ctx) : c->fn(c->ctx, data, len);
+}
+
+/* logfiles.h's mark writer: the kernel's "log_files" map. */
+static int mark_file(void *ctx, uint32_t dev, uint64_t ino, uint32_t id, bool del)
+{
+	struct capture *c = ctx;
+	struct rt_file_key k = {.ino = ino, .dev = dev};
+	int fd = bpf_map__fd(c->skel->maps.log_files);
+
+	if (del)
+		return bpf_map_delete_elem(fd, &k) && errno != ENOENT ? -errno : 0;
+	return bpf_map_update_elem(fd, &k, &id, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * The open programs (log files) are loaded only with globs, and each only
+ * where its tracepoint exists (open and creat are x86-64 only): without
+ * globs an open costs nothing.
+ */
+static void setup_file_progs(struct capture *c, bool on)
+{
+	const struct {
+		struct bpf_program *enter, *exit;
+		const char *name;
+	} progs[] = {
+	    {c->skel->progs.enter_openat, c->skel->progs.exit_openat, "openat"},
+	    {c->skel->progs.enter_openat2, c->skel->progs.exit_openat2, "openat2"},
+	    {c->skel->progs.enter_open_, c->skel->progs.exit_open_, "open"},
+	    {c->skel->progs.enter_creat, c->skel->progs.exit_creat, "creat"},
+	};
+	char path[128];
+	struct stat st;
+
+	c->skel->rodata->log_files_on = on;
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		bool load = on;
+
+		snprintf(path, sizeof(path), TRACEFS "/events/syscalls/sys_enter_%s",
+			 progs[i].name);
+		if (load && stat(path, &st)) {
+			snprintf(path, sizeof(path),
+				 "/sys/kernel/debug/tracing/events/syscalls/sys_enter_%s",
+				 progs[i].name);
+			load = stat(path, &st) == 0;
+		}
+		bpf_program__set_autoload(progs[i].enter, load);
+		bpf_program__set_autoload(progs[i].exit, load);
+	}
+}
+
+/* Every process is selected: the log files each one has open now. */
+static void scan_all_files(struct capture *c)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	uint32_t self = (uint32_t)getpid();
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(e->d_name, &end, 10);
+
+		if (*end || !pid || pid == self)
+			continue;
+		logfiles_scan(c->files, "/proc", (uint32_t)pid);
+	}
+	closedir(d);
 }
 
 static const char *load_hint(int e)
@@ -219,6 +298,8 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	c->skel->rodata->log_burst_ns =
 	    c->skel->rodata->log_interval_ns * (opts->log_burst ? opts->log_burst : 1);
 	c->skel->rodata->filter_enabled = opts->filter;
+	c->files = opts->log_bytes ? opts->log_files : NULL;
+	setup_file_progs(c, c->files != NULL);
 	/* the shim budget as GCRA: one record per interval, burst intervals ahead */
 	c->skel->rodata->shim_interval_ns = opts->shim_rate ? 1000000000ull / opts->shim_rate : 0;
 	c->skel->rodata->shim_burst_ns =
@@ -270,6 +351,11 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	/* every process is selected: those mapping libssl now get probes */
 	if (c->tls && !opts->filter)
 		tlstrack_scan_all(c->tls);
+	if (c->files) {
+		logfiles_set_mark(c->files, mark_file, c);
+		if (!opts->filter)
+			scan_all_files(c);
+	}
 	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->rb = rb_reader_new(bpf_map__fd(c->skel->maps.events),
 			      bpf_map__max_entries(c->skel->maps.events), on_record, c);
@@ -376,6 +462,10 @@ int capture_select(struct capture *c, uint32_t tgid, bool on)
 		gotrack_select(c->go, tgid, on);
 	if (c->tls && on)
 		tlstrack_seen(c->tls, tgid);
+	/* after the bit: a file opened from now on is reported, one opened
+	 * before is found here (both: decided once) */
+	if (c->files && on)
+		logfiles_scan(c->files, "/proc", tgid);
 	return 0;
 }
 
@@ -433,6 +523,8 @@ void capture_close(struct capture *c)
 		(unsigned long long)(c->rb ? rb_reader_moves(c->rb) : 0),
 		(unsigned long long)(c->rb ? rb_reader_skipped(c->rb) : 0));
 	rb_reader_free(c->rb);
+	if (c->files)
+		logfiles_set_mark(c->files, NULL, NULL);
 	tlstrack_free(c->tls);
 	gotrack_free(c->go);
 	for (size_t i = 0; i < sizeof(c->select_pages) / sizeof(c->select_pages[0]); i++)

@@ -21,6 +21,7 @@
 #include "redtap/event.h"
 
 struct capture;
+struct logfiles;
 
 struct capture_opts {
 	uint32_t capture_bytes; /* bytes copied per syscall, <= RT_CAPTURE_MAX */
@@ -32,6 +33,10 @@ struct capture_opts {
 	uint32_t log_bytes;	/* stdout/stderr bytes copied per write; 0 = no log capture */
 	uint32_t log_rate;	/* log writes per second per process; 0 = no limit */
 	uint32_t log_burst;	/* ... and how many above it at once */
+	/* log files (logs.files): which files are logs, and their marks; NULL
+	 * (or log_bytes 0): none, and the open programs are not loaded.
+	 * Borrowed: it must outlive the capture. */
+	struct logfiles *log_files;
 };
 
 /* Called for every record; returns 0 (a non-zero value stops the poll). */

@@ -44,6 +44,7 @@ struct logasm_tag {
 	bool sampled;
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
+	uint32_t file_id; /* the log file written (logfiles.h); 0: stdout, stderr or a dup */
 };
 
 typedef void (*logasm_line_fn)(void *ctx, uint32_t tgid, uint32_t fd, const struct logasm_tag *tag,

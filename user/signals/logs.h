@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * logs.h - application logs, zero code: RT_EV_LOG records (what selected
- * processes wrote to stdout/stderr) become log records with the severity
- * of the line, the resource of the process, and the trace and span of the
- * request the writing thread was serving when it began the line.
+ * processes wrote to stdout/stderr, or to log files: logfiles.h) become log
+ * records with the severity of the line, the resource of the process, and
+ * the trace and span of the request the writing thread was serving when it
+ * began the line. A log file's record names it (log.file.path and .name).
  *
  * The path of a line: logasm.h (per-(tgid, fd) reassembly, bounded lines)
  * -> logredact.h (secrets replaced before anything else sees the line)
@@ -41,6 +42,7 @@
 
 #define LOG_RECORD_CUT	   1u /* the line was cut at the capture or line bound */
 #define LOG_RECORD_PARTIAL 2u /* flushed without its end of line */
+#define LOG_RECORD_FILE	   4u /* written to a log file (logs.files): file_path names it */
 
 /* One log record, as the exporter sees it; body_len bytes of body follow
  * (not NUL-terminated), already redacted. */
@@ -61,6 +63,7 @@ struct log_record {
 	uint32_t nattrs;
 	uint32_t body_len;
 	struct logline_attr attrs[LOGLINE_ATTRS_MAX];
+	char file_path[256]; /* with LOG_RECORD_FILE; "" when no longer known */
 	char body[];
 };
 
@@ -68,17 +71,19 @@ typedef void (*logs_emit_fn)(void *ctx, const struct log_record *r);
 
 struct procs;
 struct tracer;
+struct logfiles;
 struct metric_registry;
 
 struct logs_opts {
-	struct procs *procs;	     /* required: service and executable names */
-	struct tracer *tracer;	     /* NULL: no correlation */
-	struct metric_registry *reg; /* NULL: no redtap_log_records_total */
-	size_t max_series;	     /* of that counter */
-	const char *redact;	     /* extra patterns, LOGREDACT_SEP-separated; may be NULL */
-	bool redact_no_defaults;     /* only the extra patterns */
-	size_t line_max;	     /* 0: LOGS_LINE_MAX_DEFAULT */
-	logs_emit_fn emit;	     /* may be NULL (metrics only) */
+	struct procs *procs;	      /* required: service and executable names */
+	struct tracer *tracer;	      /* NULL: no correlation */
+	struct metric_registry *reg;  /* NULL: no redtap_log_records_total */
+	size_t max_series;	      /* of that counter */
+	const char *redact;	      /* extra patterns, LOGREDACT_SEP-separated; may be NULL */
+	bool redact_no_defaults;      /* only the extra patterns */
+	size_t line_max;	      /* 0: LOGS_LINE_MAX_DEFAULT */
+	const struct logfiles *files; /* names the log files of logs.files; may be NULL */
+	logs_emit_fn emit;	      /* may be NULL (metrics only) */
 	void *ctx;
 };
 
