@@ -1,7 +1,14 @@
 """tests/e2e/apps/otlpjson.py - what the e2e query tools (spans.py, logs.py)
 share over the JSON lines tests/otlp/receiver.js writes: flattening each
 exported item with its resource, the FILTER language, and the count / get /
-dump commands.
+dump commands. Run alone, it queries metric data points:
+
+  otlpjson.py FILE points count|get FIELD|dump [FILTER...]
+
+A point is flattened to metric (the OTLP name), kind (sum, gauge,
+histogram), value (sum and gauge), count and sum (histogram), exemplars
+(how many) and, for its last exemplar, exemplar.trace, exemplar.span (hex)
+and exemplar.value, exemplar.time (unix ns).
 
 FILTER is key=value on a flattened item; key!=value negates, key~=text means
 "contains", key>=N compares numbers. Attributes are attr.<key>, resource
@@ -81,3 +88,40 @@ def common(cmd, recs, rest):
 
 def fail(cmd):
     sys.exit("unknown command " + cmd)
+
+
+def _point(m, kind, dp, res):
+    d = {"metric": m.get("name", ""), "kind": kind, "service": res.get("service.name", "")}
+    if kind == "histogram":
+        d["count"], d["sum"] = str(dp.get("count", "0")), str(dp.get("sum", ""))
+    else:
+        d["value"] = str(dp.get("asDouble", dp.get("asInt", "")))
+    ex = dp.get("exemplars", [])
+    d["exemplars"] = str(len(ex))
+    if ex:
+        d["exemplar.trace"] = ex[-1].get("traceId", "")
+        d["exemplar.span"] = ex[-1].get("spanId", "")
+        d["exemplar.value"] = str(ex[-1].get("asDouble", ex[-1].get("asInt", "")))
+        d["exemplar.time"] = str(ex[-1].get("timeUnixNano", ""))
+    for a in dp.get("attributes", []):
+        d["attr." + a["key"]] = value(a["value"])
+    for k, v in res.items():
+        d["res." + k] = v
+    return d
+
+
+def points(path):
+    """Every metric data point of the /v1/metrics requests, flattened (see above)."""
+    out = []
+    for rm in items(path, "/v1/metrics", "resourceMetrics", "scopeMetrics", "metrics",
+                    lambda m, res: {"m": m, "res": res}):
+        for kind in ("sum", "gauge", "histogram"):
+            for dp in rm["m"].get(kind, {}).get("dataPoints", []):
+                out.append(_point(rm["m"], kind, dp, rm["res"]))
+    return out
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 4 or sys.argv[2] != "points" or not common(
+            sys.argv[3], points(sys.argv[1]), sys.argv[4:]):
+        sys.exit(__doc__)
