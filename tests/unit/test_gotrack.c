@@ -5,14 +5,17 @@
  * handed on with them, the 1-byte read that net/http's background reader
  * takes from a keep-alive request (held, then given to the connection's next
  * reader, or released as it was after a poll or by its connection's close),
- * and executables that are not Go.
+ * and executables that are not Go, whose runtime layout (gotrack_runtime())
+ * the reader thread reads, never the caller.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "gotrack.h"
@@ -209,13 +212,37 @@ static void test_not_go(void **state)
 	gotrack_free(t);
 }
 
+/* The runtime layout of a process's executable comes from the reader
+ * thread, never from the caller: first -EAGAIN (queued once), then the
+ * answer a flush collected. */
+static void test_runtime(void **state)
+{
+	struct gotrack *t = gotrack_new();
+	struct goruntime_layout l;
+	bool pie;
+	int rc;
+
+	(void)state;
+	assert_int_equal(gotrack_runtime(t, getpid(), &l, &pie), -EAGAIN);
+	for (int i = 0; i < 500; i++) {
+		gotrack_flush(t, true, collect, NULL);
+		rc = gotrack_runtime(t, getpid(), &l, &pie);
+		if (rc != -EAGAIN)
+			break;
+		usleep(10000);
+	}
+	assert_int_equal(rc, -ENOEXEC); /* this test is no Go program */
+	assert_int_equal(gotrack_stats(t)->processes, 0);
+	assert_int_equal(gotrack_runtime(t, 0x3fffffff, &l, &pie), -ESRCH);
+	gotrack_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_executor_ids),
-	    cmocka_unit_test(test_records),
-	    cmocka_unit_test(test_first_byte),
-	    cmocka_unit_test(test_not_go),
+	    cmocka_unit_test(test_executor_ids), cmocka_unit_test(test_records),
+	    cmocka_unit_test(test_first_byte),	 cmocka_unit_test(test_not_go),
+	    cmocka_unit_test(test_runtime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

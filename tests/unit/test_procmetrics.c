@@ -5,7 +5,10 @@
  * parsed after the last ')', values are summed per service, the CPU
  * counter adds only what a process used since the last round (all of it
  * for a new process or a reused pid), never goes back, and a service with
- * no process left drops to 0.
+ * no process left drops to 0. Go processes: the layout comes from the
+ * agent's function (asked again while it says -EAGAIN, once otherwise),
+ * go.memory.used is split by go.memory.type and go.memory.allocated adds
+ * what a process allocated since the last round.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -201,12 +204,95 @@ static void test_per_service(void **state)
 	rm_proc(300);
 }
 
+/* The runtime globals of a Go program, faked in this process's memory. */
+static struct {
+	uint64_t allglen, allp[3], sched[2], pause_total, total_alloc, mapped_ready;
+	int64_t in_stacks[3];
+	uint32_t numgc;
+	int32_t gomaxprocs;
+} rt;
+static int go_calls;
+
+static int fake_go(void *ctx, uint32_t pid, struct goruntime_layout *l, bool *pie)
+{
+	const size_t at = offsetof(typeof(rt), allglen);
+
+	(void)ctx;
+	if (pid != (uint32_t)getpid())
+		return -ENOENT; /* a Go program without symbols */
+	if (go_calls++ == 0)
+		return -EAGAIN; /* not read yet */
+	memset(l, 0, sizeof(*l));
+	*pie = false;
+	/* every global is rt; each offset names its member */
+	l->allglen = l->allp = l->sched = l->memstats = l->gcctl = l->gomaxprocs =
+	    (uintptr_t)&rt + at;
+	l->allp = (uintptr_t)rt.allp;
+	l->gomaxprocs = (uintptr_t)&rt.gomaxprocs;
+	l->sched_gfree_n = l->sched_ngsys = offsetof(typeof(rt), sched) - at;
+	l->ms_numgc = offsetof(typeof(rt), numgc) - at;
+	l->ms_pause_total = offsetof(typeof(rt), pause_total) - at;
+	l->gc_heap_live = l->gc_goal = offsetof(typeof(rt), total_alloc) - at;
+	l->gc_total_alloc = offsetof(typeof(rt), total_alloc) - at;
+	l->gc_mapped_ready = offsetof(typeof(rt), mapped_ready) - at;
+	l->ms_heap_stats = offsetof(typeof(rt), in_stacks) - at;
+	l->hs_stride = sizeof(int64_t);
+	l->hs_in_stacks = 0;
+	l->has_mem = true;
+	return 0;
+}
+
+static void go_round(struct procmetrics *pm)
+{
+	procmetrics_begin(pm);
+	procmetrics_add(pm, (uint32_t)getpid(), "gosvc");
+	procmetrics_add(pm, 1, "init");
+	procmetrics_end(pm);
+}
+
+static void test_go(void **state)
+{
+	struct metric_registry *r = metric_registry_new();
+	struct procmetrics *pm = procmetrics_new(r, 100, NULL); /* the real /proc */
+
+	(void)state;
+	assert_non_null(pm);
+	rt.allglen = 20;
+	rt.allp[1] = 0; /* no Ps */
+	rt.gomaxprocs = 2;
+	rt.numgc = 3;
+	rt.total_alloc = 1000000;
+	rt.mapped_ready = 8000000;
+	rt.in_stacks[0] = 700000;
+	rt.in_stacks[1] = -300000;
+	rt.in_stacks[2] = 100000;
+	procmetrics_set_go(pm, fake_go, NULL);
+	go_round(pm); /* -EAGAIN: nothing yet, asked again */
+	expect(r, "redtap_go_runtime_unread_total{reason=\"no_symbols\"} 1");
+	go_round(pm);
+	expect(r, "go_memory_used_bytes{service_name=\"gosvc\",go_memory_type=\"stack\"} 500000");
+	expect(r, "go_memory_used_bytes{service_name=\"gosvc\",go_memory_type=\"other\"} 7500000");
+	expect(r, "go_memory_allocated_bytes_total{service_name=\"gosvc\"} 1000000");
+	expect(r, "go_goroutines{service_name=\"gosvc\"} 20");
+	rt.total_alloc += 4096;
+	rt.mapped_ready += 65536;
+	go_round(pm);
+	expect(r, "go_memory_allocated_bytes_total{service_name=\"gosvc\"} 1004096");
+	expect(r, "go_memory_used_bytes{service_name=\"gosvc\",go_memory_type=\"other\"} 7565536");
+	/* decided once: the function is not asked again, pid 1 not counted twice */
+	assert_int_equal(go_calls, 2);
+	expect(r, "redtap_go_runtime_unread_total{reason=\"no_symbols\"} 1");
+	procmetrics_free(pm);
+	metric_registry_free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_read),
 	    cmocka_unit_test(test_read_garbage),
 	    cmocka_unit_test(test_per_service),
+	    cmocka_unit_test(test_go),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -178,6 +178,15 @@ static void pm_one(void *ctx, uint32_t tgid)
 	procmetrics_add(a->pm, tgid, procs_service_name(a->procs, tgid));
 }
 
+/* Where a Go process's runtime is: gotrack's reader thread reads the
+ * executables, never the sweep. */
+static int pm_go(void *ctx, uint32_t tgid, struct goruntime_layout *l, bool *pie)
+{
+	struct agent *a = ctx;
+
+	return a->cap ? capture_go_runtime(a->cap, tgid, l, pie) : -ENOSYS;
+}
+
 /* process.* of the instrumented processes, every PROCMETRICS_NS. */
 static void update_procmetrics(struct agent *a, uint64_t now)
 {
@@ -226,6 +235,8 @@ static int setup_metrics(struct agent *a)
 		return -EINVAL; /* config.c has checked it */
 	a->self = selfmetrics_new(a->reg);
 	a->pm = procmetrics_new(a->reg, cfg->max_series, NULL);
+	if (a->pm)
+		procmetrics_set_go(a->pm, pm_go, a);
 	return a->self && a->pm ? 0 : -ENOMEM;
 }
 

@@ -413,6 +413,11 @@ int capture_go_unknown(struct capture *c, uint64_t *out)
 	return gotrack_unknown(c->go, out);
 }
 
+int capture_go_runtime(struct capture *c, uint32_t tgid, struct goruntime_layout *l, bool *pie)
+{
+	return c->go ? gotrack_runtime(c->go, tgid, l, pie) : -ENOSYS;
+}
+
 unsigned capture_go_reasons(void)
 {
 	return GOTRACK_UNKNOWN_MAX;

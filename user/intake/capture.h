@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "goruntime.h"
 #include "redtap/event.h"
 
 struct capture;
@@ -73,6 +74,12 @@ int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX]);
  * capture_go_reasons()). 0 or -errno. */
 int capture_go_unknown(struct capture *c, uint64_t *out);
 unsigned capture_go_reasons(void);
+
+/* The Go runtime layout of process tgid, as gotrack_runtime() says (its
+ * executable is read by gotrack's reader thread, never by the caller):
+ * 0, -EAGAIN (ask later), -ENOEXEC (not Go), -ENOSYS (no Go tracking), or
+ * -errno. */
+int capture_go_runtime(struct capture *c, uint32_t tgid, struct goruntime_layout *l, bool *pie);
 const char *capture_go_reason_name(unsigned reason);
 
 /* Name of a drop reason for the redtap_kernel_events_dropped_total label. */

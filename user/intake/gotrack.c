@@ -52,6 +52,7 @@ struct file_entry {
 struct job {
 	uint32_t tgid;
 	uint32_t gen; /* the slot's selection generation when queued */
+	bool rt_only; /* for gotrack_runtime(): cache the result, apply nothing */
 	int rc;	      /* 0, or -errno of reading /proc/TGID/exe */
 	struct stat st;
 	struct gotrack_proc proc;
@@ -70,6 +71,7 @@ struct reader {
 	pthread_cond_t cv;
 	struct job todo[JOBS], done[JOBS];
 	unsigned ntodo, nbusy, ndone;
+	uint32_t busy; /* the tgid being read when nbusy */
 };
 #define HELD_SLOTS 64
 #define HELD_MAX   (sizeof(struct rt_data_event) + 1 + sizeof(struct rt_data_tail))
@@ -159,6 +161,8 @@ static void describe(const struct goelf *g, struct gotrack_proc *out)
 	if (!in->is_go)
 		return;
 	snprintf(out->version, sizeof(out->version), "%s", in->version);
+	out->pie = in->pie;
+	out->rt_err = goruntime_layout(g, &out->rt);
 	if (!in->goid_off || in->tls == GOELF_TLS_UNKNOWN)
 		return;
 	out->tracked = true;
@@ -442,6 +446,7 @@ static void *reader_main(void *arg)
 		j = r->todo[0];
 		memmove(&r->todo[0], &r->todo[1], --r->ntodo * sizeof(r->todo[0]));
 		r->nbusy++;
+		r->busy = j.tgid;
 		pthread_mutex_unlock(&r->mu);
 
 		/* at most GOTRACK_INSPECT_MS of each second go to reading */
@@ -484,8 +489,10 @@ static void reader_stop(struct reader *r)
 	r->started = false;
 }
 
-/* Queues tgid for the reader: 0, or -EAGAIN when the queue is full. */
-static int reader_queue(struct reader *r, uint32_t tgid, uint32_t gen)
+/* Queues tgid for the reader: 0, or -EAGAIN when the queue is full. A
+ * job for the runtime layout only is one too many when tgid is queued,
+ * being read or back. */
+static int reader_queue(struct reader *r, uint32_t tgid, uint32_t gen, bool rt_only)
 {
 	int rc = 0;
 
@@ -505,13 +512,18 @@ static int reader_queue(struct reader *r, uint32_t tgid, uint32_t gen)
 	}
 	pthread_mutex_lock(&r->mu);
 	for (unsigned i = 0; i < r->ntodo; i++)
-		if (r->todo[i].tgid == tgid && r->todo[i].gen == gen)
+		if (r->todo[i].tgid == tgid && (rt_only || r->todo[i].gen == gen))
 			goto out;
+	for (unsigned i = 0; rt_only && i < r->ndone; i++)
+		if (r->done[i].tgid == tgid)
+			goto out;
+	if (rt_only && r->nbusy && r->busy == tgid)
+		goto out;
 	if (r->ntodo + r->nbusy + r->ndone >= JOBS) {
 		rc = -EAGAIN;
 		goto out;
 	}
-	r->todo[r->ntodo++] = (struct job){.tgid = tgid, .gen = gen};
+	r->todo[r->ntodo++] = (struct job){.tgid = tgid, .gen = gen, .rt_only = rt_only};
 	pthread_cond_signal(&r->cv);
 out:
 	pthread_mutex_unlock(&r->mu);
@@ -571,9 +583,30 @@ static void reader_collect(struct gotrack *t)
 		if (got[i].rc)
 			continue; /* gone before it could be read */
 		cache_put(t, &got[i].st, &got[i].proc);
-		if (t->seen && t->seen[slot] == got[i].tgid && t->gen[slot] == got[i].gen)
+		if (!got[i].rt_only && t->seen && t->seen[slot] == got[i].tgid &&
+		    t->gen[slot] == got[i].gen)
 			apply(t, got[i].tgid, &got[i].proc);
 	}
+}
+
+int gotrack_runtime(struct gotrack *t, uint32_t tgid, struct goruntime_layout *l, bool *pie)
+{
+	struct gotrack_proc gp;
+	char path[32];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
+	if (stat(path, &st))
+		return -ESRCH; /* gone, or a kernel thread */
+	if (!cache_find(t, &st, &gp))
+		return reader_queue(&t->rd, tgid, 0, true) ?: -EAGAIN;
+	if (!gp.is_go)
+		return -ENOEXEC;
+	if (gp.rt_err)
+		return gp.rt_err;
+	*l = gp.rt;
+	*pie = gp.pie;
+	return 0;
 }
 
 void gotrack_async(struct gotrack *t)
@@ -636,7 +669,7 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 		}
 		return;
 	}
-	if (reader_queue(&t->rd, tgid, t->gen[slot])) {
+	if (reader_queue(&t->rd, tgid, t->gen[slot], false)) {
 		/* the queue is full: a later data record tries again */
 		t->st.fallback[GOTRACK_INSPECT_BUDGET]++;
 		retry_mark(t, tgid, true);

@@ -29,6 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "goruntime.h"
 #include "redtap/event.h"
 
 #define GOTRACK_EXEC_BASE  0x80000000u /* kernel tids stay below 2^22 */
@@ -55,6 +56,9 @@ struct gotrack_proc {
 	struct rt_go_proc go;		       /* the kernel's go_procs value */
 	char version[32];		       /* "go1.19.8" or "" */
 	uint64_t probe_off[GOTRACK_PROBE_MAX]; /* file offsets; 0 = not found */
+	bool pie;			       /* addresses move by the load bias */
+	int rt_err;			       /* goruntime_layout()'s result for rt */
+	struct goruntime_layout rt;	       /* where the runtime's figures are */
 };
 
 struct gotrack_stats {
@@ -99,6 +103,15 @@ int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj);
  * applied by a later gotrack_flush(); until then the process's records
  * carry no goroutine (the thread fallback). */
 void gotrack_select(struct gotrack *t, uint32_t tgid, bool on);
+
+/* The Go runtime layout (goruntime.h) of process tgid's executable, for
+ * procmetrics.c, from the executables read so far: 0 with *l and *pie
+ * filled; -EAGAIN when it has not been read (it is queued for the reader
+ * thread, like gotrack_select()'s: ask again later); -ENOEXEC when it is
+ * no Go program; -ENOENT (no symbols) or -ENOTSUP (offsets unknown) from
+ * goruntime_layout(); -ESRCH when the process is gone. Never reads
+ * the executable on the caller's thread. */
+int gotrack_runtime(struct gotrack *t, uint32_t tgid, struct goruntime_layout *l, bool *pie);
 
 /* The event loop runs from now on: executables not read before are read
  * by the reader thread. Until this call, gotrack_select() reads them at

@@ -10,20 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "goelf.h"
 #include "goruntime.h"
 #include "procmetrics.h"
 #include "semconv.h"
 
 #define SERVICE_MAX 128
 #define ROOT_MAX    256
-#define EXE_CACHE   16 /* executables whose Go layout is known */
-#define INSPECT_MAX 4  /* executables read a round, at most INSPECT_NS in all */
-#define INSPECT_NS  250000000ull
 
 enum go_state { GO_UNKNOWN, GO_READABLE, GO_NONE };
 enum unread_reason { UNREAD_NO_SYMBOLS, UNREAD_NO_OFFSETS, UNREAD_READ_FAULT, UNREAD_MAX };
@@ -36,7 +30,7 @@ struct pm_proc {
 	bool seen;
 	enum go_state go;
 	struct goruntime_layout layout;
-	uint64_t bias, gc_cycles, pause_ns; /* counters: what was added already */
+	uint64_t bias, gc_cycles, pause_ns, allocated; /* counters: what was added already */
 };
 
 struct pm_service {
@@ -45,17 +39,13 @@ struct pm_service {
 	bool seen;
 	bool go; /* a Go process of it was read this round */
 	uint64_t goroutines, maxprocs, heap, goal;
+	bool mem; /* a Go process of it gave memory figures this round */
+	uint64_t stack, other;
 };
 
-/* What an executable (by device and inode) said: its layout, or why none. */
-struct pm_exe {
-	dev_t dev;
-	ino_t ino;
-	int err; /* 0: layout valid; -ENOENT: not Go or no symbols; -ENOTSUP */
-	bool is_go;
-	bool pie;
-	struct goruntime_layout layout;
-};
+enum { MEM_STACK, MEM_OTHER, MEM_TYPES };
+
+static const char *const mem_types[MEM_TYPES] = {"stack", "other"};
 
 struct procmetrics {
 	char root[ROOT_MAX];
@@ -70,11 +60,10 @@ struct procmetrics {
 	/* Go runtime */
 	bool read_go; /* root is the real /proc: Go processes are read */
 	struct metric_family *goroutines, *maxprocs, *heap, *goal, *gc_cycles, *pause;
+	struct metric_family *mem_used, *allocated;
 	struct metric_series *unread[UNREAD_MAX];
-	struct pm_exe exes[EXE_CACHE];
-	size_t nexes, next_exe;
-	unsigned inspected; /* executables read this round */
-	uint64_t inspect_ns;
+	procmetrics_go_fn go_fn; /* the layouts of Go executables (never read here) */
+	void *go_ctx;
 };
 
 /* Reads at most len - 1 bytes of root/pid/name, NUL-terminated: the length or -errno. */
@@ -189,6 +178,8 @@ struct procmetrics *procmetrics_new(struct metric_registry *r, size_t max_series
 	pm->goal = semconv_family_new(r, &semconv_go_memory_gc_goal, max_series);
 	pm->gc_cycles = semconv_family_new(r, &semconv_go_gc_cycles, max_series);
 	pm->pause = semconv_family_new(r, &semconv_go_gc_pause_time, max_series);
+	pm->mem_used = semconv_family_new(r, &semconv_go_memory_used, max_series);
+	pm->allocated = semconv_family_new(r, &semconv_go_memory_allocated, max_series);
 	f = semconv_family_new(r, &semconv_redtap_go_runtime_unread, 0);
 	for (unsigned i = 0; i < UNREAD_MAX && f; i++) {
 		const char *vals[] = {unread_names[i]};
@@ -197,7 +188,8 @@ struct procmetrics *procmetrics_new(struct metric_registry *r, size_t max_series
 		metric_counter_add(pm->unread[i], 0);
 	}
 	if (!pm->cpu || !pm->mem || !pm->threads || !pm->fds || !pm->goroutines || !pm->maxprocs ||
-	    !pm->heap || !pm->goal || !pm->gc_cycles || !pm->pause || !f) {
+	    !pm->heap || !pm->goal || !pm->gc_cycles || !pm->pause || !pm->mem_used ||
+	    !pm->allocated || !f) {
 		free(pm);
 		return NULL;
 	}
@@ -207,6 +199,12 @@ struct procmetrics *procmetrics_new(struct metric_registry *r, size_t max_series
 void procmetrics_free(struct procmetrics *pm)
 {
 	free(pm);
+}
+
+void procmetrics_set_go(struct procmetrics *pm, procmetrics_go_fn fn, void *ctx)
+{
+	pm->go_fn = fn;
+	pm->go_ctx = ctx;
 }
 
 void procmetrics_begin(struct procmetrics *pm)
@@ -219,10 +217,10 @@ void procmetrics_begin(struct procmetrics *pm)
 		pm->svcs[i].go = false;
 		pm->svcs[i].goroutines = pm->svcs[i].maxprocs = 0;
 		pm->svcs[i].heap = pm->svcs[i].goal = 0;
+		pm->svcs[i].mem = false;
+		pm->svcs[i].stack = pm->svcs[i].other = 0;
 	}
 	pm->nread = 0;
-	pm->inspected = 0;
-	pm->inspect_ns = 0;
 }
 
 static struct pm_service *service(struct procmetrics *pm, const char *name)
@@ -259,80 +257,31 @@ static void cpu_add(struct procmetrics *pm, const char *svc, const char *mode, u
 	metric_counter_add(metric_series_get(pm->cpu, vals), (double)ticks * pm->tick_s);
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-/* The cached result for pid's executable, reading it when new and the
- * round's budget allows; NULL when it must wait. */
-static const struct pm_exe *exe_of(struct procmetrics *pm, uint32_t pid)
-{
-	char path[48];
-	struct stat st;
-	struct pm_exe *e;
-	struct goelf *g;
-	uint64_t t0;
-
-	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	if (stat(path, &st))
-		return NULL;
-	for (size_t i = 0; i < pm->nexes; i++)
-		if (pm->exes[i].dev == st.st_dev && pm->exes[i].ino == st.st_ino)
-			return &pm->exes[i];
-	if (pm->inspected >= INSPECT_MAX || pm->inspect_ns >= INSPECT_NS)
-		return NULL;
-	pm->inspected++;
-	t0 = mono_ns();
-	if (pm->nexes < EXE_CACHE) {
-		e = &pm->exes[pm->nexes++];
-	} else {
-		e = &pm->exes[pm->next_exe];
-		pm->next_exe = (pm->next_exe + 1) % EXE_CACHE;
-	}
-	memset(e, 0, sizeof(*e));
-	e->dev = st.st_dev;
-	e->ino = st.st_ino;
-	e->err = -ENOENT;
-	g = goelf_open(path);
-	if (g) {
-		e->is_go = goelf_info(g)->is_go;
-		e->pie = goelf_info(g)->pie;
-		if (e->is_go)
-			e->err = goruntime_layout(g, &e->layout);
-		goelf_free(g);
-	}
-	pm->inspect_ns += mono_ns() - t0;
-	return e;
-}
-
 static void unread(struct procmetrics *pm, enum unread_reason r)
 {
 	metric_counter_add(pm->unread[r], 1);
 }
 
-/* Decides once per process whether its Go runtime can be read. */
+/* Decides once per process whether its Go runtime can be read, when the
+ * layout of its executable is known (go_fn; until then, every round). */
 static void go_decide(struct procmetrics *pm, struct pm_proc *p)
 {
-	const struct pm_exe *e = exe_of(pm, p->pid);
+	bool pie = false;
+	int err = pm->go_fn ? pm->go_fn(pm->go_ctx, p->pid, &p->layout, &pie) : -ENOSYS;
 
-	if (!e)
-		return; /* the next round */
+	if (err == -EAGAIN)
+		return; /* not read yet: the next round */
 	p->go = GO_NONE;
-	if (!e->is_go)
-		return;
-	if (e->err) {
-		unread(pm, e->err == -ENOTSUP ? UNREAD_NO_OFFSETS : UNREAD_NO_SYMBOLS);
+	if (err == -ENOENT || err == -ENOTSUP) {
+		unread(pm, err == -ENOTSUP ? UNREAD_NO_OFFSETS : UNREAD_NO_SYMBOLS);
 		return;
 	}
-	if (goruntime_bias(p->pid, e->pie, &p->bias)) {
+	if (err)
+		return; /* not Go, gone, or no one to ask */
+	if (goruntime_bias(p->pid, pie, &p->bias)) {
 		unread(pm, UNREAD_READ_FAULT);
 		return;
 	}
-	p->layout = e->layout;
 	p->go = GO_READABLE;
 }
 
@@ -369,6 +318,15 @@ static void go_read(struct procmetrics *pm, struct pm_proc *p, struct pm_service
 		p->gc_cycles = g.gc_cycles;
 	if (g.pause_total_ns > p->pause_ns)
 		p->pause_ns = g.pause_total_ns;
+	if (!g.has_mem)
+		return;
+	s->mem = true;
+	s->stack += g.mem_stack;
+	s->other += g.mem_used - g.mem_stack;
+	counter(pm->allocated, s->name,
+		g.allocated > p->allocated ? g.allocated - p->allocated : 0);
+	if (g.allocated > p->allocated)
+		p->allocated = g.allocated;
 }
 
 void procmetrics_add(struct procmetrics *pm, uint32_t pid, const char *name)
@@ -423,6 +381,13 @@ static void gauge(struct metric_family *f, const char *svc, uint64_t v)
 	metric_gauge_set(metric_series_get(f, vals), (double)v);
 }
 
+static void mem_gauge(struct procmetrics *pm, const char *svc, int type, uint64_t v)
+{
+	const char *vals[] = {svc, mem_types[type]};
+
+	metric_gauge_set(metric_series_get(pm->mem_used, vals), (double)v);
+}
+
 void procmetrics_end(struct procmetrics *pm)
 {
 	size_t keep = 0;
@@ -438,6 +403,10 @@ void procmetrics_end(struct procmetrics *pm)
 			gauge(pm->maxprocs, s->name, s->maxprocs);
 			gauge(pm->heap, s->name, s->heap);
 			gauge(pm->goal, s->name, s->goal);
+		}
+		if (s->mem) {
+			mem_gauge(pm, s->name, MEM_STACK, s->stack);
+			mem_gauge(pm, s->name, MEM_OTHER, s->other);
 		}
 		if (s->seen) /* a service with no process left is 0 once, then forgotten */
 			pm->svcs[keep++] = *s;

@@ -10,6 +10,13 @@
  * CPU counter adds each process's CPU time since it was last read (a new
  * process adds all it has used), so it never goes back when one exits.
  *
+ * Go processes (with the real /proc) also get the go.* metrics of
+ * goruntime.h, read from their memory each round: a few bounded
+ * process_vm_readv calls a process; where to read comes from
+ * procmetrics_set_go()'s function, decided once per process.
+ * go.memory.used is split by go.memory.type (stack, other);
+ * go.memory.allocated and the GC counters add each process's growth.
+ *
  * API: one writer (the agent's sweep) calls procmetrics_begin(), then
  * procmetrics_add() per instrumented process (at most PROCMETRICS_MAX_PROCS
  * are read a round, the rest are counted by procmetrics_skipped()), then
@@ -21,9 +28,11 @@
 #ifndef REDTAP_PROCMETRICS_H
 #define REDTAP_PROCMETRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "goruntime.h"
 #include "metrics.h"
 
 #define PROCMETRICS_MAX_PROCS	 1024
@@ -48,6 +57,18 @@ struct procmetrics;
 /* root is copied ("/proc" when NULL). NULL and errno on failure. */
 struct procmetrics *procmetrics_new(struct metric_registry *r, size_t max_series, const char *root);
 void procmetrics_free(struct procmetrics *pm); /* NULL ok */
+
+/*
+ * Where the Go runtime layout (goruntime.h) of process pid comes from: the
+ * agent hands gotrack's (capture_go_runtime()), whose reader thread reads
+ * executables, so the sweep never reads one. Returns 0 with *l and *pie
+ * filled, -EAGAIN (not known yet: asked again next round), -ENOENT (Go, no
+ * symbols) or -ENOTSUP (Go, offsets unknown), both counted in
+ * redtap.go.runtime.unread, or another -errno (not Go, gone: no go.*
+ * metrics for the process). Without one, no process gets go.* metrics.
+ */
+typedef int (*procmetrics_go_fn)(void *ctx, uint32_t pid, struct goruntime_layout *l, bool *pie);
+void procmetrics_set_go(struct procmetrics *pm, procmetrics_go_fn fn, void *ctx);
 
 void procmetrics_begin(struct procmetrics *pm);
 /* service must be non-NULL; it is copied. */

@@ -68,6 +68,7 @@ static const struct {
     [SC_HOST_ARCH] = {"host.arch", false},
     [SC_OS_TYPE] = {"os.type", false},
     [SC_CPU_MODE] = {"cpu.mode", false},
+    [SC_GO_MEMORY_TYPE] = {"go.memory.type", false},
     [SC_LOG_SEVERITY] = {"severity", false},
     [SC_REDTAP_OUTCOME] = {"outcome", false},
     [SC_URL_SCHEME] = {"url.scheme", false},
@@ -489,6 +490,24 @@ const struct semconv_metric semconv_go_gc_pause_time = {
     .name = "go.gc.pause.time",
     .unit = "s",
     .brief = "Total stop-the-world GC pause time (MemStats.PauseTotalNs).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_SERVICE_NAME),
+};
+
+/* An UpDownCounter in the conventions: a gauge in the registry. */
+const struct semconv_metric semconv_go_memory_used = {
+    .name = "go.memory.used",
+    .unit = "By",
+    .brief = "Memory used by the Go runtime (MemStats.Sys - MemStats.HeapReleased), by "
+	     "go.memory.type: stack (MemStats.StackInuse), other (the rest).",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_SERVICE_NAME, SC_GO_MEMORY_TYPE),
+};
+
+const struct semconv_metric semconv_go_memory_allocated = {
+    .name = "go.memory.allocated",
+    .unit = "By",
+    .brief = "Memory allocated to the heap by the application (MemStats.TotalAlloc).",
     .type = METRIC_COUNTER,
     ATTRS(SC_SERVICE_NAME),
 };

@@ -95,8 +95,9 @@ enum semconv_attr {
 	SC_HOST_NAME,
 	SC_HOST_ARCH,
 	SC_OS_TYPE,
-	/* process metrics (procmetrics.h) */
+	/* process and Go runtime metrics (procmetrics.h) */
 	SC_CPU_MODE,
+	SC_GO_MEMORY_TYPE,
 	/* zero-code logs (logs.h): plain keys, the conventions have no attribute
 	 * for a record's severity (it is a field of the record) */
 	SC_LOG_SEVERITY,
@@ -186,6 +187,8 @@ extern const struct semconv_metric semconv_go_memory_gc_goal;
 extern const struct semconv_metric semconv_go_memory_heap_live;
 extern const struct semconv_metric semconv_go_gc_cycles;
 extern const struct semconv_metric semconv_go_gc_pause_time;
+extern const struct semconv_metric semconv_go_memory_used;
+extern const struct semconv_metric semconv_go_memory_allocated;
 extern const struct semconv_metric semconv_redtap_go_runtime_unread;
 extern const struct semconv_metric semconv_log_records;
 extern const struct semconv_metric semconv_redtap_log_lines;
