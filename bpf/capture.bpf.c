@@ -562,7 +562,9 @@ static __always_inline int exit_open(long ret)
 	ev->path_len = n;
 	if (n >= (long)sizeof(ev->path))
 		ev->flags = RT_FILE_F_CUT;
-	bpf_ringbuf_submit(ev, rb_flags_for(sizeof(*ev)));
+	/* wake the reader now: until the daemon marks the file, its writes
+	 * are not captured (rare: once per file, within the budget) */
+	bpf_ringbuf_submit(ev, BPF_RB_FORCE_WAKEUP);
 	return 0;
 }
 
