@@ -140,6 +140,7 @@ static void update_selfmetrics(struct agent *a)
 	if (a->cap) {
 		capture_drops(a->cap, snap.kernel_drops);
 		capture_go_unknown(a->cap, snap.go_unknown);
+		capture_tls_unsupported(a->cap, snap.tls_unsupported);
 	}
 	snap.instrumented = procs_instrumented(a->procs);
 	snap.procs_untracked = procs_overflows(a->procs);

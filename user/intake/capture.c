@@ -418,6 +418,16 @@ int capture_go_runtime(struct capture *c, uint32_t tgid, struct goruntime_layout
 	return c->go ? gotrack_runtime(c->go, tgid, l, pie) : -ENOSYS;
 }
 
+int capture_tls_unsupported(struct capture *c, uint64_t *out)
+{
+	if (!c->go) {
+		memset(out, 0, TLSSCAN_MAX * sizeof(*out));
+		return -ENOENT;
+	}
+	memcpy(out, gotrack_stats(c->go)->tls_unsupported, TLSSCAN_MAX * sizeof(*out));
+	return 0;
+}
+
 unsigned capture_go_reasons(void)
 {
 	return GOTRACK_UNKNOWN_MAX;

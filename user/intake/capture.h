@@ -75,6 +75,10 @@ int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX]);
 int capture_go_unknown(struct capture *c, uint64_t *out);
 unsigned capture_go_reasons(void);
 
+/* Selected processes running a TLS stack the OpenSSL probes cannot see,
+ * by enum tlsscan_stack (tlsscan.h): out[0 .. TLSSCAN_MAX). 0 or -errno. */
+int capture_tls_unsupported(struct capture *c, uint64_t *out);
+
 /* The Go runtime layout of process tgid, as gotrack_runtime() says (its
  * executable is read by gotrack's reader thread, never by the caller):
  * 0, -EAGAIN (ask later), -ENOEXEC (not Go), -ENOSYS (no Go tracking), or

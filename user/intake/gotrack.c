@@ -25,6 +25,7 @@
 #include "goprobes.skel.h"
 #include "gotrack.h"
 #include "log.h"
+#include "tlsscan.h"
 
 #define EXEC_SLOTS 16384 /* a power of two */
 #define EXEC_PROBE 8
@@ -101,6 +102,7 @@ struct gotrack {
 	struct held held[HELD_SLOTS];
 	unsigned nheld;	  /* slots in use: none is the common case */
 	uint32_t *seen;	  /* tgids gotrack_select() looked at, direct-mapped */
+	uint8_t *tls_of;  /* enum tlsscan_stack counted for the tgid of each seen slot */
 	bool auto_select; /* gotrack_auto() */
 	uint64_t polls;
 	uint8_t buf[sizeof(struct rt_data_event) + RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
@@ -142,6 +144,7 @@ void gotrack_free(struct gotrack *t)
 	bpf_free(t->bpf);
 	free(t->gen);
 	free(t->seen);
+	free(t->tls_of);
 	free(t->retry);
 	free(t->slots);
 	free(t);
@@ -203,7 +206,54 @@ static int inspect_file(const char *path, struct stat *st, struct gotrack_proc *
 	}
 	describe(g, out);
 	goelf_free(g);
+	if (!out->is_go) { /* Go's crypto/tls is gotls.h's */
+		int stack = tlsscan_path(path);
+
+		out->tls_stack = stack > 0 ? (uint8_t)stack : TLSSCAN_NONE;
+	}
 	return 0;
+}
+
+/* A TLS stack the OpenSSL probes cannot see (tlsscan.h): logged once per
+ * executable read, with the process it was read for. */
+static void tls_log(uint32_t tgid, const struct gotrack_proc *gp)
+{
+	char link[32], exe[256];
+	ssize_t n;
+
+	if (!gp->tls_stack)
+		return;
+	snprintf(link, sizeof(link), "/proc/%u/exe", tgid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	rt_info("tls: %s (process %u): TLS stack %s, which the OpenSSL probes cannot see: not "
+		"probed, its connections stay opaque",
+		exe[0] ? exe : "?", tgid, tlsscan_name(gp->tls_stack));
+}
+
+/* redtap_tls_unsupported_processes: selected process tgid runs an
+ * executable with such a stack (one count per seen slot). */
+static void tls_note(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *gp)
+{
+	unsigned slot = tgid % SEEN_SLOTS;
+
+	if (!gp->tls_stack || gp->tls_stack >= TLSSCAN_MAX || !t->seen || t->seen[slot] != tgid)
+		return;
+	if (!t->tls_of)
+		t->tls_of = calloc(SEEN_SLOTS, sizeof(*t->tls_of));
+	if (!t->tls_of || t->tls_of[slot])
+		return;
+	t->tls_of[slot] = gp->tls_stack;
+	t->st.tls_unsupported[gp->tls_stack]++;
+}
+
+/* Before the slot changes hands (on) or its process leaves (off). */
+static void tls_forget(struct gotrack *t, unsigned slot, uint32_t tgid, bool on)
+{
+	if (!t->tls_of || !t->tls_of[slot] || (!on && t->seen[slot] != tgid))
+		return;
+	t->st.tls_unsupported[t->tls_of[slot]]--;
+	t->tls_of[slot] = TLSSCAN_NONE;
 }
 
 static bool cache_find(struct gotrack *t, const struct stat *st, struct gotrack_proc *out)
@@ -536,6 +586,7 @@ static void apply(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *g
 	struct gotrack_bpf *b = t->bpf;
 
 	count_proc(t, gp);
+	tls_note(t, tgid, gp);
 	if (!gp->is_go)
 		return;
 	if (!gp->tracked) {
@@ -583,6 +634,7 @@ static void reader_collect(struct gotrack *t)
 		if (got[i].rc)
 			continue; /* gone before it could be read */
 		cache_put(t, &got[i].st, &got[i].proc);
+		tls_log(got[i].tgid, &got[i].proc);
 		if (!got[i].rt_only && t->seen && t->seen[slot] == got[i].tgid &&
 		    t->gen[slot] == got[i].gen)
 			apply(t, got[i].tgid, &got[i].proc);
@@ -636,6 +688,7 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 		}
 	}
 	t->gen[slot]++; /* what the reader has queued for the slot is stale */
+	tls_forget(t, slot, tgid, on);
 	if (on)
 		t->seen[slot] = tgid;
 	else if (t->seen[slot] == tgid)
@@ -665,6 +718,7 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 		t->startup_ns += now_ns() - t0;
 		if (!rc) {
 			cache_put(t, &st, &gp);
+			tls_log(tgid, &gp);
 			apply(t, tgid, &gp);
 		}
 		return;

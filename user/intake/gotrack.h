@@ -31,6 +31,7 @@
 
 #include "goruntime.h"
 #include "redtap/event.h"
+#include "tlsscan.h"
 
 #define GOTRACK_EXEC_BASE  0x80000000u /* kernel tids stay below 2^22 */
 #define GOTRACK_INSPECT_MS 250	       /* ms per second the reader thread may spend reading */
@@ -57,6 +58,7 @@ struct gotrack_proc {
 	char version[32];		       /* "go1.19.8" or "" */
 	uint64_t probe_off[GOTRACK_PROBE_MAX]; /* file offsets; 0 = not found */
 	bool pie;			       /* addresses move by the load bias */
+	uint8_t tls_stack;		       /* enum tlsscan_stack of a non-Go executable */
 	int rt_err;			       /* goruntime_layout()'s result for rt */
 	struct goruntime_layout rt;	       /* where the runtime's figures are */
 };
@@ -68,6 +70,8 @@ struct gotrack_stats {
 	uint64_t fallback[GOTRACK_FALLBACK_MAX]; /* ... left on threads, by reason */
 	uint64_t exec_evicted;			 /* executor ids dropped for room */
 	uint64_t first_byte_moved;		 /* 1-byte reads given to the next reader */
+	/* selected processes now running a TLS stack the probes cannot see */
+	uint64_t tls_unsupported[TLSSCAN_MAX];
 };
 
 struct gotrack;

@@ -11,7 +11,10 @@
 #include "capture.h"
 #include "selfmetrics.h"
 #include "semconv.h"
+#include "tlsscan.h"
 #include "version.h"
+
+_Static_assert(TLSSCAN_MAX <= SELF_TLS_STACKS_MAX, "a snapshot slot per TLS stack");
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -49,6 +52,7 @@ struct selfmetrics {
 	struct counter shim_rejected[SELF_SHIM_REJECT_MAX], sql_skipped;
 	struct counter budget_spans;
 	struct counter go_unknown[SELF_GO_UNKNOWN_MAX];
+	struct metric_series *tls_unsupported[SELF_TLS_STACKS_MAX];
 	struct counter http_unseen, conn_own;
 	struct metric_family *evicted;
 	struct {
@@ -148,6 +152,9 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 	f = semconv_family_new(r, &semconv_redtap_go_goroutine_unknown, 0);
 	for (unsigned i = 0; i < capture_go_reasons() && i < SELF_GO_UNKNOWN_MAX && f; i++)
 		s->go_unknown[i].s = one(f, capture_go_reason_name(i));
+	f = semconv_family_new(r, &semconv_redtap_tls_unsupported_processes, 0);
+	for (unsigned i = TLSSCAN_NONE + 1; i < TLSSCAN_MAX && f; i++) /* a series per stack */
+		s->tls_unsupported[i] = one(f, tlsscan_name(i));
 	f = semconv_family_new(r, &semconv_redtap_traces_budget_dropped, 0);
 	s->budget_spans.s = f ? metric_series_get(f, NULL) : NULL;
 	f = semconv_family_new(r, &semconv_redtap_http_requests_unseen, 0);
@@ -183,6 +190,9 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 	counter_to(&s->conn_own, snap->conn_own);
 	if (s->instrumented)
 		metric_gauge_set(s->instrumented, (double)snap->instrumented);
+	for (unsigned i = 0; i < SELF_TLS_STACKS_MAX; i++)
+		if (s->tls_unsupported[i])
+			metric_gauge_set(s->tls_unsupported[i], (double)snap->tls_unsupported[i]);
 	for (size_t i = 0; i < snap->nfamilies && i < NELEM(s->ovf); i++) {
 		const struct metric_family *f = snap->families[i];
 		struct metric_series *ser = one(s->series, metric_family_name(f));

@@ -28,6 +28,7 @@ struct parse_error_count {
 
 #define SELF_PARSE_ERRORS_MAX 64
 #define SELF_GO_UNKNOWN_MAX   8 /* >= capture_go_reasons() */
+#define SELF_TLS_STACKS_MAX   8 /* >= TLSSCAN_MAX */
 
 /* The reason label of redtap_shim_rejected_total. */
 enum self_shim_reject {
@@ -54,6 +55,8 @@ struct self_snapshot {
 	uint64_t instrumented;
 	/* Go work left on threads, by capture_go_reason_name() */
 	uint64_t go_unknown[SELF_GO_UNKNOWN_MAX];
+	/* processes with a TLS stack the probes cannot see, by tlsscan_name() */
+	uint64_t tls_unsupported[SELF_TLS_STACKS_MAX];
 	bool otlp_enabled;
 	uint64_t otlp_errors[2]; /* traces, metrics */
 	uint64_t otlp_dropped_spans;

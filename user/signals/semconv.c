@@ -72,6 +72,7 @@ static const struct {
     [SC_LOG_SEVERITY] = {"severity", false},
     [SC_REDTAP_OUTCOME] = {"outcome", false},
     [SC_URL_SCHEME] = {"url.scheme", false},
+    [SC_REDTAP_STACK] = {"stack", false},
 };
 
 static char request_keys[SEMCONV_REQUEST_KEYS][SEMCONV_REQUEST_KEY_MAX + 1];
@@ -353,6 +354,16 @@ const struct semconv_metric semconv_redtap_metric_series_evicted = {
     .brief = "Series removed to give a service below its fair share of a full metric room.",
     .type = METRIC_COUNTER,
     ATTRS(SC_REDTAP_METRIC),
+};
+
+const struct semconv_metric semconv_redtap_tls_unsupported_processes = {
+    .name = "redtap.tls.unsupported.processes",
+    .unit = "{process}",
+    .brief = "Selected processes whose executable carries a TLS stack the OpenSSL probes cannot "
+	     "see (boringssl, rustls, openssl_static, openssl_exported): detected, not probed; "
+	     "their connections stay opaque.",
+    .type = METRIC_GAUGE,
+    ATTRS(SC_REDTAP_STACK),
 };
 
 const struct semconv_metric semconv_redtap_go_goroutine_unknown = {

@@ -104,6 +104,7 @@ enum semconv_attr {
 	SC_REDTAP_OUTCOME,
 	/* HTTP: "https" on a connection whose bytes came from TLS probes */
 	SC_URL_SCHEME,
+	SC_REDTAP_STACK, /* a TLS stack (tlsscan.h) */
 	SC_ATTR_COUNT
 };
 
@@ -173,6 +174,7 @@ extern const struct semconv_metric semconv_redtap_metric_series_overflow;
 extern const struct semconv_metric semconv_redtap_metric_series_evicted;
 extern const struct semconv_metric semconv_redtap_shim_rejected;
 extern const struct semconv_metric semconv_redtap_go_goroutine_unknown;
+extern const struct semconv_metric semconv_redtap_tls_unsupported_processes;
 extern const struct semconv_metric semconv_redtap_sql_summaries_skipped;
 extern const struct semconv_metric semconv_redtap_http_requests_unseen;
 extern const struct semconv_metric semconv_redtap_connections_own;
