@@ -65,6 +65,9 @@ bench_daemon_rss() {
 		fi
 		log "daemon: $n routes: RSS $rss KiB (anon $anon KiB, BPF maps $ring KiB)," \
 			"series ${series:-unchecked}"
+		[ "$n" = 10000 ] && smaps_top "$AGENT_PID" >"$BENCH_TMP/daemon-smaps-10000" &&
+			log "daemon: resident KiB (all, anonymous) by object at $n routes:" \
+				"$(awk '{ printf "%s %s %s; ", $3, $1, $2 }' "$BENCH_TMP/daemon-smaps-10000")"
 		series=
 	done
 	stop_pid "$AGENT_PID"

@@ -372,3 +372,14 @@ above_floor() {
 	log "$1: the floor's cost is below the noise; no fraction of it is reported"
 	return 1
 }
+
+# smaps_top PID [N]: where a process's resident memory is, by mapped object
+# (a library, the binary, [heap], [anon], the BPF maps), largest first:
+# "RSS_KIB ANON_KIB OBJECT" lines, N of them (12). A shared library's clean
+# pages (text and read-only data touched) count in VmRSS too.
+smaps_top() {
+	awk '/^[0-9a-f]+-[0-9a-f]+ / { o = NF >= 6 ? $NF : "[anon]"; sub(/.*\//, "", o) }
+		$1 == "Rss:" { r[o] += $2 } $1 == "Anonymous:" { a[o] += $2 }
+		END { for (o in r) if (r[o]) print r[o], a[o] + 0, o }' "/proc/$1/smaps" |
+		sort -rn | head -"${2:-12}"
+}

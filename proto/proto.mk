@@ -13,7 +13,8 @@ PROTO_HDRS := $(PROTO_GEN_C:.c=.h)
 PROTO_OBJS := $(PROTO_GEN_C:.c=.o)
 
 CORE_OBJS += $(PROTO_OBJS)
-LIBS += -lprotobuf-c -lcurl
+# libcurl is loaded on first use (user/export/curl_lazy.c), not linked.
+LIBS += -lprotobuf-c
 
 $(OUTPUT)/proto:
 	$(Q)mkdir -p $@

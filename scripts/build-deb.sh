@@ -40,6 +40,8 @@ printf 'Source: redtap\n\nPackage: redtap\nArchitecture: any\n' >"$SHL/debian/co
 DEPENDS=$(cd "$SHL" && dpkg-shlibdeps -O "$PKG/usr/bin/redtap" "$PKG/usr/lib/redtap/libredtap.so" |
 	sed -n 's/^shlibs:Depends=//p')
 [ -n "$DEPENDS" ] || { echo "build-deb: dpkg-shlibdeps found no dependency" >&2; exit 1; }
+# libcurl is dlopen()ed on first use (user/export/curl_lazy.c): no DT_NEEDED says so.
+DEPENDS="$DEPENDS, libcurl4"
 SIZE=$(du -sk --exclude=DEBIAN "$PKG" | cut -f1)
 sed -e "s|@VERSION@|$VERSION|" -e "s|@ARCH@|$ARCH|" -e "s|@SIZE@|$SIZE|" \
 	-e "s|@DEPENDS@|$DEPENDS|" "$D/control.in" >"$PKG/DEBIAN/control"
