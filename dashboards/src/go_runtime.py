@@ -19,7 +19,8 @@ def build():
     d = Dashboard(
         "redtap-go-runtime", "redtap / Go Runtime Overview",
         "Go services as their runtime sees them, read by redtap from each Go process's "
-        "memory (go_*: goroutines, GOMAXPROCS, heap, GC goal, GC cycles and pauses; none for "
+        "memory (go_*: goroutines, GOMAXPROCS, heap, GC goal, GC cycles and pauses, memory "
+        "used and heap allocated; none for "
         "stripped binaries, see redtap_go_runtime_unread_total), and the process metrics of "
         "every instrumented service from /proc (process_*), per service_name.",
         variables(metric="go_goroutines"), tags=["go", "runtime", "process"])
@@ -50,6 +51,15 @@ def build():
                      "s"), 8, 8)
     d.add(timeseries("GOMAXPROCS", "go_processor_limit per service.",
                      [prom(_sum("go_processor_limit"), "{{service_name}}")], "none"), 8, 8)
+    d.add(timeseries("Memory used by the runtime", "Memory the Go runtime holds from the OS "
+                     "(MemStats.Sys - HeapReleased), by go_memory_type: stack "
+                     "(MemStats.StackInuse) and other.",
+                     [prom(_sum("go_memory_used_bytes", BY + ", go_memory_type"),
+                           "{{service_name}} {{go_memory_type}}")], "bytes", stack=True), 12, 8)
+    d.add(timeseries("Heap allocation rate", "Bytes allocated on the heap per second "
+                     "(rate of MemStats.TotalAlloc).",
+                     [prom(_rate("go_memory_allocated_bytes_total"), "{{service_name}}")],
+                     "Bps"), 12, 8)
 
     d.row("Process")
     d.add(timeseries("CPU", "CPU seconds per second by mode (user, system).",

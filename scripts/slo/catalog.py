@@ -69,6 +69,8 @@ METRICS = {
     "go_memory_heap_live_bytes": ("gauge", ("service_name",), None),
     "go_gc_cycles_total": ("counter", ("service_name",), None),
     "go_gc_pause_time_seconds_total": ("counter", ("service_name",), None),
+    "go_memory_used_bytes": ("gauge", ("service_name", "go_memory_type"), None),
+    "go_memory_allocated_bytes_total": ("counter", ("service_name",), None),
     "log_records_total": ("counter", ("service_name", "severity"), None),
     "redtap_log_lines_total": ("counter", ("outcome",), None),
 }

@@ -5,8 +5,10 @@
 # table; -s -w: stripped), parks 300 goroutines, keeps 64 MiB of heap and
 # runs GC. What redtap reads from its memory (go_goroutines,
 # go_memory_heap_live_bytes, go_memory_gc_goal_bytes, go_gc_cycles_total,
-# go_processor_limit) must agree within 5 % with what the program reports
-# about itself on /stats (runtime.NumGoroutine, runtime.ReadMemStats); its
+# go_processor_limit, go_memory_used_bytes by go_memory_type,
+# go_memory_allocated_bytes_total) must agree within 5 % with what the
+# program reports about itself on /stats (runtime.NumGoroutine,
+# runtime.ReadMemStats: Sys - HeapReleased, StackInuse, TotalAlloc); its
 # process.* metrics with ps. The stripped build gets no go_* series, counted
 # in redtap_go_runtime_unread_total{reason="no_symbols"}. Ports 31800-31899.
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +67,25 @@ for svc_port in gofull:31801 gonodwarf:31802; do
 		"$(awk -v n="$(js pause_total_ns)" 'BEGIN { print n / 1e9 }')" 5
 	expect_eq "$svc: GOMAXPROCS" "$(metric_sum go_processor_limit service_name=$svc)" 3
 done
+
+# Memory: the program's own figures first (ReadMemStats also flushes its
+# Ps' cached spans into TotalAlloc), then the agent's next round must read
+# the same: the program allocates nothing meanwhile but that one reply.
+mem_gofull=$(curl -sf http://127.0.0.1:31801/stats)
+mem_gonodwarf=$(curl -sf http://127.0.0.1:31802/stats)
+sleep 6 # a round of process metrics is 5 s
+for svc in gofull gonodwarf; do
+	[ $svc = gofull ] && stats=$mem_gofull || stats=$mem_gonodwarf
+	near "$svc: memory used (Sys - HeapReleased)" \
+		"$(metric_sum go_memory_used_bytes service_name=$svc)" "$(js mem_used)" 5
+	near "$svc: its stack part (StackInuse)" \
+		"$(metric_sum go_memory_used_bytes service_name=$svc go_memory_type=stack)" \
+		"$(js stack_inuse)" 5
+	near "$svc: heap allocated (TotalAlloc)" \
+		"$(metric_sum go_memory_allocated_bytes_total service_name=$svc)" "$(js total_alloc)" 5
+done
+check "go.memory.used has its other part" contains "$(scrape)" \
+	'go_memory_used_bytes{service_name="gofull",go_memory_type="other"}'
 
 # process metrics against ps (threads, RSS within 5 %, CPU time, fds from /proc)
 pid=$PID_gofull
