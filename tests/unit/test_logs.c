@@ -20,6 +20,7 @@
 #include "logasm.h"
 #include "logline.h"
 #include "logredact.h"
+#include "logfiles.h"
 #include "logs.h"
 #include "metrics.h"
 #include "otlp_encode.h"
@@ -560,6 +561,69 @@ static void test_otlp_encode_logs(void **ts)
 	otlp_resource_ctx_release(&r);
 }
 
+/* Log files (logs.files): a record whose conn.gen is a file's id is named
+ * by that file (log.file.path, log.file.name) instead of log.iostream. */
+static void test_logs_file_records(void **ts)
+{
+	const char *globs[] = {"/var/log/app/*.log"};
+	struct procs_selectors none = {0};
+	struct procs *p = procs_new(&none, (uint32_t)getpid());
+	struct logfiles *lf = logfiles_new(globs, 1);
+	struct sink s = {0};
+	struct logs_opts o = {.procs = p, .files = lf, .emit = on_record, .ctx = &s};
+	const struct log_record *batch[1];
+	struct otlp_resource_ctx r;
+	Otlpb__ExportLogsServiceRequest *req;
+	Otlpb__LogRecord *lr;
+	uint8_t buf[1024], *body;
+	struct logs *l;
+	char err[256];
+	uint32_t id;
+	size_t n, len;
+
+	(void)ts;
+	assert_non_null(p);
+	assert_non_null(lf);
+	id = logfiles_decide(lf, 8, 99, "/var/log/app/error.log");
+	assert_int_not_equal(id, 0);
+	l = logs_new(&o, err, sizeof(err));
+	assert_non_null(l);
+	n = rec(buf, 4242, 101, 7, "2026/12/04 10:00:00 [error] 12#12: open() failed\n");
+	((struct rt_data_event *)buf)->conn.gen = id;
+	logs_record(l, (const void *)buf, n);
+	assert_int_equal(s.n, 1);
+	assert_true(s.last.flags & LOG_RECORD_FILE);
+	assert_string_equal(s.last.file_path, "/var/log/app/error.log");
+	assert_int_equal(s.last.severity, LOG_SEV_ERROR);
+
+	assert_int_equal(otlp_resource_ctx_init(&r, NULL), 0);
+	batch[0] = &s.last; /* body_len 0 would do; use the body kept in the sink */
+	s.last.body_len = 0;
+	assert_int_equal(otlp_encode_logs(&r, batch, 1, &body, &len), 0);
+	req = otlpb__export_logs_service_request__unpack(NULL, len, body);
+	assert_non_null(req);
+	lr = req->resource_logs[0]->scope_logs[0]->log_records[0];
+	assert_int_equal(lr->n_attributes, 2);
+	assert_string_equal(lr->attributes[0]->key, "log.file.path");
+	assert_string_equal(lr->attributes[0]->value->string_value, "/var/log/app/error.log");
+	assert_string_equal(lr->attributes[1]->key, "log.file.name");
+	assert_string_equal(lr->attributes[1]->value->string_value, "error.log");
+	otlpb__export_logs_service_request__free_unpacked(req, NULL);
+	free(body);
+	otlp_resource_ctx_release(&r);
+
+	/* an id the table no longer knows: a file's record, without a path */
+	n = rec(buf, 4242, 101, 7, "INFO x\n");
+	((struct rt_data_event *)buf)->conn.gen = id + 5;
+	logs_record(l, (const void *)buf, n);
+	assert_int_equal(s.n, 2);
+	assert_true(s.last.flags & LOG_RECORD_FILE);
+	assert_string_equal(s.last.file_path, "");
+	logs_free(l);
+	logfiles_free(lf);
+	procs_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +636,7 @@ int main(void)
 	    cmocka_unit_test(test_logs_correlate_and_redact),
 	    cmocka_unit_test(test_logs_counter_exemplar),
 	    cmocka_unit_test(test_otlp_encode_logs),
+	    cmocka_unit_test(test_logs_file_records),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
