@@ -4,10 +4,12 @@
 # and h2 over TLS) under curl -k, a Python ssl server and client, and a
 # Python client whose keep-alive connection was opened before the agent.
 # Counts are exact against the clients'; TLS bytes never become requests
-# or database calls.
+# or database calls. url_scheme is "https" on the TLS exchanges and "http"
+# on a plain listener of the same nginx.
 . "$(dirname "$0")/lib.sh"
 NGX=32001
 PY=32002
+PLAIN=32250
 AGENT=32040
 APP="$E2E_ROOT/tests/e2e/apps/tls_app.py"
 
@@ -34,6 +36,10 @@ http {
 		location /api/ { default_type text/plain; return 200 "ok\n"; }
 		location = /fail { return 500; }
 	}
+	server {
+		listen 127.0.0.1:$PLAIN;
+		location /api/ { default_type text/plain; return 200 "ok\n"; }
+	}
 }
 NGX
 cp "$(command -v nginx || echo /usr/sbin/nginx)" "$NGX_DIR/nginx-tls"
@@ -43,6 +49,7 @@ OTEL_SERVICE_NAME=tls-pyserver python3 "$APP" server $PY "$E2E_TMP/cert.pem" "$E
 	2>>"$E2E_TMP/app.log" &
 bg_track $!
 wait_port $NGX
+wait_port $PLAIN
 wait_port $PY
 # a keep-alive connection older than the agent: one request now, 5 later
 OTEL_SERVICE_NAME=tls-hold python3 "$APP" hold $NGX "$E2E_TMP/go" 5 /api/hold/1 "$E2E_TMP/done" \
@@ -62,6 +69,7 @@ curl -sk --http1.1 -o /dev/null $N/fail
 curl -sk --http2 -o /dev/null -o /dev/null -o /dev/null $N/api/h2/1 $N/api/h2/2 $N/api/h2/3
 h2=$(curl -sk --http2 -o /dev/null -w '%{http_version}' $N/api/h2/4)
 curl -sk --http1.1 -o /dev/null -o /dev/null $P/items/1 $P/error
+curl -s -o /dev/null -o /dev/null http://127.0.0.1:$PLAIN/api/plain/1 http://127.0.0.1:$PLAIN/api/plain/2
 OTEL_SERVICE_NAME=tls-pyclient python3 "$APP" client $PY 4 /items/7 2>>"$E2E_TMP/app.log"
 touch "$E2E_TMP/go"
 for _ in $(seq 100); do
@@ -80,7 +88,13 @@ expect_eq "nginx h2 over TLS requests" \
 	"$(metric_sum $S service_name=nginx-tls http_route=/api/h2/{id} network_protocol_version=2)" 4
 expect_eq "keep-alive connection older than the agent: its later requests" \
 	"$(metric_sum $S service_name=nginx-tls http_route=/api/hold/{id})" 5
-expect_eq "nothing else counted for nginx" "$(metric_sum $S service_name=nginx-tls)" 13
+expect_eq "nothing else counted for nginx" "$(metric_sum $S service_name=nginx-tls)" 15
+expect_eq "nginx's HTTPS requests say url_scheme https" \
+	"$(metric_sum $S service_name=nginx-tls url_scheme=https)" 13
+expect_eq "nginx's plain requests say url_scheme http" \
+	"$(metric_sum $S service_name=nginx-tls url_scheme=http http_route=/api/plain/{id})" 2
+expect_eq "no plain request counted as https" \
+	"$(metric_sum $S service_name=nginx-tls url_scheme=https http_route=/api/plain/{id})" 0
 expect_eq "curl's HTTPS client requests to nginx" \
 	"$(metric_sum $C service_name=curl server_port=$NGX network_protocol_version=1.1)" 4
 expect_eq "curl's h2 client requests to nginx" \
@@ -94,6 +108,12 @@ expect_eq "nothing else counted for the Python server" "$(metric_sum $S service_
 expect_eq "Python ssl client requests" \
 	"$(metric_sum $C service_name=tls-pyclient server_port=$PY http_response_status_code=200)" 4
 expect_eq "curl's requests to the Python server" "$(metric_sum $C service_name=curl server_port=$PY)" 2
+expect_eq "curl's HTTPS client requests say url_scheme https" \
+	"$(metric_sum $C service_name=curl url_scheme=https)" 10
+expect_eq "curl's plain client requests say url_scheme http" \
+	"$(metric_sum $C service_name=curl server_port=$PLAIN url_scheme=http)" 2
+expect_eq "the Python servers' and clients' exchanges are https" \
+	"$(($(metric_sum $S service_name=tls-pyserver url_scheme=https) + $(metric_sum $C service_name=tls-pyclient url_scheme=https)))" 10
 scrape >"$E2E_TMP/metrics.txt"
 check "no database call on the TLS ports" sh -c \
 	"! grep -E '^db_client[^{]*\\{[^}]*server_port=\"($NGX|$PY)\"' '$E2E_TMP/metrics.txt'"
