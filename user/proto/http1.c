@@ -3,7 +3,8 @@
  * http1.c - incremental HTTP/1.x parser. Heads, chunk-size lines and trailers
  * go through a byte-level state machine that keeps no line buffer: the values
  * that matter (path, Host, traceparent, tracestate, framing headers) are
- * extracted as the bytes pass. Bodies are skipped in bulk, and the unseen
+ * extracted as the bytes pass, a run at a time in the common states (method,
+ * target, version, header names, kept values and list tokens). Bodies are skipped in bulk, and the unseen
  * tail of each chunk (the capture gap) is accounted for where the framing
  * allows it. Request headers configured with http1_capture_set() are kept
  * too, bounded. See http1.h for the contract.
@@ -79,7 +80,7 @@ enum {
 	VF_NUM_ANY = 1u << 5, /* Content-Length: some element seen */
 };
 
-/* Headers the parser extracts; the others are skipped. */
+/* Headers the parser extracts (header_lookup()); the others are skipped. */
 enum {
 	H_OTHER,
 	H_HOST,
@@ -91,25 +92,6 @@ enum {
 	H_EXPECT,
 	H_UPGRADE,
 	H_CAPTURE0 = 16, /* + index in captured[] */
-};
-
-#define NAME(s, h)                                                                                 \
-	{                                                                                          \
-		s, sizeof(s) - 1, h                                                                \
-	}
-static const struct {
-	const char *name;
-	uint8_t len;
-	uint8_t hdr;
-} header_names[] = {
-    NAME("host", H_HOST),
-    NAME("traceparent", H_TRACEPARENT),
-    NAME("tracestate", H_TRACESTATE),
-    NAME("content-length", H_CONTENT_LENGTH),
-    NAME("transfer-encoding", H_TRANSFER_ENCODING),
-    NAME("connection", H_CONNECTION),
-    NAME("expect", H_EXPECT),
-    NAME("upgrade", H_UPGRADE),
 };
 
 static const char *const method_names[] = {
@@ -505,20 +487,35 @@ static void start_line_byte(struct http1_stream *s, uint8_t c)
 	}
 }
 
-/* Copies one value byte into dst[0..cap), dropping leading and trailing blanks. */
-static void value_copy(struct http1_msg_state *m, char *dst, size_t cap, uint8_t c)
+/*
+ * Copies value bytes p[0..n) (no LF among them) into dst[0..cap), dropping
+ * leading and trailing blanks; a non-blank byte beyond cap sets VF_OVER.
+ */
+static void value_copy(struct http1_msg_state *m, char *dst, size_t cap, const uint8_t *p, size_t n)
 {
+	size_t j = 0, k, t;
+
 	if (!(m->vflags & VF_STARTED)) {
-		if (is_blank(c))
+		while (j < n && is_blank(p[j]))
+			j++;
+		if (j == n)
 			return;
 		m->vflags |= VF_STARTED;
 	}
-	if (m->val_len < cap) {
-		dst[m->val_len++] = (char)c;
-		if (!is_blank(c))
-			m->val_trim = m->val_len;
-	} else if (!is_blank(c)) {
-		m->vflags |= VF_OVER;
+	k = m->val_len < cap ? cap - m->val_len : 0;
+	if (k > n - j)
+		k = n - j;
+	memcpy(dst + m->val_len, p + j, k);
+	for (t = k; t && is_blank(p[j + t - 1]); t--)
+		;
+	if (t)
+		m->val_trim = (uint16_t)(m->val_len + t);
+	m->val_len = (uint16_t)(m->val_len + k);
+	for (j += k; j < n; j++) {
+		if (!is_blank(p[j])) {
+			m->vflags |= VF_OVER;
+			break;
+		}
 	}
 }
 
@@ -570,10 +567,25 @@ static void cl_byte(struct http1_stream *s, uint8_t c)
 
 static bool tok_is(const struct http1_stream *s, const char *lit, size_t len)
 {
-	return s->m.tok_len == len && !memcmp(s->tok, lit, len);
+	return s->m.tok_len == len && s->tok[0] == lit[0] && !memcmp(s->tok, lit, len);
 }
 
 #define TOK_IS(s, lit) tok_is(s, lit, sizeof(lit) - 1)
+
+/* Appends p[0..n) lowercase to the token; a token too long matches nothing. */
+static void tok_append(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	struct http1_msg_state *m = &s->m;
+	size_t len = m->tok_len;
+
+	if (len + n > sizeof(s->tok)) {
+		m->tok_len = UINT8_MAX;
+		return;
+	}
+	for (size_t j = 0; j < n; j++)
+		s->tok[len + j] = (char)lower(p[j]);
+	m->tok_len = (uint8_t)(len + n);
+}
 
 /* One token of a list-valued header is complete (lowercase in s->tok). */
 static void token_end(struct http1_stream *s)
@@ -621,38 +633,69 @@ static void token_byte(struct http1_stream *s, uint8_t c)
 		m->vflags |= VF_PARAMS;
 	} else if (is_blank(c)) {
 		token_end(s);
-	} else if (m->tok_len < sizeof(s->tok)) {
-		s->tok[m->tok_len++] = (char)lower(c);
 	} else {
-		m->tok_len = UINT8_MAX; /* too long: matches nothing */
+		tok_append(s, &c, 1);
 	}
 }
 
-static void value_byte(struct http1_stream *s, uint8_t c)
+/* Where the value of a copied header goes (room in *cap); NULL for the others. */
+static char *value_dst(struct http1_stream *s, size_t *cap)
 {
 	struct http1_msg_state *m = &s->m;
 
 	switch (m->hdr) {
 	case H_HOST:
-		value_copy(m, s->arena + m->arena_len, arena_room(s, HTTP1_HOST_MAX - 1), c);
-		break;
+		*cap = arena_room(s, HTTP1_HOST_MAX - 1);
+		return s->arena + m->arena_len;
 	case H_TRACEPARENT:
-		value_copy(m, s->traceparent, TP_LEN, c);
-		break;
+		*cap = TP_LEN;
+		return s->traceparent;
 	case H_TRACESTATE:
-		value_copy(m, s->arena + m->arena_len,
-			   arena_room(s, HTTP1_TRACESTATE_MAX - 1 - m->ts_len), c);
-		break;
-	case H_CONTENT_LENGTH:
-		cl_byte(s, c);
-		break;
+		*cap = arena_room(s, HTTP1_TRACESTATE_MAX - 1 - m->ts_len);
+		return s->arena + m->arena_len;
 	default:
-		if (m->hdr >= H_CAPTURE0)
-			value_copy(m, s->arena + m->arena_len,
-				   arena_room(s, HTTP1_CAPTURE_VALUE - 1), c);
-		else
-			token_byte(s, c);
-		break;
+		if (m->hdr < H_CAPTURE0)
+			return NULL;
+		*cap = arena_room(s, HTTP1_CAPTURE_VALUE - 1);
+		return s->arena + m->arena_len;
+	}
+}
+
+static void value_byte(struct http1_stream *s, uint8_t c)
+{
+	size_t cap;
+	char *dst = value_dst(s, &cap);
+
+	if (dst)
+		value_copy(&s->m, dst, cap, &c, 1);
+	else if (s->m.hdr == H_CONTENT_LENGTH)
+		cl_byte(s, c);
+	else
+		token_byte(s, c);
+}
+
+/* Which of the headers the parser extracts the name in s->tok is; H_OTHER if none. */
+static uint8_t header_lookup(const struct http1_stream *s)
+{
+	switch (s->m.tok_len) {
+	case 4:
+		return TOK_IS(s, "host") ? H_HOST : H_OTHER;
+	case 6:
+		return TOK_IS(s, "expect") ? H_EXPECT : H_OTHER;
+	case 7:
+		return TOK_IS(s, "upgrade") ? H_UPGRADE : H_OTHER;
+	case 10:
+		if (TOK_IS(s, "connection"))
+			return H_CONNECTION;
+		return TOK_IS(s, "tracestate") ? H_TRACESTATE : H_OTHER;
+	case 11:
+		return TOK_IS(s, "traceparent") ? H_TRACEPARENT : H_OTHER;
+	case 14:
+		return TOK_IS(s, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
+	case 17:
+		return TOK_IS(s, "transfer-encoding") ? H_TRANSFER_ENCODING : H_OTHER;
+	default:
+		return H_OTHER;
 	}
 }
 
@@ -661,10 +704,7 @@ static void begin_value(struct http1_stream *s)
 {
 	struct http1_msg_state *m = &s->m;
 
-	m->hdr = H_OTHER;
-	for (size_t i = 0; i < ARRAY_SIZE(header_names); i++)
-		if (tok_is(s, header_names[i].name, header_names[i].len))
-			m->hdr = header_names[i].hdr;
+	m->hdr = header_lookup(s);
 	/* a captured header: the first one of its name wins */
 	for (size_t i = 0; m->hdr == H_OTHER && s->kind == HTTP1_REQUESTS && i < ncaptured; i++)
 		if (tok_is(s, captured[i].name, captured[i].len) && !m->cap_len[i])
@@ -903,32 +943,136 @@ static size_t skip_line(struct http1_stream *s, const uint8_t *p, size_t n)
 	return k;
 }
 
-/* Parses line-structured input (heads, chunk-size lines, trailers). */
 /*
- * The common case of ST_HDR_NAME, a run at a time: the visible bytes of a
- * header name up to what ends it (':' or anything else, which the byte
- * path then takes), within the head's remaining budget. Does what
- * header_byte() does for each of them.
+ * Runs: the common cases of the byte-level states a run of bytes at a time,
+ * doing for each byte exactly what the byte path (start_line_byte(),
+ * header_byte()) does, within the head's remaining budget. Each stops
+ * before a byte that changes the state or needs a check, which the byte path
+ * then takes; 0 means "take the byte path".
  */
-static size_t name_run(struct http1_stream *s, const uint8_t *p, size_t n)
+static size_t run_budget(const struct http1_stream *s, size_t n)
+{
+	uint32_t hlen = s->m.hlen;
+
+	if (hlen >= HTTP1_HEAD_LIMIT)
+		return 0;
+	return n < HTTP1_HEAD_LIMIT - hlen ? n : HTTP1_HEAD_LIMIT - hlen;
+}
+
+/* ST_METHOD: method characters while the token has room. */
+static size_t method_run(struct http1_stream *s, const uint8_t *p, size_t n)
 {
 	struct http1_msg_state *m = &s->m;
 	size_t k = 0;
 
-	if (m->hlen >= HTTP1_HEAD_LIMIT)
-		return 0;
-	if (n > HTTP1_HEAD_LIMIT - m->hlen)
-		n = HTTP1_HEAD_LIMIT - m->hlen;
-	for (; k < n && p[k] != ':' && is_visible(p[k]); k++) {
-		if (m->tok_len < sizeof(s->tok))
-			s->tok[m->tok_len++] = (char)lower(p[k]);
-		else
-			m->tok_len = UINT8_MAX; /* longer than any name we extract */
-	}
-	m->hlen += (uint32_t)k;
+	if (n > (size_t)(METHOD_MAX - m->tok_len))
+		n = METHOD_MAX - m->tok_len;
+	while (k < n && is_method_char(p[k]))
+		k++;
+	memcpy(s->tok + m->tok_len, p, k);
+	m->tok_len = (uint8_t)(m->tok_len + k);
 	return k;
 }
 
+/* ST_TARGET: the visible bytes of the request-target, kept while they fit. */
+static size_t target_run(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	struct http1_msg_state *m = &s->m;
+	size_t k = 0, room = HTTP1_PATH_MAX - 1 - m->path_len;
+
+	while (k < n && is_visible(p[k]))
+		k++;
+	if (k > room)
+		m->flags |= MF_PATH_TRUNC;
+	room = k < room ? k : room;
+	memcpy(s->arena + m->path_len, p, room);
+	m->path_len = (uint16_t)(m->path_len + room);
+	m->arena_len = m->path_len;
+	return k;
+}
+
+/* ST_REQ_VER, ST_RESP_VER: a whole "HTTP/1.<digit>" at once. */
+static size_t version_run(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	struct http1_msg_state *m = &s->m;
+
+	if (m->pos || n < 8 || memcmp(p, "HTTP/1.", 7) || !is_digit(p[7]))
+		return 0;
+	m->version_minor = p[7] != '0'; /* 1.2+ are read as 1.1 */
+	m->pos = 8;
+	if (s->state == ST_REQ_VER)
+		s->state = ST_REQ_VER_END;
+	return 8;
+}
+
+/* ST_HDR_NAME: the bytes of a header name up to ':' or a byte not allowed. */
+static size_t name_run(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && p[k] != ':' && is_visible(p[k]))
+		k++;
+	tok_append(s, p, k);
+	return k;
+}
+
+/* ST_HDR_VALUE: a copied value up to its LF, or a token of a list value. */
+static size_t value_run(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	struct http1_msg_state *m = &s->m;
+	const uint8_t *lf;
+	size_t k = 0, cap;
+	char *dst = value_dst(s, &cap);
+
+	if (dst) {
+		lf = memchr(p, '\n', n);
+		k = lf ? (size_t)(lf - p) : n;
+		value_copy(m, dst, cap, p, k);
+	} else if (m->hdr == H_CONTENT_LENGTH) {
+		return 0;
+	} else if (m->vflags & VF_PARAMS) {
+		while (k < n && p[k] != ',' && p[k] != '\n')
+			k++;
+	} else {
+		while (k < n && p[k] != ',' && p[k] != ';' && is_visible(p[k]))
+			k++;
+		tok_append(s, p, k);
+	}
+	return k;
+}
+
+static size_t run(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	size_t k;
+
+	n = run_budget(s, n);
+	if (!n)
+		return 0;
+	switch (s->state) {
+	case ST_METHOD:
+		k = method_run(s, p, n);
+		break;
+	case ST_TARGET:
+		k = target_run(s, p, n);
+		break;
+	case ST_REQ_VER:
+	case ST_RESP_VER:
+		k = version_run(s, p, n);
+		break;
+	case ST_HDR_NAME:
+		k = name_run(s, p, n);
+		break;
+	case ST_HDR_VALUE:
+		k = value_run(s, p, n);
+		break;
+	default:
+		return 0;
+	}
+	s->m.hlen += (uint32_t)k;
+	return k;
+}
+
+/* Parses line-structured input (heads, chunk-size lines, trailers). */
 static size_t parse_lines(struct http1_stream *s, const uint8_t *p, size_t n)
 {
 	size_t i = 0;
@@ -950,8 +1094,8 @@ static size_t parse_lines(struct http1_stream *s, const uint8_t *p, size_t n)
 			i += skip_line(s, p + i, n - i);
 			continue;
 		}
-		if (st == ST_HDR_NAME) {
-			size_t k = name_run(s, p + i, n - i);
+		if (st <= ST_HDR_VALUE) {
+			size_t k = run(s, p + i, n - i);
 
 			if (k) {
 				i += k;

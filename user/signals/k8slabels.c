@@ -12,7 +12,7 @@ struct metric_series *k8slabels_series_get(struct metric_family *f, const char *
 					   size_t n, uint32_t pid)
 {
 	const char *all[K8SLABELS_MAX_VALUES + PODMETA_NLABELS];
-	struct podmeta_labelvals lv = {.vals = {NULL}};
+	struct podmeta_labelvals lv; /* podmeta_label_values() sets every value */
 
 	if (n > K8SLABELS_MAX_VALUES)
 		return NULL;
