@@ -4,10 +4,10 @@
  * go through a byte-level state machine that keeps no line buffer: the values
  * that matter (path, Host, traceparent, tracestate, framing headers) are
  * extracted as the bytes pass, a run at a time in the common states (method,
- * target, version, header names, kept values and list tokens). Bodies are skipped in bulk, and the unseen
- * tail of each chunk (the capture gap) is accounted for where the framing
- * allows it. Request headers configured with http1_capture_set() are kept
- * too, bounded. See http1.h for the contract.
+ * target, version, header names, kept values and list tokens). Bodies are
+ * skipped in bulk, and the unseen tail of each chunk (the capture gap) is
+ * accounted for where the framing allows it. Request headers configured with
+ * http1_capture_set() are kept too, bounded. See http1.h for the contract.
  */
 #include <ctype.h>
 #include <errno.h>
