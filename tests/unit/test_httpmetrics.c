@@ -270,15 +270,16 @@ static void test_server_exchange_buckets(void **state)
 static void test_gauge_per_service_and_method(void **state)
 {
 	struct fx *f = *state;
-	struct http_exchange get = server_x(HTTP1_M_GET, 200, "/", MS);
+	/* one exchange per start, as httptrack hands them out */
+	struct http_exchange get = server_x(HTTP1_M_GET, 200, "/", MS), get2 = get, get_b = get;
 	struct http_exchange post = server_x(HTTP1_M_POST, 201, "/", MS);
 	struct http_exchange other = server_x(HTTP1_M_OTHER, 200, "/", MS);
 	const char *text;
 
 	httpmetrics_start(f->m, &get, "a");
-	httpmetrics_start(f->m, &get, "a");
+	httpmetrics_start(f->m, &get2, "a");
 	httpmetrics_start(f->m, &post, "a");
-	httpmetrics_start(f->m, &get, "b");
+	httpmetrics_start(f->m, &get_b, "b");
 	httpmetrics_start(f->m, &other, "b");
 	text = render(f);
 	assert_true(value_of(text, active_series("a", "GET")) == 2);
@@ -292,6 +293,12 @@ static void test_gauge_per_service_and_method(void **state)
 	assert_true(value_of(text, active_series("b", "_OTHER")) == 0);
 	assert_true(value_of(text, server_series("_count", "b", "_OTHER", "200", "/", "", NULL)) ==
 		    1);
+	/* The end takes the 1 back from the series its start added it to, even
+	 * when the service name changed in between. */
+	httpmetrics_done(f->m, &get2, "renamed", false);
+	text = render(f);
+	assert_true(value_of(text, active_series("a", "GET")) == 0);
+	assert_true(isnan(value_of(text, active_series("renamed", "GET"))));
 }
 
 /* ---- server.address ---- */

@@ -69,6 +69,10 @@ struct http_exchange {
 	int16_t grpc_status; /* the grpc-status trailer; -1 when none was decoded */
 	/* HTTP/1.x requests: the http1_capture_set() header values, "" if absent */
 	char captured[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE];
+	/* The in-flight gauge's series httpmetrics_start() added 1 to (NULL:
+	 * none), for its -1 at the end: a gauge that is not zero is never
+	 * removed, so the pointer stays valid until then. Zero at start. */
+	struct metric_series *inflight;
 };
 
 enum http_version {
@@ -87,6 +91,7 @@ void http_exchange_set_error(struct http_exchange *x);
 #define HTTP_FIFO_BUDGET 4096 /* allocated FIFO entries for all connections (~4 MiB) */
 
 struct protocol;
+struct metric_series;
 
 extern const struct protocol http1_protocol;
 

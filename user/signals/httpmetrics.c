@@ -95,7 +95,7 @@ const char *httpmetrics_url_scheme(const struct http_exchange *x)
 	return x->conn && x->conn->tls ? "https" : "http";
 }
 
-void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service)
+void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const char *service)
 {
 	const char *labels[] = {service, http1_method_name(x->method), httpmetrics_url_scheme(x)};
 	struct metric_series *s;
@@ -105,6 +105,7 @@ void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, con
 	s = k8slabels_series_get(m->active, labels, NELEM(labels), x->tgid);
 	if (s)
 		metric_gauge_add(s, 1);
+	x->inflight = s;
 }
 
 static void observe(struct metric_series *s, const struct http_exchange *x, double secs,
@@ -177,8 +178,11 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	const char *scheme = httpmetrics_url_scheme(x);
 	char rl[REQLABELS_MAX][REQLABELS_VALUE];
 	const char *r[REQLABELS_MAX];
-	struct metric_series *s;
 
+	/* the series the start added 1 to: no second look-up, and the gauge
+	 * returns to zero even if the labels (or gRPC) changed in between */
+	if (x->server && x->inflight)
+		metric_gauge_add(x->inflight, -1);
 	if (x->grpc) {
 		rpc_done(m, x, service, secs, exemplar);
 		return;
@@ -190,13 +194,9 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 		const char *labels[] = {service, method, status, route_label(m, x),
 					err,	 ver,	 scheme, r[0],
 					r[1],	 r[2],	 r[3]};
-		const char *alabels[] = {service, method, scheme};
 
 		observe(k8slabels_series_get(m->server, labels, NELEM(labels), x->tgid), x, secs,
 			exemplar);
-		s = k8slabels_series_get(m->active, alabels, NELEM(alabels), x->tgid);
-		if (s)
-			metric_gauge_add(s, -1);
 		return;
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));

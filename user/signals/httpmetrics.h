@@ -38,7 +38,9 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 void httpmetrics_set_routes(struct httpmetrics *m, const struct route_table *routes);
 void httpmetrics_free(struct httpmetrics *m); /* NULL ok; families stay in the registry */
 
-void httpmetrics_start(struct httpmetrics *m, const struct http_exchange *x, const char *service);
+/* Adds 1 to the in-flight gauge of a server exchange and keeps its series in
+ * x->inflight; httpmetrics_done() takes the 1 away from the same series. */
+void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const char *service);
 /* exemplar: the exchange's span is exported, so its trace and span ids
  * are attached to the histogram bucket as an exemplar. */
 void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service,
