@@ -41,7 +41,12 @@ def build():
     d.add(timeseries("Requests by HTTP version", "Requests per second by "
                      "network_protocol_version: 1.1 or 2 (gRPC calls are in the gRPC row).",
                      [prom(sum_rate(COUNT, ROUTE, "network_protocol_version"),
-                           "HTTP/{{network_protocol_version}}")], "reqps", stack=True), 24, 7)
+                           "HTTP/{{network_protocol_version}}")], "reqps", stack=True), 12, 7)
+    d.add(timeseries("Requests by scheme", "Requests per second by url_scheme: https for "
+                     "the plaintext redtap takes from the TLS library (OpenSSL), http for "
+                     "the rest.",
+                     [prom(sum_rate(COUNT, ROUTE, "url_scheme"), "{{url_scheme}}")], "reqps",
+                     stack=True), 12, 7)
 
     d.row("Errors")
     d.add(timeseries("Error ratio by service", "Share of failed requests per service.",
