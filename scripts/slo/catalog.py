@@ -25,7 +25,8 @@ OVERFLOW_LABEL = "otel_metric_overflow"
 # are the names the shipped rules and dashboards use (README: request labels).
 REQUEST_LABELS = ("tenant", "tenant_bucket", "channel")
 _HTTP_SERVER_LABELS = ("service_name", "http_request_method", "http_response_status_code",
-                       "http_route", "error_type", "network_protocol_version") + REQUEST_LABELS
+                       "http_route", "error_type", "network_protocol_version",
+                       "url_scheme") + REQUEST_LABELS
 _RPC_LABELS = ("service_name", "rpc_system", "rpc_service", "rpc_method", "rpc_grpc_status_code",
                "error_type", "network_protocol_version")
 
@@ -36,7 +37,7 @@ METRICS = {
     "http_client_request_duration_seconds":
         ("histogram", _HTTP_SERVER_LABELS + ("server_address", "server_port"), HTTP_BUCKETS),
     "http_server_active_requests":
-        ("gauge", ("service_name", "http_request_method"), None),
+        ("gauge", ("service_name", "http_request_method", "url_scheme"), None),
     "db_client_operation_duration_seconds":
         ("histogram", ("service_name", "db_system_name", "db_operation_name", "db_namespace",
                        "server_address", "server_port", "error_type", "db_response_status_code",
@@ -59,6 +60,7 @@ METRICS = {
     "redtap_otlp_export_errors_total": ("counter", ("signal",), None),
     "redtap_otlp_dropped_total": ("counter", ("signal",), None),
     "redtap_go_runtime_unread_total": ("counter", ("reason",), None),
+    "redtap_tls_unsupported_processes": ("gauge", ("stack",), None),
     "process_cpu_time_seconds_total": ("counter", ("service_name", "cpu_mode"), None),
     "process_memory_usage_bytes": ("gauge", ("service_name",), None),
     "process_threads": ("gauge", ("service_name",), None),
