@@ -24,6 +24,7 @@
 
 #define TLS_NO_FD 0xffffffffu
 #define TLS_QUIET 0xff /* tls_call.dir of a call that moves no plaintext */
+#define TLS_SENT  0xfe /* go_tls_call.dir of a Write emitted at its entry */
 
 struct tls_call {
 	__u64 ssl;
@@ -199,10 +200,12 @@ int BPF_KRETPROBE(tls_return, long ret)
 #if defined(__TARGET_ARCH_x86)
 #define GO_TLS_CONN(r) ((r)->ax)
 #define GO_TLS_BUF(r)  ((r)->bx)
+#define GO_TLS_LEN(r)  ((r)->cx)
 #define GO_TLS_RET(r)  ((r)->ax)
 #elif defined(__TARGET_ARCH_arm64)
 #define GO_TLS_CONN(r) ((r)->regs[0])
 #define GO_TLS_BUF(r)  ((r)->regs[1])
+#define GO_TLS_LEN(r)  ((r)->regs[2])
 #define GO_TLS_RET(r)  ((r)->regs[0])
 #endif
 
@@ -236,18 +239,63 @@ static __always_inline bool go_tls_inside(__u32 tgid, __u32 fd)
 	return true;
 }
 
+/* The goroutine of a selected process entering a probed call. A process
+ * started after the probes were attached to its executable reaches its
+ * first TLS call before the daemon has read the exec record and filled
+ * go_procs: the probe's cookie carries the executable's offsets
+ * (g_tls_off, goid_off << 32), so the entry fills it (the daemon's later
+ * write is the same; its exit handling deletes it). */
+static __always_inline __u64 go_tls_goid(struct pt_regs *ctx, __u32 tgid)
+{
+	__u64 cookie;
+
+	if (!selected_tgid(tgid))
+		return 0;
+	if (!bpf_map_lookup_elem(&go_procs, &tgid)) {
+		cookie = bpf_get_attach_cookie(ctx);
+		struct rt_go_proc gp = {.g_tls_off = (__s32)(__u32)cookie,
+					.goid_off = (__u32)(cookie >> 32)};
+
+		if (!gp.goid_off)
+			return 0;
+		bpf_map_update_elem(&go_procs, &tgid, &gp, BPF_NOEXIST);
+	}
+	return current_goid(tgid);
+}
+
 static __always_inline int go_tls_enter(struct pt_regs *ctx, __u8 dir)
 {
 	struct go_key k = {.tgid = bpf_get_current_pid_tgid() >> 32};
 	struct go_tls_call gc = {.fd = TLS_NO_FD, .dir = dir};
 
-	if (!selected_tgid(k.tgid))
-		return 0;
-	k.v = current_goid(k.tgid);
+	__u64 id = bpf_get_current_pid_tgid();
+	struct tls_key key = {.tgid = id >> 32};
+	struct go_tls_call *live;
+	__u32 *known;
+
+	k.v = go_tls_goid(ctx, k.tgid);
 	if (!k.v)
 		return 0;
 	gc.conn = GO_TLS_CONN(ctx);
 	gc.buf = GO_TLS_BUF(ctx);
+	/* the same call again: its stack grew (morestack re-runs the entry) */
+	live = bpf_map_lookup_elem(&go_tls_calls, &k);
+	if (live && live->conn == gc.conn && live->buf == gc.buf)
+		return 0;
+	/* A Write goes out at its entry when its connection's socket is
+	 * known: the reply, read on another goroutine, must not reach the
+	 * daemon before the request, as it could when the writer is
+	 * preempted between its syscall and its return. Go's Write blocks
+	 * until all of b is written (or the connection fails), so b.len is
+	 * what it sends. The call stays recorded, quiet: its syscalls are
+	 * ciphertext. Otherwise (the first Write on a connection whose
+	 * handshake was not seen) at its return. */
+	key.ssl = gc.conn;
+	known = dir == RT_DIR_EGRESS ? bpf_map_lookup_elem(&tls_fds, &key) : NULL;
+	if (known) {
+		tls_emit(id, &key, *known, dir, gc.buf, GO_TLS_LEN(ctx));
+		gc.dir = TLS_SENT;
+	}
 	if (bpf_map_update_elem(&go_tls_calls, &k, &gc, BPF_ANY))
 		count_drop(RT_DROP_STASH_FULL);
 	return 0;
@@ -267,8 +315,44 @@ int go_tls_write_enter(struct pt_regs *ctx)
 	return go_tls_enter(ctx, RT_DIR_EGRESS);
 }
 
-/* Every return instruction of both: n bytes read or written (with or
- * without an error). */
+/* func (c *Conn) handshakeContext(ctx context.Context) error: a quiet call
+ * (net/http's client and server hand-shake before the first Read or
+ * Write; with TLS 1.3 the client's first request may arrive in the
+ * handshake's last read). Read and Write call it too, first thing: inside
+ * them it is part of their call and leaves it alone. */
+SEC("uprobe")
+int go_tls_quiet_enter(struct pt_regs *ctx)
+{
+	struct go_key k = {.tgid = bpf_get_current_pid_tgid() >> 32};
+
+	k.v = go_tls_goid(ctx, k.tgid);
+	if (!k.v || bpf_map_lookup_elem(&go_tls_calls, &k))
+		return 0;
+	return go_tls_enter(ctx, TLS_QUIET);
+}
+
+/* Every return instruction of handshakeContext: learns the fd. */
+SEC("uprobe")
+int go_tls_quiet_return(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct go_key k = {.tgid = id >> 32};
+	struct tls_key key = {.tgid = id >> 32};
+	struct go_tls_call *gc;
+	__u32 fd;
+
+	k.v = current_goid(k.tgid);
+	gc = k.v ? bpf_map_lookup_elem(&go_tls_calls, &k) : NULL;
+	if (!gc || gc->dir != TLS_QUIET)
+		return 0;
+	key.ssl = gc->conn;
+	fd = gc->fd;
+	bpf_map_delete_elem(&go_tls_calls, &k);
+	return tls_emit(id, &key, fd, TLS_QUIET, 0, 0);
+}
+
+/* Every return instruction of Read and Write: n bytes read or written
+ * (with or without an error). */
 SEC("uprobe")
 int go_tls_return(struct pt_regs *ctx)
 {
@@ -284,6 +368,8 @@ int go_tls_return(struct pt_regs *ctx)
 		return 0;
 	call = *gc;
 	bpf_map_delete_elem(&go_tls_calls, &k);
+	if (call.dir == TLS_SENT)
+		call.dir = TLS_QUIET; /* its bytes went out at the entry */
 	key.ssl = call.conn;
 	return tls_emit(id, &key, call.fd, call.dir, call.buf, ret > 0 ? (__u64)ret : 0);
 }

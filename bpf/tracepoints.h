@@ -61,6 +61,8 @@
 	/* Go crypto/tls (tls.bpf.h): per Go executable, by user/intake/gotrack.c */               \
 	X("uprobe", go_tls_read_enter)                                                             \
 	X("uprobe", go_tls_write_enter)                                                            \
-	X("uprobe", go_tls_return)
+	X("uprobe", go_tls_return)                                                                 \
+	X("uprobe", go_tls_quiet_enter)                                                            \
+	X("uprobe", go_tls_quiet_return)
 
 #endif /* REDTAP_TRACEPOINTS_H */

@@ -190,7 +190,7 @@ static void test_verifier_accepts_every_config(void **state)
 				assert_true(bpf_program__fd(p) >= 0);
 				n++;
 			}
-			assert_int_equal(n, 37 + 8 /* the log files' open programs */);
+			assert_int_equal(n, 39 + 8 /* the log files' open programs */);
 			capture_bpf__destroy(skel);
 		}
 	}

@@ -450,6 +450,7 @@ static struct goelf *inspect(struct goelf *g, void *image, size_t len)
 		return NULL;
 	}
 	in->pie = eh.e_type == ET_DYN;
+	in->machine = eh.e_ident[EI_CLASS] == ELFCLASS64 ? eh.e_machine : 0;
 	g->symtab = find_section(elf, ".symtab", &sh);
 	if (g->symtab && sh.sh_type != SHT_SYMTAB)
 		g->symtab = NULL;

@@ -43,6 +43,7 @@ struct goelf_info {
 	bool has_pclntab;  /* a .gopclntab this code reads (Go 1.18+) */
 	bool external_tls; /* a PT_TLS segment: cgo or external linking */
 	bool pie;	   /* ET_DYN: addresses move by the load bias */
+	uint16_t machine;  /* e_machine of a 64-bit file (EM_X86_64, EM_AARCH64); 0 for 32-bit */
 	char version[32];  /* "go1.19.8"; "" when unknown */
 	unsigned major, minor;
 	enum goelf_tls tls;

@@ -23,6 +23,7 @@
 
 #include "goelf.h"
 #include "goprobes.skel.h"
+#include "gotls.h"
 #include "gotrack.h"
 #include "log.h"
 #include "tlsscan.h"
@@ -179,6 +180,7 @@ static void describe(const struct goelf *g, struct gotrack_proc *out)
 		    goelf_file_offset(g, entry, &off) == 0)
 			out->probe_off[i] = off;
 	}
+	gotls_offsets(g, &out->tls);
 }
 
 static uint64_t now_ns(void)
@@ -365,6 +367,7 @@ struct probed {
 struct gotrack_bpf {
 	struct goprobes_bpf *skel; /* NULL: no entry probes */
 	int procs_fd, unknown_fd;
+	struct gotls *tls; /* crypto/tls probes, NULL without */
 	struct probed probed[PROBED_MAX];
 };
 
@@ -393,6 +396,7 @@ int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj)
 	b->unknown_fd = bpf_object__find_map_fd_by_name(capture_obj, "go_unknown");
 	if (b->procs_fd < 0 || b->unknown_fd < 0)
 		return -ENOENT;
+	b->tls = gotls_new(capture_obj);
 	b->skel = goprobes_bpf__open();
 	if (!b->skel)
 		return -errno;
@@ -438,6 +442,7 @@ static void bpf_free(struct gotrack_bpf *b)
 	for (unsigned i = 0; i < PROBED_MAX; i++)
 		if (b->probed[i].tgid)
 			probes_detach(&b->probed[i]);
+	gotls_free(b->tls);
 	goprobes_bpf__destroy(b->skel);
 	free(b);
 }
@@ -598,6 +603,8 @@ static void apply(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *g
 		return;
 	if (b->skel)
 		probes_attach(t, tgid, gp);
+	if (b->tls)
+		gotls_attach(b->tls, tgid, &gp->tls, &gp->go);
 	rt_debug("go: process %u (%s) by goroutine, goid at %u, g at tp%+d", tgid, gp->version,
 		 gp->go.goid_off, gp->go.g_tls_off);
 }

@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "goruntime.h"
+#include "gotls.h"
 #include "redtap/event.h"
 #include "tlsscan.h"
 
@@ -57,6 +58,7 @@ struct gotrack_proc {
 	struct rt_go_proc go;		       /* the kernel's go_procs value */
 	char version[32];		       /* "go1.19.8" or "" */
 	uint64_t probe_off[GOTRACK_PROBE_MAX]; /* file offsets; 0 = not found */
+	struct gotls_offsets tls;	       /* crypto/tls probe points */
 	bool pie;			       /* addresses move by the load bias */
 	uint8_t tls_stack;		       /* enum tlsscan_stack of a non-Go executable */
 	int rt_err;			       /* goruntime_layout()'s result for rt */
