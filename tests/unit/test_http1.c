@@ -739,6 +739,76 @@ static void test_huge_head(void **state)
 	free(big);
 }
 
+/*
+ * The states parsed a run at a time (method, target, version, header names,
+ * kept values, list tokens) give the same heads wherever a chunk ends, and
+ * the head limit holds to the byte when a run reaches it.
+ */
+static void test_runs_split_anywhere(void **state)
+{
+	static const char *const names[] = {"x-tenant-id"};
+	static const char req[] =
+	    "PATCH /a/b?c=d HTTP/1.1\r\nHOST: \t Example.COM:8080 \t\r\n"
+	    "Traceparent:  00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01 \r\n"
+	    "tracestate: a=1 \r\nTracestate:  b=2\r\nX-Tenant-Id:   acme  corp \r\n"
+	    "X-A-Header-Name-Longer-Than-Twenty: 1\r\n"
+	    "Connection: Keep-Alive;q=1 ; x, CLOSE\r\nTransfer-Encoding: gzip, chunked\r\n"
+	    "\r\n3\r\nabc\r\n0\r\n\r\n";
+	static const char resp[] = "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n"
+				   "Content-Length: 2\r\n\r\nok";
+	const struct {
+		enum http1_kind kind;
+		const char *msg;
+	} cases[] = {{HTTP1_REQUESTS, req}, {HTTP1_RESPONSES, resp}};
+	struct rec whole, r;
+	size_t n, pad;
+	char *big;
+
+	(void)state;
+	assert_int_equal(http1_capture_set(names, 1), 0);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		n = strlen(cases[c].msg);
+		rec_init(&whole, cases[c].kind);
+		feed(&whole, cases[c].msg);
+		assert_string_equal(whole.events, "HE");
+		for (size_t i = 1; i < n; i++) {
+			rec_init(&r, cases[c].kind);
+			http1_stream_feed(&r.s, (const uint8_t *)cases[c].msg, i, i);
+			http1_stream_feed(&r.s, (const uint8_t *)cases[c].msg + i, n - i, n - i);
+			assert_string_equal(r.events, "HE");
+			assert_memory_equal(&r.heads[0], &whole.heads[0], sizeof(whole.heads[0]));
+		}
+	}
+	assert_string_equal(whole.heads[0].host, "");
+	assert_string_equal(whole.heads[0].captured[0], "");
+	rec_init(&whole, HTTP1_REQUESTS);
+	feed(&whole, req);
+	assert_int_equal(whole.heads[0].method, HTTP1_M_PATCH);
+	assert_string_equal(whole.heads[0].path, "/a/b?c=d");
+	assert_string_equal(whole.heads[0].host, "Example.COM:8080");
+	assert_string_equal(whole.heads[0].traceparent, tp_valid);
+	assert_string_equal(whole.heads[0].tracestate, "a=1,b=2");
+	assert_string_equal(whole.heads[0].captured[0], "acme  corp");
+	assert_true(whole.heads[0].conn_close);
+	assert_true(whole.heads[0].chunked);
+	assert_int_equal(http1_capture_set(NULL, 0), 0);
+
+	/* A head of exactly HTTP1_HEAD_LIMIT bytes passes; one more is too large. */
+	big = malloc(HTTP1_HEAD_LIMIT + 1);
+	assert_non_null(big);
+	for (int extra = 0; extra < 2; extra++) {
+		pad = HTTP1_HEAD_LIMIT - strlen("GET / HTTP/1.1\r\nHost: \r\n\r\n") + extra;
+		memset(big, 'h', pad);
+		big[pad] = '\0';
+		rec_init(&r, HTTP1_REQUESTS);
+		feed(&r, "GET / HTTP/1.1\r\nHost: ");
+		feed(&r, big);
+		feed(&r, "\r\n\r\n");
+		assert_string_equal(r.events, extra ? "X" : "HE");
+	}
+	free(big);
+}
+
 static void test_unknown_method(void **state)
 {
 	struct rec r;
@@ -1154,6 +1224,7 @@ int main(void)
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_error_reasons),
 	    cmocka_unit_test(test_huge_head),
+	    cmocka_unit_test(test_runs_split_anywhere),
 	    cmocka_unit_test(test_unknown_method),
 	    cmocka_unit_test(test_detect),
 	    cmocka_unit_test(test_traceparent_tracestate),
