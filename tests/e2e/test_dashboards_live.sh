@@ -4,8 +4,9 @@
 # while real traffic flows (nginx proxying to a Python service that uses
 # PostgreSQL and Redis through the shim, with some 5xx and SQL errors);
 # every panel query of every dashboard, with its variables substituted,
-# must return data (tests/dashboards/panel-queries.sh), and latency panels
-# must return exemplars. The recording rules must produce series. gRPC
+# must return data (tests/dashboards/panel-queries.sh), and latency and
+# error-log panels must return exemplars (log capture is on: shop logs an
+# ERROR line on /broken). The recording rules must produce series. gRPC
 # calls (apps/go/grpcdemo, unary, streaming and UNAVAILABLE) run as
 # service shop too, for the gRPC panels; the grpcdemo server is also the Go
 # process (with symbols) behind the Go Runtime Overview's go_* panels.
@@ -34,10 +35,10 @@ srv_shop_db $PG || exit 1
 
 start_receiver live
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_METRICS_EXPORTER=none \
-	REDTAP_TRACES_HEADER_ATTRIBUTES=X-Tenant-ID=tenant,X-Channel=channel \
+	REDTAP_LOGS=true REDTAP_TRACES_HEADER_ATTRIBUTES=X-Tenant-ID=tenant,X-Channel=channel \
 	REDTAP_TRACES_ATTRIBUTE_LABELS='tenant=allow:acme|globex,channel=allow:web|mobile'
 start_agent $AGENT
-unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_METRICS_EXPORTER REDTAP_TRACES_HEADER_ATTRIBUTES \
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_METRICS_EXPORTER REDTAP_LOGS REDTAP_TRACES_HEADER_ATTRIBUTES \
 	REDTAP_TRACES_ATTRIBUTE_LABELS
 OTEL_SERVICE_NAME=inventory python3 "$E2E_ROOT/tests/e2e/apps/http_app.py" $INV 2>>"$E2E_TMP/app.log" &
 bg_track $!

@@ -5,7 +5,8 @@ hiredis (build/tests/librediswrap.so, loaded with ctypes). Nothing in it
 knows about redtap.
   GET /order/<id>   SELECT from orders, INCR in Redis, and (when
                     INVENTORY_PORT is given) GET /items/<id> from it; 200
-  GET /broken       SELECT from a missing table (SQLSTATE 42P01), 500
+  GET /broken       SELECT from a missing table (SQLSTATE 42P01), logs an
+                    ERROR line to stderr, 500
 Usage: shop_app.py PORT PG_PORT REDIS_PORT WRAP_SO [INVENTORY_PORT]
 """
 import ctypes
@@ -58,8 +59,8 @@ class Handler(BaseHTTPRequestHandler):
             elif self.path == "/broken":
                 try:
                     cur.execute("SELECT * FROM no_such_table")
-                except psycopg2.Error:
-                    pass
+                except psycopg2.Error as e:
+                    print("ERROR broken: %s" % e.pgcode, file=sys.stderr, flush=True)
                 self.reply(500, b"broken\n")
             else:
                 self.reply(404, b"no\n")
