@@ -143,10 +143,12 @@ wait_quiet() {
 
 # --- nginx ---
 
-# start_nginx PORT WORKERS: a private nginx on 127.0.0.1:PORT; sets NGX_PID.
-# /api/... answers 200 "ok" with keep-alive.
+# start_nginx PORT WORKERS [CERT KEY]: a private nginx on 127.0.0.1:PORT; sets
+# NGX_PID. /api/... answers 200 "ok" with keep-alive; over TLS (HTTP/1.1)
+# with a certificate and its key.
 start_nginx() {
-	local dir=$BENCH_TMP/nginx-$1
+	local dir=$BENCH_TMP/nginx-$1 tls=""
+	[ -n "${3:-}" ] && tls=" ssl; ssl_certificate $3; ssl_certificate_key $4"
 	mkdir -p "$dir/logs" "$dir/html"
 	chmod 755 "$dir" "$dir/html"
 	cat >"$dir/nginx.conf" <<NGX
@@ -159,7 +161,7 @@ http {
 	keepalive_requests 1000000;
 	keepalive_timeout 60s;
 	server {
-		listen 127.0.0.1:$1 backlog=4096;
+		listen 127.0.0.1:$1 backlog=4096$tls;
 		root $dir/html;
 		location /api/ { default_type text/plain; return 200 "ok\n"; }
 	}

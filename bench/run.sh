@@ -10,6 +10,8 @@
 #   app (bench/app.sh)                 a Python thread-per-connection service: none / floor / agent
 #   wire (bench/wire.sh)               pgbench -S, redis-benchmark: none / floor / agent
 #   h2 (bench/h2.sh)                   nghttpd + h2load: none / floor / agent
+#   https (bench/https.sh)             nginx + wrk over TLS: none / floor / agent, TLS
+#                                      programs per request, a 20 000 req/s loss check
 #   logs (bench/logs.sh)               a service logging per request: log capture off / on / flood
 #   go (bench/gosvc.sh)                a Go service (HTTP, PostgreSQL, Redis): none / floor / agent
 #
@@ -30,6 +32,7 @@ cd "$(dirname "$0")/.." || exit 1
 . bench/app.sh
 . bench/wire.sh
 . bench/h2.sh
+. bench/https.sh
 . bench/gosvc.sh
 . bench/logs.sh
 
@@ -40,15 +43,16 @@ if [ -n "${BENCH_QUICK:-}" ]; then
 	BENCH_CPU_SECS=${BENCH_CPU_SECS:-3}
 	BENCH_SHIM_CALLS=${BENCH_SHIM_CALLS:-200000}
 fi
-PARTS=${BENCH_PARTS:-http shim daemon loss h2 go wire app logs}
+PARTS=${BENCH_PARTS:-http shim daemon loss h2 https go wire app logs}
 
 preflight() {
 	local t part missing=
 	for part in $PARTS; do
 		case $part in
-		http | shim | daemon | loss | h2 | go | wire | app | logs) ;;
+		http | shim | daemon | loss | h2 | https | go | wire | app | logs) ;;
 		*)
-			echo "bench: unknown part $part (http, shim, daemon, loss, h2, go, wire, app, logs)" >&2
+			echo "bench: unknown part $part (http, shim, daemon, loss, h2, https, go, wire, app," \
+				"logs)" >&2
 			exit 2
 			;;
 		esac
@@ -248,6 +252,7 @@ for part in $PARTS; do
 	app) bench_app || log "app: failed" ;;
 	wire) bench_wire || log "wire: failed" ;;
 	h2) bench_h2 || log "h2: failed" ;;
+	https) bench_https || log "https: failed" ;;
 	go) bench_go || log "go: failed" ;;
 	logs) bench_logs || log "logs: failed" ;;
 	esac
