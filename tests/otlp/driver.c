@@ -133,14 +133,14 @@ static struct metric_registry *make_registry(void)
 					0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36};
 	static const uint8_t sid[8] = {0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7};
 	/* every label of the entries; the ones after error.type (the protocol
-	 * version, the Kubernetes labels) empty */
-	const char *a[] = {"svc-a", "GET", "200", "/users/{id}", "", "", "", "", "", "", "",
+	 * version, url.scheme, the request and Kubernetes labels) empty */
+	const char *a[] = {"svc-a", "GET", "200", "/users/{id}", "", "", "", "", "", "", "", "",
 			   "",	    "",	   ""};
-	const char *b[] = {"svc-b", "POST", "500", "/orders", "", "", "",
+	const char *b[] = {"svc-b", "POST", "500", "/orders", "", "", "", "",
 			   "",	    "",	    "",	   "",	      "", "", ""};
 	/* svc-b already holds its fair share of the cap (metrics.h): overflow */
-	const char *c[] = {"svc-b", "GET", "200", "/", "", "", "", "", "", "", "", "", "", ""};
-	const char *ga[] = {"svc-a", "GET", "", "", "", ""};
+	const char *c[] = {"svc-b", "GET", "200", "/", "", "", "", "", "", "", "", "", "", "", ""};
+	const char *ga[] = {"svc-a", "GET", "", "", "", "", ""};
 	const char *ev[] = {"data"};
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *h, *g, *k;
