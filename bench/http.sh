@@ -7,6 +7,11 @@
 #   unsel   redtap -p <a sleeping process>: nginx and wrk are not selected
 #   otlp    redtap defaults with tracing and OTLP export on (every request a
 #           span, 100% sampled, to bench/otlp_sink.py on 127.0.0.1)
+#   baseline  only with BENCH_BASELINE=<an older redtap binary>: that agent
+#           with its defaults, so that today's agent is compared with it in
+#           the same run (http_ratio_agent_baseline: agent / baseline).
+# BENCH_HTTP_VARIANTS runs a subset of the first five; BENCH_HTTP_PORT moves
+# the ports (nginx from it, the agent from +16, the OTLP sink from +32).
 # Each round's throughputs are divided by that round's "none", so slow
 # drifts of the machine cancel; the medians of those ratios are reported.
 # So is the CPU time per request (nginx, wrk, the agent's daemon and the
@@ -15,7 +20,7 @@
 # The agent's CPU time during the "agent" runs gives its CPU per 10 000
 # requests/s (each request is seen twice there: nginx's side and wrk's).
 
-HTTP_VARIANTS="none floor agent unsel otlp"
+HTTP_VARIANTS=${BENCH_HTTP_VARIANTS:-none floor agent unsel otlp}
 
 # http_ticks: CPU ticks of nginx, the interrupts and the agent (if any).
 http_ticks() {
@@ -34,13 +39,14 @@ http_up() {
 }
 http_down() { variant_down "$1"; }
 
-# http_run R V: sets bench_http's line (wrk_run's), c0/c1 (http_ticks) and
-# t0/t1 (the agent's ticks).
+# http_run R V: sets bench_http's line (wrk_run's), p50 (us), c0/c1
+# (http_ticks) and t0/t1 (the agent's ticks).
 http_run() {
 	wrk_run "$url" "$conns" 1 >/dev/null # warm-up
 	[ -n "$AGENT_PID" ] && t0=$(cpu_ticks "$AGENT_PID")
 	c0=$(http_ticks)
 	line=$(wrk_run "$url" "$conns" "$secs")
+	p50=$(wrk_pct 50)
 	c1=$(http_ticks)
 	[ -n "$AGENT_PID" ] && t1=$(cpu_ticks "$AGENT_PID")
 }
@@ -53,6 +59,8 @@ http_keep() {
 	echo "$cpu" >>"$dir/cpuall.$v"
 	echo "$rps" >"$dir/rps.$r.$v"
 	echo "$p99" >>"$dir/p99.$v"
+	echo "$p99" >"$dir/p99r.$r.$v"
+	echo "$p50" >>"$dir/p50.$v"
 	echo "$rps" >>"$dir/rpsall.$v"
 	if [ "$v" = agent ]; then
 		calc "($t1 - $t0) / $CLK_TCK / $secs * 10000 / $rps" >>"$dir/cpu10k"
@@ -64,14 +72,15 @@ http_keep() {
 
 bench_http() {
 	local rounds=${BENCH_ROUNDS:-8} secs=${BENCH_SECS:-3} conns=${BENCH_CONNS:-32}
-	local ngx_port agent_port sleeper v t0 t1 c0 c1 line url sink
-	local dir=$BENCH_TMP/http
+	local ngx_port agent_port sleeper v t0 t1 c0 c1 line p50 url sink
+	local dir=$BENCH_TMP/http vs
 
 	mkdir -p "$dir"
-	ngx_port=$(pick_port 28480)
+	vs=$(bench_variants "$HTTP_VARIANTS")
+	ngx_port=$(pick_port "${BENCH_HTTP_PORT:-28480}")
 	start_nginx "$ngx_port" 1 || return 1
-	agent_port=$(pick_port 29464)
-	OTLP_SINK_PORT=$(pick_port 24318)
+	agent_port=$(pick_port $((${BENCH_HTTP_PORT:-29448} + 16)))
+	OTLP_SINK_PORT=$(pick_port $((${BENCH_HTTP_PORT:-24286} + 32)))
 	python3 "$BENCH_ROOT/bench/otlp_sink.py" "$OTLP_SINK_PORT" &
 	sink=$!
 	bg_track "$sink"
@@ -80,14 +89,15 @@ bench_http() {
 	sleeper=$!
 	bg_track "$sleeper"
 	log "http: nginx :$ngx_port, $rounds rounds x ${secs}s per variant, $conns connections"
-	rotate http "$rounds" "$HTTP_VARIANTS" || return 1
+	rotate http "$rounds" "$vs" || return 1
 	stop_pid "$sleeper"
 	stop_pid "$sink"
 	stop_pid "$NGX_PID"
 
-	for v in $HTTP_VARIANTS; do
+	for v in $vs; do
 		result "http_rps_$v" "$(median <"$dir/rpsall.$v")"
 		result "http_p99_us_$v" "$(median <"$dir/p99.$v")"
+		result "http_p50_us_$v" "$(median <"$dir/p50.$v")"
 		ratio_results "http_ratio_$v" "http_ratio_range_$v" "$dir" rps "$v" none "$rounds"
 		result "http_cpu_us_$v" "$(median <"$dir/cpuall.$v")"
 		ratio_results "http_cpu_ratio_$v" "http_cpu_ratio_range_$v" "$dir" cpu "$v" none \
@@ -109,4 +119,22 @@ bench_http() {
 	fi
 	result daemon_cpu_per_10k_all "$(median <"$dir/cpu10k")"
 	result daemon_cpu_frac_all "$(median <"$dir/cpufrac")"
+	[ -n "${BENCH_BASELINE:-}" ] && http_baseline "$dir" "$rounds"
+	return 0
+}
+
+# http_baseline DIR ROUNDS: today's agent against the older one, round by
+# round (throughput, p99, CPU per request: agent / baseline), also logged.
+http_baseline() {
+	ratio_results http_ratio_agent_baseline http_ratio_range_agent_baseline "$1" rps agent \
+		baseline "$2"
+	ratio_results http_p99_ratio_agent_baseline http_p99_ratio_range_agent_baseline "$1" p99r \
+		agent baseline "$2"
+	ratio_results http_cpu_ratio_agent_baseline http_cpu_ratio_range_agent_baseline "$1" cpu \
+		agent baseline "$2"
+	log "http: agent / baseline ($BENCH_BASELINE):" \
+		"throughput $(get http_ratio_agent_baseline) (rounds" \
+		"$(get http_ratio_range_agent_baseline)), p99 $(get http_p99_ratio_agent_baseline)" \
+		"(rounds $(get http_p99_ratio_range_agent_baseline)), CPU per request" \
+		"$(get http_cpu_ratio_agent_baseline) (rounds $(get http_cpu_ratio_range_agent_baseline))"
 }

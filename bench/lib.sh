@@ -2,7 +2,8 @@
 # directory, processes started in the background (and only those stopped
 # at exit), nginx, wrk, the agent, the floor loader, /proc readings, medians,
 # the results file, and the none / floor / agent rotation (rotate) that the
-# overhead parts (http, app, wire, h2, go, logs) run through their hooks.
+# overhead parts (http, app, wire, h2, go, logs) run through their hooks,
+# with an older agent as one more variant ("baseline", see variant_up).
 #
 # Results are "key value" lines in $BENCH_RESULTS; run.sh prints the table.
 # Everything listens on 127.0.0.1 only; every load is bounded in time.
@@ -175,17 +176,22 @@ NGX
 
 # --- wrk ---
 
+# WRK_US_AWK: an awk function, us("1.25ms"): a wrk latency in microseconds.
+WRK_US_AWK='function us(s, v, u) { v = s; u = s; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
+	return v * (u == "s" ? 1e6 : u == "ms" ? 1e3 : 1) }'
+
 # wrk_run URL CONNS SECONDS [wrk options...]: prints "RPS P99_US REQUESTS
-# WRK_CPU_S" (wrk's own user + system time).
+# WRK_CPU_S" (wrk's own user + system time). wrk's whole output is also left
+# in $BENCH_TMP/wrk.last (see wrk_pct).
 wrk_run() {
 	local url=$1 conns=$2 secs=$3 out t=$BENCH_TMP/wrk.time.$BASHPID
 	shift 3
 	out=$(/usr/bin/time -o "$t" -f '%U %S' wrk -t1 -c"$conns" -d"${secs}s" --latency "$@" \
 		"$url" 2>&1)
 	echo "$out" >>"$BENCH_TMP/wrk.log"
-	echo "$out" | awk -v t="$t" '
-		/^ *99%/ { v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v)
-			   p99 = v * (u == "s" ? 1e6 : u == "ms" ? 1e3 : 1) }
+	echo "$out" >"$BENCH_TMP/wrk.last"
+	echo "$out" | awk -v t="$t" "$WRK_US_AWK"'
+		/^ *99%/ { p99 = us($2) }
 		/requests in/ { req = $1 }
 		/^Requests\/sec:/ { rps = $2 }
 		END { getline cpu < t; split(cpu, c, " ")
@@ -194,16 +200,24 @@ wrk_run() {
 	rm -f "$t"
 }
 
+# wrk_pct PCT: the PCT-th percentile latency (50, 75, 90, 99) in us of the
+# last wrk_run (run by this shell, not in parallel), or "n/a".
+wrk_pct() {
+	awk -v p="$1%" "$WRK_US_AWK"' $1 == p { v = us($2) } END { print (v == "" ? "n/a" : v) }' \
+		"$BENCH_TMP/wrk.last"
+}
+
 # --- the agent and the floor ---
 
-# start_agent PORT ARGS...: build/redtap listening on 127.0.0.1:PORT; sets
-# AGENT_PID once /metrics answers. Tries twice (the binary may be being
-# rebuilt by someone else at that very moment).
+# start_agent PORT ARGS...: build/redtap (or $AGENT_BIN) listening on
+# 127.0.0.1:PORT; sets AGENT_PID once /metrics answers. Tries twice (the
+# binary may be being rebuilt by someone else at that very moment).
 start_agent() {
 	local port=$1 try
 	shift
 	for try in 1 2; do
-		"$BUILD/redtap" --listen "127.0.0.1:$port" "$@" >>"$BENCH_TMP/agent.log" 2>&1 &
+		"${AGENT_BIN:-$BUILD/redtap}" --listen "127.0.0.1:$port" "$@" \
+			>>"$BENCH_TMP/agent.log" 2>&1 &
 		AGENT_PID=$!
 		bg_track "$AGENT_PID"
 		for _ in $(seq 300); do
@@ -282,7 +296,10 @@ bpf_map_rss_kib() {
 # the part's function, so they see its locals (directories, ports, URLs).
 
 # variant_up VARIANT [AGENT_ARGS...]: "none" starts nothing, "floor" the
-# floor loader, any other variant the agent (start_agent AGENT_ARGS...).
+# floor loader, "baseline" an older agent to compare with (the binary
+# $BENCH_BASELINE, e.g. built from the tree before a change, started as
+# start_agent AGENT_ARGS... $BENCH_BASELINE_ARGS: its CLI may differ), any
+# other variant the agent (start_agent AGENT_ARGS...).
 variant_up() {
 	local v=$1
 	shift
@@ -290,6 +307,10 @@ variant_up() {
 	case $v in
 	none) ;;
 	floor) start_floor ;;
+	baseline)
+		# shellcheck disable=SC2086 # BENCH_BASELINE_ARGS: words
+		AGENT_BIN=$BENCH_BASELINE start_agent "$@" ${BENCH_BASELINE_ARGS:-}
+		;;
 	*) start_agent "$@" ;;
 	esac
 }
@@ -306,11 +327,13 @@ variant_down() {
 # rotate PART ROUNDS "VARIANTS": runs each variant once a round for ROUNDS
 # rounds; round R starts at variant R mod n, so that each variant takes every
 # place in turn and a slow drift of the machine spreads over all of them.
-# One run: wait_quiet; PART_up V (a failure ends the rotation: returns 1);
-# PART_run R V, the measure, which leaves its figures in variables or in
-# files it overwrites; PART_down V. If another tracer loaded programs
-# meanwhile (it taxes every process) the run is taken again, at most twice
-# and 8 times per rotation; then PART_keep R V records the figures.
+# A part adds "baseline" to VARIANTS when $BENCH_BASELINE is set
+# (bench_variants). One run: wait_quiet; PART_up V (a failure ends the
+# rotation: returns 1); PART_run R V, the measure, which leaves its figures
+# in variables or in files it overwrites; PART_down V. If another tracer
+# loaded programs meanwhile (it taxes every process) the run is taken again,
+# at most twice and 8 times per rotation; then PART_keep R V records the
+# figures.
 rotate() {
 	local _rot_part=$1 _rot_rounds=$2 _rot_vs _rot_n _rot_r _rot_i _rot_v _rot_try
 	local _rot_mine _rot_theirs _rot_again=0
@@ -336,6 +359,10 @@ rotate() {
 		done
 	done
 }
+
+# bench_variants "VARIANTS": VARIANTS, plus "baseline" if $BENCH_BASELINE
+# names an agent binary to compare with.
+bench_variants() { echo "$1${BENCH_BASELINE:+ baseline}"; }
 
 # round_ratios DIR KEY VARIANT BASE ROUNDS: DIR/KEY.R.VARIANT divided by
 # DIR/KEY.R.BASE for each round R, one a line (rounds missing either left out).
