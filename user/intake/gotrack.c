@@ -625,6 +625,7 @@ static void retry_mark(struct gotrack *t, uint32_t tgid, bool on)
  * they were when queued. */
 static void reader_collect(struct gotrack *t)
 {
+	struct gotrack_proc known;
 	struct job got[JOBS];
 	unsigned n;
 
@@ -640,8 +641,10 @@ static void reader_collect(struct gotrack *t)
 
 		if (got[i].rc)
 			continue; /* gone before it could be read */
+		/* a file read twice (two processes queued at once) is logged once */
+		if (!cache_find(t, &got[i].st, &known))
+			tls_log(got[i].tgid, &got[i].proc);
 		cache_put(t, &got[i].st, &got[i].proc);
-		tls_log(got[i].tgid, &got[i].proc);
 		if (!got[i].rt_only && t->seen && t->seen[slot] == got[i].tgid &&
 		    t->gen[slot] == got[i].gen)
 			apply(t, got[i].tgid, &got[i].proc);
