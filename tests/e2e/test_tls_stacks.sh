@@ -99,13 +99,14 @@ expect_eq "BoringSSL's version text" "$(gauge boringssl)" 1
 expect_eq "no rustls yet" "$(gauge rustls)" 0
 expect_eq "nothing else counted (plain and shared libssl)" "$(metric_sum $G)" 4
 
-# started after the agent: read by gotrack's reader thread
+# started after the agent, two at once: read by gotrack's reader thread
+spawn tlsfix-rustls
 spawn tlsfix-rustls
 for _ in $(seq 50); do
-	[ "$(gauge rustls)" = 1 ] && break
+	[ "$(gauge rustls)" = 2 ] && break
 	sleep 0.2
 done
-expect_eq "a rustls-named exported symbol, process started after the agent" "$(gauge rustls)" 1
+expect_eq "a rustls-named exported symbol, processes started after the agent" "$(gauge rustls)" 2
 kill -TERM $OSSL1
 wait $OSSL1 2>/dev/null
 for _ in $(seq 50); do
@@ -115,6 +116,8 @@ done
 expect_eq "an exit lowers the gauge" "$(gauge openssl_static)" 1
 
 scrape >"$E2E_TMP/metrics.txt"
+expect_eq "logged once per executable (two rustls processes started together)" \
+	"$(grep -c 'tlsfix-rustls (process [0-9]*): TLS stack rustls,' "$E2E_TMP/agent.log")" 1
 check "one series per stack, no 'none'" sh -c \
 	"[ \$(grep -c '^$G{' '$E2E_TMP/metrics.txt') = 4 ] && ! grep -q 'stack=\"none\"' '$E2E_TMP/metrics.txt'"
 expect_eq "logged once per executable (two static processes)" \
