@@ -11,7 +11,7 @@ libprotobuf-c-dev protobuf-c-compiler libnghttp2-dev libdw-dev"
 TEST="libcmocka-dev curl python3 python3-yaml python3-psycopg2 nginx-light
 postgresql redis-server libpq-dev libhiredis-dev webdis prometheus wrk
 iproute2 procps util-linux binutils python3-prometheus-client
-clang-format cppcheck libclang-rt-14-dev openssl python3-redis
+clang-format cppcheck libclang-rt-14-dev openssl libssl-dev python3-redis
 golang-go golang-github-lib-pq-dev golang-github-jackc-pgx-v4-dev
 golang-github-gomodule-redigo-dev golang-github-rs-zerolog-dev
 golang-google-grpc-dev golang-golang-x-net-dev nghttp2-client nghttp2-server
