@@ -10,7 +10,8 @@
 //	tlsdemo hold ADDR GO N PATH         one request, then N more on the same
 //	                                    connection once file GO exists
 //
-// Server routes: /api/items/... and /api/hold/... 200 "item", /fail 503.
+// Server routes: /api/items/..., /api/hold/..., /api/curl/... 200 "item",
+// /fail 503.
 package main
 
 import (
@@ -37,6 +38,7 @@ func server(addr, cert, key, mode string) {
 	}
 	mux.HandleFunc("/api/items/", item)
 	mux.HandleFunc("/api/hold/", item)
+	mux.HandleFunc("/api/curl/", item)
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	})
