@@ -29,7 +29,7 @@ $(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
 
 $(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -Ibpf $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
 $(OUTPUT)/bench/replay: bench/replay.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)

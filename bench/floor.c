@@ -3,7 +3,8 @@
  * floor.c - loads bpf/floor.bpf.c (empty programs on the agent's
  * tracepoints) and keeps them attached until SIGINT or SIGTERM. The
  * benchmarks (bench/run.sh) run a workload under it to measure the floor
- * cost of the design. Prints "floor: ready <n> programs" on stdout once
+ * cost of the design. The log-file opens (RT_LOGFILE_PROGS) stay unloaded,
+ * as the agent leaves them without logs.files. Prints "floor: ready <n> programs" on stdout once
  * everything is attached; exits 1 with one line on stderr on failure.
  *
  * Usage: floor [-v]   (-v shows libbpf's messages)
@@ -20,6 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "floor.skel.h"
+#include "tracepoints.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 
@@ -56,7 +58,7 @@ static int count_progs(const struct floor_bpf *skel)
 	struct bpf_program *p;
 	int n = 0;
 
-	bpf_object__for_each_program(p, skel->obj) n++;
+	bpf_object__for_each_program(p, skel->obj) n += bpf_program__autoload(p);
 	return n;
 }
 
@@ -83,10 +85,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot mount tracefs on " TRACEFS ": %s\n", strerror(-err));
 		return 1;
 	}
-	skel = floor_bpf__open_and_load();
+	skel = floor_bpf__open();
 	if (!skel) {
-		fprintf(stderr, "floor: cannot load the empty programs: %s\n", strerror(errno));
+		fprintf(stderr, "floor: cannot open the empty programs: %s\n", strerror(errno));
 		return 1;
+	}
+	/* The agent loads its log-file opens only with logs.files set. */
+#define FLOOR_UNLOAD(sec, name) bpf_program__set_autoload(skel->progs.floor_##name, false);
+	RT_LOGFILE_PROGS(FLOOR_UNLOAD)
+	err = floor_bpf__load(skel);
+	if (err) {
+		fprintf(stderr, "floor: cannot load the empty programs: %s\n", strerror(-err));
+		goto out_destroy;
 	}
 	err = floor_bpf__attach(skel);
 	if (err) {

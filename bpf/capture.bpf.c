@@ -891,6 +891,7 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* Every program of RT_OTHER_PROGS exists under its listed name. */
+/* Every program of RT_OTHER_PROGS and RT_LOGFILE_PROGS exists under its listed name. */
 #define CHECK_PROG(sec, name) _Static_assert(sizeof(&name) != 0, #name " is in tracepoints.h");
 RT_OTHER_PROGS(CHECK_PROG)
+RT_LOGFILE_PROGS(CHECK_PROG)

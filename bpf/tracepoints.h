@@ -13,7 +13,8 @@
  * vlen), MSG (fd, user_msghdr) or NONE (sendfile: bytes the program never
  * sees).
  *
- * RT_OTHER_PROGS(X) calls X(section, program) for every other program;
+ * RT_OTHER_PROGS(X) and RT_LOGFILE_PROGS(X) call X(section, program) for
+ * every other program;
  * capture.bpf.c writes each of them by hand under that exact name, and
  * tests/bpf checks that both objects attach to the same set of points.
  */
@@ -37,15 +38,6 @@
 	X("tracepoint/syscalls/sys_exit_accept4", exit_accept4)                                    \
 	X("tracepoint/syscalls/sys_exit_accept", exit_accept)                                      \
 	X("tracepoint/syscalls/sys_enter_close", enter_close)                                      \
-	/* log files (logs.files): loaded only with globs (user/intake/capture.c) */               \
-	X("tracepoint/syscalls/sys_enter_openat", enter_openat)                                    \
-	X("tracepoint/syscalls/sys_exit_openat", exit_openat)                                      \
-	X("tracepoint/syscalls/sys_enter_openat2", enter_openat2)                                  \
-	X("tracepoint/syscalls/sys_exit_openat2", exit_openat2)                                    \
-	X("tracepoint/syscalls/sys_enter_open", enter_open_)                                       \
-	X("tracepoint/syscalls/sys_exit_open", exit_open_)                                         \
-	X("tracepoint/syscalls/sys_enter_creat", enter_creat)                                      \
-	X("tracepoint/syscalls/sys_exit_creat", exit_creat)                                        \
 	X("tracepoint/syscalls/sys_enter_ioctl", enter_ioctl)                                      \
 	X("tracepoint/sock/inet_sock_set_state", sock_set_state)                                   \
 	X("raw_tp/sched_process_exec", proc_exec)                                                  \
@@ -64,5 +56,20 @@
 	X("uprobe", go_tls_return)                                                                 \
 	X("uprobe", go_tls_quiet_enter)                                                            \
 	X("uprobe", go_tls_quiet_return)
+
+/*
+ * The opens of log files (logs.files), loaded only when globs are set
+ * (user/intake/capture.c): the floor has them too, and bench/floor.c
+ * leaves them unloaded so the floor stays the agent's default set.
+ */
+#define RT_LOGFILE_PROGS(X)                                                                        \
+	X("tracepoint/syscalls/sys_enter_openat", enter_openat)                                    \
+	X("tracepoint/syscalls/sys_exit_openat", exit_openat)                                      \
+	X("tracepoint/syscalls/sys_enter_openat2", enter_openat2)                                  \
+	X("tracepoint/syscalls/sys_exit_openat2", exit_openat2)                                    \
+	X("tracepoint/syscalls/sys_enter_open", enter_open_)                                       \
+	X("tracepoint/syscalls/sys_exit_open", exit_open_)                                         \
+	X("tracepoint/syscalls/sys_enter_creat", enter_creat)                                      \
+	X("tracepoint/syscalls/sys_exit_creat", exit_creat)
 
 #endif /* REDTAP_TRACEPOINTS_H */
