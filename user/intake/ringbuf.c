@@ -27,6 +27,19 @@
  * the daemon's RSS. At 100 MB/s of records it moves 200 times a second. */
 #define RB_WINDOW (512u << 10)
 
+/*
+ * The window lives at a fixed address in the middle of a reserved,
+ * inaccessible area of RB_RESERVE bytes aligned to it (one page-middle-
+ * directory entry, 2 MiB on x86-64), so that the page table under the
+ * window always has other mappings in its range: moving the window then
+ * only replaces the window's entries. Alone in its range, every move freed
+ * the page table, and freeing a page table sends a TLB flush to every CPU
+ * that may still hold the daemon's tables, lazily too: an interrupt of the
+ * very processes it observes, 50 times a second at 55 000 req/s (issue 9,
+ * BENCHMARKS.md). The reserve is address space only, never resident.
+ */
+#define RB_RESERVE (2ul << 20)
+
 struct rb_reader {
 	unsigned long *consumer_pos;
 	const unsigned long *producer_pos;
@@ -35,6 +48,8 @@ struct rb_reader {
 	unsigned long win_len;	 /* <= size */
 	unsigned long align;	 /* the page size (8 for a ring in memory) */
 	const uint8_t *doubled;	 /* a ring in memory: its data twice in a row */
+	void *resv;		 /* the reserved area around the window, or NULL */
+	size_t resv_len;
 	uint64_t mask;
 	rb_record_fn fn;
 	void *ctx;
@@ -75,8 +90,7 @@ static int window_at(struct rb_reader *r, unsigned long pos)
 	if (r->map_fd < 0) {
 		r->win = r->doubled + (start & r->mask);
 	} else {
-		w = mmap((void *)r->win, r->win_len, PROT_READ,
-			 MAP_SHARED | (r->win ? MAP_FIXED : 0), r->map_fd,
+		w = mmap((void *)r->win, r->win_len, PROT_READ, MAP_SHARED | MAP_FIXED, r->map_fd,
 			 (off_t)(2 * r->page + (start & r->mask)));
 		if (w == MAP_FAILED)
 			return -errno;
@@ -141,6 +155,14 @@ struct rb_reader *rb_reader_new(int map_fd, uint32_t size, rb_record_fn fn, void
 	if (m == MAP_FAILED)
 		goto err;
 	r->producer_pos = m;
+	/* twice the alignment, so an aligned RB_RESERVE lies inside; the
+	 * window a page in from its start (it is at most RB_WINDOW) */
+	r->resv_len = 2 * RB_RESERVE;
+	m = mmap(NULL, r->resv_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		goto err;
+	r->resv = m;
+	r->win = (const uint8_t *)(((uintptr_t)m + RB_RESERVE - 1) & ~(RB_RESERVE - 1)) + r->page;
 	e = window_at(r, __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE));
 	if (e) {
 		errno = -e;
@@ -235,8 +257,8 @@ void rb_reader_free(struct rb_reader *r)
 	if (r->epfd >= 0)
 		close(r->epfd);
 	if (r->map_fd >= 0) { /* mapped by rb_reader_new, maybe partly */
-		if (r->win)
-			munmap((void *)r->win, r->win_len);
+		if (r->resv)  /* the window is inside */
+			munmap(r->resv, r->resv_len);
 		if (r->producer_pos)
 			munmap((void *)r->producer_pos, r->page);
 		if (r->consumer_pos)
