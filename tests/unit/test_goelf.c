@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "gobuild.h"
 #include "goelf.h"
 
 static char dir[64];
@@ -45,27 +46,6 @@ static const char cgo_src[] = "package main\n"
 			      "\n"
 			      "func main() { fmt.Println(work(int(C.add(1, 2)))) }\n";
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
-static int go_build(const char *out, const char *src, const char *flags, int cgo)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= "
-		 "GOCACHE=/tmp/redtap-gocache CGO_ENABLED=%d go build %s -o %s %s >/dev/null 2>&1",
-		 dir, cgo, flags, out, src);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 static int setup(void **state)
 {
 	char p[128];
@@ -77,16 +57,16 @@ static int setup(void **state)
 	if (system("command -v go >/dev/null 2>&1") != 0)
 		return 0;
 	snprintf(p, sizeof(p), "%s/main.go", dir);
-	if (write_file(p, go_src))
+	if (gobuild_write(p, go_src))
 		return -1;
 	snprintf(p, sizeof(p), "%s/cgo", dir);
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/cgo/main.go", dir);
-	if (write_file(p, cgo_src))
+	if (gobuild_write(p, cgo_src))
 		return -1;
-	have_go = go_build("static", "main.go", "", 0) == 0 &&
-		  go_build("stripped", "main.go", "-ldflags '-s -w'", 0) == 0 &&
-		  go_build("withcgo", "cgo/main.go", "", 1) == 0;
+	have_go = gobuild(dir, "static", "main.go", "", 0) == 0 &&
+		  gobuild(dir, "stripped", "main.go", "-ldflags '-s -w'", 0) == 0 &&
+		  gobuild(dir, "withcgo", "cgo/main.go", "", 1) == 0;
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "gobuild.h"
 #include "goelf.h"
 #include "gotls.h"
 
@@ -51,27 +52,6 @@ static const char plain_src[] = "package main\n"
 				"\n"
 				"func main() { fmt.Println(\"ok\") }\n";
 
-static int write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		return -1;
-	fputs(text, f);
-	return fclose(f);
-}
-
-static int go_build(const char *out, const char *src, const char *flags)
-{
-	char cmd[1024];
-
-	snprintf(cmd, sizeof(cmd),
-		 "cd %s && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= "
-		 "GOCACHE=/tmp/redtap-gocache CGO_ENABLED=0 go build %s -o %s %s >/dev/null 2>&1",
-		 dir, flags, out, src);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
 static int setup(void **state)
 {
 	char p[128];
@@ -86,16 +66,16 @@ static int setup(void **state)
 	snprintf(p, sizeof(p), "%s/tls", dir);
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/tls/main.go", dir);
-	if (write_file(p, tls_src))
+	if (gobuild_write(p, tls_src))
 		return -1;
 	snprintf(p, sizeof(p), "%s/plain", dir);
 	mkdir(p, 0755);
 	snprintf(p, sizeof(p), "%s/plain/main.go", dir);
-	if (write_file(p, plain_src))
+	if (gobuild_write(p, plain_src))
 		return -1;
-	have_go = go_build("withtls", "tls/main.go", "") == 0 &&
-		  go_build("stripped", "tls/main.go", "-ldflags '-s -w'") == 0 &&
-		  go_build("notls", "plain/main.go", "") == 0;
+	have_go = gobuild(dir, "withtls", "tls/main.go", "", 0) == 0 &&
+		  gobuild(dir, "stripped", "tls/main.go", "-ldflags '-s -w'", 0) == 0 &&
+		  gobuild(dir, "notls", "plain/main.go", "", 0) == 0;
 #endif
 	return 0;
 }
