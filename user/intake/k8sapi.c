@@ -224,6 +224,17 @@ static bool skip(struct jp *j)
 	return j->p > start ? true : fail(j);
 }
 
+/* Enters a value expected to open with "open" ('{' or '['): 1 inside it,
+ * 0 when the value is of another kind (null, say) and was skipped, -1 on
+ * error. */
+static int enter(struct jp *j, char open)
+{
+	ws(j);
+	if (j->p < j->end && *j->p != open)
+		return skip(j) ? 0 : -1;
+	return open_level(j, open) ? 1 : -1;
+}
+
 /* A string into out, or any other value skipped with out "". */
 static bool str_or_skip(struct jp *j, char *out, size_t outlen)
 {
@@ -246,13 +257,11 @@ static bool parse_labels(struct jp *j, struct pod_raw *r)
 {
 	char key[KEY_MAX];
 	bool first = true;
-	int res;
+	int res, in;
 
-	ws(j);
-	if (j->p < j->end && *j->p != '{')
-		return skip(j);
-	if (!open_level(j, '{'))
-		return false;
+	in = enter(j, '{');
+	if (in <= 0)
+		return in == 0;
 	while ((res = next_key(j, &first, key)) > 0) {
 		char *dst = !strcmp(key, "app.kubernetes.io/name") ? r->app_k8s
 			    : !strcmp(key, "app")		   ? r->app
@@ -271,13 +280,11 @@ static bool parse_owner(struct jp *j, struct pod_raw *r)
 {
 	char key[KEY_MAX], kind[KEY_MAX] = "", name[PODMETA_NAME_MAX] = "";
 	bool first = true, controller = false, ok;
-	int res;
+	int res, in;
 
-	ws(j);
-	if (j->p < j->end && *j->p != '{')
-		return skip(j);
-	if (!open_level(j, '{'))
-		return false;
+	in = enter(j, '{');
+	if (in <= 0)
+		return in == 0;
 	while ((res = next_key(j, &first, key)) > 0) {
 		if (!strcmp(key, "kind")) {
 			ok = str_or_skip(j, kind, sizeof(kind));
@@ -303,13 +310,11 @@ static bool parse_owner(struct jp *j, struct pod_raw *r)
 static bool parse_owners(struct jp *j, struct pod_raw *r)
 {
 	bool first = true;
-	int res;
+	int res, in;
 
-	ws(j);
-	if (j->p < j->end && *j->p != '[')
-		return skip(j);
-	if (!open_level(j, '['))
-		return false;
+	in = enter(j, '[');
+	if (in <= 0)
+		return in == 0;
 	while ((res = next_elem(j, &first)) > 0)
 		if (!parse_owner(j, r))
 			return false;
@@ -320,13 +325,11 @@ static bool parse_metadata(struct jp *j, struct pod_raw *r)
 {
 	char key[KEY_MAX];
 	bool first = true, ok;
-	int res;
+	int res, in;
 
-	ws(j);
-	if (j->p < j->end && *j->p != '{')
-		return skip(j);
-	if (!open_level(j, '{'))
-		return false;
+	in = enter(j, '{');
+	if (in <= 0)
+		return in == 0;
 	while ((res = next_key(j, &first, key)) > 0) {
 		if (!strcmp(key, "uid"))
 			ok = str_or_skip(j, r->uid, sizeof(r->uid));
@@ -445,14 +448,12 @@ static bool parse_pod(struct jp *j, struct builder *b, bool *oom)
 	struct pod_raw r;
 	char key[KEY_MAX];
 	bool first = true, ok;
-	int res;
+	int res, in;
 
 	memset(&r, 0, sizeof(r));
-	ws(j);
-	if (j->p < j->end && *j->p != '{')
-		return skip(j);
-	if (!open_level(j, '{'))
-		return false;
+	in = enter(j, '{');
+	if (in <= 0)
+		return in == 0;
 	while ((res = next_key(j, &first, key)) > 0) {
 		ok = !strcmp(key, "metadata") ? parse_metadata(j, &r) : skip(j);
 		if (!ok)
@@ -468,13 +469,11 @@ static bool parse_pod(struct jp *j, struct builder *b, bool *oom)
 static bool parse_items(struct jp *j, struct builder *b, bool *oom)
 {
 	bool first = true;
-	int res;
+	int res, in;
 
-	ws(j);
-	if (j->p < j->end && *j->p != '[')
-		return skip(j); /* null: no pods */
-	if (!open_level(j, '['))
-		return false;
+	in = enter(j, '[');
+	if (in <= 0)
+		return in == 0; /* null: no pods */
 	while ((res = next_elem(j, &first)) > 0)
 		if (!parse_pod(j, b, oom))
 			return false;
