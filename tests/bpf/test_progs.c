@@ -196,6 +196,25 @@ static void test_verifier_accepts_every_config(void **state)
 	}
 }
 
+/* Loads and attaches skel (its log settings already in rodata) in filter
+ * mode with this process selected; the returned ring buffer feeds recs. */
+static struct ring_buffer *load_selecting_self(struct capture_bpf *skel, struct recs *recs)
+{
+	uint32_t self = (uint32_t)getpid(), idx = self / 64;
+	uint64_t word = 1ull << (self % 64);
+	struct ring_buffer *rb;
+
+	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
+	skel->rodata->filter_enabled = true;
+	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
+	assert_int_equal(capture_bpf__load(skel), 0);
+	assert_int_equal(capture_bpf__attach(skel), 0);
+	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), keep, recs, NULL);
+	assert_non_null(rb);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
+	return rb;
+}
+
 /* Log capture (issue 16): writes to stdout and its dups become RT_EV_LOG
  * records cut at log_bytes, other fds do not, and the per-process budget
  * drops (and counts) what is over it. Its own skeleton: log capture is
@@ -205,25 +224,17 @@ static void test_log_capture(void **state)
 	struct capture_bpf *skel = capture_bpf__open();
 	struct recs recs = {0};
 	struct ring_buffer *rb;
-	uint32_t self = (uint32_t)getpid(), idx = self / 64, r = RT_DROP_LOG_RATE;
-	uint64_t word = 0, drops[512] = {0}, dropped = 0;
+	uint32_t self = (uint32_t)getpid(), r = RT_DROP_LOG_RATE;
+	uint64_t drops[512] = {0}, dropped = 0;
 	int out[2], other[2], saved, dup7, logs = 0, cut = 0, ncpu = libbpf_num_possible_cpus();
 	char big[200], sink[4096];
 
 	(void)state;
 	assert_non_null(skel);
-	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
-	skel->rodata->filter_enabled = true;
 	skel->rodata->log_bytes = 64;
 	skel->rodata->log_interval_ns = 1000000000ull; /* 1 write/s ... */
 	skel->rodata->log_burst_ns = 5000000000ull;    /* ... 6 at once */
-	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
-	assert_int_equal(capture_bpf__load(skel), 0);
-	assert_int_equal(capture_bpf__attach(skel), 0);
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), keep, &recs, NULL);
-	assert_non_null(rb);
-	word = 1ull << (self % 64);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
+	rb = load_selecting_self(skel, &recs);
 
 	assert_int_equal(pipe(out), 0);
 	assert_int_equal(pipe(other), 0);
@@ -280,13 +291,12 @@ static void test_log_files(void **state)
 {
 	struct capture_bpf *skel = capture_bpf__open();
 	char dir[] = "/tmp/rt-bpf-logfiles-XXXXXX", path[128], other[128];
-	uint32_t self = (uint32_t)getpid(), idx = self / 64, id = 7, zero = 0;
+	uint32_t self = (uint32_t)getpid(), id = 7, zero = 0;
 	const struct rt_file_event *open_ev = NULL;
 	struct rt_file_key key = {0};
 	struct recs recs = {0};
 	struct ring_buffer *rb;
 	int fd, ofd, rfd, opens = 0, marked = 0, unmarked = 0;
-	uint64_t word;
 	struct stat st;
 
 	(void)state;
@@ -294,17 +304,9 @@ static void test_log_files(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/app.log", dir);
 	snprintf(other, sizeof(other), "%s/data.bin", dir);
-	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
-	skel->rodata->filter_enabled = true;
 	skel->rodata->log_bytes = 64;
 	skel->rodata->log_files_on = 1;
-	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
-	assert_int_equal(capture_bpf__load(skel), 0);
-	assert_int_equal(capture_bpf__attach(skel), 0);
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), keep, &recs, NULL);
-	assert_non_null(rb);
-	word = 1ull << (self % 64);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
+	rb = load_selecting_self(skel, &recs);
 
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	ofd = open(other, O_RDWR | O_CREAT, 0600);
