@@ -48,35 +48,24 @@ static const char cgo_src[] = "package main\n"
 
 static int setup(void **state)
 {
-	char p[128];
-
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/redtap-goelf.XXXXXX");
 	if (!mkdtemp(dir))
 		return -1;
 	if (system("command -v go >/dev/null 2>&1") != 0)
 		return 0;
-	snprintf(p, sizeof(p), "%s/main.go", dir);
-	if (gobuild_write(p, go_src))
+	if (gobuild_source(dir, "pure", go_src) || gobuild_source(dir, "cgo", cgo_src))
 		return -1;
-	snprintf(p, sizeof(p), "%s/cgo", dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/cgo/main.go", dir);
-	if (gobuild_write(p, cgo_src))
-		return -1;
-	have_go = gobuild(dir, "static", "main.go", "", 0) == 0 &&
-		  gobuild(dir, "stripped", "main.go", "-ldflags '-s -w'", 0) == 0 &&
+	have_go = gobuild(dir, "static", "pure/main.go", "", 0) == 0 &&
+		  gobuild(dir, "stripped", "pure/main.go", "-ldflags '-s -w'", 0) == 0 &&
 		  gobuild(dir, "withcgo", "cgo/main.go", "", 1) == 0;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return gobuild_rmdir(dir);
 }
 
 static struct goelf *open_built(const char *name)

@@ -54,8 +54,6 @@ static const char plain_src[] = "package main\n"
 
 static int setup(void **state)
 {
-	char p[128];
-
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/redtap-gotls.XXXXXX");
 	if (!mkdtemp(dir))
@@ -63,15 +61,7 @@ static int setup(void **state)
 #if defined(__x86_64__)
 	if (system("command -v go >/dev/null 2>&1") != 0)
 		return 0;
-	snprintf(p, sizeof(p), "%s/tls", dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/tls/main.go", dir);
-	if (gobuild_write(p, tls_src))
-		return -1;
-	snprintf(p, sizeof(p), "%s/plain", dir);
-	mkdir(p, 0755);
-	snprintf(p, sizeof(p), "%s/plain/main.go", dir);
-	if (gobuild_write(p, plain_src))
+	if (gobuild_source(dir, "tls", tls_src) || gobuild_source(dir, "plain", plain_src))
 		return -1;
 	have_go = gobuild(dir, "withtls", "tls/main.go", "", 0) == 0 &&
 		  gobuild(dir, "stripped", "tls/main.go", "-ldflags '-s -w'", 0) == 0 &&
@@ -82,11 +72,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return gobuild_rmdir(dir);
 }
 
 /* gotls_offsets() of the built executable name: its result. */
