@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * fuzz_tlsmaps.c - fuzz target for tlstrack_maps_line()
- * (user/intake/tlstrack.c): /proc/PID/maps lines name files any process
- * chose, so every byte string must parse without faults, and a line
- * taken must give an absolute libssl path, NUL-terminated within the
- * field, and a non-zero inode.
+ * fuzz_tlsmaps.c - fuzz target for tlstrack_maps_line() and
+ * tlstrack_maps_file() (user/intake/tlstrack.c): /proc/PID/maps lines name
+ * files any process chose, so every byte string must parse without faults,
+ * a line taken must give an absolute path, NUL-terminated within the field,
+ * and a non-zero inode; a libssl line is a file line with a libssl name.
  *
  * Input: the line (an exact-size heap copy, no NUL needed).
  */
@@ -23,11 +23,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (size)
 		memcpy(line, data, size);
-	if (tlstrack_maps_line(line, size, &lib)) {
+	if (tlstrack_maps_file(line, size, &lib)) {
 		fuzz_check(fuzz_has_nul(lib.path, sizeof(lib.path)));
 		fuzz_check(lib.path[0] == '/' && lib.ino != 0);
 		base = strrchr(lib.path, '/') + 1;
-		fuzz_check(!strncmp(base, "libssl.so", 9));
+		fuzz_check(tlstrack_maps_line(line, size, &lib) == !strncmp(base, "libssl.so", 9));
+	} else {
+		fuzz_check(!tlstrack_maps_line(line, size, &lib));
 	}
 	free(line);
 	return 0;

@@ -4,10 +4,16 @@
  * /proc/PID/maps and probed once per file (see tlstrack.h).
  */
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <bpf/libbpf.h>
 
@@ -76,11 +82,11 @@ const struct tlstrack_stats *tlstrack_stats(const struct tlstrack *t)
 	return &t->st;
 }
 
-bool tlstrack_maps_line(const char *line, size_t len, struct tlstrack_lib *out)
+bool tlstrack_maps_file(const char *line, size_t len, struct tlstrack_lib *out)
 {
-	char buf[LINE_MAX_BYTES];
-	const char *path, *base;
+	char buf[LINE_MAX_BYTES], start[17];
 	unsigned long long ino;
+	const char *path;
 	size_t plen;
 	int off = -1;
 
@@ -91,8 +97,8 @@ bool tlstrack_maps_line(const char *line, size_t len, struct tlstrack_lib *out)
 	if (len && buf[len - 1] == '\n')
 		buf[--len] = '\0';
 	/* "start-end perms offset major:minor inode   path" */
-	if (sscanf(buf, "%*[0-9a-f]-%*[0-9a-f] %*4s %*[0-9a-f] %x:%x %llu %n", &out->dev_major,
-		   &out->dev_minor, &ino, &off) != 3 ||
+	if (sscanf(buf, "%16[0-9a-f]-%*[0-9a-f] %*4s %*[0-9a-f] %x:%x %llu %n", start,
+		   &out->dev_major, &out->dev_minor, &ino, &off) != 4 ||
 	    off <= 0 || !ino)
 		return false;
 	path = buf + off;
@@ -101,12 +107,16 @@ bool tlstrack_maps_line(const char *line, size_t len, struct tlstrack_lib *out)
 		return false;
 	if (plen > 10 && !strcmp(path + plen - 10, " (deleted)"))
 		return false;
-	base = strrchr(path, '/') + 1;
-	if (strncmp(base, "libssl.so", 9))
-		return false;
 	out->ino = ino;
+	out->start = strtoull(start, NULL, 16);
 	memcpy(out->path, path, plen + 1);
 	return true;
+}
+
+bool tlstrack_maps_line(const char *line, size_t len, struct tlstrack_lib *out)
+{
+	return tlstrack_maps_file(line, len, out) &&
+	       !strncmp(strrchr(out->path, '/') + 1, "libssl.so", 9);
 }
 
 static struct tls_file *file_find(struct tlstrack *t, const struct tlstrack_lib *lib)
@@ -168,11 +178,39 @@ static unsigned file_attach(struct tlstrack *t, struct tls_file *f, const char *
 	return n;
 }
 
+/* Attaches the probes to a libssl file not seen before, reached at path;
+ * whose says how it was found. Returns 1 when attached, else 0. */
+static int file_add(struct tlstrack *t, const struct tlstrack_lib *lib, const char *path,
+		    const char *whose)
+{
+	struct tls_file *f;
+
+	if (t->nfiles >= TLSTRACK_FILES) {
+		if (!t->st.files_full++)
+			rt_warn("tls: more than %d libssl files: %s (%s) and later ones get no "
+				"probes",
+				TLSTRACK_FILES, lib->path, whose);
+		return 0;
+	}
+	f = &t->files[t->nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->dev_major = lib->dev_major;
+	f->dev_minor = lib->dev_minor;
+	f->ino = lib->ino;
+	if (!file_attach(t, f, path)) {
+		t->st.attach_err++;
+		rt_warn("tls: no OpenSSL probe could be attached to %s (%s)", lib->path, whose);
+		return 0;
+	}
+	t->st.files++;
+	rt_info("tls: OpenSSL probes on %s (%s)", lib->path, whose);
+	return 1;
+}
+
 int tlstrack_scan(struct tlstrack *t, uint32_t tgid)
 {
 	char name[64], path[64 + sizeof(((struct tlstrack_lib *)0)->path)];
 	struct tlstrack_lib lib;
-	struct tls_file *f;
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -187,32 +225,138 @@ int tlstrack_scan(struct tlstrack *t, uint32_t tgid)
 	while ((len = getline(&line, &cap, m)) > 0) {
 		if (!tlstrack_maps_line(line, (size_t)len, &lib) || file_find(t, &lib))
 			continue;
-		if (t->nfiles >= TLSTRACK_FILES) {
-			if (!t->st.files_full++)
-				rt_warn("tls: more than %d libssl files: %s (of process %u) and "
-					"later ones get no probes",
-					TLSTRACK_FILES, lib.path, tgid);
-			continue;
-		}
-		f = &t->files[t->nfiles++];
-		memset(f, 0, sizeof(*f));
-		f->dev_major = lib.dev_major;
-		f->dev_minor = lib.dev_minor;
-		f->ino = lib.ino;
 		snprintf(path, sizeof(path), "/proc/%u/root%s", tgid, lib.path);
-		if (file_attach(t, f, path)) {
-			t->st.files++;
-			added++;
-			rt_info("tls: OpenSSL probes on %s (of process %u)", lib.path, tgid);
-		} else {
-			t->st.attach_err++;
-			rt_warn("tls: no OpenSSL probe could be attached to %s (of process %u)",
-				lib.path, tgid);
-		}
+		snprintf(name, sizeof(name), "of process %u", tgid);
+		added += file_add(t, &lib, path, name);
 	}
 	free(line);
 	fclose(m);
 	return added;
+}
+
+/*
+ * The directories the dynamic loader searches without ld.so.cache: its
+ * trusted directories, the multiarch ones (Debian, Ubuntu) and
+ * /usr/local/lib (in every distribution's ld.so.conf), under the root of
+ * process 1: the node's, when the agent runs in a container that sees the
+ * node's processes (its own image's libssl serves nobody). A libssl only an
+ * ld.so.conf entry names (/opt/...) is found as before, at the first data
+ * record of a process mapping it: neither ld.so.conf nor glibc's cache
+ * format is parsed (no new input surface at start-up; musl has no cache).
+ */
+static const char *const system_globs[] = {
+    "/proc/1/root/lib/libssl.so*",
+    "/proc/1/root/lib64/libssl.so*",
+    "/proc/1/root/usr/lib/libssl.so*",
+    "/proc/1/root/usr/lib64/libssl.so*",
+    "/proc/1/root/usr/local/lib/libssl.so*",
+    "/proc/1/root/usr/local/lib64/libssl.so*",
+    "/proc/1/root/lib/*-linux-*/libssl.so*",
+    "/proc/1/root/usr/lib/*-linux-*/libssl.so*",
+    "/proc/1/root/usr/local/lib/*-linux-*/libssl.so*",
+};
+
+#define ELF_ID_BYTES 20 /* e_ident, e_type, e_machine */
+
+/* An ELF file of the agent's class, byte order and machine (a multiarch
+ * directory holds i386 or arm64 libraries too). */
+static bool native_elf(int fd)
+{
+	static unsigned char self[ELF_ID_BYTES];
+	unsigned char id[ELF_ID_BYTES];
+
+	if (!self[0]) {
+		int s = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+		bool ok = s >= 0 && pread(s, self, sizeof(self), 0) == (ssize_t)sizeof(self);
+
+		if (s >= 0)
+			close(s);
+		if (!ok || memcmp(self, ELFMAG, SELFMAG)) {
+			self[0] = 0;
+			return false;
+		}
+	}
+	if (pread(fd, id, sizeof(id), 0) != (ssize_t)sizeof(id) || memcmp(id, ELFMAG, SELFMAG))
+		return false;
+	/* class and data (e_ident[4..5]), then e_machine (bytes 18..19) */
+	return id[EI_CLASS] == self[EI_CLASS] && id[EI_DATA] == self[EI_DATA] &&
+	       !memcmp(id + 18, self + 18, 2);
+}
+
+/* The identity of fd's file as /proc/PID/maps shows it: the agent maps one
+ * page of it and finds that mapping in its own maps. 0, or -errno. */
+static int maps_identity(int fd, struct tlstrack_lib *out)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct tlstrack_lib lib;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = -ENOENT;
+	void *map;
+	FILE *m;
+
+	map = mmap(NULL, (size_t)page, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return -errno;
+	m = fopen("/proc/self/maps", "re");
+	if (!m) {
+		rc = -errno;
+		goto out_unmap;
+	}
+	while ((len = getline(&line, &cap, m)) > 0)
+		if (tlstrack_maps_file(line, (size_t)len, &lib) &&
+		    lib.start == (uint64_t)(uintptr_t)map) {
+			*out = lib;
+			rc = 0;
+			break;
+		}
+	free(line);
+	fclose(m);
+out_unmap:
+	munmap(map, (size_t)page);
+	return rc;
+}
+
+/* One candidate file of the start-up probe: 1 when attached now. */
+static int probe_file(struct tlstrack *t, const char *path)
+{
+	struct tlstrack_lib lib;
+	struct stat st;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (!fstat(fd, &st) && S_ISREG(st.st_mode) && native_elf(fd) && !maps_identity(fd, &lib) &&
+	    !file_find(t, &lib)) {
+		rc = file_add(t, &lib, path, "a system library, at start-up");
+		t->st.system += rc;
+	}
+	close(fd);
+	return rc;
+}
+
+int tlstrack_probe_paths(struct tlstrack *t, const char *const *globs, size_t n)
+{
+	int added = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		glob_t g;
+
+		if (glob(globs[i], 0, NULL, &g))
+			continue;
+		for (size_t j = 0; j < g.gl_pathc; j++)
+			added += probe_file(t, g.gl_pathv[j]);
+		globfree(&g);
+	}
+	return added;
+}
+
+int tlstrack_probe_system(struct tlstrack *t)
+{
+	return tlstrack_probe_paths(t, system_globs,
+				    sizeof(system_globs) / sizeof(system_globs[0]));
 }
 
 void tlstrack_scan_all(struct tlstrack *t)

@@ -12,6 +12,14 @@
  * tlstrack_seen() for each data record: a process is scanned at its first
  * record after an exec (tlstrack_forget()), when its libraries are mapped.
  *
+ * At start-up, tlstrack_probe_system() attaches the probes to the libssl
+ * files of the system's library directories before any process maps them:
+ * a short-lived process started later (one curl) is seen from its first
+ * SSL call. A file's identity is the one /proc/PID/maps shows (the agent
+ * maps the file once to read it), not stat()'s: on overlayfs stat() gives
+ * the overlay's device, maps the real file's, and the file would be
+ * attached twice.
+ *
  * API: tlstrack_new()/tlstrack_free() (NULL ok). Single-threaded: the
  * event loop only. tlstrack_maps_line() is the parser of one maps line
  * (pure, fuzzed).
@@ -37,12 +45,14 @@ struct tlstrack_stats {
 	uint64_t files_full; /* libssl files beyond TLSTRACK_FILES, not attached */
 	uint64_t attach_err; /* files no probe could be attached to */
 	uint64_t scans;	     /* /proc/PID/maps files read */
+	uint64_t system;     /* of files: attached at start-up (tlstrack_probe_system()) */
 };
 
 /* A mapped libssl: what one maps line says. */
 struct tlstrack_lib {
 	unsigned dev_major, dev_minor;
 	uint64_t ino;
+	uint64_t start; /* the mapping's first address */
 	char path[256];
 };
 
@@ -56,6 +66,14 @@ const struct tlstrack_stats *tlstrack_stats(const struct tlstrack *t);
  * Returns the number of files attached now, or -errno. */
 int tlstrack_scan(struct tlstrack *t, uint32_t tgid);
 
+/* Attaches the probes to the libssl.so* files of the directories the
+ * dynamic loader searches by default (system_globs in tlstrack.c) that match the
+ * agent's ELF class and machine. Returns the number attached. */
+int tlstrack_probe_system(struct tlstrack *t);
+
+/* The same for the files matching the glob(3) patterns given. */
+int tlstrack_probe_paths(struct tlstrack *t, const char *const *globs, size_t n);
+
 /* Scans every process under /proc (when every process is selected). */
 void tlstrack_scan_all(struct tlstrack *t);
 
@@ -66,5 +84,8 @@ void tlstrack_forget(struct tlstrack *t, uint32_t tgid);
 /* Parses one /proc/PID/maps line (len bytes, no NUL needed): true and
  * *out when it maps a file named libssl.so* from a device. */
 bool tlstrack_maps_line(const char *line, size_t len, struct tlstrack_lib *out);
+
+/* The same for any file mapped from a device (absolute path, not deleted). */
+bool tlstrack_maps_file(const char *line, size_t len, struct tlstrack_lib *out);
 
 #endif /* REDTAP_TLSTRACK_H */
