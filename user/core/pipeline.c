@@ -129,10 +129,17 @@ static void on_shim_record(struct pipeline *p, const void *rec, size_t len,
 		return;
 	}
 	if (se) {
-		op.pid = (uint32_t)(se->hdr.pid_tgid >> 32);
+		uint32_t tgid = (uint32_t)(se->hdr.pid_tgid >> 32);
+
 		/* a batch another thread flushed: the ioctl's thread is not the
-		 * operation's, so it gets no thread context (no parent) */
-		op.tid = (se->count & RT_SHIM_MSG_F_FOREIGN) ? 0 : (uint32_t)se->hdr.pid_tgid;
+		 * operation's; the record's own tid is the kernel's when the shim
+		 * runs in our pid namespace (its pid is the kernel's tgid), else
+		 * the operation gets no thread (no parent) */
+		if (!(se->count & RT_SHIM_MSG_F_FOREIGN))
+			op.tid = (uint32_t)se->hdr.pid_tgid;
+		else if (op.pid != tgid)
+			op.tid = 0;
+		op.pid = tgid;
 	}
 	if (op.is_hello) {
 		struct shimack_hello_in in = {
@@ -203,10 +210,26 @@ static void stop_copying(struct pipeline *p, struct conn *c)
 		rt_debug("connection %u/%u stays captured: %s", c->tgid, c->fd, strerror(-rc));
 }
 
+/* A connection just classified: asks the kernel for the wide capture when
+ * its protocol wants it (once per connection, at its classification). */
+static void widen(struct pipeline *p, struct conn *c)
+{
+	const struct protocol *pr = proto_set_of(&p->protos, c);
+	int rc;
+
+	if (!pr || !pr->wide_capture || !p->hooks.set_wide)
+		return;
+	rc = p->hooks.set_wide(p->hooks.ctx, c->tgid, c->fd, c->gen);
+	if (rc)
+		rt_debug("connection %u/%u keeps its capture size: %s", c->tgid, c->fd,
+			 strerror(-rc));
+}
+
 static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t len)
 {
 	struct proto_chunk chunk;
 	struct conn *c;
+	uint8_t was;
 
 	if (len < sizeof(*ev) + ev->cap_len || ev->cap_len > ev->len) {
 		p->st.bad_records++;
@@ -238,8 +261,11 @@ static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t l
 		return;
 	}
 	/* Not a protocol we parse (any more): its bytes need not leave the kernel. */
+	was = c->proto;
 	if (proto_set_feed(&p->protos, c, &chunk))
 		stop_copying(p, c);
+	else if (was == CONN_PROTO_UNKNOWN)
+		widen(p, c);
 }
 
 /* sock_ino was appended to the record: taken when hdr.len covers it. */

@@ -16,6 +16,7 @@
 
 #include "http2.h"
 #include "httpmetrics.h"
+#include "reqhist.h"
 #include "semconv.h"
 #include "tracer.h"
 
@@ -86,6 +87,7 @@ struct tracer {
 	int64_t mono_to_unix;
 	struct tracer_stats stats;
 	struct active threads[THREADS];
+	struct reqhist *hist; /* the last requests of each thread, for late DB records */
 	struct link links[LINKS];
 	struct pending pending[PENDING];
 	struct decided decided[DECIDED];
@@ -624,7 +626,8 @@ struct tracer *tracer_new(const struct tracer_opts *o, tracer_emit_fn emit_fn, v
 			goto err;
 	}
 	t->adapt = adaptive_new(&ao);
-	if (!t->adapt)
+	t->hist = reqhist_new();
+	if (!t->adapt || !t->hist)
 		goto err;
 	t->sampler = o->sampler;
 	t->slow_ns = o->slow_ns;
@@ -650,6 +653,7 @@ void tracer_free(struct tracer *t)
 		free(t->critical[i]);
 	free(t->critical);
 	adaptive_free(t->adapt);
+	reqhist_free(t->hist);
 	free(t->thread_attrs);
 	free(t->pool);
 	free(t->pool_next);
@@ -833,6 +837,13 @@ static void start_server(struct tracer *t, struct http_exchange *x)
 	a->sampled = c->sampled;
 	memcpy(a->trace_id, c->trace_id, 16);
 	memcpy(a->span_id, c->span_id, 8);
+	{
+		struct reqhist_req r = {.start_ns = x->start_ns, .sampled = c->sampled};
+
+		memcpy(r.trace_id, c->trace_id, 16);
+		memcpy(r.span_id, c->span_id, 8);
+		reqhist_start(t->hist, x->tgid, x->tid, &r);
+	}
 }
 
 /* Parent of work done by thread tid: the request it serves, if any. */
@@ -846,6 +857,21 @@ static bool parent_of_thread(struct tracer *t, uint32_t tid, struct trace_ctx *c
 	memcpy(c->parent_id, a->span_id, 8);
 	c->remote_parent = false;
 	c->sampled = a->sampled;
+	return true;
+}
+
+/* Parent of a DB operation: the request its thread served when the operation
+ * started (its record may arrive late, after a batch waited in the shim). */
+static bool parent_of_op(struct tracer *t, const struct db_op *op, struct trace_ctx *c)
+{
+	struct reqhist_req r;
+
+	if (!op->tid || !reqhist_find(t->hist, op->pid, op->tid, op->start_ns, &r))
+		return false;
+	memcpy(c->trace_id, r.trace_id, 16);
+	memcpy(c->parent_id, r.span_id, 8);
+	c->remote_parent = false;
+	c->sampled = r.sampled;
 	return true;
 }
 
@@ -1029,6 +1055,7 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 
 		if (a->used && a->tid == x->tid && memcmp(a->span_id, x->trace.span_id, 8) == 0)
 			a->used = false;
+		reqhist_end(t->hist, x->tid, x->trace.span_id, x->end_ns);
 	}
 	f.local_root = is_zero(x->trace.parent_id, 8) || x->trace.remote_parent;
 	f.error = failed;
@@ -1056,7 +1083,7 @@ bool tracer_db_op(struct tracer *t, const struct db_op *op, const char *service,
 	struct span s;
 
 	random_id(t, c.span_id, 8);
-	if (!parent_of_thread(t, op->tid, &c))
+	if (!parent_of_op(t, op, &c))
 		new_trace(t, &c);
 	span_common(t, &s, &c, op->start_ns, op->end_ns, op->pid, service, exe);
 	s.kind = SPAN_KIND_CLIENT;

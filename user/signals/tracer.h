@@ -9,8 +9,10 @@
  *    (remote parent; tracestate is kept);
  *  - a server request on a connection whose client side is a process on
  *    this node becomes the child of that client span (local link);
- *  - a client request or DB/cache operation made by a thread while that
- *    thread serves a request becomes that request's child;
+ *  - a client request made by a thread while that thread serves a request
+ *    becomes that request's child; so does a DB/cache operation whose start
+ *    falls within a request of its thread (reqhist.h: by time, as a shim
+ *    record may arrive after its thread moved on to another request);
  *  - anything else starts a new trace.
  * Sampling: the head decision (OTEL_TRACES_SAMPLER, parent-based by
  * default) is taken when a trace starts here. Spans are held until the
