@@ -37,9 +37,11 @@ struct stash {
 	__u32 iovcnt;
 	__u8 kind;
 	__u8 dir;
-	__u8 live; /* set at sys_enter, cleared at sys_exit */
-	__u8 log;  /* a write to stdout/stderr: an RT_EV_LOG record */
-	__u8 pad0[4];
+	__u8 live;  /* set at sys_enter, cleared at sys_exit */
+	__u8 log;   /* a write to stdout/stderr: an RT_EV_LOG record */
+	__u16 cap;  /* bytes to copy: the connection's conn_cap() */
+	__u8 sniff; /* compare with the HTTP/2 preface: h2_sniff() */
+	__u8 pad0;
 };
 
 /*
@@ -252,6 +254,65 @@ static __always_inline bool msg_iov(__u64 *ptr, __u32 *iovcnt, __u8 *kind)
 
 static __always_inline bool tls_inside(__u32 fd); /* tls.bpf.h */
 
+/*
+ * HTTP/2 with the default capture size: one write carries many frames of
+ * many streams, and a frame header past the copy hides every boundary
+ * after it. A connection's capture size is its cap_bytes (0: the global
+ * capture_bytes). While that is 0, the first record of the connection's
+ * client-to-server bytes (a client's write, a server's read; either, on a
+ * socket of unknown role) is copied up to h2_capture_bytes and compared
+ * once with the HTTP/2 client preface: cap_bytes becomes h2_capture_bytes
+ * when it matches, capture_bytes when not, and that record is cut to it.
+ * So an HTTP/2 connection's first request is copied whole. The daemon
+ * raises cap_bytes of a connection it classifies as HTTP/2 later (joined
+ * late, h2c upgrade: user/intake/capture.c, capture_set_wide()).
+ */
+#define H2_PREFACE_LEN 24
+
+static __always_inline __u16 conn_cap(const struct conn_info *ci)
+{
+	return ci->cap_bytes ? ci->cap_bytes : capture_bytes;
+}
+
+/* 1 when a record of dir on ci is to be compared with the preface. */
+static __always_inline __u8 h2_sniff(const struct conn_info *ci, __u8 dir)
+{
+	if (!h2_capture_bytes || ci->cap_bytes)
+		return 0;
+	if (ci->role == RT_ROLE_CLIENT)
+		return dir == RT_DIR_EGRESS;
+	if (ci->role == RT_ROLE_SERVER)
+		return dir == RT_DIR_INGRESS;
+	return 1;
+}
+
+/* data[0..n) starts with "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n". */
+static __always_inline bool h2_preface(const __u8 *data, __u32 n)
+{
+	__u64 w[3];
+
+	if (n < H2_PREFACE_LEN)
+		return false;
+	__builtin_memcpy(w, data, sizeof(w));
+	return w[0] == bpf_cpu_to_be64(0x505249202a204854ull) && /* "PRI * HT" */
+	       w[1] == bpf_cpu_to_be64(0x54502f322e300d0aull) && /* "TP/2.0\r\n" */
+	       w[2] == bpf_cpu_to_be64(0x0d0a534d0d0a0d0aull);	 /* "\r\nSM\r\n\r\n" */
+}
+
+/* The compared record of st's connection (n bytes copied into data): sets
+ * the connection's cap_bytes, returns n cut to it. */
+static __always_inline __u32 h2_decide(__u32 tgid, const struct stash *st, const __u8 *data,
+				       __u32 n)
+{
+	struct conn_key key = {.tgid = tgid, .fd = st->fd};
+	__u32 cap = h2_preface(data, n) ? h2_capture_bytes : capture_bytes;
+	struct conn_info *ci = bpf_map_lookup_elem(&conns, &key);
+
+	if (ci && ci->gen == st->gen && !ci->cap_bytes)
+		ci->cap_bytes = cap;
+	return n < cap ? n : cap;
+}
+
 static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind, __u8 dir)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -279,6 +340,8 @@ static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 ki
 	st.kind = kind;
 	st.dir = dir;
 	st.live = 1;
+	st.cap = conn_cap(ci);
+	st.sniff = h2_sniff(ci, dir);
 	if (stash_put(id, &st))
 		count_drop(RT_DROP_STASH_FULL);
 	return 0;
@@ -322,7 +385,9 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 	if (!sc)
 		return 0;
 
-	want = st->log ? log_bytes : capture_bytes;
+	want = st->log ? log_bytes : st->cap;
+	if (st->sniff)
+		want = h2_capture_bytes; /* cut by h2_decide() below */
 	if (want > RT_CAPTURE_MAX)
 		want = RT_CAPTURE_MAX;
 	if ((__u64)ret < want)
@@ -337,6 +402,8 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 	}
 	if (n > RT_CAPTURE_MAX)
 		n = RT_CAPTURE_MAX;
+	if (st->sniff)
+		n = h2_decide(id >> 32, st, sc->data, n);
 
 	sc->ev.conn.tgid = id >> 32;
 	sc->ev.conn.fd = st->fd;

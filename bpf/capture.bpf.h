@@ -32,6 +32,9 @@
 /* Load-time configuration, set by user/intake/capture.c between open and load. */
 const volatile __u32 agent_tgid = 0;
 const volatile __u32 capture_bytes = RT_CAPTURE_DEFAULT;
+/* Bytes copied per record of an HTTP/2 connection (rt_conn_info.cap_bytes);
+ * 0 when not above capture_bytes: nothing is compared with the preface. */
+const volatile __u32 h2_capture_bytes = 0;
 const volatile bool filter_enabled = false; /* true: only tgids in "selected" */
 const volatile __u64 wakeup_bytes = 65536;  /* wake the reader past this backlog */
 

@@ -155,6 +155,10 @@ static __always_inline int tls_emit(__u64 id, struct tls_key *key, __u32 fd, __u
 		count_drop(RT_DROP_TLS_NO_FD);
 		return 0;
 	}
+	/* the first plaintext: what the syscalls showed before was ciphertext,
+	 * so the preface is looked for again (unless the daemon raised it) */
+	if (!ci->tls && ci->cap_bytes <= capture_bytes)
+		ci->cap_bytes = 0;
 	ci->tls = 1;
 	if (ci->opaque)
 		return 0;
@@ -162,6 +166,8 @@ static __always_inline int tls_emit(__u64 id, struct tls_key *key, __u32 fd, __u
 	st.gen = ci->gen;
 	st.fd = ck.fd;
 	st.dir = dir;
+	st.cap = conn_cap(ci);
+	st.sniff = h2_sniff(ci, dir);
 	return emit_data(id, &st, moved, RT_DATA_F_TLS);
 }
 

@@ -45,6 +45,9 @@
  * default (256) is set at load time through a const volatile global. */
 #define RT_CAPTURE_MAX	   8192
 #define RT_CAPTURE_DEFAULT 256
+/* Bytes copied per record of an HTTP/2 connection by default (the
+ * daemon's capture.http2_bytes; bpf/capture.bpf.c, h2_capture_bytes). */
+#define RT_H2_CAPTURE_DEFAULT RT_CAPTURE_MAX
 
 /* The selection bitmap covers every tgid up to the kernel's PID_MAX_LIMIT
  * (4 Mi on 64-bit): 65536 words of 64 bits, 512 KiB. */
@@ -124,7 +127,9 @@ _Static_assert(RT_OFFSETOF(struct rt_conn_id, fd) == 12, "rt_conn_id.fd");
 /* Key and value of the kernel's "conns" map: one entry per TCP socket fd
  * of a selected process that did socket I/O (other fds never get one).
  * The daemon sets opaque on a connection it has classified as a protocol
- * it does not parse, so the kernel stops copying its data. */
+ * it does not parse, so the kernel stops copying its data, and raises
+ * cap_bytes on one it has classified as HTTP/2 (the kernel raises it
+ * itself when it sees the connection start with the HTTP/2 preface). */
 struct rt_conn_key {
 	__u32 tgid;
 	__u32 fd;
@@ -139,13 +144,17 @@ struct rt_conn_info {
 	__u16 family;
 	__u8 opaque; /* set by the daemon: do not capture data */
 	__u8 tls;    /* carries TLS plaintext: its syscall bytes are not copied (was padding) */
-	__u8 pad0[2];
+	/* Bytes copied per record on this connection, min(this, RT_CAPTURE_MAX);
+	 * 0: the global capture_bytes, and its client-to-server bytes are yet
+	 * to be compared with the HTTP/2 preface (was padding) */
+	__u16 cap_bytes;
 	__u64 sock_ino; /* the socket's inode number: its identity */
 };
 _Static_assert(sizeof(struct rt_conn_info) == 32, "rt_conn_info layout");
 _Static_assert(RT_OFFSETOF(struct rt_conn_info, gen) == 8, "rt_conn_info.gen");
 _Static_assert(RT_OFFSETOF(struct rt_conn_info, opaque) == 20, "rt_conn_info.opaque");
 _Static_assert(RT_OFFSETOF(struct rt_conn_info, sock_ino) == 24, "rt_conn_info.sock_ino");
+_Static_assert(RT_OFFSETOF(struct rt_conn_info, cap_bytes) == 22, "rt_conn_info.cap_bytes");
 
 /* An IPv4 address is stored as ::ffff:a.b.c.d (IPv4-mapped IPv6). */
 struct rt_endpoint {

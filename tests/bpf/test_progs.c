@@ -7,15 +7,18 @@
  * and ring buffer. Needs root. Run by `make bpf-test`.
  *
  *  - every program is accepted by the verifier with the shipped defaults,
- *    with the extreme capture sizes (16 and RT_CAPTURE_MAX) and in both
- *    selection modes;
+ *    with the extreme capture sizes (16 and RT_CAPTURE_MAX), with and
+ *    without the HTTP/2 capture size, and in both selection modes;
  *  - capture.bpf.o and bench/floor.bpf.o attach to the same points;
  *  - a fork of a selected process is selected, its exit clears it and is
  *    reported with its start time; forks of a process the daemon has not
  *    decided yet are reported; a listen() is reported;
  *  - I/O on pipes never enters the connection table (only the negative
  *    cache, until close), I/O on a TCP socket does, under the socket's
- *    inode number, and a close is reported.
+ *    inode number, and a close is reported;
+ *  - a connection that starts with the HTTP/2 preface is copied up to
+ *    h2_capture_bytes from its first record on, both ends, and another is
+ *    cut at capture_bytes.
  *
  * With --insns FILE it writes each program's instruction counts
  * (verified, translated, JITed bytes) as a Markdown table instead
@@ -93,8 +96,9 @@ static void recs_clear(struct recs *r)
 	r->n = 0;
 }
 
-/* Opens and loads the object; filter mode, this process never the agent. */
-static struct capture_bpf *load(uint32_t capture_bytes, bool filter)
+/* Opens and loads the object; filter mode, this process never the agent;
+ * h2_capture_bytes as given. */
+static struct capture_bpf *load_h2(uint32_t capture_bytes, uint32_t h2, bool filter)
 {
 	struct capture_bpf *skel = capture_bpf__open();
 
@@ -102,6 +106,7 @@ static struct capture_bpf *load(uint32_t capture_bytes, bool filter)
 		return NULL;
 	skel->rodata->agent_tgid = 0;
 	skel->rodata->capture_bytes = capture_bytes;
+	skel->rodata->h2_capture_bytes = h2;
 	skel->rodata->filter_enabled = filter;
 	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
 	if (capture_bpf__load(skel)) {
@@ -109,6 +114,14 @@ static struct capture_bpf *load(uint32_t capture_bytes, bool filter)
 		return NULL;
 	}
 	return skel;
+}
+
+/* As the agent loads it by default: HTTP/2 copied up to RT_H2_CAPTURE_DEFAULT
+ * when that is more than capture_bytes. */
+static struct capture_bpf *load(uint32_t capture_bytes, bool filter)
+{
+	return load_h2(capture_bytes,
+		       RT_H2_CAPTURE_DEFAULT > capture_bytes ? RT_H2_CAPTURE_DEFAULT : 0, filter);
 }
 
 static int setup(void **state)
@@ -177,14 +190,16 @@ static void test_verifier_accepts_every_config(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-		for (int filter = 0; filter < 2; filter++) {
-			struct capture_bpf *skel = load(sizes[i], filter);
+		for (int k = 0; k < 4; k++) {
+			int filter = k & 1;
+			uint32_t h2 = k & 2 ? RT_CAPTURE_MAX : 0; /* h2 wider, or off */
+			struct capture_bpf *skel = load_h2(sizes[i], h2, filter);
 			struct bpf_program *p;
 			int n = 0;
 
 			if (!skel)
-				fail_msg("not loaded: capture_bytes %u, filter %d", sizes[i],
-					 filter);
+				fail_msg("not loaded: capture_bytes %u, h2 %u, filter %d", sizes[i],
+					 h2, filter);
 			bpf_object__for_each_program(p, skel->obj)
 			{
 				assert_true(bpf_program__fd(p) >= 0);
@@ -656,6 +671,105 @@ static void test_pipes_stay_out_of_conns(void **state)
 	recs_clear(&f->recs);
 }
 
+/* The data record of fd in direction dir for this process, or NULL. */
+static const struct rt_data_event *find_data(struct fx *f, uint32_t fd, uint8_t dir)
+{
+	ring_buffer__consume(f->rb);
+	for (size_t i = 0; i < f->recs.n; i++) {
+		const struct rt_data_event *ev = (const void *)f->recs.rec[i];
+
+		if (ev->hdr.type == RT_EV_DATA && ev->conn.tgid == (uint32_t)getpid() &&
+		    ev->conn.fd == fd && ev->dir == dir)
+			return ev;
+	}
+	return NULL;
+}
+
+static uint16_t cap_bytes_of(struct fx *f, int fd)
+{
+	struct rt_conn_key key = {.tgid = (uint32_t)getpid(), .fd = (uint32_t)fd};
+	struct rt_conn_info ci;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.conns), &key, &ci), 0);
+	return ci.cap_bytes;
+}
+
+/* One loopback connection: the client writes first[] (1024 bytes), the
+ * server reads them and answers 1000 bytes. Returns what each record of it
+ * copied: client write, server read, server write; and the cap_bytes of
+ * the client and server ends. */
+static void exchange(struct fx *f, const char *first, uint32_t cap[3], uint16_t conn_cap[2])
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
+	int l = tcp_bound(true), c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s;
+	char buf[1024] = {0}, got[1024];
+	const struct rt_data_event *ev;
+	size_t at = 0;
+
+	memcpy(buf, first, strlen(first));
+	memset(buf + strlen(first), 'x', sizeof(buf) - strlen(first));
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	s = accept(l, NULL, NULL);
+	assert_true(s >= 0);
+	assert_int_equal(write(c, buf, sizeof(buf)), sizeof(buf));
+	while (at < sizeof(got)) {
+		ssize_t n = read(s, got + at, sizeof(got) - at);
+
+		assert_true(n > 0);
+		at += (size_t)n;
+	}
+	assert_int_equal(write(s, buf + 24, 1000), 1000);
+	ev = find_data(f, (uint32_t)c, RT_DIR_EGRESS);
+	assert_non_null(ev);
+	cap[0] = ev->cap_len;
+	ev = find_data(f, (uint32_t)s, RT_DIR_INGRESS);
+	assert_non_null(ev);
+	cap[1] = ev->cap_len;
+	ev = find_data(f, (uint32_t)s, RT_DIR_EGRESS);
+	assert_non_null(ev);
+	cap[2] = ev->cap_len;
+	conn_cap[0] = cap_bytes_of(f, c);
+	conn_cap[1] = cap_bytes_of(f, s);
+	close(s);
+	close(c);
+	close(l);
+	recs_clear(&f->recs);
+}
+
+/* Issue 15: HTTP/2 with the default capture size. A connection that starts
+ * with the client preface is copied up to h2_capture_bytes from its first
+ * record (so its first request is whole) on both ends; any other is cut at
+ * capture_bytes, its first record included. */
+static void test_h2_preface_widens_capture(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid(), cap[3];
+	uint16_t conn_cap[2];
+
+	set_selected(f, self, true);
+	recs_clear(&f->recs);
+	exchange(f, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", cap, conn_cap);
+	assert_int_equal(cap[0], 1024);
+	assert_int_equal(cap[1], 1024);
+	assert_int_equal(cap[2], 1000);
+	assert_int_equal(conn_cap[0], RT_H2_CAPTURE_DEFAULT);
+	assert_int_equal(conn_cap[1], RT_H2_CAPTURE_DEFAULT);
+
+	exchange(f, "POST /x HTTP/1.1\r\n\r\n", cap, conn_cap);
+	assert_int_equal(cap[0], RT_CAPTURE_DEFAULT);
+	assert_int_equal(cap[1], RT_CAPTURE_DEFAULT);
+	assert_int_equal(cap[2], RT_CAPTURE_DEFAULT);
+	assert_int_equal(conn_cap[0], RT_CAPTURE_DEFAULT);
+	assert_int_equal(conn_cap[1], RT_CAPTURE_DEFAULT);
+
+	/* a preface cut short (or a look-alike) is not one */
+	exchange(f, "PRI * HTTP/2.0\r\n\r\nSM\r\n\rX", cap, conn_cap);
+	assert_int_equal(cap[0], RT_CAPTURE_DEFAULT);
+	assert_int_equal(conn_cap[1], RT_CAPTURE_DEFAULT);
+	set_selected(f, self, false);
+}
+
 /* ---- instruction counts (bench/bpf_insns.sh) ---- */
 
 static int write_insns(const char *path)
@@ -705,6 +819,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_fork_of_pending_reported),
 	    cmocka_unit_test(test_listen_reported),
 	    cmocka_unit_test(test_pipes_stay_out_of_conns),
+	    cmocka_unit_test(test_h2_preface_widens_capture),
 	};
 	int failed;
 

@@ -120,6 +120,7 @@ static void assert_defaults(const struct redtap_config *c)
 	assert_int_equal(c->nroutes, 0);
 	assert_int_equal(c->max_series, 2000);
 	assert_int_equal(c->capture_bytes, 256);
+	assert_int_equal(c->http2_capture_bytes, 8192);
 	assert_int_equal(c->ringbuf_bytes, 8388608);
 	assert_string_equal(c->shim_path, REDTAP_SHIM_DEFAULT_PATH);
 	assert_false(c->no_bpf);
@@ -893,7 +894,8 @@ static void test_yaml_errors(void **ts)
 	struct state *s = *ts;
 
 	assert_yaml_error(s, "capture:\n  bytes: 256\n  byts: 3\n", -EINVAL,
-			  ":3: unknown key 'capture.byts' (capture has: bytes, own_traffic, ringbuf_size)");
+			  ":3: unknown key 'capture.byts' (capture has: bytes, http2_bytes, "
+			  "own_traffic, ringbuf_size)");
 	assert_yaml_error(s, "log: {}\nfoo: 1\n", -EINVAL,
 			  ":2: unknown key 'foo' (known keys: prometheus, select, routes, limits, "
 			  "k8s, capture, shim, log, otlp, traces, logs)");

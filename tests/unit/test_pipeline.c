@@ -4,7 +4,8 @@
  * (user/core/pipeline.c), driven with raw ring-buffer records as the agent
  * gets them: an HTTP exchange becomes a series, malformed records and
  * records for a full connection table are counted, a connection of an
- * unknown protocol is handed back to the kernel once, a process exit
+ * unknown protocol is handed back to the kernel once, an HTTP/2 one gets
+ * the wide capture asked for once (HTTP/1 never), a process exit
  * closes its connections at once (record order), a malformed shim record is
  * counted, and parse errors are counted by protocol and reason.
  */
@@ -30,6 +31,8 @@ struct fx {
 	struct rec_world w;
 	unsigned opaque_calls;
 	struct rt_conn_id opaque_id;
+	unsigned wide_calls;
+	struct rt_conn_id wide_id;
 	char *text; /* last render */
 };
 
@@ -42,12 +45,21 @@ static int set_opaque(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
 	return 0;
 }
 
+static int set_wide(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
+{
+	struct fx *f = ctx;
+
+	f->wide_calls++;
+	f->wide_id = (struct rt_conn_id){.gen = gen, .tgid = tgid, .fd = fd};
+	return 0;
+}
+
 static void fx_open(struct fx *f, size_t max_conns)
 {
 	struct pipeline_opts o = {
 	    .max_series = 100,
 	    .max_conns = max_conns,
-	    .hooks = {.set_opaque = set_opaque, .ctx = f},
+	    .hooks = {.set_opaque = set_opaque, .set_wide = set_wide, .ctx = f},
 	};
 
 	assert_int_equal(rec_world_open(&f->w, o), 0);
@@ -197,6 +209,36 @@ static void test_unknown_protocol_goes_opaque_once(void **state)
 	assert_int_equal(f->opaque_id.gen, 1);
 }
 
+/* A connection classified as HTTP/2 asks the kernel for the wide capture,
+ * once; HTTP/1 and opaque connections never do. */
+static void test_http2_asks_for_wide_capture_once(void **state)
+{
+	static const char settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+	struct rt_conn_id id = conn_id(7);
+	struct fx *f = *state;
+
+	open_server(f, 5, 1 * MS);
+	in(f, 5, 2 * MS, "GET / HTTP/1.1\r\nHost: shop\r\n\r\n");
+	out(f, 5, 3 * MS, OK);
+	open_server(f, 6, 1 * MS);
+	for (int i = 0; i < 8; i++)
+		in(f, 6, (uint64_t)(2 + i) * MS, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03");
+	assert_int_equal(f->wide_calls, 0);
+
+	open_server(f, 7, 4 * MS);
+	in(f, 7, 5 * MS, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+	assert_int_equal(f->wide_calls, 1);
+	assert_int_equal(f->wide_id.fd, 7);
+	assert_int_equal(f->wide_id.tgid, TGID);
+	assert_int_equal(f->wide_id.gen, 1);
+	assert_int_equal(
+	    rec_data_n(f->w.pipe, &id, RT_DIR_INGRESS, 6 * MS, TGID, settings, sizeof(settings)),
+	    0);
+	assert_int_equal(
+	    rec_data_n(f->w.pipe, &id, RT_DIR_EGRESS, 7 * MS, TGID, settings, sizeof(settings)), 0);
+	assert_int_equal(f->wide_calls, 1);
+}
+
 static void test_exit_closes_in_record_order(void **state)
 {
 	struct fx *f = *state;
@@ -334,7 +376,7 @@ int main(void)
 	    T(test_bad_records_counted),	 T(test_unknown_protocol_goes_opaque_once),
 	    T(test_exit_closes_in_record_order), T(test_many_exits_all_handled),
 	    T(test_table_full_counted),		 T(test_bad_shim_record_counted),
-	    T(test_parse_errors_by_reason),
+	    T(test_parse_errors_by_reason),	 T(test_http2_asks_for_wide_capture_once),
 	};
 #undef T
 

@@ -125,6 +125,13 @@ static int on_opaque(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
 	return a->cap ? capture_set_opaque(a->cap, tgid, fd, gen) : 0;
 }
 
+static int on_wide(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
+{
+	struct agent *a = ctx;
+
+	return a->cap ? capture_set_wide(a->cap, tgid, fd, gen) : 0;
+}
+
 /* --- periodic work --- */
 
 /*
@@ -253,7 +260,7 @@ static int setup_pipeline(struct agent *a)
 	    .max_series = a->cfg->max_series,
 	    .max_conns = MAX_CONNS,
 	    .own_traffic = a->cfg->own_traffic,
-	    .hooks = {.select = on_select, .set_opaque = on_opaque, .ctx = a},
+	    .hooks = {.select = on_select, .set_opaque = on_opaque, .set_wide = on_wide, .ctx = a},
 	};
 
 	a->pipe = pipeline_new(&o);
@@ -280,6 +287,7 @@ static int setup_capture(struct agent *a)
 {
 	struct capture_opts opts = {
 	    .capture_bytes = a->cfg->capture_bytes,
+	    .h2_capture_bytes = a->cfg->http2_capture_bytes,
 	    .ringbuf_bytes = a->cfg->ringbuf_bytes,
 	    .filter = procs_filtering(a->procs),
 	    .shim_rate = a->cfg->shim_rate,

@@ -950,8 +950,9 @@ static int set_shim_rate(struct redtap_config *c, const char *v, const struct sr
 	return err;
 }
 
-/* Bytes copied per log write: 16..RT_CAPTURE_MAX into a uint32_t field. */
-static int set_log_bytes(struct redtap_config *c, const char *v, const struct src *s)
+/* Bytes copied per log write or per HTTP/2 record: 16..RT_CAPTURE_MAX
+ * into a uint32_t field. */
+static int set_copy_bytes(struct redtap_config *c, const char *v, const struct src *s)
 {
 	uint64_t n = 0;
 	int err = get_number(v, CAPTURE_MIN, RT_CAPTURE_MAX, &n, s);
@@ -1095,6 +1096,15 @@ const struct setting settings[] = {
 	  .help = "Bytes of each read or written buffer that the kernel copies for\n"
 		  "parsing (request line, headers, queries). " XSTR(CAPTURE_MIN) ".." XSTR(
 			  RT_CAPTURE_MAX) "." },
+	{ .env = "REDTAP_CAPTURE_HTTP2_BYTES", .key = "capture.http2_bytes",
+	  .def = XSTR(RT_H2_CAPTURE_DEFAULT), .set = set_copy_bytes,
+	  CONFIG_FIELD(http2_capture_bytes),
+	  .help = "Bytes of each buffer copied on HTTP/2\n"
+		  "and gRPC connections, whose writes carry\n"
+		  "many frames (capture.bytes when that is\n"
+		  "more): from the preface on, or from when\n"
+		  "the agent classifies an older connection.\n"
+		  XSTR(CAPTURE_MIN) ".." XSTR(RT_CAPTURE_MAX) "." },
 	{ .env = "REDTAP_OWN_TRAFFIC", .key = "capture.own_traffic", .def = "false",
 	  .set = set_bool, CONFIG_FIELD(own_traffic),
 	  .help = "true: also trace the other end of the\n"
@@ -1319,7 +1329,7 @@ const struct setting settings[] = {
 		  "dups of them) becomes OTLP log records carrying the trace of\n"
 		  "the request being served, and the log_records counter." },
 	{ .env = "REDTAP_LOGS_CAPTURE_BYTES", .key = "logs.capture_bytes",
-	  .def = XSTR(RT_LOG_CAPTURE_DEFAULT), .group = GROUP_LOGS, .set = set_log_bytes,
+	  .def = XSTR(RT_LOG_CAPTURE_DEFAULT), .group = GROUP_LOGS, .set = set_copy_bytes,
 	  CONFIG_FIELD(logs_capture_bytes),
 	  .help = "Bytes of each log write the kernel copies; the rest of a\n"
 		  "longer write is cut and counted. " XSTR(CAPTURE_MIN) ".." XSTR(
@@ -1414,6 +1424,7 @@ void config_init(struct redtap_config *c)
 	c->k8s_refresh_s = 30;
 	c->metrics_max_conns_per_ip = REDTAP_DEFAULT_CONNS_PER_IP;
 	c->capture_bytes = RT_CAPTURE_DEFAULT;
+	c->http2_capture_bytes = RT_H2_CAPTURE_DEFAULT;
 	c->ringbuf_bytes = REDTAP_DEFAULT_RINGBUF_BYTES;
 	c->shim_rate = REDTAP_DEFAULT_SHIM_RATE;
 	c->shim_burst = REDTAP_DEFAULT_SHIM_BURST;

@@ -101,6 +101,9 @@ struct redtap_config {
 	uint32_t k8s_refresh_s;	  /* seconds between fetches; default 30 */
 	/* kernel capture */
 	uint32_t capture_bytes; /* default 256, 16..8192 */
+	/* per record of an HTTP/2 connection, when above capture_bytes;
+	 * default 8192, 16..8192 */
+	uint32_t http2_capture_bytes;
 	bool own_traffic;	/* parse the agent's own connections' other end; default off */
 	uint32_t ringbuf_bytes; /* default 8 MiB; power of two, 64 KiB .. 1 GiB */
 	/* shim */

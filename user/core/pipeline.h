@@ -45,6 +45,9 @@ struct pipeline_hooks {
 	void (*select)(void *ctx, uint32_t tgid, bool on);
 	/* stop copying this connection's data: no tracker wants it; 0 or -errno */
 	int (*set_opaque)(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen);
+	/* copy more of this connection's records: its protocol asks for the
+	 * wide capture (protocol.h, wide_capture); 0 or -errno */
+	int (*set_wide)(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen);
 	void *ctx;
 };
 

@@ -291,6 +291,11 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	}
 	c->skel->rodata->agent_tgid = (__u32)getpid();
 	c->skel->rodata->capture_bytes = opts->capture_bytes;
+	/* HTTP/2's own size when above it; 0 turns the preface compare off */
+	c->skel->rodata->h2_capture_bytes =
+	    opts->h2_capture_bytes > opts->capture_bytes ? opts->h2_capture_bytes : 0;
+	if (c->skel->rodata->h2_capture_bytes > RT_CAPTURE_MAX)
+		c->skel->rodata->h2_capture_bytes = RT_CAPTURE_MAX;
 	/* log capture: off unless asked; its budget as GCRA like the shim's */
 	c->skel->rodata->log_bytes =
 	    opts->log_bytes > RT_CAPTURE_MAX ? RT_CAPTURE_MAX : opts->log_bytes;
@@ -509,6 +514,25 @@ int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t g
 		return -ESTALE;
 	ci.opaque = 1;
 	/* BPF_EXIST: never resurrect an entry the kernel deleted on close */
+	return bpf_map_update_elem(mfd, &key, &ci, BPF_EXIST) ? -errno : 0;
+}
+
+int capture_set_wide(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)
+{
+	int mfd = bpf_map__fd(c->skel->maps.conns);
+	struct rt_conn_key key = {.tgid = tgid, .fd = fd};
+	__u32 wide = c->skel->rodata->h2_capture_bytes;
+	struct rt_conn_info ci;
+
+	if (!wide)
+		return 0;
+	if (bpf_map_lookup_elem(mfd, &key, &ci))
+		return -errno;
+	if (ci.gen != gen)
+		return -ESTALE;
+	if (ci.cap_bytes >= wide)
+		return 0; /* the kernel saw the preface */
+	ci.cap_bytes = (__u16)wide;
 	return bpf_map_update_elem(mfd, &key, &ci, BPF_EXIST) ? -errno : 0;
 }
 

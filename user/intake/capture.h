@@ -26,6 +26,9 @@ struct logfiles;
 
 struct capture_opts {
 	uint32_t capture_bytes; /* bytes copied per syscall, <= RT_CAPTURE_MAX */
+	/* bytes copied per record of an HTTP/2 connection, <= RT_CAPTURE_MAX;
+	 * at most capture_bytes: HTTP/2 gets capture_bytes too */
+	uint32_t h2_capture_bytes;
 	uint32_t ringbuf_bytes; /* ring buffer size, a power of two */
 	bool filter;		/* only processes added with capture_select() */
 	uint32_t shim_rate;	/* shim records per second per process; 0 = no limit */
@@ -66,6 +69,12 @@ int capture_pending_done(struct capture *c, uint32_t tgid);
  * generation gen: the daemon will not parse it. 0, or -errno (-ESTALE when
  * the fd now holds another connection). */
 int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen);
+
+/* Tells the kernel to copy up to h2_capture_bytes of each record of
+ * connection (tgid, fd) of generation gen: the daemon parses it as HTTP/2.
+ * 0 when done or not needed (the kernel saw the preface, or HTTP/2 gets
+ * capture_bytes), or -errno (-ESTALE as above). */
+int capture_set_wide(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen);
 
 /* Sums the per-CPU drop counters into out[RT_DROP_MAX]. 0 or -errno. */
 int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX]);

@@ -1368,4 +1368,5 @@ const struct protocol http2_protocol = {
     .feed = h2_feed,
     .sweep = h2_sweep,
     .close = h2_close,
+    .wide_capture = true,
 };

@@ -36,7 +36,12 @@
  *      reports what was still open and frees c->proto_state.
  * An opaque connection (c->proto == CONN_PROTO_OPAQUE) gets no more calls;
  * proto_set_feed() returns true once, so that the pipeline tells the
- * kernel to stop copying its bytes.
+ * kernel to stop copying its bytes. A protocol with wide_capture (HTTP/2,
+ * whose writes carry many frames) makes the pipeline tell the kernel,
+ * once, when a connection becomes that protocol's, to copy up to the
+ * wider per-connection size (capture.http2_bytes) of its records; the
+ * kernel does so by itself for connections it saw start with the HTTP/2
+ * preface.
  *
  * Bytes. A chunk is what one syscall (or one TLS read/write, see
  * source) moved: data[0..cap_len) was captured, then len - cap_len bytes
@@ -148,6 +153,9 @@ struct protocol {
 	void (*sweep)(void *inst, struct conn *c, uint64_t now_ns); /* NULL: nothing to time */
 	/* ts: when it closed; reports what was open, frees c->proto_state. */
 	void (*close)(void *inst, struct conn *c, uint64_t ts);
+	/* Frame headers must not be lost past the copy: ask the kernel for the
+	 * wide capture on this protocol's connections (see above). */
+	bool wide_capture;
 };
 
 /* The protocols a pipeline runs, in detection order. */
