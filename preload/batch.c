@@ -8,6 +8,12 @@
  * batch is normally sent by that thread and the kernel's thread id of the
  * ioctl is the records' own; a batch sent by any other thread is flagged
  * RT_SHIM_MSG_F_FOREIGN. Records start 8-byte aligned, zero padding between.
+ *
+ * Modes ($REDTAP_SHIM_BATCH): auto (the default) batches the records of a
+ * slot only while its threads send at least BATCH_BUSY_MIN records per
+ * BATCH_WAIT_NS window, so that a process calling now and then sends each
+ * record at once; a slot that falls quiet sends what it holds with the next
+ * record. "1" batches always, "0" never.
  */
 #include <errno.h>
 #include <string.h>
@@ -31,6 +37,9 @@ struct batch_slot {
 	uint32_t count; /* records in msg.data */
 	uint32_t used;	/* bytes of msg.data, up to the end of the last record */
 	uint64_t first_ns;
+	uint64_t win_start; /* auto mode: the window records are counted in */
+	uint32_t win_count;
+	bool busy; /* the previous window had BATCH_BUSY_MIN records or more */
 	struct batch_msg msg;
 } __attribute__((aligned(64)));
 
@@ -39,18 +48,43 @@ _Static_assert(__builtin_offsetof(struct batch_msg, data) == 16, "batch_msg layo
 
 static struct batch_slot slots[BATCH_SLOTS];
 static unsigned sweep_next;
-static bool enabled;
+static int mode = BATCH_AUTO;
 
 #define ALIGN8(x) (((x) + 7u) & ~7u)
 
+static bool is_word(const char *env, const char *a, const char *b, const char *c)
+{
+	return !strcmp(env, a) || !strcasecmp(env, b) || !strcasecmp(env, c);
+}
+
 void batch_init(const char *env)
 {
-	enabled = env && (!strcmp(env, "1") || !strcasecmp(env, "true") || !strcasecmp(env, "yes"));
+	mode = BATCH_AUTO;
+	if (env && is_word(env, "1", "true", "yes"))
+		mode = BATCH_ALWAYS;
+	else if (env && (is_word(env, "0", "false", "no") || !strcasecmp(env, "off")))
+		mode = BATCH_OFF;
 }
 
 bool batch_on(void)
 {
-	return enabled;
+	return mode != BATCH_OFF;
+}
+
+/* Auto mode: counts this record in s's window (s held locked); true when the
+ * slot is busy enough to batch it. */
+static bool slot_busy(struct batch_slot *s, uint64_t now)
+{
+	if (mode == BATCH_ALWAYS)
+		return true;
+	if (now - s->win_start >= BATCH_WAIT_NS) {
+		/* a window followed by a gap says nothing about the rate now */
+		s->busy = s->win_count >= BATCH_BUSY_MIN && now - s->win_start < 2 * BATCH_WAIT_NS;
+		s->win_start = now;
+		s->win_count = 0;
+	}
+	s->win_count++;
+	return s->busy;
 }
 
 static bool slot_trylock(struct batch_slot *s)
@@ -108,6 +142,12 @@ bool batch_add(const void *rec, uint32_t len, uint32_t tid, uint64_t now)
 
 	if (len > RT_SHIM_BATCH_MAX || !slot_trylock(s))
 		return false;
+	if (!slot_busy(s, now)) {
+		/* quiet: what waits goes first, then the caller sends this one */
+		slot_flush(s, tid);
+		slot_unlock(s);
+		return false;
+	}
 	if (s->count && (s->tid != tid || now - s->first_ns >= BATCH_WAIT_NS ||
 			 ALIGN8(s->used) + len > RT_SHIM_BATCH_MAX))
 		slot_flush(s, tid);
@@ -149,6 +189,9 @@ void batch_after_fork(void)
 		slots[i].count = 0;
 		slots[i].used = 0;
 		slots[i].lock = 0;
+		slots[i].win_start = 0;
+		slots[i].win_count = 0;
+		slots[i].busy = false;
 	}
 }
 

@@ -233,7 +233,7 @@ static void test_other_thread_in_slot(void **state)
 	assert_true(batch_add(&r, len, 2, 1));
 	assert_true(batch_add(&r, len, 2 + BATCH_SLOTS, 1)); /* same slot */
 	assert_int_equal(nsent, 1);
-	/* thread 2's record sent by thread 18: flagged, so it gets no thread context */
+	/* thread 2's record sent by thread 18: flagged, the daemon takes the records' tid */
 	assert_int_equal(sent[0].count, 1 | RT_SHIM_MSG_F_FOREIGN);
 	batch_flush_all(2 + BATCH_SLOTS);
 	assert_int_equal(nsent, 2);
@@ -255,6 +255,46 @@ static void test_busy_slot_and_fork(void **state)
 	assert_int_equal(nsent, 0);
 	batch_init("0");
 	assert_false(batch_on());
+	batch_init("off");
+	assert_false(batch_on());
+	batch_init(NULL); /* the default: auto */
+	assert_true(batch_on());
+}
+
+/* Auto mode (the default): a slot batches only after a window of
+ * BATCH_BUSY_MIN records or more; a quiet caller's records go at once, and
+ * a slot that falls quiet sends what it held with the next record. */
+static void test_auto_batches_under_load(void **state)
+{
+	const uint64_t w = BATCH_WAIT_NS, t0 = 5 * BATCH_WAIT_NS;
+	struct rec r;
+	uint32_t len = mkrec(&r, 6, 1, 10);
+	uint64_t seqs[RT_SHIM_BATCH_RECS_MAX];
+
+	(void)state;
+	batch_init(NULL);
+	/* one call per window: never batched */
+	for (uint64_t i = 0; i < 4; i++)
+		assert_false(batch_add(&r, len, 6, t0 + i * w));
+	/* a busy window, then the next one batches */
+	for (int i = 0; i < BATCH_BUSY_MIN - 1; i++)
+		assert_false(batch_add(&r, len, 6, t0 + 4 * w + (uint64_t)i));
+	assert_false(batch_add(&r, len, 6, t0 + 4 * w + w / 2)); /* the 16th, still counted */
+	assert_true(batch_add(&r, len, 6, t0 + 5 * w));
+	assert_true(batch_add(&r, len, 6, t0 + 5 * w + 1));
+	assert_int_equal(nsent, 0);
+	assert_int_equal(slots[6].count, 2);
+	/* the window that follows had 2 records: quiet, the held ones go first */
+	assert_false(batch_add(&r, len, 6, t0 + 6 * w + 1));
+	assert_int_equal(nsent, 1);
+	assert_int_equal(walk(0, seqs, RT_SHIM_BATCH_RECS_MAX), 2);
+	assert_int_equal(slots[6].count, 0);
+	/* a busy window followed by a gap says nothing: not batched */
+	for (int i = 0; i < BATCH_BUSY_MIN; i++)
+		assert_false(batch_add(&r, len, 6, t0 + 7 * w + (uint64_t)i));
+	assert_false(batch_add(&r, len, 6, t0 + 10 * w));
+	assert_int_equal(nsent, 1);
+	batch_init("1");
 }
 
 static void test_walker_refuses_bad_framing(void **state)
@@ -313,6 +353,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_time_bound, setup),
 	    cmocka_unit_test_setup(test_other_thread_in_slot, setup),
 	    cmocka_unit_test_setup(test_busy_slot_and_fork, setup),
+	    cmocka_unit_test_setup(test_auto_batches_under_load, setup),
 	    cmocka_unit_test_setup(test_walker_refuses_bad_framing, setup),
 	};
 
