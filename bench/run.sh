@@ -172,6 +172,12 @@ summary_shim() {
 		x=$(get shim_batch_overhead_async_ns)
 		row "   async op, ioctl batches, ns" "$x" "< 500 ns" \
 			"$(verdict "$x" "<" 500)"
+		x=$(get shimcall_default_sync_cpu_ns)
+		row "   PQexec wrapped, ioctl, default (auto batches), CPU ns" "$x" "< 500 ns" \
+			"$(verdict "$x" "<" 500)"
+		x=$(get shimcall_default_async_cpu_ns)
+		row "   async op, ioctl, default (auto batches), CPU ns" "$x" "< 500 ns" \
+			"$(verdict "$x" "<" 500)"
 		x=$(get pgbench_ratio)
 		row "   pgbench -S TPS with/without shim" "$x" ">= 0.98" \
 			"$(verdict "$x" ">=" 0.98), rounds $(get pgbench_ratio_range)"

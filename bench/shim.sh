@@ -67,12 +67,13 @@ bench_shimcall() {
 # busy) acknowledges the shim's hello; shimcall calls for 6 s untimed first,
 # past the shim's 5 s re-probe. The kernel's shim budgets are off
 # (shim.rate, shim.uid_rate = 0): this measures the channel, not the limit.
-# Two variants per round, in alternating order: one ioctl per record, and
-# batches (REDTAP_SHIM_BATCH=1, preload/batch.h). Every operation must
-# reach the agent: counted in its db.client.operation.duration histogram.
+# Three variants per round, in alternating order: one ioctl per record
+# (REDTAP_SHIM_BATCH=0), batches always (=1, preload/batch.h), and the
+# default (unset: auto, batches while a thread is busy). Every operation
+# must reach the agent: counted in its db.client.operation.duration histogram.
 bench_shimcall_ioctl() {
 	local rounds=${BENCH_ROUNDS:-4} n=${BENCH_SHIM_CALLS:-1000000} r line port sleeper
-	local before after ev0 ev1 d0 d1 dir=$BENCH_TMP/shimcall v variants
+	local before after ev0 ev1 d0 d1 dir=$BENCH_TMP/shimcall v variants bv
 	n=$((n / 5)) # ~1 us per call: keep the run short
 	port=$(pick_port 29864)
 	sleep 100000 &
@@ -81,15 +82,21 @@ bench_shimcall_ioctl() {
 	REDTAP_SHIM_RATE=0 REDTAP_SHIM_UID_RATE=0 start_agent "$port" -p "$sleeper" \
 		--exe '*/bench/shimcall' || return 1
 	for r in $(seq "$rounds"); do
-		variants="ioctl batch"
-		[ $((r % 2)) = 0 ] && variants="batch ioctl"
+		variants="ioctl batch default"
+		[ $((r % 2)) = 0 ] && variants="default batch ioctl"
 		for v in $variants; do
 			before=$(shim_ops "$port")
 			ev0=$(metric_sum "$port" redtap_events_received_total 'type="shim"')
 			d0=$(metric_sum "$port" redtap_kernel_events_dropped_total ringbuf_full)
 			[ "$d0" = n/a ] && d0=0
-			line=$(REDTAP_SHIM_TRANSPORT=ioctl REDTAP_SHIM_BATCH=$([ "$v" = batch ] && echo 1 || echo 0) \
-				LD_PRELOAD=$SHIM "$BUILD/bench/shimcall" measure "$n" 6)
+			case $v in
+			ioctl) bv=0 ;;
+			batch) bv=1 ;;
+			*) bv= ;;
+			esac
+			line=$(env -u REDTAP_SHIM_BATCH ${bv:+REDTAP_SHIM_BATCH=$bv} \
+				REDTAP_SHIM_TRANSPORT=ioctl LD_PRELOAD="$SHIM" \
+				"$BUILD/bench/shimcall" measure "$n" 6)
 			sleep 0.3
 			after=$(shim_ops "$port")
 			ev1=$(metric_sum "$port" redtap_events_received_total 'type="shim"')
@@ -117,7 +124,7 @@ bench_shimcall_ioctl() {
 		return 1
 	fi
 	local k
-	for v in ioctl batch; do
+	for v in ioctl batch default; do
 		for k in sync async; do
 			result "shimcall_${v}_${k}_ns" "$(median <"$dir/$v.$k")"
 			result "shim_${v}_overhead_${k}_ns" \
