@@ -388,6 +388,12 @@ err_free:
 	return NULL;
 }
 
+/* tlstrack_flush()'s: tgid maps a library with a TLS stack (tlslibs.h). */
+static void tls_lib_stack(void *ctx, uint32_t tgid, unsigned stack)
+{
+	gotrack_tls_stack(ctx, tgid, stack);
+}
+
 int capture_poll(struct capture *c, int timeout_ms)
 {
 	int n, m;
@@ -404,6 +410,8 @@ int capture_poll(struct capture *c, int timeout_ms)
 		return m;
 	if (c->go)
 		gotrack_flush(c->go, false, c->fn, c->ctx);
+	if (c->tls && c->go)
+		tlstrack_flush(c->tls, tls_lib_stack, c->go);
 	c->polls++;
 	c->busy_polls += n + m > 0;
 	return n + m;
@@ -484,8 +492,10 @@ int capture_select(struct capture *c, uint32_t tgid, bool on)
 		__atomic_fetch_and(w, ~bit, __ATOMIC_SEQ_CST);
 	if (c->go)
 		gotrack_select(c->go, tgid, on);
+	/* scanned now, and again at its first data record: what it maps by
+	 * then (dlopen(): Python's ssl, an extension) is found too */
 	if (c->tls && on)
-		tlstrack_seen(c->tls, tgid);
+		tlstrack_scan(c->tls, tgid);
 	/* after the bit: a file opened from now on is reported, one opened
 	 * before is found here (both: decided once) */
 	if (c->files && on)

@@ -234,19 +234,20 @@ static void tls_log(uint32_t tgid, const struct gotrack_proc *gp)
 }
 
 /* redtap_tls_unsupported_processes: selected process tgid runs an
- * executable with such a stack (one count per seen slot). */
-static void tls_note(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *gp)
+ * executable, or maps a library (tlslibs.h), with such a stack (one count
+ * per seen slot: the first stack found). */
+void gotrack_tls_stack(struct gotrack *t, uint32_t tgid, unsigned stack)
 {
 	unsigned slot = tgid % SEEN_SLOTS;
 
-	if (!gp->tls_stack || gp->tls_stack >= TLSSCAN_MAX || !t->seen || t->seen[slot] != tgid)
+	if (!stack || stack >= TLSSCAN_MAX || !t->seen || t->seen[slot] != tgid)
 		return;
 	if (!t->tls_of)
 		t->tls_of = calloc(SEEN_SLOTS, sizeof(*t->tls_of));
 	if (!t->tls_of || t->tls_of[slot])
 		return;
-	t->tls_of[slot] = gp->tls_stack;
-	t->st.tls_unsupported[gp->tls_stack]++;
+	t->tls_of[slot] = (uint8_t)stack;
+	t->st.tls_unsupported[stack]++;
 }
 
 /* Before the slot changes hands (on) or its process leaves (off). */
@@ -591,7 +592,7 @@ static void apply(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *g
 	struct gotrack_bpf *b = t->bpf;
 
 	count_proc(t, gp);
-	tls_note(t, tgid, gp);
+	gotrack_tls_stack(t, tgid, gp->tls_stack);
 	if (!gp->is_go)
 		return;
 	if (!gp->tracked) {

@@ -96,6 +96,10 @@ uint32_t gotrack_executor(struct gotrack *t, uint32_t tgid, uint64_t goid);
 
 const struct gotrack_stats *gotrack_stats(const struct gotrack *t);
 
+/* Counts selected process tgid in tls_unsupported[stack] (enum
+ * tlsscan_stack) unless it is counted already: a stack in a library it maps. */
+void gotrack_tls_stack(struct gotrack *t, uint32_t tgid, unsigned stack);
+
 struct bpf_object;
 
 /* Loads the entry probes on the Go maps of capture_obj (loaded). 0 or -errno:

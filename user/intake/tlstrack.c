@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "tlslibs.h"
 #include "tlstrack.h"
 
 #define SEEN_SLOTS     4096 /* tgids scanned since their exec, direct-mapped */
@@ -54,14 +55,17 @@ struct tlstrack {
 	unsigned nfiles;
 	uint32_t seen[SEEN_SLOTS]; /* tgid + 1 of a scanned process; 0: free */
 	struct tlstrack_stats st;
+	struct tlslibs *libs; /* other libraries, read for TLS stacks; NULL: none */
 };
 
 struct tlstrack *tlstrack_new(const struct tlstrack_progs *progs)
 {
 	struct tlstrack *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		t->progs = *progs;
+		t->libs = tlslibs_new();
+	}
 	return t;
 }
 
@@ -74,6 +78,7 @@ void tlstrack_free(struct tlstrack *t)
 			bpf_link__destroy(t->files[i].entry[s]);
 			bpf_link__destroy(t->files[i].ret[s]);
 		}
+	tlslibs_free(t->libs);
 	free(t);
 }
 
@@ -210,7 +215,7 @@ static int file_add(struct tlstrack *t, const struct tlstrack_lib *lib, const ch
 int tlstrack_scan(struct tlstrack *t, uint32_t tgid)
 {
 	char name[64], path[64 + sizeof(((struct tlstrack_lib *)0)->path)];
-	struct tlstrack_lib lib;
+	struct tlstrack_lib lib, prev = {0};
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -223,7 +228,18 @@ int tlstrack_scan(struct tlstrack *t, uint32_t tgid)
 		return -errno;
 	t->st.scans++;
 	while ((len = getline(&line, &cap, m)) > 0) {
-		if (!tlstrack_maps_line(line, (size_t)len, &lib) || file_find(t, &lib))
+		if (!tlstrack_maps_file(line, (size_t)len, &lib))
+			continue;
+		if (strncmp(strrchr(lib.path, '/') + 1, "libssl.so", 9)) {
+			/* a file's mappings are adjacent lines: handed over once */
+			if (t->libs && tlslibs_candidate(lib.path) &&
+			    (lib.ino != prev.ino || lib.dev_major != prev.dev_major ||
+			     lib.dev_minor != prev.dev_minor))
+				tlslibs_mapped(t->libs, tgid, &lib);
+			prev = lib;
+			continue;
+		}
+		if (file_find(t, &lib))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%u/root%s", tgid, lib.path);
 		snprintf(name, sizeof(name), "of process %u", tgid);
@@ -357,6 +373,17 @@ int tlstrack_probe_system(struct tlstrack *t)
 {
 	return tlstrack_probe_paths(t, system_globs,
 				    sizeof(system_globs) / sizeof(system_globs[0]));
+}
+
+void tlstrack_flush(struct tlstrack *t, tlslibs_fn fn, void *ctx)
+{
+	if (t->libs)
+		tlslibs_flush(t->libs, fn, ctx);
+}
+
+struct tlslibs *tlstrack_libs(struct tlstrack *t)
+{
+	return t->libs;
 }
 
 void tlstrack_scan_all(struct tlstrack *t)

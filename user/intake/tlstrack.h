@@ -57,6 +57,8 @@ struct tlstrack_lib {
 };
 
 struct tlstrack;
+struct tlslibs;
+typedef void (*tlslibs_fn)(void *ctx, uint32_t tgid, unsigned stack);
 
 struct tlstrack *tlstrack_new(const struct tlstrack_progs *progs);
 void tlstrack_free(struct tlstrack *t);
@@ -73,6 +75,12 @@ int tlstrack_probe_system(struct tlstrack *t);
 
 /* The same for the files matching the glob(3) patterns given. */
 int tlstrack_probe_paths(struct tlstrack *t, const char *const *globs, size_t n);
+
+/* Other shared libraries a scanned process maps are handed to tlslibs.h,
+ * which reads them for TLS stacks on its thread; tlstrack_flush() (from the
+ * event loop's poll) tells fn of the processes mapping one with a stack. */
+void tlstrack_flush(struct tlstrack *t, tlslibs_fn fn, void *ctx);
+struct tlslibs *tlstrack_libs(struct tlstrack *t); /* NULL: none */
 
 /* Scans every process under /proc (when every process is selected). */
 void tlstrack_scan_all(struct tlstrack *t);

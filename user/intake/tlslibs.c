@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * tlslibs.c - TLS stacks in the shared libraries of selected processes,
+ * read once per file on a scanner thread (see tlslibs.h).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "tlslibs.h"
+
+enum file_state {
+	F_FREE,	  /* no file (or one that could not be read) */
+	F_QUEUED, /* queued for, or being read by, the scanner thread */
+	F_DONE,	  /* read: stack says what it carries */
+};
+
+struct lib_file {
+	unsigned dev_major, dev_minor;
+	uint64_t ino;
+	uint8_t state, stack;
+};
+
+struct job {
+	unsigned idx;  /* in files[] */
+	int rc;	       /* the stack, or -errno */
+	uint32_t tgid; /* the process it was read for (logged) */
+	char path[64 + sizeof(((struct tlstrack_lib *)0)->path)];
+};
+
+struct waiter {
+	uint32_t tgid;
+	unsigned idx;
+};
+
+struct tlslibs {
+	struct lib_file files[TLSLIBS_FILES];
+	unsigned nfiles;
+	struct waiter waiters[TLSLIBS_WAITERS];
+	unsigned nwaiters;
+	struct tlslibs_stats st;
+	/* the scanner thread: one mutex guards the queues below */
+	pthread_t th;
+	bool started, stop;
+	pthread_mutex_t mu;
+	pthread_cond_t cv, idle;
+	struct job todo[TLSLIBS_QUEUE], done[TLSLIBS_QUEUE];
+	unsigned ntodo, nbusy, ndone;
+};
+
+struct tlslibs *tlslibs_new(void)
+{
+	return calloc(1, sizeof(struct tlslibs));
+}
+
+void tlslibs_free(struct tlslibs *l)
+{
+	if (!l)
+		return;
+	if (l->started) {
+		pthread_mutex_lock(&l->mu);
+		l->stop = true;
+		pthread_cond_signal(&l->cv);
+		pthread_mutex_unlock(&l->mu);
+		pthread_join(l->th, NULL);
+		pthread_cond_destroy(&l->cv);
+		pthread_cond_destroy(&l->idle);
+		pthread_mutex_destroy(&l->mu);
+	}
+	free(l);
+}
+
+const struct tlslibs_stats *tlslibs_stats(const struct tlslibs *l)
+{
+	return &l->st;
+}
+
+bool tlslibs_candidate(const char *path)
+{
+	const char *base = strrchr(path, '/'), *so;
+	size_t n;
+
+	base = base ? base + 1 : path;
+	if (!strncmp(base, "libssl.so", 9))
+		return false;
+	n = strlen(base);
+	if (n > 5 && !strcmp(base + n - 5, ".node"))
+		return true;
+	for (so = strstr(base, ".so"); so; so = strstr(so + 1, ".so"))
+		if (so > base && (so[3] == '\0' || so[3] == '.'))
+			return true;
+	return false;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Reads one file: its stack, or -errno. Touches no shared state. */
+static int scan_file(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if ((uint64_t)st.st_size > TLSLIBS_MAX_FILE)
+		return -EFBIG;
+	return tlsscan_path(path);
+}
+
+static void *scanner_main(void *arg)
+{
+	struct tlslibs *l = arg;
+	uint64_t sec = 0, spent = 0;
+
+	pthread_mutex_lock(&l->mu);
+	for (;;) {
+		struct job j;
+		uint64_t t0;
+
+		while (!l->stop && !l->ntodo)
+			pthread_cond_wait(&l->cv, &l->mu);
+		if (l->stop)
+			break;
+		j = l->todo[0];
+		memmove(&l->todo[0], &l->todo[1], --l->ntodo * sizeof(l->todo[0]));
+		l->nbusy++;
+		pthread_mutex_unlock(&l->mu);
+
+		/* at most TLSLIBS_SCAN_MS of each second go to reading */
+		t0 = now_ns();
+		if (t0 / 1000000000ull != sec) {
+			sec = t0 / 1000000000ull;
+			spent = 0;
+		}
+		if (spent >= TLSLIBS_SCAN_MS * 1000000ull) {
+			struct timespec ts = {0, (long)(1000000000ull - t0 % 1000000000ull)};
+
+			nanosleep(&ts, NULL);
+			t0 = now_ns();
+			sec = t0 / 1000000000ull;
+			spent = 0;
+		}
+		j.rc = scan_file(j.path);
+		spent += now_ns() - t0;
+
+		pthread_mutex_lock(&l->mu);
+		l->nbusy--;
+		l->done[l->ndone++] = j; /* room: ntodo + nbusy + ndone <= TLSLIBS_QUEUE */
+		if (!l->ntodo && !l->nbusy)
+			pthread_cond_broadcast(&l->idle);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+static bool scanner_start(struct tlslibs *l)
+{
+	if (l->started)
+		return true;
+	if (pthread_mutex_init(&l->mu, NULL))
+		return false;
+	if (pthread_cond_init(&l->cv, NULL))
+		goto err_mu;
+	if (pthread_cond_init(&l->idle, NULL))
+		goto err_cv;
+	if (pthread_create(&l->th, NULL, scanner_main, l))
+		goto err_idle;
+	l->started = true;
+	return true;
+err_idle:
+	pthread_cond_destroy(&l->idle);
+err_cv:
+	pthread_cond_destroy(&l->cv);
+err_mu:
+	pthread_mutex_destroy(&l->mu);
+	return false;
+}
+
+/* Queues files[idx] for the scanner thread: false when full. */
+static bool queue(struct tlslibs *l, unsigned idx, uint32_t tgid, const char *mapped_path)
+{
+	bool ok = false;
+
+	if (!scanner_start(l))
+		return false;
+	pthread_mutex_lock(&l->mu);
+	if (l->ntodo + l->nbusy + l->ndone < TLSLIBS_QUEUE) {
+		struct job *j = &l->todo[l->ntodo++];
+
+		j->idx = idx;
+		j->tgid = tgid;
+		j->rc = 0;
+		snprintf(j->path, sizeof(j->path), "/proc/%u/root%s", tgid, mapped_path);
+		pthread_cond_signal(&l->cv);
+		ok = true;
+	}
+	pthread_mutex_unlock(&l->mu);
+	return ok;
+}
+
+static void skip(struct tlslibs *l, const char *what, const char *path)
+{
+	if (!l->st.skipped++)
+		rt_warn("tls: %s: %s and later such library files are not read for TLS stacks",
+			what, path);
+}
+
+static void wait_for(struct tlslibs *l, uint32_t tgid, unsigned idx)
+{
+	for (unsigned i = 0; i < l->nwaiters; i++)
+		if (l->waiters[i].tgid == tgid && l->waiters[i].idx == idx)
+			return;
+	if (l->nwaiters >= TLSLIBS_WAITERS) {
+		skip(l, "too many processes wait for library files", "");
+		return;
+	}
+	l->waiters[l->nwaiters++] = (struct waiter){tgid, idx};
+}
+
+void tlslibs_mapped(struct tlslibs *l, uint32_t tgid, const struct tlstrack_lib *lib)
+{
+	struct lib_file *f = NULL, *free_slot = NULL;
+	unsigned idx;
+
+	for (unsigned i = 0; i < l->nfiles && !f; i++) {
+		struct lib_file *c = &l->files[i];
+
+		if (c->state == F_FREE) {
+			if (!free_slot)
+				free_slot = c;
+		} else if (c->ino == lib->ino && c->dev_major == lib->dev_major &&
+			   c->dev_minor == lib->dev_minor) {
+			f = c;
+		}
+	}
+	if (f) {
+		/* known: a process counts only for a stack, when flushed */
+		if (f->state == F_QUEUED || f->stack)
+			wait_for(l, tgid, (unsigned)(f - l->files));
+		return;
+	}
+	if (!free_slot && l->nfiles >= TLSLIBS_FILES) {
+		skip(l, "more library files than remembered (TLSLIBS_FILES)", lib->path);
+		return;
+	}
+	f = free_slot ? free_slot : &l->files[l->nfiles];
+	idx = (unsigned)(f - l->files);
+	if (!queue(l, idx, tgid, lib->path)) {
+		skip(l, "the library scanner's queue is full",
+		     lib->path); /* a later process retries */
+		return;
+	}
+	if (!free_slot)
+		l->nfiles++;
+	*f = (struct lib_file){.dev_major = lib->dev_major,
+			       .dev_minor = lib->dev_minor,
+			       .ino = lib->ino,
+			       .state = F_QUEUED};
+	wait_for(l, tgid, idx);
+}
+
+void tlslibs_flush(struct tlslibs *l, tlslibs_fn fn, void *ctx)
+{
+	struct job got[TLSLIBS_QUEUE];
+	unsigned n, kept = 0;
+
+	if (!l->started)
+		return;
+	pthread_mutex_lock(&l->mu);
+	n = l->ndone;
+	memcpy(got, l->done, n * sizeof(got[0]));
+	l->ndone = 0;
+	pthread_mutex_unlock(&l->mu);
+	for (unsigned i = 0; i < n; i++) {
+		struct lib_file *f = &l->files[got[i].idx];
+
+		if (got[i].rc < 0) {
+			l->st.read_err++;
+			rt_debug("tls: library %s not read: %s", got[i].path, strerror(-got[i].rc));
+			f->state = F_FREE; /* the next process mapping it retries */
+			continue;
+		}
+		f->state = F_DONE;
+		f->stack = got[i].rc < TLSSCAN_MAX ? (uint8_t)got[i].rc : TLSSCAN_NONE;
+		l->st.files++;
+		if (!f->stack)
+			continue;
+		l->st.found++;
+		/* the path as the process sees it, after "/proc/TGID/root" */
+		rt_info("tls: library %s (mapped by process %u): TLS stack %s, which the OpenSSL "
+			"probes cannot see: not probed, its connections stay opaque",
+			strstr(got[i].path, "/root") + 5, got[i].tgid, tlsscan_name(f->stack));
+	}
+	for (unsigned i = 0; i < l->nwaiters; i++) {
+		struct waiter w = l->waiters[i];
+		const struct lib_file *f = &l->files[w.idx];
+
+		if (f->state == F_QUEUED) {
+			l->waiters[kept++] = w;
+			continue;
+		}
+		if (f->state == F_DONE && f->stack) {
+			l->st.processes++;
+			fn(ctx, w.tgid, f->stack);
+		}
+	}
+	l->nwaiters = kept;
+}
+
+void tlslibs_drain(struct tlslibs *l)
+{
+	if (!l->started)
+		return;
+	pthread_mutex_lock(&l->mu);
+	while (l->ntodo || l->nbusy)
+		pthread_cond_wait(&l->idle, &l->mu);
+	pthread_mutex_unlock(&l->mu);
+}
