@@ -16,6 +16,7 @@
 #include "goret.h"
 #include "gotls.h"
 #include "log.h"
+#include "probesite.h"
 
 static const char *const func_names[GOTLS_FUNCS] = {
     [GOTLS_READ] = "crypto/tls.(*Conn).Read",
@@ -68,7 +69,7 @@ static int func_offsets(const struct goelf *g, enum goret_arch arch, unsigned f,
 			struct gotls_offsets *out)
 {
 	uint64_t entry, end;
-	uint32_t rets[GOTLS_RETS];
+	uint32_t rets[GOTLS_RETS], skip = 0;
 	uint8_t *body;
 	int n;
 
@@ -83,16 +84,30 @@ static int func_offsets(const struct goelf *g, enum goret_arch arch, unsigned f,
 	n = goelf_read(g, entry, body, end - entry);
 	if (!n)
 		n = goret_find(arch, body, end - entry, rets, GOTLS_RETS);
+	if (n > 0 && arch == GORET_X86_64)
+		skip = probesite_entry(body, end - entry, NULL);
 	free(body);
 	if (n < 0)
 		return n;
-	if (goelf_file_offset(g, entry, &out->entry[f]))
+	if (goelf_file_offset(g, entry + skip, &out->entry[f]))
 		return -ENOENT;
 	for (int i = 0; i < n; i++)
 		if (goelf_file_offset(g, entry + rets[i], &out->ret[f][i]))
 			return -ENOENT;
 	out->nret[f] = (uint32_t)n;
 	return 0;
+}
+
+int gotls_entry_offset(const struct goelf *g, uint64_t entry, uint64_t end, uint64_t *off)
+{
+	const struct goelf_info *in = goelf_info(g);
+	uint8_t head[PROBESITE_CALL_SCAN];
+	size_t len = end - entry < sizeof(head) ? end - entry : sizeof(head);
+	uint32_t skip = 0;
+
+	if (end > entry && in->machine == EM_X86_64 && !goelf_read(g, entry, head, len))
+		skip = probesite_entry(head, len, NULL);
+	return goelf_file_offset(g, entry + skip, off);
 }
 
 int gotls_offsets(const struct goelf *g, struct gotls_offsets *out)

@@ -2,7 +2,8 @@
 /*
  * gotls.h - Go crypto/tls plaintext (issue 15): where to probe a Go
  * executable's crypto/tls.(*Conn).Read, Write and handshakeContext (the
- * entry and every return instruction, as file offsets), and the probes themselves,
+ * entry, moved onto the jcc of the stack check by probesite.h, and every
+ * return instruction, as file offsets), and the probes themselves,
  * attached once per executable file (bpf/tls.bpf.h's go_tls_* programs,
  * which live in capture.bpf.c).
  *
@@ -59,6 +60,11 @@ struct gotls;
  * pclntab, -ENOTSUP for another ABI or architecture, goret_find()'s
  * errors); returns out->err. */
 int gotls_offsets(const struct goelf *g, struct gotls_offsets *out);
+
+/* File offset of the cheapest entry probe of the Go function at link-time
+ * addresses [entry, end) (probesite.h: on x86-64 the jcc of its stack
+ * check, else the entry): 0 or -ENOENT. */
+int gotls_entry_offset(const struct goelf *g, uint64_t entry, uint64_t end, uint64_t *off);
 
 /* The probe set on capture_obj's go_tls_* programs; NULL when they are
  * missing or without memory. gotls_free() accepts NULL. */

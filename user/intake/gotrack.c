@@ -177,7 +177,7 @@ static void describe(const struct goelf *g, struct gotrack_proc *out)
 		uint64_t entry, end, off;
 
 		if (goelf_func(g, probe_funcs[i], &entry, &end) == 0 &&
-		    goelf_file_offset(g, entry, &off) == 0)
+		    gotls_entry_offset(g, entry, end, &off) == 0)
 			out->probe_off[i] = off;
 	}
 	gotls_offsets(g, &out->tls);

@@ -18,6 +18,7 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "sslsites.h"
 #include "tlslibs.h"
 #include "tlstrack.h"
 
@@ -149,37 +150,85 @@ static struct bpf_program *sym_prog(const struct tlstrack_progs *p, unsigned s)
 	}
 }
 
+/* At the symbol sym, or at the file offset off when it is not 0. */
 static struct bpf_link *attach(struct bpf_program *prog, const char *path, const char *sym,
-			       bool ret)
+			       uint64_t off, bool ret)
 {
-	struct bpf_uprobe_opts o = {.sz = sizeof(o), .func_name = sym, .retprobe = ret};
+	struct bpf_uprobe_opts o = {
+	    .sz = sizeof(o), .func_name = off ? NULL : sym, .retprobe = ret};
 
-	return bpf_program__attach_uprobe_opts(prog, -1, path, 0, &o);
+	return bpf_program__attach_uprobe_opts(prog, -1, path, off, &o);
 }
 
 /* The return probe first: an entry without its return would leave the
- * thread marked inside an SSL call. */
+ * thread marked inside an SSL call. 0 when attached, else -errno. */
+static int sym_attach(struct tlstrack *t, struct tls_file *f, const char *path, unsigned s,
+		      uint64_t off)
+{
+	int err;
+
+	f->ret[s] = attach(t->progs.ret, path, sym_names[s], off, true);
+	if (!f->ret[s]) {
+		err = -errno;
+		rt_debug("tls: %s in %s (offset 0x%llx): no return probe (%s)", sym_names[s], path,
+			 (unsigned long long)off, strerror(-err));
+		return err;
+	}
+	f->entry[s] = attach(sym_prog(&t->progs, s), path, sym_names[s], off, false);
+	if (!f->entry[s]) {
+		err = -errno;
+		rt_debug("tls: %s in %s (offset 0x%llx): no entry probe (%s)", sym_names[s], path,
+			 (unsigned long long)off, strerror(-err));
+		bpf_link__destroy(f->ret[s]);
+		f->ret[s] = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/* The _ex form of each sslsites pair and the plain one it replaces. */
+static const unsigned pair_syms[SSLSITES_PAIRS][2] = {
+    [SSLSITES_READ] = {SYM_READ_EX, SYM_READ},
+    [SSLSITES_WRITE] = {SYM_WRITE_EX, SYM_WRITE},
+};
+
+/*
+ * Each read/write pair whose internal function sslsites.h resolves is
+ * probed there only, with the _ex programs (same signature), and not at
+ * its two exported wrappers (a call would count twice); a pair that does
+ * not resolve, or whose attach there fails, keeps the exported symbols.
+ * How many symbols (or internal functions) got probes.
+ */
 static unsigned file_attach(struct tlstrack *t, struct tls_file *f, const char *path)
 {
+	bool internal[SYM_MAX] = {false};
+	struct sslsites ss;
 	unsigned n = 0;
+	int rc;
 
-	for (unsigned s = 0; s < SYM_MAX; s++) {
-		f->ret[s] = attach(t->progs.ret, path, sym_names[s], true);
-		if (!f->ret[s]) {
-			rt_debug("tls: %s in %s: no return probe (%s)", sym_names[s], path,
-				 strerror(errno));
+	rc = sslsites_path(path, &ss);
+	for (unsigned p = 0; p < SSLSITES_PAIRS; p++) {
+		const struct sslsites_site *site = &ss.pair[p];
+		unsigned ex = pair_syms[p][0], plain = pair_syms[p][1];
+		int why = rc ? rc : site->err;
+
+		if (!why)
+			why = sym_attach(t, f, path, ex, site->file_off);
+		if (why) {
+			rt_info("tls: %s: %s and %s probed at the exported symbols (%s)", path,
+				sym_names[ex], sym_names[plain], strerror(-why));
 			continue;
 		}
-		f->entry[s] = attach(sym_prog(&t->progs, s), path, sym_names[s], false);
-		if (!f->entry[s]) {
-			rt_debug("tls: %s in %s: no entry probe (%s)", sym_names[s], path,
-				 strerror(errno));
-			bpf_link__destroy(f->ret[s]);
-			f->ret[s] = NULL;
-			continue;
-		}
+		internal[plain] = internal[ex] = true;
 		n++;
+		rt_info("tls: %s: %s and %s probed at their internal function (0x%llx, file "
+			"offset 0x%llx, a %s)",
+			path, sym_names[ex], sym_names[plain], (unsigned long long)site->addr,
+			(unsigned long long)site->file_off, probesite_name(site->kind));
 	}
+	for (unsigned s = 0; s < SYM_MAX; s++)
+		if (!internal[s] && !sym_attach(t, f, path, s, 0))
+			n++;
 	return n;
 }
 
@@ -254,22 +303,23 @@ int tlstrack_scan(struct tlstrack *t, uint32_t tgid)
  * The directories the dynamic loader searches without ld.so.cache: its
  * trusted directories, the multiarch ones (Debian, Ubuntu) and
  * /usr/local/lib (in every distribution's ld.so.conf), under the root of
- * process 1: the node's, when the agent runs in a container that sees the
- * node's processes (its own image's libssl serves nobody). A libssl only an
+ * process 1 (the node's, when the agent runs in a container that sees the
+ * node's processes: its own image's libssl serves nobody), or under the
+ * agent's own root when that one is out of reach. A libssl only an
  * ld.so.conf entry names (/opt/...) is found as before, at the first data
  * record of a process mapping it: neither ld.so.conf nor glibc's cache
  * format is parsed (no new input surface at start-up; musl has no cache).
  */
 static const char *const system_globs[] = {
-    "/proc/1/root/lib/libssl.so*",
-    "/proc/1/root/lib64/libssl.so*",
-    "/proc/1/root/usr/lib/libssl.so*",
-    "/proc/1/root/usr/lib64/libssl.so*",
-    "/proc/1/root/usr/local/lib/libssl.so*",
-    "/proc/1/root/usr/local/lib64/libssl.so*",
-    "/proc/1/root/lib/*-linux-*/libssl.so*",
-    "/proc/1/root/usr/lib/*-linux-*/libssl.so*",
-    "/proc/1/root/usr/local/lib/*-linux-*/libssl.so*",
+    "/lib/libssl.so*",
+    "/lib64/libssl.so*",
+    "/usr/lib/libssl.so*",
+    "/usr/lib64/libssl.so*",
+    "/usr/local/lib/libssl.so*",
+    "/usr/local/lib64/libssl.so*",
+    "/lib/*-linux-*/libssl.so*",
+    "/usr/lib/*-linux-*/libssl.so*",
+    "/usr/local/lib/*-linux-*/libssl.so*",
 };
 
 #define ELF_ID_BYTES 20 /* e_ident, e_type, e_machine */
@@ -371,8 +421,17 @@ int tlstrack_probe_paths(struct tlstrack *t, const char *const *globs, size_t n)
 
 int tlstrack_probe_system(struct tlstrack *t)
 {
-	return tlstrack_probe_paths(t, system_globs,
-				    sizeof(system_globs) / sizeof(system_globs[0]));
+	const size_t n = sizeof(system_globs) / sizeof(system_globs[0]);
+	char paths[sizeof(system_globs) / sizeof(system_globs[0])][64];
+	const char *globs[sizeof(system_globs) / sizeof(system_globs[0])];
+	/* the node's root when the agent can see it, else its own */
+	const char *root = access("/proc/1/root/", X_OK) ? "" : "/proc/1/root";
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(paths[i], sizeof(paths[i]), "%s%s", root, system_globs[i]);
+		globs[i] = paths[i];
+	}
+	return tlstrack_probe_paths(t, globs, n);
 }
 
 void tlstrack_flush(struct tlstrack *t, tlslibs_fn fn, void *ctx)
