@@ -8,6 +8,10 @@
 #   floor   bench/floor: empty programs on the agent's tracepoints (no
 #           uprobes: the difference to "agent" includes the uprobe traps)
 #   agent   redtap with its defaults (every process on the node)
+#   baseline  only with BENCH_BASELINE=<an older redtap binary>: that agent
+#           with its defaults (e.g. the tree before a change of the probes);
+#           the TLS program stats and the loss check run for it too
+#           (results suffixed _baseline)
 # Each round's throughput and CPU per request (nginx, wrk, interrupts, the
 # agent) are divided by that round's "none"; the medians are reported. One
 # more agent run with kernel.bpf_stats_enabled=1 (kept out of the rotation:
@@ -42,6 +46,20 @@ print(runs, ns)' "$ids"
 }
 
 https_up() { variant_up "$1" "$agent_port"; }
+
+# https_agent V PORT: start_agent PORT for V "agent", the $BENCH_BASELINE
+# binary for V "baseline".
+https_agent() {
+	if [ "$1" = baseline ]; then
+		# shellcheck disable=SC2086 # BENCH_BASELINE_ARGS: words
+		AGENT_BIN=$BENCH_BASELINE start_agent "$2" ${BENCH_BASELINE_ARGS:-}
+	else
+		start_agent "$2"
+	fi
+}
+
+# https_sfx V: the suffix of V's results ("" for the agent).
+https_sfx() { [ "$1" = agent ] || echo "_$1"; }
 https_down() { variant_down "$1"; }
 
 # https_run R V: wrk_run's line in $line, the CPU ticks in c0/c1.
@@ -63,12 +81,13 @@ https_keep() {
 	log "https: round $((r + 1)) $v: $rps req/s, p99 $p99 us, $cpu CPU-us/request"
 }
 
-# https_stats: one agent run with bpf_stats; records the TLS programs' runs
-# and ns per request.
+# https_stats V: one run of agent V (agent, baseline) with bpf_stats;
+# records the TLS programs' runs and ns per request.
 https_stats() {
-	local s0 s1 runs0 ns0 runs1 ns1 req
+	local s0 s1 runs0 ns0 runs1 ns1 req sfx
+	sfx=$(https_sfx "$1")
 	wait_quiet
-	start_agent "$agent_port" || return 1
+	https_agent "$1" "$agent_port" || return 1
 	wrk_run "$url" "$conns" 1 >/dev/null
 	sysctl -qw kernel.bpf_stats_enabled=1
 	s0=$(tls_prog_stats "$AGENT_PID")
@@ -78,8 +97,8 @@ https_stats() {
 	stop_pid "$AGENT_PID"
 	read -r runs0 ns0 <<<"$s0"
 	read -r runs1 ns1 <<<"$s1"
-	result https_tls_runs_per_req "$(calc "($runs1 - $runs0) / $req")"
-	result https_tls_ns_per_req "$(calc "($ns1 - $ns0) / $req")"
+	result "https_tls_runs_per_req$sfx" "$(calc "($runs1 - $runs0) / $req")"
+	result "https_tls_ns_per_req$sfx" "$(calc "($ns1 - $ns0) / $req")"
 }
 
 # nginx_https_count PORT: nginx's HTTPS requests the agent on PORT counted.
@@ -89,16 +108,18 @@ nginx_https_count() {
 		index($0, "url_scheme=\"https\"") { s += $NF } END { print s + 0 }'
 }
 
-# https_loss: the paced run against the agent; records https_loss_*.
+# https_loss V: the paced run against agent V (agent, baseline); records
+# https_loss_*.
 https_loss() {
 	local rate=${BENCH_HTTPS_RATE:-20000} secs=${BENCH_LOSS_SECS:-5} conns=64 ms
-	local port aport out rps req d0 d1 n0 n1
+	local port aport out rps req d0 d1 n0 n1 sfx
+	sfx=$(https_sfx "$1")
 	ms=$(calc "$conns * 1000 / $rate")
 	port=$(pick_port 28790)
 	start_nginx "$port" 2 "$dir/cert.pem" "$dir/key.pem" || return 1
 	wait_quiet
 	aport=$(pick_port 29774)
-	start_agent "$aport" || return 1
+	https_agent "$1" "$aport" || return 1
 	wrk_run "https://127.0.0.1:$port/api/x" "$conns" 1 >/dev/null
 	sleep 1.5
 	d0=$(metric_sum "$aport" redtap_kernel_events_dropped_total)
@@ -110,11 +131,11 @@ https_loss() {
 	d1=$(metric_sum "$aport" redtap_kernel_events_dropped_total)
 	n1=$(nginx_https_count "$aport")
 	result https_loss_target "$rate"
-	result https_loss_rps "$rps"
-	result https_loss_drops "$(calc "$d1 - $d0")"
+	result "https_loss_rps$sfx" "$rps"
+	result "https_loss_drops$sfx" "$(calc "$d1 - $d0")"
 	# nginx's side: every request wrk completed (a few cut at the end are not)
-	result https_loss_counted_share "$(calc "($n1 - $n0) / $req")"
-	log "https: loss check at $rate req/s aimed: $rps req/s, drops $(calc "$d1 - $d0")," \
+	result "https_loss_counted_share$sfx" "$(calc "($n1 - $n0) / $req")"
+	log "https: $1: loss check at $rate req/s aimed: $rps req/s, drops $(calc "$d1 - $d0")," \
 		"nginx's https requests counted $(calc "$n1 - $n0") of $req"
 	stop_pid "$AGENT_PID"
 	stop_pid "$NGX_PID"
@@ -122,8 +143,9 @@ https_loss() {
 
 bench_https() {
 	local rounds=${BENCH_HTTPS_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
-	local conns=${BENCH_CONNS:-32} agent_port port v line c0 c1 url old_stats
+	local conns=${BENCH_CONNS:-32} agent_port port v line c0 c1 url old_stats variants
 	local dir=$BENCH_TMP/https
+	variants=$(bench_variants "$HTTPS_VARIANTS")
 	mkdir -p "$dir"
 	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost \
 		-keyout "$dir/key.pem" -out "$dir/cert.pem" 2>/dev/null || {
@@ -137,10 +159,11 @@ bench_https() {
 	agent_port=$(pick_port 29764)
 	url=https://127.0.0.1:$port/api/x
 	log "https: nginx :$port over TLS, $rounds rounds x ${secs}s per variant, $conns connections"
-	rotate https "$rounds" "$HTTPS_VARIANTS" || return 1
-	https_stats
+	rotate https "$rounds" "$variants" || return 1
+	https_stats agent
+	[ -n "${BENCH_BASELINE:-}" ] && https_stats baseline
 	stop_pid "$NGX_PID"
-	for v in $HTTPS_VARIANTS; do
+	for v in $variants; do
 		result "https_rps_$v" "$(median <"$dir/rpsall.$v")"
 		result "https_cpu_us_$v" "$(median <"$dir/cpuall.$v")"
 		ratio_results "https_ratio_$v" "https_ratio_range_$v" "$dir" rps "$v" none "$rounds"
@@ -150,14 +173,16 @@ bench_https() {
 	above_floor https
 	result https_cpu_us_above_floor \
 		"$(calc "$(get https_cpu_us_agent) - $(get https_cpu_us_floor)")"
-	https_loss
+	https_loss agent
+	[ -n "${BENCH_BASELINE:-}" ] && https_loss baseline
+	return 0
 }
 
 summary_https() {
-	local v x
+	local v x b
 	echo "  https. HTTPS overhead: nginx (1 worker, TLS) + wrk -t1 -c${BENCH_CONNS:-32}" \
 		"https://.../api/x -> 200 \"ok\""
-	for v in $HTTPS_VARIANTS; do
+	for v in $(bench_variants "$HTTPS_VARIANTS"); do
 		row "   ($v) throughput, req/s" "$(num "$(get https_rps_$v)")" "" ""
 		row "   ($v) CPU per request, us (nginx+wrk+agent)" "$(get https_cpu_us_$v)" "" ""
 	done
@@ -176,4 +201,14 @@ summary_https() {
 	x=$(get https_loss_drops)
 	row "   loss check: kernel events dropped" "$x" "0" "$(verdict "$x" "<=" 0)"
 	row "   loss check: nginx requests counted / wrk's" "$(get https_loss_counted_share)" "" ""
+	[ -n "${BENCH_BASELINE:-}" ] || return 0
+	b=baseline
+	row "   (baseline)/(a) throughput" "$(get https_ratio_$b)" "" \
+		"rounds $(get https_ratio_range_$b)"
+	row "   baseline: TLS programs per request: runs" "$(get https_tls_runs_per_req_$b)" "" ""
+	row "   baseline: TLS programs per request: ns" "$(get https_tls_ns_per_req_$b)" "" ""
+	row "   baseline: loss check: reached, req/s" "$(num "$(get https_loss_rps_$b)")" "" ""
+	row "   baseline: loss check: kernel events dropped" "$(get https_loss_drops_$b)" "" ""
+	row "   baseline: loss check: nginx requests counted / wrk's" \
+		"$(get https_loss_counted_share_$b)" "" ""
 }
