@@ -39,6 +39,7 @@ func server(addr, cert, key, mode string) {
 	mux.HandleFunc("/api/items/", item)
 	mux.HandleFunc("/api/hold/", item)
 	mux.HandleFunc("/api/curl/", item)
+	mux.HandleFunc("/api/first/", item)
 	mux.HandleFunc("/fail", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down", http.StatusServiceUnavailable)
 	})
