@@ -61,7 +61,7 @@ for _ in $(seq 100); do
 done
 sleep 0.5
 
-start_agent $AGENT --capture-bytes 8192
+start_agent $AGENT # the default capture size: h2 over TLS gets capture.http2_bytes
 N=https://127.0.0.1:$NGX
 P=https://127.0.0.1:$PY
 curl -sk --http1.1 -o /dev/null -o /dev/null -o /dev/null $N/api/users/1 $N/api/users/2 $N/api/users/3
