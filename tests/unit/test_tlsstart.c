@@ -6,7 +6,10 @@
  * once; non-ELF files and ELF files of another machine are not attached; a
  * process mapping a file probed at start-up does not attach it again (its
  * /proc/PID/maps identity is the one the probe recorded), also through an
- * overlayfs mount (run as root; skipped where overlayfs cannot be mounted).
+ * overlayfs mount (run as root; skipped where overlayfs cannot be mounted);
+ * one file under two overlay mounts and under its own path, three maps
+ * identities on kernels whose maps show the overlay's device, is attached
+ * once.
  *
  * libbpf's attach and destroy functions are replaced here: they count
  * attaches per path and hand out fake links.
@@ -113,6 +116,8 @@ static int teardown(void **state)
 	(void)state;
 	path_of(merged, sizeof(merged), "merged");
 	umount(merged); /* when a test failed with it mounted */
+	path_of(merged, sizeof(merged), "merged2");
+	umount(merged);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	return system(cmd) ? -1 : 0;
 }
@@ -214,11 +219,95 @@ static void test_overlay(void **state)
 	tlstrack_free(t);
 }
 
+/* Mounts an overlay of lower at dir/NAME (upper and work dirs NAME.u,
+ * NAME.w): false when overlayfs cannot be mounted here. */
+static bool overlay(const char *lower, const char *name)
+{
+	char upper[256], work[256], merged[256], opts[1024];
+
+	snprintf(upper, sizeof(upper), "%s/%s.u", dir, name);
+	snprintf(work, sizeof(work), "%s/%s.w", dir, name);
+	snprintf(merged, sizeof(merged), "%s/%s", dir, name);
+	assert_int_equal(mkdir(upper, 0755) | mkdir(work, 0755) | mkdir(merged, 0755), 0);
+	snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+	if (mount("overlay", merged, "overlay", 0, opts)) {
+		print_message("overlayfs cannot be mounted here (%m): skipped\n");
+		return false;
+	}
+	return true;
+}
+
+/* The maps identity of this process's mapping at m. */
+static struct tlstrack_lib identity(const void *m)
+{
+	struct tlstrack_lib lib;
+	char line[1024];
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (tlstrack_maps_file(line, strlen(line), &lib) &&
+		    lib.start == (uint64_t)(uintptr_t)m) {
+			fclose(f);
+			return lib;
+		}
+	fclose(f);
+	fail_msg("no maps line for %p", m);
+	return lib;
+}
+
+static void test_two_overlays(void **state)
+{
+	char lower[256], a[300], b[300], real[300];
+	const char *globs[1] = {a};
+	struct tlstrack_lib ia, ib;
+	struct tlstrack *t;
+	void *ma, *mb, *mr;
+	unsigned n;
+
+	(void)state;
+	path_of(lower, sizeof(lower), "lower");
+	assert_int_equal(mkdir(lower, 0755), 0);
+	copy_self("lower/libssl.so.3");
+	if (!overlay(lower, "merged"))
+		skip();
+	if (!overlay(lower, "merged2"))
+		skip();
+	snprintf(a, sizeof(a), "%s/merged/libssl.so.3", dir);
+	snprintf(b, sizeof(b), "%s/merged2/libssl.so.3", dir);
+	snprintf(real, sizeof(real), "%s/libssl.so.3", lower);
+
+	t = new_track();
+	assert_int_equal(tlstrack_probe_paths(t, globs, 1), 1);
+	n = attaches;
+	ma = map_file(a);
+	mb = map_file(b);
+	mr = map_file(real);
+	ia = identity(ma);
+	ib = identity(mb);
+	if (ia.dev_major == ib.dev_major && ia.dev_minor == ib.dev_minor)
+		print_message("maps show the real file's device here: one identity\n");
+	/* the second mount and the file itself add nothing */
+	assert_int_equal(tlstrack_scan(t, (uint32_t)getpid()), 0);
+	assert_int_equal(attaches, n);
+	assert_int_equal(tlstrack_stats(t)->files, 1);
+	if (ia.dev_major != ib.dev_major || ia.dev_minor != ib.dev_minor)
+		assert_true(tlstrack_stats(t)->aliases >= 1);
+	/* known now: a second scan does not even compare */
+	assert_int_equal(tlstrack_scan(t, (uint32_t)getpid()), 0);
+	assert_int_equal(attaches, n);
+	munmap(ma, 4096);
+	munmap(mb, 4096);
+	munmap(mr, 4096);
+	tlstrack_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_one_file_many_names, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_overlay, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_two_overlays, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
@@ -44,11 +46,28 @@ static const char *const sym_names[SYM_MAX] = {
     [SYM_SHUTDOWN] = "SSL_shutdown",
 };
 
+/* What stat() says of a file through the path it was reached by. */
+struct tls_content {
+	bool known, overlay; /* overlay: reached through overlayfs */
+	uint64_t ino, size;
+	struct timespec mtime;
+};
+
 struct tls_file {
 	unsigned dev_major, dev_minor;
 	uint64_t ino;
+	struct tls_content content;
 	struct bpf_link *entry[SYM_MAX], *ret[SYM_MAX];
 };
+
+/* Another maps identity of an attached file (through another overlay). */
+struct tls_alias {
+	unsigned dev_major, dev_minor;
+	uint64_t ino;
+	unsigned file; /* in files[] */
+};
+
+#define ALIASES 256 /* beyond: such identities are compared again each time */
 
 struct tlstrack {
 	struct tlstrack_progs progs;
@@ -57,6 +76,8 @@ struct tlstrack {
 	uint32_t seen[SEEN_SLOTS]; /* tgid + 1 of a scanned process; 0: free */
 	struct tlstrack_stats st;
 	struct tlslibs *libs; /* other libraries, read for TLS stacks; NULL: none */
+	struct tls_alias aliases[ALIASES];
+	unsigned naliases;
 };
 
 struct tlstrack *tlstrack_new(const struct tlstrack_progs *progs)
@@ -131,6 +152,10 @@ static struct tls_file *file_find(struct tlstrack *t, const struct tlstrack_lib 
 		if (t->files[i].ino == lib->ino && t->files[i].dev_major == lib->dev_major &&
 		    t->files[i].dev_minor == lib->dev_minor)
 			return &t->files[i];
+	for (unsigned i = 0; i < t->naliases; i++)
+		if (t->aliases[i].ino == lib->ino && t->aliases[i].dev_major == lib->dev_major &&
+		    t->aliases[i].dev_minor == lib->dev_minor)
+			return &t->files[t->aliases[i].file];
 	return NULL;
 }
 
@@ -234,11 +259,65 @@ static unsigned file_attach(struct tlstrack *t, struct tls_file *f, const char *
 
 /* Attaches the probes to a libssl file not seen before, reached at path;
  * whose says how it was found. Returns 1 when attached, else 0. */
+static void content_of(const char *path, struct tls_content *out)
+{
+	struct statfs sfs;
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	if (stat(path, &st) || statfs(path, &sfs))
+		return;
+	out->known = true;
+	out->overlay = sfs.f_type == OVERLAYFS_SUPER_MAGIC;
+	out->ino = st.st_ino;
+	out->size = (uint64_t)st.st_size;
+	out->mtime = st.st_mtim;
+}
+
+/*
+ * One file under two identities: the uprobes sit on the real inode, so a
+ * second attach would count every call twice. On overlayfs the maps line
+ * may show the overlay's device (kernels 6.x), one per mount: two
+ * containers of one image, or the layer's file seen from the node, show
+ * one libssl under several devices. Their stat() inode (the real one when
+ * the layers share a filesystem), size and mtime still agree: taken as the
+ * same file when one of the two was reached through overlayfs.
+ */
+static int file_alias(struct tlstrack *t, const struct tlstrack_lib *lib,
+		      const struct tls_content *c)
+{
+	for (unsigned i = 0; i < t->nfiles; i++) {
+		const struct tls_content *o = &t->files[i].content;
+
+		if (!c->known || !o->known || (!c->overlay && !o->overlay) || o->ino != c->ino ||
+		    o->size != c->size || o->mtime.tv_sec != c->mtime.tv_sec ||
+		    o->mtime.tv_nsec != c->mtime.tv_nsec)
+			continue;
+		if (t->naliases < ALIASES)
+			t->aliases[t->naliases++] =
+			    (struct tls_alias){lib->dev_major, lib->dev_minor, lib->ino, i};
+		return (int)i;
+	}
+	return -1;
+}
+
 static int file_add(struct tlstrack *t, const struct tlstrack_lib *lib, const char *path,
 		    const char *whose)
 {
+	struct tls_content c;
 	struct tls_file *f;
+	int same;
 
+	content_of(path, &c);
+	same = file_alias(t, lib, &c);
+	if (same >= 0) {
+		t->st.aliases++;
+		rt_info("tls: %s (%s) is the file already probed as %u:%u inode %llu, through "
+			"overlayfs: not probed again",
+			lib->path, whose, t->files[same].dev_major, t->files[same].dev_minor,
+			(unsigned long long)t->files[same].ino);
+		return 0;
+	}
 	if (t->nfiles >= TLSTRACK_FILES) {
 		if (!t->st.files_full++)
 			rt_warn("tls: more than %d libssl files: %s (%s) and later ones get no "
@@ -251,6 +330,7 @@ static int file_add(struct tlstrack *t, const struct tlstrack_lib *lib, const ch
 	f->dev_major = lib->dev_major;
 	f->dev_minor = lib->dev_minor;
 	f->ino = lib->ino;
+	f->content = c;
 	if (!file_attach(t, f, path)) {
 		t->st.attach_err++;
 		rt_warn("tls: no OpenSSL probe could be attached to %s (%s)", lib->path, whose);

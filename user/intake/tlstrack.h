@@ -51,6 +51,7 @@ struct tlstrack_stats {
 	uint64_t attach_err; /* files no probe could be attached to */
 	uint64_t scans;	     /* /proc/PID/maps files read */
 	uint64_t system;     /* of files: attached at start-up (tlstrack_probe_system()) */
+	uint64_t aliases;    /* identities found to be an attached file through overlayfs */
 };
 
 /* A mapped libssl: what one maps line says. */
