@@ -30,12 +30,12 @@ struct job {
 	unsigned idx;  /* in files[] */
 	int rc;	       /* the stack, or -errno */
 	uint32_t tgid; /* the process it was read for (logged) */
-	char path[64 + sizeof(((struct tlstrack_lib *)0)->path)];
+	char *path;    /* "/proc/TGID/root/..." (owned) */
 };
 
 struct waiter {
 	uint32_t tgid;
-	unsigned idx;
+	uint32_t idx;
 };
 
 struct tlslibs {
@@ -51,6 +51,7 @@ struct tlslibs {
 	pthread_cond_t cv, idle;
 	struct job todo[TLSLIBS_QUEUE], done[TLSLIBS_QUEUE];
 	unsigned ntodo, nbusy, ndone;
+	struct job got[TLSLIBS_QUEUE]; /* the event loop's copy of done[] */
 };
 
 struct tlslibs *tlslibs_new(void)
@@ -72,6 +73,10 @@ void tlslibs_free(struct tlslibs *l)
 		pthread_cond_destroy(&l->idle);
 		pthread_mutex_destroy(&l->mu);
 	}
+	for (unsigned i = 0; i < l->ntodo; i++)
+		free(l->todo[i].path);
+	for (unsigned i = 0; i < l->ndone; i++)
+		free(l->done[i].path);
 	free(l);
 }
 
@@ -200,9 +205,12 @@ static bool queue(struct tlslibs *l, unsigned idx, uint32_t tgid, const char *ma
 		j->idx = idx;
 		j->tgid = tgid;
 		j->rc = 0;
-		snprintf(j->path, sizeof(j->path), "/proc/%u/root%s", tgid, mapped_path);
-		pthread_cond_signal(&l->cv);
-		ok = true;
+		if (asprintf(&j->path, "/proc/%u/root%s", tgid, mapped_path) < 0) {
+			l->ntodo--;
+		} else {
+			pthread_cond_signal(&l->cv);
+			ok = true;
+		}
 	}
 	pthread_mutex_unlock(&l->mu);
 	return ok;
@@ -215,16 +223,20 @@ static void skip(struct tlslibs *l, const char *what, const char *path)
 			what, path);
 }
 
+/* A process's files come in one scan: the last few waiters are its own. */
+#define WAIT_DEDUPE 64
+
 static void wait_for(struct tlslibs *l, uint32_t tgid, unsigned idx)
 {
-	for (unsigned i = 0; i < l->nwaiters; i++)
+	for (unsigned i = l->nwaiters > WAIT_DEDUPE ? l->nwaiters - WAIT_DEDUPE : 0;
+	     i < l->nwaiters; i++)
 		if (l->waiters[i].tgid == tgid && l->waiters[i].idx == idx)
 			return;
 	if (l->nwaiters >= TLSLIBS_WAITERS) {
 		skip(l, "too many processes wait for library files", "");
 		return;
 	}
-	l->waiters[l->nwaiters++] = (struct waiter){tgid, idx};
+	l->waiters[l->nwaiters++] = (struct waiter){tgid, (uint32_t)idx};
 }
 
 void tlslibs_mapped(struct tlslibs *l, uint32_t tgid, const struct tlstrack_lib *lib)
@@ -271,7 +283,7 @@ void tlslibs_mapped(struct tlslibs *l, uint32_t tgid, const struct tlstrack_lib 
 
 void tlslibs_flush(struct tlslibs *l, tlslibs_fn fn, void *ctx)
 {
-	struct job got[TLSLIBS_QUEUE];
+	struct job *got = l->got;
 	unsigned n, kept = 0;
 
 	if (!l->started)
@@ -288,18 +300,20 @@ void tlslibs_flush(struct tlslibs *l, tlslibs_fn fn, void *ctx)
 			l->st.read_err++;
 			rt_debug("tls: library %s not read: %s", got[i].path, strerror(-got[i].rc));
 			f->state = F_FREE; /* the next process mapping it retries */
-			continue;
+		} else {
+			f->state = F_DONE;
+			f->stack = got[i].rc < TLSSCAN_MAX ? (uint8_t)got[i].rc : TLSSCAN_NONE;
+			l->st.files++;
 		}
-		f->state = F_DONE;
-		f->stack = got[i].rc < TLSSCAN_MAX ? (uint8_t)got[i].rc : TLSSCAN_NONE;
-		l->st.files++;
-		if (!f->stack)
-			continue;
-		l->st.found++;
-		/* the path as the process sees it, after "/proc/TGID/root" */
-		rt_info("tls: library %s (mapped by process %u): TLS stack %s, which the OpenSSL "
-			"probes cannot see: not probed, its connections stay opaque",
-			strstr(got[i].path, "/root") + 5, got[i].tgid, tlsscan_name(f->stack));
+		if (f->state == F_DONE && f->stack) {
+			l->st.found++;
+			/* the path as the process sees it, after "/proc/TGID/root" */
+			rt_info(
+			    "tls: library %s (mapped by process %u): TLS stack %s, which the "
+			    "OpenSSL probes cannot see: not probed, its connections stay opaque",
+			    strstr(got[i].path, "/root") + 5, got[i].tgid, tlsscan_name(f->stack));
+		}
+		free(got[i].path);
 	}
 	for (unsigned i = 0; i < l->nwaiters; i++) {
 		struct waiter w = l->waiters[i];

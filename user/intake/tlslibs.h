@@ -13,7 +13,10 @@
  * scanner thread of its own: at most TLSLIBS_FILES files in all (later ones
  * are counted, not read), none larger than TLSLIBS_MAX_FILE, and at most
  * TLSLIBS_SCAN_MS of each second spent reading. A process mapping a file
- * still queued waits for it (at most TLSLIBS_WAITERS processes at once).
+ * still queued waits for it (at most TLSLIBS_WAITERS process and file
+ * pairs at once: at start-up without a selection every process's
+ * libraries are queued at once). The arrays are allocated with the
+ * structure but only the pages used become resident.
  * A file that could not be read (its process left) is forgotten, so the
  * next process mapping it has it read.
  *
@@ -31,8 +34,8 @@
 #include "tlstrack.h"
 
 #define TLSLIBS_FILES	 1024		/* library files remembered (read or queued) */
-#define TLSLIBS_QUEUE	 64		/* files waiting for the scanner thread */
-#define TLSLIBS_WAITERS	 256		/* (process, queued file) pairs waiting */
+#define TLSLIBS_QUEUE	 1024		/* files waiting for the scanner thread */
+#define TLSLIBS_WAITERS	 16384		/* (process, queued file) pairs waiting */
 #define TLSLIBS_MAX_FILE (256ull << 20) /* larger library files are not read */
 #define TLSLIBS_SCAN_MS	 100		/* of each second, at most, spent reading */
 
