@@ -359,9 +359,9 @@ const struct semconv_metric semconv_redtap_metric_series_evicted = {
 const struct semconv_metric semconv_redtap_tls_unsupported_processes = {
     .name = "redtap.tls.unsupported.processes",
     .unit = "{process}",
-    .brief = "Selected processes whose executable carries a TLS stack the OpenSSL probes cannot "
-	     "see (boringssl, rustls, openssl_static, openssl_exported): detected, not probed; "
-	     "their connections stay opaque.",
+    .brief = "Selected processes whose executable, or a shared library they map, carries a TLS "
+	     "stack the OpenSSL probes cannot see (boringssl, rustls, openssl_static, "
+	     "openssl_exported): detected, not probed; their connections stay opaque.",
     .type = METRIC_GAUGE,
     ATTRS(SC_REDTAP_STACK),
 };
