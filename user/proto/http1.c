@@ -94,6 +94,21 @@ enum {
 	H_CAPTURE0 = 16, /* + index in captured[] */
 };
 
+/* Their names, lowercase: the one list header_lookup() and the name filter read. */
+static const struct {
+	char name[18];
+	uint8_t len, hdr;
+} extracted[] = {
+    {"host", 4, H_HOST},
+    {"traceparent", 11, H_TRACEPARENT},
+    {"tracestate", 10, H_TRACESTATE},
+    {"content-length", 14, H_CONTENT_LENGTH},
+    {"transfer-encoding", 17, H_TRANSFER_ENCODING},
+    {"connection", 10, H_CONNECTION},
+    {"expect", 6, H_EXPECT},
+    {"upgrade", 7, H_UPGRADE},
+};
+
 static const char *const method_names[] = {
     [HTTP1_M_OTHER] = "_OTHER",	   [HTTP1_M_GET] = "GET",	  [HTTP1_M_HEAD] = "HEAD",
     [HTTP1_M_POST] = "POST",	   [HTTP1_M_PUT] = "PUT",	  [HTTP1_M_DELETE] = "DELETE",
@@ -111,6 +126,39 @@ static struct {
 	uint8_t len;
 } captured[HTTP1_CAPTURE_MAX];
 static size_t ncaptured;
+
+/*
+ * The name filter: bit (c & 31) of wanted_first[len] is set for the first
+ * byte c of every extracted or captured name of len bytes (case folds to the
+ * same bit). A name whose bit is clear is skipped without being looked up;
+ * a set bit only means "look it up". Names longer than the token never match.
+ */
+static uint32_t wanted_first[sizeof(((struct http1_stream *)0)->tok) + 1];
+
+/* Bytes of a header name: visible ASCII or obs-text but ':' (is_visible()). */
+static bool name_char[256];
+static uint8_t lower_of[256]; /* lower() */
+
+static uint8_t lower(uint8_t c);
+
+static void filter_build(void)
+{
+	for (unsigned c = 0; c < ARRAY_SIZE(name_char); c++) {
+		name_char[c] = c > ' ' && c != 0x7f && c != ':';
+		lower_of[c] = lower((uint8_t)c);
+	}
+	memset(wanted_first, 0, sizeof(wanted_first));
+	for (size_t i = 0; i < ARRAY_SIZE(extracted); i++)
+		wanted_first[extracted[i].len] |= 1u << (extracted[i].name[0] & 31);
+	for (size_t i = 0; i < ncaptured; i++)
+		if (captured[i].len < ARRAY_SIZE(wanted_first))
+			wanted_first[captured[i].len] |= 1u << (captured[i].name[0] & 31);
+}
+
+__attribute__((constructor)) static void filter_init(void)
+{
+	filter_build();
+}
 
 int http1_capture_set(const char *const *names, size_t n)
 {
@@ -131,6 +179,7 @@ int http1_capture_set(const char *const *names, size_t n)
 		captured[i].len = (uint8_t)len;
 	}
 	ncaptured = n;
+	filter_build();
 	return 0;
 }
 
@@ -583,7 +632,7 @@ static void tok_append(struct http1_stream *s, const uint8_t *p, size_t n)
 		return;
 	}
 	for (size_t j = 0; j < n; j++)
-		s->tok[len + j] = (char)lower(p[j]);
+		s->tok[len + j] = (char)lower_of[p[j]];
 	m->tok_len = (uint8_t)(len + n);
 }
 
@@ -677,26 +726,10 @@ static void value_byte(struct http1_stream *s, uint8_t c)
 /* Which of the headers the parser extracts the name in s->tok is; H_OTHER if none. */
 static uint8_t header_lookup(const struct http1_stream *s)
 {
-	switch (s->m.tok_len) {
-	case 4:
-		return TOK_IS(s, "host") ? H_HOST : H_OTHER;
-	case 6:
-		return TOK_IS(s, "expect") ? H_EXPECT : H_OTHER;
-	case 7:
-		return TOK_IS(s, "upgrade") ? H_UPGRADE : H_OTHER;
-	case 10:
-		if (TOK_IS(s, "connection"))
-			return H_CONNECTION;
-		return TOK_IS(s, "tracestate") ? H_TRACESTATE : H_OTHER;
-	case 11:
-		return TOK_IS(s, "traceparent") ? H_TRACEPARENT : H_OTHER;
-	case 14:
-		return TOK_IS(s, "content-length") ? H_CONTENT_LENGTH : H_OTHER;
-	case 17:
-		return TOK_IS(s, "transfer-encoding") ? H_TRANSFER_ENCODING : H_OTHER;
-	default:
-		return H_OTHER;
-	}
+	for (size_t i = 0; i < ARRAY_SIZE(extracted); i++)
+		if (tok_is(s, extracted[i].name, extracted[i].len))
+			return extracted[i].hdr;
+	return H_OTHER;
 }
 
 /* The header name ended with ':': decide what to extract from the value. */
@@ -991,7 +1024,30 @@ static size_t target_run(struct http1_stream *s, const uint8_t *p, size_t n)
 	return k;
 }
 
-/* ST_REQ_VER, ST_RESP_VER: a whole "HTTP/1.<digit>" at once. */
+/*
+ * After a response's version: " <3 digits> " with a valid status at once,
+ * as ST_RESP_VER, ST_STATUS and ST_STATUS_END take it byte by byte; 0 for
+ * anything else (the byte path then judges it).
+ */
+static size_t status_run(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	struct http1_msg_state *m = &s->m;
+	unsigned status;
+
+	if (n < 5 || p[0] != ' ' || !is_digit(p[1]) || !is_digit(p[2]) || !is_digit(p[3]) ||
+	    p[4] != ' ')
+		return 0;
+	status = (p[1] - '0') * 100u + (p[2] - '0') * 10u + (p[3] - '0');
+	if (status < 100 || status > 599)
+		return 0;
+	m->status = (uint16_t)status;
+	m->pos = 3;
+	s->state = ST_REASON;
+	return 5;
+}
+
+/* ST_REQ_VER, ST_RESP_VER: a whole "HTTP/1.<digit>" at once, and what
+ * commonly follows (a request's CRLF, a response's status). */
 static size_t version_run(struct http1_stream *s, const uint8_t *p, size_t n)
 {
 	struct http1_msg_state *m = &s->m;
@@ -1000,8 +1056,13 @@ static size_t version_run(struct http1_stream *s, const uint8_t *p, size_t n)
 		return 0;
 	m->version_minor = p[7] != '0'; /* 1.2+ are read as 1.1 */
 	m->pos = 8;
-	if (s->state == ST_REQ_VER)
-		s->state = ST_REQ_VER_END;
+	if (s->state == ST_RESP_VER)
+		return 8 + status_run(s, p + 8, n - 8);
+	s->state = ST_REQ_VER_END;
+	if (n >= 10 && p[8] == '\r' && p[9] == '\n') {
+		s->state = ST_HDR_START; /* as ST_REQ_VER_END and ST_START_LF take them */
+		return 10;
+	}
 	return 8;
 }
 
@@ -1016,60 +1077,142 @@ static size_t name_run(struct http1_stream *s, const uint8_t *p, size_t n)
 	return k;
 }
 
-/* ST_HDR_VALUE: a copied value up to its LF, or a token of a list value. */
+/* A list value's bytes p[0..n) (no LF among them), each as token_byte() takes it. */
+static void token_run(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	size_t k = 0, j;
+
+	while (k < n) {
+		j = k;
+		if (s->m.vflags & VF_PARAMS) {
+			while (j < n && p[j] != ',')
+				j++;
+		} else {
+			while (j < n && p[j] != ',' && p[j] != ';' && is_visible(p[j]))
+				j++;
+			tok_append(s, p + k, j - k);
+		}
+		if (j == k)
+			token_byte(s, p[j++]);
+		k = j;
+	}
+}
+
+/* ST_HDR_VALUE: the value up to its LF, then the LF (end_value()) if it is there. */
 static size_t value_run(struct http1_stream *s, const uint8_t *p, size_t n)
 {
 	struct http1_msg_state *m = &s->m;
-	const uint8_t *lf;
-	size_t k = 0, cap;
+	const uint8_t *lf = memchr(p, '\n', n);
+	size_t k = 0, end = lf ? (size_t)(lf - p) : n, cap;
 	char *dst = value_dst(s, &cap);
 
 	if (dst) {
-		lf = memchr(p, '\n', n);
-		k = lf ? (size_t)(lf - p) : n;
-		value_copy(m, dst, cap, p, k);
+		value_copy(m, dst, cap, p, end);
+		k = end;
 	} else if (m->hdr == H_CONTENT_LENGTH) {
-		return 0;
-	} else if (m->vflags & VF_PARAMS) {
-		while (k < n && p[k] != ',' && p[k] != '\n')
-			k++;
+		while (k < end && s->state == ST_HDR_VALUE)
+			cl_byte(s, p[k++]);
 	} else {
-		while (k < n && p[k] != ',' && p[k] != ';' && is_visible(p[k]))
-			k++;
-		tok_append(s, p, k);
+		token_run(s, p, end);
+		k = end;
+	}
+	if (lf && k == end && s->state == ST_HDR_VALUE) {
+		end_value(s);
+		k++;
 	}
 	return k;
 }
 
+/*
+ * ST_HDR_START with the whole line in p[0..n): a header line whose name the
+ * filter rules out, at once. A name that may be extracted goes on to
+ * begin_value() as from the byte path; anything else (the blank line, an
+ * obs-fold, a bad name) takes the byte path.
+ */
+static size_t header_line(struct http1_stream *s, const uint8_t *p, size_t n)
+{
+	struct http1_msg_state *m = &s->m;
+	const uint8_t *lf = memchr(p, '\n', n);
+	size_t k = 0;
+
+	if (!lf)
+		return 0;
+	while (name_char[p[k]]) /* stops at the LF at the latest */
+		k++;
+	if (!k || p[k] != ':')
+		return 0;
+	if (k < ARRAY_SIZE(wanted_first) && (wanted_first[k] >> (p[0] & 31) & 1)) {
+		m->tok_len = 0;
+		tok_append(s, p, k);
+		begin_value(s);
+		if (s->state == ST_HDR_VALUE)
+			return k + 1;
+		s->state = ST_HDR_START; /* ST_HDR_SKIP: what skip_line() does */
+	}
+	return (size_t)(lf - p) + 1;
+}
+
+/*
+ * The head a run at a time, within its budget: each state's run, else the
+ * byte path's step for one byte (the budget makes its size check pass), and
+ * the skipped lines whose LF is within the budget. Stops where the head ends
+ * or the budget does; 0: take parse_lines()' own byte path.
+ */
 static size_t run(struct http1_stream *s, const uint8_t *p, size_t n)
 {
-	size_t k;
+	size_t done = 0, k;
+	const uint8_t *lf;
 
 	n = run_budget(s, n);
-	if (!n)
-		return 0;
-	switch (s->state) {
-	case ST_METHOD:
-		k = method_run(s, p, n);
-		break;
-	case ST_TARGET:
-		k = target_run(s, p, n);
-		break;
-	case ST_REQ_VER:
-	case ST_RESP_VER:
-		k = version_run(s, p, n);
-		break;
-	case ST_HDR_NAME:
-		k = name_run(s, p, n);
-		break;
-	case ST_HDR_VALUE:
-		k = value_run(s, p, n);
-		break;
-	default:
-		return 0;
+	while (done < n) {
+		uint8_t st = s->state;
+
+		switch (st) {
+		case ST_METHOD:
+			k = method_run(s, p + done, n - done);
+			break;
+		case ST_TARGET:
+			k = target_run(s, p + done, n - done);
+			break;
+		case ST_REQ_VER:
+		case ST_RESP_VER:
+			k = version_run(s, p + done, n - done);
+			break;
+		case ST_HDR_START:
+			k = header_line(s, p + done, n - done);
+			break;
+		case ST_HDR_NAME:
+			k = name_run(s, p + done, n - done);
+			break;
+		case ST_HDR_VALUE:
+			k = value_run(s, p + done, n - done);
+			break;
+		case ST_REASON:
+		case ST_HDR_SKIP:
+			lf = memchr(p + done, '\n', n - done);
+			if (!lf)
+				return done;
+			done += skip_line(s, p + done, (size_t)(lf - p) + 1 - done);
+			continue;
+		default:
+			if (!is_state_head(st))
+				return done;
+			k = 0;
+			break;
+		}
+		if (!k) {
+			s->m.hlen++;
+			if (st <= ST_START_LF)
+				start_line_byte(s, p[done]);
+			else
+				header_byte(s, p[done]);
+			k = 1;
+		} else {
+			s->m.hlen += (uint32_t)k;
+		}
+		done += k;
 	}
-	s->m.hlen += (uint32_t)k;
-	return k;
+	return done;
 }
 
 /* Parses line-structured input (heads, chunk-size lines, trailers). */
@@ -1094,7 +1237,7 @@ static size_t parse_lines(struct http1_stream *s, const uint8_t *p, size_t n)
 			i += skip_line(s, p + i, n - i);
 			continue;
 		}
-		if (st <= ST_HDR_VALUE) {
+		if (is_state_head(st)) {
 			size_t k = run(s, p + i, n - i);
 
 			if (k) {

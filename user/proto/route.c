@@ -312,7 +312,20 @@ static bool looks_like_id(const unsigned char *s, size_t n)
 
 	if (n == 0)
 		return false;
-	if (n > SEGMENT_MAX_LEN || !clean_utf8(s, s + n))
+	if (n > SEGMENT_MAX_LEN)
+		return true;
+	/* The common route word, lowercase letters only and shorter than both
+	 * TOKEN_MIN_LEN and the 16 of the hex rule, meets none of the rules
+	 * below: no digit, '%', '@', date, UUID, token or hex run of 16. */
+	if (n < TOKEN_MIN_LEN && n < 16) {
+		size_t k = 0;
+
+		while (k < n && is_lower(s[k]))
+			k++;
+		if (k == n)
+			return false;
+	}
+	if (!clean_utf8(s, s + n))
 		return true;
 	seg_scan(s, n, &st);
 	if (st.percent)

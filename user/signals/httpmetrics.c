@@ -66,6 +66,25 @@ void httpmetrics_free(struct httpmetrics *m)
 	free(m);
 }
 
+/* snprintf(out, 8, "%d", v) without a printf per exchange (a status code, a port). */
+static void label_int(char out[8], int v)
+{
+	char tmp[8];
+	size_t n = 0;
+
+	if (v < 0 || v > 9999999) {
+		snprintf(out, 8, "%d", v);
+		return;
+	}
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+}
+
 void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t outlen)
 {
 	const char *h = x->host;
@@ -145,7 +164,7 @@ static void rpc_done(struct httpmetrics *m, const struct http_exchange *x, const
 		snprintf(meth, sizeof(meth), "_OTHER");
 	}
 	if (x->grpc_status >= 0)
-		snprintf(code, sizeof(code), "%d", x->grpc_status);
+		label_int(code, x->grpc_status);
 	if (x->server) {
 		const char *labels[] = {service, "grpc", svc, meth, code, err, ver};
 		const char *glabels[] = {service, grpc_type_name(x->grpc_type), svc, meth,
@@ -159,7 +178,7 @@ static void rpc_done(struct httpmetrics *m, const struct http_exchange *x, const
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));
 	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
-		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
+		label_int(port, x->conn->remote.port);
 	{
 		const char *labels[] = {service, "grpc", svc, meth, code, err, addr, port, ver};
 
@@ -189,7 +208,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	}
 	reqlabels_values(x, rl, r); /* the bounded request labels, traces.attribute_labels */
 	if (x->status)
-		snprintf(status, sizeof(status), "%d", x->status);
+		label_int(status, x->status);
 	if (x->server) {
 		const char *labels[] = {service, method, status, route_label(m, x),
 					err,	 ver,	 scheme, r[0],
@@ -201,7 +220,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));
 	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
-		snprintf(port, sizeof(port), "%u", x->conn->remote.port);
+		label_int(port, x->conn->remote.port);
 	{
 		const char *labels[] = {service, method, status, x->route, err,	 addr, port,
 					ver,	 scheme, r[0],	 r[1],	   r[2], r[3]};
