@@ -18,7 +18,7 @@
  *    inode number, and a close is reported;
  *  - a connection that starts with the HTTP/2 preface is copied up to
  *    h2_capture_bytes from its first record on, both ends, and another is
- *    cut at capture_bytes.
+ *    cut at capture_bytes until the daemon raises its cap_bytes.
  *
  * With --insns FILE it writes each program's instruction counts
  * (verified, translated, JITed bytes) as a Markdown table instead
@@ -695,10 +695,13 @@ static uint16_t cap_bytes_of(struct fx *f, int fd)
 }
 
 /* One loopback connection: the client writes first[] (1024 bytes), the
- * server reads them and answers 1000 bytes. Returns what each record of it
- * copied: client write, server read, server write; and the cap_bytes of
- * the client and server ends. */
-static void exchange(struct fx *f, const char *first, uint32_t cap[3], uint16_t conn_cap[2])
+ * server reads them and answers 1000 bytes; before the answer, a set_cap
+ * other than 0 goes into the server end's cap_bytes as the daemon sets it
+ * (capture_set_wide()). Returns what each record of it copied: client
+ * write, server read, server write; and the cap_bytes of the client and
+ * server ends. */
+static void exchange(struct fx *f, const char *first, uint16_t set_cap, uint32_t cap[3],
+		     uint16_t conn_cap[2])
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(PORT)};
 	int l = tcp_bound(true), c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), s;
@@ -718,6 +721,15 @@ static void exchange(struct fx *f, const char *first, uint32_t cap[3], uint16_t 
 
 		assert_true(n > 0);
 		at += (size_t)n;
+	}
+	if (set_cap) {
+		struct rt_conn_key key = {.tgid = (uint32_t)getpid(), .fd = (uint32_t)s};
+		int mfd = bpf_map__fd(f->skel->maps.conns);
+		struct rt_conn_info ci;
+
+		assert_int_equal(bpf_map_lookup_elem(mfd, &key, &ci), 0);
+		ci.cap_bytes = set_cap;
+		assert_int_equal(bpf_map_update_elem(mfd, &key, &ci, BPF_EXIST), 0);
 	}
 	assert_int_equal(write(s, buf + 24, 1000), 1000);
 	ev = find_data(f, (uint32_t)c, RT_DIR_EGRESS);
@@ -749,14 +761,14 @@ static void test_h2_preface_widens_capture(void **state)
 
 	set_selected(f, self, true);
 	recs_clear(&f->recs);
-	exchange(f, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", cap, conn_cap);
+	exchange(f, "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 0, cap, conn_cap);
 	assert_int_equal(cap[0], 1024);
 	assert_int_equal(cap[1], 1024);
 	assert_int_equal(cap[2], 1000);
 	assert_int_equal(conn_cap[0], RT_H2_CAPTURE_DEFAULT);
 	assert_int_equal(conn_cap[1], RT_H2_CAPTURE_DEFAULT);
 
-	exchange(f, "POST /x HTTP/1.1\r\n\r\n", cap, conn_cap);
+	exchange(f, "POST /x HTTP/1.1\r\n\r\n", 0, cap, conn_cap);
 	assert_int_equal(cap[0], RT_CAPTURE_DEFAULT);
 	assert_int_equal(cap[1], RT_CAPTURE_DEFAULT);
 	assert_int_equal(cap[2], RT_CAPTURE_DEFAULT);
@@ -764,9 +776,15 @@ static void test_h2_preface_widens_capture(void **state)
 	assert_int_equal(conn_cap[1], RT_CAPTURE_DEFAULT);
 
 	/* a preface cut short (or a look-alike) is not one */
-	exchange(f, "PRI * HTTP/2.0\r\n\r\nSM\r\n\rX", cap, conn_cap);
+	exchange(f, "PRI * HTTP/2.0\r\n\r\nSM\r\n\rX", 0, cap, conn_cap);
 	assert_int_equal(cap[0], RT_CAPTURE_DEFAULT);
 	assert_int_equal(conn_cap[1], RT_CAPTURE_DEFAULT);
+
+	/* the daemon raises a connection it classified later: from then on */
+	exchange(f, "xxxx", 4096, cap, conn_cap);
+	assert_int_equal(cap[1], RT_CAPTURE_DEFAULT);
+	assert_int_equal(cap[2], 1000);
+	assert_int_equal(conn_cap[1], 4096);
 	set_selected(f, self, false);
 }
 
