@@ -120,5 +120,12 @@ check "no database call on the TLS ports" sh -c \
 expect_eq "no TLS plaintext without its socket" \
 	"$(metric_sum redtap_kernel_events_dropped_total reason=tls_fd_unknown)" 0
 check "the agent attached the OpenSSL probes" grep -q 'tls: OpenSSL probes on' "$E2E_TMP/agent.log"
+# Debian's libssl.so.3: both pairs on ssl_read_internal / ssl_write_internal
+# (a push, not the wrappers' single-stepped sub; user/intake/sslsites.c), so
+# the exact counts above were taken there
+check "SSL_read/_ex probed at their internal function" \
+	grep -q 'SSL_read_ex and SSL_read probed at their internal function' "$E2E_TMP/agent.log"
+check "SSL_write/_ex probed at their internal function" \
+	grep -q 'SSL_write_ex and SSL_write probed at their internal function' "$E2E_TMP/agent.log"
 stop_agent
 e2e_finish
