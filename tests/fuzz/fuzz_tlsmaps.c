@@ -4,13 +4,15 @@
  * tlstrack_maps_file() (user/intake/tlstrack.c): /proc/PID/maps lines name
  * files any process chose, so every byte string must parse without faults,
  * a line taken must give an absolute path, NUL-terminated within the field,
- * and a non-zero inode; a libssl line is a file line with a libssl name.
+ * and a non-zero inode; a libssl line is a file line with a libssl name,
+ * and tlslibs_candidate() (user/intake/tlslibs.c) never takes a libssl.
  *
  * Input: the line (an exact-size heap copy, no NUL needed).
  */
 #include <stdbool.h>
 
 #include "fuzz.h"
+#include "tlslibs.h"
 #include "tlstrack.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -28,6 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_check(lib.path[0] == '/' && lib.ino != 0);
 		base = strrchr(lib.path, '/') + 1;
 		fuzz_check(tlstrack_maps_line(line, size, &lib) == !strncmp(base, "libssl.so", 9));
+		fuzz_check(!tlslibs_candidate(lib.path) || strncmp(base, "libssl.so", 9));
 	} else {
 		fuzz_check(!tlstrack_maps_line(line, size, &lib));
 	}
