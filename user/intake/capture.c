@@ -355,13 +355,13 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	}
 	/* every process is selected: the system's libssl files before any
 	 * process maps them (a short curl started later is seen from its
-	 * first call). With a selection, unselected processes must not pay
-	 * the uprobe traps until a selected process maps that libssl. */
-	if (c->tls && !opts->filter)
+	 * first call), then those processes mapping one now. With a
+	 * selection, unselected processes must not pay the uprobe traps
+	 * until a selected process maps that libssl. */
+	if (c->tls && !opts->filter) {
 		tlstrack_probe_system(c->tls);
-	/* every process is selected: those mapping libssl now get probes */
-	if (c->tls && !opts->filter)
 		tlstrack_scan_all(c->tls);
+	}
 	if (c->files) {
 		logfiles_set_mark(c->files, mark_file, c);
 		if (!opts->filter)
