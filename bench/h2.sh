@@ -1,17 +1,20 @@
 # bench/h2.sh - sourced by bench/run.sh: part "h2", the agent's cost on an
 # HTTP/2 server. nghttpd (one thread, no TLS, prior knowledge) serving a
 # 3-byte file under h2load (BENCH_H2_CONNS connections, 10 streams in flight
-# on each), in three variants alternated in rotating order for
+# on each), in four variants alternated in rotating order for
 # $BENCH_H2_ROUNDS rounds (default $BENCH_ROUNDS, else 4):
 #   none    no agent
 #   floor   bench/floor: empty programs on the agent's tracepoints
-#   agent   redtap --capture-bytes 8192 (what HTTP/2 needs: whole writes)
+#   agent   redtap with its defaults: HTTP/2 connections copied up to
+#           capture.http2_bytes (8192), the rest up to 256 bytes
+#   narrow  redtap with capture.http2_bytes 16: HTTP/2 copied up to 256
+#           bytes like the rest (loses streams): what the wide copy costs
 # Each round's throughput is divided by that round's "none"; the medians of
 # those ratios are reported, and the agent's cost above the floor as a
 # fraction of the floor's own cost (the target of the HTTP part). The agent
 # must count every request h2load completed.
 
-H2_VARIANTS="none floor agent"
+H2_VARIANTS="none floor agent narrow"
 
 # h2_run_load URL CONNS SECONDS: prints "RPS SUCCEEDED" from h2load's summary.
 h2_run_load() {
@@ -24,7 +27,8 @@ h2_run_load() {
 
 h2_up() {
 	case $1 in
-	agent) variant_up "$1" "$agent_port" --capture-bytes 8192 ;;
+	agent) variant_up "$1" "$agent_port" ;;
+	narrow) REDTAP_CAPTURE_HTTP2_BYTES=16 variant_up "$1" "$agent_port" ;;
 	*) variant_up "$1" ;;
 	esac
 }
@@ -98,8 +102,10 @@ summary_h2() {
 	for v in $H2_VARIANTS; do
 		row "   ($v) throughput, req/s" "$(num "$(get h2_rps_$v)")" "" ""
 	done
-	row "   (c)/(a) throughput, agent (--capture-bytes 8192)" "$(get h2_ratio_agent)" "" \
-		"rounds $(get h2_ratio_range_agent)"
+	row "   (c)/(a) throughput, agent (defaults: h2 copied up to 8192)" \
+		"$(get h2_ratio_agent)" "" "rounds $(get h2_ratio_range_agent)"
+	row "   (d)/(a) throughput, agent with h2 copied up to 256" "$(get h2_ratio_narrow)" "" \
+		"rounds $(get h2_ratio_range_narrow)"
 	row "   (b)/(a) throughput, floor" "$(get h2_ratio_floor)" "" \
 		"rounds $(get h2_ratio_range_floor)"
 	row "   floor's cost, 1 - b/a" "$(pct "$(get h2_floor_cost)")" "" ""
