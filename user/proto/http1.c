@@ -99,12 +99,12 @@ static const struct {
 	char name[18];
 	uint8_t len, hdr;
 } extracted[] = {
-    {"host", 4, H_HOST},
+    {"host", 4, H_HOST}, /* the most frequent first */
+    {"content-length", 14, H_CONTENT_LENGTH},
+    {"connection", 10, H_CONNECTION},
+    {"transfer-encoding", 17, H_TRANSFER_ENCODING},
     {"traceparent", 11, H_TRACEPARENT},
     {"tracestate", 10, H_TRACESTATE},
-    {"content-length", 14, H_CONTENT_LENGTH},
-    {"transfer-encoding", 17, H_TRANSFER_ENCODING},
-    {"connection", 10, H_CONNECTION},
     {"expect", 6, H_EXPECT},
     {"upgrade", 7, H_UPGRADE},
 };
@@ -723,24 +723,36 @@ static void value_byte(struct http1_stream *s, uint8_t c)
 		token_byte(s, c);
 }
 
-/* Which of the headers the parser extracts the name in s->tok is; H_OTHER if none. */
-static uint8_t header_lookup(const struct http1_stream *s)
+/* Whether name[0..len) is the lowercase lit[0..lit_len), ignoring ASCII case. */
+static bool name_is(const uint8_t *name, size_t len, const char *lit, size_t lit_len)
+{
+	if (len != lit_len || lower_of[name[0]] != (uint8_t)lit[0])
+		return false;
+	for (size_t i = 1; i < len; i++)
+		if (lower_of[name[i]] != (uint8_t)lit[i])
+			return false;
+	return true;
+}
+
+/* Which of the headers the parser extracts name[0..len) is; H_OTHER if none. */
+static uint8_t header_lookup(const uint8_t *name, size_t len)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(extracted); i++)
-		if (tok_is(s, extracted[i].name, extracted[i].len))
+		if (name_is(name, len, extracted[i].name, extracted[i].len))
 			return extracted[i].hdr;
 	return H_OTHER;
 }
 
-/* The header name ended with ':': decide what to extract from the value. */
-static void begin_value(struct http1_stream *s)
+/* The header name name[0..len) (a token as s->tok holds one, or the input)
+ * ended with ':': decide what to extract from the value. */
+static void begin_value(struct http1_stream *s, const uint8_t *name, size_t len)
 {
 	struct http1_msg_state *m = &s->m;
 
-	m->hdr = header_lookup(s);
+	m->hdr = header_lookup(name, len);
 	/* a captured header: the first one of its name wins */
 	for (size_t i = 0; m->hdr == H_OTHER && s->kind == HTTP1_REQUESTS && i < ncaptured; i++)
-		if (tok_is(s, captured[i].name, captured[i].len) && !m->cap_len[i])
+		if (name_is(name, len, captured[i].name, captured[i].len) && !m->cap_len[i])
 			m->hdr = (uint8_t)(H_CAPTURE0 + i);
 	m->tok_len = 0;
 	m->vflags = 0;
@@ -845,7 +857,7 @@ static void header_byte(struct http1_stream *s, uint8_t c)
 		break;
 	case ST_HDR_NAME:
 		if (c == ':') {
-			begin_value(s);
+			begin_value(s, (const uint8_t *)s->tok, m->tok_len);
 		} else if (!is_visible(c)) {
 			fail(s, HTTP1_E_HEADER);
 		} else if (m->tok_len < sizeof(s->tok)) {
@@ -1131,7 +1143,6 @@ static size_t value_run(struct http1_stream *s, const uint8_t *p, size_t n)
  */
 static size_t header_line(struct http1_stream *s, const uint8_t *p, size_t n)
 {
-	struct http1_msg_state *m = &s->m;
 	const uint8_t *lf = memchr(p, '\n', n);
 	size_t k = 0;
 
@@ -1142,9 +1153,7 @@ static size_t header_line(struct http1_stream *s, const uint8_t *p, size_t n)
 	if (!k || p[k] != ':')
 		return 0;
 	if (k < ARRAY_SIZE(wanted_first) && (wanted_first[k] >> (p[0] & 31) & 1)) {
-		m->tok_len = 0;
-		tok_append(s, p, k);
-		begin_value(s);
+		begin_value(s, p, k);
 		if (s->state == ST_HDR_VALUE)
 			return k + 1;
 		s->state = ST_HDR_START; /* ST_HDR_SKIP: what skip_line() does */
