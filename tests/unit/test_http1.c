@@ -809,6 +809,57 @@ static void test_runs_split_anywhere(void **state)
 	free(big);
 }
 
+/*
+ * Header lines whose name no extracted or captured header can have are
+ * skipped whole; names that only share a length and a first letter with
+ * one are not taken for it; case never matters; the filter follows
+ * http1_capture_set(); and every split point gives the same heads.
+ */
+static void test_header_name_filter(void **state)
+{
+	static const char *const names[] = {"X-Tenant-Id", "a-twenty-byte-name-x"};
+	static const char req[] = "GET / HTTP/1.1\r\nHose: h\r\nHOST: right\r\n"
+				  "Connectiom: close\r\nx-tenant-iD: t1\r\n"
+				  "A-Twenty-Byte-Name-Xy: no\r\nA-TWENTY-BYTE-NAME-X: yes\r\n"
+				  "Content-Lengtx: 9\r\nCONTENT-length: 2\r\n\r\nab";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Lengtx: 9\r\n"
+				   "cOnTeNt-LeNgTh: 3\r\nconnectioN: Close\r\n\r\nabc";
+	struct rec whole, r;
+	size_t n = strlen(req);
+
+	(void)state;
+	assert_int_equal(http1_capture_set(names, 2), 0);
+	rec_init(&whole, HTTP1_REQUESTS);
+	feed(&whole, req);
+	assert_string_equal(whole.events, "HE");
+	assert_string_equal(whole.heads[0].host, "right");
+	assert_false(whole.heads[0].conn_close);
+	assert_int_equal(whole.heads[0].content_length, 2);
+	assert_string_equal(whole.heads[0].captured[0], "t1");
+	assert_string_equal(whole.heads[0].captured[1], "yes");
+	for (size_t i = 1; i < n; i++) {
+		rec_init(&r, HTTP1_REQUESTS);
+		http1_stream_feed(&r.s, (const uint8_t *)req, i, i);
+		http1_stream_feed(&r.s, (const uint8_t *)req + i, n - i, n - i);
+		assert_string_equal(r.events, "HE");
+		assert_memory_equal(&r.heads[0], &whole.heads[0], sizeof(whole.heads[0]));
+	}
+
+	rec_init(&r, HTTP1_RESPONSES);
+	feed(&r, resp);
+	assert_string_equal(r.events, "HE");
+	assert_int_equal(r.heads[0].content_length, 3);
+	assert_true(r.heads[0].conn_close);
+
+	/* no longer captured: the same request keeps nothing */
+	assert_int_equal(http1_capture_set(NULL, 0), 0);
+	rec_init(&r, HTTP1_REQUESTS);
+	feed(&r, req);
+	assert_string_equal(r.events, "HE");
+	assert_string_equal(r.heads[0].captured[0], "");
+	assert_string_equal(r.heads[0].captured[1], "");
+}
+
 static void test_unknown_method(void **state)
 {
 	struct rec r;
@@ -1225,6 +1276,7 @@ int main(void)
 	    cmocka_unit_test(test_error_reasons),
 	    cmocka_unit_test(test_huge_head),
 	    cmocka_unit_test(test_runs_split_anywhere),
+	    cmocka_unit_test(test_header_name_filter),
 	    cmocka_unit_test(test_unknown_method),
 	    cmocka_unit_test(test_detect),
 	    cmocka_unit_test(test_traceparent_tracestate),
