@@ -895,7 +895,7 @@ static void test_yaml_errors(void **ts)
 
 	assert_yaml_error(s, "capture:\n  bytes: 256\n  byts: 3\n", -EINVAL,
 			  ":3: unknown key 'capture.byts' (capture has: bytes, http2_bytes, "
-			  "own_traffic, ringbuf_size)");
+			  "own_traffic, sched_batch, ringbuf_size)");
 	assert_yaml_error(s, "log: {}\nfoo: 1\n", -EINVAL,
 			  ":2: unknown key 'foo' (known keys: prometheus, select, routes, limits, "
 			  "k8s, capture, shim, log, otlp, traces, logs)");

@@ -7,6 +7,7 @@
  * agent.h.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -539,10 +540,31 @@ static void install_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * capture.sched_batch: the loop's thread (the threads started before keep
+ * their policy; the readers it starts later, of Go executables and TLS
+ * libraries, inherit it, which suits them). A SCHED_BATCH task never preempts the running one when
+ * it wakes: the ring buffer's reader waits for nginx's or the client's
+ * time slice to end or for them to block, instead of taking their CPU for
+ * the length of a burst (issue 9, BENCHMARKS.md).
+ */
+static void loop_policy(const struct redtap_config *cfg)
+{
+	struct sched_param sp = {.sched_priority = 0};
+
+	if (!cfg->sched_batch)
+		return;
+	if (sched_setscheduler(0, SCHED_BATCH, &sp))
+		rt_warn("capture.sched_batch: %s", strerror(errno));
+	else
+		rt_info("the event loop runs as SCHED_BATCH");
+}
+
 static int event_loop(struct agent *a)
 {
 	uint64_t last_sweep = now_ns();
 
+	loop_policy(a->cfg);
 	while (!stop_requested) {
 		int n = a->cap ? capture_poll(a->cap, POLL_MS) : (usleep(POLL_MS * 1000), 0);
 		uint64_t now = now_ns();

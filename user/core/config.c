@@ -1111,6 +1111,13 @@ const struct setting settings[] = {
 		  "agent's own connections (a selected OTLP\n"
 		  "collector on this node receiving its\n"
 		  "export); by default they are left out." },
+	{ .env = "REDTAP_SCHED_BATCH", .key = "capture.sched_batch", .def = "false",
+	  .set = set_bool, CONFIG_FIELD(sched_batch),
+	  .help = "true: the event loop (the ring buffer's\n"
+		  "reader) runs as SCHED_BATCH, so that its\n"
+		  "wake-ups never preempt the observed\n"
+		  "processes; the ring buffer absorbs the\n"
+		  "wait." },
 	{ .name = "ringbuf-size", .val = OPT_RINGBUF, .arg = "SIZE", .key = "capture.ringbuf_size",
 	  .def = "8M", .set = set_ringbuf,
 	  .help = "Size of the eBPF ring buffer: a power of two from 64K to 1G,\n"
