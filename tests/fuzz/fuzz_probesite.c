@@ -39,15 +39,17 @@ static void body(const uint8_t *data, size_t size)
 			   t <= PROBESITE_CALL_SCAN + 4 + (int64_t)0x7fffffff);
 }
 
+static const char *const names[] = {"SSL_read",	    "SSL_read_ex",	"SSL_write",
+				    "SSL_write_ex", "SSL_do_handshake", "SSL_shutdown"};
+
+static const uint8_t elf_magic[] = {0x7f, 'E', 'L', 'F'};
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct sslsites s;
 	uint8_t *copy;
 
-	if (size < 4 || memcmp(data,
-			       "\x7f"
-			       "ELF",
-			       4)) {
+	if (size < sizeof(elf_magic) || memcmp(data, elf_magic, sizeof(elf_magic))) {
 		body(data, size);
 		return 0;
 	}
@@ -55,12 +57,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!copy)
 		abort();
 	memcpy(copy, data, size);
-	if (!sslsites_image(copy, size, &s))
+	if (!sslsites_image(copy, size, names, sizeof(names) / sizeof(names[0]), &s)) {
 		for (unsigned p = 0; p < SSLSITES_PAIRS; p++) {
 			fuzz_check(s.pair[p].err <= 0);
 			fuzz_check(s.pair[p].err ||
 				   (s.pair[p].file_off < size && s.pair[p].kind != PROBESITE_STEP));
 		}
+		/* past an endbr64 or a Go stack check, never further */
+		for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++)
+			fuzz_check(s.skip[k] == 0 || s.skip[k] == 4 || s.skip[k] == 9 ||
+				   s.skip[k] == 12);
+	}
 	free(copy);
 	return 0;
 }

@@ -15,10 +15,12 @@
 
 #include "sslsites.h"
 
-/* The wrappers of each pair: the _ex form first. */
-static const char *const wrappers[SSLSITES_PAIRS][2] = {
-    [SSLSITES_READ] = {"SSL_read_ex", "SSL_read"},
-    [SSLSITES_WRITE] = {"SSL_write_ex", "SSL_write"},
+/* The wrappers of each pair, the _ex form first: wrappers[2 * pair + i]. */
+static const char *const wrappers[2 * SSLSITES_PAIRS] = {
+    "SSL_read_ex",
+    "SSL_read",
+    "SSL_write_ex",
+    "SSL_write",
 };
 
 struct text {
@@ -54,25 +56,25 @@ static int text_find(Elf *elf, struct text *t)
 	return -ENOENT;
 }
 
-/* The defined functions named in wrappers, in one pass over .dynsym
- * (0: not found). */
-static void wrappers_find(Elf *elf, uint64_t addr[SSLSITES_PAIRS][2])
+/* Addresses of the defined functions names[0..n) in one pass over
+ * .dynsym (0: not found). */
+static void syms_find(Elf *elf, const char *const *names, size_t n, uint64_t *addr)
 {
 	Elf_Scn *scn = NULL;
 
-	memset(addr, 0, sizeof(uint64_t) * SSLSITES_PAIRS * 2);
+	memset(addr, 0, sizeof(*addr) * n);
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *d;
-		size_t n;
+		size_t nsym;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize)
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d)
 			return;
-		n = d->d_size / sh.sh_entsize;
-		for (size_t i = 0; i < n && i < SSLSITES_MAX_SYMS; i++) {
+		nsym = d->d_size / sh.sh_entsize;
+		for (size_t i = 0; i < nsym && i < SSLSITES_MAX_SYMS; i++) {
 			GElf_Sym sym;
 			const char *s;
 
@@ -80,10 +82,9 @@ static void wrappers_find(Elf *elf, uint64_t addr[SSLSITES_PAIRS][2])
 			    GELF_ST_TYPE(sym.st_info) != STT_FUNC)
 				continue;
 			s = elf_strptr(elf, sh.sh_link, sym.st_name);
-			for (unsigned p = 0; s && p < SSLSITES_PAIRS; p++)
-				for (unsigned w = 0; w < 2; w++)
-					if (!addr[p][w] && !strcmp(s, wrappers[p][w]))
-						addr[p][w] = sym.st_value;
+			for (size_t k = 0; s && k < n; k++)
+				if (!addr[k] && !strcmp(s, names[k]))
+					addr[k] = sym.st_value;
 		}
 		return;
 	}
@@ -128,9 +129,17 @@ static int pair_resolve(const struct text *t, const uint64_t w[2], struct sslsit
 	return 0;
 }
 
-int sslsites_image(void *img, size_t len, struct sslsites *out)
+/* Bytes from the function at addr to its cheapest entry probe. */
+static uint32_t entry_skip(const struct text *t, uint64_t addr)
 {
-	uint64_t addr[SSLSITES_PAIRS][2];
+	if (!addr || addr < t->addr || addr - t->addr >= t->size)
+		return 0;
+	return probesite_entry(t->p + (addr - t->addr), t->size - (addr - t->addr), NULL);
+}
+
+int sslsites_image(void *img, size_t len, const char *const *names, size_t n, struct sslsites *out)
+{
+	uint64_t addr[2 * SSLSITES_PAIRS], at[SSLSITES_MAX_NAMES];
 	struct text t;
 	GElf_Ehdr eh;
 	Elf *elf;
@@ -139,6 +148,8 @@ int sslsites_image(void *img, size_t len, struct sslsites *out)
 	memset(out, 0, sizeof(*out));
 	for (unsigned p = 0; p < SSLSITES_PAIRS; p++)
 		out->pair[p].err = -ENOENT;
+	if (n > SSLSITES_MAX_NAMES)
+		return -EINVAL;
 	if (elf_version(EV_CURRENT) == EV_NONE)
 		return -ENOSYS;
 	elf = elf_memory(img, len);
@@ -148,15 +159,20 @@ int sslsites_image(void *img, size_t len, struct sslsites *out)
 		return -ENOEXEC;
 	}
 	rc = text_find(elf, &t);
-	if (!rc)
-		wrappers_find(elf, addr);
+	if (!rc) {
+		syms_find(elf, wrappers, 2 * SSLSITES_PAIRS, addr);
+		if (n)
+			syms_find(elf, names, n, at);
+	}
 	for (unsigned p = 0; !rc && p < SSLSITES_PAIRS; p++)
-		out->pair[p].err = pair_resolve(&t, addr[p], &out->pair[p]);
+		out->pair[p].err = pair_resolve(&t, addr + 2 * p, &out->pair[p]);
+	for (size_t k = 0; !rc && k < n; k++)
+		out->skip[k] = entry_skip(&t, at[k]);
 	elf_end(elf);
 	return 0;
 }
 
-int sslsites_path(const char *path, struct sslsites *out)
+int sslsites_path(const char *path, const char *const *names, size_t n, struct sslsites *out)
 {
 	struct stat st;
 	void *map;
@@ -183,7 +199,7 @@ int sslsites_path(const char *path, struct sslsites *out)
 	close(fd);
 	if (map == MAP_FAILED)
 		return -errno;
-	rc = sslsites_image(map, (size_t)st.st_size, out);
+	rc = sslsites_image(map, (size_t)st.st_size, names, n, out);
 	munmap(map, (size_t)st.st_size);
 	return rc;
 }

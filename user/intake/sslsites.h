@@ -14,7 +14,9 @@
  * .text, other than either wrapper, whose first instruction (or the one
  * after an endbr64) is emulated; the same for Y with the write pair. Each
  * pair resolves or not on its own: tlstrack.c keeps the exported symbols
- * for a pair that does not.
+ * for a pair that does not. For the symbols it still probes by name, the
+ * caller's names, it gets the cheapest equivalent offset in each function
+ * (probesite_entry(): past an endbr64 before a push in CET builds).
  *
  * The file is attacker-supplied (any local user's process may map a file
  * named libssl.so*): libelf bounds sections against the image, symbol
@@ -28,8 +30,9 @@
 
 #include "probesite.h"
 
-#define SSLSITES_MAX_FILE (256ull << 20) /* larger files are not read (-EFBIG) */
-#define SSLSITES_MAX_SYMS (1u << 20)	 /* .dynsym entries looked at */
+#define SSLSITES_MAX_FILE  (256ull << 20) /* larger files are not read (-EFBIG) */
+#define SSLSITES_MAX_SYMS  (1u << 20)	  /* .dynsym entries looked at */
+#define SSLSITES_MAX_NAMES 8		  /* symbols a caller asks the entry offset of */
 
 enum sslsites_pair {
 	SSLSITES_READ = 0,  /* SSL_read_ex + SSL_read -> ssl_read_internal */
@@ -46,14 +49,19 @@ struct sslsites_site {
 
 struct sslsites {
 	struct sslsites_site pair[SSLSITES_PAIRS];
+	/* per names[i]: bytes from the symbol to its cheapest entry probe, 0
+	 * when there is none better or the symbol is not found */
+	uint32_t skip[SSLSITES_MAX_NAMES];
 };
 
 /* Fills *out from an ELF image in memory (libelf may convert it in
- * place): 0 when the image is an x86-64 ELF file (each pair's err says
- * whether it resolved), -ENOEXEC otherwise. */
-int sslsites_image(void *img, size_t len, struct sslsites *out);
+ * place), with the entry offsets of names[0..n) (n at most
+ * SSLSITES_MAX_NAMES, names may be NULL when n is 0): 0 when the image is
+ * an x86-64 ELF file (each pair's err says whether it resolved), -ENOEXEC
+ * otherwise, -EINVAL for too many names. */
+int sslsites_image(void *img, size_t len, const char *const *names, size_t n, struct sslsites *out);
 
 /* The same for the file at path (a private mapping): 0 or -errno. */
-int sslsites_path(const char *path, struct sslsites *out);
+int sslsites_path(const char *path, const char *const *names, size_t n, struct sslsites *out);
 
 #endif /* REDTAP_SSLSITES_H */

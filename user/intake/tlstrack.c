@@ -175,31 +175,34 @@ static struct bpf_program *sym_prog(const struct tlstrack_progs *p, unsigned s)
 	}
 }
 
-/* At the symbol sym, or at the file offset off when it is not 0. */
+/* At off bytes into the symbol sym, or at the file offset off when sym is
+ * NULL. */
 static struct bpf_link *attach(struct bpf_program *prog, const char *path, const char *sym,
 			       uint64_t off, bool ret)
 {
-	struct bpf_uprobe_opts o = {
-	    .sz = sizeof(o), .func_name = off ? NULL : sym, .retprobe = ret};
+	struct bpf_uprobe_opts o = {.sz = sizeof(o), .func_name = sym, .retprobe = ret};
 
 	return bpf_program__attach_uprobe_opts(prog, -1, path, off, &o);
 }
 
-/* The return probe first: an entry without its return would leave the
- * thread marked inside an SSL call. 0 when attached, else -errno. */
+/* Symbol s's probes at off bytes into it, or at the file offset off when
+ * internal (its pair's internal function). The return probe first: an
+ * entry without its return would leave the thread marked inside an SSL
+ * call. 0 when attached, else -errno. */
 static int sym_attach(struct tlstrack *t, struct tls_file *f, const char *path, unsigned s,
-		      uint64_t off)
+		      bool internal, uint64_t off)
 {
+	const char *sym = internal ? NULL : sym_names[s];
 	int err;
 
-	f->ret[s] = attach(t->progs.ret, path, sym_names[s], off, true);
+	f->ret[s] = attach(t->progs.ret, path, sym, off, true);
 	if (!f->ret[s]) {
 		err = -errno;
 		rt_debug("tls: %s in %s (offset 0x%llx): no return probe (%s)", sym_names[s], path,
 			 (unsigned long long)off, strerror(-err));
 		return err;
 	}
-	f->entry[s] = attach(sym_prog(&t->progs, s), path, sym_names[s], off, false);
+	f->entry[s] = attach(sym_prog(&t->progs, s), path, sym, off, false);
 	if (!f->entry[s]) {
 		err = -errno;
 		rt_debug("tls: %s in %s (offset 0x%llx): no entry probe (%s)", sym_names[s], path,
@@ -210,6 +213,8 @@ static int sym_attach(struct tlstrack *t, struct tls_file *f, const char *path, 
 	}
 	return 0;
 }
+
+_Static_assert(SYM_MAX <= SSLSITES_MAX_NAMES, "sslsites gives the entry skips of sym_names");
 
 /* The _ex form of each sslsites pair and the plain one it replaces. */
 static const unsigned pair_syms[SSLSITES_PAIRS][2] = {
@@ -222,7 +227,9 @@ static const unsigned pair_syms[SSLSITES_PAIRS][2] = {
  * probed there only, with the _ex programs (same signature), and not at
  * its two exported wrappers (a call would count twice); a pair that does
  * not resolve, or whose attach there fails, keeps the exported symbols.
- * How many symbols (or internal functions) got probes.
+ * A symbol probed by name gets its probes past a leading endbr64 when a
+ * push follows (CET builds; sslsites.h's skip). How many symbols (or
+ * internal functions) got probes.
  */
 static unsigned file_attach(struct tlstrack *t, struct tls_file *f, const char *path)
 {
@@ -231,14 +238,14 @@ static unsigned file_attach(struct tlstrack *t, struct tls_file *f, const char *
 	unsigned n = 0;
 	int rc;
 
-	rc = sslsites_path(path, &ss);
+	rc = sslsites_path(path, sym_names, SYM_MAX, &ss);
 	for (unsigned p = 0; p < SSLSITES_PAIRS; p++) {
 		const struct sslsites_site *site = &ss.pair[p];
 		unsigned ex = pair_syms[p][0], plain = pair_syms[p][1];
 		int why = rc ? rc : site->err;
 
 		if (!why)
-			why = sym_attach(t, f, path, ex, site->file_off);
+			why = sym_attach(t, f, path, ex, true, site->file_off);
 		if (why) {
 			rt_info("tls: %s: %s and %s probed at the exported symbols (%s)", path,
 				sym_names[ex], sym_names[plain], strerror(-why));
@@ -252,7 +259,7 @@ static unsigned file_attach(struct tlstrack *t, struct tls_file *f, const char *
 			(unsigned long long)site->file_off, probesite_name(site->kind));
 	}
 	for (unsigned s = 0; s < SYM_MAX; s++)
-		if (!internal[s] && !sym_attach(t, f, path, s, 0))
+		if (!internal[s] && !sym_attach(t, f, path, s, false, rc ? 0 : ss.skip[s]))
 			n++;
 	return n;
 }
