@@ -3,7 +3,10 @@
  * tls.bpf.h - TLS plaintext from OpenSSL (libssl.so.1.1 and .3): uprobes on
  * SSL_read, SSL_read_ex, SSL_write, SSL_write_ex (entry) and one uretprobe
  * program for their returns, attached per libssl file by
- * user/intake/tlstrack.c. Included by capture.bpf.c, whose maps, scratch
+ * user/intake/tlstrack.c; where it finds ssl_read_internal and
+ * ssl_write_internal (the _ex signature), the _ex programs and the
+ * uretprobe go there instead of the four wrappers (a cheaper probe site:
+ * user/intake/sslsites.c). Included by capture.bpf.c, whose maps, scratch
  * and emit_data() it uses (see docs/protocols.md, "TLS plaintext").
  *
  * The socket comes without OpenSSL's structs: the entry probe marks the
