@@ -546,7 +546,7 @@ static void install_signals(void)
  * libraries, inherit it, which suits them). A SCHED_BATCH task never preempts the running one when
  * it wakes: the ring buffer's reader waits for nginx's or the client's
  * time slice to end or for them to block, instead of taking their CPU for
- * the length of a burst (issue 9, BENCHMARKS.md).
+ * the length of a burst (issue 9, BENCHMARKS.md). On by default.
  */
 static void loop_policy(const struct redtap_config *cfg)
 {

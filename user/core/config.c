@@ -1111,13 +1111,13 @@ const struct setting settings[] = {
 		  "agent's own connections (a selected OTLP\n"
 		  "collector on this node receiving its\n"
 		  "export); by default they are left out." },
-	{ .env = "REDTAP_SCHED_BATCH", .key = "capture.sched_batch", .def = "false",
+	{ .env = "REDTAP_SCHED_BATCH", .key = "capture.sched_batch", .def = "true",
 	  .set = set_bool, CONFIG_FIELD(sched_batch),
 	  .help = "true: the event loop (the ring buffer's\n"
 		  "reader) runs as SCHED_BATCH, so that its\n"
 		  "wake-ups never preempt the observed\n"
 		  "processes; the ring buffer absorbs the\n"
-		  "wait." },
+		  "wait. false: the default policy." },
 	{ .name = "ringbuf-size", .val = OPT_RINGBUF, .arg = "SIZE", .key = "capture.ringbuf_size",
 	  .def = "8M", .set = set_ringbuf,
 	  .help = "Size of the eBPF ring buffer: a power of two from 64K to 1G,\n"
@@ -1433,6 +1433,7 @@ void config_init(struct redtap_config *c)
 	c->capture_bytes = RT_CAPTURE_DEFAULT;
 	c->http2_capture_bytes = RT_H2_CAPTURE_DEFAULT;
 	c->ringbuf_bytes = REDTAP_DEFAULT_RINGBUF_BYTES;
+	c->sched_batch = true;
 	c->shim_rate = REDTAP_DEFAULT_SHIM_RATE;
 	c->shim_burst = REDTAP_DEFAULT_SHIM_BURST;
 	c->shim_uid_rate = REDTAP_DEFAULT_SHIM_UID_RATE;

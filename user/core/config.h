@@ -106,7 +106,7 @@ struct redtap_config {
 	uint32_t http2_capture_bytes;
 	bool own_traffic;	/* parse the agent's own connections' other end; default off */
 	uint32_t ringbuf_bytes; /* default 8 MiB; power of two, 64 KiB .. 1 GiB */
-	bool sched_batch;	/* the event loop runs as SCHED_BATCH; default off */
+	bool sched_batch;	/* the event loop runs as SCHED_BATCH; default on */
 	/* shim */
 	char shim_path[4096]; /* default REDTAP_SHIM_DEFAULT_PATH */
 	bool no_bpf;	      /* shim-only mode: no eBPF, no root needed */
