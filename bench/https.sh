@@ -20,7 +20,8 @@
 # traps themselves are not in it, the CPU per request above the floor is.
 # Then the loss check: the agent with its defaults and nginx (2 workers)
 # under a paced wrk (bench/delay.lua: wrk 4.1 has no -R) aiming at
-# $BENCH_HTTPS_RATE requests/s (20 000); the rate reached,
+# $BENCH_HTTPS_RATE requests/s (20 000; 0: unpaced, nginx with one worker
+# and wrk -t1 -c32 as in the rotation, as fast as they go); the rate reached,
 # redtap_kernel_events_dropped_total and the requests the agent counted.
 
 HTTPS_VARIANTS="none floor agent"
@@ -111,12 +112,17 @@ nginx_https_count() {
 # https_loss V: the paced run against agent V (agent, baseline); records
 # https_loss_*.
 https_loss() {
-	local rate=${BENCH_HTTPS_RATE:-20000} secs=${BENCH_LOSS_SECS:-5} conns=64 ms
-	local port aport out rps req d0 d1 n0 n1 sfx
+	local rate=${BENCH_HTTPS_RATE:-20000} secs=${BENCH_LOSS_SECS:-5} conns=64 ms=0
+	local port aport out rps req d0 d1 n0 n1 sfx workers=2 pace
 	sfx=$(https_sfx "$1")
-	ms=$(calc "$conns * 1000 / $rate")
+	if [ "$rate" = 0 ]; then # unpaced: the rotation's set-up at full speed
+		conns=32 workers=1 pace=()
+	else
+		ms=$(calc "$conns * 1000 / $rate")
+		pace=(-t2 -s "$BENCH_ROOT/bench/delay.lua")
+	fi
 	port=$(pick_port 28790)
-	start_nginx "$port" 2 "$dir/cert.pem" "$dir/key.pem" || return 1
+	start_nginx "$port" "$workers" "$dir/cert.pem" "$dir/key.pem" || return 1
 	wait_quiet
 	aport=$(pick_port 29774)
 	https_agent "$1" "$aport" || return 1
@@ -125,7 +131,7 @@ https_loss() {
 	d0=$(metric_sum "$aport" redtap_kernel_events_dropped_total)
 	n0=$(nginx_https_count "$aport")
 	out=$(BENCH_DELAY_MS=$ms wrk_run "https://127.0.0.1:$port/api/x" "$conns" "$secs" \
-		-t2 -s "$BENCH_ROOT/bench/delay.lua")
+		"${pace[@]}")
 	read -r rps _ req _ <<<"$out"
 	sleep 1.5 # the ring buffer drained
 	d1=$(metric_sum "$aport" redtap_kernel_events_dropped_total)
