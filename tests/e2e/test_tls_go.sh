@@ -45,7 +45,7 @@ for _ in $(seq 100); do
 done
 sleep 0.5
 
-start_agent $AGENT --capture-bytes 8192
+start_agent $AGENT
 sleep 1 # the executables are read (and probed) at start-up
 A=https://127.0.0.1:$H1
 B=https://127.0.0.1:$H2
