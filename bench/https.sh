@@ -18,11 +18,13 @@
 # the stats' clock reads tax every program) gives the run time of the TLS
 # programs (tls_*: entry uprobes and the uretprobe) per request; the uprobe
 # traps themselves are not in it, the CPU per request above the floor is.
-# Then the loss check: the agent with its defaults and nginx (2 workers)
-# under a paced wrk (bench/delay.lua: wrk 4.1 has no -R) aiming at
-# $BENCH_HTTPS_RATE requests/s (20 000; 0: unpaced, nginx with one worker
-# and wrk -t1 -c32 as in the rotation, as fast as they go); the rate reached,
-# redtap_kernel_events_dropped_total and the requests the agent counted.
+# Then the loss check: the agent with its defaults, nginx with one worker
+# and wrk -t1 -c32 as in the rotation, as fast as they go (the issue's
+# target: no loss at 20 000 HTTPS requests/s or more); with
+# BENCH_HTTPS_RATE=N nginx (2 workers) under a paced wrk (bench/delay.lua:
+# wrk 4.1 has no -R) aiming at N requests/s instead, which costs more CPU a
+# request. Reported: the rate reached, redtap_kernel_events_dropped_total
+# and the requests the agent counted.
 
 HTTPS_VARIANTS="none floor agent"
 
@@ -112,7 +114,7 @@ nginx_https_count() {
 # https_loss V: the paced run against agent V (agent, baseline); records
 # https_loss_*.
 https_loss() {
-	local rate=${BENCH_HTTPS_RATE:-20000} secs=${BENCH_LOSS_SECS:-5} conns=64 ms=0
+	local rate=${BENCH_HTTPS_RATE:-0} secs=${BENCH_LOSS_SECS:-5} conns=64 ms=0
 	local port aport out rps req d0 d1 n0 n1 sfx workers=2 pace
 	sfx=$(https_sfx "$1")
 	if [ "$rate" = 0 ]; then # unpaced: the rotation's set-up at full speed
@@ -202,8 +204,14 @@ summary_https() {
 	row "   CPU per request above the floor, us" "$(get https_cpu_us_above_floor)" "" ""
 	row "   TLS programs per request: runs" "$(get https_tls_runs_per_req)" "" ""
 	row "   TLS programs per request: ns (bpf_stats)" "$(get https_tls_ns_per_req)" "" ""
-	row "   loss check: rate aimed / reached, req/s" \
-		"$(get https_loss_target) / $(num "$(get https_loss_rps)")" "" ""
+	x=$(get https_loss_rps)
+	if [ "$(get https_loss_target)" = 0 ]; then
+		row "   loss check (unpaced): reached, req/s" "$(num "$x")" ">= 20000" \
+			"$(verdict "$x" ">=" 20000)"
+	else
+		row "   loss check: rate aimed / reached, req/s" \
+			"$(get https_loss_target) / $(num "$x")" "" ""
+	fi
 	x=$(get https_loss_drops)
 	row "   loss check: kernel events dropped" "$x" "0" "$(verdict "$x" "<=" 0)"
 	row "   loss check: nginx requests counted / wrk's" "$(get https_loss_counted_share)" "" ""
