@@ -26,6 +26,7 @@
 #include "gotls.h"
 #include "gotrack.h"
 #include "log.h"
+#include "pacer.h"
 #include "tlsscan.h"
 
 #define EXEC_SLOTS 16384 /* a power of two */
@@ -181,14 +182,6 @@ static void describe(const struct goelf *g, struct gotrack_proc *out)
 			out->probe_off[i] = off;
 	}
 	gotls_offsets(g, &out->tls);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* Reads the executable at path: 0 with *out filled, or -errno. Touches no
@@ -487,13 +480,13 @@ static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
-	uint64_t sec = 0, spent = 0;
+	struct pacer pace;
 
+	pacer_init(&pace, GOTRACK_INSPECT_MS);
 	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		struct job j;
 		char path[32];
-		uint64_t t0;
 
 		while (!r->stop && !r->ntodo)
 			pthread_cond_wait(&r->cv, &r->mu);
@@ -505,23 +498,10 @@ static void *reader_main(void *arg)
 		r->busy = j.tgid;
 		pthread_mutex_unlock(&r->mu);
 
-		/* at most GOTRACK_INSPECT_MS of each second go to reading */
-		t0 = now_ns();
-		if (t0 / 1000000000ull != sec) {
-			sec = t0 / 1000000000ull;
-			spent = 0;
-		}
-		if (spent >= GOTRACK_INSPECT_MS * 1000000ull) {
-			struct timespec ts = {0, (long)(1000000000ull - t0 % 1000000000ull)};
-
-			nanosleep(&ts, NULL);
-			t0 = now_ns();
-			sec = t0 / 1000000000ull;
-			spent = 0;
-		}
+		pacer_begin(&pace); /* at most GOTRACK_INSPECT_MS of each second */
 		snprintf(path, sizeof(path), "/proc/%u/exe", j.tgid);
 		j.rc = inspect_file(path, &j.st, &j.proc);
-		spent += now_ns() - t0;
+		pacer_end(&pace);
 
 		pthread_mutex_lock(&r->mu);
 		r->nbusy--;
@@ -723,10 +703,10 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 	 * at once (up to GOTRACK_STARTUP_MS in all), so that they are
 	 * followed by goroutine from the agent's first record on. */
 	if (!t->async && t->startup_ns < GOTRACK_STARTUP_MS * 1000000ull) {
-		uint64_t t0 = now_ns();
+		uint64_t t0 = pacer_now_ns();
 		int rc = inspect_file(path, &st, &gp);
 
-		t->startup_ns += now_ns() - t0;
+		t->startup_ns += pacer_now_ns() - t0;
 		if (!rc) {
 			cache_put(t, &st, &gp);
 			tls_log(tgid, &gp);

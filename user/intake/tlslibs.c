@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "pacer.h"
 #include "tlslibs.h"
 
 enum file_state {
@@ -102,14 +103,6 @@ bool tlslibs_candidate(const char *path)
 	return false;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Reads one file: its stack, or -errno. Touches no shared state. */
 static int scan_file(const char *path)
 {
@@ -125,12 +118,12 @@ static int scan_file(const char *path)
 static void *scanner_main(void *arg)
 {
 	struct tlslibs *l = arg;
-	uint64_t sec = 0, spent = 0;
+	struct pacer pace;
 
+	pacer_init(&pace, TLSLIBS_SCAN_MS);
 	pthread_mutex_lock(&l->mu);
 	for (;;) {
 		struct job j;
-		uint64_t t0;
 
 		while (!l->stop && !l->ntodo)
 			pthread_cond_wait(&l->cv, &l->mu);
@@ -141,22 +134,9 @@ static void *scanner_main(void *arg)
 		l->nbusy++;
 		pthread_mutex_unlock(&l->mu);
 
-		/* at most TLSLIBS_SCAN_MS of each second go to reading */
-		t0 = now_ns();
-		if (t0 / 1000000000ull != sec) {
-			sec = t0 / 1000000000ull;
-			spent = 0;
-		}
-		if (spent >= TLSLIBS_SCAN_MS * 1000000ull) {
-			struct timespec ts = {0, (long)(1000000000ull - t0 % 1000000000ull)};
-
-			nanosleep(&ts, NULL);
-			t0 = now_ns();
-			sec = t0 / 1000000000ull;
-			spent = 0;
-		}
+		pacer_begin(&pace); /* at most TLSLIBS_SCAN_MS of each second */
 		j.rc = scan_file(j.path);
-		spent += now_ns() - t0;
+		pacer_end(&pace);
 
 		pthread_mutex_lock(&l->mu);
 		l->nbusy--;
