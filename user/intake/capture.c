@@ -514,38 +514,53 @@ int capture_pending_done(struct capture *c, uint32_t tgid)
 	return 0;
 }
 
-int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)
+/* The conns entry of (tgid, fd) into *ci, when it is still generation gen:
+ * 0, -errno, or -ESTALE. */
+static int conn_read(struct capture *c, const struct rt_conn_key *key, uint64_t gen,
+		     struct rt_conn_info *ci)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.conns), key, ci))
+		return -errno;
+	return ci->gen == gen ? 0 : -ESTALE;
+}
+
+/* BPF_EXIST: never resurrect an entry the kernel deleted on close. */
+static int conn_write(struct capture *c, const struct rt_conn_key *key,
+		      const struct rt_conn_info *ci)
 {
 	int mfd = bpf_map__fd(c->skel->maps.conns);
+
+	return bpf_map_update_elem(mfd, key, ci, BPF_EXIST) ? -errno : 0;
+}
+
+int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)
+{
 	struct rt_conn_key key = {.tgid = tgid, .fd = fd};
 	struct rt_conn_info ci;
+	int rc = conn_read(c, &key, gen, &ci);
 
-	if (bpf_map_lookup_elem(mfd, &key, &ci))
-		return -errno;
-	if (ci.gen != gen)
-		return -ESTALE;
+	if (rc)
+		return rc;
 	ci.opaque = 1;
-	/* BPF_EXIST: never resurrect an entry the kernel deleted on close */
-	return bpf_map_update_elem(mfd, &key, &ci, BPF_EXIST) ? -errno : 0;
+	return conn_write(c, &key, &ci);
 }
 
 int capture_set_wide(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)
 {
-	int mfd = bpf_map__fd(c->skel->maps.conns);
 	struct rt_conn_key key = {.tgid = tgid, .fd = fd};
 	__u32 wide = c->skel->rodata->h2_capture_bytes;
 	struct rt_conn_info ci;
+	int rc;
 
 	if (!wide)
 		return 0;
-	if (bpf_map_lookup_elem(mfd, &key, &ci))
-		return -errno;
-	if (ci.gen != gen)
-		return -ESTALE;
+	rc = conn_read(c, &key, gen, &ci);
+	if (rc)
+		return rc;
 	if (ci.cap_bytes >= wide)
 		return 0; /* the kernel saw the preface */
 	ci.cap_bytes = (__u16)wide;
-	return bpf_map_update_elem(mfd, &key, &ci, BPF_EXIST) ? -errno : 0;
+	return conn_write(c, &key, &ci);
 }
 
 int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX])
