@@ -122,6 +122,8 @@ static void assert_defaults(const struct redtap_config *c)
 	assert_int_equal(c->capture_bytes, 256);
 	assert_int_equal(c->http2_capture_bytes, 8192);
 	assert_int_equal(c->ringbuf_bytes, 8388608);
+	assert_true(c->sched_batch);
+	assert_int_equal(c->loop_slice_us, 0);
 	assert_string_equal(c->shim_path, REDTAP_SHIM_DEFAULT_PATH);
 	assert_false(c->no_bpf);
 	assert_int_equal(c->log_level, 2);
@@ -551,6 +553,37 @@ static void test_env_errors(void **ts)
 	assert_parse_error(s, "REDTAP_MAX_SERIES: 0 is out of range 1..1000000", "-v");
 }
 
+/* capture.loop_slice_us: 0 or the 100..100000 us the kernel keeps, nothing it would round. */
+static void test_loop_slice(void **ts)
+{
+	struct state *s = *ts;
+	const char *path = yaml_file(s, "capture: { loop_slice_us: 100000 }\n");
+
+	assert_int_equal(parse(s, "-c", path), 0);
+	assert_int_equal(s->c.loop_slice_us, 100000);
+	config_release(&s->c);
+	config_init(&s->c);
+	setenv("REDTAP_LOOP_SLICE_US", "100", 1);
+	assert_int_equal(parse(s, "-c", path), 0); /* the environment beats the file */
+	assert_int_equal(s->c.loop_slice_us, 100);
+	config_release(&s->c);
+	config_init(&s->c);
+	setenv("REDTAP_LOOP_SLICE_US", "0", 1);
+	assert_int_equal(parse(s, "-c", path), 0);
+	assert_int_equal(s->c.loop_slice_us, 0);
+	setenv("REDTAP_LOOP_SLICE_US", "99", 1);
+	assert_parse_error(
+	    s, "REDTAP_LOOP_SLICE_US: 99 is neither 0 nor in range 100..100000 (microseconds)",
+	    "-v");
+	setenv("REDTAP_LOOP_SLICE_US", "100001", 1);
+	assert_parse_error(
+	    s, "REDTAP_LOOP_SLICE_US: 100001 is neither 0 nor in range 100..100000 (microseconds)",
+	    "-v");
+	setenv("REDTAP_LOOP_SLICE_US", "1ms", 1);
+	assert_parse_error(s, "REDTAP_LOOP_SLICE_US: '1ms' is not a number", "-v");
+	unsetenv("REDTAP_LOOP_SLICE_US");
+}
+
 static void test_yaml_every_key(void **ts)
 {
 	struct state *s = *ts;
@@ -895,7 +928,7 @@ static void test_yaml_errors(void **ts)
 
 	assert_yaml_error(s, "capture:\n  bytes: 256\n  byts: 3\n", -EINVAL,
 			  ":3: unknown key 'capture.byts' (capture has: bytes, http2_bytes, "
-			  "own_traffic, sched_batch, ringbuf_size)");
+			  "own_traffic, sched_batch, loop_slice_us, ringbuf_size)");
 	assert_yaml_error(s, "log: {}\nfoo: 1\n", -EINVAL,
 			  ":2: unknown key 'foo' (known keys: prometheus, select, routes, limits, "
 			  "k8s, capture, shim, log, otlp, traces, logs)");
@@ -1297,6 +1330,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_config_from_environment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_lists_replace_lower_layers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_env_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loop_slice, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_yaml_every_key, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_yaml_empty_file, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_deploy_example_has_the_defaults, setup, teardown),

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -541,21 +542,100 @@ static void install_signals(void)
 }
 
 /*
- * capture.sched_batch: the loop's thread (the threads started before keep
- * their policy; the readers it starts later, of Go executables and TLS
- * libraries, inherit it, which suits them). A SCHED_BATCH task never preempts the running one when
- * it wakes: the ring buffer's reader waits for nginx's or the client's
- * time slice to end or for them to block, instead of taking their CPU for
- * the length of a burst (issue 9, BENCHMARKS.md). On by default.
+ * struct sched_attr as of Linux 3.14 (SCHED_ATTR_SIZE_VER0, 48 bytes): glibc
+ * before 2.41 has neither the type nor the sched_setattr() wrapper.
+ */
+struct loop_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime; /* a fair task's slice in ns (Linux 6.12), else ignored */
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+#define LOOP_SCHED_RESET_ON_FORK 0x01 /* SCHED_FLAG_RESET_ON_FORK, kept if set */
+
+static int loop_getattr(struct loop_sched_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	return syscall(SYS_sched_getattr, 0, a, sizeof(*a), 0) ? -errno : 0;
+}
+
+static int loop_setattr(struct loop_sched_attr *a)
+{
+	return syscall(SYS_sched_setattr, 0, a, 0) ? -errno : 0;
+}
+
+/*
+ * The loop thread's scheduling, in one sched_setattr() call (the threads
+ * started before keep theirs; the Go executable reader and the TLS library
+ * scanner, started later by the loop, inherit both, which suits them: they
+ * are paced background readers whose work should not hold a CPU either).
+ *
+ * capture.sched_batch: a SCHED_BATCH task never preempts the running one when
+ * it wakes: the ring buffer's reader waits for nginx's or the client's time
+ * slice to end or for them to block, instead of taking their CPU for the
+ * length of a burst (issue 9, BENCHMARKS.md). On by default.
+ *
+ * capture.loop_slice_us: a custom EEVDF slice (sched_runtime of a fair task,
+ * Linux 6.12; the kernel clamps it to 0.1..100 ms). Once the loop has run
+ * for its slice, a waking nginx or client preempts it, so a wake-up's burst
+ * of parsing (about 0.5 ms on nginx + wrk) is cut into short turns instead
+ * of one block; its share of the CPU and its wake-ups stay. Older kernels
+ * ignore sched_runtime for fair tasks (and report 0 back): a warning says
+ * so; if one refuses it, the policy is applied without it.
  */
 static void loop_policy(const struct redtap_config *cfg)
 {
-	struct sched_param sp = {.sched_priority = 0};
+	uint64_t want = (uint64_t)cfg->loop_slice_us * 1000;
+	struct loop_sched_attr a;
+	int err;
 
-	if (!cfg->sched_batch)
+	if (!cfg->sched_batch && !want)
 		return;
-	if (sched_setscheduler(0, SCHED_BATCH, &sp))
-		rt_warn("capture.sched_batch: %s", strerror(errno));
+	err = loop_getattr(&a);
+	if (!err && !cfg->sched_batch && a.sched_policy != SCHED_OTHER &&
+	    a.sched_policy != SCHED_BATCH && a.sched_policy != SCHED_IDLE) {
+		rt_warn("capture.loop_slice_us: the event loop runs under real-time policy %u, "
+			"which has no slice; left as it is",
+			a.sched_policy);
+		return;
+	}
+	if (!err) {
+		a.size = sizeof(a);
+		a.sched_flags &= LOOP_SCHED_RESET_ON_FORK;
+		if (cfg->sched_batch)
+			a.sched_policy = SCHED_BATCH;
+		a.sched_priority = 0;
+		a.sched_runtime = want;
+		a.sched_deadline = a.sched_period = 0;
+		err = loop_setattr(&a);
+		if (err == -EINVAL && want && cfg->sched_batch) {
+			rt_warn("capture.loop_slice_us: the kernel refused a %u us slice; "
+				"the event loop keeps the default one",
+				cfg->loop_slice_us);
+			want = 0;
+			a.sched_runtime = 0;
+			err = loop_setattr(&a);
+		}
+	}
+	if (err) {
+		rt_warn("capture.%s: %s", cfg->sched_batch ? "sched_batch" : "loop_slice_us",
+			strerror(-err));
+		return;
+	}
+	if (want && (loop_getattr(&a) || !a.sched_runtime)) {
+		rt_warn("capture.loop_slice_us: this kernel ignores a fair task's slice "
+			"(Linux 6.12 or later sets it); the event loop keeps the default one");
+		want = 0;
+	}
+	if (want)
+		rt_info("the event loop runs %s with a %llu us slice",
+			cfg->sched_batch ? "as SCHED_BATCH" : "under its policy",
+			(unsigned long long)a.sched_runtime / 1000);
 	else
 		rt_info("the event loop runs as SCHED_BATCH");
 }

@@ -41,6 +41,8 @@
 #define MAX_SERIES_MAX 1000000
 #define SERIES_TTL_MAX 31536000 /* a year */
 #define PID_MAX	       4194303	/* PID_MAX_LIMIT - 1 on 64-bit kernels */
+#define LOOP_SLICE_MIN 100	/* us: the kernel clamps a custom slice to 0.1..100 ms */
+#define LOOP_SLICE_MAX 100000
 
 /* Long-only options. */
 enum {
@@ -549,6 +551,22 @@ static int set_capture(struct redtap_config *c, const char *v, const struct src 
 	if (!err)
 		c->capture_bytes = (uint32_t)n;
 	return err;
+}
+
+/* 0 (the kernel's slice) or LOOP_SLICE_MIN..LOOP_SLICE_MAX microseconds: the range the
+ * kernel keeps, so that what is asked is what runs (it would round 1..99 up). */
+static int set_loop_slice(struct redtap_config *c, const char *v, const struct src *s)
+{
+	uint64_t n = 0;
+	int err = get_number(v, 0, UINT32_MAX, &n, s);
+
+	if (err)
+		return err;
+	if (n && (n < LOOP_SLICE_MIN || n > LOOP_SLICE_MAX))
+		return fail(s, "%s is neither 0 nor in range %u..%u (microseconds)", v,
+			    LOOP_SLICE_MIN, LOOP_SLICE_MAX);
+	c->loop_slice_us = (uint32_t)n;
+	return 0;
 }
 
 static int set_ringbuf(struct redtap_config *c, const char *v, const struct src *s)
@@ -1118,6 +1136,15 @@ const struct setting settings[] = {
 		  "wake-ups never preempt the observed\n"
 		  "processes; the ring buffer absorbs the\n"
 		  "wait. false: the default policy." },
+	{ .env = "REDTAP_LOOP_SLICE_US", .key = "capture.loop_slice_us", .def = "0",
+	  .set = set_loop_slice,
+	  .help = "The event loop's time slice in\n"
+		  "microseconds (Linux 6.12 or later:\n"
+		  "sched_setattr's sched_runtime for a fair\n"
+		  "task), so that a burst of parsing is cut\n"
+		  "into short turns between the observed\n"
+		  "processes'. 0: the kernel's slice; else\n"
+		  XSTR(LOOP_SLICE_MIN) ".." XSTR(LOOP_SLICE_MAX) ". Older kernels ignore it." },
 	{ .name = "ringbuf-size", .val = OPT_RINGBUF, .arg = "SIZE", .key = "capture.ringbuf_size",
 	  .def = "8M", .set = set_ringbuf,
 	  .help = "Size of the eBPF ring buffer: a power of two from 64K to 1G,\n"

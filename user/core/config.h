@@ -107,6 +107,7 @@ struct redtap_config {
 	bool own_traffic;	/* parse the agent's own connections' other end; default off */
 	uint32_t ringbuf_bytes; /* default 8 MiB; power of two, 64 KiB .. 1 GiB */
 	bool sched_batch;	/* the event loop runs as SCHED_BATCH; default on */
+	uint32_t loop_slice_us; /* the event loop's EEVDF slice; 0 = the kernel's; 100..100000 */
 	/* shim */
 	char shim_path[4096]; /* default REDTAP_SHIM_DEFAULT_PATH */
 	bool no_bpf;	      /* shim-only mode: no eBPF, no root needed */
