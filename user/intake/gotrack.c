@@ -9,7 +9,6 @@
  * then finds no request to join (a new trace), never another request's.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include "goprobes.skel.h"
 #include "gotls.h"
 #include "gotrack.h"
+#include "jobq.h"
 #include "log.h"
 #include "pacer.h"
 #include "tlsscan.h"
@@ -61,21 +61,6 @@ struct job {
 	struct gotrack_proc proc;
 };
 
-/*
- * The reader thread: reading a Go executable (its DWARF) takes 100-250 ms,
- * so the event loop never does it. It queues a job, the reader reads at most
- * GOTRACK_INSPECT_MS of each second, and gotrack_flush() applies what came
- * back. One mutex guards the queues; the reader touches nothing else.
- */
-struct reader {
-	pthread_t th;
-	bool started, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct job todo[JOBS], done[JOBS];
-	unsigned ntodo, nbusy, ndone;
-	uint32_t busy; /* the tgid being read when nbusy */
-};
 #define HELD_SLOTS 64
 #define HELD_MAX   (sizeof(struct rt_data_event) + 1 + sizeof(struct rt_data_tail))
 
@@ -95,9 +80,9 @@ struct gotrack {
 	struct file_entry files[FILE_CACHE];
 	unsigned next_file;
 	struct gotrack_stats st;
-	uint32_t *retry; /* tgids the reader's queue refused, direct-mapped */
-	uint32_t *gen;	 /* selection generation of each seen slot */
-	struct reader rd;
+	uint32_t *retry;	 /* tgids the reader's queue refused, direct-mapped */
+	uint32_t *gen;		 /* selection generation of each seen slot */
+	struct jobq rd;		 /* the reader thread (see reader_ops) */
 	bool async;		 /* gotrack_async(): the event loop runs */
 	uint64_t startup_ns;	 /* spent reading executables before it */
 	struct gotrack_bpf *bpf; /* NULL until gotrack_bpf_init() */
@@ -125,24 +110,26 @@ const char *gotrack_fallback_name(unsigned reason)
 	return reason < GOTRACK_FALLBACK_MAX ? fallback_names[reason] : "unknown";
 }
 
+static const struct jobq_ops reader_ops;
+
 struct gotrack *gotrack_new(void)
 {
 	struct gotrack *t = calloc(1, sizeof(*t));
 
-	if (t)
+	if (t) {
 		t->next_id = GOTRACK_EXEC_BASE;
+		jobq_init(&t->rd, &reader_ops);
+	}
 	return t;
 }
 
 static void bpf_free(struct gotrack_bpf *b);
 
-static void reader_stop(struct reader *r);
-
 void gotrack_free(struct gotrack *t)
 {
 	if (!t)
 		return;
-	reader_stop(&t->rd);
+	jobq_stop(&t->rd);
 	bpf_free(t->bpf);
 	free(t->gen);
 	free(t->seen);
@@ -477,93 +464,47 @@ static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack
 	t->st.probed++;
 }
 
-static void *reader_main(void *arg)
+/* The reader thread's job: reads the executable of j->tgid. */
+static void reader_run(void *job)
 {
-	struct reader *r = arg;
-	struct pacer pace;
+	struct job *j = job;
+	char path[32];
 
-	pacer_init(&pace, GOTRACK_INSPECT_MS);
-	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		struct job j;
-		char path[32];
-
-		while (!r->stop && !r->ntodo)
-			pthread_cond_wait(&r->cv, &r->mu);
-		if (r->stop)
-			break;
-		j = r->todo[0];
-		memmove(&r->todo[0], &r->todo[1], --r->ntodo * sizeof(r->todo[0]));
-		r->nbusy++;
-		r->busy = j.tgid;
-		pthread_mutex_unlock(&r->mu);
-
-		pacer_begin(&pace); /* at most GOTRACK_INSPECT_MS of each second */
-		snprintf(path, sizeof(path), "/proc/%u/exe", j.tgid);
-		j.rc = inspect_file(path, &j.st, &j.proc);
-		pacer_end(&pace);
-
-		pthread_mutex_lock(&r->mu);
-		r->nbusy--;
-		r->done[r->ndone++] = j; /* room: ntodo + nbusy + ndone <= JOBS */
-	}
-	pthread_mutex_unlock(&r->mu);
-	return NULL;
+	snprintf(path, sizeof(path), "/proc/%u/exe", j->tgid);
+	j->rc = inspect_file(path, &j->st, &j->proc);
 }
 
-static void reader_stop(struct reader *r)
+/* A job for the runtime layout only is one too many when its tgid is
+ * queued, being read or back; another when queued for the same selection. */
+static bool reader_dup(const void *old, const void *job, enum jobq_where where)
 {
-	if (!r->started)
-		return;
-	pthread_mutex_lock(&r->mu);
-	r->stop = true;
-	pthread_cond_signal(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	pthread_join(r->th, NULL);
-	pthread_cond_destroy(&r->cv);
-	pthread_mutex_destroy(&r->mu);
-	r->started = false;
+	const struct job *o = old, *j = job;
+
+	return o->tgid == j->tgid && (j->rt_only || (where == JOBQ_QUEUED && o->gen == j->gen));
 }
 
-/* Queues tgid for the reader: 0, or -EAGAIN when the queue is full. A
- * job for the runtime layout only is one too many when tgid is queued,
- * being read or back. */
-static int reader_queue(struct reader *r, uint32_t tgid, uint32_t gen, bool rt_only)
-{
-	int rc = 0;
+/*
+ * The reader thread: reading a Go executable (its DWARF) takes 100-250 ms,
+ * so the event loop never does it. It queues a job, the reader reads at most
+ * GOTRACK_INSPECT_MS of each second, and gotrack_flush() applies what came
+ * back (jobq.h).
+ */
+static const struct jobq_ops reader_ops = {
+    .size = sizeof(struct job),
+    .cap = JOBS,
+    .ms_per_s = GOTRACK_INSPECT_MS,
+    .run = reader_run,
+    .dup = reader_dup,
+};
 
-	if (!r->started) {
-		if (pthread_mutex_init(&r->mu, NULL))
-			return -EAGAIN;
-		if (pthread_cond_init(&r->cv, NULL)) {
-			pthread_mutex_destroy(&r->mu);
-			return -EAGAIN;
-		}
-		if (pthread_create(&r->th, NULL, reader_main, r)) {
-			pthread_cond_destroy(&r->cv);
-			pthread_mutex_destroy(&r->mu);
-			return -EAGAIN;
-		}
-		r->started = true;
-	}
-	pthread_mutex_lock(&r->mu);
-	for (unsigned i = 0; i < r->ntodo; i++)
-		if (r->todo[i].tgid == tgid && (rt_only || r->todo[i].gen == gen))
-			goto out;
-	for (unsigned i = 0; rt_only && i < r->ndone; i++)
-		if (r->done[i].tgid == tgid)
-			goto out;
-	if (rt_only && r->nbusy && r->busy == tgid)
-		goto out;
-	if (r->ntodo + r->nbusy + r->ndone >= JOBS) {
-		rc = -EAGAIN;
-		goto out;
-	}
-	r->todo[r->ntodo++] = (struct job){.tgid = tgid, .gen = gen, .rt_only = rt_only};
-	pthread_cond_signal(&r->cv);
-out:
-	pthread_mutex_unlock(&r->mu);
-	return rc;
+/* Queues tgid for the reader: 0 (queued, or as good as: see reader_dup()),
+ * or -errno when the queue is full or the reader cannot start. */
+static int reader_queue(struct gotrack *t, uint32_t tgid, uint32_t gen, bool rt_only)
+{
+	struct job j = {.tgid = tgid, .gen = gen, .rt_only = rt_only};
+	int rc = jobq_queue(&t->rd, &j);
+
+	return rc == -EEXIST ? 0 : rc;
 }
 
 /* Makes selected Go process tgid readable by goroutine. */
@@ -607,16 +548,9 @@ static void retry_mark(struct gotrack *t, uint32_t tgid, bool on)
 static void reader_collect(struct gotrack *t)
 {
 	struct gotrack_proc known;
-	struct job got[JOBS];
 	unsigned n;
+	struct job *got = jobq_take(&t->rd, &n);
 
-	if (!t->rd.started)
-		return;
-	pthread_mutex_lock(&t->rd.mu);
-	n = t->rd.ndone;
-	memcpy(got, t->rd.done, n * sizeof(got[0]));
-	t->rd.ndone = 0;
-	pthread_mutex_unlock(&t->rd.mu);
 	for (unsigned i = 0; i < n; i++) {
 		unsigned slot = got[i].tgid % SEEN_SLOTS;
 
@@ -641,8 +575,10 @@ int gotrack_runtime(struct gotrack *t, uint32_t tgid, struct goruntime_layout *l
 	snprintf(path, sizeof(path), "/proc/%u/exe", tgid);
 	if (stat(path, &st))
 		return -ESRCH; /* gone, or a kernel thread */
-	if (!cache_find(t, &st, &gp))
-		return reader_queue(&t->rd, tgid, 0, true) ?: -EAGAIN;
+	if (!cache_find(t, &st, &gp)) {
+		reader_queue(t, tgid, 0, true); /* full: a later call queues it */
+		return -EAGAIN;
+	}
 	if (!gp.is_go)
 		return -ENOEXEC;
 	if (gp.rt_err)
@@ -714,7 +650,7 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 		}
 		return;
 	}
-	if (reader_queue(&t->rd, tgid, t->gen[slot], false)) {
+	if (reader_queue(t, tgid, t->gen[slot], false)) {
 		/* the queue is full: a later data record tries again */
 		t->st.fallback[GOTRACK_INSPECT_BUDGET]++;
 		retry_mark(t, tgid, true);

@@ -4,15 +4,13 @@
  * read once per file on a scanner thread (see tlslibs.h).
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
+#include "jobq.h"
 #include "log.h"
-#include "pacer.h"
 #include "tlslibs.h"
 
 enum file_state {
@@ -45,39 +43,25 @@ struct tlslibs {
 	struct waiter waiters[TLSLIBS_WAITERS];
 	unsigned nwaiters;
 	struct tlslibs_stats st;
-	/* the scanner thread: one mutex guards the queues below */
-	pthread_t th;
-	bool started, stop;
-	pthread_mutex_t mu;
-	pthread_cond_t cv, idle;
-	struct job todo[TLSLIBS_QUEUE], done[TLSLIBS_QUEUE];
-	unsigned ntodo, nbusy, ndone;
-	struct job got[TLSLIBS_QUEUE]; /* the event loop's copy of done[] */
+	struct jobq scanner; /* the scanner thread (see scanner_ops) */
 };
+
+static const struct jobq_ops scanner_ops;
 
 struct tlslibs *tlslibs_new(void)
 {
-	return calloc(1, sizeof(struct tlslibs));
+	struct tlslibs *l = calloc(1, sizeof(*l));
+
+	if (l)
+		jobq_init(&l->scanner, &scanner_ops);
+	return l;
 }
 
 void tlslibs_free(struct tlslibs *l)
 {
 	if (!l)
 		return;
-	if (l->started) {
-		pthread_mutex_lock(&l->mu);
-		l->stop = true;
-		pthread_cond_signal(&l->cv);
-		pthread_mutex_unlock(&l->mu);
-		pthread_join(l->th, NULL);
-		pthread_cond_destroy(&l->cv);
-		pthread_cond_destroy(&l->idle);
-		pthread_mutex_destroy(&l->mu);
-	}
-	for (unsigned i = 0; i < l->ntodo; i++)
-		free(l->todo[i].path);
-	for (unsigned i = 0; i < l->ndone; i++)
-		free(l->done[i].path);
+	jobq_stop(&l->scanner);
 	free(l);
 }
 
@@ -115,85 +99,39 @@ static int scan_file(const char *path)
 	return tlsscan_path(path);
 }
 
-static void *scanner_main(void *arg)
+static void scanner_run(void *job)
 {
-	struct tlslibs *l = arg;
-	struct pacer pace;
+	struct job *j = job;
 
-	pacer_init(&pace, TLSLIBS_SCAN_MS);
-	pthread_mutex_lock(&l->mu);
-	for (;;) {
-		struct job j;
-
-		while (!l->stop && !l->ntodo)
-			pthread_cond_wait(&l->cv, &l->mu);
-		if (l->stop)
-			break;
-		j = l->todo[0];
-		memmove(&l->todo[0], &l->todo[1], --l->ntodo * sizeof(l->todo[0]));
-		l->nbusy++;
-		pthread_mutex_unlock(&l->mu);
-
-		pacer_begin(&pace); /* at most TLSLIBS_SCAN_MS of each second */
-		j.rc = scan_file(j.path);
-		pacer_end(&pace);
-
-		pthread_mutex_lock(&l->mu);
-		l->nbusy--;
-		l->done[l->ndone++] = j; /* room: ntodo + nbusy + ndone <= TLSLIBS_QUEUE */
-		if (!l->ntodo && !l->nbusy)
-			pthread_cond_broadcast(&l->idle);
-	}
-	pthread_mutex_unlock(&l->mu);
-	return NULL;
+	j->rc = scan_file(j->path);
 }
 
-static bool scanner_start(struct tlslibs *l)
+static void job_release(void *job)
 {
-	if (l->started)
-		return true;
-	if (pthread_mutex_init(&l->mu, NULL))
-		return false;
-	if (pthread_cond_init(&l->cv, NULL))
-		goto err_mu;
-	if (pthread_cond_init(&l->idle, NULL))
-		goto err_cv;
-	if (pthread_create(&l->th, NULL, scanner_main, l))
-		goto err_idle;
-	l->started = true;
-	return true;
-err_idle:
-	pthread_cond_destroy(&l->idle);
-err_cv:
-	pthread_cond_destroy(&l->cv);
-err_mu:
-	pthread_mutex_destroy(&l->mu);
-	return false;
+	free(((struct job *)job)->path);
 }
+
+/* The scanner thread: at most TLSLIBS_SCAN_MS of each second (jobq.h). */
+static const struct jobq_ops scanner_ops = {
+    .size = sizeof(struct job),
+    .cap = TLSLIBS_QUEUE,
+    .ms_per_s = TLSLIBS_SCAN_MS,
+    .run = scanner_run,
+    .release = job_release,
+};
 
 /* Queues files[idx] for the scanner thread: false when full. */
 static bool queue(struct tlslibs *l, unsigned idx, uint32_t tgid, const char *mapped_path)
 {
-	bool ok = false;
+	struct job j = {.idx = idx, .tgid = tgid};
 
-	if (!scanner_start(l))
+	if (asprintf(&j.path, "/proc/%u/root%s", tgid, mapped_path) < 0)
 		return false;
-	pthread_mutex_lock(&l->mu);
-	if (l->ntodo + l->nbusy + l->ndone < TLSLIBS_QUEUE) {
-		struct job *j = &l->todo[l->ntodo++];
-
-		j->idx = idx;
-		j->tgid = tgid;
-		j->rc = 0;
-		if (asprintf(&j->path, "/proc/%u/root%s", tgid, mapped_path) < 0) {
-			l->ntodo--;
-		} else {
-			pthread_cond_signal(&l->cv);
-			ok = true;
-		}
+	if (jobq_queue(&l->scanner, &j)) {
+		free(j.path);
+		return false;
 	}
-	pthread_mutex_unlock(&l->mu);
-	return ok;
+	return true;
 }
 
 static void skip(struct tlslibs *l, const char *what, const char *path)
@@ -263,16 +201,9 @@ void tlslibs_mapped(struct tlslibs *l, uint32_t tgid, const struct tlstrack_lib 
 
 void tlslibs_flush(struct tlslibs *l, tlslibs_fn fn, void *ctx)
 {
-	struct job *got = l->got;
 	unsigned n, kept = 0;
+	struct job *got = jobq_take(&l->scanner, &n);
 
-	if (!l->started)
-		return;
-	pthread_mutex_lock(&l->mu);
-	n = l->ndone;
-	memcpy(got, l->done, n * sizeof(got[0]));
-	l->ndone = 0;
-	pthread_mutex_unlock(&l->mu);
 	for (unsigned i = 0; i < n; i++) {
 		struct lib_file *f = &l->files[got[i].idx];
 
@@ -313,10 +244,5 @@ void tlslibs_flush(struct tlslibs *l, tlslibs_fn fn, void *ctx)
 
 void tlslibs_drain(struct tlslibs *l)
 {
-	if (!l->started)
-		return;
-	pthread_mutex_lock(&l->mu);
-	while (l->ntodo || l->nbusy)
-		pthread_cond_wait(&l->idle, &l->mu);
-	pthread_mutex_unlock(&l->mu);
+	jobq_drain(&l->scanner);
 }

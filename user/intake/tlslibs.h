@@ -16,13 +16,14 @@
  * still queued waits for it (at most TLSLIBS_WAITERS process and file
  * pairs at once: at start-up without a selection every process's
  * libraries are queued at once). The arrays are allocated with the
- * structure but only the pages used become resident.
+ * structure (the scanner's queue when it starts) but only the pages used
+ * become resident.
  * A file that could not be read (its process left) is forgotten, so the
  * next process mapping it has it read.
  *
  * API: tlslibs_new()/tlslibs_free() (NULL ok). tlslibs_mapped() and
- * tlslibs_flush() are for the event loop only; the scanner thread touches
- * nothing but its queues (one mutex).
+ * tlslibs_flush() are for the event loop only; the scanner thread is a
+ * paced job queue (jobq.h) that touches nothing but its jobs.
  */
 #ifndef REDTAP_TLSLIBS_H
 #define REDTAP_TLSLIBS_H
