@@ -118,6 +118,24 @@ static int queue_key(struct jobq *q, unsigned key, bool strict)
 	return jobq_queue(q, &j);
 }
 
+/* Each gated test gets a new queue (*state) and a closed gate. */
+static int setup(void **state)
+{
+	static struct jobq gq;
+
+	reset();
+	jobq_init(&gq, &gated_ops);
+	*state = &gq;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	gate_set(true); /* a test that failed may have left it closed */
+	jobq_stop(*state);
+	return 0;
+}
+
 /* Jobs run one at a time in the order queued and come back in it. */
 static void test_order(void **state)
 {
@@ -152,59 +170,53 @@ static void test_order(void **state)
 /* Queued, running and done jobs count against the bound until taken. */
 static void test_full(void **state)
 {
-	struct jobq q;
+	struct jobq *q = *state;
 	unsigned n;
 
-	(void)state;
-	reset();
-	jobq_init(&q, &gated_ops);
 	for (unsigned i = 0; i < 4; i++)
-		assert_int_equal(queue_key(&q, i, false), 0);
+		assert_int_equal(queue_key(q, i, false), 0);
 	wait_entered(1); /* one running, three queued */
-	assert_int_equal(queue_key(&q, 9, false), -ENOSPC);
+	assert_int_equal(queue_key(q, 9, false), -ENOSPC);
 	gate_set(true);
-	jobq_drain(&q);
+	jobq_drain(q);
 	assert_int_equal(count(&runs), 4);
 	/* all four done but not taken: still full */
-	assert_int_equal(queue_key(&q, 9, false), -ENOSPC);
-	assert_non_null(jobq_take(&q, &n));
+	assert_int_equal(queue_key(q, 9, false), -ENOSPC);
+	assert_non_null(jobq_take(q, &n));
 	assert_int_equal(n, 4);
-	assert_int_equal(queue_key(&q, 9, false), 0);
-	jobq_drain(&q);
-	jobq_take(&q, &n);
+	assert_int_equal(queue_key(q, 9, false), 0);
+	jobq_drain(q);
+	jobq_take(q, &n);
 	assert_int_equal(n, 1);
-	jobq_stop(&q);
+	jobq_stop(q);
 	assert_int_equal(count(&releases), 0); /* everything was taken */
 }
 
 /* A take never waits: nothing before the start, nothing while running. */
 static void test_take_empty(void **state)
 {
-	struct jobq q;
+	struct jobq *q = *state;
 	unsigned n = 99;
 
-	(void)state;
-	reset();
-	jobq_init(&q, &gated_ops);
-	assert_null(jobq_take(&q, &n));
+	assert_null(jobq_take(q, &n));
 	assert_int_equal(n, 0);
-	assert_int_equal(jobq_start(&q), 0);
-	assert_int_equal(jobq_start(&q), 0); /* started once */
+	assert_int_equal(jobq_start(q), 0);
+	assert_int_equal(jobq_start(q), 0); /* started once */
 	n = 99;
-	assert_null(jobq_take(&q, &n));
+	assert_null(jobq_take(q, &n));
 	assert_int_equal(n, 0);
-	assert_int_equal(queue_key(&q, 1, false), 0);
+	assert_int_equal(queue_key(q, 1, false), 0);
 	wait_entered(1);
-	assert_null(jobq_take(&q, &n));
+	assert_null(jobq_take(q, &n));
 	assert_int_equal(n, 0);
 	gate_set(true);
-	jobq_drain(&q);
-	assert_non_null(jobq_take(&q, &n));
+	jobq_drain(q);
+	assert_non_null(jobq_take(q, &n));
 	assert_int_equal(n, 1);
-	assert_null(jobq_take(&q, &n));
+	assert_null(jobq_take(q, &n));
 	assert_int_equal(n, 0);
-	jobq_stop(&q);
-	jobq_stop(&q); /* stopped: nothing to do */
+	jobq_stop(q);
+	jobq_stop(q); /* stopped: nothing to do */
 }
 
 /* Opens the gate once jobq_stop() has told the worker to stop. */
@@ -229,30 +241,27 @@ static void *open_after_stop(void *arg)
  * (their memory freed: LeakSanitizer checks). */
 static void test_stop_queued(void **state)
 {
-	struct jobq q;
+	struct jobq *q = *state;
 	pthread_t th;
 
-	(void)state;
-	reset();
-	jobq_init(&q, &gated_ops);
 	for (unsigned i = 0; i < 4; i++) {
 		struct tjob j = {.key = i, .owned = strdup("owned")};
 
 		assert_non_null(j.owned);
-		assert_int_equal(jobq_queue(&q, &j), 0);
+		assert_int_equal(jobq_queue(q, &j), 0);
 	}
 	wait_entered(1);
-	assert_int_equal(pthread_create(&th, NULL, open_after_stop, &q), 0);
-	jobq_stop(&q);
+	assert_int_equal(pthread_create(&th, NULL, open_after_stop, q), 0);
+	jobq_stop(q);
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(count(&runs), 1);
 	assert_int_equal(count(&releases), 4); /* three queued, one done */
-	assert_false(q.started);
+	assert_false(q->started);
 	/* stopped is as new: it starts again */
 	gate_set(true);
-	assert_int_equal(queue_key(&q, 7, false), 0);
-	jobq_drain(&q);
-	jobq_stop(&q);
+	assert_int_equal(queue_key(q, 7, false), 0);
+	jobq_drain(q);
+	jobq_stop(q);
 	assert_int_equal(count(&runs), 2);
 	assert_int_equal(count(&releases), 5);
 }
@@ -261,32 +270,29 @@ static void test_stop_queued(void **state)
  * is asked before the bound. */
 static void test_dup(void **state)
 {
-	struct jobq q;
+	struct jobq *q = *state;
 	unsigned n;
 
-	(void)state;
-	reset();
-	jobq_init(&q, &gated_ops);
-	assert_int_equal(queue_key(&q, 1, false), 0);
+	assert_int_equal(queue_key(q, 1, false), 0);
 	wait_entered(1);
 	/* key 1 runs: only a strict job is refused for it */
-	assert_int_equal(queue_key(&q, 1, true), -EEXIST);
-	assert_int_equal(queue_key(&q, 1, false), 0);
-	assert_int_equal(queue_key(&q, 1, false), -EEXIST); /* queued */
-	assert_int_equal(queue_key(&q, 2, false), 0);
-	assert_int_equal(queue_key(&q, 3, false), 0);
+	assert_int_equal(queue_key(q, 1, true), -EEXIST);
+	assert_int_equal(queue_key(q, 1, false), 0);
+	assert_int_equal(queue_key(q, 1, false), -EEXIST); /* queued */
+	assert_int_equal(queue_key(q, 2, false), 0);
+	assert_int_equal(queue_key(q, 3, false), 0);
 	/* full, yet a duplicate says so */
-	assert_int_equal(queue_key(&q, 3, false), -EEXIST);
-	assert_int_equal(queue_key(&q, 4, false), -ENOSPC);
+	assert_int_equal(queue_key(q, 3, false), -EEXIST);
+	assert_int_equal(queue_key(q, 4, false), -ENOSPC);
 	gate_set(true);
-	jobq_drain(&q);
-	/* done, not taken: a strict job is refused, another is not */
-	assert_int_equal(queue_key(&q, 2, true), -EEXIST);
-	jobq_take(&q, &n);
+	jobq_drain(q);
+	/* done, not taken: a strict job is refused */
+	assert_int_equal(queue_key(q, 2, true), -EEXIST);
+	jobq_take(q, &n);
 	assert_int_equal(n, 4);
-	assert_int_equal(queue_key(&q, 2, true), 0); /* taken: gone */
-	jobq_drain(&q);
-	jobq_stop(&q);
+	assert_int_equal(queue_key(q, 2, true), 0); /* taken: gone */
+	jobq_drain(q);
+	jobq_stop(q);
 	assert_int_equal(count(&releases), 1);
 }
 
@@ -335,9 +341,12 @@ static void test_pacing(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_order),      cmocka_unit_test(test_full),
-	    cmocka_unit_test(test_take_empty), cmocka_unit_test(test_stop_queued),
-	    cmocka_unit_test(test_dup),	       cmocka_unit_test(test_pacing),
+	    cmocka_unit_test(test_order),
+	    cmocka_unit_test_setup_teardown(test_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_take_empty, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_queued, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_dup, setup, teardown),
+	    cmocka_unit_test(test_pacing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
