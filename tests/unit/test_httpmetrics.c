@@ -754,6 +754,69 @@ static void test_url_scheme(void **state)
 	assert_string_equal(httpmetrics_url_scheme(&x), "http");
 }
 
+/*
+ * Exchanges of many label sets, interleaved (the memos of recent series
+ * collide and are replaced), with series expiring in between: every
+ * exchange is counted in its own series, and a series that expired starts
+ * again from zero (a memo never finds the freed one).
+ */
+static void test_memo_counts(void **state)
+{
+	static const char *const svcs[] = {"shop", "shop2"};
+	static const enum http1_method methods[] = {HTTP1_M_GET, HTTP1_M_POST, HTTP1_M_OTHER};
+	static const char *const mnames[] = {"GET", "POST", "_OTHER"};
+	static const int statuses[] = {200, 503};
+	static const char *const routes[] = {
+	    "/a", "/api/users/{id}", "/api/items/{id}", "/api/users/{id}/x",
+	    /* the same length, first and last 8 bytes: the memos' fingerprint */
+	    "/api/v1/aaaa/x/orders", "/api/v1/bbbb/x/orders"};
+	enum { NS = 2, NM = 3, NST = 2, NR = 6, N = NS * NM * NST * NR }; /* under the cap */
+	struct fx *f = *state;
+	unsigned want[N] = {0}, seq = 12345;
+	char status[8];
+	double v;
+
+	metric_registry_set_ttl(f->r, 300 * 1000 * MS);
+	assert_int_equal(metric_registry_expire(f->r, 1000 * 1000 * MS), 0);
+	for (int round = 0; round < 3; round++) {
+		for (int n = 0; n < 4000; n++) {
+			unsigned i, k;
+			struct http_exchange x;
+
+			seq = seq * 1103515245u + 12345u;
+			/* the first round's last combinations are left out: they expire */
+			i = (seq >> 8) % (round ? (unsigned)N : (unsigned)N - 20);
+			k = i;
+			x = server_x(methods[(k / NR / NST) % NM], statuses[(k / NR) % NST],
+				     routes[k % NR], MS);
+			if (statuses[(k / NR) % NST] >= 500)
+				x.error_type = "503";
+			httpmetrics_start(f->m, &x, svcs[k / NR / NST / NM]);
+			httpmetrics_done(f->m, &x, svcs[k / NR / NST / NM], false);
+			want[i]++;
+		}
+		if (round == 0) {
+			/* all idle for the TTL: everything goes, the memos are void */
+			assert_true(metric_registry_expire(f->r, 1400 * 1000 * MS) > 0);
+			memset(want, 0, sizeof(want));
+		}
+	}
+	render(f);
+	for (unsigned i = 0; i < N; i++) {
+		const char *route = routes[i % NR];
+		int st = statuses[(i / NR) % NST];
+
+		snprintf(status, sizeof(status), "%d", st);
+		v = value_of(f->text, server_series("_count", svcs[i / NR / NST / NM],
+						    mnames[(i / NR / NST) % NM], status, route,
+						    st >= 500 ? "503" : "", NULL));
+		if (want[i])
+			assert_true(v == want[i]);
+		else
+			assert_true(isnan(v)); /* expired, not seen since */
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -772,6 +835,7 @@ int main(void)
 	    T(test_exemplar_ids_and_semconv),
 	    T(test_grpc_and_http2),
 	    T(test_url_scheme),
+	    T(test_memo_counts),
 	};
 #undef T
 

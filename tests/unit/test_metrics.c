@@ -1084,6 +1084,60 @@ static void test_series_start_time(void **state)
 }
 
 /* One service floods new label sets; another still gets its fair share. */
+/* A memo finds its series again while the family removed none, and never after. */
+static void test_series_memo(void **state)
+{
+	const uint64_t s1 = 1000000000ull, t0 = 1000 * s1, ttl = 300 * s1;
+	struct metric_registry *r = metric_registry_new();
+	struct metric_family *f, *other;
+	struct metric_memo memo = {0}, full = {0};
+	const char *a_x[] = {"a", "/x"}, *a_y[] = {"a", "/y"}, *b_x[] = {"b", "/x"};
+	struct metric_series *s;
+	char route[16];
+
+	(void)state;
+	f = metric_family_new(r, METRIC_COUNTER, "reqs", "r", NULL, svc_labels, 2, NULL, 0, 4);
+	other = metric_family_new(r, METRIC_COUNTER, "more", "m", NULL, svc_labels, 2, NULL, 0, 4);
+	assert_non_null(f);
+	assert_non_null(other);
+	assert_null(metric_series_recall(f, &memo, a_x, ~0ull)); /* empty */
+	s = metric_series_get_memo(f, a_x, &memo);
+	assert_non_null(s);
+	assert_ptr_equal(s, svc_get(f, "a", "/x"));
+	assert_ptr_equal(metric_series_recall(f, &memo, a_x, ~0ull), s);
+	assert_null(metric_series_recall(other, &memo, a_x, ~0ull)); /* another family's */
+	/* the labels in check are compared; the others the caller vouches for */
+	assert_null(metric_series_recall(f, &memo, a_y, ~0ull));
+	assert_null(metric_series_recall(f, &memo, b_x, ~0ull));
+	assert_ptr_equal(metric_series_recall(f, &memo, a_y, 1), s);
+	assert_null(metric_series_recall(f, &memo, NULL, 1)); /* NULL values are "" */
+	/* a recall is a get for expiry: the series stays while recalled */
+	metric_registry_set_ttl(r, ttl);
+	assert_int_equal(metric_registry_expire(r, t0), 0);
+	metric_counter_add(svc_get(f, "a", "/y"), 1);
+	assert_int_equal(metric_registry_expire(r, t0 + ttl / 2), 0);
+	assert_ptr_equal(metric_series_recall(f, &memo, a_x, ~0ull), s);
+	assert_int_equal(metric_registry_expire(r, t0 + ttl), 1); /* /y went, /x stayed */
+	assert_int_equal(metric_family_series_count(f), 1);
+	/* but any removal in the family voids every memo of it, even of a series kept */
+	assert_null(metric_series_recall(f, &memo, a_x, ~0ull));
+	assert_ptr_equal(metric_series_get_memo(f, a_x, &memo), s);
+	assert_ptr_equal(metric_series_recall(f, &memo, a_x, ~0ull), s);
+	assert_int_equal(metric_registry_expire(r, t0 + 3 * ttl), 1); /* /x went */
+	assert_null(metric_series_recall(f, &memo, a_x, ~0ull));      /* not the freed one */
+	/* the overflow series is never noted: every fold is counted */
+	for (int i = 0; i < 5; i++) {
+		snprintf(route, sizeof(route), "/r%d", i);
+		metric_counter_add(svc_get(f, "a", route), 1);
+	}
+	assert_int_equal(metric_family_overflow_total(f), 1);
+	s = metric_series_get_memo(f, a_y, &full);
+	assert_non_null(s);
+	assert_int_equal(metric_family_overflow_total(f), 2);
+	assert_null(metric_series_recall(f, &full, a_y, ~0ull));
+	metric_registry_free(r);
+}
+
 static void test_fair_share(void **state)
 {
 	struct metric_registry *r = metric_registry_new();
@@ -1162,6 +1216,7 @@ int main(void)
 	    cmocka_unit_test(test_memory_per_series),
 	    cmocka_unit_test(test_series_expire),
 	    cmocka_unit_test(test_series_start_time),
+	    cmocka_unit_test(test_series_memo),
 	    cmocka_unit_test(test_fair_share),
 	};
 

@@ -3,6 +3,14 @@
  * httpmetrics.c - records HTTP exchanges into the semconv RED histograms
  * and the in-flight gauge (declared in semconv.c; label values are passed
  * in the order of the entries' attribute lists). See httpmetrics.h.
+ *
+ * The series of the HTTP families are found again through small
+ * direct-mapped tables of memos (struct metric_memo), indexed by the
+ * exchange's method, status, version, scheme, process and route: a memo
+ * whose key (the method, status, version and scheme, from which their
+ * labels are derived) is the exchange's has only its other labels compared
+ * (metric_series_recall()), with no hash of all 15 values. A memo never
+ * dangles: the registry voids it when the family removes a series.
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -16,6 +24,17 @@
 #include "reqlabels.h"
 #include "semconv.h"
 
+/* A series noted for the exchanges with this key (memo_key()) and route
+ * fingerprint; key 0: none. */
+struct memo_slot {
+	uint64_t key;
+	uint64_t fp;
+	struct metric_memo m;
+};
+
+#define MEMO_WAYS  4   /* slots of a set, any of which may hold an exchange's series */
+#define MEMO_SLOTS 128 /* a power of two, MEMO_WAYS or more */
+
 struct httpmetrics {
 	struct metric_family *server;
 	struct metric_family *client;
@@ -24,9 +43,69 @@ struct httpmetrics {
 	struct metric_family *rpc_client;
 	struct metric_family *grpc_handling; /* grpc_server_handling_seconds */
 	const struct route_table *routes;    /* borrowed */
+	struct memo_slot server_memo[MEMO_SLOTS];
+	struct memo_slot client_memo[MEMO_SLOTS];
+	struct memo_slot active_memo[MEMO_SLOTS / 8];
+	unsigned memo_victim; /* rotates over the ways */
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The labels a memo key stands for, by position in the families' label lists. */
+#define BIT(i)	     (1ull << (i))
+#define SERVER_KEYED (BIT(1) | BIT(2) | BIT(5) | BIT(6)) /* method status ver scheme */
+#define CLIENT_KEYED (BIT(1) | BIT(2) | BIT(7) | BIT(8)) /* method status ver scheme */
+#define ACTIVE_KEYED (BIT(1) | BIT(2))			 /* method scheme */
+
+/* What the keyed labels are derived from; status 0 for the active gauge. */
+static uint64_t memo_key(const struct http_exchange *x, int status)
+{
+	bool tls = x->conn && x->conn->tls;
+	unsigned method = (unsigned)x->method;
+
+	if (method > 0xffff)
+		method = HTTP1_M_OTHER; /* named "_OTHER" either way */
+	return (uint64_t)method | (uint64_t)(uint32_t)status << 16 | (uint64_t)x->version << 48 |
+	       (uint64_t)tls << 56 | 1ull << 63;
+}
+
+/*
+ * The series for labels (n values, then the process's pod labels) through
+ * the memos of key, the process and route (which is labels' route value or
+ * "" when there is none): the keyed labels are not compared again.
+ */
+static struct metric_series *memo_get(struct httpmetrics *m, struct memo_slot *t, size_t nslots,
+				      struct metric_family *f, const char *const *labels, size_t n,
+				      uint32_t tgid, uint64_t key, const char *route,
+				      uint64_t keyed)
+{
+	size_t len = strlen(route);
+	uint64_t head = 0, tail = 0, fp;
+	struct memo_slot *set, *slot = NULL;
+	struct metric_series *s;
+
+	/* the route's first and last 8 bytes tell most routes apart */
+	memcpy(&head, route, len < 8 ? len : 8);
+	if (len > 8)
+		memcpy(&tail, route + len - 8, 8);
+	fp = (key ^ len << 32 ^ tgid) * 0x9e3779b97f4a7c15ULL;
+	fp = (fp ^ head) * 0xff51afd7ed558ccdULL;
+	fp = (fp ^ tail) * 0xc4ceb9fe1a85ec53ULL;
+	set = &t[(fp >> 40) & (nslots - MEMO_WAYS)];
+	for (size_t i = 0; i < MEMO_WAYS && !slot; i++)
+		if (set[i].key == key && set[i].fp == fp)
+			slot = &set[i];
+	if (slot) {
+		s = k8slabels_series_memo(f, labels, n, tgid, &slot->m, ~keyed);
+		if (s)
+			return s; /* recalled, or found and noted again */
+	}
+	slot = &set[m->memo_victim++ % MEMO_WAYS];
+	slot->key = key;
+	slot->fp = fp;
+	memset(&slot->m, 0, sizeof(slot->m)); /* nothing to recall: noted here */
+	return k8slabels_series_memo(f, labels, n, tgid, &slot->m, ~keyed);
+}
 
 struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series)
 {
@@ -121,7 +200,8 @@ void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const cha
 
 	if (!x->server || x->grpc)
 		return;
-	s = k8slabels_series_get(m->active, labels, NELEM(labels), x->tgid);
+	s = memo_get(m, m->active_memo, NELEM(m->active_memo), m->active, labels, NELEM(labels),
+		     x->tgid, memo_key(x, 0), "", ACTIVE_KEYED);
 	if (s)
 		metric_gauge_add(s, 1);
 	x->inflight = s;
@@ -214,8 +294,9 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 					err,	 ver,	 scheme, r[0],
 					r[1],	 r[2],	 r[3]};
 
-		observe(k8slabels_series_get(m->server, labels, NELEM(labels), x->tgid), x, secs,
-			exemplar);
+		observe(memo_get(m, m->server_memo, MEMO_SLOTS, m->server, labels, NELEM(labels),
+				 x->tgid, memo_key(x, x->status), labels[3], SERVER_KEYED),
+			x, secs, exemplar);
 		return;
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));
@@ -225,8 +306,9 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 		const char *labels[] = {service, method, status, x->route, err,	 addr, port,
 					ver,	 scheme, r[0],	 r[1],	   r[2], r[3]};
 
-		observe(k8slabels_series_get(m->client, labels, NELEM(labels), x->tgid), x, secs,
-			exemplar);
+		observe(memo_get(m, m->client_memo, MEMO_SLOTS, m->client, labels, NELEM(labels),
+				 x->tgid, memo_key(x, x->status), x->route, CLIENT_KEYED),
+			x, secs, exemplar);
 	}
 }
 

@@ -13,7 +13,9 @@
  *
  * API: httpmetrics_new() registers the families in a registry (which owns
  * them); httpmetrics_start()/httpmetrics_done() take the httptrack
- * callbacks' exchanges plus the service name. Thread-safe as the registry.
+ * callbacks' exchanges plus the service name. One thread at a time calls
+ * httpmetrics_start()/httpmetrics_done() (the pipeline's: they keep memos of
+ * recent series, see httpmetrics.c); the registry may be read meanwhile.
  */
 #ifndef REDTAP_HTTPMETRICS_H
 #define REDTAP_HTTPMETRICS_H

@@ -11,13 +11,25 @@
 struct metric_series *k8slabels_series_get(struct metric_family *f, const char *const *vals,
 					   size_t n, uint32_t pid)
 {
+	return k8slabels_series_memo(f, vals, n, pid, NULL, 0);
+}
+
+struct metric_series *k8slabels_series_memo(struct metric_family *f, const char *const *vals,
+					    size_t n, uint32_t pid, struct metric_memo *memo,
+					    uint64_t check)
+{
 	const char *all[K8SLABELS_MAX_VALUES + PODMETA_NLABELS];
 	struct podmeta_labelvals lv; /* podmeta_label_values() sets every value */
+	struct metric_series *s;
 
 	if (n > K8SLABELS_MAX_VALUES)
 		return NULL;
 	podmeta_label_values(pid, &lv);
 	memcpy(all, vals, n * sizeof(*vals));
 	memcpy(all + n, lv.vals, sizeof(lv.vals));
-	return metric_series_get(f, all);
+	if (!memo)
+		return metric_series_get(f, all);
+	/* the pod labels are the process's now: always compared */
+	s = metric_series_recall(f, memo, all, check | (((1ull << PODMETA_NLABELS) - 1) << n));
+	return s ? s : metric_series_get_memo(f, all, memo);
 }

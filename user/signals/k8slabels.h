@@ -24,4 +24,11 @@
 struct metric_series *k8slabels_series_get(struct metric_family *f, const char *const *vals,
 					   size_t n, uint32_t pid);
 
+/* The same through a memo (metric_series_recall(): the values of vals with
+ * their bit set in check are compared, the Kubernetes ones always; the caller
+ * vouches for the others), noting the series found in memo on a miss. */
+struct metric_series *k8slabels_series_memo(struct metric_family *f, const char *const *vals,
+					    size_t n, uint32_t pid, struct metric_memo *memo,
+					    uint64_t check);
+
 #endif /* REDTAP_K8SLABELS_H */

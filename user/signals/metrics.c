@@ -66,12 +66,13 @@ struct metric_family {
 	size_t table_size; /* a power of two */
 	struct metric_series *overflow;
 	uint64_t overflow_total;
-	int svc_label;			      /* index of the service_name label, -1 if none */
-	struct svc_count *svc;		      /* capped families with svc_label: the counts */
-	size_t svc_size;		      /* a power of two */
-	size_t svc_used;		      /* slots holding a key */
-	size_t nsvc;			      /* keys with series */
-	uint64_t evicted_total;		      /* series given up for another service's fair share */
+	int svc_label;		/* index of the service_name label, -1 if none */
+	struct svc_count *svc;	/* capped families with svc_label: the counts */
+	size_t svc_size;	/* a power of two */
+	size_t svc_used;	/* slots holding a key */
+	size_t nsvc;		/* keys with series */
+	uint64_t evicted_total; /* series given up for another service's fair share */
+	uint64_t removed;	/* series ever removed: a struct metric_memo's check */
 	const struct semconv_metric *semconv; /* NULL: declared without an entry */
 };
 
@@ -431,15 +432,20 @@ static uint64_t hash_values(const char *const *values, size_t n)
 	return h;
 }
 
+/* Whether a series' label value i equals values[i] (NULL meaning ""). */
+static bool value_equal(const struct metric_series *s, const char *const *values, size_t i)
+{
+	const char *v = values && values[i] ? values[i] : "";
+
+	/* most label values differ in, or are empty at, their first byte */
+	return s->values[i][0] == v[0] && (!v[0] || strcmp(s->values[i] + 1, v + 1) == 0);
+}
+
 static bool values_equal(const struct metric_series *s, const char *const *values, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		const char *v = values && values[i] ? values[i] : "";
-
-		/* most label values differ in, or are empty at, their first byte */
-		if (s->values[i][0] != v[0] || (v[0] && strcmp(s->values[i] + 1, v + 1) != 0))
+	for (size_t i = 0; i < n; i++)
+		if (!value_equal(s, values, i))
 			return false;
-	}
 	return true;
 }
 
@@ -594,6 +600,7 @@ static void series_remove(struct metric_family *f, struct metric_series *s,
 	if (f->last == s)
 		f->last = prev;
 	f->nseries--;
+	f->removed++; /* every memo of this family is void from now on */
 	svc_add(f, s->svc_hash, -1);
 	if (f->reg->nsnapshots) {
 		s->next = f->reg->graveyard;
@@ -711,32 +718,29 @@ static void table_grow(struct metric_family *f)
 	f->table_size = size;
 }
 
-struct metric_series *metric_series_get(struct metric_family *f, const char *const *label_values)
+/* metric_series_get() with the lock held; memo (may be NULL) notes the series found. */
+static struct metric_series *series_get_locked(struct metric_family *f,
+					       const char *const *label_values, uint64_t h,
+					       struct metric_memo *memo)
 {
 	struct metric_series *s, **slot;
-	uint64_t h, svc;
+	uint64_t svc;
 
-	if (!f) {
-		errno = EINVAL;
-		return NULL;
-	}
-	h = hash_values(label_values, f->nlabels);
-	pthread_mutex_lock(&f->reg->lock);
 	slot = &f->table[h & (f->table_size - 1)];
 	for (s = *slot; s; s = s->hash_next)
 		if (s->hash == h && values_equal(s, label_values, f->nlabels)) {
 			s->touched_ns = f->reg->now_ns;
-			goto out_unlock;
+			goto out;
 		}
 
 	svc = f->svc_label >= 0 ? svc_hash(label_values, f->svc_label) : 0;
 	if (f->max_series && f->nseries >= f->max_series && !(svc && fair_share_evict(f, svc))) {
 		s = overflow_series(f);
-		goto out_unlock;
+		goto out;
 	}
 	s = series_alloc(f, label_values, h);
 	if (!s)
-		goto out_unlock;
+		goto out;
 	s->svc_hash = svc;
 	svc_add(f, svc, 1);
 	s->hash_next = *slot;
@@ -748,10 +752,59 @@ struct metric_series *metric_series_get(struct metric_family *f, const char *con
 	f->last = s;
 	if (++f->nseries > f->table_size)
 		table_grow(f);
-out_unlock:
+out:
+	if (memo) {
+		bool keep = s && !s->overflow;
+
+		memo->family = keep ? f : NULL;
+		memo->series = keep ? s : NULL;
+		memo->removed = f->removed;
+	}
+	return s;
+}
+
+struct metric_series *metric_series_get(struct metric_family *f, const char *const *label_values)
+{
+	return metric_series_get_memo(f, label_values, NULL);
+}
+
+struct metric_series *metric_series_get_memo(struct metric_family *f,
+					     const char *const *label_values,
+					     struct metric_memo *memo)
+{
+	struct metric_series *s;
+	uint64_t h;
+
+	if (!f) {
+		errno = EINVAL;
+		return NULL;
+	}
+	h = hash_values(label_values, f->nlabels);
+	pthread_mutex_lock(&f->reg->lock);
+	s = series_get_locked(f, label_values, h, memo);
 	pthread_mutex_unlock(&f->reg->lock);
 	if (!s)
 		errno = ENOMEM;
+	return s;
+}
+
+struct metric_series *metric_series_recall(struct metric_family *f, const struct metric_memo *memo,
+					   const char *const *label_values, uint64_t check)
+{
+	struct metric_series *s = NULL;
+
+	if (!f || !memo || memo->family != f || !memo->series || f->nlabels > 64)
+		return NULL;
+	pthread_mutex_lock(&f->reg->lock);
+	if (memo->removed != f->removed)
+		goto out_unlock; /* the series may be gone */
+	for (size_t i = 0; i < f->nlabels; i++)
+		if ((check & (1ull << i)) && !value_equal(memo->series, label_values, i))
+			goto out_unlock;
+	s = memo->series;
+	s->touched_ns = f->reg->now_ns;
+out_unlock:
+	pthread_mutex_unlock(&f->reg->lock);
 	return s;
 }
 

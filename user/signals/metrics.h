@@ -104,6 +104,37 @@ struct metric_family *metric_family_new_sc(struct metric_registry *r, enum metri
 struct metric_series *metric_series_get(struct metric_family *f, const char *const *label_values);
 
 /*
+ * A caller's note of a series it got, to find it again without hashing and
+ * comparing every label value (the HTTP families: 15 values per exchange).
+ * Zero it before first use. It never dangles: it holds, besides the series,
+ * the family's count of removed series when it was taken, and is used only
+ * while that count is unchanged (no series of the family expired or was
+ * evicted since). The overflow series is never noted (each fold is counted).
+ */
+struct metric_memo {
+	struct metric_family *family;
+	struct metric_series *series;
+	uint64_t removed; /* the family's removals when noted */
+};
+
+/* metric_series_get(), and the series found noted in memo (memo emptied
+ * when it is the overflow series or NULL). */
+struct metric_series *metric_series_get_memo(struct metric_family *f,
+					     const char *const *label_values,
+					     struct metric_memo *memo);
+
+/*
+ * The series of memo again, as metric_series_get() would return it (it counts
+ * as a get for expiry), when memo is of family f, still valid (above), and
+ * the series' label values i with bit i set in check equal label_values[i]
+ * (NULL meaning ""). The caller vouches for the labels it leaves out of check
+ * (a value it derives from a key it compared itself, e.g. a method enum).
+ * NULL when any of that fails: then call metric_series_get_memo().
+ */
+struct metric_series *metric_series_recall(struct metric_family *f, const struct metric_memo *memo,
+					   const char *const *label_values, uint64_t check);
+
+/*
  * Updates. Each one is ignored when the series is NULL or of another type.
  * Counters ignore negative and NaN increments; histograms ignore NaN.
  */
