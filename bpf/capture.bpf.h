@@ -76,22 +76,9 @@ struct {
 	__type(value, __u8);
 } listen_ports SEC(".maps");
 
-/* struct rt_conn_key and struct rt_conn_info (include/redtap/event.h):
- * the daemon marks connections it will never parse as opaque there. */
-#define conn_key  rt_conn_key
-#define conn_info rt_conn_info
-
-/* TCP socket fds of selected processes that did socket I/O. Nothing else
- * goes in: a process holding many pipes or files must not evict live
- * sockets (those go to not_socks). An entry re-created after eviction
- * keeps the socket's inode number, so the daemon does not mistake it for
- * a reuse. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct conn_key);
-	__type(value, struct conn_info);
-} conns SEC(".maps");
+/* conns: TCP socket fds of selected processes (conns.bpf.h, shared with
+ * connctl.bpf.c, through which the daemon sets its fields of an entry). */
+#include "conns.bpf.h"
 
 /* Negative cache: fds of selected processes known not to be TCP sockets,
  * with their struct file *. A separate LRU: thrashing it costs time only,

@@ -18,7 +18,11 @@
  *    inode number, and a close is reported;
  *  - a connection that starts with the HTTP/2 preface is copied up to
  *    h2_capture_bytes from its first record on, both ends, and another is
- *    cut at capture_bytes until the daemon raises its cap_bytes.
+ *    cut at capture_bytes until the daemon raises its cap_bytes;
+ *  - the daemon's opaque and wide (user/intake/connctl.c, run here on the
+ *    real object) change their own field of an entry and keep the
+ *    kernel's (tls, cap_bytes, generation), and are refused for an entry
+ *    that became another connection on the same fd.
  *
  * With --insns FILE it writes each program's instruction counts
  * (verified, translated, JITed bytes) as a Markdown table instead
@@ -41,6 +45,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
@@ -49,6 +54,7 @@
 
 #include "redtap/event.h"
 #include "capture.skel.h"
+#include "connctl.h"
 #include "floor.skel.h"
 
 #define MAX_RECS 4096
@@ -788,6 +794,233 @@ static void test_h2_preface_widens_capture(void **state)
 	set_selected(f, self, false);
 }
 
+/* ---- the daemon's writes to an entry (user/intake/connctl.c) ---- */
+
+/* A loopback connection on an ephemeral port (not PORT: the stale case
+ * needs a second one while the first is open): *c the client, *s the
+ * server end. */
+static void loopback_pair(int *c, int *s)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	socklen_t len = sizeof(sa);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(l >= 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(l, 2), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&sa, &len), 0);
+	*c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(*c >= 0);
+	assert_int_equal(connect(*c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	*s = accept(l, NULL, NULL);
+	assert_true(*s >= 0);
+	close(l);
+}
+
+/* One request of n bytes (not the HTTP/2 preface) from c to s: both ends
+ * get their entries and, from h2_decide(), their cap_bytes. */
+static void send_request(int c, int s, size_t n)
+{
+	char buf[1024];
+	size_t at = 0;
+
+	assert_true(n <= sizeof(buf));
+	memset(buf, 'x', n);
+	assert_int_equal(write(c, buf, n), (ssize_t)n);
+	while (at < n) {
+		ssize_t r = read(s, buf + at, n - at);
+
+		assert_true(r > 0);
+		at += (size_t)r;
+	}
+}
+
+static struct rt_conn_info entry_of(struct fx *f, int fd)
+{
+	struct rt_conn_key key = {.tgid = (uint32_t)getpid(), .fd = (uint32_t)fd};
+	struct rt_conn_info ci;
+
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(f->skel->maps.conns), &key, &ci), 0);
+	return ci;
+}
+
+/* Sets tls in fd's entry, as tls_emit() does at a connection's first
+ * plaintext (the test stands in for the probe: no libssl here). */
+static void set_tls(struct fx *f, int fd)
+{
+	struct rt_conn_key key = {.tgid = (uint32_t)getpid(), .fd = (uint32_t)fd};
+	struct rt_conn_info ci = entry_of(f, fd);
+
+	ci.tls = 1;
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(f->skel->maps.conns), &key, &ci, BPF_EXIST), 0);
+}
+
+static int conn_op(struct connctl *ctl, int fd, uint64_t gen, uint32_t op, uint32_t value)
+{
+	struct rt_connctl req = {
+	    .gen = gen, .tgid = (uint32_t)getpid(), .fd = (uint32_t)fd, .op = op, .value = value};
+
+	return connctl_apply(ctl, &req);
+}
+
+/* The daemon's opaque and wide change their own field only: the kernel's
+ * tls and cap_bytes (h2_decide()'s, on the first client bytes), the
+ * generation and the identity are kept. */
+static void test_connctl_keeps_kernel_fields(void **state)
+{
+	struct fx *f = *state;
+	struct connctl *ctl = connctl_new(bpf_map__fd(f->skel->maps.conns));
+	struct rt_conn_info before, after;
+	int c, s;
+
+	assert_non_null(ctl);
+	set_selected(f, (uint32_t)getpid(), true);
+	loopback_pair(&c, &s);
+	send_request(c, s, 512);
+	set_tls(f, c);
+	set_tls(f, s);
+
+	before = entry_of(f, c);
+	assert_int_equal(before.cap_bytes, RT_CAPTURE_DEFAULT); /* h2_decide()'s */
+	assert_int_equal(conn_op(ctl, c, before.gen, RT_CONNCTL_OPAQUE, 0), 0);
+	after = entry_of(f, c);
+	assert_int_equal(after.opaque, 1);
+	after.opaque = 0;
+	assert_memory_equal(&after, &before, sizeof(before)); /* tls, cap_bytes, gen kept */
+
+	before = entry_of(f, s);
+	assert_int_equal(before.cap_bytes, RT_CAPTURE_DEFAULT);
+	assert_int_equal(conn_op(ctl, s, before.gen, RT_CONNCTL_WIDE, RT_CAPTURE_MAX), 0);
+	after = entry_of(f, s);
+	assert_int_equal(after.cap_bytes, RT_CAPTURE_MAX);
+	after.cap_bytes = before.cap_bytes;
+	assert_memory_equal(&after, &before, sizeof(before));
+	/* never lowered; again is a no-op */
+	assert_int_equal(conn_op(ctl, s, before.gen, RT_CONNCTL_WIDE, 1024), 0);
+	assert_int_equal(conn_op(ctl, s, before.gen, RT_CONNCTL_WIDE, RT_CAPTURE_MAX), 0);
+	assert_int_equal(entry_of(f, s).cap_bytes, RT_CAPTURE_MAX);
+
+	/* refused: unknown op, a size past the copy's bound, no entry */
+	assert_int_equal(conn_op(ctl, s, before.gen, 0, 0), -EINVAL);
+	assert_int_equal(conn_op(ctl, s, before.gen, RT_CONNCTL_WIDE, RT_CAPTURE_MAX + 1), -EINVAL);
+	assert_int_equal(conn_op(ctl, 1 << 20, 1, RT_CONNCTL_OPAQUE, 0), -ENOENT);
+
+	close(c);
+	close(s);
+	set_selected(f, (uint32_t)getpid(), false);
+	recs_clear(&f->recs);
+	connctl_free(ctl);
+}
+
+/* A write meant for a connection whose fd now holds another (a new
+ * generation from the kernel) is refused and changes nothing. */
+static void test_connctl_refuses_stale_gen(void **state)
+{
+	struct fx *f = *state;
+	struct connctl *ctl = connctl_new(bpf_map__fd(f->skel->maps.conns));
+	struct rt_conn_info old, now;
+	int c, s, c2, s2;
+
+	assert_non_null(ctl);
+	set_selected(f, (uint32_t)getpid(), true);
+	loopback_pair(&c, &s);
+	send_request(c, s, 64);
+	old = entry_of(f, c);
+	/* the fd number of c now holds another connection's client end */
+	loopback_pair(&c2, &s2);
+	assert_int_equal(dup2(c2, c), c);
+	send_request(c, s2, 64);
+	now = entry_of(f, c);
+	assert_int_not_equal(now.gen, old.gen);
+
+	assert_int_equal(conn_op(ctl, c, old.gen, RT_CONNCTL_OPAQUE, 0), -ESTALE);
+	assert_int_equal(conn_op(ctl, c, old.gen, RT_CONNCTL_WIDE, RT_CAPTURE_MAX), -ESTALE);
+	old = entry_of(f, c);
+	assert_memory_equal(&old, &now, sizeof(now));
+	assert_int_equal(conn_op(ctl, c, now.gen, RT_CONNCTL_OPAQUE, 0), 0);
+	assert_int_equal(entry_of(f, c).opaque, 1);
+	close(c);
+	close(s);
+	close(c2);
+	close(s2);
+	set_selected(f, (uint32_t)getpid(), false);
+	recs_clear(&f->recs);
+	connctl_free(ctl);
+}
+
+/* The daemon's side of test_connctl_races_new_connections: opaque, again
+ * and again, on whatever generation fd's entry has when it looks. */
+struct racer {
+	struct fx *f;
+	struct connctl *ctl;
+	int fd;
+	int done;
+	unsigned applied;
+};
+
+static void *race_daemon(void *arg)
+{
+	struct racer *r = arg;
+	struct rt_conn_key key = {.tgid = (uint32_t)getpid(), .fd = (uint32_t)r->fd};
+	int mfd = bpf_map__fd(r->f->skel->maps.conns);
+
+	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
+		struct rt_conn_info ci;
+
+		if (bpf_map_lookup_elem(mfd, &key, &ci))
+			continue;
+		if (!conn_op(r->ctl, r->fd, ci.gen, RT_CONNCTL_OPAQUE, 0))
+			r->applied++;
+	}
+	return NULL;
+}
+
+#define RACE_SWAPS 2000
+
+/* The kernel gives fd a new connection (a new generation) RACE_SWAPS times
+ * while the daemon marks it opaque from another thread: the daemon never
+ * writes an older connection over a newer one. Had it done so (a whole
+ * entry read and written back did, hundreds of times a run), the kernel
+ * would take the fd's next connection for that old one, or see one reuse
+ * too many, and the generations would not count the swaps. */
+static void test_connctl_races_new_connections(void **state)
+{
+	struct fx *f = *state;
+	struct racer r = {.f = f, .ctl = connctl_new(bpf_map__fd(f->skel->maps.conns))};
+	int a, as, b, bs;
+	uint64_t gen0;
+	pthread_t t;
+
+	assert_non_null(r.ctl);
+	set_selected(f, (uint32_t)getpid(), true);
+	loopback_pair(&a, &as);
+	loopback_pair(&b, &bs);
+	r.fd = dup(a);
+	assert_true(r.fd >= 0);
+	assert_int_equal(write(r.fd, "x", 1), 1);
+	gen0 = entry_of(f, r.fd).gen;
+	assert_int_equal(pthread_create(&t, NULL, race_daemon, &r), 0);
+	for (int i = 1; i <= RACE_SWAPS; i++) {
+		assert_int_equal(dup2(i % 2 ? b : a, r.fd), r.fd);
+		assert_int_equal(write(r.fd, "x", 1), 1);
+	}
+	__atomic_store_n(&r.done, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_true(r.applied > 0);
+	assert_int_equal(entry_of(f, r.fd).gen - gen0, RACE_SWAPS);
+	close(r.fd);
+	close(a);
+	close(as);
+	close(b);
+	close(bs);
+	set_selected(f, (uint32_t)getpid(), false);
+	ring_buffer__consume(f->rb);
+	recs_clear(&f->recs);
+	connctl_free(r.ctl);
+}
+
 /* ---- instruction counts (bench/bpf_insns.sh) ---- */
 
 static int write_insns(const char *path)
@@ -838,6 +1071,9 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_listen_reported),
 	    cmocka_unit_test(test_pipes_stay_out_of_conns),
 	    cmocka_unit_test(test_h2_preface_widens_capture),
+	    cmocka_unit_test(test_connctl_keeps_kernel_fields),
+	    cmocka_unit_test(test_connctl_refuses_stale_gen),
+	    cmocka_unit_test(test_connctl_races_new_connections),
 	};
 	int failed;
 

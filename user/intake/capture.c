@@ -23,6 +23,7 @@
 
 #include "capture.h"
 #include "capture.skel.h"
+#include "connctl.h"
 #include "gotrack.h"
 #include "log.h"
 #include "logfiles.h"
@@ -46,6 +47,7 @@ struct capture {
 	struct gotrack *go;	/* Go processes: goroutine ids (gotrack.h) */
 	struct tlstrack *tls;	/* OpenSSL's plaintext (tlstrack.h); NULL: none */
 	struct logfiles *files; /* logs.files (logfiles.h), borrowed; NULL: none */
+	struct connctl *ctl;	/* the daemon's writes to "conns"; NULL: none */
 	int ncpus;
 	/* totals logged at close, for bench/profile.sh */
 	uint64_t records, bytes, polls, busy_polls;
@@ -330,6 +332,12 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		goto err_destroy;
 	}
 	seed_listen_ports(c);
+	c->ctl = connctl_new(bpf_map__fd(c->skel->maps.conns));
+	if (!c->ctl)
+		rt_warn("capture: no syscall programs (%s; kernel 5.14 has them): connections the "
+			"agent does not parse are copied all the same, and HTTP/2 ones it joined "
+			"late keep the short capture size",
+			strerror(errno));
 	c->go = gotrack_new();
 	e = c->go ? gotrack_bpf_init(c->go, c->skel->obj) : -ENOMEM;
 	if (e)
@@ -381,6 +389,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	return c;
 
 err_destroy:
+	connctl_free(c->ctl);
 	tlstrack_free(c->tls);
 	gotrack_free(c->go);
 	capture_bpf__destroy(c->skel);
@@ -514,53 +523,32 @@ int capture_pending_done(struct capture *c, uint32_t tgid)
 	return 0;
 }
 
-/* The conns entry of (tgid, fd) into *ci, when it is still generation gen:
- * 0, -errno, or -ESTALE. */
-static int conn_read(struct capture *c, const struct rt_conn_key *key, uint64_t gen,
-		     struct rt_conn_info *ci)
+/*
+ * The daemon's fields of a conns entry change in place, through
+ * connctl.bpf.c: never a whole entry read and written back, which lost
+ * what the kernel set in between (tls, cap_bytes) and could write an old
+ * connection over a new one on the same fd. A deleted entry is never
+ * re-created.
+ */
+static int conn_set(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen,
+		    enum rt_connctl_op op, uint32_t value)
 {
-	if (bpf_map_lookup_elem(bpf_map__fd(c->skel->maps.conns), key, ci))
-		return -errno;
-	return ci->gen == gen ? 0 : -ESTALE;
-}
+	struct rt_connctl req = {.gen = gen, .tgid = tgid, .fd = fd, .op = op, .value = value};
 
-/* BPF_EXIST: never resurrect an entry the kernel deleted on close. */
-static int conn_write(struct capture *c, const struct rt_conn_key *key,
-		      const struct rt_conn_info *ci)
-{
-	int mfd = bpf_map__fd(c->skel->maps.conns);
-
-	return bpf_map_update_elem(mfd, key, ci, BPF_EXIST) ? -errno : 0;
+	return c->ctl ? connctl_apply(c->ctl, &req) : -EOPNOTSUPP;
 }
 
 int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)
 {
-	struct rt_conn_key key = {.tgid = tgid, .fd = fd};
-	struct rt_conn_info ci;
-	int rc = conn_read(c, &key, gen, &ci);
-
-	if (rc)
-		return rc;
-	ci.opaque = 1;
-	return conn_write(c, &key, &ci);
+	return conn_set(c, tgid, fd, gen, RT_CONNCTL_OPAQUE, 0);
 }
 
 int capture_set_wide(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen)
 {
-	struct rt_conn_key key = {.tgid = tgid, .fd = fd};
 	__u32 wide = c->skel->rodata->h2_capture_bytes;
-	struct rt_conn_info ci;
-	int rc;
 
-	if (!wide)
-		return 0;
-	rc = conn_read(c, &key, gen, &ci);
-	if (rc)
-		return rc;
-	if (ci.cap_bytes >= wide)
-		return 0; /* the kernel saw the preface */
-	ci.cap_bytes = (__u16)wide;
-	return conn_write(c, &key, &ci);
+	/* 0: HTTP/2 gets capture_bytes, nothing to raise */
+	return wide ? conn_set(c, tgid, fd, gen, RT_CONNCTL_WIDE, wide) : 0;
 }
 
 int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX])
@@ -597,6 +585,7 @@ void capture_close(struct capture *c)
 		logfiles_set_mark(c->files, NULL, NULL);
 	tlstrack_free(c->tls);
 	gotrack_free(c->go);
+	connctl_free(c->ctl);
 	for (size_t i = 0; i < sizeof(c->select_pages) / sizeof(c->select_pages[0]); i++)
 		if (c->select_pages[i])
 			munmap(c->select_pages[i], c->page);

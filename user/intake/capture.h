@@ -66,8 +66,10 @@ int capture_select(struct capture *c, uint32_t tgid, bool on);
 int capture_pending_done(struct capture *c, uint32_t tgid);
 
 /* Tells the kernel to stop copying the data of connection (tgid, fd) of
- * generation gen: the daemon will not parse it. 0, or -errno (-ESTALE when
- * the fd now holds another connection). */
+ * generation gen: the daemon will not parse it. Only that field of the
+ * kernel's entry changes, in place (connctl.h). 0, or -errno (-ESTALE when
+ * the fd now holds another connection, -ENOENT when it has no entry,
+ * -EOPNOTSUPP on a kernel without syscall programs). */
 int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen);
 
 /* Tells the kernel to copy up to h2_capture_bytes of each record of
