@@ -24,19 +24,30 @@ static unsigned on_head(void *ctx, const struct http1_head *h)
 {
 	struct counts *c = ctx;
 
-	fuzz_check(fuzz_has_nul(h->path, sizeof(h->path)));
-	fuzz_check(fuzz_has_nul(h->host, sizeof(h->host)));
-	fuzz_check(fuzz_has_nul(h->traceparent, sizeof(h->traceparent)));
-	fuzz_check(fuzz_has_nul(h->tracestate, sizeof(h->tracestate)));
+	char buf[HTTP1_TRACESTATE_MAX];
+
+	/* strings within their bounds, never NULL, readable to their length */
+	fuzz_check(h->path && h->path_len < HTTP1_PATH_MAX);
+	fuzz_check(h->host && h->host_len < HTTP1_HOST_MAX);
+	fuzz_check(h->traceparent && (h->traceparent_len == 0 || h->traceparent_len == 55));
+	fuzz_check(h->tracestate && h->tracestate_len < HTTP1_TRACESTATE_MAX);
+	fuzz_check(http1_head_copy(buf, sizeof(buf), h->path, h->path_len) == h->path_len);
+	fuzz_check(http1_head_copy(buf, sizeof(buf), h->host, h->host_len) == h->host_len);
+	fuzz_check(http1_head_copy(buf, sizeof(buf), h->tracestate, h->tracestate_len) ==
+		   h->tracestate_len);
+	fuzz_check(http1_head_copy(buf, sizeof(buf), h->traceparent, h->traceparent_len) ==
+		   h->traceparent_len);
+	fuzz_check(h->traceparent_len == 0 || strlen(buf) == 55);
 	fuzz_check(h->is_request == c->is_request);
-	fuzz_check(h->traceparent[0] == '\0' || strlen(h->traceparent) == 55);
 	if (!h->is_request && !h->truncated)
 		fuzz_check(h->status >= 100 && h->status <= 599);
 	fuzz_check(h->version_minor == 0 || h->version_minor == 1);
 	fuzz_check((const char *)http1_method_name(h->method) != NULL);
 	for (int i = 0; i < HTTP1_CAPTURE_MAX; i++) {
-		fuzz_check(fuzz_has_nul(h->captured[i], sizeof(h->captured[i])));
-		fuzz_check(h->is_request || !h->captured[i][0]);
+		fuzz_check(h->captured[i] && h->captured_len[i] < HTTP1_CAPTURE_VALUE);
+		fuzz_check(http1_head_copy(buf, sizeof(buf), h->captured[i], h->captured_len[i]) ==
+			   h->captured_len[i]);
+		fuzz_check(h->is_request || !h->captured_len[i]);
 	}
 	c->heads++;
 	/* Every other head claims no body, as a HEAD response would. */

@@ -340,36 +340,50 @@ static bool traceparent_valid(const char *v)
 	return !(v[0] == 'f' && v[1] == 'f') && !tid_zero && !pid_zero;
 }
 
-/* Builds the head on the stack and hands it to on_head; returns its flags. */
+size_t http1_head_copy(char *dst, size_t size, const char *s, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+	return len;
+}
+
+/* Builds the head on the stack, its strings pointing into the stream, and
+ * hands it to on_head; returns its flags. */
 static unsigned deliver_head(struct http1_stream *s, bool truncated)
 {
 	const struct http1_msg_state *m = &s->m;
-	struct http1_head h;
+	struct http1_head h = {
+	    .is_request = s->kind == HTTP1_REQUESTS,
+	    .method = (enum http1_method)m->method,
+	    .path = s->arena,
+	    .path_len = m->path_len,
+	    .path_truncated = m->flags & MF_PATH_TRUNC,
+	    .status = m->status,
+	    .version_minor = m->version_minor,
+	    .host = s->arena + m->host_off,
+	    .host_len = m->host_len,
+	    .traceparent = (m->flags & MF_TP_OK) ? s->traceparent : "",
+	    .traceparent_len = (m->flags & MF_TP_OK) ? TP_LEN : 0,
+	    .tracestate = s->arena + m->ts_off,
+	    .tracestate_len = m->ts_len,
+	    .content_length = m->content_length,
+	    .has_content_length = m->flags & MF_HAS_CL,
+	    .chunked = m->flags & MF_CHUNKED,
+	    .expect_continue = m->flags & MF_EXPECT,
+	    .upgrade = m->flags & MF_UPGRADE,
+	    .truncated = truncated,
+	};
 
-	memset(&h, 0, sizeof(h));
-	h.is_request = s->kind == HTTP1_REQUESTS;
-	h.method = (enum http1_method)m->method;
-	memcpy(h.path, s->arena, m->path_len);
-	h.path_truncated = m->flags & MF_PATH_TRUNC;
-	h.status = m->status;
-	h.version_minor = m->version_minor;
-	memcpy(h.host, s->arena + m->host_off, m->host_len);
-	if (m->flags & MF_TP_OK)
-		memcpy(h.traceparent, s->traceparent, TP_LEN);
-	memcpy(h.tracestate, s->arena + m->ts_off, m->ts_len);
-	h.content_length = m->content_length;
-	h.has_content_length = m->flags & MF_HAS_CL;
-	h.chunked = m->flags & MF_CHUNKED;
 	if (m->version_minor == 0)
 		h.conn_close = (m->flags & MF_CLOSE) || !(m->flags & MF_KEEPALIVE);
 	else
 		h.conn_close = m->flags & MF_CLOSE;
-	h.expect_continue = m->flags & MF_EXPECT;
-	h.upgrade = m->flags & MF_UPGRADE;
-	h.truncated = truncated;
-	for (size_t i = 0; i < HTTP1_CAPTURE_MAX; i++)
-		memcpy(h.captured[i], s->arena + m->cap_off[i], m->cap_len[i]);
-
+	for (size_t i = 0; i < HTTP1_CAPTURE_MAX; i++) {
+		h.captured[i] = s->arena + m->cap_off[i];
+		h.captured_len[i] = m->cap_len[i];
+	}
 	s->state = ST_CALLBACK;
 	return s->cb->on_head ? s->cb->on_head(s->ctx, &h) : 0;
 }

@@ -19,7 +19,9 @@
  *   on the stream that called them and anything on other streams; they must
  *   not feed, close or re-init the stream that called them.
  * - The struct http1_head passed to on_head lives on the parser's stack for
- *   the duration of the call: copy what you keep.
+ *   the duration of the call, and its strings point into the stream: copy
+ *   what you keep (http1_head_copy()) before the call returns or sets the
+ *   stream opaque.
  * - Framing is exact as long as gaps fall in bodies of known length. A gap in
  *   a head or in chunk-size lines leaves the message in "unknown framing":
  *   it ends when a later chunk begins with a start line, when the connection
@@ -75,16 +77,25 @@ const char *http1_method_name(enum http1_method m);
  */
 #define HTTP1_ARENA_SIZE 480
 
+/*
+ * A message head. Its strings are len bytes at a pointer that is never NULL,
+ * not NUL-terminated, in the stream's memory (no 1 KiB copy per head): they
+ * are valid while on_head runs, until it sets the stream opaque.
+ */
 struct http1_head {
 	bool is_request;
-	enum http1_method method;  /* requests */
-	char path[HTTP1_PATH_MAX]; /* request-target as sent, NUL-terminated */
+	enum http1_method method; /* requests */
+	const char *path;	  /* request-target as sent */
+	size_t path_len;	  /* < HTTP1_PATH_MAX */
 	bool path_truncated;
-	int status;				 /* responses: 100..599 */
-	int version_minor;			 /* 0 or 1 (HTTP/1.0 or HTTP/1.1) */
-	char host[HTTP1_HOST_MAX];		 /* Host header, "" if absent */
-	char traceparent[HTTP1_TRACEPARENT_MAX]; /* W3C traceparent, "" if absent or invalid */
-	char tracestate[HTTP1_TRACESTATE_MAX];	 /* "" if absent; truncated if longer */
+	int status;		 /* responses: 100..599 */
+	int version_minor;	 /* 0 or 1 (HTTP/1.0 or HTTP/1.1) */
+	const char *host;	 /* Host header, empty if absent */
+	size_t host_len;	 /* < HTTP1_HOST_MAX */
+	const char *traceparent; /* W3C traceparent, empty if absent or invalid */
+	size_t traceparent_len;	 /* 55 or 0 */
+	const char *tracestate;	 /* empty if absent; truncated if longer */
+	size_t tracestate_len;	 /* < HTTP1_TRACESTATE_MAX */
 	uint64_t content_length;
 	bool has_content_length;
 	bool chunked;	      /* Transfer-Encoding ends with chunked */
@@ -92,9 +103,14 @@ struct http1_head {
 	bool expect_continue; /* Expect: 100-continue */
 	bool upgrade;	      /* Upgrade header present */
 	bool truncated;	      /* head not seen completely (capture gap): framing unknown */
-	/* requests: the values of the http1_capture_set() headers, by index; "" if absent */
-	char captured[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE];
+	/* requests: the values of the http1_capture_set() headers, by index; empty if absent */
+	const char *captured[HTTP1_CAPTURE_MAX];
+	size_t captured_len[HTTP1_CAPTURE_MAX]; /* < HTTP1_CAPTURE_VALUE */
 };
+
+/* Copies a head string (s, len) to dst as a NUL-terminated string, cut to
+ * size - 1 bytes (size > 0); returns the bytes copied before the NUL. */
+size_t http1_head_copy(char *dst, size_t size, const char *s, size_t len);
 
 enum http1_kind { HTTP1_REQUESTS, HTTP1_RESPONSES };
 

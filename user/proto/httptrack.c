@@ -199,14 +199,18 @@ static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 	hc->req_start_tid = hc->cur_tid;
 	p->x.method = hd->method;
 	p->tunnel_ok = hd->method == HTTP1_M_CONNECT;
-	memcpy(p->x.path, hd->path, sizeof(p->x.path));
-	memcpy(p->x.host, hd->host, sizeof(p->x.host));
-	memcpy(p->x.traceparent, hd->traceparent, sizeof(p->x.traceparent));
-	memcpy(p->x.tracestate, hd->tracestate, sizeof(p->x.tracestate));
-	memcpy(p->x.captured, hd->captured, sizeof(p->x.captured));
+	http1_head_copy(p->x.path, sizeof(p->x.path), hd->path, hd->path_len);
+	http1_head_copy(p->x.host, sizeof(p->x.host), hd->host, hd->host_len);
+	http1_head_copy(p->x.traceparent, sizeof(p->x.traceparent), hd->traceparent,
+			hd->traceparent_len);
+	http1_head_copy(p->x.tracestate, sizeof(p->x.tracestate), hd->tracestate,
+			hd->tracestate_len);
+	for (size_t i = 0; i < HTTP1_CAPTURE_MAX; i++)
+		http1_head_copy(p->x.captured[i], sizeof(p->x.captured[i]), hd->captured[i],
+				hd->captured_len[i]);
 	/* CONNECT's target is an authority, not a route. */
 	if (hd->method != HTTP1_M_CONNECT)
-		route_normalize(h->routes, hd->path, p->x.route, sizeof(p->x.route));
+		route_normalize(h->routes, p->x.path, p->x.route, sizeof(p->x.route));
 	p->x.conn = hc->c;
 	if (h->sink->http_start)
 		h->sink->http_start(h->sink->ctx, &p->x);
