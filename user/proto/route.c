@@ -316,7 +316,9 @@ static bool looks_like_id(const unsigned char *s, size_t n)
 		return true;
 	/* The common route word, lowercase letters only and shorter than both
 	 * TOKEN_MIN_LEN and the 16 of the hex rule, meets none of the rules
-	 * below: no digit, '%', '@', date, UUID, token or hex run of 16. */
+	 * below: no digit, '%', '@', date, UUID, token or hex run of 16. The
+	 * common identifier, digits only, is a number (the first rule that
+	 * can match below, after a clean UTF-8 text without '%'). */
 	if (n < TOKEN_MIN_LEN && n < 16) {
 		size_t k = 0;
 
@@ -324,6 +326,14 @@ static bool looks_like_id(const unsigned char *s, size_t n)
 			k++;
 		if (k == n)
 			return false;
+	}
+	{
+		size_t k = 0;
+
+		while (k < n && is_digit(s[k]))
+			k++;
+		if (k == n)
+			return true;
 	}
 	if (!clean_utf8(s, s + n))
 		return true;
