@@ -956,7 +956,7 @@ struct racer {
 	struct fx *f;
 	struct connctl *ctl;
 	int fd;
-	int done;
+	int started, done;
 	unsigned applied;
 };
 
@@ -966,21 +966,24 @@ static void *race_daemon(void *arg)
 	struct rt_conn_key key = {.tgid = (uint32_t)getpid(), .fd = (uint32_t)r->fd};
 	int mfd = bpf_map__fd(r->f->skel->maps.conns);
 
+	__atomic_store_n(&r->started, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
 		struct rt_conn_info ci;
 
 		if (bpf_map_lookup_elem(mfd, &key, &ci))
 			continue;
 		if (!conn_op(r->ctl, r->fd, ci.gen, RT_CONNCTL_OPAQUE, 0))
-			r->applied++;
+			__atomic_fetch_add(&r->applied, 1, __ATOMIC_RELAXED);
 	}
 	return NULL;
 }
 
-#define RACE_SWAPS 2000
+#define RACE_SWAPS   2000
+#define RACE_APPLIED 100   /* and until the daemon's side has applied this many */
+#define RACE_MAX     50000 /* (bounded: on a busy machine it may run late) */
 
 /* The kernel gives fd a new connection (a new generation) RACE_SWAPS times
- * while the daemon marks it opaque from another thread: the daemon never
+ * or more while the daemon marks it opaque from another thread: the daemon never
  * writes an older connection over a newer one. Had it done so (a whole
  * entry read and written back did, hundreds of times a run), the kernel
  * would take the fd's next connection for that old one, or see one reuse
@@ -990,7 +993,7 @@ static void test_connctl_races_new_connections(void **state)
 	struct fx *f = *state;
 	struct racer r = {.f = f, .ctl = connctl_new(bpf_map__fd(f->skel->maps.conns))};
 	int a, as, b, bs;
-	uint64_t gen0;
+	uint64_t gen0, swaps = 0;
 	pthread_t t;
 
 	assert_non_null(r.ctl);
@@ -1002,14 +1005,18 @@ static void test_connctl_races_new_connections(void **state)
 	assert_int_equal(write(r.fd, "x", 1), 1);
 	gen0 = entry_of(f, r.fd).gen;
 	assert_int_equal(pthread_create(&t, NULL, race_daemon, &r), 0);
-	for (int i = 1; i <= RACE_SWAPS; i++) {
-		assert_int_equal(dup2(i % 2 ? b : a, r.fd), r.fd);
+	while (!__atomic_load_n(&r.started, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	while (swaps < RACE_MAX && (swaps < RACE_SWAPS ||
+				    __atomic_load_n(&r.applied, __ATOMIC_RELAXED) < RACE_APPLIED)) {
+		swaps++;
+		assert_int_equal(dup2(swaps % 2 ? b : a, r.fd), r.fd);
 		assert_int_equal(write(r.fd, "x", 1), 1);
 	}
 	__atomic_store_n(&r.done, 1, __ATOMIC_RELEASE);
 	assert_int_equal(pthread_join(t, NULL), 0);
 	assert_true(r.applied > 0);
-	assert_int_equal(entry_of(f, r.fd).gen - gen0, RACE_SWAPS);
+	assert_int_equal(entry_of(f, r.fd).gen - gen0, swaps);
 	close(r.fd);
 	close(a);
 	close(as);
