@@ -85,9 +85,12 @@ static struct metric_series *memo_get(struct httpmetrics *m, struct memo_slot *t
 	struct metric_series *s;
 
 	/* the route's first and last 8 bytes tell most routes apart */
-	memcpy(&head, route, len < 8 ? len : 8);
-	if (len > 8)
-		memcpy(&tail, route + len - 8, 8);
+	if (len >= 8) {
+		memcpy(&head, route, sizeof(head));
+		memcpy(&tail, route + len - 8, sizeof(tail));
+	} else {
+		memcpy(&head, route, len);
+	}
 	fp = (key ^ len << 32 ^ tgid) * 0x9e3779b97f4a7c15ULL;
 	fp = (fp ^ head) * 0xff51afd7ed558ccdULL;
 	fp = (fp ^ tail) * 0xc4ceb9fe1a85ec53ULL;

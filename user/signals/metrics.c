@@ -795,11 +795,13 @@ struct metric_series *metric_series_recall(struct metric_family *f, const struct
 
 	if (!f || !memo || memo->family != f || !memo->series || f->nlabels > 64)
 		return NULL;
+	if (f->nlabels < 64)
+		check &= (1ull << f->nlabels) - 1;
 	pthread_mutex_lock(&f->reg->lock);
 	if (memo->removed != f->removed)
 		goto out_unlock; /* the series may be gone */
-	for (size_t i = 0; i < f->nlabels; i++)
-		if ((check & (1ull << i)) && !value_equal(memo->series, label_values, i))
+	for (; check; check &= check - 1)
+		if (!value_equal(memo->series, label_values, (size_t)__builtin_ctzll(check)))
 			goto out_unlock;
 	s = memo->series;
 	s->touched_ns = f->reg->now_ns;
