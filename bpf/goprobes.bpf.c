@@ -53,7 +53,7 @@ int go_pconn_roundtrip(struct pt_regs *ctx)
 	if (!goid || bpf_probe_read_user(&req, sizeof(req), (void *)GO_ARG1(ctx)) || !req)
 		return 0;
 	k.v = req;
-	bpf_map_update_elem(&go_req_owner, &k, &goid, BPF_ANY);
+	go_map_set(&go_req_owner, &k, goid);
 	return 0;
 }
 
@@ -68,8 +68,9 @@ int go_request_write(struct pt_regs *ctx)
 		return 0;
 	rk.v = GO_ARG0(ctx);
 	owner = bpf_map_lookup_elem(&go_req_owner, &rk);
+	/* a writer goroutine lives as long as its connection: in place */
 	if (owner && *owner != wk.v)
-		bpf_map_update_elem(&go_writer_owner, &wk, owner, BPF_ANY);
+		go_map_set(&go_writer_owner, &wk, *owner);
 	else
 		bpf_map_delete_elem(&go_writer_owner, &wk);
 	return 0;

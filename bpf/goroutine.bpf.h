@@ -46,7 +46,8 @@ struct go_key {
 };
 
 /* net/http client writer goroutine (persistConn.writeLoop) -> the goroutine
- * whose request it writes now; set at each net/http.(*Request).write entry. */
+ * whose request it writes now; set at each net/http.(*Request).write entry,
+ * in place once the writer has an entry (go_map_set()). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 8192);
@@ -54,18 +55,32 @@ struct {
 	__type(value, __u64);
 } go_writer_owner SEC(".maps");
 
-/* The user-space thread pointer of the current task (TLS base). */
+/* The user-space thread pointer of the current task (TLS base): a plain
+ * load through the task's BTF pointer, where BPF_CORE_READ took a helper
+ * call. */
 static __always_inline __u64 thread_pointer(void)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *task = bpf_get_current_task_btf();
 
 #if defined(__TARGET_ARCH_x86)
-	return BPF_CORE_READ(task, thread.fsbase);
+	return task->thread.fsbase;
 #elif defined(__TARGET_ARCH_arm64)
-	return BPF_CORE_READ(task, thread.uw.tp_value); /* designed for, untested */
+	return task->thread.uw.tp_value; /* designed for, untested */
 #else
 	return 0;
 #endif
+}
+
+/* map[k] = v, written in place when k is there (a lookup, no new element),
+ * inserted otherwise. For LRU maps of u64 values keyed by go_key. */
+static __always_inline void go_map_set(void *map, const struct go_key *k, __u64 v)
+{
+	__u64 *cur = bpf_map_lookup_elem(map, k);
+
+	if (cur)
+		*cur = v;
+	else
+		bpf_map_update_elem(map, k, &v, BPF_ANY);
 }
 
 static __always_inline void count_go_unknown(__u32 why)
