@@ -461,7 +461,7 @@ size_t route_normalize(const struct route_table *t, const char *target, char *ou
 {
 	const char *path = target ? target : "";
 	size_t n = strcspn(path, "?#"), skip;
-	struct route_buf b = {.len = 0};
+	struct route_buf b; /* only s[0..len) and seg_start[0..nseg) are read */
 	const unsigned char *s, *e;
 
 	if (n == 1 && path[0] == '*')
@@ -476,6 +476,8 @@ size_t route_normalize(const struct route_table *t, const char *target, char *ou
 	if (n == 0)
 		return copy_out("/", 1, out, out_size);
 
+	b.len = 0;
+	b.nseg = 0;
 	s = (const unsigned char *)path + (path[0] == '/');
 	e = (const unsigned char *)path + n;
 	for (size_t i = 0; t && i < t->n; i++)

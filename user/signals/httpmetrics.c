@@ -158,6 +158,13 @@ static void label_int(char out[8], int v)
 		snprintf(out, 8, "%d", v);
 		return;
 	}
+	if (v >= 100 && v <= 999) { /* a status code */
+		out[0] = (char)('0' + v / 100);
+		out[1] = (char)('0' + v / 10 % 10);
+		out[2] = (char)('0' + v % 10);
+		out[3] = '\0';
+		return;
+	}
 	do {
 		tmp[n++] = (char)('0' + v % 10);
 		v /= 10;
