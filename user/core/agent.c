@@ -582,11 +582,12 @@ static int loop_setattr(struct loop_sched_attr *a)
  *
  * capture.loop_slice_us: a custom EEVDF slice (sched_runtime of a fair task,
  * Linux 6.12; the kernel clamps it to 0.1..100 ms). Once the loop has run
- * for its slice, a waking nginx or client preempts it, so a wake-up's burst
- * of parsing (about 0.5 ms on nginx + wrk) is cut into short turns instead
- * of one block; its share of the CPU and its wake-ups stay. Older kernels
- * ignore sched_runtime for fair tasks (and report 0 back): a warning says
- * so; if one refuses it, the policy is applied without it.
+ * for its slice, a task waking on its CPU may preempt it; its share of the
+ * CPU and its wake-ups stay. Off by default: on nginx + wrk (2 CPUs) 100 us
+ * did not cut the loop's 0.5 ms bursts, likely as nginx and wrk mostly wake
+ * on the other CPU (BENCHMARKS.md). Older kernels ignore sched_runtime for fair
+ * tasks (and report 0 back): a warning says so; if one refuses it, the
+ * policy is applied without it.
  */
 static void loop_policy(const struct redtap_config *cfg)
 {

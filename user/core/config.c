@@ -1141,10 +1141,10 @@ const struct setting settings[] = {
 	  .help = "The event loop's time slice in\n"
 		  "microseconds (Linux 6.12 or later:\n"
 		  "sched_setattr's sched_runtime for a fair\n"
-		  "task), so that a burst of parsing is cut\n"
-		  "into short turns between the observed\n"
-		  "processes'. 0: the kernel's slice; else\n"
-		  XSTR(LOOP_SLICE_MIN) ".." XSTR(LOOP_SLICE_MAX) ". Older kernels ignore it." },
+		  "task): a process that wakes on the loop's\n"
+		  "CPU may preempt it after that long. 0: the\n"
+		  "kernel's slice; else " XSTR(LOOP_SLICE_MIN) ".." XSTR(LOOP_SLICE_MAX) ". Older\n"
+		  "kernels ignore it." },
 	{ .name = "ringbuf-size", .val = OPT_RINGBUF, .arg = "SIZE", .key = "capture.ringbuf_size",
 	  .def = "8M", .set = set_ringbuf,
 	  .help = "Size of the eBPF ring buffer: a power of two from 64K to 1G,\n"
