@@ -1064,6 +1064,20 @@ static void test_captured_headers(void **state)
 	assert_string_equal(r.events, "HE");
 	assert_string_equal(r.heads[0].captured[0], "");
 
+	/* only letters fold ('^' | 0x20 is '~'), also in a name compared a word at a time */
+	{
+		static const char *const odd[] = {"x~a", "a-long-name~1", "ab"};
+
+		assert_int_equal(http1_capture_set(odd, 3), 0);
+		head_with("X^A: no\r\nA-LONG-NAME^1: no\r\nAB: yes\r\n", &h);
+		assert_string_equal(h.captured[0], "");
+		assert_string_equal(h.captured[1], "");
+		assert_string_equal(h.captured[2], "yes");
+		head_with("X~A: 1\r\nA-Long-Name~1: 2\r\n", &h);
+		assert_string_equal(h.captured[0], "1");
+		assert_string_equal(h.captured[1], "2");
+	}
+
 	assert_int_equal(http1_capture_set(NULL, 0), 0);
 	head_with("X-Tenant-ID: acme\r\n", &h);
 	assert_string_equal(h.captured[0], "");

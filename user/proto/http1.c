@@ -139,7 +139,22 @@ static uint32_t wanted_first[sizeof(((struct http1_stream *)0)->tok) + 1];
 static bool name_char[256];
 static uint8_t lower_of[256]; /* lower() */
 
+/* The extracted names of each length, a bit per index in extracted[]. */
+static uint8_t extracted_of_len[sizeof(extracted[0].name)];
+_Static_assert(ARRAY_SIZE(extracted) <= 8, "extracted_of_len holds a bit per name");
+
+/* 0x20 where a name has a letter, 0 elsewhere: the one bit in which an input
+ * byte may differ from it there (name_is()). */
+static char extracted_letters[ARRAY_SIZE(extracted)][sizeof(extracted[0].name)];
+static char captured_letters[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_NAME + 1];
+
 static uint8_t lower(uint8_t c);
+
+static void letters_of(const char *name, size_t len, char *out)
+{
+	for (size_t i = 0; i < len; i++)
+		out[i] = name[i] >= 'a' && name[i] <= 'z' ? 0x20 : 0;
+}
 
 static void filter_build(void)
 {
@@ -148,8 +163,14 @@ static void filter_build(void)
 		lower_of[c] = lower((uint8_t)c);
 	}
 	memset(wanted_first, 0, sizeof(wanted_first));
-	for (size_t i = 0; i < ARRAY_SIZE(extracted); i++)
+	memset(extracted_of_len, 0, sizeof(extracted_of_len));
+	for (size_t i = 0; i < ARRAY_SIZE(extracted); i++) {
 		wanted_first[extracted[i].len] |= 1u << (extracted[i].name[0] & 31);
+		extracted_of_len[extracted[i].len] |= (uint8_t)(1u << i);
+		letters_of(extracted[i].name, extracted[i].len, extracted_letters[i]);
+	}
+	for (size_t i = 0; i < ncaptured; i++)
+		letters_of(captured[i].name, captured[i].len, captured_letters[i]);
 	for (size_t i = 0; i < ncaptured; i++)
 		if (captured[i].len < ARRAY_SIZE(wanted_first))
 			wanted_first[captured[i].len] |= 1u << (captured[i].name[0] & 31);
@@ -338,15 +359,6 @@ static bool traceparent_valid(const char *v)
 			pid_zero = false;
 	}
 	return !(v[0] == 'f' && v[1] == 'f') && !tid_zero && !pid_zero;
-}
-
-size_t http1_head_copy(char *dst, size_t size, const char *s, size_t len)
-{
-	if (len >= size)
-		len = size - 1;
-	memcpy(dst, s, len);
-	dst[len] = '\0';
-	return len;
 }
 
 /* Builds the head on the stack, its strings pointing into the stream, and
@@ -738,11 +750,51 @@ static void value_byte(struct http1_stream *s, uint8_t c)
 }
 
 /* Whether name[0..len) is the lowercase lit[0..lit_len), ignoring ASCII case. */
-static bool name_is(const uint8_t *name, size_t len, const char *lit, size_t lit_len)
+/* Whether 8 bytes at a equal lit's but for the case of lit's letters. */
+static bool folds_to8(const uint8_t *a, const char *lit, const char *letters)
 {
-	if (len != lit_len || lower_of[name[0]] != (uint8_t)lit[0])
+	uint64_t x, y, m;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, lit, sizeof(y));
+	memcpy(&m, letters, sizeof(m));
+	return ((x ^ y) & ~m) == 0;
+}
+
+/* The same for 4 bytes. */
+static bool folds_to4(const uint8_t *a, const char *lit, const char *letters)
+{
+	uint32_t x, y, m;
+
+	memcpy(&x, a, sizeof(x));
+	memcpy(&y, lit, sizeof(y));
+	memcpy(&m, letters, sizeof(m));
+	return ((x ^ y) & ~m) == 0;
+}
+
+/*
+ * Whether name[0..len) is lit (lowercase, lit_len bytes; letters: its
+ * letters_of()) with lower() applied to name: a byte may differ from lit's
+ * only where lit has a letter, and only in the case bit. 8 bytes at a time
+ * (the last word overlapping the one before), 4 for short names.
+ */
+static bool name_is(const uint8_t *name, size_t len, const char *lit, const char *letters,
+		    size_t lit_len)
+{
+	size_t i;
+
+	if (len != lit_len)
 		return false;
-	for (size_t i = 1; i < len; i++)
+	if (len >= 8) {
+		for (i = 0; i + 8 < len; i += 8)
+			if (!folds_to8(name + i, lit + i, letters + i))
+				return false;
+		return folds_to8(name + len - 8, lit + len - 8, letters + len - 8);
+	}
+	if (len >= 4)
+		return folds_to4(name, lit, letters) &&
+		       folds_to4(name + len - 4, lit + len - 4, letters + len - 4);
+	for (i = 0; i < len; i++)
 		if (lower_of[name[i]] != (uint8_t)lit[i])
 			return false;
 	return true;
@@ -751,9 +803,14 @@ static bool name_is(const uint8_t *name, size_t len, const char *lit, size_t lit
 /* Which of the headers the parser extracts name[0..len) is; H_OTHER if none. */
 static uint8_t header_lookup(const uint8_t *name, size_t len)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(extracted); i++)
-		if (name_is(name, len, extracted[i].name, extracted[i].len))
+	unsigned of_len = len < ARRAY_SIZE(extracted_of_len) ? extracted_of_len[len] : 0;
+
+	for (; of_len; of_len &= of_len - 1) {
+		size_t i = (size_t)__builtin_ctz(of_len);
+
+		if (name_is(name, len, extracted[i].name, extracted_letters[i], extracted[i].len))
 			return extracted[i].hdr;
+	}
 	return H_OTHER;
 }
 
@@ -766,7 +823,8 @@ static void begin_value(struct http1_stream *s, const uint8_t *name, size_t len)
 	m->hdr = header_lookup(name, len);
 	/* a captured header: the first one of its name wins */
 	for (size_t i = 0; m->hdr == H_OTHER && s->kind == HTTP1_REQUESTS && i < ncaptured; i++)
-		if (name_is(name, len, captured[i].name, captured[i].len) && !m->cap_len[i])
+		if (name_is(name, len, captured[i].name, captured_letters[i], captured[i].len) &&
+		    !m->cap_len[i])
 			m->hdr = (uint8_t)(H_CAPTURE0 + i);
 	m->tok_len = 0;
 	m->vflags = 0;

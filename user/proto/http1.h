@@ -35,6 +35,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum http1_method {
 	HTTP1_M_OTHER = 0,
@@ -110,7 +111,15 @@ struct http1_head {
 
 /* Copies a head string (s, len) to dst as a NUL-terminated string, cut to
  * size - 1 bytes (size > 0); returns the bytes copied before the NUL. */
-size_t http1_head_copy(char *dst, size_t size, const char *s, size_t len);
+static inline size_t http1_head_copy(char *dst, size_t size, const char *s, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	if (len)
+		memcpy(dst, s, len);
+	dst[len] = '\0';
+	return len;
+}
 
 enum http1_kind { HTTP1_REQUESTS, HTTP1_RESPONSES };
 
