@@ -6,7 +6,8 @@
 #           (bench/delay.lua), about 1000 requests/s: the latency a
 #           service at a normal load sees;
 #   sat     no wait: saturation, throughput;
-# and three variants, alternated in rotating order for BENCH_APP_ROUNDS (4)
+# and three variants, alternated in rotating order for BENCH_APP_ROUNDS
+# (BENCH_ROUNDS, 4)
 # rounds of BENCH_SECS (3) seconds: none, floor (empty programs), agent
 # (defaults: every process). Each round's figures are divided by the same
 # round's "none" and the medians of those ratios are reported.
@@ -56,7 +57,8 @@ app_keep() {
 }
 
 bench_app() {
-	local rounds=${BENCH_APP_ROUNDS:-4} secs=${BENCH_SECS:-3} delay=${BENCH_APP_DELAY_MS:-8}
+	local rounds=${BENCH_APP_ROUNDS:-${BENCH_ROUNDS:-4}}
+	local secs=${BENCH_SECS:-3} delay=${BENCH_APP_DELAY_MS:-8}
 	local port agent_port app url v m k
 	local dir=$BENCH_TMP/app
 

@@ -3,9 +3,13 @@
 # GOMAXPROCS=16): every request calls a downstream over net/http, runs one
 # PostgreSQL query (lib/pq) and one Redis GET (redigo), so goroutine ids,
 # the net/http entry probes and the wire parsers all work. Its own load
-# generator (`gosvc bench`, BENCH_GO_CONC requests at once, each with a
-# traceparent) drives it for BENCH_SECS per run, in three variants
-# alternated in rotating order for BENCH_GO_ROUNDS rounds:
+# generator (`gosvc bench`, each request with a traceparent, latency of
+# every request kept) drives it for BENCH_SECS per run in two modes:
+#   fixed   BENCH_GO_FIXED_CONC (8) clients, each waiting BENCH_GO_GAP_MS
+#           (10) between two requests: a load well below saturation, where
+#           the latency a service sees is the figure (issue 13: p99 <= 1.1x);
+#   sat     BENCH_GO_CONC (32) clients, no wait: saturation, throughput;
+# and three variants, alternated in rotating order for BENCH_GO_ROUNDS rounds:
 #   none    no agent
 #   floor   bench/floor: empty programs on the agent's tracepoints
 #   agent   redtap -p <the service> (tracing on, no exporter)
@@ -23,21 +27,33 @@ go_up() {
 }
 go_down() { variant_down "$1"; }
 
+# go_run R V: a warm-up, then each mode; "RPS P50_US P99_US" in $dir/run.MODE.
 go_run() {
 	"$bin" bench "$svc" 1 "$conc" >/dev/null # warm-up
-	"$bin" bench "$svc" "$secs" "$conc" >"$dir/run"
+	"$bin" bench "$svc" "$secs" "${BENCH_GO_FIXED_CONC:-8}" "${BENCH_GO_GAP_MS:-10}" \
+		>"$dir/run.fixed" || echo "n/a n/a n/a" >"$dir/run.fixed"
+	"$bin" bench "$svc" "$secs" "$conc" >"$dir/run.sat" || echo "n/a n/a n/a" >"$dir/run.sat"
 }
 
 go_keep() {
-	cp "$dir/run" "$dir/rps.$1.$2"
-	cat "$dir/run" >>"$dir/rpsall.$2"
-	log "go: round $(($1 + 1)) $2: $(cat "$dir/run") req/s"
+	local r=$1 v=$2 m rps p50 p99
+	for m in fixed sat; do
+		read -r rps p50 p99 <"$dir/run.$m"
+		echo "$rps" >"$dir/rps.$m.$r.$v"
+		echo "$p99" >"$dir/p99.$m.$r.$v"
+		echo "$rps" >>"$dir/rpsall.$m.$v"
+		echo "$p50" >>"$dir/p50all.$m.$v"
+		echo "$p99" >>"$dir/p99all.$m.$v"
+		log "go: round $((r + 1)) $v $m: $rps req/s, p50 $p50 us, p99 $p99 us"
+	done
+	# the saturation figures under the names of the first version of this part
+	cp "$dir/rps.sat.$r.$v" "$dir/rps.$r.$v"
 }
 
 bench_go() {
 	local rounds=${BENCH_GO_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
 	local conc=${BENCH_GO_CONC:-32} dir=$BENCH_TMP/go bin v
-	local pg rd down svc agent_port pid
+	local pg rd down svc agent_port pid m k
 	command -v go >/dev/null && command -v redis-server >/dev/null || {
 		log "go: go or redis-server missing (apt-get install golang-go redis-server)"
 		return 1
@@ -69,24 +85,48 @@ bench_go() {
 	stop_pid "$pid"
 	srv_stop
 	for v in $GO_VARIANTS; do
-		[ -s "$dir/rpsall.$v" ] || continue
-		result "go_rps_$v" "$(median <"$dir/rpsall.$v")"
+		[ -s "$dir/rpsall.sat.$v" ] || continue
+		result "go_rps_$v" "$(median <"$dir/rpsall.sat.$v")"
 		ratio_results "go_ratio_$v" "go_ratio_range_$v" "$dir" rps "$v" none "$rounds"
+		for m in fixed sat; do
+			result "go_${m}_rps_$v" "$(median <"$dir/rpsall.$m.$v")"
+			result "go_${m}_p50_us_$v" "$(median <"$dir/p50all.$m.$v")"
+			result "go_${m}_p99_us_$v" "$(median <"$dir/p99all.$m.$v")"
+			for k in rps p99; do
+				ratio_results "go_${m}_${k}_ratio_$v" "go_${m}_${k}_ratio_range_$v" \
+					"$dir" "$k.$m" "$v" none "$rounds"
+			done
+		done
 	done
 	above_floor go || true
 }
 
 summary_go() {
-	local v
+	local m v x what
 	echo "  Go service: gosvc (GOMAXPROCS=16; downstream HTTP + PostgreSQL + Redis per" \
-		"request), ${BENCH_GO_CONC:-32} at once"
-	for v in $GO_VARIANTS; do
-		row "   ($v) throughput, req/s" "$(num "$(get go_rps_$v)")" "" ""
+		"request)"
+	for m in fixed sat; do
+		case $m in
+		fixed)
+			what="fixed load (${BENCH_GO_FIXED_CONC:-8} clients, ${BENCH_GO_GAP_MS:-10} ms"
+			what="$what between requests)"
+			;;
+		sat) what="saturation (${BENCH_GO_CONC:-32} at once)" ;;
+		esac
+		echo "     $what"
+		for v in $GO_VARIANTS; do
+			row "   ($v) req/s, p50 / p99 us" "$(num "$(get "go_${m}_rps_$v")")" \
+				"$(num "$(get "go_${m}_p50_us_$v")") / $(num "$(get "go_${m}_p99_us_$v")")" ""
+		done
+		x=$(get "go_${m}_rps_ratio_agent")
+		row "   agent/none throughput" "$x" ">= 0.98" \
+			"$(verdict "$x" ">=" 0.98), rounds $(get "go_${m}_rps_ratio_range_agent")"
+		x=$(get "go_${m}_p99_ratio_agent")
+		row "   agent/none p99" "$x" "<= 1.1" \
+			"$(verdict "$x" "<=" 1.1), rounds $(get "go_${m}_p99_ratio_range_agent")"
+		x=$(get "go_${m}_rps_ratio_floor")
+		row "   floor/none throughput" "$x" "" "rounds $(get "go_${m}_rps_ratio_range_floor")"
 	done
-	row "   (c)/(a) throughput, agent (goroutines, probes)" "$(get go_ratio_agent)" "" \
-		"rounds $(get go_ratio_range_agent)"
-	row "   (b)/(a) throughput, floor" "$(get go_ratio_floor)" "" \
-		"rounds $(get go_ratio_range_floor)"
-	row "   floor's cost, 1 - b/a" "$(pct "$(get go_floor_cost)")" "" ""
+	row "   floor's cost (saturation), 1 - b/a" "$(pct "$(get go_floor_cost)")" "" ""
 	row "   agent above floor / floor's cost" "$(pct "$(get go_agent_above_floor)")" "" ""
 }

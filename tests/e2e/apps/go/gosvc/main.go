@@ -9,7 +9,9 @@
 //	gosvc down PORT                                  the downstream: GET /down
 //	gosvc load PORT N CONC FILE                      N requests, CONC at once,
 //	    each with its own W3C traceparent; writes "traceid" lines to FILE
-//	gosvc bench PORT SECONDS CONC                    prints requests/s
+//	gosvc bench PORT SECONDS CONC [GAP_MS]           prints "req/s p50_us p99_us";
+//	    with GAP_MS each of the CONC clients waits that long between two
+//	    requests (a fixed load well below saturation), else none waits
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -140,24 +143,37 @@ func load(port string, n, conc int, file string) {
 	fmt.Printf("failed=%d\n", failed)
 }
 
-func bench(port string, secs, conc int) {
+func bench(port string, secs, conc int, gap time.Duration) {
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conc}}
-	var done int64
+	lat := make([][]time.Duration, conc)
 	stop := time.Now().Add(time.Duration(secs) * time.Second)
 	var wg sync.WaitGroup
 	for i := 0; i < conc; i++ {
 		wg.Add(1)
-		go func() {
+		go func(i int) {
 			defer wg.Done()
 			for time.Now().Before(stop) {
+				t0 := time.Now()
 				if get(c, "http://127.0.0.1:"+port+"/work") {
-					atomic.AddInt64(&done, 1)
+					lat[i] = append(lat[i], time.Since(t0))
+				}
+				if gap > 0 {
+					time.Sleep(gap)
 				}
 			}
-		}()
+		}(i)
 	}
 	wg.Wait()
-	fmt.Printf("%.0f\n", float64(done)/float64(secs))
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	if len(all) == 0 {
+		die("bench: no request succeeded")
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+	fmt.Printf("%.0f %d %d\n", float64(len(all))/float64(secs),
+		all[len(all)*50/100].Microseconds(), all[len(all)*99/100].Microseconds())
 }
 
 func atoi(s string) int {
@@ -178,8 +194,10 @@ func main() {
 	case len(a) == 6 && a[1] == "load":
 		load(a[2], atoi(a[3]), atoi(a[4]), a[5])
 	case len(a) == 5 && a[1] == "bench":
-		bench(a[2], atoi(a[3]), atoi(a[4]))
+		bench(a[2], atoi(a[3]), atoi(a[4]), 0)
+	case len(a) == 6 && a[1] == "bench":
+		bench(a[2], atoi(a[3]), atoi(a[4]), time.Duration(atoi(a[5]))*time.Millisecond)
 	default:
-		die("usage: gosvc serve PORT DOWN PGPORT RDPORT | down PORT | load PORT N CONC FILE | bench PORT SECONDS CONC")
+		die("usage: gosvc serve PORT DOWN PGPORT RDPORT | down PORT | load PORT N CONC FILE | bench PORT SECONDS CONC [GAP_MS]")
 	}
 }
