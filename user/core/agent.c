@@ -584,10 +584,10 @@ static int loop_setattr(struct loop_sched_attr *a)
  * Linux 6.12; the kernel clamps it to 0.1..100 ms). Once the loop has run
  * for its slice, a task waking on its CPU may preempt it; its share of the
  * CPU and its wake-ups stay. Off by default: on nginx + wrk (2 CPUs) 100 us
- * did not cut the loop's 0.5 ms bursts, likely as nginx and wrk mostly wake
- * on the other CPU (BENCHMARKS.md). Older kernels ignore sched_runtime for fair
- * tasks (and report 0 back): a warning says so; if one refuses it, the
- * policy is applied without it.
+ * did not cut the loop's 0.5 ms bursts: nginx and wrk run on the other CPU
+ * meanwhile, so no one waits on the loop's (BENCHMARKS.md). Older kernels ignore sched_runtime for
+ * fair tasks (and report 0 back): a warning says so; if one refuses it, the policy is applied
+ * without it.
  */
 static void loop_policy(const struct redtap_config *cfg)
 {
