@@ -801,7 +801,22 @@ static void test_memo_counts(void **state)
 			memset(want, 0, sizeof(want));
 		}
 	}
+	/* three requests in flight: +1 each (recalled after the first), then back to 0 */
+	{
+		struct http_exchange held[3];
+
+		for (int k = 0; k < 3; k++) {
+			held[k] = server_x(HTTP1_M_POST, 200, "/a", MS);
+			httpmetrics_start(f->m, &held[k], "shop2");
+		}
+		render(f);
+		assert_true(value_of(f->text, active_series("shop2", "POST")) == 3);
+		for (int k = 0; k < 3; k++)
+			httpmetrics_done(f->m, &held[k], "shop2", false);
+		want[1 * NM * NST * NR + 1 * NST * NR + 0 * NR + 0] += 3; /* shop2 POST 200 /a */
+	}
 	render(f);
+	assert_true(value_of(f->text, active_series("shop2", "POST")) == 0);
 	for (unsigned i = 0; i < N; i++) {
 		const char *route = routes[i % NR];
 		int st = statuses[(i / NR) % NST];

@@ -1111,6 +1111,12 @@ static void test_series_memo(void **state)
 	assert_null(metric_series_recall(f, &memo, b_x, ~0ull));
 	assert_ptr_equal(metric_series_recall(f, &memo, a_y, 1), s);
 	assert_null(metric_series_recall(f, &memo, NULL, 1)); /* NULL values are "" */
+	/* a recall with an update applies it as metric_counter_add() would, only on a hit */
+	assert_ptr_equal(metric_series_recall_update(f, &memo, a_x, ~0ull, 2), s);
+	assert_ptr_equal(metric_series_recall_update(f, &memo, a_x, ~0ull, -5), s); /* ignored */
+	assert_null(metric_series_recall_update(f, &memo, b_x, ~0ull, 7));
+	assert_true(series_value(r, "reqs", "a", "/x") == 2);
+	assert_true(series_value(r, "reqs", "b", "/x") < 0);
 	/* a recall is a get for expiry: the series stays while recalled */
 	metric_registry_set_ttl(r, ttl);
 	assert_int_equal(metric_registry_expire(r, t0), 0);

@@ -13,6 +13,7 @@
  * dangles: the registry voids it when the family removes a series.
  */
 #include <arpa/inet.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ static uint64_t memo_key(const struct http_exchange *x, int status)
 static struct metric_series *memo_get(struct httpmetrics *m, struct memo_slot *t, size_t nslots,
 				      struct metric_family *f, const char *const *labels, size_t n,
 				      uint32_t tgid, uint64_t key, const char *route,
-				      uint64_t keyed)
+				      uint64_t keyed, double *update)
 {
 	size_t len = strlen(route);
 	uint64_t head = 0, tail = 0, fp;
@@ -99,7 +100,7 @@ static struct metric_series *memo_get(struct httpmetrics *m, struct memo_slot *t
 		if (set[i].key == key && set[i].fp == fp)
 			slot = &set[i];
 	if (slot) {
-		s = k8slabels_series_memo(f, labels, n, tgid, &slot->m, ~keyed);
+		s = k8slabels_series_memo(f, labels, n, tgid, &slot->m, ~keyed, update);
 		if (s)
 			return s; /* recalled, or found and noted again */
 	}
@@ -107,7 +108,7 @@ static struct metric_series *memo_get(struct httpmetrics *m, struct memo_slot *t
 	slot->key = key;
 	slot->fp = fp;
 	memset(&slot->m, 0, sizeof(slot->m)); /* nothing to recall: noted here */
-	return k8slabels_series_memo(f, labels, n, tgid, &slot->m, ~keyed);
+	return k8slabels_series_memo(f, labels, n, tgid, &slot->m, ~keyed, NULL);
 }
 
 struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series)
@@ -207,14 +208,21 @@ void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const cha
 {
 	const char *labels[] = {service, http1_method_name(x->method), httpmetrics_url_scheme(x)};
 	struct metric_series *s;
+	double one = 1;
 
 	if (!x->server || x->grpc)
 		return;
 	s = memo_get(m, m->active_memo, NELEM(m->active_memo), m->active, labels, NELEM(labels),
-		     x->tgid, memo_key(x, 0), "", ACTIVE_KEYED);
-	if (s)
-		metric_gauge_add(s, 1);
+		     x->tgid, memo_key(x, 0), "", ACTIVE_KEYED, &one);
+	if (s && !isnan(one))
+		metric_gauge_add(s, one); /* not added with the recall */
 	x->inflight = s;
+}
+
+/* Whether an observation of x carries an exemplar (observe()). */
+static bool exemplar_wanted(const struct http_exchange *x, bool exemplar)
+{
+	return exemplar && x->trace.valid;
 }
 
 static void observe(struct metric_series *s, const struct http_exchange *x, double secs,
@@ -224,7 +232,7 @@ static void observe(struct metric_series *s, const struct http_exchange *x, doub
 
 	if (!s)
 		return;
-	if (!exemplar || !x->trace.valid) {
+	if (!exemplar_wanted(x, exemplar)) {
 		metric_histogram_observe(s, secs);
 		return;
 	}
@@ -287,6 +295,8 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	const char *scheme = httpmetrics_url_scheme(x);
 	char rl[REQLABELS_MAX][REQLABELS_VALUE];
 	const char *r[REQLABELS_MAX];
+	struct metric_series *s;
+	double v = secs;
 
 	/* the series the start added 1 to: no second look-up, and the gauge
 	 * returns to zero even if the labels (or gRPC) changed in between */
@@ -304,9 +314,11 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 					err,	 ver,	 scheme, r[0],
 					r[1],	 r[2],	 r[3]};
 
-		observe(memo_get(m, m->server_memo, MEMO_SLOTS, m->server, labels, NELEM(labels),
-				 x->tgid, memo_key(x, x->status), labels[3], SERVER_KEYED),
-			x, secs, exemplar);
+		s = memo_get(m, m->server_memo, MEMO_SLOTS, m->server, labels, NELEM(labels),
+			     x->tgid, memo_key(x, x->status), labels[3], SERVER_KEYED,
+			     exemplar_wanted(x, exemplar) ? NULL : &v);
+		if (!isnan(v))
+			observe(s, x, v, exemplar); /* not observed with the recall */
 		return;
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));
@@ -316,9 +328,11 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 		const char *labels[] = {service, method, status, x->route, err,	 addr, port,
 					ver,	 scheme, r[0],	 r[1],	   r[2], r[3]};
 
-		observe(memo_get(m, m->client_memo, MEMO_SLOTS, m->client, labels, NELEM(labels),
-				 x->tgid, memo_key(x, x->status), x->route, CLIENT_KEYED),
-			x, secs, exemplar);
+		s = memo_get(m, m->client_memo, MEMO_SLOTS, m->client, labels, NELEM(labels),
+			     x->tgid, memo_key(x, x->status), x->route, CLIENT_KEYED,
+			     exemplar_wanted(x, exemplar) ? NULL : &v);
+		if (!isnan(v))
+			observe(s, x, v, exemplar); /* not observed with the recall */
 	}
 }
 

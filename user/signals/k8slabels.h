@@ -26,9 +26,12 @@ struct metric_series *k8slabels_series_get(struct metric_family *f, const char *
 
 /* The same through a memo (metric_series_recall(): the values of vals with
  * their bit set in check are compared, the Kubernetes ones always; the caller
- * vouches for the others), noting the series found in memo on a miss. */
+ * vouches for the others), noting the series found in memo on a miss. With
+ * update not NULL, a recalled series gets *update applied in the same hold
+ * of the lock (metric_series_recall_update()) and *update becomes NAN; a
+ * value still there is the caller's to apply. */
 struct metric_series *k8slabels_series_memo(struct metric_family *f, const char *const *vals,
 					    size_t n, uint32_t pid, struct metric_memo *memo,
-					    uint64_t check);
+					    uint64_t check, double *update);
 
 #endif /* REDTAP_K8SLABELS_H */

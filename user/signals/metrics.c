@@ -788,24 +788,58 @@ struct metric_series *metric_series_get_memo(struct metric_family *f,
 	return s;
 }
 
+/* metric_series_recall() with the lock held. */
+static struct metric_series *recall_locked(struct metric_family *f, const struct metric_memo *memo,
+					   const char *const *label_values, uint64_t check)
+{
+	if (memo->removed != f->removed)
+		return NULL; /* the series may be gone */
+	for (; check; check &= check - 1)
+		if (!value_equal(memo->series, label_values, (size_t)__builtin_ctzll(check)))
+			return NULL;
+	memo->series->touched_ns = f->reg->now_ns;
+	return memo->series;
+}
+
+/* Whether a memo can be of f at all (checked before the lock); check cut to f's labels. */
+static bool memo_usable(const struct metric_family *f, const struct metric_memo *memo,
+			uint64_t *check)
+{
+	if (!f || !memo || memo->family != f || !memo->series || f->nlabels > 64)
+		return false;
+	if (f->nlabels < 64)
+		*check &= (1ull << f->nlabels) - 1;
+	return true;
+}
+
 struct metric_series *metric_series_recall(struct metric_family *f, const struct metric_memo *memo,
 					   const char *const *label_values, uint64_t check)
 {
-	struct metric_series *s = NULL;
+	struct metric_series *s;
 
-	if (!f || !memo || memo->family != f || !memo->series || f->nlabels > 64)
+	if (!memo_usable(f, memo, &check))
 		return NULL;
-	if (f->nlabels < 64)
-		check &= (1ull << f->nlabels) - 1;
 	pthread_mutex_lock(&f->reg->lock);
-	if (memo->removed != f->removed)
-		goto out_unlock; /* the series may be gone */
-	for (; check; check &= check - 1)
-		if (!value_equal(memo->series, label_values, (size_t)__builtin_ctzll(check)))
-			goto out_unlock;
-	s = memo->series;
-	s->touched_ns = f->reg->now_ns;
-out_unlock:
+	s = recall_locked(f, memo, label_values, check);
+	pthread_mutex_unlock(&f->reg->lock);
+	return s;
+}
+
+static void update_locked(struct metric_series *s, double v);
+
+struct metric_series *metric_series_recall_update(struct metric_family *f,
+						  const struct metric_memo *memo,
+						  const char *const *label_values, uint64_t check,
+						  double v)
+{
+	struct metric_series *s;
+
+	if (!memo_usable(f, memo, &check))
+		return NULL;
+	pthread_mutex_lock(&f->reg->lock);
+	s = recall_locked(f, memo, label_values, check);
+	if (s)
+		update_locked(s, v);
 	pthread_mutex_unlock(&f->reg->lock);
 	return s;
 }
@@ -879,6 +913,35 @@ static bool id_present(const uint8_t *id, size_t n)
 	return any;
 }
 
+/* One observation in bucket i, with the lock held. */
+static void histogram_count_locked(struct metric_series *s, size_t i, double v)
+{
+	s->buckets[i]++;
+	s->count++;
+	s->sum += v;
+}
+
+/* metric_counter_add(), metric_gauge_add() or metric_histogram_observe() of
+ * v, by the series' type, with the lock held. */
+static void update_locked(struct metric_series *s, double v)
+{
+	struct metric_family *f = s->family;
+
+	switch (f->type) {
+	case METRIC_COUNTER:
+		if (v >= 0)
+			s->value += v;
+		break;
+	case METRIC_GAUGE:
+		s->value += v;
+		break;
+	case METRIC_HISTOGRAM:
+		if (!isnan(v))
+			histogram_count_locked(s, bucket_index(f->bounds, f->nbounds, v), v);
+		break;
+	}
+}
+
 static void histogram_observe(struct metric_series *s, double v, const struct metric_exemplar *ex)
 {
 	struct metric_family *f;
@@ -889,9 +952,7 @@ static void histogram_observe(struct metric_series *s, double v, const struct me
 	f = s->family;
 	i = bucket_index(f->bounds, f->nbounds, v);
 	pthread_mutex_lock(&f->reg->lock);
-	s->buckets[i]++;
-	s->count++;
-	s->sum += v;
+	histogram_count_locked(s, i, v);
 	if (ex && !s->exemplars)
 		s->exemplars = calloc(f->nbounds + 1, sizeof(*s->exemplars));
 	if (ex && s->exemplars)

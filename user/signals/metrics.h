@@ -135,6 +135,17 @@ struct metric_series *metric_series_recall(struct metric_family *f, const struct
 					   const char *const *label_values, uint64_t check);
 
 /*
+ * metric_series_recall(), and when it returns the series, v applied to it in
+ * the same hold of the lock as metric_counter_add(), metric_gauge_add() or
+ * metric_histogram_observe() would: the usual find-then-update in one round
+ * trip.
+ */
+struct metric_series *metric_series_recall_update(struct metric_family *f,
+						  const struct metric_memo *memo,
+						  const char *const *label_values, uint64_t check,
+						  double v);
+
+/*
  * Updates. Each one is ignored when the series is NULL or of another type.
  * Counters ignore negative and NaN increments; histograms ignore NaN.
  */
