@@ -5,11 +5,12 @@
 #   floor       loads bench/floor.bpf.c: empty programs on the agent's tracepoints
 #               (built here only, never with the product)
 #   replay      feeds synthetic ring-buffer records to the daemon's modules
+#   godeliver   gotrack_deliver() on a Go service's record stream (callgrind)
 #   shimcall    wrapped-call microbenchmark, linked against...
 #   libpq.so.5  ...a stub libpq whose calls return at once
 
 BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/replay $(OUTPUT)/bench/shimcall \
-	      $(OUTPUT)/bench/libpq.so.5
+	      $(OUTPUT)/bench/libpq.so.5 $(OUTPUT)/bench/godeliver
 
 .PHONY: bench-progs
 bench-progs: $(BENCH_BINS)
@@ -32,6 +33,10 @@ $(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h | $(OUTPUT)/be
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -Ibpf $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
 $(OUTPUT)/bench/replay: bench/replay.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/bench
+	$(call msg,CC-BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(OUTPUT)/libredtap-core.a $(LIBS) -o $@
+
+$(OUTPUT)/bench/godeliver: bench/godeliver.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $< $(OUTPUT)/libredtap-core.a $(LIBS) -o $@
 

@@ -195,6 +195,59 @@ static void test_first_byte(void **state)
 	gotrack_free(t);
 }
 
+/* Held bytes of three connections, the front one released first: the
+ * others are still found behind the freed slot. */
+static void test_held_gap(void **state)
+{
+	struct gotrack *t = gotrack_new();
+	uint8_t buf[256];
+	size_t len;
+
+	(void)state;
+	nseen = 0;
+	for (uint32_t fd = 30; fd < 33; fd++) {
+		len = data_rec(buf, 21, fd, RT_DIR_INGRESS, "G", 50 + fd);
+		gotrack_deliver(t, buf, len, collect, NULL);
+	}
+	assert_int_equal(nseen, 0);
+	len = data_rec(buf, 23, 30, RT_DIR_INGRESS, "ET / HTTP/1.1\r\n\r\n", 90);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 2);
+	/* the front slot is free again; fd 32's byte sits two slots on */
+	len = data_rec(buf, 23, 32, RT_DIR_INGRESS, "ET / HTTP/1.1\r\n\r\n", 92);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 4);
+	assert_int_equal(seen[2].first, 'G');
+	assert_int_equal(seen[2].tid, gotrack_executor(t, TGID, 92));
+	assert_int_equal(seen[3].tid, seen[2].tid);
+	len = data_rec(buf, 23, 31, RT_DIR_INGRESS, "ET / HTTP/1.1\r\n\r\n", 91);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 6);
+	assert_int_equal(seen[4].tid, gotrack_executor(t, TGID, 91));
+	assert_int_equal(gotrack_stats(t)->first_byte_moved, 3);
+	gotrack_free(t);
+}
+
+/* A goroutine kept in use keeps its executor while thousands of others
+ * come and go, and one evicted gets a new id the next time. */
+static void test_executor_lru(void **state)
+{
+	struct gotrack *t = gotrack_new();
+	uint32_t hot, first;
+
+	(void)state;
+	hot = gotrack_executor(t, TGID, 1);
+	first = gotrack_executor(t, TGID, 2);
+	for (uint64_t g = 3; g < 200000; g++) {
+		gotrack_executor(t, TGID, g);
+		assert_int_equal(gotrack_executor(t, TGID, 1), hot);
+	}
+	assert_true(gotrack_stats(t)->exec_evicted > 0);
+	assert_int_not_equal(gotrack_executor(t, TGID, 2), first);
+	assert_int_equal(gotrack_executor(t, TGID, 1), hot);
+	gotrack_free(t);
+}
+
 static void test_not_go(void **state)
 {
 	struct gotrack *t = gotrack_new();
@@ -241,7 +294,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_executor_ids), cmocka_unit_test(test_records),
-	    cmocka_unit_test(test_first_byte),	 cmocka_unit_test(test_not_go),
+	    cmocka_unit_test(test_first_byte),	 cmocka_unit_test(test_held_gap),
+	    cmocka_unit_test(test_executor_lru), cmocka_unit_test(test_not_go),
 	    cmocka_unit_test(test_runtime),
 	};
 

@@ -317,17 +317,28 @@ uint32_t gotrack_executor(struct gotrack *t, uint32_t tgid, uint64_t goid)
 			return 0;
 	}
 	t->tick++;
+	/* Slots are never emptied and a new goroutine takes the first free
+	 * one of its window: a free slot ends the search. */
 	for (unsigned i = 0; i < EXEC_PROBE; i++) {
 		s = &t->slots[(h + i) & (EXEC_SLOTS - 1)];
 		if (s->goid == goid && s->tgid == tgid) {
 			s->used = t->tick;
 			return s->id;
 		}
-		if (!victim || !s->goid || (victim->goid && s->used < victim->used))
+		if (!s->goid) {
 			victim = s;
+			break;
+		}
 	}
-	if (victim->goid)
+	if (!victim) { /* a full window: the least recently used goes */
+		victim = &t->slots[h & (EXEC_SLOTS - 1)];
+		for (unsigned i = 1; i < EXEC_PROBE; i++) {
+			s = &t->slots[(h + i) & (EXEC_SLOTS - 1)];
+			if (s->used < victim->used)
+				victim = s;
+		}
 		t->st.exec_evicted++;
+	}
 	victim->goid = goid;
 	victim->tgid = tgid;
 	victim->used = t->tick;
@@ -703,9 +714,14 @@ static bool rewrite(struct gotrack *t, void *buf, const void *data, size_t len, 
  */
 static struct held *held_find(struct gotrack *t, uint32_t tgid, uint32_t fd)
 {
-	for (unsigned i = 0; i < HELD_SLOTS; i++)
-		if (t->held[i].len && t->held[i].tgid == tgid && t->held[i].fd == fd)
+	/* up to the last slot in use: a few at most, at the front (held_free()) */
+	for (unsigned i = 0, used = 0; i < HELD_SLOTS && used < t->nheld; i++) {
+		if (!t->held[i].len)
+			continue;
+		if (t->held[i].tgid == tgid && t->held[i].fd == fd)
 			return &t->held[i];
+		used++;
+	}
 	return NULL;
 }
 
