@@ -412,7 +412,7 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 	sc->ev.cap_len = n;
 	sc->ev.dir = st->dir;
 	sc->ev.flags = flags;
-	goid = record_goid(id >> 32);
+	goid = record_goid(id >> 32, st->fd, st->gen, st->dir);
 	if (goid) {
 		tail = sizeof(struct rt_data_tail);
 		__builtin_memcpy(sc->data + bounded(n), &goid, sizeof(goid));

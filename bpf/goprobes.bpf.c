@@ -11,6 +11,16 @@
  *   net/http.(*Request).write(r, ...)            on the writer goroutine:
  *       go_writer_owner[tgid, writer] = go_req_owner[tgid, r] (or deleted)
  *
+ * When the executable's DWARF and symbols say where a persistConn's socket
+ * fd is (gotrack.c fills go_http), one probe does it, a trap less a request:
+ *
+ *   net/http.(*persistConn).roundTrip(pc, treq)  on the caller's goroutine:
+ *       go_fd_owner[tgid, fd of pc.conn] = caller, with the conns generation
+ *
+ * (pc.conn a *net.TCPConn, or a *tls.Conn over one). The writer goroutine
+ * then writes on that fd, and the data exit programs find the owner by the
+ * record's fd (record_goid()); the reads are not redirected, as before.
+ *
  * capture.bpf.c's data records then carry the owner (record_goid()). Entry
  * probes only: no uretprobes on Go code (Go moves stacks), and none are
  * needed, since each request write resets its writer's owner. Arguments
@@ -23,6 +33,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#include "conns.bpf.h"
 #include "goroutine.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -73,5 +84,68 @@ int go_request_write(struct pt_regs *ctx)
 		go_map_set(&go_writer_owner, &wk, *owner);
 	else
 		bpf_map_delete_elem(&go_writer_owner, &wk);
+	return 0;
+}
+
+/* Selected Go processes probed by go_pconn_roundtrip_fd: where pc's fd is. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32); /* tgid */
+	__type(value, struct rt_go_http);
+} go_http SEC(".maps");
+
+/* A Go interface value: itab and data pointers. */
+struct go_iface {
+	__u64 itab;
+	__u64 data;
+};
+
+/* The socket fd of persistConn pc (a *net.TCPConn, or a *tls.Conn over
+ * one): 0 and *fd, or -1 for anything else (a user's wrapper). */
+static __always_inline int pconn_fd(const struct rt_go_http *h, __u64 pc, __u32 *fd)
+{
+	struct go_iface c;
+	__u64 netfd;
+	__s64 sysfd;
+
+	if (bpf_probe_read_user(&c, sizeof(c), (void *)(pc + h->pconn_conn)))
+		return -1;
+	if (c.itab == h->tls_itab && h->tls_itab &&
+	    bpf_probe_read_user(&c, sizeof(c), (void *)(c.data + h->tls_conn)))
+		return -1;
+	if (c.itab != h->tcp_itab || !c.data ||
+	    bpf_probe_read_user(&netfd, sizeof(netfd), (void *)(c.data + h->tcp_netfd)) || !netfd ||
+	    bpf_probe_read_user(&sysfd, sizeof(sysfd), (void *)(netfd + h->netfd_sysfd)) ||
+	    sysfd < 0 || sysfd > 0x7fffffff)
+		return -1;
+	*fd = (__u32)sysfd;
+	return 0;
+}
+
+SEC("uprobe")
+int go_pconn_roundtrip_fd(struct pt_regs *ctx)
+{
+	struct conn_key ck = {.tgid = bpf_get_current_pid_tgid() >> 32};
+	struct go_key k = {.tgid = ck.tgid};
+	struct go_fd_owner_val v = {}, *cur;
+	struct rt_go_http *h;
+	struct conn_info *ci;
+
+	h = bpf_map_lookup_elem(&go_http, &ck.tgid);
+	if (!h || pconn_fd(h, GO_ARG0(ctx), &ck.fd))
+		return 0;
+	/* no conns entry: the data programs do not follow this socket */
+	ci = bpf_map_lookup_elem(&conns, &ck);
+	v.goid = current_goid(ck.tgid);
+	if (!ci || !v.goid)
+		return 0;
+	v.gen = ci->gen;
+	k.v = ck.fd;
+	cur = bpf_map_lookup_elem(&go_fd_owner, &k);
+	if (cur)
+		*cur = v; /* a connection lives for many requests: in place */
+	else
+		bpf_map_update_elem(&go_fd_owner, &k, &v, BPF_ANY);
 	return 0;
 }

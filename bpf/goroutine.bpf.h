@@ -12,7 +12,8 @@
  * the running goroutine (0 = unknown, counted, never guessed);
  * record_goid() is the goroutine a data record belongs to: the same, unless
  * a net/http writer goroutine is writing a request on another goroutine's
- * behalf (goprobes.bpf.c).
+ * behalf (goprobes.bpf.c: by the writer goroutine with two probes, or by
+ * the connection's socket with one).
  */
 #ifndef REDTAP_GOROUTINE_BPF_H
 #define REDTAP_GOROUTINE_BPF_H
@@ -54,6 +55,23 @@ struct {
 	__type(key, struct go_key);
 	__type(value, __u64);
 } go_writer_owner SEC(".maps");
+
+/* A net/http client connection's socket (tgid, fd) -> the goroutine whose
+ * request it carries now, with the connection's generation (conns.bpf.h):
+ * set by goprobes.bpf.c's single persistConn.roundTrip probe, read for the
+ * bytes written on that socket (record_goid()). The generation keeps a
+ * reused fd from inheriting an owner. */
+struct go_fd_owner_val {
+	__u64 goid;
+	__u64 gen;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct go_key); /* v: the fd */
+	__type(value, struct go_fd_owner_val);
+} go_fd_owner SEC(".maps");
 
 /* The user-space thread pointer of the current task (TLS base): a plain
  * load through the task's BTF pointer, where BPF_CORE_READ took a helper
@@ -111,17 +129,25 @@ static __always_inline __u64 current_goid(__u32 tgid)
 	return goid;
 }
 
-/* The goroutine a data record of tgid belongs to. */
-static __always_inline __u64 record_goid(__u32 tgid)
+/* The goroutine a data record of tgid on (fd, gen) in direction dir
+ * belongs to: the running one, unless it writes a net/http client request
+ * for another (the writer goroutine's owner, or the socket's owner). */
+static __always_inline __u64 record_goid(__u32 tgid, __u32 fd, __u64 gen, __u8 dir)
 {
-	struct go_key k = {.tgid = tgid};
+	struct go_key k = {.tgid = tgid}, fk = {.tgid = tgid, .v = fd};
+	struct go_fd_owner_val *fo;
 	__u64 *owner;
 
 	k.v = current_goid(tgid);
 	if (!k.v)
 		return 0;
 	owner = bpf_map_lookup_elem(&go_writer_owner, &k);
-	return owner && *owner ? *owner : k.v;
+	if (owner && *owner)
+		return *owner;
+	if (dir != RT_DIR_EGRESS)
+		return k.v;
+	fo = bpf_map_lookup_elem(&go_fd_owner, &fk);
+	return fo && fo->gen == gen && fo->goid ? fo->goid : k.v;
 }
 
 #endif /* REDTAP_GOROUTINE_BPF_H */

@@ -209,6 +209,21 @@ struct rt_go_proc {
 _Static_assert(sizeof(struct rt_go_proc) == 8, "rt_go_proc layout");
 _Static_assert(RT_OFFSETOF(struct rt_go_proc, goid_off) == 4, "rt_go_proc.goid_off");
 
+/* Value of goprobes.bpf.c's "go_http" map (key: tgid): where a net/http
+ * persistConn's socket fd is, from the executable's DWARF and symbols
+ * (user/intake/gotrack.c), for the single roundTrip probe. itabs are the
+ * run-time addresses of go.itab.*net.TCPConn,net.Conn and
+ * go.itab.*crypto/tls.Conn,net.Conn. */
+struct rt_go_http {
+	__u64 tcp_itab;
+	__u64 tls_itab;
+	__u32 pconn_conn;  /* net/http.persistConn.conn (net.Conn) */
+	__u32 tls_conn;	   /* crypto/tls.Conn.conn (net.Conn) */
+	__u32 tcp_netfd;   /* net.TCPConn.conn.fd (*net.netFD) */
+	__u32 netfd_sysfd; /* net.netFD.pfd.Sysfd (int) */
+};
+_Static_assert(sizeof(struct rt_go_http) == 32, "rt_go_http layout");
+
 /* Why a Go process's record carries no goroutine id: index of the per-CPU
  * "go_unknown" array, exported as redtap_go_goroutine_unknown_total. */
 enum rt_go_unknown {

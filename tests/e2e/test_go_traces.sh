@@ -107,6 +107,15 @@ for v in $VARIANTS; do
 		[ $((r_own * 100)) -ge $((r_expected * 99)) ]
 	expect_eq "gosvc-$v: no span under another request" "$r_foreign" 0
 done
+# the builds with DWARF and symbols take one net/http probe (roundTrip, by the
+# connection's socket); the stripped one keeps roundTrip and Request.write
+set -- $(echo "$PIDS" | tr ',' ' ')
+check "gosvc-static: one net/http probe, by socket" \
+	grep -q "process $1: net/http roundTrip probe by socket" "$E2E_TMP/agent.log"
+check "gosvc-stripped: both net/http probes" \
+	grep -q "process $2: net/http roundTrip and write probes" "$E2E_TMP/agent.log"
+check "gosvc-cgo: one net/http probe, by socket" \
+	grep -q "process $3: net/http roundTrip probe by socket" "$E2E_TMP/agent.log"
 # --- the unknown version: threads, said so, still traced ----------------------------------
 out=$(OTEL_SERVICE_NAME=loadgen "$E2E_TMP/gosvc-static" load $UNK 50 8 "$E2E_TMP/unknown.ids")
 expect_eq "gosvc-unknown answered every request" "$out" "failed=0"

@@ -6,7 +6,9 @@
  * takes from a keep-alive request (held, then given to the connection's next
  * reader, or released as it was after a poll or by its connection's close),
  * and executables that are not Go, whose runtime layout (gotrack_runtime())
- * the reader thread reads, never the caller.
+ * the reader thread reads, never the caller; and where a net/http client's
+ * socket fd is for the single roundTrip probe (a Go build, when go is
+ * installed), with the two-probe fall-back for stripped and PIE builds.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "gobuild.h"
 #include "gotrack.h"
 #include "redtap/event.h"
 
@@ -290,13 +293,59 @@ static void test_runtime(void **state)
 	gotrack_free(t);
 }
 
+static const char http_src[] = "package main\n"
+			       "\n"
+			       "import \"net/http\"\n"
+			       "\n"
+			       "func main() { http.Get(\"http://127.0.0.1:1/\") }\n";
+
+/* A net/http client: with DWARF and symbols one probe (roundTrip) and the
+ * socket fd's path; stripped or PIE, the two probes and no path. */
+static void test_http_fd(void **state)
+{
+	struct gotrack *t = gotrack_new();
+	struct gotrack_proc gp;
+	char dir[] = "/tmp/redtap-gotrack.XXXXXX", path[64];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	if (system("command -v go >/dev/null 2>&1") != 0 ||
+	    gobuild_source(dir, "client", http_src) ||
+	    gobuild(dir, "static", "client/main.go", "", 0) ||
+	    gobuild(dir, "stripped", "client/main.go", "-ldflags '-s -w'", 0) ||
+	    gobuild(dir, "pie", "client/main.go", "-buildmode=pie", 0)) {
+		gobuild_rmdir(dir);
+		gotrack_free(t);
+		skip();
+	}
+	snprintf(path, sizeof(path), "%s/static", dir);
+	assert_int_equal(gotrack_inspect_path(t, path, &gp), 0);
+	assert_true(gp.tracked);
+	assert_true(gp.http_fd);
+	assert_true(gp.probe_off[GOTRACK_PCONN_ROUNDTRIP] != 0);
+	assert_true(gp.http.tcp_itab != 0 && gp.http.tls_itab != 0);
+	assert_true(gp.http.tcp_itab != gp.http.tls_itab);
+	assert_true(gp.http.pconn_conn > 0 && gp.http.pconn_conn < 4096);
+	assert_int_equal(gp.http.netfd_sysfd, 16); /* after poll.FD's fdMutex */
+	snprintf(path, sizeof(path), "%s/stripped", dir);
+	assert_int_equal(gotrack_inspect_path(t, path, &gp), 0);
+	assert_false(gp.http_fd);
+	assert_true(gp.probe_off[GOTRACK_PCONN_ROUNDTRIP] != 0);
+	assert_true(gp.probe_off[GOTRACK_REQUEST_WRITE] != 0);
+	snprintf(path, sizeof(path), "%s/pie", dir);
+	assert_int_equal(gotrack_inspect_path(t, path, &gp), 0);
+	assert_false(gp.http_fd);
+	gobuild_rmdir(dir);
+	gotrack_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_executor_ids), cmocka_unit_test(test_records),
 	    cmocka_unit_test(test_first_byte),	 cmocka_unit_test(test_held_gap),
 	    cmocka_unit_test(test_executor_lru), cmocka_unit_test(test_not_go),
-	    cmocka_unit_test(test_runtime),
+	    cmocka_unit_test(test_runtime),	 cmocka_unit_test(test_http_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

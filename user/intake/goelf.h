@@ -75,7 +75,8 @@ int goelf_func(const struct goelf *g, const char *name, uint64_t *entry, uint64_
 /* File offset of the link-time address addr (for uprobes): 0 or -ENOENT. */
 int goelf_file_offset(const struct goelf *g, uint64_t addr, uint64_t *off);
 
-/* A member of a struct type of the runtime package, looked up in DWARF. */
+/* A member of a struct type, looked up in DWARF (Go's linker puts every
+ * type, "net/http.persistConn" too, in the "runtime" unit). */
 struct goelf_field {
 	const char *type; /* "runtime.mstats" */
 	const char *path; /* "numgc", or a member of a member: "gFree.n" (at most 4 deep) */

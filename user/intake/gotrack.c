@@ -144,6 +144,36 @@ const struct gotrack_stats *gotrack_stats(const struct gotrack *t)
 	return &t->st;
 }
 
+/*
+ * Where a net/http persistConn's socket fd is, for the single roundTrip
+ * probe: member offsets from DWARF, the two itabs from the symbol table.
+ * False (two probes) for a stripped or position-independent executable,
+ * whose itab addresses are unknown or move.
+ */
+static bool http_fd_layout(const struct goelf *g, bool pie, struct rt_go_http *h)
+{
+	struct goelf_field f[] = {
+	    {.type = "net/http.persistConn", .path = "conn"},
+	    {.type = "crypto/tls.Conn", .path = "conn"},
+	    {.type = "net.TCPConn", .path = "conn.fd"},
+	    {.type = "net.netFD", .path = "pfd.Sysfd"},
+	};
+	uint64_t tcp, tls, size;
+
+	if (pie || goelf_fields(g, f, 4) != 4 ||
+	    goelf_sym(g, "go.itab.*net.TCPConn,net.Conn", &tcp, &size) || !tcp)
+		return false;
+	if (goelf_sym(g, "go.itab.*crypto/tls.Conn,net.Conn", &tls, &size))
+		tls = 0; /* no TLS client in this program */
+	h->tcp_itab = tcp;
+	h->tls_itab = tls;
+	h->pconn_conn = f[0].off;
+	h->tls_conn = f[1].off;
+	h->tcp_netfd = f[2].off;
+	h->netfd_sysfd = f[3].off;
+	return true;
+}
+
 static void describe(const struct goelf *g, struct gotrack_proc *out)
 {
 	const struct goelf_info *in = goelf_info(g);
@@ -168,6 +198,8 @@ static void describe(const struct goelf *g, struct gotrack_proc *out)
 		    gotls_entry_offset(g, entry, end, &off) == 0)
 			out->probe_off[i] = off;
 	}
+	out->http_fd =
+	    out->probe_off[GOTRACK_PCONN_ROUNDTRIP] && http_fd_layout(g, in->pie, &out->http);
 	gotls_offsets(g, &out->tls);
 }
 
@@ -377,7 +409,8 @@ const char *gotrack_unknown_name(unsigned reason)
 
 int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj)
 {
-	static const char *const shared[] = {"go_procs", "go_unknown", "go_writer_owner"};
+	static const char *const shared[] = {"go_procs", "go_unknown", "go_writer_owner",
+					     "go_fd_owner", "conns"};
 	struct gotrack_bpf *b;
 	int err;
 
@@ -418,8 +451,10 @@ static struct probed *probed_find(struct gotrack_bpf *b, uint32_t tgid)
 	return NULL;
 }
 
-static void probes_detach(struct probed *p)
+static void probes_detach(struct gotrack_bpf *b, struct probed *p)
 {
+	if (p->tgid)
+		bpf_map_delete_elem(bpf_map__fd(b->skel->maps.go_http), &p->tgid);
 	for (unsigned i = 0; i < GOTRACK_PROBE_MAX; i++) {
 		bpf_link__destroy(p->links[i]);
 		p->links[i] = NULL;
@@ -433,7 +468,7 @@ static void bpf_free(struct gotrack_bpf *b)
 		return;
 	for (unsigned i = 0; i < PROBED_MAX; i++)
 		if (b->probed[i].tgid)
-			probes_detach(&b->probed[i]);
+			probes_detach(b, &b->probed[i]);
 	gotls_free(b->tls);
 	goprobes_bpf__destroy(b->skel);
 	free(b);
@@ -446,12 +481,19 @@ static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack
 	    [GOTRACK_PCONN_ROUNDTRIP] = b->skel->progs.go_pconn_roundtrip,
 	    [GOTRACK_REQUEST_WRITE] = b->skel->progs.go_request_write,
 	};
+	unsigned n = GOTRACK_PROBE_MAX;
 	struct probed *p;
 	char exe[32];
 
-	/* both or none: the writer probe alone would only clear owners */
-	if (!gp->probe_off[GOTRACK_PCONN_ROUNDTRIP] || !gp->probe_off[GOTRACK_REQUEST_WRITE])
+	/* with the socket's fd, roundTrip alone (one trap a request); else
+	 * both or none: the writer probe alone would only clear owners */
+	if (gp->http_fd) {
+		progs[GOTRACK_PCONN_ROUNDTRIP] = b->skel->progs.go_pconn_roundtrip_fd;
+		n = GOTRACK_PCONN_ROUNDTRIP + 1;
+	} else if (!gp->probe_off[GOTRACK_PCONN_ROUNDTRIP] ||
+		   !gp->probe_off[GOTRACK_REQUEST_WRITE]) {
 		return;
+	}
 	if (probed_find(b, tgid))
 		return;
 	p = probed_find(b, 0);
@@ -460,19 +502,28 @@ static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack
 		return;
 	}
 	p->tgid = tgid;
+	if (gp->http_fd &&
+	    bpf_map_update_elem(bpf_map__fd(b->skel->maps.go_http), &tgid, &gp->http, BPF_ANY)) {
+		t->st.probe_failed++;
+		probes_detach(b, p);
+		return;
+	}
 	snprintf(exe, sizeof(exe), "/proc/%u/exe", tgid);
-	for (unsigned i = 0; i < GOTRACK_PROBE_MAX; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		p->links[i] =
 		    bpf_program__attach_uprobe(progs[i], false, (pid_t)tgid, exe, gp->probe_off[i]);
 		if (!p->links[i]) {
 			rt_debug("go: no entry probe %u on process %u: %s", i, tgid,
 				 strerror(errno));
 			t->st.probe_failed++;
-			probes_detach(p);
+			probes_detach(b, p);
 			return;
 		}
 	}
 	t->st.probed++;
+	t->st.probed_one += gp->http_fd;
+	rt_debug("go: process %u: net/http %s", tgid,
+		 gp->http_fd ? "roundTrip probe by socket" : "roundTrip and write probes");
 }
 
 /* The reader thread's job: reads the executable of j->tgid. */
@@ -636,7 +687,7 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 		bpf_map_delete_elem(b->procs_fd, &tgid);
 		p = b->skel ? probed_find(b, tgid) : NULL;
 		if (p)
-			probes_detach(p);
+			probes_detach(b, p);
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%u/exe", tgid);

@@ -58,6 +58,8 @@ struct gotrack_proc {
 	struct rt_go_proc go;		       /* the kernel's go_procs value */
 	char version[32];		       /* "go1.19.8" or "" */
 	uint64_t probe_off[GOTRACK_PROBE_MAX]; /* file offsets; 0 = not found */
+	bool http_fd;			       /* http valid: one probe (roundTrip) will do */
+	struct rt_go_http http;		       /* goprobes.bpf.c's go_http value */
 	struct gotls_offsets tls;	       /* crypto/tls probe points */
 	bool pie;			       /* addresses move by the load bias */
 	uint8_t tls_stack;		       /* enum tlsscan_stack of a non-Go executable */
@@ -68,6 +70,7 @@ struct gotrack_proc {
 struct gotrack_stats {
 	uint64_t processes;			 /* Go processes inspected */
 	uint64_t probed;			 /* ... with net/http entry probes attached */
+	uint64_t probed_one;			 /* ... of them with the roundTrip probe alone */
 	uint64_t probe_failed;			 /* attach failures or no room for links */
 	uint64_t fallback[GOTRACK_FALLBACK_MAX]; /* ... left on threads, by reason */
 	uint64_t exec_evicted;			 /* executor ids dropped for room */
