@@ -199,7 +199,8 @@ static void test_first_byte(void **state)
 }
 
 /* Held bytes of three connections, the front one released first: the
- * others are still found behind the freed slot. */
+ * others are still found behind the freed slot, and a connection with
+ * none passes them. */
 static void test_held_gap(void **state)
 {
 	struct gotrack *t = gotrack_new();
@@ -213,6 +214,12 @@ static void test_held_gap(void **state)
 		gotrack_deliver(t, buf, len, collect, NULL);
 	}
 	assert_int_equal(nseen, 0);
+	/* fd 94 shares fd 30's bucket (fd % 64) but not its held byte */
+	len = data_rec(buf, 24, 94, RT_DIR_INGRESS, "+PONG\r\n", 94);
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(nseen, 1);
+	assert_int_equal(seen[0].first, '+');
+	nseen = 0;
 	len = data_rec(buf, 23, 30, RT_DIR_INGRESS, "ET / HTTP/1.1\r\n\r\n", 90);
 	gotrack_deliver(t, buf, len, collect, NULL);
 	assert_int_equal(nseen, 2);

@@ -87,10 +87,11 @@ struct gotrack {
 	uint64_t startup_ns;	 /* spent reading executables before it */
 	struct gotrack_bpf *bpf; /* NULL until gotrack_bpf_init() */
 	struct held held[HELD_SLOTS];
-	unsigned nheld;	  /* slots in use: none is the common case */
-	uint32_t *seen;	  /* tgids gotrack_select() looked at, direct-mapped */
-	uint8_t *tls_of;  /* enum tlsscan_stack counted for the tgid of each seen slot */
-	bool auto_select; /* gotrack_auto() */
+	unsigned nheld;	      /* slots in use: none is the common case */
+	uint8_t held_fds[64]; /* held records by fd % 64: most records' look-up ends here */
+	uint32_t *seen;	      /* tgids gotrack_select() looked at, direct-mapped */
+	uint8_t *tls_of;      /* enum tlsscan_stack counted for the tgid of each seen slot */
+	bool auto_select;     /* gotrack_auto() */
 	uint64_t polls;
 	uint8_t buf[sizeof(struct rt_data_event) + RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
 };
@@ -765,6 +766,8 @@ static bool rewrite(struct gotrack *t, void *buf, const void *data, size_t len, 
  */
 static struct held *held_find(struct gotrack *t, uint32_t tgid, uint32_t fd)
 {
+	if (!t->held_fds[fd % 64])
+		return NULL;
 	/* up to the last slot in use: a few at most, at the front (held_free()) */
 	for (unsigned i = 0, used = 0; i < HELD_SLOTS && used < t->nheld; i++) {
 		if (!t->held[i].len)
@@ -805,6 +808,7 @@ static int held_release(struct gotrack *t, struct held *hd, gotrack_record_fn fn
 
 	hd->len = 0;
 	t->nheld--;
+	t->held_fds[hd->fd % 64]--;
 	return fn(ctx, hd->rec, len);
 }
 
@@ -886,6 +890,7 @@ int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_rec
 		hd->goid = goid;
 		hd->poll = t->polls;
 		t->nheld++;
+		t->held_fds[hd->fd % 64]++;
 		return rc;
 	}
 	if (len > sizeof(t->buf) || !rewrite(t, t->buf, data, len, goid))
