@@ -20,6 +20,8 @@
  * (pc.conn a *net.TCPConn, or a *tls.Conn over one). The writer goroutine
  * then writes on that fd, and the data exit programs find the owner by the
  * record's fd (record_goid()); the reads are not redirected, as before.
+ * Any other pc.conn (a user's dialer's wrapper) sets go_req_owner as
+ * above and flags go_http: the daemon then adds the Request.write probe.
  *
  * capture.bpf.c's data records then carry the owner (record_goid()). Entry
  * probes only: no uretprobes on Go code (Go moves stacks), and none are
@@ -54,10 +56,10 @@ struct {
 	__type(value, __u64);
 } go_req_owner SEC(".maps");
 
-SEC("uprobe")
-int go_pconn_roundtrip(struct pt_regs *ctx)
+/* go_req_owner[tgid, treq.Request] = the running goroutine. */
+static __always_inline int req_owner_set(struct pt_regs *ctx, __u32 tgid)
 {
-	struct go_key k = {.tgid = bpf_get_current_pid_tgid() >> 32};
+	struct go_key k = {.tgid = tgid};
 	__u64 goid = current_goid(k.tgid), req = 0;
 
 	/* transportRequest embeds *Request as its first field */
@@ -66,6 +68,12 @@ int go_pconn_roundtrip(struct pt_regs *ctx)
 	k.v = req;
 	go_map_set(&go_req_owner, &k, goid);
 	return 0;
+}
+
+SEC("uprobe")
+int go_pconn_roundtrip(struct pt_regs *ctx)
+{
+	return req_owner_set(ctx, bpf_get_current_pid_tgid() >> 32);
 }
 
 SEC("uprobe")
@@ -133,8 +141,14 @@ int go_pconn_roundtrip_fd(struct pt_regs *ctx)
 	struct conn_info *ci;
 
 	h = bpf_map_lookup_elem(&go_http, &ck.tgid);
-	if (!h || pconn_fd(h, GO_ARG0(ctx), &ck.fd))
+	if (!h)
 		return 0;
+	/* a user's own net.Conn: ask the daemon for the write probe, which
+	 * finds this request's owner here (as with two probes) */
+	if (pconn_fd(h, GO_ARG0(ctx), &ck.fd)) {
+		h->unresolved = 1;
+		return req_owner_set(ctx, ck.tgid);
+	}
 	/* no conns entry: the data programs do not follow this socket */
 	ci = bpf_map_lookup_elem(&conns, &ck);
 	v.goid = current_goid(ck.tgid);

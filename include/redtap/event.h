@@ -221,8 +221,10 @@ struct rt_go_http {
 	__u32 tls_conn;	   /* crypto/tls.Conn.conn (net.Conn) */
 	__u32 tcp_netfd;   /* net.TCPConn.conn.fd (*net.netFD) */
 	__u32 netfd_sysfd; /* net.netFD.pfd.Sysfd (int) */
+	__u32 unresolved;  /* set by the probe: a pc.conn it could not follow */
+	__u32 pad0;
 };
-_Static_assert(sizeof(struct rt_go_http) == 32, "rt_go_http layout");
+_Static_assert(sizeof(struct rt_go_http) == 40, "rt_go_http layout");
 
 /* Why a Go process's record carries no goroutine id: index of the per-CPU
  * "go_unknown" array, exported as redtap_go_goroutine_unknown_total. */

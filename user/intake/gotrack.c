@@ -93,6 +93,7 @@ struct gotrack {
 	uint8_t *tls_of;      /* enum tlsscan_stack counted for the tgid of each seen slot */
 	bool auto_select;     /* gotrack_auto() */
 	uint64_t polls;
+	uint64_t widen_s; /* probes_widen()'s last second */
 	uint8_t buf[sizeof(struct rt_data_event) + RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
 };
 
@@ -386,6 +387,8 @@ uint32_t gotrack_executor(struct gotrack *t, uint32_t tgid, uint64_t goid)
 
 struct probed {
 	uint32_t tgid;
+	bool one;	    /* roundTrip alone, by socket: probes_widen() may add write */
+	uint64_t write_off; /* Request.write's probe offset, for probes_widen() */
 	struct bpf_link *links[GOTRACK_PROBE_MAX];
 };
 
@@ -503,6 +506,8 @@ static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack
 		return;
 	}
 	p->tgid = tgid;
+	p->one = gp->http_fd;
+	p->write_off = gp->probe_off[GOTRACK_REQUEST_WRITE];
 	if (gp->http_fd &&
 	    bpf_map_update_elem(bpf_map__fd(b->skel->maps.go_http), &tgid, &gp->http, BPF_ANY)) {
 		t->st.probe_failed++;
@@ -525,6 +530,46 @@ static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack
 	t->st.probed_one += gp->http_fd;
 	rt_debug("go: process %u: net/http %s", tgid,
 		 gp->http_fd ? "roundTrip probe by socket" : "roundTrip and write probes");
+}
+
+/*
+ * Once a second: a process probed by socket alone whose roundTrip met a
+ * connection it cannot follow (a user's dialer's own net.Conn) gets the
+ * Request.write probe too, as a stripped build has, for its later requests.
+ */
+static void probes_widen(struct gotrack *t)
+{
+	struct gotrack_bpf *b = t->bpf;
+	struct timespec now;
+	struct rt_go_http h;
+	int fd;
+
+	if (!b || !b->skel || clock_gettime(CLOCK_MONOTONIC_COARSE, &now) ||
+	    (uint64_t)now.tv_sec == t->widen_s)
+		return;
+	t->widen_s = (uint64_t)now.tv_sec;
+	fd = bpf_map__fd(b->skel->maps.go_http);
+	for (unsigned i = 0; i < PROBED_MAX; i++) {
+		struct probed *p = &b->probed[i];
+		char exe[32];
+
+		if (!p->tgid || !p->one || bpf_map_lookup_elem(fd, &p->tgid, &h) || !h.unresolved)
+			continue;
+		p->one = false;
+		if (!p->write_off)
+			continue;
+		snprintf(exe, sizeof(exe), "/proc/%u/exe", p->tgid);
+		p->links[GOTRACK_REQUEST_WRITE] = bpf_program__attach_uprobe(
+		    b->skel->progs.go_request_write, false, (pid_t)p->tgid, exe, p->write_off);
+		if (!p->links[GOTRACK_REQUEST_WRITE]) {
+			t->st.probe_failed++;
+			continue;
+		}
+		t->st.probed_one--;
+		rt_info("go: process %u: a net/http connection not over a socket the probe reads: "
+			"roundTrip and write probes from now on",
+			p->tgid);
+	}
 }
 
 /* The reader thread's job: reads the executable of j->tgid. */
@@ -911,6 +956,7 @@ int gotrack_flush(struct gotrack *t, bool all, gotrack_record_fn fn, void *ctx)
 			rc = rc ? rc : r;
 		}
 	}
+	probes_widen(t);
 	t->polls++;
 	return rc;
 }

@@ -6,6 +6,7 @@
 // Redis GET (redigo pool), with GOMAXPROCS goroutines spread over threads.
 //
 //	gosvc serve PORT DOWNSTREAM_PORT PGPORT RDPORT   the service: GET /work
+//	    (GOSVC_WRAP_DIAL=1: its client dials through a net.Conn of its own)
 //	gosvc down PORT                                  the downstream: GET /down
 //	gosvc load PORT N CONC FILE                      N requests, CONC at once,
 //	    each with its own W3C traceparent; writes "traceid" lines to FILE
@@ -15,11 +16,13 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"sort"
@@ -37,6 +40,8 @@ func die(format string, a ...interface{}) {
 	os.Exit(1)
 }
 
+type wrappedConn struct{ net.Conn }
+
 func serve(port, down, pg, rd string) {
 	db, err := sql.Open("postgres", "host=127.0.0.1 port="+pg+
 		" dbname=redtap user=postgres sslmode=disable")
@@ -50,7 +55,19 @@ func serve(port, down, pg, rd string) {
 		MaxIdle: 64,
 		Dial:    func() (redis.Conn, error) { return redis.Dial("tcp", "127.0.0.1:"+rd) },
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	if os.Getenv("GOSVC_WRAP_DIAL") != "" {
+		// a dialer's own net.Conn around the socket, as some services have
+		d := &net.Dialer{}
+		tr.DialContext = func(ctx context.Context, n, a string) (net.Conn, error) {
+			c, err := d.DialContext(ctx, n, a)
+			if err != nil {
+				return nil, err
+			}
+			return wrappedConn{c}, nil
+		}
+	}
+	client := &http.Client{Transport: tr}
 	http.HandleFunc("/work", func(w http.ResponseWriter, r *http.Request) {
 		resp, err := client.Get("http://127.0.0.1:" + down + "/down")
 		if err != nil {
