@@ -197,6 +197,7 @@ struct producer {
 	uint32_t id;
 	uint32_t n;
 	uint32_t dropped;
+	int done; /* set when the last record is put */
 };
 
 static void *produce(void *arg)
@@ -210,7 +211,25 @@ static void *produce(void *arg)
 		if (i % 32 == 31)
 			usleep(50); /* let the reader keep up most of the time */
 	}
+	__atomic_store_n(&p->done, 1, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/* True once the four threads have put their last record and both child
+ * processes have exited (their statuses kept in status[]). */
+static bool producers_done(struct producer *prod, pid_t *kids, int *status, bool *reaped)
+{
+	bool all = true;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		all &= __atomic_load_n(&prod[i].done, __ATOMIC_ACQUIRE) != 0;
+	for (i = 0; i < 2; i++) {
+		if (!reaped[i] && waitpid(kids[i], &status[i], WNOHANG) == kids[i])
+			reaped[i] = true;
+		all &= reaped[i];
+	}
+	return all;
 }
 
 static void test_multi_producer(void **state)
@@ -221,15 +240,16 @@ static void test_multi_producer(void **state)
 	struct sink s = {0};
 	uint64_t dropped = 0;
 	pid_t kids[2];
+	bool reaped[2] = {false, false};
 	size_t size;
-	int i, status;
+	int i, status[2];
 
 	(void)state;
 	/* two processes ... */
 	for (i = 0; i < 2; i++) {
 		kids[i] = fork();
 		if (kids[i] == 0) {
-			struct producer p = {map_ring(&size), (uint32_t)(10 + i), 20000, 0};
+			struct producer p = {map_ring(&size), (uint32_t)(10 + i), 20000, 0, 0};
 
 			produce(&p);
 			_exit(p.dropped > 255 ? 255 : (int)p.dropped);
@@ -237,10 +257,12 @@ static void test_multi_producer(void **state)
 	}
 	/* ... and four threads, while this thread drains */
 	for (i = 0; i < 4; i++) {
-		prod[i] = (struct producer){map_ring(&size), (uint32_t)i, 20000, 0};
+		prod[i] = (struct producer){map_ring(&size), (uint32_t)i, 20000, 0, 0};
 		pthread_create(&t[i], NULL, produce, &prod[i]);
 	}
-	for (i = 0; i < 400; i++) {
+	/* drain for as long as anyone produces, however slow the machine (a
+	 * sanitizer, a loaded node), within a bound of 60 s */
+	for (i = 0; i < 60000 && !producers_done(prod, kids, status, reaped); i++) {
 		shm_ring_drain(r, on_rec, &s);
 		usleep(1000);
 	}
@@ -250,8 +272,9 @@ static void test_multi_producer(void **state)
 		munmap(prod[i].h, size);
 	}
 	for (i = 0; i < 2; i++) {
-		waitpid(kids[i], &status, 0);
-		assert_true(WIFEXITED(status));
+		if (!reaped[i])
+			waitpid(kids[i], &status[i], 0);
+		assert_true(WIFEXITED(status[i]));
 	}
 	while (shm_ring_drain(r, on_rec, &s) > 0)
 		;
