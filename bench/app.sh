@@ -87,25 +87,7 @@ bench_app() {
 }
 
 summary_app() {
-	local m v x what
 	echo "  app: a Python thread-per-connection service (bench/py_app.py) + wrk -t1 -c8"
-	for m in fixed sat; do
-		case $m in
-		fixed) what="fixed rate (${BENCH_APP_DELAY_MS:-8} ms between requests)" ;;
-		sat) what="saturation" ;;
-		esac
-		echo "     $what"
-		for v in $APP_VARIANTS; do
-			row "   ($v) req/s, p50 / p99 us" "$(num "$(get "app_${m}_rps_$v")")" \
-				"$(num "$(get "app_${m}_p50_us_$v")") / $(num "$(get "app_${m}_p99_us_$v")")" ""
-		done
-		x=$(get "app_${m}_rps_ratio_agent")
-		row "   agent/none throughput" "$x" ">= 0.98" \
-			"$(verdict "$x" ">=" 0.98), rounds $(get "app_${m}_rps_ratio_range_agent")"
-		x=$(get "app_${m}_p99_ratio_agent")
-		row "   agent/none p99" "$x" "<= 1.1" \
-			"$(verdict "$x" "<=" 1.1), rounds $(get "app_${m}_p99_ratio_range_agent")"
-		x=$(get "app_${m}_rps_ratio_floor")
-		row "   floor/none throughput" "$x" "" "rounds $(get "app_${m}_rps_ratio_range_floor")"
-	done
+	summary_modes app "$APP_VARIANTS" "fixed rate (${BENCH_APP_DELAY_MS:-8} ms between requests)" \
+		"saturation"
 }

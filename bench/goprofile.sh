@@ -47,28 +47,9 @@ goprof_cleanup() {
 }
 trap goprof_cleanup EXIT
 
-(cd tests/e2e/apps/go/gosvc && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS='' \
-	GOCACHE=/tmp/redtap-gocache CGO_ENABLED=0 go build -o "$T/gosvc" .) >"$T/build.log" 2>&1 ||
-	{ echo "bench/goprofile.sh: gosvc build failed: $(tail -1 "$T/build.log")" >&2; exit 1; }
-pg=$(pick_port 32720)
-if ! srv_pg_start "$T/pg" "$pg" >/dev/null || ! srv_shop_db "$pg"; then
-	echo "bench/goprofile.sh: PostgreSQL did not start" >&2
-	exit 1
-fi
-rd=$(pick_port 32725)
-srv_redis_start "$T" "$rd" >/dev/null || { echo "bench/goprofile.sh: no redis" >&2; exit 1; }
-down=$(pick_port 32728)
-OTEL_SERVICE_NAME=downstream "$T/gosvc" down "$down" >"$T/down.log" 2>&1 &
-bg_track $!
-svc=$(pick_port 32730)
-GOMAXPROCS=16 OTEL_SERVICE_NAME=gosvc "$T/gosvc" serve "$svc" "$down" "$pg" "$rd" \
-	>"$T/svc.log" 2>&1 &
-pid=$!
-bg_track "$pid"
-if ! wait_port "$down" 10 || ! wait_port "$svc" 10; then
-	echo "bench/goprofile.sh: gosvc did not start" >&2
-	exit 1
-fi
+gosvc_up "$T" 32720 || { echo "bench/goprofile.sh: $GOSVC_ERR" >&2; exit 1; }
+svc=$GOSVC_PORT
+pid=$GOSVC_PID
 
 # load LABEL: one measured run; "LABEL RPS P50 P99 REQUESTS GOSVC_TICKS" in $T/load.LABEL.
 load() {

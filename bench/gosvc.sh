@@ -53,32 +53,14 @@ go_keep() {
 bench_go() {
 	local rounds=${BENCH_GO_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
 	local conc=${BENCH_GO_CONC:-32} dir=$BENCH_TMP/go bin v
-	local pg rd down svc agent_port pid m k
+	local svc agent_port pid m k
 	command -v go >/dev/null && command -v redis-server >/dev/null || {
 		log "go: go or redis-server missing (apt-get install golang-go redis-server)"
 		return 1
 	}
 	mkdir -p "$dir"
-	bin=$dir/gosvc
-	(cd "$BENCH_ROOT/tests/e2e/apps/go/gosvc" && GO111MODULE=off GOPATH=/usr/share/gocode \
-		GOPROXY=off GOFLAGS= GOCACHE=/tmp/redtap-gocache CGO_ENABLED=0 go build -o "$bin" .) \
-		>"$dir/build.log" 2>&1 || { log "go: build failed: $(tail -1 "$dir/build.log")"; return 1; }
-	. "$BENCH_ROOT/tests/lib/servers.sh"
-	pg=$(pick_port 31390)
-	srv_pg_start "$dir/pg" "$pg" >/dev/null && srv_shop_db "$pg" ||
-		{ log "go: PostgreSQL did not start"; srv_stop; return 1; }
-	rd=$(pick_port 31393)
-	srv_redis_start "$dir" "$rd" >/dev/null || { log "go: redis did not start"; srv_stop; return 1; }
-	bg_track "$SRV_REDIS_PID"
-	down=$(pick_port 31394)
-	OTEL_SERVICE_NAME=downstream "$bin" down "$down" >"$dir/down.log" 2>&1 &
-	bg_track $!
-	svc=$(pick_port 31395)
-	GOMAXPROCS=16 OTEL_SERVICE_NAME=gosvc "$bin" serve "$svc" "$down" "$pg" "$rd" \
-		>"$dir/svc.log" 2>&1 &
-	pid=$!
-	bg_track "$pid"
-	wait_port "$down" 10 && wait_port "$svc" 10 || { log "go: gosvc did not start"; srv_stop; return 1; }
+	gosvc_up "$dir" 31390 || { log "go: $GOSVC_ERR"; srv_stop; return 1; }
+	bin=$GOSVC_BIN svc=$GOSVC_PORT pid=$GOSVC_PID
 	agent_port=$(pick_port 31396)
 	log "go: gosvc :$svc, $rounds rounds x ${secs}s per variant, $conc requests at once"
 	rotate go "$rounds" "$GO_VARIANTS" || log "go: a variant did not start; rounds so far kept"
@@ -102,31 +84,11 @@ bench_go() {
 }
 
 summary_go() {
-	local m v x what
 	echo "  Go service: gosvc (GOMAXPROCS=16; downstream HTTP + PostgreSQL + Redis per" \
 		"request)"
-	for m in fixed sat; do
-		case $m in
-		fixed)
-			what="fixed load (${BENCH_GO_FIXED_CONC:-8} clients, ${BENCH_GO_GAP_MS:-10} ms"
-			what="$what between requests)"
-			;;
-		sat) what="saturation (${BENCH_GO_CONC:-32} at once)" ;;
-		esac
-		echo "     $what"
-		for v in $GO_VARIANTS; do
-			row "   ($v) req/s, p50 / p99 us" "$(num "$(get "go_${m}_rps_$v")")" \
-				"$(num "$(get "go_${m}_p50_us_$v")") / $(num "$(get "go_${m}_p99_us_$v")")" ""
-		done
-		x=$(get "go_${m}_rps_ratio_agent")
-		row "   agent/none throughput" "$x" ">= 0.98" \
-			"$(verdict "$x" ">=" 0.98), rounds $(get "go_${m}_rps_ratio_range_agent")"
-		x=$(get "go_${m}_p99_ratio_agent")
-		row "   agent/none p99" "$x" "<= 1.1" \
-			"$(verdict "$x" "<=" 1.1), rounds $(get "go_${m}_p99_ratio_range_agent")"
-		x=$(get "go_${m}_rps_ratio_floor")
-		row "   floor/none throughput" "$x" "" "rounds $(get "go_${m}_rps_ratio_range_floor")"
-	done
+	summary_modes go "$GO_VARIANTS" \
+		"fixed load (${BENCH_GO_FIXED_CONC:-8} clients, ${BENCH_GO_GAP_MS:-10} ms between requests)" \
+		"saturation (${BENCH_GO_CONC:-32} at once)"
 	row "   floor's cost (saturation), 1 - b/a" "$(pct "$(get go_floor_cost)")" "" ""
 	row "   agent above floor / floor's cost" "$(pct "$(get go_agent_above_floor)")" "" ""
 }

@@ -384,6 +384,37 @@ ratio_results() {
 	result "$2" "$(range <"$f")"
 }
 
+# gosvc_up DIR BASE: builds tests/e2e/apps/go/gosvc into DIR/gosvc and
+# starts what a gosvc request uses, on 127.0.0.1 ports picked from BASE on:
+# PostgreSQL with the shop database (BASE), Redis (BASE+3), gosvc's
+# downstream (BASE+4) and gosvc itself with GOMAXPROCS=16 (BASE+5). Sets
+# GOSVC_BIN, GOSVC_PORT and GOSVC_PID; returns 1 with the reason in
+# GOSVC_ERR. What it started is tracked for srv_stop and bench_cleanup,
+# also when it fails half-way.
+gosvc_up() {
+	local dir=$1 base=$2 pg rd down
+	GOSVC_BIN=$dir/gosvc
+	(cd "$BENCH_ROOT/tests/e2e/apps/go/gosvc" && GO111MODULE=off GOPATH=/usr/share/gocode \
+		GOPROXY=off GOFLAGS= GOCACHE=/tmp/redtap-gocache CGO_ENABLED=0 go build -o "$GOSVC_BIN" .) \
+		>"$dir/build.log" 2>&1 || { GOSVC_ERR="build failed: $(tail -1 "$dir/build.log")"; return 1; }
+	. "$BENCH_ROOT/tests/lib/servers.sh"
+	pg=$(pick_port "$base")
+	srv_pg_start "$dir/pg" "$pg" >/dev/null && srv_shop_db "$pg" ||
+		{ GOSVC_ERR="PostgreSQL did not start"; return 1; }
+	rd=$(pick_port $((base + 3)))
+	srv_redis_start "$dir" "$rd" >/dev/null || { GOSVC_ERR="redis did not start"; return 1; }
+	bg_track "$SRV_REDIS_PID"
+	down=$(pick_port $((base + 4)))
+	OTEL_SERVICE_NAME=downstream "$GOSVC_BIN" down "$down" >"$dir/down.log" 2>&1 &
+	bg_track $!
+	GOSVC_PORT=$(pick_port $((base + 5)))
+	GOMAXPROCS=16 OTEL_SERVICE_NAME=gosvc "$GOSVC_BIN" serve "$GOSVC_PORT" "$down" "$pg" "$rd" \
+		>"$dir/svc.log" 2>&1 &
+	GOSVC_PID=$!
+	bg_track "$GOSVC_PID"
+	wait_port "$down" 10 && wait_port "$GOSVC_PORT" 10 || { GOSVC_ERR="gosvc did not start"; return 1; }
+}
+
 # above_floor PREFIX: from the throughput ratios PREFIX_ratio_floor and
 # PREFIX_ratio_agent, records PREFIX_floor_cost (1 - floor) and, when the
 # floor's cost is above the noise, PREFIX_agent_above_floor: the agent's

@@ -89,6 +89,29 @@ verdict() {
 
 row() { printf '  %-50s %16s  %-18s %s\n' "$1" "$2" "$3" "$4"; }
 
+# summary_modes PREFIX VARIANTS FIXED SAT: the rows of a service measured at
+# a fixed rate and at saturation (the PREFIX_fixed_* and PREFIX_sat_*
+# results), under the headings FIXED and SAT: each variant's req/s, p50 and
+# p99, and the agent's and the floor's ratios to "none".
+summary_modes() {
+	local prefix=$1 variants=$2 m v x
+	for m in fixed sat; do
+		if [ "$m" = fixed ]; then echo "     $3"; else echo "     $4"; fi
+		for v in $variants; do
+			row "   ($v) req/s, p50 / p99 us" "$(num "$(get "${prefix}_${m}_rps_$v")")" \
+				"$(num "$(get "${prefix}_${m}_p50_us_$v")") / $(num "$(get "${prefix}_${m}_p99_us_$v")")" ""
+		done
+		x=$(get "${prefix}_${m}_rps_ratio_agent")
+		row "   agent/none throughput" "$x" ">= 0.98" \
+			"$(verdict "$x" ">=" 0.98), rounds $(get "${prefix}_${m}_rps_ratio_range_agent")"
+		x=$(get "${prefix}_${m}_p99_ratio_agent")
+		row "   agent/none p99" "$x" "<= 1.1" \
+			"$(verdict "$x" "<=" 1.1), rounds $(get "${prefix}_${m}_p99_ratio_range_agent")"
+		x=$(get "${prefix}_${m}_rps_ratio_floor")
+		row "   floor/none throughput" "$x" "" "rounds $(get "${prefix}_${m}_rps_ratio_range_floor")"
+	done
+}
+
 # fmt FORMAT VALUE [SCALE]: printf of VALUE * SCALE; n/a and none pass through.
 fmt() {
 	case "$2" in
