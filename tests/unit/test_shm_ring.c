@@ -206,8 +206,13 @@ static void *produce(void *arg)
 	uint32_t i;
 
 	for (i = 0; i < p->n; i++) {
-		if (put(p->h, p->id, i))
+		if (put(p->h, p->id, i)) {
+			/* full: counted as dropped; back off so that the reader
+			 * catches up however slow it runs (a sanitizer, a loaded
+			 * node): a drop costs a millisecond, which bounds them */
 			p->dropped++;
+			usleep(1000);
+		}
 		if (i % 32 == 31)
 			usleep(50); /* let the reader keep up most of the time */
 	}
