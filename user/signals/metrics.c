@@ -851,12 +851,64 @@ static bool series_is(const struct metric_series *s, enum metric_type type)
 	return s && s->family->type == type;
 }
 
+/* Index of the first bound >= v (le semantics), nbounds for the +Inf bucket. */
+static size_t bucket_index(const double *bounds, size_t n, double v)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v <= bounds[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* One observation in bucket i, with the lock held. */
+static void histogram_count_locked(struct metric_series *s, size_t i, double v)
+{
+	s->buckets[i]++;
+	s->count++;
+	s->sum += v;
+}
+
+/* Whether a series of type takes v: counters ignore negative and NaN
+ * increments, histograms NaN (metrics.h). */
+static bool value_taken(enum metric_type type, double v)
+{
+	switch (type) {
+	case METRIC_COUNTER:
+		return v >= 0;
+	case METRIC_HISTOGRAM:
+		return !isnan(v);
+	default:
+		return true;
+	}
+}
+
+/* metric_counter_add(), metric_gauge_add() or metric_histogram_observe() of
+ * v, by the series' type, with the lock held. */
+static void update_locked(struct metric_series *s, double v)
+{
+	struct metric_family *f = s->family;
+
+	if (!value_taken(f->type, v))
+		return;
+	if (f->type == METRIC_HISTOGRAM)
+		histogram_count_locked(s, bucket_index(f->bounds, f->nbounds, v), v);
+	else
+		s->value += v;
+}
+
 static void counter_add(struct metric_series *s, double v, const struct metric_exemplar *ex)
 {
-	if (!series_is(s, METRIC_COUNTER) || !(v >= 0))
+	if (!series_is(s, METRIC_COUNTER) || !value_taken(METRIC_COUNTER, v))
 		return;
 	pthread_mutex_lock(&s->family->reg->lock);
-	s->value += v;
+	update_locked(s, v);
 	if (ex && !s->exemplars)
 		s->exemplars = calloc(1, sizeof(*s->exemplars));
 	if (ex && s->exemplars)
@@ -883,24 +935,8 @@ void metric_gauge_add(struct metric_series *s, double v)
 	if (!series_is(s, METRIC_GAUGE))
 		return;
 	pthread_mutex_lock(&s->family->reg->lock);
-	s->value += v;
+	update_locked(s, v);
 	pthread_mutex_unlock(&s->family->reg->lock);
-}
-
-/* Index of the first bound >= v (le semantics), nbounds for the +Inf bucket. */
-static size_t bucket_index(const double *bounds, size_t n, double v)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v <= bounds[mid])
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
 }
 
 /* Whether an id of n bytes is present: not NULL, not all zero. */
@@ -913,41 +949,12 @@ static bool id_present(const uint8_t *id, size_t n)
 	return any;
 }
 
-/* One observation in bucket i, with the lock held. */
-static void histogram_count_locked(struct metric_series *s, size_t i, double v)
-{
-	s->buckets[i]++;
-	s->count++;
-	s->sum += v;
-}
-
-/* metric_counter_add(), metric_gauge_add() or metric_histogram_observe() of
- * v, by the series' type, with the lock held. */
-static void update_locked(struct metric_series *s, double v)
-{
-	struct metric_family *f = s->family;
-
-	switch (f->type) {
-	case METRIC_COUNTER:
-		if (v >= 0)
-			s->value += v;
-		break;
-	case METRIC_GAUGE:
-		s->value += v;
-		break;
-	case METRIC_HISTOGRAM:
-		if (!isnan(v))
-			histogram_count_locked(s, bucket_index(f->bounds, f->nbounds, v), v);
-		break;
-	}
-}
-
 static void histogram_observe(struct metric_series *s, double v, const struct metric_exemplar *ex)
 {
 	struct metric_family *f;
 	size_t i;
 
-	if (!series_is(s, METRIC_HISTOGRAM) || isnan(v))
+	if (!series_is(s, METRIC_HISTOGRAM) || !value_taken(METRIC_HISTOGRAM, v))
 		return;
 	f = s->family;
 	i = bucket_index(f->bounds, f->nbounds, v);
