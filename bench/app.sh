@@ -43,23 +43,12 @@ app_run() {
 	done
 }
 
-app_keep() {
-	local r=$1 v=$2 m rps p50 p99
-	for m in fixed sat; do
-		read -r rps p50 p99 <"$dir/run.$m"
-		echo "$rps" >"$dir/rps.$m.$r.$v"
-		echo "$p99" >"$dir/p99.$m.$r.$v"
-		echo "$rps" >>"$dir/rpsall.$m.$v"
-		echo "$p50" >>"$dir/p50all.$m.$v"
-		echo "$p99" >>"$dir/p99all.$m.$v"
-		log "app: round $((r + 1)) $v $m: $rps req/s, p50 $p50 us, p99 $p99 us"
-	done
-}
+app_keep() { modes_keep app "$1" "$2" "$dir"; }
 
 bench_app() {
 	local rounds=${BENCH_APP_ROUNDS:-${BENCH_ROUNDS:-4}}
 	local secs=${BENCH_SECS:-3} delay=${BENCH_APP_DELAY_MS:-8}
-	local port agent_port app url v m k
+	local port agent_port app url v
 	local dir=$BENCH_TMP/app
 
 	mkdir -p "$dir"
@@ -73,16 +62,8 @@ bench_app() {
 	log "app: bench/py_app.py :$port, $rounds rounds x ${secs}s per variant and mode"
 	rotate app "$rounds" "$APP_VARIANTS" || return 1
 	stop_pid "$app"
-	for m in fixed sat; do
-		for v in $APP_VARIANTS; do
-			result "app_${m}_rps_$v" "$(median <"$dir/rpsall.$m.$v")"
-			result "app_${m}_p50_us_$v" "$(median <"$dir/p50all.$m.$v")"
-			result "app_${m}_p99_us_$v" "$(median <"$dir/p99all.$m.$v")"
-			for k in rps p99; do
-				ratio_results "app_${m}_${k}_ratio_$v" "app_${m}_${k}_ratio_range_$v" \
-					"$dir" "$k.$m" "$v" none "$rounds"
-			done
-		done
+	for v in $APP_VARIANTS; do
+		modes_results app "$dir" "$rounds" "$v"
 	done
 }
 

@@ -36,16 +36,8 @@ go_run() {
 }
 
 go_keep() {
-	local r=$1 v=$2 m rps p50 p99
-	for m in fixed sat; do
-		read -r rps p50 p99 <"$dir/run.$m"
-		echo "$rps" >"$dir/rps.$m.$r.$v"
-		echo "$p99" >"$dir/p99.$m.$r.$v"
-		echo "$rps" >>"$dir/rpsall.$m.$v"
-		echo "$p50" >>"$dir/p50all.$m.$v"
-		echo "$p99" >>"$dir/p99all.$m.$v"
-		log "go: round $((r + 1)) $v $m: $rps req/s, p50 $p50 us, p99 $p99 us"
-	done
+	local r=$1 v=$2
+	modes_keep go "$r" "$v" "$dir"
 	# the saturation figures under the names of the first version of this part
 	cp "$dir/rps.sat.$r.$v" "$dir/rps.$r.$v"
 }
@@ -53,7 +45,7 @@ go_keep() {
 bench_go() {
 	local rounds=${BENCH_GO_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
 	local conc=${BENCH_GO_CONC:-32} dir=$BENCH_TMP/go bin v
-	local svc agent_port pid m k
+	local svc agent_port pid
 	command -v go >/dev/null && command -v redis-server >/dev/null || {
 		log "go: go or redis-server missing (apt-get install golang-go redis-server)"
 		return 1
@@ -70,15 +62,7 @@ bench_go() {
 		[ -s "$dir/rpsall.sat.$v" ] || continue
 		result "go_rps_$v" "$(median <"$dir/rpsall.sat.$v")"
 		ratio_results "go_ratio_$v" "go_ratio_range_$v" "$dir" rps "$v" none "$rounds"
-		for m in fixed sat; do
-			result "go_${m}_rps_$v" "$(median <"$dir/rpsall.$m.$v")"
-			result "go_${m}_p50_us_$v" "$(median <"$dir/p50all.$m.$v")"
-			result "go_${m}_p99_us_$v" "$(median <"$dir/p99all.$m.$v")"
-			for k in rps p99; do
-				ratio_results "go_${m}_${k}_ratio_$v" "go_${m}_${k}_ratio_range_$v" \
-					"$dir" "$k.$m" "$v" none "$rounds"
-			done
-		done
+		modes_results go "$dir" "$rounds" "$v"
 	done
 	above_floor go || true
 }

@@ -384,6 +384,39 @@ ratio_results() {
 	result "$2" "$(range <"$f")"
 }
 
+# modes_keep PART R V DIR: files round R of variant V of a service measured
+# at a fixed rate and at saturation, from "RPS P50_US P99_US" in
+# DIR/run.fixed and DIR/run.sat (round R's rps and p99, and every round's
+# rps, p50 and p99, per mode), and logs it.
+modes_keep() {
+	local part=$1 r=$2 v=$3 dir=$4 m rps p50 p99
+	for m in fixed sat; do
+		read -r rps p50 p99 <"$dir/run.$m"
+		echo "$rps" >"$dir/rps.$m.$r.$v"
+		echo "$p99" >"$dir/p99.$m.$r.$v"
+		echo "$rps" >>"$dir/rpsall.$m.$v"
+		echo "$p50" >>"$dir/p50all.$m.$v"
+		echo "$p99" >>"$dir/p99all.$m.$v"
+		log "$part: round $((r + 1)) $v $m: $rps req/s, p50 $p50 us, p99 $p99 us"
+	done
+}
+
+# modes_results PART DIR ROUNDS V: records what modes_keep filed for
+# variant V: per mode the medians (PART_MODE_rps_V, _p50_us_V, _p99_us_V)
+# and the throughput and p99 ratios to "none" with their ranges.
+modes_results() {
+	local part=$1 dir=$2 rounds=$3 v=$4 m k
+	for m in fixed sat; do
+		result "${part}_${m}_rps_$v" "$(median <"$dir/rpsall.$m.$v")"
+		result "${part}_${m}_p50_us_$v" "$(median <"$dir/p50all.$m.$v")"
+		result "${part}_${m}_p99_us_$v" "$(median <"$dir/p99all.$m.$v")"
+		for k in rps p99; do
+			ratio_results "${part}_${m}_${k}_ratio_$v" "${part}_${m}_${k}_ratio_range_$v" \
+				"$dir" "$k.$m" "$v" none "$rounds"
+		done
+	done
+}
+
 # gosvc_up DIR BASE: builds tests/e2e/apps/go/gosvc into DIR/gosvc and
 # starts what a gosvc request uses, on 127.0.0.1 ports picked from BASE on:
 # PostgreSQL with the shop database (BASE), Redis (BASE+3), gosvc's
