@@ -136,7 +136,7 @@ int go_pconn_roundtrip_fd(struct pt_regs *ctx)
 {
 	struct conn_key ck = {.tgid = bpf_get_current_pid_tgid() >> 32};
 	struct go_key k = {.tgid = ck.tgid};
-	struct go_fd_owner_val v = {}, *cur;
+	struct go_fd_owner_val v = {};
 	struct rt_go_http *h;
 	struct conn_info *ci;
 
@@ -156,10 +156,6 @@ int go_pconn_roundtrip_fd(struct pt_regs *ctx)
 		return 0;
 	v.gen = ci->gen;
 	k.v = ck.fd;
-	cur = bpf_map_lookup_elem(&go_fd_owner, &k);
-	if (cur)
-		*cur = v; /* a connection lives for many requests: in place */
-	else
-		bpf_map_update_elem(&go_fd_owner, &k, &v, BPF_ANY);
+	go_map_set(&go_fd_owner, &k, v); /* a connection lives for many requests */
 	return 0;
 }

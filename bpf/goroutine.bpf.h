@@ -89,17 +89,21 @@ static __always_inline __u64 thread_pointer(void)
 #endif
 }
 
-/* map[k] = v, written in place when k is there (a lookup, no new element),
- * inserted otherwise. For LRU maps of u64 values keyed by go_key. */
-static __always_inline void go_map_set(void *map, const struct go_key *k, __u64 v)
-{
-	__u64 *cur = bpf_map_lookup_elem(map, k);
-
-	if (cur)
-		*cur = v;
-	else
-		bpf_map_update_elem(map, k, &v, BPF_ANY);
-}
+/* map[k] = val, written in place when k is there (a lookup, no new element:
+ * an LRU map's entries live as long as a goroutine or a connection),
+ * inserted otherwise. For the maps keyed by go_key; val has the map's value
+ * type (a __u64, struct go_fd_owner_val). A macro rather than a function of
+ * a value pointer and a size: val is copied as its type (no byte-wise copy,
+ * no u64 spilled before the lookup), so no program grows. */
+#define go_map_set(map, k, val)                                                                    \
+	do {                                                                                       \
+		typeof(val) __v = (val), *__cur = bpf_map_lookup_elem(map, k);                     \
+                                                                                                   \
+		if (__cur)                                                                         \
+			*__cur = __v;                                                              \
+		else                                                                               \
+			bpf_map_update_elem(map, k, &__v, BPF_ANY);                                \
+	} while (0)
 
 static __always_inline void count_go_unknown(__u32 why)
 {
