@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * godeliver.c - the daemon's per-record Go bookkeeping (gotrack_deliver():
- * goroutine executors, held first bytes, the rewritten copy) on a synthetic
+ * goroutine executors, held first bytes) on a synthetic
  * stream shaped like bench/gosvc's (issue 13), for instruction counts under
  * callgrind on a noisy node:
  *
@@ -37,14 +37,18 @@ struct sink {
 	uint64_t records, sum, unthreaded;
 };
 
-static int on_record(void *ctx, const void *data, size_t len)
+/* As the pipeline takes it: the executor id beside the record, else its
+ * own thread. */
+static int on_record(void *ctx, const void *data, size_t len, uint32_t tid)
 {
 	const struct rt_data_event *ev = data;
 	struct sink *s = ctx;
 
+	if (!tid)
+		tid = (uint32_t)ev->hdr.pid_tgid;
 	s->records++;
-	s->sum = s->sum * 31 + (ev->hdr.pid_tgid & 0xffffffff) + len + ev->data[ev->cap_len - 1];
-	if ((uint32_t)ev->hdr.pid_tgid < GOTRACK_EXEC_BASE)
+	s->sum = s->sum * 31 + tid + len + ev->data[ev->cap_len - 1];
+	if (tid < GOTRACK_EXEC_BASE)
 		s->unthreaded++;
 	return 0;
 }

@@ -26,9 +26,12 @@
 
 #define TGID 4242u
 
-/* What the callback saw, in order. */
+/* What the callback saw, in order: tid is the thread the pipeline takes
+ * (the executor beside the record, else the record's own), over the
+ * executor id as passed (0: none). */
 static struct seen {
 	uint32_t tid;
+	uint32_t over;
 	uint8_t first;
 	uint32_t len;
 	uint16_t type;
@@ -36,13 +39,15 @@ static struct seen {
 } seen[16];
 static unsigned nseen;
 
-static int collect(void *ctx, const void *data, size_t len)
+static int collect(void *ctx, const void *data, size_t len, uint32_t tid)
 {
 	const struct rt_data_event *ev = data;
 
 	(void)ctx;
 	assert_true(nseen < 16);
-	seen[nseen].tid = (uint32_t)ev->hdr.pid_tgid;
+	assert_true(!tid || tid >= GOTRACK_EXEC_BASE);
+	seen[nseen].tid = tid ? tid : (uint32_t)ev->hdr.pid_tgid;
+	seen[nseen].over = tid;
 	seen[nseen].type = ev->hdr.type;
 	seen[nseen].len = (uint32_t)len;
 	seen[nseen].first = ev->hdr.type == RT_EV_DATA && ev->cap_len ? ev->data[0] : 0;
@@ -112,13 +117,18 @@ static void test_records(void **state)
 	assert_int_equal(nseen, 1);
 	assert_ptr_equal(seen[0].ptr, buf);
 	assert_int_equal(seen[0].tid, 11);
-	/* a goroutine: its executor, whatever thread ran it */
+	assert_int_equal(seen[0].over, 0);
+	/* a goroutine: its executor, whatever thread ran it, beside the
+	 * record itself (not a copy, its own thread id untouched) */
 	len = data_rec(buf, 11, 5, RT_DIR_EGRESS, "GET / HTTP/1.1\r\n", 99);
 	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_ptr_equal(seen[1].ptr, buf);
+	assert_int_equal((uint32_t)((struct rt_data_event *)buf)->hdr.pid_tgid, 11);
 	len = data_rec(buf, 12, 5, RT_DIR_EGRESS, "more", 99);
 	gotrack_deliver(t, buf, len, collect, NULL);
 	assert_int_equal(nseen, 3);
 	assert_int_equal(seen[1].tid, gotrack_executor(t, TGID, 99));
+	assert_int_equal(seen[1].over, seen[1].tid);
 	assert_int_equal(seen[2].tid, seen[1].tid);
 	assert_int_equal(seen[1].len, len - 4 + strlen("GET / HTTP/1.1\r\n"));
 	/* a tail the record's length does not cover is not read */
@@ -126,6 +136,13 @@ static void test_records(void **state)
 	((struct rt_data_event *)buf)->hdr.len -= 8;
 	gotrack_deliver(t, buf, len, collect, NULL);
 	assert_int_equal(seen[3].tid, 13);
+	assert_int_equal(seen[3].over, 0);
+	/* a log record with a goroutine goes as the same executor */
+	len = data_rec(buf, 14, 1, RT_DIR_EGRESS, "line\n", 99);
+	((struct rt_data_event *)buf)->hdr.type = RT_EV_LOG;
+	gotrack_deliver(t, buf, len, collect, NULL);
+	assert_int_equal(seen[4].type, RT_EV_LOG);
+	assert_int_equal(seen[4].tid, seen[1].tid);
 	gotrack_free(t);
 }
 

@@ -376,7 +376,7 @@ static void test_logs_correlate_and_redact(void **ts)
 
 	n = rec(buf, 4242, 101, 1,
 		"{\"level\":\"error\",\"msg\":\"pay\",\"password\":\"s3cr3t\"}\n");
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	assert_int_equal(s.n, 1);
 	assert_true(s.last.has_trace);
 	assert_false(s.last.sampled);
@@ -388,7 +388,7 @@ static void test_logs_correlate_and_redact(void **ts)
 
 	/* another thread serves nothing: no ids */
 	n = rec(buf, 4242, 102, 2, "WARN idle\n");
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	assert_int_equal(s.n, 2);
 	assert_false(s.last.has_trace);
 	assert_int_equal(s.last.fd, 2);
@@ -396,14 +396,14 @@ static void test_logs_correlate_and_redact(void **ts)
 	/* a line naming its own trace keeps it */
 	n = rec(buf, 4242, 101, 1,
 		"level=info trace_id=4bf92f3577b34da6a3ce929d0e0e4736 span_id=00f067aa0ba902b7\n");
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	assert_int_equal(s.last.trace_id[0], 0x4b);
 	assert_int_equal(s.last.span_id[0], 0x00);
 	assert_int_equal(s.last.span_id[1], 0xf0);
 
 	/* malformed records are counted, not parsed */
 	((struct rt_data_event *)buf)->cap_len = 4000;
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	{
 		struct logs_stats st;
 
@@ -470,16 +470,16 @@ static void test_logs_counter_exemplar(void **ts)
 
 	/* an error outside any request, then one inside: the correlated one is kept */
 	n = rec(buf, 4242, 102, 2, "{\"level\":\"error\",\"msg\":\"idle\"}\n");
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	n = rec(buf, 4242, 101, 2, "{\"level\":\"error\",\"msg\":\"pay\"}\n");
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	n = rec(buf, 4242, 102, 2, "{\"level\":\"error\",\"msg\":\"idle again\"}\n");
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	/* INFO inside the request: counted, never an exemplar; WARN: one */
 	n = rec(buf, 4242, 101, 1, "INFO paid\n");
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	n = rec(buf, 4242, 101, 1, "WARN slow\n");
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 
 	assert_int_equal(prom_render(reg, PROM_FMT_OPENMETRICS, &om, NULL), 0);
 	hex(tid, x.trace.trace_id, 16);
@@ -590,7 +590,7 @@ static void test_logs_file_records(void **ts)
 	assert_non_null(l);
 	n = rec(buf, 4242, 101, 7, "2026/12/04 10:00:00 [error] 12#12: open() failed\n");
 	((struct rt_data_event *)buf)->conn.gen = id;
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	assert_int_equal(s.n, 1);
 	assert_true(s.last.flags & LOG_RECORD_FILE);
 	assert_string_equal(s.last.file_path, "/var/log/app/error.log");
@@ -615,7 +615,7 @@ static void test_logs_file_records(void **ts)
 	/* an id the table no longer knows: a file's record, without a path */
 	n = rec(buf, 4242, 101, 7, "INFO x\n");
 	((struct rt_data_event *)buf)->conn.gen = id + 5;
-	logs_record(l, (const void *)buf, n);
+	logs_record(l, (const void *)buf, n, 0);
 	assert_int_equal(s.n, 2);
 	assert_true(s.last.flags & LOG_RECORD_FILE);
 	assert_string_equal(s.last.file_path, "");

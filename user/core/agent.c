@@ -313,7 +313,7 @@ static int setup_capture(struct agent *a)
 			a->cfg->shim_cgroups, strerror(-e));
 		return e;
 	}
-	a->cap = capture_open(&opts, pipeline_record, a->pipe, err, sizeof(err));
+	a->cap = capture_open(&opts, pipeline_record_as, a->pipe, err, sizeof(err));
 	if (!a->cap) {
 		fprintf(stderr, "redtap: %s\n", err);
 		return -errno;

@@ -225,7 +225,8 @@ static void widen(struct pipeline *p, struct conn *c)
 			 strerror(-rc));
 }
 
-static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t len)
+/* tid: the record's thread (its own, or the executor beside it). */
+static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t len, uint32_t tid)
 {
 	struct proto_chunk chunk;
 	struct conn *c;
@@ -248,7 +249,7 @@ static void on_data(struct pipeline *p, const struct rt_data_event *ev, size_t l
 	    .cap_len = ev->cap_len,
 	    .len = ev->len,
 	    .ts = ev->hdr.ts,
-	    .tid = (uint32_t)ev->hdr.pid_tgid,
+	    .tid = tid,
 	    .dir = ev->dir,
 	    .source = (ev->flags & RT_DATA_F_TLS) ? PROTO_SRC_TLS : PROTO_SRC_SYSCALL,
 	};
@@ -301,6 +302,11 @@ static void on_proc_exit(struct pipeline *p, const struct rt_event_hdr *h, size_
 
 int pipeline_record(void *ctx, const void *data, size_t len)
 {
+	return pipeline_record_as(ctx, data, len, 0);
+}
+
+int pipeline_record_as(void *ctx, const void *data, size_t len, uint32_t tid)
+{
 	const struct rt_event_hdr *h = data;
 	struct pipeline *p = ctx;
 
@@ -310,14 +316,16 @@ int pipeline_record(void *ctx, const void *data, size_t len)
 		return 0;
 	}
 	p->st.events[h->type]++;
+	if (!tid) /* no executor beside the record: its own thread */
+		tid = (uint32_t)h->pid_tgid;
 	switch (h->type) {
 	case RT_EV_DATA:
 		if (len >= sizeof(struct rt_data_event))
-			on_data(p, data, len);
+			on_data(p, data, len, tid);
 		break;
 	case RT_EV_LOG:
 		if (p->logs)
-			logs_record(p->logs, data, len);
+			logs_record(p->logs, data, len, tid);
 		break;
 	case RT_EV_CONN_OPEN:
 		if (h->len >= RT_OFFSETOF(struct rt_conn_event, sock_ino))

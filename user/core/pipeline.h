@@ -15,7 +15,8 @@
  * the tracer are borrowed and must outlive the pipeline. The protocols
  * report to the pipeline's sink: exchanges and DB operations become spans
  * and series, parse errors are counted by protocol and reason.
- * pipeline_record() takes one ring-buffer record (a capture_record_fn),
+ * pipeline_record() takes one ring-buffer record, pipeline_record_as() one
+ * with the thread it stands for beside it (a capture_record_fn),
  * pipeline_ring_record() one shim record from the shared-memory ring.
  * pipeline_sweep() runs the periodic work (quiet responses, the tracer's
  * buffer, shim acks). pipeline_stats() and pipeline_self_snapshot() read
@@ -96,8 +97,13 @@ void pipeline_free(struct pipeline *p);
  * is no connection failure. */
 void pipeline_stopping(struct pipeline *p);
 
-/* One ring-buffer record; always returns 0 (a capture_record_fn). */
+/* One ring-buffer record, of its own thread; always returns 0. */
 int pipeline_record(void *p, const void *data, size_t len);
+/* The same, of thread tid instead of the record's own (hdr.pid_tgid's low
+ * half) when tid is not 0: a goroutine's executor id (gotrack.h). Data and
+ * log records are keyed by it (the tracer's serving table, log
+ * correlation). Always returns 0 (a capture_record_fn). */
+int pipeline_record_as(void *p, const void *data, size_t len, uint32_t tid);
 /* One shim record from the shared-memory ring (a shm_ring_drain callback). */
 void pipeline_ring_record(void *p, const void *rec, size_t len);
 

@@ -185,7 +185,8 @@ static int on_record(void *ctx, void *data, size_t len)
 		else if (h->type == RT_EV_PROC_EXEC)
 			tlstrack_forget(c->tls, (uint32_t)(h->pid_tgid >> 32));
 	}
-	return c->go ? gotrack_deliver(c->go, data, len, c->fn, c->ctx) : c->fn(c->ctx, data, len);
+	return c->go ? gotrack_deliver(c->go, data, len, c->fn, c->ctx)
+		     : c->fn(c->ctx, data, len, 0);
 }
 
 /* logfiles.h's mark writer: the kernel's "log_files" map. */

@@ -43,8 +43,11 @@ struct capture_opts {
 	struct logfiles *log_files;
 };
 
-/* Called for every record; returns 0 (a non-zero value stops the poll). */
-typedef int (*capture_record_fn)(void *ctx, const void *data, size_t len);
+/* Called for every record, as the ring buffer holds it, with tid: the
+ * thread the record stands for instead of its own, a goroutine's executor
+ * id (gotrack.h), or 0 for the record's own; returns 0 (a non-zero value
+ * stops the poll). */
+typedef int (*capture_record_fn)(void *ctx, const void *data, size_t len, uint32_t tid);
 
 /* 0 when eBPF capture can be tried; else -errno and a sentence in err. */
 int capture_preflight(char *err, size_t errlen);

@@ -67,6 +67,7 @@ struct job {
 /* A 1-byte read held back (see gotrack_deliver()); len 0: free. */
 struct held {
 	uint32_t tgid, fd;
+	uint32_t tid; /* the executor it goes on as (0: its own thread) */
 	uint64_t goid;
 	uint64_t poll;
 	size_t len;
@@ -94,7 +95,6 @@ struct gotrack {
 	bool auto_select;     /* gotrack_auto() */
 	uint64_t polls;
 	uint64_t widen_s; /* probes_widen()'s last second */
-	uint8_t buf[sizeof(struct rt_data_event) + RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
 };
 
 static const char *const probe_funcs[GOTRACK_PROBE_MAX] = {
@@ -780,23 +780,6 @@ static bool goroutine_of(const void *data, size_t len, uint64_t *goid)
 	return tail.goid != 0;
 }
 
-/* Copies the record into buf (len <= HELD_MAX or the big buffer) with the
- * executor id as thread; false when no id could be had. */
-static bool rewrite(struct gotrack *t, void *buf, const void *data, size_t len, uint64_t goid)
-{
-	const struct rt_event_hdr *h = data;
-	uint32_t tgid = (uint32_t)(h->pid_tgid >> 32), id;
-	struct rt_event_hdr *out = buf;
-
-	id = gotrack_executor(t, tgid, goid);
-	if (!id)
-		return false;
-	if (buf != data)
-		memcpy(buf, data, len);
-	out->pid_tgid = (uint64_t)tgid << 32 | id;
-	return true;
-}
-
 /*
  * Held 1-byte reads. net/http's server starts a background read
  * (net/http.(*connReader).backgroundRead, one byte) while a handler runs,
@@ -854,13 +837,13 @@ static int held_release(struct gotrack *t, struct held *hd, gotrack_record_fn fn
 	hd->len = 0;
 	t->nheld--;
 	t->held_fds[hd->fd % 64]--;
-	return fn(ctx, hd->rec, len);
+	return fn(ctx, hd->rec, len, hd->tid);
 }
 
-/* fn(data), with the first non-zero result of the two calls. */
-static int pass(int rc, gotrack_record_fn fn, void *ctx, const void *data, size_t len)
+/* fn(data, tid), with the first non-zero result of the two calls. */
+static int pass(int rc, gotrack_record_fn fn, void *ctx, const void *data, size_t len, uint32_t tid)
 {
-	int r = fn(ctx, data, len);
+	int r = fn(ctx, data, len, tid);
 
 	return rc ? rc : r;
 }
@@ -908,7 +891,7 @@ int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_rec
 		    void *ctx)
 {
 	const struct rt_data_event *ev = data;
-	uint32_t tgid, fd;
+	uint32_t tgid, fd, id;
 	struct held *hd;
 	uint64_t goid;
 	int rc = 0;
@@ -920,27 +903,31 @@ int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_rec
 		/* the next read of the connection takes the held byte */
 		if (ev->hdr.type == RT_EV_DATA && ev->dir == RT_DIR_INGRESS &&
 		    goroutine_of(data, len, &goid) && goid != hd->goid &&
-		    rewrite(t, hd->rec, hd->rec, hd->len, goid))
+		    (id = gotrack_executor(t, hd->tgid, goid))) {
+			hd->tid = id;
 			t->st.first_byte_moved++;
+		}
 		rc = held_release(t, hd, fn, ctx);
 	}
+	/* no goroutine, or no memory for an executor: the record's own thread */
 	if (!goroutine_of(data, len, &goid))
-		return pass(rc, fn, ctx, data, len);
-	if (ev->hdr.type == RT_EV_DATA && ev->dir == RT_DIR_INGRESS && ev->cap_len == 1 &&
-	    ev->len == 1 && len <= HELD_MAX && (hd = held_free(t)) &&
-	    rewrite(t, hd->rec, data, len, goid)) {
+		return pass(rc, fn, ctx, data, len, 0);
+	tgid = (uint32_t)(ev->hdr.pid_tgid >> 32);
+	id = gotrack_executor(t, tgid, goid);
+	if (id && ev->hdr.type == RT_EV_DATA && ev->dir == RT_DIR_INGRESS && ev->cap_len == 1 &&
+	    ev->len == 1 && len <= HELD_MAX && (hd = held_free(t))) {
+		memcpy(hd->rec, data, len); /* the ring buffer's slot is not ours past this call */
 		hd->len = len;
-		hd->tgid = (uint32_t)(ev->hdr.pid_tgid >> 32);
+		hd->tgid = tgid;
 		hd->fd = ev->conn.fd;
+		hd->tid = id;
 		hd->goid = goid;
 		hd->poll = t->polls;
 		t->nheld++;
 		t->held_fds[hd->fd % 64]++;
 		return rc;
 	}
-	if (len > sizeof(t->buf) || !rewrite(t, t->buf, data, len, goid))
-		return pass(rc, fn, ctx, data, len);
-	return pass(rc, fn, ctx, t->buf, len);
+	return pass(rc, fn, ctx, data, len, id);
 }
 
 int gotrack_flush(struct gotrack *t, bool all, gotrack_record_fn fn, void *ctx)

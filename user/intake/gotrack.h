@@ -6,19 +6,20 @@
  * goroutines in the records the pipeline sees.
  *
  * Goroutines move between threads, so for a Go process the thread id of a
- * record does not say which request it serves. capture.c replaces the
- * thread id of a data or log record that carries a goroutine id by an
- * executor id from gotrack_executor(): >= GOTRACK_EXEC_BASE (above every
- * kernel thread id), one per live (tgid, goid), so every stage that keys
- * work by thread (the tracer's serving table, log correlation) keys Go work
- * by goroutine without knowing it. Records without a goroutine id keep
- * their thread (the fallback).
+ * record does not say which request it serves. A data or log record that
+ * carries a goroutine id is handed on with an executor id beside it (the
+ * record itself is not copied or changed): from gotrack_executor(),
+ * >= GOTRACK_EXEC_BASE (above every kernel thread id), one per live (tgid,
+ * goid). The pipeline takes it as the record's thread, so every stage that
+ * keys work by thread (the tracer's serving table, log correlation) keys Go
+ * work by goroutine without knowing it. Records without a goroutine id go
+ * with 0 beside them and keep their thread (the fallback).
  *
  * With the kernel side (capture.c): gotrack_bpf_init() loads
  * bpf/goprobes.bpf.c on capture.bpf.c's Go maps; gotrack_select() fills
  * the go_procs entry of a selected Go process and attaches its net/http
- * entry probes (and undoes both); gotrack_record() rewrites a record's
- * thread id into an executor id.
+ * entry probes (and undoes both); gotrack_deliver() hands a record on with
+ * the executor id that stands for its thread.
  *
  * API: gotrack_new()/gotrack_free() (NULL ok). Single-threaded: the event
  * loop only.
@@ -137,15 +138,18 @@ void gotrack_async(struct gotrack *t);
  * at any other process the first time one of its data records goes by. */
 void gotrack_auto(struct gotrack *t);
 
-typedef int (*gotrack_record_fn)(void *ctx, const void *data, size_t len);
+/* One record as the ring buffer holds it, and tid: the thread it stands
+ * for instead of its own (hdr.pid_tgid's low half), an executor id, or 0
+ * for none (the record's own thread). */
+typedef int (*gotrack_record_fn)(void *ctx, const void *data, size_t len, uint32_t tid);
 
 /*
- * Hands a ring-buffer record on to fn. A data or log record with a
- * goroutine id (struct rt_data_tail) goes as a copy whose thread id is the
- * goroutine's executor id. One exception, for net/http servers: a 1-byte
- * read of a Go process is held back until the next record of its
- * connection, and then carries the executor of that connection's next read
- * (see gotrack.c). Returns fn's value (the first non-zero one).
+ * Hands a ring-buffer record on to fn, as it is. A data or log record with
+ * a goroutine id (struct rt_data_tail) goes with the goroutine's executor
+ * id as tid, every other with 0. One exception, for net/http servers: a
+ * 1-byte read of a Go process is held back (a copy) until the next record
+ * of its connection, and then carries the executor of that connection's
+ * next read (see gotrack.c). Returns fn's value (the first non-zero one).
  */
 int gotrack_deliver(struct gotrack *t, const void *data, size_t len, gotrack_record_fn fn,
 		    void *ctx);

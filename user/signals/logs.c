@@ -177,7 +177,7 @@ void logs_free(struct logs *l)
 	free(l);
 }
 
-void logs_record(struct logs *l, const struct rt_data_event *ev, size_t len)
+void logs_record(struct logs *l, const struct rt_data_event *ev, size_t len, uint32_t tid)
 {
 	struct logasm_tag tag = {0};
 
@@ -188,7 +188,7 @@ void logs_record(struct logs *l, const struct rt_data_event *ev, size_t len)
 	}
 	l->st.records++;
 	tag.ts = ev->hdr.ts;
-	tag.tid = (uint32_t)ev->hdr.pid_tgid;
+	tag.tid = tid ? tid : (uint32_t)ev->hdr.pid_tgid;
 	tag.file_id = (uint32_t)ev->conn.gen; /* a log file's id; 0 for stdout and stderr */
 	tag.has_trace =
 	    tracer_thread_context(l->tracer, tag.tid, tag.trace_id, tag.span_id, &tag.sampled);

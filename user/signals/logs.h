@@ -92,8 +92,10 @@ struct logs;
 struct logs *logs_new(const struct logs_opts *o, char *err, size_t errlen);
 void logs_free(struct logs *l);
 
-/* One RT_EV_LOG record of len bytes (checked here). */
-void logs_record(struct logs *l, const struct rt_data_event *ev, size_t len);
+/* One RT_EV_LOG record of len bytes (checked here), written by thread tid
+ * (0: the record's own; a goroutine's executor id, gotrack.h), the thread
+ * whose span the line is correlated with. */
+void logs_record(struct logs *l, const struct rt_data_event *ev, size_t len, uint32_t tid);
 /* now: CLOCK_MONOTONIC ns. */
 void logs_sweep(struct logs *l, uint64_t now);
 void logs_forget(struct logs *l, uint32_t tgid);
