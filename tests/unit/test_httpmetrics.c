@@ -832,6 +832,115 @@ static void test_memo_counts(void **state)
 	}
 }
 
+/* Whether attribute a's label is one a memo key determines, by its
+ * OpenTelemetry key: the method, status code, protocol version and scheme. */
+static bool keyed_by_name(enum semconv_attr a)
+{
+	static const char *const keyed[] = {"http.request.method", "http.response.status_code",
+					    "network.protocol.version", "url.scheme"};
+
+	for (size_t i = 0; i < sizeof(keyed) / sizeof(keyed[0]); i++)
+		if (!strcmp(semconv_key(a), keyed[i]))
+			return true;
+	return false;
+}
+
+/*
+ * The labels a memo vouches for (not compared on a recall) are exactly those
+ * of the family's label list whose attributes its key determines: a mask
+ * that disagrees with the list (a label order changed under a mask spelled
+ * by position) fails here.
+ */
+static void test_memo_keyed_by_attribute(void **state)
+{
+	static const struct semconv_metric *const entries[] = {
+	    &semconv_http_server_request_duration, &semconv_http_client_request_duration,
+	    &semconv_http_server_active_requests};
+	struct fx *f = *state;
+	const struct metric_family *fams[6];
+
+	assert_int_equal(httpmetrics_families(f->m, fams, 6), 6);
+	for (size_t e = 0; e < 3; e++) {
+		const struct semconv_metric *sc = entries[e];
+		uint64_t mask = httpmetrics_memo_keyed(f->m, fams[e]), want = 0;
+
+		assert_ptr_equal(metric_family_semconv(fams[e]), sc);
+		assert_true(sc->nattrs <= 64);
+		for (size_t i = 0; i < sc->nattrs; i++)
+			if (keyed_by_name(sc->attrs[i]))
+				want |= 1ull << i;
+		if (mask != want)
+			fail_msg("%s: memo mask %#llx, label list wants %#llx", sc->name,
+				 (unsigned long long)mask, (unsigned long long)want);
+		/* the method and the scheme are keyed in all three */
+		assert_int_equal(__builtin_popcountll(mask), e == 2 ? 2 : 4);
+	}
+	for (size_t e = 3; e < 6; e++)
+		assert_int_equal(httpmetrics_memo_keyed(f->m, fams[e]), 0);
+}
+
+/*
+ * Two exchanges of one memo key (method, status, version, scheme), process
+ * and route fingerprint that differ in one other label, alternated: each
+ * lands in its own series (a memo never vouches for a label its key does
+ * not determine). One label per process, so that no other pair's memo is
+ * tried first.
+ */
+enum { VARY_SERVICE, VARY_ROUTE, VARY_ERROR, VARY_HOST, VARY_PORT, VARY_N };
+
+static void vary(struct http_exchange *x, struct conn *c, const char **svc, int what, int which)
+{
+	/* the same length, first and last 8 bytes: the memos' fingerprint */
+	static const char *const routes[] = {"/api/v1/aaaa/x/orders", "/api/v1/bbbb/x/orders"};
+	static const char *const svcs[] = {"s0", "s1", "s2", "s3", "s4"}; /* a series each */
+
+	*x = server_x(HTTP1_M_GET, 200, routes[what == VARY_ROUTE && which], MS);
+	x->tgid = 100 + (uint32_t)what;
+	x->error_type = what == VARY_ERROR && which ? "E" : NULL;
+	*svc = what == VARY_SERVICE && which ? "other" : svcs[what];
+	set_v4(c, "10.0.0.9", what == VARY_PORT && which ? 8081 : 8080);
+	snprintf(x->host, sizeof(x->host), "%s", what == VARY_HOST && which ? "h2" : "h1");
+	x->conn = c;
+}
+
+static void test_memo_compares_unkeyed_labels(void **state)
+{
+	struct fx *f = *state;
+	struct http_exchange x;
+	struct conn c;
+	const char *text, *svc;
+
+	memset(&c, 0, sizeof(c));
+	for (int what = 0; what < VARY_N; what++) {
+		for (int n = 0; n < 6; n++) {
+			vary(&x, &c, &svc, what, n & 1);
+			if (what < VARY_HOST) { /* labels of both families */
+				httpmetrics_start(f->m, &x, svc);
+				httpmetrics_done(f->m, &x, svc, false);
+			}
+			x.server = false;
+			httpmetrics_done(f->m, &x, svc, false);
+		}
+	}
+	text = render(f);
+	for (int what = 0; what < VARY_N; what++) {
+		for (int which = 0; which < 2; which++) {
+			char port[8];
+
+			vary(&x, &c, &svc, what, which);
+			snprintf(port, sizeof(port), "%u", c.remote.port);
+			assert_true(value_of(text, client_series("_count", svc, "GET", "200",
+								 x.route, x.error_type ? "E" : "",
+								 x.host, port)) == 3);
+			if (what < VARY_HOST)
+				assert_true(
+				    value_of(text,
+					     server_series("_count", svc, "GET", "200", x.route,
+							   x.error_type ? "E" : "", NULL)) == 3);
+		}
+	}
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -851,6 +960,8 @@ int main(void)
 	    T(test_grpc_and_http2),
 	    T(test_url_scheme),
 	    T(test_memo_counts),
+	    T(test_memo_keyed_by_attribute),
+	    T(test_memo_compares_unkeyed_labels),
 	};
 #undef T
 

@@ -260,6 +260,30 @@ static void test_attrs(void **state)
 	assert_string_equal(out, METRIC_OVERFLOW_LABEL);
 }
 
+/* Label positions named by attribute: bit i for each attribute i of the list
+ * that is one of those asked for, whatever order they are asked in. */
+static void test_attr_mask(void **state)
+{
+	const struct semconv_metric *m = &semconv_http_server_request_duration;
+	const enum semconv_attr some[] = {SC_URL_SCHEME, SC_HTTP_ROUTE, SC_SERVICE_NAME},
+				absent[] = {SC_DB_SYSTEM_NAME, SC_SERVER_PORT};
+	uint64_t want = 0;
+
+	(void)state;
+	for (size_t i = 0; i < m->nattrs; i++)
+		if (m->attrs[i] == SC_URL_SCHEME || m->attrs[i] == SC_HTTP_ROUTE ||
+		    m->attrs[i] == SC_SERVICE_NAME)
+			want |= 1ull << i;
+	assert_int_equal(__builtin_popcountll(want), 3);
+	assert_int_equal(semconv_attr_mask(m, some, 3), want);
+	assert_int_equal(semconv_attr_mask(m, some, 1) & 1, 0); /* the scheme alone */
+	assert_int_equal(__builtin_popcountll(semconv_attr_mask(m, some, 1)), 1);
+	assert_int_equal(semconv_attr_mask(m, absent, 2), 0);
+	assert_int_equal(semconv_attr_mask(m, some, 0), 0);
+	/* service.name leads every HTTP list: bit 0 */
+	assert_int_equal(semconv_attr_mask(&semconv_http_server_active_requests, some + 2, 1), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -268,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_buckets),
 	    cmocka_unit_test(test_rules),
 	    cmocka_unit_test(test_attrs),
+	    cmocka_unit_test(test_attr_mask),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -48,15 +48,20 @@ struct httpmetrics {
 	struct memo_slot client_memo[MEMO_SLOTS];
 	struct memo_slot active_memo[MEMO_SLOTS / 8];
 	unsigned memo_victim; /* rotates over the ways */
+	/* the label positions memo keys stand for (memo_keyed[] in each
+	 * family's label list): the check masks of the recalls are ~these */
+	uint64_t server_keyed, client_keyed, active_keyed;
 };
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The labels a memo key stands for, by position in the families' label lists. */
-#define BIT(i)	     (1ull << (i))
-#define SERVER_KEYED (BIT(1) | BIT(2) | BIT(5) | BIT(6)) /* method status ver scheme */
-#define CLIENT_KEYED (BIT(1) | BIT(2) | BIT(7) | BIT(8)) /* method status ver scheme */
-#define ACTIVE_KEYED (BIT(1) | BIT(2))			 /* method scheme */
+/* The attributes whose labels memo_key() determines, named by attribute:
+ * their positions in each family's label list (semconv.c) are found once,
+ * at httpmetrics_new(), so a new order of the list cannot make a memo vouch
+ * for a label its key does not determine. A family without one of them
+ * (the gauge has no status or version) simply has no bit for it. */
+static const enum semconv_attr memo_keyed[] = {SC_HTTP_REQUEST_METHOD, SC_HTTP_RESPONSE_STATUS_CODE,
+					       SC_NETWORK_PROTOCOL_VERSION, SC_URL_SCHEME};
 
 /* What the keyed labels are derived from; status 0 for the active gauge. */
 static uint64_t memo_key(const struct http_exchange *x, int status)
@@ -128,7 +133,22 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 		free(m);
 		return NULL;
 	}
+	m->server_keyed =
+	    semconv_attr_mask(&semconv_http_server_request_duration, memo_keyed, NELEM(memo_keyed));
+	m->client_keyed =
+	    semconv_attr_mask(&semconv_http_client_request_duration, memo_keyed, NELEM(memo_keyed));
+	m->active_keyed =
+	    semconv_attr_mask(&semconv_http_server_active_requests, memo_keyed, NELEM(memo_keyed));
 	return m;
+}
+
+uint64_t httpmetrics_memo_keyed(const struct httpmetrics *m, const struct metric_family *f)
+{
+	if (f == m->server)
+		return m->server_keyed;
+	if (f == m->client)
+		return m->client_keyed;
+	return f == m->active ? m->active_keyed : 0;
 }
 
 void httpmetrics_set_routes(struct httpmetrics *m, const struct route_table *routes)
@@ -213,7 +233,7 @@ void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const cha
 	if (!x->server || x->grpc)
 		return;
 	s = memo_get(m, m->active_memo, NELEM(m->active_memo), m->active, labels, NELEM(labels),
-		     x->tgid, memo_key(x, 0), "", ACTIVE_KEYED, &one);
+		     x->tgid, memo_key(x, 0), "", m->active_keyed, &one);
 	if (s && !isnan(one))
 		metric_gauge_add(s, one); /* not added with the recall */
 	x->inflight = s;
@@ -315,7 +335,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 					r[1],	 r[2],	 r[3]};
 
 		s = memo_get(m, m->server_memo, MEMO_SLOTS, m->server, labels, NELEM(labels),
-			     x->tgid, memo_key(x, x->status), labels[3], SERVER_KEYED,
+			     x->tgid, memo_key(x, x->status), labels[3], m->server_keyed,
 			     exemplar_wanted(x, exemplar) ? NULL : &v);
 		if (!isnan(v))
 			observe(s, x, v, exemplar); /* not observed with the recall */
@@ -329,7 +349,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 					ver,	 scheme, r[0],	 r[1],	   r[2], r[3]};
 
 		s = memo_get(m, m->client_memo, MEMO_SLOTS, m->client, labels, NELEM(labels),
-			     x->tgid, memo_key(x, x->status), x->route, CLIENT_KEYED,
+			     x->tgid, memo_key(x, x->status), x->route, m->client_keyed,
 			     exemplar_wanted(x, exemplar) ? NULL : &v);
 		if (!isnan(v))
 			observe(s, x, v, exemplar); /* not observed with the recall */

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "httptrack.h"
 #include "metrics.h"
@@ -52,6 +53,13 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
  * to max pointers, returns how many. */
 size_t httpmetrics_families(const struct httpmetrics *m, const struct metric_family **out,
 			    size_t max);
+
+/* The label positions (bit i: label i) of family f, one of m's HTTP
+ * families, whose values a memo's key determines, so that a recall does not
+ * compare them again: those of the method, status code, protocol version
+ * and scheme, found by attribute in the family's label list. 0 for another
+ * family. Exposed for tests. */
+uint64_t httpmetrics_memo_keyed(const struct httpmetrics *m, const struct metric_family *f);
 
 /* Writes server.address for a client exchange: the Host header's host, or
  * the peer's IP address. Exposed for tests. */

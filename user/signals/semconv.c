@@ -142,6 +142,17 @@ bool semconv_is_int(enum semconv_attr a)
 	.attrs = (const enum semconv_attr[]){__VA_ARGS__},                                         \
 	.nattrs = sizeof((const enum semconv_attr[]){__VA_ARGS__}) / sizeof(enum semconv_attr)
 
+uint64_t semconv_attr_mask(const struct semconv_metric *m, const enum semconv_attr *which, size_t n)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < m->nattrs && i < 64; i++)
+		for (size_t j = 0; j < n; j++)
+			if (m->attrs[i] == which[j])
+				mask |= 1ull << i;
+	return mask;
+}
+
 /* Advice of the HTTP and database conventions for their durations, in seconds. */
 static const double http_duration_buckets[] = {0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25,
 					       0.5,   0.75, 1,	   2.5,	 5,	7.5, 10};

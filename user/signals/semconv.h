@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "metrics.h"
 
@@ -148,6 +149,12 @@ struct semconv_metric {
 	const enum semconv_attr *attrs; /* label order of the family */
 	size_t nattrs;
 };
+
+/* The positions in m's attribute list (its label order) of the attributes of
+ * which, as bits: bit i set when m->attrs[i] is one of them. Positions past
+ * 63 are left out. Lets a caller name labels by attribute, never by number. */
+uint64_t semconv_attr_mask(const struct semconv_metric *m, const enum semconv_attr *which,
+			   size_t n);
 
 /* The conventions' entries (http.*, db.*) and redtap's own (redtap.*). */
 extern const struct semconv_metric semconv_http_server_request_duration;
