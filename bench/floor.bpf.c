@@ -25,10 +25,9 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 		return 0;                                                                          \
 	}
 
-#define FLOOR_DATA_PAIR(sys, args, dir)                                                            \
-	FLOOR_PROG("tracepoint/syscalls/sys_enter_" #sys, enter_##sys)                             \
+#define FLOOR_DATA_PROG(sys, args, dir)                                                            \
 	FLOOR_PROG("tracepoint/syscalls/sys_exit_" #sys, exit_##sys)
 
-RT_DATA_SYSCALLS(FLOOR_DATA_PAIR)
+RT_DATA_SYSCALLS(FLOOR_DATA_PROG)
 RT_OTHER_PROGS(FLOOR_PROG)
 RT_LOGFILE_PROGS(FLOOR_PROG)

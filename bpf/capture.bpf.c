@@ -5,9 +5,11 @@
  * into a BPF ring buffer, with connection open/close and process
  * exec/exit records, and the shim's ioctl channel.
  *
- * Tracepoints and raw tracepoints only (no kprobes, no fentry). Arguments
- * are stashed at sys_enter_* in the thread's task storage and the data is read at
- * sys_exit_* with the return value. Every drop is counted in "drops".
+ * Tracepoints and raw tracepoints only (no kprobes, no fentry). A socket
+ * syscall is seen once, at sys_exit_*: its arguments come from the task's
+ * saved registers and its data is read with the return value (exit_args()).
+ * Only the opens of log files stash their path at sys_enter_*. Every drop
+ * is counted in "drops".
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -25,11 +27,12 @@ enum stash_kind {
 	STASH_BUF = 0,	/* one user buffer */
 	STASH_IOV = 1,	/* an iovec array */
 	STASH_NONE = 2, /* bytes moved without a user buffer (sendfile) */
-	STASH_CONNECT = 3,
-	STASH_MSG = 4,	/* a struct user_msghdr: its iovec is read at enter, if wanted */
+	STASH_MSG = 4,	/* a struct user_msghdr: its iovec is read once wanted */
 	STASH_OPEN = 5, /* an open for writing: ptr is the path (log files) */
 };
 
+/* What to copy for one record (emit_data()), and the slot of an open's
+ * path from sys_enter to sys_exit (the only stashed syscall). */
 struct stash {
 	__u64 ptr; /* buffer or struct iovec * */
 	__u64 gen;
@@ -47,10 +50,8 @@ struct stash {
 /*
  * One stash slot per thread, in the thread's own task storage: found
  * through the task, without hashing, and freed with the thread. It is
- * rewritten in place at every sys_enter and marked consumed at sys_exit. A
- * thread that never entered a traced syscall has no slot, so the exit
- * programs of unselected processes stop at a NULL. (It was a hash keyed by
- * pid_tgid: bench/profile.sh measured the difference, BENCHMARKS.md.)
+ * rewritten in place at an open's sys_enter and marked consumed at its
+ * sys_exit (log files only; the socket syscalls need no stash).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -202,7 +203,12 @@ static __always_inline bool log_fd(__u32 fd)
 	return f && (f == fd_to_file(1) || f == fd_to_file(2));
 }
 
-static __always_inline int enter_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind)
+/* A write of ret bytes to a log fd: its RT_EV_LOG record, within the
+ * process's budget. */
+static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret, __u8 flags);
+
+static __always_inline int data_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind,
+				    long ret)
 {
 	struct stash st = {};
 	__u32 file_id;
@@ -223,11 +229,8 @@ static __always_inline int enter_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt
 	st.iovcnt = iovcnt;
 	st.kind = kind;
 	st.dir = RT_DIR_EGRESS;
-	st.live = 1;
 	st.log = 1;
-	if (stash_put(id, &st))
-		count_drop(RT_DROP_STASH_FULL);
-	return 0;
+	return emit_data(id, &st, ret, 0);
 }
 
 /*
@@ -313,19 +316,22 @@ static __always_inline __u32 h2_decide(__u32 tgid, const struct stash *st, const
 	return n < cap ? n : cap;
 }
 
-static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind, __u8 dir)
+/*
+ * The data of a syscall that moved ret > 0 bytes on fd, from the buffer
+ * (or iovec array, or msghdr) at ptr: an RT_EV_DATA record when fd is a
+ * tracked TCP socket, an RT_EV_LOG record when it is a log fd.
+ */
+static __always_inline int data_exit(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt, __u8 kind,
+				     __u8 dir, long ret)
 {
-	__u64 id = bpf_get_current_pid_tgid();
 	struct conn_info *ci;
 	struct stash st = {};
 
-	if (!selected_tgid(id >> 32))
-		return 0;
 	ci = conn_get(id >> 32, fd, RT_ROLE_UNKNOWN);
 	if (!ci) {
 		if (!log_bytes || dir != RT_DIR_EGRESS || !msg_iov(&ptr, &iovcnt, &kind))
 			return 0;
-		return enter_log(id, fd, ptr, iovcnt, kind);
+		return data_log(id, fd, ptr, iovcnt, kind, ret);
 	}
 	/* ciphertext: a TLS call's syscall (tls.bpf.h sends its plaintext), or
 	 * the rest of a connection that carries TLS plaintext */
@@ -339,12 +345,9 @@ static __always_inline int enter_data(__u32 fd, __u64 ptr, __u32 iovcnt, __u8 ki
 	st.iovcnt = iovcnt;
 	st.kind = kind;
 	st.dir = dir;
-	st.live = 1;
 	st.cap = conn_cap(ci);
 	st.sniff = h2_sniff(ci, dir);
-	if (stash_put(id, &st))
-		count_drop(RT_DROP_STASH_FULL);
-	return 0;
+	return emit_data(id, &st, ret, 0);
 }
 
 /* Copies up to "want" bytes from the iovec array into data[]. */
@@ -424,18 +427,6 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 	return 0;
 }
 
-static __always_inline int exit_data(long ret)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct stash st;
-
-	if (!stash_take(id, &st) || st.kind == STASH_CONNECT || st.kind == STASH_OPEN)
-		return 0;
-	if (ret <= 0)
-		return 0;
-	return emit_data(id, &st, ret, 0);
-}
-
 #include "tls.bpf.h"
 
 /* Where a data syscall's bytes are: the args column of RT_DATA_SYSCALLS. */
@@ -446,33 +437,55 @@ enum data_args {
 	ARGS_NONE, /* sendfile(out_fd, in_fd, ...): bytes on the socket, none seen */
 };
 
-/* args is a constant in every caller: the switch folds away. */
-static __always_inline int enter_args(struct trace_event_raw_sys_enter *ctx, enum data_args args,
-				      __u8 dir)
+/*
+ * A data syscall's arguments are read at its exit from the user registers
+ * the task saved at entry (bpf_task_pt_regs()), which the kernel leaves as
+ * they were (the return value goes to its own register; arm64's first
+ * argument to orig_x0, which libbpf's _SYSCALL macros read). So there is
+ * no sys_enter program and no stash for them: a call that moved nothing
+ * (EAGAIN on a non-blocking socket, EOF, an error) costs the exit
+ * program's first test, and a call of an unselected process one more.
+ * (bench/profile.sh measured the enter programs at 300 ns a run.) A
+ * blocking read whose fd another thread closed and reused meanwhile is
+ * attributed to the fd's new socket; the kernel counts its bytes against
+ * the old one. That race is the caller's bug and is rare enough to leave.
+ * args is a constant in every caller: the switch folds away.
+ */
+static __always_inline int exit_args(struct trace_event_raw_sys_exit *ctx, enum data_args args,
+				     __u8 dir)
 {
+	long ret = ctx->ret;
+	struct pt_regs *regs;
+	__u64 id, ptr, n;
+	__u32 fd;
+
+	if (ret <= 0)
+		return 0;
+	id = bpf_get_current_pid_tgid();
+	if (!selected_tgid(id >> 32))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	fd = PT_REGS_PARM1_SYSCALL(regs);
+	if (args == ARGS_NONE)
+		return data_exit(id, fd, 0, 0, STASH_NONE, dir, ret);
+	ptr = PT_REGS_PARM2_SYSCALL(regs);
 	switch (args) {
 	case ARGS_BUF:
-		return enter_data(ctx->args[0], ctx->args[1], 0, STASH_BUF, dir);
+		return data_exit(id, fd, ptr, 0, STASH_BUF, dir, ret);
 	case ARGS_IOV:
-		return enter_data(ctx->args[0], ctx->args[1], ctx->args[2], STASH_IOV, dir);
-	case ARGS_MSG:
-		return enter_data(ctx->args[0], ctx->args[1], 0, STASH_MSG, dir);
+		n = PT_REGS_PARM3_SYSCALL(regs);
+		return data_exit(id, fd, ptr, n, STASH_IOV, dir, ret);
 	default:
-		return enter_data(ctx->args[0], 0, 0, STASH_NONE, dir);
+		return data_exit(id, fd, ptr, 0, STASH_MSG, dir, ret);
 	}
 }
 
-/* The enter/exit pair of every data syscall of bpf/tracepoints.h. */
+/* The exit program of every data syscall of bpf/tracepoints.h. */
 #define DATA_PROGS(sys, args, dir)                                                                 \
-	SEC("tracepoint/syscalls/sys_enter_" #sys)                                                 \
-	int enter_##sys(struct trace_event_raw_sys_enter *ctx)                                     \
-	{                                                                                          \
-		return enter_args(ctx, ARGS_##args, dir);                                          \
-	}                                                                                          \
 	SEC("tracepoint/syscalls/sys_exit_" #sys)                                                  \
 	int exit_##sys(struct trace_event_raw_sys_exit *ctx)                                       \
 	{                                                                                          \
-		return exit_data(ctx->ret);                                                        \
+		return exit_args(ctx, ARGS_##args, dir);                                           \
 	}
 
 RT_DATA_SYSCALLS(DATA_PROGS)
@@ -500,29 +513,20 @@ int exit_accept(struct trace_event_raw_sys_exit *ctx)
 	return accepted(ctx->ret);
 }
 
-SEC("tracepoint/syscalls/sys_enter_connect")
-int enter_connect(struct trace_event_raw_sys_enter *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct stash st = {.fd = ctx->args[0], .kind = STASH_CONNECT, .live = 1};
-
-	if (!selected_tgid(id >> 32))
-		return 0;
-	if (stash_put(id, &st))
-		count_drop(RT_DROP_STASH_FULL);
-	return 0;
-}
-
+/* connect(2)'s socket is the client side of its connection; its fd is
+ * read at the exit as the data syscalls' arguments are (exit_args()). */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct stash st;
+	struct pt_regs *regs;
 
-	if (!stash_take(id, &st) || st.kind != STASH_CONNECT)
+	if (ctx->ret != 0 && ctx->ret != -EINPROGRESS)
 		return 0;
-	if (ctx->ret == 0 || ctx->ret == -EINPROGRESS)
-		conn_get(id >> 32, st.fd, RT_ROLE_CLIENT);
+	if (!selected_tgid(id >> 32))
+		return 0;
+	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	conn_get(id >> 32, PT_REGS_PARM1_SYSCALL(regs), RT_ROLE_CLIENT);
 	return 0;
 }
 

@@ -11,7 +11,7 @@
  *
  * The socket comes without OpenSSL's structs: the entry probe marks the
  * thread as inside an SSL call (tls_calls); the read/write syscalls the
- * call makes on that thread reach enter_data(), whose tls_inside() records
+ * call makes on that thread reach data_exit(), whose tls_inside() records
  * their fd and copies nothing (ciphertext). The return emits the
  * plaintext (ret bytes, or *readbytes / *written for the _ex forms) as an
  * RT_EV_DATA record flagged RT_DATA_F_TLS on that connection. A read
@@ -63,7 +63,7 @@ struct {
 
 static __always_inline bool go_tls_inside(__u32 tgid, __u32 fd);
 
-/* From enter_data() on a TCP socket fd: true when the thread is inside an
+/* From data_exit() on a TCP socket fd: true when the thread is inside an
  * SSL call (or its goroutine inside a Go crypto/tls call), whose syscall this is (its bytes are
  * ciphertext). */
 static __always_inline bool tls_inside(__u32 fd)

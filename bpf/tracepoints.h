@@ -7,8 +7,9 @@
  * (the benchmarks' floor), so the two cannot drift apart.
  *
  * RT_DATA_SYSCALLS(X) calls X(syscall, args, direction) for each syscall
- * that moves socket bytes; it gets a sys_enter_ program (arguments
- * stashed) and a sys_exit_ program (data read with the return value).
+ * that moves socket bytes; it gets a sys_exit_ program only, which reads
+ * the arguments from the task's saved registers and the data with the
+ * return value (no sys_enter_ program: capture.bpf.c, exit_args()).
  * args says where the bytes are: BUF (fd, buf, count), IOV (fd, iovec,
  * vlen), MSG (fd, user_msghdr) or NONE (sendfile: bytes the program never
  * sees).
@@ -33,7 +34,6 @@
 	X(sendfile64, NONE, RT_DIR_EGRESS)
 
 #define RT_OTHER_PROGS(X)                                                                          \
-	X("tracepoint/syscalls/sys_enter_connect", enter_connect)                                  \
 	X("tracepoint/syscalls/sys_exit_connect", exit_connect)                                    \
 	X("tracepoint/syscalls/sys_exit_accept4", exit_accept4)                                    \
 	X("tracepoint/syscalls/sys_exit_accept", exit_accept)                                      \
