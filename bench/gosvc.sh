@@ -13,6 +13,7 @@
 #   none    no agent
 #   floor   bench/floor: empty programs on the agent's tracepoints
 #   agent   redtap -p <the service> (tracing on, no exporter)
+#   baseline  $BENCH_BASELINE -p <the service>, when set (an older agent)
 # Each round's throughput is divided by that round's "none"; medians are
 # reported, and the agent's cost above the floor as a fraction of the
 # floor's own cost.
@@ -21,7 +22,7 @@ GO_VARIANTS="none floor agent"
 
 go_up() {
 	case $1 in
-	agent) variant_up "$1" "$agent_port" -p "$pid" ;;
+	agent | baseline) variant_up "$1" "$agent_port" -p "$pid" ;;
 	*) variant_up "$1" ;;
 	esac
 }
@@ -55,10 +56,10 @@ bench_go() {
 	bin=$GOSVC_BIN svc=$GOSVC_PORT pid=$GOSVC_PID
 	agent_port=$(pick_port 31396)
 	log "go: gosvc :$svc, $rounds rounds x ${secs}s per variant, $conc requests at once"
-	rotate go "$rounds" "$GO_VARIANTS" || log "go: a variant did not start; rounds so far kept"
+	rotate go "$rounds" "$(bench_variants "$GO_VARIANTS")" || log "go: a variant did not start; rounds so far kept"
 	stop_pid "$pid"
 	srv_stop
-	for v in $GO_VARIANTS; do
+	for v in $(bench_variants "$GO_VARIANTS"); do
 		[ -s "$dir/rpsall.sat.$v" ] || continue
 		result "go_rps_$v" "$(median <"$dir/rpsall.sat.$v")"
 		ratio_results "go_ratio_$v" "go_ratio_range_$v" "$dir" rps "$v" none "$rounds"
@@ -70,7 +71,7 @@ bench_go() {
 summary_go() {
 	echo "  Go service: gosvc (GOMAXPROCS=16; downstream HTTP + PostgreSQL + Redis per" \
 		"request)"
-	summary_modes go "$GO_VARIANTS" \
+	summary_modes go "$(bench_variants "$GO_VARIANTS")" \
 		"fixed load (${BENCH_GO_FIXED_CONC:-8} clients, ${BENCH_GO_GAP_MS:-10} ms between requests)" \
 		"saturation (${BENCH_GO_CONC:-32} at once)"
 	row "   floor's cost (saturation), 1 - b/a" "$(pct "$(get go_floor_cost)")" "" ""
