@@ -437,6 +437,12 @@ enum data_args {
 	ARGS_NONE, /* sendfile(out_fd, in_fd, ...): bytes on the socket, none seen */
 };
 
+/* The current syscall's user registers, saved at entry (see exit_args()). */
+static __always_inline struct pt_regs *syscall_regs(void)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+}
+
 /*
  * A data syscall's arguments are read at its exit from the user registers
  * the task saved at entry (bpf_task_pt_regs()), which the kernel leaves as
@@ -464,7 +470,7 @@ static __always_inline int exit_args(struct trace_event_raw_sys_exit *ctx, enum 
 	id = bpf_get_current_pid_tgid();
 	if (!selected_tgid(id >> 32))
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = syscall_regs();
 	fd = PT_REGS_PARM1_SYSCALL(regs);
 	if (args == ARGS_NONE)
 		return data_exit(id, fd, 0, 0, STASH_NONE, dir, ret);
@@ -514,7 +520,7 @@ int exit_accept(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* connect(2)'s socket is the client side of its connection; its fd is
- * read at the exit as the data syscalls' arguments are (exit_args()). */
+ * read at the exit, from syscall_regs(), as the data syscalls' are. */
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct trace_event_raw_sys_exit *ctx)
 {
@@ -525,7 +531,7 @@ int exit_connect(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (!selected_tgid(id >> 32))
 		return 0;
-	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	regs = syscall_regs();
 	conn_get(id >> 32, PT_REGS_PARM1_SYSCALL(regs), RT_ROLE_CLIENT);
 	return 0;
 }
