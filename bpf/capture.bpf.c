@@ -45,6 +45,7 @@ struct stash {
 	__u16 cap;  /* bytes to copy: the connection's conn_cap() */
 	__u8 sniff; /* compare with the HTTP/2 preface: h2_sniff() */
 	__u8 pad0;
+	__u64 goid; /* the running goroutine, current_goid(): 0 outside Go */
 };
 
 /*
@@ -60,13 +61,12 @@ struct {
 	__type(value, struct stash);
 } stash SEC(".maps");
 
-/* id: the caller's pid_tgid, which the slot is implicitly keyed by. */
-static __always_inline int stash_put(__u64 id, const struct stash *st)
+/* Writes the current thread's slot. */
+static __always_inline int stash_put(const struct stash *st)
 {
 	struct stash *cur = bpf_task_storage_get(&stash, bpf_get_current_task_btf(), 0,
 						 BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	(void)id;
 	if (!cur)
 		return -1;
 	*cur = *st;
@@ -74,11 +74,10 @@ static __always_inline int stash_put(__u64 id, const struct stash *st)
 }
 
 /* Copies out and consumes the thread's pending stash; false if none. */
-static __always_inline bool stash_take(__u64 id, struct stash *out)
+static __always_inline bool stash_take(struct stash *out)
 {
 	struct stash *cur = bpf_task_storage_get(&stash, bpf_get_current_task_btf(), 0, 0);
 
-	(void)id;
 	if (!cur || !cur->live)
 		return false;
 	*out = *cur;
@@ -230,6 +229,7 @@ static __always_inline int data_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt,
 	st.kind = kind;
 	st.dir = RT_DIR_EGRESS;
 	st.log = 1;
+	st.goid = current_goid(id >> 32);
 	return emit_data(id, &st, ret, 0);
 }
 
@@ -255,7 +255,7 @@ static __always_inline bool msg_iov(__u64 *ptr, __u32 *iovcnt, __u8 *kind)
 	return true;
 }
 
-static __always_inline bool tls_inside(__u32 fd); /* tls.bpf.h */
+static __always_inline bool tls_inside(__u32 fd, __u64 goid); /* tls.bpf.h */
 
 /*
  * HTTP/2 with the default capture size: one write carries many frames of
@@ -333,9 +333,11 @@ static __always_inline int data_exit(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt
 			return 0;
 		return data_log(id, fd, ptr, iovcnt, kind, ret);
 	}
+	/* the goroutine, read once: for the TLS check and for the record */
+	st.goid = current_goid(id >> 32);
 	/* ciphertext: a TLS call's syscall (tls.bpf.h sends its plaintext), or
 	 * the rest of a connection that carries TLS plaintext */
-	if (tls_inside(fd) || ci->tls)
+	if (tls_inside(fd, st.goid) || ci->tls)
 		return 0;
 	if (ci->opaque || !msg_iov(&ptr, &iovcnt, &kind))
 		return 0;
@@ -415,7 +417,7 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 	sc->ev.cap_len = n;
 	sc->ev.dir = st->dir;
 	sc->ev.flags = flags;
-	goid = record_goid(id >> 32, st->fd, st->gen, st->dir);
+	goid = record_goid(id >> 32, st->goid, st->fd, st->gen, st->dir);
 	if (goid) {
 		tail = sizeof(struct rt_data_tail);
 		__builtin_memcpy(sc->data + bounded(n), &goid, sizeof(goid));
@@ -594,7 +596,7 @@ static __always_inline int enter_open(__u64 path, __u64 flags)
 		return 0;
 	if ((flags & 3) == 0 /* O_RDONLY */)
 		return 0;
-	if (stash_put(id, &st))
+	if (stash_put(&st))
 		count_drop(RT_DROP_STASH_FULL);
 	return 0;
 }
@@ -608,7 +610,7 @@ static __always_inline int exit_open(long ret)
 	struct file *f;
 	long n;
 
-	if (!log_files_on || !stash_take(id, &st) || st.kind != STASH_OPEN || ret < 0)
+	if (!log_files_on || !stash_take(&st) || st.kind != STASH_OPEN || ret < 0)
 		return 0;
 	f = fd_to_file(ret);
 	if (!f || (BPF_CORE_READ(f, f_inode, i_mode) & 0170000) != 0100000 /* S_ISREG */)

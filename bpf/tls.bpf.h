@@ -61,17 +61,17 @@ struct {
 	__type(value, __u32);
 } tls_fds SEC(".maps");
 
-static __always_inline bool go_tls_inside(__u32 tgid, __u32 fd);
+static __always_inline bool go_tls_inside(__u32 tgid, __u64 goid, __u32 fd);
 
 /* From data_exit() on a TCP socket fd: true when the thread is inside an
  * SSL call (or its goroutine inside a Go crypto/tls call), whose syscall this is (its bytes are
  * ciphertext). */
-static __always_inline bool tls_inside(__u32 fd)
+static __always_inline bool tls_inside(__u32 fd, __u64 goid)
 {
 	struct tls_call *tc = bpf_task_storage_get(&tls_calls, bpf_get_current_task_btf(), 0, 0);
 
 	if (!tc || !tc->live)
-		return go_tls_inside(bpf_get_current_pid_tgid() >> 32, fd);
+		return go_tls_inside(bpf_get_current_pid_tgid() >> 32, goid, fd);
 	tc->fd = fd;
 	return true;
 }
@@ -171,6 +171,7 @@ static __always_inline int tls_emit(__u64 id, struct tls_key *key, __u32 fd, __u
 	st.dir = dir;
 	st.cap = conn_cap(ci);
 	st.sniff = h2_sniff(ci, dir);
+	st.goid = current_goid(ck.tgid);
 	return emit_data(id, &st, moved, RT_DATA_F_TLS);
 }
 
@@ -234,13 +235,13 @@ struct {
 	__type(value, struct go_tls_call);
 } go_tls_calls SEC(".maps");
 
-/* tls_inside() for Go: the current goroutine is inside a probed call. */
-static __always_inline bool go_tls_inside(__u32 tgid, __u32 fd)
+/* tls_inside() for Go: the running goroutine (goid, 0 for a process that
+ * is not Go) is inside a probed call. */
+static __always_inline bool go_tls_inside(__u32 tgid, __u64 goid, __u32 fd)
 {
-	struct go_key k = {.tgid = tgid};
+	struct go_key k = {.tgid = tgid, .v = goid};
 	struct go_tls_call *gc;
 
-	k.v = current_goid(tgid); /* 0 at once for a process that is not Go */
 	gc = k.v ? bpf_map_lookup_elem(&go_tls_calls, &k) : NULL;
 	if (!gc)
 		return false;
