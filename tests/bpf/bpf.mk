@@ -15,8 +15,8 @@ $(OUTPUT)/tests/bpf:
 
 # The daemon's own writes to the connection table (user/intake/connctl.c)
 # are tested on the real object: its one module is linked in.
-$(BPF_TEST): tests/bpf/test_progs.c $(OUTPUT)/capture.skel.h $(OUTPUT)/bench/floor.skel.h \
-	     $(OUTPUT)/user/intake/connctl.o | $(OUTPUT)/tests/bpf
+$(BPF_TEST): tests/bpf/test_progs.c $(OUTPUT)/capture.skel.h $(OUTPUT)/goprobes.skel.h \
+	     $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/user/intake/connctl.o | $(OUTPUT)/tests/bpf
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< $(OUTPUT)/user/intake/connctl.o \
 		-lbpf -lelf -lz -lcmocka -o $@

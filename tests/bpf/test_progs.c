@@ -26,7 +26,8 @@
  *
  * With --insns FILE it writes each program's instruction counts
  * (verified, translated, JITed bytes) as a Markdown table instead
- * (bench/bpf_insns.sh).
+ * (bench/kernel.sh): capture.bpf.c's at two capture sizes, then
+ * goprobes.bpf.c's, loaded on capture's shared maps as the daemon does.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -56,6 +57,7 @@
 #include "capture.skel.h"
 #include "connctl.h"
 #include "floor.skel.h"
+#include "goprobes.skel.h"
 
 #define MAX_RECS 4096
 #define PORT	 30150 /* this suite's own TCP port (127.0.0.1) */
@@ -1028,39 +1030,81 @@ static void test_connctl_races_new_connections(void **state)
 	connctl_free(r.ctl);
 }
 
-/* ---- instruction counts (bench/bpf_insns.sh) ---- */
+/* ---- instruction counts (bench/kernel.sh) ---- */
+
+/* One table row per loaded program of obj. */
+static void insns_rows(FILE *out, struct bpf_object *obj, uint32_t size)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+
+		if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
+			continue;
+		fprintf(out, "| %s | %u | %u | %u | %u |\n", bpf_program__name(p), size,
+			info.verified_insns, info.xlated_prog_len / 8, info.jited_prog_len);
+	}
+}
+
+/* goprobes.bpf.c loaded on cap's maps (user/intake/gotrack.c's list). */
+static struct goprobes_bpf *load_goprobes(struct capture_bpf *cap)
+{
+	static const char *const shared[] = {"go_procs", "go_unknown", "go_writer_owner",
+					     "go_fd_owner", "conns"};
+	struct goprobes_bpf *g = goprobes_bpf__open();
+
+	if (!g)
+		return NULL;
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		struct bpf_map *m = bpf_object__find_map_by_name(g->obj, shared[i]);
+		int fd = bpf_object__find_map_fd_by_name(cap->obj, shared[i]);
+
+		if (!m || fd < 0 || bpf_map__reuse_fd(m, fd)) {
+			goprobes_bpf__destroy(g);
+			return NULL;
+		}
+	}
+	if (goprobes_bpf__load(g)) {
+		goprobes_bpf__destroy(g);
+		return NULL;
+	}
+	return g;
+}
 
 static int write_insns(const char *path)
 {
 	static const uint32_t sizes[] = {RT_CAPTURE_DEFAULT, RT_CAPTURE_MAX};
 	FILE *out = fopen(path, "we");
+	int err = 0;
 
 	if (!out)
 		return -errno;
 	fprintf(out, "| program | capture bytes | verified insns | xlated insns | jited bytes |\n");
 	fprintf(out, "|---|---:|---:|---:|---:|\n");
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]) && !err; i++) {
 		struct capture_bpf *skel = load(sizes[i], true);
-		struct bpf_program *p;
+		struct goprobes_bpf *g;
 
 		if (!skel) {
-			fclose(out);
-			return -EINVAL;
+			err = -EINVAL;
+			break;
 		}
-		bpf_object__for_each_program(p, skel->obj)
-		{
-			struct bpf_prog_info info = {0};
-			__u32 len = sizeof(info);
-
-			if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len))
-				continue;
-			fprintf(out, "| %s | %u | %u | %u | %u |\n", bpf_program__name(p), sizes[i],
-				info.verified_insns, info.xlated_prog_len / 8, info.jited_prog_len);
+		insns_rows(out, skel->obj, sizes[i]);
+		if (i == 0) { /* goprobes do not copy: one size tells */
+			g = load_goprobes(skel);
+			if (g)
+				insns_rows(out, g->obj, sizes[i]);
+			else
+				err = -EINVAL;
+			goprobes_bpf__destroy(g);
 		}
 		capture_bpf__destroy(skel);
 	}
 	fclose(out);
-	return 0;
+	return err;
 }
 
 int main(int argc, char **argv)
