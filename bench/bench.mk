@@ -6,11 +6,12 @@
 #               (built here only, never with the product)
 #   replay      feeds synthetic ring-buffer records to the daemon's modules
 #   godeliver   gotrack_deliver() on a Go service's record stream (callgrind)
+#   helper_cost the BPF helpers of the data programs, each in a hot loop
 #   shimcall    wrapped-call microbenchmark, linked against...
 #   libpq.so.5  ...a stub libpq whose calls return at once
 
 BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/replay $(OUTPUT)/bench/shimcall \
-	      $(OUTPUT)/bench/libpq.so.5 $(OUTPUT)/bench/godeliver
+	      $(OUTPUT)/bench/libpq.so.5 $(OUTPUT)/bench/godeliver $(OUTPUT)/bench/helper_cost
 
 .PHONY: bench-progs
 bench-progs: $(BENCH_BINS)
@@ -31,6 +32,18 @@ $(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
 $(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -Ibpf $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+
+$(OUTPUT)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/bench/helper_cost.skel.h: $(OUTPUT)/bench/helper_cost.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/bench/helper_cost: bench/helper_cost.c $(OUTPUT)/bench/helper_cost.skel.h | $(OUTPUT)/bench
+	$(call msg,CC-BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< -lbpf -lelf -lz -lpthread -o $@
 
 $(OUTPUT)/bench/replay: bench/replay.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
