@@ -32,7 +32,7 @@
 
 #define TRACEFS	     "/sys/kernel/tracing"
 #define VMLINUX_BTF  "/sys/kernel/btf/vmlinux"
-#define WAKEUP_BYTES (128u << 10)
+#define WAKEUP_BYTES (32u << 10) /* BENCHMARKS.md, "The wake-up threshold" */
 
 struct capture {
 	struct capture_bpf *skel;
