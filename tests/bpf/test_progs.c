@@ -1052,8 +1052,7 @@ static void insns_rows(FILE *out, struct bpf_object *obj, uint32_t size)
 /* goprobes.bpf.c loaded on cap's maps (user/intake/gotrack.c's list). */
 static struct goprobes_bpf *load_goprobes(struct capture_bpf *cap)
 {
-	static const char *const shared[] = {"go_procs", "go_unknown", "go_writer_owner",
-					     "go_fd_owner", "conns"};
+	static const char *const shared[] = RT_GOPROBES_SHARED_MAPS;
 	struct goprobes_bpf *g = goprobes_bpf__open();
 
 	if (!g)

@@ -413,8 +413,7 @@ const char *gotrack_unknown_name(unsigned reason)
 
 int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj)
 {
-	static const char *const shared[] = {"go_procs", "go_unknown", "go_writer_owner",
-					     "go_fd_owner", "conns"};
+	static const char *const shared[] = RT_GOPROBES_SHARED_MAPS;
 	struct gotrack_bpf *b;
 	int err;
 
