@@ -103,6 +103,8 @@ bench_http() {
 		ratio_results "http_cpu_ratio_$v" "http_cpu_ratio_range_$v" "$dir" cpu "$v" none \
 			"$rounds"
 	done
+	# issue 13: nginx's p99 with the agent against without, round by round
+	ratio_results http_p99_ratio_agent http_p99_ratio_range_agent "$dir" p99r agent none "$rounds"
 	local fb fc fd
 	if above_floor http; then
 		fb=$(get http_ratio_floor)

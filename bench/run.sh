@@ -135,6 +135,9 @@ summary_http() {
 		"rounds $(get http_ratio_range_otlp)"
 	row "   (c)/(a) throughput, agent defaults" "$(get http_ratio_agent)" "" \
 		"rounds $(get http_ratio_range_agent)"
+	x=$(get http_p99_ratio_agent)
+	row "   (c)/(a) p99 latency, agent defaults" "$x" "<= 1.5" \
+		"$(verdict "$x" "<=" 1.5), rounds $(get http_p99_ratio_range_agent)"
 	row "   (b)/(a) throughput, floor" "$(get http_ratio_floor)" "" \
 		"rounds $(get http_ratio_range_floor)"
 	row "   (d)/(a) throughput, not selected" "$(get http_ratio_unsel)" "" \
