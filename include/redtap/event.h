@@ -209,13 +209,6 @@ struct rt_go_proc {
 _Static_assert(sizeof(struct rt_go_proc) == 8, "rt_go_proc layout");
 _Static_assert(RT_OFFSETOF(struct rt_go_proc, goid_off) == 4, "rt_go_proc.goid_off");
 
-/* The maps of bpf/goprobes.bpf.c that are capture.bpf.c's: the loader
- * (user/intake/gotrack.c) makes it reuse them, by these names. */
-#define RT_GOPROBES_SHARED_MAPS                                                                    \
-	{                                                                                          \
-		"go_procs", "go_unknown", "go_writer_owner", "go_fd_owner", "conns"                \
-	}
-
 /* Value of goprobes.bpf.c's "go_http" map (key: tgid): where a net/http
  * persistConn's socket fd is, from the executable's DWARF and symbols
  * (user/intake/gotrack.c), for the single roundTrip probe. itabs are the

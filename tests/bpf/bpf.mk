@@ -14,11 +14,12 @@ $(OUTPUT)/tests/bpf:
 	$(Q)mkdir -p $@
 
 # The daemon's own writes to the connection table (user/intake/connctl.c)
-# are tested on the real object: its one module is linked in.
-$(BPF_TEST): tests/bpf/test_progs.c $(OUTPUT)/capture.skel.h $(OUTPUT)/goprobes.skel.h \
-	     $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/user/intake/connctl.o | $(OUTPUT)/tests/bpf
+# are tested on the real object: its one module is linked in, as is the
+# daemon's loader of the Go probes (goprobes_load.c, for --insns).
+$(BPF_TEST): tests/bpf/test_progs.c $(OUTPUT)/capture.skel.h $(OUTPUT)/bench/floor.skel.h \
+	     $(OUTPUT)/user/intake/connctl.o $(OUTPUT)/user/intake/goprobes_load.o | $(OUTPUT)/tests/bpf
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< $(OUTPUT)/user/intake/connctl.o \
-		-lbpf -lelf -lz -lcmocka -o $@
+		$(OUTPUT)/user/intake/goprobes_load.o -lbpf -lelf -lz -lcmocka -o $@
 
 -include $(wildcard $(OUTPUT)/tests/bpf/*.d)

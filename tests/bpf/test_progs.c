@@ -27,7 +27,8 @@
  * With --insns FILE it writes each program's instruction counts
  * (verified, translated, JITed bytes) as a Markdown table instead
  * (bench/kernel.sh): capture.bpf.c's at two capture sizes, then
- * goprobes.bpf.c's, loaded on capture's shared maps as the daemon does.
+ * goprobes.bpf.c's, loaded on capture's maps by the daemon's own
+ * goprobes_load().
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -57,7 +58,7 @@
 #include "capture.skel.h"
 #include "connctl.h"
 #include "floor.skel.h"
-#include "goprobes.skel.h"
+#include "goprobes_load.h"
 
 #define MAX_RECS 4096
 #define PORT	 30150 /* this suite's own TCP port (127.0.0.1) */
@@ -1049,30 +1050,6 @@ static void insns_rows(FILE *out, struct bpf_object *obj, uint32_t size)
 	}
 }
 
-/* goprobes.bpf.c loaded on cap's maps (user/intake/gotrack.c's list). */
-static struct goprobes_bpf *load_goprobes(struct capture_bpf *cap)
-{
-	static const char *const shared[] = RT_GOPROBES_SHARED_MAPS;
-	struct goprobes_bpf *g = goprobes_bpf__open();
-
-	if (!g)
-		return NULL;
-	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(g->obj, shared[i]);
-		int fd = bpf_object__find_map_fd_by_name(cap->obj, shared[i]);
-
-		if (!m || fd < 0 || bpf_map__reuse_fd(m, fd)) {
-			goprobes_bpf__destroy(g);
-			return NULL;
-		}
-	}
-	if (goprobes_bpf__load(g)) {
-		goprobes_bpf__destroy(g);
-		return NULL;
-	}
-	return g;
-}
-
 static int write_insns(const char *path)
 {
 	static const uint32_t sizes[] = {RT_CAPTURE_DEFAULT, RT_CAPTURE_MAX};
@@ -1093,7 +1070,7 @@ static int write_insns(const char *path)
 		}
 		insns_rows(out, skel->obj, sizes[i]);
 		if (i == 0) { /* goprobes do not copy: one size tells */
-			g = load_goprobes(skel);
+			g = goprobes_load(skel->obj);
 			if (g)
 				insns_rows(out, g->obj, sizes[i]);
 			else

@@ -21,7 +21,7 @@
 #include <bpf/libbpf.h>
 
 #include "goelf.h"
-#include "goprobes.skel.h"
+#include "goprobes_load.h"
 #include "gotls.h"
 #include "gotrack.h"
 #include "jobq.h"
@@ -413,9 +413,7 @@ const char *gotrack_unknown_name(unsigned reason)
 
 int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj)
 {
-	static const char *const shared[] = RT_GOPROBES_SHARED_MAPS;
 	struct gotrack_bpf *b;
-	int err;
 
 	b = t->bpf = calloc(1, sizeof(*b));
 	if (!b)
@@ -425,25 +423,8 @@ int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj)
 	if (b->procs_fd < 0 || b->unknown_fd < 0)
 		return -ENOENT;
 	b->tls = gotls_new(capture_obj);
-	b->skel = goprobes_bpf__open();
-	if (!b->skel)
-		return -errno;
-	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
-		struct bpf_map *m = bpf_object__find_map_by_name(b->skel->obj, shared[i]);
-		int fd = bpf_object__find_map_fd_by_name(capture_obj, shared[i]);
-
-		err = m && fd >= 0 ? bpf_map__reuse_fd(m, fd) : -ENOENT;
-		if (err)
-			goto out_destroy;
-	}
-	err = goprobes_bpf__load(b->skel);
-	if (err)
-		goto out_destroy;
-	return 0;
-out_destroy:
-	goprobes_bpf__destroy(b->skel);
-	b->skel = NULL;
-	return err;
+	b->skel = goprobes_load(capture_obj);
+	return b->skel ? 0 : -errno;
 }
 
 static struct probed *probed_find(struct gotrack_bpf *b, uint32_t tgid)
