@@ -18,8 +18,8 @@ enum {
 	HC_RINGBUF_OUTPUT, /* bpf_ringbuf_output() of HC_BYTES, no wake-up */
 	HC_RINGBUF_RESERVE, /* reserve, copy HC_BYTES, submit, no wake-up */
 	HC_PERF_OUTPUT,	   /* bpf_perf_event_output() of HC_BYTES */
-	HC_MODES,
 };
+/* bench/helper_cost.c names the modes in this order (mode_names[]). */
 
 #define HC_BYTES 200 /* about a data record with its header */
 
