@@ -984,9 +984,24 @@ static struct metric_series *svc_get(struct metric_family *f, const char *svc, c
 	return metric_series_get(f, lv);
 }
 
+/*
+ * The expiry tests' time base. A registry starts its clock at the
+ * CLOCK_MONOTONIC time of its creation and stamps its first series with it,
+ * so a made-up base (say 1000 s) would make the outcome depend on the
+ * machine's uptime; one read just before metric_registry_new() does not.
+ */
+static uint64_t mono_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void test_series_expire(void **state)
 {
-	const uint64_t s1 = 1000000000ull, t0 = 1000 * s1, ttl = 300 * s1;
+	const uint64_t s1 = 1000000000ull, ttl = 300 * s1;
+	const uint64_t t0 = mono_now_ns(); /* before the registry reads its clock */
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *f, *own, *g;
 	struct metric_snapshot *snap;
@@ -1087,7 +1102,8 @@ static void test_series_start_time(void **state)
 /* A memo finds its series again while the family removed none, and never after. */
 static void test_series_memo(void **state)
 {
-	const uint64_t s1 = 1000000000ull, t0 = 1000 * s1, ttl = 300 * s1;
+	const uint64_t s1 = 1000000000ull, ttl = 300 * s1;
+	const uint64_t t0 = mono_now_ns(); /* before the registry reads its clock */
 	struct metric_registry *r = metric_registry_new();
 	struct metric_family *f, *other;
 	struct metric_memo memo = {0}, full = {0};
