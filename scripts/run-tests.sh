@@ -22,6 +22,8 @@ suite() {
 
 suite lint make -s lint
 suite unit make -s unit
+# the same binaries with the monotonic clock of a machine that just booted
+suite unit-early-clock scripts/unit-early-clock.sh
 # UBSan reports fail the run (by default it prints and goes on).
 suite unit-asan env UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	make -s OUTPUT=build-asan SANITIZER=address,undefined unit
