@@ -166,8 +166,9 @@ summary_http() {
 	x=$(get http_cpu_unsel_above_floor)
 	row "   by CPU: not selected above floor / floor's" "$(pct "$x")" "<= 25% (~0)" \
 		"$(verdict "$x" "<=" 0.25)"
-	row "   agent's CPU per 10k req/s (nginx+wrk seen)" \
-		"$(pct "$(get daemon_cpu_per_10k_all)")" "" ""
+	x=$(get daemon_cpu_per_10k_all)
+	row "   agent's CPU per 10k req/s (nginx+wrk seen)" "$(pct "$x")" "< 0.5% of a core" \
+		"$(verdict "$x" "<" 0.005)"
 }
 
 summary_shim() {
@@ -238,8 +239,8 @@ summary_daemon() {
 	done
 	row "   replay: RSS per 10 000 series" "$(mib "$(get replay_series_kib_10000)")" "" ""
 	x=$(get daemon_cpu_per_10k)
-	row "   CPU per 10k req/s (nginx selected)" "$(pct "$x")" "< 5% of a core" \
-		"$(verdict "$x" "<" 0.05)"
+	row "   CPU per 10k req/s (nginx selected)" "$(pct "$x")" "< 0.5% of a core" \
+		"$(verdict "$x" "<" 0.005)"
 	row "     at req/s" "$(num "$(get daemon_cpu_rps)")" "" ""
 }
 
