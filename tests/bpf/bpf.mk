@@ -15,11 +15,13 @@ $(OUTPUT)/tests/bpf:
 
 # The daemon's own writes to the connection table (user/intake/connctl.c)
 # are tested on the real object: its one module is linked in, as is the
-# daemon's loader of the Go probes (goprobes_load.c, for --insns).
+# daemon's loader of the Go probes (goprobes_load.c, for --insns) and its
+# tracefs mount (tracefs.c).
+BPF_TEST_OBJS := $(addprefix $(OUTPUT)/user/intake/,connctl.o goprobes_load.o tracefs.o)
 $(BPF_TEST): tests/bpf/test_progs.c $(OUTPUT)/capture.skel.h $(OUTPUT)/bench/floor.skel.h \
-	     $(OUTPUT)/user/intake/connctl.o $(OUTPUT)/user/intake/goprobes_load.o | $(OUTPUT)/tests/bpf
+	     $(BPF_TEST_OBJS) | $(OUTPUT)/tests/bpf
 	$(call msg,CC-TEST,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< $(OUTPUT)/user/intake/connctl.o \
-		$(OUTPUT)/user/intake/goprobes_load.o -lbpf -lelf -lz -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< $(BPF_TEST_OBJS) \
+		-lbpf -lelf -lz -lcmocka -o $@
 
 -include $(wildcard $(OUTPUT)/tests/bpf/*.d)

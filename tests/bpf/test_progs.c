@@ -58,6 +58,7 @@
 #include "capture.skel.h"
 #include "connctl.h"
 #include "floor.skel.h"
+#include "tracefs.h"
 #include "goprobes_load.h"
 
 #define MAX_RECS 4096
@@ -157,6 +158,8 @@ static int teardown(void **state)
 {
 	struct fx *f = *state;
 
+	if (!f)
+		return 0; /* setup failed before it had a fixture */
 	ring_buffer__free(f->rb);
 	munmap(f->select, RT_SELECT_WORDS * sizeof(uint64_t));
 	capture_bpf__destroy(f->skel);
@@ -1102,6 +1105,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_connctl_refuses_stale_gen),
 	    cmocka_unit_test(test_connctl_races_new_connections),
 	};
+	char err[256];
 	int failed;
 
 	libbpf_set_print(silent);
@@ -1111,6 +1115,11 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "--insns"))
 		return write_insns(argv[2]) ? 1 : 0;
+	/* attaching reads tracepoint ids from tracefs: mount it as the agent would */
+	if (tracefs_ensure(err, sizeof(err)) < 0) {
+		fprintf(stderr, "test_progs: %s\n", err);
+		return 1;
+	}
 	failed = cmocka_run_group_tests_name("bpf_load", load_tests, NULL, NULL);
 	failed += cmocka_run_group_tests_name("bpf_run", run_tests, setup, teardown);
 	return failed ? 1 : 0;

@@ -3,7 +3,8 @@
 # agent runs with exactly the capabilities deploy/kubernetes/base/
 # daemonset.yaml adds (read from the file; setpriv limits the bounding set,
 # as a container runtime does), answers /healthz and counts the requests of
-# a selected server; without CAP_BPF it cannot load its programs.
+# a selected server; without CAP_BPF it cannot load its programs, and
+# without tracefs mounted (which it cannot mount) it says how to mount it.
 . "$(dirname "$0")/lib.sh"
 AGENT=31140
 APP=31141
@@ -26,6 +27,16 @@ cat >"$REDTAP" <<EOF
 exec setpriv --bounding-set -all,$caps --inh-caps -all "$REAL" "\$@"
 EOF
 chmod +x "$REDTAP"
+# Without CAP_SYS_ADMIN the agent cannot mount tracefs itself: in a mount
+# namespace without it, it stops at once and says how to mount it.
+timeout 20 unshare -m --propagation private sh -c \
+	'umount /sys/kernel/tracing /sys/kernel/debug/tracing 2>/dev/null; exec "$@"' sh \
+	"$REDTAP" --listen 127.0.0.1:$AGENT -p $APP_PID >"$E2E_TMP/notracefs.log" 2>&1
+check "without tracefs it stops, saying how to mount it" \
+	grep -q "mount -t tracefs nodev /sys/kernel/tracing" "$E2E_TMP/notracefs.log"
+# The DaemonSet mounts the node's /sys/kernel/tracing, which the node mounted
+# at boot; a node that did not gets it mounted here, as the test's node.
+[ -d /sys/kernel/tracing/events ] || mount -t tracefs nodev /sys/kernel/tracing
 check "the agent starts with only those capabilities" start_agent $AGENT -p $APP_PID
 # bit 21: CAP_SYS_ADMIN, bit 1: CAP_DAC_OVERRIDE
 bnd=$(awk '/^CapBnd/ {print $2}' /proc/$AGENT_PID/status)

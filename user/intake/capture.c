@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,8 +28,8 @@
 #include "logfiles.h"
 #include "ringbuf.h"
 #include "tlstrack.h"
+#include "tracefs.h"
 
-#define TRACEFS	     "/sys/kernel/tracing"
 #define VMLINUX_BTF  "/sys/kernel/btf/vmlinux"
 #define WAKEUP_BYTES (32u << 10) /* BENCHMARKS.md, "The wake-up threshold" */
 
@@ -103,19 +102,11 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 /* tracepoint attachment reads event ids from tracefs; mount it if needed. */
 static int ensure_tracefs(char *err, size_t errlen)
 {
-	struct stat st;
+	int rc = tracefs_ensure(err, errlen);
 
-	if (stat(TRACEFS "/events", &st) == 0 || stat("/sys/kernel/debug/tracing/events", &st) == 0)
-		return 0;
-	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0) {
+	if (rc == 1)
 		rt_info("mounted tracefs on %s", TRACEFS);
-		return 0;
-	}
-	seterr(err, errlen,
-	       "tracefs is not mounted and mounting it on " TRACEFS
-	       " failed (%s); mount it with: mount -t tracefs nodev " TRACEFS,
-	       strerror(errno));
-	return -errno;
+	return rc < 0 ? rc : 0;
 }
 
 int capture_preflight(char *err, size_t errlen)
@@ -228,7 +219,7 @@ static void setup_file_progs(struct capture *c, bool on)
 			 progs[i].name);
 		if (load && stat(path, &st)) {
 			snprintf(path, sizeof(path),
-				 "/sys/kernel/debug/tracing/events/syscalls/sys_enter_%s",
+				 TRACEFS_DEBUGFS "/events/syscalls/sys_enter_%s",
 				 progs[i].name);
 			load = stat(path, &st) == 0;
 		}
