@@ -219,8 +219,7 @@ static void setup_file_progs(struct capture *c, bool on)
 			 progs[i].name);
 		if (load && stat(path, &st)) {
 			snprintf(path, sizeof(path),
-				 TRACEFS_DEBUGFS "/events/syscalls/sys_enter_%s",
-				 progs[i].name);
+				 TRACEFS_DEBUGFS "/events/syscalls/sys_enter_%s", progs[i].name);
 			load = stat(path, &st) == 0;
 		}
 		bpf_program__set_autoload(progs[i].enter, load);
