@@ -29,9 +29,11 @@ $(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h | $(OUTPUT)/bench
+$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/user/intake/tracefs.o \
+		      | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -Ibpf $(LDFLAGS) $< -lbpf -lelf -lz -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -Ibpf $(LDFLAGS) $< $(OUTPUT)/user/intake/tracefs.o \
+		-lbpf -lelf -lz -o $@
 
 $(OUTPUT)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
 	$(call msg,BPF,$@)
@@ -41,9 +43,11 @@ $(OUTPUT)/bench/helper_cost.skel.h: $(OUTPUT)/bench/helper_cost.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/bench/helper_cost: bench/helper_cost.c $(OUTPUT)/bench/helper_cost.skel.h | $(OUTPUT)/bench
+$(OUTPUT)/bench/helper_cost: bench/helper_cost.c $(OUTPUT)/bench/helper_cost.skel.h \
+			    $(OUTPUT)/user/intake/tracefs.o | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
-	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< -lbpf -lelf -lz -lpthread -o $@
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< $(OUTPUT)/user/intake/tracefs.o \
+		-lbpf -lelf -lz -lpthread -o $@
 
 $(OUTPUT)/bench/replay: bench/replay.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)

@@ -14,16 +14,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <bpf/libbpf.h>
 
 #include "floor.skel.h"
+#include "tracefs.h"
 #include "tracepoints.h"
-
-#define TRACEFS "/sys/kernel/tracing"
 
 static volatile sig_atomic_t stop_requested;
 static int verbose;
@@ -41,18 +38,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Tracepoint attachment reads event ids from tracefs. 0 or -errno. */
-static int ensure_tracefs(void)
-{
-	struct stat st;
-
-	if (stat(TRACEFS "/events", &st) == 0 || stat("/sys/kernel/debug/tracing/events", &st) == 0)
-		return 0;
-	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) == 0)
-		return 0;
-	return -errno;
-}
-
 static int count_progs(const struct floor_bpf *skel)
 {
 	struct bpf_program *p;
@@ -67,6 +52,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	struct floor_bpf *skel;
 	sigset_t block, old;
+	char msg[256];
 	int err;
 
 	verbose = argc > 1 && strcmp(argv[1], "-v") == 0;
@@ -80,9 +66,9 @@ int main(int argc, char **argv)
 	sigaddset(&block, SIGTERM);
 	sigprocmask(SIG_BLOCK, &block, &old);
 
-	err = ensure_tracefs();
-	if (err) {
-		fprintf(stderr, "floor: cannot mount tracefs on " TRACEFS ": %s\n", strerror(-err));
+	/* tracepoint attachment reads event ids from tracefs */
+	if (tracefs_ensure(msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "floor: %s\n", msg);
 		return 1;
 	}
 	skel = floor_bpf__open();

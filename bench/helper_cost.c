@@ -28,6 +28,7 @@
 #include <bpf/libbpf.h>
 
 #include "helper_cost.skel.h"
+#include "tracefs.h"
 
 static const char *const mode_names[] = {
     "empty", "ktime_get_ns", "probe_read_kernel 200 B", "hash hit",
@@ -120,11 +121,15 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000000;
 	int fd, err = 0;
-	char old = '0';
+	char old = '0', msg[256];
 
 	if (n <= 0) {
 		fprintf(stderr, "usage: %s [CALLS]\n", argv[0]);
 		return 2;
+	}
+	if (tracefs_ensure(msg, sizeof(msg)) < 0) { /* attaching reads tracepoint ids */
+		fprintf(stderr, "helper_cost: %s\n", msg);
+		return 1;
 	}
 	fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDWR);
 	if (fd < 0 || read(fd, &old, 1) != 1 || pwrite(fd, "1", 1, 0) != 1) {
