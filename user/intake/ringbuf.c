@@ -39,6 +39,9 @@
  * BENCHMARKS.md). The reserve is address space only, never resident.
  */
 #define RB_RESERVE (2ul << 20)
+/* the window, a page in, must end inside the aligned RB_RESERVE (pages are
+ * at most 64 KiB): a larger one would be mapped over whatever lies beyond */
+_Static_assert(RB_WINDOW <= RB_RESERVE - 2 * (64u << 10), "RB_WINDOW must fit in RB_RESERVE");
 
 struct rb_reader {
 	unsigned long *consumer_pos;
