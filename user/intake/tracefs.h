@@ -4,7 +4,8 @@
  * attached: libbpf reads each tracepoint's event id from
  * <tracefs>/events/<category>/<name>/id, and a node (or a fresh VM) need
  * not have mounted it at boot. Used by the daemon's preflight
- * (capture.c) and by the kernel-side tests (tests/bpf/test_progs.c).
+ * (capture.c), the kernel-side tests (tests/bpf/test_progs.c) and the
+ * benchmarks' loaders (bench/floor.c, bench/helper_cost.c).
  */
 #ifndef REDTAP_TRACEFS_H
 #define REDTAP_TRACEFS_H
