@@ -24,8 +24,11 @@
 #include "ringbuf.h"
 
 /* The window's size (or the ring's, when smaller): what the ring costs in
- * the daemon's RSS. At 100 MB/s of records it moves 200 times a second. */
-#define RB_WINDOW (512u << 10)
+ * the daemon's RSS. At 100 MB/s of records it moves 100 times a second; a
+ * move costs ~170 us on a PVM guest, so 512 KiB took ~9 % of the daemon's
+ * CPU on nginx and 1 MiB ~6 % less of it (BENCHMARKS.md, "The daemon's CPU
+ * on nginx"). */
+#define RB_WINDOW (1024u << 10)
 
 /*
  * The window lives at a fixed address in the middle of a reserved,

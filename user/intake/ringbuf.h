@@ -5,7 +5,7 @@
  * libbpf maps the whole data area twice (so that a record that wraps past
  * the end reads as one piece), and every page of both mappings is resident
  * from the start, so the 8 MiB ring was 16 MiB of the daemon's 31 MiB RSS.
- * This reader maps a window of 512 KiB of the kernel's own doubled mapping
+ * This reader maps a window of 1 MiB of the kernel's own doubled mapping
  * at the consumer position and moves it as it reads: a record is always
  * contiguous, and the ring costs the daemon's RSS the window only (the ring
  * itself stays kernel memory, of the size --ringbuf-size says).
