@@ -47,7 +47,10 @@ ifneq ($(SANITIZER),)
 CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
-LIBS := -lbpf -lelf -ldw -lz -lmicrohttpd -lyaml -lpg_query -lnghttp2 -lpthread -lm
+# libc ahead of libpg_query: libpg_query exports a strnlen of its own (a
+# byte loop), which would otherwise take the place of libc's for every
+# caller in the process (tests/unit/test_strfmt.c checks which one binds).
+LIBS := -lbpf -lelf -ldw -lz -lmicrohttpd -lyaml -lc -lpg_query -lnghttp2 -lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) \
 	      -Wall -Werror -Wno-unused-function -Wno-gnu-variable-sized-type-not-at-end -mcpu=v3

@@ -151,20 +151,18 @@ static struct http_exchange server_x(enum http1_method method, int status, const
 
 static void set_v4(struct conn *c, const char *ip, uint16_t port)
 {
-	memset(c->remote.addr, 0, 16);
-	c->remote.addr[10] = c->remote.addr[11] = 0xff;
-	assert_int_equal(inet_pton(AF_INET, ip, c->remote.addr + 12), 1);
-	c->remote.port = port;
-	c->family = AF_INET;
-	c->has_endpoints = 1;
+	struct rt_endpoint r = {.addr[10] = 0xff, .addr[11] = 0xff, .port = port};
+
+	assert_int_equal(inet_pton(AF_INET, ip, r.addr + 12), 1);
+	conn_set_endpoints(c, &c->local, &r, AF_INET);
 }
 
 static void set_v6(struct conn *c, const char *ip, uint16_t port)
 {
-	assert_int_equal(inet_pton(AF_INET6, ip, c->remote.addr), 1);
-	c->remote.port = port;
-	c->family = AF_INET6;
-	c->has_endpoints = 1;
+	struct rt_endpoint r = {.port = port};
+
+	assert_int_equal(inet_pton(AF_INET6, ip, r.addr), 1);
+	conn_set_endpoints(c, &c->local, &r, AF_INET6);
 }
 
 /* ---- families ---- */

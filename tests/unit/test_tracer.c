@@ -148,10 +148,10 @@ static struct rt_endpoint ep(const char *ip4, uint16_t port)
 static struct conn conn_of(uint32_t tgid, const char *lip, uint16_t lport, const char *rip,
 			   uint16_t rport)
 {
-	struct conn c = {.tgid = tgid, .family = AF_INET, .has_endpoints = 1};
+	struct conn c = {.tgid = tgid};
+	struct rt_endpoint l = ep(lip, lport), r = ep(rip, rport);
 
-	c.local = ep(lip, lport);
-	c.remote = ep(rip, rport);
+	conn_set_endpoints(&c, &l, &r, AF_INET);
 	return c;
 }
 

@@ -281,11 +281,8 @@ static void on_conn_open(struct pipeline *p, const struct rt_conn_event *ev)
 	}
 	if (c->has_endpoints && ino && c->sock_ino == ino)
 		return; /* the same socket, its kernel entry re-created */
-	c->local = ev->local;
-	c->remote = ev->remote;
-	c->family = ev->family;
+	conn_set_endpoints(c, &ev->local, &ev->remote, ev->family);
 	c->role_hint = ev->role;
-	c->has_endpoints = 1;
 	c->opened_ts = c->last_ts = ev->hdr.ts;
 }
 

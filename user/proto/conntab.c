@@ -199,6 +199,21 @@ void conn_endpoint_ip(const struct rt_endpoint *e, char *out, size_t outlen)
 		inet_ntop(AF_INET6, e->addr, out, (socklen_t)outlen);
 }
 
+void conn_set_endpoints(struct conn *c, const struct rt_endpoint *local,
+			const struct rt_endpoint *remote, uint16_t family)
+{
+	c->local = *local;
+	c->remote = *remote;
+	c->family = family;
+	c->has_endpoints = 1;
+	conn_endpoint_ip(remote, c->remote_ip, sizeof(c->remote_ip));
+}
+
+const char *conn_remote_ip(const struct conn *c)
+{
+	return c->has_endpoints ? c->remote_ip : "";
+}
+
 size_t conntab_count(const struct conntab *t)
 {
 	return t->count;

@@ -14,6 +14,7 @@
 #include "pgwire.h"
 #include "resp.h"
 #include "shim_decode.h"
+#include "strfmt.h"
 
 /* One instance per pipeline and protocol. */
 struct dbwire {
@@ -93,7 +94,7 @@ static void op_init(struct wire_conn *wc, struct db_op *op, const char *system, 
 	op->system = system;
 	op->conn_id = (uint64_t)c->fd << 32 ^ c->first_gen;
 	if (c->has_endpoints) {
-		conn_endpoint_ip(&c->remote, op->server_address, sizeof(op->server_address));
+		str_copy(op->server_address, sizeof(op->server_address), conn_remote_ip(c));
 		op->server_port = c->remote.port;
 	}
 }
@@ -119,15 +120,15 @@ static void pg_on_op(void *ctx, const struct pgwire_op *po)
 	struct db_op op;
 
 	op_init(wc, &op, "postgresql", po->start_ns, po->end_ns);
-	snprintf(op.operation, sizeof(op.operation), "%s", po->operation);
-	snprintf(op.query_summary, sizeof(op.query_summary), "%s", po->summary);
-	snprintf(op.namespace_, sizeof(op.namespace_), "%s", po->namespace_);
+	str_copy(op.operation, sizeof(op.operation), po->operation);
+	str_copy(op.query_summary, sizeof(op.query_summary), po->summary);
+	str_copy(op.namespace_, sizeof(op.namespace_), po->namespace_);
 	if (po->status == PGWIRE_FAILED) {
-		snprintf(op.status_code, sizeof(op.status_code), "%s", po->sqlstate);
-		snprintf(op.error_type, sizeof(op.error_type), "%s",
+		str_copy(op.status_code, sizeof(op.status_code), po->sqlstate);
+		str_copy(op.error_type, sizeof(op.error_type),
 			 po->sqlstate[0] ? po->sqlstate : "_OTHER");
 	} else {
-		snprintf(op.error_type, sizeof(op.error_type), "%s",
+		str_copy(op.error_type, sizeof(op.error_type),
 			 outcome_error(po->status == PGWIRE_ABORTED, po->status == PGWIRE_CLOSED));
 	}
 	op_emit(wc, &op);
@@ -153,13 +154,13 @@ static void redis_on_op(void *ctx, const struct resp_op *ro)
 	struct db_op op;
 
 	op_init(wc, &op, "redis", ro->start_ns, ro->end_ns);
-	snprintf(op.operation, sizeof(op.operation), "%s", ro->operation);
-	snprintf(op.namespace_, sizeof(op.namespace_), "%s", ro->namespace_);
+	str_copy(op.operation, sizeof(op.operation), ro->operation);
+	str_copy(op.namespace_, sizeof(op.namespace_), ro->namespace_);
 	if (ro->status == RESP_FAILED) {
-		snprintf(op.status_code, sizeof(op.status_code), "%.15s", ro->error);
-		snprintf(op.error_type, sizeof(op.error_type), "%s", ro->error);
+		str_copy_n(op.status_code, sizeof(op.status_code), ro->error, 15);
+		str_copy(op.error_type, sizeof(op.error_type), ro->error);
 	} else {
-		snprintf(op.error_type, sizeof(op.error_type), "%s",
+		str_copy(op.error_type, sizeof(op.error_type),
 			 outcome_error(ro->status == RESP_ABORTED, ro->status == RESP_CLOSED));
 	}
 	op_emit(wc, &op);

@@ -11,6 +11,7 @@
 #include "dbmetrics.h"
 #include "k8slabels.h"
 #include "semconv.h"
+#include "strfmt.h"
 
 struct dbmetrics {
 	struct metric_family *fam;
@@ -49,7 +50,7 @@ void dbmetrics_record_ex(struct dbmetrics *m, const struct db_op *op, const char
 	if (!m || !op || op->is_hello)
 		return;
 	if (op->server_port)
-		snprintf(port, sizeof(port), "%u", op->server_port);
+		str_int8(port, op->server_port);
 	values[0] = service_name ? service_name : "";
 	values[1] = op->system ? op->system : "";
 	values[2] = op->operation;

@@ -24,6 +24,7 @@
 #include "k8slabels.h"
 #include "reqlabels.h"
 #include "semconv.h"
+#include "strfmt.h"
 
 /* A series noted for the exchanges with this key (memo_key()) and route
  * fingerprint; key 0: none. */
@@ -169,32 +170,6 @@ void httpmetrics_free(struct httpmetrics *m)
 	free(m);
 }
 
-/* snprintf(out, 8, "%d", v) without a printf per exchange (a status code, a port). */
-static void label_int(char out[8], int v)
-{
-	char tmp[8];
-	size_t n = 0;
-
-	if (v < 0 || v > 9999999) {
-		snprintf(out, 8, "%d", v);
-		return;
-	}
-	if (v >= 100 && v <= 999) { /* a status code */
-		out[0] = (char)('0' + v / 100);
-		out[1] = (char)('0' + v / 10 % 10);
-		out[2] = (char)('0' + v % 10);
-		out[3] = '\0';
-		return;
-	}
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	out[n] = '\0';
-}
-
 void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t outlen)
 {
 	const char *h = x->host;
@@ -206,17 +181,14 @@ void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t
 			const char *close = strchr(h, ']');
 
 			n = close ? (size_t)(close - h - 1) : strlen(h + 1);
-			snprintf(out, outlen, "%.*s", (int)n, h + 1);
+			str_copy_n(out, outlen, h + 1, n);
 			return;
 		}
 		n = strcspn(h, ":");
-		snprintf(out, outlen, "%.*s", (int)n, h);
+		str_copy_n(out, outlen, h, n);
 		return;
 	}
-	if (x->conn && x->conn->has_endpoints)
-		conn_endpoint_ip(&x->conn->remote, out, outlen);
-	else
-		snprintf(out, outlen, "%s", "");
+	str_copy(out, outlen, x->conn ? conn_remote_ip(x->conn) : "");
 }
 
 const char *httpmetrics_url_scheme(const struct http_exchange *x)
@@ -282,7 +254,7 @@ static void rpc_done(struct httpmetrics *m, const struct http_exchange *x, const
 		snprintf(meth, sizeof(meth), "_OTHER");
 	}
 	if (x->grpc_status >= 0)
-		label_int(code, x->grpc_status);
+		str_int8(code, x->grpc_status);
 	if (x->server) {
 		const char *labels[] = {service, "grpc", svc, meth, code, err, ver};
 		const char *glabels[] = {service, grpc_type_name(x->grpc_type), svc, meth,
@@ -296,7 +268,7 @@ static void rpc_done(struct httpmetrics *m, const struct http_exchange *x, const
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));
 	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
-		label_int(port, x->conn->remote.port);
+		str_int8(port, x->conn->remote.port);
 	{
 		const char *labels[] = {service, "grpc", svc, meth, code, err, addr, port, ver};
 
@@ -328,7 +300,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	}
 	reqlabels_values(x, rl, r); /* the bounded request labels, traces.attribute_labels */
 	if (x->status)
-		label_int(status, x->status);
+		str_int8(status, x->status);
 	if (x->server) {
 		const char *labels[] = {service, method, status, route_label(m, x),
 					err,	 ver,	 scheme, r[0],
@@ -343,7 +315,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	}
 	httpmetrics_server_address(x, addr, sizeof(addr));
 	if (x->conn && x->conn->has_endpoints && x->conn->remote.port)
-		label_int(port, x->conn->remote.port);
+		str_int8(port, x->conn->remote.port);
 	{
 		const char *labels[] = {service, method, status, x->route, err,	 addr, port,
 					ver,	 scheme, r[0],	 r[1],	   r[2], r[3]};

@@ -18,6 +18,7 @@
 #include "httpmetrics.h"
 #include "reqhist.h"
 #include "semconv.h"
+#include "strfmt.h"
 #include "tracer.h"
 
 #define THREADS	  16384 /* serving-thread table (direct mapped by tid) */
@@ -985,8 +986,8 @@ bool tracer_http_done(struct tracer *t, const struct http_exchange *x, const cha
 		span_set(&s, SPAN_TRACESTATE, x->tracestate);
 	if (!svc[0]) /* a gRPC span's rpc.* say it, in the slots a span has */
 		span_attr_str(&s, SC_HTTP_REQUEST_METHOD, method);
-	if (cn && cn->has_endpoints)
-		conn_endpoint_ip(&cn->remote, ip, sizeof(ip));
+	if (cn)
+		str_copy(ip, sizeof(ip), conn_remote_ip(cn));
 	if (x->server) {
 		char path[HTTP1_PATH_MAX];
 
