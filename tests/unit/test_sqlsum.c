@@ -250,6 +250,46 @@ static void test_long_and_cached(void **state)
 	assert_string_equal(b.summary, "SELECT cached_t");
 }
 
+/*
+ * A text that is its own sanitised form is looked up as it comes, before
+ * it is sanitised: the answer must be the one the sanitised key gives,
+ * cold or warm, and a text whose sanitised form is not a fixed point must
+ * not borrow another text's entry. "\x01SELECT 1 FROM fp_t" sanitises to
+ * " SELECT ? FROM fp_t" (the control byte a space), which sanitises in turn
+ * to "SELECT ? FROM fp_t": described as it is, that text must say so.
+ */
+static void test_cached_as_sent(void **state)
+{
+	static const char *const texts[] = {
+	    "SELECT name FROM as_sent_t WHERE id = $1",
+	    "UPDATE as_sent_t SET n = n + $1 WHERE id = $2",
+	    "SELECT name FROM as_sent_t WHERE id = 7",
+	    "select   name from as_sent_t where id = $1 -- a comment",
+	};
+	struct sql_summary cold, warm, raw;
+	char want[sizeof(cold.sanitized)];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		const char *t = texts[i];
+
+		assert_int_equal(sqlsum_describe(t, strlen(t), false, &cold), 0);
+		assert_int_equal(sqlsum_describe(t, strlen(t), false, &warm), 0);
+		assert_memory_equal(&cold, &warm, sizeof(cold));
+		sqlsum_sanitize(t, strlen(t), want, sizeof(want));
+		assert_string_equal(cold.sanitized, want);
+		/* the sanitised text, sent as it is: the same entry */
+		assert_int_equal(sqlsum_describe(want, strlen(want), false, &raw), 0);
+		assert_memory_equal(&cold, &raw, sizeof(cold));
+	}
+
+	assert_int_equal(sqlsum_describe("\x01SELECT 1 FROM fp_t", 21, false, &cold), 0);
+	assert_string_equal(cold.sanitized, " SELECT ? FROM fp_t");
+	assert_int_equal(sqlsum_describe(" SELECT ? FROM fp_t", 19, false, &raw), 0);
+	assert_string_equal(raw.sanitized, "SELECT ? FROM fp_t");
+	assert_string_equal(raw.summary, "SELECT fp_t");
+}
+
 static double mono_s(void)
 {
 	struct timespec ts;
@@ -386,19 +426,13 @@ static void test_strnlen_not_pg_query(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_plain_literals),
-	    cmocka_unit_test(test_escape_strings),
-	    cmocka_unit_test(test_dollar_quotes),
-	    cmocka_unit_test(test_comments_and_casts),
-	    cmocka_unit_test(test_in_lists),
-	    cmocka_unit_test(test_summaries_parsed),
-	    cmocka_unit_test(test_batches),
-	    cmocka_unit_test(test_fallback),
-	    cmocka_unit_test(test_bad_input),
-	    cmocka_unit_test(test_long_and_cached),
-	    cmocka_unit_test(test_hostile_bounded),
-	    cmocka_unit_test(test_parse_budget),
-	    cmocka_unit_test(test_strnlen_not_pg_query),
+	    cmocka_unit_test(test_plain_literals),  cmocka_unit_test(test_escape_strings),
+	    cmocka_unit_test(test_dollar_quotes),   cmocka_unit_test(test_comments_and_casts),
+	    cmocka_unit_test(test_in_lists),	    cmocka_unit_test(test_summaries_parsed),
+	    cmocka_unit_test(test_batches),	    cmocka_unit_test(test_fallback),
+	    cmocka_unit_test(test_bad_input),	    cmocka_unit_test(test_long_and_cached),
+	    cmocka_unit_test(test_hostile_bounded), cmocka_unit_test(test_parse_budget),
+	    cmocka_unit_test(test_cached_as_sent),  cmocka_unit_test(test_strnlen_not_pg_query),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -898,6 +898,7 @@ struct cache_ent {
 	uint32_t len;
 	bool truncated;
 	bool used;
+	bool fixed; /* sanitising text gives text: a raw text equal to it is a hit */
 	char text[SQLSUM_CACHE_TEXT];
 	struct sql_summary sum;
 };
@@ -915,53 +916,87 @@ static uint64_t text_hash(const char *s, size_t n, bool truncated)
 	return h;
 }
 
+/* Copies the summary of the entry of text[0..len) (hash h) into out when
+ * the cache has it; with raw, only an entry whose text is its own
+ * sanitised form (fixed). */
+static bool cache_get(uint64_t h, const char *text, size_t len, bool truncated, bool raw,
+		      struct sql_summary *out)
+{
+	struct cache_ent *e;
+	bool hit;
+
+	pthread_mutex_lock(&cache_mu);
+	e = cache ? &cache[h & (SQLSUM_CACHE_ENTRIES - 1)] : NULL;
+	hit = e && e->used && e->hash == h && e->len == len && e->truncated == truncated &&
+	      (!raw || e->fixed) && !memcmp(e->text, text, len);
+	if (hit)
+		*out = e->sum;
+	pthread_mutex_unlock(&cache_mu);
+	return hit;
+}
+
+static void cache_put(uint64_t h, const char *key, size_t klen, bool truncated,
+		      const struct sql_summary *sum)
+{
+	char again[sizeof(sum->sanitized)];
+	bool fixed =
+	    sqlsum_sanitize(key, klen, again, sizeof(again)) == klen && !memcmp(again, key, klen);
+	struct cache_ent *e;
+
+	pthread_mutex_lock(&cache_mu);
+	if (!cache)
+		cache = calloc(SQLSUM_CACHE_ENTRIES, sizeof(*cache));
+	if (cache) {
+		e = &cache[h & (SQLSUM_CACHE_ENTRIES - 1)];
+		e->hash = h;
+		e->len = (uint32_t)klen;
+		e->truncated = truncated;
+		e->fixed = fixed;
+		memcpy(e->text, key, klen);
+		e->sum = *sum;
+		e->used = true;
+	}
+	pthread_mutex_unlock(&cache_mu);
+}
+
 /*
  * The cache is keyed by the sanitised text: texts that differ only in their
  * literals (a simple-protocol query with its values inline, an IN list of
  * another length) share one entry, and the summary never depends on a
  * literal. A sanitised text that filled its buffer may have been cut, so
  * it is no key: such texts are described every time.
+ *
+ * A text with no literal, comment or extra space (a driver's "... WHERE id
+ * = $1", sent with every execution) is its own sanitised form: it is looked
+ * up as it is first, and found without being sanitised (about 3 300
+ * instructions of a Go service's request, BENCHMARKS.md). Only entries
+ * whose key sanitises to itself answer that look-up (sanitising is not
+ * idempotent for every text: a leading control byte becomes a space that a
+ * second pass drops), so the answer is the one the sanitised key gives.
+ * The cache holds sanitised texts only, never a literal.
  */
 int sqlsum_describe(const char *sql, size_t len, bool truncated, struct sql_summary *out)
 {
 	char key[sizeof(out->sanitized)];
-	struct cache_ent *e;
 	size_t klen;
 	uint64_t h;
 
 	if (!sql || !out)
 		return -EINVAL;
 	len = strnlen(sql, len);
+	if (len < sizeof(key) - 1 &&
+	    cache_get(text_hash(sql, len, truncated), sql, len, truncated, true, out))
+		return 0;
 	klen = len <= SQLSUM_CACHE_TEXT ? sqlsum_sanitize(sql, len, key, sizeof(key)) : 0;
 	if (!klen || klen >= sizeof(key) - 1) {
 		describe(sql, len, truncated, out);
 		return 0;
 	}
 	h = text_hash(key, klen, truncated);
-	pthread_mutex_lock(&cache_mu);
-	if (!cache)
-		cache = calloc(SQLSUM_CACHE_ENTRIES, sizeof(*cache));
-	e = cache ? &cache[h & (SQLSUM_CACHE_ENTRIES - 1)] : NULL;
-	if (e && e->used && e->hash == h && e->len == klen && e->truncated == truncated &&
-	    !memcmp(e->text, key, klen)) {
-		*out = e->sum;
-		pthread_mutex_unlock(&cache_mu);
+	if (cache_get(h, key, klen, truncated, false, out))
 		return 0;
-	}
-	pthread_mutex_unlock(&cache_mu);
-
-	if (!describe(sql, len, truncated, out))
-		return 0; /* the tokenizer's answer, for now: not kept */
-
-	pthread_mutex_lock(&cache_mu);
-	if (e) {
-		e->hash = h;
-		e->len = (uint32_t)klen;
-		e->truncated = truncated;
-		memcpy(e->text, key, klen);
-		e->sum = *out;
-		e->used = true;
-	}
-	pthread_mutex_unlock(&cache_mu);
+	if (describe(sql, len, truncated, out))
+		cache_put(h, key, klen, truncated, out);
+	/* else the tokenizer's answer, for now: not kept */
 	return 0;
 }
