@@ -47,10 +47,13 @@ ifneq ($(SANITIZER),)
 CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer
 LDFLAGS += -fsanitize=$(SANITIZER)
 endif
-# libc ahead of libpg_query: libpg_query exports a strnlen of its own (a
-# byte loop), which would otherwise take the place of libc's for every
-# caller in the process (tests/unit/test_strfmt.c checks which one binds).
-LIBS := -lbpf -lelf -ldw -lz -lmicrohttpd -lyaml -lc -lpg_query -lnghttp2 -lpthread -lm
+# libprotobuf-c and libc ahead of libpg_query: libpg_query exports its own
+# copy of protobuf-c (whatever version it bundles) and a strnlen of its own
+# (a byte loop), which would otherwise serve the OTLP encoders, built
+# against the system's protobuf-c headers, and every strnlen call in the
+# process (tests/unit/test_linkage.c checks which ones bind).
+LIBS := -lbpf -lelf -ldw -lz -lmicrohttpd -lyaml -lprotobuf-c -lc -lpg_query -lnghttp2 \
+	-lpthread -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -I$(OUTPUT) \
 	      -Wall -Werror -Wno-unused-function -Wno-gnu-variable-sized-type-not-at-end -mcpu=v3

@@ -3,10 +3,8 @@
  * test_sqlsum.c - CMocka tests of user/proto/sqlsum.c: sanitising (every literal a
  * placeholder, PostgreSQL's lexical traps, $n kept, IN lists collapsed),
  * operation names and summaries from libpg_query and from the fallback
- * tokenizer, batches, truncated text, invalid UTF-8 and random garbage;
- * and that linking libpg_query leaves libc's strnlen in place.
+ * tokenizer, batches, truncated text, invalid UTF-8 and random garbage.
  */
-#include <dlfcn.h>
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -406,23 +404,6 @@ static void test_parse_budget(void **state)
 	sqlsum_set_parse_budget(SQLSUM_PARSE_BUDGET_NS);
 }
 
-/* libpg_query exports a strnlen (a byte loop, several instructions a
- * byte); listed before libc among the executable's libraries it would serve
- * every strnlen call of the daemon and of its libraries. The Makefile puts
- * libc first (LIBS); a sanitizer's runtime, when there is one, comes before both. */
-static void test_strnlen_not_pg_query(void **state)
-{
-	void *f = dlsym(RTLD_DEFAULT, "strnlen");
-	Dl_info info;
-
-	(void)state;
-	assert_non_null(f);
-	assert_int_not_equal(dladdr(f, &info), 0);
-	assert_non_null(info.dli_fname);
-	if (strstr(info.dli_fname, "pg_query"))
-		fail_msg("strnlen binds to %s, not to libc's", info.dli_fname);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,7 +413,7 @@ int main(void)
 	    cmocka_unit_test(test_batches),	    cmocka_unit_test(test_fallback),
 	    cmocka_unit_test(test_bad_input),	    cmocka_unit_test(test_long_and_cached),
 	    cmocka_unit_test(test_hostile_bounded), cmocka_unit_test(test_parse_budget),
-	    cmocka_unit_test(test_cached_as_sent),  cmocka_unit_test(test_strnlen_not_pg_query),
+	    cmocka_unit_test(test_cached_as_sent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
