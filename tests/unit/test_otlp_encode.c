@@ -639,6 +639,51 @@ static void test_utf8(void **state)
 	otlp_arena_release(&a);
 }
 
+/* Each sequence at every offset of an ASCII text, so that it falls at each
+ * place of the 8-byte words the validity check reads ASCII in, and past
+ * them: the verdict and the repair are the sequence's own. */
+static void test_utf8_offsets(void **state)
+{
+	static const struct {
+		const char *seq, *out;
+	} seqs[] = {
+	    {"\xc3\xa9", "\xc3\xa9"},
+	    {"\xe2\x82\xac", "\xe2\x82\xac"},
+	    {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+	    {"\xff", "\xef\xbf\xbd"},
+	    {"\x80", "\xef\xbf\xbd"},
+	    {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},
+	    {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},
+	};
+	struct otlp_arena a;
+
+	(void)state;
+	otlp_arena_init(&a);
+	for (size_t i = 0; i < NELEM(seqs); i++) {
+		bool valid = !strcmp(seqs[i].seq, seqs[i].out);
+
+		for (size_t k = 0; k <= 20; k++) {
+			for (size_t tail = 0; tail <= 9; tail += 9) {
+				char in[64], want[64];
+
+				snprintf(in, sizeof(in), "%.*s%s%.*s", (int)k,
+					 "abcdefghijklmnopqrstu", seqs[i].seq, (int)tail,
+					 "vwxyz0123");
+				snprintf(want, sizeof(want), "%.*s%s%.*s", (int)k,
+					 "abcdefghijklmnopqrstu", seqs[i].out, (int)tail,
+					 "vwxyz0123");
+				assert_int_equal(otlp_utf8_valid(in), valid);
+				assert_string_equal(otlp_utf8(&a, in), want);
+			}
+		}
+	}
+	/* a sequence cut by the end of the text, after a word of ASCII */
+	assert_false(otlp_utf8_valid("abcdefgh\xe2\x82"));
+	assert_true(otlp_utf8_valid("abcdefghijklmnop"));
+	assert_true(otlp_utf8_valid(""));
+	otlp_arena_release(&a);
+}
+
 static void test_arena(void **state)
 {
 	struct otlp_arena a;
@@ -691,6 +736,7 @@ int main(void)
 	    cmocka_unit_test(test_span_wire_format),
 	    cmocka_unit_test(test_partial_success),
 	    cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_utf8_offsets),
 	    cmocka_unit_test(test_arena),
 	    cmocka_unit_test(test_process_start),
 	};
