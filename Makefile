@@ -70,7 +70,7 @@ CORE_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS)) $(OUTPUT)/user/ver
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all clean run test unit e2e install deb k8s-test container-test format lint bench bench-profile deps fuzz FORCE
+.PHONY: all clean run test unit e2e install deb k8s-test container-test format lint bench bench-profile bench-callgrind deps fuzz FORCE
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/redtap $(OUTPUT)/libredtap.so
@@ -153,6 +153,10 @@ bench: all
 # Where the agent's time goes (BPF per program, ring buffer, daemon perf).
 bench-profile: all bench-progs
 	@BUILD=$(OUTPUT) bench/profile.sh
+
+# The live daemon's instructions per request on the Go service (callgrind).
+bench-callgrind: all
+	@BUILD=$(OUTPUT) bench/daemon_callgrind.sh
 
 # The package's tree is built apart, with prefix=/usr (the shim's default path is compiled in).
 deb:

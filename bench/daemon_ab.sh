@@ -7,7 +7,9 @@
 #   sudo bench/daemon_ab.sh A_BINARY B_BINARY [ROUNDS] [SECS] [SELECT]
 #
 # ROUNDS (5) rounds of SECS (8) seconds; SELECT nginx (-p <nginx>, the
-# default) or all (agent defaults: nginx and wrk seen). The last line is
+# default), all (agent defaults: nginx and wrk seen) or gosvc (both agents
+# -p <gosvc>, the Go service of bench/gosvc.sh, under its own load
+# generator, 32 requests at once: HTTP, PostgreSQL and Redis records). The last line is
 # the median of the rounds' B/A ratios. The agent started second reads a
 # few percent cheaper whichever it is: run it both ways round and take the
 # geometric mean of B/A and 1/(A/B) for B's own ratio. CPU ticks are
@@ -23,24 +25,39 @@ A=$1 B=$2 ROUNDS=${3:-5} SECS=${4:-8} SELECT=${5:-nginx}
 for b in "$A" "$B"; do
 	[ -x "$b" ] || { echo "bench/daemon_ab.sh: $b is not executable" >&2; exit 1; }
 done
-case $SELECT in nginx | all) ;; *) echo "bench/daemon_ab.sh: SELECT is nginx or all" >&2; exit 2 ;; esac
+case $SELECT in
+nginx | all | gosvc) ;;
+*) echo "bench/daemon_ab.sh: SELECT is nginx, all or gosvc" >&2; exit 2 ;;
+esac
 
 bench_init
-trap bench_cleanup EXIT
-ngx_port=$(pick_port 33210)
-start_nginx "$ngx_port" 1 || exit 1
-sel=(-p "$NGX_PID")
-[ "$SELECT" = all ] && sel=()
+ab_cleanup() {
+	[ "$SELECT" = gosvc ] && srv_stop
+	bench_cleanup
+}
+trap ab_cleanup EXIT
+if [ "$SELECT" = gosvc ]; then
+	. tests/lib/servers.sh
+	gosvc_up "$BENCH_TMP" 33240 || { echo "bench/daemon_ab.sh: $GOSVC_ERR" >&2; exit 1; }
+	sel=(-p "$GOSVC_PID")
+	load() { "$BENCH_TMP/gosvc" bench "$GOSVC_PORT" "$1" 32 | cut -d' ' -f1; }
+else
+	ngx_port=$(pick_port 33210)
+	start_nginx "$ngx_port" 1 || exit 1
+	sel=(-p "$NGX_PID")
+	[ "$SELECT" = all ] && sel=()
+	load() { wrk_run "http://127.0.0.1:$ngx_port/api/x" 32 "$1"; }
+fi
 AGENT_BIN=$A start_agent "$(pick_port 33220)" "${sel[@]}" || exit 1
 pid_a=$AGENT_PID
 AGENT_BIN=$B start_agent "$(pick_port 33230)" "${sel[@]}" || exit 1
 pid_b=$AGENT_PID
 sleep 3 # the selection scan runs every 2 s
-wrk_run "http://127.0.0.1:$ngx_port/api/x" 32 1 >/dev/null
+load 1 >/dev/null
 for i in $(seq "$ROUNDS"); do
 	a0=$(cpu_ticks "$pid_a")
 	b0=$(cpu_ticks "$pid_b")
-	read -r rps _ <<<"$(wrk_run "http://127.0.0.1:$ngx_port/api/x" 32 "$SECS")"
+	read -r rps _ <<<"$(load "$SECS")"
 	a1=$(cpu_ticks "$pid_a")
 	b1=$(cpu_ticks "$pid_b")
 	if ! kill -0 "$pid_a" 2>/dev/null || ! kill -0 "$pid_b" 2>/dev/null; then
