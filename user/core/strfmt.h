@@ -2,8 +2,8 @@
 /*
  * strfmt.h - the few string copies and number formats the daemon does per
  * request or per operation, without a printf: snprintf(dst, n, "%s", src)
- * costs ~550 instructions a call (issue 13, BENCHMARKS.md, "The daemon's
- * per-operation formatting"), these a few dozen. Same results as the
+ * costs ~550 instructions a call (issue 13, BENCHMARKS.md, "The daemon on
+ * the Go service"), these a few dozen. Same results as the
  * snprintf calls they replace: the text cut to fit, always terminated.
  */
 #ifndef REDTAP_STRFMT_H

@@ -189,7 +189,8 @@ void conntab_for_each(struct conntab *t, void (*fn)(void *ctx, struct conn *c), 
 			fn(ctx, c);
 }
 
-void conn_endpoint_ip(const struct rt_endpoint *e, char *out, size_t outlen)
+/* Writes the address of an endpoint (IPv4-mapped shown as IPv4). */
+static void endpoint_ip(const struct rt_endpoint *e, char *out, size_t outlen)
 {
 	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -206,7 +207,7 @@ void conn_set_endpoints(struct conn *c, const struct rt_endpoint *local,
 	c->remote = *remote;
 	c->family = family;
 	c->has_endpoints = 1;
-	conn_endpoint_ip(remote, c->remote_ip, sizeof(c->remote_ip));
+	endpoint_ip(remote, c->remote_ip, sizeof(c->remote_ip));
 }
 
 const char *conn_remote_ip(const struct conn *c)

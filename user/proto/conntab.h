@@ -49,12 +49,11 @@ struct conn {
 	uint8_t sniff_tries; /* refusals while classifying (protocol.c) */
 	uint8_t opaque_told; /* the kernel was told to stop copying its data */
 	uint8_t tls;	     /* its bytes came from TLS probes (PROTO_SRC_TLS): url.scheme https */
-	char remote_ip[46]; /* remote's address as text (INET6_ADDRSTRLEN), see conn_set_endpoints()
-			     */
-	void *proto_state;  /* owned by its protocol from open() to close() */
-	void *sniff;	    /* bytes held back while classifying; owned by protocol.c */
-	struct conn *hnext; /* hash chain */
-	struct conn *pnext; /* chain of the connections of one process */
+	char remote_ip[46];  /* remote as text (INET6_ADDRSTRLEN): conn_set_endpoints() */
+	void *proto_state;   /* owned by its protocol from open() to close() */
+	void *sniff;	     /* bytes held back while classifying; owned by protocol.c */
+	struct conn *hnext;  /* hash chain */
+	struct conn *pnext;  /* chain of the connections of one process */
 	struct conn **ppprev;
 };
 
@@ -93,9 +92,6 @@ void conntab_close_tgid(struct conntab *t, uint32_t tgid, uint64_t opened_before
 void conntab_close_if(struct conntab *t, bool (*pred)(void *ctx, const struct conn *c), void *ctx,
 		      uint64_t ts);
 
-/* Writes the address of an endpoint (IPv4-mapped shown as IPv4). */
-void conn_endpoint_ip(const struct rt_endpoint *e, char *out, size_t outlen);
-
 /* Sets c's endpoints (has_endpoints) and formats the remote address once,
  * for conn_remote_ip(): the metrics, spans and database operations of a
  * connection all name it, and inet_ntop() per operation was ~8 % of the
@@ -103,8 +99,8 @@ void conn_endpoint_ip(const struct rt_endpoint *e, char *out, size_t outlen);
 void conn_set_endpoints(struct conn *c, const struct rt_endpoint *local,
 			const struct rt_endpoint *remote, uint16_t family);
 
-/* conn_endpoint_ip() of c->remote as conn_set_endpoints() left it; "" when
- * c has no endpoints. */
+/* c's remote address as text (IPv4-mapped shown as IPv4), formatted by
+ * conn_set_endpoints(); "" when c has no endpoints. */
 const char *conn_remote_ip(const struct conn *c);
 
 /* Calls fn for each connection (no insertion or removal from fn). */
