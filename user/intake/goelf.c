@@ -419,8 +419,9 @@ static bool dwarf_bounded(Elf *elf)
 			const uint8_t *p;
 			Elf_Data *d = elf_rawdata(scn, NULL);
 
-			/* "ZLIB" and the inflated size, big-endian */
-			if (!d || d->d_size < 12)
+			/* "ZLIB" and the inflated size, big-endian; a section
+			 * with no bytes in the file (SHT_NOBITS) has no buffer */
+			if (!d || !d->d_buf || d->d_size < 12)
 				return false;
 			p = d->d_buf;
 			if (get_uint(p + 4, 8, true) > GOELF_MAX_DWARF)
