@@ -7,7 +7,8 @@
  * iterator, the hook releasing protocol state on free, a re-created kernel
  * entry of the same socket (no false close), and closing one process's
  * connections by the per-process index without touching a newer process
- * with the same pid.
+ * with the same pid, and the walks seeing exactly the live connections
+ * after removals by every path.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -395,7 +396,7 @@ static void test_recreated_entry_same_socket(void **state)
 	assert_int_equal(conntab_recreated(t), 1);
 	assert_int_equal(c->gen, 9);
 	assert_int_equal(c->first_gen, 5);
-	assert_int_equal(c->opaque_told, 0); /* the kernel's new entry is not opaque yet */
+	assert_int_equal(c->opaque_told, 0);	     /* the kernel's new entry is not opaque yet */
 	assert_ptr_equal(get(t, 10, 3, 5, true), c); /* a late record of gen 5 */
 	assert_ptr_equal(get(t, 10, 3, 9, true), c);
 	assert_int_equal(log.total, 0);
@@ -453,6 +454,52 @@ static void test_close_tgid_index(void **state)
 	assert_int_equal(log.total, 3001);
 }
 
+static bool always(void *ctx, const struct conn *c)
+{
+	(void)ctx;
+	(void)c;
+	return true;
+}
+
+/* The walks go over a list of the connections, not the buckets: every way
+ * out of the table (close, reuse, a process's exit, a predicate, a full
+ * table's refusal) must leave that list holding exactly the live ones. */
+static void test_walks_after_removals(void **state)
+{
+	struct hook_log log = {0};
+	struct conntab *t = conntab_new(300, on_close, &log);
+	struct visit v = {0};
+	uint64_t want = 0;
+
+	(void)state;
+	for (uint32_t fd = 0; fd < 300; fd++)
+		assert_non_null(get(t, 1 + fd % 3, fd, 1, true));
+	assert_null(get(t, 9, 999, 1, true));	  /* full: refused, not listed */
+	for (uint32_t fd = 0; fd < 300; fd += 10) /* closed by id */
+		conntab_close(t, &(struct rt_conn_id){.gen = 1, .tgid = 1 + fd % 3, .fd = fd}, 2);
+	for (uint32_t fd = 5; fd < 300; fd += 10) /* reused: replaced by a new one */
+		assert_non_null(get(t, 1 + fd % 3, fd, 2, true));
+	conntab_close_tgid(t, 2, 100, 3); /* every fd % 3 == 1 */
+	conntab_close_if(t, fd_is_even, &(size_t){0}, 4);
+	for (uint32_t fd = 0; fd < 300; fd++)
+		if (fd % 10 && fd % 3 != 1 && fd % 2)
+			want += fd;
+	conntab_for_each(t, visit_fn, &v);
+	assert_int_equal(v.fd_sum, want);
+	assert_int_equal(v.n, conntab_count(t));
+	log.total = 0;
+	conntab_close_if(t, always, NULL, 5);
+	assert_int_equal(log.total, v.n);
+	assert_int_equal(conntab_count(t), 0);
+	v = (struct visit){0};
+	conntab_for_each(t, visit_fn, &v);
+	assert_int_equal(v.n, 0);
+	assert_non_null(get(t, 7, 7, 1, true)); /* the emptied list takes new ones */
+	conntab_for_each(t, visit_fn, &v);
+	assert_int_equal(v.n, 1);
+	conntab_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -467,6 +514,7 @@ int main(void)
 	    cmocka_unit_test(test_free_releases_state),
 	    cmocka_unit_test(test_recreated_entry_same_socket),
 	    cmocka_unit_test(test_close_tgid_index),
+	    cmocka_unit_test(test_walks_after_removals),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,7 @@ struct conntab {
 	struct conn **buckets;
 	struct conn **pbuckets; /* by tgid alone: one process's connections */
 	size_t nbuckets;	/* power of two, for both */
+	struct conn *all;	/* every connection, newest first */
 	size_t count;
 	size_t max;
 	uint64_t full_misses;
@@ -67,22 +68,13 @@ static void unlink_conn(struct conntab *t, struct conn **pp, uint64_t ts)
 	*c->ppprev = c->pnext;
 	if (c->pnext)
 		c->pnext->ppprev = c->ppprev;
+	*c->apprev = c->anext;
+	if (c->anext)
+		c->anext->apprev = c->apprev;
 	t->count--;
 	if (t->on_close)
 		t->on_close(t->ctx, c, ts);
 	free(c);
-}
-
-void conntab_free(struct conntab *t)
-{
-	if (!t)
-		return;
-	for (size_t i = 0; i < t->nbuckets; i++)
-		while (t->buckets[i])
-			unlink_conn(t, &t->buckets[i], 0);
-	free(t->buckets);
-	free(t->pbuckets);
-	free(t);
 }
 
 static struct conn **find(struct conntab *t, uint32_t tgid, uint32_t fd)
@@ -92,6 +84,17 @@ static struct conn **find(struct conntab *t, uint32_t tgid, uint32_t fd)
 	while (*pp && ((*pp)->tgid != tgid || (*pp)->fd != fd))
 		pp = &(*pp)->hnext;
 	return pp;
+}
+
+void conntab_free(struct conntab *t)
+{
+	if (!t)
+		return;
+	while (t->all)
+		unlink_conn(t, find(t, t->all->tgid, t->all->fd), 0);
+	free(t->buckets);
+	free(t->pbuckets);
+	free(t);
 }
 
 struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool create)
@@ -128,6 +131,11 @@ struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool cr
 		c->pnext->ppprev = &c->pnext;
 	c->ppprev = pp;
 	*pp = c;
+	c->anext = t->all;
+	if (c->anext)
+		c->anext->apprev = &c->anext;
+	c->apprev = &t->all;
+	t->all = c;
 	t->count++;
 	return c;
 }
@@ -170,23 +178,19 @@ void conntab_close(struct conntab *t, const struct rt_conn_id *id, uint64_t ts)
 void conntab_close_if(struct conntab *t, bool (*pred)(void *ctx, const struct conn *c), void *ctx,
 		      uint64_t ts)
 {
-	for (size_t i = 0; i < t->nbuckets && t->count; i++) {
-		struct conn **pp = &t->buckets[i];
+	struct conn *c, *next;
 
-		while (*pp) {
-			if (pred(ctx, *pp))
-				unlink_conn(t, pp, ts);
-			else
-				pp = &(*pp)->hnext;
-		}
+	for (c = t->all; c; c = next) {
+		next = c->anext;
+		if (pred(ctx, c))
+			unlink_conn(t, find(t, c->tgid, c->fd), ts);
 	}
 }
 
 void conntab_for_each(struct conntab *t, void (*fn)(void *ctx, struct conn *c), void *ctx)
 {
-	for (size_t i = 0; i < t->nbuckets; i++)
-		for (struct conn *c = t->buckets[i]; c; c = c->hnext)
-			fn(ctx, c);
+	for (struct conn *c = t->all; c; c = c->anext)
+		fn(ctx, c);
 }
 
 /* Writes the address of an endpoint (IPv4-mapped shown as IPv4). */

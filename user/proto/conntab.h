@@ -55,6 +55,8 @@ struct conn {
 	struct conn *hnext;  /* hash chain */
 	struct conn *pnext;  /* chain of the connections of one process */
 	struct conn **ppprev;
+	struct conn *anext; /* list of every connection: the walks */
+	struct conn **apprev;
 };
 
 struct conntab;
@@ -103,7 +105,10 @@ void conn_set_endpoints(struct conn *c, const struct rt_endpoint *local,
  * conn_set_endpoints(); "" when c has no endpoints. */
 const char *conn_remote_ip(const struct conn *c);
 
-/* Calls fn for each connection (no insertion or removal from fn). */
+/* Calls fn for each connection (no insertion or removal from fn). The
+ * walks visit the connections, not the buckets: the table is sized for
+ * its bound (65 536 by default), and a walk of every bucket once a second
+ * was most of an idle daemon's work (BENCHMARKS.md). */
 void conntab_for_each(struct conntab *t, void (*fn)(void *ctx, struct conn *c), void *ctx);
 
 size_t conntab_count(const struct conntab *t);
