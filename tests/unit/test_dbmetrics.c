@@ -4,7 +4,9 @@
  * (user/signals/dbmetrics.c) recorded into a real registry and read back
  * from the Prometheus text that user/export/prom.c renders: every label in
  * its place (the port formatted without printf), durations in seconds,
- * one series per label set, hello records and reversed clocks, exemplars.
+ * one series per label set, hello records and reversed clocks, exemplars,
+ * and the memos (series found again without a hash of every label) keeping
+ * label sets apart and never outliving an expired series.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 #include "dbmetrics.h"
 #include "metrics.h"
 #include "prom.h"
+#include "promtext.h"
 
 #define FAMILY "db_client_operation_duration_seconds"
 #define MS     1000000ull
@@ -55,13 +58,7 @@ static int teardown(void **state)
 
 static const char *render(struct fx *f)
 {
-	size_t len = 0;
-
-	free(f->text);
-	f->text = NULL;
-	assert_int_equal(prom_render(f->r, PROM_FMT_TEXT, &f->text, &len), 0);
-	assert_non_null(f->text);
-	return f->text;
+	return promtext_into(&f->text, f->r, PROM_FMT_TEXT);
 }
 
 /* The value of the first sample line that starts with prefix (the name and
@@ -185,6 +182,65 @@ static void test_exemplar(void **state)
 	assert_non_null(strstr(f->text, "span_id=\"00f067aa0ba902b7\""));
 }
 
+/* The samples of FAMILY_count: how many lines, and whether each is want. */
+static size_t count_lines(struct fx *f, double want)
+{
+	size_t n = 0;
+
+	for (const char *p = render(f); (p = strstr(p, FAMILY "_count{")); p++, n++) {
+		const char *v = strchr(p, '}');
+
+		assert_non_null(v);
+		if (strtod(v + 1, NULL) != want)
+			fail_msg("a series counted %g, not %g:\n%s", strtod(v + 1, NULL), want,
+				 f->text);
+	}
+	return n;
+}
+
+/* Operations that differ in one label each, with the same query summary,
+ * port and process (so the same set of memos, more of them than its ways),
+ * recorded in turn: each label set stays a series of its own. */
+static void test_memo_labels(void **state)
+{
+	struct fx *f = *state;
+	struct db_op base = op_of("postgresql", "SELECT", "SELECT users", 5432, MS);
+	struct db_op v[10];
+	const char *svc[10] = {"svc", "other"};
+
+	for (size_t i = 0; i < 10; i++)
+		v[i] = base;
+	v[2].system = "redis";
+	snprintf(v[3].operation, sizeof(v[3].operation), "%s", "select");
+	snprintf(v[4].namespace_, sizeof(v[4].namespace_), "%s", "shop2");
+	snprintf(v[5].server_address, sizeof(v[5].server_address), "%s", "127.0.0.2");
+	v[6].server_port = 6432;
+	snprintf(v[7].error_type, sizeof(v[7].error_type), "%s", "42P01");
+	snprintf(v[8].status_code, sizeof(v[8].status_code), "%s", "42P01");
+	snprintf(v[9].query_summary, sizeof(v[9].query_summary), "%s", "SELECT orders");
+	for (int round = 0; round < 3; round++)
+		for (size_t i = 0; i < 10; i++)
+			dbmetrics_record(f->m, &v[i], svc[i] ? svc[i] : "svc");
+	assert_int_equal(count_lines(f, 3), 10);
+}
+
+/* A series the registry expired is not recalled through its memo. */
+static void test_memo_after_expiry(void **state)
+{
+	struct fx *f = *state;
+	struct db_op op = op_of("redis", "GET", "GET", 6379, MS);
+
+	metric_registry_set_ttl(f->r, 1000);
+	assert_int_equal(metric_registry_expire(f->r, 5000), 0); /* the registry's clock */
+	dbmetrics_record(f->m, &op, "svc");
+	dbmetrics_record(f->m, &op, "svc");
+	assert_int_equal(count_lines(f, 2), 1);
+	assert_int_equal(metric_registry_expire(f->r, 6000), 1);
+	assert_int_equal(count_lines(f, 0), 0);
+	dbmetrics_record(f->m, &op, "svc");
+	assert_int_equal(count_lines(f, 1), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -192,6 +248,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_series_and_edges, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_exemplar, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memo_labels, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_memo_after_expiry, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -24,6 +24,7 @@
 #include "pipeline.h"
 #include "procs.h"
 #include "prom.h"
+#include "promtext.h"
 #include "records.h"
 #include "redtap/shim.h"
 
@@ -72,12 +73,7 @@ static int teardown(void **state)
 
 static const char *render(struct fx *f)
 {
-	size_t len;
-
-	free(f->text);
-	f->text = NULL;
-	assert_int_equal(prom_render(f->w.reg, PROM_FMT_TEXT, &f->text, &len), 0);
-	return f->text;
+	return promtext_into(&f->text, f->w.reg, PROM_FMT_TEXT);
 }
 
 /* The count of the db series whose line holds every one of the label pairs. */

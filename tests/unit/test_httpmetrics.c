@@ -24,6 +24,7 @@
 #include "protocol.h"
 #include "metrics.h"
 #include "prom.h"
+#include "promtext.h"
 #include "semconv.h"
 
 #define SERVER "http_server_request_duration_seconds"
@@ -64,35 +65,12 @@ static int teardown(void **state)
 
 static const char *render_fmt(struct fx *f, enum prom_format fmt)
 {
-	size_t len = 0;
-
-	free(f->text);
-	f->text = NULL;
-	assert_int_equal(prom_render(f->r, fmt, &f->text, &len), 0);
-	assert_non_null(f->text);
-	assert_int_equal(strlen(f->text), len);
-	return f->text;
+	return promtext_into(&f->text, f->r, fmt);
 }
 
 static const char *render(struct fx *f)
 {
 	return render_fmt(f, PROM_FMT_TEXT);
-}
-
-/* The value of the sample whose name{labels} is exactly series; NAN when absent. */
-static double value_of(const char *text, const char *series)
-{
-	size_t n = strlen(series);
-	const char *line = text;
-
-	while (line && *line) {
-		if (!strncmp(line, series, n) && line[n] == ' ')
-			return strtod(line + n + 1, NULL);
-		line = strchr(line, '\n');
-		if (line)
-			line++;
-	}
-	return NAN;
 }
 
 static char series_buf[1024];
@@ -219,22 +197,22 @@ static void test_server_exchange_buckets(void **state)
 
 	httpmetrics_start(f->m, &x, "shop");
 	text = render(f);
-	assert_true(value_of(text, active_series("shop", "GET")) == 1);
-	assert_true(isnan(value_of(
+	assert_true(promtext_value(text, active_series("shop", "GET")) == 1);
+	assert_true(isnan(promtext_value(
 	    text, server_series("_count", "shop", "GET", "200", "/users/{id}", "", NULL))));
 	httpmetrics_done(f->m, &x, "shop", false);
 	text = render(f);
-	assert_true(value_of(text, active_series("shop", "GET")) == 0);
-	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
-						 "0.025")) == 0);
-	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
-						 "0.05")) == 1);
-	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
-						 "+Inf")) == 1);
-	assert_true(value_of(text, server_series("_count", "shop", "GET", "200", "/users/{id}", "",
-						 NULL)) == 1);
-	assert_true(fabs(value_of(text, server_series("_sum", "shop", "GET", "200", "/users/{id}",
-						      "", NULL)) -
+	assert_true(promtext_value(text, active_series("shop", "GET")) == 0);
+	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
+						       "/users/{id}", "", "0.025")) == 0);
+	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
+						       "/users/{id}", "", "0.05")) == 1);
+	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
+						       "/users/{id}", "", "+Inf")) == 1);
+	assert_true(promtext_value(text, server_series("_count", "shop", "GET", "200",
+						       "/users/{id}", "", NULL)) == 1);
+	assert_true(fabs(promtext_value(text, server_series("_sum", "shop", "GET", "200",
+							    "/users/{id}", "", NULL)) -
 			 0.03) < 1e-12);
 
 	/* Three more of 2 s, and one of 20 s (past the last bound). */
@@ -247,20 +225,20 @@ static void test_server_exchange_buckets(void **state)
 	httpmetrics_start(f->m, &x, "shop");
 	httpmetrics_done(f->m, &x, "shop", false);
 	text = render(f);
-	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
-						 "1")) == 1);
-	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
-						 "2.5")) == 4);
-	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
-						 "10")) == 4);
-	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "200", "/users/{id}", "",
-						 "+Inf")) == 5);
-	assert_true(value_of(text, server_series("_count", "shop", "GET", "200", "/users/{id}", "",
-						 NULL)) == 5);
-	assert_true(fabs(value_of(text, server_series("_sum", "shop", "GET", "200", "/users/{id}",
-						      "", NULL)) -
+	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
+						       "/users/{id}", "", "1")) == 1);
+	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
+						       "/users/{id}", "", "2.5")) == 4);
+	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
+						       "/users/{id}", "", "10")) == 4);
+	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
+						       "/users/{id}", "", "+Inf")) == 5);
+	assert_true(promtext_value(text, server_series("_count", "shop", "GET", "200",
+						       "/users/{id}", "", NULL)) == 5);
+	assert_true(fabs(promtext_value(text, server_series("_sum", "shop", "GET", "200",
+							    "/users/{id}", "", NULL)) -
 			 26.03) < 1e-9);
-	assert_true(value_of(text, active_series("shop", "GET")) == 0);
+	assert_true(promtext_value(text, active_series("shop", "GET")) == 0);
 	/* Nothing went into the client family. */
 	assert_null(strstr(text, CLIENT "_bucket{"));
 }
@@ -280,23 +258,23 @@ static void test_gauge_per_service_and_method(void **state)
 	httpmetrics_start(f->m, &get_b, "b");
 	httpmetrics_start(f->m, &other, "b");
 	text = render(f);
-	assert_true(value_of(text, active_series("a", "GET")) == 2);
-	assert_true(value_of(text, active_series("a", "POST")) == 1);
-	assert_true(value_of(text, active_series("b", "GET")) == 1);
-	assert_true(value_of(text, active_series("b", "_OTHER")) == 1);
+	assert_true(promtext_value(text, active_series("a", "GET")) == 2);
+	assert_true(promtext_value(text, active_series("a", "POST")) == 1);
+	assert_true(promtext_value(text, active_series("b", "GET")) == 1);
+	assert_true(promtext_value(text, active_series("b", "_OTHER")) == 1);
 	httpmetrics_done(f->m, &get, "a", false);
 	httpmetrics_done(f->m, &other, "b", false);
 	text = render(f);
-	assert_true(value_of(text, active_series("a", "GET")) == 1);
-	assert_true(value_of(text, active_series("b", "_OTHER")) == 0);
-	assert_true(value_of(text, server_series("_count", "b", "_OTHER", "200", "/", "", NULL)) ==
-		    1);
+	assert_true(promtext_value(text, active_series("a", "GET")) == 1);
+	assert_true(promtext_value(text, active_series("b", "_OTHER")) == 0);
+	assert_true(promtext_value(
+			text, server_series("_count", "b", "_OTHER", "200", "/", "", NULL)) == 1);
 	/* The end takes the 1 back from the series its start added it to, even
 	 * when the service name changed in between. */
 	httpmetrics_done(f->m, &get2, "renamed", false);
 	text = render(f);
-	assert_true(value_of(text, active_series("a", "GET")) == 0);
-	assert_true(isnan(value_of(text, active_series("renamed", "GET"))));
+	assert_true(promtext_value(text, active_series("a", "GET")) == 0);
+	assert_true(isnan(promtext_value(text, active_series("renamed", "GET"))));
 }
 
 /* ---- server.address ---- */
@@ -399,10 +377,12 @@ static void test_client_labels_rendered(void **state)
 	httpmetrics_done(f->m, &x, "svc", false);
 	httpmetrics_done(f->m, &x, "svc", false);
 	text = render(f);
-	assert_true(value_of(text, client_series("_count", "svc", "PUT", "204", "/v1/items/{id}",
-						 "", "10.1.2.3", "8080")) == 1);
-	assert_true(value_of(text, client_series("_count", "svc", "PUT", "204", "/v1/items/{id}",
-						 "", "2001:db8::7", "9000")) == 2);
+	assert_true(promtext_value(text, client_series("_count", "svc", "PUT", "204",
+						       "/v1/items/{id}", "", "10.1.2.3", "8080")) ==
+		    1);
+	assert_true(
+	    promtext_value(text, client_series("_count", "svc", "PUT", "204", "/v1/items/{id}", "",
+					       "2001:db8::7", "9000")) == 2);
 	/* A client exchange does not touch the server's in-flight gauge. */
 	assert_null(strstr(text, ACTIVE "{"));
 	assert_null(strstr(text, SERVER "_count{"));
@@ -446,11 +426,11 @@ static void test_series_cap(void **state)
 	assert_int_equal(metric_family_series_count(fam[0]), 2);
 	assert_int_equal(metric_family_overflow_total(fam[0]), 2);
 	assert_int_equal(prom_render(r, PROM_FMT_TEXT, &text, &len), 0);
-	assert_true(value_of(text, server_series("_count", "svc", "GET", "200", "/a", "", NULL)) ==
-		    1);
-	assert_true(value_of(text, SERVER "_count{otel_metric_overflow=\"true\"}") == 2);
-	assert_true(
-	    isnan(value_of(text, server_series("_count", "svc", "GET", "200", "/c", "", NULL))));
+	assert_true(promtext_value(
+			text, server_series("_count", "svc", "GET", "200", "/a", "", NULL)) == 1);
+	assert_true(promtext_value(text, SERVER "_count{otel_metric_overflow=\"true\"}") == 2);
+	assert_true(isnan(
+	    promtext_value(text, server_series("_count", "svc", "GET", "200", "/c", "", NULL))));
 	free(text);
 	httpmetrics_free(m);
 	metric_registry_free(r);
@@ -468,12 +448,12 @@ static void test_openmetrics_render(void **state)
 	httpmetrics_done(f->m, &x, "om", false);
 	text = render_fmt(f, PROM_FMT_OPENMETRICS);
 	assert_non_null(strstr(text, "# UNIT " SERVER " seconds\n"));
-	assert_true(value_of(text, server_series("_bucket", "om", "DELETE", "500", "/x", "500",
-						 "0.1")) == 1);
-	assert_true(value_of(text, server_series("_bucket", "om", "DELETE", "500", "/x", "500",
-						 "1.0")) == 1);
-	assert_true(value_of(text, server_series("_bucket", "om", "DELETE", "500", "/x", "500",
-						 "0.075")) == 0);
+	assert_true(promtext_value(text, server_series("_bucket", "om", "DELETE", "500", "/x",
+						       "500", "0.1")) == 1);
+	assert_true(promtext_value(text, server_series("_bucket", "om", "DELETE", "500", "/x",
+						       "500", "1.0")) == 1);
+	assert_true(promtext_value(text, server_series("_bucket", "om", "DELETE", "500", "/x",
+						       "500", "0.075")) == 0);
 	n = strlen(text);
 	assert_true(n > 6 && !strcmp(text + n - 6, "# EOF\n"));
 }
@@ -559,7 +539,7 @@ static void test_error_type_rules_end_to_end(void **state)
 	e2e_feed(&e, RT_DIR_INGRESS, 4000 * MS,
 		 "POST /orders HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
 	text = render(f);
-	assert_true(value_of(text, active_series("shop", "POST")) == 1);
+	assert_true(promtext_value(text, active_series("shop", "POST")) == 1);
 	conntab_close(e.tab, &e.id, 4500 * MS);
 
 	/* Client side: 4xx is an error too. */
@@ -575,38 +555,41 @@ static void test_error_type_rules_end_to_end(void **state)
 	conntab_close(e.tab, &e.id, 9100 * MS);
 
 	text = render(f);
-	assert_true(value_of(text, server_series("_count", "shop", "GET", "200", "/orders/{id}", "",
-						 NULL)) == 1);
+	assert_true(promtext_value(text, server_series("_count", "shop", "GET", "200",
+						       "/orders/{id}", "", NULL)) == 1);
 	/* a 404 on a path no --route names: no http_route (clients choose such paths) */
-	assert_true(value_of(text, server_series("_count", "shop", "GET", "404", "", "", NULL)) ==
-		    1);
-	assert_true(isnan(value_of(
+	assert_true(
+	    promtext_value(text, server_series("_count", "shop", "GET", "404", "", "", NULL)) == 1);
+	assert_true(isnan(promtext_value(
 	    text, server_series("_count", "shop", "GET", "404", "/orders/{id}", "", NULL))));
-	assert_true(value_of(text, server_series("_count", "shop", "GET", "503", "/orders/{id}",
-						 "503", NULL)) == 2);
-	assert_true(value_of(text, server_series("_count", "shop", "POST", "", "/orders",
-						 "connection_closed", NULL)) == 1);
-	assert_true(fabs(value_of(text, server_series("_sum", "shop", "POST", "", "/orders",
-						      "connection_closed", NULL)) -
+	assert_true(promtext_value(text, server_series("_count", "shop", "GET", "503",
+						       "/orders/{id}", "503", NULL)) == 2);
+	assert_true(promtext_value(text, server_series("_count", "shop", "POST", "", "/orders",
+						       "connection_closed", NULL)) == 1);
+	assert_true(fabs(promtext_value(text, server_series("_sum", "shop", "POST", "", "/orders",
+							    "connection_closed", NULL)) -
 			 0.5) < 1e-9);
-	assert_true(value_of(text, server_series("_bucket", "shop", "GET", "503", "/orders/{id}",
-						 "503", "0.025")) == 2);
+	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "503",
+						       "/orders/{id}", "503", "0.025")) == 2);
 	/* Every started request ended. */
-	assert_true(value_of(text, active_series("shop", "GET")) == 0);
-	assert_true(value_of(text, active_series("shop", "POST")) == 0);
+	assert_true(promtext_value(text, active_series("shop", "GET")) == 0);
+	assert_true(promtext_value(text, active_series("shop", "POST")) == 0);
 
 	/* Client series: no Host -> the peer's IP; Host -> its host part. */
-	assert_true(value_of(text, client_series("_count", "shop", "GET", "200", "/ping", "",
-						 "10.0.0.9", "8080")) == 1);
-	assert_true(value_of(text, client_series("_count", "shop", "PUT", "404", "/orders/{id}",
-						 "404", "api.internal", "8080")) == 1);
-	assert_true(value_of(text, client_series("_count", "shop", "PUT", "500", "/orders/{id}",
-						 "500", "api.internal", "8080")) == 1);
-	assert_true(value_of(text, client_series("_count", "shop", "PUT", "302", "/orders/{id}", "",
-						 "api.internal", "8080")) == 1);
-	assert_true(value_of(text, client_series("_count", "shop", "PUT", "", "/orders/{id}",
-						 "connection_closed", "api.internal", "8080")) ==
-		    1);
+	assert_true(promtext_value(text, client_series("_count", "shop", "GET", "200", "/ping", "",
+						       "10.0.0.9", "8080")) == 1);
+	assert_true(
+	    promtext_value(text, client_series("_count", "shop", "PUT", "404", "/orders/{id}",
+					       "404", "api.internal", "8080")) == 1);
+	assert_true(
+	    promtext_value(text, client_series("_count", "shop", "PUT", "500", "/orders/{id}",
+					       "500", "api.internal", "8080")) == 1);
+	assert_true(
+	    promtext_value(text, client_series("_count", "shop", "PUT", "302", "/orders/{id}", "",
+					       "api.internal", "8080")) == 1);
+	assert_true(
+	    promtext_value(text, client_series("_count", "shop", "PUT", "", "/orders/{id}",
+					       "connection_closed", "api.internal", "8080")) == 1);
 	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"PUT\","));
 
 	conntab_free(e.tab);
@@ -678,35 +661,37 @@ static void test_grpc_and_http2(void **state)
 	httpmetrics_done(f->m, &x, "shop", false);
 	text = render(f);
 	assert_null(strstr(text, ACTIVE "{service_name=\"shop\",http_request_method=\"POST\","));
-	assert_true(value_of(text,
-			     "rpc_server_duration_seconds_count{service_name=\"shop\","
-			     "rpc_system=\"grpc\",rpc_service=\"shop.v1.Catalog\","
-			     "rpc_method=\"Get\",rpc_grpc_status_code=\"14\","
-			     "error_type=\"UNAVAILABLE\",network_protocol_version=\"2\"}") == 1);
-	assert_true(value_of(text,
-			     "rpc_server_duration_seconds_count{service_name=\"shop\","
-			     "rpc_system=\"grpc\",rpc_service=\"_OTHER\","
-			     "rpc_method=\"_OTHER\",rpc_grpc_status_code=\"12\","
-			     "error_type=\"UNIMPLEMENTED\",network_protocol_version=\"2\"}") == 1);
-	assert_true(value_of(text, "grpc_server_handling_seconds_count{service_name=\"shop\","
+	assert_true(promtext_value(
+			text, "rpc_server_duration_seconds_count{service_name=\"shop\","
+			      "rpc_system=\"grpc\",rpc_service=\"shop.v1.Catalog\","
+			      "rpc_method=\"Get\",rpc_grpc_status_code=\"14\","
+			      "error_type=\"UNAVAILABLE\",network_protocol_version=\"2\"}") == 1);
+	assert_true(promtext_value(
+			text, "rpc_server_duration_seconds_count{service_name=\"shop\","
+			      "rpc_system=\"grpc\",rpc_service=\"_OTHER\","
+			      "rpc_method=\"_OTHER\",rpc_grpc_status_code=\"12\","
+			      "error_type=\"UNIMPLEMENTED\",network_protocol_version=\"2\"}") == 1);
+	assert_true(promtext_value(text,
+				   "grpc_server_handling_seconds_count{service_name=\"shop\","
 				   "grpc_type=\"server_stream\",grpc_service=\"shop.v1.Catalog\","
 				   "grpc_method=\"Get\",grpc_code=\"UNAVAILABLE\"}") == 1);
-	assert_true(value_of(text,
-			     "grpc_server_handling_seconds_bucket{service_name=\"shop\","
-			     "grpc_type=\"server_stream\",grpc_service=\"shop.v1.Catalog\","
-			     "grpc_method=\"Get\",grpc_code=\"UNAVAILABLE\",le=\"0.05\"}") == 1);
-	assert_true(value_of(text, "rpc_client_duration_seconds_count{service_name=\"web\","
+	assert_true(promtext_value(
+			text, "grpc_server_handling_seconds_bucket{service_name=\"shop\","
+			      "grpc_type=\"server_stream\",grpc_service=\"shop.v1.Catalog\","
+			      "grpc_method=\"Get\",grpc_code=\"UNAVAILABLE\",le=\"0.05\"}") == 1);
+	assert_true(promtext_value(text,
+				   "rpc_client_duration_seconds_count{service_name=\"web\","
 				   "rpc_system=\"grpc\",rpc_service=\"shop.v1.Catalog\","
 				   "rpc_method=\"Get\",rpc_grpc_status_code=\"0\",error_type=\"\","
 				   "server_address=\"10.0.0.9\",server_port=\"50051\","
 				   "network_protocol_version=\"2\"}") == 1);
 	assert_null(strstr(text, "rpc_grpc_status_code=\"\""));
 	assert_null(strstr(text, "http_route=\"/shop.v1.Catalog/Get\""));
-	assert_true(value_of(text,
-			     SERVER "_count{service_name=\"shop\",http_request_method=\"GET\","
-				    "http_response_status_code=\"200\",http_route=\"/a\","
-				    "error_type=\"\",network_protocol_version=\"2\","
-				    "url_scheme=\"http\"}") == 1);
+	assert_true(promtext_value(text, SERVER
+				   "_count{service_name=\"shop\",http_request_method=\"GET\","
+				   "http_response_status_code=\"200\",http_route=\"/a\","
+				   "error_type=\"\",network_protocol_version=\"2\","
+				   "url_scheme=\"http\"}") == 1);
 }
 
 /* url.scheme: "https" on every HTTP family when the connection's bytes came
@@ -726,7 +711,7 @@ static void test_url_scheme(void **state)
 	httpmetrics_start(f->m, &x, "tls");
 	scheme = "https";
 	text = render(f);
-	assert_true(value_of(text, active_series("tls", "GET")) == 1);
+	assert_true(promtext_value(text, active_series("tls", "GET")) == 1);
 	httpmetrics_done(f->m, &x, "tls", false);
 	x.server = false;
 	httpmetrics_done(f->m, &x, "tls", false);
@@ -736,17 +721,17 @@ static void test_url_scheme(void **state)
 	httpmetrics_start(f->m, &x, "tls");
 	httpmetrics_done(f->m, &x, "tls", false);
 	text = render(f);
-	assert_true(value_of(text, active_series("tls", "GET")) == 0);
-	assert_true(value_of(text, server_series("_count", "tls", "GET", "200", "/s", "", NULL)) ==
-		    1);
-	assert_true(value_of(text, client_series("_count", "tls", "GET", "200", "/s", "",
-						 "10.0.0.7", "443")) == 1);
+	assert_true(promtext_value(text, active_series("tls", "GET")) == 0);
+	assert_true(promtext_value(
+			text, server_series("_count", "tls", "GET", "200", "/s", "", NULL)) == 1);
+	assert_true(promtext_value(text, client_series("_count", "tls", "GET", "200", "/s", "",
+						       "10.0.0.7", "443")) == 1);
 	scheme = "http";
-	assert_true(value_of(text, active_series("tls", "GET")) == 0);
-	assert_true(value_of(text, server_series("_count", "tls", "GET", "200", "/s", "", NULL)) ==
-		    1);
-	assert_true(value_of(text, client_series("_count", "tls", "GET", "200", "/s", "",
-						 "10.0.0.7", "443")) == 1);
+	assert_true(promtext_value(text, active_series("tls", "GET")) == 0);
+	assert_true(promtext_value(
+			text, server_series("_count", "tls", "GET", "200", "/s", "", NULL)) == 1);
+	assert_true(promtext_value(text, client_series("_count", "tls", "GET", "200", "/s", "",
+						       "10.0.0.7", "443")) == 1);
 	assert_string_equal(httpmetrics_url_scheme(&x), "http");
 	x.conn = NULL;
 	assert_string_equal(httpmetrics_url_scheme(&x), "http");
@@ -808,21 +793,21 @@ static void test_memo_counts(void **state)
 			httpmetrics_start(f->m, &held[k], "shop2");
 		}
 		render(f);
-		assert_true(value_of(f->text, active_series("shop2", "POST")) == 3);
+		assert_true(promtext_value(f->text, active_series("shop2", "POST")) == 3);
 		for (int k = 0; k < 3; k++)
 			httpmetrics_done(f->m, &held[k], "shop2", false);
 		want[1 * NM * NST * NR + 1 * NST * NR + 0 * NR + 0] += 3; /* shop2 POST 200 /a */
 	}
 	render(f);
-	assert_true(value_of(f->text, active_series("shop2", "POST")) == 0);
+	assert_true(promtext_value(f->text, active_series("shop2", "POST")) == 0);
 	for (unsigned i = 0; i < N; i++) {
 		const char *route = routes[i % NR];
 		int st = statuses[(i / NR) % NST];
 
 		snprintf(status, sizeof(status), "%d", st);
-		v = value_of(f->text, server_series("_count", svcs[i / NR / NST / NM],
-						    mnames[(i / NR / NST) % NM], status, route,
-						    st >= 500 ? "503" : "", NULL));
+		v = promtext_value(f->text, server_series("_count", svcs[i / NR / NST / NM],
+							  mnames[(i / NR / NST) % NM], status,
+							  route, st >= 500 ? "503" : "", NULL));
 		if (want[i])
 			assert_true(v == want[i]);
 		else
@@ -927,14 +912,15 @@ static void test_memo_compares_unkeyed_labels(void **state)
 
 			vary(&x, &c, &svc, what, which);
 			snprintf(port, sizeof(port), "%u", c.remote.port);
-			assert_true(value_of(text, client_series("_count", svc, "GET", "200",
-								 x.route, x.error_type ? "E" : "",
-								 x.host, port)) == 3);
+			assert_true(
+			    promtext_value(text, client_series("_count", svc, "GET", "200", x.route,
+							       x.error_type ? "E" : "", x.host,
+							       port)) == 3);
 			if (what < VARY_HOST)
 				assert_true(
-				    value_of(text,
-					     server_series("_count", svc, "GET", "200", x.route,
-							   x.error_type ? "E" : "", NULL)) == 3);
+				    promtext_value(
+					text, server_series("_count", svc, "GET", "200", x.route,
+							    x.error_type ? "E" : "", NULL)) == 3);
 		}
 	}
 }

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "pipeline.h"
 #include "prom.h"
+#include "promtext.h"
 #include "records.h"
 #include "selfmetrics.h"
 
@@ -87,12 +88,7 @@ static int teardown(void **state)
 
 static const char *render(struct fx *f)
 {
-	size_t len;
-
-	free(f->text);
-	f->text = NULL;
-	assert_int_equal(prom_render(f->w.reg, PROM_FMT_TEXT, &f->text, &len), 0);
-	return f->text;
+	return promtext_into(&f->text, f->w.reg, PROM_FMT_TEXT);
 }
 
 static struct rt_conn_id conn_id(uint32_t fd)

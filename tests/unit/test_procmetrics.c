@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "procmetrics.h"
 #include "prom.h"
+#include "promtext.h"
 
 static char root[64];
 
@@ -94,11 +95,7 @@ static bool has_line(const char *text, const char *line)
 
 static char *render(struct metric_registry *r)
 {
-	char *text = NULL;
-	size_t len;
-
-	assert_int_equal(prom_render(r, PROM_FMT_TEXT, &text, &len), 0);
-	return text;
+	return promtext(r, PROM_FMT_TEXT);
 }
 
 static void expect(struct metric_registry *r, const char *line)

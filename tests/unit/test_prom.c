@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "prom.h"
+#include "promtext.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -201,17 +202,6 @@ static void test_negotiate(void **state)
 
 /* ---- rendering ---- */
 
-static char *render(struct metric_registry *r, enum prom_format f)
-{
-	char *out = NULL;
-	size_t len = 0;
-
-	assert_int_equal(prom_render(r, f, &out, &len), 0);
-	assert_non_null(out);
-	assert_int_equal(strlen(out), len);
-	return out;
-}
-
 /* A registry with one family of each kind, an overflow series and an exemplar. */
 static struct metric_registry *sample_registry(void)
 {
@@ -311,7 +301,7 @@ static const char sample_om[] =
 static void test_render_text(void **state)
 {
 	struct metric_registry *r = sample_registry();
-	char *out = render(r, PROM_FMT_TEXT);
+	char *out = promtext(r, PROM_FMT_TEXT);
 
 	(void)state;
 	assert_string_equal(out, sample_text);
@@ -323,7 +313,7 @@ static void test_render_text(void **state)
 static void test_render_openmetrics(void **state)
 {
 	struct metric_registry *r = sample_registry();
-	char *out = render(r, PROM_FMT_OPENMETRICS);
+	char *out = promtext(r, PROM_FMT_OPENMETRICS);
 
 	(void)state;
 	assert_string_equal(out, sample_om);
@@ -338,10 +328,10 @@ static void test_render_empty(void **state)
 
 	(void)state;
 	assert_non_null(r);
-	out = render(r, PROM_FMT_TEXT);
+	out = promtext(r, PROM_FMT_TEXT);
 	assert_string_equal(out, "");
 	free(out);
-	out = render(r, PROM_FMT_OPENMETRICS);
+	out = promtext(r, PROM_FMT_OPENMETRICS);
 	assert_string_equal(out, "# EOF\n");
 	free(out);
 
@@ -369,7 +359,7 @@ static void test_escaping(void **state)
 	metric_gauge_set(metric_series_get(g, bad_utf8), 2);
 
 	/* text: HELP escapes only backslash and newline */
-	out = render(r, PROM_FMT_TEXT);
+	out = promtext(r, PROM_FMT_TEXT);
 	assert_string_equal(out,
 			    "# HELP g Say \"hi\" \\\\ bye\\nnext \xc3\xa9\xef\xbf\xbd\n"
 			    "# TYPE g gauge\n"
@@ -379,7 +369,7 @@ static void test_escaping(void **state)
 	free(out);
 
 	/* OpenMetrics: HELP escapes double quotes too */
-	out = render(r, PROM_FMT_OPENMETRICS);
+	out = promtext(r, PROM_FMT_OPENMETRICS);
 	assert_string_equal(out,
 			    "# TYPE g gauge\n"
 			    "# HELP g Say \\\"hi\\\" \\\\ bye\\nnext \xc3\xa9\xef\xbf\xbd\n"
@@ -411,7 +401,7 @@ static void test_special_values(void **state)
 	metric_gauge_set(metric_series_get(g, c), -INFINITY);
 	metric_gauge_set(metric_series_get(g, d), 1e22);
 	metric_counter_add(metric_series_get(ctr, NULL), 9007199254740993.0);
-	out = render(r, PROM_FMT_TEXT);
+	out = promtext(r, PROM_FMT_TEXT);
 	assert_string_equal(out, "# HELP g G.\n# TYPE g gauge\n"
 				 "g{k=\"nan\"} NaN\ng{k=\"inf\"} +Inf\ng{k=\"ninf\"} -Inf\n"
 				 "g{k=\"big\"} 1e+22\n"
@@ -437,7 +427,7 @@ static void test_negative_histograms(void **state)
 	assert_non_null(h2);
 	metric_histogram_observe(metric_series_get(h1, NULL), 0.5);
 	metric_histogram_observe(metric_series_get(h2, NULL), -5);
-	out = render(r, PROM_FMT_OPENMETRICS);
+	out = promtext(r, PROM_FMT_OPENMETRICS);
 	assert_string_equal(out, "# TYPE delta histogram\n# HELP delta D.\n"
 				 "delta_bucket{le=\"-1.0\"} 0\n"
 				 "delta_bucket{le=\"0.0\"} 0\n"
@@ -450,7 +440,7 @@ static void test_negative_histograms(void **state)
 				 "skew_count 1\n"
 				 "# EOF\n");
 	free(out);
-	out = render(r, PROM_FMT_TEXT);
+	out = promtext(r, PROM_FMT_TEXT);
 	assert_non_null(strstr(out, "\ndelta_sum 0.5\n"));
 	assert_non_null(strstr(out, "\nskew_sum -5\n"));
 	free(out);
@@ -528,7 +518,7 @@ static void test_promtool(void **state)
 
 	assert_int_equal(run_with_input("promtool check metrics", sample_text), 0);
 	r = big_registry();
-	out = render(r, PROM_FMT_TEXT);
+	out = promtext(r, PROM_FMT_TEXT);
 	assert_int_equal(run_with_input("promtool check metrics", out), 0);
 	free(out);
 	metric_registry_free(r);
@@ -574,7 +564,7 @@ static void test_openmetrics_parser(void **state)
 	assert_int_not_equal(run_with_input(OM_EXEMPLAR("0" TRACE_ID), sample_om), 0);
 	assert_int_equal(run_with_input(OM_EXEMPLAR(TRACE_ID), sample_om), 0);
 	r = big_registry();
-	out = render(r, PROM_FMT_OPENMETRICS);
+	out = promtext(r, PROM_FMT_OPENMETRICS);
 	assert_int_equal(run_with_input(OM_PARSE, out), 0);
 	free(out);
 	metric_registry_free(r);

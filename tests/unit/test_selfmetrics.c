@@ -23,6 +23,7 @@
 #include "otlp_encode.h"
 #include "pipeline.h"
 #include "prom.h"
+#include "promtext.h"
 #include "records.h"
 #include "selfmetrics.h"
 
@@ -44,11 +45,7 @@ static bool has_line(const char *text, const char *line)
 
 static char *render(struct metric_registry *r)
 {
-	char *text = NULL;
-	size_t len;
-
-	assert_int_equal(prom_render(r, PROM_FMT_TEXT, &text, &len), 0);
-	return text;
+	return promtext(r, PROM_FMT_TEXT);
 }
 
 static void test_running_totals(void **state)

@@ -14,7 +14,9 @@
  * (hello records are ignored); dbmetrics_free() frees only this handle: the
  * family belongs to the registry.
  *
- * Thread-safety: as the registry: any thread.
+ * Thread-safety: one thread at a time records (the pipeline's: a table of
+ * memos of recent series, see dbmetrics.c); the registry may be read
+ * meanwhile.
  */
 #ifndef REDTAP_DBMETRICS_H
 #define REDTAP_DBMETRICS_H

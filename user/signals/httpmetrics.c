@@ -4,13 +4,13 @@
  * and the in-flight gauge (declared in semconv.c; label values are passed
  * in the order of the entries' attribute lists). See httpmetrics.h.
  *
- * The series of the HTTP families are found again through small
- * direct-mapped tables of memos (struct metric_memo), indexed by the
- * exchange's method, status, version, scheme, process and route: a memo
- * whose key (the method, status, version and scheme, from which their
- * labels are derived) is the exchange's has only its other labels compared
- * (metric_series_recall()), with no hash of all 15 values. A memo never
- * dangles: the registry voids it when the family removes a series.
+ * The series of the HTTP families are found again through small tables of
+ * memos (seriesmemo.h), indexed by the exchange's method, status, version,
+ * scheme, process and route: a memo whose key (the method, status, version
+ * and scheme, from which their labels are derived) is the exchange's has
+ * only its other labels compared (metric_series_recall()), with no hash of
+ * all 15 values. A memo never dangles: the registry voids it when the
+ * family removes a series.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -21,21 +21,12 @@
 
 #include "http2.h"
 #include "httpmetrics.h"
-#include "k8slabels.h"
 #include "reqlabels.h"
 #include "semconv.h"
+#include "seriesmemo.h"
 #include "strfmt.h"
 
-/* A series noted for the exchanges with this key (memo_key()) and route
- * fingerprint; key 0: none. */
-struct memo_slot {
-	uint64_t key;
-	uint64_t fp;
-	struct metric_memo m;
-};
-
-#define MEMO_WAYS  4   /* slots of a set, any of which may hold an exchange's series */
-#define MEMO_SLOTS 128 /* a power of two, MEMO_WAYS or more */
+#define MEMO_SLOTS 128 /* a power of two, SERIESMEMO_WAYS or more */
 
 struct httpmetrics {
 	struct metric_family *server;
@@ -45,9 +36,9 @@ struct httpmetrics {
 	struct metric_family *rpc_client;
 	struct metric_family *grpc_handling; /* grpc_server_handling_seconds */
 	const struct route_table *routes;    /* borrowed */
-	struct memo_slot server_memo[MEMO_SLOTS];
-	struct memo_slot client_memo[MEMO_SLOTS];
-	struct memo_slot active_memo[MEMO_SLOTS / 8];
+	struct seriesmemo_slot server_memo[MEMO_SLOTS];
+	struct seriesmemo_slot client_memo[MEMO_SLOTS];
+	struct seriesmemo_slot active_memo[MEMO_SLOTS / 8];
 	unsigned memo_victim; /* rotates over the ways */
 	/* the label positions memo keys stand for (memo_keyed[] in each
 	 * family's label list): the check masks of the recalls are ~these */
@@ -74,47 +65,6 @@ static uint64_t memo_key(const struct http_exchange *x, int status)
 		method = HTTP1_M_OTHER; /* named "_OTHER" either way */
 	return (uint64_t)method | (uint64_t)(uint32_t)status << 16 | (uint64_t)x->version << 48 |
 	       (uint64_t)tls << 56 | 1ull << 63;
-}
-
-/*
- * The series for labels (n values, then the process's pod labels) through
- * the memos of key, the process and route (which is labels' route value or
- * "" when there is none): the keyed labels are not compared again.
- */
-static struct metric_series *memo_get(struct httpmetrics *m, struct memo_slot *t, size_t nslots,
-				      struct metric_family *f, const char *const *labels, size_t n,
-				      uint32_t tgid, uint64_t key, const char *route,
-				      uint64_t keyed, double *update)
-{
-	size_t len = strlen(route);
-	uint64_t head = 0, tail = 0, fp;
-	struct memo_slot *set, *slot = NULL;
-	struct metric_series *s;
-
-	/* the route's first and last 8 bytes tell most routes apart */
-	if (len >= 8) {
-		memcpy(&head, route, sizeof(head));
-		memcpy(&tail, route + len - 8, sizeof(tail));
-	} else {
-		memcpy(&head, route, len);
-	}
-	fp = (key ^ len << 32 ^ tgid) * 0x9e3779b97f4a7c15ULL;
-	fp = (fp ^ head) * 0xff51afd7ed558ccdULL;
-	fp = (fp ^ tail) * 0xc4ceb9fe1a85ec53ULL;
-	set = &t[(fp >> 40) & (nslots - MEMO_WAYS)];
-	for (size_t i = 0; i < MEMO_WAYS && !slot; i++)
-		if (set[i].key == key && set[i].fp == fp)
-			slot = &set[i];
-	if (slot) {
-		s = k8slabels_series_memo(f, labels, n, tgid, &slot->m, ~keyed, update);
-		if (s)
-			return s; /* recalled, or found and noted again */
-	}
-	slot = &set[m->memo_victim++ % MEMO_WAYS];
-	slot->key = key;
-	slot->fp = fp;
-	memset(&slot->m, 0, sizeof(slot->m)); /* nothing to recall: noted here */
-	return k8slabels_series_memo(f, labels, n, tgid, &slot->m, ~keyed, NULL);
 }
 
 struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series)
@@ -204,8 +154,9 @@ void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const cha
 
 	if (!x->server || x->grpc)
 		return;
-	s = memo_get(m, m->active_memo, NELEM(m->active_memo), m->active, labels, NELEM(labels),
-		     x->tgid, memo_key(x, 0), "", m->active_keyed, &one);
+	s = seriesmemo_get(m->active_memo, NELEM(m->active_memo), &m->memo_victim, m->active,
+			   labels, NELEM(labels), x->tgid, memo_key(x, 0), "", m->active_keyed,
+			   &one);
 	if (s && !isnan(one))
 		metric_gauge_add(s, one); /* not added with the recall */
 	x->inflight = s;
@@ -306,9 +257,9 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 					err,	 ver,	 scheme, r[0],
 					r[1],	 r[2],	 r[3]};
 
-		s = memo_get(m, m->server_memo, MEMO_SLOTS, m->server, labels, NELEM(labels),
-			     x->tgid, memo_key(x, x->status), labels[3], m->server_keyed,
-			     exemplar_wanted(x, exemplar) ? NULL : &v);
+		s = seriesmemo_get(m->server_memo, MEMO_SLOTS, &m->memo_victim, m->server, labels,
+				   NELEM(labels), x->tgid, memo_key(x, x->status), labels[3],
+				   m->server_keyed, exemplar_wanted(x, exemplar) ? NULL : &v);
 		if (!isnan(v))
 			observe(s, x, v, exemplar); /* not observed with the recall */
 		return;
@@ -320,9 +271,9 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 		const char *labels[] = {service, method, status, x->route, err,	 addr, port,
 					ver,	 scheme, r[0],	 r[1],	   r[2], r[3]};
 
-		s = memo_get(m, m->client_memo, MEMO_SLOTS, m->client, labels, NELEM(labels),
-			     x->tgid, memo_key(x, x->status), x->route, m->client_keyed,
-			     exemplar_wanted(x, exemplar) ? NULL : &v);
+		s = seriesmemo_get(m->client_memo, MEMO_SLOTS, &m->memo_victim, m->client, labels,
+				   NELEM(labels), x->tgid, memo_key(x, x->status), x->route,
+				   m->client_keyed, exemplar_wanted(x, exemplar) ? NULL : &v);
 		if (!isnan(v))
 			observe(s, x, v, exemplar); /* not observed with the recall */
 	}
