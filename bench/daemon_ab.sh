@@ -9,8 +9,8 @@
 # ROUNDS (5) rounds of SECS (8) seconds; SELECT nginx (-p <nginx>, the
 # default), all (agent defaults: nginx and wrk seen) or gosvc (both agents
 # -p <gosvc>, the Go service of bench/gosvc.sh, under its own load
-# generator, 32 requests at once: HTTP, PostgreSQL and Redis records). The last line is
-# the median of the rounds' B/A ratios. The agent started second reads a
+# generator, 32 requests at once: HTTP, PostgreSQL and Redis records). The
+# last line is the median of the rounds' B/A ratios. The agent started second reads a
 # few percent cheaper whichever it is: run it both ways round and take the
 # geometric mean of B/A and 1/(A/B) for B's own ratio. CPU ticks are
 # 10 ms: use rounds of 40 ticks or more. Ports from 33210 on (127.0.0.1).
