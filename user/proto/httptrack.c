@@ -7,6 +7,7 @@
  * exchanges on response end, connection close or silence. See httptrack.h.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,17 @@ static void conn_error(struct http_conn *hc, enum http1_error reason)
 
 /* A new entry at the back of the FIFO (room made if needed), zeroed but
  * for who and when. */
+/* An exchange as zeroed, but only its first bytes of each string are
+ * written (httptrack.h: the strings come last). */
+static void exchange_reset(struct http_exchange *x)
+{
+	memset(x, 0, offsetof(struct http_exchange, error_buf));
+	x->error_buf[0] = x->route[0] = x->path[0] = x->host[0] = '\0';
+	x->traceparent[0] = x->tracestate[0] = '\0';
+	for (size_t i = 0; i < HTTP1_CAPTURE_MAX; i++)
+		x->captured[i][0] = '\0';
+}
+
 static struct pending *push_pending(struct http_conn *hc, uint64_t start_ts, uint32_t tid)
 {
 	struct pending *p;
@@ -173,7 +185,8 @@ static struct pending *push_pending(struct http_conn *hc, uint64_t start_ts, uin
 		finish_front(hc, hc->cur_ts, true);
 	}
 	p = &hc->fifo[(hc->head + hc->count) % hc->cap];
-	memset(p, 0, sizeof(*p));
+	exchange_reset(&p->x);
+	p->tunnel_ok = false;
 	hc->count++;
 	p->x.server = hc->server;
 	p->x.tgid = hc->c->tgid;

@@ -51,12 +51,6 @@ struct http_exchange {
 	enum http1_method method;
 	int status;		/* 0 when no response was seen */
 	const char *error_type; /* NULL when the exchange is not an error */
-	char error_buf[8];	/* storage for a status code used as error_type */
-	char route[HTTP_ROUTE_MAX];
-	char path[HTTP1_PATH_MAX];
-	char host[HTTP1_HOST_MAX];
-	char traceparent[HTTP1_TRACEPARENT_MAX];
-	char tracestate[HTTP1_TRACESTATE_MAX];
 	struct trace_ctx trace;
 	const struct conn *conn; /* endpoints; valid during the callback only */
 	/* Answered, but the request was in a capture gap: method
@@ -67,12 +61,23 @@ struct http_exchange {
 	bool grpc;	     /* a gRPC call: path is /package.Service/Method */
 	uint8_t grpc_type;   /* enum grpc_type, from the messages seen each way */
 	int16_t grpc_status; /* the grpc-status trailer; -1 when none was decoded */
-	/* HTTP/1.x requests: the http1_capture_set() header values, "" if absent */
-	char captured[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE];
 	/* The in-flight gauge's series httpmetrics_start() added 1 to (NULL:
 	 * none), for its -1 at the end: a gauge that is not zero is never
 	 * removed, so the pointer stays valid until then. Zero at start. */
 	struct metric_series *inflight;
+	/* The strings, from error_buf on, come last: httptrack.c's FIFO starts
+	 * an exchange by zeroing what comes before error_buf and emptying
+	 * each string (exchange_reset()), not by zeroing the 1.3 KiB. A new
+	 * field goes above error_buf; a new string here, and in
+	 * exchange_reset(). */
+	char error_buf[8]; /* storage for a status code used as error_type */
+	char route[HTTP_ROUTE_MAX];
+	char path[HTTP1_PATH_MAX];
+	char host[HTTP1_HOST_MAX];
+	char traceparent[HTTP1_TRACEPARENT_MAX];
+	char tracestate[HTTP1_TRACESTATE_MAX];
+	/* HTTP/1.x requests: the http1_capture_set() header values, "" if absent */
+	char captured[HTTP1_CAPTURE_MAX][HTTP1_CAPTURE_VALUE];
 };
 
 enum http_version {
