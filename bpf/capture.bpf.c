@@ -23,6 +23,14 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* current_goid() for a record of any process: one that is not a Go
+ * process we know stops at its go bit, which is in the line selected_tgid()
+ * read, without a go_procs look-up. */
+static __always_inline __u64 record_goroutine(__u32 tgid)
+{
+	return go_bit(tgid) ? current_goid(tgid) : 0;
+}
+
 enum stash_kind {
 	STASH_BUF = 0,	/* one user buffer */
 	STASH_IOV = 1,	/* an iovec array */
@@ -45,7 +53,7 @@ struct stash {
 	__u16 cap;  /* bytes to copy: the connection's conn_cap() */
 	__u8 sniff; /* compare with the HTTP/2 preface: h2_sniff() */
 	__u8 pad0;
-	__u64 goid; /* the running goroutine, current_goid(): 0 outside Go */
+	__u64 goid; /* the running goroutine, record_goroutine(): 0 outside Go */
 };
 
 /*
@@ -229,7 +237,7 @@ static __always_inline int data_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt,
 	st.kind = kind;
 	st.dir = RT_DIR_EGRESS;
 	st.log = 1;
-	st.goid = current_goid(id >> 32);
+	st.goid = record_goroutine(id >> 32);
 	return emit_data(id, &st, ret, 0);
 }
 
@@ -334,7 +342,7 @@ static __always_inline int data_exit(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt
 		return data_log(id, fd, ptr, iovcnt, kind, ret);
 	}
 	/* the goroutine, read once: for the TLS check and for the record */
-	st.goid = current_goid(id >> 32);
+	st.goid = record_goroutine(id >> 32);
 	/* ciphertext: a TLS call's syscall (tls.bpf.h sends its plaintext), or
 	 * the rest of a connection that carries TLS plaintext */
 	if (tls_inside(fd, st.goid) || ci->tls)
@@ -927,17 +935,21 @@ SEC("raw_tp/sched_process_exit")
 int BPF_PROG(proc_exit, struct task_struct *p)
 {
 	__u32 tgid = BPF_CORE_READ(p, tgid);
-	__u64 *w;
+	__u64 bit = 1ull << (tgid % 64);
+	struct rt_select_word *w;
 
 	/* (an exiting thread's stash slot goes with its task storage) */
 	if (tgid == agent_tgid || BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
-	if (filter_enabled) {
+	if (filter_enabled)
 		bpf_map_delete_elem(&pending, &tgid);
-		w = select_word(tgid);
-		if (w && (*w >> (tgid % 64)) & 1)
-			__sync_fetch_and_and(w, ~(1ull << (tgid % 64)));
-	}
+	/* the bits die with the process (its go_procs entry goes when the
+	 * daemon reads this record), never left to a tgid's next owner */
+	w = select_word(tgid);
+	if (w && w->selected & bit)
+		__sync_fetch_and_and(&w->selected, ~bit);
+	if (w && w->go & bit)
+		__sync_fetch_and_and(&w->go, ~bit);
 	emit_proc(RT_EV_PROC_EXIT, p, 0);
 	return 0;
 }
@@ -953,14 +965,14 @@ int BPF_PROG(proc_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	__u64 *w;
+	struct rt_select_word *w;
 
 	if (!filter_enabled || ctgid == ptgid || BPF_CORE_READ(child, pid) != ctgid)
 		return 0;
 	if (select_bit(ptgid)) {
 		w = select_word(ctgid);
 		if (w)
-			__sync_fetch_and_or(w, 1ull << (ctgid % 64));
+			__sync_fetch_and_or(&w->selected, 1ull << (ctgid % 64));
 	} else if (bpf_map_lookup_elem(&pending, &ptgid)) {
 		mark_pending(ctgid);
 	} else {

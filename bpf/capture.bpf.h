@@ -53,18 +53,21 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
-/* Processes to instrument when filter_enabled: a bitmap over every
- * possible tgid (bit tgid % 64 of word tgid / 64). An array look-up is a
- * few instructions, so processes that are not selected pay little more
- * than the tracepoint itself. */
+/* Processes to instrument when filter_enabled, and Go processes: two
+ * bitmaps over every possible tgid, interleaved (struct rt_select_word:
+ * bit tgid % 64 of entry tgid / 64). An array look-up is a few
+ * instructions, so processes that are not selected pay little more than
+ * the tracepoint itself, and the go bit is in the line the selection test
+ * read. */
 /* Memory-mapped: the daemon sets and clears bits with atomic operations
- * too, so that it never undoes a bit proc_fork sets at the same moment. */
+ * too, so that it never undoes a bit proc_fork or go_mark() sets at the
+ * same moment. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, RT_SELECT_WORDS);
 	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct rt_select_word);
 } selected SEC(".maps");
 
 /* Local TCP ports in LISTEN state: a socket seen without accept/connect
@@ -99,8 +102,8 @@ static __always_inline void count_drop(__u32 reason)
 		*v += 1; /* per-CPU slot: no atomic needed */
 }
 
-/* The bitmap word holding tgid's bit, or NULL. */
-static __always_inline __u64 *select_word(__u32 tgid)
+/* The bitmap entry holding tgid's bits, or NULL. */
+static __always_inline struct rt_select_word *select_word(__u32 tgid)
 {
 	__u32 idx = tgid / 64;
 
@@ -109,9 +112,9 @@ static __always_inline __u64 *select_word(__u32 tgid)
 
 static __always_inline bool select_bit(__u32 tgid)
 {
-	__u64 *w = select_word(tgid);
+	struct rt_select_word *w = select_word(tgid);
 
-	return w && (*w >> (tgid % 64)) & 1;
+	return w && (w->selected >> (tgid % 64)) & 1;
 }
 
 static __always_inline bool selected_tgid(__u32 tgid)
@@ -121,6 +124,24 @@ static __always_inline bool selected_tgid(__u32 tgid)
 	if (!filter_enabled)
 		return true;
 	return select_bit(tgid);
+}
+
+/* Whether tgid may have a go_procs entry (goroutine.bpf.h): whoever writes
+ * one sets the bit first (go_mark(), the daemon's gotrack.c), so a clear bit
+ * means no goroutine to read. */
+static __always_inline bool go_bit(__u32 tgid)
+{
+	struct rt_select_word *w = select_word(tgid);
+
+	return w && (w->go >> (tgid % 64)) & 1;
+}
+
+static __always_inline void go_mark(__u32 tgid)
+{
+	struct rt_select_word *w = select_word(tgid);
+
+	if (w)
+		__sync_fetch_and_or(&w->go, 1ull << (tgid % 64));
 }
 
 /* Bytes each CPU produced since it last woke the reader. */

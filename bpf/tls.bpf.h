@@ -171,7 +171,7 @@ static __always_inline int tls_emit(__u64 id, struct tls_key *key, __u32 fd, __u
 	st.dir = dir;
 	st.cap = conn_cap(ci);
 	st.sniff = h2_sniff(ci, dir);
-	st.goid = current_goid(ck.tgid);
+	st.goid = record_goroutine(ck.tgid);
 	return emit_data(id, &st, moved, RT_DATA_F_TLS);
 }
 
@@ -261,13 +261,14 @@ static __always_inline __u64 go_tls_goid(struct pt_regs *ctx, __u32 tgid)
 
 	if (!selected_tgid(tgid))
 		return 0;
-	if (!bpf_map_lookup_elem(&go_procs, &tgid)) {
+	if (!go_bit(tgid) || !bpf_map_lookup_elem(&go_procs, &tgid)) {
 		cookie = bpf_get_attach_cookie(ctx);
 		struct rt_go_proc gp = {.g_tls_off = (__s32)(__u32)cookie,
 					.goid_off = (__u32)(cookie >> 32)};
 
 		if (!gp.goid_off)
 			return 0;
+		go_mark(tgid); /* first: the data programs read go_procs only then */
 		bpf_map_update_elem(&go_procs, &tgid, &gp, BPF_NOEXIST);
 	}
 	return current_goid(tgid);

@@ -22,7 +22,10 @@
  *  - the daemon's opaque and wide (user/intake/connctl.c, run here on the
  *    real object) change their own field of an entry and keep the
  *    kernel's (tls, cap_bytes, generation), and are refused for an entry
- *    that became another connection on the same fd.
+ *    that became another connection on the same fd;
+ *  - a data record reads the goroutine (struct rt_data_tail) of a process
+ *    with a go_procs entry only while the process's go bit is set, and
+ *    the go bit dies with the process.
  *
  * With --insns FILE it writes each program's instruction counts
  * (verified, translated, JITed bytes) as a Markdown table instead
@@ -42,8 +45,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <asm/prctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <fcntl.h>
@@ -74,7 +79,7 @@ struct recs {
 struct fx {
 	struct capture_bpf *skel;
 	struct ring_buffer *rb;
-	uint64_t *select; /* the mmapped "selected" bitmap */
+	struct rt_select_word *select; /* the mmapped "selected" bitmaps */
 	struct recs recs;
 };
 
@@ -143,8 +148,9 @@ static int setup(void **state)
 	f->skel = load(RT_CAPTURE_DEFAULT, true);
 	if (!f->skel || capture_bpf__attach(f->skel))
 		return -1;
-	f->select = mmap(NULL, RT_SELECT_WORDS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
-			 MAP_SHARED, bpf_map__fd(f->skel->maps.selected), 0);
+	f->select =
+	    mmap(NULL, RT_SELECT_WORDS * sizeof(struct rt_select_word), PROT_READ | PROT_WRITE,
+		 MAP_SHARED, bpf_map__fd(f->skel->maps.selected), 0);
 	if (f->select == MAP_FAILED)
 		return -1;
 	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), keep, &f->recs, NULL);
@@ -161,7 +167,7 @@ static int teardown(void **state)
 	if (!f)
 		return 0; /* setup failed before it had a fixture */
 	ring_buffer__free(f->rb);
-	munmap(f->select, RT_SELECT_WORDS * sizeof(uint64_t));
+	munmap(f->select, RT_SELECT_WORDS * sizeof(struct rt_select_word));
 	capture_bpf__destroy(f->skel);
 	recs_clear(&f->recs);
 	free(f);
@@ -170,15 +176,31 @@ static int teardown(void **state)
 
 static bool selected(const struct fx *f, uint32_t tgid)
 {
-	return __atomic_load_n(&f->select[tgid / 64], __ATOMIC_SEQ_CST) >> (tgid % 64) & 1;
+	return __atomic_load_n(&f->select[tgid / 64].selected, __ATOMIC_SEQ_CST) >> (tgid % 64) & 1;
+}
+
+static bool go_bit(const struct fx *f, uint32_t tgid)
+{
+	return __atomic_load_n(&f->select[tgid / 64].go, __ATOMIC_SEQ_CST) >> (tgid % 64) & 1;
+}
+
+static void set_go(struct fx *f, uint32_t tgid, bool on)
+{
+	if (on)
+		__atomic_fetch_or(&f->select[tgid / 64].go, 1ull << (tgid % 64), __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(&f->select[tgid / 64].go, ~(1ull << (tgid % 64)),
+				   __ATOMIC_SEQ_CST);
 }
 
 static void set_selected(struct fx *f, uint32_t tgid, bool on)
 {
 	if (on)
-		__atomic_fetch_or(&f->select[tgid / 64], 1ull << (tgid % 64), __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(&f->select[tgid / 64].selected, 1ull << (tgid % 64),
+				  __ATOMIC_SEQ_CST);
 	else
-		__atomic_fetch_and(&f->select[tgid / 64], ~(1ull << (tgid % 64)), __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(&f->select[tgid / 64].selected, ~(1ull << (tgid % 64)),
+				   __ATOMIC_SEQ_CST);
 }
 
 /* The first record of type for tgid (the header's), or NULL; drains first. */
@@ -228,7 +250,7 @@ static void test_verifier_accepts_every_config(void **state)
 static struct ring_buffer *load_selecting_self(struct capture_bpf *skel, struct recs *recs)
 {
 	uint32_t self = (uint32_t)getpid(), idx = self / 64;
-	uint64_t word = 1ull << (self % 64);
+	struct rt_select_word word = {.selected = 1ull << (self % 64)};
 	struct ring_buffer *rb;
 
 	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
@@ -500,15 +522,19 @@ static void test_fork_selected_exit_clears(void **state)
 	pid_t g;
 
 	set_selected(f, (uint32_t)fam.child, true);
+	set_go(f, (uint32_t)fam.child, true);
 	g = fork_grandchild(&fam);
 	assert_true(selected(f, (uint32_t)g));
 	assert_true(selected(f, (uint32_t)fam.child));
+	assert_false(go_bit(f, (uint32_t)g)); /* a fork has no go_procs entry */
 	end_family(&fam);
-	for (int i = 0; i < 100 && (selected(f, (uint32_t)g) || selected(f, (uint32_t)fam.child));
+	for (int i = 0; i < 100 && (selected(f, (uint32_t)g) || selected(f, (uint32_t)fam.child) ||
+				    go_bit(f, (uint32_t)fam.child));
 	     i++)
 		usleep(10000);
 	assert_false(selected(f, (uint32_t)g));
 	assert_false(selected(f, (uint32_t)fam.child));
+	assert_false(go_bit(f, (uint32_t)fam.child));
 	ev = find_rec(f, RT_EV_PROC_EXIT, (uint32_t)fam.child);
 	assert_non_null(ev);
 	assert_int_equal(ev->hdr.len, sizeof(*ev));
@@ -1034,6 +1060,79 @@ static void test_connctl_races_new_connections(void **state)
 	connctl_free(r.ctl);
 }
 
+/* ---- goroutines (bpf/goroutine.bpf.h) ---- */
+
+/* A stand-in for a Go thread's g: the thread-local slot that Go keeps at a
+ * fixed offset from the thread pointer holds a pointer to it, and its
+ * goid is at GOID_OFF. */
+#define GOID_OFF  16
+#define FAKE_GOID 4242
+static uint64_t fake_g[4] = {[GOID_OFF / 8] = FAKE_GOID};
+static __thread uint64_t fake_g_slot;
+
+/* The data records of this process drained so far: how many, and how many
+ * carry a goroutine tail (*goid: the last one's). */
+static size_t data_goids(struct fx *f, size_t *with_tail, uint64_t *goid)
+{
+	uint32_t self = (uint32_t)getpid();
+	size_t n = 0;
+
+	*with_tail = 0;
+	ring_buffer__consume(f->rb);
+	for (size_t i = 0; i < f->recs.n; i++) {
+		const struct rt_data_event *ev = (const void *)f->recs.rec[i];
+
+		if (ev->hdr.type != RT_EV_DATA || (uint32_t)(ev->hdr.pid_tgid >> 32) != self)
+			continue;
+		n++;
+		if (ev->hdr.len >= sizeof(*ev) + ev->cap_len + sizeof(struct rt_data_tail)) {
+			memcpy(goid, ev->data + ev->cap_len, sizeof(*goid));
+			(*with_tail)++;
+		}
+	}
+	return n;
+}
+
+/* The data programs read a goroutine only for a process whose go bit is
+ * set: with a go_procs entry and the bit clear, no tail; with both, the
+ * goroutine the entry's offsets lead to. */
+static void test_goroutine_needs_go_bit(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	int procs = bpf_map__fd(f->skel->maps.go_procs), c, s;
+	unsigned long fs = 0;
+	struct rt_go_proc gp = {.goid_off = GOID_OFF};
+	size_t with_tail;
+	uint64_t goid = 0;
+
+	assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
+	fake_g_slot = (uint64_t)(uintptr_t)fake_g;
+	gp.g_tls_off = (int32_t)((intptr_t)&fake_g_slot - (intptr_t)fs);
+	set_selected(f, self, true);
+	assert_int_equal(bpf_map_update_elem(procs, &self, &gp, BPF_ANY), 0);
+	loopback_pair(&c, &s);
+
+	recs_clear(&f->recs);
+	send_request(c, s, 100);
+	assert_int_equal(data_goids(f, &with_tail, &goid), 2);
+	assert_int_equal(with_tail, 0);
+
+	set_go(f, self, true);
+	recs_clear(&f->recs);
+	send_request(c, s, 100);
+	assert_int_equal(data_goids(f, &with_tail, &goid), 2);
+	assert_int_equal(with_tail, 2);
+	assert_int_equal(goid, FAKE_GOID);
+
+	close(c);
+	close(s);
+	set_go(f, self, false);
+	bpf_map_delete_elem(procs, &self);
+	set_selected(f, self, false);
+	recs_clear(&f->recs);
+}
+
 /* ---- instruction counts (bench/kernel.sh) ---- */
 
 /* One table row per loaded program of obj. */
@@ -1104,6 +1203,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_connctl_keeps_kernel_fields),
 	    cmocka_unit_test(test_connctl_refuses_stale_gen),
 	    cmocka_unit_test(test_connctl_races_new_connections),
+	    cmocka_unit_test(test_goroutine_needs_go_bit),
 	};
 	char err[256];
 	int failed;

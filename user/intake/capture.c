@@ -36,10 +36,10 @@
 struct capture {
 	struct capture_bpf *skel;
 	struct rb_reader *rb; /* the data mapped once (ringbuf.h) */
-	/* the "selected" bitmap (RT_SELECT_WORDS words), mapped a page at a
-	 * time as tgids need it: the whole is 512 KiB of RSS, a page holds
-	 * the bits of 32768 tgids */
-	__u64 *select_pages[RT_SELECT_WORDS * sizeof(__u64) / 4096];
+	/* the "selected" bitmaps (RT_SELECT_WORDS entries), mapped a page at
+	 * a time as tgids need it: the whole is 1 MiB of RSS, a page holds
+	 * the bits of 16384 tgids */
+	struct rt_select_word *select_pages[RT_SELECT_WORDS * sizeof(struct rt_select_word) / 4096];
 	size_t page;
 	capture_record_fn fn;
 	void *ctx;
@@ -51,6 +51,55 @@ struct capture {
 	/* totals logged at close, for bench/profile.sh */
 	uint64_t records, bytes, polls, busy_polls;
 };
+
+/* The mapped bitmap entry of tgid, mapping its page on first use; NULL and
+ * errno on failure. */
+static struct rt_select_word *select_word(struct capture *c, uint32_t tgid)
+{
+	size_t per_page = c->page / sizeof(struct rt_select_word), idx = tgid / 64,
+	       pg = idx / per_page;
+	void *m;
+
+	if (pg >= sizeof(c->select_pages) / sizeof(c->select_pages[0])) {
+		errno = ERANGE;
+		return NULL;
+	}
+	if (!c->select_pages[pg]) {
+		m = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(c->skel->maps.selected), (off_t)(pg * c->page));
+		if (m == MAP_FAILED)
+			return NULL;
+		c->select_pages[pg] = m;
+	}
+	return &c->select_pages[pg][idx % per_page];
+}
+
+/* Sets or clears tgid's selected bit, or its go bit: atomically, as the
+ * kernel's programs set bits of the same words. */
+static int bit_set(struct capture *c, uint32_t tgid, bool go, bool on)
+{
+	__u64 bit = 1ull << (tgid % 64), *w;
+	struct rt_select_word *e;
+
+	if (tgid / 64 >= RT_SELECT_WORDS)
+		return -ERANGE;
+	e = select_word(c, tgid);
+	if (!e)
+		return -errno;
+	w = go ? &e->go : &e->selected;
+	if (on)
+		__atomic_fetch_or(w, bit, __ATOMIC_SEQ_CST);
+	else
+		__atomic_fetch_and(w, ~bit, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* gotrack's gotrack_mark_fn: the go bit, set before a go_procs entry is
+ * written and cleared after it is deleted. */
+static int go_mark(void *ctx, uint32_t tgid, bool on)
+{
+	return bit_set(ctx, tgid, true, on);
+}
 
 /* clang-format off */
 static const char *const drop_names[RT_DROP_MAX] = {
@@ -274,6 +323,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	}
 	c->fn = fn;
 	c->ctx = ctx;
+	c->page = (size_t)sysconf(_SC_PAGESIZE); /* before gotrack: its go bits */
 	c->ncpus = libbpf_num_possible_cpus();
 
 	c->skel = capture_bpf__open();
@@ -330,7 +380,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 			"late keep the short capture size",
 			strerror(errno));
 	c->go = gotrack_new();
-	e = c->go ? gotrack_bpf_init(c->go, c->skel->obj) : -ENOMEM;
+	e = c->go ? gotrack_bpf_init(c->go, c->skel->obj, go_mark, c) : -ENOMEM;
 	if (e)
 		rt_warn("go: no net/http entry probes (%s): client calls of Go services get no "
 			"parent",
@@ -366,7 +416,6 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		if (!opts->filter)
 			scan_all_files(c);
 	}
-	c->page = (size_t)sysconf(_SC_PAGESIZE);
 	c->rb = rb_reader_new(bpf_map__fd(c->skel->maps.events),
 			      bpf_map__max_entries(c->skel->maps.events), on_record, c);
 	if (!c->rb) {
@@ -457,41 +506,12 @@ const char *capture_go_reason_name(unsigned reason)
 	return gotrack_unknown_name(reason);
 }
 
-/* The mapped bitmap word at index idx (< RT_SELECT_WORDS), mapping its
- * page on first use; NULL and errno on failure. */
-static __u64 *select_word(struct capture *c, __u32 idx)
-{
-	size_t per_page = c->page / sizeof(__u64), pg = idx / per_page;
-	void *m;
-
-	if (pg >= sizeof(c->select_pages) / sizeof(c->select_pages[0])) {
-		errno = ERANGE;
-		return NULL;
-	}
-	if (!c->select_pages[pg]) {
-		m = mmap(NULL, c->page, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 bpf_map__fd(c->skel->maps.selected), (off_t)(pg * c->page));
-		if (m == MAP_FAILED)
-			return NULL;
-		c->select_pages[pg] = m;
-	}
-	return &c->select_pages[pg][idx % per_page];
-}
-
 int capture_select(struct capture *c, uint32_t tgid, bool on)
 {
-	__u32 idx = tgid / 64;
-	__u64 bit = 1ull << (tgid % 64), *w;
+	int rc = bit_set(c, tgid, false, on);
 
-	if (idx >= RT_SELECT_WORDS)
-		return -ERANGE;
-	w = select_word(c, idx);
-	if (!w)
-		return -errno;
-	if (on)
-		__atomic_fetch_or(w, bit, __ATOMIC_SEQ_CST);
-	else
-		__atomic_fetch_and(w, ~bit, __ATOMIC_SEQ_CST);
+	if (rc)
+		return rc;
 	if (c->go)
 		gotrack_select(c->go, tgid, on);
 	/* scanned now, and again at its first data record: what it maps by

@@ -395,6 +395,8 @@ struct probed {
 struct gotrack_bpf {
 	struct goprobes_bpf *skel; /* NULL: no entry probes */
 	int procs_fd, unknown_fd;
+	gotrack_mark_fn mark; /* the go bits (gotrack.h) */
+	void *mark_ctx;
 	struct gotls *tls; /* crypto/tls probes, NULL without */
 	struct probed probed[PROBED_MAX];
 };
@@ -411,13 +413,16 @@ const char *gotrack_unknown_name(unsigned reason)
 	return gotrack_fallback_name(reason - RT_GO_UNKNOWN_MAX);
 }
 
-int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj)
+int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj, gotrack_mark_fn mark,
+		     void *ctx)
 {
 	struct gotrack_bpf *b;
 
 	b = t->bpf = calloc(1, sizeof(*b));
 	if (!b)
 		return -ENOMEM;
+	b->mark = mark;
+	b->mark_ctx = ctx;
 	b->procs_fd = bpf_object__find_map_fd_by_name(capture_obj, "go_procs");
 	b->unknown_fd = bpf_object__find_map_fd_by_name(capture_obj, "go_unknown");
 	if (b->procs_fd < 0 || b->unknown_fd < 0)
@@ -609,7 +614,8 @@ static void apply(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *g
 			tgid, gp->version[0] ? gp->version : "unknown version");
 		return;
 	}
-	if (bpf_map_update_elem(b->procs_fd, &tgid, &gp->go, BPF_ANY))
+	if (b->mark(b->mark_ctx, tgid, true) ||
+	    bpf_map_update_elem(b->procs_fd, &tgid, &gp->go, BPF_ANY))
 		return;
 	if (b->skel)
 		probes_attach(t, tgid, gp);
@@ -711,6 +717,7 @@ void gotrack_select(struct gotrack *t, uint32_t tgid, bool on)
 	retry_mark(t, tgid, false);
 	if (!on) {
 		bpf_map_delete_elem(b->procs_fd, &tgid);
+		b->mark(b->mark_ctx, tgid, false);
 		p = b->skel ? probed_find(b, tgid) : NULL;
 		if (p)
 			probes_detach(b, p);

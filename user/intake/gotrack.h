@@ -106,10 +106,17 @@ void gotrack_tls_stack(struct gotrack *t, uint32_t tgid, unsigned stack);
 
 struct bpf_object;
 
-/* Loads the entry probes on the Go maps of capture_obj (loaded). 0 or -errno:
- * without them goroutine ids still work, client parenting of net/http does
- * not. */
-int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj);
+/* Sets (on) or clears the kernel's go bit of tgid (the "selected" map's
+ * go word, capture.c): set before a go_procs entry is written, cleared
+ * after it is deleted, so the data programs look go_procs up only for the
+ * processes that may have one. 0 or -errno. */
+typedef int (*gotrack_mark_fn)(void *ctx, uint32_t tgid, bool on);
+
+/* Loads the entry probes on the Go maps of capture_obj (loaded); mark(ctx,
+ * ...) keeps the go bits. 0 or -errno: without the probes goroutine ids
+ * still work, client parenting of net/http does not. */
+int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj, gotrack_mark_fn mark,
+		     void *ctx);
 
 /* Process tgid entered (on) or left the selection. Exit records undo it by
  * themselves (gotrack_deliver()). An executable not read before is read by
