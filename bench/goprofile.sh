@@ -15,6 +15,7 @@
 #   sudo bench/goprofile.sh
 #
 # Environment: GOPROF_SECS (8), GOPROF_CONC (32), GOPROF_PERF=0 (no perf),
+# GOPROF_TOP (the daemon's hottest symbols listed, 8),
 # BUILD (default build), GOPROF_AGAINST=<another redtap binary>: loaded
 # beside the agent on the same gosvc, its programs reported too (A/B in one
 # run; run it both ways round, the order shows). Ports from 32720 on
@@ -100,7 +101,7 @@ sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
 if [ "$PERF" = 1 ]; then
 	wait "$pp"
 	perf report -i "$T/daemon.perf" --no-children --stdio --sort symbol 2>/dev/null |
-		awk '/^ +[0-9.]+%/ { print $1, $3 }' | head -8 >"$T/daemon.top"
+		awk '/^ +[0-9.]+%/ { print $1, $3 }' | head -"${GOPROF_TOP:-8}" >"$T/daemon.top"
 fi
 
 echo "# Go service profile: gosvc, gosvc bench $CONC at once, ${SECS} s, redtap -p <gosvc>"
