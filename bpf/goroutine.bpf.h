@@ -136,20 +136,20 @@ static __always_inline __u64 current_goid(__u32 tgid)
 /* The goroutine a data record of tgid on (fd, gen) in direction dir
  * belongs to: the running one (cur, current_goid(): the caller reads it
  * once a record), unless it writes a net/http client request for another
- * (the writer goroutine's owner, or the socket's owner). */
+ * (the writer goroutine's owner, or the socket's owner). Only writes are
+ * redirected: the writer goroutine (persistConn.writeLoop) never reads,
+ * so a read looks neither owner map up. */
 static __always_inline __u64 record_goid(__u32 tgid, __u64 cur, __u32 fd, __u64 gen, __u8 dir)
 {
 	struct go_key k = {.tgid = tgid, .v = cur}, fk = {.tgid = tgid, .v = fd};
 	struct go_fd_owner_val *fo;
 	__u64 *owner;
 
-	if (!k.v)
-		return 0;
+	if (!k.v || dir != RT_DIR_EGRESS)
+		return k.v;
 	owner = bpf_map_lookup_elem(&go_writer_owner, &k);
 	if (owner && *owner)
 		return *owner;
-	if (dir != RT_DIR_EGRESS)
-		return k.v;
 	fo = bpf_map_lookup_elem(&go_fd_owner, &fk);
 	return fo && fo->gen == gen && fo->goid ? fo->goid : k.v;
 }
