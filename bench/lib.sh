@@ -420,7 +420,8 @@ modes_results() {
 # gosvc_up DIR BASE: builds tests/e2e/apps/go/gosvc into DIR/gosvc and
 # starts what a gosvc request uses, on 127.0.0.1 ports picked from BASE on:
 # PostgreSQL with the shop database (BASE), Redis (BASE+3), gosvc's
-# downstream (BASE+4) and gosvc itself with GOMAXPROCS=16 (BASE+5). Sets
+# downstream (BASE+4) and gosvc itself with GOMAXPROCS=16 (BASE+5), and
+# waits until a request succeeds. Sets
 # GOSVC_BIN, GOSVC_PORT and GOSVC_PID; returns 1 with the reason in
 # GOSVC_ERR. What it started is tracked for srv_stop and bench_cleanup,
 # also when it fails half-way.
@@ -446,6 +447,15 @@ gosvc_up() {
 	GOSVC_PID=$!
 	bg_track "$GOSVC_PID"
 	wait_port "$down" 10 && wait_port "$GOSVC_PORT" 10 || { GOSVC_ERR="gosvc did not start"; return 1; }
+	# listening is not serving: a request needs PostgreSQL, Redis and the
+	# downstream too (one second of load a try, ten tries at most)
+	local i
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		"$GOSVC_BIN" bench "$GOSVC_PORT" 1 1 >/dev/null 2>&1 && return 0
+		sleep 0.5
+	done
+	GOSVC_ERR="gosvc answered no request in 10 tries (logs in $dir)"
+	return 1
 }
 
 # above_floor PREFIX: from the throughput ratios PREFIX_ratio_floor and
