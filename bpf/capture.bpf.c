@@ -24,8 +24,8 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* current_goid() for a record of any process: one that is not a Go
- * process we know stops at its go bit, which is in the line selected_tgid()
- * read, without a go_procs look-up. */
+ * process we know stops at its go bit (with a selection, in the line
+ * selected_tgid() read), without a go_procs look-up. */
 static __always_inline __u64 record_goroutine(__u32 tgid)
 {
 	return go_bit(tgid) ? current_goid(tgid) : 0;
