@@ -189,6 +189,13 @@ static void test_families_and_metadata(void **state)
 
 /* ---- server histogram and gauge ---- */
 
+/* A value of the series test_server_exchange_buckets records into. */
+static double users_value(const char *text, const char *suffix, const char *le)
+{
+	return promtext_value(text,
+			      server_series(suffix, "shop", "GET", "200", "/users/{id}", "", le));
+}
+
 static void test_server_exchange_buckets(void **state)
 {
 	struct fx *f = *state;
@@ -198,22 +205,15 @@ static void test_server_exchange_buckets(void **state)
 	httpmetrics_start(f->m, &x, "shop");
 	text = render(f);
 	assert_true(promtext_value(text, active_series("shop", "GET")) == 1);
-	assert_true(isnan(promtext_value(
-	    text, server_series("_count", "shop", "GET", "200", "/users/{id}", "", NULL))));
+	assert_true(isnan(users_value(text, "_count", NULL)));
 	httpmetrics_done(f->m, &x, "shop", false);
 	text = render(f);
 	assert_true(promtext_value(text, active_series("shop", "GET")) == 0);
-	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
-						       "/users/{id}", "", "0.025")) == 0);
-	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
-						       "/users/{id}", "", "0.05")) == 1);
-	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
-						       "/users/{id}", "", "+Inf")) == 1);
-	assert_true(promtext_value(text, server_series("_count", "shop", "GET", "200",
-						       "/users/{id}", "", NULL)) == 1);
-	assert_true(fabs(promtext_value(text, server_series("_sum", "shop", "GET", "200",
-							    "/users/{id}", "", NULL)) -
-			 0.03) < 1e-12);
+	assert_true(users_value(text, "_bucket", "0.025") == 0);
+	assert_true(users_value(text, "_bucket", "0.05") == 1);
+	assert_true(users_value(text, "_bucket", "+Inf") == 1);
+	assert_true(users_value(text, "_count", NULL) == 1);
+	assert_true(fabs(users_value(text, "_sum", NULL) - 0.03) < 1e-12);
 
 	/* Three more of 2 s, and one of 20 s (past the last bound). */
 	x = server_x(HTTP1_M_GET, 200, "/users/{id}", 2000 * MS);
@@ -225,19 +225,12 @@ static void test_server_exchange_buckets(void **state)
 	httpmetrics_start(f->m, &x, "shop");
 	httpmetrics_done(f->m, &x, "shop", false);
 	text = render(f);
-	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
-						       "/users/{id}", "", "1")) == 1);
-	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
-						       "/users/{id}", "", "2.5")) == 4);
-	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
-						       "/users/{id}", "", "10")) == 4);
-	assert_true(promtext_value(text, server_series("_bucket", "shop", "GET", "200",
-						       "/users/{id}", "", "+Inf")) == 5);
-	assert_true(promtext_value(text, server_series("_count", "shop", "GET", "200",
-						       "/users/{id}", "", NULL)) == 5);
-	assert_true(fabs(promtext_value(text, server_series("_sum", "shop", "GET", "200",
-							    "/users/{id}", "", NULL)) -
-			 26.03) < 1e-9);
+	assert_true(users_value(text, "_bucket", "1") == 1);
+	assert_true(users_value(text, "_bucket", "2.5") == 4);
+	assert_true(users_value(text, "_bucket", "10") == 4);
+	assert_true(users_value(text, "_bucket", "+Inf") == 5);
+	assert_true(users_value(text, "_count", NULL) == 5);
+	assert_true(fabs(users_value(text, "_sum", NULL) - 26.03) < 1e-9);
 	assert_true(promtext_value(text, active_series("shop", "GET")) == 0);
 	/* Nothing went into the client family. */
 	assert_null(strstr(text, CLIENT "_bucket{"));
