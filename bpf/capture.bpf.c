@@ -431,8 +431,7 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 		__builtin_memcpy(sc->data + bounded(n), &goid, sizeof(goid));
 	}
 	fill_hdr(&sc->ev.hdr, st->log ? RT_EV_LOG : RT_EV_DATA, sizeof(sc->ev) + n + tail);
-	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + bounded(n) + tail,
-			       rb_flags_for(sizeof(sc->ev) + n + tail)))
+	if (ring_output(sc, sizeof(sc->ev) + bounded(n) + tail))
 		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }
@@ -584,7 +583,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 	fill_hdr(&ev.hdr, RT_EV_CONN_CLOSE, sizeof(ev));
 	ev.conn.tgid = key.tgid;
 	ev.conn.fd = key.fd;
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
+	if (ring_output(&ev, sizeof(ev)))
 		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }
@@ -616,6 +615,7 @@ static __always_inline int exit_open(long ret)
 	struct rt_file_key k;
 	struct stash st;
 	struct file *f;
+	void *rb;
 	long n;
 
 	if (!log_files_on || !stash_take(&st) || st.kind != STASH_OPEN || ret < 0)
@@ -630,7 +630,8 @@ static __always_inline int exit_open(long ret)
 		count_drop(RT_DROP_FILE_RATE);
 		return 0;
 	}
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	rb = cpu_ring();
+	ev = rb ? bpf_ringbuf_reserve(rb, sizeof(*ev), 0) : NULL;
 	if (!ev) {
 		count_drop(RT_DROP_RINGBUF_FULL);
 		return 0;
@@ -832,8 +833,7 @@ int enter_ioctl(struct trace_event_raw_sys_enter *ctx)
 	sc->ev.gid = (__u32)(ugid >> 32);
 	sc->ev.cgroup_id = bpf_get_current_cgroup_id();
 	fill_hdr(&sc->ev.hdr, RT_EV_SHIM, sizeof(sc->ev) + len);
-	if (bpf_ringbuf_output(&events, sc, sizeof(sc->ev) + len,
-			       rb_flags_for(sizeof(sc->ev) + len)))
+	if (ring_output(sc, sizeof(sc->ev) + len))
 		count_drops(RT_DROP_RINGBUF_FULL, n);
 	return 0;
 }
@@ -891,7 +891,7 @@ int sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	fill_hdr(&ev.hdr, RT_EV_LISTEN, sizeof(ev));
 	ev.port = port;
 	ev.family = ctx->family;
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
+	if (ring_output(&ev, sizeof(ev)))
 		count_drop(RT_DROP_RINGBUF_FULL);
 	return 0;
 }
@@ -908,7 +908,7 @@ static __always_inline void emit_proc(__u16 type, struct task_struct *p, __u32 p
 	ev.ppid = ppid;
 	ev.start_ns = BPF_CORE_READ(p, group_leader, start_boottime);
 	BPF_CORE_READ_STR_INTO(&ev.comm, p, comm);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
+	if (ring_output(&ev, sizeof(ev)))
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
 

@@ -41,10 +41,25 @@ const volatile __u64 wakeup_bytes = 65536;  /* wake the reader past this backlog
 /* Generation counter: makes (tgid, fd) reuse visible to the daemon. */
 __u64 conn_gen_seq = 0;
 
-struct {
+/*
+ * The records' ring buffers, one per CPU (RT_RINGS_MAX at most; CPU c
+ * writes ring c % ring_count): a CPU reserving in a ring no other CPU
+ * writes keeps the ring's lock and producer position in its own cache
+ * (BENCHMARKS.md, "Per-CPU rings"). The loader creates the rings and puts
+ * them in this array before any program is attached; the daemon merges
+ * them by the records' timestamps (user/intake/ringbuf.c).
+ */
+struct ring_inner {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20); /* resized by the loader */
-} events SEC(".maps");
+	__uint(max_entries, 64 << 10); /* a template: each ring is sized by the loader */
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, RT_RINGS_MAX); /* set to ring_count by the loader */
+	__type(key, __u32);
+	__array(values, struct ring_inner);
+} rings SEC(".maps");
+const volatile __u32 ring_count = 1;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -172,6 +187,27 @@ static __always_inline __u64 rb_flags_for(__u32 len)
 	*n = 0;
 	return BPF_RB_FORCE_WAKEUP;
 }
+/* This CPU's ring, or NULL (not filled in yet: the record is a drop). */
+static __always_inline void *cpu_ring(void)
+{
+	__u32 k = bpf_get_smp_processor_id();
+
+	if (k >= ring_count)
+		k %= ring_count;
+	return bpf_map_lookup_elem(&rings, &k);
+}
+
+/* Copies a record of len bytes into this CPU's ring: 0, or < 0 when the
+ * ring is full (the caller counts the drop). */
+static __always_inline long ring_output(void *rec, __u64 len)
+{
+	void *rb = cpu_ring();
+
+	if (!rb)
+		return -1;
+	return bpf_ringbuf_output(rb, rec, len, rb_flags_for(len));
+}
+
 static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 len)
 {
 	h->ts = bpf_ktime_get_ns();
@@ -233,7 +269,7 @@ static __always_inline void emit_conn_open(struct conn_key *key, struct conn_inf
 	ev.role = ci->role;
 	ev.sock_ino = ci->sock_ino;
 	read_endpoints(sk, ci->family, &ev);
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), rb_flags_for(sizeof(ev))))
+	if (ring_output(&ev, sizeof(ev)))
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
 

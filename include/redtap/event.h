@@ -49,6 +49,10 @@
  * daemon's capture.http2_bytes; bpf/capture.bpf.c, h2_capture_bytes). */
 #define RT_H2_CAPTURE_DEFAULT RT_CAPTURE_MAX
 
+/* Records go to one ring buffer per CPU, at most this many rings (CPU c
+ * writes ring c % rings); the daemon merges them by hdr.ts. */
+#define RT_RINGS_MAX 16
+
 /* The selection bitmap covers every tgid up to the kernel's PID_MAX_LIMIT
  * (4 Mi on 64-bit): 65536 entries of two 64-bit words, 1 MiB. */
 #define RT_SELECT_WORDS ((4u << 20) / 64)

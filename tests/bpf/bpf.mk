@@ -14,10 +14,10 @@ $(OUTPUT)/tests/bpf:
 	$(Q)mkdir -p $@
 
 # The daemon's own writes to the connection table (user/intake/connctl.c)
-# are tested on the real object: its one module is linked in, as is the
-# daemon's loader of the Go probes (goprobes_load.c, for --insns) and its
-# tracefs mount (tracefs.c).
-BPF_TEST_OBJS := $(addprefix $(OUTPUT)/user/intake/,connctl.o goprobes_load.o tracefs.o)
+# are tested on the real object: its one module is linked in, as are the
+# daemon's loader of the Go probes (goprobes_load.c, for --insns), its
+# ring buffers' creation (rings.c) and its tracefs mount (tracefs.c).
+BPF_TEST_OBJS := $(addprefix $(OUTPUT)/user/intake/,connctl.o goprobes_load.o rings.o tracefs.o)
 $(BPF_TEST): tests/bpf/test_progs.c $(OUTPUT)/capture.skel.h $(OUTPUT)/bench/floor.skel.h \
 	     $(BPF_TEST_OBJS) | $(OUTPUT)/tests/bpf
 	$(call msg,CC-TEST,$@)

@@ -23,6 +23,7 @@
  *    real object) change their own field of an entry and keep the
  *    kernel's (tls, cap_bytes, generation), and are refused for an entry
  *    that became another connection on the same fd;
+ *  - with two rings, a record written on CPU c is in ring c % 2 only;
  *  - a data record reads the goroutine (struct rt_data_tail) of a process
  *    with a go_procs entry only while the process's go bit is set, and
  *    the go bit dies with the process.
@@ -53,6 +54,7 @@
 #include <sys/sysmacros.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <cmocka.h>
 
@@ -63,6 +65,7 @@
 #include "capture.skel.h"
 #include "connctl.h"
 #include "floor.skel.h"
+#include "rings.h"
 #include "tracefs.h"
 #include "goprobes_load.h"
 
@@ -111,8 +114,42 @@ static void recs_clear(struct recs *r)
 	r->n = 0;
 }
 
+/* Loads an opened object with n rings of 1 MiB (user/intake/rings.c, as
+ * the daemon does); the rings live in the object's array of maps. */
+static int load_rings(struct capture_bpf *skel, unsigned n)
+{
+	int fds[RT_RINGS_MAX], e;
+
+	skel->rodata->ring_count = n;
+	e = rings_prepare(skel->maps.rings, n);
+	if (!e)
+		e = capture_bpf__load(skel);
+	if (!e)
+		e = rings_create(skel->maps.rings, n, 1u << 20, fds);
+	if (!e)
+		rings_close(fds, n); /* the array holds them */
+	return e;
+}
+
+/* A reader of ring i of a loaded object, filling recs. */
+static struct ring_buffer *ring_reader(struct capture_bpf *skel, unsigned i, struct recs *recs)
+{
+	struct ring_buffer *rb;
+	uint32_t id;
+	int fd;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.rings), &i, &id))
+		return NULL;
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return NULL;
+	rb = ring_buffer__new(fd, keep, recs, NULL);
+	close(fd); /* the reader's mapping holds the ring */
+	return rb;
+}
+
 /* Opens and loads the object; filter mode, this process never the agent;
- * h2_capture_bytes as given. */
+ * h2_capture_bytes as given; one ring, which every CPU writes. */
 static struct capture_bpf *load_h2(uint32_t capture_bytes, uint32_t h2, bool filter)
 {
 	struct capture_bpf *skel = capture_bpf__open();
@@ -123,8 +160,7 @@ static struct capture_bpf *load_h2(uint32_t capture_bytes, uint32_t h2, bool fil
 	skel->rodata->capture_bytes = capture_bytes;
 	skel->rodata->h2_capture_bytes = h2;
 	skel->rodata->filter_enabled = filter;
-	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
-	if (capture_bpf__load(skel)) {
+	if (load_rings(skel, 1)) {
 		capture_bpf__destroy(skel);
 		return NULL;
 	}
@@ -153,7 +189,7 @@ static int setup(void **state)
 		 MAP_SHARED, bpf_map__fd(f->skel->maps.selected), 0);
 	if (f->select == MAP_FAILED)
 		return -1;
-	f->rb = ring_buffer__new(bpf_map__fd(f->skel->maps.events), keep, &f->recs, NULL);
+	f->rb = ring_reader(f->skel, 0, &f->recs);
 	if (!f->rb)
 		return -1;
 	*state = f;
@@ -246,8 +282,10 @@ static void test_verifier_accepts_every_config(void **state)
 }
 
 /* Loads and attaches skel (its log settings already in rodata) in filter
- * mode with this process selected; the returned ring buffer feeds recs. */
-static struct ring_buffer *load_selecting_self(struct capture_bpf *skel, struct recs *recs)
+ * mode with this process selected, with n rings; the returned reader of
+ * ring 0 feeds recs. */
+static struct ring_buffer *load_selecting_self_rings(struct capture_bpf *skel, struct recs *recs,
+						     unsigned n)
 {
 	uint32_t self = (uint32_t)getpid(), idx = self / 64;
 	struct rt_select_word word = {.selected = 1ull << (self % 64)};
@@ -255,13 +293,94 @@ static struct ring_buffer *load_selecting_self(struct capture_bpf *skel, struct 
 
 	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
 	skel->rodata->filter_enabled = true;
-	bpf_map__set_max_entries(skel->maps.events, 1u << 20);
-	assert_int_equal(capture_bpf__load(skel), 0);
+	assert_int_equal(load_rings(skel, n), 0);
 	assert_int_equal(capture_bpf__attach(skel), 0);
-	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), keep, recs, NULL);
+	rb = ring_reader(skel, 0, recs);
 	assert_non_null(rb);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
 	return rb;
+}
+
+static struct ring_buffer *load_selecting_self(struct capture_bpf *skel, struct recs *recs)
+{
+	return load_selecting_self_rings(skel, recs, 1);
+}
+
+/* Moves this thread to CPU cpu; false when it cannot run there. */
+static bool run_on(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0 && sched_getcpu() == cpu;
+}
+
+/* Per-CPU rings: with two rings, a record written on CPU c is in ring
+ * c % 2 and no other, whichever CPU it is. Log records of this process's
+ * stdout, written from CPU 1 and then from CPU 0. */
+static void test_ring_per_cpu(void **state)
+{
+	struct capture_bpf *skel = capture_bpf__open();
+	struct recs recs[2];
+	struct ring_buffer *rb[2];
+	uint32_t self = (uint32_t)getpid();
+	int out[2], saved, found[2] = {0, 0};
+	cpu_set_t all;
+	char sink[256];
+
+	(void)state;
+	memset(recs, 0, sizeof(recs));
+	if (libbpf_num_possible_cpus() < 2 || sched_getaffinity(0, sizeof(all), &all) ||
+	    !CPU_ISSET(0, &all) || !CPU_ISSET(1, &all)) {
+		capture_bpf__destroy(skel);
+		skip();
+	}
+	assert_non_null(skel);
+	skel->rodata->log_bytes = 64;
+	skel->rodata->log_interval_ns = 1000;
+	skel->rodata->log_burst_ns = 1000000000ull;
+	rb[0] = load_selecting_self_rings(skel, &recs[0], 2);
+	rb[1] = ring_reader(skel, 1, &recs[1]);
+	assert_non_null(rb[1]);
+	assert_null(ring_reader(skel, 2, &recs[1])); /* two rings, no more */
+
+	assert_int_equal(pipe(out), 0);
+	fflush(stdout);
+	saved = dup(1);
+	assert_true(dup2(out[1], 1) == 1);
+	assert_true(run_on(1));
+	assert_int_equal(write(1, "on cpu 1\n", 9), 9);
+	assert_true(run_on(0));
+	assert_int_equal(write(1, "on cpu 0\n", 9), 9);
+	assert_true(dup2(saved, 1) == 1);
+	close(saved);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+	assert_true(read(out[0], sink, sizeof(sink)) > 0);
+
+	for (int r = 0; r < 2; r++) {
+		ring_buffer__consume(rb[r]);
+		for (size_t i = 0; i < recs[r].n; i++) {
+			const struct rt_data_event *ev = (const void *)recs[r].rec[i];
+
+			assert_int_equal(ev->hdr.cpu % 2, r); /* every record, of any process */
+			if (ev->hdr.type != RT_EV_LOG || ev->conn.tgid != self || ev->cap_len != 9)
+				continue;
+			if (!memcmp(ev->data, r ? "on cpu 1\n" : "on cpu 0\n", 9))
+				found[r]++;
+			else
+				fail_msg("ring %d has a record written on the other CPU", r);
+		}
+	}
+	assert_int_equal(found[0], 1);
+	assert_int_equal(found[1], 1);
+	close(out[0]);
+	close(out[1]);
+	for (int r = 0; r < 2; r++) {
+		ring_buffer__free(rb[r]);
+		recs_clear(&recs[r]);
+	}
+	capture_bpf__destroy(skel);
 }
 
 /* Log capture (issue 16): writes to stdout and its dups become RT_EV_LOG
@@ -1191,6 +1310,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_verifier_accepts_every_config),
 	    cmocka_unit_test(test_floor_matches_agent),
 	    cmocka_unit_test(test_log_capture),
+	    cmocka_unit_test(test_ring_per_cpu),
 	    cmocka_unit_test(test_log_files),
 	};
 	const struct CMUnitTest run_tests[] = {

@@ -7,8 +7,13 @@
  * record that wraps past the end in one piece, many laps of the ring and
  * window moves, a record still being written (busy bit) left for the next
  * read, a discarded one skipped, a callback error stopping the read after
- * that record, and a record longer than the window skipped.
+ * that record, and a record longer than the window skipped. Several
+ * rings: records handed out in the order of their stamps across rings and
+ * in each ring's own order, a record stamped after the read began left for
+ * the next read (with the rest of its ring), a record not committed in one
+ * ring not holding back another ring, a callback error.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,6 +233,150 @@ static void test_longer_than_window_skipped(void **state)
 	free(r);
 }
 
+/* Several rings: records are a stamp (8 bytes) and a tag byte. */
+struct stamped {
+	int n;
+	uint64_t ts[64];
+	uint8_t tag[64];
+	int fail_at;
+};
+
+static int on_stamped(void *ctx, void *data, size_t len)
+{
+	struct stamped *s = ctx;
+	uint64_t ts;
+
+	assert_int_equal(len, 9);
+	memcpy(&ts, data, 8);
+	assert_true(s->n < 64);
+	s->ts[s->n] = ts;
+	s->tag[s->n] = ((const uint8_t *)data)[8];
+	s->n++;
+	return s->fail_at && s->n == s->fail_at ? -7 : 0;
+}
+
+static uint32_t *produce_stamped(struct ring *r, uint64_t ts, uint8_t tag, uint32_t flags)
+{
+	uint32_t *hdr = produce(r, 9, 0, flags);
+	unsigned long at = r->prod - 16; /* the body: 8 + 9 bytes padded to 24 */
+
+	for (int i = 0; i < 8; i++)
+		put(r, at + (unsigned long)i, (uint8_t)(ts >> (8 * i)));
+	put(r, at + 8, tag);
+	return hdr;
+}
+
+static struct rb_reader *two_rings(struct ring *a, struct ring *b, struct stamped *s)
+{
+	struct rb_reader *rd =
+	    rb_reader_wrap(&a->cons, &a->prod, a->data, SIZE, WINDOW, on_stamped, s);
+
+	assert_non_null(rd);
+	assert_int_equal(rb_reader_wrap_add(rd, &b->cons, &b->prod, b->data), 0);
+	return rd;
+}
+
+static void test_rings_merged_by_stamp(void **state)
+{
+	struct ring *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct stamped s = {0};
+	struct rb_reader *rd = two_rings(a, b, &s);
+	const uint8_t want[] = {'1', '2', '3', '4', '5', '6', '7'};
+
+	(void)state;
+	produce_stamped(a, 10, '1', 0);
+	produce_stamped(b, 20, '2', 0);
+	produce_stamped(a, 30, '3', 0);
+	produce_stamped(a, 40, '4', 0);
+	produce_stamped(b, 50, '5', 0);
+	/* preempted between its stamp and its reservation: after 6 in its
+	 * ring, so after it (a ring's order is kept), not before */
+	produce_stamped(b, 70, '6', 0);
+	produce_stamped(b, 60, '7', 0);
+	assert_int_equal(rb_reader_consume_until(rd, 1000), 7);
+	assert_int_equal(s.n, 7);
+	assert_memory_equal(s.tag, want, sizeof(want));
+	assert_int_equal(a->cons, a->prod);
+	assert_int_equal(b->cons, b->prod);
+	assert_int_equal(rb_reader_consume(rd), 0);
+	rb_reader_free(rd);
+	free(a);
+	free(b);
+}
+
+static void test_stamped_after_until_waits(void **state)
+{
+	struct ring *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct stamped s = {0};
+	struct rb_reader *rd = two_rings(a, b, &s);
+	unsigned long a_after_first;
+
+	(void)state;
+	produce_stamped(a, 100, 'a', 0);
+	a_after_first = a->prod;
+	produce_stamped(a, 300, 'c', 0);
+	produce_stamped(a, 150, 'd', 0); /* behind c in its ring: waits with it */
+	produce_stamped(b, 200, 'b', 0);
+	assert_int_equal(rb_reader_consume_until(rd, 250), 2);
+	assert_int_equal(s.tag[0], 'a');
+	assert_int_equal(s.tag[1], 'b');
+	assert_int_equal(a->cons, a_after_first); /* published for the kernel */
+	assert_int_equal(b->cons, b->prod);
+	assert_int_equal(rb_reader_consume_until(rd, 400), 2);
+	assert_int_equal(s.tag[2], 'c');
+	assert_int_equal(s.tag[3], 'd');
+	rb_reader_free(rd);
+	free(a);
+	free(b);
+}
+
+static void test_busy_ring_holds_only_itself(void **state)
+{
+	struct ring *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct stamped s = {0};
+	struct rb_reader *rd = two_rings(a, b, &s);
+	uint32_t *busy;
+
+	(void)state;
+	busy = produce_stamped(a, 10, 'x', BPF_RINGBUF_BUSY_BIT);
+	produce_stamped(a, 11, 'y', 0);
+	produce_stamped(b, 20, 'b', 0);
+	assert_int_equal(rb_reader_consume_until(rd, 100), 1);
+	assert_int_equal(s.tag[0], 'b');
+	busy[0] &= ~BPF_RINGBUF_BUSY_BIT;
+	busy[SIZE / 4] &= ~BPF_RINGBUF_BUSY_BIT;
+	assert_int_equal(rb_reader_consume_until(rd, 100), 2);
+	assert_int_equal(s.tag[1], 'x');
+	assert_int_equal(s.tag[2], 'y');
+	rb_reader_free(rd);
+	free(a);
+	free(b);
+}
+
+static void test_rings_callback_error(void **state)
+{
+	struct ring *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct stamped s = {.fail_at = 2};
+	struct rb_reader *rd = two_rings(a, b, &s);
+
+	(void)state;
+	produce_stamped(a, 1, '1', 0);
+	produce_stamped(b, 2, '2', 0);
+	produce_stamped(a, 3, '3', 0);
+	assert_int_equal(rb_reader_consume_until(rd, 10), -7);
+	assert_int_equal(b->cons, b->prod); /* the failing record is consumed */
+	assert_int_not_equal(a->cons, a->prod);
+	s.fail_at = 0;
+	assert_int_equal(rb_reader_consume_until(rd, 10), 1);
+	assert_int_equal(s.tag[2], '3');
+	for (int i = 0; i < RB_RINGS_MAX - 2; i++)
+		assert_int_equal(rb_reader_wrap_add(rd, &b->cons, &b->prod, b->data), 0);
+	assert_int_equal(rb_reader_wrap_add(rd, &b->cons, &b->prod, b->data), -EINVAL);
+	rb_reader_free(rd);
+	free(a);
+	free(b);
+}
+
 static void test_bad_size(void **state)
 {
 	unsigned long c = 0, p = 0;
@@ -250,6 +399,10 @@ int main(void)
 	    cmocka_unit_test(test_discarded_skipped),
 	    cmocka_unit_test(test_callback_error_stops),
 	    cmocka_unit_test(test_longer_than_window_skipped),
+	    cmocka_unit_test(test_rings_merged_by_stamp),
+	    cmocka_unit_test(test_stamped_after_until_waits),
+	    cmocka_unit_test(test_busy_ring_holds_only_itself),
+	    cmocka_unit_test(test_rings_callback_error),
 	    cmocka_unit_test(test_bad_size),
 	};
 

@@ -1147,8 +1147,10 @@ const struct setting settings[] = {
 		  "kernels ignore it." },
 	{ .name = "ringbuf-size", .val = OPT_RINGBUF, .arg = "SIZE", .key = "capture.ringbuf_size",
 	  .def = "8M", .set = set_ringbuf,
-	  .help = "Size of the eBPF ring buffer: a power of two from 64K to 1G,\n"
-		  "with an optional suffix K, M or G (powers of 1024)." },
+	  .help = "Size of the eBPF ring buffers, all together: a power of\n"
+		  "two from 64K to 1G, with an optional suffix K, M or G (powers\n"
+		  "of 1024). There is one ring per CPU (at most 16), each its\n"
+		  "share rounded down to a power of two, and at least 64K." },
 	{ .name = "shim", .val = OPT_SHIM, .arg = "PATH", .env = "REDTAP_SHIM", .key = "shim.path",
 	  .def = REDTAP_SHIM_DEFAULT_PATH, .run = true, .set = set_shim,
 	  .help = "The LD_PRELOAD library that 'redtap run' injects." },

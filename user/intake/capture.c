@@ -3,7 +3,7 @@
  * capture.c - loads bpf/capture.bpf.c through its bpftool skeleton: checks
  * the platform, mounts tracefs when missing, sets the load-time
  * configuration, seeds the listening-port map from /proc/net/tcp*, attaches
- * every program and reads the ring buffer. See capture.h.
+ * every program and reads the ring buffers (one per CPU). See capture.h.
  */
 #include <errno.h>
 #include <malloc.h>
@@ -27,6 +27,7 @@
 #include "log.h"
 #include "logfiles.h"
 #include "ringbuf.h"
+#include "rings.h"
 #include "tlstrack.h"
 #include "tracefs.h"
 
@@ -35,7 +36,10 @@
 
 struct capture {
 	struct capture_bpf *skel;
-	struct rb_reader *rb; /* the data mapped once (ringbuf.h) */
+	struct rb_reader *rb; /* the rings' data mapped once (ringbuf.h) */
+	int ring_fds[RT_RINGS_MAX];
+	unsigned rings;	    /* ring_fds[0..rings) are open */
+	uint32_t ring_size; /* bytes of each ring */
 	/* the "selected" bitmaps (RT_SELECT_WORDS entries), mapped a page at
 	 * a time as tgids need it: the whole is 1 MiB of RSS, a page holds
 	 * the bits of 16384 tgids */
@@ -356,12 +360,21 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	    opts->shim_uid_rate ? 1000000000ull / opts->shim_uid_rate : 0;
 	c->skel->rodata->shim_uid_burst_ns =
 	    c->skel->rodata->shim_uid_interval_ns * (opts->shim_burst ? opts->shim_burst : 1);
-	if (opts->ringbuf_bytes)
-		bpf_map__set_max_entries(c->skel->maps.events, opts->ringbuf_bytes);
+	/* one ring per CPU, sharing --ringbuf-size */
+	c->skel->rodata->ring_count = rings_count();
+	c->ring_size =
+	    rings_size(opts->ringbuf_bytes ? opts->ringbuf_bytes : CAPTURE_RINGBUF_DEFAULT,
+		       c->skel->rodata->ring_count);
+	e = rings_prepare(c->skel->maps.rings, c->skel->rodata->ring_count);
+	if (e) {
+		e = -e;
+		seterr(err, errlen, "cannot size the ring buffers: %s", strerror(e));
+		goto err_destroy;
+	}
 	/* Wake the reader after WAKEUP_BYTES per CPU (or a quarter of a
 	 * small ring): large bursts of parsing made the host's tail latency
 	 * worse (BENCHMARKS.md); the reader also polls every 100 ms. */
-	c->skel->rodata->wakeup_bytes = bpf_map__max_entries(c->skel->maps.events) / 4;
+	c->skel->rodata->wakeup_bytes = c->ring_size / 4;
 	if (c->skel->rodata->wakeup_bytes > WAKEUP_BYTES)
 		c->skel->rodata->wakeup_bytes = WAKEUP_BYTES;
 
@@ -372,6 +385,15 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		       load_hint(e));
 		goto err_destroy;
 	}
+	e = rings_create(c->skel->maps.rings, c->skel->rodata->ring_count, c->ring_size,
+			 c->ring_fds);
+	if (e) {
+		e = -e;
+		seterr(err, errlen, "cannot create the ring buffers (%u of %u bytes): %s",
+		       c->skel->rodata->ring_count, c->ring_size, strerror(e));
+		goto err_destroy;
+	}
+	c->rings = c->skel->rodata->ring_count;
 	seed_listen_ports(c);
 	c->ctl = connctl_new(bpf_map__fd(c->skel->maps.conns));
 	if (!c->ctl)
@@ -416,11 +438,10 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		if (!opts->filter)
 			scan_all_files(c);
 	}
-	c->rb = rb_reader_new(bpf_map__fd(c->skel->maps.events),
-			      bpf_map__max_entries(c->skel->maps.events), on_record, c);
+	c->rb = rb_reader_new(c->ring_fds, c->rings, c->ring_size, on_record, c);
 	if (!c->rb) {
 		e = errno;
-		seterr(err, errlen, "cannot map the ring buffer: %s", strerror(e));
+		seterr(err, errlen, "cannot map the ring buffers: %s", strerror(e));
 		goto err_destroy;
 	}
 	/* Loading parsed the kernel's BTF (megabytes, freed by now): give
@@ -429,6 +450,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	return c;
 
 err_destroy:
+	rings_close(c->ring_fds, c->rings);
 	connctl_free(c->ctl);
 	tlstrack_free(c->tls);
 	gotrack_free(c->go);
@@ -585,13 +607,14 @@ void capture_close(struct capture *c)
 {
 	if (!c)
 		return;
-	rt_info("capture: %llu records, %llu bytes from the ring buffer in %llu polls (%llu "
-		"with records); its window moved %llu times, %llu records too long skipped",
-		(unsigned long long)c->records, (unsigned long long)c->bytes,
+	rt_info("capture: %llu records, %llu bytes from %u ring buffers in %llu polls (%llu "
+		"with records); their windows moved %llu times, %llu records too long skipped",
+		(unsigned long long)c->records, (unsigned long long)c->bytes, c->rings,
 		(unsigned long long)c->polls, (unsigned long long)c->busy_polls,
 		(unsigned long long)(c->rb ? rb_reader_moves(c->rb) : 0),
 		(unsigned long long)(c->rb ? rb_reader_skipped(c->rb) : 0));
 	rb_reader_free(c->rb);
+	rings_close(c->ring_fds, c->rings);
 	if (c->files)
 		logfiles_set_mark(c->files, NULL, NULL);
 	tlstrack_free(c->tls);

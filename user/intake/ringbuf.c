@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * ringbuf.c - reads the BPF ring buffer through a small window of its data
- * area; see ringbuf.h. The kernel maps the data pages twice in a row in
+ * ringbuf.c - reads the BPF ring buffers, each through a small window of
+ * its data area, and merges them by the records' timestamps; see
+ * ringbuf.h. The kernel maps the data pages twice in a row in
  * its own address space, and lets user space map any part of that doubled
  * area: a window of RB_WINDOW bytes starting at the consumer position is
  * therefore contiguous even where records wrap, and is moved (mmap
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
@@ -29,6 +31,16 @@
  * CPU on nginx and 1 MiB ~6 % less of it (BENCHMARKS.md, "The daemon's CPU
  * on nginx"). */
 #define RB_WINDOW (1024u << 10)
+/* With several rings RB_WINDOW is shared among them, down to this much
+ * each: the same RSS on this 2-CPU machine, bounded on large ones. */
+#define RB_WINDOW_MIN (128u << 10)
+/*
+ * The consumer position is published when a read ends and every this
+ * many bytes during one: every program that reserves a record reads it,
+ * so a store per record sent its cache line to the producing CPU once a
+ * record. A ring's space comes back at most this late.
+ */
+#define RB_PUBLISH (32u << 10)
 
 /*
  * The window lives at a fixed address in the middle of a reserved,
@@ -46,20 +58,33 @@
  * at most 64 KiB): a larger one would be mapped over whatever lies beyond */
 _Static_assert(RB_WINDOW <= RB_RESERVE - 2 * (64u << 10), "RB_WINDOW must fit in RB_RESERVE");
 
-struct rb_reader {
+/* One ring: its positions and the window over its data. */
+struct rb_ring {
 	unsigned long *consumer_pos;
 	const unsigned long *producer_pos;
 	const uint8_t *win;	 /* bytes [win_start, win_start + win_len) of the stream */
 	unsigned long win_start; /* an absolute position, a multiple of align */
-	unsigned long win_len;	 /* <= size */
-	unsigned long align;	 /* the page size (8 for a ring in memory) */
 	const uint8_t *doubled;	 /* a ring in memory: its data twice in a row */
 	void *resv;		 /* the reserved area around the window, or NULL */
-	size_t resv_len;
+	int map_fd;		 /* -1: a ring in memory */
+	/* during a read: */
+	unsigned long cons; /* the consumer position, published by publish() */
+	unsigned long pub;  /* the position last published */
+	unsigned long prod; /* the producer position read at the pass's start */
+	const uint8_t *rec; /* the next record's body, or NULL: none (yet) */
+	uint32_t body;	    /* its length */
+	uint64_t ts;	    /* its timestamp (the first 8 bytes; 0 if shorter) */
+};
+
+struct rb_reader {
+	struct rb_ring ring[RB_RINGS_MAX];
+	unsigned n;	       /* rings */
+	unsigned long win_len; /* each ring's window, <= size */
+	unsigned long align;   /* the page size (8 for a ring in memory) */
+	size_t resv_len;       /* of each ring's reserve */
 	uint64_t mask;
 	rb_record_fn fn;
 	void *ctx;
-	int map_fd; /* -1: a ring in memory */
 	int epfd;
 	size_t page;
 	uint32_t size;
@@ -82,34 +107,36 @@ static struct rb_reader *reader_alloc(uint32_t size, rb_record_fn fn, void *ctx)
 	r->mask = size - 1;
 	r->fn = fn;
 	r->ctx = ctx;
-	r->map_fd = -1;
 	r->epfd = -1;
+	for (unsigned i = 0; i < RB_RINGS_MAX; i++)
+		r->ring[i].map_fd = -1;
 	return r;
 }
 
-/* Makes the window start at the page holding absolute position pos. */
-static int window_at(struct rb_reader *r, unsigned long pos)
+/* Makes ring g's window start at the page holding absolute position pos. */
+static int window_at(struct rb_reader *r, struct rb_ring *g, unsigned long pos)
 {
 	unsigned long start = pos & ~(r->align - 1);
 	void *w;
 
-	if (r->map_fd < 0) {
-		r->win = r->doubled + (start & r->mask);
+	if (g->map_fd < 0) {
+		g->win = g->doubled + (start & r->mask);
 	} else {
-		w = mmap((void *)r->win, r->win_len, PROT_READ, MAP_SHARED | MAP_FIXED, r->map_fd,
+		w = mmap((void *)g->win, r->win_len, PROT_READ, MAP_SHARED | MAP_FIXED, g->map_fd,
 			 (off_t)(2 * r->page + (start & r->mask)));
 		if (w == MAP_FAILED)
 			return -errno;
-		r->win = w;
+		g->win = w;
 	}
-	r->win_start = start;
+	g->win_start = start;
 	r->moves++;
 	return 0;
 }
 
-static bool in_window(const struct rb_reader *r, unsigned long pos, unsigned long n)
+static bool in_window(const struct rb_reader *r, const struct rb_ring *g, unsigned long pos,
+		      unsigned long n)
 {
-	return r->win && pos >= r->win_start && pos + n <= r->win_start + r->win_len;
+	return g->win && pos >= g->win_start && pos + n <= g->win_start + r->win_len;
 }
 
 /*
@@ -121,15 +148,228 @@ static bool in_window(const struct rb_reader *r, unsigned long pos, unsigned lon
  * (issue 9, BENCHMARKS.md). A hint only: nothing is read if next is not in
  * the window, and a record not committed yet is loaded again when read.
  */
-static void prefetch_next(const struct rb_reader *r, unsigned long next)
+static void prefetch_next(const struct rb_reader *r, const struct rb_ring *g, unsigned long next)
 {
 	const uint8_t *p;
 
-	if (!in_window(r, next, 128))
+	if (!in_window(r, g, next, 128))
 		return;
-	p = r->win + (next - r->win_start);
+	p = g->win + (next - g->win_start);
 	__builtin_prefetch(p);
 	__builtin_prefetch(p + 64);
+}
+
+static unsigned long padded(uint32_t body)
+{
+	return (body + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
+}
+
+/* A read starts at the published consumer position (the unit tests move it). */
+static void read_start(struct rb_ring *g)
+{
+	g->cons = g->pub = __atomic_load_n(g->consumer_pos, __ATOMIC_RELAXED);
+}
+
+/* Gives the kernel back the space read so far. */
+static void publish(struct rb_ring *g)
+{
+	__atomic_store_n(g->consumer_pos, g->cons, __ATOMIC_RELEASE);
+	g->pub = g->cons;
+}
+
+/* Consumes bytes of ring g, publishing every RB_PUBLISH bytes. */
+static void advance(struct rb_ring *g, unsigned long bytes)
+{
+	g->cons += bytes;
+	if (g->cons - g->pub >= RB_PUBLISH)
+		publish(g);
+}
+
+/*
+ * Finds ring g's next record to hand out, before its producer position
+ * prod: skips (and consumes) discarded records and records longer than
+ * the window, and moves the window so that the record is inside it.
+ * 1 with g->rec and g->body set; 0 when there is none yet (the ring is
+ * read up to prod, or its next record is not committed); -errno when the
+ * window cannot move.
+ */
+static int ring_next(struct rb_reader *r, struct rb_ring *g, unsigned long prod)
+{
+	unsigned long cons;
+	int rc;
+
+	g->rec = NULL;
+	while ((cons = g->cons) < prod) {
+		const uint32_t *hdr;
+		uint32_t len, body;
+
+		if (!in_window(r, g, cons, BPF_RINGBUF_HDR_SZ) && (rc = window_at(r, g, cons)))
+			return rc;
+		hdr = (const uint32_t *)(g->win + (cons - g->win_start));
+		len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			return 0; /* not committed yet: the next read takes it */
+		body = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
+			/* a record longer than a window (capture.bpf.c writes
+			 * at most 8.3 KiB; the smallest window is 64 KiB) is
+			 * skipped like a discarded one, and counted */
+			if (body + BPF_RINGBUF_HDR_SZ + r->align <= r->win_len) {
+				if (!in_window(r, g, cons, BPF_RINGBUF_HDR_SZ + body) &&
+				    (rc = window_at(r, g, cons)))
+					return rc;
+				g->rec = g->win + (cons - g->win_start) + BPF_RINGBUF_HDR_SZ;
+				g->body = body;
+				return 1;
+			}
+			r->skipped++;
+		}
+		advance(g, padded(body));
+	}
+	return 0;
+}
+
+/* Hands ring g's record found by ring_next() to the callback and consumes
+ * it (also when the callback fails: its value is returned). */
+static int ring_deliver(struct rb_reader *r, struct rb_ring *g)
+{
+	int rc;
+
+	prefetch_next(r, g, g->cons + padded(g->body));
+	rc = r->fn(r->ctx, (void *)g->rec, g->body);
+	advance(g, padded(g->body)); /* after the callback: publishing frees the bytes */
+	return rc;
+}
+
+/* One ring: every committed record in order, until none is left (the
+ * producer position read again each time the reader catches up). */
+static int consume_one(struct rb_reader *r)
+{
+	struct rb_ring *g = &r->ring[0];
+	unsigned long prod;
+	int n = 0, rc;
+
+	read_start(g);
+	do {
+		prod = __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE);
+		while ((rc = ring_next(r, g, prod)) > 0) {
+			rc = ring_deliver(r, g);
+			if (rc < 0)
+				goto out;
+			n++;
+		}
+		if (rc < 0)
+			goto out;
+	} while (g->cons == prod && prod != __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE));
+	rc = n; /* caught up, or at a record not committed yet */
+out:
+	publish(g);
+	return rc;
+}
+
+static void ring_stamp(struct rb_ring *g)
+{
+	g->ts = g->body >= sizeof(uint64_t) ? *(const uint64_t *)g->rec : 0;
+}
+
+/*
+ * Several rings, one pass: of the records committed when the pass starts
+ * and stamped at or before until, always the one with the earliest stamp
+ * next (each ring is in stamp order but for preemption between a stamp
+ * and its reservation, and a ring's own order is always kept).
+ *
+ * Why until: a record B of a thread that follows its record A on another
+ * CPU was stamped after A was committed (A's program ends before B's
+ * system call starts). So if B was stamped at or before until, taken
+ * before any producer position is read, A was committed before those
+ * reads too: a pass never hands out B without A, whichever ring each
+ * one is in. Records stamped later wait for the next pass.
+ */
+static int consume_pass(struct rb_reader *r, uint64_t until)
+{
+	struct rb_ring *best;
+	int n = 0, rc;
+
+	for (unsigned i = 0; i < r->n; i++) {
+		struct rb_ring *g = &r->ring[i];
+
+		read_start(g);
+		g->rec = NULL;
+		g->prod = __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE);
+	}
+	for (unsigned i = 0; i < r->n; i++) {
+		struct rb_ring *g = &r->ring[i];
+
+		rc = ring_next(r, g, g->prod);
+		if (rc < 0)
+			goto out;
+		if (g->rec)
+			ring_stamp(g);
+	}
+	for (;;) {
+		best = NULL;
+		for (unsigned i = 0; i < r->n; i++) {
+			struct rb_ring *g = &r->ring[i];
+
+			if (g->rec && g->ts <= until && (!best || g->ts < best->ts))
+				best = g;
+		}
+		if (!best)
+			break;
+		rc = ring_deliver(r, best);
+		if (rc < 0)
+			goto out;
+		n++;
+		rc = ring_next(r, best, best->prod);
+		if (rc < 0)
+			goto out;
+		if (best->rec)
+			ring_stamp(best);
+	}
+	rc = n;
+out:
+	for (unsigned i = 0; i < r->n; i++)
+		publish(&r->ring[i]);
+	return rc;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t); /* bpf_ktime_get_ns()'s clock */
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+int rb_reader_consume_until(struct rb_reader *r, uint64_t until)
+{
+	if (r->n == 1)
+		return consume_one(r);
+	return consume_pass(r, until);
+}
+
+int rb_reader_consume(struct rb_reader *r)
+{
+	int n = 0, k;
+
+	if (r->n == 1)
+		return consume_one(r);
+	/* pass after pass while records come, as consume_one() does */
+	do {
+		k = consume_pass(r, now_ns());
+		if (k < 0)
+			return k;
+		n += k;
+	} while (k > 0);
+	return n;
+}
+
+static void ring_wrap(struct rb_ring *g, unsigned long *consumer_pos,
+		      const unsigned long *producer_pos, const void *doubled)
+{
+	g->consumer_pos = consumer_pos;
+	g->producer_pos = producer_pos;
+	g->doubled = doubled;
 }
 
 struct rb_reader *rb_reader_wrap(unsigned long *consumer_pos, const unsigned long *producer_pos,
@@ -145,23 +385,60 @@ struct rb_reader *rb_reader_wrap(unsigned long *consumer_pos, const unsigned lon
 		errno = EINVAL;
 		return NULL;
 	}
-	r->consumer_pos = consumer_pos;
-	r->producer_pos = producer_pos;
-	r->doubled = doubled;
+	ring_wrap(&r->ring[0], consumer_pos, producer_pos, doubled);
+	r->n = 1;
 	r->win_len = window;
 	r->align = 8;
 	return r;
 }
 
-struct rb_reader *rb_reader_new(int map_fd, uint32_t size, rb_record_fn fn, void *ctx)
+int rb_reader_wrap_add(struct rb_reader *r, unsigned long *consumer_pos,
+		       const unsigned long *producer_pos, const void *doubled)
+{
+	if (r->n >= RB_RINGS_MAX || r->ring[0].map_fd >= 0)
+		return -EINVAL;
+	ring_wrap(&r->ring[r->n++], consumer_pos, producer_pos, doubled);
+	return 0;
+}
+
+/* Maps ring g of map_fd: its two position pages and its window in a
+ * reserve of its own. */
+static int ring_map(struct rb_reader *r, struct rb_ring *g, int map_fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
-	struct rb_reader *r;
-	long page = sysconf(_SC_PAGESIZE);
 	void *m;
+
+	g->map_fd = map_fd;
+	/* the consumer page is the only writable one */
+	m = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	g->consumer_pos = m;
+	m = mmap(NULL, r->page, PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
+	if (m == MAP_FAILED)
+		return -errno;
+	g->producer_pos = m;
+	/* twice the alignment, so an aligned RB_RESERVE lies inside; the
+	 * window a page in from its start (it is at most RB_WINDOW) */
+	m = mmap(NULL, r->resv_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	g->resv = m;
+	g->win = (const uint8_t *)(((uintptr_t)m + RB_RESERVE - 1) & ~(RB_RESERVE - 1)) + r->page;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, map_fd, &ev) < 0)
+		return -errno;
+	return window_at(r, g, __atomic_load_n(g->consumer_pos, __ATOMIC_ACQUIRE));
+}
+
+struct rb_reader *rb_reader_new(const int *map_fds, unsigned n, uint32_t size, rb_record_fn fn,
+				void *ctx)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long win = RB_WINDOW;
+	struct rb_reader *r;
 	int e;
 
-	if (page <= 0 || size % (uint32_t)page) {
+	if (page <= 0 || size % (uint32_t)page || !n || n > RB_RINGS_MAX) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -170,35 +447,20 @@ struct rb_reader *rb_reader_new(int map_fd, uint32_t size, rb_record_fn fn, void
 		return NULL;
 	r->page = (size_t)page;
 	r->align = (unsigned long)page;
-	r->map_fd = map_fd;
-	r->win_len = size < RB_WINDOW ? size : RB_WINDOW;
-	/* the consumer page is the only writable one */
-	m = mmap(NULL, r->page, PROT_READ | PROT_WRITE, MAP_SHARED, map_fd, 0);
-	if (m == MAP_FAILED)
-		goto err;
-	r->consumer_pos = m;
-	m = mmap(NULL, r->page, PROT_READ, MAP_SHARED, map_fd, (off_t)r->page);
-	if (m == MAP_FAILED)
-		goto err;
-	r->producer_pos = m;
-	/* twice the alignment, so an aligned RB_RESERVE lies inside; the
-	 * window a page in from its start (it is at most RB_WINDOW) */
+	win = RB_WINDOW / n < RB_WINDOW_MIN ? RB_WINDOW_MIN : RB_WINDOW / n;
+	r->win_len = size < win ? size : win;
 	r->resv_len = 2 * RB_RESERVE;
-	m = mmap(NULL, r->resv_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
-		goto err;
-	r->resv = m;
-	r->win = (const uint8_t *)(((uintptr_t)m + RB_RESERVE - 1) & ~(RB_RESERVE - 1)) + r->page;
-	e = window_at(r, __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE));
-	if (e) {
-		errno = -e;
-		goto err;
-	}
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0)
 		goto err;
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, map_fd, &ev) < 0)
-		goto err;
+	for (r->n = 0; r->n < n; r->n++) {
+		e = ring_map(r, &r->ring[r->n], map_fds[r->n]);
+		if (e) {
+			r->n++; /* mapped in part: rb_reader_free() unmaps it */
+			errno = -e;
+			goto err;
+		}
+	}
 	return r;
 err:
 	e = errno;
@@ -207,62 +469,12 @@ err:
 	return NULL;
 }
 
-int rb_reader_consume(struct rb_reader *r)
-{
-	unsigned long cons = __atomic_load_n(r->consumer_pos, __ATOMIC_ACQUIRE), prod;
-	int n = 0, rc;
-	bool more;
-
-	do {
-		more = false;
-		prod = __atomic_load_n(r->producer_pos, __ATOMIC_ACQUIRE);
-		while (cons < prod) {
-			const uint32_t *hdr;
-			uint32_t len, body;
-
-			if (!in_window(r, cons, BPF_RINGBUF_HDR_SZ) && (rc = window_at(r, cons)))
-				return rc;
-			hdr = (const uint32_t *)(r->win + (cons - r->win_start));
-			len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
-			if (len & BPF_RINGBUF_BUSY_BIT)
-				return n; /* not committed yet: the next poll takes it */
-			more = true;
-			body = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-			/* a record longer than a window (capture.bpf.c writes
-			 * at most 8.3 KiB; the smallest window is 64 KiB) is
-			 * skipped like a discarded one, and counted */
-			if (!(len & BPF_RINGBUF_DISCARD_BIT) &&
-			    body + BPF_RINGBUF_HDR_SZ + r->align > r->win_len)
-				r->skipped++;
-			if (!(len & BPF_RINGBUF_DISCARD_BIT) &&
-			    body + BPF_RINGBUF_HDR_SZ + r->align <= r->win_len) {
-				if (!in_window(r, cons, BPF_RINGBUF_HDR_SZ + body) &&
-				    (rc = window_at(r, cons)))
-					return rc;
-				prefetch_next(r, cons + ((body + BPF_RINGBUF_HDR_SZ + 7) & ~7ul));
-				rc = r->fn(
-				    r->ctx,
-				    (void *)(r->win + (cons - r->win_start) + BPF_RINGBUF_HDR_SZ),
-				    body);
-				cons += (body + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
-				__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
-				if (rc < 0)
-					return rc;
-				n++;
-				continue;
-			}
-			cons += (body + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
-			__atomic_store_n(r->consumer_pos, cons, __ATOMIC_RELEASE);
-		}
-	} while (more);
-	return n;
-}
-
 int rb_reader_poll(struct rb_reader *r, int timeout_ms)
 {
-	struct epoll_event ev;
+	struct epoll_event ev[RB_RINGS_MAX];
 
-	if (r->epfd >= 0 && timeout_ms != 0 && epoll_wait(r->epfd, &ev, 1, timeout_ms) < 0)
+	if (r->epfd >= 0 && timeout_ms != 0 &&
+	    epoll_wait(r->epfd, ev, RB_RINGS_MAX, timeout_ms) < 0)
 		return -errno;
 	return rb_reader_consume(r);
 }
@@ -277,19 +489,29 @@ uint64_t rb_reader_moves(const struct rb_reader *r)
 	return r->moves;
 }
 
+unsigned rb_reader_rings(const struct rb_reader *r)
+{
+	return r->n;
+}
+
 void rb_reader_free(struct rb_reader *r)
 {
 	if (!r)
 		return;
 	if (r->epfd >= 0)
 		close(r->epfd);
-	if (r->map_fd >= 0) { /* mapped by rb_reader_new, maybe partly */
-		if (r->resv)  /* the window is inside */
-			munmap(r->resv, r->resv_len);
-		if (r->producer_pos)
-			munmap((void *)r->producer_pos, r->page);
-		if (r->consumer_pos)
-			munmap(r->consumer_pos, r->page);
+	for (unsigned i = 0; i < r->n; i++) {
+		struct rb_ring *g = &r->ring[i];
+
+		if (g->map_fd < 0)
+			continue; /* a ring in memory */
+		/* mapped by rb_reader_new, maybe partly */
+		if (g->resv) /* the window is inside */
+			munmap(g->resv, r->resv_len);
+		if (g->producer_pos)
+			munmap((void *)g->producer_pos, r->page);
+		if (g->consumer_pos)
+			munmap(g->consumer_pos, r->page);
 	}
 	free(r);
 }

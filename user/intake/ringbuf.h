@@ -1,20 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * ringbuf.h - the daemon's reader of the kernel's BPF ring buffer
- * (BPF_MAP_TYPE_RINGBUF), in place of libbpf's ring_buffer, for memory:
+ * ringbuf.h - the daemon's reader of the kernel's BPF ring buffers
+ * (BPF_MAP_TYPE_RINGBUF, one per CPU), in place of libbpf's ring_buffer,
+ * for memory and order:
  * libbpf maps the whole data area twice (so that a record that wraps past
  * the end reads as one piece), and every page of both mappings is resident
  * from the start, so the 8 MiB ring was 16 MiB of the daemon's 31 MiB RSS.
  * This reader maps a window of 1 MiB of the kernel's own doubled mapping
  * at the consumer position and moves it as it reads: a record is always
  * contiguous, and the ring costs the daemon's RSS the window only (the ring
- * itself stays kernel memory, of the size --ringbuf-size says).
+ * itself stays kernel memory, of the size --ringbuf-size says). With
+ * several rings the window is shared among them, and the records of all
+ * rings are handed out in the order of their timestamps (the first 8
+ * bytes of every record, struct rt_event_hdr's ts), so that a thread's
+ * records keep their order when it moves to another CPU.
  *
- * API: rb_reader_new() maps the ring of a map fd; rb_reader_poll() waits up
- * to a timeout for the kernel's wake-up and hands every committed record to
- * the callback, in order (the pointer is valid during the call only);
+ * API: rb_reader_new() maps the rings of n map fds; rb_reader_poll() waits
+ * up to a timeout for the kernel's wake-up and hands every committed record
+ * to the callback, in order (the pointer is valid during the call only);
  * rb_reader_free() unmaps and accepts NULL. rb_reader_wrap() reads a ring
- * laid out in ordinary memory (the unit tests). Single-threaded.
+ * laid out in ordinary memory, rb_reader_wrap_add() adds more such rings
+ * (the unit tests). Single-threaded.
  */
 #ifndef REDTAP_RINGBUF_H
 #define REDTAP_RINGBUF_H
@@ -24,12 +30,17 @@
 
 struct rb_reader;
 
+/* The most rings one reader merges (RT_RINGS_MAX, include/redtap/event.h). */
+#define RB_RINGS_MAX 16
+
 /* Called for every record; a negative value stops the read and is returned. */
 typedef int (*rb_record_fn)(void *ctx, void *data, size_t len);
 
-/* size: the map's max_entries (a power of two, a multiple of the page
- * size). NULL and errno on failure. */
-struct rb_reader *rb_reader_new(int map_fd, uint32_t size, rb_record_fn fn, void *ctx);
+/* map_fds: n (1..RB_RINGS_MAX) ring maps of size bytes each (max_entries:
+ * a power of two, a multiple of the page size). NULL and errno on
+ * failure. */
+struct rb_reader *rb_reader_new(const int *map_fds, unsigned n, uint32_t size, rb_record_fn fn,
+				void *ctx);
 
 /* A reader of a ring in memory: the consumer and producer positions and
  * the data laid out as the kernel maps it (size bytes, then the same bytes
@@ -39,9 +50,22 @@ struct rb_reader *rb_reader_wrap(unsigned long *consumer_pos, const unsigned lon
 				 const void *doubled, uint32_t size, uint32_t window,
 				 rb_record_fn fn, void *ctx);
 
+/* Another ring in memory of the same size and window, for a reader made
+ * by rb_reader_wrap(): 0, or -EINVAL past RB_RINGS_MAX. */
+int rb_reader_wrap_add(struct rb_reader *r, unsigned long *consumer_pos,
+		       const unsigned long *producer_pos, const void *doubled);
+
 /* Hands every committed record to the callback; the number handled, or
- * the callback's negative value. */
+ * the callback's negative value (that record is consumed). With several
+ * rings, records are merged by timestamp, and a record stamped after
+ * the read began waits for the next read, so that no record of a thread
+ * is handed out before an earlier one of that thread in another ring. */
 int rb_reader_consume(struct rb_reader *r);
+
+/* rb_reader_consume() with the read's start time given (the unit tests):
+ * one pass over the records committed now and stamped at or before
+ * until. With one ring, every committed record whatever its stamp. */
+int rb_reader_consume_until(struct rb_reader *r, uint64_t until);
 
 /* Waits up to timeout_ms for a wake-up (0: not at all), then consumes.
  * The number of records handled, or -errno (-EINTR on a signal). */
@@ -51,6 +75,9 @@ int rb_reader_poll(struct rb_reader *r, int timeout_ms);
  * expected), and how often the window moved. */
 uint64_t rb_reader_skipped(const struct rb_reader *r);
 uint64_t rb_reader_moves(const struct rb_reader *r);
+
+/* The rings read. */
+unsigned rb_reader_rings(const struct rb_reader *r);
 
 void rb_reader_free(struct rb_reader *r);
 
