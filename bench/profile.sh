@@ -180,7 +180,7 @@ for t, v in sorted(recs.items()):
     if v:
         print("| ... of type %s | %.2f |" % (t, v / req))
 line = open(T + "/capture.line").read()
-m = re.search(r"(\d+) records, (\d+) bytes from the ring buffer in (\d+) polls \((\d+) with", line)
+m = re.search(r"(\d+) records, (\d+) bytes from (?:the ring buffer|\d+ ring buffers) in (\d+) polls \((\d+) with", line)
 if m:
     r, by, polls, busy = (int(x) for x in m.groups())
     if r:

@@ -10,8 +10,9 @@
  * that record, and a record longer than the window skipped. Several
  * rings: records handed out in the order of their stamps across rings and
  * in each ring's own order, a record stamped after the read began left for
- * the next read (with the rest of its ring), a record not committed in one
- * ring not holding back another ring, a callback error.
+ * the next read (with the rest of its ring), one stamped far in the future
+ * not held back, a record not committed in one ring not holding back
+ * another ring, a callback error; a time namespace's offsets text read.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -330,6 +331,43 @@ static void test_stamped_after_until_waits(void **state)
 	free(b);
 }
 
+/* A stamp far past the read's start means the clocks disagree (a daemon
+ * in a time namespace it did not correct for): never held back. */
+static void test_far_future_stamp_not_held(void **state)
+{
+	struct ring *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+	struct stamped s = {0};
+	struct rb_reader *rd = two_rings(a, b, &s);
+
+	(void)state;
+	produce_stamped(a, 5000000000ull, 'f', 0); /* 5 s after until */
+	produce_stamped(b, 1100000000ull, 'n', 0); /* 0.1 s after: waits */
+	produce_stamped(b, 100, 'o', 0);
+	assert_int_equal(rb_reader_consume_until(rd, 1000000000ull), 1);
+	assert_int_equal(s.tag[0], 'f');
+	assert_int_equal(rb_reader_consume_until(rd, 1200000000ull), 2);
+	assert_int_equal(s.tag[1], 'n');
+	assert_int_equal(s.tag[2], 'o');
+	rb_reader_free(rd);
+	free(a);
+	free(b);
+}
+
+static void test_timens_offset(void **state)
+{
+	(void)state;
+	assert_int_equal(rb_timens_offset("monotonic           0         0\n"
+					  "boottime            0         0\n"),
+			 0);
+	assert_int_equal(rb_timens_offset("monotonic        -300    500000000\n"
+					  "boottime            7         0\n"),
+			 -299500000000ll);
+	assert_int_equal(rb_timens_offset("boottime 7 0\nmonotonic 86400 1\n"),
+			 86400000000001ll);
+	assert_int_equal(rb_timens_offset(""), 0);
+	assert_int_equal(rb_timens_offset("monotonic x y\n"), 0);
+}
+
 static void test_busy_ring_holds_only_itself(void **state)
 {
 	struct ring *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
@@ -401,6 +439,8 @@ int main(void)
 	    cmocka_unit_test(test_longer_than_window_skipped),
 	    cmocka_unit_test(test_rings_merged_by_stamp),
 	    cmocka_unit_test(test_stamped_after_until_waits),
+	    cmocka_unit_test(test_far_future_stamp_not_held),
+	    cmocka_unit_test(test_timens_offset),
 	    cmocka_unit_test(test_busy_ring_holds_only_itself),
 	    cmocka_unit_test(test_rings_callback_error),
 	    cmocka_unit_test(test_bad_size),

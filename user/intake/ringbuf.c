@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
@@ -41,6 +42,10 @@
  * record. A ring's space comes back at most this late.
  */
 #define RB_PUBLISH (32u << 10)
+/* A record stamped this long after a read began means that the two clocks
+ * disagree (they never should): it is handed out all the same, by stamp,
+ * rather than held back for ever. */
+#define RB_CLOCK_SKEW 1000000000ull
 
 /*
  * The window lives at a fixed address in the middle of a reserved,
@@ -88,8 +93,9 @@ struct rb_reader {
 	int epfd;
 	size_t page;
 	uint32_t size;
-	uint64_t moves;	  /* window moves */
-	uint64_t skipped; /* records longer than the window */
+	int64_t mono_offset; /* this process's time namespace's CLOCK_MONOTONIC offset, ns */
+	uint64_t moves;	     /* window moves */
+	uint64_t skipped;    /* records longer than the window */
 };
 
 static struct rb_reader *reader_alloc(uint32_t size, rb_record_fn fn, void *ctx)
@@ -311,7 +317,8 @@ static int consume_pass(struct rb_reader *r, uint64_t until)
 		for (unsigned i = 0; i < r->n; i++) {
 			struct rb_ring *g = &r->ring[i];
 
-			if (g->rec && g->ts <= until && (!best || g->ts < best->ts))
+			if (g->rec && (g->ts <= until || g->ts - until > RB_CLOCK_SKEW) &&
+			    (!best || g->ts < best->ts))
 				best = g;
 		}
 		if (!best)
@@ -333,12 +340,41 @@ out:
 	return rc;
 }
 
-static uint64_t now_ns(void)
+/* bpf_ktime_get_ns()'s clock: CLOCK_MONOTONIC as the kernel's initial
+ * time namespace reads it. */
+static uint64_t now_ns(const struct rb_reader *r)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_MONOTONIC, &t); /* bpf_ktime_get_ns()'s clock */
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec - (uint64_t)r->mono_offset;
+}
+
+int64_t rb_timens_offset(const char *text)
+{
+	const char *p = strstr(text, "monotonic");
+	long long sec, nsec;
+
+	if (!p || sscanf(p, "monotonic %lld %lld", &sec, &nsec) != 2)
+		return 0;
+	return (int64_t)sec * 1000000000ll + nsec;
+}
+
+/* A daemon in a time namespace reads CLOCK_MONOTONIC shifted by its
+ * offsets (/proc/self/timens_offsets, Linux 5.6), the programs' stamps
+ * are not. */
+static int64_t own_timens_offset(void)
+{
+	char buf[256];
+	FILE *f = fopen("/proc/self/timens_offsets", "re");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	return rb_timens_offset(buf);
 }
 
 int rb_reader_consume_until(struct rb_reader *r, uint64_t until)
@@ -356,7 +392,7 @@ int rb_reader_consume(struct rb_reader *r)
 		return consume_one(r);
 	/* pass after pass while records come, as consume_one() does */
 	do {
-		k = consume_pass(r, now_ns());
+		k = consume_pass(r, now_ns(r));
 		if (k < 0)
 			return k;
 		n += k;
@@ -450,6 +486,7 @@ struct rb_reader *rb_reader_new(const int *map_fds, unsigned n, uint32_t size, r
 	win = RB_WINDOW / n < RB_WINDOW_MIN ? RB_WINDOW_MIN : RB_WINDOW / n;
 	r->win_len = size < win ? size : win;
 	r->resv_len = 2 * RB_RESERVE;
+	r->mono_offset = own_timens_offset();
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (r->epfd < 0)
 		goto err;

@@ -59,12 +59,15 @@ int rb_reader_wrap_add(struct rb_reader *r, unsigned long *consumer_pos,
  * the callback's negative value (that record is consumed). With several
  * rings, records are merged by timestamp, and a record stamped after
  * the read began waits for the next read, so that no record of a thread
- * is handed out before an earlier one of that thread in another ring. */
+ * is handed out before an earlier one of that thread in another ring
+ * (one stamped more than a second after it is not held back: the clocks
+ * disagree). */
 int rb_reader_consume(struct rb_reader *r);
 
 /* rb_reader_consume() with the read's start time given (the unit tests):
- * one pass over the records committed now and stamped at or before
- * until. With one ring, every committed record whatever its stamp. */
+ * one pass over the records committed now and stamped at or before until
+ * (or more than a second after it). With one ring, every committed record
+ * whatever its stamp. */
 int rb_reader_consume_until(struct rb_reader *r, uint64_t until);
 
 /* Waits up to timeout_ms for a wake-up (0: not at all), then consumes.
@@ -78,6 +81,11 @@ uint64_t rb_reader_moves(const struct rb_reader *r);
 
 /* The rings read. */
 unsigned rb_reader_rings(const struct rb_reader *r);
+
+/* The CLOCK_MONOTONIC offset, in ns, of a /proc/PID/timens_offsets text
+ * ("monotonic SECS NSECS" line); 0 without one. The reader subtracts its
+ * own from its clock, so that it compares with the programs' stamps. */
+int64_t rb_timens_offset(const char *text);
 
 void rb_reader_free(struct rb_reader *r);
 
