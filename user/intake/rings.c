@@ -16,8 +16,15 @@
 
 unsigned rings_count(void)
 {
+	long online = sysconf(_SC_NPROCESSORS_ONLN);
 	int n = libbpf_num_possible_cpus();
 
+	/* the online CPUs, not the possible ones: a guest may list dozens
+	 * of possible CPUs it never brings up, each ring a window of RSS. A
+	 * CPU brought up later shares a ring (c % n), which costs speed,
+	 * never order. */
+	if (online > 0 && (n <= 0 || online < n))
+		n = (int)online;
 	if (n <= 0)
 		return 1;
 	return n > RT_RINGS_MAX ? RT_RINGS_MAX : (unsigned)n;

@@ -16,7 +16,7 @@ struct bpf_map;
 /* Each ring is at least this large, whatever --ringbuf-size divides into. */
 #define RINGS_MIN_BYTES (64u << 10)
 
-/* The rings to make: the possible CPUs, at most RT_RINGS_MAX. */
+/* The rings to make: the online CPUs, at most RT_RINGS_MAX. */
 unsigned rings_count(void);
 
 /* The size of each of n rings sharing total bytes (a power of two): total
