@@ -362,9 +362,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	    c->skel->rodata->shim_uid_interval_ns * (opts->shim_burst ? opts->shim_burst : 1);
 	/* one ring per CPU, sharing --ringbuf-size */
 	c->skel->rodata->ring_count = rings_count();
-	c->ring_size =
-	    rings_size(opts->ringbuf_bytes ? opts->ringbuf_bytes : CAPTURE_RINGBUF_DEFAULT,
-		       c->skel->rodata->ring_count);
+	c->ring_size = rings_size(opts->ringbuf_bytes, c->skel->rodata->ring_count);
 	e = rings_prepare(c->skel->maps.rings, c->skel->rodata->ring_count);
 	if (e) {
 		e = -e;

@@ -24,15 +24,12 @@
 struct capture;
 struct logfiles;
 
-/* The ring buffers' bytes when capture_opts.ringbuf_bytes is 0. */
-#define CAPTURE_RINGBUF_DEFAULT (8u << 20)
-
 struct capture_opts {
 	uint32_t capture_bytes; /* bytes copied per syscall, <= RT_CAPTURE_MAX */
 	/* bytes copied per record of an HTTP/2 connection, <= RT_CAPTURE_MAX;
 	 * at most capture_bytes: HTTP/2 gets capture_bytes too */
 	uint32_t h2_capture_bytes;
-	uint32_t ringbuf_bytes; /* all ring buffers' size, a power of two; 0: the default */
+	uint32_t ringbuf_bytes; /* all ring buffers' size, a power of two (--ringbuf-size) */
 	bool filter;		/* only processes added with capture_select() */
 	uint32_t shim_rate;	/* shim records per second per process; 0 = no limit */
 	uint32_t shim_burst;	/* ... and how many above it at once */

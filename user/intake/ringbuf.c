@@ -4,8 +4,8 @@
  * its data area, and merges them by the records' timestamps; see
  * ringbuf.h. The kernel maps the data pages twice in a row in
  * its own address space, and lets user space map any part of that doubled
- * area: a window of RB_WINDOW bytes starting at the consumer position is
- * therefore contiguous even where records wrap, and is moved (mmap
+ * area: a window (RB_WINDOW bytes, shared among the rings) starting at the
+ * consumer position is therefore contiguous even where records wrap, and is moved (mmap
  * MAP_FIXED over itself) when the next record does not fit in it. The
  * protocol is the kernel's (kernel/bpf/ringbuf.c) and libbpf's reader: an
  * 8-byte header per record whose length carries a busy bit (not committed
@@ -252,30 +252,39 @@ static int ring_deliver(struct rb_reader *r, struct rb_ring *g)
 static int consume_one(struct rb_reader *r)
 {
 	struct rb_ring *g = &r->ring[0];
-	unsigned long prod;
+	unsigned long prod = __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE), next;
 	int n = 0, rc;
 
 	read_start(g);
-	do {
-		prod = __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE);
+	for (;;) {
 		while ((rc = ring_next(r, g, prod)) > 0) {
 			rc = ring_deliver(r, g);
 			if (rc < 0)
 				goto out;
 			n++;
 		}
-		if (rc < 0)
-			goto out;
-	} while (g->cons == prod && prod != __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE));
-	rc = n; /* caught up, or at a record not committed yet */
+		if (rc < 0 || g->cons != prod) /* an error, or a record not committed yet */
+			break;
+		next = __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE);
+		if (next == prod)
+			break; /* caught up */
+		prod = next;
+	}
+	if (rc >= 0)
+		rc = n;
 out:
 	publish(g);
 	return rc;
 }
 
-static void ring_stamp(struct rb_ring *g)
+/* ring_next() for the merge: the next record with its stamp. */
+static int ring_head(struct rb_reader *r, struct rb_ring *g)
 {
-	g->ts = g->body >= sizeof(uint64_t) ? *(const uint64_t *)g->rec : 0;
+	int rc = ring_next(r, g, g->prod);
+
+	if (g->rec)
+		g->ts = g->body >= sizeof(uint64_t) ? *(const uint64_t *)g->rec : 0;
+	return rc;
 }
 
 /*
@@ -300,17 +309,12 @@ static int consume_pass(struct rb_reader *r, uint64_t until)
 		struct rb_ring *g = &r->ring[i];
 
 		read_start(g);
-		g->rec = NULL;
 		g->prod = __atomic_load_n(g->producer_pos, __ATOMIC_ACQUIRE);
 	}
 	for (unsigned i = 0; i < r->n; i++) {
-		struct rb_ring *g = &r->ring[i];
-
-		rc = ring_next(r, g, g->prod);
+		rc = ring_head(r, &r->ring[i]);
 		if (rc < 0)
 			goto out;
-		if (g->rec)
-			ring_stamp(g);
 	}
 	for (;;) {
 		best = NULL;
@@ -327,11 +331,9 @@ static int consume_pass(struct rb_reader *r, uint64_t until)
 		if (rc < 0)
 			goto out;
 		n++;
-		rc = ring_next(r, best, best->prod);
+		rc = ring_head(r, best);
 		if (rc < 0)
 			goto out;
-		if (best->rec)
-			ring_stamp(best);
 	}
 	rc = n;
 out:
@@ -470,7 +472,7 @@ struct rb_reader *rb_reader_new(const int *map_fds, unsigned n, uint32_t size, r
 				void *ctx)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	unsigned long win = RB_WINDOW;
+	unsigned long win;
 	struct rb_reader *r;
 	int e;
 

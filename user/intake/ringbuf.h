@@ -28,10 +28,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "redtap/event.h"
+
 struct rb_reader;
 
-/* The most rings one reader merges (RT_RINGS_MAX, include/redtap/event.h). */
-#define RB_RINGS_MAX 16
+/* The most rings one reader merges: as many as the capture makes. */
+#define RB_RINGS_MAX RT_RINGS_MAX
 
 /* Called for every record; a negative value stops the read and is returned. */
 typedef int (*rb_record_fn)(void *ctx, void *data, size_t len);
