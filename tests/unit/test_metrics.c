@@ -903,24 +903,40 @@ static void test_observe_speed(void **state)
 	metric_registry_free(r);
 }
 
+/* Bytes malloc has handed out and not taken back (the memory tests'). */
+static size_t heap_used(void)
+{
+	struct mallinfo2 mi = mallinfo2();
+
+	return mi.uordblks + mi.hblkhd;
+}
+
+/* A new registry with one HTTP-duration-like histogram family, *f. */
+static struct metric_registry *registry_with_histogram(struct metric_family **f,
+							const char *const *names, size_t n)
+{
+	struct metric_registry *r = metric_registry_new();
+
+	assert_non_null(r);
+	*f = metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds", "h",
+			       "seconds", names, n, http_buckets, NELEM(http_buckets), 0);
+	assert_non_null(*f);
+	return r;
+}
+
 static void test_memory_per_series(void **state)
 {
 	struct metric_registry *r;
 	struct metric_family *f;
-	struct mallinfo2 before, after;
-	size_t used;
+	size_t before, used;
 
 	(void)state;
 	if (SANITIZED) {
 		skip();
 		return;
 	}
-	before = mallinfo2();
-	r = metric_registry_new();
-	assert_non_null(r);
-	f = metric_family_new(r, METRIC_HISTOGRAM, "http_server_request_duration_seconds", "h",
-			      "seconds", six_labels, 6, http_buckets, NELEM(http_buckets), 0);
-	assert_non_null(f);
+	before = heap_used();
+	r = registry_with_histogram(&f, six_labels, 6);
 	for (int i = 0; i < 10000; i++) {
 		char route[48], code[8];
 		const char *const lv[] = {"GET",  route, code, "api.internal.example.com",
@@ -935,8 +951,7 @@ static void test_memory_per_series(void **state)
 										  : 99,
 							  TRACE_ID, SPAN_ID, 1700000000);
 	}
-	after = mallinfo2();
-	used = after.uordblks + after.hblkhd - before.uordblks - before.hblkhd;
+	used = heap_used() - before;
 	print_message("10000 histogram series with exemplars: %.1f MiB (%zu bytes/series)\n",
 		      used / 1048576.0, used / 10000);
 	assert_int_equal(metric_family_series_count(f), 10000);
@@ -965,6 +980,87 @@ static int find_point(void *ctx, const struct metric_point *p)
 		q->value = p->value;
 	}
 	return 0;
+}
+
+/*
+ * An HTTP server duration series as the daemon keeps it (15 labels, most
+ * of them short or empty, no exemplar): a series stores a 16-bit offset per
+ * label value, not a pointer, so 10 000 of them fit in 400 bytes each with
+ * the family's hash table (about 460 with pointers).
+ */
+static void test_memory_per_plain_series(void **state)
+{
+	static const char *const names[] = {
+	    "service_name", "http_request_method", "http_response_status_code", "http_route",
+	    "error_type",   "network_protocol_version", "url_scheme", "req_a", "req_b",
+	    "req_c",	    "req_d", "k8s_namespace_name", "k8s_pod_name", "k8s_container_name",
+	    "k8s_node_name"};
+	struct metric_registry *r;
+	struct metric_family *f;
+	size_t before, used;
+
+	(void)state;
+	if (SANITIZED) {
+		skip();
+		return;
+	}
+	before = heap_used();
+	r = registry_with_histogram(&f, names, NELEM(names));
+	for (int i = 0; i < 10000; i++) {
+		char route[48];
+		const char *const lv[] = {"checkout", "GET", "200", route, "", "1.1", "http", "", "",
+					  "", "", "", "", "", ""};
+
+		snprintf(route, sizeof(route), "/api/orders/r%d", i);
+		metric_histogram_observe(metric_series_get(f, lv), 0.003);
+	}
+	used = heap_used() - before;
+	print_message("10000 HTTP duration series: %zu bytes/series\n", used / 10000);
+	assert_int_equal(metric_family_series_count(f), 10000);
+	assert_true(used / 10000 < 400);
+	metric_registry_free(r);
+}
+
+/* The limits of a series' layout: METRIC_LABELS_MAX labels a family, and
+ * label values whose offsets fit in 16 bits (their sum under 64 KiB). */
+static void test_label_limits(void **state)
+{
+	char names[METRIC_LABELS_MAX + 1][8];
+	const char *np[METRIC_LABELS_MAX + 1], *vals[2];
+	struct metric_registry *r = metric_registry_new();
+	struct metric_family *f;
+	char *big = malloc(40000);
+	struct find q = {.family = "big", .svc = "a", .route = big};
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(big);
+	for (size_t i = 0; i <= METRIC_LABELS_MAX; i++) {
+		snprintf(names[i], sizeof(names[i]), "l%zu", i);
+		np[i] = names[i];
+	}
+	errno = 0;
+	assert_null(metric_family_new(r, METRIC_COUNTER, "too_many", "h", NULL, np,
+				      METRIC_LABELS_MAX + 1, NULL, 0, 0));
+	assert_int_equal(errno, EINVAL);
+	assert_non_null(metric_family_new(r, METRIC_COUNTER, "most", "h", NULL, np,
+					  METRIC_LABELS_MAX, NULL, 0, 0));
+
+	f = metric_family_new(r, METRIC_GAUGE, "big", "h", NULL, svc_labels, 2, NULL, 0, 0);
+	assert_non_null(f);
+	memset(big, 'x', 39999);
+	big[39999] = 0;
+	vals[0] = "a";
+	vals[1] = big;
+	metric_gauge_set(metric_series_get(f, vals), 7); /* 40 000 bytes: kept */
+	metric_registry_walk(r, NULL, find_point, &q);
+	assert_true(q.found);
+	assert_true(q.value == 7);
+	vals[0] = big; /* 80 000 bytes: past a 16-bit offset, refused */
+	assert_null(metric_series_get(f, vals));
+	assert_int_equal(metric_family_series_count(f), 1);
+	free(big);
+	metric_registry_free(r);
 }
 
 /* The value of the series, or -1 when it does not exist. */
@@ -1236,6 +1332,8 @@ int main(void)
 	    cmocka_unit_test(test_threads_observe_while_rendering),
 	    cmocka_unit_test(test_observe_speed),
 	    cmocka_unit_test(test_memory_per_series),
+	    cmocka_unit_test(test_memory_per_plain_series),
+	    cmocka_unit_test(test_label_limits),
 	    cmocka_unit_test(test_series_expire),
 	    cmocka_unit_test(test_series_start_time),
 	    cmocka_unit_test(test_series_memo),

@@ -8,7 +8,9 @@
  * exposition order) and in a chained hash table keyed by the label values,
  * so an observation on an existing series is one hash and a few string
  * compares, without allocation. A series is one allocation holding its
- * bucket counts, its label value pointers and the label strings; exemplars
+ * bucket counts, a 16-bit offset per label value and the label strings
+ * (pointers took 6 bytes more a label: ~90 bytes of a ~430-byte HTTP
+ * duration series, BENCHMARKS.md); exemplars
  * are allocated on first use because most series never get one: a counter
  * series pays 8 bytes (the pointer) until then, 40 bytes more (one struct
  * metric_exemplar) after; a histogram series 40 bytes per bucket.
@@ -35,7 +37,6 @@ struct metric_series {
 	struct metric_series *next; /* creation order */
 	struct metric_family *family;
 	uint64_t hash;
-	const char *const *values;	   /* family->nlabels strings, inside this allocation */
 	struct metric_exemplar *exemplars; /* series_exemplars(family) items, or NULL */
 	double value;			   /* counter/gauge */
 	double sum;			   /* histogram */
@@ -44,7 +45,10 @@ struct metric_series {
 	uint64_t start_unix_ns;		   /* creation, CLOCK_REALTIME */
 	uint64_t svc_hash;		   /* hash of the service_name value, never 0 */
 	bool overflow;
-	uint64_t buckets[]; /* histograms: nbounds + 1, not cumulative */
+	/* histograms: nbounds + 1, not cumulative; then (not for the overflow
+	 * series) family->nlabels uint16_t offsets of the label values from
+	 * the series' start, then those NUL-terminated strings */
+	uint64_t buckets[];
 };
 
 struct metric_family {
@@ -236,7 +240,7 @@ static bool valid_unit(const char *name, const char *unit)
 
 static bool valid_labels(enum metric_type type, const char *const *names, size_t n)
 {
-	if (n && !names)
+	if ((n && !names) || n > METRIC_LABELS_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (!valid_label_name(names[i]) || strcmp(names[i], METRIC_OVERFLOW_LABEL) == 0)
@@ -432,13 +436,28 @@ static uint64_t hash_values(const char *const *values, size_t n)
 	return h;
 }
 
+static size_t series_buckets(const struct metric_family *f)
+{
+	return f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
+}
+
+/* Label value i of series s of f (not the overflow series). */
+static const char *series_value(const struct metric_family *f, const struct metric_series *s,
+				size_t i)
+{
+	const uint16_t *off = (const uint16_t *)(s->buckets + series_buckets(f));
+
+	return (const char *)s + off[i];
+}
+
 /* Whether a series' label value i equals values[i] (NULL meaning ""). */
 static bool value_equal(const struct metric_series *s, const char *const *values, size_t i)
 {
 	const char *v = values && values[i] ? values[i] : "";
+	const char *have = series_value(s->family, s, i);
 
 	/* most label values differ in, or are empty at, their first byte */
-	return s->values[i][0] == v[0] && (!v[0] || strcmp(s->values[i] + 1, v + 1) == 0);
+	return have[0] == v[0] && (!v[0] || strcmp(have + 1, v + 1) == 0);
 }
 
 static bool values_equal(const struct metric_series *s, const char *const *values, size_t n)
@@ -449,29 +468,30 @@ static bool values_equal(const struct metric_series *s, const char *const *value
 	return true;
 }
 
-static size_t series_buckets(const struct metric_family *f)
-{
-	return f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
-}
-
 /* Exemplar slots of a series once it has any: one per bucket, one per counter. */
 static size_t series_exemplars(const struct metric_family *f)
 {
 	return f->type == METRIC_COUNTER ? 1 : series_buckets(f);
 }
 
-/* One allocation: header, bucket counts, value pointers, value strings. */
+/* One allocation: header, bucket counts, value offsets, value strings.
+ * NULL with errno ENOMEM, or E2BIG when the strings end past what a 16-bit
+ * offset reaches (64 KiB of label values: no label source comes near). */
 static struct metric_series *series_alloc(struct metric_family *f, const char *const *values,
 					  uint64_t hash)
 {
 	size_t nb = series_buckets(f), size, i;
 	struct metric_series *s;
-	const char **ptrs;
+	uint16_t *off;
 	char *str;
 
-	size = sizeof(*s) + nb * sizeof(uint64_t) + f->nlabels * sizeof(char *);
+	size = sizeof(*s) + nb * sizeof(uint64_t) + f->nlabels * sizeof(uint16_t);
 	for (i = 0; i < f->nlabels; i++)
 		size += strlen(values && values[i] ? values[i] : "") + 1;
+	if (size > UINT16_MAX + 1ul) {
+		errno = E2BIG;
+		return NULL;
+	}
 	s = calloc(1, size);
 	if (!s)
 		return NULL;
@@ -479,17 +499,16 @@ static struct metric_series *series_alloc(struct metric_family *f, const char *c
 	s->hash = hash;
 	s->touched_ns = f->reg->now_ns;
 	s->start_unix_ns = clock_ns(CLOCK_REALTIME);
-	ptrs = (const char **)(s->buckets + nb);
-	str = (char *)(ptrs + f->nlabels);
+	off = (uint16_t *)(s->buckets + nb);
+	str = (char *)(off + f->nlabels);
 	for (i = 0; i < f->nlabels; i++) {
 		const char *v = values && values[i] ? values[i] : "";
 		size_t len = strlen(v) + 1;
 
 		memcpy(str, v, len);
-		ptrs[i] = str;
+		off[i] = (uint16_t)(str - (char *)s);
 		str += len;
 	}
-	s->values = ptrs;
 	return s;
 }
 
@@ -502,7 +521,6 @@ static struct metric_series *overflow_series(struct metric_family *f)
 		if (!f->overflow)
 			return NULL;
 		f->overflow->family = f;
-		f->overflow->values = overflow_values;
 		f->overflow->overflow = true;
 	}
 	f->overflow_total++;
@@ -1089,15 +1107,25 @@ static const struct metric_series *series_next(const struct metric_family *f,
 	return s->next ? s->next : f->overflow;
 }
 
+/* The point of series s of f; its label values go to vals (room for
+ * f->nlabels), unless it is the overflow series. */
 static void point_fill(struct metric_point *p, const struct metric_family *f,
-		       const struct metric_series *s)
+		       const struct metric_series *s, const char **vals)
 {
 	memset(p, 0, sizeof(*p));
 	p->family = f;
 	p->overflow = s->overflow;
-	p->label_names = s->overflow ? overflow_names : (const char *const *)f->label_names;
-	p->label_values = s->values;
-	p->nlabels = s->overflow ? 1 : f->nlabels;
+	if (s->overflow) {
+		p->label_names = overflow_names;
+		p->label_values = overflow_values;
+		p->nlabels = 1;
+	} else {
+		for (size_t i = 0; i < f->nlabels; i++)
+			vals[i] = series_value(f, s, i);
+		p->label_names = (const char *const *)f->label_names;
+		p->label_values = vals;
+		p->nlabels = f->nlabels;
+	}
 	p->value = s->value;
 	p->start_unix_ns = s->start_unix_ns;
 	p->exemplars = s->exemplars;
@@ -1115,6 +1143,7 @@ int metric_registry_walk(struct metric_registry *r,
 			 int (*family_fn)(void *ctx, const struct metric_family *f),
 			 int (*series_fn)(void *ctx, const struct metric_point *p), void *ctx)
 {
+	const char *vals[METRIC_LABELS_MAX];
 	struct metric_point p;
 	int err = 0;
 
@@ -1124,7 +1153,7 @@ int metric_registry_walk(struct metric_registry *r,
 			err = family_fn(ctx, f);
 		for (const struct metric_series *s = series_next(f, NULL); s && series_fn && !err;
 		     s = series_next(f, s)) {
-			point_fill(&p, f, s);
+			point_fill(&p, f, s, vals);
 			err = series_fn(ctx, &p);
 		}
 	}
@@ -1146,6 +1175,7 @@ struct metric_snapshot {
 	size_t nfamilies;
 	struct metric_point *points;
 	size_t npoints;
+	const char **values;		   /* all points' label value pointers */
 	uint64_t *counts;		   /* all points' bucket counts */
 	struct metric_exemplar *exemplars; /* the exemplar arrays of the points that have one */
 };
@@ -1163,6 +1193,7 @@ void metric_snapshot_free(struct metric_snapshot *snap)
 	free(snap->exemplars);
 	free(snap->counts);
 	free(snap->points);
+	free(snap->values);
 	free(snap->families);
 	free(snap);
 }
@@ -1170,13 +1201,14 @@ void metric_snapshot_free(struct metric_snapshot *snap)
 /* Sizes the arrays for the registry as it is now; called with the lock held. */
 static int snapshot_alloc(struct metric_snapshot *snap, const struct metric_registry *r)
 {
-	size_t nfam = 0, npoints = 0, ncounts = 0, nex = 0;
+	size_t nfam = 0, npoints = 0, nvals = 0, ncounts = 0, nex = 0;
 
 	for (const struct metric_family *f = r->first; f; f = f->next) {
 		nfam++;
 		for (const struct metric_series *s = series_next(f, NULL); s;
 		     s = series_next(f, s)) {
 			npoints++;
+			nvals += s->overflow ? 0 : f->nlabels;
 			ncounts += series_buckets(f);
 			nex += s->exemplars ? series_exemplars(f) : 0;
 		}
@@ -1184,9 +1216,10 @@ static int snapshot_alloc(struct metric_snapshot *snap, const struct metric_regi
 	/* calloc(0) may return NULL: allocate at least one element */
 	snap->families = calloc(nfam + 1, sizeof(*snap->families));
 	snap->points = calloc(npoints + 1, sizeof(*snap->points));
+	snap->values = calloc(nvals + 1, sizeof(*snap->values));
 	snap->counts = calloc(ncounts + 1, sizeof(*snap->counts));
 	snap->exemplars = calloc(nex + 1, sizeof(*snap->exemplars));
-	if (!snap->families || !snap->points || !snap->counts || !snap->exemplars)
+	if (!snap->families || !snap->points || !snap->values || !snap->counts || !snap->exemplars)
 		return -ENOMEM;
 	return 0;
 }
@@ -1194,7 +1227,7 @@ static int snapshot_alloc(struct metric_snapshot *snap, const struct metric_regi
 struct metric_snapshot *metric_registry_snapshot(struct metric_registry *r)
 {
 	struct metric_snapshot *snap = calloc(1, sizeof(*snap));
-	size_t ncounts = 0, nex = 0;
+	size_t nvals = 0, ncounts = 0, nex = 0;
 
 	if (!snap)
 		return NULL;
@@ -1217,7 +1250,8 @@ struct metric_snapshot *metric_registry_snapshot(struct metric_registry *r)
 		     s = series_next(f, s)) {
 			struct metric_point *p = &snap->points[snap->npoints++];
 
-			point_fill(p, f, s);
+			point_fill(p, f, s, &snap->values[nvals]);
+			nvals += p->overflow ? 0 : p->nlabels;
 			if (nb) {
 				memcpy(&snap->counts[ncounts], s->buckets, nb * sizeof(uint64_t));
 				p->bucket_counts = &snap->counts[ncounts];

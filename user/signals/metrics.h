@@ -73,10 +73,12 @@ void metric_registry_free(struct metric_registry *r);
  * not "__*", not otel_metric_overflow, not "le" for histograms, no duplicates)
  * are copied. buckets (histograms only: finite, strictly increasing upper
  * bounds; +Inf is implicit) are copied. max_series caps distinct label sets
- * (0 = unlimited).
+ * (0 = unlimited); nlabels is at most METRIC_LABELS_MAX.
  * Returns NULL and errno: EINVAL for a bad name, label, unit or bucket list, or
  * a name whose samples would collide with an existing family's; ENOMEM.
  */
+#define METRIC_LABELS_MAX 64
+
 struct metric_family *metric_family_new(struct metric_registry *r, enum metric_type type,
 					const char *name, const char *help, const char *unit,
 					const char *const *label_names, size_t nlabels,
