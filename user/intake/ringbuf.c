@@ -26,14 +26,15 @@
 
 #include "ringbuf.h"
 
-/* The window's size (or the ring's, when smaller): what the ring costs in
- * the daemon's RSS. At 100 MB/s of records it moves 100 times a second; a
- * move costs ~170 us on a PVM guest, so 512 KiB took ~9 % of the daemon's
- * CPU on nginx and 1 MiB ~6 % less of it (BENCHMARKS.md, "The daemon's CPU
- * on nginx"). */
-#define RB_WINDOW (1024u << 10)
-/* With several rings RB_WINDOW is shared among them, down to this much
- * each: the same RSS on this 2-CPU machine, bounded on large ones. */
+/* A ring's window (or the ring, when smaller) is what it costs in the
+ * daemon's RSS. At 100 MB/s of records a 1 MiB window moves 100 times a
+ * second; a move costs ~170 us on a PVM guest, so 512 KiB took ~9 % of the
+ * daemon's CPU on nginx and 1 MiB ~6 % less of it (BENCHMARKS.md, "The
+ * daemon's CPU on nginx", "Smaller series, larger windows"). The rings
+ * share RB_WINDOW between them, each taking from RB_WINDOW_MIN (many CPUs)
+ * to RB_WINDOW_MAX (one or two). */
+#define RB_WINDOW     (2048u << 10)
+#define RB_WINDOW_MAX (1024u << 10)
 #define RB_WINDOW_MIN (128u << 10)
 /*
  * The consumer position is published when a read ends and every this
@@ -61,7 +62,7 @@
 #define RB_RESERVE (2ul << 20)
 /* the window, a page in, must end inside the aligned RB_RESERVE (pages are
  * at most 64 KiB): a larger one would be mapped over whatever lies beyond */
-_Static_assert(RB_WINDOW <= RB_RESERVE - 2 * (64u << 10), "RB_WINDOW must fit in RB_RESERVE");
+_Static_assert(RB_WINDOW_MAX <= RB_RESERVE - 2 * (64u << 10), "a window must fit in RB_RESERVE");
 
 /* One ring: its positions and the window over its data. */
 struct rb_ring {
@@ -457,7 +458,7 @@ static int ring_map(struct rb_reader *r, struct rb_ring *g, int map_fd)
 		return -errno;
 	g->producer_pos = m;
 	/* twice the alignment, so an aligned RB_RESERVE lies inside; the
-	 * window a page in from its start (it is at most RB_WINDOW) */
+	 * window a page in from its start (it is at most RB_WINDOW_MAX) */
 	m = mmap(NULL, r->resv_len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return -errno;
@@ -486,6 +487,8 @@ struct rb_reader *rb_reader_new(const int *map_fds, unsigned n, uint32_t size, r
 	r->page = (size_t)page;
 	r->align = (unsigned long)page;
 	win = RB_WINDOW / n < RB_WINDOW_MIN ? RB_WINDOW_MIN : RB_WINDOW / n;
+	if (win > RB_WINDOW_MAX)
+		win = RB_WINDOW_MAX;
 	r->win_len = size < win ? size : win;
 	r->resv_len = 2 * RB_RESERVE;
 	r->mono_offset = own_timens_offset();
