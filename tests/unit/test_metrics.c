@@ -1057,7 +1057,9 @@ static void test_label_limits(void **state)
 	assert_true(q.found);
 	assert_true(q.value == 7);
 	vals[0] = big; /* 80 000 bytes: past a 16-bit offset, refused */
+	errno = 0;
 	assert_null(metric_series_get(f, vals));
+	assert_int_equal(errno, E2BIG);
 	assert_int_equal(metric_family_series_count(f), 1);
 	free(big);
 	metric_registry_free(r);

@@ -792,6 +792,7 @@ struct metric_series *metric_series_get_memo(struct metric_family *f,
 {
 	struct metric_series *s;
 	uint64_t h;
+	int e;
 
 	if (!f) {
 		errno = EINVAL;
@@ -800,9 +801,10 @@ struct metric_series *metric_series_get_memo(struct metric_family *f,
 	h = hash_values(label_values, f->nlabels);
 	pthread_mutex_lock(&f->reg->lock);
 	s = series_get_locked(f, label_values, h, memo);
+	e = s ? 0 : errno; /* series_alloc()'s, or calloc()'s ENOMEM */
 	pthread_mutex_unlock(&f->reg->lock);
 	if (!s)
-		errno = ENOMEM;
+		errno = e;
 	return s;
 }
 

@@ -101,7 +101,8 @@ struct metric_family *metric_family_new_sc(struct metric_registry *r, enum metri
  * The series for these label values (one per label name, in declaration order;
  * a NULL value, or a NULL array, means ""), created on first use. Finding an
  * existing series allocates nothing. Past the cap, returns the overflow series
- * and counts one fold. Returns NULL and errno = ENOMEM only.
+ * and counts one fold. Returns NULL and errno = ENOMEM, or E2BIG when the
+ * values add up to more than a series holds (64 KiB).
  */
 struct metric_series *metric_series_get(struct metric_family *f, const char *const *label_values);
 
