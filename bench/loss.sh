@@ -1,6 +1,7 @@
 # bench/loss.sh - sourced by bench/run.sh: part 4, the request rate at which
 # the kernel ring buffer first drops events. The agent runs with its
-# defaults (every process, 8 MiB ring buffer); the load on nginx (2
+# defaults (every process, --ringbuf-size auto: 1 MiB a ring on this
+# 2-CPU machine); the load on nginx (2
 # workers) rises step by step - more connections, then two wrk processes -
 # and redtap_kernel_events_dropped_total is read after each step.
 

@@ -246,7 +246,7 @@ summary_daemon() {
 
 summary_loss() {
 	local x
-	echo "  4. loss (agent defaults, 8 MiB ring buffer)"
+	echo "  4. loss (agent defaults: --ringbuf-size auto, 1 MiB a CPU here)"
 	x=$(get loss_max_rate_no_drop)
 	row "   highest rate without ring-buffer drops" "$(num "$x")" ">= 50000 req/s" \
 		"$(verdict "$x" ">=" 50000)"

@@ -24,6 +24,9 @@
  *    kernel's (tls, cap_bytes, generation), and are refused for an entry
  *    that became another connection on the same fd;
  *  - with two rings, a record written on CPU c is in ring c % 2 only;
+ *  - the daemon's ring reader hands out every record whole and in order,
+ *    those that wrap included, from a ring mapped whole and from one read
+ *    through a moving window;
  *  - a data record reads the goroutine (struct rt_data_tail) of a process
  *    with a go_procs entry only while the process's go bit is set, and
  *    the go bit dies with the process.
@@ -66,6 +69,7 @@
 #include "connctl.h"
 #include "floor.skel.h"
 #include "rings.h"
+#include "ringbuf.h"
 #include "tracefs.h"
 #include "goprobes_load.h"
 
@@ -114,9 +118,9 @@ static void recs_clear(struct recs *r)
 	r->n = 0;
 }
 
-/* Loads an opened object with n rings of 1 MiB (user/intake/rings.c, as
- * the daemon does); the rings live in the object's array of maps. */
-static int load_rings(struct capture_bpf *skel, unsigned n)
+/* Loads an opened object with n rings of size bytes (user/intake/rings.c,
+ * as the daemon does); the rings live in the object's array of maps. */
+static int load_rings_sized(struct capture_bpf *skel, unsigned n, uint32_t size)
 {
 	int fds[RT_RINGS_MAX], e;
 
@@ -125,22 +129,33 @@ static int load_rings(struct capture_bpf *skel, unsigned n)
 	if (!e)
 		e = capture_bpf__load(skel);
 	if (!e)
-		e = rings_create(skel->maps.rings, n, 1u << 20, fds);
+		e = rings_create(skel->maps.rings, n, size, fds);
 	if (!e)
 		rings_close(fds, n); /* the array holds them */
 	return e;
+}
+
+static int load_rings(struct capture_bpf *skel, unsigned n)
+{
+	return load_rings_sized(skel, n, 1u << 20);
+}
+
+/* An fd of ring i of a loaded object, or -1. */
+static int ring_fd(struct capture_bpf *skel, unsigned i)
+{
+	uint32_t id;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.rings), &i, &id))
+		return -1;
+	return bpf_map_get_fd_by_id(id);
 }
 
 /* A reader of ring i of a loaded object, filling recs. */
 static struct ring_buffer *ring_reader(struct capture_bpf *skel, unsigned i, struct recs *recs)
 {
 	struct ring_buffer *rb;
-	uint32_t id;
-	int fd;
+	int fd = ring_fd(skel, i);
 
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.rings), &i, &id))
-		return NULL;
-	fd = bpf_map_get_fd_by_id(id);
 	if (fd < 0)
 		return NULL;
 	rb = ring_buffer__new(fd, keep, recs, NULL);
@@ -448,6 +463,111 @@ static void test_log_capture(void **state)
 	ring_buffer__free(rb);
 	recs_clear(&recs);
 	capture_bpf__destroy(skel);
+}
+
+/* What the daemon's reader saw of this process's log lines. */
+struct seen {
+	uint32_t self;
+	unsigned next; /* the line expected next */
+	unsigned bad;  /* lines out of order or not as written */
+};
+
+/* Line i of test_reader_real_rings: "NNNNNN " then 20-199 bytes of one
+ * letter, so that the records' lengths vary and some wrap the ring. */
+static size_t reader_line(unsigned i, char *buf)
+{
+	size_t n = 7 + 20 + (i * 37u) % 180;
+
+	snprintf(buf, 8, "%06u ", i % 1000000);
+	memset(buf + 7, 'a' + (int)(i % 26), n - 7);
+	return n;
+}
+
+static int reader_check(void *ctx, void *data, size_t len)
+{
+	struct seen *s = ctx;
+	const struct rt_data_event *ev = data;
+	char want[256];
+	size_t n;
+
+	if (len < sizeof(*ev) || ev->hdr.type != RT_EV_LOG || ev->conn.tgid != s->self)
+		return 0;
+	n = reader_line(s->next, want);
+	if (ev->cap_len != n || len < sizeof(*ev) + n || memcmp(ev->data, want, n))
+		s->bad++;
+	s->next++;
+	return 0;
+}
+
+/* The daemon's own reader (user/intake/ringbuf.c) on real rings: a ring
+ * no larger than its share of the window is mapped whole and never moved,
+ * a larger one is read through a moving window; either way every record,
+ * those that wrap past the ring's end included, is handed out whole and
+ * in order, none skipped. Log lines of this process go round each ring
+ * four times or more. */
+static void test_reader_real_rings(void **state)
+{
+	static const uint32_t sizes[] = {64u << 10, 2u << 20};
+
+	(void)state;
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		struct capture_bpf *skel = capture_bpf__open();
+		uint32_t self = (uint32_t)getpid(), idx = self / 64;
+		struct rt_select_word word = {.selected = 1ull << (self % 64)};
+		struct seen seen = {.self = self};
+		unsigned lines = 4 * sizes[k] / 150, i = 0;
+		struct rb_reader *rd;
+		int out[2], saved, fd;
+		char line[256], sink[65536];
+
+		assert_non_null(skel);
+		skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
+		skel->rodata->filter_enabled = true;
+		skel->rodata->log_bytes = 256;
+		skel->rodata->log_interval_ns = 1; /* no budget to speak of */
+		skel->rodata->log_burst_ns = 1000000000ull;
+		assert_int_equal(load_rings_sized(skel, 1, sizes[k]), 0);
+		assert_int_equal(capture_bpf__attach(skel), 0);
+		fd = ring_fd(skel, 0);
+		assert_true(fd >= 0);
+		rd = rb_reader_new(&fd, 1, sizes[k], reader_check, &seen);
+		assert_non_null(rd);
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0),
+				 0);
+
+		assert_int_equal(pipe(out), 0);
+		fflush(stdout);
+		saved = dup(1);
+		assert_true(dup2(out[1], 1) == 1);
+		while (i < lines) {
+			/* 100 lines (under 24 KiB of records), then read them */
+			for (unsigned b = 0; b < 100 && i < lines; b++, i++) {
+				size_t n = reader_line(i, line);
+
+				if (write(1, line, n) != (ssize_t)n)
+					break;
+			}
+			while (read(out[0], sink, sizeof(sink)) == (ssize_t)sizeof(sink))
+				;
+			if (rb_reader_consume(rd) < 0)
+				break;
+		}
+		assert_true(dup2(saved, 1) == 1);
+		close(saved);
+		assert_int_equal(i, lines);
+		assert_int_equal(seen.next, lines);
+		assert_int_equal(seen.bad, 0);
+		assert_int_equal(rb_reader_skipped(rd), 0);
+		if (k == 0)
+			assert_int_equal(rb_reader_moves(rd), 0); /* mapped whole */
+		else
+			assert_true(rb_reader_moves(rd) >= 8); /* 1 MiB windows, 8 MiB read */
+		rb_reader_free(rd);
+		close(fd); /* open while the reader lives: a window maps it again */
+		close(out[0]);
+		close(out[1]);
+		capture_bpf__destroy(skel);
+	}
 }
 
 /* Log files (logs.files): an open for writing by a selected process is
@@ -1311,6 +1431,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_floor_matches_agent),
 	    cmocka_unit_test(test_log_capture),
 	    cmocka_unit_test(test_ring_per_cpu),
+	    cmocka_unit_test(test_reader_real_rings),
 	    cmocka_unit_test(test_log_files),
 	};
 	const struct CMUnitTest run_tests[] = {

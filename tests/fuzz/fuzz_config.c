@@ -67,8 +67,9 @@ static void check_config(const struct redtap_config *c)
 	fuzz_check(c->listen_port >= 1);
 	fuzz_check(c->max_series >= 1 && c->max_series <= 1000000);
 	fuzz_check(c->capture_bytes >= 16 && c->capture_bytes <= 8192);
-	fuzz_check(c->ringbuf_bytes >= 65536 && c->ringbuf_bytes <= (1u << 30) &&
-		   !(c->ringbuf_bytes & (c->ringbuf_bytes - 1)));
+	fuzz_check(c->ringbuf_bytes == 0 /* auto */ ||
+		   (c->ringbuf_bytes >= 65536 && c->ringbuf_bytes <= (1u << 30) &&
+		    !(c->ringbuf_bytes & (c->ringbuf_bytes - 1))));
 	fuzz_check(c->log_level >= 0 && c->log_level <= 3);
 }
 

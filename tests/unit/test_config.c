@@ -121,7 +121,7 @@ static void assert_defaults(const struct redtap_config *c)
 	assert_int_equal(c->max_series, 2000);
 	assert_int_equal(c->capture_bytes, 256);
 	assert_int_equal(c->http2_capture_bytes, 8192);
-	assert_int_equal(c->ringbuf_bytes, 8388608);
+	assert_int_equal(c->ringbuf_bytes, 0); /* auto */
 	assert_true(c->sched_batch);
 	assert_int_equal(c->loop_slice_us, 0);
 	assert_string_equal(c->shim_path, REDTAP_SHIM_DEFAULT_PATH);
@@ -403,13 +403,19 @@ static void test_size_suffixes(void **ts)
 	assert_int_equal(s->c.ringbuf_bytes, 1u << 30);
 	assert_int_equal(parse(s, "--ringbuf-size", "262144"), 0);
 	assert_int_equal(s->c.ringbuf_bytes, 262144);
+	assert_int_equal(parse(s, "--ringbuf-size", "auto"), 0);
+	assert_int_equal(s->c.ringbuf_bytes, 0);
+	assert_parse_error(s,
+			   "--ringbuf-size: 'big' is not a size (a number with an optional K, "
+			   "M or G) nor auto",
+			   "--ringbuf-size", "big");
 	assert_parse_error(s, "--ringbuf-size: 3M is not a power of two", "--ringbuf-size", "3M");
 	assert_parse_error(s, "--ringbuf-size: 32K is out of range 64K..1G", "--ringbuf-size",
 			   "32K");
 	assert_parse_error(s, "--ringbuf-size: 2G is out of range 64K..1G", "--ringbuf-size", "2G");
 	assert_parse_error(s,
 			   "--ringbuf-size: '8X' is not a size (a number with an optional K, M "
-			   "or G)",
+			   "or G) nor auto",
 			   "--ringbuf-size", "8X");
 }
 
@@ -1096,7 +1102,7 @@ static void test_help_text(void **ts)
 	    "Default: 127.0.0.1:9464.",
 	    "Default: 2000.",
 	    "Default: 256.",
-	    "Default: 8M.",
+	    "Default: auto.",
 	    "Default: " REDTAP_SHIM_DEFAULT_PATH ".",
 	    "Default: info.",
 	    "Default: text.",

@@ -31,8 +31,20 @@ static void test_size_floor(void **state)
 	(void)state;
 	assert_int_equal(rings_size(64u << 10, 2), RINGS_MIN_BYTES);
 	assert_int_equal(rings_size(128u << 10, 16), RINGS_MIN_BYTES);
-	assert_int_equal(rings_size(0, 4), RINGS_MIN_BYTES);
 	assert_int_equal(rings_size(256u << 10, 0), 256u << 10); /* no rings: one */
+}
+
+/* --ringbuf-size auto: 1 MiB a ring on one or two CPUs, 512 KiB from three
+ * on, whatever the count. */
+static void test_size_auto(void **state)
+{
+	(void)state;
+	assert_int_equal(rings_size(0, 0), 1u << 20);
+	assert_int_equal(rings_size(0, 1), 1u << 20);
+	assert_int_equal(rings_size(0, 2), 1u << 20);
+	assert_int_equal(rings_size(0, 3), 512u << 10);
+	assert_int_equal(rings_size(0, 4), 512u << 10);
+	assert_int_equal(rings_size(0, 16), 512u << 10);
 }
 
 static void test_count(void **state)
@@ -51,6 +63,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_size_split),
 	    cmocka_unit_test(test_size_floor),
+	    cmocka_unit_test(test_size_auto),
 	    cmocka_unit_test(test_count),
 	};
 

@@ -572,10 +572,16 @@ static int set_loop_slice(struct redtap_config *c, const char *v, const struct s
 static int set_ringbuf(struct redtap_config *c, const char *v, const struct src *s)
 {
 	uint64_t n = 0;
-	int err = config_parse_size(v, &n);
+	int err;
 
+	if (!strcmp(v, "auto")) {
+		c->ringbuf_bytes = 0;
+		return 0;
+	}
+	err = config_parse_size(v, &n);
 	if (err == -EINVAL)
-		return fail(s, "'%s' is not a size (a number with an optional K, M or G)", v);
+		return fail(s, "'%s' is not a size (a number with an optional K, M or G) nor auto",
+			    v);
 	if (err || n < RINGBUF_MIN || n > RINGBUF_MAX)
 		return fail(s, "%s is out of range 64K..1G", v);
 	if (n & (n - 1))
@@ -1146,11 +1152,14 @@ const struct setting settings[] = {
 		  "kernel's slice; else " XSTR(LOOP_SLICE_MIN) ".." XSTR(LOOP_SLICE_MAX) ". Older\n"
 		  "kernels ignore it." },
 	{ .name = "ringbuf-size", .val = OPT_RINGBUF, .arg = "SIZE", .key = "capture.ringbuf_size",
-	  .def = "8M", .set = set_ringbuf,
+	  .def = "auto", .set = set_ringbuf,
 	  .help = "Size of the eBPF ring buffers, all together: a power of\n"
 		  "two from 64K to 1G, with an optional suffix K, M or G (powers\n"
 		  "of 1024). There is one ring per CPU (at most 16), each its\n"
-		  "share rounded down to a power of two, and at least 64K." },
+		  "share rounded down to a power of two, and at least 64K.\n"
+		  "auto: 1M a ring on one or two CPUs, 512K from three; the\n"
+		  "daemon maps rings of up to 2M/CPUs (1M at most) whole,\n"
+		  "larger ones through a moving window, which costs CPU." },
 	{ .name = "shim", .val = OPT_SHIM, .arg = "PATH", .env = "REDTAP_SHIM", .key = "shim.path",
 	  .def = REDTAP_SHIM_DEFAULT_PATH, .run = true, .set = set_shim,
 	  .help = "The LD_PRELOAD library that 'redtap run' injects." },

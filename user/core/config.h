@@ -53,7 +53,7 @@
 #define REDTAP_DEFAULT_MAX_SERIES     2000
 #define REDTAP_DEFAULT_SERIES_TTL_S   300 /* Prometheus' staleness is 5 min */
 #define REDTAP_DEFAULT_CONNS_PER_IP   32
-#define REDTAP_DEFAULT_RINGBUF_BYTES  (8u << 20)
+#define REDTAP_DEFAULT_RINGBUF_BYTES  0 /* auto: user/intake/rings.c sizes each ring */
 #define REDTAP_DEFAULT_SHIM_RATE      2000
 #define REDTAP_DEFAULT_LOGS_RATE      1000 /* log writes per second per process */
 #define REDTAP_DEFAULT_LOGS_BURST     2000
@@ -105,7 +105,7 @@ struct redtap_config {
 	 * default 8192, 16..8192 */
 	uint32_t http2_capture_bytes;
 	bool own_traffic;	/* parse the agent's own connections' other end; default off */
-	uint32_t ringbuf_bytes; /* default 8 MiB; power of two, 64 KiB .. 1 GiB */
+	uint32_t ringbuf_bytes; /* 0 (default): auto; else a power of two, 64 KiB .. 1 GiB */
 	bool sched_batch;	/* the event loop runs as SCHED_BATCH; default on */
 	uint32_t loop_slice_us; /* the event loop's EEVDF slice; 0 = the kernel's; 100..100000 */
 	/* shim */

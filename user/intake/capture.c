@@ -360,7 +360,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	    opts->shim_uid_rate ? 1000000000ull / opts->shim_uid_rate : 0;
 	c->skel->rodata->shim_uid_burst_ns =
 	    c->skel->rodata->shim_uid_interval_ns * (opts->shim_burst ? opts->shim_burst : 1);
-	/* one ring per CPU, sharing --ringbuf-size */
+	/* one ring per CPU, sharing --ringbuf-size (0: auto, rings.h) */
 	c->skel->rodata->ring_count = rings_count();
 	c->ring_size = rings_size(opts->ringbuf_bytes, c->skel->rodata->ring_count);
 	e = rings_prepare(c->skel->maps.rings, c->skel->rodata->ring_count);

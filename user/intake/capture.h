@@ -29,7 +29,7 @@ struct capture_opts {
 	/* bytes copied per record of an HTTP/2 connection, <= RT_CAPTURE_MAX;
 	 * at most capture_bytes: HTTP/2 gets capture_bytes too */
 	uint32_t h2_capture_bytes;
-	uint32_t ringbuf_bytes; /* all ring buffers' size, a power of two (--ringbuf-size) */
+	uint32_t ringbuf_bytes; /* all rings' size, a power of two; 0: auto */
 	bool filter;		/* only processes added with capture_select() */
 	uint32_t shim_rate;	/* shim records per second per process; 0 = no limit */
 	uint32_t shim_burst;	/* ... and how many above it at once */

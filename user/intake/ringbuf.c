@@ -4,9 +4,13 @@
  * its data area, and merges them by the records' timestamps; see
  * ringbuf.h. The kernel maps the data pages twice in a row in
  * its own address space, and lets user space map any part of that doubled
- * area: a window (RB_WINDOW bytes, shared among the rings) starting at the
- * consumer position is therefore contiguous even where records wrap, and is moved (mmap
- * MAP_FIXED over itself) when the next record does not fit in it. The
+ * area. A ring no larger than its share of RB_WINDOW is mapped whole,
+ * once, with RB_TAIL bytes of its second copy after it, so that a record
+ * that wraps past the end still reads as one piece and nothing is ever
+ * mapped again. A larger ring is read through a window of its share
+ * starting at the consumer position, contiguous for the same reason, and
+ * moved (mmap MAP_FIXED over itself) when the next record does not fit in
+ * it. The
  * protocol is the kernel's (kernel/bpf/ringbuf.c) and libbpf's reader: an
  * 8-byte header per record whose length carries a busy bit (not committed
  * yet) and a discard bit, records padded to 8 bytes, positions that only
@@ -26,16 +30,19 @@
 
 #include "ringbuf.h"
 
-/* A ring's window (or the ring, when smaller) is what it costs in the
+/* A ring's window (or the ring, when mapped whole) is what it costs in the
  * daemon's RSS. At 100 MB/s of records a 1 MiB window moves 100 times a
  * second; a move costs ~170 us on a PVM guest, so 512 KiB took ~9 % of the
  * daemon's CPU on nginx and 1 MiB ~6 % less of it (BENCHMARKS.md, "The
- * daemon's CPU on nginx", "Smaller series, larger windows"). The rings
- * share RB_WINDOW between them, each taking from RB_WINDOW_MIN (many CPUs)
- * to RB_WINDOW_MAX (one or two). */
+ * daemon's CPU on nginx", "Smaller series, larger windows", "Rings mapped
+ * whole"). The rings share RB_WINDOW between them, each taking from
+ * RB_WINDOW_MIN (many CPUs) to RB_WINDOW_MAX (one or two). A ring mapped
+ * whole takes RB_TAIL more: the longest record that never has to be
+ * skipped (capture.bpf.c writes at most 8.3 KiB). */
 #define RB_WINDOW     (2048u << 10)
 #define RB_WINDOW_MAX (1024u << 10)
 #define RB_WINDOW_MIN (128u << 10)
+#define RB_TAIL	      (64u << 10)
 /*
  * The consumer position is published when a read ends and every this
  * many bytes during one: every program that reserves a record reads it,
@@ -62,17 +69,21 @@
 #define RB_RESERVE (2ul << 20)
 /* the window, a page in, must end inside the aligned RB_RESERVE (pages are
  * at most 64 KiB): a larger one would be mapped over whatever lies beyond */
-_Static_assert(RB_WINDOW_MAX <= RB_RESERVE - 2 * (64u << 10), "a window must fit in RB_RESERVE");
+_Static_assert(RB_WINDOW_MAX + RB_TAIL <= RB_RESERVE - 2 * (64u << 10),
+	       "a window must fit in RB_RESERVE");
 
 /* One ring: its positions and the window over its data. */
 struct rb_ring {
 	unsigned long *consumer_pos;
 	const unsigned long *producer_pos;
-	const uint8_t *win;	 /* bytes [win_start, win_start + win_len) of the stream */
+	const uint8_t *win;	 /* bytes [win_start, win_end) of the stream */
 	unsigned long win_start; /* an absolute position, a multiple of align */
-	const uint8_t *doubled;	 /* a ring in memory: its data twice in a row */
-	void *resv;		 /* the reserved area around the window, or NULL */
-	int map_fd;		 /* -1: a ring in memory */
+	unsigned long win_end;
+	/* a ring in memory: its data twice in a row; a ring mapped whole: its
+	 * data then RB_TAIL bytes of it again; NULL: read through windows */
+	const uint8_t *doubled;
+	void *resv; /* the reserved area around the window, or NULL */
+	int map_fd; /* -1: a ring in memory */
 	/* during a read: */
 	unsigned long cons; /* the consumer position, published by publish() */
 	unsigned long pub;  /* the position last published */
@@ -85,7 +96,8 @@ struct rb_ring {
 struct rb_reader {
 	struct rb_ring ring[RB_RINGS_MAX];
 	unsigned n;	       /* rings */
-	unsigned long win_len; /* each ring's window, <= size */
+	unsigned long win_len; /* each ring's window, <= size (mapped whole: RB_TAIL) */
+	unsigned long span;    /* the bytes of a ring mapped whole, or 0 */
 	unsigned long align;   /* the page size (8 for a ring in memory) */
 	size_t resv_len;       /* of each ring's reserve */
 	uint64_t mask;
@@ -126,24 +138,28 @@ static int window_at(struct rb_reader *r, struct rb_ring *g, unsigned long pos)
 	unsigned long start = pos & ~(r->align - 1);
 	void *w;
 
-	if (g->map_fd < 0) {
+	if (g->doubled) {
+		/* in memory or mapped whole: only the pointer moves, up to the
+		 * end of what is there when the ring is mapped whole */
 		g->win = g->doubled + (start & r->mask);
+		g->win_end = start + (r->span ? r->span - (start & r->mask) : r->win_len);
 	} else {
 		w = mmap((void *)g->win, r->win_len, PROT_READ, MAP_SHARED | MAP_FIXED, g->map_fd,
 			 (off_t)(2 * r->page + (start & r->mask)));
 		if (w == MAP_FAILED)
 			return -errno;
 		g->win = w;
+		g->win_end = start + r->win_len;
 	}
 	g->win_start = start;
-	r->moves++;
+	if (!r->span)
+		r->moves++;
 	return 0;
 }
 
-static bool in_window(const struct rb_reader *r, const struct rb_ring *g, unsigned long pos,
-		      unsigned long n)
+static bool in_window(const struct rb_ring *g, unsigned long pos, unsigned long n)
 {
-	return g->win && pos >= g->win_start && pos + n <= g->win_start + r->win_len;
+	return g->win && pos >= g->win_start && pos + n <= g->win_end;
 }
 
 /*
@@ -155,11 +171,11 @@ static bool in_window(const struct rb_reader *r, const struct rb_ring *g, unsign
  * (issue 9, BENCHMARKS.md). A hint only: nothing is read if next is not in
  * the window, and a record not committed yet is loaded again when read.
  */
-static void prefetch_next(const struct rb_reader *r, const struct rb_ring *g, unsigned long next)
+static void prefetch_next(const struct rb_ring *g, unsigned long next)
 {
 	const uint8_t *p;
 
-	if (!in_window(r, g, next, 128))
+	if (!in_window(g, next, 128))
 		return;
 	p = g->win + (next - g->win_start);
 	__builtin_prefetch(p);
@@ -210,7 +226,7 @@ static int ring_next(struct rb_reader *r, struct rb_ring *g, unsigned long prod)
 		const uint32_t *hdr;
 		uint32_t len, body;
 
-		if (!in_window(r, g, cons, BPF_RINGBUF_HDR_SZ) && (rc = window_at(r, g, cons)))
+		if (!in_window(g, cons, BPF_RINGBUF_HDR_SZ) && (rc = window_at(r, g, cons)))
 			return rc;
 		hdr = (const uint32_t *)(g->win + (cons - g->win_start));
 		len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
@@ -219,10 +235,10 @@ static int ring_next(struct rb_reader *r, struct rb_ring *g, unsigned long prod)
 		body = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		if (!(len & BPF_RINGBUF_DISCARD_BIT)) {
 			/* a record longer than a window (capture.bpf.c writes
-			 * at most 8.3 KiB; the smallest window is 64 KiB) is
-			 * skipped like a discarded one, and counted */
+			 * at most 8.3 KiB; the smallest window is 64 KiB, as is
+			 * RB_TAIL) is skipped like a discarded one, and counted */
 			if (body + BPF_RINGBUF_HDR_SZ + r->align <= r->win_len) {
-				if (!in_window(r, g, cons, BPF_RINGBUF_HDR_SZ + body) &&
+				if (!in_window(g, cons, BPF_RINGBUF_HDR_SZ + body) &&
 				    (rc = window_at(r, g, cons)))
 					return rc;
 				g->rec = g->win + (cons - g->win_start) + BPF_RINGBUF_HDR_SZ;
@@ -242,7 +258,7 @@ static int ring_deliver(struct rb_reader *r, struct rb_ring *g)
 {
 	int rc;
 
-	prefetch_next(r, g, g->cons + padded(g->body));
+	prefetch_next(g, g->cons + padded(g->body));
 	rc = r->fn(r->ctx, (void *)g->rec, g->body);
 	advance(g, padded(g->body)); /* after the callback: publishing frees the bytes */
 	return rc;
@@ -464,6 +480,13 @@ static int ring_map(struct rb_reader *r, struct rb_ring *g, int map_fd)
 		return -errno;
 	g->resv = m;
 	g->win = (const uint8_t *)(((uintptr_t)m + RB_RESERVE - 1) & ~(RB_RESERVE - 1)) + r->page;
+	if (r->span) {
+		m = mmap((void *)g->win, r->span, PROT_READ, MAP_SHARED | MAP_FIXED, map_fd,
+			 (off_t)(2 * r->page));
+		if (m == MAP_FAILED)
+			return -errno;
+		g->doubled = m;
+	}
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, map_fd, &ev) < 0)
 		return -errno;
 	return window_at(r, g, __atomic_load_n(g->consumer_pos, __ATOMIC_ACQUIRE));
@@ -489,7 +512,13 @@ struct rb_reader *rb_reader_new(const int *map_fds, unsigned n, uint32_t size, r
 	win = RB_WINDOW / n < RB_WINDOW_MIN ? RB_WINDOW_MIN : RB_WINDOW / n;
 	if (win > RB_WINDOW_MAX)
 		win = RB_WINDOW_MAX;
-	r->win_len = size < win ? size : win;
+	if (size <= win) {
+		/* mapped whole: the same RSS as a window, and never moved */
+		r->win_len = size < RB_TAIL ? size : RB_TAIL;
+		r->span = size + r->win_len;
+	} else {
+		r->win_len = win;
+	}
 	r->resv_len = 2 * RB_RESERVE;
 	r->mono_offset = own_timens_offset();
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);

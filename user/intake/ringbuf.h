@@ -6,11 +6,13 @@
  * libbpf maps the whole data area twice (so that a record that wraps past
  * the end reads as one piece), and every page of both mappings is resident
  * from the start, so the 8 MiB ring was 16 MiB of the daemon's 31 MiB RSS.
- * This reader maps a window of 1 MiB of the kernel's own doubled mapping
- * at the consumer position and moves it as it reads: a record is always
- * contiguous, and the ring costs the daemon's RSS the window only (the ring
- * itself stays kernel memory, of the size --ringbuf-size says). With
- * several rings the window is shared among them, and the records of all
+ * This reader maps a ring no larger than its share of 2 MiB whole, once,
+ * with 64 KiB of the kernel's second copy after it; a larger ring it reads
+ * through a window of that share of the kernel's own doubled mapping, at
+ * the consumer position, moved as it reads. Either way a record is always
+ * contiguous, and a ring costs the daemon's RSS at most its share (a
+ * larger ring stays kernel memory, of the size --ringbuf-size says). With
+ * several rings the share is of 2 MiB among them, and the records of all
  * rings are handed out in the order of their timestamps (the first 8
  * bytes of every record, struct rt_event_hdr's ts), so that a thread's
  * records keep their order when it moves to another CPU.
@@ -39,7 +41,8 @@ struct rb_reader;
 typedef int (*rb_record_fn)(void *ctx, void *data, size_t len);
 
 /* map_fds: n (1..RB_RINGS_MAX) ring maps of size bytes each (max_entries:
- * a power of two, a multiple of the page size). NULL and errno on
+ * a power of two, a multiple of the page size), open as long as the
+ * reader is (a window is mapped again as it moves). NULL and errno on
  * failure. */
 struct rb_reader *rb_reader_new(const int *map_fds, unsigned n, uint32_t size, rb_record_fn fn,
 				void *ctx);

@@ -30,13 +30,26 @@ unsigned rings_count(void)
 	return n > RT_RINGS_MAX ? RT_RINGS_MAX : (unsigned)n;
 }
 
-uint32_t rings_size(uint32_t total, unsigned n)
+/* The largest power of two at or below each, at least min. */
+static uint32_t pow2_floor(uint32_t each, uint32_t min)
 {
-	uint32_t each = n ? total / n : total, size = RINGS_MIN_BYTES;
+	uint32_t size = min;
 
 	while (size <= each / 2)
 		size *= 2;
 	return size;
+}
+
+uint32_t rings_size(uint32_t total, unsigned n)
+{
+	uint32_t size;
+
+	if (!n)
+		n = 1;
+	if (total)
+		return pow2_floor(total / n, RINGS_MIN_BYTES);
+	size = pow2_floor(RINGS_AUTO_BYTES / n, RINGS_AUTO_MIN);
+	return size > RINGS_AUTO_MAX ? RINGS_AUTO_MAX : size;
 }
 
 int rings_prepare(struct bpf_map *outer, unsigned n)
