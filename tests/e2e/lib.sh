@@ -30,6 +30,8 @@ e2e_cleanup() {
 	done
 	for p in $E2E_PIDS; do kill -KILL "$p" 2>/dev/null; done
 	[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_TMP"
+	# a failed check fails the script even when it ends without e2e_finish
+	[ "$E2E_FAILED" -eq 0 ] || exit 1
 }
 trap e2e_cleanup EXIT INT TERM
 

@@ -146,3 +146,4 @@ expect_eq "gosvc-unknown: its server spans are still exported" \
 	"$(python3 "$APPS/goparents.py" "$RX_OUT" gosvc-unknown "$E2E_TMP/unknown.ids" |
 		sed 's/.*servers=//')" 50
 stop_agent
+e2e_finish
