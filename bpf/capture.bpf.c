@@ -23,12 +23,13 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-/* current_goid() for a record of any process: one that is not a Go
- * process we know stops at its go bit (with a selection, in the line
+/* current_goid_owners() for a record of any process: one that is not a
+ * Go process we know stops at its go bit (with a selection, in the line
  * selected_tgid() read), without a go_procs look-up. */
-static __always_inline __u64 record_goroutine(__u32 tgid)
+static __always_inline __u64 record_goroutine(__u32 tgid, __u8 *owners)
 {
-	return go_bit(tgid) ? current_goid(tgid) : 0;
+	*owners = 0;
+	return go_bit(tgid) ? current_goid_owners(tgid, owners) : 0;
 }
 
 enum stash_kind {
@@ -51,9 +52,9 @@ struct stash {
 	__u8 live;  /* set at sys_enter, cleared at sys_exit */
 	__u8 log;   /* a write to stdout/stderr: an RT_EV_LOG record */
 	__u16 cap;  /* bytes to copy: the connection's conn_cap() */
-	__u8 sniff; /* compare with the HTTP/2 preface: h2_sniff() */
-	__u8 pad0;
-	__u64 goid; /* the running goroutine, record_goroutine(): 0 outside Go */
+	__u8 sniff;  /* compare with the HTTP/2 preface: h2_sniff() */
+	__u8 owners; /* the Go process's RT_GO_OWNER_*, record_goroutine() */
+	__u64 goid;  /* the running goroutine, record_goroutine(): 0 outside Go */
 };
 
 /*
@@ -237,7 +238,7 @@ static __always_inline int data_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt,
 	st.kind = kind;
 	st.dir = RT_DIR_EGRESS;
 	st.log = 1;
-	st.goid = record_goroutine(id >> 32);
+	st.goid = record_goroutine(id >> 32, &st.owners);
 	return emit_data(id, &st, ret, 0);
 }
 
@@ -342,7 +343,7 @@ static __always_inline int data_exit(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt
 		return data_log(id, fd, ptr, iovcnt, kind, ret);
 	}
 	/* the goroutine, read once: for the TLS check and for the record */
-	st.goid = record_goroutine(id >> 32);
+	st.goid = record_goroutine(id >> 32, &st.owners);
 	/* ciphertext: a TLS call's syscall (tls.bpf.h sends its plaintext), or
 	 * the rest of a connection that carries TLS plaintext */
 	if (tls_inside(fd, st.goid) || ci->tls)
@@ -425,7 +426,7 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 	sc->ev.cap_len = n;
 	sc->ev.dir = st->dir;
 	sc->ev.flags = flags;
-	goid = record_goid(id >> 32, st->goid, st->fd, st->gen, st->dir);
+	goid = record_goid(id >> 32, st->goid, st->owners, st->fd, st->gen, st->dir);
 	if (goid) {
 		tail = sizeof(struct rt_data_tail);
 		__builtin_memcpy(sc->data + bounded(n), &goid, sizeof(goid));

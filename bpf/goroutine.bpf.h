@@ -114,14 +114,17 @@ static __always_inline void count_go_unknown(__u32 why)
 }
 
 /* The id of the running goroutine of Go process tgid: 0 when tgid is no Go
- * process we know, or when it cannot be read (counted by reason). */
-static __always_inline __u64 current_goid(__u32 tgid)
+ * process we know, or when it cannot be read (counted by reason); with
+ * the process's RT_GO_OWNER_* bits in *owners (0 with no entry). */
+static __always_inline __u64 current_goid_owners(__u32 tgid, __u8 *owners)
 {
 	struct rt_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
 	__u64 tp, g = 0, goid = 0;
 
+	*owners = 0;
 	if (!gp)
 		return 0;
+	*owners = (__u8)gp->owners;
 	tp = thread_pointer();
 	if (!tp || bpf_probe_read_user(&g, sizeof(g), (void *)(tp + (__s64)gp->g_tls_off)) || !g ||
 	    bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + gp->goid_off))) {
@@ -133,13 +136,22 @@ static __always_inline __u64 current_goid(__u32 tgid)
 	return goid;
 }
 
+static __always_inline __u64 current_goid(__u32 tgid)
+{
+	__u8 owners;
+
+	return current_goid_owners(tgid, &owners);
+}
+
 /* The goroutine a data record of tgid on (fd, gen) in direction dir
- * belongs to: the running one (cur, current_goid(): the caller reads it
- * once a record), unless it writes a net/http client request for another
- * (the writer goroutine's owner, or the socket's owner). Only writes are
- * redirected: the writer goroutine (persistConn.writeLoop) never reads,
- * so a read looks neither owner map up. */
-static __always_inline __u64 record_goid(__u32 tgid, __u64 cur, __u32 fd, __u64 gen, __u8 dir)
+ * belongs to: the running one (cur, current_goid_owners(): the caller reads
+ * it and the process's owners once a record), unless it writes a net/http
+ * client request for another (the writer goroutine's owner, or the
+ * socket's owner), looked up only in the maps the process's probes fill
+ * (owners). Only writes are redirected: the writer goroutine
+ * (persistConn.writeLoop) never reads, so a read looks neither map up. */
+static __always_inline __u64 record_goid(__u32 tgid, __u64 cur, __u8 owners, __u32 fd, __u64 gen,
+					 __u8 dir)
 {
 	struct go_key k = {.tgid = tgid, .v = cur}, fk = {.tgid = tgid, .v = fd};
 	struct go_fd_owner_val *fo;
@@ -147,9 +159,13 @@ static __always_inline __u64 record_goid(__u32 tgid, __u64 cur, __u32 fd, __u64 
 
 	if (!k.v || dir != RT_DIR_EGRESS)
 		return k.v;
-	owner = bpf_map_lookup_elem(&go_writer_owner, &k);
-	if (owner && *owner)
-		return *owner;
+	if (owners & RT_GO_OWNER_WRITER) {
+		owner = bpf_map_lookup_elem(&go_writer_owner, &k);
+		if (owner && *owner)
+			return *owner;
+	}
+	if (!(owners & RT_GO_OWNER_FD))
+		return k.v;
 	fo = bpf_map_lookup_elem(&go_fd_owner, &fk);
 	return fo && fo->gen == gen && fo->goid ? fo->goid : k.v;
 }

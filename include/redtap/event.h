@@ -215,15 +215,23 @@ struct rt_data_tail {
 _Static_assert(sizeof(struct rt_data_tail) == 8, "rt_data_tail layout");
 
 /* Value of the kernel's "go_procs" map (key: tgid), written by the daemon
- * (user/intake/capture.c) for selected Go processes whose offsets it knows
+ * (user/intake/gotrack.c) for selected Go processes whose offsets it knows
  * (user/intake/goelf.c): g = *(thread pointer + g_tls_off), goid =
- * *(g + goid_off). */
+ * *(g + goid_off). owners says which owner maps of goroutine.bpf.h the
+ * process's egress records look up: only those its net/http probes fill,
+ * set before the probes are attached (a look-up is ~55 ns a record). */
 struct rt_go_proc {
 	__s32 g_tls_off;
 	__u32 goid_off;
+	__u32 owners; /* RT_GO_OWNER_* */
+	__u32 pad0;
 };
-_Static_assert(sizeof(struct rt_go_proc) == 8, "rt_go_proc layout");
+_Static_assert(sizeof(struct rt_go_proc) == 16, "rt_go_proc layout");
 _Static_assert(RT_OFFSETOF(struct rt_go_proc, goid_off) == 4, "rt_go_proc.goid_off");
+_Static_assert(RT_OFFSETOF(struct rt_go_proc, owners) == 8, "rt_go_proc.owners");
+
+#define RT_GO_OWNER_WRITER (1u << 0) /* go_writer_owner: the Request.write probe */
+#define RT_GO_OWNER_FD	   (1u << 1) /* go_fd_owner: roundTrip by socket */
 
 /* Value of goprobes.bpf.c's "go_http" map (key: tgid): where a net/http
  * persistConn's socket fd is, from the executable's DWARF and symbols

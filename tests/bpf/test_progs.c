@@ -29,7 +29,8 @@
  *    through a moving window;
  *  - a data record reads the goroutine (struct rt_data_tail) of a process
  *    with a go_procs entry only while the process's go bit is set, and
- *    the go bit dies with the process.
+ *    the go bit dies with the process; a Go process's egress records
+ *    look up only the owner maps its go_procs entry names.
  *
  * With --insns FILE it writes each program's instruction counts
  * (verified, translated, JITed bytes) as a Markdown table instead
@@ -1372,6 +1373,95 @@ static void test_goroutine_needs_go_bit(void **state)
 	recs_clear(&f->recs);
 }
 
+/* The goroutine tail of this process's data record on fd in direction dir
+ * drained so far (the last one), or 0. */
+static uint64_t rec_goid(struct fx *f, int fd, uint8_t dir)
+{
+	uint64_t goid = 0;
+
+	ring_buffer__consume(f->rb);
+	for (size_t i = 0; i < f->recs.n; i++) {
+		const struct rt_data_event *ev = (const void *)f->recs.rec[i];
+
+		if (ev->hdr.type == RT_EV_DATA && ev->conn.tgid == (uint32_t)getpid() &&
+		    ev->conn.fd == (uint32_t)fd && ev->dir == dir &&
+		    ev->hdr.len >= sizeof(*ev) + ev->cap_len + sizeof(struct rt_data_tail))
+			memcpy(&goid, ev->data + ev->cap_len, sizeof(goid));
+	}
+	return goid;
+}
+
+/* A Go process's egress records look up the owner maps its go_procs
+ * entry names (rt_go_proc.owners), and no other: with a writer owner and a
+ * socket owner (of c) both in the maps, no bit leaves the running
+ * goroutine, RT_GO_OWNER_FD gives c's writes the socket's owner,
+ * RT_GO_OWNER_WRITER every write the writer goroutine's owner (which comes
+ * first). Reads are never redirected. */
+static void test_goroutine_owners_by_bits(void **state)
+{
+	struct fx *f = *state;
+	struct {
+		uint32_t tgid, pad0;
+		uint64_t v;
+	} wk = {.tgid = (uint32_t)getpid(), .v = FAKE_GOID}, fk = wk;
+	struct {
+		uint64_t goid, gen;
+	} fo = {.goid = 888};
+	uint32_t self = (uint32_t)getpid();
+	uint64_t writer_owner = 777;
+	int procs = bpf_map__fd(f->skel->maps.go_procs), c, s;
+	static const struct {
+		uint32_t owners;
+		uint64_t want;
+	} cases[] = {
+	    {0, FAKE_GOID},
+	    {RT_GO_OWNER_FD, 888},
+	    {RT_GO_OWNER_WRITER, 777},
+	    {RT_GO_OWNER_WRITER | RT_GO_OWNER_FD, 777},
+	};
+	struct rt_go_proc gp = {.goid_off = GOID_OFF};
+	unsigned long fs = 0;
+
+	assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
+	fake_g_slot = (uint64_t)(uintptr_t)fake_g;
+	gp.g_tls_off = (int32_t)((intptr_t)&fake_g_slot - (intptr_t)fs);
+	set_selected(f, self, true);
+	set_go(f, self, true);
+	loopback_pair(&c, &s);
+	send_request(c, s, 100); /* the entries, and c's generation */
+	fk.v = (uint64_t)c;
+	fo.gen = entry_of(f, c).gen;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(f->skel->maps.go_writer_owner), &wk,
+					     &writer_owner, BPF_ANY),
+			 0);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(f->skel->maps.go_fd_owner), &fk, &fo,
+					     BPF_ANY),
+			 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		gp.owners = cases[i].owners;
+		assert_int_equal(bpf_map_update_elem(procs, &self, &gp, BPF_ANY), 0);
+		recs_clear(&f->recs);
+		send_request(c, s, 100);
+		send_request(s, c, 100); /* s's socket has no owner */
+		if (rec_goid(f, c, RT_DIR_EGRESS) != cases[i].want)
+			fail_msg("owners %u: goroutine %llu, not %llu", cases[i].owners,
+				 (unsigned long long)rec_goid(f, c, RT_DIR_EGRESS),
+				 (unsigned long long)cases[i].want);
+		assert_int_equal(rec_goid(f, s, RT_DIR_EGRESS),
+				 cases[i].owners & RT_GO_OWNER_WRITER ? 777 : FAKE_GOID);
+		assert_int_equal(rec_goid(f, s, RT_DIR_INGRESS), FAKE_GOID);
+		assert_int_equal(rec_goid(f, c, RT_DIR_INGRESS), FAKE_GOID);
+	}
+	close(c);
+	close(s);
+	bpf_map_delete_elem(bpf_map__fd(f->skel->maps.go_writer_owner), &wk);
+	bpf_map_delete_elem(bpf_map__fd(f->skel->maps.go_fd_owner), &fk);
+	set_go(f, self, false);
+	bpf_map_delete_elem(procs, &self);
+	set_selected(f, self, false);
+	recs_clear(&f->recs);
+}
+
 /* ---- instruction counts (bench/kernel.sh) ---- */
 
 /* One table row per loaded program of obj. */
@@ -1445,6 +1535,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_connctl_refuses_stale_gen),
 	    cmocka_unit_test(test_connctl_races_new_connections),
 	    cmocka_unit_test(test_goroutine_needs_go_bit),
+	    cmocka_unit_test(test_goroutine_owners_by_bits),
 	};
 	char err[256];
 	int failed;

@@ -463,6 +463,32 @@ static void bpf_free(struct gotrack_bpf *b)
 	free(b);
 }
 
+/* The owner maps (RT_GO_OWNER_*) that probes_attach() gives process gp
+ * probes to fill: its go_procs entry says so before they are attached,
+ * and its egress records look the others up no more. */
+static uint32_t probes_owners(const struct gotrack *t, const struct gotrack_proc *gp)
+{
+	if (!t->bpf->skel)
+		return 0;
+	if (gp->http_fd)
+		return RT_GO_OWNER_FD;
+	if (gp->probe_off[GOTRACK_PCONN_ROUNDTRIP] && gp->probe_off[GOTRACK_REQUEST_WRITE])
+		return RT_GO_OWNER_WRITER;
+	return 0;
+}
+
+/* Adds RT_GO_OWNER_WRITER to tgid's go_procs entry: 0, or -1 when it has
+ * none (any more) or it cannot be written. */
+static int owners_add_writer(struct gotrack_bpf *b, uint32_t tgid)
+{
+	struct rt_go_proc go;
+
+	if (bpf_map_lookup_elem(b->procs_fd, &tgid, &go))
+		return -1;
+	go.owners |= RT_GO_OWNER_WRITER;
+	return bpf_map_update_elem(b->procs_fd, &tgid, &go, BPF_EXIST) ? -1 : 0;
+}
+
 static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *gp)
 {
 	struct gotrack_bpf *b = t->bpf;
@@ -541,8 +567,11 @@ static void probes_widen(struct gotrack *t)
 		if (!p->tgid || !p->one || bpf_map_lookup_elem(fd, &p->tgid, &h) || !h.unresolved)
 			continue;
 		p->one = false;
-		if (!p->write_off)
+		/* the writer goroutine's owners are looked up before it has any */
+		if (!p->write_off || owners_add_writer(b, p->tgid)) {
+			t->st.probe_failed += !!p->write_off;
 			continue;
+		}
 		snprintf(exe, sizeof(exe), "/proc/%u/exe", p->tgid);
 		p->links[GOTRACK_REQUEST_WRITE] = bpf_program__attach_uprobe(
 		    b->skel->progs.go_request_write, false, (pid_t)p->tgid, exe, p->write_off);
@@ -604,6 +633,7 @@ static int reader_queue(struct gotrack *t, uint32_t tgid, uint32_t gen, bool rt_
 static void apply(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *gp)
 {
 	struct gotrack_bpf *b = t->bpf;
+	struct rt_go_proc go = gp->go, had;
 
 	count_proc(t, gp);
 	gotrack_tls_stack(t, tgid, gp->tls_stack);
@@ -614,8 +644,13 @@ static void apply(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *g
 			tgid, gp->version[0] ? gp->version : "unknown version");
 		return;
 	}
+	/* never fewer owners than the probes already attached fill (a
+	 * process widened by probes_widen() has both) */
+	go.owners = probes_owners(t, gp);
+	if (!bpf_map_lookup_elem(b->procs_fd, &tgid, &had))
+		go.owners |= had.owners;
 	if (b->mark(b->mark_ctx, tgid, true) ||
-	    bpf_map_update_elem(b->procs_fd, &tgid, &gp->go, BPF_ANY))
+	    bpf_map_update_elem(b->procs_fd, &tgid, &go, BPF_ANY))
 		return;
 	if (b->skel)
 		probes_attach(t, tgid, gp);
