@@ -97,8 +97,7 @@ bench_shimcall_ioctl() {
 			line=$(env -u REDTAP_SHIM_BATCH ${bv:+REDTAP_SHIM_BATCH=$bv} \
 				REDTAP_SHIM_TRANSPORT=ioctl LD_PRELOAD="$SHIM" \
 				"$BUILD/bench/shimcall" measure "$n" 6)
-			sleep 0.3
-			after=$(shim_ops "$port")
+			after=$(shim_ops_settled "$port")
 			ev1=$(metric_sum "$port" redtap_events_received_total 'type="shim"')
 			field pqexec_ns "$line" >>"$dir/$v.sync"
 			field async_ns "$line" >>"$dir/$v.async"
@@ -141,6 +140,22 @@ shim_ops() {
 	v=$(metric_sum "$1" db_client_operation_duration_seconds_count 'postgresql')
 	[ "$v" = n/a ] && v=0
 	echo "${v%.*}"
+}
+
+# shim_ops_settled PORT: shim_ops once the agent has stopped counting (it
+# may still be reading what the caller left in the ring buffer; on a busy
+# node that took longer than a fixed wait): the same figure twice 0.2 s
+# apart, or after 5 s.
+shim_ops_settled() {
+	local prev now
+	prev=$(shim_ops "$1")
+	for _ in $(seq 25); do
+		sleep 0.2
+		now=$(shim_ops "$1")
+		[ "$now" = "$prev" ] && break
+		prev=$now
+	done
+	echo "$prev"
 }
 
 # pg_start PORT: a throw-away cluster in $BENCH_TMP/pg; sets PG_PID.
