@@ -157,6 +157,17 @@ static int window_at(struct rb_reader *r, struct rb_ring *g, unsigned long pos)
 	return 0;
 }
 
+/* The longest record (header included) that a window always holds whole
+ * from wherever in it a record starts. A moving window starts at the page
+ * of the record's start, so a page of it may lie before. A ring mapped
+ * whole reaches at least RB_TAIL past any start (its window starts at most
+ * a page before the record, and at most a page before the ring's last
+ * page), so all of RB_TAIL is room, with pages of 64 KiB too. */
+static unsigned long room(const struct rb_reader *r)
+{
+	return r->span ? r->win_len : r->win_len - r->align;
+}
+
 static bool in_window(const struct rb_ring *g, unsigned long pos, unsigned long n)
 {
 	return g->win && pos >= g->win_start && pos + n <= g->win_end;
@@ -237,7 +248,7 @@ static int ring_next(struct rb_reader *r, struct rb_ring *g, unsigned long prod)
 			/* a record longer than a window (capture.bpf.c writes
 			 * at most 8.3 KiB; the smallest window is 64 KiB, as is
 			 * RB_TAIL) is skipped like a discarded one, and counted */
-			if (body + BPF_RINGBUF_HDR_SZ + r->align <= r->win_len) {
+			if (body + BPF_RINGBUF_HDR_SZ <= room(r)) {
 				if (!in_window(g, cons, BPF_RINGBUF_HDR_SZ + body) &&
 				    (rc = window_at(r, g, cons)))
 					return rc;
