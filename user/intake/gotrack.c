@@ -464,8 +464,10 @@ static void bpf_free(struct gotrack_bpf *b)
 }
 
 /* The owner maps (RT_GO_OWNER_*) that probes_attach() gives process gp
- * probes to fill: its go_procs entry says so before they are attached,
- * and its egress records look the others up no more. */
+ * probes to fill, which also picks its probes: with the socket's fd,
+ * roundTrip alone (one trap a request); else both or none (the writer
+ * probe alone would only clear owners). Its go_procs entry says so before
+ * they are attached, and its egress records look the others up no more. */
 static uint32_t probes_owners(const struct gotrack *t, const struct gotrack_proc *gp)
 {
 	if (!t->bpf->skel)
@@ -496,18 +498,16 @@ static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack
 	    [GOTRACK_PCONN_ROUNDTRIP] = b->skel->progs.go_pconn_roundtrip,
 	    [GOTRACK_REQUEST_WRITE] = b->skel->progs.go_request_write,
 	};
+	uint32_t owners = probes_owners(t, gp);
 	unsigned n = GOTRACK_PROBE_MAX;
 	struct probed *p;
 	char exe[32];
 
-	/* with the socket's fd, roundTrip alone (one trap a request); else
-	 * both or none: the writer probe alone would only clear owners */
-	if (gp->http_fd) {
+	if (!owners)
+		return;
+	if (owners & RT_GO_OWNER_FD) {
 		progs[GOTRACK_PCONN_ROUNDTRIP] = b->skel->progs.go_pconn_roundtrip_fd;
 		n = GOTRACK_PCONN_ROUNDTRIP + 1;
-	} else if (!gp->probe_off[GOTRACK_PCONN_ROUNDTRIP] ||
-		   !gp->probe_off[GOTRACK_REQUEST_WRITE]) {
-		return;
 	}
 	if (probed_find(b, tgid))
 		return;
