@@ -7,7 +7,9 @@
  * record that wraps past the end in one piece, many laps of the ring and
  * window moves, a record still being written (busy bit) left for the next
  * read, a discarded one skipped, a callback error stopping the read after
- * that record, and a record longer than the window skipped. Several
+ * that record, and a record longer than the window skipped; a ring mapped
+ * whole as the daemon maps a small one (a record as long as the tail read
+ * whole wherever it starts, never a move). Several
  * rings: records handed out in the order of their stamps across rings and
  * in each ring's own order, a record stamped after the read began left for
  * the next read (with the rest of its ring), one stamped far in the future
@@ -234,6 +236,66 @@ static void test_longer_than_window_skipped(void **state)
 	free(r);
 }
 
+/* A ring mapped whole (rb_reader_wrap_whole()): a record of exactly the
+ * tail's length, header included, is read whole from every start near the
+ * ring's end, where it wraps into the tail; one 8 bytes longer is skipped
+ * and counted; nothing ever moves. */
+#define TAIL 512u
+
+static void test_whole_ring_record_of_tail(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {0};
+	struct rb_reader *rd = rb_reader_wrap_whole(&r->cons, &r->prod, r->data, SIZE, TAIL,
+						    record, &s);
+
+	(void)state;
+	assert_non_null(rd);
+	for (unsigned long at = SIZE - TAIL - 16; at <= SIZE + 16; at += 8) {
+		s.n = 0;
+		r->cons = r->prod = 3 * SIZE + at;
+		produce(r, TAIL - BPF_RINGBUF_HDR_SZ, (uint8_t)at, 0);
+		assert_int_equal(rb_reader_consume(rd), 1);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.lens[0], TAIL - BPF_RINGBUF_HDR_SZ);
+		assert_int_equal(s.first[0], (uint8_t)at);
+	}
+	s.n = 0;
+	assert_int_equal(rb_reader_skipped(rd), 0);
+	r->cons = r->prod = 5 * SIZE - 40;
+	produce(r, TAIL - BPF_RINGBUF_HDR_SZ + 8, 1, 0); /* 8 bytes past the tail */
+	produce(r, 20, 2, 0);
+	assert_int_equal(rb_reader_consume(rd), 1);
+	assert_int_equal(s.first[0], 2);
+	assert_int_equal(rb_reader_skipped(rd), 1);
+	assert_int_equal(r->cons, r->prod);
+	assert_int_equal(rb_reader_moves(rd), 0);
+	rb_reader_free(rd);
+	free(r);
+}
+
+static void test_whole_ring_many_laps(void **state)
+{
+	struct ring *r = calloc(1, sizeof(*r));
+	struct seen s = {0};
+	struct rb_reader *rd = rb_reader_wrap_whole(&r->cons, &r->prod, r->data, SIZE, TAIL,
+						    record, &s);
+
+	(void)state;
+	assert_non_null(rd);
+	for (int lap = 0; lap < 200; lap++) {
+		for (int i = 0; i < 5; i++)
+			produce(r, (uint32_t)(lap * 7 + i * 61) % (TAIL - 8), (uint8_t)(lap + i), 0);
+		assert_int_equal(rb_reader_consume(rd), 5);
+	}
+	assert_int_equal(s.n, 1000);
+	assert_int_equal(rb_reader_skipped(rd), 0);
+	assert_int_equal(rb_reader_moves(rd), 0);
+	assert_true(r->cons > 30 * SIZE);
+	rb_reader_free(rd);
+	free(r);
+}
+
 /* Several rings: records are a stamp (8 bytes) and a tag byte. */
 struct stamped {
 	int n;
@@ -424,6 +486,8 @@ static void test_bad_size(void **state)
 	assert_null(rb_reader_wrap(&c, &p, d, 3000, 1024, record, NULL));
 	assert_null(rb_reader_wrap(&c, &p, d, 0, 8, record, NULL));
 	assert_null(rb_reader_wrap(&c, &p, d, 4096, 8192, record, NULL)); /* window > ring */
+	assert_null(rb_reader_wrap_whole(&c, &p, d, 4096, 8192, record, NULL)); /* tail > ring */
+	assert_null(rb_reader_wrap_whole(&c, &p, d, 4096, 12, record, NULL));
 	rb_reader_free(NULL);
 }
 
@@ -437,6 +501,8 @@ int main(void)
 	    cmocka_unit_test(test_discarded_skipped),
 	    cmocka_unit_test(test_callback_error_stops),
 	    cmocka_unit_test(test_longer_than_window_skipped),
+	    cmocka_unit_test(test_whole_ring_record_of_tail),
+	    cmocka_unit_test(test_whole_ring_many_laps),
 	    cmocka_unit_test(test_rings_merged_by_stamp),
 	    cmocka_unit_test(test_stamped_after_until_waits),
 	    cmocka_unit_test(test_far_future_stamp_not_held),

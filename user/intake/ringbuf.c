@@ -438,24 +438,42 @@ static void ring_wrap(struct rb_ring *g, unsigned long *consumer_pos,
 	g->doubled = doubled;
 }
 
-struct rb_reader *rb_reader_wrap(unsigned long *consumer_pos, const unsigned long *producer_pos,
-				 const void *doubled, uint32_t size, uint32_t window,
-				 rb_record_fn fn, void *ctx)
+/* A reader of one ring in memory, read through win_len bytes past any
+ * start, the ring and span bytes of it mapped whole (0: through windows). */
+static struct rb_reader *wrap(unsigned long *consumer_pos, const unsigned long *producer_pos,
+			      const void *doubled, uint32_t size, uint32_t win_len,
+			      unsigned long span, rb_record_fn fn, void *ctx)
 {
 	struct rb_reader *r = reader_alloc(size, fn, ctx);
 
 	if (!r)
 		return NULL;
-	if (window < 16 || window > size || window % 8) {
+	if (win_len < 16 || win_len > size || win_len % 8) {
 		free(r);
 		errno = EINVAL;
 		return NULL;
 	}
 	ring_wrap(&r->ring[0], consumer_pos, producer_pos, doubled);
 	r->n = 1;
-	r->win_len = window;
+	r->win_len = win_len;
+	r->span = span;
 	r->align = 8;
 	return r;
+}
+
+struct rb_reader *rb_reader_wrap(unsigned long *consumer_pos, const unsigned long *producer_pos,
+				 const void *doubled, uint32_t size, uint32_t window,
+				 rb_record_fn fn, void *ctx)
+{
+	return wrap(consumer_pos, producer_pos, doubled, size, window, 0, fn, ctx);
+}
+
+struct rb_reader *rb_reader_wrap_whole(unsigned long *consumer_pos,
+				       const unsigned long *producer_pos, const void *data,
+				       uint32_t size, uint32_t tail, rb_record_fn fn, void *ctx)
+{
+	return wrap(consumer_pos, producer_pos, data, size, tail, (unsigned long)size + tail, fn,
+		    ctx);
 }
 
 int rb_reader_wrap_add(struct rb_reader *r, unsigned long *consumer_pos,

@@ -20,9 +20,9 @@
  * API: rb_reader_new() maps the rings of n map fds; rb_reader_poll() waits
  * up to a timeout for the kernel's wake-up and hands every committed record
  * to the callback, in order (the pointer is valid during the call only);
- * rb_reader_free() unmaps and accepts NULL. rb_reader_wrap() reads a ring
- * laid out in ordinary memory, rb_reader_wrap_add() adds more such rings
- * (the unit tests). Single-threaded.
+ * rb_reader_free() unmaps and accepts NULL. rb_reader_wrap() and
+ * rb_reader_wrap_whole() read a ring laid out in ordinary memory,
+ * rb_reader_wrap_add() adds more such rings (the unit tests). Single-threaded.
  */
 #ifndef REDTAP_RINGBUF_H
 #define REDTAP_RINGBUF_H
@@ -54,6 +54,14 @@ struct rb_reader *rb_reader_new(const int *map_fds, unsigned n, uint32_t size, r
 struct rb_reader *rb_reader_wrap(unsigned long *consumer_pos, const unsigned long *producer_pos,
 				 const void *doubled, uint32_t size, uint32_t window,
 				 rb_record_fn fn, void *ctx);
+
+/* A reader of a ring in memory as the daemon reads a ring mapped whole:
+ * data holds the ring's size bytes, then its first tail bytes again
+ * (16 <= tail <= size, a multiple of 8), and a record of up to tail bytes,
+ * header included, is read in one piece wherever it starts. */
+struct rb_reader *rb_reader_wrap_whole(unsigned long *consumer_pos,
+				       const unsigned long *producer_pos, const void *data,
+				       uint32_t size, uint32_t tail, rb_record_fn fn, void *ctx);
 
 /* Another ring in memory of the same size and window, for a reader made
  * by rb_reader_wrap(): 0, or -EINVAL past RB_RINGS_MAX. */
