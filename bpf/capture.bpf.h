@@ -168,25 +168,36 @@ struct {
 } unwoken SEC(".maps");
 
 /*
- * Flags for bpf_ringbuf_output of a record of len bytes: wake the reader
- * only once this CPU has produced wakeup_bytes since its last wake-up; the
- * reader also polls on a short timeout, so nothing waits for long. A
- * per-CPU count avoids reading the ring's positions, which the other CPUs
- * write, on every record.
+ * Flags for bpf_ringbuf_output of a record of len bytes into ring rb: wake
+ * the reader only once rb holds wakeup_bytes it has not read; the reader
+ * also polls on a short timeout, so nothing waits for long. A per-CPU
+ * count of the bytes produced since the last wake-up stands for the
+ * backlog, so that the ring's positions, which the reader writes, are not
+ * read on every record. Past the threshold the ring itself is asked: the
+ * reader may have drained it meanwhile, woken by another ring (it reads
+ * them all at each wake-up), and the count starts again from what is
+ * really left. Without that, each ring woke the reader on its own count,
+ * and a ring drained a moment before woke it again for a few records.
  */
-static __always_inline __u64 rb_flags_for(__u32 len)
+static __always_inline __u64 rb_flags_for(void *rb, __u32 len)
 {
 	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&unwoken, &zero);
+	__u64 *n = bpf_map_lookup_elem(&unwoken, &zero), left;
 
 	if (!n)
 		return 0;
 	*n += len;
 	if (*n < wakeup_bytes)
 		return BPF_RB_NO_WAKEUP;
+	left = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) + len;
+	if (left < wakeup_bytes) {
+		*n = left;
+		return BPF_RB_NO_WAKEUP;
+	}
 	*n = 0;
 	return BPF_RB_FORCE_WAKEUP;
 }
+
 /* This CPU's ring, or NULL (not filled in yet: the record is a drop). */
 static __always_inline void *cpu_ring(void)
 {
@@ -205,7 +216,7 @@ static __always_inline long ring_output(void *rec, __u64 len)
 
 	if (!rb)
 		return -1;
-	return bpf_ringbuf_output(rb, rec, len, rb_flags_for(len));
+	return bpf_ringbuf_output(rb, rec, len, rb_flags_for(rb, len));
 }
 
 static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 len)

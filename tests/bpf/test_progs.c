@@ -27,6 +27,8 @@
  *  - the daemon's ring reader hands out every record whole and in order,
  *    those that wrap included, from a ring mapped whole and from one read
  *    through a moving window;
+ *  - the reader is woken once a ring's unread backlog reaches the
+ *    threshold, not again for a ring it drained meanwhile;
  *  - a data record reads the goroutine (struct rt_data_tail) of a process
  *    with a go_procs entry only while the process's go bit is set, and
  *    the go bit dies with the process; a Go process's egress records
@@ -51,6 +53,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <asm/prctl.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -569,6 +572,115 @@ static void test_reader_real_rings(void **state)
 		close(out[1]);
 		capture_bpf__destroy(skel);
 	}
+}
+
+/* Counts this process's log records (RT_EV_LOG) handed out by the reader. */
+static int count_logs(void *ctx, void *data, size_t len)
+{
+	const struct rt_data_event *ev = data;
+	unsigned *n = ctx;
+
+	if (len >= sizeof(*ev) && ev->hdr.type == RT_EV_LOG && ev->conn.tgid == (uint32_t)getpid())
+		(*n)++;
+	return 0;
+}
+
+/* Writes k lines of WAKE_LINE bytes to stdout (a pipe), emptying the pipe. */
+#define WAKE_LINE 200
+static void write_lines(int pipe_rd, unsigned k)
+{
+	char line[WAKE_LINE], sink[65536];
+
+	memset(line, 'w', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	for (unsigned i = 0; i < k; i++)
+		assert_int_equal(write(1, line, sizeof(line)), (ssize_t)sizeof(line));
+	while (read(pipe_rd, sink, sizeof(sink)) == (ssize_t)sizeof(sink))
+		;
+}
+
+/* Whether the ring's reader was woken (edge-triggered epoll) since the
+ * last call, waiting up to 100 ms for the kernel's deferred wake-up. */
+static bool woken(int epfd)
+{
+	struct epoll_event ev;
+
+	return epoll_wait(epfd, &ev, 1, 100) > 0;
+}
+
+/* The wake-up threshold is of the ring's backlog: the reader is woken once
+ * the ring holds wakeup_bytes it has not read, and a ring the reader
+ * drained meanwhile (on a timeout, or woken by another ring) counts again
+ * from what is left, so that it does not wake the reader again a few
+ * records later. On one CPU, so that one per-CPU count is in play. */
+static void test_wakeup_follows_backlog(void **state)
+{
+	struct capture_bpf *skel = capture_bpf__open();
+	uint32_t self = (uint32_t)getpid(), idx = self / 64;
+	struct rt_select_word word = {.selected = 1ull << (self % 64)};
+	/* a record's length as counted, and its room in the ring */
+	const unsigned rec = (unsigned)sizeof(struct rt_data_event) + WAKE_LINE,
+		       room = (rec + BPF_RINGBUF_HDR_SZ + 7) & ~7u, threshold = 8192;
+	struct epoll_event ee = {.events = EPOLLIN | EPOLLET};
+	unsigned logs = 0, k1 = 6000 / rec, k3 = 4000 / room, k4;
+	cpu_set_t one, saved_set;
+	struct rb_reader *rd;
+	int out[2], saved, fd, epfd;
+
+	(void)state;
+	assert_non_null(skel);
+	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
+	skel->rodata->filter_enabled = true;
+	skel->rodata->log_bytes = 256;
+	skel->rodata->log_interval_ns = 1; /* no budget to speak of */
+	skel->rodata->log_burst_ns = 1000000000ull;
+	skel->rodata->wakeup_bytes = threshold;
+	assert_int_equal(load_rings_sized(skel, 1, 64u << 10), 0);
+	assert_int_equal(capture_bpf__attach(skel), 0);
+	fd = ring_fd(skel, 0);
+	assert_true(fd >= 0);
+	rd = rb_reader_new(&fd, 1, 64u << 10, count_logs, &logs);
+	assert_non_null(rd);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(epfd >= 0);
+	assert_int_equal(epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ee), 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(saved_set), &saved_set), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_int_equal(pipe(out), 0);
+	assert_int_equal(fcntl(out[0], F_SETFL, O_NONBLOCK), 0);
+	fflush(stdout);
+	saved = dup(1);
+	assert_true(dup2(out[1], 1) == 1);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
+
+	write_lines(out[0], k1); /* under the threshold */
+	bool early = woken(epfd);
+	rb_reader_consume(rd); /* read on a timeout: the ring is empty again */
+	unsigned after_drain = logs;
+	write_lines(out[0], k3); /* past the threshold since the last wake-up, not in the ring */
+	bool drained_woke = woken(epfd);
+	/* then past it in the ring too */
+	k4 = (threshold - k3 * room) / room + 2;
+	write_lines(out[0], k4);
+	bool backlog_woke = woken(epfd);
+	rb_reader_consume(rd);
+
+	assert_true(dup2(saved, 1) == 1);
+	close(saved);
+	sched_setaffinity(0, sizeof(saved_set), &saved_set);
+	assert_false(early);
+	assert_int_equal(after_drain, k1);
+	assert_false(drained_woke);
+	assert_true(backlog_woke);
+	assert_int_equal(logs, k1 + k3 + k4);
+	rb_reader_free(rd);
+	close(epfd);
+	close(fd);
+	close(out[0]);
+	close(out[1]);
+	capture_bpf__destroy(skel);
 }
 
 /* Log files (logs.files): an open for writing by a selected process is
@@ -1522,6 +1634,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_log_capture),
 	    cmocka_unit_test(test_ring_per_cpu),
 	    cmocka_unit_test(test_reader_real_rings),
+	    cmocka_unit_test(test_wakeup_follows_backlog),
 	    cmocka_unit_test(test_log_files),
 	};
 	const struct CMUnitTest run_tests[] = {
