@@ -476,6 +476,21 @@ struct seen {
 	unsigned bad;  /* lines out of order or not as written */
 };
 
+/* The object opened (not loaded) to send this process's log lines whole,
+ * in filter mode, with no budget to speak of: the ring readers' tests. */
+static struct capture_bpf *open_log_lines(void)
+{
+	struct capture_bpf *skel = capture_bpf__open();
+
+	assert_non_null(skel);
+	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
+	skel->rodata->filter_enabled = true;
+	skel->rodata->log_bytes = 256;
+	skel->rodata->log_interval_ns = 1;
+	skel->rodata->log_burst_ns = 1000000000ull;
+	return skel;
+}
+
 /* Line i of test_reader_real_rings: "NNNNNN " then 20-199 bytes of one
  * letter, so that the records' lengths vary and some wrap the ring. */
 static size_t reader_line(unsigned i, char *buf)
@@ -515,7 +530,7 @@ static void test_reader_real_rings(void **state)
 
 	(void)state;
 	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
-		struct capture_bpf *skel = capture_bpf__open();
+		struct capture_bpf *skel = open_log_lines();
 		uint32_t self = (uint32_t)getpid(), idx = self / 64;
 		struct rt_select_word word = {.selected = 1ull << (self % 64)};
 		struct seen seen = {.self = self};
@@ -524,12 +539,6 @@ static void test_reader_real_rings(void **state)
 		int out[2], saved, fd;
 		char line[256], sink[65536];
 
-		assert_non_null(skel);
-		skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
-		skel->rodata->filter_enabled = true;
-		skel->rodata->log_bytes = 256;
-		skel->rodata->log_interval_ns = 1; /* no budget to speak of */
-		skel->rodata->log_burst_ns = 1000000000ull;
 		assert_int_equal(load_rings_sized(skel, 1, sizes[k]), 0);
 		assert_int_equal(capture_bpf__attach(skel), 0);
 		fd = ring_fd(skel, 0);
@@ -615,7 +624,7 @@ static bool woken(int epfd)
  * records later. On one CPU, so that one per-CPU count is in play. */
 static void test_wakeup_follows_backlog(void **state)
 {
-	struct capture_bpf *skel = capture_bpf__open();
+	struct capture_bpf *skel = open_log_lines();
 	uint32_t self = (uint32_t)getpid(), idx = self / 64;
 	struct rt_select_word word = {.selected = 1ull << (self % 64)};
 	/* a record's length as counted, and its room in the ring */
@@ -628,12 +637,6 @@ static void test_wakeup_follows_backlog(void **state)
 	int out[2], saved, fd, epfd;
 
 	(void)state;
-	assert_non_null(skel);
-	skel->rodata->capture_bytes = RT_CAPTURE_DEFAULT;
-	skel->rodata->filter_enabled = true;
-	skel->rodata->log_bytes = 256;
-	skel->rodata->log_interval_ns = 1; /* no budget to speak of */
-	skel->rodata->log_burst_ns = 1000000000ull;
 	skel->rodata->wakeup_bytes = threshold;
 	assert_int_equal(load_rings_sized(skel, 1, 64u << 10), 0);
 	assert_int_equal(capture_bpf__attach(skel), 0);

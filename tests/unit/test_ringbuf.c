@@ -242,15 +242,22 @@ static void test_longer_than_window_skipped(void **state)
  * and counted; nothing ever moves. */
 #define TAIL 512u
 
+static struct rb_reader *whole_reader(struct ring *r, struct seen *s)
+{
+	struct rb_reader *rd = rb_reader_wrap_whole(&r->cons, &r->prod, r->data, SIZE, TAIL,
+						    record, s);
+
+	assert_non_null(rd);
+	return rd;
+}
+
 static void test_whole_ring_record_of_tail(void **state)
 {
 	struct ring *r = calloc(1, sizeof(*r));
 	struct seen s = {0};
-	struct rb_reader *rd = rb_reader_wrap_whole(&r->cons, &r->prod, r->data, SIZE, TAIL,
-						    record, &s);
+	struct rb_reader *rd = whole_reader(r, &s);
 
 	(void)state;
-	assert_non_null(rd);
 	for (unsigned long at = SIZE - TAIL - 16; at <= SIZE + 16; at += 8) {
 		s.n = 0;
 		r->cons = r->prod = 3 * SIZE + at;
@@ -278,11 +285,9 @@ static void test_whole_ring_many_laps(void **state)
 {
 	struct ring *r = calloc(1, sizeof(*r));
 	struct seen s = {0};
-	struct rb_reader *rd = rb_reader_wrap_whole(&r->cons, &r->prod, r->data, SIZE, TAIL,
-						    record, &s);
+	struct rb_reader *rd = whole_reader(r, &s);
 
 	(void)state;
-	assert_non_null(rd);
 	for (int lap = 0; lap < 200; lap++) {
 		for (int i = 0; i < 5; i++)
 			produce(r, (uint32_t)(lap * 7 + i * 61) % (TAIL - 8), (uint8_t)(lap + i), 0);

@@ -370,8 +370,9 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 		goto err_destroy;
 	}
 	/* Wake the reader once a ring holds WAKEUP_BYTES unread (or a
-	 * quarter of a small ring): large bursts of parsing made the host's tail latency
-	 * worse (BENCHMARKS.md); the reader also polls every 100 ms. */
+	 * quarter of a small ring): large bursts of parsing made the host's
+	 * tail latency worse (BENCHMARKS.md); the reader also polls every
+	 * 100 ms. */
 	c->skel->rodata->wakeup_bytes = c->ring_size / 4;
 	if (c->skel->rodata->wakeup_bytes > WAKEUP_BYTES)
 		c->skel->rodata->wakeup_bytes = WAKEUP_BYTES;
