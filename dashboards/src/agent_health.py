@@ -22,7 +22,7 @@ def build():
         "redtap-agent-health", "redtap / Agent health",
         "The redtap agents themselves: scrape status and version, events read from the "
         "kernel and the shim and what was dropped, parse errors, metric series against the "
-        "cap, and OTLP export errors.",
+        "cap, OTLP export errors, and what each agent costs its node.",
         variables, tags=["agent"])
 
     known = "max_over_time(redtap_build_info{%s}[1d])" % AGENT
@@ -80,6 +80,30 @@ def build():
                      "not follow because its connection table was full.",
                      [prom(or_zero(_rate_by("redtap_connections_untracked_total", "instance")),
                            "{{instance}}")], "ops"), 24, 6)
+
+    d.row("Cost")
+    d.add(timeseries("Agent CPU", "CPU the agent's own process uses, as a share of one core "
+                     "(user and system).",
+                     [prom(_rate_by("redtap_process_cpu_time_seconds_total", "instance"),
+                           "{{instance}}")], "percentunit"), 6, 8)
+    d.add(timeseries("Agent memory", "Resident memory of the agent's own process.",
+                     [prom("sum by (instance) (redtap_process_memory_usage_bytes{%s})" % AGENT,
+                           "{{instance}}")], "bytes"), 6, 8)
+    bpf_note = (" Counted only while the kernel keeps BPF statistics "
+                "(sysctl kernel.bpf_stats_enabled=1, which itself costs a little per run).")
+    d.add(timeseries("BPF time by program", "Time the kernel spends in the agent's BPF programs, "
+                     "as a share of one core: the price the instrumented processes' syscalls "
+                     "pay." + bpf_note,
+                     [prom(_rate_by("redtap_bpf_program_run_time_seconds_total",
+                                    "instance, program"), "{{instance}} {{program}}")],
+                     "percentunit"), 6, 8)
+    d.add(timeseries("BPF time per run", "Average time of one run of each of the agent's BPF "
+                     "programs." + bpf_note,
+                     [prom("%s / %s" % (_rate_by("redtap_bpf_program_run_time_seconds_total",
+                                                 "instance, program"),
+                                        _rate_by("redtap_bpf_program_runs_total",
+                                                 "instance, program")),
+                           "{{instance}} {{program}}")], "s"), 6, 8)
 
     d.row("Series and export")
     d.add(timeseries("Metric series by metric", "Series per metric; at the cap new label "

@@ -75,6 +75,10 @@ METRICS = {
     "go_memory_allocated_bytes_total": ("counter", ("service_name",), None),
     "log_records_total": ("counter", ("service_name", "severity"), None),
     "redtap_log_lines_total": ("counter", ("outcome",), None),
+    "redtap_process_cpu_time_seconds_total": ("counter", ("cpu_mode",), None),
+    "redtap_process_memory_usage_bytes": ("gauge", (), None),
+    "redtap_bpf_program_run_time_seconds_total": ("counter", ("program",), None),
+    "redtap_bpf_program_runs_total": ("counter", ("program",), None),
 }
 
 # Series Prometheus itself writes for every scrape target.

@@ -13,11 +13,13 @@
 # Requests carry tenant and channel headers (traces.attribute_labels): acme
 # on the web channel, and globex on mobile, whose /broken calls burn its
 # error budget; the shipped SLO rules of shop (rules/slo-shop.yml) feed the
-# SLO health dashboard.
+# SLO health dashboard. The kernel keeps BPF statistics for the run, for
+# the agent-cost panels of its BPF programs (tests/lib/bpfstats.sh).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/apps/receiver.sh"
 . "$(dirname "$0")/apps/nginx.sh"
 . "$E2E_ROOT/tests/lib/servers.sh"
+. "$E2E_ROOT/tests/lib/bpfstats.sh"
 APP=30080
 NGX=30081
 INV=30082
@@ -34,6 +36,8 @@ srv_redis_start "$E2E_TMP" $RD || exit 1
 srv_shop_db $PG || exit 1
 
 start_receiver live
+bpf_stats_hold "$E2E_TMP/bpfstats.out" || { echo "  FAIL BPF statistics: $(cat "$E2E_TMP/bpfstats.out")"; exit 1; }
+bg_track "$BPF_STATS_PID"
 export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_METRICS_EXPORTER=none \
 	REDTAP_LOGS=true REDTAP_TRACES_HEADER_ATTRIBUTES=X-Tenant-ID=tenant,X-Channel=channel \
 	REDTAP_TRACES_ATTRIBUTE_LABELS='tenant=allow:acme|globex,channel=allow:web|mobile'

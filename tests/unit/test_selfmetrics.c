@@ -48,17 +48,42 @@ static char *render(struct metric_registry *r)
 	return promtext(r, PROM_FMT_TEXT);
 }
 
+/* A registry with the self-metrics declared on it, for each test. */
+struct fixture {
+	struct metric_registry *r;
+	struct selfmetrics *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	*state = f;
+	f->r = metric_registry_new();
+	f->s = f->r ? selfmetrics_new(f->r) : NULL;
+	return f->s ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	selfmetrics_free(f->s);
+	metric_registry_free(f->r);
+	free(f);
+	return 0;
+}
+
 static void test_running_totals(void **state)
 {
-	struct metric_registry *r = metric_registry_new();
-	struct selfmetrics *s;
+	struct fixture *f = *state;
+	struct metric_registry *r = f->r;
+	struct selfmetrics *s = f->s;
 	struct self_snapshot snap = {0};
 	char *text;
 
-	(void)state;
-	assert_non_null(r);
-	s = selfmetrics_new(r);
-	assert_non_null(s);
 	snap.events[RT_EV_DATA] = 3;
 	snap.conn_table_full = 2;
 	snap.parse_errors[0] = (struct parse_error_count){"http", "bad_header", 4};
@@ -88,8 +113,57 @@ static void test_running_totals(void **state)
 	assert_true(has_line(text, "redtap_http_requests_unseen_total 8\n"));
 	assert_true(has_line(text, "redtap_connections_own_total 9\n"));
 	free(text);
-	selfmetrics_free(s);
-	metric_registry_free(r);
+}
+
+/* The agent's own cost: CPU seconds by mode and resident memory when read,
+ * and a pair of counters per BPF program, made when it is first seen
+ * having run, in seconds and runs, never going back. */
+static void test_own_cost(void **state)
+{
+	struct fixture *f = *state;
+	struct metric_registry *r = f->r;
+	struct selfmetrics *s = f->s;
+	struct self_snapshot snap = {0};
+	char *text;
+
+	snap.cpu_ns[0] = 5000000000ull; /* not read: left out */
+	selfmetrics_update(s, &snap);
+	text = render(r);
+	assert_true(has_line(text, "redtap_process_cpu_time_seconds_total{cpu_mode=\"user\"} 0\n"));
+	assert_true(has_line(text, "redtap_process_memory_usage_bytes 0\n"));
+	assert_null(strstr(text, "redtap_bpf_program_runs_total{"));
+	free(text);
+
+	snap.own_read = true;
+	snap.cpu_ns[0] = 1500000000ull;
+	snap.cpu_ns[1] = 250000000ull;
+	snap.rss_bytes = 12345678;
+	snap.progs[0] = (struct self_prog){"exit_read", 3000000000ull, 1000};
+	snap.nprogs = 1;
+	selfmetrics_update(s, &snap);
+	snap.cpu_ns[0] = 2000000000ull;
+	snap.rss_bytes = 1000;
+	snap.progs[0].run_ns = 4500000000ull;
+	snap.progs[0].runs = 1500;
+	snap.progs[1] = (struct self_prog){"exit_writev", 250000000ull, 7};
+	snap.nprogs = 2;
+	selfmetrics_update(s, &snap);
+	snap.progs[0] = snap.progs[1]; /* another order; exit_read not listed */
+	snap.progs[0].runs = 5;	       /* a total never goes back */
+	snap.nprogs = 1;
+	selfmetrics_update(s, &snap);
+	text = render(r);
+	assert_true(has_line(text, "redtap_process_cpu_time_seconds_total{cpu_mode=\"user\"} 2\n"));
+	assert_true(
+	    has_line(text, "redtap_process_cpu_time_seconds_total{cpu_mode=\"system\"} 0.25\n"));
+	assert_true(has_line(text, "redtap_process_memory_usage_bytes 1000\n"));
+	assert_true(has_line(
+	    text, "redtap_bpf_program_run_time_seconds_total{program=\"exit_read\"} 4.5\n"));
+	assert_true(has_line(text, "redtap_bpf_program_runs_total{program=\"exit_read\"} 1500\n"));
+	assert_true(has_line(
+	    text, "redtap_bpf_program_run_time_seconds_total{program=\"exit_writev\"} 0.25\n"));
+	assert_true(has_line(text, "redtap_bpf_program_runs_total{program=\"exit_writev\"} 7\n"));
+	free(text);
 }
 
 /* --- the threads --- */
@@ -208,7 +282,8 @@ static void test_one_writer_many_readers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_running_totals),
+	    cmocka_unit_test_setup_teardown(test_running_totals, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_own_cost, setup, teardown),
 	    cmocka_unit_test(test_one_writer_many_readers),
 	};
 

@@ -136,6 +136,39 @@ static int on_wide(void *ctx, uint32_t tgid, uint32_t fd, uint64_t gen)
 
 /* --- periodic work --- */
 
+/* capture_prog_stats()'s: a program of the agent's into the snapshot. */
+static void own_prog(void *ctx, const char *name, uint64_t run_ns, uint64_t runs)
+{
+	struct self_snapshot *snap = ctx;
+	struct self_prog *p;
+
+	if (snap->nprogs == SELF_PROGS_MAX)
+		return;
+	p = &snap->progs[snap->nprogs++];
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->run_ns = run_ns;
+	p->runs = runs;
+}
+
+/* What the agent costs: its own process's CPU time and resident memory
+ * (read as those of the instrumented processes are) and its BPF programs'
+ * run time. */
+static void own_cost(struct agent *a, struct self_snapshot *snap)
+{
+	struct procmetrics_sample me;
+	long tck = sysconf(_SC_CLK_TCK);
+	uint64_t ns_per_tick = 1000000000ull / (uint64_t)(tck > 0 ? tck : 100);
+
+	if (!procmetrics_read("/proc", (uint32_t)getpid(), &me)) {
+		snap->own_read = true;
+		snap->cpu_ns[0] = me.utime * ns_per_tick;
+		snap->cpu_ns[1] = me.stime * ns_per_tick;
+		snap->rss_bytes = me.rss_bytes;
+	}
+	if (a->cap)
+		capture_prog_stats(a->cap, own_prog, snap);
+}
+
 /*
  * The one writer of the self-metrics: the loop's sweep. Scrapes and OTLP
  * exports read the registry under its lock and see values at most a
@@ -151,6 +184,7 @@ static void update_selfmetrics(struct agent *a)
 		capture_go_unknown(a->cap, snap.go_unknown);
 		capture_tls_unsupported(a->cap, snap.tls_unsupported);
 	}
+	own_cost(a, &snap);
 	snap.instrumented = procs_instrumented(a->procs);
 	snap.procs_untracked = procs_overflows(a->procs);
 	if (a->ring)

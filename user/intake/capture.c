@@ -583,6 +583,30 @@ int capture_set_wide(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen
 	return wide ? conn_set(c, tgid, fd, gen, RT_CONNCTL_WIDE, wide) : 0;
 }
 
+static void obj_prog_stats(struct bpf_object *obj, capture_prog_fn fn, void *ctx)
+{
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, obj)
+	{
+		struct bpf_prog_info info = {0};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) && info.run_cnt)
+			fn(ctx, bpf_program__name(p), info.run_time_ns, info.run_cnt);
+	}
+}
+
+void capture_prog_stats(struct capture *c, capture_prog_fn fn, void *ctx)
+{
+	struct bpf_object *go = gotrack_bpf_object(c->go);
+
+	obj_prog_stats(c->skel->obj, fn, ctx);
+	if (go)
+		obj_prog_stats(go, fn, ctx);
+}
+
 int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX])
 {
 	int fd = bpf_map__fd(c->skel->maps.drops);

@@ -81,6 +81,13 @@ int capture_set_opaque(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t g
  * capture_bytes), or -errno (-ESTALE as above). */
 int capture_set_wide(struct capture *c, uint32_t tgid, uint32_t fd, uint64_t gen);
 
+/* Each loaded BPF program of the agent that has run, as the kernel counts
+ * it while kernel.bpf_stats_enabled is 1 (with it off none has): fn(ctx,
+ * its function name, ns of its runs, runs). The name is valid while c is
+ * open. One bpf() call a program. */
+typedef void (*capture_prog_fn)(void *ctx, const char *name, uint64_t run_ns, uint64_t runs);
+void capture_prog_stats(struct capture *c, capture_prog_fn fn, void *ctx);
+
 /* Sums the per-CPU drop counters into out[RT_DROP_MAX]. 0 or -errno. */
 int capture_drops(struct capture *c, uint64_t out[RT_DROP_MAX]);
 

@@ -432,6 +432,11 @@ int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj, gotrack_
 	return b->skel ? 0 : -errno;
 }
 
+struct bpf_object *gotrack_bpf_object(const struct gotrack *t)
+{
+	return t && t->bpf && t->bpf->skel ? t->bpf->skel->obj : NULL;
+}
+
 static struct probed *probed_find(struct gotrack_bpf *b, uint32_t tgid)
 {
 	for (unsigned i = 0; i < PROBED_MAX; i++)

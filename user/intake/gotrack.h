@@ -118,6 +118,9 @@ typedef int (*gotrack_mark_fn)(void *ctx, uint32_t tgid, bool on);
 int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj, gotrack_mark_fn mark,
 		     void *ctx);
 
+/* The loaded entry probes' object (for their statistics), or NULL. */
+struct bpf_object *gotrack_bpf_object(const struct gotrack *t);
+
 /* Process tgid entered (on) or left the selection. Exit records undo it by
  * themselves (gotrack_deliver()). An executable not read before is read by
  * the reader thread (at most GOTRACK_INSPECT_MS a second, 64 queued) and

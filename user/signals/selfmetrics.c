@@ -2,9 +2,11 @@
 /*
  * selfmetrics.c - registers and refreshes the redtap_* self-metrics: build
  * info, records received, kernel drops by reason, parse errors, series and
- * overflow per metric, instrumented processes. Their names, units, help and
- * labels are entries of semconv.c (redtap.* in OTLP). See selfmetrics.h.
+ * overflow per metric, instrumented processes, and what the agent itself
+ * costs (its CPU time and resident memory, its BPF programs' run time). Their names, units, help
+ * and labels are entries of semconv.c (redtap.* in OTLP). See selfmetrics.h.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +57,14 @@ struct selfmetrics {
 	struct metric_series *tls_unsupported[SELF_TLS_STACKS_MAX];
 	struct counter http_unseen, conn_own;
 	struct metric_family *evicted;
+	struct counter cpu[2]; /* user, system: ns */
+	struct metric_series *rss;
+	struct metric_family *prog_time, *prog_runs;
+	struct {
+		char name[SELF_PROG_NAME_MAX];
+		struct counter ns, runs;
+	} prog[SELF_PROGS_MAX];
+	size_t nprog;
 	struct {
 		struct counter c, ev;
 		const struct metric_family *f;
@@ -67,12 +77,18 @@ static const char *const shim_reject_names[SELF_SHIM_REJECT_MAX] = {
     [SELF_SHIM_DROPS_CAPPED] = "drop_report_capped",
 };
 
-static void counter_to(struct counter *c, uint64_t now)
+/* Adds the growth of a running total, times scale (1e-9: ns to seconds). */
+static void counter_scaled_to(struct counter *c, uint64_t now, double scale)
 {
 	if (c->s && now > c->last) {
-		metric_counter_add(c->s, (double)(now - c->last));
+		metric_counter_add(c->s, (double)(now - c->last) * scale);
 		c->last = now;
 	}
+}
+
+static void counter_to(struct counter *c, uint64_t now)
+{
+	counter_scaled_to(c, now, 1.0);
 }
 
 static struct metric_series *one(struct metric_family *f, const char *v)
@@ -104,6 +120,26 @@ static void parse_error_to(struct selfmetrics *s, const struct parse_error_count
 			metric_counter_add(s->perr[i].c.s, 0);
 	}
 	counter_to(&s->perr[i].c, e->total);
+}
+
+/* The series of a BPF program are made when it is first seen having run. */
+static void prog_to(struct selfmetrics *s, const struct self_prog *p)
+{
+	size_t i;
+
+	for (i = 0; i < s->nprog; i++)
+		if (!strcmp(s->prog[i].name, p->name))
+			break;
+	if (i == s->nprog) {
+		if (i == SELF_PROGS_MAX || !p->name[0])
+			return;
+		snprintf(s->prog[i].name, sizeof(s->prog[i].name), "%s", p->name);
+		s->prog[i].ns.s = one(s->prog_time, s->prog[i].name);
+		s->prog[i].runs.s = one(s->prog_runs, s->prog[i].name);
+		s->nprog++;
+	}
+	counter_scaled_to(&s->prog[i].ns, p->run_ns, 1e-9);
+	counter_to(&s->prog[i].runs, p->runs);
 }
 
 struct selfmetrics *selfmetrics_new(struct metric_registry *r)
@@ -161,6 +197,13 @@ struct selfmetrics *selfmetrics_new(struct metric_registry *r)
 	s->http_unseen.s = f ? metric_series_get(f, NULL) : NULL;
 	f = semconv_family_new(r, &semconv_redtap_connections_own, 0);
 	s->conn_own.s = f ? metric_series_get(f, NULL) : NULL;
+	f = semconv_family_new(r, &semconv_redtap_process_cpu_time, 0);
+	s->cpu[0].s = one(f, "user");
+	s->cpu[1].s = one(f, "system");
+	f = semconv_family_new(r, &semconv_redtap_process_memory_usage, 0);
+	s->rss = f ? metric_series_get(f, NULL) : NULL;
+	s->prog_time = semconv_family_new(r, &semconv_redtap_bpf_program_run_time, 0);
+	s->prog_runs = semconv_family_new(r, &semconv_redtap_bpf_program_runs, 0);
 	return s;
 }
 
@@ -188,6 +231,14 @@ void selfmetrics_update(struct selfmetrics *s, const struct self_snapshot *snap)
 	counter_to(&s->budget_spans, snap->budget_spans);
 	counter_to(&s->http_unseen, snap->http_unseen);
 	counter_to(&s->conn_own, snap->conn_own);
+	if (snap->own_read) {
+		counter_scaled_to(&s->cpu[0], snap->cpu_ns[0], 1e-9);
+		counter_scaled_to(&s->cpu[1], snap->cpu_ns[1], 1e-9);
+		if (s->rss)
+			metric_gauge_set(s->rss, (double)snap->rss_bytes);
+	}
+	for (size_t i = 0; i < snap->nprogs && i < SELF_PROGS_MAX; i++)
+		prog_to(s, &snap->progs[i]);
 	if (s->instrumented)
 		metric_gauge_set(s->instrumented, (double)snap->instrumented);
 	for (unsigned i = 0; i < SELF_TLS_STACKS_MAX; i++)

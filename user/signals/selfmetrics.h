@@ -29,6 +29,15 @@ struct parse_error_count {
 #define SELF_PARSE_ERRORS_MAX 64
 #define SELF_GO_UNKNOWN_MAX   8 /* >= capture_go_reasons() */
 #define SELF_TLS_STACKS_MAX   8 /* >= TLSSCAN_MAX */
+#define SELF_PROGS_MAX	      64
+#define SELF_PROG_NAME_MAX    48
+
+/* One of the agent's BPF programs, as the kernel counts it while
+ * kernel.bpf_stats_enabled is 1: the time its runs took and how many. */
+struct self_prog {
+	char name[SELF_PROG_NAME_MAX]; /* the program's function name */
+	uint64_t run_ns, runs;
+};
 
 /* The reason label of redtap_shim_rejected_total. */
 enum self_shim_reject {
@@ -63,6 +72,14 @@ struct self_snapshot {
 	uint64_t otlp_exported_spans;
 	const struct metric_family *families[8]; /* data families, for series counts */
 	size_t nfamilies;
+	/* the agent's own cost: its process (own_read: cpu_ns and rss_bytes
+	 * were read) and its BPF programs that have run (none with the
+	 * kernel's statistics off) */
+	bool own_read;
+	uint64_t cpu_ns[2]; /* user, system */
+	uint64_t rss_bytes;
+	struct self_prog progs[SELF_PROGS_MAX];
+	size_t nprogs;
 };
 
 struct selfmetrics;

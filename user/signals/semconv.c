@@ -73,6 +73,7 @@ static const struct {
     [SC_REDTAP_OUTCOME] = {"outcome", false},
     [SC_URL_SCHEME] = {"url.scheme", false},
     [SC_REDTAP_STACK] = {"stack", false},
+    [SC_REDTAP_PROGRAM] = {"program", false},
 };
 
 static char request_keys[SEMCONV_REQUEST_KEYS][SEMCONV_REQUEST_KEY_MAX + 1];
@@ -427,6 +428,44 @@ const struct semconv_metric semconv_redtap_sql_summaries_skipped = {
     .brief = "Statements summarised by the tokenizer only, because the SQL parser's time budget "
 	     "was spent or the text too long or deep.",
     .type = METRIC_COUNTER,
+};
+
+/* What the agent itself costs (selfmetrics.c): its own process under the
+ * process.* conventions' names and units, in the redtap namespace so that
+ * they never mix with the instrumented services' process.* series, and the
+ * time the kernel spent in its BPF programs (the instrumented processes'
+ * syscalls and probes run them), counted while kernel.bpf_stats_enabled is 1. */
+const struct semconv_metric semconv_redtap_process_cpu_time = {
+    .name = "redtap.process.cpu.time",
+    .unit = "s",
+    .brief = "CPU seconds used by the agent's own process, by mode (user, system).",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_CPU_MODE),
+};
+
+const struct semconv_metric semconv_redtap_process_memory_usage = {
+    .name = "redtap.process.memory.usage",
+    .unit = "By",
+    .brief = "Resident memory of the agent's own process.",
+    .type = METRIC_GAUGE,
+};
+
+const struct semconv_metric semconv_redtap_bpf_program_run_time = {
+    .name = "redtap.bpf.program.run.time",
+    .unit = "s",
+    .brief = "Time the kernel spent running each of the agent's BPF programs, counted "
+	     "while kernel.bpf_stats_enabled is 1.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_PROGRAM),
+};
+
+const struct semconv_metric semconv_redtap_bpf_program_runs = {
+    .name = "redtap.bpf.program.runs",
+    .unit = "{run}",
+    .brief = "Runs of each of the agent's BPF programs, counted while "
+	     "kernel.bpf_stats_enabled is 1.",
+    .type = METRIC_COUNTER,
+    ATTRS(SC_REDTAP_PROGRAM),
 };
 
 /* OS process metrics (procmetrics.c): the conventions' names, summed over

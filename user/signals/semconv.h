@@ -105,7 +105,8 @@ enum semconv_attr {
 	SC_REDTAP_OUTCOME,
 	/* HTTP: "https" on a connection whose bytes came from TLS probes */
 	SC_URL_SCHEME,
-	SC_REDTAP_STACK, /* a TLS stack (tlsscan.h) */
+	SC_REDTAP_STACK,   /* a TLS stack (tlsscan.h) */
+	SC_REDTAP_PROGRAM, /* one of the agent's BPF programs (selfmetrics.h) */
 	SC_ATTR_COUNT
 };
 
@@ -166,6 +167,10 @@ extern const struct semconv_metric semconv_rpc_client_duration;
 extern const struct semconv_metric semconv_grpc_server_handling;
 extern const struct semconv_metric semconv_redtap_build_info;
 extern const struct semconv_metric semconv_redtap_events_received;
+extern const struct semconv_metric semconv_redtap_process_cpu_time;
+extern const struct semconv_metric semconv_redtap_process_memory_usage;
+extern const struct semconv_metric semconv_redtap_bpf_program_run_time;
+extern const struct semconv_metric semconv_redtap_bpf_program_runs;
 extern const struct semconv_metric semconv_redtap_kernel_events_dropped;
 extern const struct semconv_metric semconv_redtap_parse_errors;
 extern const struct semconv_metric semconv_redtap_connections_untracked;
