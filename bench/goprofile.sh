@@ -10,7 +10,9 @@
 #   - per BPF program of the agent (by prog_id in its /proc fdinfo, as
 #     bench/profile.sh): runs per request (the uprobes: hits per request),
 #     ns per run, ns per request (kernel.bpf_stats_enabled=1);
-#   - the daemon's CPU per request and its hottest symbols (perf record).
+#   - ring-buffer records per request and kernel drops (the agent's
+#     counters), the daemon's CPU per request and its hottest symbols
+#     (perf record).
 #
 #   sudo bench/goprofile.sh
 #
@@ -88,6 +90,7 @@ awk '$1 == "prog_id:" { print $2 }' /proc/"$A1"/fdinfo/* 2>/dev/null | sort -u >
 "$T/gosvc" bench "$svc" 2 "$CONC" >/dev/null # warm-up: probes attached, connections known
 sysctl -qw kernel.bpf_stats_enabled=1
 bpftool -j prog show >"$T/before.json"
+agent_counters "$agent_port" >"$T/m.before"
 a0=$(cpu_ticks "$A1")
 if [ "$PERF" = 1 ]; then
 	perf record -q -g -F 999 -p "$A1" -o "$T/daemon.perf" -- sleep "$SECS" >/dev/null 2>&1 &
@@ -95,6 +98,7 @@ if [ "$PERF" = 1 ]; then
 fi
 load agent
 a1=$(cpu_ticks "$A1")
+agent_counters "$agent_port" >"$T/m.after"
 bpftool -j prog show >"$T/after.json"
 sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
 : >"$T/daemon.top"
@@ -156,6 +160,18 @@ def table(idsfile, title):
     print()
 table("ids", "BPF programs of the agent (every caller on the node; go_* are the uprobes)")
 table("ids2", "BPF programs of GOPROF_AGAINST, loaded second")
+def counters(path):
+    out = {}
+    for line in open(path):
+        name, value = line.rsplit(" ", 1)
+        out[name] = float(value)
+    return out
+mb, ma = counters(T + "/m.before"), counters(T + "/m.after")
+grow = {k: ma[k] - mb.get(k, 0) for k in ma}
+recs = sum(v for k, v in grow.items() if k.startswith("redtap_events_received"))
+drops = sum(v for k, v in grow.items() if k.startswith("redtap_kernel_events_dropped"))
+print("Ring-buffer records per request: %.2f (kernel drops during the run: %d)." %
+      (recs / req, drops))
 print("Daemon CPU per request: %.1f us." % (ticks / tck * 1e6 / req))
 top = open(T + "/daemon.top").read().split("\n")
 top = [l.split() for l in top if l.strip()]

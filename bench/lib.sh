@@ -39,6 +39,13 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 bg_track() { BENCH_PIDS+=("$1"); }
 
 # stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL; forgets it.
+# agent_counters PORT: the agent's records received and kernel drops (the
+# redtap_events_received_total and redtap_kernel_events_dropped_total lines).
+agent_counters() {
+	curl -fs "http://127.0.0.1:$1/metrics" |
+		grep -E '^redtap_(events_received|kernel_events_dropped)_total'
+}
+
 stop_pid() {
 	local pid=$1
 	kill -TERM "$pid" 2>/dev/null

@@ -92,11 +92,9 @@ if [ -n "$FLOOR_PID" ]; then
 else
 	: >"$T/floor.ids"
 fi
-metrics() { curl -fs "http://127.0.0.1:$agent_port/metrics" | grep -E '^redtap_(events_received|kernel_events_dropped)_total'; }
-
 sysctl -qw kernel.bpf_stats_enabled=1
 bpftool -j prog show >"$T/before.json"
-metrics >"$T/m.before"
+agent_counters "$agent_port" >"$T/m.before"
 a0=$(cpu_ticks "$AGENT_PID")
 if [ "$PERF" = 1 ]; then
 	perf record -q -g -F 999 -p "$AGENT_PID" -o "$T/daemon.perf" -- sleep "$SECS" \
@@ -108,7 +106,7 @@ fi
 read -r rps p99 req _ <<<"$(wrk_run "$url" "$CONNS" "$SECS")"
 a1=$(cpu_ticks "$AGENT_PID")
 bpftool -j prog show >"$T/after.json"
-metrics >"$T/m.after"
+agent_counters "$agent_port" >"$T/m.after"
 sysctl -qw kernel.bpf_stats_enabled="$OLD_STATS"
 for p in "${PERF_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 PERF_PIDS=()
