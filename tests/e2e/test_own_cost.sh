@@ -42,18 +42,24 @@ now=$(awk -v pg="$(getconf PAGESIZE)" '{ print $2 * pg }' "/proc/$AGENT_PID/stat
 log "agent RSS: metric $rss, /proc $now bytes"
 check "RSS gauge near /proc's" python3 -c "import sys; sys.exit(not ($now / 2 <= $rss <= $now * 2))"
 
-# BPF statistics on while a helper holds its fd
+# BPF statistics on while a helper holds its fd; the counters go on from
+# where they are (0, or no series yet if they were never on)
 bpf_stats_hold "$E2E_TMP/stats.out"
 bg_track "$BPF_STATS_PID"
 log "stats holder: $(cat "$E2E_TMP/stats.out")"
 check "BPF statistics switched on" grep -q '^fd [0-9]' "$E2E_TMP/stats.out"
-settle 1.2
-runs0=$(scrape | awk '/^redtap_bpf_program_runs_total\{program="exit_/ { s += $2 } END { printf "%d", s }')
-time0=$(scrape | awk '/^redtap_bpf_program_run_time_seconds_total\{program="exit_/ { s += $2 } END { printf "%.9f", s + 0 }')
+exit_runs() { scrape | awk '/^redtap_bpf_program_runs_total\{program="exit_/ { s += $2 } END { printf "%d", s }'; }
+exit_time() { scrape | awk '/^redtap_bpf_program_run_time_seconds_total\{program="exit_/ { s += $2 } END { printf "%.9f", s + 0 }'; }
+runs0=$(exit_runs)
+time0=$(exit_time)
 for i in $(seq 100); do curl -s -o /dev/null $U/api/users/$i; done
-settle 1.5
-runs1=$(scrape | awk '/^redtap_bpf_program_runs_total\{program="exit_/ { s += $2 } END { printf "%d", s }')
-time1=$(scrape | awk '/^redtap_bpf_program_run_time_seconds_total\{program="exit_/ { s += $2 } END { printf "%.9f", s + 0 }')
+# the agent reads its programs' statistics every 5 s
+for _ in $(seq 24); do
+	runs1=$(exit_runs)
+	[ "$runs1" -ge $((runs0 + 200)) ] && break
+	sleep 0.5
+done
+time1=$(exit_time)
 log "exit programs: runs $runs0 -> $runs1, run time $time0 -> $time1 s"
 # each request is at least a read and a write of nginx's and of curl's
 expect_ge "runs of the exit programs grew with 100 requests" "$((runs1 - runs0))" 200

@@ -58,6 +58,7 @@ struct agent {
 	struct selfmetrics *self;
 	struct procmetrics *pm; /* process.* of the instrumented processes */
 	uint64_t last_pm;
+	uint64_t last_progs; /* the BPF programs' statistics, read every PROCMETRICS_NS */
 	struct procs *procs;
 	struct promserver *srv;
 	struct otlp_exporter *otlp;
@@ -151,10 +152,12 @@ static void own_prog(void *ctx, const char *name, uint64_t run_ns, uint64_t runs
 }
 
 /* What the agent costs: its own process's CPU time and resident memory
- * (read as those of the instrumented processes are) and its BPF programs'
- * run time. */
+ * (read as those of the instrumented processes are), and its BPF programs'
+ * run time, every PROCMETRICS_NS (a bpf() call a program; a snapshot
+ * without them leaves their counters as they are). */
 static void own_cost(struct agent *a, struct self_snapshot *snap)
 {
+	uint64_t now = now_ns();
 	struct procmetrics_sample me;
 	long tck = sysconf(_SC_CLK_TCK);
 	uint64_t ns_per_tick = 1000000000ull / (uint64_t)(tck > 0 ? tck : 100);
@@ -165,8 +168,10 @@ static void own_cost(struct agent *a, struct self_snapshot *snap)
 		snap->cpu_ns[1] = me.stime * ns_per_tick;
 		snap->rss_bytes = me.rss_bytes;
 	}
-	if (a->cap)
+	if (a->cap && (!a->last_progs || now - a->last_progs >= PROCMETRICS_NS)) {
+		a->last_progs = now;
 		capture_prog_stats(a->cap, own_prog, snap);
+	}
 }
 
 /*
