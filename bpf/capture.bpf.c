@@ -49,9 +49,9 @@ struct stash {
 	__u32 iovcnt;
 	__u8 kind;
 	__u8 dir;
-	__u8 live;  /* set at sys_enter, cleared at sys_exit */
-	__u8 log;   /* a write to stdout/stderr: an RT_EV_LOG record */
-	__u16 cap;  /* bytes to copy: the connection's conn_cap() */
+	__u8 live;   /* set at sys_enter, cleared at sys_exit */
+	__u8 log;    /* a write to stdout/stderr: an RT_EV_LOG record */
+	__u16 cap;   /* bytes to copy: the connection's conn_cap() */
 	__u8 sniff;  /* compare with the HTTP/2 preface: h2_sniff() */
 	__u8 owners; /* the Go process's RT_GO_OWNER_*, record_goroutine() */
 	__u64 goid;  /* the running goroutine, record_goroutine(): 0 outside Go */
@@ -100,6 +100,7 @@ static __always_inline bool stash_take(struct stash *out)
 struct data_scratch {
 	struct rt_data_event ev;
 	__u8 data[2 * RT_CAPTURE_MAX + sizeof(struct rt_data_tail)];
+	struct iovec iov[RT_IOV_MAX]; /* copy_iov()'s copy of the iovec array */
 };
 
 struct shim_scratch {
@@ -361,27 +362,30 @@ static __always_inline int data_exit(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt
 	return emit_data(id, &st, ret, 0);
 }
 
-/* Copies up to "want" bytes from the iovec array into data[]. */
-static __always_inline __u32 copy_iov(__u8 *data, const struct iovec *vec, __u32 iovcnt, __u32 want)
+/* Copies up to "want" bytes from the iovec array into sc->data: the first
+ * RT_IOV_MAX entries read in one go (the syscall has just read them), then
+ * each one's bytes. */
+static __always_inline __u32 copy_iov(struct data_scratch *sc, const struct iovec *vec,
+				      __u32 iovcnt, __u32 want)
 {
-	__u32 off = 0;
+	__u32 n = iovcnt < RT_IOV_MAX ? iovcnt : RT_IOV_MAX, off = 0;
 
+	if (bpf_probe_read_user(sc->iov, n * sizeof(struct iovec), vec))
+		return 0;
 	for (int i = 0; i < RT_IOV_MAX; i++) {
-		struct iovec iov;
 		__u64 take;
 
-		if (i >= iovcnt || off >= want)
+		if (i >= n || off >= want)
 			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), &vec[i]))
-			break;
-		take = iov.iov_len;
+		take = sc->iov[i].iov_len;
 		if (take > want - off)
 			take = want - off;
 		if (take > RT_CAPTURE_MAX)
 			take = RT_CAPTURE_MAX;
 		if (off > RT_CAPTURE_MAX)
 			break;
-		if (bpf_probe_read_user(data + bounded(off), bounded(take), iov.iov_base))
+		if (bpf_probe_read_user(sc->data + bounded(off), bounded(take),
+					sc->iov[i].iov_base))
 			break;
 		off += take;
 	}
@@ -412,7 +416,7 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 		else
 			count_drop(RT_DROP_READ_FAULT);
 	} else if (st->kind == STASH_IOV) {
-		n = copy_iov(sc->data, (const struct iovec *)st->ptr, st->iovcnt, want);
+		n = copy_iov(sc, (const struct iovec *)st->ptr, st->iovcnt, want);
 	}
 	if (n > RT_CAPTURE_MAX)
 		n = RT_CAPTURE_MAX;

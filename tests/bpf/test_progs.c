@@ -57,6 +57,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <fcntl.h>
@@ -120,6 +121,14 @@ static void recs_clear(struct recs *r)
 	for (size_t i = 0; i < r->n; i++)
 		free(r->rec[i]);
 	r->n = 0;
+}
+
+/* Reads what the ring holds so far, then forgets it: the records after
+ * this are the next call's. */
+static void recs_drop_pending(struct fx *f)
+{
+	ring_buffer__consume(f->rb);
+	recs_clear(&f->recs);
 }
 
 /* Loads an opened object with n rings of size bytes (user/intake/rings.c,
@@ -545,8 +554,8 @@ static void test_reader_real_rings(void **state)
 		assert_true(fd >= 0);
 		rd = rb_reader_new(&fd, 1, sizes[k], reader_check, &seen);
 		assert_non_null(rd);
-		assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0),
-				 0);
+		assert_int_equal(
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
 
 		assert_int_equal(pipe(out), 0);
 		fflush(stdout);
@@ -1223,6 +1232,75 @@ static void send_request(int c, int s, size_t n)
 	}
 }
 
+/* The record of the first write or send of c after the records so far:
+ * its bytes must be want[0..wlen) and its length len. */
+static void expect_copy(struct fx *f, int c, int s, size_t len, const uint8_t *want, size_t wlen)
+{
+	const struct rt_data_event *ev;
+	char sink[4096];
+	size_t at = 0;
+
+	while (at < len) {
+		ssize_t r = read(s, sink, sizeof(sink));
+
+		assert_true(r > 0);
+		at += (size_t)r;
+	}
+	ev = find_data(f, (uint32_t)c, RT_DIR_EGRESS);
+	assert_non_null(ev);
+	assert_int_equal(ev->len, len);
+	assert_int_equal(ev->cap_len, wlen);
+	assert_memory_equal(ev->data, want, wlen);
+}
+
+/* writev and sendmsg: the bytes of the first RT_IOV_MAX iovecs, in order
+ * (an empty one among them), up to the capture size, which may end inside
+ * an iovec. */
+static void test_iovec_copy(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	static uint8_t parts[10][200], want[RT_CAPTURE_DEFAULT];
+	struct iovec iov[10];
+	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 3};
+	size_t total = 0, wlen = 0;
+	int c, s;
+
+	_Static_assert(RT_IOV_MAX < 10 && RT_CAPTURE_DEFAULT == 256, "the cases below");
+	set_selected(f, self, true);
+	loopback_pair(&c, &s);
+	send_request(c, s, 32); /* the connection's first bytes: not HTTP/2 */
+	for (size_t i = 0; i < 10; i++) {
+		size_t n = i == 2 ? 0 : 1 + i * 3; /* 1, 4, 0, 10, ... 28 */
+
+		memset(parts[i], 'a' + (int)i, sizeof(parts[i]));
+		iov[i] = (struct iovec){.iov_base = parts[i], .iov_len = n};
+		total += n;
+		if (i < RT_IOV_MAX) {
+			memcpy(want + wlen, parts[i], n);
+			wlen += n;
+		}
+	}
+	recs_drop_pending(f);
+	assert_int_equal(writev(c, iov, 10), (ssize_t)total);
+	expect_copy(f, c, s, total, want, wlen);
+
+	/* three of 200 bytes: the capture ends 56 bytes into the second */
+	for (size_t i = 0; i < 3; i++)
+		iov[i].iov_len = 200;
+	memcpy(want, parts[0], 200);
+	memcpy(want + 200, parts[1], 56);
+	recs_drop_pending(f);
+	assert_int_equal(writev(c, iov, 3), 600);
+	expect_copy(f, c, s, 600, want, RT_CAPTURE_DEFAULT);
+	recs_drop_pending(f);
+	assert_int_equal(sendmsg(c, &mh, 0), 600);
+	expect_copy(f, c, s, 600, want, RT_CAPTURE_DEFAULT);
+	close(c);
+	close(s);
+	set_selected(f, self, false);
+}
+
 static struct rt_conn_info entry_of(struct fx *f, int fd)
 {
 	struct rt_conn_key key = {.tgid = (uint32_t)getpid(), .fd = (uint32_t)fd};
@@ -1410,8 +1488,7 @@ static void test_connctl_races_new_connections(void **state)
 	close(b);
 	close(bs);
 	set_selected(f, (uint32_t)getpid(), false);
-	ring_buffer__consume(f->rb);
-	recs_clear(&f->recs);
+	recs_drop_pending(f);
 	connctl_free(r.ctl);
 }
 
@@ -1549,9 +1626,8 @@ static void test_goroutine_owners_by_bits(void **state)
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(f->skel->maps.go_writer_owner), &wk,
 					     &writer_owner, BPF_ANY),
 			 0);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(f->skel->maps.go_fd_owner), &fk, &fo,
-					     BPF_ANY),
-			 0);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(f->skel->maps.go_fd_owner), &fk, &fo, BPF_ANY), 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		gp.owners = cases[i].owners;
 		assert_int_equal(bpf_map_update_elem(procs, &self, &gp, BPF_ANY), 0);
@@ -1647,6 +1723,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_listen_reported),
 	    cmocka_unit_test(test_pipes_stay_out_of_conns),
 	    cmocka_unit_test(test_h2_preface_widens_capture),
+	    cmocka_unit_test(test_iovec_copy),
 	    cmocka_unit_test(test_connctl_keeps_kernel_fields),
 	    cmocka_unit_test(test_connctl_refuses_stale_gen),
 	    cmocka_unit_test(test_connctl_races_new_connections),
