@@ -38,7 +38,6 @@ log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # bg_track PID: stopped by bench_cleanup unless stopped before.
 bg_track() { BENCH_PIDS+=("$1"); }
 
-# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL; forgets it.
 # agent_counters PORT: the agent's records received and kernel drops (the
 # redtap_events_received_total and redtap_kernel_events_dropped_total lines).
 agent_counters() {
@@ -46,6 +45,7 @@ agent_counters() {
 		grep -E '^redtap_(events_received|kernel_events_dropped)_total'
 }
 
+# stop_pid PID: SIGTERM, wait up to 10 s, then SIGKILL; forgets it.
 stop_pid() {
 	local pid=$1
 	kill -TERM "$pid" 2>/dev/null

@@ -3,8 +3,9 @@
  * selfmetrics.c - registers and refreshes the redtap_* self-metrics: build
  * info, records received, kernel drops by reason, parse errors, series and
  * overflow per metric, instrumented processes, and what the agent itself
- * costs (its CPU time and resident memory, its BPF programs' run time). Their names, units, help
- * and labels are entries of semconv.c (redtap.* in OTLP). See selfmetrics.h.
+ * costs (its CPU time and resident memory, its BPF programs' run time).
+ * Their names, units, help and labels are entries of semconv.c (redtap.*
+ * in OTLP). See selfmetrics.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
