@@ -25,6 +25,12 @@ curl -s -o /dev/null $U/close
 curl -s -o /dev/null -I $U/items/7
 curl -s -o /dev/null -d 'name=x' $U/items
 curl -s -o /dev/null $U/slow
+# a request in flight: the agent applies the gauge at the end of each drain
+curl -s -o /dev/null $U/hold &
+hold=$!
+sleep 0.8
+expect_eq "a request in flight shows in the gauge" "$(metric_sum http_server_active_requests service_name=shop-api http_request_method=GET)" 1
+wait $hold
 settle
 
 S=http_server_request_duration_seconds_count
@@ -37,11 +43,12 @@ expect_eq "close-delimited response counted" "$(metric_sum $S http_route=/close 
 expect_eq "HEAD counted" "$(metric_sum $S http_request_method=HEAD http_route=/items/{id})" 1
 expect_eq "POST counted" "$(metric_sum $S http_request_method=POST http_response_status_code=201 http_route=/items)" 1
 expect_eq "no request left in flight" "$(metric_sum http_server_active_requests service_name=shop-api)" 0
+expect_ge "the gauge's series stay, at 0" "$(scrape | grep -c '^http_server_active_requests{service_name="shop-api"')" 3
 expect_eq "slow request lands in the 0.25 s bucket, not 0.1" \
 	"$(metric_sum http_server_request_duration_seconds_bucket http_route=/slow le=0.25)-$(metric_sum http_server_request_duration_seconds_bucket http_route=/slow le=0.1)" "1-0"
 
 C=http_client_request_duration_seconds_count
-expect_eq "curl's client requests counted" "$(metric_sum $C service_name=curl server_address=127.0.0.1 server_port=$APP)" 16
+expect_eq "curl's client requests counted" "$(metric_sum $C service_name=curl server_address=127.0.0.1 server_port=$APP)" 17
 expect_eq "client 404 is an error" "$(metric_sum $C service_name=curl http_response_status_code=404 error_type=404)" 1
 
 scrape >"$E2E_TMP/text.txt"

@@ -692,6 +692,7 @@ static int event_loop(struct agent *a)
 		promserver_beat(a->srv, now); /* /healthz fails when this stops */
 		if (a->ring)
 			shm_ring_drain(a->ring, pipeline_ring_record, a->pipe);
+		pipeline_flush(a->pipe); /* before the sweep's exports */
 		if (n < 0 && n != -EINTR) {
 			rt_err("reading the ring buffer failed: %s", strerror(-n));
 			return REDTAP_EXIT_FAILURE;

@@ -381,6 +381,11 @@ void pipeline_sweep(struct pipeline *p, uint64_t now)
 	shimack_refresh(p->acks, now);
 }
 
+void pipeline_flush(struct pipeline *p)
+{
+	httpmetrics_flush(p->hm);
+}
+
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out)
 {
 	size_t n = 0;

@@ -110,6 +110,10 @@ void pipeline_ring_record(void *p, const void *rec, size_t len);
 /* Periodic work; now is CLOCK_MONOTONIC ns. */
 void pipeline_sweep(struct pipeline *p, uint64_t now);
 
+/* The end of a drain: what the pipeline batches across records (the
+ * in-flight gauge, httpmetrics_flush()) reaches the registry. */
+void pipeline_flush(struct pipeline *p);
+
 void pipeline_stats(const struct pipeline *p, struct pipeline_stats *out);
 
 /* Resets *snap and fills in what the pipeline knows (records, parse

@@ -65,6 +65,10 @@ struct http_exchange {
 	 * none), for its -1 at the end: a gauge that is not zero is never
 	 * removed, so the pointer stays valid until then. Zero at start. */
 	struct metric_series *inflight;
+	/* Or the slot of inflight.h's table that counted it (0: none), and
+	 * that slot's generation then. Zero at start. */
+	uint16_t inflight_slot;
+	uint16_t inflight_gen;
 	/* The strings, from error_buf on, come last: httptrack.c's FIFO starts
 	 * an exchange by zeroing what comes before error_buf and emptying
 	 * each string (exchange_reset()), not by zeroing the 1.3 KiB. A new

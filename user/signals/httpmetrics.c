@@ -10,7 +10,8 @@
  * and scheme, from which their labels are derived) is the exchange's has
  * only its other labels compared (metric_series_recall()), with no hash of
  * all 15 values. A memo never dangles: the registry voids it when the
- * family removes a series.
+ * family removes a series. The in-flight gauge is counted in inflight.h's
+ * table and applied by httpmetrics_flush(), once a drain.
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -21,6 +22,7 @@
 
 #include "http2.h"
 #include "httpmetrics.h"
+#include "inflight.h"
 #include "reqlabels.h"
 #include "semconv.h"
 #include "seriesmemo.h"
@@ -39,7 +41,8 @@ struct httpmetrics {
 	struct seriesmemo_slot server_memo[MEMO_SLOTS];
 	struct seriesmemo_slot client_memo[MEMO_SLOTS];
 	struct seriesmemo_slot active_memo[MEMO_SLOTS / 8];
-	unsigned memo_victim; /* rotates over the ways */
+	unsigned memo_victim;	   /* rotates over the ways */
+	struct inflight *inflight; /* the gauge's counts, applied by httpmetrics_flush() */
 	/* the label positions memo keys stand for (memo_keyed[] in each
 	 * family's label list): the check masks of the recalls are ~these */
 	uint64_t server_keyed, client_keyed, active_keyed;
@@ -56,15 +59,21 @@ static const enum semconv_attr memo_keyed[] = {SC_HTTP_REQUEST_METHOD, SC_HTTP_R
 					       SC_NETWORK_PROTOCOL_VERSION, SC_URL_SCHEME};
 
 /* What the keyed labels are derived from; status 0 for the active gauge. */
+static uint64_t memo_key_of(uint8_t method, int status, uint8_t version, bool tls)
+{
+	return (uint64_t)method | (uint64_t)(uint32_t)status << 16 | (uint64_t)version << 48 |
+	       (uint64_t)tls << 56 | 1ull << 63;
+}
+
+/* x's method as one byte (named "_OTHER" beyond the known ones either way). */
+static uint8_t method_of(const struct http_exchange *x)
+{
+	return x->method <= 0xff ? (uint8_t)x->method : HTTP1_M_OTHER;
+}
+
 static uint64_t memo_key(const struct http_exchange *x, int status)
 {
-	bool tls = x->conn && x->conn->tls;
-	unsigned method = (unsigned)x->method;
-
-	if (method > 0xffff)
-		method = HTTP1_M_OTHER; /* named "_OTHER" either way */
-	return (uint64_t)method | (uint64_t)(uint32_t)status << 16 | (uint64_t)x->version << 48 |
-	       (uint64_t)tls << 56 | 1ull << 63;
+	return memo_key_of(method_of(x), status, x->version, x->conn && x->conn->tls);
 }
 
 struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series)
@@ -79,9 +88,10 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 	m->rpc_server = semconv_family_new(r, &semconv_rpc_server_duration, max_series);
 	m->rpc_client = semconv_family_new(r, &semconv_rpc_client_duration, max_series);
 	m->grpc_handling = semconv_family_new(r, &semconv_grpc_server_handling, max_series);
+	m->inflight = inflight_new();
 	if (!m->server || !m->client || !m->active || !m->rpc_server || !m->rpc_client ||
-	    !m->grpc_handling) {
-		free(m);
+	    !m->grpc_handling || !m->inflight) {
+		httpmetrics_free(m);
 		return NULL;
 	}
 	m->server_keyed =
@@ -117,6 +127,9 @@ static const char *route_label(const struct httpmetrics *m, const struct http_ex
 
 void httpmetrics_free(struct httpmetrics *m)
 {
+	if (!m)
+		return;
+	inflight_free(m->inflight);
 	free(m);
 }
 
@@ -141,25 +154,51 @@ void httpmetrics_server_address(const struct http_exchange *x, char *out, size_t
 	str_copy(out, outlen, x->conn ? conn_remote_ip(x->conn) : "");
 }
 
+static const char *scheme_name(bool tls)
+{
+	return tls ? "https" : "http";
+}
+
 const char *httpmetrics_url_scheme(const struct http_exchange *x)
 {
-	return x->conn && x->conn->tls ? "https" : "http";
+	return scheme_name(x->conn && x->conn->tls);
+}
+
+/* The in-flight gauge's series of these labels, through the memos. */
+static struct metric_series *active_series(struct httpmetrics *m, uint32_t tgid,
+					   const char *service, uint8_t method, bool tls,
+					   double *update)
+{
+	const char *labels[] = {service, http1_method_name(method), scheme_name(tls)};
+
+	return seriesmemo_get(m->active_memo, NELEM(m->active_memo), &m->memo_victim, m->active,
+			      labels, NELEM(labels), tgid, memo_key_of(method, 0, HTTP_V1, tls), "",
+			      m->active_keyed, update);
 }
 
 void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const char *service)
 {
-	const char *labels[] = {service, http1_method_name(x->method), httpmetrics_url_scheme(x)};
+	bool tls = x->conn && x->conn->tls;
 	struct metric_series *s;
 	double one = 1;
 
-	if (!x->server || x->grpc)
+	if (!x->server || x->grpc || inflight_start(m->inflight, x, service, method_of(x), tls))
 		return;
-	s = seriesmemo_get(m->active_memo, NELEM(m->active_memo), &m->memo_victim, m->active,
-			   labels, NELEM(labels), x->tgid, memo_key(x, 0), "", m->active_keyed,
-			   &one);
+	/* the table is full here: the gauge at once, as a flush would */
+	s = active_series(m, x->tgid, service, method_of(x), tls, &one);
 	if (s && !isnan(one))
 		metric_gauge_add(s, one); /* not added with the recall */
 	x->inflight = s;
+}
+
+static struct metric_series *inflight_find(void *ctx, const struct inflight_key *k)
+{
+	return active_series(ctx, k->tgid, k->service, k->method, k->tls, NULL);
+}
+
+void httpmetrics_flush(struct httpmetrics *m)
+{
+	inflight_flush(m->inflight, inflight_find, m);
 }
 
 /* Whether an observation of x carries an exemplar (observe()). */
@@ -243,7 +282,7 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 
 	/* the series the start added 1 to: no second look-up, and the gauge
 	 * returns to zero even if the labels (or gRPC) changed in between */
-	if (x->server && x->inflight)
+	if (x->server && !inflight_done(m->inflight, x) && x->inflight)
 		metric_gauge_add(x->inflight, -1);
 	if (x->grpc) {
 		rpc_done(m, x, service, secs, exemplar);

@@ -41,13 +41,19 @@ struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series
 void httpmetrics_set_routes(struct httpmetrics *m, const struct route_table *routes);
 void httpmetrics_free(struct httpmetrics *m); /* NULL ok; families stay in the registry */
 
-/* Adds 1 to the in-flight gauge of a server exchange and keeps its series in
- * x->inflight; httpmetrics_done() takes the 1 away from the same series. */
+/* Counts a server exchange as in flight (inflight.h; x keeps where), and
+ * httpmetrics_done() counts it as over. The gauge shows the counts from the
+ * next httpmetrics_flush() on; an exchange that starts and ends between
+ * two flushes never moves it. */
 void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const char *service);
 /* exemplar: the exchange's span is exported, so its trace and span ids
  * are attached to the histogram bucket as an exemplar. */
 void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, const char *service,
 		      bool exemplar);
+
+/* Applies the in-flight counts changed since the last flush to the gauge:
+ * the pipeline calls it once a drain of the event loop. */
+void httpmetrics_flush(struct httpmetrics *m);
 
 /* The families it records into (for per-metric self-metrics): fills up
  * to max pointers, returns how many. */

@@ -4,6 +4,7 @@ end-to-end tests. Routes:
   /items/<id>   200 with a Content-Length body
   /error        500
   /slow         200 after 200 ms
+  /hold         200 after 1.5 s (a request in flight long enough to scrape)
   /chunked      200 with a chunked body
   /big          200 with a 64 KiB body (more than any capture prefix)
   /close        200 delimited by closing the connection (HTTP/1.0 style)
@@ -46,6 +47,9 @@ class Handler(BaseHTTPRequestHandler):
         elif p == "/slow":
             time.sleep(0.2)
             self.send_body(200, b"slow\n")
+        elif p == "/hold":
+            time.sleep(1.5)
+            self.send_body(200, b"held\n")
         elif p == "/chunked":
             self.send_response(200)
             self.send_header("Transfer-Encoding", "chunked")
