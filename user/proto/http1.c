@@ -138,6 +138,7 @@ static uint32_t wanted_first[sizeof(((struct http1_stream *)0)->tok) + 1];
 /* Bytes of a header name: visible ASCII or obs-text but ':' (is_visible()). */
 static bool name_char[256];
 static uint8_t lower_of[256]; /* lower() */
+static bool lower_hex[256];   /* 0-9, a-f: trace context's ids */
 
 /* The extracted names of each length, a bit per index in extracted[]. */
 static uint8_t extracted_of_len[sizeof(extracted[0].name)];
@@ -161,6 +162,7 @@ static void filter_build(void)
 	for (unsigned c = 0; c < ARRAY_SIZE(name_char); c++) {
 		name_char[c] = c > ' ' && c != 0x7f && c != ':';
 		lower_of[c] = lower((uint8_t)c);
+		lower_hex[c] = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 	}
 	memset(wanted_first, 0, sizeof(wanted_first));
 	memset(extracted_of_len, 0, sizeof(extracted_of_len));
@@ -338,27 +340,35 @@ static void begin_message(struct http1_stream *s)
 	s->state = s->kind == HTTP1_REQUESTS ? ST_METHOD : ST_RESP_VER;
 }
 
-/* Validates a W3C trace-context traceparent of version-format 00 shape. */
+/* v[0..n) are lower-case hex digits. */
+static bool hex_run(const char *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!lower_hex[(uint8_t)v[i]])
+			return false;
+	return true;
+}
+
+/* v[0..n) are all '0' (n a multiple of 8): a word at a time. */
+static bool zero_run(const char *v, size_t n)
+{
+	uint64_t w, diff = 0;
+
+	for (size_t i = 0; i < n; i += 8) {
+		memcpy(&w, v + i, sizeof(w));
+		diff |= w ^ 0x3030303030303030ull;
+	}
+	return !diff;
+}
+
+/* Validates a W3C trace-context traceparent of version-format 00 shape:
+ * "vv-<32 hex trace id>-<16 hex parent id>-ff", lower case, the version
+ * not ff and neither id all zero. Every traced request carries one. */
 static bool traceparent_valid(const char *v)
 {
-	bool tid_zero = true, pid_zero = true;
-
-	for (int i = 0; i < TP_LEN; i++) {
-		uint8_t c = (uint8_t)v[i];
-
-		if (i == 2 || i == 35 || i == 52) {
-			if (c != '-')
-				return false;
-			continue;
-		}
-		if (!is_digit(c) && !(c >= 'a' && c <= 'f'))
-			return false;
-		if (c != '0' && i > 2 && i < 35)
-			tid_zero = false;
-		if (c != '0' && i > 35 && i < 52)
-			pid_zero = false;
-	}
-	return !(v[0] == 'f' && v[1] == 'f') && !tid_zero && !pid_zero;
+	return v[2] == '-' && v[35] == '-' && v[52] == '-' && hex_run(v, 2) && hex_run(v + 3, 32) &&
+	       hex_run(v + 36, 16) && hex_run(v + 53, 2) && !(v[0] == 'f' && v[1] == 'f') &&
+	       !zero_run(v + 3, 32) && !zero_run(v + 36, 16);
 }
 
 /* Builds the head on the stack, its strings pointing into the stream, and

@@ -175,14 +175,25 @@ static void scopy(char *dst, size_t dsz, const char *src)
 
 /* ---- message types ---------------------------------------------------------------------- */
 
+/* The message types of each side, and the frontend's that have no body:
+ * tables, not strchr(), as three tests are made on every message. */
+static const bool fe_types[256] = {
+    ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['H'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['S'] = 1, ['X'] = 1, ['c'] = 1, ['d'] = 1, ['f'] = 1, ['p'] = 1};
+static const bool be_types[256] = {
+    ['1'] = 1, ['2'] = 1, ['3'] = 1, ['A'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['G'] = 1,
+    ['H'] = 1, ['I'] = 1, ['K'] = 1, ['N'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['V'] = 1,
+    ['W'] = 1, ['Z'] = 1, ['c'] = 1, ['d'] = 1, ['n'] = 1, ['s'] = 1, ['t'] = 1, ['v'] = 1};
+static const bool fe_bodiless[256] = {['S'] = 1, ['H'] = 1, ['X'] = 1, ['c'] = 1};
+
 static bool fe_type(uint8_t t)
 {
-	return t && strchr("BCDEFHPQSXdcfp", t);
+	return fe_types[t];
 }
 
 static bool be_type(uint8_t t)
 {
-	return t && strchr("123ACDEGHIKNRSTVWZcdnstv", t);
+	return be_types[t];
 }
 
 /* Whether a body length is acceptable for a message type of one side. */
@@ -191,7 +202,7 @@ static bool len_ok(enum pgwire_side side, uint8_t t, uint32_t blen)
 	if (blen > LEN_MAX - 4)
 		return false;
 	if (side == PGWIRE_FRONTEND)
-		return strchr("SHXc", t) ? blen == 0 : true;
+		return fe_bodiless[t] ? blen == 0 : true;
 	switch (t) {
 	case 'Z':
 		return blen == 1;

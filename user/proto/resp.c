@@ -701,9 +701,14 @@ static void on_reply(struct resp_conn *c, struct reader *r, uint64_t ts)
 
 /* ---- the value reader -------------------------------------------------------------------- */
 
+/* The RESP2/RESP3 type bytes: a table, not strchr(), as every value is tested. */
+static const bool resp_types[256] = {
+    ['+'] = 1, ['-'] = 1, [':'] = 1, ['$'] = 1, ['*'] = 1, ['_'] = 1, ['#'] = 1, [','] = 1,
+    ['('] = 1, ['!'] = 1, ['='] = 1, ['%'] = 1, ['~'] = 1, ['>'] = 1, ['|'] = 1};
+
 static bool type_ok(uint8_t t)
 {
-	return t && strchr("+-:$*_#,(!=%~>|", t);
+	return resp_types[t];
 }
 
 static bool is_bulk(uint8_t t)
