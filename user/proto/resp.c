@@ -513,8 +513,9 @@ static enum cmd_kind kind_of(const char *name)
 	};
 	size_t i;
 
+	/* every command passes here: the first byte rules most names out */
 	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-		if (name == kinds[i].name || !strcmp(name, kinds[i].name))
+		if (name[0] == kinds[i].name[0] && !strcmp(name, kinds[i].name))
 			return kinds[i].kind;
 	return K_PLAIN;
 }
