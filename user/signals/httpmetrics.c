@@ -184,7 +184,8 @@ void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const cha
 
 	if (!x->server || x->grpc || inflight_start(m->inflight, x, service, method_of(x), tls))
 		return;
-	/* the table is full here: the gauge at once, as a flush would */
+	/* not counted by the table (its set full, no process): the gauge at
+	 * once, as a flush would */
 	s = active_series(m, x->tgid, service, method_of(x), tls, &one);
 	if (s && !isnan(one))
 		metric_gauge_add(s, one); /* not added with the recall */
@@ -280,8 +281,9 @@ void httpmetrics_done(struct httpmetrics *m, const struct http_exchange *x, cons
 	struct metric_series *s;
 	double v = secs;
 
-	/* the series the start added 1 to: no second look-up, and the gauge
-	 * returns to zero even if the labels (or gRPC) changed in between */
+	/* the slot that counted the start, or the series the start added 1
+	 * to: no second look-up, and the gauge returns to zero even if the
+	 * labels (or gRPC) changed in between */
 	if (x->server && !inflight_done(m->inflight, x) && x->inflight)
 		metric_gauge_add(x->inflight, -1);
 	if (x->grpc) {
