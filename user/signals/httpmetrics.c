@@ -71,9 +71,15 @@ static uint8_t method_of(const struct http_exchange *x)
 	return x->method <= 0xff ? (uint8_t)x->method : HTTP1_M_OTHER;
 }
 
+/* Whether x's bytes came from the TLS probes (url.scheme "https"). */
+static bool on_tls(const struct http_exchange *x)
+{
+	return x->conn && x->conn->tls;
+}
+
 static uint64_t memo_key(const struct http_exchange *x, int status)
 {
-	return memo_key_of(method_of(x), status, x->version, x->conn && x->conn->tls);
+	return memo_key_of(method_of(x), status, x->version, on_tls(x));
 }
 
 struct httpmetrics *httpmetrics_new(struct metric_registry *r, size_t max_series)
@@ -161,7 +167,7 @@ static const char *scheme_name(bool tls)
 
 const char *httpmetrics_url_scheme(const struct http_exchange *x)
 {
-	return scheme_name(x->conn && x->conn->tls);
+	return scheme_name(on_tls(x));
 }
 
 /* The in-flight gauge's series of these labels, through the memos. */
@@ -178,15 +184,16 @@ static struct metric_series *active_series(struct httpmetrics *m, uint32_t tgid,
 
 void httpmetrics_start(struct httpmetrics *m, struct http_exchange *x, const char *service)
 {
-	bool tls = x->conn && x->conn->tls;
+	uint8_t method = method_of(x);
+	bool tls = on_tls(x);
 	struct metric_series *s;
 	double one = 1;
 
-	if (!x->server || x->grpc || inflight_start(m->inflight, x, service, method_of(x), tls))
+	if (!x->server || x->grpc || inflight_start(m->inflight, x, service, method, tls))
 		return;
 	/* not counted by the table (its set full, no process): the gauge at
 	 * once, as a flush would */
-	s = active_series(m, x->tgid, service, method_of(x), tls, &one);
+	s = active_series(m, x->tgid, service, method, tls, &one);
 	if (s && !isnan(one))
 		metric_gauge_add(s, one); /* not added with the recall */
 	x->inflight = s;

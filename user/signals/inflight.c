@@ -65,8 +65,9 @@ static struct slot *slot_for(struct inflight *t, uint32_t tgid, uint8_t method, 
 	uint64_t h = ((uint64_t)tgid << 9 ^ (uint64_t)method << 1 ^ tls) * 0x9e3779b97f4a7c15ull;
 	struct slot *set = &t->slot[(h >> 40) & (INFLIGHT_SLOTS - INFLIGHT_WAYS)], *s;
 
+	/* tgid is never 0 (inflight_start()): an unused slot matches no key */
 	for (unsigned i = 0; i < INFLIGHT_WAYS; i++)
-		if (set[i].key.tgid && key_is(&set[i], tgid, method, tls, service))
+		if (key_is(&set[i], tgid, method, tls, service))
 			return &set[i];
 	for (unsigned i = 0; i < INFLIGHT_WAYS; i++) {
 		s = &set[(t->victim + i) % INFLIGHT_WAYS];
