@@ -466,6 +466,12 @@ void podmeta_read(uint32_t pid, struct podmeta *out)
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	uint32_t pid; /* 0: empty */
+	/*
+	 * pid again when that process is in no pod, else 0: read without the
+	 * lock by podmeta_label_values(), whose answer for such a process is
+	 * "no labels". Written (atomically) with the lock held.
+	 */
+	uint32_t podless;
 	struct podmeta m;
 } cache[CACHE_SLOTS];
 static unsigned label_mask = PODMETA_LABEL_NAMESPACE | PODMETA_LABEL_WORKLOAD;
@@ -485,14 +491,17 @@ void podmeta_get(uint32_t pid, struct podmeta *out)
 	pthread_mutex_lock(&lock);
 	cache[slot].pid = pid;
 	cache[slot].m = *out;
+	__atomic_store_n(&cache[slot].podless, out->pod_uid[0] ? 0 : pid, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&lock);
 }
 
 void podmeta_invalidate(void)
 {
 	pthread_mutex_lock(&lock);
-	for (size_t i = 0; i < CACHE_SLOTS; i++)
+	for (size_t i = 0; i < CACHE_SLOTS; i++) {
 		cache[i].pid = 0;
+		__atomic_store_n(&cache[i].podless, 0, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -501,8 +510,10 @@ void podmeta_forget(uint32_t pid)
 	size_t slot = pid % CACHE_SLOTS;
 
 	pthread_mutex_lock(&lock);
-	if (cache[slot].pid == pid)
+	if (cache[slot].pid == pid) {
 		cache[slot].pid = 0;
+		__atomic_store_n(&cache[slot].podless, 0, __ATOMIC_RELEASE);
+	}
 	pthread_mutex_unlock(&lock);
 }
 
@@ -554,30 +565,48 @@ unsigned podmeta_labels(void)
 	return __atomic_load_n(&label_mask, __ATOMIC_RELAXED);
 }
 
+/*
+ * Copies the string of field (an array of fieldsz bytes) to *b, cut to what
+ * is left before end, and returns the copy (*b moves past its NUL).
+ */
+static const char *put_value(char **b, const char *end, const char *field, size_t fieldsz)
+{
+	char *dst = *b;
+	size_t n = strnlen(field, fieldsz);
+
+	if (dst >= end)
+		return "";
+	if (n >= (size_t)(end - dst))
+		n = (size_t)(end - dst) - 1; /* lv->buf holds every field whole: never */
+	memcpy(dst, field, n);
+	dst[n] = 0;
+	*b = dst + n + 1;
+	return dst;
+}
+
 /* The configured labels of m into lv (vals already ""). */
 static void fill_labels(const struct podmeta *m, unsigned mask, struct podmeta_labelvals *lv)
 {
-	char *b = lv->buf, *end = lv->buf + sizeof(lv->buf);
+	char *b = lv->buf;
+	const char *end = lv->buf + sizeof(lv->buf);
 
 	if (!m->pod_uid[0])
 		return;
-	if ((mask & PODMETA_LABEL_NAMESPACE) && m->namespace_name[0]) {
-		lv->vals[0] = b;
-		b += snprintf(b, (size_t)(end - b), "%s", m->namespace_name) + 1;
-	}
+	if ((mask & PODMETA_LABEL_NAMESPACE) && m->namespace_name[0])
+		lv->vals[0] = put_value(&b, end, m->namespace_name, sizeof(m->namespace_name));
 	/* DaemonSets and Jobs have no metric label (semconv.h): OTLP only */
 	if ((mask & PODMETA_LABEL_WORKLOAD) && (m->workload_kind == PODMETA_WL_DEPLOYMENT ||
-						m->workload_kind == PODMETA_WL_STATEFULSET)) {
-		lv->vals[m->workload_kind == PODMETA_WL_DEPLOYMENT ? 1 : 2] = b;
-		b += snprintf(b, (size_t)(end - b), "%s", m->workload) + 1;
-	}
-	if ((mask & PODMETA_LABEL_POD) && m->pod_name[0] && b < end) {
-		lv->vals[3] = b;
-		snprintf(b, (size_t)(end - b), "%s", m->pod_name);
-	}
+						m->workload_kind == PODMETA_WL_STATEFULSET))
+		lv->vals[m->workload_kind == PODMETA_WL_DEPLOYMENT ? 1 : 2] =
+		    put_value(&b, end, m->workload, sizeof(m->workload));
+	if ((mask & PODMETA_LABEL_POD) && m->pod_name[0])
+		lv->vals[3] = put_value(&b, end, m->pod_name, sizeof(m->pod_name));
 }
 
-/* Called for every observation: a cache hit copies only the labels. */
+/*
+ * Called for every observation: a process known to be in no pod costs one
+ * atomic load, any other cache hit the lock and a copy of its labels.
+ */
 void podmeta_label_values(uint32_t pid, struct podmeta_labelvals *lv)
 {
 	unsigned mask = podmeta_labels();
@@ -586,7 +615,7 @@ void podmeta_label_values(uint32_t pid, struct podmeta_labelvals *lv)
 
 	for (size_t i = 0; i < PODMETA_NLABELS; i++)
 		lv->vals[i] = "";
-	if (!mask)
+	if (!mask || (pid && __atomic_load_n(&cache[slot].podless, __ATOMIC_ACQUIRE) == pid))
 		return;
 	pthread_mutex_lock(&lock);
 	if (pid && cache[slot].pid == pid) {
