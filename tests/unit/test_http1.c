@@ -904,6 +904,50 @@ static void test_runs_split_anywhere(void **state)
 }
 
 /*
+ * Targets and header names are scanned 16 bytes at a time where 16 are
+ * left: a byte that ends the run (or does not) at any place in the first
+ * three blocks of a long target or name gives what the byte path gives
+ * (fed a byte at a time, every run is one byte), and a stray error or an
+ * early stop would differ from it.
+ */
+static void test_runs_wide_stops(void **state)
+{
+	/* a space, DEL, a colon, NUL, a tab, CR, obs-text, '/' and a letter */
+	static const unsigned char odd[] = {' ', 0x7f, ':', 0, '\t', '\r', 0x80, 0xff, '/', 'q'};
+	static const char *const around[2][2] = {
+	    {"GET /", " HTTP/1.1\r\nHost: h\r\n\r\n"}, /* a target */
+	    {"GET /x HTTP/1.1\r\n", ": 1\r\n\r\n"},    /* a header name */
+	};
+	char msg[128];
+	struct rec whole, bytes;
+
+	(void)state;
+	for (size_t o = 0; o < sizeof(odd); o++) {
+		for (size_t at = 0; at < 48; at++) {
+			for (int w = 0; w < 2; w++) {
+				size_t a = strlen(around[w][0]), b = strlen(around[w][1]),
+				       n = a + 48 + b;
+
+				memcpy(msg, around[w][0], a);
+				memset(msg + a, w ? 'n' : 't', 48);
+				msg[a + at] = (char)odd[o];
+				memcpy(msg + a + 48, around[w][1], b);
+				rec_init(&whole, HTTP1_REQUESTS);
+				http1_stream_feed(&whole.s, (const uint8_t *)msg, n, n);
+				rec_init(&bytes, HTTP1_REQUESTS);
+				feed_bytewise(&bytes, msg, n);
+				assert_string_equal(whole.events, bytes.events);
+				assert_int_equal(whole.nheads, bytes.nheads);
+				for (size_t k = 0; k < whole.nheads; k++)
+					assert_heads_equal(&whole.heads[k], &bytes.heads[k]);
+				if (odd[o] == 'q' || odd[o] == '/' || odd[o] >= 0x80)
+					assert_string_equal(whole.events, "HE"); /* not a stop */
+			}
+		}
+	}
+}
+
+/*
  * Header lines whose name no extracted or captured header can have are
  * skipped whole; names that only share a length and a first letter with
  * one are not taken for it; case never matters; the filter follows
@@ -1387,6 +1431,7 @@ int main(void)
 	    cmocka_unit_test(test_error_reasons),
 	    cmocka_unit_test(test_huge_head),
 	    cmocka_unit_test(test_runs_split_anywhere),
+	    cmocka_unit_test(test_runs_wide_stops),
 	    cmocka_unit_test(test_header_name_filter),
 	    cmocka_unit_test(test_unknown_method),
 	    cmocka_unit_test(test_detect),
