@@ -1248,28 +1248,26 @@ static size_t value_run(struct http1_stream *s, const uint8_t *p, size_t n)
 }
 
 /*
- * ST_HDR_START with the whole line in p[0..n): a header line whose name the
- * filter rules out, at once. A name that may be extracted goes on to
- * begin_value() as from the byte path; anything else (the blank line, an
- * obs-fold, a bad name) takes the byte path.
+ * ST_HDR_START: a header line whose name the filter rules out is skipped at
+ * once when its LF is in p[0..n). A name that may be extracted goes on to
+ * begin_value() as from the byte path (ST_HDR_VALUE, or ST_HDR_SKIP for a
+ * name that only looked like one), without looking for the LF; anything
+ * else (the blank line, an obs-fold, a bad name, a line not whole) takes
+ * the byte path.
  */
 static size_t header_line(struct http1_stream *s, const uint8_t *p, size_t n)
 {
-	const uint8_t *lf = memchr(p, '\n', n);
-	size_t k;
+	size_t k = visible_run(p, n, ':'); /* an LF stops it too */
+	const uint8_t *lf;
 
-	if (!lf)
-		return 0;
-	k = visible_run(p, n, ':'); /* stops at the LF at the latest */
-	if (!k || p[k] != ':')
+	if (!k || k == n || p[k] != ':')
 		return 0;
 	if (k < ARRAY_SIZE(wanted_first) && (wanted_first[k] >> (p[0] & 31) & 1)) {
 		begin_value(s, p, k);
-		if (s->state == ST_HDR_VALUE)
-			return k + 1;
-		s->state = ST_HDR_START; /* ST_HDR_SKIP: what skip_line() does */
+		return k + 1;
 	}
-	return (size_t)(lf - p) + 1;
+	lf = memchr(p + k + 1, '\n', n - k - 1);
+	return lf ? (size_t)(lf - p) + 1 : 0;
 }
 
 /*
