@@ -441,23 +441,33 @@ static size_t series_buckets(const struct metric_family *f)
 	return f->type == METRIC_HISTOGRAM ? f->nbounds + 1 : 0;
 }
 
+/* Where series s of f (not the overflow series) keeps its label values: the
+ * offset of each from s. */
+static const uint16_t *series_offsets(const struct metric_family *f, const struct metric_series *s)
+{
+	return (const uint16_t *)(s->buckets + series_buckets(f));
+}
+
 /* Label value i of series s of f (not the overflow series). */
 static const char *series_value(const struct metric_family *f, const struct metric_series *s,
 				size_t i)
 {
-	const uint16_t *off = (const uint16_t *)(s->buckets + series_buckets(f));
+	return (const char *)s + series_offsets(f, s)[i];
+}
 
-	return (const char *)s + off[i];
+/* Whether a label value a series has equals v (NULL meaning ""). */
+static bool text_equal(const char *have, const char *v)
+{
+	if (!v)
+		v = "";
+	/* most label values differ in, or are empty at, their first byte */
+	return have[0] == v[0] && (!v[0] || strcmp(have + 1, v + 1) == 0);
 }
 
 /* Whether a series' label value i equals values[i] (NULL meaning ""). */
 static bool value_equal(const struct metric_series *s, const char *const *values, size_t i)
 {
-	const char *v = values && values[i] ? values[i] : "";
-	const char *have = series_value(s->family, s, i);
-
-	/* most label values differ in, or are empty at, their first byte */
-	return have[0] == v[0] && (!v[0] || strcmp(have + 1, v + 1) == 0);
+	return text_equal(series_value(s->family, s, i), values ? values[i] : NULL);
 }
 
 static bool values_equal(const struct metric_series *s, const char *const *values, size_t n)
@@ -812,11 +822,18 @@ struct metric_series *metric_series_get_memo(struct metric_family *f,
 static struct metric_series *recall_locked(struct metric_family *f, const struct metric_memo *memo,
 					   const char *const *label_values, uint64_t check)
 {
+	const struct metric_series *s = memo->series;
+	const uint16_t *off;
+
 	if (memo->removed != f->removed)
-		return NULL; /* the series may be gone */
-	for (; check; check &= check - 1)
-		if (!value_equal(memo->series, label_values, (size_t)__builtin_ctzll(check)))
+		return NULL;	    /* the series may be gone */
+	off = series_offsets(f, s); /* memo_usable(): s is of f */
+	for (; check; check &= check - 1) {
+		size_t i = (size_t)__builtin_ctzll(check);
+
+		if (!text_equal((const char *)s + off[i], label_values ? label_values[i] : NULL))
 			return NULL;
+	}
 	memo->series->touched_ns = f->reg->now_ns;
 	return memo->series;
 }
