@@ -2,7 +2,7 @@
 # bench/daemon_ab.sh - the daemon's CPU of two redtap binaries in one run
 # (issue 13): both agents run at once on the same nginx (1 worker) under
 # wrk -t1 -c32, so that both parse exactly the same requests under the same
-# load, and each round prints the CPU ticks of each daemon and their ratio:
+# load, and each round prints the CPU time of each daemon and their ratio:
 #
 #   sudo bench/daemon_ab.sh A_BINARY B_BINARY [ROUNDS] [SECS] [SELECT]
 #
@@ -12,8 +12,9 @@
 # generator, 32 requests at once: HTTP, PostgreSQL and Redis records). The
 # last line is the median of the rounds' B/A ratios. The agent started second reads a
 # few percent cheaper whichever it is: run it both ways round and take the
-# geometric mean of B/A and 1/(A/B) for B's own ratio. CPU ticks are
-# 10 ms: use rounds of 40 ticks or more. Ports from 33210 on (127.0.0.1).
+# geometric mean of B/A and 1/(A/B) for B's own ratio. CPU time is the
+# scheduler's, in ns (bench/lib.sh cpu_ns), not 10 ms ticks: short rounds
+# are fine. Ports from 33210 on (127.0.0.1).
 # Bounded: about ROUNDS * (SECS + 1) + 15 s.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -55,17 +56,17 @@ pid_b=$AGENT_PID
 sleep 3 # the selection scan runs every 2 s
 load 1 >/dev/null
 for i in $(seq "$ROUNDS"); do
-	a0=$(cpu_ticks "$pid_a")
-	b0=$(cpu_ticks "$pid_b")
+	a0=$(cpu_ns "$pid_a")
+	b0=$(cpu_ns "$pid_b")
 	read -r rps _ <<<"$(load "$SECS")"
-	a1=$(cpu_ticks "$pid_a")
-	b1=$(cpu_ticks "$pid_b")
+	a1=$(cpu_ns "$pid_a")
+	b1=$(cpu_ns "$pid_b")
 	if ! kill -0 "$pid_a" 2>/dev/null || ! kill -0 "$pid_b" 2>/dev/null; then
 		echo "bench/daemon_ab.sh: an agent died" >&2
 		exit 1
 	fi
 	r=$(calc "($b1 - $b0) / ($a1 - $a0)")
 	echo "$r" >>"$BENCH_TMP/ratios"
-	echo "round $i: $rps req/s, ticks A $((a1 - a0)) B $((b1 - b0)), B/A $r"
+	echo "round $i: $rps req/s, CPU ms A $(((a1 - a0) / 1000000)) B $(((b1 - b0) / 1000000)), B/A $r"
 done
 echo "median B/A: $(median <"$BENCH_TMP/ratios")"

@@ -276,6 +276,17 @@ cpu_ticks() {
 	done | sed 's/^.*) //' | awk '{ s += $12 + $13 } END { print s + 0 }'
 }
 
+# cpu_ns PID...: time on a CPU in nanoseconds (the scheduler's own sum of
+# every thread, /proc/PID/task/*/schedstat), summed; exact where clock
+# ticks are 10 ms. A thread that ended is not in it: for the daemons, whose
+# threads live as long as they do.
+cpu_ns() {
+	local pid
+	for pid in "$@"; do
+		cat /proc/"$pid"/task/*/schedstat 2>/dev/null
+	done | awk '{ s += $1 } END { printf "%.0f\n", s }'
+}
+
 # tree_ticks PID: cpu_ticks of PID and its children (nginx and its workers).
 tree_ticks() {
 	# shellcheck disable=SC2046
