@@ -75,7 +75,7 @@ bench_daemon_rss() {
 }
 
 bench_daemon_cpu() {
-	local secs=${BENCH_CPU_SECS:-10} ngx_port agent_port t0 t1 rps
+	local secs=${BENCH_CPU_SECS:-10} rounds=${BENCH_CPU_ROUNDS:-3} ngx_port agent_port t0 t1 rps i
 	wait_quiet
 	ngx_port=$(pick_port 28780)
 	start_nginx "$ngx_port" 1 || return 1
@@ -83,12 +83,20 @@ bench_daemon_cpu() {
 	start_agent "$agent_port" -p "$NGX_PID" || return 1
 	sleep 3
 	wrk_run "http://127.0.0.1:$ngx_port/api/x" 32 1 >/dev/null
-	t0=$(cpu_ticks "$AGENT_PID")
-	read -r rps _ <<<"$(wrk_run "http://127.0.0.1:$ngx_port/api/x" 32 "$secs")"
-	t1=$(cpu_ticks "$AGENT_PID")
-	result daemon_cpu_rps "$rps"
-	result daemon_cpu_frac "$(calc "($t1 - $t0) / $CLK_TCK / $secs")"
-	result daemon_cpu_per_10k "$(calc "($t1 - $t0) / $CLK_TCK / $secs * 10000 / $rps")"
+	: >"$BENCH_TMP/cpu_rps" && : >"$BENCH_TMP/cpu_frac" && : >"$BENCH_TMP/cpu_10k"
+	for i in $(seq "$rounds"); do
+		t0=$(cpu_ns "$AGENT_PID")
+		read -r rps _ <<<"$(wrk_run "http://127.0.0.1:$ngx_port/api/x" 32 "$secs")"
+		t1=$(cpu_ns "$AGENT_PID")
+		echo "$rps" >>"$BENCH_TMP/cpu_rps"
+		calc "($t1 - $t0) / 1000000000 / $secs" >>"$BENCH_TMP/cpu_frac"
+		calc "($t1 - $t0) / 1000000000 / $secs * 10000 / $rps" >>"$BENCH_TMP/cpu_10k"
+		log "daemon: CPU round $i: $rps req/s, $(tail -1 "$BENCH_TMP/cpu_frac") of a core"
+	done
+	result daemon_cpu_rps "$(median <"$BENCH_TMP/cpu_rps")"
+	result daemon_cpu_frac "$(median <"$BENCH_TMP/cpu_frac")"
+	result daemon_cpu_per_10k "$(median <"$BENCH_TMP/cpu_10k")"
+	result daemon_cpu_per_10k_rounds "$(range <"$BENCH_TMP/cpu_10k")"
 	stop_pid "$AGENT_PID"
 	stop_pid "$NGX_PID"
 }
