@@ -305,28 +305,34 @@ static bool is_float(const unsigned char *s, size_t n)
 	return end == tmp + n;
 }
 
+/*
+ * Whether the path segment [s, s+n) is the common route word: lowercase
+ * letters only, shorter than both TOKEN_MIN_LEN and the 16 of the hex rule.
+ * Such a word meets none of looks_like_id()'s rules (no digit, '%', '@',
+ * date, UUID, token or hex run of 16) and has no extension.
+ */
+static bool is_plain_word(const unsigned char *s, size_t n)
+{
+	size_t k = 0;
+
+	if (n == 0 || n >= TOKEN_MIN_LEN || n >= 16)
+		return false;
+	while (k < n && is_lower(s[k]))
+		k++;
+	return k == n;
+}
+
 /* Whether the path segment [s, s+n) looks like an identifier rather than a route word. */
 static bool looks_like_id(const unsigned char *s, size_t n)
 {
 	struct seg_stats st;
 
-	if (n == 0)
+	if (n == 0 || is_plain_word(s, n))
 		return false;
 	if (n > SEGMENT_MAX_LEN)
 		return true;
-	/* The common route word, lowercase letters only and shorter than both
-	 * TOKEN_MIN_LEN and the 16 of the hex rule, meets none of the rules
-	 * below: no digit, '%', '@', date, UUID, token or hex run of 16. The
-	 * common identifier, digits only, is a number (the first rule that
+	/* The common identifier, digits only, is a number (the first rule that
 	 * can match below, after a clean UTF-8 text without '%'). */
-	if (n < TOKEN_MIN_LEN && n < 16) {
-		size_t k = 0;
-
-		while (k < n && is_lower(s[k]))
-			k++;
-		if (k == n)
-			return false;
-	}
 	{
 		size_t k = 0;
 
@@ -408,9 +414,9 @@ static void rb_truncate(struct route_buf *b)
 static bool rb_segment(struct route_buf *b, const unsigned char *s, size_t n)
 {
 	size_t ext = 0, out_len;
-	bool id = looks_like_id(s, n);
+	bool word = is_plain_word(s, n), id = !word && looks_like_id(s, n);
 
-	if (!id) {
+	if (!id && !word) {
 		ext = extension_len(s, n);
 		if (ext && !looks_like_id(s, n - ext))
 			ext = 0;
