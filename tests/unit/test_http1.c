@@ -904,19 +904,22 @@ static void test_runs_split_anywhere(void **state)
 }
 
 /*
- * Targets and header names are scanned 16 bytes at a time where 16 are
- * left: a byte that ends the run (or does not) at any place in the first
- * three blocks of a long target or name gives what the byte path gives
+ * Targets, header names and list tokens are scanned 16 bytes at a time
+ * where 16 can be read: a byte that ends the run (or does not) at any place
+ * in the first three blocks of a long target, name or list gives what the
+ * byte path gives
  * (fed a byte at a time, every run is one byte), and a stray error or an
  * early stop would differ from it.
  */
 static void test_runs_wide_stops(void **state)
 {
-	/* a space, DEL, a colon, NUL, a tab, CR, obs-text, '/' and a letter */
-	static const unsigned char odd[] = {' ', 0x7f, ':', 0, '\t', '\r', 0x80, 0xff, '/', 'q'};
-	static const char *const around[2][2] = {
-	    {"GET /", " HTTP/1.1\r\nHost: h\r\n\r\n"}, /* a target */
-	    {"GET /x HTTP/1.1\r\n", ": 1\r\n\r\n"},    /* a header name */
+	/* a space, DEL, a colon, NUL, a tab, CR, obs-text, list separators, '/' and a letter */
+	static const unsigned char odd[] = {' ',  0x7f, ':', 0,	  '\t', '\r',
+					    0x80, 0xff, ',', ';', '/',	'q'};
+	static const char *const around[3][2] = {
+	    {"GET /", " HTTP/1.1\r\nHost: h\r\n\r\n"},	     /* a target */
+	    {"GET /x HTTP/1.1\r\n", ": 1\r\n\r\n"},	     /* a header name */
+	    {"GET /x HTTP/1.1\r\nConnection: ", "\r\n\r\n"}, /* list tokens */
 	};
 	char msg[128];
 	struct rec whole, bytes;
@@ -924,12 +927,17 @@ static void test_runs_wide_stops(void **state)
 	(void)state;
 	for (size_t o = 0; o < sizeof(odd); o++) {
 		for (size_t at = 0; at < 48; at++) {
-			for (int w = 0; w < 2; w++) {
+			for (int w = 0; w < 3; w++) {
 				size_t a = strlen(around[w][0]), b = strlen(around[w][1]),
 				       n = a + 48 + b;
 
 				memcpy(msg, around[w][0], a);
-				memset(msg + a, w ? 'n' : 't', 48);
+				memset(msg + a, "tn,"[w], 48);
+				/* tokens: "close" just before the byte, "x" after it */
+				if (w == 2 && at >= 5 && at < 47) {
+					memcpy(msg + a + at - 5, "close", 5);
+					msg[a + at + 1] = 'x';
+				}
 				msg[a + at] = (char)odd[o];
 				memcpy(msg + a + 48, around[w][1], b);
 				rec_init(&whole, HTTP1_REQUESTS);
@@ -940,8 +948,12 @@ static void test_runs_wide_stops(void **state)
 				assert_int_equal(whole.nheads, bytes.nheads);
 				for (size_t k = 0; k < whole.nheads; k++)
 					assert_heads_equal(&whole.heads[k], &bytes.heads[k]);
-				if (odd[o] == 'q' || odd[o] == '/' || odd[o] >= 0x80)
+				if (odd[o] == 'q' || odd[o] == '/' || odd[o] >= 0x80 || w == 2)
 					assert_string_equal(whole.events, "HE"); /* not a stop */
+				/* "close" is a token of its own only where the byte ends it */
+				if (w == 2 && at >= 5 && at < 47)
+					assert_int_equal(whole.heads[0].conn_close,
+							 strchr(", ;\t\r", odd[o]) && odd[o]);
 			}
 		}
 	}

@@ -1103,31 +1103,36 @@ static size_t method_run(struct http1_stream *s, const uint8_t *p, size_t n)
 
 /*
  * The length of the run at p[0..n) of visible bytes (is_visible()) other
- * than stop: 16 bytes a step while 16 are left, then a byte at a time.
- * Targets and header names are most of a head's bytes: a byte at a time,
- * their scans were most of its parse.
+ * than a and b, where p[0..avail) may be read (n <= avail): 16 bytes a step
+ * while 16 can be read, then a byte at a time. Targets, header names and
+ * list tokens are most of a head's bytes: a byte at a time, their scans
+ * were most of its parse.
  */
 static inline __attribute__((always_inline)) size_t visible_run(const uint8_t *p, size_t n,
-								uint8_t stop)
+								size_t avail, uint8_t a, uint8_t b)
 {
 	size_t k = 0;
 
 #if defined(__SSE2__)
 	const __m128i space = _mm_set1_epi8(' '), del = _mm_set1_epi8(0x7f),
-		      vstop = _mm_set1_epi8((char)stop);
+		      va = _mm_set1_epi8((char)a), vb = _mm_set1_epi8((char)b);
 
-	for (; k + 16 <= n; k += 16) {
+	for (; k < n && k + 16 <= avail; k += 16) {
 		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(p + k));
-		__m128i end =
-		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(c, space), c),
-				 _mm_or_si128(_mm_cmpeq_epi8(c, del), _mm_cmpeq_epi8(c, vstop)));
+		__m128i end = _mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(c, space), c), _mm_cmpeq_epi8(c, del)),
+		    _mm_or_si128(_mm_cmpeq_epi8(c, va), _mm_cmpeq_epi8(c, vb)));
 		unsigned m = (unsigned)_mm_movemask_epi8(end);
 
-		if (m)
-			return k + (size_t)__builtin_ctz(m);
+		if (m) {
+			k += (size_t)__builtin_ctz(m);
+			return k < n ? k : n;
+		}
 	}
+	if (k > n)
+		return n;
 #endif
-	while (k < n && is_visible(p[k]) && p[k] != stop)
+	while (k < n && is_visible(p[k]) && p[k] != a && p[k] != b)
 		k++;
 	return k;
 }
@@ -1138,7 +1143,7 @@ static size_t target_run(struct http1_stream *s, const uint8_t *p, size_t n)
 	struct http1_msg_state *m = &s->m;
 	size_t k = 0, room = HTTP1_PATH_MAX - 1 - m->path_len;
 
-	k = visible_run(p, n, 0x7f);
+	k = visible_run(p, n, n, 0x7f, 0x7f);
 	if (k > room)
 		m->flags |= MF_PATH_TRUNC;
 	room = k < room ? k : room;
@@ -1201,8 +1206,9 @@ static size_t name_run(struct http1_stream *s, const uint8_t *p, size_t n)
 	return k;
 }
 
-/* A list value's bytes p[0..n) (no LF among them), each as token_byte() takes it. */
-static void token_run(struct http1_stream *s, const uint8_t *p, size_t n)
+/* A list value's bytes p[0..n) (no LF among them), each as token_byte()
+ * takes it; p[0..avail) may be read. */
+static void token_run(struct http1_stream *s, const uint8_t *p, size_t n, size_t avail)
 {
 	size_t k = 0, j;
 
@@ -1212,8 +1218,7 @@ static void token_run(struct http1_stream *s, const uint8_t *p, size_t n)
 			while (j < n && p[j] != ',')
 				j++;
 		} else {
-			while (j < n && p[j] != ',' && p[j] != ';' && is_visible(p[j]))
-				j++;
+			j += visible_run(p + j, n - j, avail - j, ',', ';');
 			tok_append(s, p + k, j - k);
 		}
 		if (j == k)
@@ -1237,7 +1242,7 @@ static size_t value_run(struct http1_stream *s, const uint8_t *p, size_t n)
 		while (k < end && s->state == ST_HDR_VALUE)
 			cl_byte(s, p[k++]);
 	} else {
-		token_run(s, p, end);
+		token_run(s, p, end, n);
 		k = end;
 	}
 	if (lf && k == end && s->state == ST_HDR_VALUE) {
@@ -1257,7 +1262,7 @@ static size_t value_run(struct http1_stream *s, const uint8_t *p, size_t n)
  */
 static size_t header_line(struct http1_stream *s, const uint8_t *p, size_t n)
 {
-	size_t k = visible_run(p, n, ':'); /* an LF stops it too */
+	size_t k = visible_run(p, n, n, ':', ':'); /* an LF stops it too */
 	const uint8_t *lf;
 
 	if (!k || k == n || p[k] != ':')
