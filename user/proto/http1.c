@@ -1141,9 +1141,9 @@ static inline __attribute__((always_inline)) size_t visible_run(const uint8_t *p
 static size_t target_run(struct http1_stream *s, const uint8_t *p, size_t n)
 {
 	struct http1_msg_state *m = &s->m;
-	size_t k = 0, room = HTTP1_PATH_MAX - 1 - m->path_len;
-
-	k = visible_run(p, n, n, 0x7f, 0x7f);
+	size_t room = HTTP1_PATH_MAX - 1 - m->path_len;
+	/* no stop byte of its own: DEL, given as one, stops every run anyway */
+	size_t k = visible_run(p, n, n, 0x7f, 0x7f);
 	if (k > room)
 		m->flags |= MF_PATH_TRUNC;
 	room = k < room ? k : room;

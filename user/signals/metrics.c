@@ -826,8 +826,9 @@ static struct metric_series *recall_locked(struct metric_family *f, const struct
 	const uint16_t *off;
 
 	if (memo->removed != f->removed)
-		return NULL;	    /* the series may be gone */
-	off = series_offsets(f, s); /* memo_usable(): s is of f */
+		return NULL; /* the series may be gone */
+	/* memo_usable() made sure that s is of f */
+	off = series_offsets(f, s);
 	for (; check; check &= check - 1) {
 		size_t i = (size_t)__builtin_ctzll(check);
 
