@@ -955,6 +955,8 @@ int BPF_PROG(proc_exit, struct task_struct *p)
 		__sync_fetch_and_and(&w->selected, ~bit);
 	if (w && w->go & bit)
 		__sync_fetch_and_and(&w->go, ~bit);
+	if (w && w->go_tls & bit)
+		__sync_fetch_and_and(&w->go_tls, ~bit);
 	emit_proc(RT_EV_PROC_EXIT, p, 0);
 	return 0;
 }

@@ -159,6 +159,27 @@ static __always_inline void go_mark(__u32 tgid)
 		__sync_fetch_and_or(&w->go, 1ull << (tgid % 64));
 }
 
+/* Whether a goroutine of tgid may be inside a probed crypto/tls call (a
+ * go_tls_calls entry, tls.bpf.h): go_tls_mark() sets the bit before the
+ * first entry is written, only proc_exit clears it. */
+static __always_inline bool go_tls_bit(__u32 tgid)
+{
+	struct rt_select_word *w = select_word(tgid);
+
+	return w && (w->go_tls >> (tgid % 64)) & 1;
+}
+
+/* Sets tgid's go_tls bit; a locked write only the first time, so that the
+ * entries of a process using TLS do not make the line bounce. */
+static __always_inline void go_tls_mark(__u32 tgid)
+{
+	struct rt_select_word *w = select_word(tgid);
+	__u64 bit = 1ull << (tgid % 64);
+
+	if (w && !(w->go_tls & bit))
+		__sync_fetch_and_or(&w->go_tls, bit);
+}
+
 /* Bytes each CPU produced since it last woke the reader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -236,13 +236,14 @@ struct {
 } go_tls_calls SEC(".maps");
 
 /* tls_inside() for Go: the running goroutine (goid, 0 for a process that
- * is not Go) is inside a probed call. */
+ * is not Go) is inside a probed call. A process none of whose goroutines
+ * ever entered one (its go_tls bit is clear) looks nothing up. */
 static __always_inline bool go_tls_inside(__u32 tgid, __u64 goid, __u32 fd)
 {
 	struct go_key k = {.tgid = tgid, .v = goid};
 	struct go_tls_call *gc;
 
-	gc = k.v ? bpf_map_lookup_elem(&go_tls_calls, &k) : NULL;
+	gc = k.v && go_tls_bit(tgid) ? bpf_map_lookup_elem(&go_tls_calls, &k) : NULL;
 	if (!gc)
 		return false;
 	gc->fd = fd;
@@ -293,6 +294,8 @@ static __always_inline int go_tls_enter(struct pt_regs *ctx, __u8 dir)
 	live = bpf_map_lookup_elem(&go_tls_calls, &k);
 	if (live && live->conn == gc.conn && live->buf == gc.buf)
 		return 0;
+	/* before the entry: a syscall of this call must find it */
+	go_tls_mark(k.tgid);
 	/* A Write goes out at its entry when its connection's socket is
 	 * known: the reply, read on another goroutine, must not reach the
 	 * daemon before the request, as it could when the writer is

@@ -54,20 +54,27 @@
 #define RT_RINGS_MAX 16
 
 /* The selection bitmap covers every tgid up to the kernel's PID_MAX_LIMIT
- * (4 Mi on 64-bit): 65536 entries of two 64-bit words, 1 MiB. */
+ * (4 Mi on 64-bit): 65536 entries of four 64-bit words, 2 MiB. */
 #define RT_SELECT_WORDS ((4u << 20) / 64)
 
 /* One entry of the "selected" map (bpf/capture.bpf.h): bit tgid % 64 of
  * entry tgid / 64. selected: the process is instrumented. go: it is a Go
  * process with a go_procs entry (bpf/goroutine.bpf.h), so that a data
- * record of any other process reads no goroutine and looks nothing up;
- * in the entry's own cache line, which the selection test has just read. */
+ * record of any other process reads no goroutine and looks nothing up.
+ * go_tls: one of its goroutines entered a probed crypto/tls call
+ * (bpf/tls.bpf.h), so that the records of a Go process that never did
+ * look no call up. Both in the entry's own cache line, which the
+ * selection test has just read (32 bytes: two entries a line, none
+ * across a line or a page). */
 struct rt_select_word {
 	__u64 selected;
 	__u64 go;
+	__u64 go_tls;
+	__u64 pad0;
 };
-_Static_assert(sizeof(struct rt_select_word) == 16, "rt_select_word layout");
+_Static_assert(sizeof(struct rt_select_word) == 32, "rt_select_word layout");
 _Static_assert(RT_OFFSETOF(struct rt_select_word, go) == 8, "rt_select_word.go");
+_Static_assert(RT_OFFSETOF(struct rt_select_word, go_tls) == 16, "rt_select_word.go_tls");
 
 /* At most this many iovec entries are looked at per readv/writev/msghdr. */
 #define RT_IOV_MAX 8

@@ -248,23 +248,34 @@ static bool go_bit(const struct fx *f, uint32_t tgid)
 	return __atomic_load_n(&f->select[tgid / 64].go, __ATOMIC_SEQ_CST) >> (tgid % 64) & 1;
 }
 
-static void set_go(struct fx *f, uint32_t tgid, bool on)
+static bool go_tls_bit(const struct fx *f, uint32_t tgid)
+{
+	return __atomic_load_n(&f->select[tgid / 64].go_tls, __ATOMIC_SEQ_CST) >> (tgid % 64) & 1;
+}
+
+/* Sets or clears tgid's bit in one of the words of its entry, atomically
+ * as the daemon does. */
+static void bit_to(__u64 *word, uint32_t tgid, bool on)
 {
 	if (on)
-		__atomic_fetch_or(&f->select[tgid / 64].go, 1ull << (tgid % 64), __ATOMIC_SEQ_CST);
+		__atomic_fetch_or(word, 1ull << (tgid % 64), __ATOMIC_SEQ_CST);
 	else
-		__atomic_fetch_and(&f->select[tgid / 64].go, ~(1ull << (tgid % 64)),
-				   __ATOMIC_SEQ_CST);
+		__atomic_fetch_and(word, ~(1ull << (tgid % 64)), __ATOMIC_SEQ_CST);
+}
+
+static void set_go(struct fx *f, uint32_t tgid, bool on)
+{
+	bit_to(&f->select[tgid / 64].go, tgid, on);
+}
+
+static void set_go_tls(struct fx *f, uint32_t tgid, bool on)
+{
+	bit_to(&f->select[tgid / 64].go_tls, tgid, on);
 }
 
 static void set_selected(struct fx *f, uint32_t tgid, bool on)
 {
-	if (on)
-		__atomic_fetch_or(&f->select[tgid / 64].selected, 1ull << (tgid % 64),
-				  __ATOMIC_SEQ_CST);
-	else
-		__atomic_fetch_and(&f->select[tgid / 64].selected, ~(1ull << (tgid % 64)),
-				   __ATOMIC_SEQ_CST);
+	bit_to(&f->select[tgid / 64].selected, tgid, on);
 }
 
 /* The first record of type for tgid (the header's), or NULL; drains first. */
@@ -887,18 +898,21 @@ static void test_fork_selected_exit_clears(void **state)
 
 	set_selected(f, (uint32_t)fam.child, true);
 	set_go(f, (uint32_t)fam.child, true);
+	set_go_tls(f, (uint32_t)fam.child, true);
 	g = fork_grandchild(&fam);
 	assert_true(selected(f, (uint32_t)g));
 	assert_true(selected(f, (uint32_t)fam.child));
 	assert_false(go_bit(f, (uint32_t)g)); /* a fork has no go_procs entry */
 	end_family(&fam);
 	for (int i = 0; i < 100 && (selected(f, (uint32_t)g) || selected(f, (uint32_t)fam.child) ||
-				    go_bit(f, (uint32_t)fam.child));
+				    go_bit(f, (uint32_t)fam.child) ||
+				    go_tls_bit(f, (uint32_t)fam.child));
 	     i++)
 		usleep(10000);
 	assert_false(selected(f, (uint32_t)g));
 	assert_false(selected(f, (uint32_t)fam.child));
 	assert_false(go_bit(f, (uint32_t)fam.child));
+	assert_false(go_tls_bit(f, (uint32_t)fam.child));
 	ev = find_rec(f, RT_EV_PROC_EXIT, (uint32_t)fam.child);
 	assert_non_null(ev);
 	assert_int_equal(ev->hdr.len, sizeof(*ev));
@@ -1565,6 +1579,66 @@ static void test_goroutine_needs_go_bit(void **state)
 	recs_clear(&f->recs);
 }
 
+/*
+ * A Go process's socket syscalls made inside a crypto/tls call (a
+ * go_tls_calls entry of the running goroutine) carry ciphertext: no
+ * record, and the call learns their fd. That entry is looked up only once
+ * the process's go_tls bit is set (go_tls_enter() sets it before it writes
+ * one): with the bit clear, the same syscalls are records.
+ */
+static void test_go_tls_call_needs_bit(void **state)
+{
+	struct fx *f = *state;
+	uint32_t self = (uint32_t)getpid();
+	int procs = bpf_map__fd(f->skel->maps.go_procs), c, s;
+	int calls = bpf_map__fd(f->skel->maps.go_tls_calls);
+	struct {
+		uint32_t tgid, pad0;
+		uint64_t v;
+	} k = {.tgid = self, .v = FAKE_GOID};
+	struct {
+		uint64_t conn, buf;
+		uint32_t fd;
+		uint8_t dir, pad0[3];
+	} call = {.conn = 0x1000, .buf = 0x2000, .fd = 0xffffffffu, .dir = RT_DIR_EGRESS};
+	struct rt_go_proc gp = {.goid_off = GOID_OFF};
+	unsigned long fs = 0;
+	size_t with_tail;
+	uint64_t goid = 0;
+
+	_Static_assert(sizeof(call) == 24, "struct go_tls_call");
+	assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
+	fake_g_slot = (uint64_t)(uintptr_t)fake_g;
+	gp.g_tls_off = (int32_t)((intptr_t)&fake_g_slot - (intptr_t)fs);
+	set_selected(f, self, true);
+	assert_int_equal(bpf_map_update_elem(procs, &self, &gp, BPF_ANY), 0);
+	set_go(f, self, true);
+	loopback_pair(&c, &s);
+	assert_int_equal(bpf_map_update_elem(calls, &k, &call, BPF_ANY), 0);
+
+	recs_clear(&f->recs);
+	send_request(c, s, 100);
+	assert_int_equal(data_goids(f, &with_tail, &goid), 2);
+	assert_int_equal(bpf_map_lookup_elem(calls, &k, &call), 0);
+	assert_int_equal(call.fd, 0xffffffffu); /* not looked up */
+
+	set_go_tls(f, self, true);
+	recs_clear(&f->recs);
+	send_request(c, s, 100);
+	assert_int_equal(data_goids(f, &with_tail, &goid), 0);
+	assert_int_equal(bpf_map_lookup_elem(calls, &k, &call), 0);
+	assert_int_equal(call.fd, (uint32_t)s); /* the call's last syscall */
+
+	close(c);
+	close(s);
+	bpf_map_delete_elem(calls, &k);
+	set_go_tls(f, self, false);
+	set_go(f, self, false);
+	bpf_map_delete_elem(procs, &self);
+	set_selected(f, self, false);
+	recs_clear(&f->recs);
+}
+
 /* The goroutine tail of this process's data record on fd in direction dir
  * drained so far (the last one), or 0. */
 static uint64_t rec_goid(struct fx *f, int fd, uint8_t dir)
@@ -1729,6 +1803,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_connctl_races_new_connections),
 	    cmocka_unit_test(test_goroutine_needs_go_bit),
 	    cmocka_unit_test(test_goroutine_owners_by_bits),
+	    cmocka_unit_test(test_go_tls_call_needs_bit),
 	};
 	char err[256];
 	int failed;
