@@ -345,6 +345,8 @@ static __always_inline int data_exit(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt
 	}
 	/* the goroutine, read once: for the TLS check and for the record */
 	st.goid = record_goroutine(id >> 32, &st.owners);
+	if (!ci->go_owned) /* no socket owner was ever set on this connection */
+		st.owners &= ~RT_GO_OWNER_FD;
 	/* ciphertext: a TLS call's syscall (tls.bpf.h sends its plaintext), or
 	 * the rest of a connection that carries TLS plaintext */
 	if (tls_inside(fd, st.goid) || ci->tls)

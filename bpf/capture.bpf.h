@@ -360,7 +360,6 @@ static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 rol
 		return NULL;
 	}
 	ci.file = (__u64)file;
-	ci.is_sock = 1;
 	ci.sock_ino = BPF_CORE_READ(file, f_inode, i_ino);
 	ci.gen = __sync_fetch_and_add(&conn_gen_seq, 1) + 1;
 	ci.role = role_hint;

@@ -17,9 +17,11 @@
  *   net/http.(*persistConn).roundTrip(pc, treq)  on the caller's goroutine:
  *       go_fd_owner[tgid, fd of pc.conn] = caller, with the conns generation
  *
- * (pc.conn a *net.TCPConn, or a *tls.Conn over one). The writer goroutine
- * then writes on that fd, and the data exit programs find the owner by the
- * record's fd (record_goid()); the reads are not redirected, as before.
+ * (pc.conn a *net.TCPConn, or a *tls.Conn over one), and marks the socket's
+ * conns entry go_owned. The writer goroutine then writes on that fd, and
+ * the data exit programs find the owner by the record's fd (record_goid());
+ * the writes on connections not so marked (a database's, a cache's, a
+ * server's) look nothing up, and reads are not redirected, as before.
  * Any other pc.conn (a user's dialer's wrapper) sets go_req_owner as
  * above and flags go_http: the daemon then adds the Request.write probe.
  *
@@ -157,5 +159,7 @@ int go_pconn_roundtrip_fd(struct pt_regs *ctx)
 	v.gen = ci->gen;
 	k.v = ck.fd;
 	go_map_set(&go_fd_owner, &k, v); /* a connection lives for many requests */
+	if (!ci->go_owned) /* after the owner: a write that sees the flag finds it */
+		ci->go_owned = 1;
 	return 0;
 }

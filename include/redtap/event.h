@@ -162,7 +162,10 @@ _Static_assert(sizeof(struct rt_conn_key) == 8, "rt_conn_key layout");
 struct rt_conn_info {
 	__u64 file; /* struct file * the fd pointed to: detects fd reuse */
 	__u64 gen;
-	__u8 is_sock; /* always 1 (kept for the layout) */
+	/* 1 once goprobes.bpf.c's single persistConn.roundTrip probe has set
+	 * this connection's owner in go_fd_owner: only then do its egress
+	 * records look that map up (was is_sock, always 1) */
+	__u8 go_owned;
 	__u8 role;
 	__u16 family;
 	__u8 opaque; /* set by the daemon: do not capture data */

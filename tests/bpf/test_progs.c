@@ -1657,12 +1657,26 @@ static uint64_t rec_goid(struct fx *f, int fd, uint8_t dir)
 	return goid;
 }
 
+/* Sets go_owned in fd's entry, as go_pconn_roundtrip_fd does when it
+ * writes the socket's owner. */
+static void set_go_owned(struct fx *f, int fd)
+{
+	struct rt_conn_key key = {.tgid = (uint32_t)getpid(), .fd = (uint32_t)fd};
+	struct rt_conn_info ci = entry_of(f, fd);
+
+	ci.go_owned = 1;
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(f->skel->maps.conns), &key, &ci, BPF_EXIST),
+			 0);
+}
+
 /* A Go process's egress records look up the owner maps its go_procs
  * entry names (rt_go_proc.owners), and no other: with a writer owner and a
  * socket owner (of c) both in the maps, no bit leaves the running
- * goroutine, RT_GO_OWNER_FD gives c's writes the socket's owner,
- * RT_GO_OWNER_WRITER every write the writer goroutine's owner (which comes
- * first). Reads are never redirected. */
+ * goroutine, RT_GO_OWNER_FD gives c's writes the socket's owner once c's
+ * entry is go_owned (before, c is no probed client connection and its
+ * writes keep the running goroutine), RT_GO_OWNER_WRITER every write the
+ * writer goroutine's owner (which comes first). Reads are never
+ * redirected. */
 static void test_goroutine_owners_by_bits(void **state)
 {
 	struct fx *f = *state;
@@ -1678,12 +1692,16 @@ static void test_goroutine_owners_by_bits(void **state)
 	int procs = bpf_map__fd(f->skel->maps.go_procs), c, s;
 	static const struct {
 		uint32_t owners;
+		bool go_owned; /* set from here on */
 		uint64_t want;
 	} cases[] = {
-	    {0, FAKE_GOID},
-	    {RT_GO_OWNER_FD, 888},
-	    {RT_GO_OWNER_WRITER, 777},
-	    {RT_GO_OWNER_WRITER | RT_GO_OWNER_FD, 777},
+	    {0, false, FAKE_GOID},
+	    {RT_GO_OWNER_FD, false, FAKE_GOID},
+	    {RT_GO_OWNER_WRITER, false, 777},
+	    {RT_GO_OWNER_FD, true, 888},
+	    {0, true, FAKE_GOID},
+	    {RT_GO_OWNER_WRITER, true, 777},
+	    {RT_GO_OWNER_WRITER | RT_GO_OWNER_FD, true, 777},
 	};
 	struct rt_go_proc gp = {.goid_off = GOID_OFF};
 	unsigned long fs = 0;
@@ -1705,11 +1723,14 @@ static void test_goroutine_owners_by_bits(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		gp.owners = cases[i].owners;
 		assert_int_equal(bpf_map_update_elem(procs, &self, &gp, BPF_ANY), 0);
+		if (cases[i].go_owned && !entry_of(f, c).go_owned)
+			set_go_owned(f, c);
 		recs_clear(&f->recs);
 		send_request(c, s, 100);
 		send_request(s, c, 100); /* s's socket has no owner */
 		if (rec_goid(f, c, RT_DIR_EGRESS) != cases[i].want)
-			fail_msg("owners %u: goroutine %llu, not %llu", cases[i].owners,
+			fail_msg("owners %u, go_owned %d: goroutine %llu, not %llu", cases[i].owners,
+				 cases[i].go_owned,
 				 (unsigned long long)rec_goid(f, c, RT_DIR_EGRESS),
 				 (unsigned long long)cases[i].want);
 		assert_int_equal(rec_goid(f, s, RT_DIR_EGRESS),
