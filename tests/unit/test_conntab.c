@@ -8,7 +8,8 @@
  * entry of the same socket (no false close), and closing one process's
  * connections by the per-process index without touching a newer process
  * with the same pid, and the walks seeing exactly the live connections
- * after removals by every path.
+ * after removals by every path, and the bucket arrays growing with the
+ * connections without losing one from either index.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -500,6 +501,46 @@ static void test_walks_after_removals(void **state)
 	conntab_free(t);
 }
 
+/* The buckets start small and double as connections come: across every
+ * doubling each connection is found again (the same one, its state kept),
+ * a process's connections are all closed by the per-process index, and
+ * the rest are still found. */
+static void test_grows_keeps_every_connection(void **state)
+{
+	enum { N = 5000 };
+	struct hook_log log = {0};
+	struct conntab *t = conntab_new(8192, on_close, &log);
+	struct conn **all = calloc(N, sizeof(*all));
+
+	(void)state;
+	assert_non_null(all);
+	for (uint32_t i = 0; i < N; i++) {
+		all[i] = get(t, 1000 + i % 7, i, 1 + i, true);
+		assert_non_null(all[i]);
+		all[i]->last_ts = i;
+		if ((i & (i - 1)) == 0 || i % 1000 == 999) /* after each doubling, and more */
+			for (uint32_t j = 0; j <= i; j++)
+				assert_ptr_equal(get(t, 1000 + j % 7, j, 1 + j, false), all[j]);
+	}
+	assert_int_equal(conntab_count(t), N);
+	for (uint32_t i = 0; i < N; i++)
+		assert_int_equal(get(t, 1000 + i % 7, i, 1 + i, false)->last_ts, i);
+	conntab_close_tgid(t, 1003, UINT64_MAX, 9);
+	assert_int_equal(log.total, (N - 3 + 6) / 7); /* i % 7 == 3 */
+	for (uint32_t i = 0; i < N; i++)
+		assert_true((get(t, 1000 + i % 7, i, 1 + i, false) == NULL) == (i % 7 == 3));
+	assert_int_equal(conntab_count(t), N - log.total);
+	for (uint32_t k = 0; k < 7; k++) { /* every process by its own index */
+		size_t before = log.total, want = k == 3 ? 0 : (N - k + 6) / 7;
+
+		conntab_close_tgid(t, 1000 + k, UINT64_MAX, 10);
+		assert_int_equal(log.total - before, want);
+	}
+	assert_int_equal(conntab_count(t), 0);
+	conntab_free(t);
+	free(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -515,6 +556,7 @@ int main(void)
 	    cmocka_unit_test(test_recreated_entry_same_socket),
 	    cmocka_unit_test(test_close_tgid_index),
 	    cmocka_unit_test(test_walks_after_removals),
+	    cmocka_unit_test(test_grows_keeps_every_connection),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -3,6 +3,12 @@
  * conntab.c - a chained hash table of connections keyed by (tgid, fd),
  * with generation checks for fd reuse and a bound on its size. See
  * conntab.h.
+ *
+ * The bucket arrays start small and double as connections come (one
+ * bucket a connection, up to one for max_conns): a node with a hundred
+ * connections keeps its buckets in a few cache lines, where arrays sized
+ * for 65 536 spread them over 1 MiB, a cache miss on every record's
+ * look-up (BENCHMARKS.md).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -15,6 +21,7 @@ struct conntab {
 	struct conn **buckets;
 	struct conn **pbuckets; /* by tgid alone: one process's connections */
 	size_t nbuckets;	/* power of two, for both */
+	size_t max_buckets;	/* what they may grow to */
 	struct conn *all;	/* every connection, newest first */
 	size_t count;
 	size_t max;
@@ -23,6 +30,9 @@ struct conntab {
 	conntab_close_fn on_close;
 	void *ctx;
 };
+
+#define BUCKETS_MIN 256u
+#define BUCKETS_MAX (1u << 20)
 
 static size_t hash_key(uint32_t tgid, uint32_t fd, size_t nbuckets)
 {
@@ -37,9 +47,10 @@ struct conntab *conntab_new(size_t max_conns, conntab_close_fn on_close, void *c
 
 	if (!t)
 		return NULL;
-	t->nbuckets = 1024;
-	while (t->nbuckets < max_conns && t->nbuckets < (1u << 20))
-		t->nbuckets <<= 1;
+	t->max_buckets = BUCKETS_MIN;
+	while (t->max_buckets < max_conns && t->max_buckets < BUCKETS_MAX)
+		t->max_buckets <<= 1;
+	t->nbuckets = BUCKETS_MIN;
 	t->buckets = calloc(t->nbuckets, sizeof(*t->buckets));
 	t->pbuckets = calloc(t->nbuckets, sizeof(*t->pbuckets));
 	if (!t->buckets || !t->pbuckets) {
@@ -75,6 +86,36 @@ static void unlink_conn(struct conntab *t, struct conn **pp, uint64_t ts)
 	if (t->on_close)
 		t->on_close(t->ctx, c, ts);
 	free(c);
+}
+
+/* Doubles both bucket arrays and links every connection in again; on
+ * ENOMEM the table stays as it is (longer chains, still right). */
+__attribute__((noinline, cold)) static void grow(struct conntab *t)
+{
+	size_t n = t->nbuckets * 2;
+	struct conn **b = calloc(n, sizeof(*b)), **pb = calloc(n, sizeof(*pb)), **pp;
+
+	if (!b || !pb) {
+		free(b);
+		free(pb);
+		return;
+	}
+	for (struct conn *c = t->all; c; c = c->anext) {
+		pp = &b[hash_key(c->tgid, c->fd, n)];
+		c->hnext = *pp;
+		*pp = c;
+		pp = &pb[hash_tgid(c->tgid, n)];
+		c->pnext = *pp;
+		if (c->pnext)
+			c->pnext->ppprev = &c->pnext;
+		c->ppprev = pp;
+		*pp = c;
+	}
+	free(t->buckets);
+	free(t->pbuckets);
+	t->buckets = b;
+	t->pbuckets = pb;
+	t->nbuckets = n;
 }
 
 static struct conn **find(struct conntab *t, uint32_t tgid, uint32_t fd)
@@ -137,6 +178,8 @@ struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool cr
 	c->apprev = &t->all;
 	t->all = c;
 	t->count++;
+	if (t->count > t->nbuckets && t->nbuckets < t->max_buckets)
+		grow(t);
 	return c;
 }
 
