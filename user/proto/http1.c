@@ -396,13 +396,15 @@ static unsigned deliver_head(struct http1_stream *s, bool truncated)
 	    .expect_continue = m->flags & MF_EXPECT,
 	    .upgrade = m->flags & MF_UPGRADE,
 	    .truncated = truncated,
+	    .captured = {"", "", "", ""}, /* past the names set: empty */
 	};
 
 	if (m->version_minor == 0)
 		h.conn_close = (m->flags & MF_CLOSE) || !(m->flags & MF_KEEPALIVE);
 	else
 		h.conn_close = m->flags & MF_CLOSE;
-	for (size_t i = 0; i < HTTP1_CAPTURE_MAX; i++) {
+	_Static_assert(HTTP1_CAPTURE_MAX == 4, "one empty string each, above");
+	for (size_t i = 0; i < ncaptured; i++) {
 		h.captured[i] = s->arena + m->cap_off[i];
 		h.captured_len[i] = m->cap_len[i];
 	}

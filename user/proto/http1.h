@@ -104,7 +104,8 @@ struct http1_head {
 	bool expect_continue; /* Expect: 100-continue */
 	bool upgrade;	      /* Upgrade header present */
 	bool truncated;	      /* head not seen completely (capture gap): framing unknown */
-	/* requests: the values of the http1_capture_set() headers, by index; empty if absent */
+	/* requests: the values of the http1_capture_set() headers, by index; empty if absent
+	 * (and at every index past the names set, where nothing is copied) */
 	const char *captured[HTTP1_CAPTURE_MAX];
 	size_t captured_len[HTTP1_CAPTURE_MAX]; /* < HTTP1_CAPTURE_VALUE */
 };
