@@ -220,8 +220,8 @@ static unsigned req_on_head(void *ctx, const struct http1_head *hd)
 			hd->tracestate_len);
 	for (size_t i = 0; i < HTTP1_CAPTURE_MAX; i++)
 		if (hd->captured_len[i]) /* exchange_reset() emptied the rest */
-			http1_head_copy(p->x.captured[i], sizeof(p->x.captured[i]),
-					hd->captured[i], hd->captured_len[i]);
+			http1_head_copy(p->x.captured[i], sizeof(p->x.captured[i]), hd->captured[i],
+					hd->captured_len[i]);
 	/* CONNECT's target is an authority, not a route. */
 	if (hd->method != HTTP1_M_CONNECT)
 		route_normalize(h->routes, p->x.path, p->x.route, sizeof(p->x.route));
