@@ -88,29 +88,36 @@ static void unlink_conn(struct conntab *t, struct conn **pp, uint64_t ts)
 	free(c);
 }
 
+/* Puts c at the head of its chains in bucket arrays b (by key) and pb
+ * (by process) of n buckets. */
+static void link_buckets(struct conn **b, struct conn **pb, size_t n, struct conn *c)
+{
+	struct conn **pp = &b[hash_key(c->tgid, c->fd, n)];
+
+	c->hnext = *pp;
+	*pp = c;
+	pp = &pb[hash_tgid(c->tgid, n)];
+	c->pnext = *pp;
+	if (c->pnext)
+		c->pnext->ppprev = &c->pnext;
+	c->ppprev = pp;
+	*pp = c;
+}
+
 /* Doubles both bucket arrays and links every connection in again; on
  * ENOMEM the table stays as it is (longer chains, still right). */
 __attribute__((noinline, cold)) static void grow(struct conntab *t)
 {
 	size_t n = t->nbuckets * 2;
-	struct conn **b = calloc(n, sizeof(*b)), **pb = calloc(n, sizeof(*pb)), **pp;
+	struct conn **b = calloc(n, sizeof(*b)), **pb = calloc(n, sizeof(*pb));
 
 	if (!b || !pb) {
 		free(b);
 		free(pb);
 		return;
 	}
-	for (struct conn *c = t->all; c; c = c->anext) {
-		pp = &b[hash_key(c->tgid, c->fd, n)];
-		c->hnext = *pp;
-		*pp = c;
-		pp = &pb[hash_tgid(c->tgid, n)];
-		c->pnext = *pp;
-		if (c->pnext)
-			c->pnext->ppprev = &c->pnext;
-		c->ppprev = pp;
-		*pp = c;
-	}
+	for (struct conn *c = t->all; c; c = c->anext)
+		link_buckets(b, pb, n, c);
 	free(t->buckets);
 	free(t->pbuckets);
 	t->buckets = b;
@@ -138,18 +145,15 @@ void conntab_free(struct conntab *t)
 	free(t);
 }
 
-struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool create)
+/* conntab_get()'s new connection for id, in place of *pp (the fd's old
+ * one, or the empty end of its chain). Out of line: the look-up that
+ * finds one, once every record, stays without its registers. */
+__attribute__((noinline)) static struct conn *conn_create(struct conntab *t, struct conn **pp,
+							  const struct rt_conn_id *id)
 {
-	struct conn **pp = find(t, id->tgid, id->fd);
-	struct conn *c = *pp;
+	struct conn *c;
 
-	if (c && id->gen >= c->first_gen && id->gen <= c->gen)
-		return c;
-	if (c && c->gen > id->gen)
-		return NULL; /* a late record of a connection already replaced */
-	if (!create)
-		return NULL;
-	if (c)
+	if (*pp)
 		unlink_conn(t, pp, 0); /* fd reused: the old connection is over */
 	if (t->count >= t->max) {
 		t->full_misses++;
@@ -163,15 +167,7 @@ struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool cr
 	c->tgid = id->tgid;
 	c->fd = id->fd;
 	c->gen = c->first_gen = id->gen;
-	pp = &t->buckets[hash_key(id->tgid, id->fd, t->nbuckets)];
-	c->hnext = *pp;
-	*pp = c;
-	pp = &t->pbuckets[hash_tgid(id->tgid, t->nbuckets)];
-	c->pnext = *pp;
-	if (c->pnext)
-		c->pnext->ppprev = &c->pnext;
-	c->ppprev = pp;
-	*pp = c;
+	link_buckets(t->buckets, t->pbuckets, t->nbuckets, c);
 	c->anext = t->all;
 	if (c->anext)
 		c->anext->apprev = &c->anext;
@@ -181,6 +177,18 @@ struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool cr
 	if (t->count > t->nbuckets && t->nbuckets < t->max_buckets)
 		grow(t);
 	return c;
+}
+
+struct conn *conntab_get(struct conntab *t, const struct rt_conn_id *id, bool create)
+{
+	struct conn **pp = find(t, id->tgid, id->fd);
+	struct conn *c = *pp;
+
+	if (c && id->gen >= c->first_gen && id->gen <= c->gen)
+		return c;
+	if (c && c->gen > id->gen)
+		return NULL; /* a late record of a connection already replaced */
+	return create ? conn_create(t, pp, id) : NULL;
 }
 
 struct conn *conntab_open(struct conntab *t, const struct rt_conn_id *id, uint64_t sock_ino)
