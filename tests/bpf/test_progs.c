@@ -1516,6 +1516,19 @@ static void test_connctl_races_new_connections(void **state)
 static uint64_t fake_g[4] = {[GOID_OFF / 8] = FAKE_GOID};
 static __thread uint64_t fake_g_slot;
 
+/* A go_procs entry whose offsets lead from this thread's TLS to fake_g:
+ * the running goroutine of the test's own process is FAKE_GOID. */
+static struct rt_go_proc fake_go_proc(void)
+{
+	struct rt_go_proc gp = {.goid_off = GOID_OFF};
+	unsigned long fs = 0;
+
+	assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
+	fake_g_slot = (uint64_t)(uintptr_t)fake_g;
+	gp.g_tls_off = (int32_t)((intptr_t)&fake_g_slot - (intptr_t)fs);
+	return gp;
+}
+
 /* The data records of this process drained so far: how many, and how many
  * carry a goroutine tail (*goid: the last one's). */
 static size_t data_goids(struct fx *f, size_t *with_tail, uint64_t *goid)
@@ -1547,14 +1560,10 @@ static void test_goroutine_needs_go_bit(void **state)
 	struct fx *f = *state;
 	uint32_t self = (uint32_t)getpid();
 	int procs = bpf_map__fd(f->skel->maps.go_procs), c, s;
-	unsigned long fs = 0;
-	struct rt_go_proc gp = {.goid_off = GOID_OFF};
+	struct rt_go_proc gp = fake_go_proc();
 	size_t with_tail;
 	uint64_t goid = 0;
 
-	assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
-	fake_g_slot = (uint64_t)(uintptr_t)fake_g;
-	gp.g_tls_off = (int32_t)((intptr_t)&fake_g_slot - (intptr_t)fs);
 	set_selected(f, self, true);
 	assert_int_equal(bpf_map_update_elem(procs, &self, &gp, BPF_ANY), 0);
 	loopback_pair(&c, &s);
@@ -1601,15 +1610,11 @@ static void test_go_tls_call_needs_bit(void **state)
 		uint32_t fd;
 		uint8_t dir, pad0[3];
 	} call = {.conn = 0x1000, .buf = 0x2000, .fd = 0xffffffffu, .dir = RT_DIR_EGRESS};
-	struct rt_go_proc gp = {.goid_off = GOID_OFF};
-	unsigned long fs = 0;
+	struct rt_go_proc gp = fake_go_proc();
 	size_t with_tail;
 	uint64_t goid = 0;
 
 	_Static_assert(sizeof(call) == 24, "struct go_tls_call");
-	assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
-	fake_g_slot = (uint64_t)(uintptr_t)fake_g;
-	gp.g_tls_off = (int32_t)((intptr_t)&fake_g_slot - (intptr_t)fs);
 	set_selected(f, self, true);
 	assert_int_equal(bpf_map_update_elem(procs, &self, &gp, BPF_ANY), 0);
 	set_go(f, self, true);
@@ -1703,12 +1708,8 @@ static void test_goroutine_owners_by_bits(void **state)
 	    {RT_GO_OWNER_WRITER, true, 777},
 	    {RT_GO_OWNER_WRITER | RT_GO_OWNER_FD, true, 777},
 	};
-	struct rt_go_proc gp = {.goid_off = GOID_OFF};
-	unsigned long fs = 0;
+	struct rt_go_proc gp = fake_go_proc();
 
-	assert_int_equal(syscall(SYS_arch_prctl, ARCH_GET_FS, &fs), 0);
-	fake_g_slot = (uint64_t)(uintptr_t)fake_g;
-	gp.g_tls_off = (int32_t)((intptr_t)&fake_g_slot - (intptr_t)fs);
 	set_selected(f, self, true);
 	set_go(f, self, true);
 	loopback_pair(&c, &s);
