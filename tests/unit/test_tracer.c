@@ -1325,13 +1325,16 @@ static void test_adaptive_failing_route(void **state)
 	    .sampler = {.root = SAMPLER_ALWAYS_OFF, .parent_based = true},
 	    .error_ratio = 0.005,
 	};
+	/* the sampler's slots are whole seconds of the clock: a second of
+	 * this test must not straddle two of them */
+	uint64_t t0 = (f->base / SEC + 1) * SEC;
 	struct http_exchange x;
 	int ok_pay = 0, ok_other = 0;
 
 	fx_open(f, &o);
 	for (int sec = 0; sec < 12; sec++) {
 		for (int i = 0; i < 20; i++) {
-			uint64_t now = f->base + (uint64_t)sec * SEC + (uint64_t)i * MS;
+			uint64_t now = t0 + (uint64_t)sec * SEC + (uint64_t)i * MS;
 			bool kept = request(f, 7, "/pay", i < 2 ? 500 : 200, now, &x);
 
 			if (i >= 2 && sec >= 9) {
