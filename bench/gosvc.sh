@@ -12,17 +12,26 @@
 # and three variants, alternated in rotating order for BENCH_GO_ROUNDS rounds:
 #   none    no agent
 #   floor   bench/floor: empty programs on the agent's tracepoints
-#   agent   redtap -p <the service> (tracing on, no exporter)
+#   agent   redtap -p <the service>, its defaults: with no OTLP endpoint,
+#           metrics only (no goroutine in the records, no net/http client
+#           entry probe: only spans need them)
+#   traces  the same with traces on, every request's trace sampled by its
+#           traceparent, exported to bench/otlp_sink.py on 127.0.0.1: what
+#           spans cost on top
 #   baseline  $BENCH_BASELINE -p <the service>, when set (an older agent)
 # Each round's throughput is divided by that round's "none"; medians are
 # reported, and the agent's cost above the floor as a fraction of the
 # floor's own cost.
 
-GO_VARIANTS="none floor agent"
+GO_VARIANTS="none floor agent traces"
 
 go_up() {
 	case $1 in
 	agent | baseline) variant_up "$1" "$agent_port" -p "$pid" ;;
+	traces)
+		OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:$sink_port/v1/traces \
+			variant_up agent "$agent_port" -p "$pid"
+		;;
 	*) variant_up "$1" ;;
 	esac
 }
@@ -46,7 +55,7 @@ go_keep() {
 bench_go() {
 	local rounds=${BENCH_GO_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
 	local conc=${BENCH_GO_CONC:-32} dir=$BENCH_TMP/go bin v
-	local svc agent_port pid
+	local svc agent_port pid sink_port sink
 	command -v go >/dev/null && command -v redis-server >/dev/null || {
 		log "go: go or redis-server missing (apt-get install golang-go redis-server)"
 		return 1
@@ -55,8 +64,14 @@ bench_go() {
 	gosvc_up "$dir" 31390 || { log "go: $GOSVC_ERR"; srv_stop; return 1; }
 	bin=$GOSVC_BIN svc=$GOSVC_PORT pid=$GOSVC_PID
 	agent_port=$(pick_port 31396)
+	sink_port=$(pick_port 31430)
+	python3 "$BENCH_ROOT/bench/otlp_sink.py" "$sink_port" &
+	sink=$!
+	bg_track "$sink"
+	wait_port "$sink_port" || log "go: the OTLP sink did not start: the traces variant exports to nothing"
 	log "go: gosvc :$svc, $rounds rounds x ${secs}s per variant, $conc requests at once"
 	rotate go "$rounds" "$(bench_variants "$GO_VARIANTS")" || log "go: a variant did not start; rounds so far kept"
+	stop_pid "$sink"
 	stop_pid "$pid"
 	srv_stop
 	for v in $(bench_variants "$GO_VARIANTS"); do
@@ -76,4 +91,10 @@ summary_go() {
 		"saturation (${BENCH_GO_CONC:-32} at once)"
 	row "   floor's cost (saturation), 1 - b/a" "$(pct "$(get go_floor_cost)")" "" ""
 	row "   agent above floor / floor's cost" "$(pct "$(get go_agent_above_floor)")" "" ""
+	for m in fixed sat; do
+		row "   (traces)/none, $m: throughput" "$(get "go_${m}_rps_ratio_traces")" "" \
+			"rounds $(get "go_${m}_rps_ratio_range_traces")"
+		row "   (traces)/none, $m: p99" "$(get "go_${m}_p99_ratio_traces")" "" \
+			"rounds $(get "go_${m}_p99_ratio_range_traces")"
+	done
 }

@@ -23,13 +23,25 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* Whether records carry their goroutine (the daemon's tracer runs: it is
+ * what parents spans by goroutine; the loader sets it). Without it, only
+ * a Go process that entered crypto/tls has its goroutine read, for
+ * tls_inside(), and no record carries one. */
+const volatile bool record_goroutines = true;
+
 /* current_goid_owners() for a record of any process: one that is not a
  * Go process we know stops at its go bit (with a selection, in the line
- * selected_tgid() read), without a go_procs look-up. */
+ * selected_tgid() read), without a go_procs look-up; so does one whose
+ * goroutine nothing needs (record_goroutines, its go_tls bit). */
 static __always_inline __u64 record_goroutine(__u32 tgid, __u8 *owners)
 {
+	struct rt_select_word *w = select_word(tgid);
+	__u64 bit = 1ull << (tgid % 64);
+
 	*owners = 0;
-	return go_bit(tgid) ? current_goid_owners(tgid, owners) : 0;
+	if (!w || !(w->go & bit) || (!record_goroutines && !(w->go_tls & bit)))
+		return 0;
+	return current_goid_owners(tgid, owners);
 }
 
 enum stash_kind {
@@ -432,7 +444,9 @@ static __always_inline int emit_data(__u64 id, const struct stash *st, __u64 ret
 	sc->ev.cap_len = n;
 	sc->ev.dir = st->dir;
 	sc->ev.flags = flags;
-	goid = record_goid(id >> 32, st->goid, st->owners, st->fd, st->gen, st->dir);
+	goid = record_goroutines
+		   ? record_goid(id >> 32, st->goid, st->owners, st->fd, st->gen, st->dir)
+		   : 0;
 	if (goid) {
 		tail = sizeof(struct rt_data_tail);
 		__builtin_memcpy(sc->data + bounded(n), &goid, sizeof(goid));

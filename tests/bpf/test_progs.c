@@ -1529,17 +1529,19 @@ static struct rt_go_proc fake_go_proc(void)
 	return gp;
 }
 
-/* The data records of this process drained so far: how many, and how many
- * carry a goroutine tail (*goid: the last one's). */
-static size_t data_goids(struct fx *f, size_t *with_tail, uint64_t *goid)
+/* The data records of this process that reader rb drained into recs so
+ * far: how many, and how many carry a goroutine tail (*goid: the last
+ * one's). */
+static size_t data_goids_of(struct ring_buffer *rb, struct recs *recs, size_t *with_tail,
+			    uint64_t *goid)
 {
 	uint32_t self = (uint32_t)getpid();
 	size_t n = 0;
 
 	*with_tail = 0;
-	ring_buffer__consume(f->rb);
-	for (size_t i = 0; i < f->recs.n; i++) {
-		const struct rt_data_event *ev = (const void *)f->recs.rec[i];
+	ring_buffer__consume(rb);
+	for (size_t i = 0; i < recs->n; i++) {
+		const struct rt_data_event *ev = (const void *)recs->rec[i];
 
 		if (ev->hdr.type != RT_EV_DATA || (uint32_t)(ev->hdr.pid_tgid >> 32) != self)
 			continue;
@@ -1550,6 +1552,12 @@ static size_t data_goids(struct fx *f, size_t *with_tail, uint64_t *goid)
 		}
 	}
 	return n;
+}
+
+/* data_goids_of() of the fixture's ring. */
+static size_t data_goids(struct fx *f, size_t *with_tail, uint64_t *goid)
+{
+	return data_goids_of(f->rb, &f->recs, with_tail, goid);
 }
 
 /* The data programs read a goroutine only for a process whose go bit is
@@ -1642,6 +1650,75 @@ static void test_go_tls_call_needs_bit(void **state)
 	bpf_map_delete_elem(procs, &self);
 	set_selected(f, self, false);
 	recs_clear(&f->recs);
+}
+
+/*
+ * Without spans (record_goroutines 0, the agent with traces off) no record
+ * carries a goroutine, even of a Go process with a go_procs entry and its
+ * go bit. Its goroutine is read only once its go_tls bit is set, for the
+ * ciphertext check: a syscall inside its goroutine's crypto/tls call is
+ * still no record. Its own skeleton: record_goroutines is load-time.
+ */
+static void test_no_goroutines_without_spans(void **state)
+{
+	struct capture_bpf *skel = capture_bpf__open();
+	uint32_t self = (uint32_t)getpid(), idx = self / 64;
+	struct rt_select_word word;
+	struct rt_go_proc gp = fake_go_proc();
+	struct recs recs = {0};
+	struct ring_buffer *rb;
+	struct {
+		uint32_t tgid, pad0;
+		uint64_t v;
+	} k = {.tgid = self, .v = FAKE_GOID};
+	struct {
+		uint64_t conn, buf;
+		uint32_t fd;
+		uint8_t dir, pad0[3];
+	} call = {.conn = 0x1000, .buf = 0x2000, .fd = 0xffffffffu, .dir = RT_DIR_EGRESS};
+	int sel, calls, c, s;
+	size_t with_tail;
+	uint64_t goid = 0;
+
+	(void)state;
+	assert_non_null(skel);
+	skel->rodata->record_goroutines = false;
+	rb = load_selecting_self(skel, &recs);
+	sel = bpf_map__fd(skel->maps.selected);
+	calls = bpf_map__fd(skel->maps.go_tls_calls);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.go_procs), &self, &gp, BPF_ANY),
+			 0);
+	assert_int_equal(bpf_map_lookup_elem(sel, &idx, &word), 0);
+	word.go |= 1ull << (self % 64);
+	assert_int_equal(bpf_map_update_elem(sel, &idx, &word, BPF_ANY), 0);
+	loopback_pair(&c, &s);
+
+	send_request(c, s, 100);
+	assert_int_equal(data_goids_of(rb, &recs, &with_tail, &goid), 2);
+	assert_int_equal(with_tail, 0);
+
+	/* inside a crypto/tls call: read for the check, so no record */
+	assert_int_equal(bpf_map_update_elem(calls, &k, &call, BPF_ANY), 0);
+	word.go_tls |= 1ull << (self % 64);
+	assert_int_equal(bpf_map_update_elem(sel, &idx, &word, BPF_ANY), 0);
+	recs_clear(&recs);
+	send_request(c, s, 100);
+	assert_int_equal(data_goids_of(rb, &recs, &with_tail, &goid), 0);
+	assert_int_equal(bpf_map_lookup_elem(calls, &k, &call), 0);
+	assert_int_equal(call.fd, (uint32_t)s);
+
+	/* outside one: records again, still without a goroutine */
+	assert_int_equal(bpf_map_delete_elem(calls, &k), 0);
+	recs_clear(&recs);
+	send_request(c, s, 100);
+	assert_int_equal(data_goids_of(rb, &recs, &with_tail, &goid), 2);
+	assert_int_equal(with_tail, 0);
+
+	close(c);
+	close(s);
+	ring_buffer__free(rb);
+	capture_bpf__destroy(skel);
+	recs_clear(&recs);
 }
 
 /* The goroutine tail of this process's data record on fd in direction dir
@@ -1826,6 +1903,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_goroutine_needs_go_bit),
 	    cmocka_unit_test(test_goroutine_owners_by_bits),
 	    cmocka_unit_test(test_go_tls_call_needs_bit),
+	    cmocka_unit_test(test_no_goroutines_without_spans),
 	};
 	char err[256];
 	int failed;

@@ -146,4 +146,38 @@ expect_eq "gosvc-unknown: its server spans are still exported" \
 	"$(python3 "$APPS/goparents.py" "$RX_OUT" gosvc-unknown "$E2E_TMP/unknown.ids" |
 		sed 's/.*servers=//')" 50
 stop_agent
+
+# --- traces off: metrics only, with no goroutine and no net/http probe --------------------
+# Only spans use a record's goroutine and the probes that find a client
+# request's (one trap a request): with traces off (the default with no OTLP
+# endpoint; OTEL_TRACES_EXPORTER=none says it here) the agent pays for
+# neither, and every request, client call, query and GET still counts.
+counts() { # the server's, the client's, PostgreSQL's and Redis's counts of gosvc-static
+	echo "$(metric_sum http_server_request_duration_seconds_count service_name=gosvc-static)" \
+		"$(metric_sum http_client_request_duration_seconds_count service_name=gosvc-static)" \
+		"$(metric_sum db_client_operation_duration_seconds_count service_name=gosvc-static \
+			db_system_name=postgresql)" \
+		"$(metric_sum db_client_operation_duration_seconds_count service_name=gosvc-static \
+			db_system_name=redis)"
+}
+OTEL_TRACES_EXPORTER=none start_agent $AGENT -p "$1" -v || exit 1
+# its connections were open before this agent: one warm-up request each first
+OTEL_SERVICE_NAME=loadgen "$E2E_TMP/gosvc-static" load 31310 16 8 "$E2E_TMP/off-warm.ids" >/dev/null
+settle
+read -r s0 c0 p0 r0 <<<"$(counts)"
+M=200
+out=$(OTEL_SERVICE_NAME=loadgen "$E2E_TMP/gosvc-static" load 31310 $M 8 "$E2E_TMP/off.ids")
+expect_eq "traces off: gosvc-static answered every request" "$out" "failed=0"
+sleep 1
+settle
+read -r s1 c1 p1 r1 <<<"$(counts)"
+expect_eq "traces off: every request counted by the server" $((s1 - s0)) $M
+expect_eq "traces off: every downstream call counted by the client" $((c1 - c0)) $M
+expect_eq "traces off: every PostgreSQL query counted" $((p1 - p0)) $M
+expect_eq "traces off: every Redis GET counted" $((r1 - r0)) $M
+check "traces off: gosvc-static still followed by goroutine (for crypto/tls)" \
+	grep -q "process $1 (.*) by goroutine" "$E2E_TMP/agent.log"
+check "traces off: no net/http entry probe" \
+	sh -c "! grep -q 'net/http roundTrip' '$E2E_TMP/agent.log'"
+stop_agent
 e2e_finish

@@ -45,7 +45,15 @@ for _ in $(seq 100); do
 done
 sleep 0.5
 
-start_agent $AGENT
+# TLS_GO_TRACES=1 (test_tls_go_traces.sh): traces on, to the test receiver
+if [ -n "${TLS_GO_TRACES:-}" ]; then
+	. "$E2E_ROOT/tests/e2e/apps/receiver.sh"
+	start_receiver tlsgo || exit 1
+	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200 \
+		start_agent $AGENT
+else
+	start_agent $AGENT
+fi
 sleep 1 # the executables are read (and probed) at start-up
 A=https://127.0.0.1:$H1
 B=https://127.0.0.1:$H2
@@ -129,5 +137,13 @@ check "the agent probed crypto/tls in the stripped executable" \
 	grep -q "Go crypto/tls probes on the executable of process $SRV2 " "$E2E_TMP/agent.log"
 check "the system's libssl was probed at start-up, before any process's" \
 	grep -q "tls: OpenSSL probes on .*/libssl\.so\.3 (a system library, at start-up)" "$E2E_TMP/agent.log"
+if [ -n "${TLS_GO_TRACES:-}" ]; then
+	sleep 1 # the last spans' export (200 ms batches)
+	check "traces on: the agent exported to the receiver" \
+		grep -q "OTLP export: traces http://127.0.0.1:$RX_PORT/v1/traces" "$E2E_TMP/agent.log"
+	expect_eq "traces on: a server span for each request of the HTTPS/1.1 server" \
+		"$(python3 "$E2E_ROOT/tests/e2e/apps/spans.py" "$RX_OUT" count service=go-tls-h1 kind=SERVER)" \
+		190
+fi
 stop_agent
 e2e_finish

@@ -338,6 +338,7 @@ static int setup_capture(struct agent *a)
 	    .log_rate = a->cfg->logs_rate,
 	    .log_burst = a->cfg->logs_burst,
 	    .log_files = a->files,
+	    .goroutines = a->tracer != NULL,
 	};
 	char err[512];
 	int e;

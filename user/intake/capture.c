@@ -350,6 +350,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	c->skel->rodata->log_burst_ns =
 	    c->skel->rodata->log_interval_ns * (opts->log_burst ? opts->log_burst : 1);
 	c->skel->rodata->filter_enabled = opts->filter;
+	c->skel->rodata->record_goroutines = opts->goroutines;
 	c->files = opts->log_bytes ? opts->log_files : NULL;
 	setup_file_progs(c, c->files != NULL);
 	/* the shim budget as GCRA: one record per interval, burst intervals ahead */
@@ -401,6 +402,8 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 			"late keep the short capture size",
 			strerror(errno));
 	c->go = gotrack_new();
+	if (c->go)
+		gotrack_owner_probes(c->go, opts->goroutines);
 	e = c->go ? gotrack_bpf_init(c->go, c->skel->obj, go_mark, c) : -ENOMEM;
 	if (e)
 		rt_warn("go: no net/http entry probes (%s): client calls of Go services get no "

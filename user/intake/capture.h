@@ -41,6 +41,10 @@ struct capture_opts {
 	 * (or log_bytes 0): none, and the open programs are not loaded.
 	 * Borrowed: it must outlive the capture. */
 	struct logfiles *log_files;
+	/* spans are built: records carry their goroutine and Go net/http
+	 * clients get the probes that find a request's goroutine (one trap a
+	 * request). Nothing else uses either, so without spans neither is paid. */
+	bool goroutines;
 };
 
 /* Called for every record, as the ring buffer holds it, with tid: the

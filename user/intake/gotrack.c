@@ -93,6 +93,7 @@ struct gotrack {
 	uint32_t *seen;	      /* tgids gotrack_select() looked at, direct-mapped */
 	uint8_t *tls_of;      /* enum tlsscan_stack counted for the tgid of each seen slot */
 	bool auto_select;     /* gotrack_auto() */
+	bool no_owners;	      /* gotrack_owner_probes(t, false) */
 	uint64_t polls;
 	uint64_t widen_s; /* probes_widen()'s last second */
 };
@@ -475,7 +476,7 @@ static void bpf_free(struct gotrack_bpf *b)
  * they are attached, and its egress records look the others up no more. */
 static uint32_t probes_owners(const struct gotrack *t, const struct gotrack_proc *gp)
 {
-	if (!t->bpf->skel)
+	if (!t->bpf->skel || t->no_owners)
 		return 0;
 	if (gp->http_fd)
 		return RT_GO_OWNER_FD;
@@ -494,6 +495,11 @@ static int owners_add_writer(struct gotrack_bpf *b, uint32_t tgid)
 		return -1;
 	go.owners |= RT_GO_OWNER_WRITER;
 	return bpf_map_update_elem(b->procs_fd, &tgid, &go, BPF_EXIST) ? -1 : 0;
+}
+
+void gotrack_owner_probes(struct gotrack *t, bool on)
+{
+	t->no_owners = !on;
 }
 
 static void probes_attach(struct gotrack *t, uint32_t tgid, const struct gotrack_proc *gp)

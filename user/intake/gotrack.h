@@ -118,6 +118,12 @@ typedef int (*gotrack_mark_fn)(void *ctx, uint32_t tgid, bool on);
 int gotrack_bpf_init(struct gotrack *t, struct bpf_object *capture_obj, gotrack_mark_fn mark,
 		     void *ctx);
 
+/* Whether selected Go processes get the net/http client entry probes
+ * (on, the default): they find the goroutine a client request was made
+ * for, which only spans use (a client span's parent), at one uprobe trap a
+ * request. Off when nothing builds spans. Call it before gotrack_select(). */
+void gotrack_owner_probes(struct gotrack *t, bool on);
+
 /* The loaded entry probes' object (for their statistics), or NULL. */
 struct bpf_object *gotrack_bpf_object(const struct gotrack *t);
 
