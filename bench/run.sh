@@ -13,7 +13,8 @@
 #   https (bench/https.sh)             nginx + wrk over TLS: none / floor / agent, TLS
 #                                      programs per request, a 20 000 req/s loss check
 #   logs (bench/logs.sh)               a service logging per request: log capture off / on / flood
-#   go (bench/gosvc.sh)                a Go service (HTTP, PostgreSQL, Redis): none / floor / agent
+#   go (bench/gosvc.sh)                a Go service (HTTP, PostgreSQL, Redis): none / floor /
+#                                      agent (metrics only, the default) / traces
 #
 # Environment: BENCH_PARTS="http shim daemon loss" (a subset runs only
 # those), BENCH_ROUNDS (HTTP 8, pgbench 8, shimcall 4), BENCH_SECS (s per

@@ -1529,6 +1529,28 @@ static struct rt_go_proc fake_go_proc(void)
 	return gp;
 }
 
+/* bpf/tls.bpf.h's go_tls_calls entries, as the tests write them. */
+struct go_tls_key {
+	uint32_t tgid, pad0;
+	uint64_t v; /* the goroutine */
+};
+
+struct go_tls_call {
+	uint64_t conn, buf;
+	uint32_t fd;
+	uint8_t dir, pad0[3];
+};
+
+_Static_assert(sizeof(struct go_tls_call) == 24, "struct go_tls_call");
+
+/* A crypto/tls write in progress whose socket is not known yet: the fd the
+ * data programs find for it replaces 0xffffffff. */
+static struct go_tls_call fake_tls_call(void)
+{
+	return (struct go_tls_call){
+	    .conn = 0x1000, .buf = 0x2000, .fd = 0xffffffffu, .dir = RT_DIR_EGRESS};
+}
+
 /* The data records of this process that reader rb drained into recs so
  * far: how many, and how many carry a goroutine tail (*goid: the last
  * one's). */
@@ -1609,20 +1631,12 @@ static void test_go_tls_call_needs_bit(void **state)
 	uint32_t self = (uint32_t)getpid();
 	int procs = bpf_map__fd(f->skel->maps.go_procs), c, s;
 	int calls = bpf_map__fd(f->skel->maps.go_tls_calls);
-	struct {
-		uint32_t tgid, pad0;
-		uint64_t v;
-	} k = {.tgid = self, .v = FAKE_GOID};
-	struct {
-		uint64_t conn, buf;
-		uint32_t fd;
-		uint8_t dir, pad0[3];
-	} call = {.conn = 0x1000, .buf = 0x2000, .fd = 0xffffffffu, .dir = RT_DIR_EGRESS};
+	struct go_tls_key k = {.tgid = self, .v = FAKE_GOID};
+	struct go_tls_call call = fake_tls_call();
 	struct rt_go_proc gp = fake_go_proc();
 	size_t with_tail;
 	uint64_t goid = 0;
 
-	_Static_assert(sizeof(call) == 24, "struct go_tls_call");
 	set_selected(f, self, true);
 	assert_int_equal(bpf_map_update_elem(procs, &self, &gp, BPF_ANY), 0);
 	set_go(f, self, true);
@@ -1667,15 +1681,8 @@ static void test_no_goroutines_without_spans(void **state)
 	struct rt_go_proc gp = fake_go_proc();
 	struct recs recs = {0};
 	struct ring_buffer *rb;
-	struct {
-		uint32_t tgid, pad0;
-		uint64_t v;
-	} k = {.tgid = self, .v = FAKE_GOID};
-	struct {
-		uint64_t conn, buf;
-		uint32_t fd;
-		uint8_t dir, pad0[3];
-	} call = {.conn = 0x1000, .buf = 0x2000, .fd = 0xffffffffu, .dir = RT_DIR_EGRESS};
+	struct go_tls_key k = {.tgid = self, .v = FAKE_GOID};
+	struct go_tls_call call = fake_tls_call();
 	int sel, calls, c, s;
 	size_t with_tail;
 	uint64_t goid = 0;
