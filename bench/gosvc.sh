@@ -29,7 +29,7 @@ go_up() {
 	case $1 in
 	agent | baseline) variant_up "$1" "$agent_port" -p "$pid" ;;
 	traces)
-		OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:$sink_port/v1/traces \
+		OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=http://127.0.0.1:$OTLP_SINK_PORT/v1/traces \
 			variant_up agent "$agent_port" -p "$pid"
 		;;
 	*) variant_up "$1" ;;
@@ -55,7 +55,7 @@ go_keep() {
 bench_go() {
 	local rounds=${BENCH_GO_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
 	local conc=${BENCH_GO_CONC:-32} dir=$BENCH_TMP/go bin v
-	local svc agent_port pid sink_port sink
+	local svc agent_port pid
 	command -v go >/dev/null && command -v redis-server >/dev/null || {
 		log "go: go or redis-server missing (apt-get install golang-go redis-server)"
 		return 1
@@ -64,14 +64,11 @@ bench_go() {
 	gosvc_up "$dir" 31390 || { log "go: $GOSVC_ERR"; srv_stop; return 1; }
 	bin=$GOSVC_BIN svc=$GOSVC_PORT pid=$GOSVC_PID
 	agent_port=$(pick_port 31396)
-	sink_port=$(pick_port 31430)
-	python3 "$BENCH_ROOT/bench/otlp_sink.py" "$sink_port" &
-	sink=$!
-	bg_track "$sink"
-	wait_port "$sink_port" || log "go: the OTLP sink did not start: the traces variant exports to nothing"
+	start_otlp_sink 31430 ||
+		log "go: the OTLP sink did not start: the traces variant exports to nothing"
 	log "go: gosvc :$svc, $rounds rounds x ${secs}s per variant, $conc requests at once"
 	rotate go "$rounds" "$(bench_variants "$GO_VARIANTS")" || log "go: a variant did not start; rounds so far kept"
-	stop_pid "$sink"
+	stop_pid "$OTLP_SINK_PID"
 	stop_pid "$pid"
 	srv_stop
 	for v in $(bench_variants "$GO_VARIANTS"); do

@@ -72,7 +72,7 @@ http_keep() {
 
 bench_http() {
 	local rounds=${BENCH_ROUNDS:-8} secs=${BENCH_SECS:-3} conns=${BENCH_CONNS:-32}
-	local ngx_port agent_port sleeper v t0 t1 c0 c1 line p50 url sink
+	local ngx_port agent_port sleeper v t0 t1 c0 c1 line p50 url
 	local dir=$BENCH_TMP/http vs
 
 	mkdir -p "$dir"
@@ -80,10 +80,8 @@ bench_http() {
 	ngx_port=$(pick_port "${BENCH_HTTP_PORT:-28480}")
 	start_nginx "$ngx_port" 1 || return 1
 	agent_port=$(pick_port $((${BENCH_HTTP_PORT:-29448} + 16)))
-	OTLP_SINK_PORT=$(pick_port $((${BENCH_HTTP_PORT:-24286} + 32)))
-	python3 "$BENCH_ROOT/bench/otlp_sink.py" "$OTLP_SINK_PORT" &
-	sink=$!
-	bg_track "$sink"
+	start_otlp_sink $((${BENCH_HTTP_PORT:-24286} + 32)) ||
+		log "http: the OTLP sink did not start: the otlp variant exports to nothing"
 	url=http://127.0.0.1:$ngx_port/api/x
 	sleep 100000 &
 	sleeper=$!
@@ -91,7 +89,7 @@ bench_http() {
 	log "http: nginx :$ngx_port, $rounds rounds x ${secs}s per variant, $conns connections"
 	rotate http "$rounds" "$vs" || return 1
 	stop_pid "$sleeper"
-	stop_pid "$sink"
+	stop_pid "$OTLP_SINK_PID"
 	stop_pid "$NGX_PID"
 
 	for v in $vs; do

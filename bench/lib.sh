@@ -239,6 +239,17 @@ start_agent() {
 	return 1
 }
 
+# start_otlp_sink BASE: bench/otlp_sink.py on a free port from BASE on;
+# sets OTLP_SINK_PORT and OTLP_SINK_PID, tracked, once it listens (else
+# returns 1 with it stopped).
+start_otlp_sink() {
+	OTLP_SINK_PORT=$(pick_port "$1")
+	python3 "$BENCH_ROOT/bench/otlp_sink.py" "$OTLP_SINK_PORT" &
+	OTLP_SINK_PID=$!
+	bg_track "$OTLP_SINK_PID"
+	wait_port "$OTLP_SINK_PORT" || { stop_pid "$OTLP_SINK_PID"; return 1; }
+}
+
 # start_floor: build/bench/floor; sets FLOOR_PID once its programs are attached.
 start_floor() {
 	local out=$BENCH_TMP/floor.out

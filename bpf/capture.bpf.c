@@ -24,22 +24,19 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Whether records carry their goroutine (the daemon's tracer runs: it is
- * what parents spans by goroutine; the loader sets it). Without it, only
- * a Go process that entered crypto/tls has its goroutine read, for
- * tls_inside(), and no record carries one. */
+ * what parents spans by goroutine; the loader sets it). Without it no
+ * record carries one, and a goroutine is read only for tls_inside(). */
 const volatile bool record_goroutines = true;
 
 /* current_goid_owners() for a record of any process: one that is not a
  * Go process we know stops at its go bit (with a selection, in the line
- * selected_tgid() read), without a go_procs look-up; so does one whose
- * goroutine nothing needs (record_goroutines, its go_tls bit). */
-static __always_inline __u64 record_goroutine(__u32 tgid, __u8 *owners)
+ * selected_tgid() read), without a go_procs look-up. Without
+ * record_goroutines, the goroutine is read only for tls_check (the
+ * caller's tls_inside()) of a process whose go_tls bit is set. */
+static __always_inline __u64 record_goroutine(__u32 tgid, __u8 *owners, bool tls_check)
 {
-	struct rt_select_word *w = select_word(tgid);
-	__u64 bit = 1ull << (tgid % 64);
-
 	*owners = 0;
-	if (!w || !(w->go & bit) || (!record_goroutines && !(w->go_tls & bit)))
+	if (!go_bit(tgid) || (!record_goroutines && !(tls_check && go_tls_bit(tgid))))
 		return 0;
 	return current_goid_owners(tgid, owners);
 }
@@ -251,7 +248,7 @@ static __always_inline int data_log(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt,
 	st.kind = kind;
 	st.dir = RT_DIR_EGRESS;
 	st.log = 1;
-	st.goid = record_goroutine(id >> 32, &st.owners);
+	st.goid = record_goroutine(id >> 32, &st.owners, false);
 	return emit_data(id, &st, ret, 0);
 }
 
@@ -356,7 +353,7 @@ static __always_inline int data_exit(__u64 id, __u32 fd, __u64 ptr, __u32 iovcnt
 		return data_log(id, fd, ptr, iovcnt, kind, ret);
 	}
 	/* the goroutine, read once: for the TLS check and for the record */
-	st.goid = record_goroutine(id >> 32, &st.owners);
+	st.goid = record_goroutine(id >> 32, &st.owners, true);
 	if (!ci->go_owned) /* no socket owner was ever set on this connection */
 		st.owners &= ~RT_GO_OWNER_FD;
 	/* ciphertext: a TLS call's syscall (tls.bpf.h sends its plaintext), or

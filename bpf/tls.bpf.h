@@ -171,8 +171,7 @@ static __always_inline int tls_emit(__u64 id, struct tls_key *key, __u32 fd, __u
 	st.dir = dir;
 	st.cap = conn_cap(ci);
 	st.sniff = h2_sniff(ci, dir);
-	if (record_goroutines) /* else only the record would carry it */
-		st.goid = record_goroutine(ck.tgid, &st.owners);
+	st.goid = record_goroutine(ck.tgid, &st.owners, false);
 	return emit_data(id, &st, moved, RT_DATA_F_TLS);
 }
 

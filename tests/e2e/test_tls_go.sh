@@ -49,11 +49,10 @@ sleep 0.5
 if [ -n "${TLS_GO_TRACES:-}" ]; then
 	. "$E2E_ROOT/tests/e2e/apps/receiver.sh"
 	start_receiver tlsgo || exit 1
-	OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200 \
-		start_agent $AGENT
-else
-	start_agent $AGENT
+	export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$RX_PORT OTEL_BSP_SCHEDULE_DELAY=200
 fi
+start_agent $AGENT
+unset OTEL_EXPORTER_OTLP_ENDPOINT OTEL_BSP_SCHEDULE_DELAY
 sleep 1 # the executables are read (and probed) at start-up
 A=https://127.0.0.1:$H1
 B=https://127.0.0.1:$H2

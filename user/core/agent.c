@@ -338,7 +338,7 @@ static int setup_capture(struct agent *a)
 	    .log_rate = a->cfg->logs_rate,
 	    .log_burst = a->cfg->logs_burst,
 	    .log_files = a->files,
-	    .goroutines = a->tracer != NULL,
+	    .goroutines = a->tracer != NULL, /* setup_export() ran before */
 	};
 	char err[512];
 	int e;
