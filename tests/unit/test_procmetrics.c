@@ -122,6 +122,16 @@ static void test_read(void **state)
 	assert_int_equal(s.rss_bytes, 10 * page);
 	assert_int_equal(s.fds, 3);
 	assert_int_equal(procmetrics_read(root, 101, &s), -ENOENT);
+	/* the stat line alone: the same fields, no fd count */
+	memset(&s, 0xff, sizeof(s));
+	assert_int_equal(procmetrics_read_stat(root, 100, &s), 0);
+	assert_int_equal(s.utime, 250);
+	assert_int_equal(s.stime, 50);
+	assert_int_equal(s.threads, 7);
+	assert_int_equal(s.start, 12345);
+	assert_int_equal(s.rss_bytes, 10 * page);
+	assert_int_equal(s.fds, 0);
+	assert_int_equal(procmetrics_read_stat(root, 101, &s), -ENOENT);
 }
 
 static void test_read_garbage(void **state)

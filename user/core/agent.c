@@ -152,7 +152,8 @@ static void own_prog(void *ctx, const char *name, uint64_t run_ns, uint64_t runs
 }
 
 /* What the agent costs: its own process's CPU time and resident memory
- * (read as those of the instrumented processes are), and its BPF programs'
+ * (read from its stat line as those of the instrumented processes are,
+ * without their fd count, which no self-metric shows), and its BPF programs'
  * run time, every PROCMETRICS_NS (a bpf() call a program; a snapshot
  * without them leaves their counters as they are). */
 static void own_cost(struct agent *a, struct self_snapshot *snap)
@@ -162,7 +163,7 @@ static void own_cost(struct agent *a, struct self_snapshot *snap)
 	long tck = sysconf(_SC_CLK_TCK);
 	uint64_t ns_per_tick = 1000000000ull / (uint64_t)(tck > 0 ? tck : 100);
 
-	if (!procmetrics_read("/proc", (uint32_t)getpid(), &me)) {
+	if (!procmetrics_read_stat("/proc", (uint32_t)getpid(), &me)) {
 		snap->own_read = true;
 		snap->cpu_ns[0] = me.utime * ns_per_tick;
 		snap->cpu_ns[1] = me.stime * ns_per_tick;

@@ -133,7 +133,7 @@ static uint64_t count_fds(const char *root, uint32_t pid)
 	return n;
 }
 
-int procmetrics_read(const char *root, uint32_t pid, struct procmetrics_sample *out)
+int procmetrics_read_stat(const char *root, uint32_t pid, struct procmetrics_sample *out)
 {
 	/* utime, stime, num_threads, starttime, rss (pages) */
 	static const int want[] = {14, 15, 20, 22, 24};
@@ -153,8 +153,17 @@ int procmetrics_read(const char *root, uint32_t pid, struct procmetrics_sample *
 	out->threads = v[2];
 	out->start = v[3];
 	out->rss_bytes = v[4] * (uint64_t)(page > 0 ? page : 4096);
-	out->fds = count_fds(root, pid);
+	out->fds = 0;
 	return 0;
+}
+
+int procmetrics_read(const char *root, uint32_t pid, struct procmetrics_sample *out)
+{
+	int err = procmetrics_read_stat(root, pid, out);
+
+	if (!err)
+		out->fds = count_fds(root, pid);
+	return err;
 }
 
 struct procmetrics *procmetrics_new(struct metric_registry *r, size_t max_series, const char *root)

@@ -51,6 +51,9 @@ struct procmetrics_sample {
 /* Reads one process under root ("/proc", or a fake tree in tests): 0, or
  * -errno (-ENOENT: gone, -EINVAL: a stat line it cannot parse). */
 int procmetrics_read(const char *root, uint32_t pid, struct procmetrics_sample *out);
+/* The same without walking /proc/PID/fd (fds 0): a directory read that
+ * costs more than the rest, for a reader that needs no fd count. */
+int procmetrics_read_stat(const char *root, uint32_t pid, struct procmetrics_sample *out);
 
 struct procmetrics;
 
