@@ -107,30 +107,30 @@ static void expect(struct metric_registry *r, const char *line)
 	free(text);
 }
 
+/* The sample test_read()'s process 100 gives, with fds as the reader counts them. */
+static void expect_sample(const struct procmetrics_sample *s, uint64_t fds)
+{
+	assert_int_equal(s->utime, 250);
+	assert_int_equal(s->stime, 50);
+	assert_int_equal(s->threads, 7);
+	assert_int_equal(s->start, 12345);
+	assert_int_equal(s->rss_bytes, 10 * sysconf(_SC_PAGESIZE));
+	assert_int_equal(s->fds, fds);
+}
+
 static void test_read(void **state)
 {
 	struct procmetrics_sample s;
-	long page = sysconf(_SC_PAGESIZE);
 
 	(void)state;
 	put_proc(100, 250, 50, 7, 12345, 10, 3);
 	assert_int_equal(procmetrics_read(root, 100, &s), 0);
-	assert_int_equal(s.utime, 250);
-	assert_int_equal(s.stime, 50);
-	assert_int_equal(s.threads, 7);
-	assert_int_equal(s.start, 12345);
-	assert_int_equal(s.rss_bytes, 10 * page);
-	assert_int_equal(s.fds, 3);
+	expect_sample(&s, 3);
 	assert_int_equal(procmetrics_read(root, 101, &s), -ENOENT);
 	/* the stat line alone: the same fields, no fd count */
 	memset(&s, 0xff, sizeof(s));
 	assert_int_equal(procmetrics_read_stat(root, 100, &s), 0);
-	assert_int_equal(s.utime, 250);
-	assert_int_equal(s.stime, 50);
-	assert_int_equal(s.threads, 7);
-	assert_int_equal(s.start, 12345);
-	assert_int_equal(s.rss_bytes, 10 * page);
-	assert_int_equal(s.fds, 0);
+	expect_sample(&s, 0);
 	assert_int_equal(procmetrics_read_stat(root, 101, &s), -ENOENT);
 }
 
