@@ -71,6 +71,16 @@ static void report_error(struct httptrack *h, enum http1_error reason)
 /* Doubles the FIFO (most connections never pipeline, and an exchange is
  * nearly 1 KiB) within HTTP_FIFO_MAX per connection and HTTP_FIFO_BUDGET
  * for all; when it cannot grow the oldest request is dropped (counted). */
+_Static_assert((FIFO_INLINE & (FIFO_INLINE - 1)) == 0 && (HTTP_FIFO_MAX & (HTTP_FIFO_MAX - 1)) == 0,
+	       "the FIFO's capacity, FIFO_INLINE doubled up to HTTP_FIFO_MAX, is a power of two");
+
+/* The index of the FIFO's entry i places after its head: a mask, as the
+ * capacity is a power of two (a division cost more on every exchange). */
+static uint8_t fifo_index(const struct http_conn *hc, unsigned i)
+{
+	return (uint8_t)((hc->head + i) & (hc->cap - 1u));
+}
+
 static void fifo_grow(struct http_conn *hc)
 {
 	uint8_t cap = (uint8_t)(hc->cap * 2 > HTTP_FIFO_MAX ? HTTP_FIFO_MAX : hc->cap * 2);
@@ -83,7 +93,7 @@ static void fifo_grow(struct http_conn *hc)
 	if (!n)
 		return;
 	for (uint8_t i = 0; i < hc->count; i++)
-		n[i] = hc->fifo[(hc->head + i) % hc->cap];
+		n[i] = hc->fifo[fifo_index(hc, i)];
 	if (hc->fifo != hc->inline_fifo)
 		free(hc->fifo);
 	hc->h->heap_entries += cap - was;
@@ -145,7 +155,7 @@ static void finish_front(struct http_conn *hc, uint64_t end_ts, bool failed)
 	p->x.conn = hc->c;
 	if (h->sink->http_done)
 		h->sink->http_done(h->sink->ctx, &p->x);
-	hc->head = (uint8_t)((hc->head + 1) % hc->cap);
+	hc->head = fifo_index(hc, 1);
 	hc->count--;
 	fifo_shrink(hc);
 }
@@ -184,7 +194,7 @@ static struct pending *push_pending(struct http_conn *hc, uint64_t start_ts, uin
 		report_error(hc->h, HTTP1_E_PIPELINE_OVERFLOW);
 		finish_front(hc, hc->cur_ts, true);
 	}
-	p = &hc->fifo[(hc->head + hc->count) % hc->cap];
+	p = &hc->fifo[fifo_index(hc, hc->count)];
 	exchange_reset(&p->x);
 	p->tunnel_ok = false;
 	hc->count++;
