@@ -68,9 +68,6 @@ static void report_error(struct httptrack *h, enum http1_error reason)
 		h->sink->parse_error(h->sink->ctx, &http1_protocol, reason);
 }
 
-/* Doubles the FIFO (most connections never pipeline, and an exchange is
- * nearly 1 KiB) within HTTP_FIFO_MAX per connection and HTTP_FIFO_BUDGET
- * for all; when it cannot grow the oldest request is dropped (counted). */
 _Static_assert((FIFO_INLINE & (FIFO_INLINE - 1)) == 0 && (HTTP_FIFO_MAX & (HTTP_FIFO_MAX - 1)) == 0,
 	       "the FIFO's capacity, FIFO_INLINE doubled up to HTTP_FIFO_MAX, is a power of two");
 
@@ -81,6 +78,9 @@ static uint8_t fifo_index(const struct http_conn *hc, unsigned i)
 	return (uint8_t)((hc->head + i) & (hc->cap - 1u));
 }
 
+/* Doubles the FIFO (most connections never pipeline, and an exchange is
+ * nearly 1 KiB) within HTTP_FIFO_MAX per connection and HTTP_FIFO_BUDGET
+ * for all; when it cannot grow the oldest request is dropped (counted). */
 static void fifo_grow(struct http_conn *hc)
 {
 	uint8_t cap = (uint8_t)(hc->cap * 2 > HTTP_FIFO_MAX ? HTTP_FIFO_MAX : hc->cap * 2);
