@@ -14,7 +14,9 @@
 #
 # Environment: CG_SECS (15), CG_OTLP=1 (tracing always on, spans exported
 # to bench/otlp_sink.py: the exporter's share), AGENT_BIN (default
-# build/redtap), CG_OUT (keep the callgrind file there; default: removed).
+# build/redtap), CG_OUT (keep the callgrind file there; default: removed),
+# CG_ARGS (more valgrind options: --cache-sim=yes counts the simulated
+# cache's misses, D1mr/DLmr in the callgrind file).
 # Ports from 32720 on (127.0.0.1). Bounded: about CG_SECS + 60 s.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -49,7 +51,7 @@ gosvc_up "$T" 32720 || { echo "bench/daemon_callgrind.sh: $GOSVC_ERR" >&2; exit 
 cat >"$T/agent" <<EOF
 #!/bin/sh
 exec env $env_otlp valgrind --tool=callgrind --callgrind-out-file=$T/cg.%p \
-	--instr-atstart=no "$BIN" "\$@"
+	--instr-atstart=no ${CG_ARGS:-} "$BIN" "\$@"
 EOF
 chmod +x "$T/agent"
 AGENT_BIN=$T/agent start_agent "$(pick_port 32735)" -p "$GOSVC_PID" || exit 1

@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,11 @@ struct conntab {
 	conntab_close_fn on_close;
 	void *ctx;
 };
+
+/* struct conn's first fields in one cache line (conntab.h) */
+#define CONN_ALIGN 64u
+_Static_assert(offsetof(struct conn, sniff) + sizeof(void *) <= CONN_ALIGN,
+	       "the hot fields fit a line");
 
 #define BUCKETS_MIN 256u
 #define BUCKETS_MAX (1u << 20)
@@ -159,7 +165,10 @@ __attribute__((noinline)) static struct conn *conn_create(struct conntab *t, str
 		t->full_misses++;
 		return NULL;
 	}
-	c = calloc(1, sizeof(*c));
+	if (posix_memalign((void **)&c, CONN_ALIGN, sizeof(*c)))
+		c = NULL;
+	else
+		memset(c, 0, sizeof(*c));
 	if (!c) {
 		t->full_misses++;
 		return NULL;

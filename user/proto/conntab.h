@@ -32,28 +32,32 @@ enum conn_proto {
 	CONN_PROTO_OPAQUE = 255, /* not a protocol we parse: ignore its data */
 };
 
+/* The fields every record's look-up and feed touch come first, in the
+ * first cache line (connections are allocated aligned to one): the chain
+ * walk reads tgid, fd and hnext, the generation check gen and first_gen,
+ * the feed proto and proto_state. */
 struct conn {
-	uint64_t gen;	    /* newest generation of this socket's kernel entry */
-	uint64_t first_gen; /* oldest: records of [first_gen, gen] are this conn's */
-	uint64_t sock_ino;  /* socket inode number from RT_EV_CONN_OPEN; 0 unknown */
 	uint32_t tgid;
 	uint32_t fd;
-	uint64_t last_ts; /* ts of the last record seen */
-	uint64_t opened_ts;
-	struct rt_endpoint local;
-	struct rt_endpoint remote;
-	uint16_t family;
-	uint8_t role_hint; /* enum rt_role from the kernel */
-	uint8_t proto;	   /* enum conn_proto */
+	struct conn *hnext; /* hash chain */
+	uint64_t gen;	    /* newest generation of this socket's kernel entry */
+	uint64_t first_gen; /* oldest: records of [first_gen, gen] are this conn's */
+	void *proto_state;  /* owned by its protocol from open() to close() */
+	uint64_t last_ts;   /* ts of the last record seen */
+	uint8_t proto;	    /* enum conn_proto */
+	uint8_t role_hint;  /* enum rt_role from the kernel */
 	uint8_t has_endpoints;
 	uint8_t sniff_tries; /* refusals while classifying (protocol.c) */
 	uint8_t opaque_told; /* the kernel was told to stop copying its data */
 	uint8_t tls;	     /* its bytes came from TLS probes (PROTO_SRC_TLS): url.scheme https */
-	char remote_ip[46];  /* remote as text (INET6_ADDRSTRLEN): conn_set_endpoints() */
-	void *proto_state;   /* owned by its protocol from open() to close() */
-	void *sniff;	     /* bytes held back while classifying; owned by protocol.c */
-	struct conn *hnext;  /* hash chain */
-	struct conn *pnext;  /* chain of the connections of one process */
+	uint16_t family;
+	void *sniff;	   /* bytes held back while classifying; owned by protocol.c */
+	uint64_t sock_ino; /* socket inode number from RT_EV_CONN_OPEN; 0 unknown */
+	uint64_t opened_ts;
+	struct rt_endpoint local;
+	struct rt_endpoint remote;
+	char remote_ip[46]; /* remote as text (INET6_ADDRSTRLEN): conn_set_endpoints() */
+	struct conn *pnext; /* chain of the connections of one process */
 	struct conn **ppprev;
 	struct conn *anext; /* list of every connection: the walks */
 	struct conn **apprev;
