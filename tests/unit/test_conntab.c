@@ -517,6 +517,9 @@ static void test_grows_keeps_every_connection(void **state)
 	for (uint32_t i = 0; i < N; i++) {
 		all[i] = get(t, 1000 + i % 7, i, 1 + i, true);
 		assert_non_null(all[i]);
+		/* its hot fields in one cache line (conntab.h) */
+		assert_int_equal((uintptr_t)all[i] % 64, 0);
+		assert_null(all[i]->proto_state);
 		all[i]->last_ts = i;
 		if ((i & (i - 1)) == 0 || i % 1000 == 999) /* after each doubling, and more */
 			for (uint32_t j = 0; j <= i; j++)
