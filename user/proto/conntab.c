@@ -165,14 +165,11 @@ __attribute__((noinline)) static struct conn *conn_create(struct conntab *t, str
 		t->full_misses++;
 		return NULL;
 	}
-	if (posix_memalign((void **)&c, CONN_ALIGN, sizeof(*c)))
-		c = NULL;
-	else
-		memset(c, 0, sizeof(*c));
-	if (!c) {
+	if (posix_memalign((void **)&c, CONN_ALIGN, sizeof(*c))) {
 		t->full_misses++;
 		return NULL;
 	}
+	memset(c, 0, sizeof(*c));
 	c->tgid = id->tgid;
 	c->fd = id->fd;
 	c->gen = c->first_gen = id->gen;
