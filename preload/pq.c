@@ -7,7 +7,8 @@
  *   - asynchronous and pipeline mode: PQsendQuery, PQsendQueryParams,
  *     PQsendPrepare, PQsendQueryPrepared, PQsendDescribe* queue an entry in
  *     the connection's FIFO; PQgetResult feeds results to the oldest entry
- *     and ends it when it returns NULL. PGRES_PIPELINE_SYNC results are not
+ *     and ends it when it returns NULL (at the time its final result came
+ *     back). PGRES_PIPELINE_SYNC results are not
  *     followed by NULL and belong to no entry; PGRES_PIPELINE_ABORTED marks
  *     the entry as an error;
  *   - COPY: the operation that returned PGRES_COPY_* ends with its final
@@ -367,7 +368,6 @@ static void pq_sync_done(struct pq_call *call, PGresult *res)
 static void pq_send_done(struct pq_call *call, int ok)
 {
 	int e = errno;
-	uint64_t now = call->start_ns ? shim_now() : 0;
 	const struct endpoint *ep;
 	struct endpoint scratch;
 	struct conn *c = pq_conn(call->conn, &scratch, &ep);
@@ -384,7 +384,7 @@ static void pq_send_done(struct pq_call *call, int ok)
 		op.error = pq_conn_bad(call->conn) ? RT_SHIM_ERR_EOF : RT_SHIM_ERR_CLIENT;
 		if (shim_listening())
 			pq_emit(ep, call->conn, &op, call->text, call->text_len, call->truncated,
-				now);
+				call->start_ns ? shim_now() : 0);
 		errno = e;
 		return;
 	}
@@ -548,11 +548,9 @@ static void pq_result(PGconn *conn, PGresult *res)
 {
 	struct conn *c = conn_find(conn);
 	struct pend *p = c ? pend_head(c) : NULL;
-	uint64_t now;
 
 	if (!p)
 		return;
-	now = p->start_ns ? shim_now() : 0;
 	if (res && pq_result_status(res) == PGRES_PIPELINE_SYNC)
 		return; /* a sync point: no operation of its own, no NULL after it */
 	if (p->type == PEND_SKIP) {
@@ -561,10 +559,14 @@ static void pq_result(PGconn *conn, PGresult *res)
 		return;
 	}
 	if (res) {
-		pq_absorb(p, conn, res, now);
+		pq_absorb(p, conn, res, p->start_ns ? shim_now() : 0);
 		return;
 	}
-	pq_close(c, conn, p, now, RT_SHIM_ERR_NONE);
+	/* The NULL only says that the final result was the last: the operation
+	 * ended when that result came back (what the caller did with it in
+	 * between is not the server's time, and no clock is read again). */
+	pq_close(c, conn, p, p->final && p->last_ns ? p->last_ns : (p->start_ns ? shim_now() : 0),
+		 RT_SHIM_ERR_NONE);
 	pend_pop(c);
 }
 

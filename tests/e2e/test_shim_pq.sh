@@ -54,6 +54,17 @@ pq_durations() {
 	}
 }
 
+pq_duration_ends_at_result() {
+	# the caller works 300 ms between the final result and the NULL: the
+	# operation took the server's 10 ms, not the caller's 300
+	"$T/ring_dump" -D -s "$SHIM" -o "$TMP/slow.rec" -- "$T/pq_faults" slowdrain "$PGCONN" 300 \
+		>/dev/null || return 1
+	awk -F'|' '$9 == "A" { print $10; exit }' "$TMP/slow.rec" | {
+		read -r us && echo "pg_sleep(0.01), then 300 ms of the caller's: ${us}us" &&
+			[ "$us" -ge 10000 ] && [ "$us" -lt 250000 ]
+	}
+}
+
 pq_ioctl() {
 	rm -f "$TMP/agent.bin"
 	FAKE_AGENT_OUT=$TMP/agent.bin LD_PRELOAD="$PWD/$T/fake_agent.so $SHIM" "${PQ[@]}" \
@@ -203,6 +214,7 @@ check "libpq: no daemon listening, output identical" pq_no_daemon
 check "libpq: every path under AddressSanitizer + UBSan" pq_asan
 check "libpq: REDTAP_DISABLE=1 records nothing, output identical" pq_disabled
 check "libpq: durations are real (pg_sleep)" pq_durations
+check "libpq: an asynchronous operation ends with its final result" pq_duration_ends_at_result
 check "ioctl channel: acked agent gets the same records" pq_ioctl
 check "ioctl channel: no ack, one hello and silence" pq_ioctl_unacked
 check "ioctl channel: expired ack stops the shim" pq_ioctl_expires

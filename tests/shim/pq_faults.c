@@ -6,6 +6,8 @@
  *   closefds CONNINFO    close every fd >= 3 first (as daemons do), then query
  *   loop CONNINFO N MS   N queries MS milliseconds apart
  *   threads CONNINFO N M N threads, each its own connection and M queries
+ *   slowdrain CONNINFO MS an asynchronous query of 10 ms whose caller waits
+ *                        MS milliseconds between its result and the NULL
  * Each prints what it saw; exit 0 when every query succeeded.
  */
 #include <libpq-fe.h>
@@ -84,6 +86,18 @@ int main(int argc, char **argv)
 			rc |= query("SELECT 6");
 			usleep((useconds_t)atoi(argv[4]) * 1000);
 		}
+	} else if (!strcmp(argv[1], "slowdrain") && argc >= 4) {
+		PGconn *c = PQconnectdb(conninfo);
+		PGresult *r;
+
+		rc = !PQsendQuery(c, "SELECT pg_sleep(0.01), 7");
+		r = PQgetResult(c);
+		rc |= PQresultStatus(r) != PGRES_TUPLES_OK;
+		printf("slowdrain: %s\n", rc ? PQerrorMessage(c) : PQgetvalue(r, 0, 1));
+		PQclear(r);
+		usleep((useconds_t)atoi(argv[3]) * 1000); /* the caller's own work */
+		rc |= PQgetResult(c) != NULL;
+		PQfinish(c);
 	} else if (!strcmp(argv[1], "threads") && argc >= 5) {
 		pthread_t t[64];
 		void *fails;
