@@ -180,13 +180,20 @@ static __always_inline void go_tls_mark(__u32 tgid)
 		__sync_fetch_and_or(&w->go_tls, bit);
 }
 
-/* Bytes each CPU produced since it last woke the reader. */
+/* Each CPU's wake-up state: the bytes it produced since it last woke the
+ * reader, and its ring's consumer position then (plus one, so that a CPU
+ * that never woke it matches nothing). */
+struct rt_wake {
+	__u64 unwoken;
+	__u64 woke_at_cons;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
-} unwoken SEC(".maps");
+	__type(value, struct rt_wake);
+} wake SEC(".maps");
 
 /*
  * Flags for bpf_ringbuf_output of a record of len bytes into ring rb: wake
@@ -199,23 +206,35 @@ struct {
  * them all at each wake-up), and the count starts again from what is
  * really left. Without that, each ring woke the reader on its own count,
  * and a ring drained a moment before woke it again for a few records.
+ * Nor is a reader woken twice: while the ring's consumer position is where
+ * it was at this CPU's last wake-up, the reader has not run since (it
+ * reads every ring at each wake-up, and the record that woke it was in
+ * before), so another wake-up would only cost an interrupt. A busy CPU
+ * that the reader shares would otherwise raise one every wakeup_bytes
+ * until the reader gets the CPU. The reader's poll timeout bounds the wait
+ * should a wake-up ever be lost.
  */
 static __always_inline __u64 rb_flags_for(void *rb, __u32 len)
 {
 	__u32 zero = 0;
-	__u64 *n = bpf_map_lookup_elem(&unwoken, &zero), left;
+	struct rt_wake *w = bpf_map_lookup_elem(&wake, &zero);
+	__u64 left, cons;
 
-	if (!n)
+	if (!w)
 		return 0;
-	*n += len;
-	if (*n < wakeup_bytes)
+	w->unwoken += len;
+	if (w->unwoken < wakeup_bytes)
 		return BPF_RB_NO_WAKEUP;
 	left = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) + len;
 	if (left < wakeup_bytes) {
-		*n = left;
+		w->unwoken = left;
 		return BPF_RB_NO_WAKEUP;
 	}
-	*n = 0;
+	w->unwoken = 0;
+	cons = bpf_ringbuf_query(rb, BPF_RB_CONS_POS) + 1;
+	if (cons == w->woke_at_cons)
+		return BPF_RB_NO_WAKEUP; /* woken already, and not run since */
+	w->woke_at_cons = cons;
 	return BPF_RB_FORCE_WAKEUP;
 }
 

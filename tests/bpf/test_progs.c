@@ -641,7 +641,9 @@ static bool woken(int epfd)
  * the ring holds wakeup_bytes it has not read, and a ring the reader
  * drained meanwhile (on a timeout, or woken by another ring) counts again
  * from what is left, so that it does not wake the reader again a few
- * records later. On one CPU, so that one per-CPU count is in play. */
+ * records later. A reader woken that has not read since is not woken
+ * again; once it has read, the next threshold wakes it. On one CPU, so
+ * that one per-CPU count is in play. */
 static void test_wakeup_follows_backlog(void **state)
 {
 	struct capture_bpf *skel = open_log_lines();
@@ -688,6 +690,14 @@ static void test_wakeup_follows_backlog(void **state)
 	k4 = (threshold - k3 * room) / room + 2;
 	write_lines(out[0], k4);
 	bool backlog_woke = woken(epfd);
+	/* another threshold's worth before the reader ran: no second wake-up */
+	write_lines(out[0], threshold / rec + 2);
+	bool woke_twice = woken(epfd);
+	rb_reader_consume(rd);
+	unsigned after_second = logs;
+	/* the reader ran: the next threshold wakes it again */
+	write_lines(out[0], threshold / rec + 2);
+	bool woke_after_read = woken(epfd);
 	rb_reader_consume(rd);
 
 	assert_true(dup2(saved, 1) == 1);
@@ -697,7 +707,10 @@ static void test_wakeup_follows_backlog(void **state)
 	assert_int_equal(after_drain, k1);
 	assert_false(drained_woke);
 	assert_true(backlog_woke);
-	assert_int_equal(logs, k1 + k3 + k4);
+	assert_false(woke_twice);
+	assert_int_equal(after_second, k1 + k3 + k4 + threshold / rec + 2);
+	assert_true(woke_after_read);
+	assert_int_equal(logs, k1 + k3 + k4 + 2 * (threshold / rec + 2));
 	rb_reader_free(rd);
 	close(epfd);
 	close(fd);
