@@ -8,9 +8,9 @@
  *     PQsendPrepare, PQsendQueryPrepared, PQsendDescribe* queue an entry in
  *     the connection's FIFO; PQgetResult feeds results to the oldest entry
  *     and ends it when it returns NULL (at the time its final result came
- *     back). PGRES_PIPELINE_SYNC results are not
- *     followed by NULL and belong to no entry; PGRES_PIPELINE_ABORTED marks
- *     the entry as an error;
+ *     back). PGRES_PIPELINE_SYNC results are not followed by NULL and
+ *     belong to no entry; PGRES_PIPELINE_ABORTED marks the entry as an
+ *     error;
  *   - COPY: the operation that returned PGRES_COPY_* ends with its final
  *     result from PQgetResult (PQputCopyEnd / PQgetCopyData returning -1 or
  *     -2 mark the latest possible end when the caller never asks for it);
