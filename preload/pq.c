@@ -169,6 +169,13 @@ static struct conn *pq_conn(const PGconn *conn, struct endpoint *scratch,
 	return c;
 }
 
+/* The clock for an operation that started at start_ns, read only when it
+ * is timed (0: nobody listened when it started, and 0 it stays). */
+static uint64_t pq_now(uint64_t start_ns)
+{
+	return start_ns ? shim_now() : 0;
+}
+
 /* One operation being timed by a wrapper. */
 struct pq_call {
 	PGconn *conn;
@@ -339,7 +346,7 @@ static void pq_pend_fill(struct pend *p, const struct pq_call *call)
 static void pq_sync_done(struct pq_call *call, PGresult *res)
 {
 	int e = errno;
-	uint64_t now = call->start_ns ? shim_now() : 0;
+	uint64_t now = pq_now(call->start_ns);
 	const struct endpoint *ep;
 	struct endpoint scratch;
 	struct conn *c = pq_conn(call->conn, &scratch, &ep);
@@ -384,7 +391,7 @@ static void pq_send_done(struct pq_call *call, int ok)
 		op.error = pq_conn_bad(call->conn) ? RT_SHIM_ERR_EOF : RT_SHIM_ERR_CLIENT;
 		if (shim_listening())
 			pq_emit(ep, call->conn, &op, call->text, call->text_len, call->truncated,
-				call->start_ns ? shim_now() : 0);
+				pq_now(call->start_ns));
 		errno = e;
 		return;
 	}
@@ -559,13 +566,13 @@ static void pq_result(PGconn *conn, PGresult *res)
 		return;
 	}
 	if (res) {
-		pq_absorb(p, conn, res, p->start_ns ? shim_now() : 0);
+		pq_absorb(p, conn, res, pq_now(p->start_ns));
 		return;
 	}
 	/* The NULL only says that the final result was the last: the operation
 	 * ended when that result came back (what the caller did with it in
 	 * between is not the server's time, and no clock is read again). */
-	pq_close(c, conn, p, p->final && p->last_ns ? p->last_ns : (p->start_ns ? shim_now() : 0),
+	pq_close(c, conn, p, p->final && p->last_ns ? p->last_ns : pq_now(p->start_ns),
 		 RT_SHIM_ERR_NONE);
 	pend_pop(c);
 }

@@ -653,7 +653,7 @@ static void test_wakeup_follows_backlog(void **state)
 	const unsigned rec = (unsigned)sizeof(struct rt_data_event) + WAKE_LINE,
 		       room = (rec + BPF_RINGBUF_HDR_SZ + 7) & ~7u, threshold = 8192;
 	struct epoll_event ee = {.events = EPOLLIN | EPOLLET};
-	unsigned logs = 0, k1 = 6000 / rec, k3 = 4000 / room, k4;
+	unsigned logs = 0, k1 = 6000 / rec, k3 = 4000 / room, k4, k5 = threshold / rec + 2;
 	cpu_set_t one, saved_set;
 	struct rb_reader *rd;
 	int out[2], saved, fd, epfd;
@@ -691,12 +691,12 @@ static void test_wakeup_follows_backlog(void **state)
 	write_lines(out[0], k4);
 	bool backlog_woke = woken(epfd);
 	/* another threshold's worth before the reader ran: no second wake-up */
-	write_lines(out[0], threshold / rec + 2);
+	write_lines(out[0], k5);
 	bool woke_twice = woken(epfd);
 	rb_reader_consume(rd);
 	unsigned after_second = logs;
 	/* the reader ran: the next threshold wakes it again */
-	write_lines(out[0], threshold / rec + 2);
+	write_lines(out[0], k5);
 	bool woke_after_read = woken(epfd);
 	rb_reader_consume(rd);
 
@@ -708,9 +708,9 @@ static void test_wakeup_follows_backlog(void **state)
 	assert_false(drained_woke);
 	assert_true(backlog_woke);
 	assert_false(woke_twice);
-	assert_int_equal(after_second, k1 + k3 + k4 + threshold / rec + 2);
+	assert_int_equal(after_second, k1 + k3 + k4 + k5);
 	assert_true(woke_after_read);
-	assert_int_equal(logs, k1 + k3 + k4 + 2 * (threshold / rec + 2));
+	assert_int_equal(logs, k1 + k3 + k4 + 2 * k5);
 	rb_reader_free(rd);
 	close(epfd);
 	close(fd);
