@@ -1,11 +1,12 @@
 # bench/app.sh - sourced by bench/run.sh: part "app", a realistic service
 # beside nginx's worst case: a thread-per-connection Python server
 # (bench/py_app.py, ThreadingHTTPServer, GET /items/42 -> a small JSON
-# document built per request) under wrk -t1 -c8, in two modes:
-#   fixed   each connection waits BENCH_APP_DELAY_MS (8) between requests
-#           (bench/delay.lua), about 1000 requests/s: the latency a
-#           service at a normal load sees;
-#   sat     no wait: saturation, throughput;
+# document built per request), in two modes:
+#   fixed   bench/pace.go at BENCH_APP_RATE (1000) requests a second, each
+#           sent at its scheduled time whatever the latency (an open loop):
+#           the latency a service at a normal load sees, and whether it
+#           kept up;
+#   sat     wrk -t1 -c8, no wait: saturation, throughput;
 # and three variants, alternated in rotating order for BENCH_APP_ROUNDS
 # (BENCH_ROUNDS, 4)
 # rounds of BENCH_SECS (3) seconds: none, floor (empty programs), agent
@@ -32,26 +33,21 @@ app_down() { variant_down "$1"; }
 
 # app_run R V: a warm-up, then each mode; "RPS P50 P99" in $dir/run.MODE.
 app_run() {
-	local m
 	app_wrk "$url" 1 >/dev/null # warm-up
-	for m in fixed sat; do
-		if [ "$m" = fixed ]; then
-			BENCH_DELAY_MS=$delay app_wrk "$url" "$secs" -s "$BENCH_ROOT/bench/delay.lua"
-		else
-			app_wrk "$url" "$secs"
-		fi >"$dir/run.$m"
-	done
+	pace_run "$url" "$secs" "$rate" >"$dir/run.fixed"
+	app_wrk "$url" "$secs" >"$dir/run.sat"
 }
 
 app_keep() { modes_keep app "$1" "$2" "$dir"; }
 
 bench_app() {
 	local rounds=${BENCH_APP_ROUNDS:-${BENCH_ROUNDS:-4}}
-	local secs=${BENCH_SECS:-3} delay=${BENCH_APP_DELAY_MS:-8}
+	local secs=${BENCH_SECS:-3} rate=${BENCH_APP_RATE:-1000}
 	local port agent_port app url v
 	local dir=$BENCH_TMP/app
 
 	mkdir -p "$dir"
+	pace_build "$dir" || return 1
 	port=$(pick_port "${BENCH_APP_PORT:-28880}")
 	agent_port=$(pick_port "${BENCH_APP_AGENT_PORT:-29864}")
 	python3 "$BENCH_ROOT/bench/py_app.py" "$port" >"$dir/app.log" 2>&1 &
@@ -68,7 +64,7 @@ bench_app() {
 }
 
 summary_app() {
-	echo "  app: a Python thread-per-connection service (bench/py_app.py) + wrk -t1 -c8"
-	summary_modes app "$APP_VARIANTS" "fixed rate (${BENCH_APP_DELAY_MS:-8} ms between requests)" \
-		"saturation"
+	echo "  app: a Python thread-per-connection service (bench/py_app.py)"
+	summary_modes app "$APP_VARIANTS" "fixed rate (${BENCH_APP_RATE:-1000} req/s, open loop: bench/pace.go)" \
+		"saturation (wrk -t1 -c8)"
 }

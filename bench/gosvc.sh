@@ -4,10 +4,13 @@
 # PostgreSQL query (lib/pq) and one Redis GET (redigo), so goroutine ids,
 # the net/http entry probes and the wire parsers all work. Its own load
 # generator (`gosvc bench`, each request with a traceparent, latency of
-# every request kept) drives it for BENCH_SECS per run in two modes:
-#   fixed   BENCH_GO_FIXED_CONC (8) clients, each waiting BENCH_GO_GAP_MS
-#           (10) between two requests: a load well below saturation, where
-#           the latency a service sees is the figure (issue 13: p99 <= 1.1x);
+# every request kept) drives it at saturation, and bench/pace.go at a
+# fixed rate, for BENCH_SECS per run:
+#   fixed   BENCH_GO_RATE (500) requests a second, each sent at its
+#           scheduled time whatever the latency (an open loop): a load well
+#           below saturation, where the latency a service sees is the figure
+#           (issue 13: p99 <= 1.1x), and the throughput says whether it
+#           kept up;
 #   sat     BENCH_GO_CONC (32) clients, no wait: saturation, throughput;
 # and three variants, alternated in rotating order for BENCH_GO_ROUNDS rounds:
 #   none    no agent
@@ -40,8 +43,7 @@ go_down() { variant_down "$1"; }
 # go_run R V: a warm-up, then each mode; "RPS P50_US P99_US" in $dir/run.MODE.
 go_run() {
 	"$bin" bench "$svc" 1 "$conc" >/dev/null # warm-up
-	"$bin" bench "$svc" "$secs" "${BENCH_GO_FIXED_CONC:-8}" "${BENCH_GO_GAP_MS:-10}" \
-		>"$dir/run.fixed" || echo "n/a n/a n/a" >"$dir/run.fixed"
+	pace_run "http://127.0.0.1:$svc/work" "$secs" "${BENCH_GO_RATE:-500}" >"$dir/run.fixed"
 	"$bin" bench "$svc" "$secs" "$conc" >"$dir/run.sat" || echo "n/a n/a n/a" >"$dir/run.sat"
 }
 
@@ -62,6 +64,7 @@ bench_go() {
 	}
 	mkdir -p "$dir"
 	gosvc_up "$dir" 31390 || { log "go: $GOSVC_ERR"; srv_stop; return 1; }
+	pace_build "$dir" || { srv_stop; return 1; }
 	bin=$GOSVC_BIN svc=$GOSVC_PORT pid=$GOSVC_PID
 	agent_port=$(pick_port 31396)
 	start_otlp_sink 31430 ||
@@ -84,7 +87,7 @@ summary_go() {
 	echo "  Go service: gosvc (GOMAXPROCS=16; downstream HTTP + PostgreSQL + Redis per" \
 		"request)"
 	summary_modes go "$(bench_variants "$GO_VARIANTS")" \
-		"fixed load (${BENCH_GO_FIXED_CONC:-8} clients, ${BENCH_GO_GAP_MS:-10} ms between requests)" \
+		"fixed rate (${BENCH_GO_RATE:-500} req/s, open loop: bench/pace.go)" \
 		"saturation (${BENCH_GO_CONC:-32} at once)"
 	row "   floor's cost (saturation), 1 - b/a" "$(pct "$(get go_floor_cost)")" "" ""
 	row "   agent above floor / floor's cost" "$(pct "$(get go_agent_above_floor)")" "" ""

@@ -446,6 +446,31 @@ modes_results() {
 	done
 }
 
+# go_build DIR OUT: builds the Go package in DIR (standard library and
+# Debian's golang-*-dev packages only: GOPATH mode, no module proxy) into
+# OUT; the compiler's output in OUT.log.
+go_build() {
+	(cd "$1" && GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS='' \
+		GOCACHE=/tmp/redtap-gocache CGO_ENABLED=0 go build -o "$2" "${3:-.}") >"$2.log" 2>&1
+}
+
+# pace_build DIR: builds bench/pace.go (the open-loop generator of the
+# fixed-rate modes) into DIR/pace, once; sets PACE_BIN. Returns 1 with the
+# compiler's last line logged when it cannot.
+pace_build() {
+	PACE_BIN=$1/pace
+	[ -x "$PACE_BIN" ] && return 0
+	command -v go >/dev/null || { log "pace: go missing (apt-get install golang-go)"; return 1; }
+	go_build "$BENCH_ROOT/bench" "$PACE_BIN" pace.go ||
+		{ log "pace: build failed: $(tail -1 "$PACE_BIN.log")"; return 1; }
+}
+
+# pace_run URL SECS RATE: "RPS P50_US P99_US" of bench/pace.go at RATE
+# requests a second ("n/a n/a n/a" when it failed; why in $BENCH_TMP/pace.log).
+pace_run() {
+	"$PACE_BIN" "$1" "$2" "$3" 2>>"$BENCH_TMP/pace.log" || echo "n/a n/a n/a"
+}
+
 # gosvc_up DIR BASE: builds tests/e2e/apps/go/gosvc into DIR/gosvc and
 # starts what a gosvc request uses, on 127.0.0.1 ports picked from BASE on:
 # PostgreSQL with the shop database (BASE), Redis (BASE+3), gosvc's
@@ -457,9 +482,8 @@ modes_results() {
 gosvc_up() {
 	local dir=$1 base=$2 pg rd down
 	GOSVC_BIN=$dir/gosvc
-	(cd "$BENCH_ROOT/tests/e2e/apps/go/gosvc" && GO111MODULE=off GOPATH=/usr/share/gocode \
-		GOPROXY=off GOFLAGS= GOCACHE=/tmp/redtap-gocache CGO_ENABLED=0 go build -o "$GOSVC_BIN" .) \
-		>"$dir/build.log" 2>&1 || { GOSVC_ERR="build failed: $(tail -1 "$dir/build.log")"; return 1; }
+	go_build "$BENCH_ROOT/tests/e2e/apps/go/gosvc" "$GOSVC_BIN" ||
+		{ GOSVC_ERR="build failed: $(tail -1 "$GOSVC_BIN.log")"; return 1; }
 	. "$BENCH_ROOT/tests/lib/servers.sh"
 	pg=$(pick_port "$base")
 	srv_pg_start "$dir/pg" "$pg" >/dev/null && srv_shop_db "$pg" ||
