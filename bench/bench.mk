@@ -7,11 +7,14 @@
 #   replay      feeds synthetic ring-buffer records to the daemon's modules
 #   godeliver   gotrack_deliver() on a Go service's record stream (callgrind)
 #   helper_cost the BPF helpers of the data programs, each in a hot loop
+#   syscall_cost  a syscall's cost to its caller, bare or under a raw
+#               tracepoint program on sys_exit (bench/syscall_cost.sh)
 #   shimcall    wrapped-call microbenchmark, linked against...
 #   libpq.so.5  ...a stub libpq whose calls return at once
 
 BENCH_BINS := $(OUTPUT)/bench/floor $(OUTPUT)/bench/replay $(OUTPUT)/bench/shimcall \
-	      $(OUTPUT)/bench/libpq.so.5 $(OUTPUT)/bench/godeliver $(OUTPUT)/bench/helper_cost
+	      $(OUTPUT)/bench/libpq.so.5 $(OUTPUT)/bench/godeliver $(OUTPUT)/bench/helper_cost \
+	      $(OUTPUT)/bench/syscall_cost
 
 .PHONY: bench-progs
 bench-progs: $(BENCH_BINS)
@@ -48,6 +51,18 @@ $(OUTPUT)/bench/helper_cost: bench/helper_cost.c $(OUTPUT)/bench/helper_cost.ske
 	$(call msg,CC-BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< $(OUTPUT)/user/intake/tracefs.o \
 		-lbpf -lelf -lz -lpthread -o $@
+
+$(OUTPUT)/bench/syscall_cost.bpf.o: bench/syscall_cost.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/bench/syscall_cost.skel.h: $(OUTPUT)/bench/syscall_cost.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/bench/syscall_cost: bench/syscall_cost.c $(OUTPUT)/bench/syscall_cost.skel.h | $(OUTPUT)/bench
+	$(call msg,CC-BENCH,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< -lbpf -lelf -lz -o $@
 
 $(OUTPUT)/bench/replay: bench/replay.c $(OUTPUT)/libredtap-core.a | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# bench/syscall_cost.sh - what attaching to syscalls costs every process on
+# the node, per syscall (issue 13: the floor, and the ways to attach):
+# build/bench/syscall_cost's three loops (getppid, a pipe write + read, a
+# unix socketpair write + read; pinned to CPU 0) under
+#   none    nothing of ours
+#   floor   build/bench/floor: empty programs on the agent's per-syscall
+#           tracepoints (bpf/tracepoints.h), as make bench's floor
+#   raw     one program on the raw tracepoint sys_exit, testing the
+#           syscall's number (bench/syscall_cost.bpf.c)
+#   btf     the same on tp_btf/sys_exit
+# alternated in rotating order for SYSCOST_ROUNDS (8) rounds; prints a
+# Markdown table of the median ns per loop iteration and the range.
+#
+#   sudo bench/syscall_cost.sh
+#
+# Environment: SYSCOST_ROUNDS (8), SYSCOST_N (iterations per loop, 200000),
+# BUILD (default build). Nothing listens; about ROUNDS * 4 * 2 s. One run
+# on a possibly shared node: the medians of one run are what compares.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+. bench/lib.sh
+
+ROUNDS=${SYSCOST_ROUNDS:-8}
+N=${SYSCOST_N:-200000}
+[ "$(id -u)" = 0 ] || { echo "bench/syscall_cost.sh: needs root" >&2; exit 1; }
+for b in syscall_cost floor; do
+	[ -x "$BUILD/bench/$b" ] || { echo "bench/syscall_cost.sh: run make bench-progs first" >&2; exit 1; }
+done
+bench_init
+T=$BENCH_TMP
+VS=(none floor raw btf)
+
+# one V: a line "V getppid NS pipe NS unix NS" in $T/runs.
+one() {
+	local mode=none line
+	case $1 in
+	floor) start_floor || return 1 ;;
+	raw | btf) mode=$1 ;;
+	esac
+	sleep 0.5
+	line=$("$BUILD/bench/syscall_cost" "$mode" "$N") || line=
+	[ "$1" = floor ] && stop_pid "$FLOOR_PID"
+	[ -n "$line" ] || { log "syscall_cost: the $1 run failed"; return 1; }
+	echo "$1 $line" >>"$T/runs"
+}
+
+: >"$T/runs"
+for r in $(seq 0 $((ROUNDS - 1))); do
+	for i in 0 1 2 3; do
+		one "${VS[$(((r + i) % 4))]}" || exit 1
+	done
+done
+
+echo "# What a syscall costs its caller, by way of attaching"
+echo
+echo "redtap $(cat VERSION) ($(git rev-parse --short HEAD 2>/dev/null)), kernel $(uname -r)," \
+	"$(nproc) CPUs, $(date -u '+%Y-%m-%d %H:%M UTC'), $ROUNDS rounds of $N iterations."
+echo
+echo "| | getppid (no program) | pipe write + read | unix write + read |"
+echo "|---|---:|---:|---:|"
+for v in "${VS[@]}"; do
+	printf '| %s |' "$v"
+	for col in 3 5 7; do
+		awk -v v="$v" -v c="$col" '$1 == v { print $c }' "$T/runs" >"$T/col"
+		printf ' %s (%s) |' "$(median <"$T/col")" "$(range <"$T/col")"
+	done
+	echo
+done
+echo
+echo "ns per loop iteration, median (range). The pipe and unix loops make two"
+echo "syscalls an iteration, both of them traced by the floor and the agent."
