@@ -37,6 +37,10 @@ const volatile __u32 capture_bytes = RT_CAPTURE_DEFAULT;
 const volatile __u32 h2_capture_bytes = 0;
 const volatile bool filter_enabled = false; /* true: only tgids in "selected" */
 const volatile __u64 wakeup_bytes = 65536;  /* wake the reader past this backlog */
+/* ... or past this larger one when wakeup_bytes took longer than
+ * slow_fill_ns to gather (0: never; rb_flags_for()) */
+const volatile __u64 wakeup_bytes_slow = 0;
+const volatile __u64 slow_fill_ns = 4000000;
 
 /* Generation counter: makes (tgid, fd) reuse visible to the daemon. */
 __u64 conn_gen_seq = 0;
@@ -181,11 +185,14 @@ static __always_inline void go_tls_mark(__u32 tgid)
 }
 
 /* Each CPU's wake-up state: the bytes it produced since it last woke the
- * reader, and its ring's consumer position then (plus one, so that a CPU
- * that never woke it matches nothing). */
+ * reader, its ring's consumer position then (plus one, so that a CPU that
+ * never woke it matches nothing), when the current fill began (the last
+ * wake-up, or the ring found drained) and whether it is a slow one. */
 struct rt_wake {
 	__u64 unwoken;
 	__u64 woke_at_cons;
+	__u64 fill_ns;
+	__u64 slow;
 };
 
 struct {
@@ -196,10 +203,10 @@ struct {
 } wake SEC(".maps");
 
 /*
- * Flags for bpf_ringbuf_output of a record of len bytes into ring rb: wake
- * the reader only once rb holds wakeup_bytes it has not read; the reader
- * also polls on a short timeout, so nothing waits for long. A per-CPU
- * count of the bytes produced since the last wake-up stands for the
+ * Flags for bpf_ringbuf_output of a record of len bytes, stamped ts, into
+ * ring rb: wake the reader only once rb holds wakeup_bytes it has not read;
+ * the reader also polls on a short timeout, so nothing waits for long. A
+ * per-CPU count of the bytes produced since the last wake-up stands for the
  * backlog, so that the ring's positions, which the reader writes, are not
  * read on every record. Past the threshold the ring itself is asked: the
  * reader may have drained it meanwhile, woken by another ring (it reads
@@ -213,24 +220,52 @@ struct {
  * that the reader shares would otherwise raise one every wakeup_bytes
  * until the reader gets the CPU. The reader's poll timeout bounds the wait
  * should a wake-up ever be lost.
+ *
+ * A slow stream is read in larger bites: when wakeup_bytes took longer than
+ * slow_fill_ns to gather, the reader is woken at wakeup_bytes_slow instead.
+ * A reader that slept long wakes with its tables out of the caches, so
+ * its wake-ups cost more the rarer they are (on a Go service, 40 % of the
+ * daemon's CPU went at 32 KiB: BENCHMARKS.md, "Larger bites of a slow
+ * stream"), while a fast stream keeps the short bursts its host's tail
+ * latency needs.
  */
-static __always_inline __u64 rb_flags_for(void *rb, __u32 len)
+static __always_inline __u64 rb_flags_for(void *rb, __u32 len, __u64 ts)
 {
 	__u32 zero = 0;
 	struct rt_wake *w = bpf_map_lookup_elem(&wake, &zero);
-	__u64 left, cons;
+	__u64 left, cons, thr;
 
 	if (!w)
 		return 0;
-	w->unwoken += len;
-	if (w->unwoken < wakeup_bytes)
+	thr = w->slow ? wakeup_bytes_slow : wakeup_bytes;
+	w->unwoken += len; /* > 0 from here on */
+	if (w->unwoken < thr)
 		return BPF_RB_NO_WAKEUP;
 	left = bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) + len;
 	if (left < wakeup_bytes) {
+		/* drained meanwhile: a new fill, begun when the last "left"
+		 * bytes of the "unwoken" this CPU wrote since fill_ns began */
+		__u64 el = ts - w->fill_ns;
+
+		if (el > 1000000000ull)
+			el = 1000000000ull;
+		w->fill_ns = ts - el * left / w->unwoken;
+		w->unwoken = left;
+		w->slow = 0;
+		return BPF_RB_NO_WAKEUP;
+	}
+	if (left < thr) {
 		w->unwoken = left;
 		return BPF_RB_NO_WAKEUP;
 	}
+	if (!w->slow && wakeup_bytes_slow > wakeup_bytes && ts - w->fill_ns > slow_fill_ns) {
+		w->unwoken = left; /* a slow fill: wait for the larger backlog */
+		w->slow = 1;
+		return BPF_RB_NO_WAKEUP;
+	}
 	w->unwoken = 0;
+	w->fill_ns = ts;
+	w->slow = 0;
 	cons = bpf_ringbuf_query(rb, BPF_RB_CONS_POS) + 1;
 	if (cons == w->woke_at_cons)
 		return BPF_RB_NO_WAKEUP; /* woken already, and not run since */
@@ -249,14 +284,16 @@ static __always_inline void *cpu_ring(void)
 }
 
 /* Copies a record of len bytes into this CPU's ring: 0, or < 0 when the
- * ring is full (the caller counts the drop). */
+ * ring is full (the caller counts the drop). Every record starts with its
+ * struct rt_event_hdr, filled in (fill_hdr()). */
 static __always_inline long ring_output(void *rec, __u64 len)
 {
+	const struct rt_event_hdr *h = rec;
 	void *rb = cpu_ring();
 
 	if (!rb)
 		return -1;
-	return bpf_ringbuf_output(rb, rec, len, rb_flags_for(rb, len));
+	return bpf_ringbuf_output(rb, rec, len, rb_flags_for(rb, len, h->ts));
 }
 
 static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 len)

@@ -637,6 +637,74 @@ static bool woken(int epfd)
 	return epoll_wait(epfd, &ev, 1, 100) > 0;
 }
 
+/* A capture object whose log records of this process, on one CPU, go to a
+ * 64 KiB ring watched by an edge-triggered epoll: the wake-up tests. */
+struct wake_rig {
+	struct capture_bpf *skel;
+	struct rb_reader *rd;
+	unsigned logs; /* log records the reader handed out */
+	int fd, epfd, out[2], saved;
+	cpu_set_t saved_set;
+};
+
+/* Loads with wakeup_bytes thr (and wakeup_bytes_slow slow past a fill
+ * longer than slow_ns, when slow), stdout a pipe, this CPU only. */
+static void wake_rig_start(struct wake_rig *g, unsigned thr, unsigned slow, uint64_t slow_ns)
+{
+	uint32_t self = (uint32_t)getpid(), idx = self / 64;
+	struct rt_select_word word = {.selected = 1ull << (self % 64)};
+	struct epoll_event ee = {.events = EPOLLIN | EPOLLET};
+	cpu_set_t one;
+
+	memset(g, 0, sizeof(*g));
+	g->skel = open_log_lines();
+	g->skel->rodata->wakeup_bytes = thr;
+	g->skel->rodata->wakeup_bytes_slow = slow;
+	g->skel->rodata->slow_fill_ns = slow_ns;
+	assert_int_equal(load_rings_sized(g->skel, 1, 64u << 10), 0);
+	assert_int_equal(capture_bpf__attach(g->skel), 0);
+	g->fd = ring_fd(g->skel, 0);
+	assert_true(g->fd >= 0);
+	g->rd = rb_reader_new(&g->fd, 1, 64u << 10, count_logs, &g->logs);
+	assert_non_null(g->rd);
+	g->epfd = epoll_create1(EPOLL_CLOEXEC);
+	assert_true(g->epfd >= 0);
+	assert_int_equal(epoll_ctl(g->epfd, EPOLL_CTL_ADD, g->fd, &ee), 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(g->saved_set), &g->saved_set), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	assert_int_equal(pipe(g->out), 0);
+	assert_int_equal(fcntl(g->out[0], F_SETFL, O_NONBLOCK), 0);
+	fflush(stdout);
+	g->saved = dup(1);
+	assert_true(dup2(g->out[1], 1) == 1);
+	assert_int_equal(
+	    bpf_map_update_elem(bpf_map__fd(g->skel->maps.selected), &idx, &word, 0), 0);
+}
+
+/* Gives stdout and the CPUs back (before any assertion on the results). */
+static void wake_rig_restore(struct wake_rig *g)
+{
+	assert_true(dup2(g->saved, 1) == 1);
+	close(g->saved);
+	sched_setaffinity(0, sizeof(g->saved_set), &g->saved_set);
+}
+
+static void wake_rig_free(struct wake_rig *g)
+{
+	rb_reader_free(g->rd);
+	close(g->epfd);
+	close(g->fd);
+	close(g->out[0]);
+	close(g->out[1]);
+	capture_bpf__destroy(g->skel);
+}
+
+/* A record's length as counted, and its room in the ring. */
+#define WAKE_REC  ((unsigned)sizeof(struct rt_data_event) + WAKE_LINE)
+#define WAKE_ROOM ((WAKE_REC + BPF_RINGBUF_HDR_SZ + 7) & ~7u)
+
 /* The wake-up threshold is of the ring's backlog: the reader is woken once
  * the ring holds wakeup_bytes it has not read, and a ring the reader
  * drained meanwhile (on a timeout, or woken by another ring) counts again
@@ -646,63 +714,33 @@ static bool woken(int epfd)
  * that one per-CPU count is in play. */
 static void test_wakeup_follows_backlog(void **state)
 {
-	struct capture_bpf *skel = open_log_lines();
-	uint32_t self = (uint32_t)getpid(), idx = self / 64;
-	struct rt_select_word word = {.selected = 1ull << (self % 64)};
-	/* a record's length as counted, and its room in the ring */
-	const unsigned rec = (unsigned)sizeof(struct rt_data_event) + WAKE_LINE,
-		       room = (rec + BPF_RINGBUF_HDR_SZ + 7) & ~7u, threshold = 8192;
-	struct epoll_event ee = {.events = EPOLLIN | EPOLLET};
-	unsigned logs = 0, k1 = 6000 / rec, k3 = 4000 / room, k4, k5 = threshold / rec + 2;
-	cpu_set_t one, saved_set;
-	struct rb_reader *rd;
-	int out[2], saved, fd, epfd;
+	const unsigned threshold = 8192;
+	unsigned k1 = 6000 / WAKE_REC, k3 = 4000 / WAKE_ROOM, k4, k5 = threshold / WAKE_REC + 2;
+	struct wake_rig g;
 
 	(void)state;
-	skel->rodata->wakeup_bytes = threshold;
-	assert_int_equal(load_rings_sized(skel, 1, 64u << 10), 0);
-	assert_int_equal(capture_bpf__attach(skel), 0);
-	fd = ring_fd(skel, 0);
-	assert_true(fd >= 0);
-	rd = rb_reader_new(&fd, 1, 64u << 10, count_logs, &logs);
-	assert_non_null(rd);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	assert_true(epfd >= 0);
-	assert_int_equal(epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ee), 0);
-	assert_int_equal(sched_getaffinity(0, sizeof(saved_set), &saved_set), 0);
-	CPU_ZERO(&one);
-	CPU_SET(sched_getcpu(), &one);
-	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
-	assert_int_equal(pipe(out), 0);
-	assert_int_equal(fcntl(out[0], F_SETFL, O_NONBLOCK), 0);
-	fflush(stdout);
-	saved = dup(1);
-	assert_true(dup2(out[1], 1) == 1);
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.selected), &idx, &word, 0), 0);
-
-	write_lines(out[0], k1); /* under the threshold */
-	bool early = woken(epfd);
-	rb_reader_consume(rd); /* read on a timeout: the ring is empty again */
-	unsigned after_drain = logs;
-	write_lines(out[0], k3); /* past the threshold since the last wake-up, not in the ring */
-	bool drained_woke = woken(epfd);
+	wake_rig_start(&g, threshold, 0, 0);
+	write_lines(g.out[0], k1); /* under the threshold */
+	bool early = woken(g.epfd);
+	rb_reader_consume(g.rd); /* read on a timeout: the ring is empty again */
+	unsigned after_drain = g.logs;
+	write_lines(g.out[0], k3); /* past the threshold since the last wake-up, not in the ring */
+	bool drained_woke = woken(g.epfd);
 	/* then past it in the ring too */
-	k4 = (threshold - k3 * room) / room + 2;
-	write_lines(out[0], k4);
-	bool backlog_woke = woken(epfd);
+	k4 = (threshold - k3 * WAKE_ROOM) / WAKE_ROOM + 2;
+	write_lines(g.out[0], k4);
+	bool backlog_woke = woken(g.epfd);
 	/* another threshold's worth before the reader ran: no second wake-up */
-	write_lines(out[0], k5);
-	bool woke_twice = woken(epfd);
-	rb_reader_consume(rd);
-	unsigned after_second = logs;
+	write_lines(g.out[0], k5);
+	bool woke_twice = woken(g.epfd);
+	rb_reader_consume(g.rd);
+	unsigned after_second = g.logs;
 	/* the reader ran: the next threshold wakes it again */
-	write_lines(out[0], k5);
-	bool woke_after_read = woken(epfd);
-	rb_reader_consume(rd);
+	write_lines(g.out[0], k5);
+	bool woke_after_read = woken(g.epfd);
+	rb_reader_consume(g.rd);
+	wake_rig_restore(&g);
 
-	assert_true(dup2(saved, 1) == 1);
-	close(saved);
-	sched_setaffinity(0, sizeof(saved_set), &saved_set);
 	assert_false(early);
 	assert_int_equal(after_drain, k1);
 	assert_false(drained_woke);
@@ -710,13 +748,47 @@ static void test_wakeup_follows_backlog(void **state)
 	assert_false(woke_twice);
 	assert_int_equal(after_second, k1 + k3 + k4 + k5);
 	assert_true(woke_after_read);
-	assert_int_equal(logs, k1 + k3 + k4 + 2 * k5);
-	rb_reader_free(rd);
-	close(epfd);
-	close(fd);
-	close(out[0]);
-	close(out[1]);
-	capture_bpf__destroy(skel);
+	assert_int_equal(g.logs, k1 + k3 + k4 + 2 * k5);
+	wake_rig_free(&g);
+}
+
+/* A slow stream is read in larger bites: when wakeup_bytes took longer
+ * than slow_fill_ns to gather since the fill began (the last wake-up; for
+ * the first one, the load), the reader is woken at wakeup_bytes_slow
+ * instead; a fast fill after a wake-up wakes it at wakeup_bytes. */
+static void test_wakeup_slow_fill(void **state)
+{
+	const unsigned thr = 8192, slow = 24576;
+	const unsigned k_thr = thr / WAKE_REC + 2, k_slow = slow / WAKE_REC + 2 - k_thr;
+	struct wake_rig g;
+
+	(void)state;
+	wake_rig_start(&g, thr, slow, 200000000); /* 200 ms: far above a loaded CI's delays */
+	write_lines(g.out[0], k_thr); /* past thr, the first fill: slow */
+	bool first_at_thr = woken(g.epfd);
+	write_lines(g.out[0], k_slow); /* past the slow threshold */
+	bool first_at_slow = woken(g.epfd);
+	rb_reader_consume(g.rd);
+	unsigned after_first = g.logs;
+	write_lines(g.out[0], k_thr); /* past thr right after the wake-up: fast */
+	bool fast_at_thr = woken(g.epfd);
+	rb_reader_consume(g.rd);
+	usleep(250000);
+	write_lines(g.out[0], k_thr); /* past thr 250 ms after the wake-up: slow again */
+	bool slow_at_thr = woken(g.epfd);
+	write_lines(g.out[0], k_slow);
+	bool slow_at_slow = woken(g.epfd);
+	rb_reader_consume(g.rd);
+	wake_rig_restore(&g);
+
+	assert_false(first_at_thr);
+	assert_true(first_at_slow);
+	assert_int_equal(after_first, k_thr + k_slow);
+	assert_true(fast_at_thr);
+	assert_false(slow_at_thr);
+	assert_true(slow_at_slow);
+	assert_int_equal(g.logs, 3 * k_thr + 2 * k_slow);
+	wake_rig_free(&g);
 }
 
 /* Log files (logs.files): an open for writing by a selected process is
@@ -1907,6 +1979,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_ring_per_cpu),
 	    cmocka_unit_test(test_reader_real_rings),
 	    cmocka_unit_test(test_wakeup_follows_backlog),
+	    cmocka_unit_test(test_wakeup_slow_fill),
 	    cmocka_unit_test(test_log_files),
 	};
 	const struct CMUnitTest run_tests[] = {

@@ -33,6 +33,11 @@
 
 #define VMLINUX_BTF  "/sys/kernel/btf/vmlinux"
 #define WAKEUP_BYTES (32u << 10) /* BENCHMARKS.md, "The wake-up threshold" */
+/* A ring that took longer than SLOW_FILL_NS to gather WAKEUP_BYTES (under
+ * 8 MB/s) wakes the reader at WAKEUP_BYTES_SLOW (BENCHMARKS.md, "Larger
+ * bites of a slow stream"). */
+#define WAKEUP_BYTES_SLOW (128u << 10)
+#define SLOW_FILL_NS	  4000000ull
 
 struct capture {
 	struct capture_bpf *skel;
@@ -373,10 +378,15 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	/* Wake the reader once a ring holds WAKEUP_BYTES unread (or a
 	 * quarter of a small ring): large bursts of parsing made the host's
 	 * tail latency worse (BENCHMARKS.md); the reader also polls every
-	 * 100 ms. */
+	 * 100 ms. A slow stream is read at WAKEUP_BYTES_SLOW (or half a
+	 * small ring), where fewer, colder wake-ups cost the daemon less. */
 	c->skel->rodata->wakeup_bytes = c->ring_size / 4;
 	if (c->skel->rodata->wakeup_bytes > WAKEUP_BYTES)
 		c->skel->rodata->wakeup_bytes = WAKEUP_BYTES;
+	c->skel->rodata->wakeup_bytes_slow = c->ring_size / 2;
+	if (c->skel->rodata->wakeup_bytes_slow > WAKEUP_BYTES_SLOW)
+		c->skel->rodata->wakeup_bytes_slow = WAKEUP_BYTES_SLOW;
+	c->skel->rodata->slow_fill_ns = SLOW_FILL_NS;
 
 	e = capture_bpf__load(c->skel);
 	if (e) {
