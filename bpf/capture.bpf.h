@@ -224,10 +224,10 @@ struct {
  * A slow stream is read in larger bites: when wakeup_bytes took longer than
  * slow_fill_ns to gather, the reader is woken at wakeup_bytes_slow instead.
  * A reader that slept long wakes with its tables out of the caches, so
- * its wake-ups cost more the rarer they are (on a Go service, 40 % of the
- * daemon's CPU went at 32 KiB: BENCHMARKS.md, "Larger bites of a slow
- * stream"), while a fast stream keeps the short bursts its host's tail
- * latency needs.
+ * its wake-ups cost more the rarer they are (on a Go service the daemon
+ * took 1.7 times the CPU at 32 KiB that it took at 128 KiB: BENCHMARKS.md,
+ * "Larger bites of a slow stream"), while a fast stream keeps the short
+ * bursts its host's tail latency needs.
  */
 static __always_inline __u64 rb_flags_for(void *rb, __u32 len, __u64 ts)
 {
