@@ -23,12 +23,17 @@ bench: $(BENCH_BINS)
 $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
-# The floor expands bpf/tracepoints.h, the agent's own list of attach points.
-$(OUTPUT)/bench/floor.bpf.o: bench/floor.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
+# Each BPF object of bench/ and its skeleton (-Ibpf: the floor expands
+# bpf/tracepoints.h, the agent's own list of attach points). Static pattern
+# rules: the objects are targets of their own, not intermediates make removes.
+BENCH_BPF := floor helper_cost syscall_cost
+
+$(BENCH_BPF:%=$(OUTPUT)/bench/%.bpf.o): $(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h \
+					     | $(OUTPUT)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -MMD -MP -c $< -o $@
 
-$(OUTPUT)/bench/floor.skel.h: $(OUTPUT)/bench/floor.bpf.o
+$(BENCH_BPF:%=$(OUTPUT)/bench/%.skel.h): $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/bench/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
@@ -38,27 +43,11 @@ $(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/user
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -Ibpf $(LDFLAGS) $< $(OUTPUT)/user/intake/tracefs.o \
 		-lbpf -lelf -lz -o $@
 
-$(OUTPUT)/bench/helper_cost.bpf.o: bench/helper_cost.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
-
-$(OUTPUT)/bench/helper_cost.skel.h: $(OUTPUT)/bench/helper_cost.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@
-
 $(OUTPUT)/bench/helper_cost: bench/helper_cost.c $(OUTPUT)/bench/helper_cost.skel.h \
 			    $(OUTPUT)/user/intake/tracefs.o | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< $(OUTPUT)/user/intake/tracefs.o \
 		-lbpf -lelf -lz -lpthread -o $@
-
-$(OUTPUT)/bench/syscall_cost.bpf.o: bench/syscall_cost.bpf.c $(OUTPUT)/vmlinux.h | $(OUTPUT)/bench
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
-
-$(OUTPUT)/bench/syscall_cost.skel.h: $(OUTPUT)/bench/syscall_cost.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
 $(OUTPUT)/bench/syscall_cost: bench/syscall_cost.c $(OUTPUT)/bench/syscall_cost.skel.h | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)

@@ -7,7 +7,7 @@
 //
 // The request rate does not depend on the service's latency, unlike a
 // closed loop of clients with a pause between requests: a slow answer
-// delays no later request ("coordinated omission"), and a request that has
+// delays no later request (no "coordinated omission"), and a request that has
 // to wait for a free connection counts that wait in its latency, which runs
 // from the moment the request is handed to the HTTP client to the end of
 // its response body. So at a fixed rate the throughput says whether the
