@@ -10,7 +10,8 @@
 # and three variants, alternated in rotating order for BENCH_APP_ROUNDS
 # (BENCH_ROUNDS, 4)
 # rounds of BENCH_SECS (3) seconds: none, floor (empty programs), agent
-# (defaults: every process). Each round's figures are divided by the same
+# (defaults: every process), and baseline ($BENCH_BASELINE, an older agent,
+# when set). Each round's figures are divided by the same
 # round's "none" and the medians of those ratios are reported.
 # Ports: BENCH_APP_PORT (28880 on) for the app, 29864 on for the agent.
 
@@ -56,15 +57,15 @@ bench_app() {
 	wait_port "$port" 10 || { log "app: the Python server did not start"; return 1; }
 	url=http://127.0.0.1:$port/items/42
 	log "app: bench/py_app.py :$port, $rounds rounds x ${secs}s per variant and mode"
-	rotate app "$rounds" "$APP_VARIANTS" || return 1
+	rotate app "$rounds" "$(bench_variants "$APP_VARIANTS")" || return 1
 	stop_pid "$app"
-	for v in $APP_VARIANTS; do
+	for v in $(bench_variants "$APP_VARIANTS"); do
 		modes_results app "$dir" "$rounds" "$v"
 	done
 }
 
 summary_app() {
 	echo "  app: a Python thread-per-connection service (bench/py_app.py)"
-	summary_modes app "$APP_VARIANTS" "fixed rate (${BENCH_APP_RATE:-1000} req/s, open loop: bench/pace.go)" \
+	summary_modes app "$(bench_variants "$APP_VARIANTS")" "fixed rate (${BENCH_APP_RATE:-1000} req/s, open loop: bench/pace.go)" \
 		"saturation (wrk -t1 -c8)"
 }
