@@ -48,7 +48,7 @@ bench_app() {
 	local dir=$BENCH_TMP/app
 
 	mkdir -p "$dir"
-	pace_build "$dir" || return 1
+	pace_build || return 1
 	port=$(pick_port "${BENCH_APP_PORT:-28880}")
 	agent_port=$(pick_port "${BENCH_APP_AGENT_PORT:-29864}")
 	python3 "$BENCH_ROOT/bench/py_app.py" "$port" >"$dir/app.log" 2>&1 &

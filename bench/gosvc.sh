@@ -64,7 +64,7 @@ bench_go() {
 	}
 	mkdir -p "$dir"
 	gosvc_up "$dir" 31390 || { log "go: $GOSVC_ERR"; srv_stop; return 1; }
-	pace_build "$dir" || { srv_stop; return 1; }
+	pace_build || { srv_stop; return 1; }
 	bin=$GOSVC_BIN svc=$GOSVC_PORT pid=$GOSVC_PID
 	agent_port=$(pick_port 31396)
 	start_otlp_sink 31430 ||

@@ -454,11 +454,12 @@ go_build() {
 		GOCACHE=/tmp/redtap-gocache CGO_ENABLED=0 go build -o "$2" "${3:-.}") >"$2.log" 2>&1
 }
 
-# pace_build DIR: builds bench/pace.go (the open-loop generator of the
-# fixed-rate modes) into DIR/pace, once; sets PACE_BIN. Returns 1 with the
-# compiler's last line logged when it cannot.
+# pace_build: builds bench/pace.go (the open-loop generator of the
+# fixed-rate modes) into $BENCH_TMP/pace, once a run for every part that
+# uses it; sets PACE_BIN. Returns 1 with the compiler's last line logged
+# when it cannot.
 pace_build() {
-	PACE_BIN=$1/pace
+	PACE_BIN=$BENCH_TMP/pace
 	[ -x "$PACE_BIN" ] && return 0
 	command -v go >/dev/null || { log "pace: go missing (apt-get install golang-go)"; return 1; }
 	go_build "$BENCH_ROOT/bench" "$PACE_BIN" pace.go ||
