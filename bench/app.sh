@@ -7,13 +7,21 @@
 #           the latency a service at a normal load sees, and whether it
 #           kept up;
 #   sat     wrk -t1 -c8, no wait: saturation, throughput;
-# and three variants, alternated in rotating order for BENCH_APP_ROUNDS
-# (BENCH_ROUNDS, 4)
-# rounds of BENCH_SECS (3) seconds: none, floor (empty programs), agent
-# (defaults: every process), and baseline ($BENCH_BASELINE, an older agent,
-# when set). Each round's figures are divided by the same
-# round's "none" and the medians of those ratios are reported.
+# and three variants, alternated in rotating order: none, floor (empty
+# programs), agent (defaults: every process), and baseline
+# ($BENCH_BASELINE, an older agent, when set), for BENCH_APP_ROUNDS rounds
+# (BENCH_ROUNDS, 6: a round in one of the node's slow stretches is an
+# outlier the median must outvote) of BENCH_SECS (3) seconds. Each round's
+# figures are divided by the same round's "none" and the medians of those
+# ratios are reported.
 # Ports: BENCH_APP_PORT (28880 on) for the app, 29864 on for the agent.
+# The server runs on the CPUs of BENCH_APP_CPUS (taskset list, default 0;
+# empty: anywhere); wrk and the agent are left to the scheduler. Unpinned,
+# its eight threads hand the GIL back and forth between the two CPUs, and
+# how often a hand-over crosses them decides the throughput: 5 700-10 400
+# req/s in back-to-back runs with nothing else changed, against 16 500-17 100
+# on one CPU (BENCHMARKS.md, "The Python service on one CPU"). The GIL lets
+# it use one CPU anyway.
 
 APP_VARIANTS="none floor agent"
 
@@ -42,16 +50,17 @@ app_run() {
 app_keep() { modes_keep app "$1" "$2" "$dir"; }
 
 bench_app() {
-	local rounds=${BENCH_APP_ROUNDS:-${BENCH_ROUNDS:-4}}
+	local rounds=${BENCH_APP_ROUNDS:-${BENCH_ROUNDS:-6}}
 	local secs=${BENCH_SECS:-3} rate=${BENCH_APP_RATE:-1000}
-	local port agent_port app url v
+	local port agent_port app url v pin=()
 	local dir=$BENCH_TMP/app
 
 	mkdir -p "$dir"
 	pace_build || return 1
 	port=$(pick_port "${BENCH_APP_PORT:-28880}")
 	agent_port=$(pick_port "${BENCH_APP_AGENT_PORT:-29864}")
-	python3 "$BENCH_ROOT/bench/py_app.py" "$port" >"$dir/app.log" 2>&1 &
+	[ -n "${BENCH_APP_CPUS-0}" ] && pin=(taskset -c "${BENCH_APP_CPUS-0}") # execs python
+	"${pin[@]}" python3 "$BENCH_ROOT/bench/py_app.py" "$port" >"$dir/app.log" 2>&1 &
 	app=$!
 	bg_track "$app"
 	wait_port "$port" 10 || { log "app: the Python server did not start"; return 1; }
@@ -65,7 +74,9 @@ bench_app() {
 }
 
 summary_app() {
-	echo "  app: a Python thread-per-connection service (bench/py_app.py)"
+	local where="CPUs ${BENCH_APP_CPUS-0}"
+	[ -n "${BENCH_APP_CPUS-0}" ] || where="any CPU"
+	echo "  app: a Python thread-per-connection service (bench/py_app.py, on $where)"
 	summary_modes app "$(bench_variants "$APP_VARIANTS")" "fixed rate (${BENCH_APP_RATE:-1000} req/s, open loop: bench/pace.go)" \
 		"saturation (wrk -t1 -c8)"
 }
