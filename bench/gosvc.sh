@@ -12,7 +12,9 @@
 #           (issue 13: p99 <= 1.1x), and the throughput says whether it
 #           kept up;
 #   sat     BENCH_GO_CONC (32) clients, no wait: saturation, throughput;
-# and three variants, alternated in rotating order for BENCH_GO_ROUNDS rounds:
+# and four variants, alternated in rotating order for BENCH_GO_ROUNDS rounds
+# (BENCH_ROUNDS, 6: a round in one of the node's slow stretches is an
+# outlier the median must outvote):
 #   none    no agent
 #   floor   bench/floor: empty programs on the agent's tracepoints
 #   agent   redtap -p <the service>, its defaults: with no OTLP endpoint,
@@ -55,7 +57,7 @@ go_keep() {
 }
 
 bench_go() {
-	local rounds=${BENCH_GO_ROUNDS:-${BENCH_ROUNDS:-4}} secs=${BENCH_SECS:-3}
+	local rounds=${BENCH_GO_ROUNDS:-${BENCH_ROUNDS:-6}} secs=${BENCH_SECS:-3}
 	local conc=${BENCH_GO_CONC:-32} dir=$BENCH_TMP/go bin v
 	local svc agent_port pid
 	command -v go >/dev/null && command -v redis-server >/dev/null || {
