@@ -8,8 +8,8 @@
 #           kept up;
 #   sat     wrk -t1 -c8, no wait: saturation, throughput;
 # and three variants, alternated in rotating order: none, floor (empty
-# programs), agent (defaults: every process), and baseline
-# ($BENCH_BASELINE, an older agent, when set), for BENCH_APP_ROUNDS rounds
+# programs), agent (defaults: every process), plus baseline
+# ($BENCH_BASELINE, an older agent) when that is set, for BENCH_APP_ROUNDS rounds
 # (BENCH_ROUNDS, 6: a round in one of the node's slow stretches is an
 # outlier the median must outvote) of BENCH_SECS (3) seconds. Each round's
 # figures are divided by the same round's "none" and the medians of those
@@ -24,6 +24,7 @@
 # it use one CPU anyway.
 
 APP_VARIANTS="none floor agent"
+APP_CPUS=${BENCH_APP_CPUS-0} # the server's taskset list; empty: any CPU
 
 # app_wrk URL SECS [wrk args]: "RPS P50_US P99_US" (n/a when wrk failed).
 app_wrk() {
@@ -59,7 +60,7 @@ bench_app() {
 	pace_build || return 1
 	port=$(pick_port "${BENCH_APP_PORT:-28880}")
 	agent_port=$(pick_port "${BENCH_APP_AGENT_PORT:-29864}")
-	[ -n "${BENCH_APP_CPUS-0}" ] && pin=(taskset -c "${BENCH_APP_CPUS-0}") # execs python
+	[ -n "$APP_CPUS" ] && pin=(taskset -c "$APP_CPUS") # execs python
 	"${pin[@]}" python3 "$BENCH_ROOT/bench/py_app.py" "$port" >"$dir/app.log" 2>&1 &
 	app=$!
 	bg_track "$app"
@@ -74,9 +75,9 @@ bench_app() {
 }
 
 summary_app() {
-	local where="CPUs ${BENCH_APP_CPUS-0}"
-	[ -n "${BENCH_APP_CPUS-0}" ] || where="any CPU"
-	echo "  app: a Python thread-per-connection service (bench/py_app.py, on $where)"
+	local where="pinned with taskset -c $APP_CPUS"
+	[ -n "$APP_CPUS" ] || where="on any CPU"
+	echo "  app: a Python thread-per-connection service (bench/py_app.py, $where)"
 	summary_modes app "$(bench_variants "$APP_VARIANTS")" "fixed rate (${BENCH_APP_RATE:-1000} req/s, open loop: bench/pace.go)" \
 		"saturation (wrk -t1 -c8)"
 }

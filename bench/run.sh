@@ -17,9 +17,10 @@
 #                                      agent (metrics only, the default) / traces
 #
 # Environment: BENCH_PARTS="http shim daemon loss" (a subset runs only
-# those), BENCH_ROUNDS (HTTP 8, pgbench 8, Go and Python services 6, shimcall 4), BENCH_SECS (s per
-# run: HTTP 3, pgbench 4), BENCH_CPU_ROUNDS and BENCH_CPU_SECS (the daemon's
-# CPU with nginx selected: the median of 3 rounds of 10 s),
+# those), BENCH_ROUNDS (HTTP 8, pgbench 8, Go and Python services 6,
+# shimcall 4), BENCH_SECS (s per run: HTTP 3, pgbench 4), BENCH_CPU_ROUNDS
+# and BENCH_CPU_SECS (the daemon's CPU with nginx selected: the median of 3
+# rounds of 10 s),
 # BENCH_QUICK=1 (2 rounds of 2 s: a smoke test, not a measurement),
 # BENCH_KEEP=1 (keep the temporary directory with every log).
 # The summary is also written to build/bench/summary.txt.
