@@ -10,7 +10,8 @@
 
 set -u
 E2E_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-REDTAP="$E2E_ROOT/build/redtap"
+# REDTAP_E2E_BIN: another build of the agent (a sanitized one, say)
+REDTAP=${REDTAP_E2E_BIN:-$E2E_ROOT/build/redtap}
 E2E_TMP=$(mktemp -d /tmp/redtap-e2e.XXXXXX)
 chmod 755 "$E2E_TMP" # servers run as other users (postgres, nobody)
 E2E_PIDS=""
