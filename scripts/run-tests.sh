@@ -35,7 +35,7 @@ suite fuzz make -s fuzz FUZZ_SECONDS=10
 # the eBPF programs themselves: verifier, fork/exit/listen, the connection table (root)
 suite bpf make -s bpf-test
 suite e2e tests/e2e/run.sh
-# a few of them again with the agent under ASan, UBSan and LeakSanitizer
+# some of them again with the agent under ASan, UBSan and LeakSanitizer, and TSan
 suite e2e-sanitized tests/e2e/sanitized.sh
 [ -x tests/shim/run.sh ] && suite shim tests/shim/run.sh
 [ -x tests/rules/run.sh ] && suite rules tests/rules/run.sh
