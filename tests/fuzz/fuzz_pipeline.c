@@ -4,7 +4,8 @@
  * (user/core/pipeline.c) as the event loop drives it: ring-buffer records
  * of several connections interleaved, each connection's protocol found by
  * the classifier (HTTP/1, HTTP/2, PostgreSQL, Redis, or none), spans made
- * by a tracer that samples everything, sweeps and drains in between. The
+ * by a tracer that samples everything and encoded as OTLP, sweeps and
+ * drains in between. The
  * per-parser targets try each parser alone; this one tries what lies
  * between them: classification, hand-overs, closes in the middle of an
  * exchange, capture gaps, raw records of any type and length, and
@@ -21,27 +22,83 @@
  *   5 raw    [u16 n][n bytes] as one ring-buffer record, its thread forced
  *            to the fuzzed processes (no real process is touched)
  *   6 ring   [u16 n][n bytes] as one shared-memory shim record
- * Eight connections of two processes whose ids no real process has. At
- * the end the registry is rendered, and every line of the exposition must
- * be a comment or start with a metric name: fuzzed bytes in a label value
- * must never start a line of their own.
+ * Eight connections of two processes whose ids no real process has. Each
+ * span must encode into an OTLP body that decodes, with UTF-8 strings only.
+ * At the end the registry is rendered, and every line of the exposition
+ * must be a comment or start with a metric name: fuzzed bytes in a label
+ * value must never start a line of their own.
  */
 #include <ctype.h>
 #include <stdbool.h>
 
 #include "../unit/records.h"
 #include "fuzz.h"
+#include "otlp_encode.h"
+#include "otlp_resource.h"
 #include "prom.h"
+#include "proto/otlp_trace.pb-c.h"
 #include "tracer.h"
 
 #define NCONN 8
 #define TGID  0x7ffffff0u /* above any pid_max: no /proc entry to read */
 #define US    1000ull
 
+/* s[0..n) is well-formed UTF-8 (what OTLP's string fields must hold). */
+static bool utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	while (*p) {
+		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
+				   : (*p & 0xf8) == 0xf0 ? 3 : -1;
+
+		if (n < 0)
+			return false;
+		p++;
+		while (n--)
+			if ((*p++ & 0xc0) != 0x80)
+				return false;
+	}
+	return true;
+}
+
+static void check_attrs(Otlpb__KeyValue **kv, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fuzz_check(utf8_valid(kv[i]->key));
+		if (kv[i]->value && kv[i]->value->value_case == OTLPB__ANY_VALUE__VALUE_STRING_VALUE)
+			fuzz_check(utf8_valid(kv[i]->value->string_value));
+	}
+}
+
+/* Each span the tracer exports is encoded as the OTLP exporter would send
+ * it; the body must decode, and every string in it must be UTF-8 however
+ * the fuzzed bytes that filled it looked. */
 static void on_span(void *ctx, const struct span *s)
 {
-	(void)ctx;
-	(void)s;
+	struct otlp_resource_ctx *r = ctx;
+	Otlpb__ExportTraceServiceRequest *req;
+	uint8_t *body = NULL;
+	size_t len = 0;
+
+	fuzz_check(otlp_encode_traces(r, &s, 1, &body, &len) == 0);
+	req = otlpb__export_trace_service_request__unpack(NULL, len, body);
+	fuzz_check(req && req->n_resource_spans == 1);
+	for (size_t i = 0; i < req->n_resource_spans; i++) {
+		Otlpb__ResourceSpans *rs = req->resource_spans[i];
+
+		if (rs->resource)
+			check_attrs(rs->resource->attributes, rs->resource->n_attributes);
+		for (size_t j = 0; j < rs->n_scope_spans; j++)
+			for (size_t k = 0; k < rs->scope_spans[j]->n_spans; k++) {
+				Otlpb__Span *sp = rs->scope_spans[j]->spans[k];
+
+				fuzz_check(utf8_valid(sp->name));
+				check_attrs(sp->attributes, sp->n_attributes);
+			}
+	}
+	otlpb__export_trace_service_request__free_unpacked(req, NULL);
+	free(body);
 }
 
 static struct rt_conn_id conn_of(unsigned c, const uint64_t *gen)
@@ -113,12 +170,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fuzz_in in = {data, size};
 	struct tracer_opts to = {.sampler = {.root = SAMPLER_ALWAYS_ON, .parent_based = true}};
-	struct tracer *t = tracer_new(&to, on_span, NULL);
+	static struct otlp_resource_ctx res; /* its pid cache only: no state an input sees */
+	struct tracer *t = tracer_new(&to, on_span, &res);
 	struct pipeline_opts o = {.max_series = 64, .max_conns = NCONN / 2, .tracer = t};
 	uint64_t gen[NCONN] = {0}, now = 1000 * 1000 * US;
 	struct rec_world w;
 
 	fuzz_check(t);
+	if (!res.host[0])
+		fuzz_check(otlp_resource_ctx_init(&res, "deployment.environment=fuzz") == 0);
 	fuzz_check(rec_world_open(&w, o) == 0);
 	while (in.left >= 2) {
 		unsigned op = fuzz_take_u(&in, 1) % 7, c;
