@@ -106,6 +106,19 @@ static struct rt_conn_id conn_of(unsigned c, const uint64_t *gen)
 	return (struct rt_conn_id){.gen = gen[c], .tgid = TGID + (c & 1), .fd = 3 + c};
 }
 
+/* A new connection (the next generation) in slot c. */
+static void open_record(struct pipeline *p, struct fuzz_in *in, uint64_t *gen, uint64_t now)
+{
+	unsigned c = fuzz_take_u(in, 1) % NCONN;
+	uint8_t role = fuzz_take_u(in, 1) % 3;
+	uint16_t lport = fuzz_take_u(in, 2), rport = fuzz_take_u(in, 2);
+	struct rt_conn_id id;
+
+	gen[c]++;
+	id = conn_of(c, gen);
+	rec_open(p, &id, now, rec_ep(127, 0, 0, 1, lport), rec_ep(127, 0, 0, 1, rport), role);
+}
+
 static void raw_record(struct pipeline *p, struct fuzz_in *in)
 {
 	size_t n = fuzz_take_u(in, 2) % 1024;
@@ -187,16 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		now += fuzz_take_u(&in, 1) * 50 * US;
 		switch (op) {
 		case 0:
-			c = fuzz_take_u(&in, 1) % NCONN;
-			gen[c]++;
-			id = conn_of(c, gen);
-			{
-				uint8_t role = fuzz_take_u(&in, 1) % 3;
-				uint16_t lport = fuzz_take_u(&in, 2), rport = fuzz_take_u(&in, 2);
-
-				rec_open(w.pipe, &id, now, rec_ep(127, 0, 0, 1, lport),
-					 rec_ep(127, 0, 0, 1, rport), role);
-			}
+			open_record(w.pipe, &in, gen, now);
 			break;
 		case 1:
 		case 2:
