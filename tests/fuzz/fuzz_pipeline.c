@@ -5,11 +5,10 @@
  * of several connections interleaved, each connection's protocol found by
  * the classifier (HTTP/1, HTTP/2, PostgreSQL, Redis, or none), spans made
  * by a tracer that samples everything and encoded as OTLP, sweeps and
- * drains in between. The
- * per-parser targets try each parser alone; this one tries what lies
- * between them: classification, hand-overs, closes in the middle of an
- * exchange, capture gaps, raw records of any type and length, and
- * shared-memory shim records.
+ * drains in between. The per-parser targets try each parser alone; this
+ * one tries what lies between them: classification, hand-overs, closes in
+ * the middle of an exchange, capture gaps, raw records of any type and
+ * length, and shared-memory shim records.
  *
  * Input: operations, each [u8 op][u8 dt] (the clock moves dt * 50 us) and
  * then, by op % 7:
@@ -23,16 +22,18 @@
  *            to the fuzzed processes (no real process is touched)
  *   6 ring   [u16 n][n bytes] as one shared-memory shim record
  * Eight connections of two processes whose ids no real process has. Each
- * span must encode into an OTLP body that decodes, with UTF-8 strings only.
+ * span must encode into an OTLP body that decodes, with UTF-8 strings only
+ * (otlp_utf8_valid(): no overlongs, surrogates or code points past
+ * U+10FFFF).
  * At the end the registry is rendered, and every line of the exposition
  * must be a comment or start with a metric name: fuzzed bytes in a label
  * value must never start a line of their own.
  */
 #include <ctype.h>
-#include <stdbool.h>
 
 #include "../unit/records.h"
 #include "fuzz.h"
+#include "otlp_build.h"
 #include "otlp_encode.h"
 #include "otlp_resource.h"
 #include "prom.h"
@@ -43,31 +44,12 @@
 #define TGID  0x7ffffff0u /* above any pid_max: no /proc entry to read */
 #define US    1000ull
 
-/* s[0..n) is well-formed UTF-8 (what OTLP's string fields must hold). */
-static bool utf8_valid(const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-
-	while (*p) {
-		int n = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2
-				   : (*p & 0xf8) == 0xf0 ? 3 : -1;
-
-		if (n < 0)
-			return false;
-		p++;
-		while (n--)
-			if ((*p++ & 0xc0) != 0x80)
-				return false;
-	}
-	return true;
-}
-
 static void check_attrs(Otlpb__KeyValue **kv, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		fuzz_check(utf8_valid(kv[i]->key));
+		fuzz_check(otlp_utf8_valid(kv[i]->key));
 		if (kv[i]->value && kv[i]->value->value_case == OTLPB__ANY_VALUE__VALUE_STRING_VALUE)
-			fuzz_check(utf8_valid(kv[i]->value->string_value));
+			fuzz_check(otlp_utf8_valid(kv[i]->value->string_value));
 	}
 }
 
@@ -93,7 +75,7 @@ static void on_span(void *ctx, const struct span *s)
 			for (size_t k = 0; k < rs->scope_spans[j]->n_spans; k++) {
 				Otlpb__Span *sp = rs->scope_spans[j]->spans[k];
 
-				fuzz_check(utf8_valid(sp->name));
+				fuzz_check(otlp_utf8_valid(sp->name));
 				check_attrs(sp->attributes, sp->n_attributes);
 			}
 	}
