@@ -3,7 +3,8 @@
 # $(OUTPUT)/bench/.
 #
 #   floor       loads bench/floor.bpf.c: empty programs on the agent's tracepoints
-#               (built here only, never with the product)
+#               (built here only, never with the product), or with --bound
+#               bench/bound.bpf.c: the least any design does per data syscall
 #   replay      feeds synthetic ring-buffer records to the daemon's modules
 #   godeliver   gotrack_deliver() on a Go service's record stream (callgrind)
 #   helper_cost the BPF helpers of the data programs, each in a hot loop
@@ -26,7 +27,7 @@ $(OUTPUT)/bench:
 # Each BPF object of bench/ and its skeleton (-Ibpf: the floor expands
 # bpf/tracepoints.h, the agent's own list of attach points). Static pattern
 # rules: the objects are targets of their own, not intermediates make removes.
-BENCH_BPF := floor helper_cost syscall_cost
+BENCH_BPF := floor bound helper_cost syscall_cost
 
 $(BENCH_BPF:%=$(OUTPUT)/bench/%.bpf.o): $(OUTPUT)/bench/%.bpf.o: bench/%.bpf.c $(OUTPUT)/vmlinux.h \
 					     | $(OUTPUT)/bench
@@ -37,7 +38,8 @@ $(BENCH_BPF:%=$(OUTPUT)/bench/%.skel.h): $(OUTPUT)/bench/%.skel.h: $(OUTPUT)/ben
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/user/intake/tracefs.o \
+$(OUTPUT)/bench/floor: bench/floor.c $(OUTPUT)/bench/floor.skel.h $(OUTPUT)/bench/bound.skel.h \
+		      $(OUTPUT)/user/intake/tracefs.o \
 		      | $(OUTPUT)/bench
 	$(call msg,CC-BENCH,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench -Ibpf $(LDFLAGS) $< $(OUTPUT)/user/intake/tracefs.o \

@@ -14,16 +14,9 @@
 #include <bpf/bpf_helpers.h>
 
 #include "tracepoints.h"
+#include "empty_prog.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
-
-/* One empty program named after its attach point. */
-#define FLOOR_PROG(sec, name)                                                                      \
-	SEC(sec)                                                                                   \
-	int floor_##name(void *ctx)                                                                \
-	{                                                                                          \
-		return 0;                                                                          \
-	}
 
 #define FLOOR_DATA_PROG(sys, args, dir)                                                            \
 	FLOOR_PROG("tracepoint/syscalls/sys_exit_" #sys, exit_##sys)

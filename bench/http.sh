@@ -7,6 +7,11 @@
 #   unsel   redtap -p <a sleeping process>: nginx and wrk are not selected
 #   otlp    redtap defaults with tracing and OTLP export on (every request a
 #           span, 100% sampled, to bench/otlp_sink.py on 127.0.0.1)
+#   bound_clock, bound_lookup, bound_record  only when named in
+#           BENCH_HTTP_VARIANTS: the floor with the least any design does
+#           per data syscall on top (bench/bound.bpf.c: a clock read; also
+#           a connection look-up; also a 32-byte ring record), lower bounds of the agent's cost above
+#           the floor (http_bound_*_above_floor, http_cpu_bound_*_above_floor)
 #   baseline  only with BENCH_BASELINE=<an older redtap binary>: that agent
 #           with its defaults, so that today's agent is compared with it in
 #           the same run (http_ratio_agent_baseline: agent / baseline).
@@ -117,9 +122,32 @@ bench_http() {
 		result http_cpu_agent_above_floor "$(calc "($fc - $fb) / ($fb - 1)")"
 		result http_cpu_unsel_above_floor "$(calc "($fd - $fb) / ($fb - 1)")"
 	fi
+	http_bounds "$vs"
 	result daemon_cpu_per_10k_all "$(median <"$dir/cpu10k")"
 	result daemon_cpu_frac_all "$(median <"$dir/cpufrac")"
 	[ -n "${BENCH_BASELINE:-}" ] && http_baseline "$dir" "$rounds"
+	return 0
+}
+
+# http_bounds "VARIANTS": for each lower bound among VARIANTS, its cost above
+# the floor as a fraction of the floor's own, from throughput and from CPU
+# per request (as the agent's), also logged.
+http_bounds() {
+	local v fb fv cb cv
+	fb=$(get http_ratio_floor)
+	cb=$(get http_cpu_ratio_floor)
+	for v in $1; do
+		case $v in bound_*) ;; *) continue ;; esac
+		fv=$(get "http_ratio_$v")
+		cv=$(get "http_cpu_ratio_$v")
+		[ "$(calc "(1 - $fb > 0.005)")" = 1 ] &&
+			result "http_${v}_above_floor" "$(calc "($fb - $fv) / (1 - $fb)")"
+		[ "$(calc "($cb - 1 > 0.005)")" = 1 ] &&
+			result "http_cpu_${v}_above_floor" "$(calc "($cv - $cb) / ($cb - 1)")"
+		log "http: $v / none throughput $fv, CPU per request $cv (floor $fb, $cb):" \
+			"above the floor $(get "http_${v}_above_floor") of its cost" \
+			"(by CPU $(get "http_cpu_${v}_above_floor"))"
+	done
 	return 0
 }
 

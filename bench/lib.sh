@@ -250,11 +250,12 @@ start_otlp_sink() {
 	wait_port "$OTLP_SINK_PORT" || { stop_pid "$OTLP_SINK_PID"; return 1; }
 }
 
-# start_floor: build/bench/floor; sets FLOOR_PID once its programs are attached.
+# start_floor [ARGS...]: build/bench/floor ARGS (e.g. --bound lookup); sets
+# FLOOR_PID once its programs are attached.
 start_floor() {
 	local out=$BENCH_TMP/floor.out
 	: >"$out"
-	"$BUILD/bench/floor" >"$out" 2>&1 &
+	"$BUILD/bench/floor" "$@" >"$out" 2>&1 &
 	FLOOR_PID=$!
 	bg_track "$FLOOR_PID"
 	for _ in $(seq 200); do
@@ -325,7 +326,9 @@ bpf_map_rss_kib() {
 # the part's function, so they see its locals (directories, ports, URLs).
 
 # variant_up VARIANT [AGENT_ARGS...]: "none" starts nothing, "floor" the
-# floor loader, "baseline" an older agent to compare with (the binary
+# floor loader, "bound_clock", "bound_lookup" and "bound_record" the floor
+# loader's lower bounds of the agent (bench/bound.bpf.c), "baseline" an
+# older agent to compare with (the binary
 # $BENCH_BASELINE, e.g. built from the tree before a change, started as
 # start_agent AGENT_ARGS... $BENCH_BASELINE_ARGS: its CLI may differ), any
 # other variant the agent (start_agent AGENT_ARGS...).
@@ -336,6 +339,7 @@ variant_up() {
 	case $v in
 	none) ;;
 	floor) start_floor ;;
+	bound_clock | bound_lookup | bound_record) start_floor --bound "${v#bound_}" ;;
 	baseline)
 		# shellcheck disable=SC2086 # BENCH_BASELINE_ARGS: words
 		AGENT_BIN=$BENCH_BASELINE start_agent "$@" ${BENCH_BASELINE_ARGS:-}
@@ -348,7 +352,7 @@ variant_up() {
 variant_down() {
 	case $1 in
 	none) ;;
-	floor) stop_pid "$FLOOR_PID" ;;
+	floor | bound_*) stop_pid "$FLOOR_PID" ;;
 	*) stop_pid "$AGENT_PID" ;;
 	esac
 }

@@ -9,13 +9,17 @@
 #   raw     one program on the raw tracepoint sys_exit, testing the
 #           syscall's number (bench/syscall_cost.bpf.c)
 #   btf     the same on tp_btf/sys_exit
+#   bound_clock, bound_lookup, bound_record  the floor with the least any
+#           design does per data syscall on top (bench/bound.bpf.c: a clock
+#           read; also a connection look-up; also a 32-byte ring record)
 # alternated in rotating order for SYSCOST_ROUNDS (8) rounds; prints a
 # Markdown table of the median ns per loop iteration and the range.
 #
 #   sudo bench/syscall_cost.sh
 #
 # Environment: SYSCOST_ROUNDS (8), SYSCOST_N (iterations per loop, 200000),
-# BUILD (default build). Nothing listens; about ROUNDS * 4 * 2 s. One run
+# SYSCOST_VARIANTS (the variants run, "none floor raw btf"), BUILD (default
+# build). Nothing listens; about ROUNDS * 4 * 2 s. One run
 # on a possibly shared node: the medians of one run are what compares.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -29,26 +33,27 @@ for b in syscall_cost floor; do
 done
 bench_init
 T=$BENCH_TMP
-VS=(none floor raw btf)
+read -r -a VS <<<"${SYSCOST_VARIANTS:-none floor raw btf}"
 
 # one V: a line "V getppid NS pipe NS unix NS" in $T/runs.
 one() {
 	local mode=none line
 	case $1 in
 	floor) start_floor || return 1 ;;
+	bound_*) start_floor --bound "${1#bound_}" || return 1 ;;
 	raw | btf) mode=$1 ;;
 	esac
 	sleep 0.5
 	line=$("$BUILD/bench/syscall_cost" "$mode" "$N") || line=
-	[ "$1" = floor ] && stop_pid "$FLOOR_PID"
+	case $1 in floor | bound_*) stop_pid "$FLOOR_PID" ;; esac
 	[ -n "$line" ] || { log "syscall_cost: the $1 run failed"; return 1; }
 	echo "$1 $line" >>"$T/runs"
 }
 
 : >"$T/runs"
 for r in $(seq 0 $((ROUNDS - 1))); do
-	for i in 0 1 2 3; do
-		one "${VS[$(((r + i) % 4))]}" || exit 1
+	for i in "${!VS[@]}"; do
+		one "${VS[$(((r + i) % ${#VS[@]}))]}" || exit 1
 	done
 done
 
