@@ -11,30 +11,15 @@
 #include <stdbool.h>
 
 #include "fuzz.h"
+#include "otlp_build.h"
 #include "sqlsum.h"
 
-/* True when s is NUL-terminated within n bytes and valid UTF-8. */
+/* True when s is NUL-terminated within n bytes and valid UTF-8 (the
+ * OTLP exporter's check: no overlong forms, surrogates or code points past
+ * U+10FFFF either). */
 static bool utf8_ok(const char *s, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!fuzz_has_nul(s, n))
-		return false;
-	while (*p) {
-		int extra = *p < 0x80		  ? 0
-			    : (*p & 0xe0) == 0xc0 ? 1
-			    : (*p & 0xf0) == 0xe0 ? 2
-			    : (*p & 0xf8) == 0xf0 ? 3
-						  : -1;
-
-		if (extra < 0)
-			return false;
-		for (int i = 1; i <= extra; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-		p += extra + 1;
-	}
-	return true;
+	return fuzz_has_nul(s, n) && otlp_utf8_valid(s);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

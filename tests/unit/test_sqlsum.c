@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "sqlsum.h"
+#include "utf8.h"
 
 static void expect_sanitized(const char *sql, const char *want)
 {
@@ -43,26 +44,16 @@ static void expect_summary(const char *sql, const char *op, const char *summary)
 	assert_string_equal(s.summary, summary);
 }
 
+/* Valid UTF-8 (utf8.h, tested in test_utf8.c) without control characters:
+ * what sqlsum_utf8_fix() leaves. */
 static bool valid_utf8(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
-	while (*p) {
-		int n = *p < 0x80	      ? 0
-			: (*p & 0xe0) == 0xc0 ? 1
-			: (*p & 0xf0) == 0xe0 ? 2
-			: (*p & 0xf8) == 0xf0 ? 3
-					      : -1;
-
-		if (n < 0 || (*p < 0x20))
+	for (; *p; p += n)
+		if (*p < 0x20 || !(n = utf8_seq(p)))
 			return false;
-		p++;
-		while (n--) {
-			if ((*p & 0xc0) != 0x80)
-				return false;
-			p++;
-		}
-	}
 	return true;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "otlp_build.h"
+#include "utf8.h"
 #include "version.h"
 
 #define CHUNK_MIN (64 * 1024)
@@ -83,34 +84,6 @@ char *otlp_arena_strdup(struct otlp_arena *a, const char *s)
 	if (d)
 		memcpy(d, s, n);
 	return d;
-}
-
-/* Length of the valid UTF-8 sequence at s, or 0 when its first byte starts none. */
-static size_t utf8_seq(const unsigned char *s)
-{
-	unsigned char c = s[0];
-	size_t n;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, cp = c & 0x07;
-	else
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
 }
 
 /* The length of the run of ASCII bytes at the start of s[0..len), eight

@@ -24,6 +24,7 @@
 
 #include "prom.h"
 #include "semconv.h"
+#include "utf8.h"
 
 /* ---- numbers ---- */
 
@@ -218,30 +219,6 @@ static void sb_value(struct sbuf *b, double v)
 	sb_put(b, tmp, prom_format_value(tmp, v));
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *p)
-{
-	unsigned c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		unsigned lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-
-		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		unsigned lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-
-		return p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80
-			   ? 4
-			   : 0;
-	}
-	return 0;
-}
-
 /*
  * Appends s escaped for a label value (quote = true) or a HELP text: backslash
  * and line feed always, double quote when quote is set. Bytes that are not
@@ -258,7 +235,7 @@ static void sb_escaped(struct sbuf *b, const char *s, bool quote)
 			p++;
 			continue;
 		}
-		n = utf8_len(p);
+		n = utf8_seq(p);
 		if (n > 1 || (n == 1 && *p != '\\' && *p != '\n' && (*p != '"' || !quote))) {
 			p += n;
 			continue;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "sqlsum.h"
+#include "utf8.h"
 
 #define MAX_TOKS   2048
 #define MAX_STMTS  16
@@ -227,31 +228,6 @@ static bool tok_punct(const char *s, const struct tok *t, char c)
 }
 
 /* ---- UTF-8 ---- */
-
-static size_t utf8_seq(const unsigned char *p)
-{
-	unsigned char c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f))
-			return 0; /* overlong, surrogate */
-		return 3;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		if ((c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] > 0x8f))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
 
 void sqlsum_utf8_fix(char *s)
 {
