@@ -1,22 +1,25 @@
 # bench/http.sh - sourced by bench/run.sh: part 1, the agent's cost on an
 # HTTP server. nginx on 127.0.0.1 under wrk (keep-alive, 3-byte body) in
-# five variants, alternated in rotating order for $BENCH_ROUNDS rounds:
+# six variants, alternated in rotating order for $BENCH_ROUNDS rounds:
 #   none    no agent
 #   floor   bench/floor: empty programs on the agent's tracepoints
 #   agent   redtap with its defaults (every process on the node)
 #   unsel   redtap -p <a sleeping process>: nginx and wrk are not selected
 #   otlp    redtap defaults with tracing and OTLP export on (every request a
 #           span, 100% sampled, to bench/otlp_sink.py on 127.0.0.1)
-#   bound_clock, bound_lookup, bound_record  only when named in
-#           BENCH_HTTP_VARIANTS: the floor with the least any design does
-#           per data syscall on top (bench/bound.bpf.c: a clock read; also
-#           a connection look-up; also a 32-byte ring record), lower bounds of the agent's cost above
-#           the floor (http_bound_*_above_floor, http_cpu_bound_*_above_floor)
+#   bound_record  the floor with the least a design sending one record per
+#           data syscall does on top (bench/bound.bpf.c: a clock read, a
+#           connection look-up, a 32-byte ring record): a lower bound of
+#           the agent's cost above the floor (http_bound_record_above_floor,
+#           http_cpu_bound_record_above_floor). bound_clock and bound_lookup
+#           (without the record, without the look-up) run only when named
+#           in BENCH_HTTP_VARIANTS.
 #   baseline  only with BENCH_BASELINE=<an older redtap binary>: that agent
 #           with its defaults, so that today's agent is compared with it in
 #           the same run (http_ratio_agent_baseline: agent / baseline).
-# BENCH_HTTP_VARIANTS runs a subset of the first five; BENCH_HTTP_PORT moves
-# the ports (nginx from it, the agent from +16, the OTLP sink from +32).
+# BENCH_HTTP_VARIANTS runs a subset of these (or adds bound_clock and
+# bound_lookup); BENCH_HTTP_PORT moves the ports (nginx from it, the agent
+# from +16, the OTLP sink from +32).
 # Each round's throughputs are divided by that round's "none", so slow
 # drifts of the machine cancel; the medians of those ratios are reported.
 # So is the CPU time per request (nginx, wrk, the agent's daemon and the
@@ -25,7 +28,7 @@
 # The agent's CPU time during the "agent" runs gives its CPU per 10 000
 # requests/s (each request is seen twice there: nginx's side and wrk's).
 
-HTTP_VARIANTS=${BENCH_HTTP_VARIANTS:-none floor agent unsel otlp}
+HTTP_VARIANTS=${BENCH_HTTP_VARIANTS:-none floor agent unsel otlp bound_record}
 
 # http_ticks: CPU ticks of nginx, the interrupts and the agent (if any).
 http_ticks() {

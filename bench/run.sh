@@ -132,7 +132,7 @@ summary_http() {
 	local v x
 	echo "  1. HTTP overhead: nginx (1 worker) + wrk -t1 -c${BENCH_CONNS:-32}," \
 		"/api/x -> 200 \"ok\""
-	for v in none floor agent unsel otlp; do
+	for v in none floor agent unsel otlp bound_record; do
 		row "   ($v) throughput, req/s" "$(num "$(get http_rps_$v)")" "" ""
 		row "   ($v) p99 latency, us" "$(num "$(get http_p99_us_$v)")" "" ""
 	done
@@ -147,7 +147,7 @@ summary_http() {
 		"rounds $(get http_ratio_range_floor)"
 	row "   (d)/(a) throughput, not selected" "$(get http_ratio_unsel)" "" \
 		"rounds $(get http_ratio_range_unsel)"
-	for v in none floor agent unsel otlp; do
+	for v in none floor agent unsel otlp bound_record; do
 		row "   ($v) CPU per request, us (nginx+wrk+agent)" "$(get http_cpu_us_$v)" "" ""
 	done
 	row "   floor's cost, 1 - b/a" "$(pct "$(get http_floor_cost)")" "" ""
@@ -171,6 +171,11 @@ summary_http() {
 	x=$(get http_cpu_unsel_above_floor)
 	row "   by CPU: not selected above floor / floor's" "$(pct "$x")" "<= 25% (~0)" \
 		"$(verdict "$x" "<=" 0.25)"
+	x=$(get http_bound_record_above_floor)
+	row "   (f) lower bound above floor / floor's cost" "$(pct "$x")" "" \
+		"one record per syscall, nothing else"
+	x=$(get http_cpu_bound_record_above_floor)
+	row "   by CPU: (f) lower bound above floor / floor's" "$(pct "$x")" "" ""
 	x=$(get daemon_cpu_per_10k_all)
 	row "   agent's CPU per 10k req/s (nginx+wrk seen)" "$(pct2 "$x")" "< 0.5% of a core" \
 		"$(verdict "$x" "<" 0.005)"

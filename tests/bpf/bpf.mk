@@ -21,6 +21,7 @@ $(OUTPUT)/tests/bpf:
 BPF_TEST_OBJS := $(addprefix $(OUTPUT)/user/intake/,connctl.o goprobes_load.o rings.o ringbuf.o \
 		   tracefs.o)
 $(BPF_TEST): tests/bpf/test_progs.c $(OUTPUT)/capture.skel.h $(OUTPUT)/bench/floor.skel.h \
+	     $(OUTPUT)/bench/bound.skel.h \
 	     $(BPF_TEST_OBJS) | $(OUTPUT)/tests/bpf
 	$(call msg,CC-TEST,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(OUTPUT)/bench $(LDFLAGS) $< $(BPF_TEST_OBJS) \

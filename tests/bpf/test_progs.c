@@ -10,6 +10,7 @@
  *    with the extreme capture sizes (16 and RT_CAPTURE_MAX), with and
  *    without the HTTP/2 capture size, and in both selection modes;
  *  - capture.bpf.o and bench/floor.bpf.o attach to the same points;
+ *  - bench/bound.bpf.o (the benchmarks' lower bound) loads at each level;
  *  - a fork of a selected process is selected, its exit clears it and is
  *    reported with its start time; forks of a process the daemon has not
  *    decided yet are reported; a listen() is reported;
@@ -72,6 +73,7 @@
 #include "redtap/event.h"
 #include "capture.skel.h"
 #include "connctl.h"
+#include "bound.skel.h"
 #include "floor.skel.h"
 #include "rings.h"
 #include "ringbuf.h"
@@ -910,6 +912,65 @@ static void test_floor_matches_agent(void **state)
 	assert_int_equal(n, 0);
 	floor_bpf__destroy(floor);
 	capture_bpf__destroy(cap);
+}
+
+static int count_rec(void *ctx, void *data, size_t len)
+{
+	const __u64 *ts = data;
+
+	(void)len;
+	if (*ts) /* bound_rec.ts: the clock read of the syscall's exit */
+		(*(long *)ctx)++;
+	return 0;
+}
+
+/* The benchmarks' lower bound (bench/bound.bpf.c) loads at each level
+ * and, at "record", sends one record per data syscall that moved bytes
+ * once its fd is known: 200 write + read pairs on a socketpair give at
+ * least 398 (the first write and the first read only enter the fd). */
+static void test_bound_levels(void **state)
+{
+	(void)state;
+	for (__u32 level = 1; level <= 3; level++) {
+		struct bound_bpf *b = bound_bpf__open();
+		struct ring_buffer *rb;
+		int sv[2], err;
+		long n = 0;
+		char c = 'x';
+
+		assert_non_null(b);
+		b->rodata->level = level;
+		err = bound_bpf__load(b);
+		if (err)
+			fail_msg("bound level %u does not load: %s", level, strerror(-err));
+		assert_int_equal(bound_bpf__attach(b), 0);
+		rb = ring_buffer__new(bpf_map__fd(b->maps.ring0), count_rec, &n, NULL);
+		assert_non_null(rb);
+		for (int i = 1; i < 4; i++) {
+			char name[8];
+
+			snprintf(name, sizeof(name), "ring%d", i);
+			assert_int_equal(
+			    ring_buffer__add(
+				rb, bpf_map__fd(bpf_object__find_map_by_name(b->obj, name)),
+				count_rec, &n),
+			    0);
+		}
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		for (int i = 0; i < 200; i++) {
+			assert_int_equal(write(sv[0], &c, 1), 1);
+			assert_int_equal(read(sv[1], &c, 1), 1);
+		}
+		close(sv[0]);
+		close(sv[1]);
+		ring_buffer__consume(rb);
+		if (level == 3)
+			assert_true(n >= 398);
+		else
+			assert_int_equal(n, 0);
+		ring_buffer__free(rb);
+		bound_bpf__destroy(b);
+	}
 }
 
 /* ---- selection across fork and exit ---- */
@@ -1997,6 +2058,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_goroutine_owners_by_bits),
 	    cmocka_unit_test(test_go_tls_call_needs_bit),
 	    cmocka_unit_test(test_no_goroutines_without_spans),
+	    cmocka_unit_test(test_bound_levels),
 	};
 	char err[256];
 	int failed;
