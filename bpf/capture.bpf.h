@@ -45,6 +45,12 @@ const volatile __u64 slow_fill_ns = 4000000;
 /* Generation counter: makes (tgid, fd) reuse visible to the daemon. */
 __u64 conn_gen_seq = 0;
 
+/* The file operations every socket's struct file points at (the kernel's
+ * socket_file_ops, which kallsyms may not list): learnt from the first
+ * inet stream socket conn_get() meets, 0 until then. A file whose f_op is
+ * another is no socket, so conn_get() stops there, before its look-ups. */
+__u64 sock_fops = 0;
+
 /*
  * The records' ring buffers, one per CPU (RT_RINGS_MAX at most; CPU c
  * writes ring c % ring_count): a CPU reserving in a ring no other CPU
@@ -103,9 +109,11 @@ struct {
 #include "conns.bpf.h"
 
 /* Negative cache: fds of selected processes known not to be TCP sockets,
- * with their struct file *. A separate LRU: thrashing it costs time only,
- * never a connection. Without it, I/O on a pipe cost about 35 % more in
- * enter_write (bench/BPF_INSNS.md). Entries go at close(2). */
+ * with their struct file *: since sock_fops (above), other sockets (unix,
+ * netlink...) and whatever came before the first TCP socket. A separate
+ * LRU: thrashing it costs time only, never a connection. Without it, I/O
+ * on a pipe cost about 35 % more in enter_write (bench/BPF_INSNS.md).
+ * Entries go at close(2). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -361,6 +369,18 @@ static __always_inline void emit_conn_open(struct conn_key *key, struct conn_inf
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
+/* file->f_op as a number: one load, without a helper call (the verifier
+ * turns bpf_rdonly_cast() into a move and the load into one that may
+ * fault and read 0). */
+static __always_inline __u64 file_ops(struct file *file)
+{
+	struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+
+	return (__u64)f->f_op;
+}
+
 /* The sock of file when it is a TCP (stream) socket of AF_INET or
  * AF_INET6, with its family; else NULL. */
 static __always_inline struct sock *inet_stream_sock(struct file *file, __u16 *family)
@@ -398,6 +418,10 @@ static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 rol
 
 	if (!file)
 		return NULL;
+	/* a pipe, a file, an eventfd...: not a socket (see sock_fops). Its
+	 * fd's entries, if any, stay until close(2) or eviction. */
+	if (sock_fops && file_ops(file) != sock_fops)
+		return NULL;
 	cur = bpf_map_lookup_elem(&conns, &key);
 	if (cur && cur->file == (__u64)file) {
 		if (role_hint != RT_ROLE_UNKNOWN)
@@ -415,6 +439,8 @@ static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 rol
 		bpf_map_update_elem(&not_socks, &key, &nfile, BPF_ANY);
 		return NULL;
 	}
+	if (!sock_fops)
+		sock_fops = file_ops(file);
 	ci.file = (__u64)file;
 	ci.sock_ino = BPF_CORE_READ(file, f_inode, i_ino);
 	ci.gen = __sync_fetch_and_add(&conn_gen_seq, 1) + 1;

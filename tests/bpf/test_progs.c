@@ -1216,6 +1216,21 @@ static void test_pipes_stay_out_of_conns(void **state)
 	assert_int_equal(open_ev->hdr.len, sizeof(*open_ev));
 	assert_true(open_ev->sock_ino != 0);
 
+	/* that socket taught the programs the sockets' f_op: a pipe now stops
+	 * there, before any look-up, and enters no negative cache */
+	assert_true(f->skel->bss->sock_fops != 0);
+	{
+		int q[2];
+
+		assert_int_equal(pipe(q), 0);
+		assert_int_equal(write(q[1], "x", 1), 1);
+		assert_int_equal(read(q[0], &b, 1), 1);
+		assert_int_equal(not_socks_of(f, self), 400);
+		close(q[0]);
+		close(q[1]);
+	}
+	assert_int_equal(conns_of(f, self), 2);
+
 	/* an entry the LRU lost: close is reported all the same */
 	assert_int_equal(bpf_map_delete_elem(bpf_map__fd(f->skel->maps.conns), &key), 0);
 	recs_clear(&f->recs);
