@@ -369,15 +369,20 @@ static __always_inline void emit_conn_open(struct conn_key *key, struct conn_inf
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
 
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+/* A kfunc of 6.2 on; weak, so that older kernels load the object. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* file->f_op as a number: one load, without a helper call (the verifier
  * turns bpf_rdonly_cast() into a move and the load into one that may
- * fault and read 0). */
+ * fault and read 0). 0 on a kernel without bpf_rdonly_cast(): sock_fops is
+ * then never learnt, and every file takes the look-ups. */
 static __always_inline __u64 file_ops(struct file *file)
 {
-	struct file *f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
+	struct file *f;
 
+	if (!bpf_rdonly_cast)
+		return 0;
+	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 	return (__u64)f->f_op;
 }
 
