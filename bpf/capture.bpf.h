@@ -41,6 +41,10 @@ const volatile __u64 wakeup_bytes = 65536;  /* wake the reader past this backlog
  * slow_fill_ns to gather (0: never; rb_flags_for()) */
 const volatile __u64 wakeup_bytes_slow = 0;
 const volatile __u64 slow_fill_ns = 4000000;
+/* Loads through bpf_rdonly_cast() instead of bpf_probe_read_kernel() calls
+ * (user/intake/kfeatures.h: kernels from 6.17 on); false leaves them out of
+ * what the verifier sees. */
+const volatile bool untrusted_loads = false;
 
 /* Generation counter: makes (tgid, fd) reuse visible to the daemon. */
 __u64 conn_gen_seq = 0;
@@ -314,10 +318,15 @@ static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 l
 	h->cpu = (__u8)bpf_get_smp_processor_id();
 }
 
+/* A kfunc of 6.2 on, used only with untrusted_loads; weak, so that
+ * older kernels load the object. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+
 /* The current task's struct file for fd, or NULL. The walk goes through
  * the task's BTF pointer: task->files->fdt and its fields are plain loads
- * (the verifier guards them), only fds[fd] needs a helper call, where
- * BPF_CORE_READ took five. */
+ * (the verifier guards them), and so is fds[fd] with untrusted_loads
+ * (through bpf_rdonly_cast(): a load that may fault and read 0); without,
+ * that one takes a helper call, where BPF_CORE_READ took five. */
 static __always_inline struct file *fd_to_file(__u32 fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -330,6 +339,11 @@ static __always_inline struct file *fd_to_file(__u32 fd)
 	fdt = files->fdt;
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
+	if (untrusted_loads && bpf_rdonly_cast) {
+		struct file **slot = bpf_rdonly_cast((void *)((__u64)fdt->fd + (__u64)fd * 8), 0);
+
+		return *slot;
+	}
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]))
 		return NULL;
 	return file;
@@ -369,18 +383,15 @@ static __always_inline void emit_conn_open(struct conn_key *key, struct conn_inf
 		count_drop(RT_DROP_RINGBUF_FULL);
 }
 
-/* A kfunc of 6.2 on; weak, so that older kernels load the object. */
-extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
-
 /* file->f_op as a number: one load, without a helper call (the verifier
  * turns bpf_rdonly_cast() into a move and the load into one that may
- * fault and read 0). 0 on a kernel without bpf_rdonly_cast(): sock_fops is
- * then never learnt, and every file takes the look-ups. */
+ * fault and read 0). 0 without untrusted_loads: sock_fops is then never
+ * learnt, and every file takes the look-ups. */
 static __always_inline __u64 file_ops(struct file *file)
 {
 	struct file *f;
 
-	if (!bpf_rdonly_cast)
+	if (!untrusted_loads || !bpf_rdonly_cast)
 		return 0;
 	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 	return (__u64)f->f_op;

@@ -16,10 +16,10 @@ $(OUTPUT)/tests/bpf:
 # The daemon's own writes to the connection table (user/intake/connctl.c)
 # are tested on the real object: its one module is linked in, as are the
 # daemon's loader of the Go probes (goprobes_load.c, for --insns), its
-# ring buffers' creation (rings.c) and reader (ringbuf.c) and its tracefs
-# mount (tracefs.c).
-BPF_TEST_OBJS := $(addprefix $(OUTPUT)/user/intake/,connctl.o goprobes_load.o rings.o ringbuf.o \
-		   tracefs.o)
+# ring buffers' creation (rings.c) and reader (ringbuf.c), its tracefs
+# mount (tracefs.c) and its choice of the kernel's features (kfeatures.c).
+BPF_TEST_OBJS := $(addprefix $(OUTPUT)/user/intake/,connctl.o goprobes_load.o kfeatures.o rings.o \
+		   ringbuf.o tracefs.o)
 $(BPF_TEST): tests/bpf/test_progs.c $(OUTPUT)/capture.skel.h $(OUTPUT)/bench/floor.skel.h \
 	     $(OUTPUT)/bench/bound.skel.h \
 	     $(BPF_TEST_OBJS) | $(OUTPUT)/tests/bpf

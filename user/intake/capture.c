@@ -24,6 +24,7 @@
 #include "capture.skel.h"
 #include "connctl.h"
 #include "gotrack.h"
+#include "kfeatures.h"
 #include "log.h"
 #include "logfiles.h"
 #include "ringbuf.h"
@@ -356,6 +357,7 @@ struct capture *capture_open(const struct capture_opts *opts, capture_record_fn 
 	    c->skel->rodata->log_interval_ns * (opts->log_burst ? opts->log_burst : 1);
 	c->skel->rodata->filter_enabled = opts->filter;
 	c->skel->rodata->record_goroutines = opts->goroutines;
+	c->skel->rodata->untrusted_loads = kfeatures_untrusted_loads();
 	c->files = opts->log_bytes ? opts->log_files : NULL;
 	setup_file_progs(c, c->files != NULL);
 	/* the shim budget as GCRA: one record per interval, burst intervals ahead */
