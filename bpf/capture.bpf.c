@@ -594,8 +594,7 @@ int enter_close(struct trace_event_raw_sys_enter *ctx)
 		if (bpf_map_delete_elem(&not_socks, &key) == 0)
 			return 0;
 		file = fd_to_file(key.fd);
-		if (!file || (sock_fops && file_ops(file) != sock_fops) ||
-		    !inet_stream_sock(file, &family))
+		if (!file || known_non_socket(file) || !inet_stream_sock(file, &family))
 			return 0;
 		ev.conn.gen = conn_gen_seq;
 	}

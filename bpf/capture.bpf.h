@@ -322,6 +322,13 @@ static __always_inline void fill_hdr(struct rt_event_hdr *h, __u16 type, __u32 l
  * older kernels load the object. */
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
+/* Whether loads may go through bpf_rdonly_cast() (both are known at load
+ * time: the verifier drops the other path). */
+static __always_inline bool can_cast(void)
+{
+	return untrusted_loads && bpf_rdonly_cast;
+}
+
 /* The current task's struct file for fd, or NULL. The walk goes through
  * the task's BTF pointer: task->files->fdt and its fields are plain loads
  * (the verifier guards them), and so is fds[fd] with untrusted_loads
@@ -339,7 +346,7 @@ static __always_inline struct file *fd_to_file(__u32 fd)
 	fdt = files->fdt;
 	if (!fdt || fd >= fdt->max_fds)
 		return NULL;
-	if (untrusted_loads && bpf_rdonly_cast) {
+	if (can_cast()) {
 		struct file **slot = bpf_rdonly_cast((void *)((__u64)fdt->fd + (__u64)fd * 8), 0);
 
 		return *slot;
@@ -391,10 +398,17 @@ static __always_inline __u64 file_ops(struct file *file)
 {
 	struct file *f;
 
-	if (!untrusted_loads || !bpf_rdonly_cast)
+	if (!can_cast())
 		return 0;
 	f = bpf_rdonly_cast(file, bpf_core_type_id_kernel(struct file));
 	return (__u64)f->f_op;
+}
+
+/* True when file is known not to be a socket: its f_op is not the one
+ * every socket's file has (sock_fops, once learnt). */
+static __always_inline bool known_non_socket(struct file *file)
+{
+	return sock_fops && file_ops(file) != sock_fops;
 }
 
 /* The sock of file when it is a TCP (stream) socket of AF_INET or
@@ -436,7 +450,7 @@ static __always_inline struct conn_info *conn_get(__u32 tgid, __u32 fd, __u8 rol
 		return NULL;
 	/* a pipe, a file, an eventfd...: not a socket (see sock_fops). Its
 	 * fd's entries, if any, stay until close(2) or eviction. */
-	if (sock_fops && file_ops(file) != sock_fops)
+	if (known_non_socket(file))
 		return NULL;
 	cur = bpf_map_lookup_elem(&conns, &key);
 	if (cur && cur->file == (__u64)file) {
