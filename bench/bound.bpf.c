@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * bound.bpf.c - lower bounds of the agent's cost, for `make bench`'s HTTP
- * part (variants bound_lookup and bound_record, loaded by bench/floor.c
- * --bound): the floor's empty programs, except that each data syscall's
+ * part (variant bound_record; bound_clock and bound_lookup on request) and
+ * bench/syscall_cost.sh, loaded by bench/floor.c --bound LEVEL: the floor's
+ * empty programs, except that each data syscall's
  * exit does the least that any design timing and attributing every data
  * syscall must do, and nothing else (no payload, no protocol, no daemon):
  *
@@ -69,7 +70,8 @@ struct bound_rec {
 	__u32 dir;
 };
 
-/* One ring per CPU (CPU c writes ring c % BOUND_RINGS), as the agent's. */
+/* One ring per CPU (CPU c writes ring c % BOUND_RINGS), as the agent's;
+ * bench/floor.c drains every map named ring<n>. */
 #define BOUND_RINGS 4
 struct bound_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -92,26 +92,33 @@ static int on_record(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-/* Drains the bound's rings every 5 ms until a signal asks to stop. */
+/* Drains the bound's rings (ring0, ring1... as many as it has) every 5 ms
+ * until a signal asks to stop. */
 static int drain_rings(struct bpf_object *obj, const sigset_t *old)
 {
 	const struct timespec tick = {.tv_nsec = 5000000};
 	struct ring_buffer *rb = NULL;
+	struct bpf_map *m;
 	char name[16];
 
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0;; i++) {
 		int fd;
 
 		snprintf(name, sizeof(name), "ring%d", i);
-		fd = bpf_map__fd(bpf_object__find_map_by_name(obj, name));
+		m = bpf_object__find_map_by_name(obj, name);
+		if (!m)
+			break;
+		fd = bpf_map__fd(m);
 		if (!rb)
 			rb = ring_buffer__new(fd, on_record, NULL, NULL);
-		else if (ring_buffer__add(rb, fd, on_record, NULL))
-			rb = NULL;
-		if (!rb) {
-			fprintf(stderr, "floor: cannot read the rings: %s\n", strerror(errno));
-			return -1;
-		}
+		else if (ring_buffer__add(rb, fd, on_record, NULL) < 0)
+			goto fail;
+		if (!rb)
+			goto fail;
+	}
+	if (!rb) {
+		fprintf(stderr, "floor: the programs have no ring\n");
+		return -1;
 	}
 	sigprocmask(SIG_SETMASK, old, NULL);
 	while (!stop_requested) {
@@ -122,6 +129,10 @@ static int drain_rings(struct bpf_object *obj, const sigset_t *old)
 	ring_buffer__free(rb);
 	printf("floor: %llu records\n", records);
 	return 0;
+fail:
+	fprintf(stderr, "floor: cannot read the rings: %s\n", strerror(errno));
+	ring_buffer__free(rb);
+	return -1;
 }
 
 int main(int argc, char **argv)

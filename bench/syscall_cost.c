@@ -4,7 +4,8 @@
  * loops pinned to CPU 0: getppid() (a syscall no program of ours traces),
  * a 1-byte write + read on a pipe, and the same on a unix socketpair (two
  * traced syscalls each; neither is a TCP socket, so the agent's programs
- * return at their first look-up), and an HTTP/1.1 exchange over a TCP
+ * record nothing: a pipe stops at its file's f_op, a unix socket at the
+ * negative cache), and an HTTP/1.1 exchange over a TCP
  * connection on 127.0.0.1 (the client's write, the server's read and
  * write, the client's read: what the agent records, four traced syscalls
  * an iteration, as nginx's and wrk's per request). Prints one line:

@@ -37,9 +37,13 @@ N=${SYSCOST_N:-200000}
 for b in syscall_cost floor; do
 	[ -x "$BUILD/bench/$b" ] || { echo "bench/syscall_cost.sh: run make bench-progs first" >&2; exit 1; }
 done
+read -r -a VS <<<"${SYSCOST_VARIANTS:-none floor raw btf}"
+case " ${VS[*]} " in
+*" baseline "*) [ -x "${BENCH_BASELINE:-}" ] ||
+	{ echo "bench/syscall_cost.sh: the baseline variant needs BENCH_BASELINE=<a redtap binary>" >&2; exit 2; } ;;
+esac
 bench_init
 T=$BENCH_TMP
-read -r -a VS <<<"${SYSCOST_VARIANTS:-none floor raw btf}"
 
 # one V: a line "V getppid NS pipe NS unix NS tcp NS" in $T/runs.
 one() {
